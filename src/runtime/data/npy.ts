@@ -1,0 +1,115 @@
+/**
+ * Reader for NumPy's .npy format (numpy/lib/format.py), versions 1.0-3.0.
+ * Supported dtypes: <f4 <f8 <f2 <i8 <i4 |u1 (and |i1, <u2, <i2, |b1). Fortran order and big-endian
+ * data are refused with a message rather than silently transposed or byte-swapped.
+ */
+import { QuantscopeError } from '../../core/errors';
+
+export type NpyData = Float32Array | Float64Array | Uint16Array | BigInt64Array | Int32Array | Uint8Array | Int8Array | Int16Array;
+
+export interface NpyArray {
+  readonly descr: string;
+  readonly shape: number[];
+  readonly data: NpyData;
+  /** True for '<f2': `data` holds float16 bit patterns. */
+  readonly isFloat16: boolean;
+}
+
+const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
+
+function fail(name: string, why: string): never {
+  throw new QuantscopeError('BAD_DATA', `${name}: ${why}`);
+}
+
+export function parseNpy(bytes: Uint8Array, name = 'array.npy'): NpyArray {
+  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) fail(name, 'not a .npy file (bad magic)');
+  const major = bytes[6]!;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let headerLen: number;
+  let offset: number;
+  if (major === 1) {
+    headerLen = view.getUint16(8, true);
+    offset = 10;
+  } else if (major === 2 || major === 3) {
+    if (bytes.length < 12) fail(name, 'truncated header');
+    headerLen = view.getUint32(8, true);
+    offset = 12;
+  } else fail(name, `unsupported .npy format version ${major}`);
+  if (offset + headerLen > bytes.length) fail(name, 'truncated header');
+  const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(offset, offset + headerLen));
+  const descr = /'descr'\s*:\s*'([^']+)'/.exec(header)?.[1];
+  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
+  const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
+  if (descr === undefined || fortran === undefined || shapeText === undefined) fail(name, 'malformed header');
+  if (fortran === 'True') fail(name, 'Fortran-order arrays are not supported: save with np.ascontiguousarray');
+  if (descr.startsWith('>')) fail(name, `big-endian dtype ${descr} is not supported: save with .astype('<${descr.slice(1)}')`);
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map(Number);
+  if (shape.some((d) => !Number.isInteger(d) || d < 0)) fail(name, `bad shape (${shapeText})`);
+  const count = shape.reduce((a, b) => a * b, 1);
+  const dataStart = offset + headerLen;
+  const body = bytes.slice(dataStart); // copy: the payload may sit at an unaligned offset
+  const need = (width: number): void => {
+    if (body.length < count * width) fail(name, `truncated data: ${count} elements of ${descr} need ${count * width} bytes, found ${body.length}`);
+  };
+  const buf = body.buffer;
+  let data: NpyData;
+  switch (descr) {
+    case '<f4':
+      need(4);
+      data = new Float32Array(buf, 0, count);
+      break;
+    case '<f8':
+      need(8);
+      data = new Float64Array(buf, 0, count);
+      break;
+    case '<f2':
+      need(2);
+      data = new Uint16Array(buf, 0, count);
+      break;
+    case '<i8':
+      need(8);
+      data = new BigInt64Array(buf, 0, count);
+      break;
+    case '<i4':
+      need(4);
+      data = new Int32Array(buf, 0, count);
+      break;
+    case '<i2':
+      need(2);
+      data = new Int16Array(buf, 0, count);
+      break;
+    case '|u1':
+    case '|b1':
+      need(1);
+      data = new Uint8Array(buf, 0, count);
+      break;
+    case '|i1':
+      need(1);
+      data = new Int8Array(buf, 0, count);
+      break;
+    default:
+      fail(name, `unsupported dtype ${descr} (supported: <f4 <f8 <f2 <i8 <i4 <i2 |u1 |i1)`);
+  }
+  return { descr, shape, data, isFloat16: descr === '<f2' };
+}
+
+/** The array as float32 values (float16 bits decoded; int64 converted, exactly below 2^24). */
+export function npyToFloat32(arr: NpyArray): Float32Array {
+  if (arr.data instanceof Float32Array) return arr.data;
+  if (arr.isFloat16) return Float32Array.from(arr.data as Uint16Array, halfToFloat);
+  if (arr.data instanceof BigInt64Array) return Float32Array.from(arr.data, (v) => Number(v));
+  return Float32Array.from(arr.data as ArrayLike<number>);
+}
+
+function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const m = h & 0x3ff;
+  if (e === 0) return s * m * 2 ** -24;
+  if (e === 31) return m ? NaN : s * Infinity;
+  return s * (1 + m / 1024) * 2 ** (e - 15);
+}
