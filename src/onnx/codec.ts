@@ -1,0 +1,77 @@
+/**
+ * Decoding and encoding whole models, with a clear error for every kind of bad file.
+ */
+import { fromBinary, toBinary } from '@bufbuild/protobuf';
+import { ModelProtoSchema, TensorProto_DataLocation } from 'onnx-buf';
+import { QuantscopeError } from '../core/errors';
+import type { GraphProto, ModelProto, TensorProto } from './proto';
+
+/**
+ * protobuf messages are limited to 2 GiB (a model over it must keep its weights in external data,
+ * which the page cannot open); the page also has to hold the float model, the calibration copy and
+ * the exported copy in a 4 GiB wasm32 heap and the tab's memory. 1.5 GiB is the largest we accept.
+ */
+export const MAX_MODEL_BYTES = 1.5 * 1024 ** 3;
+
+const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
+
+export function decodeModel(bytes: Uint8Array, fileName: string): ModelProto {
+  if (bytes.length === 0) throw new QuantscopeError('EMPTY_FILE', `${fileName} is empty (0 bytes)`);
+  if (bytes.length > MAX_MODEL_BYTES) {
+    throw new QuantscopeError(
+      'MODEL_TOO_LARGE',
+      `${fileName} is ${(bytes.length / 1024 ** 3).toFixed(2)} GiB: the page holds models up to 1.5 GiB (protobuf's limit is 2 GiB and the wasm heap 4 GiB)`,
+    );
+  }
+  if (ZIP_MAGIC.every((b, i) => bytes[i] === b)) {
+    throw new QuantscopeError('NOT_ONNX', `${fileName} is a zip archive, not an ONNX model: extract the .onnx file from it first`);
+  }
+  let model: ModelProto;
+  try {
+    model = fromBinary(ModelProtoSchema, bytes, { readUnknownFields: true });
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    if (/premature EOF|invalid length|out of range|cannot read/i.test(msg) && looksLikeModelPrefix(bytes)) {
+      throw new QuantscopeError('TRUNCATED', `${fileName} ends early: the file is truncated (${bytes.length} bytes read; ${msg})`);
+    }
+    throw new QuantscopeError('NOT_ONNX', `${fileName} is not an ONNX model: it does not parse as a ModelProto (${msg})`);
+  }
+  if (!model.graph || model.irVersion <= 0n || model.opsetImport.length === 0) {
+    if (looksLikeModelPrefix(bytes) && model.irVersion > 0n && !model.graph) {
+      throw new QuantscopeError('TRUNCATED', `${fileName} has no graph: the file is truncated or incomplete`);
+    }
+    throw new QuantscopeError('NOT_ONNX', `${fileName} is not an ONNX model: it has no ir_version, opset import or graph`);
+  }
+  const external = findExternalTensor(model.graph);
+  if (external) {
+    throw new QuantscopeError(
+      'EXTERNAL_DATA',
+      `${fileName} keeps tensor "${external}" in an external data file, which the page cannot read: save the model with its weights inside (onnx.save(model, path, save_as_external_data=False))`,
+    );
+  }
+  return model;
+}
+
+/** A serialized ModelProto begins with field 1 (ir_version, varint): byte 0x08. */
+function looksLikeModelPrefix(bytes: Uint8Array): boolean {
+  return bytes[0] === 0x08 && bytes.length > 1 && bytes[1]! < 0x80;
+}
+
+function findExternalTensor(graph: GraphProto): string | undefined {
+  const isExternal = (t: TensorProto): boolean => t.dataLocation === TensorProto_DataLocation.EXTERNAL;
+  for (const t of graph.initializer) if (isExternal(t)) return t.name;
+  for (const n of graph.node) {
+    for (const a of n.attribute) {
+      if (a.t && isExternal(a.t)) return a.t.name || n.output[0];
+      if (a.g) {
+        const inner = findExternalTensor(a.g);
+        if (inner) return inner;
+      }
+    }
+  }
+  return undefined;
+}
+
+export function encodeModel(model: ModelProto): Uint8Array {
+  return toBinary(ModelProtoSchema, model, { writeUnknownFields: true });
+}

@@ -1,0 +1,156 @@
+/**
+ * The quantization plan: which nodes become QDQ, which tensors need calibrated ranges, and what
+ * stays float and why. Pure: reads a prepared model (opset >= 13, weights in initializers).
+ *
+ * Per-channel weight axes (the output-channel axis; onnx/docs/Operators.md for each op's weight layout):
+ *   Conv [M, C/g, kH, kW] → 0; ConvTranspose [C, M/g, kH, kW] → 1; MatMul with a constant [K, N] → 1;
+ *   Gemm B → 0 when transB = 1 ([N, K]), else 1 ([K, N]).
+ * A MatMul between two activations (attention) has no weight: both inputs are activations.
+ * Relu and Clip share their producer's range: the producer's output is not quantized on its own, the
+ * Relu/Clip output is (onnxruntime fuses DQ → Conv → Relu → Q into one integer kernel).
+ */
+import type { QuantConfig } from '../core/config';
+import { indexGraph } from './graph';
+import { attrInt, type ModelProto, type NodeProto } from './proto';
+import { DT } from './tensor';
+import { inferElemTypes } from './types';
+
+/** Ops quantized with weights. */
+export const WEIGHTED_OPS = new Set(['Conv', 'ConvTranspose', 'MatMul', 'Gemm']);
+/** Ops quantized on their activations only; for Resize only input 0 (the others are roi/scales/sizes). */
+export const ACTIVATION_OPS = new Set(['Add', 'Mul', 'Concat', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Resize']);
+/** Ops that share their producer's range. */
+export const SHARING_OPS = new Set(['Relu', 'Clip']);
+
+export interface PlannedWeight {
+  readonly inputIndex: number;
+  readonly tensor: string;
+  /** Per-channel axis, or null when the weight's rank has no channel axis to use. */
+  readonly axis: number;
+}
+
+export interface PlannedNode {
+  readonly name: string;
+  readonly opType: string;
+  /** Inputs quantized as activations (calibrated). */
+  readonly activationInputs: readonly { inputIndex: number; tensor: string }[];
+  /** Constant float inputs of activation ops, quantized per tensor with the activation dtype (as ORT does). */
+  readonly constantInputs: readonly { inputIndex: number; tensor: string }[];
+  readonly weight?: PlannedWeight;
+  readonly bias?: { inputIndex: number; tensor: string };
+}
+
+export interface FloatNode {
+  readonly name: string;
+  readonly opType: string;
+  readonly reason: string;
+}
+
+export interface QuantPlan {
+  readonly nodes: readonly PlannedNode[];
+  /** Activation tensors to quantize (and so to calibrate), in graph order. */
+  readonly activations: readonly string[];
+  /** producer output → the Relu/Clip output whose range it shares. */
+  readonly shared: ReadonlyMap<string, string>;
+  /** Nodes of a quantizable op type that stay float, with the reason. */
+  readonly floatNodes: readonly FloatNode[];
+}
+
+function weightAxis(node: NodeProto, rank: number): number {
+  switch (node.opType) {
+    case 'Conv':
+      return 0;
+    case 'ConvTranspose':
+      return 1;
+    case 'MatMul':
+      return rank - 1;
+    default: // Gemm
+      return attrInt(node, 'transB', 0) === 1 ? 0 : 1;
+  }
+}
+
+export function planQuantization(model: ModelProto, config: QuantConfig): QuantPlan {
+  const graph = model.graph!;
+  const index = indexGraph(graph);
+  const types = inferElemTypes(graph);
+  const isFloat = (t: string): boolean => types.get(t) === DT.FLOAT;
+  const isInit = (t: string): boolean => index.initializers.has(t);
+  const excluded = new Set(config.excludeNodes);
+  const nodes: PlannedNode[] = [];
+  const floatNodes: FloatNode[] = [];
+  const activationSet = new Set<string>();
+
+  for (const node of graph.node) {
+    const op = node.opType;
+    const domainOk = node.domain === '' || node.domain === 'ai.onnx';
+    if (!domainOk || !(WEIGHTED_OPS.has(op) || ACTIVATION_OPS.has(op))) continue;
+    if (excluded.has(node.name)) {
+      floatNodes.push({ name: node.name, opType: op, reason: 'excluded by the configuration' });
+      continue;
+    }
+    const dataInputs = op === 'Resize' ? [0] : WEIGHTED_OPS.has(op) ? [0, 1] : node.input.map((_, i) => i);
+    const nonFloat = dataInputs.map((i) => node.input[i]!).find((t) => t && !isFloat(t));
+    if (nonFloat !== undefined) {
+      floatNodes.push({ name: node.name, opType: op, reason: `input "${nonFloat}" is not float32` });
+      continue;
+    }
+    const activationInputs: { inputIndex: number; tensor: string }[] = [];
+    const constantInputs: { inputIndex: number; tensor: string }[] = [];
+    let weight: PlannedWeight | undefined;
+    let bias: { inputIndex: number; tensor: string } | undefined;
+
+    if (WEIGHTED_OPS.has(op)) {
+      const x = node.input[0]!;
+      const w = node.input[1]!;
+      if (isInit(x)) {
+        floatNodes.push({ name: node.name, opType: op, reason: 'its first input is a constant' });
+        continue;
+      }
+      activationInputs.push({ inputIndex: 0, tensor: x });
+      const wt = index.initializers.get(w);
+      if (wt) {
+        if (op === 'MatMul' && wt.dims.length !== 2) {
+          floatNodes.push({ name: node.name, opType: op, reason: `MatMul weight "${w}" has rank ${wt.dims.length}, not 2` });
+          continue;
+        }
+        weight = { inputIndex: 1, tensor: w, axis: weightAxis(node, wt.dims.length) };
+        const b = node.input[2];
+        const bt = b ? index.initializers.get(b) : undefined;
+        if (b && bt && isFloat(b) && bt.dims.length === 1 && op !== 'MatMul') bias = { inputIndex: 2, tensor: b };
+      } else {
+        activationInputs.push({ inputIndex: 1, tensor: w });
+      }
+    } else {
+      for (const i of dataInputs) {
+        const t = node.input[i];
+        if (!t) continue;
+        if (isInit(t)) constantInputs.push({ inputIndex: i, tensor: t });
+        else activationInputs.push({ inputIndex: i, tensor: t });
+      }
+    }
+    for (const a of activationInputs) activationSet.add(a.tensor);
+    const out = node.output[0];
+    if (out && isFloat(out) && !index.graphOutputs.has(out)) activationSet.add(out);
+    nodes.push({ name: node.name, opType: op, activationInputs, constantInputs, ...(weight ? { weight } : {}), ...(bias ? { bias } : {}) });
+  }
+
+  // Relu/Clip directly after a quantized tensor: quantize the activation's output instead.
+  const shared = new Map<string, string>();
+  for (const t of [...activationSet]) {
+    const consumers = index.consumers.get(t) ?? [];
+    const only = consumers.length === 1 ? consumers[0]! : undefined;
+    if (!only || !SHARING_OPS.has(only.opType) || index.graphOutputs.has(t) || !index.producer.has(t)) continue;
+    const y = only.output[0]!;
+    if (index.graphOutputs.has(y) || excluded.has(only.name)) continue;
+    if (only.opType === 'Clip' && only.input.slice(1).some((m) => m && !isInit(m))) continue;
+    activationSet.delete(t);
+    activationSet.add(y);
+    shared.set(t, y);
+  }
+
+  // Graph order: inputs first, then node outputs as produced.
+  const order: string[] = [];
+  for (const v of graph.input) if (activationSet.has(v.name)) order.push(v.name);
+  for (const n of graph.node) for (const o of n.output) if (activationSet.has(o)) order.push(o);
+  return { nodes, activations: order, shared, floatNodes };
+}

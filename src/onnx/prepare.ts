@@ -1,0 +1,46 @@
+/**
+ * Graph preparation before quantization: name every node, move Constant weights into
+ * initializers, raise the opset to 13, fold BatchNormalization into the Conv before it. Each step is a named pass; the log says what each did.
+ */
+import { clone } from '@bufbuild/protobuf';
+import { ModelProtoSchema } from 'onnx-buf';
+import { uniqueNamer } from './graph';
+import { foldBatchNorm } from './passes/foldBatchNorm';
+import { foldConvAffine } from './passes/foldConvAffine';
+import { hoistConstants } from './passes/hoistConstants';
+import { upgradeOpset } from './passes/upgradeOpset';
+import type { ModelProto } from './proto';
+
+export interface PreparedModel {
+  readonly model: ModelProto;
+  readonly log: readonly string[];
+}
+
+/** Pass: give every unnamed node a unique name (plans and configurations refer to nodes by name). */
+export function nameNodes(model: ModelProto): { model: ModelProto; named: number } {
+  if (model.graph!.node.every((n) => n.name)) return { model, named: 0 };
+  const out = clone(ModelProtoSchema, model);
+  const name = uniqueNamer(out.graph!);
+  let named = 0;
+  for (const n of out.graph!.node) {
+    if (n.name) continue;
+    n.name = name(`${n.opType}_${n.output[0] ?? named}`);
+    named++;
+  }
+  return { model: out, named };
+}
+
+export function prepareModel(model: ModelProto): PreparedModel {
+  const log: string[] = [];
+  const a = nameNodes(model);
+  if (a.named) log.push(`nameNodes: named ${a.named} nodes`);
+  const b = hoistConstants(a.model);
+  if (b.hoisted) log.push(`hoistConstants: moved ${b.hoisted} Constant nodes into initializers`);
+  const c = upgradeOpset(b.model, 13);
+  if (c.from !== c.to) log.push(`upgradeOpset: opset ${c.from} → ${c.to}, ir_version ${c.model.irVersion}`);
+  const d = foldBatchNorm(c.model);
+  if (d.folded) log.push(`foldBatchNorm: folded ${d.folded} BatchNormalization nodes into their Conv`);
+  const e = foldConvAffine(d.model);
+  if (e.folded) log.push(`foldConvAffine: folded ${e.folded} scalar Mul/Add nodes into their Conv`);
+  return { model: e.model, log };
+}

@@ -1,0 +1,218 @@
+/**
+ * Export: static QDQ (onnx/docs/Operators.md, QuantizeLinear-13 / DequantizeLinear-13).
+ *   activation T  →  QuantizeLinear(T, s, zp) → DequantizeLinear → every consumer of T
+ *   weight W      →  W stored quantized → DequantizeLinear(W_q, s[C], zp[C], axis) → the op
+ *   bias B        →  B stored int32, scale input_scale * weight_scale → DequantizeLinear with no
+ *                    zero-point input (WebGPU's DequantizeLinear mishandles an int32 zero point)
+ * Every QuantizeLinear gets a typed zero point, which fixes its output type. A tensor whose range is
+ * missing or non-finite stays float, and the report says so by name.
+ */
+import { clone } from '@bufbuild/protobuf';
+import { ModelProtoSchema } from 'onnx-buf';
+import type { QuantConfig } from '../core/config';
+import { DTYPES, type IntDType } from '../core/dtype';
+import { QuantscopeError } from '../core/errors';
+import { activationQParams, type QParams } from '../core/qparams';
+import { allocInt, packInt4 } from '../core/quantize';
+import {
+  adjustWeightScaleForInt32Bias,
+  quantizeBias,
+  quantizeWeightPerChannel,
+  quantizeWeightPerTensor,
+  requantizeWeight,
+  type QuantizedWeight,
+} from '../core/weights';
+import { indexGraph, uniqueNamer } from './graph';
+import type { QuantPlan } from './plan';
+import { bytesOf, defaultOpset, dimsOf, makeNode, makeTensor, type ModelProto, type NodeProto, type TensorProto } from './proto';
+import { readFloat32, tensorByteSize } from './tensor';
+
+export interface TensorRange {
+  readonly rmin: number;
+  readonly rmax: number;
+}
+
+export interface ExportReport {
+  readonly quantizedNodes: number;
+  readonly quantizedActivations: number;
+  readonly quantizedWeights: number;
+  /** Activation tensors left float, with the reason. */
+  readonly floatTensors: readonly { tensor: string; reason: string }[];
+  /** Initializer bytes stored as 8-bit (or narrower) integers, and all initializer bytes. */
+  readonly intWeightBytes: number;
+  readonly totalWeightBytes: number;
+}
+
+/** Values as the little-endian bytes of `dtype` (4-bit types packed two a byte). */
+function intBytes(dtype: IntDType, data: ArrayLike<number>): Uint8Array {
+  if (dtype === 'int4' || dtype === 'uint4') return packInt4(data);
+  const typed = allocInt(dtype, data.length);
+  for (let i = 0; i < data.length; i++) typed[i] = data[i]!;
+  return bytesOf(typed);
+}
+
+const NARROW_INT_TYPES = new Set([DTYPES.int8.onnx, DTYPES.uint8.onnx, DTYPES.int4.onnx, DTYPES.uint4.onnx]);
+
+/** Bytes of all initializers, and of those stored as 8-bit or narrower integers. */
+export function initializerBytes(inits: readonly TensorProto[]): { intBytes: number; totalBytes: number } {
+  let intBytes = 0;
+  let totalBytes = 0;
+  for (const t of inits) {
+    const b = tensorByteSize(t);
+    totalBytes += b;
+    if (NARROW_INT_TYPES.has(t.dataType)) intBytes += b;
+  }
+  return { intBytes, totalBytes };
+}
+
+export function buildQdqModel(
+  model: ModelProto,
+  plan: QuantPlan,
+  ranges: ReadonlyMap<string, TensorRange | null>,
+  config: QuantConfig,
+): { model: ModelProto; report: ExportReport } {
+  if (defaultOpset(model) < 13 && config.weights.perChannel) {
+    throw new QuantscopeError('UNSUPPORTED_OPSET', 'per-channel QDQ needs opset 13: prepare the model first');
+  }
+  const out = clone(ModelProtoSchema, model);
+  const graph = out.graph!;
+  const index = indexGraph(graph);
+  const name = uniqueNamer(graph);
+  const act = config.activations;
+  const actInfo = DTYPES[act.dtype];
+  const floatTensors: { tensor: string; reason: string }[] = [];
+  const newInits: TensorProto[] = [];
+  const weightDqNodes: NodeProto[] = [];
+  const qdqAfter = new Map<string, NodeProto[]>(); // tensor → its Q and DQ nodes
+  const rewire = new Map<string, string>(); // activation tensor → its DequantizeLinear output
+  const params = new Map<string, QParams>();
+
+  // 1. Activations.
+  for (const t of plan.activations) {
+    const r = ranges.get(t);
+    if (!r) {
+      floatTensors.push({ tensor: t, reason: r === null ? 'NaN or Infinity seen in calibration' : 'no calibrated range' });
+      continue;
+    }
+    const p = activationQParams(r.rmin, r.rmax, act.dtype, { symmetric: act.symmetric });
+    if (!Number.isFinite(p.scale)) {
+      floatTensors.push({ tensor: t, reason: `range [${r.rmin}, ${r.rmax}] overflows float32` });
+      continue;
+    }
+    params.set(t, p);
+    const s = name(`${t}_scale`);
+    const zp = name(`${t}_zero_point`);
+    newInits.push(makeTensor(s, 1, [], bytesOf(Float32Array.of(p.scale))));
+    newInits.push(makeTensor(zp, actInfo.onnx, [], intBytes(act.dtype, [p.zeroPoint])));
+    const q = name(`${t}_QuantizeLinear_Output`);
+    const dq = name(`${t}_DequantizeLinear_Output`);
+    qdqAfter.set(t, [
+      makeNode('QuantizeLinear', [t, s, zp], [q], name(`${t}_QuantizeLinear`)),
+      makeNode('DequantizeLinear', [q, s, zp], [dq], name(`${t}_DequantizeLinear`)),
+    ]);
+    rewire.set(t, dq);
+  }
+
+  // 2. Weights, biases and constant inputs, per planned node.
+  let quantizedWeights = 0;
+  const nodeByName = new Map(graph.node.map((n) => [n.name, n]));
+  const constDq = new Map<string, string>();
+  const inputReplacements = new Map<NodeProto, Map<number, string>>();
+  const replace = (node: NodeProto, i: number, t: string): void => {
+    const m = inputReplacements.get(node) ?? new Map<number, string>();
+    m.set(i, t);
+    inputReplacements.set(node, m);
+  };
+  for (const pn of plan.nodes) {
+    const node = nodeByName.get(pn.name);
+    if (!node) continue;
+    if (pn.weight) {
+      const wt = index.initializers.get(pn.weight.tensor)!;
+      const data = readFloat32(wt);
+      const shape = dimsOf(wt);
+      const wc = config.weights;
+      const opts = { dtype: wc.dtype, symmetric: wc.symmetric };
+      let qw: QuantizedWeight = wc.perChannel ? quantizeWeightPerChannel(data, shape, pn.weight.axis, opts) : quantizeWeightPerTensor(data, opts);
+      const inputParams = params.get(node.input[0]!);
+      let biasQ: ReturnType<typeof quantizeBias> | undefined;
+      if (pn.bias && inputParams) {
+        const bias = readFloat32(index.initializers.get(pn.bias.tensor)!);
+        if (wc.adjustScaleForInt32Bias) {
+          const adjusted = adjustWeightScaleForInt32Bias(inputParams.scale, qw.scales, bias);
+          if (adjusted) qw = requantizeWeight(data, shape, qw, adjusted);
+        }
+        biasQ = quantizeBias(bias, inputParams.scale, qw.scales);
+      }
+      const base = `${pn.weight.tensor}${biasQ ? `_${node.name}` : ''}`;
+      const wq = name(`${base}_quantized`);
+      const ws = name(`${base}_scale`);
+      const wzp = name(`${base}_zero_point`);
+      const wdq = name(`${base}_DequantizeLinear_Output`);
+      const perAxis = qw.axis !== null;
+      const pshape = perAxis ? [qw.scales.length] : [];
+      newInits.push(makeTensor(wq, DTYPES[qw.dtype].onnx, shape, intBytes(qw.dtype, qw.data)));
+      newInits.push(makeTensor(ws, 1, pshape, bytesOf(qw.scales)));
+      newInits.push(makeTensor(wzp, DTYPES[qw.dtype].onnx, pshape, intBytes(qw.dtype, qw.zeroPoints)));
+      weightDqNodes.push(makeNode('DequantizeLinear', [wq, ws, wzp], [wdq], name(`${base}_DequantizeLinear`), perAxis ? { axis: qw.axis! } : {}));
+      replace(node, pn.weight.inputIndex, wdq);
+      quantizedWeights++;
+      if (biasQ && pn.bias) {
+        const bq = name(`${pn.bias.tensor}_quantized`);
+        const bs = name(`${pn.bias.tensor}_scale`);
+        const bdq = name(`${pn.bias.tensor}_DequantizeLinear_Output`);
+        newInits.push(makeTensor(bq, DTYPES.int32.onnx, [biasQ.data.length], bytesOf(biasQ.data)));
+        newInits.push(makeTensor(bs, 1, perAxis ? [biasQ.scales.length] : [], bytesOf(biasQ.scales)));
+        weightDqNodes.push(makeNode('DequantizeLinear', [bq, bs], [bdq], name(`${pn.bias.tensor}_DequantizeLinear`), perAxis ? { axis: 0 } : {}));
+        replace(node, pn.bias.inputIndex, bdq);
+      }
+    }
+    for (const c of pn.constantInputs) {
+      let dq = constDq.get(c.tensor);
+      if (!dq) {
+        const ct = index.initializers.get(c.tensor)!;
+        const qc = quantizeWeightPerTensor(readFloat32(ct), { dtype: act.dtype, symmetric: act.symmetric });
+        if (!Number.isFinite(qc.scales[0]!)) continue;
+        const cq = name(`${c.tensor}_quantized`);
+        const cs = name(`${c.tensor}_scale`);
+        const czp = name(`${c.tensor}_zero_point`);
+        dq = name(`${c.tensor}_DequantizeLinear_Output`);
+        newInits.push(makeTensor(cq, actInfo.onnx, dimsOf(ct), intBytes(act.dtype, qc.data)));
+        newInits.push(makeTensor(cs, 1, [], bytesOf(qc.scales)));
+        newInits.push(makeTensor(czp, actInfo.onnx, [], intBytes(act.dtype, qc.zeroPoints)));
+        weightDqNodes.push(makeNode('DequantizeLinear', [cq, cs, czp], [dq], name(`${c.tensor}_DequantizeLinear`)));
+        constDq.set(c.tensor, dq);
+      }
+      replace(node, c.inputIndex, dq);
+    }
+  }
+
+  // 3. Rewire consumers and lay the nodes out in topological order.
+  const nodes: NodeProto[] = [...weightDqNodes];
+  for (const v of graph.input) nodes.push(...(qdqAfter.get(v.name) ?? []));
+  for (const node of graph.node) {
+    const reps = inputReplacements.get(node);
+    node.input = node.input.map((t, i) => reps?.get(i) ?? rewire.get(t) ?? t);
+    nodes.push(node);
+    for (const o of node.output) nodes.push(...(qdqAfter.get(o) ?? []));
+  }
+  graph.node = nodes;
+
+  // 4. Drop float initializers nothing reads any more.
+  const used = new Set<string>();
+  for (const n of graph.node) for (const i of n.input) used.add(i);
+  for (const v of graph.output) used.add(v.name);
+  graph.initializer = [...graph.initializer.filter((t) => used.has(t.name)), ...newInits];
+  const { intBytes: intWeightBytes, totalBytes: totalWeightBytes } = initializerBytes(graph.initializer);
+
+  return {
+    model: out,
+    report: {
+      quantizedNodes: plan.nodes.length,
+      quantizedActivations: rewire.size,
+      quantizedWeights,
+      floatTensors,
+      intWeightBytes,
+      totalWeightBytes,
+    },
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * Images to model input tensors, the same code in the page, the worker and Node.
+ * Decoding PNG is pure TypeScript (fast-png), so a sample gives the same tensor everywhere;
+ * resizing (bilinear, half-pixel centres) and normalisation are ours, never a canvas.
+ */
+import { convertIndexedToRgb, decode } from 'fast-png';
+import { QuantscopeError } from '../../core/errors';
+
+export interface RgbaImage {
+  readonly width: number;
+  readonly height: number;
+  /** 8-bit RGBA, row-major. */
+  readonly data: Uint8Array | Uint8ClampedArray;
+}
+
+export type Normalization = 'imagenet' | 'unit' | 'signed' | 'raw255';
+
+export interface ImagePreset {
+  /** imagenet: (x/255 - mean)/std; unit: x/255; signed: x/127.5 - 1; raw255: x. */
+  readonly normalize: Normalization;
+  readonly channels: 'RGB' | 'BGR';
+  readonly layout: 'NCHW' | 'NHWC';
+  /** Target size; the image's own when absent. */
+  readonly size?: { readonly width: number; readonly height: number };
+  readonly resize: 'stretch' | 'pad';
+}
+
+const IMAGENET_MEAN = [0.485, 0.456, 0.406];
+const IMAGENET_STD = [0.229, 0.224, 0.225];
+
+/**
+ * PP-OCR's detection preprocessing (PaddleOCR det config: DecodeImage BGR, NormalizeImage with
+ * ImageNet mean/std applied in the image's channel order, ToCHWImage); sizes must be multiples of 32.
+ */
+export const PPOCR_DET_PRESET: ImagePreset = { normalize: 'imagenet', channels: 'BGR', layout: 'NCHW', resize: 'stretch' };
+
+export function decodePng(bytes: Uint8Array, name = 'image.png'): RgbaImage {
+  let png;
+  try {
+    png = decode(bytes);
+  } catch (e) {
+    throw new QuantscopeError('BAD_DATA', `${name} could not be decoded as PNG (${e instanceof Error ? e.message : String(e)})`);
+  }
+  const { width, height } = png;
+  const n = width * height;
+  const out = new Uint8Array(n * 4);
+  let src: ArrayLike<number> = png.data;
+  let channels = png.channels;
+  if (png.palette) {
+    src = convertIndexedToRgb(png);
+    channels = png.palette[0]?.length ?? 3;
+  }
+  const shift = png.depth === 16 ? 8 : 0;
+  for (let i = 0; i < n; i++) {
+    const g = (c: number): number => src[i * channels + c]! >> shift;
+    if (channels >= 3) {
+      out[i * 4] = g(0);
+      out[i * 4 + 1] = g(1);
+      out[i * 4 + 2] = g(2);
+      out[i * 4 + 3] = channels === 4 ? g(3) : 255;
+    } else {
+      const v = g(0);
+      out[i * 4] = v;
+      out[i * 4 + 1] = v;
+      out[i * 4 + 2] = v;
+      out[i * 4 + 3] = channels === 2 ? g(1) : 255;
+    }
+  }
+  return { width, height, data: out };
+}
+
+/** Bilinear resample of RGB (alpha dropped) with half-pixel centres, into float [0, 255]. */
+function resampleRgb(img: RgbaImage, w: number, h: number): Float32Array {
+  const out = new Float32Array(w * h * 3);
+  const sx = img.width / w;
+  const sy = img.height / h;
+  for (let y = 0; y < h; y++) {
+    const fy = Math.min(Math.max((y + 0.5) * sy - 0.5, 0), img.height - 1);
+    const y0 = Math.floor(fy);
+    const y1 = Math.min(y0 + 1, img.height - 1);
+    const wy = fy - y0;
+    for (let x = 0; x < w; x++) {
+      const fx = Math.min(Math.max((x + 0.5) * sx - 0.5, 0), img.width - 1);
+      const x0 = Math.floor(fx);
+      const x1 = Math.min(x0 + 1, img.width - 1);
+      const wx = fx - x0;
+      for (let c = 0; c < 3; c++) {
+        const p = (yy: number, xx: number): number => img.data[(yy * img.width + xx) * 4 + c]!;
+        const top = p(y0, x0) * (1 - wx) + p(y0, x1) * wx;
+        const bottom = p(y1, x0) * (1 - wx) + p(y1, x1) * wx;
+        out[(y * w + x) * 3 + c] = top * (1 - wy) + bottom * wy;
+      }
+    }
+  }
+  return out;
+}
+
+/** An image as a [1, 3, H, W] (or [1, H, W, 3]) float32 tensor under `preset`. */
+export function imageToTensor(img: RgbaImage, preset: ImagePreset): { data: Float32Array; dims: number[] } {
+  const W = preset.size?.width ?? img.width;
+  const H = preset.size?.height ?? img.height;
+  let rgb: Float32Array;
+  if (W === img.width && H === img.height) {
+    rgb = new Float32Array(W * H * 3);
+    for (let i = 0; i < W * H; i++) for (let c = 0; c < 3; c++) rgb[i * 3 + c] = img.data[i * 4 + c]!;
+  } else if (preset.resize === 'stretch') {
+    rgb = resampleRgb(img, W, H);
+  } else {
+    // keep the aspect ratio, pad right and bottom with black
+    const s = Math.min(W / img.width, H / img.height);
+    const w = Math.max(1, Math.round(img.width * s));
+    const h = Math.max(1, Math.round(img.height * s));
+    const inner = resampleRgb(img, w, h);
+    rgb = new Float32Array(W * H * 3);
+    for (let y = 0; y < h; y++) rgb.set(inner.subarray(y * w * 3, (y + 1) * w * 3), y * W * 3);
+  }
+  const order = preset.channels === 'RGB' ? [0, 1, 2] : [2, 1, 0];
+  const data = new Float32Array(W * H * 3);
+  const norm = (v: number, c: number): number => {
+    switch (preset.normalize) {
+      case 'imagenet':
+        return (v / 255 - IMAGENET_MEAN[c]!) / IMAGENET_STD[c]!;
+      case 'unit':
+        return v / 255;
+      case 'signed':
+        return v / 127.5 - 1;
+      case 'raw255':
+        return v;
+    }
+  };
+  for (let i = 0; i < W * H; i++) {
+    for (let c = 0; c < 3; c++) {
+      const v = norm(rgb[i * 3 + order[c]!]!, c);
+      if (preset.layout === 'NCHW') data[c * W * H + i] = v;
+      else data[i * 3 + c] = v;
+    }
+  }
+  return { data, dims: preset.layout === 'NCHW' ? [1, 3, H, W] : [1, H, W, 3] };
+}

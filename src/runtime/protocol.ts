@@ -1,0 +1,52 @@
+/**
+ * The typed message protocol between the page and the calibration worker. Every request carries
+ * an id; every reply names the id it answers. Buffers are transferred, never copied.
+ */
+import type { ErrorInfo } from '../core/errors';
+import type { ImagePreset } from './data/image';
+import type { StatsMap } from './calibrate';
+
+export type Backend = 'wasm' | 'webgpu';
+
+export interface SampleFile {
+  readonly name: string;
+  readonly bytes: ArrayBuffer;
+}
+
+export interface CalibrateRequest {
+  readonly type: 'calibrate';
+  readonly id: number;
+  /** The calibration model: the prepared model with the tensors to calibrate as outputs. */
+  readonly model: ArrayBuffer;
+  readonly tensors: readonly string[];
+  readonly inputName: string;
+  readonly samples: readonly SampleFile[];
+  readonly preset: ImagePreset;
+  readonly backend: Backend;
+  readonly bins: number;
+}
+
+export interface CancelRequest {
+  readonly type: 'cancel';
+  readonly id: number;
+}
+
+export type WorkerRequest = CalibrateRequest | CancelRequest;
+
+/** What the session really runs with, as the worker sees it. */
+export interface SessionInfo {
+  readonly backend: Backend;
+  readonly numThreads: number;
+  readonly crossOriginIsolated: boolean;
+  readonly hardwareConcurrency: number;
+}
+
+export type WorkerReply =
+  | { readonly type: 'started'; readonly id: number; readonly session: SessionInfo }
+  | { readonly type: 'progress'; readonly id: number; readonly done: number; readonly total: number }
+  | { readonly type: 'result'; readonly id: number; readonly stats: StatsMap; readonly session: SessionInfo; readonly ms: number; readonly inferenceMs: number }
+  | { readonly type: 'cancelled'; readonly id: number }
+  | { readonly type: 'error'; readonly id: number; readonly error: ErrorInfo };
+
+/** Progress is sent at most this often (plus the first and last step). */
+export const PROGRESS_INTERVAL_MS = 100;

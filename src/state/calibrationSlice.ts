@@ -1,0 +1,78 @@
+import type { StateCreator } from 'zustand/vanilla';
+import { QuantscopeError, toErrorInfo } from '../core/errors';
+import { encodeModel, withExtraOutputs } from '../onnx';
+import type { AppState, CalibrationSlice, CalibrationState, Calibrator } from './types';
+
+export function idleCalibration(): CalibrationState {
+  return { status: 'idle', runId: null, progress: { done: 0, total: 0 }, stats: null, statsFor: null, session: null, error: null, ms: null, inferenceMs: null };
+}
+
+export const HISTOGRAM_BINS = 2048;
+
+export function createCalibrationSlice(calibrator: Calibrator): StateCreator<AppState, [], [], CalibrationSlice> {
+  return (set, get) => ({
+    backend: 'wasm',
+    calibration: idleCalibration(),
+    selectedTensor: null,
+    setBackend(backend) {
+      set({ backend });
+    },
+    async calibrate() {
+      const { model, samples, calibration, backend } = get();
+      if (calibration.status === 'running') return;
+      const fail = (e: unknown): void => set({ calibration: { ...get().calibration, status: 'error', runId: null, error: toErrorInfo(e) } });
+      if (!model) return fail(new QuantscopeError('NO_STATISTICS', 'load a model first'));
+      if (!model.imageInput) {
+        return fail(new QuantscopeError('BAD_DATA', `${model.fileName} has no single 3-channel image input: calibration data for other inputs is not supported yet`));
+      }
+      if (samples.length === 0) return fail(new QuantscopeError('BAD_DATA', 'no calibration images are loaded'));
+      const tensors = model.plan.activations;
+      const bytes = encodeModel(withExtraOutputs(model.prepared, tensors));
+      const { id, result } = calibrator.start(
+        {
+          model: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+          tensors,
+          inputName: model.imageInput.name,
+          // Copies: the originals stay in the page for the next run.
+          samples: samples.map((s) => ({ name: s.name, bytes: s.bytes.slice().buffer })),
+          preset: model.imageInput.preset,
+          backend,
+          bins: HISTOGRAM_BINS,
+        },
+        {
+          onStarted: (session) => {
+            if (get().calibration.runId === id) set({ calibration: { ...get().calibration, session } });
+          },
+          onProgress: (done, total) => {
+            if (get().calibration.runId === id) set({ calibration: { ...get().calibration, progress: { done, total } } });
+          },
+        },
+      );
+      // Statistics of the previous run stay until this one finishes.
+      set({ calibration: { ...get().calibration, status: 'running', runId: id, progress: { done: 0, total: samples.length }, error: null } });
+      try {
+        const r = await result;
+        if (get().calibration.runId !== id) return;
+        const first = get().selectedTensor ?? tensors[0] ?? null;
+        set({
+          calibration: { status: 'done', runId: null, progress: { done: samples.length, total: samples.length }, stats: r.stats, statsFor: model.fileName, session: r.session, error: null, ms: r.ms, inferenceMs: r.inferenceMs },
+          selectedTensor: first,
+          exported: null,
+        });
+      } catch (e) {
+        if (get().calibration.runId !== id) return;
+        const info = toErrorInfo(e);
+        set({ calibration: { ...get().calibration, status: info.code === 'CANCELLED' ? 'cancelled' : 'error', runId: null, error: info.code === 'CANCELLED' ? null : info } });
+      }
+    },
+    cancelCalibration() {
+      const { runId } = get().calibration;
+      if (runId === null) return;
+      calibrator.cancel(runId);
+      set({ calibration: { ...get().calibration, status: 'cancelled', runId: null } });
+    },
+    selectTensor(t) {
+      set({ selectedTensor: t });
+    },
+  });
+}

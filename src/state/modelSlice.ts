@@ -1,0 +1,47 @@
+import type { StateCreator } from 'zustand/vanilla';
+import { DEFAULT_CONFIG } from '../core/config';
+import { toErrorInfo } from '../core/errors';
+import { decodeModel, planQuantization, prepareModel, summarizeModel, valueInfoElemType, valueInfoShape, DT, type ModelProto } from '../onnx';
+import { PPOCR_DET_PRESET, type ImagePreset } from '../runtime/data/image';
+import type { AppState, LoadedModel, ModelSlice } from './types';
+import { idleCalibration } from './calibrationSlice';
+
+/** An NCHW float input with 3 channels can take images; the sample gets PP-OCR's own preprocessing. */
+export function imageInputOf(model: ModelProto, isSample: boolean): LoadedModel['imageInput'] {
+  const inits = new Set(model.graph!.initializer.map((t) => t.name));
+  const inputs = model.graph!.input.filter((v) => !inits.has(v.name));
+  if (inputs.length !== 1) return null;
+  const v = inputs[0]!;
+  const shape = valueInfoShape(v);
+  if (valueInfoElemType(v) !== DT.FLOAT || !shape || shape.length !== 4 || shape[1] !== 3) return null;
+  const [h, w] = [shape[2], shape[3]];
+  const fixed = typeof h === 'number' && typeof w === 'number' ? { size: { width: w, height: h } } : {};
+  const preset: ImagePreset = isSample ? PPOCR_DET_PRESET : { normalize: 'imagenet', channels: 'RGB', layout: 'NCHW', resize: 'stretch', ...fixed };
+  return { name: v.name, preset };
+}
+
+export function loadModelSync(fileName: string, bytes: Uint8Array, isSample: boolean): LoadedModel {
+  const original = decodeModel(bytes, fileName);
+  const prep = prepareModel(original);
+  const plan = planQuantization(prep.model, DEFAULT_CONFIG);
+  const summary = summarizeModel(original, prep.model, plan, fileName, bytes.length, prep.log);
+  return { fileName, bytes, prepared: prep.model, plan, summary, imageInput: imageInputOf(prep.model, isSample), isSample };
+}
+
+export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set, get) => ({
+  model: null,
+  modelError: null,
+  loading: false,
+  loadModel(fileName, bytes, opts = {}) {
+    // A new model ends any calibration of the old one; its statistics no longer apply.
+    const running = get().calibration;
+    if (running.status === 'running') get().cancelCalibration();
+    try {
+      const model = loadModelSync(fileName, bytes, opts.isSample ?? false);
+      set({ model, modelError: null, calibration: idleCalibration(), selectedTensor: null, exported: null, exportError: null });
+    } catch (e) {
+      // The previous model (and its work) stays; only the error is shown.
+      set({ modelError: toErrorInfo(e) });
+    }
+  },
+});

@@ -1,0 +1,22 @@
+/**
+ * The app's store: a vanilla zustand store (no React in it) made of one slice per concern, with a
+ * thin React binding in ui/. The calibrator is injected: the page passes the worker client.
+ */
+import { createStore } from 'zustand/vanilla';
+import { createCalibrationSlice } from './calibrationSlice';
+import { createDataSlice } from './dataSlice';
+import { createExportSlice } from './exportSlice';
+import { createModelSlice } from './modelSlice';
+import type { AppState, Calibrator } from './types';
+
+export function createAppStore(calibrator: Calibrator) {
+  return createStore<AppState>()((...a) => ({
+    ...createModelSlice(...a),
+    ...createDataSlice(...a),
+    ...createCalibrationSlice(calibrator)(...a),
+    ...createExportSlice(...a),
+  }));
+}
+
+export type AppStore = ReturnType<typeof createAppStore>;
+export type * from './types';

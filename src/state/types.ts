@@ -1,0 +1,84 @@
+import type { QuantConfig } from '../core/config';
+import type { ErrorInfo } from '../core/errors';
+import type { ExportReport, ModelProto, ModelSummary, QuantPlan } from '../onnx';
+import type { ImagePreset } from '../runtime/data/image';
+import type { CalibrationHandlers, CalibrationResult } from '../runtime/client';
+import type { StatsMap } from '../runtime/calibrate';
+import type { Backend, CalibrateRequest, SessionInfo } from '../runtime/protocol';
+
+export interface LoadedModel {
+  readonly fileName: string;
+  readonly bytes: Uint8Array;
+  readonly prepared: ModelProto;
+  readonly plan: QuantPlan;
+  readonly summary: ModelSummary;
+  /** The image input calibration feeds, and how images become tensors for it; null when not image-like. */
+  readonly imageInput: { readonly name: string; readonly preset: ImagePreset } | null;
+  readonly isSample: boolean;
+}
+
+export interface SampleImage {
+  readonly name: string;
+  readonly bytes: Uint8Array;
+}
+
+export type CalibrationStatus = 'idle' | 'running' | 'done' | 'error' | 'cancelled';
+
+export interface CalibrationState {
+  readonly status: CalibrationStatus;
+  readonly runId: number | null;
+  readonly progress: { readonly done: number; readonly total: number };
+  readonly stats: StatsMap | null;
+  /** The model the statistics belong to. */
+  readonly statsFor: string | null;
+  readonly session: SessionInfo | null;
+  readonly error: ErrorInfo | null;
+  readonly ms: number | null;
+  readonly inferenceMs: number | null;
+}
+
+export interface ExportResult {
+  readonly fileName: string;
+  readonly bytes: Uint8Array;
+  readonly floatBytes: number;
+  readonly report: ExportReport;
+  readonly ms: number;
+}
+
+/** How the store reaches the calibration worker (injected, so tests can drive a real runtime in Node). */
+export interface Calibrator {
+  start(req: Omit<CalibrateRequest, 'type' | 'id'>, handlers: CalibrationHandlers): { id: number; result: Promise<CalibrationResult> };
+  cancel(id: number): void;
+}
+
+export interface ModelSlice {
+  readonly model: LoadedModel | null;
+  readonly modelError: ErrorInfo | null;
+  readonly loading: boolean;
+  loadModel(fileName: string, bytes: Uint8Array, opts?: { isSample?: boolean }): void;
+}
+
+export interface DataSlice {
+  readonly samples: readonly SampleImage[];
+  readonly samplesLabel: string;
+  setSamples(samples: readonly SampleImage[], label: string): void;
+}
+
+export interface CalibrationSlice {
+  readonly backend: Backend;
+  readonly calibration: CalibrationState;
+  readonly selectedTensor: string | null;
+  setBackend(b: Backend): void;
+  calibrate(): Promise<void>;
+  cancelCalibration(): void;
+  selectTensor(t: string): void;
+}
+
+export interface ExportSlice {
+  readonly config: QuantConfig;
+  readonly exported: ExportResult | null;
+  readonly exportError: ErrorInfo | null;
+  exportModel(): ExportResult | null;
+}
+
+export type AppState = ModelSlice & DataSlice & CalibrationSlice & ExportSlice;

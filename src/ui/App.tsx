@@ -1,0 +1,24 @@
+import { CalibratePanel } from './CalibratePanel';
+import { ExportPanel } from './ExportPanel';
+import { ModelLoader } from './ModelLoader';
+import { ModelSummaryView } from './ModelSummaryView';
+import { TensorExplorer } from './TensorExplorer';
+
+export function App() {
+  return (
+    <main>
+      <header>
+        <h1>Quantscope</h1>
+        <p>Quantize ONNX models in your browser: calibrate on your data, see every tensor's range, download a standard int8 QDQ model.</p>
+      </header>
+      <ModelLoader />
+      <ModelSummaryView />
+      <CalibratePanel />
+      <TensorExplorer />
+      <ExportPanel />
+      <footer className="muted">
+        The sample model is PaddleOCR's PP-OCRv4 text detector (Apache-2.0), served with its <a href="samples/models/NOTICE.txt">notice</a>.
+      </footer>
+    </main>
+  );
+}

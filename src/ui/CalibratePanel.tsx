@@ -1,0 +1,74 @@
+import { ErrorBanner } from './ErrorBanner';
+import { appStore, useApp } from './useApp';
+
+const hasWebGpu = typeof navigator !== 'undefined' && 'gpu' in navigator;
+
+export function CalibratePanel() {
+  const model = useApp((s) => s.model);
+  const samplesLabel = useApp((s) => s.samplesLabel);
+  const sampleCount = useApp((s) => s.samples.length);
+  const cal = useApp((s) => s.calibration);
+  const backend = useApp((s) => s.backend);
+  if (!model) return null;
+  const running = cal.status === 'running';
+  const pct = cal.progress.total ? Math.round((100 * cal.progress.done) / cal.progress.total) : 0;
+  return (
+    <section className="card" data-testid="calibrate-panel">
+      <h2>2 · Calibrate</h2>
+      <p>
+        Data: {sampleCount > 0 ? samplesLabel : 'none loaded'}
+        {model.imageInput && (
+          <span className="muted">
+            {' '}
+            → input <code>{model.imageInput.name}</code>, {model.imageInput.preset.channels} {model.imageInput.preset.layout},{' '}
+            {model.imageInput.preset.normalize} normalisation
+          </span>
+        )}
+      </p>
+      <p className="muted">
+        Calibrates {model.plan.activations.length} activation tensors: each run is reduced to min/max and a histogram inside the worker, and only
+        those statistics reach this page.
+      </p>
+      <div className="row">
+        <label>
+          Backend{' '}
+          <select value={backend} disabled={running} onChange={(e) => appStore.getState().setBackend(e.target.value as 'wasm' | 'webgpu')} aria-label="Backend">
+            <option value="wasm">WASM (CPU)</option>
+            <option value="webgpu" disabled={!hasWebGpu}>
+              WebGPU{hasWebGpu ? '' : ' (not available in this browser)'}
+            </option>
+          </select>
+        </label>
+        <button type="button" className="primary" disabled={running} onClick={() => void appStore.getState().calibrate()}>
+          Calibrate
+        </button>
+        {running && (
+          <button type="button" onClick={() => appStore.getState().cancelCalibration()}>
+            Cancel
+          </button>
+        )}
+      </div>
+      {(running || cal.progress.done > 0) && (
+        <div className="progress" role="progressbar" aria-valuenow={pct} aria-valuemin={0} aria-valuemax={100} data-testid="calibration-progress">
+          <div style={{ width: `${pct}%` }} />
+          <span>
+            {cal.progress.done} / {cal.progress.total} samples
+          </span>
+        </div>
+      )}
+      {cal.session && (
+        <p data-testid="session-info">
+          Execution provider <b>{cal.session.backend}</b>, <b data-testid="thread-count">{cal.session.numThreads}</b> thread
+          {cal.session.numThreads === 1 ? '' : 's'} ({cal.session.crossOriginIsolated ? 'cross-origin isolated' : 'not cross-origin isolated'},{' '}
+          {cal.session.hardwareConcurrency} cores)
+        </p>
+      )}
+      <p data-testid="calibration-status" data-status={cal.status}>
+        {cal.status === 'done' && cal.ms !== null && `Calibrated in ${(cal.ms / 1000).toFixed(1)} s (inference ${((cal.inferenceMs ?? 0) / 1000).toFixed(1)} s).`}
+        {cal.status === 'cancelled' && 'Cancelled. The statistics from before this run are kept.'}
+        {running && 'Calibrating…'}
+      </p>
+      <ErrorBanner error={cal.error} testId="calibration-error" />
+    </section>
+  );
+}

@@ -1,0 +1,67 @@
+import { ErrorBanner } from './ErrorBanner';
+import { formatBytes } from './format';
+import { appStore, useApp } from './useApp';
+
+function download(name: string, bytes: Uint8Array): void {
+  const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+export function ExportPanel() {
+  const model = useApp((s) => s.model);
+  const cal = useApp((s) => s.calibration);
+  const exported = useApp((s) => s.exported);
+  const error = useApp((s) => s.exportError);
+  if (!model) return null;
+  const ready = cal.stats !== null && cal.statsFor === model.fileName;
+  return (
+    <section className="card" data-testid="export-panel">
+      <h2>4 · Export</h2>
+      <p className="muted">
+        Static QDQ: activations int8 asymmetric, weights int8 symmetric per channel, int32 bias (scale = input scale × weight scale). Opens in
+        onnxruntime, TensorRT and OpenVINO.
+      </p>
+      <button
+        type="button"
+        className="primary"
+        disabled={!ready}
+        onClick={() => {
+          const r = appStore.getState().exportModel();
+          if (r) download(r.fileName, r.bytes);
+        }}
+      >
+        Export
+      </button>
+      {!ready && <span className="muted"> Calibrate first.</span>}
+      {exported && (
+        <div data-testid="export-result">
+          <p>
+            Downloaded <b>{exported.fileName}</b>: <b data-testid="export-size">{formatBytes(exported.bytes.length)}</b>, against{' '}
+            {formatBytes(exported.floatBytes)} for the float model (
+            <b data-testid="export-ratio">{((100 * exported.bytes.length) / exported.floatBytes).toFixed(1)}%</b>), built in {exported.ms.toFixed(0)} ms.
+          </p>
+          <p className="muted">
+            {exported.report.quantizedNodes} nodes quantized, {exported.report.quantizedActivations} activations and {exported.report.quantizedWeights}{' '}
+            weights; {((100 * exported.report.intWeightBytes) / exported.report.totalWeightBytes).toFixed(1)}% of weight bytes stored as 8-bit integers.
+          </p>
+          {exported.report.floatTensors.length > 0 && (
+            <ul className="log" data-testid="float-tensors">
+              {exported.report.floatTensors.map((t) => (
+                <li key={t.tensor}>
+                  {t.tensor} stays float: {t.reason}
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+      )}
+      <ErrorBanner error={error} testId="export-error" />
+    </section>
+  );
+}

