@@ -15,12 +15,12 @@ export const MAX_MODEL_BYTES = 1.5 * 1024 ** 3;
 
 const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
 
-export function decodeModel(bytes: Uint8Array, fileName: string): ModelProto {
+export function decodeModel(bytes: Uint8Array, fileName: string, maxBytes = MAX_MODEL_BYTES): ModelProto {
   if (bytes.length === 0) throw new QuantscopeError('EMPTY_FILE', `${fileName} is empty (0 bytes)`);
-  if (bytes.length > MAX_MODEL_BYTES) {
+  if (bytes.length > maxBytes) {
     throw new QuantscopeError(
       'MODEL_TOO_LARGE',
-      `${fileName} is ${(bytes.length / 1024 ** 3).toFixed(2)} GiB: the page holds models up to 1.5 GiB (protobuf's limit is 2 GiB and the wasm heap 4 GiB)`,
+      `${fileName} is ${(bytes.length / 1024 ** 3).toFixed(2)} GiB: the page holds models up to ${(maxBytes / 1024 ** 3).toFixed(2)} GiB (protobuf's limit is 2 GiB and the wasm heap 4 GiB)`,
     );
   }
   if (ZIP_MAGIC.every((b, i) => bytes[i] === b)) {

@@ -1,6 +1,6 @@
 import type { StateCreator } from 'zustand/vanilla';
 import { DEFAULT_CONFIG } from '../core/config';
-import { toErrorInfo } from '../core/errors';
+import { isQuantscopeError, QuantscopeError, toErrorInfo } from '../core/errors';
 import { decodeModel, planQuantization, prepareModel, summarizeModel, valueInfoElemType, valueInfoShape, DT, type ModelProto } from '../onnx';
 import { PPOCR_DET_PRESET, type ImagePreset } from '../runtime/data/image';
 import type { AppState, LoadedModel, ModelSlice } from './types';
@@ -22,7 +22,13 @@ export function imageInputOf(model: ModelProto, isSample: boolean): LoadedModel[
 
 export function loadModelSync(fileName: string, bytes: Uint8Array, isSample: boolean): LoadedModel {
   const original = decodeModel(bytes, fileName);
-  const prep = prepareModel(original);
+  let prep;
+  try {
+    prep = prepareModel(original);
+  } catch (e) {
+    if (isQuantscopeError(e)) throw new QuantscopeError(e.code, `${fileName}: ${e.message}`);
+    throw e;
+  }
   const plan = planQuantization(prep.model, DEFAULT_CONFIG);
   const summary = summarizeModel(original, prep.model, plan, fileName, bytes.length, prep.log);
   return { fileName, bytes, prepared: prep.model, plan, summary, imageInput: imageInputOf(prep.model, isSample), isSample };

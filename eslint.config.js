@@ -1,0 +1,58 @@
+// @ts-check
+/**
+ * Lint, with the layer table of the design enforced as import zones: each folder of src/ imports
+ * only the layers below it. core and onnx also may not touch the DOM, timers or the network.
+ */
+import tseslint from 'typescript-eslint';
+import { importX } from 'eslint-plugin-import-x';
+
+const LAYERS = ['core', 'onnx', 'runtime', 'state', 'ui', 'lab', 'cli'];
+/** What each layer may NOT import (design §2). */
+const FORBIDDEN = {
+  core: ['onnx', 'runtime', 'state', 'ui', 'lab', 'cli'],
+  onnx: ['runtime', 'state', 'ui', 'lab', 'cli'],
+  runtime: ['state', 'ui', 'lab', 'cli'],
+  state: ['ui', 'lab', 'cli'],
+  ui: ['runtime', 'lab', 'cli'],
+  lab: ['runtime', 'cli'],
+  cli: ['state', 'ui', 'lab'],
+};
+
+const zones = Object.entries(FORBIDDEN).flatMap(([layer, banned]) =>
+  banned.map((b) => ({
+    target: `./src/${layer}`,
+    from: `./src/${b}`,
+    message: `src/${layer} may not import src/${b}: imports point down the layer table (core < onnx < runtime < state < ui/lab; cli over core, onnx, runtime).`,
+  })),
+);
+
+const PURE_GLOBALS = ['window', 'document', 'navigator', 'fetch', 'XMLHttpRequest', 'localStorage', 'setTimeout', 'setInterval', 'requestAnimationFrame', 'self', 'Worker'].map(
+  (name) => ({ name, message: 'core and onnx are pure: no DOM, timer or network globals.' }),
+);
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', '.scratch/**', 'test/fixtures/**'] },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.{ts,tsx}'],
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/resolver-next': [importX.createNodeResolver({ extensions: ['.ts', '.tsx', '.js', '.mjs', '.json'] })],
+    },
+    rules: {
+      'import-x/no-restricted-paths': ['error', { zones }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+    },
+  },
+  {
+    files: ['src/core/**/*.ts', 'src/onnx/**/*.ts'],
+    rules: {
+      'no-restricted-globals': ['error', ...PURE_GLOBALS],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['react', 'react-*', 'onnxruntime-*', 'zustand', 'recharts'], message: 'core and onnx import no UI or runtime library.' }] }],
+      'no-console': 'error',
+    },
+  },
+);
+
+export { LAYERS };
