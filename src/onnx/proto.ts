@@ -41,8 +41,8 @@ export function makeTensor(name: string, dataType: number, dims: readonly number
   return create(TensorProtoSchema, { name, dataType, dims: dims.map(BigInt), rawData: rawData as Uint8Array<ArrayBuffer> });
 }
 
-export function bytesOf(a: ArrayBufferView): Uint8Array {
-  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength).slice();
+export function bytesOf(a: ArrayBufferView): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength).slice() as Uint8Array<ArrayBuffer>;
 }
 
 export type AttrValue = number | string | number[] | TensorProto;

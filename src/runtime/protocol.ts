@@ -6,7 +6,8 @@ import type { ErrorInfo } from '../core/errors';
 import type { ImagePreset } from './data/image';
 import type { StatsMap } from './calibrate';
 
-export type Backend = 'wasm' | 'webgpu';
+/** wasm and webgpu are onnxruntime-web's; cpu is onnxruntime-node's (CLI and tests). */
+export type Backend = 'wasm' | 'webgpu' | 'cpu';
 
 export interface SampleFile {
   readonly name: string;

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Feeds } from '../../src/runtime/ort';
+import type { FeedTensor } from '../../src/runtime/ort';
 import { decodePng, imageToTensor, PPOCR_DET_PRESET } from '../../src/runtime/data/image';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -15,7 +15,7 @@ export function ocrModel(name: 'det' | 'rec' | 'cls'): Uint8Array {
 
 export const DOC_IMAGES = Array.from({ length: 16 }, (_, i) => join(ROOT, 'public', 'samples', 'det', `doc-${String(i + 1).padStart(2, '0')}.png`));
 
-export function docFeeds(i: number): Feeds {
+export function docFeeds(i: number): { x: FeedTensor } {
   return { x: imageToTensor(decodePng(new Uint8Array(readFileSync(DOC_IMAGES[i]!)), DOC_IMAGES[i]), PPOCR_DET_PRESET) };
 }
 

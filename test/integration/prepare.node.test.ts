@@ -38,7 +38,7 @@ describe('opset 9/11 → 13 on the PaddleOCR models', () => {
     const raised = upgradeOpset(hoistConstants(original).model, 13);
     expect(raised.model.irVersion).toBeGreaterThanOrEqual(7n);
     expect(defaultOpset(raised.model)).toBe(13);
-    const x = seededFloats(dims.reduce((a, b) => a * b, 1), 11);
+    const x = seededFloats(dims.reduce((a: number, b: number) => a * b, 1), 11);
     const ref = await run(bytes, 'x', x, [...dims]);
     expect(maxAbsDiff(ref, await run(encodeModel(raised.model), 'x', x, [...dims]))).toBeLessThanOrEqual(1e-5);
     const prepared = prepareModel(original);

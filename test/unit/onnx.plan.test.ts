@@ -77,7 +77,7 @@ describe('QDQ export of a small conv net', () => {
   });
 
   it('keeps a tensor float when its range had NaN, and says which', () => {
-    const r = new Map(ranges);
+    const r = new Map<string, { rmin: number; rmax: number } | null>(ranges);
     r.set('gap', null);
     const out = buildQdqModel(model, plan, r, DEFAULT_CONFIG);
     expect(out.report.floatTensors).toEqual([{ tensor: 'gap', reason: 'NaN or Infinity seen in calibration' }]);

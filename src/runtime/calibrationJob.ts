@@ -1,0 +1,73 @@
+/**
+ * One calibration request, start to finish: create the session, stream the samples through it,
+ * reply with statistics. The worker runs it over onnxruntime-web; Node (tests, CLI) over
+ * onnxruntime-node, through the same code. Replies stop once the request is cancelled.
+ */
+import { toErrorInfo } from '../core/errors';
+import { calibrate } from './calibrate';
+import { decodePng, imageToTensor } from './data/image';
+import type { OrtModule } from './ort';
+import { PROGRESS_INTERVAL_MS, type CalibrateRequest, type SessionInfo, type WorkerReply } from './protocol';
+import type { SerialQueue } from './serialQueue';
+
+export async function runCalibrationJob(
+  ort: OrtModule,
+  info: SessionInfo,
+  req: CalibrateRequest,
+  queue: SerialQueue,
+  signal: AbortSignal,
+  emit: (reply: WorkerReply) => void,
+): Promise<void> {
+  const post = (m: WorkerReply): void => {
+    // After a cancel is acknowledged nothing more is said about that request.
+    if (!signal.aborted) emit(m);
+  };
+  try {
+    const providers = req.backend === 'cpu' ? ['cpu'] : [req.backend];
+    const session = await queue.run(() => ort.InferenceSession.create(new Uint8Array(req.model), { executionProviders: providers, graphOptimizationLevel: 'all' }));
+    post({ type: 'started', id: req.id, session: info });
+    let last = 0;
+    let inferenceMs = 0;
+    const t0 = performance.now();
+    try {
+      const stats = await calibrate(
+        ort,
+        {
+          outputNames: session.outputNames,
+          run: (feeds, fetches) =>
+            queue.run(async () => {
+              const t = performance.now();
+              const r = await session.run(feeds, fetches);
+              inferenceMs += performance.now() - t;
+              return r;
+            }),
+        },
+        {
+          count: req.samples.length,
+          feeds: async (i) => {
+            const s = req.samples[i]!;
+            return { [req.inputName]: imageToTensor(decodePng(new Uint8Array(s.bytes), s.name), req.preset) };
+          },
+        },
+        req.tensors,
+        {
+          bins: req.bins,
+          signal,
+          onProgress: (done, total) => {
+            const now = performance.now();
+            if (done === total || done === 1 || now - last >= PROGRESS_INTERVAL_MS) {
+              last = now;
+              post({ type: 'progress', id: req.id, done, total });
+            }
+          },
+        },
+      );
+      post({ type: 'result', id: req.id, stats, session: info, ms: performance.now() - t0, inferenceMs });
+    } finally {
+      await queue.run(() => session.release());
+    }
+  } catch (e) {
+    const err = toErrorInfo(e);
+    if (err.code !== 'CANCELLED') post({ type: 'error', id: req.id, error: err });
+  }
+}

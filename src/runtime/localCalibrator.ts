@@ -1,0 +1,39 @@
+/**
+ * The calibration service without a worker, for Node (tests, CLI): same requests, same replies,
+ * same cancellation semantics as the page's worker client, over any OrtModule.
+ */
+import { QuantscopeError } from '../core/errors';
+import { runCalibrationJob } from './calibrationJob';
+import type { CalibrationHandlers, CalibrationResult } from './client';
+import type { OrtModule } from './ort';
+import type { CalibrateRequest, SessionInfo, WorkerReply } from './protocol';
+import { SerialQueue } from './serialQueue';
+
+export function createLocalCalibrator(ort: OrtModule, info: SessionInfo) {
+  const queue = new SerialQueue();
+  const running = new Map<number, { controller: AbortController; reject: (e: QuantscopeError) => void }>();
+  let nextId = 1;
+  return {
+    start(req: Omit<CalibrateRequest, 'type' | 'id'>, handlers: CalibrationHandlers = {}): { id: number; result: Promise<CalibrationResult> } {
+      const id = nextId++;
+      const controller = new AbortController();
+      const result = new Promise<CalibrationResult>((resolve, reject) => {
+        running.set(id, { controller, reject });
+        const emit = (m: WorkerReply): void => {
+          if (m.type === 'started') handlers.onStarted?.(m.session);
+          else if (m.type === 'progress') handlers.onProgress?.(m.done, m.total);
+          else if (m.type === 'result') resolve({ stats: m.stats, session: m.session, ms: m.ms, inferenceMs: m.inferenceMs });
+          else if (m.type === 'error') reject(new QuantscopeError(m.error.code, m.error.message));
+        };
+        void runCalibrationJob(ort, info, { type: 'calibrate', id, ...req }, queue, controller.signal, emit).finally(() => running.delete(id));
+      });
+      return { id, result };
+    },
+    cancel(id: number): void {
+      const r = running.get(id);
+      if (!r || r.controller.signal.aborted) return;
+      r.controller.abort();
+      r.reject(new QuantscopeError('CANCELLED', 'calibration was cancelled'));
+    },
+  };
+}

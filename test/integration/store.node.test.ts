@@ -1,0 +1,92 @@
+/**
+ * The store driven as the page drives it, with the real runtime (onnxruntime-node) behind the same
+ * request/reply protocol as the worker: calibrate, cancel mid-run, load a second model mid-run, export.
+ */
+import * as ort from 'onnxruntime-node';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { createLocalCalibrator } from '../../src/runtime/localCalibrator';
+import type { OrtModule } from '../../src/runtime/ort';
+import { createAppStore } from '../../src/state/store';
+import { encodeModel, tinyConvNet } from '../helpers/models';
+import { DOC_IMAGES, ocrModel } from '../helpers/sample';
+
+function newStore(sampleCount: number) {
+  const store = createAppStore(createLocalCalibrator(ort as unknown as OrtModule, { backend: 'cpu', numThreads: 1, crossOriginIsolated: false, hardwareConcurrency: 2 }));
+  store.getState().setSamples(
+    DOC_IMAGES.slice(0, sampleCount).map((p, i) => ({ name: `doc-${i}.png`, bytes: new Uint8Array(readFileSync(p)) })),
+    'test docs',
+  );
+  store.getState().loadModel('ch_PP-OCRv4_det_infer.onnx', ocrModel('det'), { isSample: true });
+  store.getState().setBackend('cpu');
+  return store;
+}
+
+const waitFor = async (cond: () => boolean, ms = 60_000) => {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > ms) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+describe('calibration through the store', () => {
+  it('calibrates every planned tensor, with histogram counts summing to the elements seen', async () => {
+    const store = newStore(2);
+    await store.getState().calibrate();
+    const { calibration, model } = store.getState();
+    expect(calibration.status).toBe('done');
+    expect(Object.keys(calibration.stats!)).toEqual(model!.plan.activations);
+    for (const s of Object.values(calibration.stats!)) {
+      expect(s.histogram.counts.reduce((a, b) => a + b, 0)).toBe(s.minmax.count - s.minmax.nanCount);
+    }
+    const x = calibration.stats!.x!;
+    expect(x.minmax.count).toBe(2 * 3 * 480 * 640);
+    const exported = store.getState().exportModel()!;
+    expect(exported.fileName).toBe('ch_PP-OCRv4_det_infer.int8.onnx');
+    expect(exported.bytes.length).toBeLessThan(0.35 * exported.floatBytes);
+  });
+
+  it('cancel: no progress after the acknowledgement, statistics as before the run, and a new run starts', async () => {
+    const store = newStore(6);
+    await store.getState().calibrate();
+    const before = store.getState().calibration.stats;
+    const run = store.getState().calibrate();
+    await waitFor(() => store.getState().calibration.progress.done >= 1);
+    store.getState().cancelCalibration();
+    expect(store.getState().calibration.status).toBe('cancelled');
+    const progressAfter: number[] = [];
+    const unsub = store.subscribe((s) => progressAfter.push(s.calibration.progress.done));
+    await run;
+    await new Promise((r) => setTimeout(r, 1500));
+    unsub();
+    expect(progressAfter).toEqual([]);
+    expect(store.getState().calibration.stats).toBe(before);
+    store.getState().setSamples(store.getState().samples.slice(0, 1), 'one doc');
+    await store.getState().calibrate();
+    expect(store.getState().calibration.status).toBe('done');
+    expect(store.getState().calibration.stats!.x!.minmax.count).toBe(3 * 480 * 640);
+  });
+
+  it('a second model loaded while one calibrates ends that run; its statistics never land', async () => {
+    const store = newStore(4);
+    const run = store.getState().calibrate();
+    await waitFor(() => store.getState().calibration.progress.done >= 1);
+    store.getState().loadModel('tiny.onnx', encodeModel(tinyConvNet()));
+    await run;
+    await new Promise((r) => setTimeout(r, 500));
+    const s = store.getState();
+    expect(s.model!.fileName).toBe('tiny.onnx');
+    expect(s.calibration.status).toBe('idle');
+    expect(s.calibration.stats).toBeNull();
+    expect(store.getState().exportModel()).toBeNull();
+    expect(store.getState().exportError?.code).toBe('NO_STATISTICS');
+  });
+
+  it('a broken file leaves the loaded model in place and shows the error', () => {
+    const store = newStore(1);
+    store.getState().loadModel('notes.onnx', new TextEncoder().encode('not a model'));
+    expect(store.getState().model!.fileName).toBe('ch_PP-OCRv4_det_infer.onnx');
+    expect(store.getState().modelError).toMatchObject({ code: 'NOT_ONNX' });
+  });
+});
