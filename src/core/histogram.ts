@@ -177,6 +177,51 @@ function floorDivide32(a: number, b: number): number {
   return floordiv;
 }
 
+/**
+ * One pass for the common case, a batch inside the range already binned: min/max and binning in
+ * the same loop. Returns null (and changes nothing) as soon as a value is NaN, infinite or outside
+ * the range; the caller then takes the general two-pass path. Results equal updateHistogram's.
+ */
+export function updateHistogramInRange(
+  state: HistogramState,
+  data: ArrayLike<number>,
+): { histogram: HistogramState; min: number; max: number } | null {
+  const n = state.counts.length;
+  if (n === 0 || state.threshold === 0) return null;
+  const t = state.threshold;
+  const lo = -t;
+  const edges = histogramEdges(lo, t, n);
+  const scale = n / f32(t - lo);
+  const local = new Uint32Array(n);
+  const last = n - 1;
+  const tol = Math.min(0.5, 1e-6 + n * 1e-6);
+  let min = Infinity;
+  let max = -Infinity;
+  for (let k = 0; k < data.length; k++) {
+    const x = data[k]!;
+    if (!(x >= lo && x <= t)) return null; // NaN, ±Inf or outside the range
+    if (x < min) min = x;
+    if (x > max) max = x;
+    const u = (x - lo) * scale;
+    let i = u | 0;
+    if (i > last) i = last;
+    const frac = u - i;
+    if (frac < tol || frac > 1 - tol) {
+      while (i > 0 && x < edges[i]!) i--;
+      while (i < last && x >= edges[i + 1]!) i++;
+    }
+    local[i]!++;
+  }
+  if (data.length === 0) return null;
+  const counts = Float64Array.from(state.counts);
+  for (let i = 0; i < n; i++) counts[i]! += local[i]!;
+  return {
+    histogram: { ...state, counts, min: Math.min(state.min, f32(min)), max: Math.max(state.max, f32(max)), total: state.total + data.length },
+    min,
+    max,
+  };
+}
+
 /** numpy widens an empty range [x, x] to [x - 0.5, x + 0.5]. */
 function outerEdges(lo: number, hi: number): [number, number] {
   return lo === hi ? [f32(lo - 0.5), f32(hi + 0.5)] : [lo, hi];

@@ -4,7 +4,7 @@
  * bins, not by the data. Runs wherever an OrtModule does (worker, Node).
  */
 import { QuantscopeError } from '../core/errors';
-import { createHistogram, updateHistogram, type HistogramState } from '../core/histogram';
+import { createHistogram, updateHistogram, updateHistogramInRange, type HistogramState } from '../core/histogram';
 import { createMinMax, isNonFinite, reduceMinMax, mergeMinMax, type MinMaxState } from '../core/minmax';
 import type { Feeds, OrtModule, Tensor } from './ort';
 import { toOrtFeeds } from './ort';
@@ -42,6 +42,13 @@ export function emptyStats(tensors: readonly string[], bins = 2048): StatsMap {
 
 /** Fold one fetched tensor into its statistics. A tensor with NaN/Inf keeps min/max counts only. */
 export function foldTensor(stats: TensorStats, name: string, data: ArrayLike<number>): TensorStats {
+  if (!isNonFinite(stats.minmax)) {
+    const fast = updateHistogramInRange(stats.histogram, data);
+    if (fast) {
+      const mm = { min: fast.min, max: fast.max, count: data.length, nanCount: 0, infCount: 0 };
+      return { minmax: mergeMinMax(stats.minmax, mm), histogram: fast.histogram };
+    }
+  }
   const mm = reduceMinMax(data);
   const minmax = mergeMinMax(stats.minmax, mm);
   if (isNonFinite(minmax)) return { minmax, histogram: stats.histogram };

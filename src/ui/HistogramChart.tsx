@@ -10,10 +10,25 @@ export interface ChartRange {
 
 /** A tensor's histogram (bins precomputed in core), with the clipping range drawn over it. */
 export function HistogramChart({ histogram, range, logScale }: { histogram: HistogramState; range: ChartRange | null; logScale: boolean }) {
-  const { edges, counts } = downsampleHistogram(histogram, 256);
-  const data = Array.from(counts, (c, i) => ({ x: (edges[i]! + edges[i + 1]!) / 2, count: logScale ? Math.log10(1 + c) : c }));
-  const lo = edges[0]!;
-  const hi = edges[edges.length - 1]!;
+  // The bins span [-t, t]; draw the part that holds data or the range, with a little margin.
+  const left = Math.min(histogram.min, range?.rmin ?? Infinity);
+  const right = Math.max(histogram.max, range?.rmax ?? -Infinity);
+  const pad = (right - left) * 0.03 || 0.5;
+  const lo = left - pad;
+  const hi = right + pad;
+  const { edges, counts } = downsampleHistogram(histogram, 2048);
+  const points: { x: number; count: number }[] = [];
+  for (let i = 0; i < counts.length; i++) {
+    const x = (edges[i]! + edges[i + 1]!) / 2;
+    if (x >= lo && x <= hi) points.push({ x, count: counts[i]! });
+  }
+  const step = Math.max(1, Math.ceil(points.length / 256));
+  const data: { x: number; count: number }[] = [];
+  for (let i = 0; i < points.length; i += step) {
+    const group = points.slice(i, i + step);
+    const c = group.reduce((a, p) => a + p.count, 0);
+    data.push({ x: group[0]!.x, count: logScale ? Math.log10(1 + c) : c });
+  }
   return (
     <div className="chart" data-testid="histogram" data-bins={histogram.counts.length}>
       <ResponsiveContainer width="100%" height={260}>

@@ -1,11 +1,13 @@
 import { useState, type DragEvent } from 'react';
-import { loadSample } from '../state/sample';
+import { loadSample, loadSampleImages } from '../state/sample';
 import { ErrorBanner } from './ErrorBanner';
 import { appStore, useApp } from './useApp';
 
 async function loadFile(file: File): Promise<void> {
   const bytes = new Uint8Array(await file.arrayBuffer());
   appStore.getState().loadModel(file.name, bytes);
+  // Until the user brings data of their own, image models calibrate on the built-in document images.
+  if (appStore.getState().samples.length === 0) await loadSampleImages(appStore, import.meta.env.BASE_URL);
 }
 
 export function ModelLoader() {

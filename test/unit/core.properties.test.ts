@@ -106,3 +106,23 @@ describe('sqnr', () => {
     expect(sqnr(x, e1) - sqnr(x, e2)).toBeCloseTo(20 * Math.log10(2), 3);
   });
 });
+
+describe('one-pass fold inside the known range', () => {
+  it('gives exactly the two-pass result, and declines batches it cannot take', async () => {
+    const { updateHistogramInRange } = await import('../../src/core');
+    fc.assert(
+      fc.property(fc.array(f32, { minLength: 1, maxLength: 300 }), fc.array(f32, { minLength: 1, maxLength: 300 }), (a, b) => {
+        const first = updateHistogram(createHistogram(128), Float32Array.from(a));
+        const batch = Float32Array.from(b);
+        const fast = updateHistogramInRange(first, batch);
+        const slow = updateHistogram(first, batch);
+        const inside = b.every((v) => Math.abs(Math.fround(v)) <= first.threshold);
+        if (!inside || first.threshold === 0) return fast === null;
+        expect(fast).not.toBeNull();
+        expect(Array.from(fast!.histogram.counts)).toEqual(Array.from(slow.counts));
+        expect([fast!.histogram.min, fast!.histogram.max, fast!.histogram.total]).toEqual([slow.min, slow.max, slow.total]);
+        return true;
+      }),
+    );
+  });
+});

@@ -1,0 +1,75 @@
+/**
+ * npm run bench: speed and memory figures for the sample (PP-OCRv4 det on the rendered documents),
+ * printed as JSON lines {name, value, unit}. Not part of npm test: these machines are shared and
+ * noisy, so targets are read here, never asserted in tests.
+ *
+ *   calibration_over_inference_wasm  calibration time / plain inference, same samples, onnxruntime-web WASM (target <= 1.3)
+ *   export_ms, export_peak_rss_mb    building and encoding the int8 QDQ model
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { DEFAULT_CONFIG } from '../src/core';
+import { bytesOf, buildQdqModel, encodeModel, withExtraOutputs } from '../src/onnx';
+import { emptyStats } from '../src/runtime/calibrate';
+import { rangesFromStats } from '../src/state/exportSlice';
+import { loadModelSync } from '../src/state/modelSlice';
+import { docFeeds, ocrModel, ROOT } from '../test/helpers/sample';
+
+const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 6);
+
+function emit(name: string, value: number, unit: string, extra: Record<string, unknown> = {}): void {
+  console.log(JSON.stringify({ name, value: Number(value.toFixed(4)), unit, ...extra }));
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'quantscope-bench-'));
+try {
+  const floatBytes = ocrModel('det');
+  const m = loadModelSync('ch_PP-OCRv4_det_infer.onnx', floatBytes, true);
+  const plainPath = join(dir, 'plain.onnx');
+  const calibPath = join(dir, 'calib.onnx');
+  writeFileSync(plainPath, encodeModel(m.prepared));
+  writeFileSync(calibPath, encodeModel(withExtraOutputs(m.prepared, m.plan.activations)));
+  writeFileSync(join(dir, 'tensors.json'), JSON.stringify(m.plan.activations));
+  const inputs = Array.from({ length: SAMPLES }, (_, i) => {
+    const p = join(dir, `in${i}.f32`);
+    writeFileSync(p, bytesOf(docFeeds(i).x.data));
+    return p;
+  });
+  // The calibration fold as the worker runs it, bundled for the plain-Node child process.
+  const calibrateModule = join(dir, 'calibrate.mjs');
+  await build({ entryPoints: [join(ROOT, 'src/runtime/calibrate.ts')], bundle: true, format: 'esm', platform: 'node', outfile: calibrateModule, logLevel: 'silent' });
+  for (const threads of [1, 2]) {
+    const out = execFileSync(process.execPath, [join(ROOT, 'bench/calibration-web.mjs'), plainPath, calibPath, join(dir, 'tensors.json'), String(threads), ...inputs], {
+      env: { ...process.env, QS_CALIBRATE_MODULE: pathToFileURL(calibrateModule).href, QS_DIMS: JSON.stringify(docFeeds(0).x.dims) },
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+    });
+    const r = JSON.parse(out.trim().split('\n').pop()!) as { plainMs: number; calibMs: number; runMs: number; foldMs: number; samples: number };
+    const tags = { backend: 'wasm', threads, samples: r.samples, tensors: m.plan.activations.length };
+    emit(`plain_inference_ms_per_sample_wasm_t${threads}`, r.plainMs / r.samples, 'ms', tags);
+    emit(`calibration_ms_per_sample_wasm_t${threads}`, r.calibMs / r.samples, 'ms', tags);
+    emit(`calibration_fold_ms_per_sample_wasm_t${threads}`, r.foldMs / r.samples, 'ms', tags);
+    emit(`calibration_over_inference_wasm_t${threads}`, r.calibMs / r.plainMs, 'ratio', { ...tags, target: 1.3 });
+  }
+
+  // Export: time and peak memory for the sample, from statistics of one calibration sample.
+  const stats = emptyStats(m.plan.activations);
+  for (const t of m.plan.activations) stats[t] = { ...stats[t]!, minmax: { min: -1, max: 1, count: 1, nanCount: 0, infCount: 0 } };
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
+  const t0 = performance.now();
+  const q = buildQdqModel(m.prepared, m.plan, rangesFromStats(stats), DEFAULT_CONFIG);
+  const bytes = encodeModel(q.model);
+  const exportMs = performance.now() - t0;
+  clearInterval(timer);
+  peak = Math.max(peak, process.memoryUsage().rss);
+  emit('export_ms', exportMs, 'ms');
+  emit('export_peak_rss_mb', peak / 2 ** 20, 'MiB');
+  emit('export_size_ratio', bytes.length / floatBytes.length, 'ratio', { target: 0.35 });
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

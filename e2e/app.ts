@@ -1,0 +1,48 @@
+/** A page object for the app: the steps a user takes, by the names a user sees. */
+import { expect, type Page } from '@playwright/test';
+import { mkdirSync } from 'node:fs';
+
+export class QuantscopePage {
+  constructor(readonly page: Page) {}
+
+  async open(): Promise<void> {
+    await this.page.goto('/');
+    await expect(this.page.getByRole('heading', { name: 'Quantscope' })).toBeVisible();
+  }
+
+  async screenshot(name: string): Promise<void> {
+    mkdirSync('test-results/screens', { recursive: true });
+    await this.page.screenshot({ path: `test-results/screens/${name}.png`, fullPage: true });
+  }
+
+  async useSample(): Promise<void> {
+    await this.page.getByRole('button', { name: /Use the sample/ }).click();
+    await expect(this.page.getByTestId('model-summary')).toBeVisible({ timeout: 60_000 });
+  }
+
+  async loadModelFile(name: string, buffer: Buffer): Promise<void> {
+    await this.page.getByLabel('Load model').setInputFiles({ name, mimeType: 'application/octet-stream', buffer });
+  }
+
+  async dropModelFile(name: string, buffer: Buffer): Promise<void> {
+    const data = buffer.toString('base64');
+    const transfer = await this.page.evaluateHandle(
+      ({ name, data }) => {
+        const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+        const dt = new DataTransfer();
+        dt.items.add(new File([bytes], name));
+        return dt;
+      },
+      { name, data },
+    );
+    await this.page.getByTestId('dropzone').dispatchEvent('drop', { dataTransfer: transfer });
+  }
+
+  calibrateButton() {
+    return this.page.getByRole('button', { name: 'Calibrate' });
+  }
+
+  async waitCalibrated(timeout = 180_000): Promise<void> {
+    await expect(this.page.getByTestId('calibration-status')).toHaveAttribute('data-status', 'done', { timeout });
+  }
+}

