@@ -116,3 +116,22 @@ test('cancel mid-calibration: no progress after it, and a new run starts without
   await app.waitCalibrated();
   await expect(page.getByTestId('histogram')).toBeVisible();
 });
+
+test('a second model loaded while the first calibrates ends that run cleanly', async ({ page }) => {
+  const app = new QuantscopePage(page);
+  await app.open();
+  await app.useSample();
+  await app.calibrateButton().click();
+  const bar = page.getByRole('progressbar');
+  await expect.poll(async () => Number(await bar.getAttribute('aria-valuenow')), { timeout: 120_000 }).toBeGreaterThan(0);
+  await app.loadModelFile('tiny-conv.onnx', readFileSync(join(ROOT, 'test/fixtures/models/tiny-conv.onnx')));
+  await expect(page.getByTestId('model-summary')).toContainText('tiny-conv.onnx');
+  await expect(page.getByTestId('calibration-status')).toHaveAttribute('data-status', 'idle');
+  await page.waitForTimeout(3000);
+  // The first model's statistics never land on the second.
+  await expect(page.getByTestId('tensor-explorer')).toHaveCount(0);
+  await app.calibrateButton().click();
+  await app.waitCalibrated();
+  await expect(page.getByTestId('tensor-list')).toContainText('relu');
+  await app.screenshot('07-second-model');
+});

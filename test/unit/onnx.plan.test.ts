@@ -90,6 +90,13 @@ describe('decode / encode', () => {
     const bytes = encodeModel(tinyConvNet());
     expect(encodeModel(decodeModel(bytes, 'tiny.onnx'))).toEqual(bytes);
   });
+  it('a real Paddle2ONNX model keeps its content through decode and encode', async () => {
+    const { equals } = await import('@bufbuild/protobuf');
+    const { ModelProtoSchema } = await import('onnx-buf');
+    const { ocrModel } = await import('../helpers/sample');
+    const m = decodeModel(ocrModel('det'), 'det.onnx');
+    expect(equals(ModelProtoSchema, decodeModel(encodeModel(m), 'det.onnx'), m)).toBe(true);
+  });
   it('prepare names nothing and changes nothing in a model that needs no preparation', () => {
     const p = prepareModel(tinyConvNet());
     expect(p.log).toEqual([]);
