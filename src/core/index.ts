@@ -6,5 +6,6 @@ export * from './metrics';
 export * from './minmax';
 export * from './qparams';
 export * from './quantize';
+export * from './random';
 export * from './rounding';
 export * from './weights';

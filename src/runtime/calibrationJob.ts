@@ -5,7 +5,7 @@
  */
 import { toErrorInfo } from '../core/errors';
 import { calibrate } from './calibrate';
-import { decodePng, imageToTensor } from './data/image';
+import { materializeSample } from './data/samples';
 import type { OrtModule } from './ort';
 import { PROGRESS_INTERVAL_MS, type CalibrateRequest, type SessionInfo, type WorkerReply } from './protocol';
 import type { SerialQueue } from './serialQueue';
@@ -44,10 +44,7 @@ export async function runCalibrationJob(
         },
         {
           count: req.samples.length,
-          feeds: async (i) => {
-            const s = req.samples[i]!;
-            return { [req.inputName]: imageToTensor(decodePng(new Uint8Array(s.bytes), s.name), req.preset) };
-          },
+          feeds: async (i) => materializeSample(req.samples[i]!),
         },
         req.tensors,
         {

@@ -4,6 +4,7 @@
  */
 import { QuantscopeError } from '../core/errors';
 import type { StatsMap } from './calibrate';
+import { sampleBuffers } from './data/samples';
 import type { CalibrateRequest, SessionInfo, WorkerReply, WorkerRequest } from './protocol';
 
 export interface CalibrationResult {
@@ -75,7 +76,7 @@ export function startCalibration(
 ): { id: number; result: Promise<CalibrationResult> } {
   const id = nextId++;
   const result = new Promise<CalibrationResult>((resolve, reject) => pending.set(id, { handlers, resolve, reject }));
-  const transfer = [req.model, ...req.samples.map((s) => s.bytes)];
+  const transfer = [req.model, ...sampleBuffers(req.samples)];
   send({ type: 'calibrate', id, ...req }, transfer);
   return { id, result };
 }

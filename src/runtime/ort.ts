@@ -5,15 +5,20 @@
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 
+export type FeedType = 'float32' | 'int64' | 'int32' | 'uint8' | 'int8' | 'bool';
+export type FeedData = Float32Array | BigInt64Array | Int32Array | Uint8Array | Int8Array;
+
 export interface OrtModule {
   readonly InferenceSession: { create(model: Uint8Array, options?: InferenceSession.SessionOptions): Promise<InferenceSession> };
-  readonly Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => Tensor;
+  readonly Tensor: new (type: FeedType, data: FeedData, dims: readonly number[]) => Tensor;
 }
 
 export type { InferenceSession, Tensor };
 
 export interface FeedTensor {
-  readonly data: Float32Array;
+  /** Defaults to float32. */
+  readonly type?: FeedType;
+  readonly data: FeedData;
   readonly dims: readonly number[];
 }
 
@@ -21,6 +26,6 @@ export type Feeds = Readonly<Record<string, FeedTensor>>;
 
 export function toOrtFeeds(ort: OrtModule, feeds: Feeds): Record<string, Tensor> {
   const out: Record<string, Tensor> = {};
-  for (const [name, t] of Object.entries(feeds)) out[name] = new ort.Tensor('float32', t.data, t.dims);
+  for (const [name, t] of Object.entries(feeds)) out[name] = new ort.Tensor(t.type ?? 'float32', t.data, t.dims);
   return out;
 }

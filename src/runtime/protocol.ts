@@ -3,16 +3,11 @@
  * an id; every reply names the id it answers. Buffers are transferred, never copied.
  */
 import type { ErrorInfo } from '../core/errors';
-import type { ImagePreset } from './data/image';
 import type { StatsMap } from './calibrate';
+import type { SampleSpec } from './data/samples';
 
 /** wasm and webgpu are onnxruntime-web's; cpu is onnxruntime-node's (CLI and tests). */
 export type Backend = 'wasm' | 'webgpu' | 'cpu';
-
-export interface SampleFile {
-  readonly name: string;
-  readonly bytes: ArrayBuffer;
-}
 
 export interface CalibrateRequest {
   readonly type: 'calibrate';
@@ -20,9 +15,7 @@ export interface CalibrateRequest {
   /** The calibration model: the prepared model with the tensors to calibrate as outputs. */
   readonly model: ArrayBuffer;
   readonly tensors: readonly string[];
-  readonly inputName: string;
-  readonly samples: readonly SampleFile[];
-  readonly preset: ImagePreset;
+  readonly samples: readonly SampleSpec[];
   readonly backend: Backend;
   readonly bins: number;
 }

@@ -1,6 +1,7 @@
 import type { StateCreator } from 'zustand/vanilla';
 import { QuantscopeError, toErrorInfo } from '../core/errors';
 import { encodeModel, withExtraOutputs } from '../onnx';
+import { buildSamples } from './buildSamples';
 import type { AppState, CalibrationSlice, CalibrationState, Calibrator } from './types';
 
 export function idleCalibration(): CalibrationState {
@@ -18,24 +19,24 @@ export function createCalibrationSlice(calibrator: Calibrator): StateCreator<App
       set({ backend });
     },
     async calibrate() {
-      const { model, samples, calibration, backend } = get();
+      const { model, calibration, backend } = get();
       if (calibration.status === 'running') return;
       const fail = (e: unknown): void => set({ calibration: { ...get().calibration, status: 'error', runId: null, error: toErrorInfo(e) } });
       if (!model) return fail(new QuantscopeError('NO_STATISTICS', 'load a model first'));
-      if (!model.imageInput) {
-        return fail(new QuantscopeError('BAD_DATA', `${model.fileName} has no single 3-channel image input: calibration data for other inputs is not supported yet`));
+      let samples;
+      try {
+        samples = buildSamples(model.summary.inputs, model.imageInput, get(), get().presetOverride);
+      } catch (e) {
+        return fail(e);
       }
-      if (samples.length === 0) return fail(new QuantscopeError('BAD_DATA', 'no calibration images are loaded'));
       const tensors = model.plan.activations;
       const bytes = encodeModel(withExtraOutputs(model.prepared, tensors));
       const { id, result } = calibrator.start(
         {
           model: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
           tensors,
-          inputName: model.imageInput.name,
-          // Copies: the originals stay in the page for the next run.
-          samples: samples.map((s) => ({ name: s.name, bytes: s.bytes.slice().buffer })),
-          preset: model.imageInput.preset,
+          // buildSamples copies every buffer: the page keeps its originals for the next run.
+          samples,
           backend,
           bins: HISTOGRAM_BINS,
         },

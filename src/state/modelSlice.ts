@@ -2,11 +2,21 @@ import type { StateCreator } from 'zustand/vanilla';
 import { DEFAULT_CONFIG } from '../core/config';
 import { isQuantscopeError, QuantscopeError, toErrorInfo } from '../core/errors';
 import { decodeModel, planQuantization, prepareModel, summarizeModel, valueInfoElemType, valueInfoShape, DT, type ModelProto } from '../onnx';
-import { PPOCR_DET_PRESET, type ImagePreset } from '../runtime/data/image';
+import { PPOCR_DET_PRESET, PPOCR_REC_PRESET, type ImagePreset } from '../runtime/data/image';
 import type { AppState, LoadedModel, ModelSlice } from './types';
 import { idleCalibration } from './calibrationSlice';
 
-/** An NCHW float input with 3 channels can take images; the sample gets PP-OCR's own preprocessing. */
+/** Which PP-OCR model this is, by its output: [N, T, 6625] CTC classes, or a [N, 1, H, W] map. */
+export function ocrKind(model: ModelProto): 'det' | 'rec' | null {
+  const out = model.graph!.output[0];
+  const shape = out ? valueInfoShape(out) : undefined;
+  if (!shape) return null;
+  if (shape.length === 3 && shape[2] === 6625) return 'rec';
+  if (shape.length === 4 && shape[1] === 1 && model.graph!.node.some((n) => n.opType === 'ConvTranspose')) return 'det';
+  return null;
+}
+
+/** An NCHW float input with 3 channels can take images; PP-OCR models get PaddleOCR's own preprocessing. */
 export function imageInputOf(model: ModelProto, isSample: boolean): LoadedModel['imageInput'] {
   const inits = new Set(model.graph!.initializer.map((t) => t.name));
   const inputs = model.graph!.input.filter((v) => !inits.has(v.name));
@@ -15,8 +25,10 @@ export function imageInputOf(model: ModelProto, isSample: boolean): LoadedModel[
   const shape = valueInfoShape(v);
   if (valueInfoElemType(v) !== DT.FLOAT || !shape || shape.length !== 4 || shape[1] !== 3) return null;
   const [h, w] = [shape[2], shape[3]];
-  const fixed = typeof h === 'number' && typeof w === 'number' ? { size: { width: w, height: h } } : {};
-  const preset: ImagePreset = isSample ? PPOCR_DET_PRESET : { normalize: 'imagenet', channels: 'RGB', layout: 'NCHW', resize: 'stretch', ...fixed };
+  const fixed = { ...(typeof w === 'number' ? { width: w } : {}), ...(typeof h === 'number' ? { height: h } : {}) };
+  const kind = ocrKind(model);
+  const preset: ImagePreset =
+    kind === 'rec' ? PPOCR_REC_PRESET : kind === 'det' || isSample ? PPOCR_DET_PRESET : { normalize: 'imagenet', channels: 'RGB', layout: 'NCHW', resize: 'stretch', ...fixed };
   return { name: v.name, preset };
 }
 
@@ -31,7 +43,7 @@ export function loadModelSync(fileName: string, bytes: Uint8Array, isSample: boo
   }
   const plan = planQuantization(prep.model, DEFAULT_CONFIG);
   const summary = summarizeModel(original, prep.model, plan, fileName, bytes.length, prep.log);
-  return { fileName, bytes, prepared: prep.model, plan, summary, imageInput: imageInputOf(prep.model, isSample), isSample };
+  return { fileName, bytes, prepared: prep.model, plan, summary, imageInput: imageInputOf(prep.model, isSample), isSample, ocr: ocrKind(prep.model) };
 }
 
 export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set, get) => ({

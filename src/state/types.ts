@@ -5,6 +5,8 @@ import type { ImagePreset } from '../runtime/data/image';
 import type { CalibrationHandlers, CalibrationResult } from '../runtime/client';
 import type { StatsMap } from '../runtime/calibrate';
 import type { Backend, CalibrateRequest, SessionInfo } from '../runtime/protocol';
+import type { DataSelection, GeneratedSettings } from './buildSamples';
+import type { DataFile } from './dataSlice';
 
 export interface LoadedModel {
   readonly fileName: string;
@@ -15,12 +17,10 @@ export interface LoadedModel {
   /** The image input calibration feeds, and how images become tensors for it; null when not image-like. */
   readonly imageInput: { readonly name: string; readonly preset: ImagePreset } | null;
   readonly isSample: boolean;
+  /** A PP-OCR model whose outputs the page can read (text, or boxes). */
+  readonly ocr: 'det' | 'rec' | null;
 }
 
-export interface SampleImage {
-  readonly name: string;
-  readonly bytes: Uint8Array;
-}
 
 export type CalibrationStatus = 'idle' | 'running' | 'done' | 'error' | 'cancelled';
 
@@ -58,10 +58,17 @@ export interface ModelSlice {
   loadModel(fileName: string, bytes: Uint8Array, opts?: { isSample?: boolean }): void;
 }
 
-export interface DataSlice {
-  readonly samples: readonly SampleImage[];
-  readonly samplesLabel: string;
-  setSamples(samples: readonly SampleImage[], label: string): void;
+export interface DataSlice extends DataSelection {
+  readonly dataLabel: string;
+  readonly dataError: ErrorInfo | null;
+  readonly dataLoading: boolean;
+  /** The image preset the user chose; null keeps the model's default. */
+  readonly presetOverride: ImagePreset | null;
+  loadDataFiles(files: readonly DataFile[], label?: string): Promise<void>;
+  useGeneratedData(count: number): void;
+  setGenerated(input: string, settings: GeneratedSettings): void;
+  setDimValue(dim: string, value: number): void;
+  setPresetOverride(preset: ImagePreset | null): void;
 }
 
 export interface CalibrationSlice {

@@ -1,4 +1,5 @@
 import { CalibratePanel } from './CalibratePanel';
+import { DataPanel } from './DataPanel';
 import { ExportPanel } from './ExportPanel';
 import { ModelLoader } from './ModelLoader';
 import { ModelSummaryView } from './ModelSummaryView';
@@ -13,11 +14,12 @@ export function App() {
       </header>
       <ModelLoader />
       <ModelSummaryView />
+      <DataPanel />
       <CalibratePanel />
       <TensorExplorer />
       <ExportPanel />
       <footer className="muted">
-        The sample model is PaddleOCR's PP-OCRv4 text detector (Apache-2.0), served with its <a href="samples/models/NOTICE.txt">notice</a>.
+        The sample models are PaddleOCR's PP-OCRv4 text detector and recogniser (Apache-2.0), served with its <a href="samples/models/NOTICE.txt">notice</a>.
       </footer>
     </main>
   );

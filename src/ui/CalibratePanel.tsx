@@ -5,8 +5,8 @@ const hasWebGpu = typeof navigator !== 'undefined' && 'gpu' in navigator;
 
 export function CalibratePanel() {
   const model = useApp((s) => s.model);
-  const samplesLabel = useApp((s) => s.samplesLabel);
-  const sampleCount = useApp((s) => s.samples.length);
+  const dataLabel = useApp((s) => s.dataLabel);
+  const dataKind = useApp((s) => s.dataKind);
   const cal = useApp((s) => s.calibration);
   const backend = useApp((s) => s.backend);
   if (!model) return null;
@@ -14,10 +14,10 @@ export function CalibratePanel() {
   const pct = cal.progress.total ? Math.round((100 * cal.progress.done) / cal.progress.total) : 0;
   return (
     <section className="card" data-testid="calibrate-panel">
-      <h2>2 · Calibrate</h2>
+      <h2>3 · Calibrate</h2>
       <p>
-        Data: {sampleCount > 0 ? samplesLabel : 'none loaded'}
-        {model.imageInput && (
+        Data: {dataKind !== 'none' ? dataLabel : 'none loaded'}
+        {model.imageInput && dataKind === 'images' && (
           <span className="muted">
             {' '}
             → input <code>{model.imageInput.name}</code>, {model.imageInput.preset.channels} {model.imageInput.preset.layout},{' '}

@@ -22,7 +22,7 @@ export function ExportPanel() {
   const ready = cal.stats !== null && cal.statsFor === model.fileName;
   return (
     <section className="card" data-testid="export-panel">
-      <h2>4 · Export</h2>
+      <h2>5 · Export</h2>
       <p className="muted">
         Static QDQ: activations int8 asymmetric, weights int8 symmetric per channel, int32 bias (scale = input scale × weight scale). Opens in
         onnxruntime, TensorRT and OpenVINO.

@@ -1,13 +1,14 @@
 import { useState, type DragEvent } from 'react';
-import { loadSample, loadSampleImages } from '../state/sample';
+import { loadSample, loadSampleImages, SAMPLES } from '../state/sample';
 import { ErrorBanner } from './ErrorBanner';
 import { appStore, useApp } from './useApp';
 
 async function loadFile(file: File): Promise<void> {
   const bytes = new Uint8Array(await file.arrayBuffer());
   appStore.getState().loadModel(file.name, bytes);
-  // Until the user brings data of their own, image models calibrate on the built-in document images.
-  if (appStore.getState().samples.length === 0) await loadSampleImages(appStore, import.meta.env.BASE_URL);
+  // Until the user brings data of their own, image models calibrate on the built-in images.
+  const s = appStore.getState();
+  if (s.dataKind === 'none' && s.model?.imageInput) await loadSampleImages(appStore, import.meta.env.BASE_URL, s.model.ocr ?? 'det');
 }
 
 export function ModelLoader() {
@@ -48,18 +49,21 @@ export function ModelLoader() {
           />
         </label>
         <span className="or">or</span>
-        <button
-          type="button"
-          disabled={busy}
-          onClick={() => {
-            setBusy(true);
-            loadSample(appStore, import.meta.env.BASE_URL)
-              .catch((e: unknown) => appStore.setState({ modelError: { code: 'RUNTIME', message: `the sample could not be loaded: ${String(e)}` } }))
-              .finally(() => setBusy(false));
-          }}
-        >
-          {busy ? 'Loading sample…' : 'Use the sample: PP-OCRv4 text detection'}
-        </button>
+        {(['det', 'rec'] as const).map((id) => (
+          <button
+            key={id}
+            type="button"
+            disabled={busy}
+            onClick={() => {
+              setBusy(true);
+              loadSample(appStore, import.meta.env.BASE_URL, id)
+                .catch((e: unknown) => appStore.setState({ modelError: { code: 'RUNTIME', message: `the sample could not be loaded: ${String(e)}` } }))
+                .finally(() => setBusy(false));
+            }}
+          >
+            {`Use the sample: ${SAMPLES[id].title}`}
+          </button>
+        ))}
       </div>
       <ErrorBanner error={error} testId="model-error" />
     </section>

@@ -22,7 +22,7 @@ export function TensorExplorer() {
   const producer = selected ? model.prepared.graph!.node.find((n) => n.output.includes(selected)) : undefined;
   return (
     <section className="card" data-testid="tensor-explorer">
-      <h2>3 · Tensors</h2>
+      <h2>4 · Tensors</h2>
       <div className="explorer">
         <div className="tensor-list">
           <input placeholder={`Filter ${names.length} tensors`} value={filter} onChange={(e) => setFilter(e.target.value)} aria-label="Filter tensors" />

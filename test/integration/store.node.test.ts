@@ -11,12 +11,9 @@ import { createAppStore } from '../../src/state/store';
 import { encodeModel, tinyConvNet } from '../helpers/models';
 import { DOC_IMAGES, ocrModel } from '../helpers/sample';
 
-function newStore(sampleCount: number) {
+async function newStore(sampleCount: number) {
   const store = createAppStore(createLocalCalibrator(ort as unknown as OrtModule, { backend: 'cpu', numThreads: 1, crossOriginIsolated: false, hardwareConcurrency: 2 }));
-  store.getState().setSamples(
-    DOC_IMAGES.slice(0, sampleCount).map((p, i) => ({ name: `doc-${i}.png`, bytes: new Uint8Array(readFileSync(p)) })),
-    'test docs',
-  );
+  await store.getState().loadDataFiles(DOC_IMAGES.slice(0, sampleCount).map((p, i) => ({ name: `doc-${i}.png`, bytes: new Uint8Array(readFileSync(p)) })));
   store.getState().loadModel('ch_PP-OCRv4_det_infer.onnx', ocrModel('det'), { isSample: true });
   store.getState().setBackend('cpu');
   return store;
@@ -32,7 +29,7 @@ const waitFor = async (cond: () => boolean, ms = 60_000) => {
 
 describe('calibration through the store', () => {
   it('calibrates every planned tensor, with histogram counts summing to the elements seen', async () => {
-    const store = newStore(2);
+    const store = await newStore(2);
     await store.getState().calibrate();
     const { calibration, model } = store.getState();
     expect(calibration.status).toBe('done');
@@ -48,7 +45,7 @@ describe('calibration through the store', () => {
   });
 
   it('cancel: no progress after the acknowledgement, statistics as before the run, and a new run starts', async () => {
-    const store = newStore(6);
+    const store = await newStore(6);
     await store.getState().calibrate();
     const before = store.getState().calibration.stats;
     const run = store.getState().calibrate();
@@ -62,14 +59,14 @@ describe('calibration through the store', () => {
     unsub();
     expect(progressAfter).toEqual([]);
     expect(store.getState().calibration.stats).toBe(before);
-    store.getState().setSamples(store.getState().samples.slice(0, 1), 'one doc');
+    await store.getState().loadDataFiles([{ name: 'doc.png', bytes: new Uint8Array(readFileSync(DOC_IMAGES[0]!)) }]);
     await store.getState().calibrate();
     expect(store.getState().calibration.status).toBe('done');
     expect(store.getState().calibration.stats!.x!.minmax.count).toBe(3 * 480 * 640);
   });
 
   it('a second model loaded while one calibrates ends that run; its statistics never land', async () => {
-    const store = newStore(4);
+    const store = await newStore(4);
     const run = store.getState().calibrate();
     await waitFor(() => store.getState().calibration.progress.done >= 1);
     store.getState().loadModel('tiny.onnx', encodeModel(tinyConvNet()));
@@ -83,8 +80,8 @@ describe('calibration through the store', () => {
     expect(store.getState().exportError?.code).toBe('NO_STATISTICS');
   });
 
-  it('a broken file leaves the loaded model in place and shows the error', () => {
-    const store = newStore(1);
+  it('a broken file leaves the loaded model in place and shows the error', async () => {
+    const store = await newStore(1);
     store.getState().loadModel('notes.onnx', new TextEncoder().encode('not a model'));
     expect(store.getState().model!.fileName).toBe('ch_PP-OCRv4_det_infer.onnx');
     expect(store.getState().modelError).toMatchObject({ code: 'NOT_ONNX' });

@@ -20,9 +20,25 @@ export interface ImagePreset {
   readonly normalize: Normalization;
   readonly channels: 'RGB' | 'BGR';
   readonly layout: 'NCHW' | 'NHWC';
-  /** Target size; the image's own when absent. */
-  readonly size?: { readonly width: number; readonly height: number };
+  /**
+   * Target size. Both given: `resize` decides (stretch, or keep the aspect and pad right/bottom).
+   * One given: the other follows the image's aspect ratio. Neither: the image's own size.
+   */
+  readonly width?: number;
+  readonly height?: number;
   readonly resize: 'stretch' | 'pad';
+  /** Round a free dimension up to a multiple of this (PP-OCR det wants multiples of 32). */
+  readonly multipleOf?: number;
+}
+
+/** The tensor size a preset gives an image of width x height. */
+export function targetSize(preset: ImagePreset, width: number, height: number): { width: number; height: number } {
+  const m = preset.multipleOf ?? 1;
+  const up = (v: number) => Math.max(m, Math.ceil(v / m) * m);
+  if (preset.width !== undefined && preset.height !== undefined) return { width: preset.width, height: preset.height };
+  if (preset.height !== undefined) return { width: up((width * preset.height) / height), height: preset.height };
+  if (preset.width !== undefined) return { width: preset.width, height: up((height * preset.width) / width) };
+  return { width: up(width), height: up(height) };
 }
 
 const IMAGENET_MEAN = [0.485, 0.456, 0.406];
@@ -32,7 +48,10 @@ const IMAGENET_STD = [0.229, 0.224, 0.225];
  * PP-OCR's detection preprocessing (PaddleOCR det config: DecodeImage BGR, NormalizeImage with
  * ImageNet mean/std applied in the image's channel order, ToCHWImage); sizes must be multiples of 32.
  */
-export const PPOCR_DET_PRESET: ImagePreset = { normalize: 'imagenet', channels: 'BGR', layout: 'NCHW', resize: 'stretch' };
+export const PPOCR_DET_PRESET: ImagePreset = { normalize: 'imagenet', channels: 'BGR', layout: 'NCHW', resize: 'stretch', multipleOf: 32 };
+
+/** PP-OCR's recognition preprocessing (resize_norm_img): BGR, height 48 keeping the aspect, x/127.5 - 1. */
+export const PPOCR_REC_PRESET: ImagePreset = { normalize: 'signed', channels: 'BGR', layout: 'NCHW', resize: 'stretch', height: 48 };
 
 export function decodePng(bytes: Uint8Array, name = 'image.png'): RgbaImage {
   let png;
@@ -97,8 +116,7 @@ function resampleRgb(img: RgbaImage, w: number, h: number): Float32Array {
 
 /** An image as a [1, 3, H, W] (or [1, H, W, 3]) float32 tensor under `preset`. */
 export function imageToTensor(img: RgbaImage, preset: ImagePreset): { data: Float32Array; dims: number[] } {
-  const W = preset.size?.width ?? img.width;
-  const H = preset.size?.height ?? img.height;
+  const { width: W, height: H } = targetSize(preset, img.width, img.height);
   let rgb: Float32Array;
   if (W === img.width && H === img.height) {
     rgb = new Float32Array(W * H * 3);

@@ -1,0 +1,213 @@
+import { useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
+import { defaultGenerated, symbolicDims } from '../state/buildSamples';
+import { previewImageTensor } from '../state/preview';
+import { loadSampleImages, SAMPLES } from '../state/sample';
+import type { ImagePreset } from '../runtime/data/image';
+import { ErrorBanner } from './ErrorBanner';
+import { formatNumber, formatShape } from './format';
+import { appStore, useApp } from './useApp';
+
+async function loadFiles(list: FileList | File[]): Promise<void> {
+  const files = await Promise.all([...list].map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
+  await appStore.getState().loadDataFiles(files);
+}
+
+function Thumbnail({ image }: { image: { width: number; height: number; data: Uint8Array | Uint8ClampedArray } }) {
+  const ref = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    const c = ref.current;
+    const ctx = c?.getContext('2d');
+    if (!c || !ctx) return;
+    c.width = image.width;
+    c.height = image.height;
+    ctx.putImageData(new ImageData(new Uint8ClampedArray(image.data), image.width, image.height), 0, 0);
+  }, [image]);
+  return <canvas ref={ref} className="thumb" data-testid="preset-thumbnail" />;
+}
+
+const NORMALIZATIONS: [ImagePreset['normalize'], string][] = [
+  ['imagenet', 'ImageNet mean/std'],
+  ['unit', '0..1'],
+  ['signed', '-1..1'],
+  ['raw255', '0..255'],
+];
+
+function PresetEditor({ preset }: { preset: ImagePreset }) {
+  const set = (p: Partial<ImagePreset>) => appStore.getState().setPresetOverride({ ...preset, ...p });
+  const size = (v: string): number | undefined => (v.trim() === '' ? undefined : Math.max(1, Number(v)));
+  return (
+    <div className="row preset" data-testid="preset-editor">
+      <label>
+        Normalise{' '}
+        <select aria-label="Normalisation" value={preset.normalize} onChange={(e) => set({ normalize: e.target.value as ImagePreset['normalize'] })}>
+          {NORMALIZATIONS.map(([v, l]) => (
+            <option key={v} value={v}>
+              {l}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Channels{' '}
+        <select aria-label="Channel order" value={preset.channels} onChange={(e) => set({ channels: e.target.value as 'RGB' | 'BGR' })}>
+          <option>RGB</option>
+          <option>BGR</option>
+        </select>
+      </label>
+      <label>
+        Layout{' '}
+        <select aria-label="Layout" value={preset.layout} onChange={(e) => set({ layout: e.target.value as 'NCHW' | 'NHWC' })}>
+          <option>NCHW</option>
+          <option>NHWC</option>
+        </select>
+      </label>
+      <label>
+        W <input aria-label="Target width" className="num" placeholder="auto" value={preset.width ?? ''} onChange={(e) => set({ width: size(e.target.value) })} />
+      </label>
+      <label>
+        H <input aria-label="Target height" className="num" placeholder="auto" value={preset.height ?? ''} onChange={(e) => set({ height: size(e.target.value) })} />
+      </label>
+      <label>
+        Resize{' '}
+        <select aria-label="Resize" value={preset.resize} onChange={(e) => set({ resize: e.target.value as 'stretch' | 'pad' })}>
+          <option value="stretch">stretch</option>
+          <option value="pad">keep aspect, pad</option>
+        </select>
+      </label>
+    </div>
+  );
+}
+
+function GeneratedEditor() {
+  const model = useApp((s) => s.model);
+  const generated = useApp((s) => s.generated);
+  const dimValues = useApp((s) => s.dimValues);
+  const count = useApp((s) => s.generatedCount);
+  if (!model) return null;
+  const inputs = model.summary.inputs;
+  const dims = symbolicDims(inputs);
+  return (
+    <div data-testid="generated-editor">
+      {inputs.map((input) => {
+        const g = generated[input.name] ?? defaultGenerated(input);
+        const set = (p: Partial<typeof g>) => appStore.getState().setGenerated(input.name, { ...g, ...p });
+        return (
+          <div className="row" key={input.name}>
+            <code>{input.name}</code> <span className="muted">{input.dtype} {formatShape(input.shape)}</span>
+            <select aria-label={`Distribution for ${input.name}`} value={g.dist} onChange={(e) => set({ dist: e.target.value as typeof g.dist })}>
+              <option value="normal">normal (mean, std)</option>
+              <option value="uniform">uniform [a, b)</option>
+              <option value="constant">constant</option>
+            </select>
+            <input aria-label={`a for ${input.name}`} className="num" type="number" value={g.a} onChange={(e) => set({ a: Number(e.target.value) })} />
+            {g.dist !== 'constant' && <input aria-label={`b for ${input.name}`} className="num" type="number" value={g.b} onChange={(e) => set({ b: Number(e.target.value) })} />}
+          </div>
+        );
+      })}
+      {dims.length > 0 && (
+        <div className="row">
+          <span className="muted">Dynamic dimensions:</span>
+          {dims.map((d) => (
+            <label key={d}>
+              {d}{' '}
+              <input aria-label={`Value of ${d}`} className="num" type="number" min={1} value={dimValues[d] ?? ''} placeholder="?" onChange={(e) => appStore.getState().setDimValue(d, Number(e.target.value))} />
+            </label>
+          ))}
+        </div>
+      )}
+      <div className="row">
+        <label>
+          Samples <input aria-label="Generated sample count" className="num" type="number" min={1} defaultValue={count} id="gen-count" />
+        </label>
+        <button
+          type="button"
+          onClick={() => appStore.getState().useGeneratedData(Math.max(1, Number((document.getElementById('gen-count') as HTMLInputElement).value) || 1))}
+        >
+          Use generated data
+        </button>
+      </div>
+    </div>
+  );
+}
+
+export function DataPanel() {
+  const model = useApp((s) => s.model);
+  const kind = useApp((s) => s.dataKind);
+  const label = useApp((s) => s.dataLabel);
+  const images = useApp((s) => s.images);
+  const error = useApp((s) => s.dataError);
+  const loading = useApp((s) => s.dataLoading);
+  const override = useApp((s) => s.presetOverride);
+  const [showGen, setShowGen] = useState(false);
+  const [dragging, setDragging] = useState(false);
+  const preset = override ?? model?.imageInput?.preset ?? null;
+  const preview = useMemo(() => {
+    if (kind !== 'images' || !images[0] || !preset) return null;
+    try {
+      return previewImageTensor(images[0].image, preset);
+    } catch {
+      return null;
+    }
+  }, [kind, images, preset]);
+  if (!model) return null;
+  const onDrop = (e: DragEvent) => {
+    e.preventDefault();
+    setDragging(false);
+    void loadFiles(e.dataTransfer.files);
+  };
+  return (
+    <section className="card" data-testid="data-panel">
+      <h2>2 · Calibration data</h2>
+      <div
+        className={`dropzone small${dragging ? ' dragging' : ''}`}
+        data-testid="data-dropzone"
+        onDragOver={(e) => {
+          e.preventDefault();
+          setDragging(true);
+        }}
+        onDragLeave={() => setDragging(false)}
+        onDrop={onDrop}
+      >
+        <p>Images (PNG, JPEG, WebP), .npy / .npz tensors, or ONNX test-data input_N.pb files.</p>
+        <label className="button">
+          Calibration data
+          <input
+            type="file"
+            multiple
+            accept="image/png,image/jpeg,image/webp,.npy,.npz,.pb"
+            aria-label="Calibration data"
+            onChange={(e) => {
+              if (e.target.files) void loadFiles(e.target.files);
+              e.target.value = '';
+            }}
+          />
+        </label>
+        {model.ocr && (
+          <button type="button" onClick={() => void loadSampleImages(appStore, import.meta.env.BASE_URL, model.ocr!)}>
+            Built-in {SAMPLES[model.ocr].folder === 'det' ? 'documents' : 'text lines'}
+          </button>
+        )}
+        <button type="button" onClick={() => setShowGen((v) => !v)}>
+          Generate data…
+        </button>
+      </div>
+      {showGen && <GeneratedEditor />}
+      <p data-testid="data-label">
+        {loading ? 'Reading files…' : kind === 'none' ? 'No calibration data yet.' : label}
+      </p>
+      {kind === 'images' && preset && <PresetEditor preset={preset} />}
+      {preview && (
+        <div className="preview" data-testid="preset-preview">
+          <Thumbnail image={preview.thumbnail} />
+          <div>
+            First image as the model sees it: shape <b data-testid="preview-shape">{formatShape(preview.dims)}</b>, values{' '}
+            <b data-testid="preview-range">
+              {formatNumber(preview.min)} … {formatNumber(preview.max)}
+            </b>
+          </div>
+        </div>
+      )}
+      <ErrorBanner error={error} testId="data-error" />
+    </section>
+  );
+}

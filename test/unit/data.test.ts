@@ -1,0 +1,138 @@
+/** Calibration data loaders and image presets: exact tensors from known inputs, clear refusals. */
+import { toBinary } from '@bufbuild/protobuf';
+import { zipSync } from 'fflate';
+import { TensorProtoSchema } from 'onnx-buf';
+import { describe, expect, it } from 'vitest';
+import { bytesOf, makeTensor } from '../../src/onnx';
+import { imageToTensor, targetSize, type ImagePreset, type RgbaImage } from '../../src/runtime/data/image';
+import { npyToFloat32, parseNpy } from '../../src/runtime/data/npy';
+import { generateTensor, materializeSample } from '../../src/runtime/data/samples';
+import { fitToInput, readNpyFile, readNpzFile, readTensorProtoFile } from '../../src/runtime/data/tensorFile';
+import { buildSamples, type DataSelection } from '../../src/state/buildSamples';
+import { makeNpy } from '../helpers/npy';
+
+describe('.npy', () => {
+  const values = [1.5, -2, 0.25, 3];
+  const cases: [string, ArrayBufferView][] = [
+    ['<f4', Float32Array.from(values)],
+    ['<f8', Float64Array.from(values)],
+    ['<f2', Uint16Array.of(0x3e00, 0xc000, 0x3400, 0x4200)],
+    ['<i8', BigInt64Array.of(1n, -2n, 0n, 3n)],
+    ['<i4', Int32Array.of(1, -2, 0, 3)],
+    ['|u1', Uint8Array.of(1, 254, 0, 3)],
+  ];
+  it.each(cases)('reads %s', (descr, payload) => {
+    for (const version of [1, 2, 3] as const) {
+      const arr = parseNpy(makeNpy(descr, [2, 2], payload, { version }), 'a.npy');
+      expect(arr.shape).toEqual([2, 2]);
+      const f = Array.from(npyToFloat32(arr));
+      const expected = descr.startsWith('<f') ? values : descr === '|u1' ? [1, 254, 0, 3] : [1, -2, 0, 3];
+      expect(f).toEqual(expected);
+    }
+  });
+  it('refuses Fortran order and big-endian data with a message', () => {
+    expect(() => parseNpy(makeNpy('<f4', [2, 2], new Float32Array(4), { fortran: true }), 'f.npy')).toThrow('f.npy: Fortran-order arrays are not supported');
+    expect(() => parseNpy(makeNpy('>f4', [2], new Float32Array(2)), 'b.npy')).toThrow("b.npy: big-endian dtype >f4 is not supported: save with .astype('<f4')");
+  });
+  it('reads data at an unaligned offset', () => {
+    const bytes = makeNpy('<f4', [3], Float32Array.of(1, 2, 3));
+    const shifted = new Uint8Array(bytes.length + 1);
+    shifted.set(bytes, 1);
+    expect(Array.from(npyToFloat32(parseNpy(shifted.subarray(1), 'x.npy')))).toEqual([1, 2, 3]);
+  });
+});
+
+describe('.npz and TensorProto files', () => {
+  it('names .npz arrays by their keys, stored or deflated', () => {
+    for (const level of [0, 6] as const) {
+      const npz = zipSync({ 'audio.npy': makeNpy('<f4', [1, 4], Float32Array.of(1, 2, 3, 4)), 'sr.npy': makeNpy('<i8', [], BigInt64Array.of(16000n)) }, { level });
+      const t = readNpzFile(npz, 'x.npz');
+      expect(t.map((x) => [x.name, x.tensor.type, x.tensor.dims])).toEqual([
+        ['audio', 'float32', [1, 4]],
+        ['sr', 'int64', []],
+      ]);
+    }
+  });
+  it('reads ONNX test-data input_N.pb', () => {
+    const pb = toBinary(TensorProtoSchema, makeTensor('x', 1, [1, 2], bytesOf(Float32Array.of(0.5, -1))));
+    const t = readTensorProtoFile(pb, 'test_data_set_0/input_0.pb');
+    expect(t.name).toBe('x');
+    expect(Array.from(t.tensor.data as Float32Array)).toEqual([0.5, -1]);
+  });
+  it('names the file, the input and both shapes when data does not fit', () => {
+    const t = readNpyFile(makeNpy('<f4', [1, 3, 4, 4], new Float32Array(48)), 'batch.npy');
+    expect(() => fitToInput(t, { name: 'x', dtype: 'float', shape: [1, 3, 8, 8] })).toThrow('batch.npy has shape [1, 3, 4, 4] but input "x" takes [1, 3, 8, 8]');
+    expect(() => fitToInput(t, { name: 'x', dtype: 'int64', shape: null })).toThrow('batch.npy holds float32 data but input "x" takes int64');
+    expect(fitToInput(t, { name: 'x', dtype: 'float', shape: ['N', 3, 'H', 'W'] }).dims).toEqual([1, 3, 4, 4]);
+  });
+});
+
+describe('image presets on a known 2x2 image', () => {
+  // pixels (R,G,B): (255,0,0) (0,255,0) / (0,0,255) (255,255,255)
+  const img: RgbaImage = { width: 2, height: 2, data: Uint8Array.of(255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 255, 255, 255, 255, 255) };
+  const base: ImagePreset = { normalize: 'unit', channels: 'RGB', layout: 'NCHW', resize: 'stretch' };
+  const f = (xs: number[]) => xs.map(Math.fround);
+  it('0..1, RGB, NCHW', () => {
+    const t = imageToTensor(img, base);
+    expect(t.dims).toEqual([1, 3, 2, 2]);
+    expect(Array.from(t.data)).toEqual([1, 0, 0, 1, 0, 1, 0, 1, 0, 0, 1, 1]);
+  });
+  it('0..255, BGR, NCHW', () => {
+    expect(Array.from(imageToTensor(img, { ...base, normalize: 'raw255', channels: 'BGR' }).data)).toEqual([0, 0, 255, 255, 0, 255, 0, 255, 255, 0, 0, 255]);
+  });
+  it('-1..1, RGB, NHWC', () => {
+    const t = imageToTensor(img, { ...base, normalize: 'signed', layout: 'NHWC' });
+    expect(t.dims).toEqual([1, 2, 2, 3]);
+    expect(Array.from(t.data)).toEqual([1, -1, -1, -1, 1, -1, -1, -1, 1, 1, 1, 1]);
+  });
+  it('ImageNet mean/std, RGB, NCHW', () => {
+    const r = [(1 - 0.485) / 0.229, -0.485 / 0.229, -0.485 / 0.229, (1 - 0.485) / 0.229];
+    const g = [-0.456 / 0.224, (1 - 0.456) / 0.224, -0.456 / 0.224, (1 - 0.456) / 0.224];
+    const b = [-0.406 / 0.225, -0.406 / 0.225, (1 - 0.406) / 0.225, (1 - 0.406) / 0.225];
+    expect(Array.from(imageToTensor(img, { ...base, normalize: 'imagenet' }).data)).toEqual(f([...r, ...g, ...b]));
+  });
+  it('resizes to the target size: stretch averages, pad keeps the aspect', () => {
+    const one = imageToTensor(img, { ...base, normalize: 'raw255', width: 1, height: 1 });
+    expect(Array.from(one.data)).toEqual([127.5, 127.5, 127.5]);
+    expect(targetSize({ ...base, height: 48 }, 200, 32)).toEqual({ width: 300, height: 48 });
+    expect(targetSize({ ...base, multipleOf: 32 }, 650, 470)).toEqual({ width: 672, height: 480 });
+    const padded = imageToTensor(img, { ...base, normalize: 'raw255', width: 4, height: 2, resize: 'pad' });
+    expect(padded.dims).toEqual([1, 3, 2, 4]);
+    expect(Array.from(padded.data.slice(0, 4))).toEqual([255, 0, 0, 0]);
+  });
+});
+
+describe('generated data and sample specs', () => {
+  const sel = (p: Partial<DataSelection>): DataSelection => ({ dataKind: 'generated', images: [], tensorSamples: [], generatedCount: 2, generated: {}, dimValues: {}, ...p });
+  const silero = [
+    { name: 'input', dtype: 'float', shape: [1, 576] },
+    { name: 'state', dtype: 'float', shape: [2, 1, 128] },
+    { name: 'sr', dtype: 'int64', shape: [] },
+  ];
+  it('gives integer inputs the user constant (Silero VAD sr = 16000) and float inputs normal data', () => {
+    const specs = buildSamples(silero, null, sel({ generated: { sr: { dist: 'constant', a: 16000, b: 0 } } }), null);
+    const feeds = materializeSample(specs[0]!);
+    expect(feeds.sr!.type).toBe('int64');
+    expect(Array.from(feeds.sr!.data as BigInt64Array)).toEqual([16000n]);
+    expect(feeds.input!.dims).toEqual([1, 576]);
+    const x = feeds.input!.data as Float32Array;
+    const mean = x.reduce((a, b) => a + b, 0) / x.length;
+    expect(Math.abs(mean)).toBeLessThan(0.2);
+  });
+  it('asks for dynamic dimensions it cannot guess, and takes the user value', () => {
+    const rec = [{ name: 'x', dtype: 'float', shape: ['N', 3, 48, 'W'] }];
+    expect(() => buildSamples(rec, null, sel({}), null)).toThrow('input "x" has a dynamic dimension "W" (axis 3): give it a value to generate data');
+    expect(materializeSample(buildSamples(rec, null, sel({ dimValues: { W: 320 } }), null)[0]!).x!.dims).toEqual([1, 3, 48, 320]);
+  });
+  it('uniform data stays in [a, b) and is the same for the same seed', () => {
+    const g = { type: 'float32' as const, dims: [1000], dist: 'uniform' as const, a: -2, b: 3, seed: 7 };
+    const x = generateTensor(g).data as Float32Array;
+    expect(Math.min(...x)).toBeGreaterThanOrEqual(-2);
+    expect(Math.max(...x)).toBeLessThan(3);
+    expect(generateTensor(g).data).toEqual(x);
+  });
+  it('refuses images for a model without an image input', () => {
+    const s = sel({ dataKind: 'images', images: [{ name: 'a.png', image: { width: 1, height: 1, data: new Uint8Array(4) } }] });
+    expect(() => buildSamples(silero, null, s, null)).toThrow('the model has no 3-channel image input');
+  });
+});
