@@ -2,7 +2,7 @@ import { useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
 import { defaultGenerated, symbolicDims } from '../state/buildSamples';
 import { previewImageTensor } from '../state/preview';
 import { loadSampleImages, SAMPLES } from '../state/sample';
-import type { ImagePreset } from '../runtime/data/image';
+import type { ImagePreset } from '../state/store';
 import { ErrorBanner } from './ErrorBanner';
 import { formatNumber, formatShape } from './format';
 import { appStore, useApp } from './useApp';
