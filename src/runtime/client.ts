@@ -5,7 +5,8 @@
 import { QuantscopeError } from '../core/errors';
 import type { StatsMap } from './calibrate';
 import { sampleBuffers } from './data/samples';
-import type { CalibrateRequest, SessionInfo, WorkerReply, WorkerRequest } from './protocol';
+import type { ComparedSample } from './compareJob';
+import type { CalibrateRequest, CompareRequest, SessionInfo, WorkerReply, WorkerRequest } from './protocol';
 
 export interface CalibrationResult {
   readonly stats: StatsMap;
@@ -21,7 +22,7 @@ export interface CalibrationHandlers {
 
 interface Pending {
   readonly handlers: CalibrationHandlers;
-  resolve(r: CalibrationResult): void;
+  resolve(r: CalibrationResult | readonly ComparedSample[]): void;
   reject(e: QuantscopeError): void;
 }
 
@@ -46,6 +47,10 @@ function getWorker(): Worker {
       case 'result':
         pending.delete(m.id);
         p.resolve({ stats: m.stats, session: m.session, ms: m.ms, inferenceMs: m.inferenceMs });
+        break;
+      case 'compared':
+        pending.delete(m.id);
+        p.resolve(m.results);
         break;
       case 'cancelled':
         pending.delete(m.id);
@@ -75,9 +80,23 @@ export function startCalibration(
   handlers: CalibrationHandlers = {},
 ): { id: number; result: Promise<CalibrationResult> } {
   const id = nextId++;
-  const result = new Promise<CalibrationResult>((resolve, reject) => pending.set(id, { handlers, resolve, reject }));
+  const result = new Promise<CalibrationResult>((resolve, reject) =>
+    pending.set(id, { handlers, resolve: resolve as (r: CalibrationResult | readonly ComparedSample[]) => void, reject }),
+  );
   const transfer = [req.model, ...sampleBuffers(req.samples)];
   send({ type: 'calibrate', id, ...req }, transfer);
+  return { id, result };
+}
+
+export function startComparison(
+  req: Omit<CompareRequest, 'type' | 'id'>,
+  handlers: CalibrationHandlers = {},
+): { id: number; result: Promise<readonly ComparedSample[]> } {
+  const id = nextId++;
+  const result = new Promise<readonly ComparedSample[]>((resolve, reject) =>
+    pending.set(id, { handlers, resolve: resolve as (r: CalibrationResult | readonly ComparedSample[]) => void, reject }),
+  );
+  send({ type: 'compare', id, ...req }, [req.float, req.quantized, ...sampleBuffers(req.samples)]);
   return { id, result };
 }
 

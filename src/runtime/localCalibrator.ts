@@ -6,7 +6,8 @@ import { QuantscopeError } from '../core/errors';
 import { runCalibrationJob } from './calibrationJob';
 import type { CalibrationHandlers, CalibrationResult } from './client';
 import type { OrtModule } from './ort';
-import type { CalibrateRequest, SessionInfo, WorkerReply } from './protocol';
+import type { CalibrateRequest, CompareRequest, SessionInfo, WorkerReply } from './protocol';
+import { runCompareJob, type ComparedSample } from './compareJob';
 import { SerialQueue } from './serialQueue';
 
 export function createLocalCalibrator(ort: OrtModule, info: SessionInfo) {
@@ -26,6 +27,19 @@ export function createLocalCalibrator(ort: OrtModule, info: SessionInfo) {
           else if (m.type === 'error') reject(new QuantscopeError(m.error.code, m.error.message));
         };
         void runCalibrationJob(ort, info, { type: 'calibrate', id, ...req }, queue, controller.signal, emit).finally(() => running.delete(id));
+      });
+      return { id, result };
+    },
+    compare(req: Omit<CompareRequest, 'type' | 'id'>): { id: number; result: Promise<readonly ComparedSample[]> } {
+      const id = nextId++;
+      const controller = new AbortController();
+      const result = new Promise<readonly ComparedSample[]>((resolve, reject) => {
+        running.set(id, { controller, reject });
+        const emit = (m: WorkerReply): void => {
+          if (m.type === 'compared') resolve(m.results);
+          else if (m.type === 'error') reject(new QuantscopeError(m.error.code, m.error.message));
+        };
+        void runCompareJob(ort, { type: 'compare', id, ...req }, queue, controller.signal, emit).finally(() => running.delete(id));
       });
       return { id, result };
     },

@@ -5,6 +5,7 @@
 import type { ErrorInfo } from '../core/errors';
 import type { StatsMap } from './calibrate';
 import type { SampleSpec } from './data/samples';
+import type { ComparedSample } from './compareJob';
 
 /** wasm and webgpu are onnxruntime-web's; cpu is onnxruntime-node's (CLI and tests). */
 export type Backend = 'wasm' | 'webgpu' | 'cpu';
@@ -20,12 +21,21 @@ export interface CalibrateRequest {
   readonly bins: number;
 }
 
+export interface CompareRequest {
+  readonly type: 'compare';
+  readonly id: number;
+  readonly float: ArrayBuffer;
+  readonly quantized: ArrayBuffer;
+  readonly samples: readonly SampleSpec[];
+  readonly backend: Backend;
+}
+
 export interface CancelRequest {
   readonly type: 'cancel';
   readonly id: number;
 }
 
-export type WorkerRequest = CalibrateRequest | CancelRequest;
+export type WorkerRequest = CalibrateRequest | CompareRequest | CancelRequest;
 
 /** What the session really runs with, as the worker sees it. */
 export interface SessionInfo {
@@ -39,6 +49,7 @@ export type WorkerReply =
   | { readonly type: 'started'; readonly id: number; readonly session: SessionInfo }
   | { readonly type: 'progress'; readonly id: number; readonly done: number; readonly total: number }
   | { readonly type: 'result'; readonly id: number; readonly stats: StatsMap; readonly session: SessionInfo; readonly ms: number; readonly inferenceMs: number }
+  | { readonly type: 'compared'; readonly id: number; readonly results: readonly ComparedSample[] }
   | { readonly type: 'cancelled'; readonly id: number }
   | { readonly type: 'error'; readonly id: number; readonly error: ErrorInfo };
 

@@ -4,6 +4,7 @@
  */
 import { createStore } from 'zustand/vanilla';
 import { createCalibrationSlice } from './calibrationSlice';
+import { createCompareSlice } from './compareSlice';
 import { createDataSlice } from './dataSlice';
 import { createExportSlice } from './exportSlice';
 import { createModelSlice } from './modelSlice';
@@ -15,6 +16,7 @@ export function createAppStore(calibrator: Calibrator) {
     ...createDataSlice(...a),
     ...createCalibrationSlice(calibrator)(...a),
     ...createExportSlice(...a),
+    ...createCompareSlice(calibrator)(...a),
   }));
 }
 

@@ -4,7 +4,8 @@ import type { ExportReport, ModelProto, ModelSummary, QuantPlan } from '../onnx'
 import type { ImagePreset } from '../runtime/data/image';
 import type { CalibrationHandlers, CalibrationResult } from '../runtime/client';
 import type { StatsMap } from '../runtime/calibrate';
-import type { Backend, CalibrateRequest, SessionInfo } from '../runtime/protocol';
+import type { Backend, CalibrateRequest, CompareRequest, SessionInfo } from '../runtime/protocol';
+import type { ComparedSample } from '../runtime/compareJob';
 import type { DataSelection, GeneratedSettings } from './buildSamples';
 import type { DataFile } from './dataSlice';
 
@@ -48,7 +49,23 @@ export interface ExportResult {
 /** How the store reaches the calibration worker (injected, so tests can drive a real runtime in Node). */
 export interface Calibrator {
   start(req: Omit<CalibrateRequest, 'type' | 'id'>, handlers: CalibrationHandlers): { id: number; result: Promise<CalibrationResult> };
+  compare(req: Omit<CompareRequest, 'type' | 'id'>): { id: number; result: Promise<readonly ComparedSample[]> };
   cancel(id: number): void;
+}
+
+export interface ComparisonState {
+  readonly status: 'idle' | 'running' | 'done' | 'error';
+  readonly results: readonly ComparedSample[] | null;
+  readonly error: ErrorInfo | null;
+  /** True when the samples were held out from calibration. */
+  readonly heldOut: boolean;
+  readonly forExport: string | null;
+}
+
+export interface CompareSlice {
+  readonly comparison: ComparisonState;
+  /** Run float and exported models side by side: on `heldOutFiles` if given, else on the calibration data. */
+  compare(heldOutFiles?: readonly DataFile[]): Promise<void>;
 }
 
 export interface ModelSlice {
@@ -88,4 +105,4 @@ export interface ExportSlice {
   exportModel(): ExportResult | null;
 }
 
-export type AppState = ModelSlice & DataSlice & CalibrationSlice & ExportSlice;
+export type AppState = ModelSlice & DataSlice & CalibrationSlice & ExportSlice & CompareSlice;

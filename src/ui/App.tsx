@@ -1,4 +1,5 @@
 import { CalibratePanel } from './CalibratePanel';
+import { ComparePanel } from './ComparePanel';
 import { DataPanel } from './DataPanel';
 import { ExportPanel } from './ExportPanel';
 import { ModelLoader } from './ModelLoader';
@@ -18,6 +19,7 @@ export function App() {
       <CalibratePanel />
       <TensorExplorer />
       <ExportPanel />
+      <ComparePanel />
       <footer className="muted">
         The sample models are PaddleOCR's PP-OCRv4 text detector and recogniser (Apache-2.0), served with its <a href="samples/models/NOTICE.txt">notice</a>.
       </footer>

@@ -1,3 +1,4 @@
+import { DET_HELD_OUT, fetchSampleFiles, REC_HELD_OUT } from '../state/sample';
 import { ErrorBanner } from './ErrorBanner';
 import { formatBytes } from './format';
 import { appStore, useApp } from './useApp';
@@ -33,7 +34,12 @@ export function ExportPanel() {
         disabled={!ready}
         onClick={() => {
           const r = appStore.getState().exportModel();
-          if (r) download(r.fileName, r.bytes);
+          if (!r) return;
+          download(r.fileName, r.bytes);
+          // Then show what the export still does against the float model, on held-out samples where we have them.
+          const ocr = appStore.getState().model?.ocr;
+          const heldOut = ocr ? fetchSampleFiles(import.meta.env.BASE_URL, ocr, ocr === 'rec' ? REC_HELD_OUT : DET_HELD_OUT) : Promise.resolve(undefined);
+          void heldOut.then((files) => appStore.getState().compare(files)).catch(() => appStore.getState().compare());
         }}
       >
         Export

@@ -4,6 +4,7 @@
  */
 import { QuantscopeError, toErrorInfo } from '../../core/errors';
 import { runCalibrationJob } from '../calibrationJob';
+import { runCompareJob } from '../compareJob';
 import { loadOrt, sessionInfo } from '../ortWeb';
 import type { WorkerReply, WorkerRequest } from '../protocol';
 import { SerialQueue } from '../serialQueue';
@@ -24,6 +25,14 @@ scope.addEventListener('message', (e) => {
     const emit = (m: WorkerReply) => scope.postMessage(m);
     loadOrt(req.backend === 'webgpu' ? 'webgpu' : 'wasm', import.meta.env.BASE_URL)
       .then((ort) => runCalibrationJob(ort, sessionInfo(ort, req.backend), req, queue, controller.signal, emit))
+      .catch((err: unknown) => emit({ type: 'error', id: req.id, error: toErrorInfo(err) }))
+      .finally(() => running.delete(req.id));
+  } else if (req.type === 'compare') {
+    const controller = new AbortController();
+    running.set(req.id, controller);
+    const emit = (m: WorkerReply) => scope.postMessage(m);
+    loadOrt(req.backend === 'webgpu' ? 'webgpu' : 'wasm', import.meta.env.BASE_URL)
+      .then((ort) => runCompareJob(ort, req, queue, controller.signal, emit))
       .catch((err: unknown) => emit({ type: 'error', id: req.id, error: toErrorInfo(err) }))
       .finally(() => running.delete(req.id));
   } else if (req.type === 'cancel') {

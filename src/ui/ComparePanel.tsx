@@ -1,0 +1,134 @@
+import { useEffect, useMemo, useState } from 'react';
+import { readDetection, readRecognition, recAccuracy, type DetReading } from '../state/ocrView';
+import { ErrorBanner } from './ErrorBanner';
+import { formatNumber } from './format';
+import { useApp } from './useApp';
+
+const BASE = import.meta.env.BASE_URL;
+
+function useText(url: string | null): string | null {
+  const [text, setText] = useState<string | null>(null);
+  useEffect(() => {
+    if (!url) return;
+    let live = true;
+    fetch(url)
+      .then((r) => (r.ok ? r.text() : null))
+      .then((t) => live && setText(t))
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, [url]);
+  return text;
+}
+
+function Boxes({ reading }: { reading: DetReading }) {
+  return (
+    <figure className="det" data-testid="det-reading">
+      <div className="det-canvas">
+        <img src={`${BASE}samples/det/${reading.name}`} alt={reading.name} />
+        <svg viewBox={`0 0 ${reading.width} ${reading.height}`} preserveAspectRatio="none">
+          {reading.float.map((b, i) => (
+            <rect key={`f${i}`} x={b.x0} y={b.y0} width={b.x1 - b.x0} height={b.y1 - b.y0} className="box-float" />
+          ))}
+          {reading.quantized.map((b, i) => (
+            <rect key={`q${i}`} x={b.x0} y={b.y0} width={b.x1 - b.x0} height={b.y1 - b.y0} className="box-quant" />
+          ))}
+        </svg>
+      </div>
+      <figcaption>
+        {reading.name}: <span className="float-key">float {reading.float.length} boxes</span> · <span className="quant-key">int8 {reading.quantized.length} boxes</span>
+      </figcaption>
+    </figure>
+  );
+}
+
+export function ComparePanel() {
+  const model = useApp((s) => s.model);
+  const cmp = useApp((s) => s.comparison);
+  const dictionary = useText(model?.ocr === 'rec' ? `${BASE}samples/models/ppocr_keys_v1.txt` : null);
+  const labelsText = useText(model?.ocr === 'rec' ? `${BASE}samples/rec/labels.json` : null);
+  const results = cmp.results;
+  const metrics = useMemo(() => {
+    if (!results?.length) return [];
+    const names = results[0]!.outputs.map((o) => o.name);
+    return names.map((name) => {
+      const rows = results.map((r) => r.outputs.find((o) => o.name === name)!.metrics);
+      const mean = (f: (m: (typeof rows)[number]) => number) => rows.reduce((a, m) => a + f(m), 0) / rows.length;
+      return { name, sqnr: mean((m) => m.sqnrDb), cosine: mean((m) => m.cosine), maxAbs: Math.max(...rows.map((m) => m.maxAbs)) };
+    });
+  }, [results]);
+  if (!model || cmp.status === 'idle') return null;
+  const rec = model.ocr === 'rec' && results && dictionary ? readRecognition(results, dictionary) : null;
+  const truth = labelsText ? (JSON.parse(labelsText) as Record<string, string>) : {};
+  const acc = rec ? recAccuracy(rec, truth) : null;
+  const det = model.ocr === 'det' && results && cmp.heldOut ? readDetection(results) : null;
+  return (
+    <section className="card" data-testid="compare-panel">
+      <h2>6 · Float against int8</h2>
+      <p className="muted">
+        {cmp.status === 'running' && 'Running both models…'}
+        {cmp.status === 'done' && `${results!.length} ${cmp.heldOut ? 'held-out' : 'calibration (not held-out)'} samples, ${cmp.forExport}.`}
+      </p>
+      {metrics.length > 0 && (
+        <table className="io" data-testid="compare-metrics">
+          <thead>
+            <tr>
+              <th>output</th>
+              <th>SQNR (dB)</th>
+              <th>cosine</th>
+              <th>max |error|</th>
+            </tr>
+          </thead>
+          <tbody>
+            {metrics.map((m) => (
+              <tr key={m.name}>
+                <td>{m.name}</td>
+                <td data-testid="compare-sqnr">{m.sqnr.toFixed(2)}</td>
+                <td>{m.cosine.toFixed(5)}</td>
+                <td>{formatNumber(m.maxAbs)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {rec && (
+        <>
+          {acc && (
+            <p data-testid="rec-accuracy">
+              Character accuracy: float <b>{(100 * acc.float).toFixed(1)}%</b>, int8 <b>{(100 * acc.quantized).toFixed(1)}%</b>
+            </p>
+          )}
+          <table className="io" data-testid="rec-readings">
+            <thead>
+              <tr>
+                <th>line</th>
+                <th>float reads</th>
+                <th>int8 reads</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rec.map((r) => (
+                <tr key={r.name} className={r.float === r.quantized ? '' : 'differs'}>
+                  <td>
+                    <img className="line" src={`${BASE}samples/rec/${r.name}`} alt={truth[r.name] ?? r.name} />
+                  </td>
+                  <td>{r.float}</td>
+                  <td data-testid="rec-int8">{r.quantized}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+      {det && (
+        <div className="det-grid">
+          {det.map((d) => (
+            <Boxes key={d.name} reading={d} />
+          ))}
+        </div>
+      )}
+      <ErrorBanner error={cmp.error} testId="compare-error" />
+    </section>
+  );
+}
