@@ -2,6 +2,7 @@ import type { StateCreator } from 'zustand/vanilla';
 import { QuantscopeError, toErrorInfo } from '../core/errors';
 import { decodeImage, isImageFile } from '../runtime/data/decodeImage';
 import { readNpyFile, readNpzFile, readTensorProtoFile, type NamedTensor } from '../runtime/data/tensorFile';
+import { buildSamples } from './buildSamples';
 import type { AppState, DataSlice } from './types';
 
 export interface DataFile {
@@ -33,7 +34,7 @@ async function readFiles(files: readonly DataFile[]): Promise<Pick<AppState, 'im
   return { kind: images.length ? 'images' : 'tensors', images, tensorSamples };
 }
 
-export const createDataSlice: StateCreator<AppState, [], [], DataSlice> = (set) => ({
+export const createDataSlice: StateCreator<AppState, [], [], DataSlice> = (set, get) => ({
   dataKind: 'none',
   images: [],
   tensorSamples: [],
@@ -49,6 +50,11 @@ export const createDataSlice: StateCreator<AppState, [], [], DataSlice> = (set) 
     try {
       const r = await readFiles(files);
       const n = r.kind === 'images' ? r.images.length : r.tensorSamples.length;
+      // Checked against the loaded model now, so a file that cannot feed it is refused on arrival.
+      const model = get().model;
+      if (model && (r.kind === 'tensors' || model.imageInput)) {
+        buildSamples(model.summary.inputs, model.imageInput, { ...get(), dataKind: r.kind, images: r.images, tensorSamples: r.tensorSamples }, get().presetOverride);
+      }
       set({
         dataKind: r.kind,
         images: r.images,

@@ -58,3 +58,26 @@ export function tinyConvNet(): ModelProto {
 }
 
 export { encodeModel };
+
+/** X → Log → Conv → A (NaN wherever X < 0), and X → Mul(0) → Conv → B (an all-zero activation). */
+export function nanAndZeroNet(): ModelProto {
+  return buildModel({
+    inputs: [['X', [1, 3, 8, 8]]],
+    outputs: [
+      ['A', [1, 4, 8, 8]],
+      ['B', [1, 4, 8, 8]],
+    ],
+    inits: [
+      floatTensor('Wa', [4, 3, 3, 3], (i) => Math.sin(i)),
+      floatTensor('Wb', [4, 3, 3, 3], (i) => Math.cos(i)),
+      floatTensor('Bb', [4], (i) => i - 1.5),
+      floatTensor('zero', [1], () => 0),
+    ],
+    nodes: [
+      makeNode('Log', ['X'], ['logx'], 'log0'),
+      makeNode('Conv', ['logx', 'Wa'], ['A'], 'conv_a', { pads: [1, 1, 1, 1] }),
+      makeNode('Mul', ['X', 'zero'], ['zeros'], 'mul0'),
+      makeNode('Conv', ['zeros', 'Wb', 'Bb'], ['B'], 'conv_b', { pads: [1, 1, 1, 1] }),
+    ],
+  });
+}
