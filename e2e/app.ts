@@ -16,7 +16,7 @@ export class QuantscopePage {
   }
 
   async useSample(): Promise<void> {
-    await this.page.getByRole('button', { name: /Use the sample/ }).click();
+    await this.page.getByRole('button', { name: /Use the sample: PP-OCRv4 text detection/ }).click();
     await expect(this.page.getByTestId('model-summary')).toBeVisible({ timeout: 60_000 });
   }
 

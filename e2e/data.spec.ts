@@ -1,0 +1,131 @@
+/**
+ * Calibration data as users bring it: their own images (PNG and JPEG) with a preset and its
+ * preview, .npy tensors, generated data, and files that cannot feed the model.
+ */
+import { expect, test } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeNpy } from '../test/helpers/npy';
+import { QuantscopePage } from './app';
+
+const ROOT = join(import.meta.dirname, '..');
+const tiny = () => readFileSync(join(ROOT, 'test/fixtures/models/tiny-conv.onnx'));
+
+/** The calibrated range of the first tensor in the list (the model input). */
+async function firstRange(page: import('@playwright/test').Page): Promise<[number, number]> {
+  const text = (await page.getByTestId('tensor-list').getByRole('button').first().locator('.badge').textContent())!;
+  const [lo, hi] = text.split('…').map((v) => Number(v.trim()));
+  return [lo!, hi!];
+}
+
+test('own images, PNG and JPEG: a preset changes the tensor the preview shows', async ({ page }) => {
+  const app = new QuantscopePage(page);
+  await app.open();
+  await app.useSample();
+  // a JPEG made by the browser itself from one of the documents
+  const jpeg = await page.evaluate(async () => {
+    const img = await createImageBitmap(await (await fetch('/samples/det/doc-03.png')).blob());
+    const c = new OffscreenCanvas(img.width, img.height);
+    c.getContext('2d')!.drawImage(img, 0, 0);
+    const blob = await c.convertToBlob({ type: 'image/jpeg', quality: 0.9 });
+    return Array.from(new Uint8Array(await blob.arrayBuffer()));
+  });
+  await page.getByLabel('Calibration data').setInputFiles([
+    { name: 'photo.jpg', mimeType: 'image/jpeg', buffer: Buffer.from(jpeg) },
+    { name: 'page.png', mimeType: 'image/png', buffer: readFileSync(join(ROOT, 'public/samples/det/doc-05.png')) },
+  ]);
+  await expect(page.getByTestId('data-label')).toHaveText('2 image samples from your files');
+  await expect(page.getByTestId('preview-shape')).toHaveText('[1, 3, 480, 640]');
+  await expect(page.getByTestId('preset-thumbnail')).toBeVisible();
+  await page.getByLabel('Normalisation').selectOption('unit');
+  await expect(page.getByTestId('preview-range')).toHaveText(/^0(\.\d+)? … 1$/);
+  await page.getByLabel('Layout').selectOption('NHWC');
+  await expect(page.getByTestId('preview-shape')).toHaveText('[1, 480, 640, 3]');
+  await page.getByLabel('Layout').selectOption('NCHW');
+  await page.getByLabel('Target width').fill('320');
+  await page.getByLabel('Target height').fill('224');
+  await expect(page.getByTestId('preview-shape')).toHaveText('[1, 3, 224, 320]');
+  await app.screenshot('10-preset');
+  await app.calibrateButton().click();
+  await app.waitCalibrated();
+  const [lo, hi] = await firstRange(page);
+  expect(lo).toBeGreaterThanOrEqual(0);
+  expect(hi).toBe(1);
+});
+
+test('an image that does not decode, and a tensor of the wrong shape, are refused by name', async ({ page }) => {
+  const app = new QuantscopePage(page);
+  await app.open();
+  await app.loadModelFile('tiny-conv.onnx', tiny());
+  await expect(page.getByTestId('model-summary')).toBeVisible();
+  await page.getByLabel('Calibration data').setInputFiles({ name: 'broken.png', mimeType: 'image/png', buffer: readFileSync(join(ROOT, 'test/fixtures/bad-data/corrupt.png')) });
+  await expect(page.getByTestId('data-error')).toContainText('broken.png could not be decoded as an image');
+  await page.getByLabel('Calibration data').setInputFiles({ name: 'small.npy', mimeType: 'application/octet-stream', buffer: Buffer.from(makeNpy('<f4', [1, 3, 4, 4], new Float32Array(48))) });
+  await expect(page.getByTestId('data-error')).toHaveAttribute('data-code', 'BAD_DATA');
+  await expect(page.getByTestId('data-error')).toContainText('small.npy has shape [1, 3, 4, 4] but input "X" takes [1, 3, 8, 8]');
+  await app.screenshot('11-bad-data');
+});
+
+test('.npy tensors and generated data calibrate a model that is not an image model', async ({ page }) => {
+  const app = new QuantscopePage(page);
+  await app.open();
+  await app.loadModelFile('tiny-conv.onnx', tiny());
+  await expect(page.getByTestId('model-summary')).toBeVisible();
+  const files = [0, 1, 2].map((k) => ({
+    name: `x${k}.npy`,
+    mimeType: 'application/octet-stream',
+    buffer: Buffer.from(makeNpy('<f4', [1, 3, 8, 8], Float32Array.from({ length: 192 }, (_, i) => Math.sin(i + k) * (k + 1)))),
+  }));
+  await page.getByLabel('Calibration data').setInputFiles(files);
+  await expect(page.getByTestId('data-label')).toHaveText('3 tensor samples from your files');
+  await app.calibrateButton().click();
+  await app.waitCalibrated();
+  const [a, b] = await firstRange(page);
+  expect(a).toBe(-3);
+  expect(b).toBeGreaterThan(2.99);
+
+  await page.getByRole('button', { name: 'Generate data…' }).click();
+  await page.getByLabel('Distribution for X').selectOption('uniform');
+  await page.getByLabel('a for X').fill('-0.5');
+  await page.getByLabel('b for X').fill('0.5');
+  await page.getByLabel('Generated sample count').fill('5');
+  await page.getByRole('button', { name: 'Use generated data' }).click();
+  await expect(page.getByTestId('data-label')).toHaveText('5 generated samples');
+  await app.calibrateButton().click();
+  await app.waitCalibrated();
+  const [lo, hi] = await firstRange(page);
+  expect(lo).toBeGreaterThanOrEqual(-0.5);
+  expect(hi).toBeLessThan(0.5);
+  await app.screenshot('12-generated');
+});
+
+test('the recognition sample: the exported model reads the held-out lines within a point of float', async ({ page }) => {
+  const app = new QuantscopePage(page);
+  await app.open();
+  await page.getByRole('button', { name: /text recognition/ }).click();
+  await expect(page.getByTestId('model-summary')).toContainText('ch_PP-OCRv4_rec_infer.onnx');
+  await expect(page.getByTestId('opset')).toHaveText('ai.onnx 9');
+  await app.calibrateButton().click();
+  await app.waitCalibrated();
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export' }).click()]);
+  expect(download.suggestedFilename()).toBe('ch_PP-OCRv4_rec_infer.int8.onnx');
+  const acc = page.getByTestId('rec-accuracy');
+  await expect(acc).toBeVisible({ timeout: 120_000 });
+  const [float, int8] = (await acc.textContent())!.match(/[\d.]+(?=%)/g)!.map(Number);
+  expect(float).toBeGreaterThan(95);
+  expect(float! - int8!).toBeLessThanOrEqual(1);
+  await expect(page.getByTestId('rec-int8').first()).not.toBeEmpty();
+  await app.screenshot('13-rec-compare');
+});
+
+test('the detection sample shows float and int8 boxes on held-out documents', async ({ page }) => {
+  const app = new QuantscopePage(page);
+  await app.open();
+  await app.useSample();
+  await app.calibrateButton().click();
+  await app.waitCalibrated();
+  await page.getByRole('button', { name: 'Export' }).click();
+  await expect(page.getByTestId('det-reading')).toHaveCount(2, { timeout: 120_000 });
+  await expect(page.getByTestId('det-reading').first().locator('rect.box-quant').first()).toBeAttached();
+  await app.screenshot('14-det-compare');
+});
