@@ -9,6 +9,7 @@ export function CalibratePanel() {
   const dataKind = useApp((s) => s.dataKind);
   const cal = useApp((s) => s.calibration);
   const backend = useApp((s) => s.backend);
+  const override = useApp((s) => s.presetOverride);
   if (!model) return null;
   const running = cal.status === 'running';
   const pct = cal.progress.total ? Math.round((100 * cal.progress.done) / cal.progress.total) : 0;
@@ -20,8 +21,8 @@ export function CalibratePanel() {
         {model.imageInput && dataKind === 'images' && (
           <span className="muted">
             {' '}
-            → input <code>{model.imageInput.name}</code>, {model.imageInput.preset.channels} {model.imageInput.preset.layout},{' '}
-            {model.imageInput.preset.normalize} normalisation
+            → input <code>{model.imageInput.name}</code>, {(override ?? model.imageInput.preset).channels} {(override ?? model.imageInput.preset).layout},{' '}
+            {(override ?? model.imageInput.preset).normalize} normalisation
           </span>
         )}
       </p>
