@@ -2,7 +2,7 @@
  * Calibration data as users bring it: their own images (PNG and JPEG) with a preset and its
  * preview, .npy tensors, generated data, and files that cannot feed the model.
  */
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeNpy } from '../test/helpers/npy';
@@ -12,7 +12,7 @@ const ROOT = join(import.meta.dirname, '..');
 const tiny = () => readFileSync(join(ROOT, 'test/fixtures/models/tiny-conv.onnx'));
 
 /** The calibrated range of the first tensor in the list (the model input). */
-async function firstRange(page: import('@playwright/test').Page): Promise<[number, number]> {
+async function firstRange(page: Page): Promise<[number, number]> {
   const text = (await page.getByTestId('tensor-list').getByRole('button').first().locator('.badge').textContent())!;
   const [lo, hi] = text.split('…').map((v) => Number(v.trim()));
   return [lo!, hi!];
