@@ -1,6 +1,8 @@
 /**
- * The quantization configuration: one type for every choice, keyed by the prepared graph's node
- * names. Later choices (methods, forms, per-op-type and per-tensor overrides) extend this type.
+ * The quantization configuration: one type for every choice, at three levels: the model default,
+ * per op type, and per tensor (activations) or per node (weights), plus exclusions. Keys are the
+ * prepared graph's op types, tensor names and node names. Later choices (methods, forms, a recipe
+ * file, the CLI) extend this type.
  *
  * Defaults follow onnxruntime's quantize_static (QDQ format; activations int8 asymmetric; weights
  * int8 symmetric; int32 bias with scale input_scale * weight_scale and no zero point), as captured
@@ -22,9 +24,22 @@ export interface WeightConfig {
   readonly adjustScaleForInt32Bias: boolean;
 }
 
+export interface Override {
+  readonly activations?: Partial<ActivationConfig>;
+  readonly weights?: Partial<WeightConfig>;
+  /** Keep the matching nodes float. */
+  readonly exclude?: boolean;
+}
+
 export interface QuantConfig {
   readonly activations: ActivationConfig;
   readonly weights: WeightConfig;
+  /** By op type (Conv, MatMul, ...): weights of those nodes, activations they produce, exclusion. */
+  readonly opTypes?: Readonly<Record<string, Override>>;
+  /** By activation tensor name: its dtype and symmetry. */
+  readonly tensors?: Readonly<Record<string, Pick<Override, 'activations'>>>;
+  /** By node name: its weights, or exclusion. */
+  readonly nodes?: Readonly<Record<string, Pick<Override, 'weights' | 'exclude'>>>;
   /** Node names kept in float. */
   readonly excludeNodes: readonly string[];
 }
@@ -34,3 +49,21 @@ export const DEFAULT_CONFIG: QuantConfig = {
   weights: { dtype: 'int8', symmetric: true, perChannel: true, adjustScaleForInt32Bias: true },
   excludeNodes: [],
 };
+
+/** An activation tensor's settings: tensor override, then its producer's op type, then the default. */
+export function activationConfigFor(config: QuantConfig, tensor: string, producerOpType?: string): ActivationConfig {
+  return {
+    ...config.activations,
+    ...(producerOpType ? config.opTypes?.[producerOpType]?.activations : undefined),
+    ...config.tensors?.[tensor]?.activations,
+  };
+}
+
+/** A node's weight settings: node override, then its op type, then the default. */
+export function weightConfigFor(config: QuantConfig, node: string, opType: string): WeightConfig {
+  return { ...config.weights, ...config.opTypes?.[opType]?.weights, ...config.nodes?.[node]?.weights };
+}
+
+export function isExcluded(config: QuantConfig, node: string, opType: string): boolean {
+  return config.excludeNodes.includes(node) || config.nodes?.[node]?.exclude === true || config.opTypes?.[opType]?.exclude === true;
+}

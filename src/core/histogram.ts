@@ -21,10 +21,12 @@ export interface HistogramState {
   readonly total: number;
   readonly nanCount: number;
   readonly binCount: number;
+  /** Times the range exploded past MAX_GROWN_BINS and the bins were re-binned (approximate since). */
+  readonly rebinned: number;
 }
 
 export function createHistogram(binCount = 2048): HistogramState {
-  return { counts: new Float64Array(0), threshold: 0, min: Infinity, max: -Infinity, total: 0, nanCount: 0, binCount };
+  return { counts: new Float64Array(0), threshold: 0, min: Infinity, max: -Infinity, total: 0, nanCount: 0, binCount, rebinned: 0 };
 }
 
 /** numpy.histogram's edges for float32 [lo, hi] and n bins: linspace in float32. */
@@ -105,7 +107,7 @@ export function updateHistogram(
   if (!Number.isFinite(f32(2 * t))) {
     throw new QuantscopeError('NON_FINITE', `${tensorName} spans [${min}, ${max}]: the range's width overflows float32 to Infinity`);
   }
-  const base = { min: Math.min(state.min, min), max: Math.max(state.max, max), nanCount: state.nanCount + s.nan, binCount: state.binCount };
+  const base = { min: Math.min(state.min, min), max: Math.max(state.max, max), nanCount: state.nanCount + s.nan, binCount: state.binCount, rebinned: state.rebinned };
 
   if (state.counts.length === 0) {
     const counts = new Float64Array(state.binCount);
@@ -138,17 +140,18 @@ export function updateHistogram(
 }
 
 /**
- * Past this many bins (a range that grew 64-fold from its first batch) the histogram stops growing
+ * Past this many bins (a range that grew 16-fold from its first batch) the histogram stops growing
  * the ORT way and is re-binned to `binCount` bins over the new range, so memory stays bounded by the
- * bins, not by how far the range explodes. Up to the cap, results equal onnxruntime's exactly.
+ * bins (at most 256 KiB a tensor), not by how far the range explodes. Up to the cap, results equal
+ * onnxruntime's exactly; past it the state says so (`rebinned`), and the page shows it.
  */
-export const MAX_GROWN_BINS = 2048 * 64;
+export const MAX_GROWN_BINS = 2048 * 16;
 
 function rebinGrown(
   state: HistogramState,
   data: ArrayLike<number>,
   t: number,
-  base: Pick<HistogramState, 'min' | 'max' | 'nanCount' | 'binCount'>,
+  base: Pick<HistogramState, 'min' | 'max' | 'nanCount' | 'binCount' | 'rebinned'>,
   finite: number,
 ): HistogramState {
   const counts = new Float64Array(state.binCount);
@@ -163,7 +166,7 @@ function rebinGrown(
     const j = Math.min(counts.length - 1, Math.max(0, Math.floor(((centre + t) / (2 * t)) * counts.length)));
     counts[j]! += c;
   }
-  return { ...base, counts, threshold: t, total: state.total + finite };
+  return { ...base, counts, threshold: t, total: state.total + finite, rebinned: base.rebinned + 1 };
 }
 
 /** numpy's floor_divide for float32 (npy_divmod): fmod first, then the quotient, then floor. */

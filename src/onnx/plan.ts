@@ -9,7 +9,7 @@
  * Relu and Clip share their producer's range: the producer's output is not quantized on its own, the
  * Relu/Clip output is (onnxruntime fuses DQ → Conv → Relu → Q into one integer kernel).
  */
-import type { QuantConfig } from '../core/config';
+import { isExcluded, type QuantConfig } from '../core/config';
 import { indexGraph } from './graph';
 import { attrInt, type ModelProto, type NodeProto } from './proto';
 import { DT } from './tensor';
@@ -75,7 +75,6 @@ export function planQuantization(model: ModelProto, config: QuantConfig): QuantP
   const types = inferElemTypes(graph);
   const isFloat = (t: string): boolean => types.get(t) === DT.FLOAT;
   const isInit = (t: string): boolean => index.initializers.has(t);
-  const excluded = new Set(config.excludeNodes);
   const nodes: PlannedNode[] = [];
   const floatNodes: FloatNode[] = [];
   const activationSet = new Set<string>();
@@ -84,7 +83,7 @@ export function planQuantization(model: ModelProto, config: QuantConfig): QuantP
     const op = node.opType;
     const domainOk = node.domain === '' || node.domain === 'ai.onnx';
     if (!domainOk || !(WEIGHTED_OPS.has(op) || ACTIVATION_OPS.has(op))) continue;
-    if (excluded.has(node.name)) {
+    if (isExcluded(config, node.name, op)) {
       floatNodes.push({ name: node.name, opType: op, reason: 'excluded by the configuration' });
       continue;
     }
@@ -141,7 +140,7 @@ export function planQuantization(model: ModelProto, config: QuantConfig): QuantP
     const only = consumers.length === 1 ? consumers[0]! : undefined;
     if (!only || !SHARING_OPS.has(only.opType) || index.graphOutputs.has(t) || !index.producer.has(t)) continue;
     const y = only.output[0]!;
-    if (index.graphOutputs.has(y) || excluded.has(only.name)) continue;
+    if (index.graphOutputs.has(y) || isExcluded(config, only.name, only.opType)) continue;
     if (only.opType === 'Clip' && only.input.slice(1).some((m) => m && !isInit(m))) continue;
     activationSet.delete(t);
     activationSet.add(y);

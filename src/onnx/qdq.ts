@@ -9,7 +9,7 @@
  */
 import { clone } from '@bufbuild/protobuf';
 import { ModelProtoSchema } from 'onnx-buf';
-import type { QuantConfig } from '../core/config';
+import { activationConfigFor, weightConfigFor, type QuantConfig } from '../core/config';
 import { DTYPES, type IntDType } from '../core/dtype';
 import { QuantscopeError } from '../core/errors';
 import { activationQParams, type QParams } from '../core/qparams';
@@ -78,8 +78,7 @@ export function buildQdqModel(
   const graph = out.graph!;
   const index = indexGraph(graph);
   const name = uniqueNamer(graph);
-  const act = config.activations;
-  const actInfo = DTYPES[act.dtype];
+  const actOf = (t: string) => activationConfigFor(config, t, index.producer.get(t)?.opType);
   const floatTensors: { tensor: string; reason: string }[] = [];
   const newInits: TensorProto[] = [];
   const weightDqNodes: NodeProto[] = [];
@@ -94,6 +93,7 @@ export function buildQdqModel(
       floatTensors.push({ tensor: t, reason: r === null ? 'NaN or Infinity seen in calibration' : 'no calibrated range' });
       continue;
     }
+    const act = actOf(t);
     const p = activationQParams(r.rmin, r.rmax, act.dtype, { symmetric: act.symmetric });
     if (!Number.isFinite(p.scale)) {
       floatTensors.push({ tensor: t, reason: `range [${r.rmin}, ${r.rmax}] overflows float32` });
@@ -103,7 +103,7 @@ export function buildQdqModel(
     const s = name(`${t}_scale`);
     const zp = name(`${t}_zero_point`);
     newInits.push(makeTensor(s, 1, [], bytesOf(Float32Array.of(p.scale))));
-    newInits.push(makeTensor(zp, actInfo.onnx, [], intBytes(act.dtype, [p.zeroPoint])));
+    newInits.push(makeTensor(zp, DTYPES[act.dtype].onnx, [], intBytes(act.dtype, [p.zeroPoint])));
     const q = name(`${t}_QuantizeLinear_Output`);
     const dq = name(`${t}_DequantizeLinear_Output`);
     qdqAfter.set(t, [
@@ -130,7 +130,7 @@ export function buildQdqModel(
       const wt = index.initializers.get(pn.weight.tensor)!;
       const data = readFloat32(wt);
       const shape = dimsOf(wt);
-      const wc = config.weights;
+      const wc = weightConfigFor(config, node.name, node.opType);
       const opts = { dtype: wc.dtype, symmetric: wc.symmetric };
       let qw: QuantizedWeight = wc.perChannel ? quantizeWeightPerChannel(data, shape, pn.weight.axis, opts) : quantizeWeightPerTensor(data, opts);
       const inputParams = params.get(node.input[0]!);
@@ -170,6 +170,8 @@ export function buildQdqModel(
       let dq = constDq.get(c.tensor);
       if (!dq) {
         const ct = index.initializers.get(c.tensor)!;
+        const act = config.activations;
+        const actInfo = DTYPES[act.dtype];
         const qc = quantizeWeightPerTensor(readFloat32(ct), { dtype: act.dtype, symmetric: act.symmetric });
         if (!Number.isFinite(qc.scales[0]!)) continue;
         const cq = name(`${c.tensor}_quantized`);

@@ -17,6 +17,8 @@ export interface ComparedOutput {
   readonly name: string;
   readonly dims: readonly number[];
   readonly metrics: ErrorReport;
+  /** For outputs that look like class scores ([N, C], C >= 2): top-1 equal, and float's top-1 within int8's top-5. */
+  readonly topK: { readonly top1: number; readonly top5: number; readonly rows: number } | null;
   readonly float: Float32Array | null;
   readonly quantized: Float32Array | null;
 }
@@ -24,6 +26,29 @@ export interface ComparedOutput {
 export interface ComparedSample {
   readonly name: string;
   readonly outputs: readonly ComparedOutput[];
+}
+
+function topIndices(row: Float32Array, k: number): number[] {
+  return Array.from(row.keys())
+    .sort((a, b) => row[b]! - row[a]!)
+    .slice(0, k);
+}
+
+/** Class-score agreement, for outputs shaped [N, C] with C >= 2 (a classifier's logits or probabilities). */
+export function topKAgreement(x: Float32Array, y: Float32Array, dims: readonly number[]): ComparedOutput['topK'] {
+  if (dims.length !== 2 || dims[1]! < 2) return null;
+  const [n, c] = [dims[0]!, dims[1]!];
+  let top1 = 0;
+  let top5 = 0;
+  for (let r = 0; r < n; r++) {
+    const a = x.subarray(r * c, (r + 1) * c);
+    const b = y.subarray(r * c, (r + 1) * c);
+    const ta = topIndices(a, 1)[0];
+    const tb = topIndices(b, Math.min(5, c));
+    if (ta === tb[0]) top1++;
+    if (tb.includes(ta!)) top5++;
+  }
+  return { top1, top5, rows: n };
 }
 
 export async function runCompareJob(ort: OrtModule, req: CompareRequest, queue: SerialQueue, signal: AbortSignal, emit: (m: WorkerReply) => void): Promise<void> {
@@ -51,7 +76,7 @@ export async function runCompareJob(ort: OrtModule, req: CompareRequest, queue: 
           const x = fa.data as Float32Array;
           const y = fb.data as Float32Array;
           const small = x.length <= MAX_RETURNED_ELEMENTS;
-          outputs.push({ name, dims: fa.dims, metrics: compareTensors(x, y), float: small ? x.slice() : null, quantized: small ? y.slice() : null });
+          outputs.push({ name, dims: fa.dims, metrics: compareTensors(x, y), topK: topKAgreement(x, y, fa.dims), float: small ? x.slice() : null, quantized: small ? y.slice() : null });
         }
         results.push({ name: spec.name, outputs });
         post({ type: 'progress', id: req.id, done: i + 1, total: req.samples.length });

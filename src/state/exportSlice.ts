@@ -2,7 +2,7 @@ import type { StateCreator } from 'zustand/vanilla';
 import { DEFAULT_CONFIG } from '../core/config';
 import { QuantscopeError, toErrorInfo } from '../core/errors';
 import { finalizeMinMax, isNonFinite } from '../core/minmax';
-import { buildQdqModel, encodeModel, type TensorRange } from '../onnx';
+import { buildQdqModel, encodeModel, planQuantization, type TensorRange } from '../onnx';
 import type { StatsMap } from '../runtime/calibrate';
 import type { AppState, ExportResult, ExportSlice } from './types';
 
@@ -23,6 +23,9 @@ export const createExportSlice: StateCreator<AppState, [], [], ExportSlice> = (s
   config: DEFAULT_CONFIG,
   exported: null,
   exportError: null,
+  setConfig(update) {
+    set((s) => ({ config: typeof update === 'function' ? update(s.config) : { ...s.config, ...update }, exported: null }));
+  },
   exportModel() {
     const { model, calibration, config } = get();
     try {
@@ -31,7 +34,10 @@ export const createExportSlice: StateCreator<AppState, [], [], ExportSlice> = (s
         throw new QuantscopeError('NO_STATISTICS', `calibrate ${model.fileName} before exporting it`);
       }
       const t0 = performance.now();
-      const { model: q, report } = buildQdqModel(model.prepared, model.plan, rangesFromStats(calibration.stats), config);
+      // The plan follows the configuration (exclusions change it); tensors it needs that were not
+      // calibrated stay float, and the report says so.
+      const plan = planQuantization(model.prepared, config);
+      const { model: q, report } = buildQdqModel(model.prepared, plan, rangesFromStats(calibration.stats), config);
       const bytes = encodeModel(q);
       const result: ExportResult = { fileName: exportFileName(model.fileName), bytes, floatBytes: model.bytes.length, report, ms: performance.now() - t0 };
       set({ exported: result, exportError: null });

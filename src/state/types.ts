@@ -100,6 +100,8 @@ export interface CalibrationSlice {
 
 export interface ExportSlice {
   readonly config: QuantConfig;
+  /** Change a choice: statistics stay, scales are re-derived from them, the next export follows. */
+  setConfig(update: Partial<QuantConfig> | ((c: QuantConfig) => QuantConfig)): void;
   readonly exported: ExportResult | null;
   readonly exportError: ErrorInfo | null;
   exportModel(): ExportResult | null;

@@ -1,4 +1,5 @@
 import { CalibratePanel } from './CalibratePanel';
+import { ChoicesPanel } from './ChoicesPanel';
 import { ComparePanel } from './ComparePanel';
 import { DataPanel } from './DataPanel';
 import { ExportPanel } from './ExportPanel';
@@ -18,6 +19,7 @@ export function App() {
       <DataPanel />
       <CalibratePanel />
       <TensorExplorer />
+      <ChoicesPanel />
       <ExportPanel />
       <ComparePanel />
       <footer className="muted">

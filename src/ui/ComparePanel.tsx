@@ -1,8 +1,21 @@
 import { useEffect, useMemo, useState } from 'react';
+import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { DET_HELD_OUT, fetchSampleFiles, REC_HELD_OUT } from '../state/sample';
 import { readDetection, readRecognition, recAccuracy, type DetReading } from '../state/ocrView';
 import { ErrorBanner } from './ErrorBanner';
 import { formatNumber } from './format';
-import { useApp } from './useApp';
+import { appStore, useApp } from './useApp';
+
+async function runCompare(files: FileList | null): Promise<void> {
+  const s = appStore.getState();
+  if (files && files.length) {
+    const list = await Promise.all([...files].map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
+    return s.compare(list);
+  }
+  const ocr = s.model?.ocr;
+  if (ocr) return s.compare(await fetchSampleFiles(BASE, ocr, ocr === 'rec' ? REC_HELD_OUT : DET_HELD_OUT));
+  return s.compare();
+}
 
 const BASE = import.meta.env.BASE_URL;
 
@@ -46,6 +59,7 @@ function Boxes({ reading }: { reading: DetReading }) {
 export function ComparePanel() {
   const model = useApp((s) => s.model);
   const cmp = useApp((s) => s.comparison);
+  const exported = useApp((s) => s.exported);
   const dictionary = useText(model?.ocr === 'rec' ? `${BASE}samples/models/ppocr_keys_v1.txt` : null);
   const labelsText = useText(model?.ocr === 'rec' ? `${BASE}samples/rec/labels.json` : null);
   const results = cmp.results;
@@ -55,10 +69,15 @@ export function ComparePanel() {
     return names.map((name) => {
       const rows = results.map((r) => r.outputs.find((o) => o.name === name)!.metrics);
       const mean = (f: (m: (typeof rows)[number]) => number) => rows.reduce((a, m) => a + f(m), 0) / rows.length;
-      return { name, sqnr: mean((m) => m.sqnrDb), cosine: mean((m) => m.cosine), maxAbs: Math.max(...rows.map((m) => m.maxAbs)) };
+      const tk = results.map((r) => r.outputs.find((o) => o.name === name)!.topK);
+      const topK = tk.every((t) => t)
+        ? { top1: tk.reduce((a, t) => a + t!.top1, 0), top5: tk.reduce((a, t) => a + t!.top5, 0), rows: tk.reduce((a, t) => a + t!.rows, 0) }
+        : null;
+      return { name, sqnr: mean((m) => m.sqnrDb), cosine: mean((m) => m.cosine), maxAbs: Math.max(...rows.map((m) => m.maxAbs)), topK };
     });
   }, [results]);
-  if (!model || cmp.status === 'idle') return null;
+  if (!model || !exported) return null;
+  const perSample = results?.map((r) => ({ name: r.name, sqnr: Number(r.outputs[0]?.metrics.sqnrDb.toFixed(2) ?? 0) })) ?? [];
   const rec = model.ocr === 'rec' && results && dictionary ? readRecognition(results, dictionary) : null;
   const truth = labelsText ? (JSON.parse(labelsText) as Record<string, string>) : {};
   const acc = rec ? recAccuracy(rec, truth) : null;
@@ -66,6 +85,16 @@ export function ComparePanel() {
   return (
     <section className="card" data-testid="compare-panel">
       <h2>6 · Float against int8</h2>
+      <div className="row">
+        <label className="button">
+          Held-out samples
+          <input type="file" multiple aria-label="Held-out samples" accept="image/png,image/jpeg,image/webp,.npy,.npz,.pb" onChange={(e) => void runCompare(e.target.files)} />
+        </label>
+        <button type="button" className="primary" disabled={cmp.status === 'running'} onClick={() => void runCompare(null)}>
+          Compare
+        </button>
+      </div>
+      {cmp.status === 'done' && !cmp.heldOut && <p className="warn-text">These are calibration samples, not held-out ones: load held-out samples for an honest measure.</p>}
       <p className="muted">
         {cmp.status === 'running' && 'Running both models…'}
         {cmp.status === 'done' && `${results!.length} ${cmp.heldOut ? 'held-out' : 'calibration (not held-out)'} samples, ${cmp.forExport}.`}
@@ -78,6 +107,7 @@ export function ComparePanel() {
               <th>SQNR (dB)</th>
               <th>cosine</th>
               <th>max |error|</th>
+              <th>top-1 / top-5</th>
             </tr>
           </thead>
           <tbody>
@@ -87,10 +117,24 @@ export function ComparePanel() {
                 <td data-testid="compare-sqnr">{m.sqnr.toFixed(2)}</td>
                 <td>{m.cosine.toFixed(5)}</td>
                 <td>{formatNumber(m.maxAbs)}</td>
+                <td data-testid="compare-topk">{m.topK ? `${m.topK.top1}/${m.topK.rows} · ${m.topK.top5}/${m.topK.rows}` : '—'}</td>
               </tr>
             ))}
           </tbody>
         </table>
+      )}
+      {perSample.length > 1 && (
+        <div className="chart small-chart" data-testid="compare-chart">
+          <ResponsiveContainer width="100%" height={160}>
+            <BarChart data={perSample} margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
+              <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ee" />
+              <XAxis dataKey="name" tick={{ fontSize: 11 }} />
+              <YAxis unit=" dB" width={60} />
+              <Tooltip />
+              <Bar dataKey="sqnr" name="SQNR (dB)" fill="#6f8cff" isAnimationActive={false} />
+            </BarChart>
+          </ResponsiveContainer>
+        </div>
       )}
       {rec && (
         <>

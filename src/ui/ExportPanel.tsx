@@ -19,14 +19,16 @@ export function ExportPanel() {
   const cal = useApp((s) => s.calibration);
   const exported = useApp((s) => s.exported);
   const error = useApp((s) => s.exportError);
+  const config = useApp((s) => s.config);
   if (!model) return null;
   const ready = cal.stats !== null && cal.statsFor === model.fileName;
   return (
     <section className="card" data-testid="export-panel">
       <h2>5 · Export</h2>
       <p className="muted">
-        Static QDQ: activations int8 asymmetric, weights int8 symmetric per channel, int32 bias (scale = input scale × weight scale). Opens in
-        onnxruntime, TensorRT and OpenVINO.
+        Static QDQ: activations {config.activations.dtype} {config.activations.symmetric ? 'symmetric' : 'asymmetric'}, weights int8 symmetric{' '}
+        {config.weights.perChannel ? 'per channel' : 'per tensor'}, int32 bias (scale = input scale × weight scale). Opens in onnxruntime,
+        TensorRT and OpenVINO.
       </p>
       <button
         type="button"

@@ -1,5 +1,5 @@
 import { useMemo, useState } from 'react';
-import { DEFAULT_CONFIG } from '../core/config';
+import { activationConfigFor } from '../core/config';
 import { finalizeMinMax, isNonFinite } from '../core/minmax';
 import { activationQParams } from '../core/qparams';
 import { formatNumber } from './format';
@@ -10,6 +10,7 @@ export function TensorExplorer() {
   const stats = useApp((s) => s.calibration.stats);
   const selected = useApp((s) => s.selectedTensor);
   const model = useApp((s) => s.model);
+  const config = useApp((s) => s.config);
   const [filter, setFilter] = useState('');
   const [logScale, setLogScale] = useState(true);
   const names = useMemo(() => (stats ? Object.keys(stats) : []), [stats]);
@@ -17,9 +18,17 @@ export function TensorExplorer() {
   const shown = names.filter((n) => n.toLowerCase().includes(filter.toLowerCase()));
   const sel = selected && stats[selected] ? stats[selected] : undefined;
   const range = sel && !isNonFinite(sel.minmax) ? finalizeMinMax(sel.minmax) : null;
-  const act = DEFAULT_CONFIG.activations;
-  const qp = range ? activationQParams(range.rmin, range.rmax, act.dtype, { symmetric: act.symmetric }) : null;
   const producer = selected ? model.prepared.graph!.node.find((n) => n.output.includes(selected)) : undefined;
+  const act = selected ? activationConfigFor(config, selected, producer?.opType) : config.activations;
+  const qp = range ? activationQParams(range.rmin, range.rmax, act.dtype, { symmetric: act.symmetric }) : null;
+  const override = selected ? config.tensors?.[selected]?.activations : undefined;
+  const setOverride = (next: Partial<typeof act> | null) =>
+    appStore.getState().setConfig((c) => {
+      const tensors = { ...c.tensors };
+      if (next === null) delete tensors[selected!];
+      else tensors[selected!] = { activations: { ...tensors[selected!]?.activations, ...next } };
+      return { ...c, tensors };
+    });
   return (
     <section className="card" data-testid="tensor-explorer">
       <h2>4 · Tensors</h2>
@@ -52,13 +61,40 @@ export function TensorExplorer() {
               <label className="inline">
                 <input type="checkbox" checked={logScale} onChange={(e) => setLogScale(e.target.checked)} /> log counts
               </label>
+              {sel.histogram.rebinned > 0 && (
+                <p className="warn-text" data-testid="rebinned">
+                  This tensor's range grew more than 16-fold during calibration: its histogram was re-binned to {sel.histogram.binCount} bins, so its
+                  counts are approximate (its min/max are exact).
+                </p>
+              )}
               <HistogramChart histogram={sel.histogram} range={range ? { label: 'min-max', ...range } : null} logScale={logScale} />
               {range && qp && (
                 <p data-testid="tensor-range">
                   min-max range [{formatNumber(range.rmin)}, {formatNumber(range.rmax)}] → {act.dtype} {act.symmetric ? 'symmetric' : 'asymmetric'}: scale{' '}
-                  {formatNumber(qp.scale)}, zero point {qp.zeroPoint}
+                  <span data-testid="tensor-scale">{qp.scale.toPrecision(9)}</span>, zero point <span data-testid="tensor-zero-point">{qp.zeroPoint}</span>
                 </p>
               )}
+              <div className="row small">
+                <span className="muted">This tensor:</span>
+                <select
+                  aria-label="Tensor dtype"
+                  value={override?.dtype ?? 'default'}
+                  onChange={(e) => setOverride(e.target.value === 'default' ? null : { dtype: e.target.value as 'int8' | 'uint8' })}
+                >
+                  <option value="default">model default</option>
+                  <option value="int8">int8</option>
+                  <option value="uint8">uint8</option>
+                </select>
+                <label>
+                  <input
+                    type="checkbox"
+                    aria-label="Tensor symmetric"
+                    checked={act.symmetric}
+                    onChange={(e) => setOverride({ symmetric: e.target.checked })}
+                  />{' '}
+                  symmetric
+                </label>
+              </div>
               {!range && <p className="error">This tensor produced NaN or Infinity: it stays float in the export.</p>}
             </>
           ) : (
