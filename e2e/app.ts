@@ -42,7 +42,17 @@ export class QuantscopePage {
     return this.page.getByRole('button', { name: 'Calibrate' });
   }
 
+  /** Wait for the run to end, and fail at once (with the page's message) if it ended in an error. */
   async waitCalibrated(timeout = 180_000): Promise<void> {
-    await expect(this.page.getByTestId('calibration-status')).toHaveAttribute('data-status', 'done', { timeout });
+    const status = this.page.getByTestId('calibration-status');
+    await expect(status).toHaveAttribute('data-status', /^(done|error)$/, { timeout });
+    if ((await status.getAttribute('data-status')) === 'error') {
+      throw new Error(`calibration failed: ${await this.page.getByTestId('calibration-error').textContent()}`);
+    }
+  }
+
+  /** After a model loads, image models get the built-in images: wait until they are in. */
+  async waitForData(): Promise<void> {
+    await expect(this.page.getByTestId('data-label')).not.toHaveText(/No calibration data|Reading files/);
   }
 }

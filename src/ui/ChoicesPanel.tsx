@@ -39,7 +39,7 @@ export function ChoicesPanel() {
         <label>
           Weights (int8){' '}
           <select
-            aria-label="Weight granularity"
+            aria-label="Model weight granularity"
             value={config.weights.perChannel ? 'channel' : 'tensor'}
             onChange={(e) => set((c) => ({ ...c, weights: { ...c.weights, perChannel: e.target.value === 'channel' } }))}
           >
