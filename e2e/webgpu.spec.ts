@@ -30,6 +30,7 @@ test('a tiny model calibrates on WebGPU, with the statistics WASM gives', async 
   await expect(page.getByTestId('model-summary')).toContainText('tiny-conv.onnx');
   await app.waitForData();
   await page.getByLabel('Backend').selectOption('webgpu');
+  await expect(page.getByTestId('webgpu-fallback')).toContainText('software fallback');
   await app.calibrateButton().click();
   await app.waitCalibrated(200_000);
   await expect(page.getByTestId('session-info')).toContainText('webgpu');

@@ -1,7 +1,22 @@
 import { ErrorBanner } from './ErrorBanner';
 import { appStore, useApp } from './useApp';
 
-const hasWebGpu = typeof navigator !== 'undefined' && 'gpu' in navigator;
+import { useEffect, useState } from 'react';
+import { probeWebGpu, type GpuAdapterInfo } from '../state/gpu';
+
+let probe: Promise<GpuAdapterInfo> | undefined;
+function useWebGpu(): GpuAdapterInfo | null {
+  const [info, setInfo] = useState<GpuAdapterInfo | null>(null);
+  useEffect(() => {
+    probe ??= probeWebGpu();
+    let live = true;
+    void probe.then((i) => live && setInfo(i));
+    return () => {
+      live = false;
+    };
+  }, []);
+  return info;
+}
 
 export function CalibratePanel() {
   const model = useApp((s) => s.model);
@@ -10,6 +25,7 @@ export function CalibratePanel() {
   const cal = useApp((s) => s.calibration);
   const backend = useApp((s) => s.backend);
   const override = useApp((s) => s.presetOverride);
+  const gpu = useWebGpu();
   if (!model) return null;
   const running = cal.status === 'running';
   const pct = cal.progress.total ? Math.round((100 * cal.progress.done) / cal.progress.total) : 0;
@@ -35,8 +51,8 @@ export function CalibratePanel() {
           Backend{' '}
           <select value={backend} disabled={running} onChange={(e) => appStore.getState().setBackend(e.target.value as 'wasm' | 'webgpu')} aria-label="Backend">
             <option value="wasm">WASM (CPU)</option>
-            <option value="webgpu" disabled={!hasWebGpu}>
-              WebGPU{hasWebGpu ? '' : ' (not available in this browser)'}
+            <option value="webgpu" disabled={!gpu?.available}>
+              {!gpu ? 'WebGPU (checking…)' : !gpu.available ? `WebGPU (${gpu.description})` : gpu.fallback ? 'WebGPU, software fallback adapter (slow)' : `WebGPU (${gpu.description})`}
             </option>
           </select>
         </label>
@@ -49,6 +65,12 @@ export function CalibratePanel() {
           </button>
         )}
       </div>
+      {backend === 'webgpu' && gpu?.fallback && (
+        <p className="warn-text" data-testid="webgpu-fallback">
+          This browser's only WebGPU adapter is a software fallback ({gpu.description}): results are correct but 60-100x slower than WASM. It says
+          nothing about GPU speed.
+        </p>
+      )}
       {(running || cal.progress.done > 0) && (
         <div className="progress" role="progressbar" aria-valuenow={pct} aria-valuemin={0} aria-valuemax={100} data-testid="calibration-progress">
           <div style={{ width: `${pct}%` }} />

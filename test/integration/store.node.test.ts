@@ -9,7 +9,9 @@ import { createLocalCalibrator } from '../../src/runtime/localCalibrator';
 import type { OrtModule } from '../../src/runtime/ort';
 import { createAppStore } from '../../src/state/store';
 import { encodeModel, tinyConvNet } from '../helpers/models';
-import { DOC_IMAGES, ocrModel } from '../helpers/sample';
+import { sqnr } from '../../src/core';
+import { encodeModel as encodeModelBytes } from '../../src/onnx';
+import { DOC_IMAGES, docFeeds, ocrModel } from '../helpers/sample';
 
 async function newStore(sampleCount: number) {
   const store = createAppStore(createLocalCalibrator(ort as unknown as OrtModule, { backend: 'cpu', numThreads: 1, crossOriginIsolated: false, hardwareConcurrency: 2 }));
@@ -42,6 +44,25 @@ describe('calibration through the store', () => {
     const exported = store.getState().exportModel()!;
     expect(exported.fileName).toBe('ch_PP-OCRv4_det_infer.int8.onnx');
     expect(exported.bytes.length).toBeLessThan(0.35 * exported.floatBytes);
+
+    // Compare, through the same request/reply path as the page, against SQNR computed here directly.
+    const heldOut = [DOC_IMAGES[13]!, DOC_IMAGES[14]!].map((p) => ({ name: p, bytes: new Uint8Array(readFileSync(p)) }));
+    await store.getState().compare(heldOut);
+    const cmp = store.getState().comparison;
+    expect(cmp.status).toBe('done');
+    expect(cmp.heldOut).toBe(true);
+    const direct = async (bytes: Uint8Array) => {
+      const s = await ort.InferenceSession.create(bytes);
+      return Promise.all(
+        [13, 14].map(async (i) => {
+          const x = docFeeds(i).x;
+          return (await s.run({ x: new ort.Tensor('float32', x.data as Float32Array, [...x.dims]) }))[s.outputNames[0]!]!.data as Float32Array;
+        }),
+      );
+    };
+    const f = await direct(encodeModelBytes(store.getState().model!.prepared));
+    const q = await direct(exported.bytes);
+    cmp.results!.forEach((r, i) => expect(r.outputs[0]!.metrics.sqnrDb).toBe(sqnr(f[i]!, q[i]!)));
   });
 
   it('cancel: no progress after the acknowledgement, statistics as before the run, and a new run starts', async () => {
