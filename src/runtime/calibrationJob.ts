@@ -4,6 +4,7 @@
  * onnxruntime-node, through the same code. Replies stop once the request is cancelled.
  */
 import { toErrorInfo } from '../core/errors';
+import { decodeModel, encodeModel, withExtraOutputs } from '../onnx';
 import { calibrate } from './calibrate';
 import { materializeSample } from './data/samples';
 import type { OrtModule } from './ort';
@@ -16,15 +17,16 @@ export async function runCalibrationJob(
   req: CalibrateRequest,
   queue: SerialQueue,
   signal: AbortSignal,
-  emit: (reply: WorkerReply) => void,
+  emit: (reply: WorkerReply, transfer?: Transferable[]) => void,
 ): Promise<void> {
-  const post = (m: WorkerReply): void => {
+  const post = (m: WorkerReply, transfer?: Transferable[]): void => {
     // After a cancel is acknowledged nothing more is said about that request.
-    if (!signal.aborted) emit(m);
+    if (!signal.aborted) emit(m, transfer);
   };
   try {
     const providers = req.backend === 'cpu' ? ['cpu'] : [req.backend];
-    const session = await queue.run(() => ort.InferenceSession.create(new Uint8Array(req.model), { executionProviders: providers, graphOptimizationLevel: 'all' }));
+    const calibrationModel = encodeModel(withExtraOutputs(decodeModel(new Uint8Array(req.model), 'model'), req.tensors));
+    const session = await queue.run(() => ort.InferenceSession.create(calibrationModel, { executionProviders: providers, graphOptimizationLevel: 'all' }));
     post({ type: 'started', id: req.id, session: info });
     let last = 0;
     let inferenceMs = 0;
@@ -59,7 +61,9 @@ export async function runCalibrationJob(
           },
         },
       );
-      post({ type: 'result', id: req.id, stats, session: info, ms: performance.now() - t0, inferenceMs });
+      // The histograms move to the page (transferred, not copied: the page's thread stays free).
+      const buffers = Object.values(stats).map((t) => t.histogram.counts.buffer as ArrayBuffer);
+      post({ type: 'result', id: req.id, stats, session: info, ms: performance.now() - t0, inferenceMs }, buffers);
     } finally {
       await queue.run(() => session.release());
     }

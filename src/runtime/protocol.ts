@@ -13,7 +13,7 @@ export type Backend = 'wasm' | 'webgpu' | 'cpu';
 export interface CalibrateRequest {
   readonly type: 'calibrate';
   readonly id: number;
-  /** The calibration model: the prepared model with the tensors to calibrate as outputs. */
+  /** The prepared model; the worker adds the tensors to calibrate as outputs. */
   readonly model: ArrayBuffer;
   readonly tensors: readonly string[];
   readonly samples: readonly SampleSpec[];

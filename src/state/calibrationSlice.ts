@@ -1,6 +1,5 @@
 import type { StateCreator } from 'zustand/vanilla';
 import { QuantscopeError, toErrorInfo } from '../core/errors';
-import { encodeModel, withExtraOutputs } from '../onnx';
 import { buildSamples } from './buildSamples';
 import type { AppState, CalibrationSlice, CalibrationState, Calibrator } from './types';
 
@@ -30,10 +29,10 @@ export function createCalibrationSlice(calibrator: Calibrator): StateCreator<App
         return fail(e);
       }
       const tensors = model.plan.activations;
-      const bytes = encodeModel(withExtraOutputs(model.prepared, tensors));
       const { id, result } = calibrator.start(
         {
-          model: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+          // The worker adds the tensors as outputs: nothing is re-encoded on the page's thread.
+          model: model.preparedBytes.slice().buffer as ArrayBuffer,
           tensors,
           // buildSamples copies every buffer: the page keeps its originals for the next run.
           samples,

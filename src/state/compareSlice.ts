@@ -1,6 +1,5 @@
 import type { StateCreator } from 'zustand/vanilla';
 import { QuantscopeError, toErrorInfo } from '../core/errors';
-import { encodeModel } from '../onnx';
 import { decodeImage, isImageFile } from '../runtime/data/decodeImage';
 import { buildSamples, type DataSelection } from './buildSamples';
 import type { DataFile } from './dataSlice';
@@ -27,11 +26,10 @@ export function createCompareSlice(calibrator: Calibrator): StateCreator<AppStat
       } catch (e) {
         return fail(e);
       }
-      const float = encodeModel(model.prepared);
       set({ comparison: { status: 'running', results: null, error: null, heldOut: Boolean(heldOutFiles?.length), forExport: exported.fileName } });
       try {
         const { result } = calibrator.compare({
-          float: float.buffer.slice(float.byteOffset, float.byteOffset + float.byteLength) as ArrayBuffer,
+          float: model.preparedBytes.slice().buffer as ArrayBuffer,
           quantized: exported.bytes.slice().buffer as ArrayBuffer,
           samples,
           backend,

@@ -1,7 +1,7 @@
 import type { StateCreator } from 'zustand/vanilla';
 import { DEFAULT_CONFIG } from '../core/config';
 import { isQuantscopeError, QuantscopeError, toErrorInfo } from '../core/errors';
-import { decodeModel, planQuantization, prepareModel, summarizeModel, valueInfoElemType, valueInfoShape, DT, type ModelProto } from '../onnx';
+import { decodeModel, encodeModel, planQuantization, prepareModel, summarizeModel, valueInfoElemType, valueInfoShape, DT, type ModelProto } from '../onnx';
 import { PPOCR_DET_PRESET, PPOCR_REC_PRESET, type ImagePreset } from '../runtime/data/image';
 import type { AppState, LoadedModel, ModelSlice } from './types';
 import { idleCalibration } from './calibrationSlice';
@@ -43,7 +43,7 @@ export function loadModelSync(fileName: string, bytes: Uint8Array, isSample: boo
   }
   const plan = planQuantization(prep.model, DEFAULT_CONFIG);
   const summary = summarizeModel(original, prep.model, plan, fileName, bytes.length, prep.log);
-  return { fileName, bytes, prepared: prep.model, plan, summary, imageInput: imageInputOf(prep.model, isSample), isSample, ocr: ocrKind(prep.model) };
+  return { fileName, bytes, prepared: prep.model, preparedBytes: encodeModel(prep.model), plan, summary, imageInput: imageInputOf(prep.model, isSample), isSample, ocr: ocrKind(prep.model) };
 }
 
 export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set, get) => ({

@@ -13,6 +13,8 @@ export interface LoadedModel {
   readonly fileName: string;
   readonly bytes: Uint8Array;
   readonly prepared: ModelProto;
+  /** The prepared model encoded once at load, so no run re-encodes it on the page's thread. */
+  readonly preparedBytes: Uint8Array;
   readonly plan: QuantPlan;
   readonly summary: ModelSummary;
   /** The image input calibration feeds, and how images become tensors for it; null when not image-like. */

@@ -3,6 +3,7 @@ import { ChoicesPanel } from './ChoicesPanel';
 import { ComparePanel } from './ComparePanel';
 import { DataPanel } from './DataPanel';
 import { ExportPanel } from './ExportPanel';
+import { ChartWarmUp } from './HistogramChart';
 import { ModelLoader } from './ModelLoader';
 import { ModelSummaryView } from './ModelSummaryView';
 import { TensorExplorer } from './TensorExplorer';
@@ -10,6 +11,7 @@ import { TensorExplorer } from './TensorExplorer';
 export function App() {
   return (
     <main>
+      <ChartWarmUp />
       <header>
         <h1>Quantscope</h1>
         <p>Quantize ONNX models in your browser: calibrate on your data, see every tensor's range, download a standard int8 QDQ model.</p>

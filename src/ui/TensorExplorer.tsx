@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useDeferredValue, useMemo, useState, type ReactNode } from 'react';
 import { activationConfigFor } from '../core/config';
 import { finalizeMinMax, isNonFinite } from '../core/minmax';
 import { activationQParams } from '../core/qparams';
@@ -6,8 +6,30 @@ import { formatNumber } from './format';
 import { HistogramChart } from './HistogramChart';
 import { appStore, useApp } from './useApp';
 
+const ROW_HEIGHT = 44;
+
+/** A list that renders only the rows in view, so models with thousands of tensors scroll smoothly. */
+function VirtualList({ items, rowHeight, height, render, testId }: { items: readonly string[]; rowHeight: number; height: number; render: (item: string) => ReactNode; testId: string }) {
+  const [top, setTop] = useState(0);
+  const first = Math.max(0, Math.floor(top / rowHeight) - 4);
+  const last = Math.min(items.length, Math.ceil((top + height) / rowHeight) + 4);
+  return (
+    <div className="vlist" style={{ height }} onScroll={(e) => setTop(e.currentTarget.scrollTop)} data-testid={testId}>
+      <ul style={{ height: items.length * rowHeight, position: 'relative' }}>
+        {items.slice(first, last).map((item, k) => (
+          <li key={item} style={{ position: 'absolute', top: (first + k) * rowHeight, height: rowHeight, left: 0, right: 0 }}>
+            {render(item)}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
 export function TensorExplorer() {
-  const stats = useApp((s) => s.calibration.stats);
+  // Deferred: drawing 200+ tensors and a chart is done in an interruptible render, so the page's
+  // thread never blocks for long when the statistics arrive.
+  const stats = useDeferredValue(useApp((s) => s.calibration.stats));
   const selected = useApp((s) => s.selectedTensor);
   const model = useApp((s) => s.model);
   const config = useApp((s) => s.config);
@@ -35,20 +57,22 @@ export function TensorExplorer() {
       <div className="explorer">
         <div className="tensor-list">
           <input placeholder={`Filter ${names.length} tensors`} value={filter} onChange={(e) => setFilter(e.target.value)} aria-label="Filter tensors" />
-          <ul data-testid="tensor-list">
-            {shown.map((n) => {
+          <VirtualList
+            items={shown}
+            rowHeight={ROW_HEIGHT}
+            height={420}
+            testId="tensor-list"
+            render={(n) => {
               const s = stats[n]!;
               const bad = isNonFinite(s.minmax);
               return (
-                <li key={n}>
-                  <button type="button" className={n === selected ? 'selected' : ''} onClick={() => appStore.getState().selectTensor(n)} title={n}>
-                    <span className="name">{n}</span>
-                    <span className={bad ? 'badge warn' : 'badge'}>{bad ? 'NaN/Inf: float' : `${formatNumber(s.minmax.min)} … ${formatNumber(s.minmax.max)}`}</span>
-                  </button>
-                </li>
+                <button type="button" className={n === selected ? 'selected' : ''} onClick={() => appStore.getState().selectTensor(n)} title={n}>
+                  <span className="name">{n}</span>
+                  <span className={bad ? 'badge warn' : 'badge'}>{bad ? 'NaN/Inf: float' : `${formatNumber(s.minmax.min)} … ${formatNumber(s.minmax.max)}`}</span>
+                </button>
               );
-            })}
-          </ul>
+            }}
+          />
         </div>
         <div className="tensor-detail">
           {sel && selected ? (

@@ -10,7 +10,7 @@ import type { WorkerReply, WorkerRequest } from '../protocol';
 import { SerialQueue } from '../serialQueue';
 
 interface WorkerScope {
-  postMessage(message: WorkerReply): void;
+  postMessage(message: WorkerReply, transfer?: Transferable[]): void;
   addEventListener(type: 'message', listener: (e: MessageEvent<WorkerRequest>) => void): void;
 }
 const scope = self as unknown as WorkerScope;
@@ -22,7 +22,7 @@ scope.addEventListener('message', (e) => {
   if (req.type === 'calibrate') {
     const controller = new AbortController();
     running.set(req.id, controller);
-    const emit = (m: WorkerReply) => scope.postMessage(m);
+    const emit = (m: WorkerReply, transfer: Transferable[] = []) => scope.postMessage(m, transfer);
     loadOrt(req.backend === 'webgpu' ? 'webgpu' : 'wasm', import.meta.env.BASE_URL)
       .then((ort) => runCalibrationJob(ort, sessionInfo(ort, req.backend), req, queue, controller.signal, emit))
       .catch((err: unknown) => emit({ type: 'error', id: req.id, error: toErrorInfo(err) }))
