@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
+    setupFiles: ['test/setup.ts'],
     environment: 'node',
     testTimeout: 120_000,
     hookTimeout: 120_000,
