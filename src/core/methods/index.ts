@@ -1,0 +1,4 @@
+export * from './distribution';
+export * from './entropy';
+export * from './movingAverage';
+export * from './percentile';
