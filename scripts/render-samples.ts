@@ -8,6 +8,7 @@
 import { chromium } from '@playwright/test';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { mulberry32 } from '../src/core/random';
 
 const OUT = join(import.meta.dirname, '..', 'public', 'samples', 'det');
 const OUT_REC = join(import.meta.dirname, '..', 'public', 'samples', 'rec');
@@ -15,17 +16,8 @@ const REC_LINES = 24;
 const WIDTH = 640;
 const HEIGHT = 480;
 
-/** mulberry32: a small seeded generator so the pages are the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator, so the pages are the same on every run. */
+const rng = mulberry32;
 
 const WORDS = `quantization model accuracy invoice payment delivery account number total amount customer service order
 shipping address report quarterly revenue growth market analysis summary project schedule meeting agenda contract

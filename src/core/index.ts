@@ -1,6 +1,7 @@
 export * from './config';
 export * from './dtype';
 export * from './errors';
+export * from './float16';
 export * from './histogram';
 export * from './metrics';
 export * from './minmax';

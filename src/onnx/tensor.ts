@@ -3,6 +3,7 @@
  * raw_data (little-endian, possibly at an unaligned offset in the file's buffer: always copied),
  * float_data, double_data, int32_data (which also carries 8/16-bit ints and float16 bits) and int64_data.
  */
+import { halfToFloat } from '../core/float16';
 import { QuantscopeError } from '../core/errors';
 import { dimsOf, toInt, type TensorProto } from './proto';
 
@@ -44,14 +45,6 @@ function rawView(t: TensorProto, width: number): DataView {
   return new DataView(copy.buffer);
 }
 
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
 
 /** A float tensor (float32, float16, bfloat16 or double) as float32 values. */
 export function readFloat32(t: TensorProto): Float32Array {

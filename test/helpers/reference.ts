@@ -1,7 +1,8 @@
-/** Loads the reference kit copied under test/fixtures/reference (never ../shared). */
+/** Loads the reference kit copied under test/fixtures/reference: the project's own copy. */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createHistogram, updateHistogram, type HistogramState } from '../../src/core/histogram';
 import { npyToFloat32, parseNpy } from '../../src/runtime/data/npy';
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
@@ -48,4 +49,19 @@ export function num(v: unknown): number {
 
 export function flat(v: unknown): number[] {
   return Array.isArray(v) ? v.flatMap(flat) : [num(v)];
+}
+
+/** A value histogram built as onnxruntime builds it for a spec: one update per collect_data() call, its batches stacked. */
+export function histogramFromSpec(spec: Record<string, unknown>, bins = 2048): HistogramState {
+  let h = createHistogram(bins);
+  for (const call of specCalls(spec)) {
+    const joined = new Float32Array(call.reduce((n, b) => n + b.length, 0));
+    let o = 0;
+    for (const b of call) {
+      joined.set(b, o);
+      o += b.length;
+    }
+    h = updateHistogram(h, joined);
+  }
+  return h;
 }

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mulberry32 } from '../../src/core/random';
 import type { FeedTensor } from '../../src/runtime/ort';
 import { decodePng, imageToTensor, PPOCR_DET_PRESET } from '../../src/runtime/data/image';
 
@@ -19,14 +20,8 @@ export function docFeeds(i: number): { x: FeedTensor } {
   return { x: imageToTensor(decodePng(new Uint8Array(readFileSync(DOC_IMAGES[i]!)), DOC_IMAGES[i]), PPOCR_DET_PRESET) };
 }
 
-/** Deterministic pseudo-random values in [-1, 1) (mulberry32). */
+/** Deterministic pseudo-random values in [-1, 1). */
 export function seededFloats(n: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  });
+  const rand = mulberry32(seed);
+  return Float32Array.from({ length: n }, () => rand() * 2 - 1);
 }

@@ -3,10 +3,10 @@
  * is PyTorch 1.13's own observers), and onnxruntime's distribution method.
  */
 import { describe, expect, it } from 'vitest';
-import { activationQParams, createHistogram, reduceMinMax, updateHistogram } from '../../src/core';
+import { activationQParams, reduceMinMax } from '../../src/core';
 import { distribution, ortMergeRange, ortPassRange, torchMovingAverage } from '../../src/core/methods';
 import { torchQParams, torchQuantize, type TorchDType } from '../../src/core/pytorch';
-import { flat, num, referenceCases, specCalls, type RefEntry } from '../helpers/reference';
+import { flat, histogramFromSpec, num, referenceCases, specCalls, type RefEntry } from '../helpers/reference';
 
 const cases = referenceCases();
 const torchRows = (prefix: string) =>
@@ -94,17 +94,7 @@ describe('distribution (float8 E4M3FN scale) matches onnxruntime', () => {
     .filter(([, c]) => c.ort.distribution && !('error' in c.ort.distribution.result) && Number.isFinite(num(c.ort.distribution.result.std)))
     .map(([n, c]) => [n, c.ort.distribution!] as const);
   it.each(rows)('%s', (_n, e) => {
-    let h = createHistogram(2048);
-    for (const call of specCalls(e.spec)) {
-      const joined = new Float32Array(call.reduce((a, b) => a + b.length, 0));
-      let o = 0;
-      for (const b of call) {
-        joined.set(b, o);
-        o += b.length;
-      }
-      h = updateHistogram(h, joined);
-    }
-    const d = distribution(h);
+    const d = distribution(histogramFromSpec(e.spec));
     const r = e.result;
     const close = (a: number, b: number) => expect(Math.abs(a - b)).toBeLessThanOrEqual(Math.abs(b) * 2e-6 + 1e-37);
     close(d.avg, num(r.avg));

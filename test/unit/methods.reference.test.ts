@@ -1,25 +1,11 @@
 /** Calibration methods on the value histogram against onnxruntime's own (reference kit, ORT section). */
 import { describe, expect, it } from 'vitest';
-import { createHistogram, updateHistogram, type HistogramState } from '../../src/core';
 import { entropyRangeOrt } from '../../src/core/methods/entropy';
 import { percentileRange } from '../../src/core/methods/percentile';
-import { num, referenceCases, specCalls, type RefEntry } from '../helpers/reference';
+import { histogramFromSpec, num, referenceCases, type RefEntry } from '../helpers/reference';
 
 const cases = referenceCases();
 
-function build(spec: Record<string, unknown>, bins: number): HistogramState {
-  let h = createHistogram(bins);
-  for (const call of specCalls(spec)) {
-    const joined = new Float32Array(call.reduce((n, b) => n + b.length, 0));
-    let o = 0;
-    for (const b of call) {
-      joined.set(b, o);
-      o += b.length;
-    }
-    h = updateHistogram(h, joined);
-  }
-  return h;
-}
 
 function rows(config: string): (readonly [string, RefEntry])[] {
   return Object.entries(cases)
@@ -29,7 +15,7 @@ function rows(config: string): (readonly [string, RefEntry])[] {
 
 describe('percentile (asymmetric, value histogram) matches onnxruntime', () => {
   it.each(rows('percentile_asym_u8'))('%s', (_n, e) => {
-    const h = build(e.spec, 2048);
+    const h = histogramFromSpec(e.spec, 2048);
     const r = percentileRange(h, (e.result.options as { percentile: number }).percentile);
     expect([r.rmin, r.rmax]).toEqual((e.result.thresholds as unknown[]).map(num));
   });
@@ -46,7 +32,7 @@ describe('entropy matches onnxruntime', () => {
     '%s',
     (name, e) => {
       const o = e.result.options as { num_bins: number; num_quantized_bins: number };
-      const h = build(e.spec, o.num_bins);
+      const h = histogramFromSpec(e.spec, o.num_bins);
       const r = entropyRangeOrt(h, o.num_quantized_bins);
       const expected = (e.result.thresholds as unknown[]).map(num);
       if (FRAGILE.has(name)) {

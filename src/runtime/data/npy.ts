@@ -3,6 +3,7 @@
  * Supported dtypes: <f4 <f8 <f2 <i8 <i4 |u1 (and |i1, <u2, <i2, |b1). Fortran order and big-endian
  * data are refused with a message rather than silently transposed or byte-swapped.
  */
+import { halfToFloat } from '../../core/float16';
 import { QuantscopeError } from '../../core/errors';
 
 export type NpyData = Float32Array | Float64Array | Uint16Array | BigInt64Array | Int32Array | Uint8Array | Int8Array | Int16Array;
@@ -105,11 +106,3 @@ export function npyToFloat32(arr: NpyArray): Float32Array {
   return Float32Array.from(arr.data as ArrayLike<number>);
 }
 
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
