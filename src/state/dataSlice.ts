@@ -34,6 +34,9 @@ async function readFiles(files: readonly DataFile[]): Promise<Pick<AppState, 'im
   return { kind: images.length ? 'images' : 'tensors', images, tensorSamples };
 }
 
+/** Each load gets a number; only the latest load may commit (a slow one never overwrites a newer one). */
+let generation = 0;
+
 export const createDataSlice: StateCreator<AppState, [], [], DataSlice> = (set, get) => ({
   dataKind: 'none',
   images: [],
@@ -45,10 +48,13 @@ export const createDataSlice: StateCreator<AppState, [], [], DataSlice> = (set, 
   generated: {},
   dimValues: {},
   presetOverride: null,
-  async loadDataFiles(files, label) {
+  async loadDataFiles(files, label, opts = {}) {
+    if (opts.onlyIfEmpty && (get().dataKind !== 'none' || get().dataLoading)) return;
+    const mine = ++generation;
     set({ dataLoading: true });
     try {
       const r = await readFiles(files);
+      if (mine !== generation) return;
       const n = r.kind === 'images' ? r.images.length : r.tensorSamples.length;
       // Checked against the loaded model now, so a file that cannot feed it is refused on arrival.
       const model = get().model;
@@ -65,7 +71,7 @@ export const createDataSlice: StateCreator<AppState, [], [], DataSlice> = (set, 
       });
     } catch (e) {
       // What was loaded before stays.
-      set({ dataError: toErrorInfo(e), dataLoading: false });
+      if (mine === generation) set({ dataError: toErrorInfo(e), dataLoading: false });
     }
   },
   useGeneratedData(count) {

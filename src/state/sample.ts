@@ -37,10 +37,10 @@ export async function fetchSampleFiles(base: string, id: SampleId, names: readon
   return Promise.all(names.map(async (name) => ({ name, bytes: await fetchBytes(`${base}samples/${SAMPLES[id].folder}/${name}`) })));
 }
 
-export async function loadSampleImages(store: AppStore, base: string, id: SampleId = 'det'): Promise<void> {
+export async function loadSampleImages(store: AppStore, base: string, id: SampleId = 'det', opts: { onlyIfEmpty?: boolean } = {}): Promise<void> {
   const files = await fetchSampleFiles(base, id, SAMPLES[id].images);
   const what = id === 'det' ? 'rendered document images' : 'rendered text lines';
-  await store.getState().loadDataFiles(files, `${files.length} ${what} (built-in)`);
+  await store.getState().loadDataFiles(files, `${files.length} ${what} (built-in)`, opts);
 }
 
 export async function loadSample(store: AppStore, base: string, id: SampleId = 'det'): Promise<void> {

@@ -83,7 +83,8 @@ export interface DataSlice extends DataSelection {
   readonly dataLoading: boolean;
   /** The image preset the user chose; null keeps the model's default. */
   readonly presetOverride: ImagePreset | null;
-  loadDataFiles(files: readonly DataFile[], label?: string): Promise<void>;
+  /** Read files as calibration data. With onlyIfEmpty, do nothing when data is loaded or loading. */
+  loadDataFiles(files: readonly DataFile[], label?: string, opts?: { onlyIfEmpty?: boolean }): Promise<void>;
   useGeneratedData(count: number): void;
   setGenerated(input: string, settings: GeneratedSettings): void;
   setDimValue(dim: string, value: number): void;

@@ -8,7 +8,7 @@ async function loadFile(file: File): Promise<void> {
   appStore.getState().loadModel(file.name, bytes);
   // Until the user brings data of their own, image models calibrate on the built-in images.
   const s = appStore.getState();
-  if (s.dataKind === 'none' && s.model?.imageInput) await loadSampleImages(appStore, import.meta.env.BASE_URL, s.model.ocr ?? 'det');
+  if (s.dataKind === 'none' && s.model?.imageInput) await loadSampleImages(appStore, import.meta.env.BASE_URL, s.model.ocr ?? 'det', { onlyIfEmpty: true });
 }
 
 export function ModelLoader() {
