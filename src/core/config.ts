@@ -10,10 +10,15 @@
  * where ORT's default is per-tensor: per-channel is what keeps real models intact.
  */
 import type { IntDType } from './dtype';
+import type { RangeMethod } from './methods/rangeMethod';
 
 export interface ActivationConfig {
   readonly dtype: IntDType;
   readonly symmetric: boolean;
+  /** Where the range comes from (default min-max, onnxruntime's default). */
+  readonly method?: RangeMethod;
+  /** For the percentile method, in percent (default 99.999). */
+  readonly percentile?: number;
 }
 
 export interface WeightConfig {
@@ -50,18 +55,23 @@ export const DEFAULT_CONFIG: QuantConfig = {
   excludeNodes: [],
 };
 
+/** An override's set fields only: an absent or undefined field falls through to the next level. */
+function defined<T extends object>(o: Partial<T> | undefined): Partial<T> {
+  return o ? (Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>) : {};
+}
+
 /** An activation tensor's settings: tensor override, then its producer's op type, then the default. */
 export function activationConfigFor(config: QuantConfig, tensor: string, producerOpType?: string): ActivationConfig {
   return {
     ...config.activations,
-    ...(producerOpType ? config.opTypes?.[producerOpType]?.activations : undefined),
-    ...config.tensors?.[tensor]?.activations,
+    ...defined(producerOpType ? config.opTypes?.[producerOpType]?.activations : undefined),
+    ...defined(config.tensors?.[tensor]?.activations),
   };
 }
 
 /** A node's weight settings: node override, then its op type, then the default. */
 export function weightConfigFor(config: QuantConfig, node: string, opType: string): WeightConfig {
-  return { ...config.weights, ...config.opTypes?.[opType]?.weights, ...config.nodes?.[node]?.weights };
+  return { ...config.weights, ...defined(config.opTypes?.[opType]?.weights), ...defined(config.nodes?.[node]?.weights) };
 }
 
 export function isExcluded(config: QuantConfig, node: string, opType: string): boolean {

@@ -1,15 +1,26 @@
 import type { StateCreator } from 'zustand/vanilla';
-import { DEFAULT_CONFIG } from '../core/config';
+import { activationConfigFor, DEFAULT_CONFIG, type QuantConfig } from '../core/config';
+import { methodRange } from '../core/methods/rangeMethod';
 import { QuantscopeError, toErrorInfo } from '../core/errors';
 import { finalizeMinMax, isNonFinite } from '../core/minmax';
 import { buildQdqModel, encodeModel, planQuantization, type TensorRange } from '../onnx';
 import type { StatsMap } from '../runtime/calibrate';
 import type { AppState, ExportResult, ExportSlice } from './types';
 
-/** Calibrated ranges: null for a tensor that produced NaN or Infinity (it stays float). */
-export function rangesFromStats(stats: StatsMap): Map<string, TensorRange | null> {
+/**
+ * Calibrated ranges: null for a tensor that produced NaN or Infinity (it stays float). Without a
+ * configuration, min-max; with one, each tensor's method as the configuration resolves it.
+ */
+export function rangesFromStats(stats: StatsMap, config?: QuantConfig, producerOf?: (t: string) => string | undefined): Map<string, TensorRange | null> {
   const out = new Map<string, TensorRange | null>();
-  for (const [t, s] of Object.entries(stats)) out.set(t, isNonFinite(s.minmax) ? null : finalizeMinMax(s.minmax));
+  for (const [t, s] of Object.entries(stats)) {
+    if (isNonFinite(s.minmax) || !finalizeMinMax(s.minmax)) {
+      out.set(t, null);
+      continue;
+    }
+    const a = config ? activationConfigFor(config, t, producerOf?.(t)) : undefined;
+    out.set(t, methodRange(s, a?.method ?? 'minmax', { percentile: a?.percentile }));
+  }
   return out;
 }
 
@@ -37,7 +48,9 @@ export const createExportSlice: StateCreator<AppState, [], [], ExportSlice> = (s
       // The plan follows the configuration (exclusions change it); tensors it needs that were not
       // calibrated stay float, and the report says so.
       const plan = planQuantization(model.prepared, config);
-      const { model: q, report } = buildQdqModel(model.prepared, plan, rangesFromStats(calibration.stats), config);
+      const producers = new Map(model.prepared.graph!.node.flatMap((n) => n.output.map((o) => [o, n.opType] as const)));
+      const ranges = rangesFromStats(calibration.stats, config, (t) => producers.get(t));
+      const { model: q, report } = buildQdqModel(model.prepared, plan, ranges, config);
       const bytes = encodeModel(q);
       const result: ExportResult = { fileName: exportFileName(model.fileName), bytes, floatBytes: model.bytes.length, report, ms: performance.now() - t0 };
       set({ exported: result, exportError: null });

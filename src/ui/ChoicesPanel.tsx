@@ -1,5 +1,6 @@
 import { useMemo } from 'react';
 import type { IntDType } from '../core/dtype';
+import type { RangeMethod } from '../core/methods';
 import { appStore, useApp } from './useApp';
 
 const ACT_DTYPES: IntDType[] = ['int8', 'uint8'];
@@ -36,6 +37,34 @@ export function ChoicesPanel() {
           />{' '}
           symmetric
         </label>
+        <label>
+          Range{' '}
+          <select
+            aria-label="Range method"
+            value={config.activations.method ?? 'minmax'}
+            onChange={(e) => set((c) => ({ ...c, activations: { ...c.activations, method: e.target.value as RangeMethod } }))}
+          >
+            <option value="minmax">min-max</option>
+            <option value="percentile">percentile</option>
+            <option value="entropy">entropy (KL)</option>
+          </select>
+        </label>
+        {config.activations.method === 'percentile' && (
+          <label>
+            keep{' '}
+            <input
+              aria-label="Percentile"
+              className="num"
+              type="number"
+              step="0.001"
+              min={50}
+              max={100}
+              value={config.activations.percentile ?? 99.999}
+              onChange={(e) => set((c) => ({ ...c, activations: { ...c.activations, percentile: Math.min(100, Math.max(50, Number(e.target.value))) } }))}
+            />
+            %
+          </label>
+        )}
         <label>
           Weights (int8){' '}
           <select

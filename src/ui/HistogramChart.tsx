@@ -7,10 +7,14 @@ export interface ChartRange {
   readonly label: string;
   readonly rmin: number;
   readonly rmax: number;
+  readonly color?: string;
 }
 
 /** A tensor's histogram (bins precomputed in core), with the clipping range drawn over it. */
-export function HistogramChart({ histogram, range, logScale }: { histogram: HistogramState; range: ChartRange | null; logScale: boolean }) {
+/**
+ * `range` is the range in use (shaded); `others` are other methods' ranges, drawn as dashed lines.
+ */
+export function HistogramChart({ histogram, range, logScale, others = [] }: { histogram: HistogramState; range: ChartRange | null; logScale: boolean; others?: readonly ChartRange[] }) {
   // Measured once, instead of a ResponsiveContainer that renders the chart twice.
   const box = useRef<HTMLDivElement>(null);
   const [width, setWidth] = useState(0);
@@ -23,8 +27,8 @@ export function HistogramChart({ histogram, range, logScale }: { histogram: Hist
     return () => ro.disconnect();
   }, []);
   // The bins span [-t, t]; draw the part that holds data or the range, with a little margin.
-  const left = Math.min(histogram.min, range?.rmin ?? Infinity);
-  const right = Math.max(histogram.max, range?.rmax ?? -Infinity);
+  const left = Math.min(histogram.min, range?.rmin ?? Infinity, ...others.map((o) => o.rmin));
+  const right = Math.max(histogram.max, range?.rmax ?? -Infinity, ...others.map((o) => o.rmax));
   const pad = (right - left) * 0.03 || 0.5;
   const lo = left - pad;
   const hi = right + pad;
@@ -51,8 +55,12 @@ export function HistogramChart({ histogram, range, logScale }: { histogram: Hist
           <Tooltip formatter={(v) => (logScale ? (10 ** Number(v) - 1).toFixed(0) : String(v))} labelFormatter={(x) => formatNumber(Number(x))} />
           {range && <ReferenceArea x1={range.rmin} x2={range.rmax} fill="#4f7cff" fillOpacity={0.08} />}
           <Area type="stepAfter" dataKey="count" stroke="#3553c9" fill="#6f8cff" isAnimationActive={false} />
-          {range && <ReferenceLine x={range.rmin} stroke="#d1495b" strokeWidth={2} label={{ value: `min ${formatNumber(range.rmin)}`, position: 'insideTopLeft', fill: '#d1495b' }} />}
-          {range && <ReferenceLine x={range.rmax} stroke="#d1495b" strokeWidth={2} label={{ value: `max ${formatNumber(range.rmax)}`, position: 'insideTopRight', fill: '#d1495b' }} />}
+          {others.flatMap((o) => [
+            <ReferenceLine key={`${o.label}-lo`} x={o.rmin} stroke={o.color ?? '#888'} strokeDasharray="4 3" />,
+            <ReferenceLine key={`${o.label}-hi`} x={o.rmax} stroke={o.color ?? '#888'} strokeDasharray="4 3" />,
+          ])}
+          {range && <ReferenceLine x={range.rmin} stroke="#d1495b" strokeWidth={2} label={{ value: `${range.label} ${formatNumber(range.rmin)}`, position: 'insideTopLeft', fill: '#d1495b' }} />}
+          {range && <ReferenceLine x={range.rmax} stroke="#d1495b" strokeWidth={2} label={{ value: formatNumber(range.rmax), position: 'insideTopRight', fill: '#d1495b' }} />}
         </AreaChart>
       )}
     </div>

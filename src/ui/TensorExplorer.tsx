@@ -1,5 +1,6 @@
-import { useDeferredValue, useMemo, useState, type ReactNode } from 'react';
+import { useDeferredValue, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { activationConfigFor } from '../core/config';
+import { histogramRangeError, methodRange, RANGE_METHODS, type RangeMethod } from '../core/methods';
 import { finalizeMinMax, isNonFinite } from '../core/minmax';
 import { activationQParams } from '../core/qparams';
 import { formatNumber } from './format';
@@ -7,6 +8,9 @@ import { HistogramChart } from './HistogramChart';
 import { appStore, useApp } from './useApp';
 
 const ROW_HEIGHT = 44;
+
+export const METHOD_LABEL: Record<RangeMethod, string> = { minmax: 'min-max', percentile: 'percentile', entropy: 'entropy (KL)' };
+const METHOD_COLOR: Record<RangeMethod, string> = { minmax: '#7a869a', percentile: '#2a9d8f', entropy: '#e9a23b' };
 
 /** A list that renders only the rows in view, so models with thousands of tensors scroll smoothly. */
 function VirtualList({ items, rowHeight, height, render, testId }: { items: readonly string[]; rowHeight: number; height: number; render: (item: string) => ReactNode; testId: string }) {
@@ -36,12 +40,34 @@ export function TensorExplorer() {
   const [filter, setFilter] = useState('');
   const [logScale, setLogScale] = useState(true);
   const names = useMemo(() => (stats ? Object.keys(stats) : []), [stats]);
+  const sel = stats && selected && stats[selected] ? stats[selected] : undefined;
+  const finite = sel && !isNonFinite(sel.minmax) ? finalizeMinMax(sel.minmax) : null;
+  const producer = selected && model ? model.prepared.graph!.node.find((n) => n.output.includes(selected)) : undefined;
+  const act = selected ? activationConfigFor(config, selected, producer?.opType) : config.activations;
+  const method = act.method ?? 'minmax';
+  // Every method's range on this tensor, and what each costs (estimated from the histogram).
+  // Entropy's search is O(bins²) (40 ms for 2048 bins): it runs after the frame that shows the
+  // tensor, never inside it, and its row fills in when done.
+  const [entropy, setEntropy] = useState<{ for: unknown; r: { rmin: number; rmax: number } } | null>(null);
+  useEffect(() => {
+    if (!sel || !finite) return;
+    const id = setTimeout(() => setEntropy({ for: sel, r: methodRange(sel, 'entropy') }), 30);
+    return () => clearTimeout(id);
+  }, [sel, finite]);
+  const methods = useMemo(
+    () =>
+      sel && finite
+        ? RANGE_METHODS.flatMap((m) => {
+            const r = m === 'entropy' ? (entropy?.for === sel ? entropy.r : null) : methodRange(sel, m, { percentile: act.percentile });
+            return r ? [{ method: m, ...r, error: histogramRangeError(sel.histogram, r.rmin, r.rmax, act.dtype, act.symmetric) }] : [];
+          })
+        : [],
+    [sel, finite, act.dtype, act.symmetric, act.percentile, entropy],
+  );
   if (!stats || !model) return null;
   const shown = names.filter((n) => n.toLowerCase().includes(filter.toLowerCase()));
-  const sel = selected && stats[selected] ? stats[selected] : undefined;
-  const range = sel && !isNonFinite(sel.minmax) ? finalizeMinMax(sel.minmax) : null;
-  const producer = selected ? model.prepared.graph!.node.find((n) => n.output.includes(selected)) : undefined;
-  const act = selected ? activationConfigFor(config, selected, producer?.opType) : config.activations;
+  const chosen = methods.find((m) => m.method === method);
+  const range = chosen ? { rmin: chosen.rmin, rmax: chosen.rmax } : null;
   const qp = range ? activationQParams(range.rmin, range.rmax, act.dtype, { symmetric: act.symmetric }) : null;
   const override = selected ? config.tensors?.[selected]?.activations : undefined;
   const setOverride = (next: Partial<typeof act> | null) =>
@@ -91,15 +117,60 @@ export function TensorExplorer() {
                   counts are approximate (its min/max are exact).
                 </p>
               )}
-              <HistogramChart histogram={sel.histogram} range={range ? { label: 'min-max', ...range } : null} logScale={logScale} />
+              <HistogramChart
+                histogram={sel.histogram}
+                range={range ? { label: METHOD_LABEL[method], ...range } : null}
+                others={methods.filter((m) => m.method !== method).map((m) => ({ label: m.method, rmin: m.rmin, rmax: m.rmax, color: METHOD_COLOR[m.method] }))}
+                logScale={logScale}
+              />
+              {methods.length > 0 && (
+                <table className="io small-table" data-testid="method-table">
+                  <thead>
+                    <tr>
+                      <th>method</th>
+                      <th>range</th>
+                      <th>scale</th>
+                      <th>MSE</th>
+                      <th>SQNR (dB)</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {methods.map((m) => (
+                      <tr key={m.method} className={m.method === method ? 'chosen' : ''} data-testid={`method-${m.method}`}>
+                        <td>
+                          <span className="swatch" style={{ background: m.method === method ? '#d1495b' : METHOD_COLOR[m.method] }} /> {METHOD_LABEL[m.method]}
+                        </td>
+                        <td>
+                          [{formatNumber(m.rmin)}, {formatNumber(m.rmax)}]
+                        </td>
+                        <td>{formatNumber(m.error.scale)}</td>
+                        <td>{m.error.mse.toExponential(2)}</td>
+                        <td data-testid={`sqnr-${m.method}`}>{m.error.sqnrDb.toFixed(2)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              )}
               {range && qp && (
                 <p data-testid="tensor-range">
-                  min-max range [{formatNumber(range.rmin)}, {formatNumber(range.rmax)}] → {act.dtype} {act.symmetric ? 'symmetric' : 'asymmetric'}: scale{' '}
+                  {METHOD_LABEL[method]} range [{formatNumber(range.rmin)}, {formatNumber(range.rmax)}] → {act.dtype} {act.symmetric ? 'symmetric' : 'asymmetric'}: scale{' '}
                   <span data-testid="tensor-scale">{qp.scale.toPrecision(9)}</span>, zero point <span data-testid="tensor-zero-point">{qp.zeroPoint}</span>
                 </p>
               )}
               <div className="row small">
                 <span className="muted">This tensor:</span>
+                <select
+                  aria-label="Tensor method"
+                  value={override?.method ?? 'default'}
+                  onChange={(e) => setOverride(e.target.value === 'default' ? { method: undefined } : { method: e.target.value as RangeMethod })}
+                >
+                  <option value="default">model default method</option>
+                  {RANGE_METHODS.map((m) => (
+                    <option key={m} value={m}>
+                      {METHOD_LABEL[m]}
+                    </option>
+                  ))}
+                </select>
                 <select
                   aria-label="Tensor dtype"
                   value={override?.dtype ?? 'default'}

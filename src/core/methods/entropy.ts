@@ -12,16 +12,19 @@ import { histogramEdges, histogramRange } from '../histogram';
 import { f32 } from '../rounding';
 import type { Range } from './percentile';
 
-/** quant_utils.smooth_distribution: move eps of mass onto the empty bins. Null when all are empty. */
-function smooth(p: Float64Array, eps = 0.0001): Float32Array | null {
+/**
+ * quant_utils.smooth_distribution into `out`: move eps of mass onto the empty bins. False when all
+ * bins are empty (ORT returns None, and that candidate's divergence is infinite).
+ */
+function smoothInto(p: Float64Array, len: number, out: Float32Array, eps = 0.0001): boolean {
   let zeros = 0;
-  for (const v of p) if (v === 0) zeros++;
-  const nonzeros = p.length - zeros;
-  if (!nonzeros) return null;
+  for (let i = 0; i < len; i++) if (p[i] === 0) zeros++;
+  const nonzeros = len - zeros;
+  if (!nonzeros) return false;
   const eps1 = f32((eps * zeros) / nonzeros);
-  const out = new Float32Array(p.length);
-  for (let i = 0; i < p.length; i++) out[i] = f32(f32(p[i]!) + (p[i] === 0 ? f32(eps) : -eps1));
-  return out;
+  const e = f32(eps);
+  for (let i = 0; i < len; i++) out[i] = f32(f32(p[i]!) + (p[i] === 0 ? e : -eps1));
+  return true;
 }
 
 /** numpy's pairwise sum of float32 values (blocks of 8 unrolled, 128-element leaves), in float32. */
@@ -45,18 +48,17 @@ function pairwiseSum32(a: Float32Array, start: number, n: number): number {
 }
 
 /** The local `entropy(p, q)` of calibrate.py: both normalised in float32, Σ p log(p / q). */
-function klDivergence(p: Float32Array, q: Float32Array): number {
-  const sp = pairwiseSum32(p, 0, p.length);
-  const sq = pairwiseSum32(q, 0, q.length);
-  const terms = new Float32Array(p.length);
-  for (let i = 0; i < p.length; i++) {
+function klDivergence(p: Float32Array, q: Float32Array, len: number, terms: Float32Array): number {
+  const sp = pairwiseSum32(p, 0, len);
+  const sq = pairwiseSum32(q, 0, len);
+  for (let i = 0; i < len; i++) {
     const pi = f32(p[i]! / sp);
     const qi = f32(q[i]! / sq);
     if (pi === 0 && qi >= 0) terms[i] = 0;
     else if (pi > 0 && qi > 0) terms[i] = f32(pi * f32(Math.log(f32(pi / qi))));
     else terms[i] = Infinity;
   }
-  return pairwiseSum32(terms, 0, terms.length);
+  return pairwiseSum32(terms, 0, len);
 }
 
 export interface EntropyResult extends Range {
@@ -73,28 +75,35 @@ export function entropyRangeOrt(h: HistogramState, numQuantizedBins = 128): Entr
   const half = Math.floor(numQuantizedBins / 2);
   const count = zero - half + 1;
   const divergences = new Float32Array(Math.max(count, 0));
+  // prefix[k] = Σ hist[0..k): outlier mass for any cut in O(1)
+  const prefix = new Float64Array(n + 1);
+  for (let k = 0; k < n; k++) prefix[k + 1] = prefix[k]! + hist[k]!;
+  // buffers reused by every candidate (no allocation in the search)
+  const p = new Float64Array(n);
+  const q = new Float64Array(n);
+  const ps = new Float32Array(n);
+  const qs = new Float32Array(n);
+  const terms = new Float32Array(n);
+  const qb = new Float64Array(numQuantizedBins);
   let best = 0;
   for (let i = half; i <= zero; i++) {
     const start = zero - i;
     const end = Math.min(zero + i + 1, n);
-    const slice = hist.subarray(start, end);
-    const p = Float64Array.from(slice);
-    for (let k = 0; k < start; k++) p[0]! += hist[k]!;
-    for (let k = end; k < n; k++) p[p.length - 1]! += hist[k]!;
-    const merged = Math.floor(slice.length / numQuantizedBins);
-    const qb = new Float64Array(numQuantizedBins);
-    for (let b = 0; b < numQuantizedBins; b++) for (let k = b * merged; k < (b + 1) * merged; k++) qb[b]! += slice[k]!;
-    for (let k = numQuantizedBins * merged; k < slice.length; k++) qb[numQuantizedBins - 1]! += slice[k]!;
-    const q = new Float64Array(p.length);
+    const len = end - start;
+    for (let k = 0; k < len; k++) p[k] = hist[start + k]!;
+    p[0]! += prefix[start]!;
+    p[len - 1]! += prefix[n]! - prefix[end]!;
+    const merged = Math.floor(len / numQuantizedBins);
+    for (let b = 0; b < numQuantizedBins; b++) qb[b] = prefix[start + (b + 1) * merged]! - prefix[start + b * merged]!;
+    qb[numQuantizedBins - 1]! += prefix[end]! - prefix[start + numQuantizedBins * merged]!;
+    q.fill(0, 0, len);
     for (let b = 0; b < numQuantizedBins; b++) {
       let norm = 0;
       for (let k = b * merged; k < (b + 1) * merged; k++) if (p[k] !== 0) norm++;
       // ORT assigns the truncated average to every position of the merged run (zeros included).
-      if (norm) for (let k = b * merged; k < (b + 1) * merged; k++) q[k] = Math.trunc(qb[b]! / norm);
+      if (norm) q.fill(Math.trunc(qb[b]! / norm), b * merged, (b + 1) * merged);
     }
-    const ps = smooth(p);
-    const qs = smooth(q);
-    const div = ps && qs ? klDivergence(ps, qs) : Infinity;
+    const div = smoothInto(p, len, ps) && smoothInto(q, len, qs) ? klDivergence(ps, qs, len, terms) : Infinity;
     divergences[i - half] = div;
     if (div < divergences[best]!) best = i - half;
   }

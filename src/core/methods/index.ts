@@ -2,3 +2,5 @@ export * from './distribution';
 export * from './entropy';
 export * from './movingAverage';
 export * from './percentile';
+export * from './rangeError';
+export * from './rangeMethod';

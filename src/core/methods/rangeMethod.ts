@@ -1,0 +1,32 @@
+/**
+ * The calibration methods a tensor's range can come from, over the statistics the calibration keeps
+ * (exact min/max and the value histogram). min-max is onnxruntime's default; percentile and entropy
+ * follow onnxruntime's HistogramCollector on the value histogram (entropy searches with the
+ * histogram's own bin count and 128 quantized bins).
+ */
+import type { HistogramState } from '../histogram';
+import type { MinMaxState } from '../minmax';
+import { entropyRangeOrt } from './entropy';
+import { percentileRange, type Range } from './percentile';
+
+export type RangeMethod = 'minmax' | 'percentile' | 'entropy';
+
+export const RANGE_METHODS: readonly RangeMethod[] = ['minmax', 'percentile', 'entropy'];
+
+export interface MethodParams {
+  /** Percentile kept, in percent (onnxruntime's default 99.999). */
+  readonly percentile?: number;
+  /** Quantized bins for the entropy search (onnxruntime's default 128). */
+  readonly quantizedBins?: number;
+}
+
+export function methodRange(stats: { minmax: MinMaxState; histogram: HistogramState }, method: RangeMethod, params: MethodParams = {}): Range {
+  switch (method) {
+    case 'minmax':
+      return { rmin: stats.minmax.min, rmax: stats.minmax.max };
+    case 'percentile':
+      return percentileRange(stats.histogram, params.percentile ?? 99.999);
+    case 'entropy':
+      return entropyRangeOrt(stats.histogram, params.quantizedBins ?? 128);
+  }
+}

@@ -1,0 +1,34 @@
+/** What a range costs, from the histogram: rounding error for a covering range, clipping beyond it. */
+import { describe, expect, it } from 'vitest';
+import { activationQParams, createHistogram, updateHistogram } from '../../src/core';
+import { histogramRangeError, methodRange } from '../../src/core/methods';
+import { mulberry32, normalSampler } from '../../src/core/random';
+
+const rand = mulberry32(5);
+const uniform = Float32Array.from({ length: 50_000 }, () => rand() * 2 - 1);
+const h = updateHistogram(createHistogram(2048), uniform);
+
+describe('histogramRangeError', () => {
+  it('costs about scale²/12 for a range that covers the data (rounding only)', () => {
+    const e = histogramRangeError(h, -1, 1, 'int8', false);
+    const s = activationQParams(-1, 1, 'int8').scale;
+    expect(e.mse / (s * s / 12)).toBeGreaterThan(0.8);
+    expect(e.mse / (s * s / 12)).toBeLessThan(1.2);
+  });
+  it('costs far more when the range clips the data', () => {
+    expect(histogramRangeError(h, -0.5, 0.5, 'int8', false).mse).toBeGreaterThan(50 * histogramRangeError(h, -1, 1, 'int8', false).mse);
+  });
+  it('ranks methods by what they cost: one moderate outlier in many values makes min-max waste its grid', () => {
+    // A million normal values and one at 12: min-max spends its codes on [-5, 12]; the percentile clips
+    // the one outlier (cost 8²) and gains a grid twice as fine for all the others (rounding cost /4).
+    const normal = normalSampler(mulberry32(9));
+    const data = Float32Array.from({ length: 1_000_000 }, (_, i) => (i === 0 ? 12 : normal()));
+    const hh = updateHistogram(createHistogram(2048), data);
+    const lo = data.reduce((a, v) => Math.min(a, v), Infinity);
+    const stats = { minmax: { min: lo, max: 12, count: data.length, nanCount: 0, infCount: 0 }, histogram: hh };
+    const mm = methodRange(stats, 'minmax');
+    const pc = methodRange(stats, 'percentile', { percentile: 99.99 });
+    expect(pc.rmax).toBeLessThan(5);
+    expect(histogramRangeError(hh, pc.rmin, pc.rmax, 'int8', false).sqnrDb).toBeGreaterThan(histogramRangeError(hh, mm.rmin, mm.rmax, 'int8', false).sqnrDb);
+  });
+});
