@@ -5,6 +5,7 @@
  */
 import tseslint from 'typescript-eslint';
 import { importX } from 'eslint-plugin-import-x';
+import reactHooks from 'eslint-plugin-react-hooks';
 
 const LAYERS = ['core', 'onnx', 'runtime', 'state', 'ui', 'lab', 'cli'];
 /** What each layer may NOT import (design §2). */
@@ -44,6 +45,11 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
     },
+  },
+  {
+    files: ['src/ui/**/*.tsx', 'src/lab/**/*.tsx'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'warn' },
   },
   {
     files: ['src/core/**/*.ts', 'src/onnx/**/*.ts'],

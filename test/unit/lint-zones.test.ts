@@ -23,6 +23,9 @@ describe('layer zones', () => {
   it('onnx may not use the network', async () => {
     expect(await lintAs('onnx-uses-fetch.ts', 'src/onnx/zone-fixture.ts')).toContain('no-restricted-globals');
   });
+  it('ui hooks follow the rules of hooks', async () => {
+    expect(await lintAs('ui-conditional-hook.tsx', 'src/ui/zone-fixture.tsx')).toContain('react-hooks/rules-of-hooks');
+  });
   it('ui may not import the runtime directly', async () => {
     expect(await lintAs('ui-imports-runtime.ts', 'src/ui/zone-fixture.ts')).toContain('import-x/no-restricted-paths');
   });
