@@ -1,5 +1,5 @@
 /** What the page shows the moment a model is loaded. */
-import { defaultOpset, dimsOf, toInt, valueInfoElemType, valueInfoShape, type GraphProto, type ModelProto, type TensorProto } from './proto';
+import { defaultOpset, toInt, valueInfoElemType, valueInfoShape, type GraphProto, type ModelProto, type TensorProto } from './proto';
 import type { QuantPlan } from './plan';
 import { dataTypeName, elementCount, tensorByteSize } from './tensor';
 
@@ -93,4 +93,3 @@ export function summarizeModel(
   };
 }
 
-export { dimsOf };
