@@ -13,13 +13,37 @@ import type { AppState, ExportResult, ExportSlice } from './types';
  */
 export function rangesFromStats(stats: StatsMap, config?: QuantConfig, producerOf?: (t: string) => string | undefined): Map<string, TensorRange | null> {
   const out = new Map<string, TensorRange | null>();
-  for (const [t, s] of Object.entries(stats)) {
-    if (isNonFinite(s.minmax) || !finalizeMinMax(s.minmax)) {
-      out.set(t, null);
-      continue;
+  for (const t of Object.keys(stats)) out.set(t, rangeOf(stats, t, config, producerOf));
+  return out;
+}
+
+function rangeOf(stats: StatsMap, t: string, config?: QuantConfig, producerOf?: (t: string) => string | undefined): TensorRange | null {
+  const s = stats[t]!;
+  if (isNonFinite(s.minmax) || !finalizeMinMax(s.minmax)) return null;
+  const a = config ? activationConfigFor(config, t, producerOf?.(t)) : undefined;
+  return methodRange(s, a?.method ?? 'minmax', { percentile: a?.percentile });
+}
+
+/**
+ * The same ranges, computed in slices that yield to the page between them: an entropy search costs
+ * ~40 ms a tensor (2048 bins), so a model's worth would otherwise freeze the page for seconds.
+ */
+export async function rangesFromStatsYielding(
+  stats: StatsMap,
+  config: QuantConfig,
+  producerOf: (t: string) => string | undefined,
+  onProgress?: (done: number, total: number) => void,
+): Promise<Map<string, TensorRange | null>> {
+  const out = new Map<string, TensorRange | null>();
+  const names = Object.keys(stats);
+  let slice = performance.now();
+  for (let i = 0; i < names.length; i++) {
+    out.set(names[i]!, rangeOf(stats, names[i]!, config, producerOf));
+    if (performance.now() - slice > 30) {
+      onProgress?.(i + 1, names.length);
+      await new Promise((r) => setTimeout(r, 0));
+      slice = performance.now();
     }
-    const a = config ? activationConfigFor(config, t, producerOf?.(t)) : undefined;
-    out.set(t, methodRange(s, a?.method ?? 'minmax', { percentile: a?.percentile }));
   }
   return out;
 }
@@ -34,10 +58,11 @@ export const createExportSlice: StateCreator<AppState, [], [], ExportSlice> = (s
   config: DEFAULT_CONFIG,
   exported: null,
   exportError: null,
+  exporting: null,
   setConfig(update) {
     set((s) => ({ config: typeof update === 'function' ? update(s.config) : { ...s.config, ...update }, exported: null }));
   },
-  exportModel() {
+  async exportModel() {
     const { model, calibration, config } = get();
     try {
       if (!model) throw new QuantscopeError('NO_STATISTICS', 'load a model first');
@@ -49,14 +74,16 @@ export const createExportSlice: StateCreator<AppState, [], [], ExportSlice> = (s
       // calibrated stay float, and the report says so.
       const plan = planQuantization(model.prepared, config);
       const producers = new Map(model.prepared.graph!.node.flatMap((n) => n.output.map((o) => [o, n.opType] as const)));
-      const ranges = rangesFromStats(calibration.stats, config, (t) => producers.get(t));
+      set({ exporting: { done: 0, total: Object.keys(calibration.stats).length } });
+      const ranges = await rangesFromStatsYielding(calibration.stats, config, (t) => producers.get(t), (done, total) => set({ exporting: { done, total } }));
+      if (get().calibration.stats !== calibration.stats || get().config !== config) return null; // something changed meanwhile
       const { model: q, report } = buildQdqModel(model.prepared, plan, ranges, config);
       const bytes = encodeModel(q);
       const result: ExportResult = { fileName: exportFileName(model.fileName), bytes, floatBytes: model.bytes.length, report, ms: performance.now() - t0 };
-      set({ exported: result, exportError: null });
+      set({ exported: result, exportError: null, exporting: null });
       return result;
     } catch (e) {
-      set({ exportError: toErrorInfo(e) });
+      set({ exportError: toErrorInfo(e), exporting: null });
       return null;
     }
   },

@@ -107,7 +107,9 @@ export interface ExportSlice {
   setConfig(update: Partial<QuantConfig> | ((c: QuantConfig) => QuantConfig)): void;
   readonly exported: ExportResult | null;
   readonly exportError: ErrorInfo | null;
-  exportModel(): ExportResult | null;
+  /** Progress while the ranges are computed (an entropy search takes a while). */
+  readonly exporting: { readonly done: number; readonly total: number } | null;
+  exportModel(): Promise<ExportResult | null>;
 }
 
 export type AppState = ModelSlice & DataSlice & CalibrationSlice & ExportSlice & CompareSlice;

@@ -20,6 +20,7 @@ export function ExportPanel() {
   const exported = useApp((s) => s.exported);
   const error = useApp((s) => s.exportError);
   const config = useApp((s) => s.config);
+  const exporting = useApp((s) => s.exporting);
   if (!model) return null;
   const ready = cal.stats !== null && cal.statsFor === model.fileName;
   return (
@@ -33,9 +34,9 @@ export function ExportPanel() {
       <button
         type="button"
         className="primary"
-        disabled={!ready}
-        onClick={() => {
-          const r = appStore.getState().exportModel();
+        disabled={!ready || exporting !== null}
+        onClick={async () => {
+          const r = await appStore.getState().exportModel();
           if (!r) return;
           download(r.fileName, r.bytes);
           // Then show what the export still does against the float model, on held-out samples where we have them.
@@ -47,6 +48,12 @@ export function ExportPanel() {
         Export
       </button>
       {!ready && <span className="muted"> Calibrate first.</span>}
+      {exporting && (
+        <span className="muted" data-testid="exporting">
+          {' '}
+          Computing ranges… {exporting.done} / {exporting.total}
+        </span>
+      )}
       {exported && (
         <div data-testid="export-result">
           <p>

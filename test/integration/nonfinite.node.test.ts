@@ -23,7 +23,7 @@ describe('non-finite and constant activations', () => {
     const z = calibration.stats!.zeros!.minmax;
     expect([z.min + 0, z.max + 0]).toEqual([0, 0]);
 
-    const exported = store.getState().exportModel()!;
+    const exported = (await store.getState().exportModel())!;
     expect(exported.report.floatTensors).toEqual([{ tensor: 'logx', reason: 'NaN or Infinity seen in calibration' }]);
     const q = decodeModel(exported.bytes, 'nan.int8.onnx');
     const scales = q.graph!.initializer.filter((t) => t.name.endsWith('_scale'));

@@ -10,7 +10,7 @@ import type { OrtModule } from '../../src/runtime/ort';
 import { createAppStore } from '../../src/state/store';
 import { encodeModel, tinyConvNet } from '../helpers/models';
 import { activationQParams, sqnr } from '../../src/core';
-import { percentileRange } from '../../src/core/methods';
+import { methodRange, percentileRange } from '../../src/core/methods';
 import { decodeModel, readFloat32 } from '../../src/onnx';
 import { encodeModel as encodeModelBytes } from '../../src/onnx';
 import { DOC_IMAGES, docFeeds, ocrModel } from '../helpers/sample';
@@ -43,19 +43,28 @@ describe('calibration through the store', () => {
     }
     const x = calibration.stats!.x!;
     expect(x.minmax.count).toBe(2 * 3 * 480 * 640);
-    let exported = store.getState().exportModel()!;
+    let exported = (await store.getState().exportModel())!;
     expect(exported.fileName).toBe('ch_PP-OCRv4_det_infer.int8.onnx');
     expect(exported.bytes.length).toBeLessThan(0.35 * exported.floatBytes);
 
     // A method choice re-derives the export's ranges from the same statistics.
     store.getState().setConfig((c) => ({ ...c, activations: { ...c.activations, method: 'percentile', percentile: 99.9 } }));
-    const withPercentile = decodeModel(store.getState().exportModel()!.bytes, 'p.onnx');
+    const withPercentile = decodeModel((await store.getState().exportModel())!.bytes, 'p.onnx');
     const xScale = readFloat32(withPercentile.graph!.initializer.find((t) => t.name === 'x_scale')!)[0];
     const pr = percentileRange(calibration.stats!.x!.histogram, 99.9);
     expect(xScale).toBe(activationQParams(pr.rmin, pr.rmax, 'int8').scale);
     expect(pr.rmax).toBeLessThan(calibration.stats!.x!.minmax.max);
+    // Entropy for every tensor: computed in slices that yield, with progress reported.
+    store.getState().setConfig((c) => ({ ...c, activations: { ...c.activations, method: 'entropy' } }));
+    const progress: number[] = [];
+    const unsub = store.subscribe((st) => st.exporting && progress.push(st.exporting.done));
+    const withEntropy = decodeModel((await store.getState().exportModel())!.bytes, 'e.onnx');
+    unsub();
+    expect(progress.length).toBeGreaterThan(1);
+    const er = methodRange(calibration.stats!.x!, 'entropy');
+    expect(readFloat32(withEntropy.graph!.initializer.find((t) => t.name === 'x_scale')!)[0]).toBe(activationQParams(er.rmin, er.rmax, 'int8').scale);
     store.getState().setConfig((c) => ({ ...c, activations: { ...c.activations, method: 'minmax' } }));
-    exported = store.getState().exportModel()!;
+    exported = (await store.getState().exportModel())!;
 
     // Compare, through the same request/reply path as the page, against SQNR computed here directly.
     const heldOut = [DOC_IMAGES[13]!, DOC_IMAGES[14]!].map((p) => ({ name: p, bytes: new Uint8Array(readFileSync(p)) }));
@@ -109,7 +118,7 @@ describe('calibration through the store', () => {
     expect(s.model!.fileName).toBe('tiny.onnx');
     expect(s.calibration.status).toBe('idle');
     expect(s.calibration.stats).toBeNull();
-    expect(store.getState().exportModel()).toBeNull();
+    expect(await store.getState().exportModel()).toBeNull();
     expect(store.getState().exportError?.code).toBe('NO_STATISTICS');
   });
 

@@ -32,3 +32,19 @@ describe('histogramRangeError', () => {
     expect(histogramRangeError(hh, pc.rmin, pc.rmax, 'int8', false).sqnrDb).toBeGreaterThan(histogramRangeError(hh, mm.rmin, mm.rmax, 'int8', false).sqnrDb);
   });
 });
+
+describe('coarsening a grown histogram for the entropy search', () => {
+  it('keeps every count, the range and zero on a bin edge', async () => {
+    const { coarsenHistogram } = await import('../../src/core/methods');
+    let g = updateHistogram(createHistogram(2048), Float32Array.from({ length: 5000 }, () => rand() * 2 - 1));
+    g = updateHistogram(g, Float32Array.of(7.3, -5.1));
+    expect(g.counts.length).toBeGreaterThan(2048);
+    const c = coarsenHistogram(g, 2048);
+    expect(c.counts.length).toBeLessThanOrEqual(2048);
+    expect(c.counts.reduce((a, b) => a + b, 0)).toBe(5002);
+    expect(c.threshold).toBeGreaterThanOrEqual(g.threshold);
+    // zero stays at the centre edge: as much mass on each side as before
+    const half = (h: { counts: Float64Array }) => h.counts.slice(0, h.counts.length / 2).reduce((a, b) => a + b, 0);
+    expect(half(c)).toBe(half(g));
+  });
+});

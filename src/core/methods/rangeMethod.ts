@@ -20,6 +20,23 @@ export interface MethodParams {
   readonly quantizedBins?: number;
 }
 
+/**
+ * The entropy search costs O(bins²): a histogram that grew past `maxBins` is first merged into at most
+ * `maxBins` bins of whole old bins, padded evenly so that zero stays at the centre bin edge. Up to
+ * 2048 bins (every histogram that never grew) the search is onnxruntime's, exactly.
+ */
+export function coarsenHistogram(h: HistogramState, maxBins = 2048): HistogramState {
+  const n = h.counts.length;
+  if (n <= maxBins) return h;
+  const f = Math.ceil(n / maxBins);
+  let m = Math.ceil(n / f);
+  if ((m * f - n) % 2) m++;
+  const pad = (m * f - n) / 2;
+  const counts = new Float64Array(m);
+  for (let i = 0; i < n; i++) counts[Math.floor((i + pad) / f)]! += h.counts[i]!;
+  return { ...h, counts, threshold: (h.threshold * (m * f)) / n };
+}
+
 export function methodRange(stats: { minmax: MinMaxState; histogram: HistogramState }, method: RangeMethod, params: MethodParams = {}): Range {
   switch (method) {
     case 'minmax':
@@ -27,6 +44,6 @@ export function methodRange(stats: { minmax: MinMaxState; histogram: HistogramSt
     case 'percentile':
       return percentileRange(stats.histogram, params.percentile ?? 99.999);
     case 'entropy':
-      return entropyRangeOrt(stats.histogram, params.quantizedBins ?? 128);
+      return entropyRangeOrt(coarsenHistogram(stats.histogram), params.quantizedBins ?? 128);
   }
 }
