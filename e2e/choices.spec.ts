@@ -61,7 +61,7 @@ test('switching to uint8 activations and per-tensor weights changes the exported
   for (const t of weightScales) expect(t.dims.length).toBe(0);
 
   // A calibration method: every method's range and cost is shown; the chosen one is exported.
-  await expect(page.getByTestId('method-table').locator('tbody tr')).toHaveCount(3);
+  await expect(page.getByTestId('method-table').locator('tbody tr')).toHaveCount(4);
   await page.getByLabel('Range method').selectOption('percentile');
   await page.getByLabel('Percentile').fill('99.9');
   await expect(page.getByTestId('tensor-range')).toContainText('percentile range');

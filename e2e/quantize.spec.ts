@@ -55,9 +55,9 @@ test('sample: load, calibrate in the worker, see a histogram, export, run the do
   await expect(page.getByTestId('histogram').locator('.recharts-area')).toBeVisible();
   await expect(page.getByTestId('tensor-range')).toContainText('min-max range');
   await page.getByTestId('tensor-list').getByRole('button').nth(5).click();
-  // the range in use (2 lines) and the other two methods' ranges (dashed, 2 each)
-  await expect(page.getByTestId('histogram').locator('.recharts-reference-line')).toHaveCount(6);
-  await expect(page.getByTestId('method-table').locator('tbody tr')).toHaveCount(3);
+  // the range in use (2 lines) and the other three methods' ranges (dashed, 2 each)
+  await expect(page.getByTestId('histogram').locator('.recharts-reference-line')).toHaveCount(8);
+  await expect(page.getByTestId('method-table').locator('tbody tr')).toHaveCount(4);
   await app.screenshot('04-calibrated');
 
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export' }).click()]);

@@ -47,6 +47,7 @@ export function ChoicesPanel() {
             <option value="minmax">min-max</option>
             <option value="percentile">percentile</option>
             <option value="entropy">entropy (KL)</option>
+            <option value="mse">MSE (L2)</option>
           </select>
         </label>
         {config.activations.method === 'percentile' && (

@@ -9,8 +9,8 @@ import { appStore, useApp } from './useApp';
 
 const ROW_HEIGHT = 44;
 
-export const METHOD_LABEL: Record<RangeMethod, string> = { minmax: 'min-max', percentile: 'percentile', entropy: 'entropy (KL)' };
-const METHOD_COLOR: Record<RangeMethod, string> = { minmax: '#7a869a', percentile: '#2a9d8f', entropy: '#e9a23b' };
+export const METHOD_LABEL: Record<RangeMethod, string> = { minmax: 'min-max', percentile: 'percentile', entropy: 'entropy (KL)', mse: 'MSE (L2)' };
+const METHOD_COLOR: Record<RangeMethod, string> = { minmax: '#7a869a', percentile: '#2a9d8f', entropy: '#e9a23b', mse: '#8e5cd9' };
 
 /** A list that renders only the rows in view, so models with thousands of tensors scroll smoothly. */
 function VirtualList({ items, rowHeight, height, render, testId }: { items: readonly string[]; rowHeight: number; height: number; render: (item: string) => ReactNode; testId: string }) {
@@ -48,17 +48,18 @@ export function TensorExplorer() {
   // Every method's range on this tensor, and what each costs (estimated from the histogram).
   // Entropy's search is O(bins²) (40 ms for 2048 bins): it runs after the frame that shows the
   // tensor, never inside it, and its row fills in when done.
-  const [entropy, setEntropy] = useState<{ for: unknown; r: { rmin: number; rmax: number } } | null>(null);
+  const [entropy, setEntropy] = useState<{ for: unknown; r: { rmin: number; rmax: number }; mse: { rmin: number; rmax: number } } | null>(null);
   useEffect(() => {
     if (!sel || !finite) return;
-    const id = setTimeout(() => setEntropy({ for: sel, r: methodRange(sel, 'entropy') }), 30);
+    const id = setTimeout(() => setEntropy({ for: sel, r: methodRange(sel, 'entropy'), mse: methodRange(sel, 'mse') }), 30);
     return () => clearTimeout(id);
   }, [sel, finite]);
   const methods = useMemo(
     () =>
       sel && finite
         ? RANGE_METHODS.flatMap((m) => {
-            const r = m === 'entropy' ? (entropy?.for === sel ? entropy.r : null) : methodRange(sel, m, { percentile: act.percentile });
+            const late = entropy?.for === sel ? entropy : null;
+            const r = m === 'entropy' ? (late?.r ?? null) : m === 'mse' ? (late?.mse ?? null) : methodRange(sel, m, { percentile: act.percentile });
             return r ? [{ method: m, ...r, error: histogramRangeError(sel.histogram, r.rmin, r.rmax, act.dtype, act.symmetric) }] : [];
           })
         : [],

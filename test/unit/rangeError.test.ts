@@ -48,3 +48,17 @@ describe('coarsening a grown histogram for the entropy search', () => {
     expect(half(c)).toBe(half(g));
   });
 });
+
+describe('the MSE search', () => {
+  it('costs no more than min-max on tensors with outliers, by the histogram estimate', async () => {
+    const { mseRange } = await import('../../src/core/methods');
+    const normal = normalSampler(mulberry32(21));
+    for (const outlier of [6, 20, 80]) {
+      const data = Float32Array.from({ length: 100_000 }, (_, i) => (i < 3 ? outlier : normal()));
+      const hh = updateHistogram(createHistogram(2048), data);
+      const r = mseRange(hh);
+      const mm = histogramRangeError(hh, hh.min, hh.max, 'uint8', false).mse;
+      expect(histogramRangeError(hh, r.rmin, r.rmax, 'uint8', false).mse).toBeLessThanOrEqual(mm * 1.02);
+    }
+  });
+});

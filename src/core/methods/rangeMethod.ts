@@ -2,16 +2,17 @@
  * The calibration methods a tensor's range can come from, over the statistics the calibration keeps
  * (exact min/max and the value histogram). min-max is onnxruntime's default; percentile and entropy
  * follow onnxruntime's HistogramCollector on the value histogram (entropy searches with the
- * histogram's own bin count and 128 quantized bins).
+ * histogram's own bin count and 128 quantized bins); mse is PyTorch HistogramObserver's L2 search.
  */
 import type { HistogramState } from '../histogram';
 import type { MinMaxState } from '../minmax';
 import { entropyRangeOrt } from './entropy';
+import { mseRange } from './mse';
 import { percentileRange, type Range } from './percentile';
 
-export type RangeMethod = 'minmax' | 'percentile' | 'entropy';
+export type RangeMethod = 'minmax' | 'percentile' | 'entropy' | 'mse';
 
-export const RANGE_METHODS: readonly RangeMethod[] = ['minmax', 'percentile', 'entropy'];
+export const RANGE_METHODS: readonly RangeMethod[] = ['minmax', 'percentile', 'entropy', 'mse'];
 
 export interface MethodParams {
   /** Percentile kept, in percent (onnxruntime's default 99.999). */
@@ -45,5 +46,7 @@ export function methodRange(stats: { minmax: MinMaxState; histogram: HistogramSt
       return percentileRange(stats.histogram, params.percentile ?? 99.999);
     case 'entropy':
       return entropyRangeOrt(coarsenHistogram(stats.histogram), params.quantizedBins ?? 128);
+    case 'mse':
+      return mseRange(coarsenHistogram(stats.histogram));
   }
 }
