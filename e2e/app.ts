@@ -42,6 +42,14 @@ export class QuantscopePage {
     return this.page.getByRole('button', { name: 'Calibrate' });
   }
 
+  /** Press Calibrate and wait until at least one sample is done; returns the progress bar. */
+  async startCalibrationAndWaitForProgress() {
+    await this.calibrateButton().click();
+    const bar = this.page.getByRole('progressbar');
+    await expect.poll(async () => Number(await bar.getAttribute('aria-valuenow')), { timeout: 120_000 }).toBeGreaterThan(0);
+    return bar;
+  }
+
   /** Wait for the run to end, and fail at once (with the page's message) if it ended in an error. */
   async waitCalibrated(timeout = 180_000): Promise<void> {
     const status = this.page.getByTestId('calibration-status');

@@ -105,9 +105,7 @@ test('cancel mid-calibration: no progress after it, and a new run starts without
   const app = new QuantscopePage(page);
   await app.open();
   await app.useSample();
-  await app.calibrateButton().click();
-  const bar = page.getByRole('progressbar');
-  await expect.poll(async () => Number(await bar.getAttribute('aria-valuenow')), { timeout: 120_000 }).toBeGreaterThan(0);
+  const bar = await app.startCalibrationAndWaitForProgress();
   await page.getByRole('button', { name: 'Cancel' }).click();
   await expect(page.getByTestId('calibration-status')).toHaveAttribute('data-status', 'cancelled');
   const after = await bar.getAttribute('aria-valuenow');
@@ -123,9 +121,7 @@ test('a second model loaded while the first calibrates ends that run cleanly', a
   const app = new QuantscopePage(page);
   await app.open();
   await app.useSample();
-  await app.calibrateButton().click();
-  const bar = page.getByRole('progressbar');
-  await expect.poll(async () => Number(await bar.getAttribute('aria-valuenow')), { timeout: 120_000 }).toBeGreaterThan(0);
+  await app.startCalibrationAndWaitForProgress();
   await app.loadModelFile('tiny-conv.onnx', readFileSync(join(ROOT, 'test/fixtures/models/tiny-conv.onnx')));
   await expect(page.getByTestId('model-summary')).toContainText('tiny-conv.onnx');
   await expect(page.getByTestId('calibration-status')).toHaveAttribute('data-status', 'idle');
