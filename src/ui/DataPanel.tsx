@@ -1,13 +1,14 @@
-import { useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { defaultGenerated, symbolicDims } from '../state/buildSamples';
 import { previewImageTensor } from '../state/preview';
 import { loadSampleImages, SAMPLES } from '../state/sample';
 import type { ImagePreset } from '../state/store';
+import { DropZone } from './DropZone';
 import { ErrorBanner } from './ErrorBanner';
 import { formatNumber, formatShape } from './format';
 import { appStore, useApp } from './useApp';
 
-async function loadFiles(list: FileList | File[]): Promise<void> {
+async function loadFiles(list: readonly File[]): Promise<void> {
   const files = await Promise.all([...list].map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
   await appStore.getState().loadDataFiles(files);
 }
@@ -139,7 +140,6 @@ export function DataPanel() {
   const loading = useApp((s) => s.dataLoading);
   const override = useApp((s) => s.presetOverride);
   const [showGen, setShowGen] = useState(false);
-  const [dragging, setDragging] = useState(false);
   const preset = override ?? model?.imageInput?.preset ?? null;
   const preview = useMemo(() => {
     if (kind !== 'images' || !images[0] || !preset) return null;
@@ -150,38 +150,18 @@ export function DataPanel() {
     }
   }, [kind, images, preset]);
   if (!model) return null;
-  const onDrop = (e: DragEvent) => {
-    e.preventDefault();
-    setDragging(false);
-    void loadFiles(e.dataTransfer.files);
-  };
   return (
     <section className="card" data-testid="data-panel">
       <h2>2 · Calibration data</h2>
-      <div
-        className={`dropzone small${dragging ? ' dragging' : ''}`}
-        data-testid="data-dropzone"
-        onDragOver={(e) => {
-          e.preventDefault();
-          setDragging(true);
-        }}
-        onDragLeave={() => setDragging(false)}
-        onDrop={onDrop}
+      <DropZone
+        label="Calibration data"
+        accept="image/png,image/jpeg,image/webp,.npy,.npz,.pb"
+        multiple
+        className="small"
+        hint="Images (PNG, JPEG, WebP), .npy / .npz tensors, or ONNX test-data input_N.pb files."
+        testId="data-dropzone"
+        onFiles={(files) => void loadFiles(files)}
       >
-        <p>Images (PNG, JPEG, WebP), .npy / .npz tensors, or ONNX test-data input_N.pb files.</p>
-        <label className="button">
-          Calibration data
-          <input
-            type="file"
-            multiple
-            accept="image/png,image/jpeg,image/webp,.npy,.npz,.pb"
-            aria-label="Calibration data"
-            onChange={(e) => {
-              if (e.target.files) void loadFiles(e.target.files);
-              e.target.value = '';
-            }}
-          />
-        </label>
         {model.ocr && (
           <button type="button" onClick={() => void loadSampleImages(appStore, import.meta.env.BASE_URL, model.ocr!)}>
             Built-in {SAMPLES[model.ocr].folder === 'det' ? 'documents' : 'text lines'}
@@ -190,7 +170,7 @@ export function DataPanel() {
         <button type="button" onClick={() => setShowGen((v) => !v)}>
           Generate data…
         </button>
-      </div>
+      </DropZone>
       {showGen && <GeneratedEditor />}
       <p data-testid="data-label">
         {loading ? 'Reading files…' : kind === 'none' ? 'No calibration data yet.' : label}

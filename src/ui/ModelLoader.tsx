@@ -1,5 +1,6 @@
-import { useState, type DragEvent } from 'react';
+import { useState } from 'react';
 import { loadSample, loadSampleImages, SAMPLES } from '../state/sample';
+import { DropZone } from './DropZone';
 import { ErrorBanner } from './ErrorBanner';
 import { appStore, useApp } from './useApp';
 
@@ -13,41 +14,17 @@ async function loadFile(file: File): Promise<void> {
 
 export function ModelLoader() {
   const error = useApp((s) => s.modelError);
-  const [dragging, setDragging] = useState(false);
   const [busy, setBusy] = useState(false);
-  const onDrop = (e: DragEvent) => {
-    e.preventDefault();
-    setDragging(false);
-    const f = e.dataTransfer.files[0];
-    if (f) void loadFile(f);
-  };
   return (
     <section className="card">
       <h2>1 · Model</h2>
-      <div
-        className={`dropzone${dragging ? ' dragging' : ''}`}
-        data-testid="dropzone"
-        onDragOver={(e) => {
-          e.preventDefault();
-          setDragging(true);
-        }}
-        onDragLeave={() => setDragging(false)}
-        onDrop={onDrop}
+      <DropZone
+        label="Load model"
+        accept=".onnx"
+        hint="Drop an .onnx file here. It is read in this page and never leaves your machine."
+        testId="dropzone"
+        onFiles={(files) => void loadFile(files[0]!)}
       >
-        <p>Drop an .onnx file here. It is read in this page and never leaves your machine.</p>
-        <label className="button">
-          Load model
-          <input
-            type="file"
-            accept=".onnx"
-            aria-label="Load model"
-            onChange={(e) => {
-              const f = e.target.files?.[0];
-              if (f) void loadFile(f);
-              e.target.value = '';
-            }}
-          />
-        </label>
         <span className="or">or</span>
         {(['det', 'rec'] as const).map((id) => (
           <button
@@ -64,7 +41,7 @@ export function ModelLoader() {
             {`Use the sample: ${SAMPLES[id].title}`}
           </button>
         ))}
-      </div>
+      </DropZone>
       <ErrorBanner error={error} testId="model-error" />
     </section>
   );

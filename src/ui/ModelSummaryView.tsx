@@ -1,5 +1,34 @@
+import type { IoInfo } from '../onnx';
 import { formatBytes, formatCount, formatShape } from './format';
 import { useApp } from './useApp';
+
+function IoRows({ kind, values }: { kind: 'input' | 'output'; values: readonly IoInfo[] }) {
+  return (
+    <>
+      {values.map((v) => (
+        <tr key={`${kind}-${v.name}`} data-testid={`model-${kind}`}>
+          <td>{kind}</td>
+          <td>{v.name}</td>
+          <td>{v.dtype}</td>
+          <td>{formatShape(v.shape)}</td>
+        </tr>
+      ))}
+    </>
+  );
+}
+
+/** Op types with their counts, as chips. */
+function CountChips({ counts, testId, small = false }: { counts: readonly [string, number][]; testId: string; small?: boolean }) {
+  return (
+    <ul className={small ? 'chips small' : 'chips'} data-testid={testId}>
+      {counts.map(([op, n]) => (
+        <li key={op}>
+          {op} <b>{n}</b>
+        </li>
+      ))}
+    </ul>
+  );
+}
 
 export function ModelSummaryView() {
   const model = useApp((s) => s.model);
@@ -40,32 +69,12 @@ export function ModelSummaryView() {
           </tr>
         </thead>
         <tbody>
-          {s.inputs.map((v) => (
-            <tr key={`in-${v.name}`} data-testid="model-input">
-              <td>input</td>
-              <td>{v.name}</td>
-              <td>{v.dtype}</td>
-              <td>{formatShape(v.shape)}</td>
-            </tr>
-          ))}
-          {s.outputs.map((v) => (
-            <tr key={`out-${v.name}`} data-testid="model-output">
-              <td>output</td>
-              <td>{v.name}</td>
-              <td>{v.dtype}</td>
-              <td>{formatShape(v.shape)}</td>
-            </tr>
-          ))}
+          <IoRows kind="input" values={s.inputs} />
+          <IoRows kind="output" values={s.outputs} />
         </tbody>
       </table>
       <h3>Operators</h3>
-      <ul className="chips" data-testid="op-counts">
-        {ops.map(([op, n]) => (
-          <li key={op}>
-            {op} <b>{n}</b>
-          </li>
-        ))}
-      </ul>
+      <CountChips counts={ops} testId="op-counts" />
       {s.preparation.length > 0 && (
         <>
           <h3>Graph preparation</h3>
@@ -89,13 +98,7 @@ export function ModelSummaryView() {
           ))}
         </ul>
         <p className="muted">Left float (the quantizer does not handle these ops, or shares their range with a neighbour):</p>
-        <ul className="chips small" data-testid="float-ops">
-          {floatOps.map(([op, n]) => (
-            <li key={op}>
-              {op} <b>{n}</b>
-            </li>
-          ))}
-        </ul>
+        <CountChips counts={floatOps} testId="float-ops" small />
         {s.floatNodes.length > 0 && (
           <ul className="log">
             {s.floatNodes.map((n) => (

@@ -46,24 +46,25 @@ export function TensorExplorer() {
   const act = selected ? activationConfigFor(config, selected, producer?.opType) : config.activations;
   const method = act.method ?? 'minmax';
   // Every method's range on this tensor, and what each costs (estimated from the histogram).
-  // Entropy's search is O(bins²) (40 ms for 2048 bins): it runs after the frame that shows the
-  // tensor, never inside it, and its row fills in when done.
-  const [entropy, setEntropy] = useState<{ for: unknown; r: { rmin: number; rmax: number }; mse: { rmin: number; rmax: number } } | null>(null);
+  // The entropy and MSE searches cost tens of ms (entropy is O(bins²)): they run after the frame
+  // that shows the tensor, never inside it, and their rows fill in when done.
+  type Searched = { for: unknown; entropy: { rmin: number; rmax: number }; mse: { rmin: number; rmax: number } };
+  const [searched, setSearched] = useState<Searched | null>(null);
   useEffect(() => {
     if (!sel || !finite) return;
-    const id = setTimeout(() => setEntropy({ for: sel, r: methodRange(sel, 'entropy'), mse: methodRange(sel, 'mse') }), 30);
+    const id = setTimeout(() => setSearched({ for: sel, entropy: methodRange(sel, 'entropy'), mse: methodRange(sel, 'mse') }), 30);
     return () => clearTimeout(id);
   }, [sel, finite]);
   const methods = useMemo(
     () =>
       sel && finite
         ? RANGE_METHODS.flatMap((m) => {
-            const late = entropy?.for === sel ? entropy : null;
-            const r = m === 'entropy' ? (late?.r ?? null) : m === 'mse' ? (late?.mse ?? null) : methodRange(sel, m, { percentile: act.percentile });
+            const late = searched?.for === sel ? searched : null;
+            const r = m === 'entropy' || m === 'mse' ? (late?.[m] ?? null) : methodRange(sel, m, { percentile: act.percentile });
             return r ? [{ method: m, ...r, error: histogramRangeError(sel.histogram, r.rmin, r.rmax, act.dtype, act.symmetric) }] : [];
           })
         : [],
-    [sel, finite, act.dtype, act.symmetric, act.percentile, entropy],
+    [sel, finite, act.dtype, act.symmetric, act.percentile, searched],
   );
   if (!stats || !model) return null;
   const shown = names.filter((n) => n.toLowerCase().includes(filter.toLowerCase()));

@@ -6,7 +6,7 @@ import { QuantscopeError, toErrorInfo } from '../../core/errors';
 import { runCalibrationJob } from '../calibrationJob';
 import { runCompareJob } from '../compareJob';
 import { loadOrt, sessionInfo } from '../ortWeb';
-import type { WorkerReply, WorkerRequest } from '../protocol';
+import type { CalibrateRequest, CompareRequest, WorkerReply, WorkerRequest } from '../protocol';
 import { SerialQueue } from '../serialQueue';
 
 interface WorkerScope {
@@ -17,24 +17,26 @@ const scope = self as unknown as WorkerScope;
 const queue = new SerialQueue();
 const running = new Map<number, AbortController>();
 
+type Emit = (m: WorkerReply, transfer?: Transferable[]) => void;
+type WebOrt = Awaited<ReturnType<typeof loadOrt>>;
+
+/** Run one request as a cancellable job on the backend it names; any failure becomes its error reply. */
+function runJob(req: CalibrateRequest | CompareRequest, job: (ort: WebOrt, signal: AbortSignal, emit: Emit) => Promise<void>): void {
+  const controller = new AbortController();
+  running.set(req.id, controller);
+  const emit: Emit = (m, transfer = []) => scope.postMessage(m, transfer);
+  loadOrt(req.backend === 'webgpu' ? 'webgpu' : 'wasm', import.meta.env.BASE_URL)
+    .then((ort) => job(ort, controller.signal, emit))
+    .catch((err: unknown) => emit({ type: 'error', id: req.id, error: toErrorInfo(err) }))
+    .finally(() => running.delete(req.id));
+}
+
 scope.addEventListener('message', (e) => {
   const req = e.data;
   if (req.type === 'calibrate') {
-    const controller = new AbortController();
-    running.set(req.id, controller);
-    const emit = (m: WorkerReply, transfer: Transferable[] = []) => scope.postMessage(m, transfer);
-    loadOrt(req.backend === 'webgpu' ? 'webgpu' : 'wasm', import.meta.env.BASE_URL)
-      .then((ort) => runCalibrationJob(ort, sessionInfo(ort, req.backend), req, queue, controller.signal, emit))
-      .catch((err: unknown) => emit({ type: 'error', id: req.id, error: toErrorInfo(err) }))
-      .finally(() => running.delete(req.id));
+    runJob(req, (ort, signal, emit) => runCalibrationJob(ort, sessionInfo(ort, req.backend), req, queue, signal, emit));
   } else if (req.type === 'compare') {
-    const controller = new AbortController();
-    running.set(req.id, controller);
-    const emit = (m: WorkerReply) => scope.postMessage(m);
-    loadOrt(req.backend === 'webgpu' ? 'webgpu' : 'wasm', import.meta.env.BASE_URL)
-      .then((ort) => runCompareJob(ort, req, queue, controller.signal, emit))
-      .catch((err: unknown) => emit({ type: 'error', id: req.id, error: toErrorInfo(err) }))
-      .finally(() => running.delete(req.id));
+    runJob(req, (ort, signal, emit) => runCompareJob(ort, req, queue, signal, emit));
   } else if (req.type === 'cancel') {
     const c = running.get(req.id);
     if (c && !c.signal.aborted) {
