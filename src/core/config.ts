@@ -9,16 +9,22 @@
  * in the reference kit (ORT 1.19-1.20 sources), except that weights are per-channel by default
  * where ORT's default is per-tensor: per-channel is what keeps real models intact.
  */
+import type { Convention } from './conventions';
 import type { IntDType } from './dtype';
-import type { RangeMethod } from './methods/rangeMethod';
+import type { Range } from './methods/percentile';
+import { checkManualRange, methodRange, type MethodParams, type MethodStats, type RangeMethod } from './methods/rangeMethod';
 
-export interface ActivationConfig {
+export interface ActivationConfig extends MethodParams {
   readonly dtype: IntDType;
   readonly symmetric: boolean;
   /** Where the range comes from (default min-max, onnxruntime's default). */
   readonly method?: RangeMethod;
-  /** For the percentile method, in percent (default 99.999). */
-  readonly percentile?: number;
+  /** Whose scale/zero-point rules (default onnxruntime's): see core/conventions.ts. */
+  readonly convention?: Convention;
+  /** Half the integer range (for hardware whose int8 accumulation would otherwise overflow). */
+  readonly reduceRange?: boolean;
+  /** A range set by hand (tensor level), used instead of the method's. */
+  readonly range?: { readonly rmin: number; readonly rmax: number };
 }
 
 export interface WeightConfig {
@@ -41,8 +47,8 @@ export interface QuantConfig {
   readonly weights: WeightConfig;
   /** By op type (Conv, MatMul, ...): weights of those nodes, activations they produce, exclusion. */
   readonly opTypes?: Readonly<Record<string, Override>>;
-  /** By activation tensor name: its dtype and symmetry. */
-  readonly tensors?: Readonly<Record<string, Pick<Override, 'activations'>>>;
+  /** By activation tensor name: its settings, or `exclude` to keep it float (no Q/DQ on it). */
+  readonly tensors?: Readonly<Record<string, Pick<Override, 'activations' | 'exclude'>>>;
   /** By node name: its weights, or exclusion. */
   readonly nodes?: Readonly<Record<string, Pick<Override, 'weights' | 'exclude'>>>;
   /** Node names kept in float. */
@@ -76,4 +82,14 @@ export function weightConfigFor(config: QuantConfig, node: string, opType: strin
 
 export function isExcluded(config: QuantConfig, node: string, opType: string): boolean {
   return config.excludeNodes.includes(node) || config.nodes?.[node]?.exclude === true || config.opTypes?.[opType]?.exclude === true;
+}
+
+/**
+ * The range a tensor gets under its settings: a manual range when one is set (checked: finite, not
+ * inverted), otherwise its method's over the kept statistics. The explorer and the export both call
+ * this, so the file holds exactly what the page shows.
+ */
+export function activationRange(stats: MethodStats, act: ActivationConfig): Range {
+  if (act.range) return checkManualRange(act.range.rmin, act.range.rmax).range;
+  return methodRange(stats, act.method ?? 'minmax', act);
 }

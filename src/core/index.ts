@@ -10,3 +10,6 @@ export * from './quantize';
 export * from './random';
 export * from './rounding';
 export * from './weights';
+export * from './absHistogram';
+export * from './conventions';
+export * from './weightStats';

@@ -12,7 +12,8 @@ import { ModelProtoSchema } from 'onnx-buf';
 import { activationConfigFor, weightConfigFor, type QuantConfig } from '../core/config';
 import { DTYPES, type IntDType } from '../core/dtype';
 import { QuantscopeError } from '../core/errors';
-import { activationQParams, type QParams } from '../core/qparams';
+import { quantParams } from '../core/conventions';
+import type { QParams } from '../core/qparams';
 import { allocInt, packInt4 } from '../core/quantize';
 import {
   adjustWeightScaleForInt32Bias,
@@ -88,13 +89,17 @@ export function buildQdqModel(
 
   // 1. Activations.
   for (const t of plan.activations) {
+    if (config.tensors?.[t]?.exclude) {
+      floatTensors.push({ tensor: t, reason: 'kept float by choice' });
+      continue;
+    }
     const r = ranges.get(t);
     if (!r) {
       floatTensors.push({ tensor: t, reason: r === null ? 'NaN or Infinity seen in calibration' : 'no calibrated range' });
       continue;
     }
     const act = actOf(t);
-    const p = activationQParams(r.rmin, r.rmax, act.dtype, { symmetric: act.symmetric });
+    const p = quantParams(r.rmin, r.rmax, act.dtype, act);
     if (!Number.isFinite(p.scale)) {
       floatTensors.push({ tensor: t, reason: `range [${r.rmin}, ${r.rmax}] overflows float32` });
       continue;

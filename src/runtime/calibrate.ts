@@ -1,10 +1,21 @@
 /**
  * The calibration loop: run the calibration model on each sample and fold every fetched tensor into
- * its statistics (min/max and a streaming histogram), then drop the tensor. Memory is bounded by the
- * bins, not by the data. Runs wherever an OrtModule does (worker, Node).
+ * its statistics (min/max, each sample's min/max, a value histogram), then drop the tensor. Memory is
+ * bounded by the bins, not by the data. Runs wherever an OrtModule does (worker, Node).
+ *
+ * Two modes:
+ *  - streaming (default, one pass): the histogram grows across samples as onnxruntime's does across
+ *    collect_data() calls (its `calls` semantics);
+ *  - onnxruntime-exact (two passes): the first pass finds each tensor's min/max and min|x|/max|x| over
+ *    all samples, the second bins every sample on those final ranges. That is what onnxruntime does
+ *    inside one quantize_static() call (all batches stacked, then binned), so histograms, percentile,
+ *    entropy and the |x| histogram of its symmetric percentile equal onnxruntime's (its `batches`
+ *    semantics). It costs one more inference per sample.
  */
 import { QuantscopeError } from '../core/errors';
+import { foldIntoAbsHistogram, seedAbsHistogram, type AbsHistogramState } from '../core/absHistogram';
 import { createHistogram, updateHistogram, updateHistogramInRange, type HistogramState } from '../core/histogram';
+import { f32 } from '../core/rounding';
 import { createMinMax, isNonFinite, reduceMinMax, mergeMinMax, type MinMaxState } from '../core/minmax';
 import type { Feeds, OrtModule, Tensor } from './ort';
 import { toOrtFeeds } from './ort';
@@ -12,7 +23,14 @@ import { toOrtFeeds } from './ort';
 export interface TensorStats {
   readonly minmax: MinMaxState;
   readonly histogram: HistogramState;
+  /** Each sample's finite min and max (the moving averages need them). */
+  readonly batchMin: Float32Array;
+  readonly batchMax: Float32Array;
+  /** onnxruntime's |x| histogram, in the two-pass mode only. */
+  readonly abs?: AbsHistogramState;
 }
+
+export type CalibrationMode = 'streaming' | 'onnxruntime-exact';
 
 export type StatsMap = Record<string, TensorStats>;
 
@@ -30,14 +48,28 @@ export interface CalibrationSession {
 
 export interface CalibrationOptions {
   readonly bins?: number;
+  readonly mode?: CalibrationMode;
   readonly signal?: AbortSignal;
   readonly onProgress?: (done: number, total: number) => void;
 }
 
 export function emptyStats(tensors: readonly string[], bins = 2048): StatsMap {
   const out: StatsMap = {};
-  for (const t of tensors) out[t] = { minmax: createMinMax(), histogram: createHistogram(bins) };
+  for (const t of tensors) out[t] = { minmax: createMinMax(), histogram: createHistogram(bins), batchMin: new Float32Array(0), batchMax: new Float32Array(0) };
   return out;
+}
+
+function appended(a: Float32Array, v: number): Float32Array {
+  const out = new Float32Array(a.length + 1);
+  out.set(a);
+  out[a.length] = v;
+  return out;
+}
+
+/** A sample's extremes (NaN when it had no finite value), appended to the per-sample lists. */
+function withSample(stats: TensorStats, mm: MinMaxState): Pick<TensorStats, 'batchMin' | 'batchMax'> {
+  const none = mm.min > mm.max;
+  return { batchMin: appended(stats.batchMin, none ? NaN : mm.min), batchMax: appended(stats.batchMax, none ? NaN : mm.max) };
 }
 
 /** Fold one fetched tensor into its statistics. A tensor with NaN/Inf keeps min/max counts only. */
@@ -46,13 +78,50 @@ export function foldTensor(stats: TensorStats, name: string, data: ArrayLike<num
     const fast = updateHistogramInRange(stats.histogram, data);
     if (fast) {
       const mm = { min: fast.min, max: fast.max, count: data.length, nanCount: 0, infCount: 0 };
-      return { minmax: mergeMinMax(stats.minmax, mm), histogram: fast.histogram };
+      return { ...stats, minmax: mergeMinMax(stats.minmax, mm), histogram: fast.histogram, ...withSample(stats, mm) };
     }
   }
   const mm = reduceMinMax(data);
   const minmax = mergeMinMax(stats.minmax, mm);
-  if (isNonFinite(minmax)) return { minmax, histogram: stats.histogram };
-  return { minmax, histogram: updateHistogram(stats.histogram, data, name, mm) };
+  if (isNonFinite(minmax)) return { ...stats, minmax, ...withSample(stats, mm) };
+  return { ...stats, minmax, histogram: updateHistogram(stats.histogram, data, name, mm), ...withSample(stats, mm) };
+}
+
+/** The first pass of the two-pass mode: min/max, the sample's extremes, and min|x|. */
+interface FirstPass {
+  readonly minmax: MinMaxState;
+  readonly minAbs: number;
+}
+
+function scanFirstPass(prev: FirstPass, mm: MinMaxState, data: ArrayLike<number>): FirstPass {
+  let minAbs = prev.minAbs;
+  for (let i = 0; i < data.length; i++) {
+    const a = Math.abs(data[i]!);
+    if (a < minAbs) minAbs = a; // NaN compares false; ±Inf tensors stay float anyway
+  }
+  return { minmax: mergeMinMax(prev.minmax, mm), minAbs };
+}
+
+/** Histograms seeded on the final ranges: every later sample is binned without growth. */
+function seedSecondPass(bins: number, first: FirstPass): Pick<TensorStats, 'histogram' | 'abs'> {
+  const { min, max } = first.minmax;
+  if (isNonFinite(first.minmax) || min > max) return { histogram: createHistogram(bins) };
+  const t = f32(Math.max(Math.abs(f32(min)), Math.abs(f32(max))));
+  const histogram: HistogramState = { ...createHistogram(bins), counts: new Float64Array(bins), threshold: t };
+  let abs: AbsHistogramState | undefined;
+  try {
+    abs = seedAbsHistogram(first.minAbs, t, bins);
+  } catch {
+    abs = undefined; // |x| too narrow for float32 bins: the symmetric percentile folds the value histogram
+  }
+  return { histogram, abs };
+}
+
+function foldSecondPass(stats: TensorStats, name: string, data: ArrayLike<number>): TensorStats {
+  if (isNonFinite(stats.minmax)) return stats;
+  const histogram = updateHistogram(stats.histogram, data, name);
+  const abs = stats.abs ? foldIntoAbsHistogram(stats.abs, data, name) : undefined;
+  return { ...stats, histogram, abs };
 }
 
 function checkCancelled(signal: AbortSignal | undefined): void {
@@ -66,23 +135,40 @@ export async function calibrate(
   tensors: readonly string[],
   opts: CalibrationOptions = {},
 ): Promise<StatsMap> {
-  let stats = emptyStats(tensors, opts.bins);
+  const bins = opts.bins ?? 2048;
   const missing = tensors.filter((t) => !session.outputNames.includes(t));
   if (missing.length) throw new QuantscopeError('RUNTIME', `the calibration session does not output ${missing.slice(0, 3).join(', ')}`);
-  for (let i = 0; i < source.count; i++) {
-    checkCancelled(opts.signal);
-    const feeds = await source.feeds(i);
-    checkCancelled(opts.signal);
-    const results = await session.run(toOrtFeeds(ort, feeds), [...tensors]);
-    const next: StatsMap = {};
-    for (const t of tensors) {
-      const out = results[t] as Tensor;
-      if (out.type !== 'float32') throw new QuantscopeError('RUNTIME', `tensor "${t}" is ${out.type}, not float32`);
-      next[t] = foldTensor(stats[t]!, t, out.data as Float32Array);
-      out.dispose?.();
+  const exact = opts.mode === 'onnxruntime-exact';
+  const steps = exact ? 2 * source.count : source.count;
+  // One pass over the samples: run the model, hand each fetched float32 tensor to `fold`, drop it.
+  const pass = async (offset: number, fold: (t: string, data: Float32Array) => void) => {
+    for (let i = 0; i < source.count; i++) {
+      checkCancelled(opts.signal);
+      const feeds = await source.feeds(i);
+      checkCancelled(opts.signal);
+      const results = await session.run(toOrtFeeds(ort, feeds), [...tensors]);
+      for (const t of tensors) {
+        const out = results[t] as Tensor;
+        if (out.type !== 'float32') throw new QuantscopeError('RUNTIME', `tensor "${t}" is ${out.type}, not float32`);
+        fold(t, out.data as Float32Array);
+        out.dispose?.();
+      }
+      opts.onProgress?.(offset + i + 1, steps);
     }
-    stats = next;
-    opts.onProgress?.(i + 1, source.count);
+  };
+  const stats = emptyStats(tensors, bins);
+  if (!exact) {
+    await pass(0, (t, data) => (stats[t] = foldTensor(stats[t]!, t, data)));
+    return stats;
   }
+  const first: Record<string, FirstPass> = {};
+  for (const t of tensors) first[t] = { minmax: createMinMax(), minAbs: Infinity };
+  await pass(0, (t, data) => {
+    const mm = reduceMinMax(data);
+    first[t] = scanFirstPass(first[t]!, mm, data);
+    stats[t] = { ...stats[t]!, ...withSample(stats[t]!, mm) };
+  });
+  for (const t of tensors) stats[t] = { ...stats[t]!, minmax: first[t]!.minmax, ...seedSecondPass(bins, first[t]!) };
+  await pass(source.count, (t, data) => (stats[t] = foldSecondPass(stats[t]!, t, data)));
   return stats;
 }

@@ -51,6 +51,7 @@ export async function runCalibrationJob(
         req.tensors,
         {
           bins: req.bins,
+          mode: req.mode,
           signal,
           onProgress: (done, total) => {
             const now = performance.now();

@@ -3,7 +3,7 @@
  * an id; every reply names the id it answers. Buffers are transferred, never copied.
  */
 import type { ErrorInfo } from '../core/errors';
-import type { StatsMap } from './calibrate';
+import type { CalibrationMode, StatsMap } from './calibrate';
 import type { SampleSpec } from './data/samples';
 import type { ComparedSample } from './compareJob';
 
@@ -19,6 +19,8 @@ export interface CalibrateRequest {
   readonly samples: readonly SampleSpec[];
   readonly backend: Backend;
   readonly bins: number;
+  /** Default streaming (one pass); onnxruntime-exact runs two. */
+  readonly mode?: CalibrationMode;
 }
 
 export interface CompareRequest {

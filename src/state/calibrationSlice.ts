@@ -12,13 +12,17 @@ export const HISTOGRAM_BINS = 2048;
 export function createCalibrationSlice(calibrator: Calibrator): StateCreator<AppState, [], [], CalibrationSlice> {
   return (set, get) => ({
     backend: 'wasm',
+    calibrationMode: 'streaming',
     calibration: idleCalibration(),
     selectedTensor: null,
     setBackend(backend) {
       set({ backend });
     },
+    setCalibrationMode(calibrationMode) {
+      set({ calibrationMode });
+    },
     async calibrate() {
-      const { model, calibration, backend } = get();
+      const { model, calibration, backend, calibrationMode } = get();
       if (calibration.status === 'running') return;
       const fail = (e: unknown): void => set({ calibration: { ...get().calibration, status: 'error', runId: null, error: toErrorInfo(e) } });
       if (!model) return fail(new QuantscopeError('NO_STATISTICS', 'load a model first'));
@@ -38,6 +42,7 @@ export function createCalibrationSlice(calibrator: Calibrator): StateCreator<App
           samples,
           backend,
           bins: HISTOGRAM_BINS,
+          mode: calibrationMode,
         },
         {
           onStarted: (session) => {
@@ -49,13 +54,14 @@ export function createCalibrationSlice(calibrator: Calibrator): StateCreator<App
         },
       );
       // Statistics of the previous run stay until this one finishes.
-      set({ calibration: { ...get().calibration, status: 'running', runId: id, progress: { done: 0, total: samples.length }, error: null } });
+      const steps = calibrationMode === 'onnxruntime-exact' ? 2 * samples.length : samples.length;
+      set({ calibration: { ...get().calibration, status: 'running', runId: id, progress: { done: 0, total: steps }, error: null } });
       try {
         const r = await result;
         if (get().calibration.runId !== id) return;
         const first = get().selectedTensor ?? tensors[0] ?? null;
         set({
-          calibration: { status: 'done', runId: null, progress: { done: samples.length, total: samples.length }, stats: r.stats, statsFor: model.fileName, session: r.session, error: null, ms: r.ms, inferenceMs: r.inferenceMs },
+          calibration: { status: 'done', runId: null, progress: { done: steps, total: steps }, stats: r.stats, statsFor: model.fileName, session: r.session, error: null, ms: r.ms, inferenceMs: r.inferenceMs },
           selectedTensor: first,
           exported: null,
         });

@@ -1,6 +1,5 @@
 import type { StateCreator } from 'zustand/vanilla';
-import { activationConfigFor, DEFAULT_CONFIG, type QuantConfig } from '../core/config';
-import { methodRange } from '../core/methods/rangeMethod';
+import { activationConfigFor, activationRange, DEFAULT_CONFIG, type QuantConfig } from '../core/config';
 import { QuantscopeError, toErrorInfo } from '../core/errors';
 import { finalizeMinMax, isNonFinite } from '../core/minmax';
 import { buildQdqModel, encodeModel, planQuantization, type TensorRange } from '../onnx';
@@ -20,8 +19,7 @@ export function rangesFromStats(stats: StatsMap, config?: QuantConfig, producerO
 function rangeOf(stats: StatsMap, t: string, config?: QuantConfig, producerOf?: (t: string) => string | undefined): TensorRange | null {
   const s = stats[t]!;
   if (isNonFinite(s.minmax) || !finalizeMinMax(s.minmax)) return null;
-  const a = config ? activationConfigFor(config, t, producerOf?.(t)) : undefined;
-  return methodRange(s, a?.method ?? 'minmax', { percentile: a?.percentile });
+  return config ? activationRange(s, activationConfigFor(config, t, producerOf?.(t))) : { rmin: s.minmax.min, rmax: s.minmax.max };
 }
 
 /**

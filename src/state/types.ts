@@ -3,7 +3,7 @@ import type { ErrorInfo } from '../core/errors';
 import type { ExportReport, ModelProto, ModelSummary, QuantPlan } from '../onnx';
 import type { ImagePreset } from '../runtime/data/image';
 import type { CalibrationHandlers, CalibrationResult } from '../runtime/client';
-import type { StatsMap } from '../runtime/calibrate';
+import type { CalibrationMode, StatsMap } from '../runtime/calibrate';
 import type { Backend, CalibrateRequest, CompareRequest, SessionInfo } from '../runtime/protocol';
 import type { ComparedSample } from '../runtime/compareJob';
 import type { DataSelection, GeneratedSettings } from './buildSamples';
@@ -93,6 +93,9 @@ export interface DataSlice extends DataSelection {
 
 export interface CalibrationSlice {
   readonly backend: Backend;
+  /** Streaming (one pass) or onnxruntime-exact (two passes): see runtime/calibrate.ts. */
+  readonly calibrationMode: CalibrationMode;
+  setCalibrationMode(m: CalibrationMode): void;
   readonly calibration: CalibrationState;
   readonly selectedTensor: string | null;
   setBackend(b: Backend): void;

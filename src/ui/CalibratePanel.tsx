@@ -24,6 +24,7 @@ export function CalibratePanel() {
   const dataKind = useApp((s) => s.dataKind);
   const cal = useApp((s) => s.calibration);
   const backend = useApp((s) => s.backend);
+  const mode = useApp((s) => s.calibrationMode);
   const override = useApp((s) => s.presetOverride);
   const gpu = useWebGpu();
   if (!model) return null;
@@ -54,6 +55,13 @@ export function CalibratePanel() {
             <option value="webgpu" disabled={!gpu?.available}>
               {!gpu ? 'WebGPU (checking…)' : !gpu.available ? `WebGPU (${gpu.description})` : gpu.fallback ? 'WebGPU, software fallback adapter (slow)' : `WebGPU (${gpu.description})`}
             </option>
+          </select>
+        </label>
+        <label title="Streaming grows each histogram as samples arrive (one pass). onnxruntime-exact runs every sample twice: first the ranges, then the histograms on the final ranges, as onnxruntime's quantize_static bins all batches at once, so percentile and entropy match it exactly.">
+          Statistics{' '}
+          <select value={mode} disabled={running} onChange={(e) => appStore.getState().setCalibrationMode(e.target.value as 'streaming' | 'onnxruntime-exact')} aria-label="Calibration mode">
+            <option value="streaming">streaming (one pass)</option>
+            <option value="onnxruntime-exact">onnxruntime-exact (two passes)</option>
           </select>
         </label>
         <button type="button" className="primary" disabled={running || dataKind === 'none'} onClick={() => void appStore.getState().calibrate()}>

@@ -1,56 +1,55 @@
 import { useMemo } from 'react';
+import type { ActivationConfig, QuantConfig } from '../core/config';
 import type { IntDType } from '../core/dtype';
-import type { RangeMethod } from '../core/methods';
+import { METHOD_VARIANTS, methodVariant, variantFields, variantOf } from '../core/methods';
 import { appStore, useApp } from './useApp';
 
 const ACT_DTYPES: IntDType[] = ['int8', 'uint8'];
+
+const CLEAR_METHOD = { method: undefined, percentileTails: undefined, entropy: undefined, entropyBins: undefined, movingAverage: undefined } as const;
 
 /** Model-level and per-op-type choices. Changing one re-derives scales from the kept statistics. */
 export function ChoicesPanel() {
   const model = useApp((s) => s.model);
   const config = useApp((s) => s.config);
-  const opTypes = useMemo(() => [...new Set(model?.plan.nodes.map((n) => n.opType) ?? [])].sort(), [model]);
+  // op types that are quantized, and those that produce a calibrated activation
+  const { opTypes, producing } = useMemo(() => {
+    if (!model) return { opTypes: [], producing: new Set<string>() };
+    const acts = new Set(model.plan.activations);
+    const producing = new Set(model.prepared.graph!.node.filter((n) => n.output.some((o) => acts.has(o))).map((n) => n.opType));
+    return { opTypes: [...new Set([...model.plan.nodes.map((n) => n.opType), ...producing])].sort(), producing };
+  }, [model]);
   if (!model) return null;
   const set = appStore.getState().setConfig;
+  const setActs = (next: Partial<ActivationConfig>) => set((c) => ({ ...c, activations: { ...c.activations, ...next } }));
+  const acts = config.activations;
+  const variant = variantOf(acts.method, acts);
   return (
     <section className="card" data-testid="choices-panel">
       <h2>Choices</h2>
       <div className="row">
         <label>
           Activations{' '}
-          <select
-            aria-label="Activation dtype"
-            value={config.activations.dtype}
-            onChange={(e) => set((c) => ({ ...c, activations: { ...c.activations, dtype: e.target.value as IntDType } }))}
-          >
+          <select aria-label="Activation dtype" value={acts.dtype} onChange={(e) => setActs({ dtype: e.target.value as IntDType })}>
             {ACT_DTYPES.map((d) => (
               <option key={d}>{d}</option>
             ))}
           </select>
         </label>
         <label>
-          <input
-            type="checkbox"
-            aria-label="Symmetric activations"
-            checked={config.activations.symmetric}
-            onChange={(e) => set((c) => ({ ...c, activations: { ...c.activations, symmetric: e.target.checked } }))}
-          />{' '}
-          symmetric
+          <input type="checkbox" aria-label="Symmetric activations" checked={acts.symmetric} onChange={(e) => setActs({ symmetric: e.target.checked })} /> symmetric
         </label>
         <label>
           Range{' '}
-          <select
-            aria-label="Range method"
-            value={config.activations.method ?? 'minmax'}
-            onChange={(e) => set((c) => ({ ...c, activations: { ...c.activations, method: e.target.value as RangeMethod } }))}
-          >
-            <option value="minmax">min-max</option>
-            <option value="percentile">percentile</option>
-            <option value="entropy">entropy (KL)</option>
-            <option value="mse">MSE (L2)</option>
+          <select aria-label="Range method" value={variant.id} onChange={(e) => setActs(variantFields(methodVariant(e.target.value)!))}>
+            {METHOD_VARIANTS.map((m) => (
+              <option key={m.id} value={m.id}>
+                {m.label}
+              </option>
+            ))}
           </select>
         </label>
-        {config.activations.method === 'percentile' && (
+        {acts.method === 'percentile' && (
           <label>
             keep{' '}
             <input
@@ -60,12 +59,22 @@ export function ChoicesPanel() {
               step="0.001"
               min={50}
               max={100}
-              value={config.activations.percentile ?? 99.999}
-              onChange={(e) => set((c) => ({ ...c, activations: { ...c.activations, percentile: Math.min(100, Math.max(50, Number(e.target.value))) } }))}
+              value={acts.percentile ?? 99.999}
+              onChange={(e) => setActs({ percentile: Math.min(100, Math.max(50, Number(e.target.value))) })}
             />
             %
           </label>
         )}
+        <label title="onnxruntime: symmetric int8 on [-127, 127], tiny scales become 1. PyTorch: the full [-128, 127], symmetric uint8 zero point 128, scales at least 2^-23.">
+          Rules{' '}
+          <select aria-label="Convention" value={acts.convention ?? 'onnxruntime'} onChange={(e) => setActs({ convention: e.target.value as 'onnxruntime' | 'pytorch' })}>
+            <option value="onnxruntime">onnxruntime</option>
+            <option value="pytorch">PyTorch</option>
+          </select>
+        </label>
+        <label title="Half the integer range (onnxruntime int8 [-64, 64], PyTorch [-64, 63]): for CPUs whose int8 dot products would overflow 16-bit accumulators.">
+          <input type="checkbox" aria-label="Reduce range" checked={acts.reduceRange === true} onChange={(e) => setActs({ reduceRange: e.target.checked })} /> reduce range
+        </label>
         <label>
           Weights (int8){' '}
           <select
@@ -78,6 +87,9 @@ export function ChoicesPanel() {
           </select>
         </label>
       </div>
+      <p className="muted small" data-testid="method-note">
+        {variant.note}
+      </p>
       <table className="io small-table">
         <thead>
           <tr>
@@ -85,13 +97,15 @@ export function ChoicesPanel() {
             <th>nodes</th>
             <th>keep float</th>
             <th>weights</th>
+            <th>output range method</th>
           </tr>
         </thead>
         <tbody>
           {opTypes.map((op) => {
             const o = config.opTypes?.[op] ?? {};
             const count = model.plan.nodes.filter((n) => n.opType === op).length;
-            const put = (next: typeof o) => set((c) => ({ ...c, opTypes: { ...c.opTypes, [op]: { ...c.opTypes?.[op], ...next } } }));
+            const put = (next: typeof o) => set((c: QuantConfig) => ({ ...c, opTypes: { ...c.opTypes, [op]: { ...c.opTypes?.[op], ...next } } }));
+            const opMethod = o.activations?.method ? variantOf(o.activations.method, o.activations).id : 'default';
             return (
               <tr key={op} data-testid={`optype-${op}`}>
                 <td>{op}</td>
@@ -109,6 +123,24 @@ export function ChoicesPanel() {
                       <option value="default">model default</option>
                       <option value="channel">per channel</option>
                       <option value="tensor">per tensor</option>
+                    </select>
+                  ) : (
+                    <span className="muted">—</span>
+                  )}
+                </td>
+                <td>
+                  {producing.has(op) ? (
+                    <select
+                      aria-label={`${op} range method`}
+                      value={opMethod}
+                      onChange={(e) => put({ activations: { ...o.activations, ...(e.target.value === 'default' ? CLEAR_METHOD : variantFields(methodVariant(e.target.value)!)) } })}
+                    >
+                      <option value="default">model default</option>
+                      {METHOD_VARIANTS.map((m) => (
+                        <option key={m.id} value={m.id}>
+                          {m.label}
+                        </option>
+                      ))}
                     </select>
                   ) : (
                     <span className="muted">—</span>

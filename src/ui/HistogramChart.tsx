@@ -1,5 +1,5 @@
-import { useLayoutEffect, useRef, useState } from 'react';
-import { Area, AreaChart, CartesianGrid, ReferenceArea, ReferenceLine, Tooltip, XAxis, YAxis } from 'recharts';
+import { memo, useLayoutEffect, useRef, useState, type PointerEvent as ReactPointerEvent } from 'react';
+import { Area, AreaChart, CartesianGrid, ReferenceLine, Tooltip, XAxis, YAxis } from 'recharts';
 import { downsampleHistogram, type HistogramState } from '../core/histogram';
 import { formatNumber } from './format';
 
@@ -10,11 +10,80 @@ export interface ChartRange {
   readonly color?: string;
 }
 
-/** A tensor's histogram (bins precomputed in core), with the clipping range drawn over it. */
+/** The integer grid a range implies: code q sits at (q - zeroPoint) * scale. */
+export interface Grid {
+  readonly scale: number;
+  readonly zeroPoint: number;
+  readonly qmin: number;
+  readonly qmax: number;
+}
+
+const HEIGHT = 260;
+// recharts' plot area inside the chart: margins plus the Y axis (56) and X axis (30).
+const PLOT = { left: 8 + 56, right: 16, top: 16, bottom: 8 + 30 };
+
+/** The x extent worth drawing: the data and every range, with a little margin. */
+export function fitDomain(h: HistogramState, ranges: readonly { rmin: number; rmax: number }[]): [number, number] {
+  const left = Math.min(h.min, ...ranges.map((r) => r.rmin));
+  const right = Math.max(h.max, ...ranges.map((r) => r.rmax));
+  const pad = (right - left) * 0.03 || 0.5;
+  return [left - pad, right + pad];
+}
+
+/** The histogram (recharts) with other methods' ranges dashed. Memoised: dragging never redraws it. */
+const Bars = memo(function Bars({ histogram, width, lo, hi, logScale, others }: { histogram: HistogramState; width: number; lo: number; hi: number; logScale: boolean; others: readonly ChartRange[] }) {
+  const { edges, counts } = downsampleHistogram(histogram, 2048);
+  const points: { x: number; count: number }[] = [];
+  for (let i = 0; i < counts.length; i++) {
+    const x = (edges[i]! + edges[i + 1]!) / 2;
+    if (x >= lo && x <= hi) points.push({ x, count: counts[i]! });
+  }
+  const step = Math.max(1, Math.ceil(points.length / 200));
+  const data: { x: number; count: number }[] = [];
+  for (let i = 0; i < points.length; i += step) {
+    const group = points.slice(i, i + step);
+    const c = group.reduce((a, p) => a + p.count, 0);
+    data.push({ x: group[0]!.x, count: logScale ? Math.log10(1 + c) : c });
+  }
+  return (
+    <AreaChart width={width} height={HEIGHT} data={data} margin={{ top: PLOT.top, right: PLOT.right, bottom: 8, left: 8 }}>
+      <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ee" />
+      <XAxis dataKey="x" type="number" domain={[lo, hi]} tickFormatter={formatNumber} allowDataOverflow height={30} />
+      <YAxis tickFormatter={(v: number) => (logScale ? `1e${v.toFixed(0)}` : String(v))} width={56} />
+      <Tooltip formatter={(v) => (logScale ? (10 ** Number(v) - 1).toFixed(0) : String(v))} labelFormatter={(x) => formatNumber(Number(x))} />
+      <Area type="stepAfter" dataKey="count" stroke="#3553c9" fill="#6f8cff" isAnimationActive={false} />
+      {others.flatMap((o) => [
+        <ReferenceLine key={`${o.label}-lo`} x={o.rmin} stroke={o.color ?? '#888'} strokeDasharray="4 3" ifOverflow="hidden" />,
+        <ReferenceLine key={`${o.label}-hi`} x={o.rmax} stroke={o.color ?? '#888'} strokeDasharray="4 3" ifOverflow="hidden" />,
+      ])}
+    </AreaChart>
+  );
+});
+
 /**
- * `range` is the range in use (shaded); `others` are other methods' ranges, drawn as dashed lines.
+ * A tensor's histogram (bins precomputed in core) with the range in use drawn over it: shaded, with
+ * a handle at each end to drag (`onDrag` while moving, `onCommit` on release), and the integer grid
+ * of that range when the view is zoomed in far enough to tell the codes apart.
  */
-export function HistogramChart({ histogram, range, logScale, others = [] }: { histogram: HistogramState; range: ChartRange | null; logScale: boolean; others?: readonly ChartRange[] }) {
+export function HistogramChart({
+  histogram,
+  range,
+  logScale,
+  others = [],
+  domain,
+  grid,
+  onDrag,
+  onCommit,
+}: {
+  histogram: HistogramState;
+  range: ChartRange | null;
+  logScale: boolean;
+  others?: readonly ChartRange[];
+  domain?: [number, number];
+  grid?: Grid | null;
+  onDrag?: (rmin: number, rmax: number) => void;
+  onCommit?: (rmin: number, rmax: number) => void;
+}) {
   // Measured once, instead of a ResponsiveContainer that renders the chart twice.
   const box = useRef<HTMLDivElement>(null);
   const [width, setWidth] = useState(0);
@@ -26,42 +95,92 @@ export function HistogramChart({ histogram, range, logScale, others = [] }: { hi
     ro.observe(el);
     return () => ro.disconnect();
   }, []);
-  // The bins span [-t, t]; draw the part that holds data or the range, with a little margin.
-  const left = Math.min(histogram.min, range?.rmin ?? Infinity, ...others.map((o) => o.rmin));
-  const right = Math.max(histogram.max, range?.rmax ?? -Infinity, ...others.map((o) => o.rmax));
-  const pad = (right - left) * 0.03 || 0.5;
-  const lo = left - pad;
-  const hi = right + pad;
-  const { edges, counts } = downsampleHistogram(histogram, 2048);
-  const points: { x: number; count: number }[] = [];
-  for (let i = 0; i < counts.length; i++) {
-    const x = (edges[i]! + edges[i + 1]!) / 2;
-    if (x >= lo && x <= hi) points.push({ x, count: counts[i]! });
+  const [lo, hi] = domain ?? fitDomain(histogram, range ? [range, ...others] : others);
+  const plotWidth = Math.max(1, width - PLOT.left - PLOT.right);
+  const toX = (v: number) => PLOT.left + ((v - lo) / (hi - lo)) * plotWidth;
+  const toValue = (px: number) => lo + ((px - PLOT.left) / plotWidth) * (hi - lo);
+  const drag = useRef<{ end: 'min' | 'max'; rmin: number; rmax: number } | null>(null);
+  const start = (end: 'min' | 'max') => (e: ReactPointerEvent<SVGElement>) => {
+    if (!range || !onDrag) return;
+    e.currentTarget.setPointerCapture(e.pointerId);
+    drag.current = { end, rmin: range.rmin, rmax: range.rmax };
+  };
+  const move = (e: ReactPointerEvent<SVGElement>) => {
+    const d = drag.current;
+    if (!d || !onDrag) return;
+    const rect = (e.currentTarget.ownerSVGElement ?? (e.currentTarget as unknown as SVGSVGElement)).getBoundingClientRect();
+    const v = toValue(e.clientX - rect.left);
+    if (d.end === 'min') d.rmin = Math.min(v, d.rmax);
+    else d.rmax = Math.max(v, d.rmin);
+    onDrag(d.rmin, d.rmax);
+  };
+  const end = () => {
+    const d = drag.current;
+    drag.current = null;
+    if (d && onCommit) onCommit(d.rmin, d.rmax);
+  };
+  const plotBottom = HEIGHT - PLOT.bottom;
+  // The grid, when one code is at least 4 px wide on screen.
+  const codes: number[] = [];
+  if (grid && grid.scale > 0 && (grid.scale / (hi - lo)) * plotWidth >= 4) {
+    const qLo = Math.max(grid.qmin, Math.ceil(lo / grid.scale + grid.zeroPoint));
+    const qHi = Math.min(grid.qmax, Math.floor(hi / grid.scale + grid.zeroPoint));
+    for (let q = qLo; q <= qHi; q++) codes.push(q);
   }
-  const step = Math.max(1, Math.ceil(points.length / 160));
-  const data: { x: number; count: number }[] = [];
-  for (let i = 0; i < points.length; i += step) {
-    const group = points.slice(i, i + step);
-    const c = group.reduce((a, p) => a + p.count, 0);
-    data.push({ x: group[0]!.x, count: logScale ? Math.log10(1 + c) : c });
-  }
+  const codeWidth = grid && grid.scale > 0 ? (grid.scale / (hi - lo)) * plotWidth : 0;
+  const clipX = (v: number) => Math.min(PLOT.left + plotWidth, Math.max(PLOT.left, toX(v)));
   return (
-    <div className="chart" data-testid="histogram" data-bins={histogram.counts.length} ref={box}>
+    <div className="chart" data-testid="histogram" data-bins={histogram.counts.length} data-grid-codes={codes.length} ref={box} style={{ position: 'relative' }}>
+      {width > 0 && <Bars histogram={histogram} width={width} lo={lo} hi={hi} logScale={logScale} others={others} />}
       {width > 0 && (
-        <AreaChart width={width} height={260} data={data} margin={{ top: 16, right: 16, bottom: 8, left: 8 }}>
-          <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ee" />
-          <XAxis dataKey="x" type="number" domain={[lo, hi]} tickFormatter={formatNumber} allowDataOverflow />
-          <YAxis tickFormatter={(v: number) => (logScale ? `1e${v.toFixed(0)}` : String(v))} width={56} />
-          <Tooltip formatter={(v) => (logScale ? (10 ** Number(v) - 1).toFixed(0) : String(v))} labelFormatter={(x) => formatNumber(Number(x))} />
-          {range && <ReferenceArea x1={range.rmin} x2={range.rmax} fill="#4f7cff" fillOpacity={0.08} />}
-          <Area type="stepAfter" dataKey="count" stroke="#3553c9" fill="#6f8cff" isAnimationActive={false} />
-          {others.flatMap((o) => [
-            <ReferenceLine key={`${o.label}-lo`} x={o.rmin} stroke={o.color ?? '#888'} strokeDasharray="4 3" />,
-            <ReferenceLine key={`${o.label}-hi`} x={o.rmax} stroke={o.color ?? '#888'} strokeDasharray="4 3" />,
-          ])}
-          {range && <ReferenceLine x={range.rmin} stroke="#d1495b" strokeWidth={2} label={{ value: `${range.label} ${formatNumber(range.rmin)}`, position: 'insideTopLeft', fill: '#d1495b' }} />}
-          {range && <ReferenceLine x={range.rmax} stroke="#d1495b" strokeWidth={2} label={{ value: formatNumber(range.rmax), position: 'insideTopRight', fill: '#d1495b' }} />}
-        </AreaChart>
+        <svg className="overlay" width={width} height={HEIGHT} style={{ position: 'absolute', left: 0, top: 0, pointerEvents: 'none' }}>
+          {codes.map((q) => {
+            const x = toX((q - grid!.zeroPoint) * grid!.scale);
+            return <line key={q} x1={x} x2={x} y1={PLOT.top} y2={plotBottom} stroke={q === grid!.zeroPoint ? '#555' : '#9aa3b5'} strokeWidth={q === grid!.zeroPoint ? 1.5 : 0.6} data-testid="grid-line" />;
+          })}
+          {range && (
+            <>
+              <rect x={clipX(range.rmin)} width={Math.max(0, clipX(range.rmax) - clipX(range.rmin))} y={PLOT.top} height={plotBottom - PLOT.top} fill="#4f7cff" fillOpacity={0.08} />
+              {(['min', 'max'] as const).map((which) => {
+                const v = which === 'min' ? range.rmin : range.rmax;
+                const x = toX(v);
+                if (x < PLOT.left - 1 || x > PLOT.left + plotWidth + 1) return null;
+                return (
+                  <g key={which}>
+                    <line x1={x} x2={x} y1={PLOT.top} y2={plotBottom} stroke="#d1495b" strokeWidth={2} />
+                    <text x={which === 'min' ? x + 4 : x - 4} y={PLOT.top + 12} fill="#d1495b" fontSize={12} textAnchor={which === 'min' ? 'start' : 'end'}>
+                      {which === 'min' ? `${range.label} ${formatNumber(v)}` : formatNumber(v)}
+                    </text>
+                    {onDrag && (
+                      <rect
+                        data-testid={`handle-${which}`}
+                        aria-label={`Drag the range ${which}`}
+                        x={x - 6}
+                        y={plotBottom - 34}
+                        width={12}
+                        height={28}
+                        rx={3}
+                        fill="#d1495b"
+                        style={{ pointerEvents: 'all', cursor: 'ew-resize' }}
+                        onPointerDown={start(which)}
+                        onPointerMove={move}
+                        onPointerUp={end}
+                        onPointerCancel={end}
+                      />
+                    )}
+                  </g>
+                );
+              })}
+            </>
+          )}
+        </svg>
+      )}
+      {grid && width > 0 && (
+        <p className="muted small grid-note" data-testid="grid-note">
+          {codes.length > 0
+            ? `integer grid: one line per code, ${formatNumber(grid.scale)} apart (${codes.length} codes in view; the darker line is the zero point)`
+            : `zoom in to see the integer grid: codes are ${formatNumber(grid.scale)} apart, ${codeWidth.toFixed(2)} px at this zoom`}
+        </p>
       )}
     </div>
   );
@@ -86,7 +205,6 @@ export function ChartWarmUp() {
         <XAxis dataKey="x" type="number" domain={[0, 1]} />
         <YAxis />
         <Tooltip />
-        <ReferenceArea x1={0} x2={1} />
         <Area type="stepAfter" dataKey="count" isAnimationActive={false} />
         <ReferenceLine x={0.5} label={{ value: 'x', position: 'insideTopLeft' }} />
       </AreaChart>

@@ -6,6 +6,12 @@
  * smooth both (eps 1e-4) and take the candidate with the least KL(p || q) in float32; clamp to the data.
  * With ORT's defaults (128 bins, 128 quantized bins) one candidate exists, so it equals min-max:
  * Quantscope defaults to 2048 bins, which searches.
+ *
+ * The exhaustive search costs O(bins²) float32 logarithms (~40 ms for 2048 bins). `entropyRangeOrt`
+ * gets the same answer in ~1 ms: a first pass scores every candidate in float64 from prefix sums
+ * (O(quantized bins) a candidate; see `fastDivergences`), then only the candidates within a rounding
+ * margin of the best are scored exactly as ORT does, and ORT's argmin (first minimum) is taken among
+ * them. When the margin holds too many candidates (a flat divergence curve) it scores them all.
  */
 import type { HistogramState } from '../histogram';
 import { histogramEdges, histogramRange } from '../histogram';
@@ -66,51 +72,243 @@ export interface EntropyResult extends Range {
   readonly divergences: Float32Array;
 }
 
-export function entropyRangeOrt(h: HistogramState, numQuantizedBins = 128): EntropyResult {
-  const hist = h.counts;
+interface Buffers {
+  readonly p: Float64Array;
+  readonly q: Float64Array;
+  readonly ps: Float32Array;
+  readonly qs: Float32Array;
+  readonly terms: Float32Array;
+  readonly qb: Float64Array;
+}
+
+function buffers(n: number, nq: number): Buffers {
+  return { p: new Float64Array(n), q: new Float64Array(n), ps: new Float32Array(n), qs: new Float32Array(n), terms: new Float32Array(n), qb: new Float64Array(nq) };
+}
+
+/** Σ hist[0..k) for every k: outlier and run masses in O(1). */
+function prefixSums(hist: Float64Array): Float64Array {
+  const prefix = new Float64Array(hist.length + 1);
+  for (let k = 0; k < hist.length; k++) prefix[k + 1] = prefix[k]! + hist[k]!;
+  return prefix;
+}
+
+/** ORT's divergence for candidate i, computed exactly as calibrate.py does (float32 where it is). */
+function exactDivergence(hist: Float64Array, prefix: Float64Array, i: number, nq: number, b: Buffers): number {
   const n = hist.length;
+  const zero = Math.floor(n / 2);
+  const { p, q, ps, qs, terms, qb } = b;
+  const start = zero - i;
+  const end = Math.min(zero + i + 1, n);
+  const len = end - start;
+  for (let k = 0; k < len; k++) p[k] = hist[start + k]!;
+  p[0]! += prefix[start]!;
+  p[len - 1]! += prefix[n]! - prefix[end]!;
+  const merged = Math.floor(len / nq);
+  for (let r = 0; r < nq; r++) qb[r] = prefix[start + (r + 1) * merged]! - prefix[start + r * merged]!;
+  qb[nq - 1]! += prefix[end]! - prefix[start + nq * merged]!;
+  q.fill(0, 0, len);
+  for (let r = 0; r < nq; r++) {
+    let norm = 0;
+    for (let k = r * merged; k < (r + 1) * merged; k++) if (p[k] !== 0) norm++;
+    // ORT assigns the truncated average to every position of the merged run (zeros included).
+    if (norm) q.fill(Math.trunc(qb[r]! / norm), r * merged, (r + 1) * merged);
+  }
+  return smoothInto(p, len, ps) && smoothInto(q, len, qs) ? klDivergence(ps, qs, len, terms) : Infinity;
+}
+
+function clampedRange(h: HistogramState, i: number, divergences: Float32Array): EntropyResult {
+  const n = h.counts.length;
+  const zero = Math.floor(n / 2);
   const [lo, hi] = histogramRange(h);
   const edges = histogramEdges(lo, hi, n);
-  const zero = Math.floor(n / 2);
-  const half = Math.floor(numQuantizedBins / 2);
-  const count = zero - half + 1;
-  const divergences = new Float32Array(Math.max(count, 0));
-  // prefix[k] = Σ hist[0..k): outlier mass for any cut in O(1)
-  const prefix = new Float64Array(n + 1);
-  for (let k = 0; k < n; k++) prefix[k + 1] = prefix[k]! + hist[k]!;
-  // buffers reused by every candidate (no allocation in the search)
-  const p = new Float64Array(n);
-  const q = new Float64Array(n);
-  const ps = new Float32Array(n);
-  const qs = new Float32Array(n);
-  const terms = new Float32Array(n);
-  const qb = new Float64Array(numQuantizedBins);
-  let best = 0;
-  for (let i = half; i <= zero; i++) {
-    const start = zero - i;
-    const end = Math.min(zero + i + 1, n);
-    const len = end - start;
-    for (let k = 0; k < len; k++) p[k] = hist[start + k]!;
-    p[0]! += prefix[start]!;
-    p[len - 1]! += prefix[n]! - prefix[end]!;
-    const merged = Math.floor(len / numQuantizedBins);
-    for (let b = 0; b < numQuantizedBins; b++) qb[b] = prefix[start + (b + 1) * merged]! - prefix[start + b * merged]!;
-    qb[numQuantizedBins - 1]! += prefix[end]! - prefix[start + numQuantizedBins * merged]!;
-    q.fill(0, 0, len);
-    for (let b = 0; b < numQuantizedBins; b++) {
-      let norm = 0;
-      for (let k = b * merged; k < (b + 1) * merged; k++) if (p[k] !== 0) norm++;
-      // ORT assigns the truncated average to every position of the merged run (zeros included).
-      if (norm) q.fill(Math.trunc(qb[b]! / norm), b * merged, (b + 1) * merged);
-    }
-    const div = smoothInto(p, len, ps) && smoothInto(q, len, qs) ? klDivergence(ps, qs, len, terms) : Infinity;
-    divergences[i - half] = div;
-    if (div < divergences[best]!) best = i - half;
-  }
-  const i = best + half;
   let rmin = edges[zero - i]!;
   let rmax = edges[Math.min(zero + i + 1, n)]!;
   if (rmin < h.min) rmin = h.min;
   if (rmax > h.max) rmax = h.max;
   return { rmin, rmax, divergences };
+}
+
+/** Every candidate scored exactly: O(bins²). The reference the fast search is tested against. */
+export function entropyRangeOrtExhaustive(h: HistogramState, numQuantizedBins = 128): EntropyResult {
+  const hist = h.counts;
+  const n = hist.length;
+  const zero = Math.floor(n / 2);
+  const half = Math.floor(numQuantizedBins / 2);
+  const divergences = new Float32Array(Math.max(zero - half + 1, 0));
+  const prefix = prefixSums(hist);
+  const b = buffers(n, numQuantizedBins);
+  let best = 0;
+  for (let i = half; i <= zero; i++) {
+    const div = exactDivergence(hist, prefix, i, numQuantizedBins, b);
+    divergences[i - half] = div;
+    if (div < divergences[best]!) best = i - half;
+  }
+  return clampedRange(h, best + half, divergences);
+}
+
+const EPS = 0.0001;
+
+/** x log x, with 0 log 0 = 0. */
+function xlogx(x: number): number {
+  return x > 0 ? x * Math.log(x) : 0;
+}
+
+/**
+ * Every candidate's KL(p || q) in float64, in O(quantized bins) each. With p' and q' the smoothed
+ * slices and Sp, Sq their sums (smoothing keeps the sums),
+ *   KL = (Σ p' log p') / Sp - log Sp - (Σ p' log q') / Sp + log Sq.
+ * q' is constant over each merged run, so Σ p' log q' needs only each run's p' mass; Σ p' log p'
+ * over the interior bins is Σ (h - e) log(h - e) = Σ h log h - e Σ (log h + 1) + e²/2 Σ 1/h
+ * + e³/6 Σ 1/h² + e⁴/12 Σ 1/h³ (Taylor; e = eps·zeros/nonzeros < 1 <= h for counts), from prefix sums.
+ * Returns null when a non-zero count is below 1 (fractional counts: the series needs h >= 1).
+ */
+export function fastDivergences(hist: Float64Array, nq: number): Float64Array | null {
+  const n = hist.length;
+  const zero = Math.floor(n / 2);
+  const half = Math.floor(nq / 2);
+  const count = Math.max(zero - half + 1, 0);
+  const H = new Float64Array(n + 1);
+  const Z = new Float64Array(n + 1);
+  const A = new Float64Array(n + 1);
+  const L = new Float64Array(n + 1);
+  const R1 = new Float64Array(n + 1);
+  const R2 = new Float64Array(n + 1);
+  const R3 = new Float64Array(n + 1);
+  for (let k = 0; k < n; k++) {
+    const h = hist[k]!;
+    H[k + 1] = H[k]! + h;
+    if (h !== 0) {
+      if (h < 1) return null;
+      const lg = Math.log(h);
+      Z[k + 1] = Z[k]! + 1;
+      A[k + 1] = A[k]! + h * lg;
+      L[k + 1] = L[k]! + lg + 1;
+      R1[k + 1] = R1[k]! + 1 / h;
+      R2[k + 1] = R2[k]! + 1 / (h * h);
+      R3[k + 1] = R3[k]! + 1 / (h * h * h);
+    } else {
+      Z[k + 1] = Z[k]!;
+      A[k + 1] = A[k]!;
+      L[k + 1] = L[k]!;
+      R1[k + 1] = R1[k]!;
+      R2[k + 1] = R2[k]!;
+      R3[k + 1] = R3[k]!;
+    }
+  }
+  const total = H[n]!;
+  const out = new Float64Array(count);
+  const runV = new Float64Array(nq);
+  const runMass = new Float64Array(nq);
+  const logEps = Math.log(EPS);
+  for (let i = half; i <= zero; i++) {
+    const start = zero - i;
+    const end = Math.min(zero + i + 1, n);
+    const len = end - start;
+    const leftOut = H[start]!;
+    const rightOut = total - H[end]!;
+    const first = hist[start]!;
+    const lastH = hist[end - 1]!;
+    const p0 = first + leftOut;
+    const pl = lastH + rightOut;
+    // zeros of p over the slice, its ends with their outliers
+    const interiorNz = Z[end - 1]! - Z[start + 1]!;
+    const zp = len - 2 - interiorNz + (p0 === 0 ? 1 : 0) + (pl === 0 ? 1 : 0);
+    const nzp = len - zp;
+    if (nzp === 0 || total === 0) {
+      out[i - half] = Infinity;
+      continue;
+    }
+    const e = (EPS * zp) / nzp;
+    const merged = Math.floor(len / nq);
+    // Per merged run: p's non-zero count and mass (outliers at the slice's ends), q's value (the
+    // truncated average of the sliced counts over p's non-zero positions; 0 for an empty run).
+    const leftFix = (p0 !== 0 ? 1 : 0) - (first !== 0 ? 1 : 0);
+    let zq = len - nq * merged; // the remainder past the last whole run has q = 0
+    let sq = 0;
+    for (let r = 0; r < nq; r++) {
+      const a = start + r * merged;
+      const b = a + merged;
+      let nz = Z[b]! - Z[a]!;
+      let mass = H[b]! - H[a]!;
+      let qb = mass;
+      if (r === 0) {
+        nz += leftFix;
+        mass += leftOut;
+      }
+      if (r === nq - 1) {
+        qb += H[end]! - H[b]!;
+        if (b === end) {
+          nz += (pl !== 0 ? 1 : 0) - (lastH !== 0 ? 1 : 0);
+          mass += rightOut;
+        }
+      }
+      const v = nz ? Math.trunc(qb / nz) : 0;
+      if (v === 0) zq += merged;
+      sq += v * merged;
+      runV[r] = v;
+      runMass[r] = mass - e * nz + EPS * (merged - nz);
+    }
+    const nzq = len - zq;
+    if (nzq === 0) {
+      out[i - half] = Infinity;
+      continue;
+    }
+    const eq = (EPS * zq) / nzq;
+    // Σ p' log p'
+    const e2 = e * e;
+    let self = zp * EPS * logEps;
+    if (len > 2) {
+      const a = start + 1;
+      const b = end - 1;
+      self += A[b]! - A[a]! - e * (L[b]! - L[a]!) + (e2 / 2) * (R1[b]! - R1[a]!) + ((e2 * e) / 6) * (R2[b]! - R2[a]!) + ((e2 * e2) / 12) * (R3[b]! - R3[a]!);
+    }
+    if (p0 !== 0) self += xlogx(p0 - e);
+    if (pl !== 0) self += xlogx(pl - e);
+    // Σ p' log q': q' is constant over each run
+    let cross = 0;
+    for (let r = 0; r < nq; r++) {
+      const v = runV[r]!;
+      cross += runMass[r]! * (v ? Math.log(v - eq) : logEps);
+    }
+    const remStart = start + nq * merged;
+    if (remStart < end) {
+      const nz = Z[end]! - Z[remStart]! + (pl !== 0 ? 1 : 0) - (lastH !== 0 ? 1 : 0);
+      cross += (H[end]! - H[remStart]! + rightOut - e * nz + EPS * (end - remStart - nz)) * logEps;
+    }
+    out[i - half] = self / total - Math.log(total) - cross / total + Math.log(sq);
+  }
+  return out;
+}
+
+/** Candidates whose float64 score is within this of the best are re-scored exactly (float32 rounding
+ * moves ORT's own scores by ~1e-6 relative). */
+const MARGIN_REL = 1e-4;
+const MARGIN_ABS = 1e-6;
+const MAX_EXACT = 64;
+
+export function entropyRangeOrt(h: HistogramState, numQuantizedBins = 128): EntropyResult {
+  const hist = h.counts;
+  const half = Math.floor(numQuantizedBins / 2);
+  const fast = fastDivergences(hist, numQuantizedBins);
+  if (!fast || fast.length === 0) return entropyRangeOrtExhaustive(h, numQuantizedBins);
+  let min = Infinity;
+  for (const d of fast) if (d < min) min = d;
+  if (min === Infinity) return entropyRangeOrtExhaustive(h, numQuantizedBins);
+  const margin = Math.abs(min) * MARGIN_REL + MARGIN_ABS;
+  const near: number[] = [];
+  for (let k = 0; k < fast.length; k++) if (fast[k]! <= min + margin) near.push(k);
+  if (near.length > MAX_EXACT) return entropyRangeOrtExhaustive(h, numQuantizedBins);
+  const prefix = prefixSums(hist);
+  const b = buffers(hist.length, numQuantizedBins);
+  let best = -1;
+  let bestDiv = Infinity;
+  for (const k of near) {
+    const div = exactDivergence(hist, prefix, k + half, numQuantizedBins, b);
+    // ascending k: a strict < keeps the first minimum, as np.argmin does
+    if (best < 0 || div < bestDiv) {
+      best = k;
+      bestDiv = div;
+    }
+  }
+  return clampedRange(h, best + half, Float32Array.from(fast));
 }

@@ -5,3 +5,5 @@ export * from './mse';
 export * from './percentile';
 export * from './rangeError';
 export * from './rangeMethod';
+export * from './variants';
+export * from './entropyTensorRT';

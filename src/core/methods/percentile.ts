@@ -4,9 +4,11 @@
  * of the bins, take the bin edges numpy's searchsorted finds, then clamp each side to the data's
  * min/max independently (which can leave lo > hi on constant data, as in ORT).
  */
+import type { AbsHistogramState } from '../absHistogram';
 import type { HistogramState } from '../histogram';
 import { histogramEdges, histogramRange } from '../histogram';
 import { QuantscopeError } from '../errors';
+import { f32 } from '../rounding';
 
 /** numpy.searchsorted(a, v, side='left'): the first index with a[i] >= v. */
 export function searchSortedLeft(a: ArrayLike<number>, v: number): number {
@@ -48,4 +50,31 @@ export function percentileRange(h: HistogramState, percentile = 99.999): Range {
   if (rmin < h.min) rmin = h.min;
   if (rmax > h.max) rmax = h.max;
   return { rmin, rmax };
+}
+
+/**
+ * Symmetric percentile (onnxruntime's default for this method, symmetric=True): the |x| edge where the
+ * CDF of the |x| histogram reaches p, as (-e, e), then each side clamped to the data's min/max.
+ */
+export function percentileRangeSymmetric(h: AbsHistogramState, percentile = 99.999): Range {
+  if (!(percentile >= 0 && percentile <= 100)) throw new QuantscopeError('BAD_RANGE', `percentile ${percentile} is not in [0, 100]`);
+  if (h.total === 0) throw new QuantscopeError('NO_STATISTICS', 'the histogram is empty');
+  const e = absPercentile(h, percentile);
+  let rmin = -e;
+  let rmax = e;
+  if (rmin < h.min) rmin = h.min;
+  if (rmax > h.max) rmax = h.max;
+  return { rmin, rmax };
+}
+
+/** The |x| histogram's edge where its CDF reaches p percent (numpy searchsorted, side left). */
+export function absPercentile(h: AbsHistogramState, percentile: number): number {
+  const cdf = histogramCdf(h.counts, sumOf(h.counts));
+  return f32(h.edges[Math.min(searchSortedLeft(cdf, percentile / 100), h.edges.length - 1)]!);
+}
+
+function sumOf(a: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]!;
+  return s;
 }

@@ -6,7 +6,7 @@
  */
 import type { IntDType } from '../dtype';
 import { histogramRange, type HistogramState } from '../histogram';
-import { activationQParams } from '../qparams';
+import { quantParams, quantRangeFor, type QParamOptions } from '../conventions';
 import { dequantizeLinear } from '../quantize';
 import { quantizeValue } from '../quantize';
 
@@ -18,8 +18,8 @@ export interface RangeError {
   readonly zeroPoint: number;
 }
 
-export function histogramRangeError(h: HistogramState, rmin: number, rmax: number, dtype: IntDType, symmetric: boolean): RangeError {
-  const p = activationQParams(rmin, rmax, dtype, { symmetric });
+export function histogramRangeError(h: HistogramState, rmin: number, rmax: number, dtype: IntDType, opts: QParamOptions | boolean): RangeError {
+  const p = quantParams(rmin, rmax, dtype, typeof opts === 'boolean' ? { symmetric: opts } : opts);
   const n = h.counts.length;
   const [lo, hi] = histogramRange(h);
   const w = (hi - lo) / n;
@@ -36,4 +36,29 @@ export function histogramRangeError(h: HistogramState, rmin: number, rmax: numbe
     total += c;
   }
   return { mse: total ? noise / total : 0, sqnrDb: noise === 0 ? Infinity : 10 * Math.log10(signal / noise), scale: p.scale, zeroPoint: p.zeroPoint };
+}
+
+export interface CodeUsage {
+  readonly qmin: number;
+  readonly qmax: number;
+  /** The codes the data's own min and max land on (after clipping). */
+  readonly usedLow: number;
+  readonly usedHigh: number;
+  /** Codes of the range that no value can reach. */
+  readonly wasted: number;
+  readonly total: number;
+}
+
+/**
+ * How many of a choice's integer codes the data can reach: a symmetric range over ReLU output, for
+ * one, leaves every negative code unused.
+ */
+export function codeUsage(rmin: number, rmax: number, dataMin: number, dataMax: number, dtype: IntDType, opts: QParamOptions): CodeUsage {
+  const p = quantParams(rmin, rmax, dtype, opts);
+  const { qmin, qmax } = quantRangeFor(dtype, opts);
+  const clamp = (q: number) => Math.min(qmax, Math.max(qmin, q));
+  const usedLow = clamp(quantizeValue(dataMin, p.scale, p.zeroPoint, dtype));
+  const usedHigh = clamp(quantizeValue(dataMax, p.scale, p.zeroPoint, dtype));
+  const total = qmax - qmin + 1;
+  return { qmin, qmax, usedLow, usedHigh, wasted: total - (usedHigh - usedLow + 1), total };
 }

@@ -1,30 +1,63 @@
 /**
- * The calibration methods a tensor's range can come from, over the statistics the calibration keeps
- * (exact min/max and the value histogram). min-max is onnxruntime's default; percentile and entropy
- * follow onnxruntime's HistogramCollector on the value histogram (entropy searches with the
- * histogram's own bin count and 128 quantized bins); mse is PyTorch HistogramObserver's L2 search.
+ * The calibration methods a tensor's range can come from, over the statistics calibration keeps
+ * (exact min/max, each sample's min/max, the value histogram, and in the onnxruntime-exact mode a
+ * |x| histogram), each named for the tool whose algorithm it is:
+ *  - minmax: onnxruntime's default;
+ *  - moving-average: onnxruntime's (the mean of per-sample extremes, one calibration pass) or
+ *    PyTorch's (EMA per sample, constant 0.01);
+ *  - percentile: onnxruntime's; by default its symmetric form on |x| (ORT's default symmetric=True),
+ *    or cutting both tails of the value histogram;
+ *  - entropy: onnxruntime's KL search (on 2048 bins by default, which searches; ORT's own default of
+ *    128 bins leaves one candidate and so equals min-max, offered to show that) or TensorRT's (|x|,
+ *    candidates from bin 128, 128 levels);
+ *  - mse: PyTorch HistogramObserver's L2 search.
  */
+import { absFromValueHistogram, type AbsHistogramState } from '../absHistogram';
+import { QuantscopeError } from '../errors';
 import type { HistogramState } from '../histogram';
 import type { MinMaxState } from '../minmax';
 import { entropyRangeOrt } from './entropy';
+import { entropyRangeTensorRT } from './entropyTensorRT';
+import { ortPassRange, torchMovingAverage } from './movingAverage';
 import { mseRange } from './mse';
-import { percentileRange, type Range } from './percentile';
+import { percentileRange, percentileRangeSymmetric, type Range } from './percentile';
 
-export type RangeMethod = 'minmax' | 'percentile' | 'entropy' | 'mse';
+export type RangeMethod = 'minmax' | 'moving-average' | 'percentile' | 'entropy' | 'mse';
 
-export const RANGE_METHODS: readonly RangeMethod[] = ['minmax', 'percentile', 'entropy', 'mse'];
+export const RANGE_METHODS: readonly RangeMethod[] = ['minmax', 'moving-average', 'percentile', 'entropy', 'mse'];
 
 export interface MethodParams {
   /** Percentile kept, in percent (onnxruntime's default 99.999). */
   readonly percentile?: number;
-  /** Quantized bins for the entropy search (onnxruntime's default 128). */
+  /** `abs`: onnxruntime's default symmetric form on |x|; `both`: cut (100 - p)/2 from each tail. */
+  readonly percentileTails?: 'abs' | 'both';
+  /** Whose entropy search (default onnxruntime's). */
+  readonly entropy?: 'onnxruntime' | 'tensorrt';
+  /** Bins onnxruntime's entropy search runs on (default 2048; 128 is ORT's own default). */
+  readonly entropyBins?: number;
+  /** Quantized bins for onnxruntime's entropy search (its default 128). */
   readonly quantizedBins?: number;
+  /** Whose moving average (default onnxruntime's). */
+  readonly movingAverage?: 'onnxruntime' | 'pytorch';
+  /** PyTorch's EMA constant (default 0.01). */
+  readonly averagingConstant?: number;
+}
+
+/** What calibration keeps for one tensor; `batchMin`/`batchMax` and `abs` are optional extras. */
+export interface MethodStats {
+  readonly minmax: MinMaxState;
+  readonly histogram: HistogramState;
+  /** Each sample's finite min and max, in calibration order. */
+  readonly batchMin?: ArrayLike<number>;
+  readonly batchMax?: ArrayLike<number>;
+  /** onnxruntime's |x| histogram (two-pass mode); otherwise |x| is folded from the value histogram. */
+  readonly abs?: AbsHistogramState;
 }
 
 /**
- * The entropy search costs O(bins²): a histogram that grew past `maxBins` is first merged into at most
- * `maxBins` bins of whole old bins, padded evenly so that zero stays at the centre bin edge. Up to
- * 2048 bins (every histogram that never grew) the search is onnxruntime's, exactly.
+ * The entropy searches cost O(bins) a candidate: a histogram that grew past `maxBins` is first merged
+ * into at most `maxBins` bins of whole old bins, padded evenly so that zero stays at the centre bin
+ * edge. Up to 2048 bins (every histogram that never grew) the search is onnxruntime's, exactly.
  */
 export function coarsenHistogram(h: HistogramState, maxBins = 2048): HistogramState {
   const n = h.counts.length;
@@ -38,15 +71,43 @@ export function coarsenHistogram(h: HistogramState, maxBins = 2048): HistogramSt
   return { ...h, counts, threshold: (h.threshold * (m * f)) / n };
 }
 
-export function methodRange(stats: { minmax: MinMaxState; histogram: HistogramState }, method: RangeMethod, params: MethodParams = {}): Range {
+export function absHistogramOf(stats: MethodStats): AbsHistogramState {
+  return stats.abs ?? absFromValueHistogram(stats.histogram);
+}
+
+export function methodRange(stats: MethodStats, method: RangeMethod, params: MethodParams = {}): Range {
   switch (method) {
     case 'minmax':
       return { rmin: stats.minmax.min, rmax: stats.minmax.max };
+    case 'moving-average': {
+      const mins = stats.batchMin;
+      const maxs = stats.batchMax;
+      if (!mins || !maxs || mins.length === 0) throw new QuantscopeError('NO_STATISTICS', 'moving average needs per-sample min/max: calibrate again');
+      const batches = Array.from({ length: mins.length }, (_, i) => ({ min: mins[i]!, max: maxs[i]! }));
+      return (params.movingAverage ?? 'onnxruntime') === 'pytorch' ? torchMovingAverage(batches, params.averagingConstant ?? 0.01) : ortPassRange(batches);
+    }
     case 'percentile':
-      return percentileRange(stats.histogram, params.percentile ?? 99.999);
+      return (params.percentileTails ?? 'abs') === 'abs'
+        ? percentileRangeSymmetric(absHistogramOf(stats), params.percentile ?? 99.999)
+        : percentileRange(stats.histogram, params.percentile ?? 99.999);
     case 'entropy':
-      return entropyRangeOrt(coarsenHistogram(stats.histogram), params.quantizedBins ?? 128);
+      if (params.entropy === 'tensorrt') return entropyRangeTensorRT(absHistogramOf(stats));
+      return entropyRangeOrt(coarsenHistogram(stats.histogram, params.entropyBins ?? 2048), params.quantizedBins ?? 128);
     case 'mse':
       return mseRange(coarsenHistogram(stats.histogram));
   }
+}
+
+/**
+ * A user's manual range, checked: finite, not inverted. A range that excludes zero is widened to
+ * hold it (every convention forces 0 into the range, so that zero padding is exact); the caller
+ * shows that note.
+ */
+export function checkManualRange(rmin: number, rmax: number): { range: Range; note?: string } {
+  if (!Number.isFinite(rmin) || !Number.isFinite(rmax)) throw new QuantscopeError('BAD_RANGE', `the range [${rmin}, ${rmax}] is not finite`);
+  if (rmin > rmax) throw new QuantscopeError('BAD_RANGE', `the range [${rmin}, ${rmax}] is inverted: its minimum is above its maximum`);
+  if (rmin > 0 || rmax < 0) {
+    return { range: { rmin: Math.min(rmin, 0), rmax: Math.max(rmax, 0) }, note: `[${rmin}, ${rmax}] excludes 0: quantization widens it to include 0` };
+  }
+  return { range: { rmin, rmax } };
 }

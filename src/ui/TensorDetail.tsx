@@ -1,0 +1,365 @@
+import { useEffect, useMemo, useState } from 'react';
+import { activationConfigFor, activationRange, type ActivationConfig } from '../core/config';
+import { quantParams, quantRangeFor } from '../core/conventions';
+import type { IntDType } from '../core/dtype';
+import { toErrorInfo } from '../core/errors';
+import { checkManualRange, codeUsage, histogramRangeError, methodRange, METHOD_VARIANTS, methodVariant, variantFields, variantOf, type MethodStats } from '../core/methods';
+import type { Range } from '../core/methods/percentile';
+import { finalizeMinMax, isNonFinite } from '../core/minmax';
+import type { NodeProto } from '../onnx';
+import { formatNumber } from './format';
+import { fitDomain, HistogramChart } from './HistogramChart';
+import { appStore, useApp } from './useApp';
+
+const VARIANT_COLOR: Record<string, string> = {
+  minmax: '#7a869a',
+  'moving-average': '#5b8e7d',
+  'moving-average-pytorch': '#8cb369',
+  percentile: '#2a9d8f',
+  'percentile-two-tailed': '#43aa8b',
+  entropy: '#e9a23b',
+  'entropy-ort-defaults': '#c9a227',
+  'entropy-tensorrt': '#f3722c',
+  mse: '#8e5cd9',
+};
+
+const ACT_DTYPES: IntDType[] = ['int8', 'uint8'];
+
+interface VariantRange extends Range {
+  readonly id: string;
+  readonly error?: string;
+}
+
+/** Every variant's range on this tensor; the searches (entropy, MSE: ~2 ms each) run after the first frame. */
+function useVariantRanges(stats: MethodStats, percentile: number | undefined): readonly VariantRange[] | null {
+  const [out, setOut] = useState<{ for: unknown; ranges: VariantRange[] } | null>(null);
+  useEffect(() => {
+    const id = setTimeout(() => {
+      const ranges = METHOD_VARIANTS.map((v): VariantRange => {
+        try {
+          return { id: v.id, ...methodRange(stats, v.method, { ...v.params, percentile }) };
+        } catch (e) {
+          return { id: v.id, rmin: NaN, rmax: NaN, error: toErrorInfo(e).message };
+        }
+      });
+      setOut({ for: stats, ranges });
+    }, 16);
+    return () => clearTimeout(id);
+  }, [stats, percentile]);
+  return out?.for === stats ? out.ranges : null;
+}
+
+function CodeBar({ usage, testId }: { usage: ReturnType<typeof codeUsage>; testId: string }) {
+  const span = usage.qmax - usage.qmin || 1;
+  const left = ((usage.usedLow - usage.qmin) / span) * 100;
+  const width = Math.max(0.5, ((usage.usedHigh - usage.usedLow) / span) * 100);
+  return (
+    <div className="codebar" data-testid={testId} title={`codes ${usage.usedLow}…${usage.usedHigh} of ${usage.qmin}…${usage.qmax}`}>
+      <div className="used" style={{ left: `${left}%`, width: `${width}%` }} />
+      <span className="lo">{usage.qmin}</span>
+      <span className="hi">{usage.qmax}</span>
+    </div>
+  );
+}
+
+export function TensorDetail({ tensor, stats, producer }: { tensor: string; stats: MethodStats; producer: NodeProto | undefined }) {
+  const config = useApp((s) => s.config);
+  const [logScale, setLogScale] = useState(true);
+  const [zoom, setZoom] = useState<[number, number] | null>(null);
+  const [live, setLive] = useState<Range | null>(null);
+  const [manualText, setManualText] = useState<{ rmin: string; rmax: string } | null>(null);
+  const act = activationConfigFor(config, tensor, producer?.opType);
+  const override = config.tensors?.[tensor];
+  const finite = !isNonFinite(stats.minmax) && finalizeMinMax(stats.minmax) !== null;
+  const variants = useVariantRanges(stats, act.percentile);
+  // The range in use, as the export will compute it.
+  const chosen = useMemo((): { range: Range | null; error: string | null } => {
+    if (!finite) return { range: null, error: null };
+    try {
+      return { range: activationRange(stats, act), error: null };
+    } catch (e) {
+      return { range: null, error: toErrorInfo(e).message };
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [stats, finite, JSON.stringify(act)]);
+  useEffect(() => {
+    setZoom(null);
+    setLive(null);
+    setManualText(null);
+  }, [tensor]);
+  const others = useMemo(
+    () =>
+      (variants ?? [])
+        .filter((v) => !v.error && v.id !== variantOf(act.method, act).id)
+        .map((v) => ({ label: v.id, rmin: v.rmin, rmax: v.rmax, color: VARIANT_COLOR[v.id] })),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [variants, act.method, act.percentileTails, act.entropy, act.entropyBins, act.movingAverage],
+  );
+  const baseDomain = useMemo(() => fitDomain(stats.histogram, [...others, ...(chosen.range ? [chosen.range] : [])]), [stats, others, chosen.range]);
+  const domain = zoom ?? baseDomain;
+  const shown = live ?? chosen.range;
+  const qopts = { symmetric: act.symmetric, reduceRange: act.reduceRange, convention: act.convention };
+  const qp = shown ? quantParams(shown.rmin, shown.rmax, act.dtype, qopts) : null;
+  const grid = qp ? { ...qp, ...quantRangeFor(act.dtype, qopts) } : null;
+  const liveError = shown ? histogramRangeError(stats.histogram, shown.rmin, shown.rmax, act.dtype, qopts) : null;
+  const setOverride = (next: Partial<ActivationConfig> | null, exclude?: boolean) =>
+    appStore.getState().setConfig((c) => {
+      const tensors = { ...c.tensors };
+      if (next === null) delete tensors[tensor];
+      else tensors[tensor] = { ...tensors[tensor], activations: { ...tensors[tensor]?.activations, ...next }, ...(exclude !== undefined ? { exclude } : {}) };
+      return { ...c, tensors };
+    });
+  const variant = variantOf(act.method, act);
+  const label = act.range ? 'manual' : variant.label;
+  const zoomBy = (f: number) => {
+    const [lo, hi] = domain;
+    const c = (lo + hi) / 2;
+    const h = ((hi - lo) / 2) * f;
+    setZoom([c - h, c + h]);
+  };
+  const pan = (f: number) => {
+    const [lo, hi] = domain;
+    const d = (hi - lo) * f;
+    setZoom([lo + d, hi + d]);
+  };
+  const manualError = (() => {
+    if (!manualText) return null;
+    try {
+      return checkManualRange(Number(manualText.rmin), Number(manualText.rmax)).note ?? null;
+    } catch (e) {
+      return toErrorInfo(e).message;
+    }
+  })();
+  const manualValid = manualText !== null && (() => {
+    try {
+      checkManualRange(Number(manualText.rmin), Number(manualText.rmax));
+      return manualText.rmin.trim() !== '' && manualText.rmax.trim() !== '';
+    } catch {
+      return false;
+    }
+  })();
+  const usage = (symmetric: boolean) => {
+    if (!shown) return null;
+    const o = { ...qopts, symmetric };
+    return { usage: codeUsage(shown.rmin, shown.rmax, stats.minmax.min, stats.minmax.max, act.dtype, o), error: histogramRangeError(stats.histogram, shown.rmin, shown.rmax, act.dtype, o) };
+  };
+  return (
+    <>
+      <h3 data-testid="selected-tensor">{tensor}</h3>
+      <p className="muted">
+        {producer ? `output of ${producer.opType} "${producer.name}"` : 'graph input'} · {stats.minmax.count.toLocaleString()} values over all samples
+        {stats.abs ? ' · onnxruntime-exact statistics (two passes)' : ''}
+      </p>
+      {stats.histogram.rebinned > 0 && (
+        <p className="warn-text" data-testid="rebinned">
+          This tensor's range grew more than 16-fold during calibration: its histogram was re-binned to {stats.histogram.binCount} bins, so its counts are
+          approximate (its min/max are exact).
+        </p>
+      )}
+      {!finite && <p className="error">This tensor produced NaN or Infinity: it stays float in the export.</p>}
+      {finite && (
+        <>
+          <div className="row small chart-tools">
+            <label className="inline">
+              <input type="checkbox" checked={logScale} onChange={(e) => setLogScale(e.target.checked)} /> log counts
+            </label>
+            <span className="muted">zoom</span>
+            <button type="button" onClick={() => zoomBy(0.25)} aria-label="Zoom in">
+              +
+            </button>
+            <button type="button" onClick={() => zoomBy(4)} aria-label="Zoom out">
+              −
+            </button>
+            <button type="button" onClick={() => pan(-0.25)} aria-label="Pan left">
+              ◀
+            </button>
+            <button type="button" onClick={() => pan(0.25)} aria-label="Pan right">
+              ▶
+            </button>
+            <button type="button" onClick={() => shown && setZoom([shown.rmax - (shown.rmax - shown.rmin) * 0.04, shown.rmax + (shown.rmax - shown.rmin) * 0.02])} aria-label="Zoom on the range's upper end">
+              upper end
+            </button>
+            <button type="button" onClick={() => setZoom(null)} aria-label="Fit">
+              fit
+            </button>
+          </div>
+          <HistogramChart
+            histogram={stats.histogram}
+            range={shown ? { label, ...shown } : null}
+            others={others}
+            logScale={logScale}
+            domain={domain}
+            grid={grid}
+            onDrag={(rmin, rmax) => setLive({ rmin, rmax })}
+            onCommit={(rmin, rmax) => {
+              setLive(null);
+              setOverride({ range: { rmin: Math.fround(rmin), rmax: Math.fround(rmax) } });
+            }}
+          />
+          {shown && qp && liveError && (
+            <p data-testid="tensor-range">
+              {live ? 'dragging' : label} range [<span data-testid="range-min">{formatNumber(shown.rmin)}</span>, <span data-testid="range-max">{formatNumber(shown.rmax)}</span>] → {act.dtype}{' '}
+              {act.symmetric ? 'symmetric' : 'asymmetric'}
+              {act.convention === 'pytorch' ? ' (PyTorch rules)' : ''}
+              {act.reduceRange ? ', reduced range' : ''}: scale <span data-testid="tensor-scale">{qp.scale.toPrecision(9)}</span>, zero point{' '}
+              <span data-testid="tensor-zero-point">{qp.zeroPoint}</span> · SQNR <span data-testid="live-sqnr">{liveError.sqnrDb.toFixed(2)}</span> dB, MSE{' '}
+              {liveError.mse.toExponential(2)}
+            </p>
+          )}
+          {chosen.error && <p className="error">{chosen.error}</p>}
+          <p className="muted small">Drag the red handles to set this tensor's range by hand; the error updates as you drag and the export uses the range you release.</p>
+          <table className="io small-table" data-testid="method-table">
+            <thead>
+              <tr>
+                <th>method</th>
+                <th>range</th>
+                <th>scale</th>
+                <th>MSE</th>
+                <th>SQNR (dB)</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {(variants ?? []).map((v) => {
+                const m = methodVariant(v.id)!;
+                const err = v.error ? null : histogramRangeError(stats.histogram, v.rmin, v.rmax, act.dtype, qopts);
+                const isChosen = !act.range && v.id === variant.id;
+                return (
+                  <tr key={v.id} className={isChosen ? 'chosen' : ''} data-testid={`method-${v.id}`} title={m.note}>
+                    <td>
+                      <span className="swatch" style={{ background: isChosen ? '#d1495b' : VARIANT_COLOR[v.id] }} /> {m.label}
+                    </td>
+                    {err ? (
+                      <>
+                        <td>
+                          [{formatNumber(v.rmin)}, {formatNumber(v.rmax)}]
+                        </td>
+                        <td>{formatNumber(err.scale)}</td>
+                        <td>{err.mse.toExponential(2)}</td>
+                        <td data-testid={`sqnr-${v.id}`}>{err.sqnrDb.toFixed(2)}</td>
+                        <td>
+                          {!isChosen && (
+                            <button type="button" className="link" onClick={() => setOverride({ ...variantFields(m), range: undefined })} aria-label={`Use ${m.label} for this tensor`}>
+                              use
+                            </button>
+                          )}
+                        </td>
+                      </>
+                    ) : (
+                      <td colSpan={5} className="muted">
+                        {v.error}
+                      </td>
+                    )}
+                  </tr>
+                );
+              })}
+              {!variants && (
+                <tr>
+                  <td colSpan={6} className="muted">
+                    searching…
+                  </td>
+                </tr>
+              )}
+            </tbody>
+          </table>
+          {shown && (
+            <div className="symmetry" data-testid="symmetry">
+              <h4>Symmetric vs asymmetric, on this range</h4>
+              {([false, true] as const).map((sym) => {
+                const u = usage(sym)!;
+                return (
+                  <div key={String(sym)} className="symmetry-row" data-testid={sym ? 'symmetric-row' : 'asymmetric-row'}>
+                    <span className="what">{sym ? 'symmetric' : 'asymmetric'}</span>
+                    <CodeBar usage={u.usage} testId={sym ? 'codes-symmetric' : 'codes-asymmetric'} />
+                    <span>
+                      codes {u.usage.usedLow}…{u.usage.usedHigh}: <b data-testid={sym ? 'wasted-symmetric' : 'wasted-asymmetric'}>{u.usage.wasted}</b> of {u.usage.total} wasted · SQNR{' '}
+                      {u.error.sqnrDb.toFixed(2)} dB
+                    </span>
+                  </div>
+                );
+              })}
+            </div>
+          )}
+          <div className="row small tensor-choices">
+            <span className="muted">This tensor:</span>
+            <select
+              aria-label="Tensor method"
+              value={override?.activations?.method ? variant.id : 'default'}
+              onChange={(e) => setOverride(e.target.value === 'default' ? { method: undefined, percentileTails: undefined, entropy: undefined, entropyBins: undefined, movingAverage: undefined } : variantFields(methodVariant(e.target.value)!))}
+            >
+              <option value="default">model default method</option>
+              {METHOD_VARIANTS.map((m) => (
+                <option key={m.id} value={m.id}>
+                  {m.label}
+                </option>
+              ))}
+            </select>
+            <select aria-label="Tensor dtype" value={override?.activations?.dtype ?? 'default'} onChange={(e) => setOverride({ dtype: e.target.value === 'default' ? undefined : (e.target.value as IntDType) })}>
+              <option value="default">model default</option>
+              {ACT_DTYPES.map((d) => (
+                <option key={d} value={d}>
+                  {d}
+                </option>
+              ))}
+            </select>
+            <label>
+              <input type="checkbox" aria-label="Tensor symmetric" checked={act.symmetric} onChange={(e) => setOverride({ symmetric: e.target.checked })} /> symmetric
+            </label>
+            <label>
+              <input type="checkbox" aria-label="Keep tensor float" checked={override?.exclude === true} onChange={(e) => setOverride({}, e.target.checked)} /> keep float
+            </label>
+            {override && (
+              <button type="button" className="link" onClick={() => setOverride(null)}>
+                reset this tensor
+              </button>
+            )}
+          </div>
+          <div className="row small manual-range">
+            <span className="muted">Manual range:</span>
+            <input
+              aria-label="Manual range min"
+              className="num"
+              value={manualText?.rmin ?? (act.range ? String(act.range.rmin) : '')}
+              placeholder={chosen.range ? formatNumber(chosen.range.rmin) : 'min'}
+              onChange={(e) => setManualText({ rmin: e.target.value, rmax: manualText?.rmax ?? (act.range ? String(act.range.rmax) : String(chosen.range?.rmax ?? '')) })}
+            />
+            <input
+              aria-label="Manual range max"
+              className="num"
+              value={manualText?.rmax ?? (act.range ? String(act.range.rmax) : '')}
+              placeholder={chosen.range ? formatNumber(chosen.range.rmax) : 'max'}
+              onChange={(e) => setManualText({ rmin: manualText?.rmin ?? (act.range ? String(act.range.rmin) : String(chosen.range?.rmin ?? '')), rmax: e.target.value })}
+            />
+            <button
+              type="button"
+              disabled={!manualValid}
+              onClick={() => {
+                setOverride({ range: { rmin: Math.fround(Number(manualText!.rmin)), rmax: Math.fround(Number(manualText!.rmax)) } });
+                setManualText(null);
+              }}
+            >
+              Set range
+            </button>
+            {act.range && (
+              <button
+                type="button"
+                className="link"
+                onClick={() => {
+                  setOverride({ range: undefined });
+                  setManualText(null);
+                }}
+              >
+                clear manual range
+              </button>
+            )}
+            {manualError && (
+              <span className={manualValid ? 'muted' : 'error'} data-testid="manual-range-message">
+                {manualError}
+              </span>
+            )}
+          </div>
+        </>
+      )}
+    </>
+  );
+}

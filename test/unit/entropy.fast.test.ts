@@ -1,0 +1,61 @@
+/**
+ * The fast entropy search (float64 scores from prefix sums, exact re-scoring near the best) against
+ * the exhaustive one that scores every candidate as onnxruntime does: the same range, always.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createHistogram, updateHistogram } from '../../src/core/histogram';
+import { entropyRangeOrt, entropyRangeOrtExhaustive, fastDivergences } from '../../src/core/methods/entropy';
+import { mulberry32, normalSampler } from '../../src/core/random';
+
+function sample(seed: number, kind: number, size: number): Float32Array {
+  const rnd = mulberry32(seed);
+  const n = normalSampler(rnd);
+  return Float32Array.from({ length: size }, () => {
+    switch (kind) {
+      case 0:
+        return n();
+      case 1:
+        return Math.max(0, n() * 2); // ReLU
+      case 2:
+        return n() * (rnd() < 0.01 ? 30 : 1); // outliers
+      case 3:
+        return Math.round(n() * 3) / 3; // few distinct values: many empty bins
+      default:
+        return -Math.log(rnd()) * (rnd() < 0.5 ? 1 : -4); // skewed Laplace
+    }
+  });
+}
+
+describe('fast entropy search', () => {
+  it('scores every candidate as the exhaustive search does, to 1e-5', () => {
+    const h = updateHistogram(createHistogram(2048), sample(3, 2, 40_000));
+    const exact = entropyRangeOrtExhaustive(h).divergences;
+    const fast = fastDivergences(h.counts, 128)!;
+    expect(fast.length).toBe(exact.length);
+    let worst = 0;
+    for (let k = 0; k < fast.length; k++) worst = Math.max(worst, Math.abs(fast[k]! - exact[k]!) / Math.max(1e-3, Math.abs(exact[k]!)));
+    expect(worst).toBeLessThan(1e-5);
+  });
+
+  it('picks the same range as the exhaustive search on varied histograms', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1e6 }), fc.integer({ min: 0, max: 4 }), fc.constantFrom(256, 512, 2048), fc.integer({ min: 300, max: 30_000 }), (seed, kind, bins, size) => {
+        const h = updateHistogram(createHistogram(bins), sample(seed, kind, size));
+        const a = entropyRangeOrt(h);
+        const b = entropyRangeOrtExhaustive(h);
+        expect([a.rmin, a.rmax]).toEqual([b.rmin, b.rmax]);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('falls back to the exhaustive search for fractional counts', () => {
+    const h = updateHistogram(createHistogram(512), sample(5, 0, 5000));
+    const scaled = { ...h, counts: h.counts.map((c) => c * 0.3) };
+    expect(fastDivergences(scaled.counts, 128)).toBeNull();
+    const a = entropyRangeOrt(scaled);
+    const b = entropyRangeOrtExhaustive(scaled);
+    expect([a.rmin, a.rmax]).toEqual([b.rmin, b.rmax]);
+  });
+});
