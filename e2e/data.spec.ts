@@ -17,7 +17,7 @@ const tiny = () => readFileSync(join(ROOT, 'test/fixtures/models/tiny-conv.onnx'
 
 /** The calibrated range of the first tensor in the list (the model input). */
 async function firstRange(page: Page): Promise<[number, number]> {
-  const text = (await page.getByTestId('tensor-list').getByRole('button').first().locator('.badge').textContent())!;
+  const text = (await page.getByTestId('tensor-list').getByRole('button').first().getByTestId('row-range').textContent())!;
   const [lo, hi] = text.split('…').map((v) => Number(v.trim()));
   return [lo!, hi!];
 }

@@ -45,9 +45,10 @@ test('sample: load, calibrate in the worker, see a histogram, export, run the do
   await expect(page.getByTestId('histogram').locator('.recharts-area')).toBeVisible();
   await expect(page.getByTestId('tensor-range')).toContainText('min-max range');
   await page.getByTestId('tensor-list').getByRole('button').nth(5).click();
-  // the range in use (2 lines) and the other three methods' ranges (dashed, 2 each)
-  await expect(page.getByTestId('histogram').locator('.recharts-reference-line')).toHaveCount(8);
-  await expect(page.getByTestId('method-table').locator('tbody tr')).toHaveCount(4);
+  // the other eight methods' ranges (dashed, 2 lines each) under the range in use (drawn with handles)
+  await expect(page.getByTestId('histogram').locator('.recharts-reference-line')).toHaveCount(16);
+  await expect(page.getByTestId('handle-min')).toBeVisible();
+  await expect(page.getByTestId('method-table').locator('tbody tr')).toHaveCount(9);
   await app.screenshot('04-calibrated');
 
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export' }).click()]);

@@ -28,6 +28,8 @@ export interface TensorStats {
   readonly batchMax: Float32Array;
   /** onnxruntime's |x| histogram, in the two-pass mode only. */
   readonly abs?: AbsHistogramState;
+  /** Why the histogram stopped (a range whose width overflows float32): histogram methods are unavailable. */
+  readonly histogramError?: string;
 }
 
 export type CalibrationMode = 'streaming' | 'onnxruntime-exact';
@@ -83,8 +85,18 @@ export function foldTensor(stats: TensorStats, name: string, data: ArrayLike<num
   }
   const mm = reduceMinMax(data);
   const minmax = mergeMinMax(stats.minmax, mm);
-  if (isNonFinite(minmax)) return { ...stats, minmax, ...withSample(stats, mm) };
-  return { ...stats, minmax, histogram: updateHistogram(stats.histogram, data, name, mm), ...withSample(stats, mm) };
+  if (isNonFinite(minmax) || stats.histogramError) return { ...stats, minmax, ...withSample(stats, mm) };
+  return { ...stats, minmax, ...histogramOrError(stats, name, data, mm), ...withSample(stats, mm) };
+}
+
+/** The histogram folded, or (a range too wide for float32) the histogram kept and the reason named. */
+function histogramOrError(stats: TensorStats, name: string, data: ArrayLike<number>, mm?: MinMaxState): Pick<TensorStats, 'histogram' | 'histogramError'> {
+  try {
+    return { histogram: updateHistogram(stats.histogram, data, name, mm) };
+  } catch (e) {
+    if (e instanceof QuantscopeError && e.code === 'NON_FINITE') return { histogram: stats.histogram, histogramError: e.message };
+    throw e;
+  }
 }
 
 /** The first pass of the two-pass mode: min/max, the sample's extremes, and min|x|. */
@@ -118,10 +130,10 @@ function seedSecondPass(bins: number, first: FirstPass): Pick<TensorStats, 'hist
 }
 
 function foldSecondPass(stats: TensorStats, name: string, data: ArrayLike<number>): TensorStats {
-  if (isNonFinite(stats.minmax)) return stats;
-  const histogram = updateHistogram(stats.histogram, data, name);
-  const abs = stats.abs ? foldIntoAbsHistogram(stats.abs, data, name) : undefined;
-  return { ...stats, histogram, abs };
+  if (isNonFinite(stats.minmax) || stats.histogramError) return stats;
+  const next = histogramOrError(stats, name, data);
+  const abs = stats.abs && !next.histogramError ? foldIntoAbsHistogram(stats.abs, data, name) : undefined;
+  return { ...stats, ...next, abs };
 }
 
 function checkCancelled(signal: AbortSignal | undefined): void {

@@ -94,7 +94,7 @@ export function ChoicesPanel() {
         <thead>
           <tr>
             <th>op type</th>
-            <th>nodes</th>
+            <th>quantized nodes</th>
             <th>keep float</th>
             <th>weights</th>
             <th>output range method</th>
@@ -111,7 +111,11 @@ export function ChoicesPanel() {
                 <td>{op}</td>
                 <td>{count}</td>
                 <td>
-                  <input type="checkbox" aria-label={`Keep ${op} float`} checked={o.exclude === true} onChange={(e) => put({ exclude: e.target.checked })} />
+                  {count > 0 ? (
+                    <input type="checkbox" aria-label={`Keep ${op} float`} checked={o.exclude === true} onChange={(e) => put({ exclude: e.target.checked })} />
+                  ) : (
+                    <span className="muted">—</span>
+                  )}
                 </td>
                 <td>
                   {model.plan.nodes.some((n) => n.opType === op && n.weight) ? (

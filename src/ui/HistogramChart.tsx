@@ -23,7 +23,8 @@ const HEIGHT = 260;
 const PLOT = { left: 8 + 56, right: 16, top: 16, bottom: 8 + 30 };
 
 /** The x extent worth drawing: the data and every range, with a little margin. */
-export function fitDomain(h: HistogramState, ranges: readonly { rmin: number; rmax: number }[]): [number, number] {
+export function fitDomain(h: HistogramState, all: readonly { rmin: number; rmax: number }[]): [number, number] {
+  const ranges = all.filter((r) => Number.isFinite(r.rmin) && Number.isFinite(r.rmax));
   const left = Math.min(h.min, ...ranges.map((r) => r.rmin));
   const right = Math.max(h.max, ...ranges.map((r) => r.rmax));
   const pad = (right - left) * 0.03 || 0.5;
@@ -49,12 +50,20 @@ const Bars = memo(function Bars({ histogram, width, lo, hi, logScale, others }: 
     <AreaChart width={width} height={HEIGHT} data={data} margin={{ top: PLOT.top, right: PLOT.right, bottom: 8, left: 8 }}>
       <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ee" />
       <XAxis dataKey="x" type="number" domain={[lo, hi]} tickFormatter={formatNumber} allowDataOverflow height={30} />
-      <YAxis tickFormatter={(v: number) => (logScale ? `1e${v.toFixed(0)}` : String(v))} width={56} />
+      <YAxis tickFormatter={(v: number) => (logScale ? (Number.isInteger(v) ? `1e${v}` : '') : String(v))} width={56} />
       <Tooltip formatter={(v) => (logScale ? (10 ** Number(v) - 1).toFixed(0) : String(v))} labelFormatter={(x) => formatNumber(Number(x))} />
       <Area type="stepAfter" dataKey="count" stroke="#3553c9" fill="#6f8cff" isAnimationActive={false} />
-      {others.flatMap((o) => [
+      {others.flatMap((o, k) => [
         <ReferenceLine key={`${o.label}-lo`} x={o.rmin} stroke={o.color ?? '#888'} strokeDasharray="4 3" ifOverflow="hidden" />,
-        <ReferenceLine key={`${o.label}-hi`} x={o.rmax} stroke={o.color ?? '#888'} strokeDasharray="4 3" ifOverflow="hidden" />,
+        <ReferenceLine
+          key={`${o.label}-hi`}
+          x={o.rmax}
+          stroke={o.color ?? '#888'}
+          strokeDasharray="4 3"
+          ifOverflow="hidden"
+          // labels stacked down the upper end, one row per method, so that close ranges stay readable
+          label={{ value: o.label, position: 'insideTopLeft', fill: o.color ?? '#888', fontSize: 10, offset: 4 + 11 * k }}
+        />,
       ])}
     </AreaChart>
   );

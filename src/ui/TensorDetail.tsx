@@ -7,7 +7,7 @@ import { checkManualRange, codeUsage, histogramRangeError, methodRange, METHOD_V
 import type { Range } from '../core/methods/percentile';
 import { finalizeMinMax, isNonFinite } from '../core/minmax';
 import type { NodeProto } from '../onnx';
-import { formatNumber } from './format';
+import { formatDb, formatNumber } from './format';
 import { fitDomain, HistogramChart } from './HistogramChart';
 import { appStore, useApp } from './useApp';
 
@@ -91,7 +91,7 @@ export function TensorDetail({ tensor, stats, producer }: { tensor: string; stat
     () =>
       (variants ?? [])
         .filter((v) => !v.error && v.id !== variantOf(act.method, act).id)
-        .map((v) => ({ label: v.id, rmin: v.rmin, rmax: v.rmax, color: VARIANT_COLOR[v.id] })),
+        .map((v) => ({ label: methodVariant(v.id)!.short, rmin: v.rmin, rmax: v.rmax, color: VARIANT_COLOR[v.id] })),
     // eslint-disable-next-line react-hooks/exhaustive-deps
     [variants, act.method, act.percentileTails, act.entropy, act.entropyBins, act.movingAverage],
   );
@@ -99,9 +99,11 @@ export function TensorDetail({ tensor, stats, producer }: { tensor: string; stat
   const domain = zoom ?? baseDomain;
   const shown = live ?? chosen.range;
   const qopts = { symmetric: act.symmetric, reduceRange: act.reduceRange, convention: act.convention };
-  const qp = shown ? quantParams(shown.rmin, shown.rmax, act.dtype, qopts) : null;
+  const qpRaw = shown ? quantParams(shown.rmin, shown.rmax, act.dtype, qopts) : null;
+  // A width past float32's largest value has no scale: the export keeps such a tensor float.
+  const qp = qpRaw && Number.isFinite(qpRaw.scale) ? qpRaw : null;
   const grid = qp ? { ...qp, ...quantRangeFor(act.dtype, qopts) } : null;
-  const liveError = shown ? histogramRangeError(stats.histogram, shown.rmin, shown.rmax, act.dtype, qopts) : null;
+  const liveError = shown && qp ? histogramRangeError(stats.histogram, shown.rmin, shown.rmax, act.dtype, qopts) : null;
   const setOverride = (next: Partial<ActivationConfig> | null, exclude?: boolean) =>
     appStore.getState().setConfig((c) => {
       const tensors = { ...c.tensors };
@@ -139,14 +141,14 @@ export function TensorDetail({ tensor, stats, producer }: { tensor: string; stat
     }
   })();
   const usage = (symmetric: boolean) => {
-    if (!shown) return null;
+    if (!shown || !qp) return null;
     const o = { ...qopts, symmetric };
     return { usage: codeUsage(shown.rmin, shown.rmax, stats.minmax.min, stats.minmax.max, act.dtype, o), error: histogramRangeError(stats.histogram, shown.rmin, shown.rmax, act.dtype, o) };
   };
   return (
     <>
       <h3 data-testid="selected-tensor">{tensor}</h3>
-      <p className="muted">
+      <p className="muted" data-testid="tensor-detail-producer">
         {producer ? `output of ${producer.opType} "${producer.name}"` : 'graph input'} · {stats.minmax.count.toLocaleString()} values over all samples
         {stats.abs ? ' · onnxruntime-exact statistics (two passes)' : ''}
       </p>
@@ -202,11 +204,17 @@ export function TensorDetail({ tensor, stats, producer }: { tensor: string; stat
               {act.symmetric ? 'symmetric' : 'asymmetric'}
               {act.convention === 'pytorch' ? ' (PyTorch rules)' : ''}
               {act.reduceRange ? ', reduced range' : ''}: scale <span data-testid="tensor-scale">{qp.scale.toPrecision(9)}</span>, zero point{' '}
-              <span data-testid="tensor-zero-point">{qp.zeroPoint}</span> · SQNR <span data-testid="live-sqnr">{liveError.sqnrDb.toFixed(2)}</span> dB, MSE{' '}
+              <span data-testid="tensor-zero-point">{qp.zeroPoint}</span> · SQNR <span data-testid="live-sqnr">{formatDb(liveError.sqnrDb)}</span> dB, MSE{' '}
               {liveError.mse.toExponential(2)}
             </p>
           )}
           {chosen.error && <p className="error">{chosen.error}</p>}
+          {shown && !qp && (
+            <p className="error" data-testid="range-overflow">
+              The range [{formatNumber(shown.rmin)}, {formatNumber(shown.rmax)}] is wider than float32 can hold: its scale would be infinite, so this tensor stays float in the export.
+            </p>
+          )}
+          {stats.histogramError && <p className="warn-text">{stats.histogramError}: the histogram methods are unavailable for this tensor.</p>}
           <p className="muted small">Drag the red handles to set this tensor's range by hand; the error updates as you drag and the export uses the range you release.</p>
           <table className="io small-table" data-testid="method-table">
             <thead>
@@ -222,7 +230,7 @@ export function TensorDetail({ tensor, stats, producer }: { tensor: string; stat
             <tbody>
               {(variants ?? []).map((v) => {
                 const m = methodVariant(v.id)!;
-                const err = v.error ? null : histogramRangeError(stats.histogram, v.rmin, v.rmax, act.dtype, qopts);
+                const err = v.error || !Number.isFinite(quantParams(v.rmin, v.rmax, act.dtype, qopts).scale) ? null : histogramRangeError(stats.histogram, v.rmin, v.rmax, act.dtype, qopts);
                 const isChosen = !act.range && v.id === variant.id;
                 return (
                   <tr key={v.id} className={isChosen ? 'chosen' : ''} data-testid={`method-${v.id}`} title={m.note}>
@@ -236,7 +244,7 @@ export function TensorDetail({ tensor, stats, producer }: { tensor: string; stat
                         </td>
                         <td>{formatNumber(err.scale)}</td>
                         <td>{err.mse.toExponential(2)}</td>
-                        <td data-testid={`sqnr-${v.id}`}>{err.sqnrDb.toFixed(2)}</td>
+                        <td data-testid={`sqnr-${v.id}`}>{formatDb(err.sqnrDb)}</td>
                         <td>
                           {!isChosen && (
                             <button type="button" className="link" onClick={() => setOverride({ ...variantFields(m), range: undefined })} aria-label={`Use ${m.label} for this tensor`}>
@@ -247,7 +255,7 @@ export function TensorDetail({ tensor, stats, producer }: { tensor: string; stat
                       </>
                     ) : (
                       <td colSpan={5} className="muted">
-                        {v.error}
+                        {v.error ?? 'no finite scale: the range overflows float32'}
                       </td>
                     )}
                   </tr>
@@ -262,7 +270,7 @@ export function TensorDetail({ tensor, stats, producer }: { tensor: string; stat
               )}
             </tbody>
           </table>
-          {shown && (
+          {shown && qp && (
             <div className="symmetry" data-testid="symmetry">
               <h4>Symmetric vs asymmetric, on this range</h4>
               {([false, true] as const).map((sym) => {
@@ -273,7 +281,7 @@ export function TensorDetail({ tensor, stats, producer }: { tensor: string; stat
                     <CodeBar usage={u.usage} testId={sym ? 'codes-symmetric' : 'codes-asymmetric'} />
                     <span>
                       codes {u.usage.usedLow}…{u.usage.usedHigh}: <b data-testid={sym ? 'wasted-symmetric' : 'wasted-asymmetric'}>{u.usage.wasted}</b> of {u.usage.total} wasted · SQNR{' '}
-                      {u.error.sqnrDb.toFixed(2)} dB
+                      {formatDb(u.error.sqnrDb)} dB
                     </span>
                   </div>
                 );

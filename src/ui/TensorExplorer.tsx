@@ -1,6 +1,6 @@
 import { useCallback, useDeferredValue, useMemo, useState, type ReactNode } from 'react';
 import { activationConfigFor } from '../core/config';
-import { formatNumber } from './format';
+import { formatDb, formatNumber } from './format';
 import { TensorDetail } from './TensorDetail';
 import { useTensorMetrics, type TensorMetrics } from './useTensorMetrics';
 import { appStore, useApp } from './useApp';
@@ -106,12 +106,12 @@ export function TensorExplorer() {
                 const bad = isNonFinite(s.minmax);
                 const m = metrics.get(n);
                 const act = activationConfigFor(config, n, producerOf(n));
-                const figure = !m ? '' : sort === 'outliers' ? `outliers ×${formatNumber(m.outlierRatio)}` : `${m.sqnrDb.toFixed(1)} dB`;
+                const figure = !m ? '' : sort === 'outliers' ? `outliers ×${formatNumber(m.outlierRatio)}` : `${Number.isFinite(m.sqnrDb) ? m.sqnrDb.toFixed(1) : formatDb(m.sqnrDb)} dB`;
                 return (
                   <button type="button" className={n === selected ? 'selected' : ''} onClick={() => appStore.getState().selectTensor(n)} title={n} data-tensor={n}>
                     <span className="name">{n}</span>
                     <span className="row-figures">
-                      <span className={bad ? 'badge warn' : 'badge'}>{bad ? 'NaN/Inf: float' : `${formatNumber(s.minmax.min)} … ${formatNumber(s.minmax.max)}`}</span>
+                      <span className={bad ? 'badge warn' : 'badge'} data-testid="row-range">{bad ? 'NaN/Inf: float' : `${formatNumber(s.minmax.min)} … ${formatNumber(s.minmax.max)}`}</span>
                       {!bad && <span className="badge subtle">{act.range ? 'manual' : variantOf(act.method, act).label.split(' (')[0]}</span>}
                       <span className="figure" data-testid="row-figure">
                         {figure}

@@ -46,7 +46,7 @@ export function WeightExplorer() {
   return (
     <div className="explorer" data-testid="weight-explorer">
       <div className="tensor-list">
-        <label className="inline small">
+        <label className="small check-row">
           <input type="checkbox" checked={sortByOutliers} onChange={(e) => setSortByOutliers(e.target.checked)} /> most hurt by per-tensor first
         </label>
         <ul className="plain-list" data-testid="weight-list">
@@ -152,7 +152,7 @@ function ChannelChart({ report }: { report: WeightGranularityReport }) {
         <ComposedChart width={width} height={260} data={data} margin={{ top: 16, right: 16, bottom: 8, left: 8 }} barCategoryGap={0}>
           <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ee" />
           <XAxis dataKey="channel" tickFormatter={String} />
-          <YAxis tickFormatter={formatNumber} width={56} />
+          <YAxis tickFormatter={formatNumber} width={56} domain={[-report.absMax * 1.08, report.absMax * 1.08]} allowDataOverflow />
           <Tooltip formatter={(v) => (Array.isArray(v) ? `${formatNumber(Number(v[0]))} … ${formatNumber(Number(v[1]))}` : String(v))} labelFormatter={(c) => `channel ${c}`} />
           <Bar dataKey="range" fill="#6f8cff" isAnimationActive={false} />
           <ReferenceLine y={report.absMax} stroke="#d1495b" strokeWidth={2} label={{ value: `per-tensor range ±${formatNumber(report.absMax)}`, position: 'insideTopRight', fill: '#d1495b' }} />

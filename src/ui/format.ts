@@ -21,3 +21,11 @@ export function formatNumber(v: number): string {
   if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(3);
   return v.toFixed(4).replace(/\.?0+$/, '') || '0';
 }
+
+/** A signal-to-noise figure in dB: "exact" when there is no error at all. */
+export function formatDb(v: number): string {
+  if (Number.isNaN(v)) return '—';
+  if (v === Infinity) return 'exact';
+  if (v === -Infinity) return '−∞';
+  return v.toFixed(2);
+}

@@ -56,7 +56,12 @@ describe('two passes (min|x|, max|x| first, then binning) equal one call over al
     const once = updateAbsHistogram(createAbsHistogram(), concat(batches));
     let amin = Infinity;
     let amax = 0;
-    for (const b of batches) for (const v of b) ((amin = Math.min(amin, Math.abs(v))), (amax = Math.max(amax, Math.abs(v))));
+    for (const b of batches) {
+      for (const v of b) {
+        amin = Math.min(amin, Math.abs(v));
+        amax = Math.max(amax, Math.abs(v));
+      }
+    }
     let two = seedAbsHistogram(amin, amax);
     for (const b of batches) two = foldIntoAbsHistogram(two, b);
     expect(Array.from(two.counts)).toEqual(Array.from(once.counts));

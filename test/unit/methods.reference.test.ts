@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { entropyRangeOrt } from '../../src/core/methods/entropy';
 import { mseRange } from '../../src/core/methods/mse';
 import { percentileRange } from '../../src/core/methods/percentile';
+import { methodRange } from '../../src/core/methods/rangeMethod';
 import { histogramFromSpec, num, referenceCases, type RefEntry } from '../helpers/reference';
 
 const cases = referenceCases();
@@ -69,4 +70,28 @@ describe('MSE (L2) search agrees with PyTorch HistogramObserver', () => {
     expect(Math.abs(r.rmax - num(e.result.search_max)) / span).toBeLessThan(0.003);
   });
   it('has rows', () => expect(rows.length).toBeGreaterThan(20));
+});
+
+describe("onnxruntime's entropy defaults (128 bins, 128 quantized bins)", () => {
+  it('leave one candidate and so give min-max, as the reference records; 2048 bins search', () => {
+    let same = 0;
+    for (const [name, c] of Object.entries(cases)) {
+      const e = c.ort.entropy_u8;
+      if (!e || 'error' in e.result || !e.spec.data) continue;
+      const h = histogramFromSpec(e.spec, 2048);
+      const stats = { minmax: { min: h.min, max: h.max, count: h.total, nanCount: 0, infCount: 0 }, histogram: h };
+      const r = methodRange(stats, 'entropy', { entropyBins: 128 });
+      expect([r.rmin, r.rmax], name).toEqual([h.min, h.max]);
+      same++;
+    }
+    expect(same).toBeGreaterThan(15);
+    const g = histogramFromSpec(cases.gaussian!.ort.entropy_2048_u8!.spec, 2048);
+    const searched = methodRange({ minmax: { min: g.min, max: g.max, count: g.total, nanCount: 0, infCount: 0 }, histogram: g }, 'entropy');
+    expect(searched.rmax).toBeLessThan(g.max);
+  });
+
+  it('refuses a histogram with fewer bins than quantized bins, with a message', () => {
+    const g = histogramFromSpec(cases.gaussian!.ort.entropy_u8!.spec, 64);
+    expect(() => entropyRangeOrt(g, 128)).toThrow(/at least 128 bins/);
+  });
 });

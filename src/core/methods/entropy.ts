@@ -15,6 +15,7 @@
  */
 import type { HistogramState } from '../histogram';
 import { histogramEdges, histogramRange } from '../histogram';
+import { QuantscopeError } from '../errors';
 import { f32 } from '../rounding';
 import type { Range } from './percentile';
 
@@ -288,6 +289,9 @@ const MAX_EXACT = 64;
 
 export function entropyRangeOrt(h: HistogramState, numQuantizedBins = 128): EntropyResult {
   const hist = h.counts;
+  if (hist.length < numQuantizedBins) {
+    throw new QuantscopeError('BAD_RANGE', `the entropy search needs at least ${numQuantizedBins} bins (the quantized bins); the histogram has ${hist.length}`);
+  }
   const half = Math.floor(numQuantizedBins / 2);
   const fast = fastDivergences(hist, numQuantizedBins);
   if (!fast || fast.length === 0) return entropyRangeOrtExhaustive(h, numQuantizedBins);

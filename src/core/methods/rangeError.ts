@@ -7,8 +7,8 @@
 import type { IntDType } from '../dtype';
 import { histogramRange, type HistogramState } from '../histogram';
 import { quantParams, quantRangeFor, type QParamOptions } from '../conventions';
-import { dequantizeLinear } from '../quantize';
 import { quantizeValue } from '../quantize';
+import { f32 } from '../rounding';
 
 export interface RangeError {
   readonly mse: number;
@@ -30,7 +30,8 @@ export function histogramRangeError(h: HistogramState, rmin: number, rmax: numbe
     const c = h.counts[i]!;
     if (c === 0) continue;
     const x = lo + (i + 0.5) * w;
-    const xq = dequantizeLinear([quantizeValue(x, p.scale, p.zeroPoint, dtype)], p.scale, p.zeroPoint)[0]!;
+    // DequantizeLinear of QuantizeLinear, in float32 as the runtime computes it
+    const xq = f32((quantizeValue(x, p.scale, p.zeroPoint, dtype) - p.zeroPoint) * p.scale);
     signal += c * x * x;
     noise += c * (x - xq) ** 2;
     total += c;

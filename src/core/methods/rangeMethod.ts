@@ -52,17 +52,20 @@ export interface MethodStats {
   readonly batchMax?: ArrayLike<number>;
   /** onnxruntime's |x| histogram (two-pass mode); otherwise |x| is folded from the value histogram. */
   readonly abs?: AbsHistogramState;
+  /** Set when the histogram could not be kept (a range too wide for float32). */
+  readonly histogramError?: string;
 }
 
 /**
- * The entropy searches cost O(bins) a candidate: a histogram that grew past `maxBins` is first merged
- * into at most `maxBins` bins of whole old bins, padded evenly so that zero stays at the centre bin
- * edge. Up to 2048 bins (every histogram that never grew) the search is onnxruntime's, exactly.
+ * The entropy searches cost O(bins) a candidate: a histogram with more than `bins` bins (one that grew,
+ * or a coarser search asked for) is merged by whole bins into between `bins` and 2·`bins` bins, padded
+ * evenly so that zero stays at the centre bin edge. Up to 2048 bins (every histogram that never grew)
+ * the default search is onnxruntime's, exactly.
  */
-export function coarsenHistogram(h: HistogramState, maxBins = 2048): HistogramState {
+export function coarsenHistogram(h: HistogramState, bins = 2048): HistogramState {
   const n = h.counts.length;
-  if (n <= maxBins) return h;
-  const f = Math.ceil(n / maxBins);
+  if (n <= bins) return h;
+  const f = Math.floor(n / bins);
   let m = Math.ceil(n / f);
   if ((m * f - n) % 2) m++;
   const pad = (m * f - n) / 2;
@@ -76,6 +79,7 @@ export function absHistogramOf(stats: MethodStats): AbsHistogramState {
 }
 
 export function methodRange(stats: MethodStats, method: RangeMethod, params: MethodParams = {}): Range {
+  if (stats.histogramError && method !== 'minmax' && method !== 'moving-average') throw new QuantscopeError('NON_FINITE', stats.histogramError);
   switch (method) {
     case 'minmax':
       return { rmin: stats.minmax.min, rmax: stats.minmax.max };

@@ -7,6 +7,8 @@ import type { MethodParams, RangeMethod } from './rangeMethod';
 export interface MethodVariant {
   readonly id: string;
   readonly label: string;
+  /** A few characters, for labels on a chart. */
+  readonly short: string;
   readonly method: RangeMethod;
   /** Every parameter the variant fixes, so that it never inherits another level's. */
   readonly params: Required<Pick<MethodParams, 'percentileTails' | 'entropy' | 'entropyBins' | 'movingAverage'>>;
@@ -16,9 +18,10 @@ export interface MethodVariant {
 const BASE: MethodVariant['params'] = { percentileTails: 'abs', entropy: 'onnxruntime', entropyBins: 2048, movingAverage: 'onnxruntime' };
 
 export const METHOD_VARIANTS: readonly MethodVariant[] = [
-  { id: 'minmax', label: 'min-max', method: 'minmax', params: BASE, note: "onnxruntime's default: the whole observed range, no clipping" },
+  { id: 'minmax', short: 'min-max', label: 'min-max', method: 'minmax', params: BASE, note: "onnxruntime's default: the whole observed range, no clipping" },
   {
     id: 'moving-average',
+    short: 'MA',
     label: 'moving average (onnxruntime)',
     method: 'moving-average',
     params: BASE,
@@ -26,22 +29,25 @@ export const METHOD_VARIANTS: readonly MethodVariant[] = [
   },
   {
     id: 'moving-average-pytorch',
+    short: 'MA-pt',
     label: 'moving average (PyTorch EMA)',
     method: 'moving-average',
     params: { ...BASE, movingAverage: 'pytorch' },
     note: 'PyTorch MovingAverageMinMaxObserver: EMA of each sample’s min and max, constant 0.01',
   },
-  { id: 'percentile', label: 'percentile |x| (onnxruntime)', method: 'percentile', params: BASE, note: "onnxruntime's default (symmetric=True): the p-th percentile of |x|, as ±" },
+  { id: 'percentile', short: 'p|x|', label: 'percentile |x| (onnxruntime)', method: 'percentile', params: BASE, note: "onnxruntime's default (symmetric=True): the p-th percentile of |x|, as ±" },
   {
     id: 'percentile-two-tailed',
+    short: 'p±',
     label: 'percentile, both tails',
     method: 'percentile',
     params: { ...BASE, percentileTails: 'both' },
     note: 'cut (100 - p)/2 % from each tail of the value histogram (onnxruntime, symmetric=False)',
   },
-  { id: 'entropy', label: 'entropy KL (onnxruntime, 2048 bins)', method: 'entropy', params: BASE, note: "onnxruntime's KL search on 2048 bins, 128 quantized bins" },
+  { id: 'entropy', short: 'KL', label: 'entropy KL (onnxruntime, 2048 bins)', method: 'entropy', params: BASE, note: "onnxruntime's KL search on 2048 bins, 128 quantized bins" },
   {
     id: 'entropy-ort-defaults',
+    short: 'KL128',
     label: 'entropy KL (onnxruntime defaults, 128 bins)',
     method: 'entropy',
     params: { ...BASE, entropyBins: 128 },
@@ -49,12 +55,13 @@ export const METHOD_VARIANTS: readonly MethodVariant[] = [
   },
   {
     id: 'entropy-tensorrt',
+    short: 'KL-TRT',
     label: 'entropy KL (TensorRT)',
     method: 'entropy',
     params: { ...BASE, entropy: 'tensorrt' },
     note: 'TensorRT: |x| histogram, candidates from bin 128, 128 levels, symmetric',
   },
-  { id: 'mse', label: 'MSE / L2 (PyTorch)', method: 'mse', params: BASE, note: "PyTorch HistogramObserver's L2 search" },
+  { id: 'mse', short: 'MSE', label: 'MSE / L2 (PyTorch)', method: 'mse', params: BASE, note: "PyTorch HistogramObserver's L2 search" },
 ];
 
 export function methodVariant(id: string): MethodVariant | undefined {

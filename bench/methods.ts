@@ -1,0 +1,91 @@
+/**
+ * Calibration-method figures (issue "Every calibration method"):
+ *   methods_all_tensors_ms        every method variant for every activation of PP-OCRv4 det, from kept statistics (target < 100)
+ *   methods_<variant>_all_tensors_ms  the same, per variant
+ *   entropy_2048_bins_ms          onnxruntime's entropy search on one 2048-bin histogram (fast), and the exhaustive one
+ *   histogram_throughput_ratio    elements/s binning inside a known range, over a plain loop that only reads the values
+ */
+import * as ort from 'onnxruntime-node';
+import { activationConfigFor } from '../src/core/config';
+import { createHistogram, updateHistogram, updateHistogramInRange } from '../src/core/histogram';
+import { entropyRangeOrt, entropyRangeOrtExhaustive, histogramRangeError, methodRange, METHOD_VARIANTS } from '../src/core/methods';
+import { mulberry32, normalSampler } from '../src/core/random';
+import { DEFAULT_CONFIG } from '../src/core';
+import { encodeModel, withExtraOutputs } from '../src/onnx';
+import { calibrate } from '../src/runtime/calibrate';
+import type { OrtModule } from '../src/runtime/ort';
+import { loadModelSync } from '../src/state/modelSlice';
+import { docFeeds, ocrModel } from '../test/helpers/sample';
+
+type Emit = (name: string, value: number, unit: string, extra?: Record<string, unknown>) => void;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+export async function benchMethods(emit: Emit, samples = 2): Promise<void> {
+  const m = loadModelSync('ch_PP-OCRv4_det_infer.onnx', ocrModel('det'), true);
+  const session = await ort.InferenceSession.create(encodeModel(withExtraOutputs(m.prepared, m.plan.activations)));
+  const stats = await calibrate(ort as unknown as OrtModule, session, { count: samples, feeds: async (i) => docFeeds(i) }, m.plan.activations);
+  await session.release();
+  const names = Object.keys(stats).filter((t) => stats[t]!.minmax.nanCount + stats[t]!.minmax.infCount === 0);
+  const act = activationConfigFor(DEFAULT_CONFIG, names[0]!);
+  let total = 0;
+  for (const v of METHOD_VARIANTS) {
+    const runs: number[] = [];
+    for (let r = 0; r < 3; r++) {
+      const t0 = performance.now();
+      for (const t of names) {
+        const s = stats[t]!;
+        const range = methodRange(s, v.method, v.params);
+        histogramRangeError(s.histogram, range.rmin, range.rmax, act.dtype, act);
+      }
+      runs.push(performance.now() - t0);
+    }
+    const ms = median(runs);
+    total += ms;
+    emit(`methods_${v.id}_all_tensors_ms`, ms, 'ms', { tensors: names.length });
+  }
+  emit('methods_all_tensors_ms', total, 'ms', { tensors: names.length, variants: METHOD_VARIANTS.length, target: 100 });
+
+  // One 2048-bin histogram: a Gaussian with 1% outliers.
+  const n = normalSampler(mulberry32(1));
+  const rnd = mulberry32(2);
+  const h = updateHistogram(createHistogram(2048), Float32Array.from({ length: 200_000 }, () => n() * (rnd() < 0.01 ? 20 : 1)));
+  const fast: number[] = [];
+  for (let r = 0; r < 20; r++) {
+    const t0 = performance.now();
+    entropyRangeOrt(h);
+    fast.push(performance.now() - t0);
+  }
+  const slow: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    const t0 = performance.now();
+    entropyRangeOrtExhaustive(h);
+    slow.push(performance.now() - t0);
+  }
+  emit('entropy_2048_bins_ms', median(fast), 'ms', { exhaustive_ms: Number(median(slow).toFixed(2)) });
+
+  // Histogram accumulation against the memory-read limit, on one activation-sized tensor.
+  const data = Float32Array.from({ length: 4_000_000 }, () => n());
+  const seeded = updateHistogram(createHistogram(2048), Float32Array.of(-8, 8));
+  const read: number[] = [];
+  const bin: number[] = [];
+  let sink = 0;
+  for (let r = 0; r < 5; r++) {
+    let t0 = performance.now();
+    let s = 0;
+    for (let i = 0; i < data.length; i++) s += data[i]!;
+    sink += s;
+    read.push(performance.now() - t0);
+    t0 = performance.now();
+    const out = updateHistogramInRange(seeded, data);
+    if (!out) throw new Error('data left the range');
+    bin.push(performance.now() - t0);
+  }
+  const readRate = data.length / (median(read) / 1000);
+  const binRate = data.length / (median(bin) / 1000);
+  emit('histogram_elements_per_s', binRate, 'elements/s', { plain_read_elements_per_s: Math.round(readRate), sink: Math.sign(sink) });
+  emit('histogram_throughput_ratio', binRate / readRate, 'ratio', { note: 'binning rate / plain read rate (1 = memory-bound)' });
+}
