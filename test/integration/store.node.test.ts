@@ -10,7 +10,7 @@ import type { OrtModule } from '../../src/runtime/ort';
 import { createAppStore } from '../../src/state/store';
 import { encodeModel, tinyConvNet } from '../helpers/models';
 import { activationQParams, sqnr } from '../../src/core';
-import { methodRange, percentileRange } from '../../src/core/methods';
+import { methodRange } from '../../src/core/methods';
 import { decodeModel, readFloat32 } from '../../src/onnx';
 import { encodeModel as encodeModelBytes } from '../../src/onnx';
 import { DOC_IMAGES, docFeeds, ocrModel } from '../helpers/sample';
@@ -47,13 +47,19 @@ describe('calibration through the store', () => {
     expect(exported.fileName).toBe('ch_PP-OCRv4_det_infer.int8.onnx');
     expect(exported.bytes.length).toBeLessThan(0.35 * exported.floatBytes);
 
-    // A method choice re-derives the export's ranges from the same statistics.
+    // A method choice re-derives the export's ranges from the same statistics: on a tensor whose
+    // tails the percentile clips, the exported scale is that range's.
     store.getState().setConfig((c) => ({ ...c, activations: { ...c.activations, method: 'percentile', percentile: 99.9 } }));
     const withPercentile = decodeModel((await store.getState().exportModel())!.bytes, 'p.onnx');
-    const xScale = readFloat32(withPercentile.graph!.initializer.find((t) => t.name === 'x_scale')!)[0];
-    const pr = percentileRange(calibration.stats!.x!.histogram, 99.9);
-    expect(xScale).toBe(activationQParams(pr.rmin, pr.rmax, 'int8').scale);
-    expect(pr.rmax).toBeLessThan(calibration.stats!.x!.minmax.max);
+    const clipped = model!.plan.activations.find((t) => {
+      const s = calibration.stats![t]!;
+      return s.minmax.nanCount === 0 && methodRange(s, 'percentile', { percentile: 99.9 }).rmax < s.minmax.max;
+    })!;
+    const pr = methodRange(calibration.stats![clipped]!, 'percentile', { percentile: 99.9 });
+    expect(pr.rmax).toBeLessThan(calibration.stats![clipped]!.minmax.max);
+    const pScale = readFloat32(withPercentile.graph!.initializer.find((t) => t.name === `${clipped}_scale`)!)[0];
+    expect(pScale).toBe(activationQParams(pr.rmin, pr.rmax, 'int8').scale);
+    expect(pScale).not.toBe(activationQParams(calibration.stats![clipped]!.minmax.min, calibration.stats![clipped]!.minmax.max, 'int8').scale);
     // Entropy for every tensor: computed in slices that yield, with progress reported.
     store.getState().setConfig((c) => ({ ...c, activations: { ...c.activations, method: 'entropy' } }));
     const progress: number[] = [];
@@ -127,5 +133,25 @@ describe('calibration through the store', () => {
     store.getState().loadModel('notes.onnx', new TextEncoder().encode('not a model'));
     expect(store.getState().model!.fileName).toBe('ch_PP-OCRv4_det_infer.onnx');
     expect(store.getState().modelError).toMatchObject({ code: 'NOT_ONNX' });
+  });
+
+  it('the onnxruntime-exact mode runs every sample twice and keeps the |x| histogram', async () => {
+    const store = createAppStore(createLocalCalibrator(ort as unknown as OrtModule, { backend: 'cpu', numThreads: 1, crossOriginIsolated: false, hardwareConcurrency: 2 }));
+    store.getState().loadModel('tiny.onnx', encodeModel(tinyConvNet()));
+    store.getState().setBackend('cpu');
+    store.getState().useGeneratedData(3);
+    store.getState().setCalibrationMode('onnxruntime-exact');
+    const totals: number[] = [];
+    const unsub = store.subscribe((st) => totals.push(st.calibration.progress.total));
+    await store.getState().calibrate();
+    unsub();
+    const { calibration } = store.getState();
+    expect(calibration.status).toBe('done');
+    expect(Math.max(...totals)).toBe(6);
+    for (const s of Object.values(calibration.stats!)) {
+      expect(s.abs).toBeDefined();
+      expect(s.batchMin.length).toBe(3);
+    }
+    expect((await store.getState().exportModel())!.bytes.length).toBeGreaterThan(0);
   });
 });
