@@ -112,4 +112,17 @@ test('drag a range, export it, sort by error, weights per channel, methods per o
   const perChannel = Number(await page.getByTestId('sqnr-per-channel').textContent());
   expect(perChannel - perTensor).toBeGreaterThan(10);
   await app.screenshot('31-weights');
+
+  // "Why?" opens the lab's granularity lesson on this weight, in the same page (the model stays).
+  const weight = (await page.getByTestId('selected-weight').textContent())!;
+  await page.getByRole('link', { name: /granularity, on this weight/ }).click();
+  await expect(page.getByTestId('lesson-granularity')).toContainText(weight);
+  await page.goBack();
+  await page.getByRole('tab', { name: /Activations/ }).click();
+  await page.getByLabel('Filter tensors').fill(tensor);
+  await page.getByTestId('tensor-list').getByRole('button').first().click();
+  await page.getByTestId('why-range').click();
+  await expect(page.getByTestId('lesson-tensor')).toHaveText(tensor);
+  // the lesson's min-max threshold is this tensor's max|x|
+  expect(parseFloat((await page.getByTestId('fig-method-minmax').textContent())!.split(',')[0]!)).toBeCloseTo(84.458, 2);
 });

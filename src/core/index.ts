@@ -13,3 +13,4 @@ export * from './weights';
 export * from './absHistogram';
 export * from './conventions';
 export * from './weightStats';
+export * from './minifloat';

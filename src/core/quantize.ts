@@ -116,3 +116,20 @@ export function unpackInt4(bytes: Uint8Array, count: number, signed: boolean): I
   }
   return out;
 }
+
+/**
+ * Quantize then dequantize one value onto an arbitrary integer grid [qmin, qmax] (any bit width, as
+ * the lab and quantization-aware training need): (saturate(round_half_even(x / scale) + zp) - zp) * scale,
+ * in float64.
+ */
+export function fakeQuantize(x: number, scale: number, zeroPoint: number, qmin: number, qmax: number): number {
+  return (saturate(roundHalfToEven(x / scale) + zeroPoint, qmin, qmax) - zeroPoint) * scale;
+}
+
+/** The integer range of a bit width: signed [-2^(b-1), 2^(b-1) - 1], or [-(2^(b-1) - 1), ...] restricted; unsigned [0, 2^b - 1]. */
+export function bitRange(bits: number, signed: boolean, restricted = false): { qmin: number; qmax: number } {
+  if (!(bits >= 1 && bits <= 16 && Number.isInteger(bits))) throw new QuantscopeError('UNSUPPORTED_DTYPE', `a bit width must be an integer from 1 to 16, not ${bits}`);
+  if (!signed) return { qmin: 0, qmax: 2 ** bits - 1 };
+  const qmax = 2 ** (bits - 1) - 1;
+  return { qmin: restricted && bits > 1 ? -qmax : -(2 ** (bits - 1)), qmax };
+}

@@ -5,7 +5,7 @@
  */
 import type { IntDType } from './dtype';
 import { sqnr } from './metrics';
-import { axisGeometry, dequantizeLinear, dequantizeLinearPerAxis } from './quantize';
+import { axisGeometry, bitRange, dequantizeLinear, dequantizeLinearPerAxis, fakeQuantize } from './quantize';
 import { channelRanges, quantizeWeightPerChannel, quantizeWeightPerTensor } from './weights';
 
 export interface WeightGranularityReport {
@@ -75,4 +75,42 @@ export function weightGranularity(data: Float32Array, shape: readonly number[], 
     sqnrPerChannelDb: sqnr(data, channelDq),
     deadChannelsPerTensor: dead,
   };
+}
+
+/**
+ * Symmetric fake quantization of a weight at any bit width and granularity, for comparing them:
+ * one scale for the tensor, one per slice along `axis`, or one per block of `blockSize` consecutive
+ * values within each slice (row-major order of the slice, as MatMulNBits blocks along K). Scales are
+ * max|w| / qmax on the restricted grid [-qmax, qmax].
+ */
+export function fakeQuantizeWeight(
+  data: Float32Array,
+  shape: readonly number[],
+  bits: number,
+  granularity: { kind: 'tensor' } | { kind: 'channel'; axis: number } | { kind: 'block'; axis: number; blockSize: number },
+): Float32Array {
+  const { qmax } = bitRange(bits, true, true);
+  const out = new Float32Array(data.length);
+  const quantizeGroup = (indices: (k: number) => number, n: number) => {
+    let amax = 0;
+    for (let k = 0; k < n; k++) amax = Math.max(amax, Math.abs(data[indices(k)]!));
+    const scale = amax > 0 ? amax / qmax : 1;
+    for (let k = 0; k < n; k++) {
+      const i = indices(k);
+      out[i] = fakeQuantize(data[i]!, scale, 0, -qmax, qmax);
+    }
+  };
+  if (granularity.kind === 'tensor') {
+    quantizeGroup((k) => k, data.length);
+    return out;
+  }
+  const { outer, channels, inner } = axisGeometry(shape, granularity.axis);
+  const perChannel = outer * inner;
+  // element k of channel c, in the slice's row-major order
+  const at = (c: number, k: number) => (Math.floor(k / inner) * channels + c) * inner + (k % inner);
+  for (let c = 0; c < channels; c++) {
+    if (granularity.kind === 'channel') quantizeGroup((k) => at(c, k), perChannel);
+    else for (let start = 0; start < perChannel; start += granularity.blockSize) quantizeGroup((k) => at(c, start + k), Math.min(granularity.blockSize, perChannel - start));
+  }
+  return out;
 }

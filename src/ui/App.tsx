@@ -7,6 +7,7 @@ import { ChartWarmUp } from './HistogramChart';
 import { ModelLoader } from './ModelLoader';
 import { ModelSummaryView } from './ModelSummaryView';
 import { TensorExplorer } from './TensorExplorer';
+import { onLinkClick } from './route';
 
 export function App() {
   return (
@@ -14,6 +15,11 @@ export function App() {
       <ChartWarmUp />
       <header>
         <h1>Quantscope</h1>
+        <nav className="top-nav">
+          <a href="/lab" onClick={(e) => onLinkClick(e, '/lab')}>
+            Lab: learn quantization by playing with it →
+          </a>
+        </nav>
         <p>Quantize ONNX models in your browser: calibrate on your data, see every tensor's range, download a standard int8 QDQ model.</p>
       </header>
       <ModelLoader />

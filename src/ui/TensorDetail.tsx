@@ -9,6 +9,7 @@ import { finalizeMinMax, isNonFinite } from '../core/minmax';
 import type { NodeProto } from '../onnx';
 import { formatDb, formatNumber } from './format';
 import { fitDomain, HistogramChart } from './HistogramChart';
+import { onLinkClick } from './route';
 import { appStore, useApp } from './useApp';
 
 const VARIANT_COLOR: Record<string, string> = {
@@ -215,7 +216,12 @@ export function TensorDetail({ tensor, stats, producer }: { tensor: string; stat
             </p>
           )}
           {stats.histogramError && <p className="warn-text">{stats.histogramError}: the histogram methods are unavailable for this tensor.</p>}
-          <p className="muted small">Drag the red handles to set this tensor's range by hand; the error updates as you drag and the export uses the range you release.</p>
+          <p className="muted small">
+            Drag the red handles to set this tensor's range by hand; the error updates as you drag and the export uses the range you release.{' '}
+            <a href={`/lab/range?tensor=${encodeURIComponent(tensor)}`} onClick={(e) => onLinkClick(e, `/lab/range?tensor=${encodeURIComponent(tensor)}`)} data-testid="why-range">
+              Why? The lesson on choosing a range, on this tensor →
+            </a>
+          </p>
           <table className="io small-table" data-testid="method-table">
             <thead>
               <tr>

@@ -4,6 +4,7 @@ import { weightConfigFor } from '../core/config';
 import { weightGranularity, type WeightGranularityReport } from '../core/weightStats';
 import { readFloat32 } from '../onnx';
 import { formatNumber } from './format';
+import { onLinkClick } from './route';
 import { appStore, useApp } from './useApp';
 
 /**
@@ -78,6 +79,13 @@ export function WeightExplorer() {
               {formatNumber(report.absMax)} (channel {report.outlierChannel}, {formatNumber(report.outlierRatio)}× the median channel's)
             </p>
             <ChannelChart report={report} />
+            {node.opType === 'Conv' && (
+              <p className="muted small">
+                <a href={`/lab/granularity?weight=${encodeURIComponent(node.name)}`} onClick={(e) => onLinkClick(e, `/lab/granularity?weight=${encodeURIComponent(node.name)}`)}>
+                  Why? The lesson on granularity, on this weight →
+                </a>
+              </p>
+            )}
             <table className="io small-table" data-testid="granularity-table">
               <thead>
                 <tr>

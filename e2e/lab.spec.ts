@@ -1,0 +1,129 @@
+/**
+ * The lab, lesson by lesson: move the controls and check that the figure's numbers change as the math
+ * says; links keep every control; embedded lessons hide their controls; extreme settings show a
+ * message, never NaN.
+ */
+import { expect, test, type Page } from '@playwright/test';
+import { QuantscopePage } from './app';
+
+const value = async (page: Page, id: string) => (await page.getByTestId(id).textContent())!;
+const number = async (page: Page, id: string) => parseFloat(await value(page, id));
+
+async function noNaN(page: Page) {
+  expect(await page.locator('main').innerText()).not.toMatch(/NaN|Infinity|undefined/);
+}
+
+test('lesson 1: an asymmetric range on ReLU output wastes no negative codes; the link keeps the settings', async ({ page }) => {
+  await page.goto('/lab/mapping?dist=relu&sym=0&bits=8');
+  await expect(page.getByTestId('fig-negative-wasted')).toHaveText('0');
+  await page.getByLabel('Symmetric').check();
+  expect(await number(page, 'fig-negative-wasted')).toBeGreaterThanOrEqual(126);
+  expect(page.url()).toContain('sym=1');
+  // fewer bits: coarser grid, more rounding error
+  const fine = await number(page, 'fig-rounding');
+  await page.getByLabel('Bits').fill('3');
+  await expect(page.getByTestId('fig-codes')).toContainText('(7)');
+  expect(await number(page, 'fig-rounding')).toBeGreaterThan(fine * 10);
+  // the same address restores the lesson as it was set
+  await page.reload();
+  await expect(page.getByTestId('fig-codes')).toContainText('(7)');
+  await expect(page.getByLabel('Symmetric')).toBeChecked();
+  await new QuantscopePage(page).screenshot('40-lab-mapping');
+  // extremes: a scale of 0, an empty distribution, one bit
+  await page.goto('/lab/mapping?fit=0&logscale=-4');
+  await expect(page.getByTestId('lesson-message')).toContainText('scale must be positive');
+  await noNaN(page);
+  await page.goto('/lab/mapping?n=0');
+  await expect(page.getByTestId('lesson-message')).toContainText('empty');
+  await noNaN(page);
+  await page.goto('/lab/mapping?bits=1&dist=outlier');
+  await expect(page.getByTestId('fig-codes')).toContainText('(2)');
+  await noNaN(page);
+  // embedded: the figure alone
+  await page.goto('/lab/mapping?embed=1&dist=skewed');
+  await expect(page.getByTestId('mapping-figure')).toBeVisible();
+  await expect(page.getByLabel('Distribution')).toHaveCount(0);
+  await expect(page.getByRole('navigation', { name: 'Lessons' })).toHaveCount(0);
+});
+
+test('lesson 2: the error against the threshold, and where each method lands', async ({ page }) => {
+  await page.goto('/lab/range?dist=outlier&t=0.5');
+  const mid = await number(page, 'fig-mse-at-t');
+  await page.getByLabel('Threshold T').fill('0.1');
+  const clipped = await number(page, 'fig-mse-at-t');
+  expect(clipped).toBeGreaterThan(mid); // clipping the bulk costs more than rounding
+  // min-max keeps the outlier (T = max|x|); entropy clips it
+  const minmaxT = parseFloat((await value(page, 'fig-method-minmax')).split(',')[0]!);
+  const entropyT = parseFloat((await value(page, 'fig-method-entropy')).split(',')[0]!);
+  expect(entropyT).toBeLessThan(minmaxT / 2);
+  await new QuantscopePage(page).screenshot('41-lab-range');
+  await page.goto('/lab/range?dist=normal&t=0');
+  await expect(page.getByTestId('fig-mse-at-t')).toHaveText('T must be above 0');
+  await noNaN(page);
+});
+
+test('lesson 3: per-channel and per-block scales rescue the small channels', async ({ page }) => {
+  await page.goto('/lab/granularity?bits=8');
+  const worst = async (id: string) => parseFloat((await value(page, id)).split('/')[1]!);
+  const tensor = await worst('fig-sqnr-tensor');
+  const channel = await worst('fig-sqnr-channel');
+  expect(channel - tensor).toBeGreaterThan(20);
+  await page.getByLabel('Bits').selectOption('4');
+  const block16 = async () => parseFloat((await value(page, 'fig-sqnr-block')).split('/')[0]!);
+  await page.getByLabel('Block size').selectOption('128');
+  const coarse = await block16();
+  await page.getByLabel('Block size').selectOption('16');
+  expect(await block16()).toBeGreaterThan(coarse);
+  await new QuantscopePage(page).screenshot('42-lab-granularity');
+});
+
+test('lesson 4: bit layouts of known values, saturation and overflow', async ({ page }) => {
+  await page.goto('/lab/formats?format=float16&x=1');
+  await expect(page.getByTestId('fig-bits')).toHaveText('0011110000000000');
+  await page.getByLabel('Format').selectOption('bfloat16');
+  await expect(page.getByTestId('fig-bits')).toHaveText('0011111110000000');
+  await page.getByLabel('Format').selectOption('float8e4m3fn');
+  await page.getByLabel('Value').fill('1000');
+  await expect(page.getByTestId('fig-stored')).toHaveText('448');
+  await expect(page.getByTestId('lesson-message')).toContainText('saturates');
+  await page.getByLabel('Format').selectOption('float16');
+  await page.getByLabel('Value').fill('70000');
+  await expect(page.getByTestId('lesson-message')).toContainText('Infinity');
+  await page.getByLabel('Format').selectOption('int4');
+  await page.getByLabel('Value').fill('9');
+  await expect(page.getByTestId('fig-stored')).toHaveText('7');
+  await page.getByLabel('Format').selectOption('float8e5m2');
+  await page.getByLabel('Value').fill('3.3');
+  const coarse = await number(page, 'fig-precision');
+  await page.getByLabel('Format').selectOption('float8e4m3fn');
+  expect(await number(page, 'fig-precision')).toBeLessThan(coarse); // one more mantissa bit, finer steps
+  await new QuantscopePage(page).screenshot('43-lab-formats');
+});
+
+test('lesson 5: on the spiral, QAT at 2 bits beats PTQ at 2 bits (median of 5 seeds)', async ({ page }) => {
+  test.setTimeout(240_000);
+  await page.goto('/lab/ptq-qat?data=spiral&bits=2');
+  await page.getByRole('button', { name: 'Run 5 seeds' }).click();
+  await expect(page.getByTestId('training-progress')).toBeVisible();
+  await expect(page.getByTestId('fig-median-qat')).toBeVisible({ timeout: 200_000 });
+  const ptq = await number(page, 'fig-median-ptq');
+  const qat = await number(page, 'fig-median-qat');
+  test.info().annotations.push({ type: 'spiral, 2 bits, median of 5 seeds', description: `PTQ ${ptq}% · QAT ${qat}%` });
+  expect(qat - ptq).toBeGreaterThan(10);
+  expect(await number(page, 'fig-float-acc')).toBeGreaterThan(90);
+  await new QuantscopePage(page).screenshot('44-lab-ptq-qat');
+});
+
+test('lesson 6: static scales are fixed by calibration, dynamic ones follow the input', async ({ page }) => {
+  await page.goto('/lab/static-dynamic?mag=1');
+  const staticAt1 = await number(page, 'fig-sqnr-static');
+  const dynamicAt1 = await number(page, 'fig-sqnr-dynamic');
+  const scale = await value(page, 'fig-scale-static');
+  await page.getByLabel('Input magnitude (calibrated at 1)').fill('10');
+  expect(await number(page, 'fig-sqnr-static')).toBeLessThan(staticAt1 - 10); // clipped: far outside the calibrated range
+  expect(Math.abs((await number(page, 'fig-sqnr-dynamic')) - dynamicAt1)).toBeLessThan(3);
+  await expect(page.getByTestId('fig-scale-static')).toHaveText(scale);
+  await page.getByLabel('Form').selectOption('dynamic');
+  await expect(page.getByTestId('forms-figure')).toContainText('DynamicQuantizeLinear');
+  await new QuantscopePage(page).screenshot('45-lab-forms');
+});
