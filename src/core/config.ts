@@ -42,7 +42,29 @@ export interface Override {
   readonly exclude?: boolean;
 }
 
+/**
+ * The form of the exported file (onnx/forms): static QDQ (calibrated activations), weight-only
+ * (DequantizeLinear or MatMulNBits), dynamic (activations quantized per run), or a float format.
+ */
+export type ExportForm =
+  | { readonly kind: 'qdq' }
+  | {
+      readonly kind: 'weight-only';
+      readonly format: 'dq' | 'matmulnbits';
+      readonly dtype: IntDType;
+      readonly symmetric: boolean;
+      /** null: per output channel (DequantizeLinear only). */
+      readonly blockSize: number | null;
+      readonly ops?: readonly string[];
+    }
+  | { readonly kind: 'dynamic'; readonly ops?: readonly string[] }
+  | { readonly kind: 'float16'; readonly keepIoTypes: boolean; readonly blockList?: readonly string[] }
+  | { readonly kind: 'bfloat16' }
+  | { readonly kind: 'q4f16'; readonly blockSize: number };
+
 export interface QuantConfig {
+  /** Default static QDQ. */
+  readonly form?: ExportForm;
   readonly activations: ActivationConfig;
   readonly weights: WeightConfig;
   /** By op type (Conv, MatMul, ...): weights of those nodes, activations they produce, exclusion. */

@@ -14,3 +14,4 @@ export * from './absHistogram';
 export * from './conventions';
 export * from './weightStats';
 export * from './minifloat';
+export * from './blockwise';

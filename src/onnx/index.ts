@@ -6,3 +6,4 @@ export * from './prepare';
 export * from './proto';
 export * from './qdq';
 export * from './tensor';
+export * from './forms';

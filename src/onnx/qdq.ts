@@ -24,6 +24,7 @@ import {
   type QuantizedWeight,
 } from '../core/weights';
 import { indexGraph, uniqueNamer } from './graph';
+import { upgradeOpset } from './passes/upgradeOpset';
 import type { QuantPlan } from './plan';
 import { bytesOf, defaultOpset, dimsOf, makeNode, makeTensor, type ModelProto, type NodeProto, type TensorProto } from './proto';
 import { readFloat32, tensorByteSize } from './tensor';
@@ -66,6 +67,17 @@ export function initializerBytes(inits: readonly TensorProto[]): { intBytes: num
   return { intBytes, totalBytes };
 }
 
+const WIDE_OR_NARROW = new Set<IntDType>(['int16', 'uint16', 'int4', 'uint4']);
+
+/** Whether any choice, at any level, names a type QuantizeLinear-13 does not have. */
+export function needsOpset21(config: QuantConfig): boolean {
+  const dtypes: (IntDType | undefined)[] = [config.activations.dtype, config.weights.dtype];
+  for (const o of Object.values(config.opTypes ?? {})) dtypes.push(o.activations?.dtype, o.weights?.dtype);
+  for (const o of Object.values(config.tensors ?? {})) dtypes.push(o.activations?.dtype);
+  for (const o of Object.values(config.nodes ?? {})) dtypes.push(o.weights?.dtype);
+  return dtypes.some((d) => d !== undefined && WIDE_OR_NARROW.has(d));
+}
+
 export function buildQdqModel(
   model: ModelProto,
   plan: QuantPlan,
@@ -75,7 +87,9 @@ export function buildQdqModel(
   if (defaultOpset(model) < 13 && config.weights.perChannel) {
     throw new QuantscopeError('UNSUPPORTED_OPSET', 'per-channel QDQ needs opset 13: prepare the model first');
   }
-  const out = clone(ModelProtoSchema, model);
+  // QuantizeLinear/DequantizeLinear take 16- and 4-bit types from opset 21 (IR 10) on.
+  const upgraded = needsOpset21(config) ? upgradeOpset(model, 21).model : model;
+  const out = upgraded === model ? clone(ModelProtoSchema, model) : upgraded;
   const graph = out.graph!;
   const index = indexGraph(graph);
   const name = uniqueNamer(graph);

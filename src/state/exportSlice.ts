@@ -2,7 +2,7 @@ import type { StateCreator } from 'zustand/vanilla';
 import { activationConfigFor, activationRange, DEFAULT_CONFIG, type QuantConfig } from '../core/config';
 import { QuantscopeError, toErrorInfo } from '../core/errors';
 import { finalizeMinMax, isNonFinite } from '../core/minmax';
-import { buildQdqModel, encodeModel, planQuantization, type TensorRange } from '../onnx';
+import { encodeModel, exportForm, formFileTag, initializerBytes, planQuantization, TRANSFORMERS_JS_PRESETS, type TensorRange } from '../onnx';
 import type { StatsMap } from '../runtime/calibrate';
 import type { AppState, ExportResult, ExportSlice } from './types';
 
@@ -64,10 +64,31 @@ export const createExportSlice: StateCreator<AppState, [], [], ExportSlice> = (s
     const { model, calibration, config } = get();
     try {
       if (!model) throw new QuantscopeError('NO_STATISTICS', 'load a model first');
-      if (!calibration.stats || calibration.statsFor !== model.fileName) {
-        throw new QuantscopeError('NO_STATISTICS', `calibrate ${model.fileName} before exporting it`);
-      }
       const t0 = performance.now();
+      const form = config.form ?? { kind: 'qdq' };
+      if (form.kind !== 'qdq') {
+        // The other forms need no calibration: weights only, or activations quantized per run.
+        set({ exporting: { done: 0, total: 1 } });
+        await new Promise((r) => setTimeout(r, 0)); // let the page show it
+        const r = exportForm(model.prepared, config);
+        const bytes = encodeModel(r.model);
+        const preset = TRANSFORMERS_JS_PRESETS.find((p) => JSON.stringify(p.form) === JSON.stringify(form));
+        const result: ExportResult = {
+          fileName: preset ? preset.fileName : exportFileName(model.fileName, formFileTag(config)),
+          bytes,
+          floatBytes: model.bytes.length,
+          report: null,
+          form: r.report,
+          weightBytes: initializerBytes(r.model.graph!.initializer),
+          ms: performance.now() - t0,
+        };
+        if (get().config !== config || get().model !== model) return null;
+        set({ exported: result, exportError: null, exporting: null });
+        return result;
+      }
+      if (!calibration.stats || calibration.statsFor !== model.fileName) {
+        throw new QuantscopeError('NO_STATISTICS', `calibrate ${model.fileName} before exporting it as static QDQ (the other forms need no calibration)`);
+      }
       // The plan follows the configuration (exclusions change it); tensors it needs that were not
       // calibrated stay float, and the report says so.
       const plan = planQuantization(model.prepared, config);
@@ -75,9 +96,17 @@ export const createExportSlice: StateCreator<AppState, [], [], ExportSlice> = (s
       set({ exporting: { done: 0, total: Object.keys(calibration.stats).length } });
       const ranges = await rangesFromStatsYielding(calibration.stats, config, (t) => producers.get(t), (done, total) => set({ exporting: { done, total } }));
       if (get().calibration.stats !== calibration.stats || get().config !== config) return null; // something changed meanwhile
-      const { model: q, report } = buildQdqModel(model.prepared, plan, ranges, config);
-      const bytes = encodeModel(q);
-      const result: ExportResult = { fileName: exportFileName(model.fileName), bytes, floatBytes: model.bytes.length, report, ms: performance.now() - t0 };
+      const r = exportForm(model.prepared, config, { plan, ranges });
+      const bytes = encodeModel(r.model);
+      const result: ExportResult = {
+        fileName: exportFileName(model.fileName, formFileTag(config)),
+        bytes,
+        floatBytes: model.bytes.length,
+        report: r.qdqReport!,
+        form: r.report,
+        weightBytes: initializerBytes(r.model.graph!.initializer),
+        ms: performance.now() - t0,
+      };
       set({ exported: result, exportError: null, exporting: null });
       return result;
     } catch (e) {

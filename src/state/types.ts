@@ -1,6 +1,6 @@
 import type { QuantConfig } from '../core/config';
 import type { ErrorInfo } from '../core/errors';
-import type { ExportReport, ModelProto, ModelSummary, QuantPlan } from '../onnx';
+import type { ExportReport, FormReport, ModelProto, ModelSummary, QuantPlan } from '../onnx';
 import type { ImagePreset } from '../runtime/data/image';
 import type { CalibrationHandlers, CalibrationResult } from '../runtime/client';
 import type { CalibrationMode, StatsMap } from '../runtime/calibrate';
@@ -44,7 +44,12 @@ export interface ExportResult {
   readonly fileName: string;
   readonly bytes: Uint8Array;
   readonly floatBytes: number;
-  readonly report: ExportReport;
+  /** Static QDQ's report (quantized counts, tensors left float). */
+  readonly report: ExportReport | null;
+  /** Every form's report: what was quantized, what stayed float and why, notes. */
+  readonly form: FormReport;
+  /** Bytes of all initializers, and of those stored as 8-bit or narrower integers. */
+  readonly weightBytes: { readonly intBytes: number; readonly totalBytes: number };
   readonly ms: number;
 }
 

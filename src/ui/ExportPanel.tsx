@@ -1,5 +1,8 @@
 import { DET_HELD_OUT, fetchSampleFiles, REC_HELD_OUT } from '../state/sample';
 import { ErrorBanner } from './ErrorBanner';
+import type { ExportForm } from '../core/config';
+import type { IntDType } from '../core/dtype';
+import { formLabel, TRANSFORMERS_JS_PRESETS } from '../onnx/forms';
 import { formatBytes } from './format';
 import { appStore, useApp } from './useApp';
 
@@ -14,6 +17,92 @@ function download(name: string, bytes: Uint8Array): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
+type FormKind = 'qdq' | 'dq' | 'matmulnbits' | 'dynamic' | 'float16' | 'bfloat16' | 'q4f16';
+
+const FORM_OPTIONS: readonly (readonly [FormKind, string])[] = [
+  ['qdq', 'static QDQ (calibrated)'],
+  ['dq', 'weight-only, DequantizeLinear'],
+  ['matmulnbits', 'weight-only, MatMulNBits'],
+  ['dynamic', 'dynamic int8'],
+  ['float16', 'float16'],
+  ['bfloat16', 'bfloat16 weights'],
+  ['q4f16', 'q4f16 (MatMulNBits + float16)'],
+];
+
+function kindOf(f: ExportForm): FormKind {
+  return f.kind === 'weight-only' ? f.format : f.kind;
+}
+
+function defaultForm(kind: FormKind): ExportForm {
+  switch (kind) {
+    case 'qdq':
+      return { kind: 'qdq' };
+    case 'dq':
+      return { kind: 'weight-only', format: 'dq', dtype: 'int8', symmetric: true, blockSize: null };
+    case 'matmulnbits':
+      return { kind: 'weight-only', format: 'matmulnbits', dtype: 'int4', symmetric: true, blockSize: 32 };
+    case 'dynamic':
+      return { kind: 'dynamic', ops: ['MatMul', 'Gemm'] };
+    case 'float16':
+      return { kind: 'float16', keepIoTypes: true };
+    case 'bfloat16':
+      return { kind: 'bfloat16' };
+    case 'q4f16':
+      return { kind: 'q4f16', blockSize: 32 };
+  }
+}
+
+function FormOptions({ form, set }: { form: ExportForm; set: (f: ExportForm) => void }) {
+  if (form.kind === 'weight-only') {
+    const dtypes: IntDType[] = ['int8', 'uint8', 'int4', 'uint4'];
+    return (
+      <>
+        <label>
+          weights{' '}
+          <select aria-label="Weight-only dtype" value={form.dtype} onChange={(e) => set({ ...form, dtype: e.target.value as IntDType })}>
+            {dtypes.map((d) => (
+              <option key={d}>{d}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          <input type="checkbox" aria-label="Weight-only symmetric" checked={form.symmetric} onChange={(e) => set({ ...form, symmetric: e.target.checked })} /> symmetric
+        </label>
+        <label>
+          scales{' '}
+          <select
+            aria-label="Weight-only granularity"
+            value={form.blockSize === null ? 'channel' : String(form.blockSize)}
+            onChange={(e) => set({ ...form, blockSize: e.target.value === 'channel' ? null : Number(e.target.value) })}
+          >
+            {form.format === 'dq' && <option value="channel">per channel</option>}
+            <option value="32">blocks of 32</option>
+            <option value="64">blocks of 64</option>
+            <option value="128">blocks of 128</option>
+          </select>
+        </label>
+      </>
+    );
+  }
+  if (form.kind === 'dynamic') {
+    const conv = form.ops?.includes('Conv') ?? true;
+    return (
+      <label title="Dynamic quantization suits MatMul-heavy models (transformers); on convolutions its per-tensor uint8 weights cost accuracy">
+        <input type="checkbox" aria-label="Dynamic Conv" checked={conv} onChange={(e) => set({ ...form, ops: e.target.checked ? ['MatMul', 'Gemm', 'Conv'] : ['MatMul', 'Gemm'] })} /> Conv too
+      </label>
+    );
+  }
+  if (form.kind === 'float16') {
+    return (
+      <label>
+        <input type="checkbox" aria-label="Keep float32 inputs and outputs" checked={form.keepIoTypes} onChange={(e) => set({ ...form, keepIoTypes: e.target.checked })} /> float32
+        inputs and outputs
+      </label>
+    );
+  }
+  return null;
+}
+
 export function ExportPanel() {
   const model = useApp((s) => s.model);
   const cal = useApp((s) => s.calibration);
@@ -22,14 +111,38 @@ export function ExportPanel() {
   const config = useApp((s) => s.config);
   const exporting = useApp((s) => s.exporting);
   if (!model) return null;
-  const ready = cal.stats !== null && cal.statsFor === model.fileName;
+  const form = config.form ?? { kind: 'qdq' };
+  const setForm = (f: ExportForm) => appStore.getState().setConfig((c) => ({ ...c, form: f }));
+  const calibrated = cal.stats !== null && cal.statsFor === model.fileName;
+  const ready = form.kind !== 'qdq' || calibrated;
   return (
     <section className="card" data-testid="export-panel">
       <h2>5 · Export</h2>
-      <p className="muted">
-        Static QDQ: activations {config.activations.dtype} {config.activations.symmetric ? 'symmetric' : 'asymmetric'}, weights int8 symmetric{' '}
-        {config.weights.perChannel ? 'per channel' : 'per tensor'}, int32 bias (scale = input scale × weight scale). Opens in onnxruntime,
-        TensorRT and OpenVINO.
+      <div className="row">
+        <label>
+          Form{' '}
+          <select aria-label="Export form" value={kindOf(form)} onChange={(e) => setForm(defaultForm(e.target.value as FormKind))}>
+            {FORM_OPTIONS.map(([k, label]) => (
+              <option key={k} value={k}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <FormOptions form={form} set={setForm} />
+      </div>
+      <div className="row small">
+        <span className="muted">transformers.js presets:</span>
+        {TRANSFORMERS_JS_PRESETS.map((p) => (
+          <button key={p.id} type="button" className="link" onClick={() => setForm(p.form)} title={`writes ${p.fileName}`}>
+            {p.label}
+          </button>
+        ))}
+      </div>
+      <p className="muted" data-testid="form-description">
+        {form.kind === 'qdq'
+          ? `Static QDQ: activations ${config.activations.dtype} ${config.activations.symmetric ? 'symmetric' : 'asymmetric'}, weights ${config.weights.dtype} symmetric ${config.weights.perChannel ? 'per channel' : 'per tensor'}, int32 bias (scale = input scale × weight scale). Opens in onnxruntime, TensorRT and OpenVINO.`
+          : `${formLabel(form)}: needs no calibration.`}
       </p>
       <button
         type="button"
@@ -47,29 +160,40 @@ export function ExportPanel() {
       >
         Export
       </button>
-      {!ready && <span className="muted"> Calibrate first.</span>}
+      {!ready && <span className="muted"> Calibrate first (static QDQ needs activation ranges).</span>}
       {exporting && (
         <span className="muted" data-testid="exporting">
           {' '}
-          Computing ranges… {exporting.done} / {exporting.total}
+          {form.kind === 'qdq' ? `Computing ranges… ${exporting.done} / ${exporting.total}` : 'Building…'}
         </span>
       )}
       {exported && (
         <div data-testid="export-result">
           <p>
-            Downloaded <b>{exported.fileName}</b>: <b data-testid="export-size">{formatBytes(exported.bytes.length)}</b>, against{' '}
-            {formatBytes(exported.floatBytes)} for the float model (
-            <b data-testid="export-ratio">{((100 * exported.bytes.length) / exported.floatBytes).toFixed(1)}%</b>), built in {exported.ms.toFixed(0)} ms.
+            Downloaded <b>{exported.fileName}</b> ({exported.form.form}, opset {exported.form.opset}): <b data-testid="export-size">{formatBytes(exported.bytes.length)}</b>,
+            against {formatBytes(exported.floatBytes)} for the float model (<b data-testid="export-ratio">{((100 * exported.bytes.length) / exported.floatBytes).toFixed(1)}%</b>), built in{' '}
+            {exported.ms.toFixed(0)} ms.
           </p>
           <p className="muted">
-            {exported.report.quantizedNodes} nodes quantized, {exported.report.quantizedActivations} activations and {exported.report.quantizedWeights}{' '}
-            weights; {((100 * exported.report.intWeightBytes) / exported.report.totalWeightBytes).toFixed(1)}% of weight bytes stored as 8-bit integers.
+            {exported.report
+              ? `${exported.report.quantizedNodes} nodes quantized, ${exported.report.quantizedActivations} activations and ${exported.report.quantizedWeights} weights; `
+              : exported.form.quantizedNodes.length
+                ? `${exported.form.quantizedNodes.length} nodes quantized; `
+                : ''}
+            {((100 * exported.weightBytes.intBytes) / Math.max(1, exported.weightBytes.totalBytes)).toFixed(1)}% of weight bytes stored as 8-bit or narrower integers.
           </p>
-          {exported.report.floatTensors.length > 0 && (
+          {exported.form.notes.length > 0 && (
+            <ul className="log" data-testid="form-notes">
+              {exported.form.notes.map((n) => (
+                <li key={n}>{n}</li>
+              ))}
+            </ul>
+          )}
+          {exported.form.floatNodes.length > 0 && (
             <ul className="log" data-testid="float-tensors">
-              {exported.report.floatTensors.map((t) => (
-                <li key={t.tensor}>
-                  {t.tensor} stays float: {t.reason}
+              {exported.form.floatNodes.map((t) => (
+                <li key={t.node}>
+                  {t.node} stays float: {t.reason}
                 </li>
               ))}
             </ul>

@@ -81,3 +81,68 @@ export function nanAndZeroNet(): ModelProto {
     ],
   });
 }
+
+/**
+ * A small transformer encoder, built here with seeded random weights (≈ 1.1 M parameters): token
+ * ids [1, T] → embedding Gather → two pre-norm blocks (LayerNormalization, single-head attention with
+ * MatMul and Softmax, GELU MLP through Erf) → LayerNormalization → MatMul to the vocabulary → logits.
+ * Opset 17 (LayerNormalization's first opset). Its weights are MatMul/Gather-heavy like real ones.
+ */
+export function tinyTransformer(opts: { vocab?: number; dim?: number; hidden?: number; layers?: number; seq?: number } = {}): ModelProto {
+  const { vocab = 512, dim = 128, hidden = 512, layers = 2, seq = 16 } = opts;
+  let seed = 12345;
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed / 0x7fffffff;
+  };
+  const normal = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
+  const inits: TensorProto[] = [];
+  const nodes: NodeProto[] = [];
+  const w = (name: string, dims: number[], std: number) => (inits.push(floatTensor(name, dims, () => normal() * std)), name);
+  const c = (name: string, dims: number[], v: number) => (inits.push(floatTensor(name, dims, () => v)), name);
+  w('embedding', [vocab, dim], 0.5);
+  nodes.push(makeNode('Gather', ['embedding', 'tokens'], ['h0'], 'embed'));
+  let h = 'h0';
+  const scale = c('attn_scale', [], 1 / Math.sqrt(dim));
+  const half = c('half', [], 0.5);
+  const one = c('one', [], 1);
+  const sqrt1_2 = c('sqrt1_2', [], Math.SQRT1_2);
+  for (let l = 0; l < layers; l++) {
+    const p = `l${l}`;
+    const ln = (x: string, tag: string) => {
+      nodes.push(makeNode('LayerNormalization', [x, c(`${p}_${tag}_gamma`, [dim], 1), c(`${p}_${tag}_beta`, [dim], 0)], [`${p}_${tag}`], `${p}_${tag}_ln`, { axis: -1, epsilon: 1e-5 }));
+      return `${p}_${tag}`;
+    };
+    const x = ln(h, 'ln1');
+    // attention over the sequence (batch 1): softmax(q kᵀ / √d) v, then the output projection
+    nodes.push(makeNode('MatMul', [x, w(`${p}_wq`, [dim, dim], 1 / Math.sqrt(dim))], [`${p}_q`], `${p}_q_proj`));
+    nodes.push(makeNode('MatMul', [x, w(`${p}_wk`, [dim, dim], 1 / Math.sqrt(dim))], [`${p}_k`], `${p}_k_proj`));
+    nodes.push(makeNode('MatMul', [x, w(`${p}_wv`, [dim, dim], 1 / Math.sqrt(dim))], [`${p}_v`], `${p}_v_proj`));
+    nodes.push(makeNode('Squeeze', [`${p}_k`, 'axis0'], [`${p}_k2`], `${p}_k_squeeze`));
+    nodes.push(makeNode('Transpose', [`${p}_k2`], [`${p}_kt`], `${p}_k_transpose`, { perm: [1, 0] }));
+    nodes.push(makeNode('MatMul', [`${p}_q`, `${p}_kt`], [`${p}_scores`], `${p}_scores`));
+    nodes.push(makeNode('Mul', [`${p}_scores`, scale], [`${p}_scaled`], `${p}_scale`));
+    nodes.push(makeNode('Softmax', [`${p}_scaled`], [`${p}_probs`], `${p}_softmax`, { axis: -1 }));
+    nodes.push(makeNode('MatMul', [`${p}_probs`, `${p}_v`], [`${p}_ctx`], `${p}_context`));
+    nodes.push(makeNode('MatMul', [`${p}_ctx`, w(`${p}_wo`, [dim, dim], 1 / Math.sqrt(dim))], [`${p}_attn`], `${p}_o_proj`));
+    nodes.push(makeNode('Add', [h, `${p}_attn`], [`${p}_res1`], `${p}_residual1`));
+    const y = ln(`${p}_res1`, 'ln2');
+    // MLP with exact GELU: x · 0.5 · (1 + erf(x / √2))
+    nodes.push(makeNode('MatMul', [y, w(`${p}_w1`, [dim, hidden], 1 / Math.sqrt(dim))], [`${p}_up`], `${p}_up_proj`));
+    nodes.push(makeNode('Add', [`${p}_up`, c(`${p}_b1`, [hidden], 0.01)], [`${p}_upb`], `${p}_up_bias`));
+    nodes.push(makeNode('Mul', [`${p}_upb`, sqrt1_2], [`${p}_gs`], `${p}_gelu_scale`));
+    nodes.push(makeNode('Erf', [`${p}_gs`], [`${p}_erf`], `${p}_gelu_erf`));
+    nodes.push(makeNode('Add', [`${p}_erf`, one], [`${p}_erf1`], `${p}_gelu_add`));
+    nodes.push(makeNode('Mul', [`${p}_upb`, `${p}_erf1`], [`${p}_g2`], `${p}_gelu_mul`));
+    nodes.push(makeNode('Mul', [`${p}_g2`, half], [`${p}_gelu`], `${p}_gelu_half`));
+    nodes.push(makeNode('MatMul', [`${p}_gelu`, w(`${p}_w2`, [hidden, dim], 1 / Math.sqrt(hidden))], [`${p}_down`], `${p}_down_proj`));
+    nodes.push(makeNode('Add', [`${p}_res1`, `${p}_down`], [`${p}_res2`], `${p}_residual2`));
+    h = `${p}_res2`;
+  }
+  inits.push(makeTensor('axis0', 7, [1], bytesOf(BigInt64Array.of(0n))));
+  nodes.push(makeNode('LayerNormalization', [h, c('final_gamma', [dim], 1), c('final_beta', [dim], 0)], ['final'], 'final_ln', { axis: -1, epsilon: 1e-5 }));
+  nodes.push(makeNode('MatMul', ['final', w('lm_head', [dim, vocab], 1 / Math.sqrt(dim))], ['logits'], 'lm_head'));
+  const model = buildModel({ nodes, inits, inputs: [['tokens', [1, seq]]], outputs: [['logits', [1, seq, vocab]]], opset: 17, ir: 8 });
+  model.graph!.input[0] = makeValueInfo('tokens', 7, [1, seq]); // int64 token ids
+  return model;
+}

@@ -24,7 +24,7 @@ describe('non-finite and constant activations', () => {
     expect([z.min + 0, z.max + 0]).toEqual([0, 0]);
 
     const exported = (await store.getState().exportModel())!;
-    expect(exported.report.floatTensors).toEqual([{ tensor: 'logx', reason: 'NaN or Infinity seen in calibration' }]);
+    expect(exported.report!.floatTensors).toEqual([{ tensor: 'logx', reason: 'NaN or Infinity seen in calibration' }]);
     const q = decodeModel(exported.bytes, 'nan.int8.onnx');
     const scales = q.graph!.initializer.filter((t) => t.name.endsWith('_scale'));
     expect(scales.length).toBeGreaterThan(3);

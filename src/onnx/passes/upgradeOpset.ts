@@ -204,14 +204,53 @@ function rankLookup(model: ModelProto): (t: string) => number | undefined {
   return (t) => ranks.get(t);
 }
 
+/** Reduce ops that took `axes` as an attribute until opset 18 and as input 1 from then on. */
+const REDUCE_18 = new Set(['ReduceL1', 'ReduceL2', 'ReduceLogSum', 'ReduceLogSumExp', 'ReduceMax', 'ReduceMean', 'ReduceMin', 'ReduceProd', 'ReduceSumSquare']);
+
+/**
+ * Ops whose meaning changed between opset 13 and 21 in ways a version bump alone would break
+ * (onnx/docs/Changelog.md): GroupNormalization's scale and bias became per channel at 21, GridSample's
+ * modes were renamed at 20, DFT moved dft_length and axis at 20. Every other op added only types,
+ * optional inputs or attributes whose defaults keep the old behaviour, except the Reduce family (above).
+ */
+const BREAKING_13_TO_21: Record<string, string> = {
+  GroupNormalization: 'its scale and bias changed from per group to per channel at opset 21',
+  GridSample: "its 'mode' values were renamed at opset 20",
+  DFT: 'dft_length and axis moved at opset 20',
+};
+
+function convertGraph13To21(graph: GraphProto, from: number): void {
+  const ctx: Ctx = { from, graph, name: uniqueNamer(graph), out: [] };
+  for (const node of graph.node) {
+    for (const a of node.attribute) {
+      if (a.g) convertGraph13To21(a.g, from);
+      for (const g of a.graphs) convertGraph13To21(g, from);
+    }
+    if (node.domain !== '' && node.domain !== 'ai.onnx') {
+      ctx.out.push(node);
+      continue;
+    }
+    const why = BREAKING_13_TO_21[node.opType];
+    if (why && from < 21) throw new QuantscopeError('UNSUPPORTED_OP', `node "${node.name}" (${node.opType}) is not converted to opset 21: ${why}`);
+    if (REDUCE_18.has(node.opType)) attrToInput(ctx, node, 'axes', 18);
+    else ctx.out.push(node);
+  }
+  graph.node = ctx.out;
+}
+
+/** The highest opset and IR version this build's onnxruntime (1.30) reads. */
+export const MAX_TARGET_OPSET = 21;
+
 export function upgradeOpset(model: ModelProto, target = 13): { model: ModelProto; from: number; to: number } {
   const from = defaultOpset(model);
   if (from >= target) return { model, from, to: from };
+  if (target > MAX_TARGET_OPSET) throw new QuantscopeError('UNSUPPORTED_OPSET', `opset ${target} is past ${MAX_TARGET_OPSET}, the newest this tool converts to`);
   if (from < MIN_SOURCE_OPSET) {
     throw new QuantscopeError('UNSUPPORTED_OPSET', `the model uses opset ${from}; Quantscope converts models from opset ${MIN_SOURCE_OPSET} and later`);
   }
   const out = clone(ModelProtoSchema, model);
-  convertGraph(out.graph!, from, rankLookup(out));
+  if (from < 13) convertGraph(out.graph!, from, rankLookup(out));
+  if (target > 13) convertGraph13To21(out.graph!, Math.max(from, 13));
   out.opsetImport = [...out.opsetImport.filter((o) => o.domain !== '' && o.domain !== 'ai.onnx'), makeOpset('', target)];
   const minIr = target >= 21 ? 10n : target >= 15 ? 8n : 7n;
   if (out.irVersion < 4n) {

@@ -1,0 +1,227 @@
+/**
+ * Float formats.
+ *
+ * float16: every float32 tensor of the graph becomes float16, as onnxconverter-common's
+ * convert_float_to_float16 does it, with its two safeguards: `keepIoTypes` (inputs and outputs stay
+ * float32, with Cast nodes at the edges, so callers need not change) and a block list of ops kept in
+ * float32 with Casts around them (ops onnxruntime has no float16 kernel for, or that lose too much).
+ * Initializers are rounded half to even; values past float16's ±65504 are clamped to it (and counted),
+ * so that no weight becomes Infinity. Inputs that must stay float32 by the op's definition (Resize's
+ * scales) keep a float32 copy.
+ *
+ * bfloat16: weights are stored as bfloat16 (half the bytes, float32's range) and Cast back to float32
+ * where they are read; the arithmetic stays float32, so any runtime runs it.
+ */
+import { clone } from '@bufbuild/protobuf';
+import { ModelProtoSchema } from 'onnx-buf';
+import { BFLOAT16, encodeMiniFloat, FLOAT16 } from '../../core/minifloat';
+import { uniqueNamer } from '../graph';
+import { bytesOf, defaultOpset, getAttr, makeNode, makeTensor, type ModelProto, type NodeProto, type TensorProto } from '../proto';
+import { DT, readFloat32 } from '../tensor';
+import { inferElemTypes } from '../types';
+import type { FormReport } from './weightOnly';
+
+/** onnxconverter-common's DEFAULT_OP_BLOCK_LIST (float16.py), the ops it keeps float32. */
+export const DEFAULT_FP16_BLOCK_LIST: readonly string[] = [
+  'ArrayFeatureExtractor', 'Binarizer', 'CastMap', 'CategoryMapper', 'DictVectorizer', 'FeatureVectorizer', 'Imputer', 'LabelEncoder',
+  'LinearClassifier', 'LinearRegressor', 'Normalizer', 'OneHotEncoder', 'RandomUniformLike', 'SVMClassifier', 'SVMRegressor', 'Scaler',
+  'TreeEnsembleClassifier', 'TreeEnsembleRegressor', 'ZipMap', 'NonMaxSuppression', 'TopK', 'RoiAlign', 'Range', 'CumSum', 'Min', 'Max', 'Upsample',
+];
+
+/** Inputs that stay float32 whatever the model's precision (by the op's type constraints). */
+const FLOAT32_INPUTS: Record<string, readonly number[]> = { Resize: [2], Upsample: [1] };
+
+const FP16_MAX = 65504;
+
+function toHalf(values: Float32Array): { bytes: Uint8Array<ArrayBuffer>; clamped: number } {
+  const out = new Uint16Array(values.length);
+  let clamped = 0;
+  for (let i = 0; i < values.length; i++) {
+    let v = values[i]!;
+    if (v > FP16_MAX || v < -FP16_MAX) {
+      clamped++;
+      v = v > 0 ? FP16_MAX : -FP16_MAX;
+    }
+    out[i] = encodeMiniFloat(v, FLOAT16);
+  }
+  return { bytes: bytesOf(out), clamped };
+}
+
+export interface Float16Options {
+  readonly keepIoTypes?: boolean;
+  readonly blockList?: readonly string[];
+  /** Node names kept float32. */
+  readonly exclude?: readonly string[];
+}
+
+export function convertToFloat16(model: ModelProto, o: Float16Options = {}): { model: ModelProto; report: FormReport } {
+  const keepIo = o.keepIoTypes ?? true;
+  const block = new Set(o.blockList ?? DEFAULT_FP16_BLOCK_LIST);
+  const excluded = new Set(o.exclude ?? []);
+  const out = clone(ModelProtoSchema, model);
+  const g = out.graph!;
+  const name = uniqueNamer(g);
+  const types = inferElemTypes(g);
+  const isFloat = (t: string) => t !== '' && types.get(t) === DT.FLOAT;
+  const inits = new Map(g.initializer.map((t) => [t.name, t]));
+  const graphInputs = new Set(g.input.map((v) => v.name));
+  const graphOutputs = new Set(g.output.map((v) => v.name));
+  const kept32 = (n: NodeProto) => block.has(n.opType) || excluded.has(n.name) || (n.domain !== '' && n.domain !== 'ai.onnx' && n.domain !== 'com.microsoft');
+  // Which precision each float tensor is produced in.
+  const half = new Set<string>();
+  for (const t of g.initializer) if (t.dataType === DT.FLOAT) half.add(t.name);
+  if (!keepIo) for (const v of g.input) if (isFloat(v.name)) half.add(v.name);
+  for (const n of g.node) if (!kept32(n)) for (const t of n.output) if (isFloat(t)) half.add(t);
+  // Initializers read only at float32 positions stay float32; read at both, a float32 copy is kept.
+  const reads16 = new Set<string>();
+  const reads32 = new Set<string>();
+  for (const n of g.node) {
+    n.input.forEach((t, i) => {
+      if (!isFloat(t)) return;
+      (kept32(n) || FLOAT32_INPUTS[n.opType]?.includes(i) ? reads32 : reads16).add(t);
+    });
+  }
+  let clamped = 0;
+  const clampedTensors: string[] = [];
+  const newInits: TensorProto[] = [];
+  const float32Copy = new Map<string, string>();
+  for (const t of g.initializer) {
+    if (t.dataType !== DT.FLOAT) continue;
+    if (!reads16.has(t.name) && !graphOutputs.has(t.name)) {
+      half.delete(t.name);
+      continue;
+    }
+    const values = readFloat32(t);
+    if (reads32.has(t.name)) {
+      const copy = name(`${t.name}_fp32`);
+      newInits.push(makeTensor(copy, DT.FLOAT, t.dims.map(Number), bytesOf(Float32Array.from(values))));
+      float32Copy.set(t.name, copy);
+    }
+    const h = toHalf(values);
+    if (h.clamped) {
+      clamped += h.clamped;
+      clampedTensors.push(t.name);
+    }
+    t.dataType = DT.FLOAT16;
+    t.rawData = h.bytes;
+    t.floatData = [];
+  }
+  g.initializer.push(...newInits);
+  // Casts where a tensor crosses precisions, one per (tensor, direction).
+  const casts = new Map<string, string>();
+  const castNodes: NodeProto[] = [];
+  const castTo = (t: string, to: 'half' | 'float'): string => {
+    if (to === 'float' && float32Copy.has(t)) return float32Copy.get(t)!;
+    const key = `${t}|${to}`;
+    let c = casts.get(key);
+    if (!c) {
+      c = name(`${t}_${to === 'half' ? 'fp16' : 'fp32'}`);
+      castNodes.push(makeNode('Cast', [t], [c], name(`${t}_Cast_${to === 'half' ? 'fp16' : 'fp32'}`), { to: to === 'half' ? DT.FLOAT16 : DT.FLOAT }));
+      casts.set(key, c);
+    }
+    return c;
+  };
+  const nodes: NodeProto[] = [];
+  const blockedNodes: string[] = [];
+  for (const n of g.node) {
+    const at32 = kept32(n);
+    if (at32 && n.output.some(isFloat)) blockedNodes.push(`${n.name} (${n.opType})`);
+    n.input = n.input.map((t, i) => {
+      if (!isFloat(t)) return t;
+      const wants32 = at32 || FLOAT32_INPUTS[n.opType]?.includes(i);
+      if (wants32 && half.has(t)) return castTo(t, 'float');
+      if (!wants32 && !half.has(t)) return castTo(t, 'half');
+      return t;
+    });
+    if (!at32) {
+      // ops whose attributes name float32 must name float16 now
+      if (n.opType === 'Cast' && getAttr(n, 'to')?.i === BigInt(DT.FLOAT)) getAttr(n, 'to')!.i = BigInt(DT.FLOAT16);
+      if (n.opType === 'ConstantOfShape') {
+        const v = getAttr(n, 'value')?.t;
+        if (v && v.dataType === DT.FLOAT) {
+          v.rawData = toHalf(readFloat32(v)).bytes;
+          v.floatData = [];
+          v.dataType = DT.FLOAT16;
+        }
+      }
+      if (n.opType === 'EyeLike' || n.opType === 'RandomNormalLike' || n.opType === 'RandomUniformLike') {
+        const d = getAttr(n, 'dtype');
+        if (d && d.i === BigInt(DT.FLOAT)) d.i = BigInt(DT.FLOAT16);
+      }
+    }
+    nodes.push(n);
+  }
+  // Graph outputs: kept float32 (a Cast renames the float16 tensor) or declared float16.
+  const rename = new Map<string, string>();
+  for (const v of g.output) {
+    if (!isFloat(v.name) || !half.has(v.name)) continue;
+    if (keepIo) {
+      const inner = name(`${v.name}_fp16`);
+      rename.set(v.name, inner);
+      castNodes.push(makeNode('Cast', [inner], [v.name], name(`${v.name}_Cast_fp32`), { to: DT.FLOAT }));
+    } else if (v.type?.value.case === 'tensorType') v.type.value.value.elemType = DT.FLOAT16;
+  }
+  if (!keepIo) for (const v of g.input) if (isFloat(v.name) && v.type?.value.case === 'tensorType') v.type.value.value.elemType = DT.FLOAT16;
+  const all = [...castNodes.filter((c) => graphInputs.has(c.input[0]!) || inits.has(c.input[0]!)), ...nodes, ...castNodes.filter((c) => !graphInputs.has(c.input[0]!) && !inits.has(c.input[0]!))];
+  for (const n of all) {
+    if (n.opType === 'Cast' && castNodes.includes(n) && rename.has(n.output[0]!)) continue;
+    n.input = n.input.map((t) => rename.get(t) ?? t);
+    n.output = n.output.map((t) => rename.get(t) ?? t);
+  }
+  g.node = topologicalOrder(all);
+  g.valueInfo = []; // stale types: runtimes infer them again
+  const notes = [`float16 throughout${keepIo ? ', inputs and outputs kept float32 (Cast at the edges)' : ', inputs and outputs float16'}`];
+  if (clamped) notes.push(`${clamped} weight values past ±65504 clamped to it (in ${clampedTensors.slice(0, 3).join(', ')}${clampedTensors.length > 3 ? ', …' : ''})`);
+  if (blockedNodes.length) notes.push(`${blockedNodes.length} nodes kept float32 with Casts around them: ${blockedNodes.slice(0, 4).join(', ')}${blockedNodes.length > 4 ? ', …' : ''}`);
+  return {
+    model: out,
+    report: { form: 'float16', quantizedNodes: [], floatNodes: blockedNodes.map((b) => ({ node: b, opType: '', reason: 'block list: kept float32' })), notes, opset: defaultOpset(out) },
+  };
+}
+
+/** Nodes reordered so that every input is produced before it is read (Cast nodes were appended). */
+function topologicalOrder(nodes: NodeProto[]): NodeProto[] {
+  const producer = new Map<string, NodeProto>();
+  for (const n of nodes) for (const o of n.output) producer.set(o, n);
+  const done = new Set<NodeProto>();
+  const order: NodeProto[] = [];
+  const visit = (n: NodeProto, depth: number) => {
+    if (done.has(n)) return;
+    done.add(n);
+    for (const i of n.input) {
+      const p = producer.get(i);
+      if (p && !done.has(p)) visit(p, depth + 1);
+    }
+    order.push(n);
+  };
+  for (const n of nodes) visit(n, 0);
+  return order;
+}
+
+/** bfloat16 weight storage: each float32 initializer stored as bfloat16, Cast back to float32 where read. */
+export function storeWeightsBfloat16(model: ModelProto, minElements = 16): { model: ModelProto; report: FormReport } {
+  const out = clone(ModelProtoSchema, model);
+  const g = out.graph!;
+  const name = uniqueNamer(g);
+  const casts: NodeProto[] = [];
+  const renamed = new Map<string, string>();
+  let count = 0;
+  for (const t of g.initializer) {
+    if (t.dataType !== DT.FLOAT) continue;
+    const values = readFloat32(t);
+    if (values.length < minElements) continue; // scalars and shapes-like constants: not worth a Cast
+    const bf = new Uint16Array(values.length);
+    for (let i = 0; i < values.length; i++) bf[i] = encodeMiniFloat(values[i]!, BFLOAT16);
+    const stored = name(`${t.name}_bf16`);
+    casts.push(makeNode('Cast', [stored], [t.name], name(`${t.name}_Cast_fp32`), { to: DT.FLOAT }));
+    renamed.set(t.name, stored);
+    t.name = stored;
+    t.dataType = DT.BFLOAT16;
+    t.rawData = bytesOf(bf);
+    t.floatData = [];
+    count++;
+  }
+  g.node = [...casts, ...g.node];
+  g.input = g.input.filter((v) => !renamed.has(v.name));
+  return { model: out, report: { form: 'bfloat16 weights', quantizedNodes: [], floatNodes: [], notes: [`${count} weights stored as bfloat16 and Cast to float32 where read`], opset: defaultOpset(out) } };
+}

@@ -1,0 +1,260 @@
+/**
+ * Weight-only quantization: weights stored as int8/int4 (activations stay float), in two forms.
+ *
+ *  - `dq`: the weight becomes W_q + scales (+ zero points) → DequantizeLinear → the op, for MatMul,
+ *    Gemm, Conv and Gather (embeddings). Per output channel (axis: MatMul's N = 1, Gemm's N = 0 with
+ *    transB, Conv's M = 0, Gather's rows = 0) or per block of `blockSize` along the reduction axis
+ *    (MatMul K = 0, Gemm K, Gather D = 1; DequantizeLinear-21 `block_size`). Rules: onnxruntime's
+ *    quantize_static (core/blockwise.ts `qdq`): symmetric int4 on the full [-8, 7], scale 2·max|w|/15.
+ *    int4, uint4 and blocks need opset 21 (and IR 10): the model is converted first.
+ *  - `matmulnbits`: com.microsoft MatMulNBits (onnxruntime's contrib op, which onnxruntime-web runs
+ *    on WebGPU and WASM) for MatMul and Gemm with constant B: B transposed to [N, K], blocks of
+ *    `blockSize` along K, codes unsigned and packed low nibble first, MatMulNBits' own rules
+ *    (core/blockwise.ts `matmulnbits`: symmetric scale = signed max / -8, implicit zero point 8).
+ * Nodes that cannot take the form keep float weights, and the report names each with the reason.
+ */
+import { clone } from '@bufbuild/protobuf';
+import { ModelProtoSchema } from 'onnx-buf';
+import { quantizeBlockwise, type BlockQuantized } from '../../core/blockwise';
+import { DTYPES, type IntDType } from '../../core/dtype';
+import { QuantscopeError } from '../../core/errors';
+import { packInt4 } from '../../core/quantize';
+import { indexGraph, uniqueNamer } from '../graph';
+import { upgradeOpset } from '../passes/upgradeOpset';
+import { attrFloat, attrInt, bytesOf, defaultOpset, makeNode, makeOpset, makeTensor, type ModelProto, type NodeProto, type TensorProto } from '../proto';
+import { readFloat32 } from '../tensor';
+
+export interface WeightOnlyOptions {
+  readonly format: 'dq' | 'matmulnbits';
+  /** dq: int8, uint8, int4 or uint4; matmulnbits: int4/uint4 (4 bits) or int8/uint8 (8 bits). */
+  readonly dtype: IntDType;
+  readonly symmetric: boolean;
+  /** null: per output channel (dq only). */
+  readonly blockSize: number | null;
+  /** Op types to quantize (default MatMul, Gemm, Conv, Gather; MatMulNBits takes MatMul and Gemm). */
+  readonly ops?: readonly string[];
+  /** Node names kept float. */
+  readonly exclude?: readonly string[];
+}
+
+export interface FormReport {
+  readonly form: string;
+  readonly quantizedNodes: readonly { node: string; opType: string; weight: string; how: string }[];
+  readonly floatNodes: readonly { node: string; opType: string; reason: string }[];
+  readonly notes: readonly string[];
+  readonly opset: number;
+}
+
+/** The weight as a [rows, cols] matrix whose rows are the output channels and cols the reduction axis. */
+interface WeightView {
+  readonly rows: number;
+  readonly cols: number;
+  /** Row-major [rows, cols] values. */
+  readonly matrix: Float32Array;
+  /** Back from [rows, cols] layout to the initializer's own. */
+  readonly toOriginal: <T extends { length: number; [i: number]: number }>(m: T, make: (n: number) => T) => T;
+  /** DequantizeLinear's axis for per-channel scales, and for blocks (the reduction axis). */
+  readonly channelAxis: number;
+  readonly blockAxis: number;
+}
+
+function transpose2d<T extends { length: number; [i: number]: number }>(m: T, rows: number, cols: number, make: (n: number) => T): T {
+  const out = make(m.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = m[r * cols + c]!;
+  return out;
+}
+
+/** How a node's constant weight maps to [output channels, reduction]; null (with why) when it does not. */
+function weightView(node: NodeProto, w: TensorProto): WeightView | string {
+  const dims = w.dims.map(Number);
+  const data = readFloat32(w);
+  const identity = <T,>(m: T) => m;
+  switch (node.opType) {
+    case 'MatMul': {
+      if (dims.length !== 2) return `its weight has rank ${dims.length}, not 2`;
+      const [k, n] = dims as [number, number];
+      return { rows: n, cols: k, matrix: transpose2d(data, k, n, (len) => new Float32Array(len)), toOriginal: (m, make) => transpose2d(m, n, k, make), channelAxis: 1, blockAxis: 0 };
+    }
+    case 'Gemm': {
+      if (dims.length !== 2) return `its weight has rank ${dims.length}, not 2`;
+      if (attrInt(node, 'transA', 0) !== 0) return 'transA=1 is not handled';
+      if (attrFloat(node, 'alpha', 1) !== 1) return 'alpha is not 1';
+      if (attrInt(node, 'transB', 0) === 1) {
+        const [n, k] = dims as [number, number];
+        return { rows: n, cols: k, matrix: data, toOriginal: identity, channelAxis: 0, blockAxis: 1 };
+      }
+      const [k, n] = dims as [number, number];
+      return { rows: n, cols: k, matrix: transpose2d(data, k, n, (len) => new Float32Array(len)), toOriginal: (m, make) => transpose2d(m, n, k, make), channelAxis: 1, blockAxis: 0 };
+    }
+    case 'Conv': {
+      const m = dims[0]!;
+      return { rows: m, cols: data.length / m, matrix: data, toOriginal: identity, channelAxis: 0, blockAxis: 1 };
+    }
+    case 'Gather': {
+      if (dims.length !== 2) return `its data has rank ${dims.length}, not 2`;
+      if (attrInt(node, 'axis', 0) !== 0) return 'it gathers along an axis other than 0';
+      const [v, d] = dims as [number, number];
+      return { rows: v, cols: d, matrix: data, toOriginal: identity, channelAxis: 0, blockAxis: 1 };
+    }
+    default:
+      return `${node.opType} is not a weight-only op`;
+  }
+}
+
+const WEIGHT_INPUT: Record<string, number> = { MatMul: 1, Gemm: 1, Conv: 1, Gather: 0 };
+
+function intBytes(dtype: IntDType, values: ArrayLike<number>): Uint8Array {
+  if (dtype === 'int4' || dtype === 'uint4') return packInt4(values);
+  const a = dtype === 'int8' ? new Int8Array(values.length) : dtype === 'uint8' ? new Uint8Array(values.length) : null;
+  if (!a) throw new QuantscopeError('UNSUPPORTED_DTYPE', `weight-only ${dtype} is not offered: int8, uint8, int4 or uint4`);
+  for (let i = 0; i < values.length; i++) a[i] = values[i]!;
+  return bytesOf(a);
+}
+
+export function weightOnly(model: ModelProto, o: WeightOnlyOptions): { model: ModelProto; report: FormReport } {
+  const bits = DTYPES[o.dtype].bits;
+  if (o.format === 'matmulnbits') {
+    if (bits !== 4 && bits !== 8) throw new QuantscopeError('UNSUPPORTED_DTYPE', `MatMulNBits takes 4 or 8 bits, not ${o.dtype}`);
+    if (!o.blockSize) throw new QuantscopeError('BAD_RANGE', 'MatMulNBits needs a block size (32, 64 or 128)');
+  }
+  const needs21 = o.format === 'dq' && (bits === 4 || o.blockSize !== null);
+  let out = needs21 ? upgradeOpset(model, 21).model : model;
+  if (out === model) out = clone(ModelProtoSchema, model); // never change the caller's model
+  const g = out.graph!;
+  const name = uniqueNamer(g);
+  const index = indexGraph(g);
+  const inits = new Map(g.initializer.map((t) => [t.name, t]));
+  const ops = new Set(o.ops ?? (o.format === 'matmulnbits' ? ['MatMul', 'Gemm'] : ['MatMul', 'Gemm', 'Conv', 'Gather']));
+  const exclude = new Set(o.exclude ?? []);
+  const quantized: FormReport['quantizedNodes'][number][] = [];
+  const floatNodes: FormReport['floatNodes'][number][] = [];
+  const newNodes = new Map<NodeProto, NodeProto[]>(); // node → the nodes that replace it
+  const dropped = new Set<string>();
+  for (const node of g.node) {
+    if (!ops.has(node.opType)) continue;
+    if (exclude.has(node.name)) {
+      floatNodes.push({ node: node.name, opType: node.opType, reason: 'kept float by choice' });
+      continue;
+    }
+    const wi = WEIGHT_INPUT[node.opType]!;
+    const wName = node.input[wi]!;
+    const w = inits.get(wName);
+    if (!w) {
+      floatNodes.push({ node: node.name, opType: node.opType, reason: `its weight "${wName}" is not a constant initializer` });
+      continue;
+    }
+    if (w.dataType !== 1) {
+      floatNodes.push({ node: node.name, opType: node.opType, reason: `its weight "${wName}" is not float32` });
+      continue;
+    }
+    const view = weightView(node, w);
+    if (typeof view === 'string') {
+      floatNodes.push({ node: node.name, opType: node.opType, reason: view });
+      continue;
+    }
+    const shared = (index.consumers.get(wName) ?? []).length > 1;
+    if (o.format === 'matmulnbits') {
+      if (node.opType !== 'MatMul' && node.opType !== 'Gemm') continue;
+      const b = quantizeBlockwise(view.matrix, view.rows, view.cols, o.blockSize!, { dtype: o.dtype, symmetric: o.symmetric, convention: 'matmulnbits' });
+      newNodes.set(node, matMulNBitsNodes(node, b, bits, o.symmetric, g.initializer, name));
+      if (!shared) dropped.add(wName);
+      quantized.push({ node: node.name, opType: node.opType, weight: wName, how: `MatMulNBits ${bits}-bit, block ${o.blockSize}, ${o.symmetric ? 'symmetric' : 'asymmetric'}` });
+      continue;
+    }
+    // DequantizeLinear form
+    const blockSize = o.blockSize !== null && node.opType !== 'Conv' ? o.blockSize : null;
+    const b = quantizeBlockwise(view.matrix, view.rows, view.cols, blockSize ?? Math.max(16, 2 ** Math.ceil(Math.log2(view.cols))), { dtype: o.dtype, symmetric: o.symmetric, convention: 'qdq' });
+    const codes = view.toOriginal(b.q, (n) => new Int32Array(n));
+    const dims = w.dims.map(Number);
+    const qName = name(`${wName}_quantized`);
+    g.initializer.push(makeTensor(qName, DTYPES[o.dtype].onnx, dims, intBytes(o.dtype, codes)));
+    // scales: per channel [rows]; per block, shaped as the weight with the block axis divided
+    let scaleDims: number[];
+    let scales: Float32Array = b.scales;
+    let zps: Int32Array = b.zeroPoints;
+    const attrs: Record<string, number> = { axis: blockSize ? view.blockAxis : view.channelAxis };
+    if (blockSize) {
+      attrs.block_size = blockSize;
+      if (view.blockAxis === 0) {
+        // MatMul / Gemm without transB: weight [K, N], blocks along K → scales [K/B, N]
+        scaleDims = [b.blocksPerRow, view.rows];
+        scales = transpose2d(b.scales, view.rows, b.blocksPerRow, (n) => new Float32Array(n));
+        zps = transpose2d(b.zeroPoints, view.rows, b.blocksPerRow, (n) => new Int32Array(n));
+      } else scaleDims = [view.rows, b.blocksPerRow];
+    } else scaleDims = [view.rows];
+    const sName = name(`${wName}_scale`);
+    g.initializer.push(makeTensor(sName, 1, scaleDims, bytesOf(scales)));
+    const inputs = [qName, sName];
+    if (!o.symmetric || DTYPES[o.dtype].min === 0) {
+      const zName = name(`${wName}_zero_point`);
+      g.initializer.push(makeTensor(zName, DTYPES[o.dtype].onnx, scaleDims, intBytes(o.dtype, zps)));
+      inputs.push(zName);
+    }
+    const dqOut = name(`${wName}_dequantized`);
+    const dq = makeNode('DequantizeLinear', inputs, [dqOut], name(`${wName}_DequantizeLinear`), attrs);
+    node.input[wi] = dqOut;
+    newNodes.set(node, [dq, node]);
+    if (!shared) dropped.add(wName); // a weight another node also reads stays, for that node
+    quantized.push({ node: node.name, opType: node.opType, weight: wName, how: `${o.dtype} ${blockSize ? `blocks of ${blockSize}` : 'per channel'}, ${o.symmetric ? 'symmetric' : 'asymmetric'}` });
+  }
+  g.node = g.node.flatMap((n) => newNodes.get(n) ?? [n]);
+  g.initializer = g.initializer.filter((t) => !dropped.has(t.name) || g.node.some((n) => n.input.includes(t.name)));
+  if (o.format === 'matmulnbits' && quantized.length && !out.opsetImport.some((x) => x.domain === 'com.microsoft')) out.opsetImport.push(makeOpset('com.microsoft', 1));
+  const notes: string[] = [];
+  if (needs21) notes.push(`opset raised to 21 (IR 10) for ${bits === 4 ? 'int4 weights' : 'block-wise scales'}`);
+  if (o.format === 'dq' && o.blockSize !== null && quantized.some((q) => q.how.includes('per channel'))) notes.push('Conv weights use per-channel scales (blocks apply to MatMul, Gemm and Gather)');
+  return { model: out, report: { form: `weight-only ${o.format === 'matmulnbits' ? 'MatMulNBits' : 'DequantizeLinear'}`, quantizedNodes: quantized, floatNodes, notes, opset: defaultOpset(out) } };
+}
+
+/**
+ * MatMulNBits(A, B, scales[, zero_points]) with K, N, bits, block_size (onnxruntime
+ * contrib_ops/cpu/quantization/matmul_nbits.cc; docs/ContribOperators.md): B is uint8
+ * [N, k_blocks, block_size·bits/8], K zero-padded to whole blocks (padding quantizes to the zero point);
+ * scales [N·k_blocks]; zero points packed like B, per row. A Gemm's bias follows as an Add.
+ */
+function matMulNBitsNodes(node: NodeProto, b: BlockQuantized, bits: number, symmetric: boolean, inits: TensorProto[], name: (s: string) => string): NodeProto[] {
+  const n = b.rows;
+  const k = b.cols;
+  const kBlocks = b.blocksPerRow;
+  const blob = (b.blockSize * bits) / 8;
+  const packed = new Uint8Array(n * kBlocks * blob);
+  for (let r = 0; r < n; r++) {
+    for (let blk = 0; blk < kBlocks; blk++) {
+      const zp = b.zeroPoints[r * kBlocks + blk]!;
+      for (let j = 0; j < b.blockSize; j++) {
+        const c = blk * b.blockSize + j;
+        const code = c < k ? b.q[r * k + c]! : zp;
+        const at = (r * kBlocks + blk) * blob;
+        if (bits === 8) packed[at + j] = code;
+        else packed[at + (j >> 1)]! |= (code & 0x0f) << ((j & 1) * 4);
+      }
+    }
+  }
+  const base = node.input[1]!;
+  const bName = name(`${base}_MatMulNBits_B`);
+  const sName = name(`${base}_MatMulNBits_scales`);
+  inits.push(makeTensor(bName, 2, [n, kBlocks, blob], packed));
+  inits.push(makeTensor(sName, 1, [n * kBlocks], bytesOf(b.scales)));
+  const inputs = [node.input[0]!, bName, sName];
+  if (!symmetric) {
+    const zName = name(`${base}_MatMulNBits_zero_points`);
+    const perRow = bits === 8 ? kBlocks : Math.ceil(kBlocks / 2);
+    const z = new Uint8Array(n * perRow);
+    for (let r = 0; r < n; r++) {
+      for (let blk = 0; blk < kBlocks; blk++) {
+        const v = b.zeroPoints[r * kBlocks + blk]!;
+        if (bits === 8) z[r * perRow + blk] = v;
+        else z[r * perRow + (blk >> 1)]! |= (v & 0x0f) << ((blk & 1) * 4);
+      }
+    }
+    inits.push(makeTensor(zName, 2, [n * perRow], z));
+    inputs.push(zName);
+  }
+  const hasBias = node.opType === 'Gemm' && node.input[2];
+  const y = hasBias ? name(`${node.output[0]}_MatMulNBits`) : node.output[0]!;
+  const mm = makeNode('MatMulNBits', inputs, [y], node.name, { K: k, N: n, bits, block_size: b.blockSize });
+  mm.domain = 'com.microsoft';
+  if (!hasBias) return [mm];
+  if (attrFloat(node, 'beta', 1) !== 1) throw new QuantscopeError('UNSUPPORTED_OP', `node "${node.name}": Gemm with beta ≠ 1 is not converted to MatMulNBits`);
+  return [mm, makeNode('Add', [y, node.input[2]!], [node.output[0]!], name(`${node.name}_bias`))];
+}

@@ -1,0 +1,164 @@
+/**
+ * Every export form on real and built models: the file loads and runs in onnxruntime-node and
+ * onnxruntime-web (WASM, in a process of its own), its output agrees with the float model's above a
+ * measured bound, and its size is what the form promises. Bounds were measured here and are asserted
+ * a little below (measured values in the comments); a deliberately broken file fails them.
+ */
+import * as ort from 'onnxruntime-node';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG, type ExportForm } from '../../src/core/config';
+import { sqnr } from '../../src/core/metrics';
+import { bytesOf, encodeModel, exportForm, readFloat32, TRANSFORMERS_JS_PRESETS, type ModelProto } from '../../src/onnx';
+import { prepareModel } from '../../src/onnx/prepare';
+import { decodePng, imageToTensor, PPOCR_REC_PRESET } from '../../src/runtime/data/image';
+import { tinyTransformer } from '../helpers/models';
+import { ocrModel, ROOT } from '../helpers/sample';
+import { loadModelSync } from '../../src/state/modelSlice';
+
+const dir = mkdtempSync(join(tmpdir(), 'quantscope-forms-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+type Feed = { name: string; tensor: ort.Tensor };
+
+async function runAll(bytes: Uint8Array, feeds: Feed[]): Promise<Float32Array> {
+  const s = await ort.InferenceSession.create(bytes);
+  const parts: Float32Array[] = [];
+  for (const f of feeds) parts.push((await s.run({ [f.name]: f.tensor }))[s.outputNames[0]!]!.data as Float32Array);
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** The same file through onnxruntime-web's WASM build, in a child process. */
+function runWeb(bytes: Uint8Array, feed: Feed): Float32Array {
+  const model = join(dir, `m${Math.random().toString(36).slice(2)}.onnx`);
+  writeFileSync(model, bytes);
+  const ext = feed.tensor.type === 'int64' ? 'i64' : 'f32';
+  const input = model.replace(/\.onnx$/, `.in.${ext}`);
+  writeFileSync(input, bytesOf(feed.tensor.data as Float32Array | BigInt64Array));
+  execFileSync(process.execPath, [join(ROOT, 'test', 'helpers', 'ort-web-run.mjs'), model, feed.name, JSON.stringify(feed.tensor.dims), input], { stdio: 'pipe', timeout: 120_000 });
+  const b = readFileSync(input.replace(/\.(f32|i64)$/, '.out.f32'));
+  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+}
+
+const transformer = prepareModel(tinyTransformer()).model;
+const tokens: Feed[] = [0, 1].map((k) => ({ name: 'tokens', tensor: new ort.Tensor('int64', BigInt64Array.from({ length: 16 }, (_, i) => BigInt((i * 37 + k * 101) % 512)), [1, 16]) }));
+
+interface Row {
+  form: ExportForm;
+  minSqnr: number;
+  size: [number, number];
+}
+
+// transformer (2.1 MB float): measured SQNR / size ratio in the comments
+const TRANSFORMER_ROWS: Row[] = [
+  { form: { kind: 'weight-only', format: 'dq', dtype: 'int8', symmetric: true, blockSize: null }, minSqnr: 30, size: [0.24, 0.3] }, // 33.4 dB, 0.262
+  { form: { kind: 'weight-only', format: 'dq', dtype: 'int4', symmetric: true, blockSize: 32 }, minSqnr: 10, size: [0.15, 0.2] }, // 11.9, 0.162
+  { form: { kind: 'weight-only', format: 'dq', dtype: 'uint4', symmetric: false, blockSize: 32 }, minSqnr: 11, size: [0.15, 0.2] }, // 12.8, 0.167
+  { form: { kind: 'weight-only', format: 'matmulnbits', dtype: 'int4', symmetric: true, blockSize: 32 }, minSqnr: 12, size: [0.2, 0.3] }, // 14.2, 0.267 (embedding stays float)
+  { form: { kind: 'weight-only', format: 'matmulnbits', dtype: 'uint4', symmetric: false, blockSize: 64 }, minSqnr: 11.5, size: [0.2, 0.3] }, // 13.3, 0.256
+  { form: { kind: 'weight-only', format: 'matmulnbits', dtype: 'int8', symmetric: true, blockSize: 128 }, minSqnr: 34, size: [0.3, 0.4] }, // 36.7, 0.356
+  { form: { kind: 'dynamic', ops: ['MatMul', 'Gemm'] }, minSqnr: 30, size: [0.3, 0.4] }, // 33.1, 0.357
+  { form: { kind: 'float16', keepIoTypes: true }, minSqnr: 55, size: [0.49, 0.52] }, // 63.8, 0.501
+  { form: { kind: 'bfloat16' }, minSqnr: 42, size: [0.49, 0.52] }, // 47.4, 0.502
+  { form: { kind: 'q4f16', blockSize: 32 }, minSqnr: 12, size: [0.15, 0.22] }, // 14.2, 0.189
+];
+
+describe('every form on a small transformer (embedding, attention, LayerNorm, GELU)', () => {
+  let reference: Float32Array;
+  it.each(TRANSFORMER_ROWS.map((r) => [JSON.stringify(r.form), r] as const))('%s', async (_label, row) => {
+    const floatBytes = encodeModel(transformer);
+    reference ??= await runAll(floatBytes, tokens);
+    const r = exportForm(transformer, { ...DEFAULT_CONFIG, form: row.form });
+    const bytes = encodeModel(r.model);
+    const out = await runAll(bytes, tokens);
+    expect(sqnr(reference, out)).toBeGreaterThanOrEqual(row.minSqnr);
+    const ratio = bytes.length / floatBytes.length;
+    expect(ratio).toBeGreaterThanOrEqual(row.size[0]);
+    expect(ratio).toBeLessThanOrEqual(row.size[1]);
+    if (row.form.kind !== 'float16' && row.form.kind !== 'bfloat16') expect(r.report.quantizedNodes.length).toBeGreaterThanOrEqual(13);
+  });
+
+  // measured node-vs-web agreement: 37.4 dB for int4 DequantizeLinear (their kernels round differently), more for the others
+  it('runs the same files in onnxruntime-web (WASM), close to onnxruntime-node', async () => {
+    const floatBytes = encodeModel(transformer);
+    const reference0 = (await runAll(floatBytes, [tokens[0]!])).slice();
+    for (const form of [TRANSFORMER_ROWS[1]!.form, TRANSFORMER_ROWS[3]!.form, TRANSFORMER_ROWS[6]!.form, TRANSFORMER_ROWS[7]!.form]) {
+      const bytes = encodeModel(exportForm(transformer, { ...DEFAULT_CONFIG, form }).model);
+      const node = await runAll(bytes, [tokens[0]!]);
+      const web = runWeb(bytes, tokens[0]!);
+      expect(sqnr(node, web), JSON.stringify(form)).toBeGreaterThan(30);
+      expect(sqnr(reference0, web)).toBeGreaterThan(10);
+    }
+  });
+
+  it('the bound means something: MatMulNBits scales doubled fail it', async () => {
+    const floatBytes = encodeModel(transformer);
+    const ref = await runAll(floatBytes, tokens);
+    const r = exportForm(transformer, { ...DEFAULT_CONFIG, form: TRANSFORMER_ROWS[3]!.form });
+    for (const t of r.model.graph!.initializer.filter((t) => t.name.includes('MatMulNBits_scales'))) t.rawData = bytesOf(readFloat32(t).map((v) => v * 2));
+    expect(sqnr(ref, await runAll(encodeModel(r.model), tokens))).toBeLessThan(TRANSFORMER_ROWS[3]!.minSqnr);
+  });
+
+  it('the presets write the file names transformers.js loads', () => {
+    expect(TRANSFORMERS_JS_PRESETS.map((p) => p.fileName)).toEqual(['model_fp16.onnx', 'model_quantized.onnx', 'model_q4.onnx', 'model_q4f16.onnx']);
+  });
+});
+
+describe('forms on PP-OCRv4 rec (convolutions and SVTR MatMuls), on held-out text lines', () => {
+  const rec = loadModelSync('ch_PP-OCRv4_rec_infer.onnx', ocrModel('rec'), true).prepared;
+  const lines: Feed[] = [17, 18, 19].map((i) => {
+    const t = imageToTensor(decodePng(new Uint8Array(readFileSync(join(ROOT, 'public', 'samples', 'rec', `line-${i}.png`)))), PPOCR_REC_PRESET);
+    return { name: 'x', tensor: new ort.Tensor('float32', t.data as Float32Array, t.dims) };
+  });
+  // measured: dq int8 14.9 dB (every Conv too), MatMulNBits int4 16.0, fp16 49.8, dynamic (MatMul) ≥ 30
+  const rows: Row[] = [
+    { form: { kind: 'weight-only', format: 'dq', dtype: 'int8', symmetric: true, blockSize: null }, minSqnr: 12, size: [0.24, 0.3] },
+    { form: { kind: 'weight-only', format: 'matmulnbits', dtype: 'int4', symmetric: true, blockSize: 32 }, minSqnr: 13, size: [0.6, 0.75] },
+    { form: { kind: 'float16', keepIoTypes: true }, minSqnr: 45, size: [0.49, 0.52] },
+    { form: { kind: 'dynamic', ops: ['MatMul', 'Gemm'] }, minSqnr: 25, size: [0.6, 0.8] },
+  ];
+  let reference: Float32Array;
+  it.each(rows.map((r) => [JSON.stringify(r.form), r] as const))('%s', async (_label, row) => {
+    const floatBytes = encodeModel(rec);
+    reference ??= await runAll(floatBytes, lines);
+    const bytes = encodeModel(exportForm(rec, { ...DEFAULT_CONFIG, form: row.form }).model);
+    expect(sqnr(reference, await runAll(bytes, lines))).toBeGreaterThanOrEqual(row.minSqnr);
+    const ratio = bytes.length / floatBytes.length;
+    expect(ratio).toBeGreaterThanOrEqual(row.size[0]);
+    expect(ratio).toBeLessThanOrEqual(row.size[1]);
+  });
+});
+
+describe('bad input', () => {
+  it('names what stays float and why: activation MatMuls, a non-constant weight, an excluded node', () => {
+    const r = exportForm(transformer, { ...DEFAULT_CONFIG, excludeNodes: ['lm_head'], form: { kind: 'weight-only', format: 'dq', dtype: 'int8', symmetric: true, blockSize: null } });
+    const why = new Map(r.report.floatNodes.map((f) => [f.node, f.reason]));
+    expect(why.get('lm_head')).toBe('kept float by choice');
+    expect(why.get('l0_scores')).toMatch(/not a constant initializer/);
+  });
+
+  it('refuses MatMulNBits at widths it does not have, and a block size that is not a power of two', () => {
+    expect(() => exportForm(transformer, { ...DEFAULT_CONFIG, form: { kind: 'weight-only', format: 'matmulnbits', dtype: 'int16', symmetric: true, blockSize: 32 } })).toThrow(/4 or 8 bits/);
+    expect(() => exportForm(transformer, { ...DEFAULT_CONFIG, form: { kind: 'weight-only', format: 'dq', dtype: 'int4', symmetric: true, blockSize: 48 } })).toThrow(/power of two/);
+  });
+
+  it('clamps float16 overflow and says so', () => {
+    const m: ModelProto = prepareModel(tinyTransformer({ layers: 1 })).model;
+    const emb = m.graph!.initializer.find((t) => t.name === 'embedding')!;
+    const v = readFloat32(emb);
+    v[3] = 1e6;
+    emb.rawData = bytesOf(v);
+    emb.floatData = [];
+    const r = exportForm(m, { ...DEFAULT_CONFIG, form: { kind: 'float16', keepIoTypes: true } });
+    expect(r.report.notes.join(' ')).toMatch(/1 weight values past ±65504 clamped/);
+  });
+});
