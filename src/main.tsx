@@ -3,11 +3,15 @@ import { createRoot } from 'react-dom/client';
 import { LabApp } from './lab/LabApp';
 import { App } from './ui/App';
 import { usePath } from './ui/route';
+import { startProbe } from './runtime/client';
+import type { Backend, ProbeRequest } from './runtime/protocol';
 import { appStore } from './ui/useApp';
 import './ui/styles.css';
 
 // The store, read-only by convention, for scripting the page from the console (and for e2e checks).
 (window as unknown as { quantscope: typeof appStore }).quantscope = appStore;
+// The support-table probe (scripts/probe-support.ts) runs its one-node models through the page's own worker.
+(window as unknown as { quantscopeProbe: unknown }).quantscopeProbe = (models: ProbeRequest['models'], backend: Backend) => startProbe({ models, backend }).result;
 
 /** One page for the tool and the lab: navigating between them keeps a loaded model and its statistics. */
 function Root() {

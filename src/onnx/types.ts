@@ -25,7 +25,8 @@ export function inferElemTypes(graph: GraphProto): Map<string, number> {
     else if (n.opType === 'Constant') out = getAttr(n, 'value')?.t?.dataType ?? (getAttr(n, 'value_int') || getAttr(n, 'value_ints') ? DT.INT64 : DT.FLOAT);
     else if (n.opType === 'ConstantOfShape') out = getAttr(n, 'value')?.t?.dataType ?? DT.FLOAT;
     else if (n.opType === 'Where') out = n.input[1] ? types.get(n.input[1]) : undefined;
-    else if (n.opType === 'DequantizeLinear') out = DT.FLOAT;
+    else if (n.opType === 'DequantizeLinear') out = n.input[1] ? (types.get(n.input[1]) ?? DT.FLOAT) : DT.FLOAT;
+    else if (n.opType === 'MatMulInteger' || n.opType === 'ConvInteger') out = DT.INT32;
     else if (n.opType === 'QuantizeLinear') out = n.input[2] ? types.get(n.input[2]) : DT.UINT8;
     else if (n.opType === 'Range' || n.opType === 'EyeLike' || n.opType === 'RandomNormal' || n.opType === 'RandomUniform') {
       out = first ?? DT.FLOAT;
@@ -33,7 +34,8 @@ export function inferElemTypes(graph: GraphProto): Map<string, number> {
     if (out === undefined) continue;
     n.output.forEach((o, i) => {
       if (!o || types.has(o)) return;
-      if (n.opType === 'TopK' && i === 1) types.set(o, DT.INT64);
+      if (n.opType === 'DynamicQuantizeLinear') types.set(o, i === 1 ? DT.FLOAT : DT.UINT8);
+      else if (n.opType === 'TopK' && i === 1) types.set(o, DT.INT64);
       else if ((n.opType === 'MaxPool' && i === 1) || (n.opType === 'Unique' && i > 0)) types.set(o, DT.INT64);
       else types.set(o, out);
     });

@@ -6,7 +6,7 @@ import { QuantscopeError } from '../core/errors';
 import type { StatsMap } from './calibrate';
 import { sampleBuffers } from './data/samples';
 import type { ComparedSample } from './compareJob';
-import type { CalibrateRequest, CompareRequest, SessionInfo, WorkerReply, WorkerRequest } from './protocol';
+import type { Backend, CalibrateRequest, CompareRequest, LatencyResult, ProbeRequest, ProbeStatus, SessionInfo, SpeedRequest, WorkerReply, WorkerRequest } from './protocol';
 
 export interface CalibrationResult {
   readonly stats: StatsMap;
@@ -20,9 +20,21 @@ export interface CalibrationHandlers {
   onProgress?(done: number, total: number): void;
 }
 
+type Resolved = CalibrationResult | readonly ComparedSample[] | SpeedResult | ProbeResult;
+
+export interface SpeedResult {
+  readonly float: LatencyResult;
+  readonly exported: LatencyResult;
+}
+
+export interface ProbeResult {
+  readonly backend: Backend;
+  readonly results: Readonly<Record<string, ProbeStatus>>;
+}
+
 interface Pending {
   readonly handlers: CalibrationHandlers;
-  resolve(r: CalibrationResult | readonly ComparedSample[]): void;
+  resolve(r: Resolved): void;
   reject(e: QuantscopeError): void;
 }
 
@@ -51,6 +63,14 @@ function getWorker(): Worker {
       case 'compared':
         pending.delete(m.id);
         p.resolve(m.results);
+        break;
+      case 'speed':
+        pending.delete(m.id);
+        p.resolve({ float: m.float, exported: m.exported });
+        break;
+      case 'probed':
+        pending.delete(m.id);
+        p.resolve({ backend: m.backend, results: m.results });
         break;
       case 'cancelled':
         pending.delete(m.id);
@@ -81,7 +101,7 @@ export function startCalibration(
 ): { id: number; result: Promise<CalibrationResult> } {
   const id = nextId++;
   const result = new Promise<CalibrationResult>((resolve, reject) =>
-    pending.set(id, { handlers, resolve: resolve as (r: CalibrationResult | readonly ComparedSample[]) => void, reject }),
+    pending.set(id, { handlers, resolve: resolve as (r: Resolved) => void, reject }),
   );
   const transfer = [req.model, ...sampleBuffers(req.samples)];
   send({ type: 'calibrate', id, ...req }, transfer);
@@ -94,7 +114,7 @@ export function startComparison(
 ): { id: number; result: Promise<readonly ComparedSample[]> } {
   const id = nextId++;
   const result = new Promise<readonly ComparedSample[]>((resolve, reject) =>
-    pending.set(id, { handlers, resolve: resolve as (r: CalibrationResult | readonly ComparedSample[]) => void, reject }),
+    pending.set(id, { handlers, resolve: resolve as (r: Resolved) => void, reject }),
   );
   send({ type: 'compare', id, ...req }, [req.float, req.quantized, ...sampleBuffers(req.samples)]);
   return { id, result };
@@ -102,4 +122,20 @@ export function startComparison(
 
 export function cancelCalibration(id: number): void {
   if (pending.has(id)) send({ type: 'cancel', id });
+}
+
+/** Latency of the float model and its export on one backend, measured in the worker. */
+export function startSpeed(req: Omit<SpeedRequest, 'type' | 'id'>): { id: number; result: Promise<SpeedResult> } {
+  const id = nextId++;
+  const result = new Promise<SpeedResult>((resolve, reject) => pending.set(id, { handlers: {}, resolve: resolve as (r: Resolved) => void, reject }));
+  send({ type: 'speed', id, ...req }, [req.float, req.exported, ...sampleBuffers([req.sample])]);
+  return { id, result };
+}
+
+/** Whether a backend runs each of a set of small models by itself (the support table's probe). */
+export function startProbe(req: Omit<ProbeRequest, 'type' | 'id'>): { id: number; result: Promise<ProbeResult> } {
+  const id = nextId++;
+  const result = new Promise<ProbeResult>((resolve, reject) => pending.set(id, { handlers: {}, resolve: resolve as (r: Resolved) => void, reject }));
+  send({ type: 'probe', id, ...req }, req.models.flatMap((m) => [m.bytes, ...sampleBuffers([m.sample])]));
+  return { id, result };
 }

@@ -4,9 +4,10 @@
  */
 import { QuantscopeError } from '../core/errors';
 import { runCalibrationJob } from './calibrationJob';
-import type { CalibrationHandlers, CalibrationResult } from './client';
+import type { CalibrationHandlers, CalibrationResult, SpeedResult } from './client';
+import { runSpeedJob } from './speedJob';
 import type { OrtModule } from './ort';
-import type { CalibrateRequest, CompareRequest, SessionInfo, WorkerReply } from './protocol';
+import type { CalibrateRequest, CompareRequest, SessionInfo, SpeedRequest, WorkerReply } from './protocol';
 import { runCompareJob, type ComparedSample } from './compareJob';
 import { SerialQueue } from './serialQueue';
 
@@ -40,6 +41,16 @@ export function createLocalCalibrator(ort: OrtModule, info: SessionInfo) {
           else if (m.type === 'error') reject(new QuantscopeError(m.error.code, m.error.message));
         };
         void runCompareJob(ort, { type: 'compare', id, ...req }, queue, controller.signal, emit).finally(() => running.delete(id));
+      });
+      return { id, result };
+    },
+    speed(req: Omit<SpeedRequest, 'type' | 'id'>): { id: number; result: Promise<SpeedResult> } {
+      const id = nextId++;
+      const result = new Promise<SpeedResult>((resolve, reject) => {
+        void runSpeedJob(ort, { type: 'speed', id, ...req }, queue, (m) => {
+          if (m.type === 'speed') resolve({ float: m.float, exported: m.exported });
+          else if (m.type === 'error') reject(new QuantscopeError(m.error.code, m.error.message));
+        });
       });
       return { id, result };
     },

@@ -6,9 +6,12 @@ import type { ErrorInfo } from '../core/errors';
 import type { CalibrationMode, StatsMap } from './calibrate';
 import type { SampleSpec } from './data/samples';
 import type { ComparedSample } from './compareJob';
+import type { LatencyResult, ProbeRequest, ProbeStatus, SpeedRequest } from './speedJob';
 
-/** Named as onnxruntime's execution providers: wasm and webgpu are onnxruntime-web's; cpu is onnxruntime-node's (CLI and tests). */
-export type Backend = 'wasm' | 'webgpu' | 'cpu';
+export type { LatencyResult, ProbeRequest, ProbeStatus, SpeedRequest } from './speedJob';
+
+/** Named as onnxruntime's execution providers: wasm, webgpu and webnn are onnxruntime-web's; cpu is onnxruntime-node's (CLI and tests). */
+export type Backend = 'wasm' | 'webgpu' | 'webnn' | 'cpu';
 
 export interface CalibrateRequest {
   readonly type: 'calibrate';
@@ -37,7 +40,7 @@ export interface CancelRequest {
   readonly id: number;
 }
 
-export type WorkerRequest = CalibrateRequest | CompareRequest | CancelRequest;
+export type WorkerRequest = CalibrateRequest | CompareRequest | CancelRequest | SpeedRequest | ProbeRequest;
 
 /** What the session really runs with, as the worker sees it. */
 export interface SessionInfo {
@@ -53,6 +56,8 @@ export type WorkerReply =
   | { readonly type: 'result'; readonly id: number; readonly stats: StatsMap; readonly session: SessionInfo; readonly ms: number; readonly inferenceMs: number }
   | { readonly type: 'compared'; readonly id: number; readonly results: readonly ComparedSample[] }
   | { readonly type: 'cancelled'; readonly id: number }
+  | { readonly type: 'speed'; readonly id: number; readonly float: LatencyResult; readonly exported: LatencyResult }
+  | { readonly type: 'probed'; readonly id: number; readonly backend: Backend; readonly results: Readonly<Record<string, ProbeStatus>> }
   | { readonly type: 'error'; readonly id: number; readonly error: ErrorInfo };
 
 /** Progress is sent at most this often (plus the first and last step). */

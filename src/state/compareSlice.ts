@@ -3,6 +3,8 @@ import { QuantscopeError, toErrorInfo } from '../core/errors';
 import { decodeImage, isImageFile } from '../runtime/data/decodeImage';
 import { buildSamples, type DataSelection } from './buildSamples';
 import type { DataFile } from './dataSlice';
+import type { Backend } from '../runtime/protocol';
+import { probeWebGpu } from './gpu';
 import type { AppState, Calibrator, CompareSlice } from './types';
 
 /** Compare float and exported models on at most this many samples. */
@@ -11,6 +13,41 @@ export const COMPARE_SAMPLES = 8;
 export function createCompareSlice(calibrator: Calibrator): StateCreator<AppState, [], [], CompareSlice> {
   return (set, get) => ({
     comparison: { status: 'idle', results: null, error: null, heldOut: false, forExport: null },
+    speed: { status: 'idle', results: [], error: null, forExport: null, skipped: [] },
+    async measureSpeed() {
+      const { model, exported } = get();
+      const fail = (e: unknown) => set({ speed: { ...get().speed, status: 'error', error: toErrorInfo(e) } });
+      if (!model || !exported) return fail(new QuantscopeError('NO_STATISTICS', 'export the model first'));
+      if (!calibrator.speed) return fail(new QuantscopeError('RUNTIME', 'speed measurement is not available here'));
+      let sample;
+      try {
+        sample = buildSamples(model.summary.inputs, model.imageInput, get(), get().presetOverride)[0];
+        if (!sample) throw new QuantscopeError('NO_STATISTICS', 'no sample to time the models on: load data or use generated data');
+      } catch (e) {
+        return fail(e);
+      }
+      const gpu = await probeWebGpu();
+      // the page's CPU backend is WASM; in Node (tests, CLI) it is onnxruntime-node's cpu
+      const backends: Backend[] = [get().backend === 'cpu' ? 'cpu' : 'wasm'];
+      const skipped: string[] = [];
+      if (gpu.available && !gpu.fallback) backends.push('webgpu');
+      else skipped.push(gpu.available ? `WebGPU: only a software fallback adapter (${gpu.description}), not timed` : `WebGPU: ${gpu.description}`);
+      set({ speed: { status: 'running', results: [], error: null, forExport: exported.fileName, skipped } });
+      const results = [];
+      try {
+        for (const backend of backends) {
+          // a fresh copy for each backend: the worker takes the sample's buffers
+          const s = backend === backends[0] ? sample : buildSamples(model.summary.inputs, model.imageInput, get(), get().presetOverride)[0]!;
+          const { result } = calibrator.speed({ float: model.preparedBytes.slice().buffer as ArrayBuffer, exported: exported.bytes.slice().buffer as ArrayBuffer, sample: s, backend, runs: 10 });
+          results.push(await result);
+          if (get().exported !== exported) return;
+          set({ speed: { ...get().speed, results: [...results] } });
+        }
+        set({ speed: { ...get().speed, status: 'done' } });
+      } catch (e) {
+        if (get().exported === exported) fail(e);
+      }
+    },
     async compare(heldOutFiles) {
       const { model, exported, backend } = get();
       const fail = (e: unknown) => set({ comparison: { ...get().comparison, status: 'error', error: toErrorInfo(e) } });

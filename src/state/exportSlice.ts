@@ -2,7 +2,7 @@ import type { StateCreator } from 'zustand/vanilla';
 import { activationConfigFor, activationRange, DEFAULT_CONFIG, type QuantConfig } from '../core/config';
 import { QuantscopeError, toErrorInfo } from '../core/errors';
 import { finalizeMinMax, isNonFinite } from '../core/minmax';
-import { encodeModel, exportForm, formFileTag, initializerBytes, planQuantization, TRANSFORMERS_JS_PRESETS, type TensorRange } from '../onnx';
+import { encodeModel, exportForm, formFileTag, initializerBytes, planQuantization, supportReport, TRANSFORMERS_JS_PRESETS, type TensorRange } from '../onnx';
 import type { StatsMap } from '../runtime/calibrate';
 import type { AppState, ExportResult, ExportSlice } from './types';
 
@@ -80,6 +80,7 @@ export const createExportSlice: StateCreator<AppState, [], [], ExportSlice> = (s
           report: null,
           form: r.report,
           weightBytes: initializerBytes(r.model.graph!.initializer),
+          support: supportReport(r.model),
           ms: performance.now() - t0,
         };
         if (get().config !== config || get().model !== model) return null;
@@ -105,6 +106,7 @@ export const createExportSlice: StateCreator<AppState, [], [], ExportSlice> = (s
         report: r.qdqReport!,
         form: r.report,
         weightBytes: initializerBytes(r.model.graph!.initializer),
+        support: supportReport(r.model),
         ms: performance.now() - t0,
       };
       set({ exported: result, exportError: null, exporting: null });

@@ -1,10 +1,10 @@
 import type { QuantConfig } from '../core/config';
 import type { ErrorInfo } from '../core/errors';
-import type { ExportReport, FormReport, ModelProto, ModelSummary, QuantPlan } from '../onnx';
+import type { ExportReport, FormReport, ModelProto, ModelSummary, QuantPlan, SupportRow } from '../onnx';
 import type { ImagePreset } from '../runtime/data/image';
-import type { CalibrationHandlers, CalibrationResult } from '../runtime/client';
+import type { CalibrationHandlers, CalibrationResult, SpeedResult } from '../runtime/client';
 import type { CalibrationMode, StatsMap } from '../runtime/calibrate';
-import type { Backend, CalibrateRequest, CompareRequest, SessionInfo } from '../runtime/protocol';
+import type { Backend, CalibrateRequest, CompareRequest, SessionInfo, SpeedRequest } from '../runtime/protocol';
 import type { ComparedSample } from '../runtime/compareJob';
 import type { DataSelection, GeneratedSettings } from './buildSamples';
 import type { DataFile } from './dataSlice';
@@ -50,6 +50,8 @@ export interface ExportResult {
   readonly form: FormReport;
   /** Bytes of all initializers, and of those stored as 8-bit or narrower integers. */
   readonly weightBytes: { readonly intBytes: number; readonly totalBytes: number };
+  /** Per op key in the file: what onnxruntime-web's backends run (the probed table). */
+  readonly support: readonly SupportRow[];
   readonly ms: number;
 }
 
@@ -57,7 +59,19 @@ export interface ExportResult {
 export interface Calibrator {
   start(req: Omit<CalibrateRequest, 'type' | 'id'>, handlers: CalibrationHandlers): { id: number; result: Promise<CalibrationResult> };
   compare(req: Omit<CompareRequest, 'type' | 'id'>): { id: number; result: Promise<readonly ComparedSample[]> };
+  /** Latency of float and exported models on one backend. */
+  speed?(req: Omit<SpeedRequest, 'type' | 'id'>): { id: number; result: Promise<SpeedResult> };
   cancel(id: number): void;
+}
+
+export interface SpeedState {
+  readonly status: 'idle' | 'running' | 'done' | 'error';
+  /** Per backend measured, for the export named in `forExport`. */
+  readonly results: readonly SpeedResult[];
+  readonly error: ErrorInfo | null;
+  readonly forExport: string | null;
+  /** Backends not measured, and why (no real WebGPU adapter). */
+  readonly skipped: readonly string[];
 }
 
 export interface ComparisonState {
@@ -71,6 +85,9 @@ export interface ComparisonState {
 
 export interface CompareSlice {
   readonly comparison: ComparisonState;
+  readonly speed: SpeedState;
+  /** Time float and exported models on WASM and, where the browser has a real adapter, WebGPU. */
+  measureSpeed(): Promise<void>;
   /** Run float and exported models side by side: on `heldOutFiles` if given, else on the calibration data. */
   compare(heldOutFiles?: readonly DataFile[]): Promise<void>;
 }

@@ -2,7 +2,7 @@ import { DET_HELD_OUT, fetchSampleFiles, REC_HELD_OUT } from '../state/sample';
 import { ErrorBanner } from './ErrorBanner';
 import type { ExportForm } from '../core/config';
 import type { IntDType } from '../core/dtype';
-import { formLabel, TRANSFORMERS_JS_PRESETS } from '../onnx/forms';
+import { formLabel, SUPPORT, TRANSFORMERS_JS_PRESETS, type SupportRow } from '../onnx/forms';
 import { formatBytes } from './format';
 import { appStore, useApp } from './useApp';
 
@@ -50,6 +50,88 @@ function defaultForm(kind: FormKind): ExportForm {
     case 'q4f16':
       return { kind: 'q4f16', blockSize: 32 };
   }
+}
+
+const MARK = (v: boolean | null) => (v === null ? '·' : v ? '✓' : '✗');
+
+/** What onnxruntime-web's backends run of this file, op by op, from the probed table. */
+function SupportTableView({ rows }: { rows: readonly SupportRow[] }) {
+  return (
+    <details data-testid="support-table">
+      <summary>
+        What runs where: {rows.filter((r) => r.support.webgpu === false).length} of {rows.length} op kinds fall back from WebGPU to the CPU (table probed
+        with onnxruntime-web {SUPPORT.onnxruntimeWeb} in {SUPPORT.browser.match(/Chrome\/[\d.]+/)?.[0] ?? 'Chromium'}, WebGPU adapter: {SUPPORT.webgpuAdapter})
+      </summary>
+      <table className="io small-table">
+        <thead>
+          <tr>
+            <th>op : type</th>
+            <th>nodes</th>
+            <th>WASM</th>
+            <th>WebGPU</th>
+            <th>WebNN</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={r.key} data-testid={`support-${r.key}`}>
+              <td>
+                <code>{r.key}</code>
+              </td>
+              <td>{r.count}</td>
+              <td>{MARK(r.support.wasm)}</td>
+              <td>{MARK(r.support.webgpu)}</td>
+              <td>{MARK(r.support.webnn)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p className="muted small">✓ runs on that backend by itself · ✗ fails, or needs the CPU · · not probed ({SUPPORT.webnn.startsWith('webnn:') ? 'WebNN: ' + SUPPORT.webnn.replace(/^webnn: /, '') : SUPPORT.webnn})</p>
+    </details>
+  );
+}
+
+/** Float against exported latency, measured in this browser. Int8 is often not faster on the web: this shows what is. */
+function SpeedView() {
+  const speed = useApp((s) => s.speed);
+  const exported = useApp((s) => s.exported);
+  const mine = speed.forExport === exported?.fileName;
+  return (
+    <div className="speed" data-testid="speed">
+      <button type="button" disabled={speed.status === 'running'} onClick={() => void appStore.getState().measureSpeed()}>
+        Measure speed in this browser
+      </button>
+      {mine && speed.status === 'running' && <span className="muted"> timing (2 warm-up runs, then the median of 10)…</span>}
+      {mine && speed.results.length > 0 && (
+        <table className="io small-table" data-testid="speed-table">
+          <thead>
+            <tr>
+              <th>backend</th>
+              <th>float: session, median run</th>
+              <th>exported: session, median run</th>
+              <th>exported / float</th>
+            </tr>
+          </thead>
+          <tbody>
+            {speed.results.map((r) => (
+              <tr key={r.float.backend}>
+                <td>{r.float.backend}</td>
+                <td>
+                  {r.float.createMs.toFixed(0)} ms, {r.float.medianMs.toFixed(1)} ms
+                </td>
+                <td>
+                  {r.exported.createMs.toFixed(0)} ms, {r.exported.medianMs.toFixed(1)} ms
+                </td>
+                <td data-testid={`speed-ratio-${r.float.backend}`}>{(r.exported.medianMs / r.float.medianMs).toFixed(2)}×</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {mine && speed.skipped.map((s) => <p key={s} className="muted small">{s}</p>)}
+      {mine && speed.error && <p className="error">{speed.error.message}</p>}
+    </div>
+  );
 }
 
 function FormOptions({ form, set }: { form: ExportForm; set: (f: ExportForm) => void }) {
@@ -189,6 +271,8 @@ export function ExportPanel() {
               ))}
             </ul>
           )}
+          <SupportTableView rows={exported.support} />
+          <SpeedView />
           {exported.form.floatNodes.length > 0 && (
             <ul className="log" data-testid="float-tensors">
               {exported.form.floatNodes.map((t) => (

@@ -162,3 +162,35 @@ describe('bad input', () => {
     expect(r.report.notes.join(' ')).toMatch(/1 weight values past ±65504 clamped/);
   });
 });
+
+describe('what runs where, and how fast', () => {
+  it('every op the forms write on the transformer is in the probed table, and WASM runs each', async () => {
+    const { SUPPORT, supportReport } = await import('../../src/onnx/forms/support');
+    expect(SUPPORT.onnxruntimeWeb).toBe(JSON.parse(readFileSync(join(ROOT, 'node_modules', 'onnxruntime-web', 'package.json'), 'utf8')).version);
+    const missing = new Set<string>();
+    for (const row of TRANSFORMER_ROWS) {
+      const rows = supportReport(exportForm(transformer, { ...DEFAULT_CONFIG, form: row.form }).model);
+      for (const r of rows) missing.add(r.support.wasm === true ? '' : r.key);
+    }
+    missing.delete('');
+    expect([...missing]).toEqual([]);
+  });
+
+  it('times float and exported models through the store (session creation apart, median of 10 runs)', async () => {
+    const { createAppStore } = await import('../../src/state/store');
+    const { createLocalCalibrator } = await import('../../src/runtime/localCalibrator');
+    const { tinyConvNet, encodeModel: enc } = await import('../helpers/models');
+    const store = createAppStore(createLocalCalibrator(ort as never, { backend: 'cpu', numThreads: 1, crossOriginIsolated: false, hardwareConcurrency: 2 }));
+    store.getState().loadModel('tiny.onnx', enc(tinyConvNet()));
+    store.getState().setBackend('cpu');
+    store.getState().useGeneratedData(2);
+    store.getState().setConfig((c) => ({ ...c, form: { kind: 'float16', keepIoTypes: true } }));
+    expect(await store.getState().exportModel()).not.toBeNull();
+    await store.getState().measureSpeed();
+    const s = store.getState().speed;
+    expect(s.status).toBe('done');
+    expect(s.results[0]!.float.runs).toBeGreaterThanOrEqual(10);
+    expect(s.results[0]!.exported.medianMs).toBeGreaterThan(0);
+    expect(s.skipped.join(' ')).toMatch(/WebGPU/);
+  });
+});

@@ -13,6 +13,7 @@ import { convertToFloat16, storeWeightsBfloat16 } from './float16';
 import { weightOnly, type FormReport } from './weightOnly';
 
 export type { FormReport } from './weightOnly';
+export { opKey, SUPPORT, supportReport, type SupportBackend, type SupportRow, type SupportTable } from './support';
 export { DEFAULT_FP16_BLOCK_LIST } from './float16';
 
 /** transformers.js loads these names (its `dtype` option): the presets write them. */

@@ -6,7 +6,8 @@ import { QuantscopeError, toErrorInfo } from '../../core/errors';
 import { runCalibrationJob } from '../calibrationJob';
 import { runCompareJob } from '../compareJob';
 import { loadOrt, sessionInfo } from '../ortWeb';
-import type { CalibrateRequest, CompareRequest, WorkerReply, WorkerRequest } from '../protocol';
+import type { CalibrateRequest, CompareRequest, ProbeRequest, SpeedRequest, WorkerReply, WorkerRequest } from '../protocol';
+import { runProbeJob, runSpeedJob } from '../speedJob';
 import { SerialQueue } from '../serialQueue';
 
 interface WorkerScope {
@@ -21,11 +22,11 @@ type Emit = (m: WorkerReply, transfer?: Transferable[]) => void;
 type WebOrt = Awaited<ReturnType<typeof loadOrt>>;
 
 /** Run one request as a cancellable job on the backend it names; any failure becomes its error reply. */
-function runJob(req: CalibrateRequest | CompareRequest, job: (ort: WebOrt, signal: AbortSignal, emit: Emit) => Promise<void>): void {
+function runJob(req: CalibrateRequest | CompareRequest | SpeedRequest | ProbeRequest, job: (ort: WebOrt, signal: AbortSignal, emit: Emit) => Promise<void>): void {
   const controller = new AbortController();
   running.set(req.id, controller);
   const emit: Emit = (m, transfer = []) => scope.postMessage(m, transfer);
-  loadOrt(req.backend === 'webgpu' ? 'webgpu' : 'wasm', import.meta.env.BASE_URL)
+  loadOrt(req.backend === 'cpu' ? 'wasm' : req.backend, import.meta.env.BASE_URL)
     .then((ort) => job(ort, controller.signal, emit))
     .catch((err: unknown) => emit({ type: 'error', id: req.id, error: toErrorInfo(err) }))
     .finally(() => running.delete(req.id));
@@ -37,6 +38,10 @@ scope.addEventListener('message', (e) => {
     runJob(req, (ort, signal, emit) => runCalibrationJob(ort, sessionInfo(ort, req.backend), req, queue, signal, emit));
   } else if (req.type === 'compare') {
     runJob(req, (ort, signal, emit) => runCompareJob(ort, req, queue, signal, emit));
+  } else if (req.type === 'speed') {
+    runJob(req, (ort, _signal, emit) => runSpeedJob(ort, req, queue, emit));
+  } else if (req.type === 'probe') {
+    runJob(req, (ort, _signal, emit) => runProbeJob(ort, req, queue, emit));
   } else if (req.type === 'cancel') {
     const c = running.get(req.id);
     if (c && !c.signal.aborted) {

@@ -1,0 +1,99 @@
+/**
+ * What runs where, measured: (1) for a set of small models, whether a backend runs each one entirely
+ * by itself (session created with CPU fallback disabled, then one run); (2) latency of a float model
+ * and its export on one backend: session creation apart, warm-up runs, then the median of at least
+ * 10 timed runs. Runs in the worker (onnxruntime-web) and in Node.
+ */
+import { toErrorInfo } from '../core/errors';
+import { materializeSample, type SampleSpec } from './data/samples';
+import { toOrtFeeds, type OrtModule } from './ort';
+import type { Backend, WorkerReply } from './protocol';
+import type { SerialQueue } from './serialQueue';
+
+export interface LatencyResult {
+  readonly backend: Backend;
+  readonly createMs: number;
+  readonly warmupMs: number;
+  readonly medianMs: number;
+  readonly runs: number;
+}
+
+export interface SpeedRequest {
+  readonly type: 'speed';
+  readonly id: number;
+  readonly float: ArrayBuffer;
+  readonly exported: ArrayBuffer;
+  readonly sample: SampleSpec;
+  readonly backend: Backend;
+  readonly runs: number;
+}
+
+export interface ProbeRequest {
+  readonly type: 'probe';
+  readonly id: number;
+  readonly models: readonly { readonly key: string; readonly bytes: ArrayBuffer; readonly sample: SampleSpec }[];
+  readonly backend: Backend;
+}
+
+export type ProbeStatus = { readonly runs: true } | { readonly runs: false; readonly error: string };
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function sessionOptions(backend: Backend, noFallback: boolean): Record<string, unknown> {
+  // With CPU fallback disabled, a session that would place any node on the CPU fails to create.
+  return { executionProviders: [backend], graphOptimizationLevel: 'all', ...(noFallback && backend !== 'wasm' && backend !== 'cpu' ? { extra: { session: { disable_cpu_ep_fallback: '1' } } } : {}) };
+}
+
+export async function measureLatency(ort: OrtModule, bytes: Uint8Array, sample: SampleSpec, backend: Backend, runs: number, queue: SerialQueue): Promise<LatencyResult> {
+  const t0 = performance.now();
+  const session = await queue.run(() => ort.InferenceSession.create(bytes, sessionOptions(backend, false) as never));
+  const createMs = performance.now() - t0;
+  try {
+    const feeds = toOrtFeeds(ort, materializeSample(sample));
+    const w0 = performance.now();
+    for (let i = 0; i < 2; i++) await queue.run(() => session.run(feeds));
+    const warmupMs = performance.now() - w0;
+    const times: number[] = [];
+    for (let i = 0; i < Math.max(10, runs); i++) {
+      const t = performance.now();
+      await queue.run(() => session.run(feeds));
+      times.push(performance.now() - t);
+    }
+    return { backend, createMs, warmupMs, medianMs: median(times), runs: times.length };
+  } finally {
+    await queue.run(() => session.release());
+  }
+}
+
+export async function probeModel(ort: OrtModule, bytes: Uint8Array, sample: SampleSpec, backend: Backend, queue: SerialQueue): Promise<ProbeStatus> {
+  try {
+    const session = await queue.run(() => ort.InferenceSession.create(bytes, sessionOptions(backend, true) as never));
+    try {
+      await queue.run(() => session.run(toOrtFeeds(ort, materializeSample(sample))));
+    } finally {
+      await queue.run(() => session.release());
+    }
+    return { runs: true };
+  } catch (e) {
+    return { runs: false, error: toErrorInfo(e).message.slice(0, 300) };
+  }
+}
+
+export async function runSpeedJob(ort: OrtModule, req: SpeedRequest, queue: SerialQueue, emit: (m: WorkerReply) => void): Promise<void> {
+  try {
+    const float = await measureLatency(ort, new Uint8Array(req.float), req.sample, req.backend, req.runs, queue);
+    const exported = await measureLatency(ort, new Uint8Array(req.exported), req.sample, req.backend, req.runs, queue);
+    emit({ type: 'speed', id: req.id, float, exported });
+  } catch (e) {
+    emit({ type: 'error', id: req.id, error: toErrorInfo(e) });
+  }
+}
+
+export async function runProbeJob(ort: OrtModule, req: ProbeRequest, queue: SerialQueue, emit: (m: WorkerReply) => void): Promise<void> {
+  const results: Record<string, ProbeStatus> = {};
+  for (const m of req.models) results[m.key] = await probeModel(ort, new Uint8Array(m.bytes), m.sample, req.backend, queue);
+  emit({ type: 'probed', id: req.id, backend: req.backend, results });
+}
