@@ -7,6 +7,7 @@ import { ModelProtoSchema } from 'onnx-buf';
 import { uniqueNamer } from './graph';
 import { foldBatchNorm } from './passes/foldBatchNorm';
 import { foldConvAffine } from './passes/foldConvAffine';
+import { foldKnownIfs } from './passes/foldIf';
 import { hoistConstants } from './passes/hoistConstants';
 import { upgradeOpset } from './passes/upgradeOpset';
 import type { ModelProto } from './proto';
@@ -30,10 +31,23 @@ export function nameNodes(model: ModelProto): { model: ModelProto; named: number
   return { model: out, named };
 }
 
-export function prepareModel(model: ModelProto): PreparedModel {
+export interface PrepareOptions {
+  /** Inputs fixed to a value (Silero VAD's `sr`): Ifs that branch on them are folded. */
+  readonly fixedInputs?: Readonly<Record<string, number>>;
+}
+
+export function prepareModel(model: ModelProto, opts: PrepareOptions = {}): PreparedModel {
   const log: string[] = [];
-  const a = nameNodes(model);
-  if (a.named) log.push(`nameNodes: named ${a.named} nodes`);
+  const a0 = nameNodes(model);
+  if (a0.named) log.push(`nameNodes: named ${a0.named} nodes`);
+  let a = a0;
+  if (opts.fixedInputs && Object.keys(opts.fixedInputs).length) {
+    const f = foldKnownIfs(a0.model, opts.fixedInputs);
+    const fixed = Object.entries(opts.fixedInputs).map(([k, v]) => `${k} = ${v}`).join(', ');
+    if (f.folded.length) log.push(`foldKnownIfs: with ${fixed}, folded ${f.folded.join('; ')}`);
+    if (f.kept.length) log.push(`foldKnownIfs: ${f.kept.length} control-flow nodes depend on run-time values and stay (${f.kept.slice(0, 3).join(', ')}${f.kept.length > 3 ? ', …' : ''}); tensors inside them are not calibrated`);
+    a = { model: nameNodes(f.model).model, named: 0 };
+  }
   const b = hoistConstants(a.model);
   if (b.hoisted) log.push(`hoistConstants: moved ${b.hoisted} Constant nodes into initializers`);
   const c = upgradeOpset(b.model, 13);

@@ -23,7 +23,7 @@ import {
   requantizeWeight,
   type QuantizedWeight,
 } from '../core/weights';
-import { indexGraph, uniqueNamer } from './graph';
+import { indexGraph, readNames, uniqueNamer } from './graph';
 import { upgradeOpset } from './passes/upgradeOpset';
 import type { QuantPlan } from './plan';
 import { bytesOf, defaultOpset, dimsOf, makeNode, makeTensor, type ModelProto, type NodeProto, type TensorProto } from './proto';
@@ -219,9 +219,7 @@ export function buildQdqModel(
   graph.node = nodes;
 
   // 4. Drop float initializers nothing reads any more.
-  const used = new Set<string>();
-  for (const n of graph.node) for (const i of n.input) used.add(i);
-  for (const v of graph.output) used.add(v.name);
+  const used = readNames(graph); // subgraphs' outer-scope reads count as reads
   graph.initializer = [...graph.initializer.filter((t) => used.has(t.name)), ...newInits];
   const { intBytes: intWeightBytes, totalBytes: totalWeightBytes } = initializerBytes(graph.initializer);
 

@@ -28,7 +28,15 @@ export function inferElemTypes(graph: GraphProto): Map<string, number> {
     else if (n.opType === 'DequantizeLinear') out = n.input[1] ? (types.get(n.input[1]) ?? DT.FLOAT) : DT.FLOAT;
     else if (n.opType === 'MatMulInteger' || n.opType === 'ConvInteger') out = DT.INT32;
     else if (n.opType === 'QuantizeLinear') out = n.input[2] ? types.get(n.input[2]) : DT.UINT8;
-    else if (n.opType === 'Range' || n.opType === 'EyeLike' || n.opType === 'RandomNormal' || n.opType === 'RandomUniform') {
+    else if (n.opType === 'If') {
+      // each output's type is the then branch's output's (onnx/docs/Operators.md, If)
+      const branch = n.attribute.find((a) => a.name === 'then_branch')?.g;
+      branch?.output.forEach((o, i) => {
+        const t = valueInfoElemType(o);
+        if (t && n.output[i]) types.set(n.output[i]!, t);
+      });
+      continue;
+    } else if (n.opType === 'Range' || n.opType === 'EyeLike' || n.opType === 'RandomNormal' || n.opType === 'RandomUniform') {
       out = first ?? DT.FLOAT;
     } else out = first;
     if (out === undefined) continue;

@@ -16,7 +16,7 @@ import { clone } from '@bufbuild/protobuf';
 import { ModelProtoSchema } from 'onnx-buf';
 import { DTYPES, type IntDType } from '../../core/dtype';
 import { quantizeWeightPerChannel, quantizeWeightPerTensor } from '../../core/weights';
-import { uniqueNamer } from '../graph';
+import { pruneInitializers, readNames, uniqueNamer } from '../graph';
 import { attrFloat, attrInt, bytesOf, defaultOpset, makeNode, makeTensor, type ModelProto, type NodeProto } from '../proto';
 import { readFloat32 } from '../tensor';
 import type { FormReport } from './weightOnly';
@@ -125,7 +125,8 @@ export function dynamicQuantize(model: ModelProto, o: DynamicOptions = {}): { mo
     quantized.push({ node: node.name, opType: node.opType, weight: base, how: `${dtype} per channel, activations uint8 per run` });
   }
   g.node = g.node.flatMap((n) => replace.get(n) ?? [n]);
-  const stillRead = new Set(g.node.flatMap((n) => n.input));
+  const stillRead = readNames(g);
   g.initializer = g.initializer.filter((t) => !used.has(t.name) || stillRead.has(t.name));
+  pruneInitializers(g); // e.g. a Conv bias replaced by its reshaped copy
   return { model: out, report: { form: 'dynamic (DynamicQuantizeLinear + MatMulInteger/ConvInteger)', quantizedNodes: quantized, floatNodes, notes: [], opset: defaultOpset(out) } };
 }

@@ -15,7 +15,7 @@
 import { clone } from '@bufbuild/protobuf';
 import { ModelProtoSchema } from 'onnx-buf';
 import { BFLOAT16, encodeMiniFloat, FLOAT16 } from '../../core/minifloat';
-import { uniqueNamer } from '../graph';
+import { outerScopeReads, uniqueNamer } from '../graph';
 import { bytesOf, defaultOpset, getAttr, makeNode, makeTensor, type ModelProto, type NodeProto, type TensorProto } from '../proto';
 import { DT, readFloat32 } from '../tensor';
 import { inferElemTypes } from '../types';
@@ -66,7 +66,11 @@ export function convertToFloat16(model: ModelProto, o: Float16Options = {}): { m
   const inits = new Map(g.initializer.map((t) => [t.name, t]));
   const graphInputs = new Set(g.input.map((v) => v.name));
   const graphOutputs = new Set(g.output.map((v) => v.name));
-  const kept32 = (n: NodeProto) => block.has(n.opType) || excluded.has(n.name) || (n.domain !== '' && n.domain !== 'ai.onnx' && n.domain !== 'com.microsoft');
+  // Control flow stays float32 whole: its subgraphs are not converted, and the tensors they read
+  // from this scope keep their names and their float32 type.
+  const hasSubgraph = (n: NodeProto) => n.attribute.some((a) => a.g || a.graphs.length);
+  const kept32 = (n: NodeProto) => block.has(n.opType) || excluded.has(n.name) || hasSubgraph(n) || (n.domain !== '' && n.domain !== 'ai.onnx' && n.domain !== 'com.microsoft');
+  const outerReads = outerScopeReads(g);
   // Which precision each float tensor is produced in.
   const half = new Set<string>();
   for (const t of g.initializer) if (t.dataType === DT.FLOAT) half.add(t.name);
@@ -81,6 +85,7 @@ export function convertToFloat16(model: ModelProto, o: Float16Options = {}): { m
       (kept32(n) || FLOAT32_INPUTS[n.opType]?.includes(i) ? reads32 : reads16).add(t);
     });
   }
+  for (const t of outerReads) if (isFloat(t)) reads32.add(t);
   let clamped = 0;
   const clampedTensors: string[] = [];
   const newInits: TensorProto[] = [];
@@ -153,6 +158,13 @@ export function convertToFloat16(model: ModelProto, o: Float16Options = {}): { m
   }
   // Graph outputs: kept float32 (a Cast renames the float16 tensor) or declared float16.
   const rename = new Map<string, string>();
+  // A float16 tensor a subgraph reads keeps its name as float32, behind a Cast, like a kept output.
+  for (const t of outerReads) {
+    if (!isFloat(t) || !half.has(t) || inits.has(t) || graphOutputs.has(t)) continue;
+    const inner = name(`${t}_fp16`);
+    rename.set(t, inner);
+    castNodes.push(makeNode('Cast', [inner], [t], name(`${t}_Cast_fp32`), { to: DT.FLOAT }));
+  }
   for (const v of g.output) {
     if (!isFloat(v.name) || !half.has(v.name)) continue;
     if (keepIo) {

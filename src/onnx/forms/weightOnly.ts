@@ -19,7 +19,7 @@ import { quantizeBlockwise, type BlockQuantized } from '../../core/blockwise';
 import { DTYPES, type IntDType } from '../../core/dtype';
 import { QuantscopeError } from '../../core/errors';
 import { packInt4 } from '../../core/quantize';
-import { indexGraph, uniqueNamer } from '../graph';
+import { indexGraph, pruneInitializers, readNames, uniqueNamer } from '../graph';
 import { upgradeOpset } from '../passes/upgradeOpset';
 import { attrFloat, attrInt, bytesOf, defaultOpset, makeNode, makeOpset, makeTensor, type ModelProto, type NodeProto, type TensorProto } from '../proto';
 import { readFloat32 } from '../tensor';
@@ -198,9 +198,12 @@ export function weightOnly(model: ModelProto, o: WeightOnlyOptions): { model: Mo
     quantized.push({ node: node.name, opType: node.opType, weight: wName, how: `${o.dtype} ${blockSize ? `blocks of ${blockSize}` : 'per channel'}, ${o.symmetric ? 'symmetric' : 'asymmetric'}` });
   }
   g.node = g.node.flatMap((n) => newNodes.get(n) ?? [n]);
-  g.initializer = g.initializer.filter((t) => !dropped.has(t.name) || g.node.some((n) => n.input.includes(t.name)));
+  const stillRead = readNames(g);
+  g.initializer = g.initializer.filter((t) => !dropped.has(t.name) || stillRead.has(t.name));
+  pruneInitializers(g); // e.g. a Conv bias replaced by its reshaped copy
   if (o.format === 'matmulnbits' && quantized.length && !out.opsetImport.some((x) => x.domain === 'com.microsoft')) out.opsetImport.push(makeOpset('com.microsoft', 1));
   const notes: string[] = [];
+  if (quantized.length === 0) notes.push(`nothing to quantize: no ${[...ops].join(', ')} node with a constant float32 weight in the main graph`);
   if (needs21) notes.push(`opset raised to 21 (IR 10) for ${bits === 4 ? 'int4 weights' : 'block-wise scales'}`);
   if (o.format === 'dq' && o.blockSize !== null && quantized.some((q) => q.how.includes('per channel'))) notes.push('Conv weights use per-channel scales (blocks apply to MatMul, Gemm and Gather)');
   return { model: out, report: { form: `weight-only ${o.format === 'matmulnbits' ? 'MatMulNBits' : 'DequantizeLinear'}`, quantizedNodes: quantized, floatNodes, notes, opset: defaultOpset(out) } };

@@ -8,7 +8,7 @@
  */
 import { clone } from '@bufbuild/protobuf';
 import { ModelProtoSchema } from 'onnx-buf';
-import { indexGraph, uniqueNamer } from '../graph';
+import { indexGraph, uniqueNamer, pruneInitializers } from '../graph';
 import { attrFloat, attrInt, bytesOf, dimsOf, makeTensor, type ModelProto, type NodeProto } from '../proto';
 import { DT, readFloat32 } from '../tensor';
 
@@ -59,7 +59,6 @@ export function foldBatchNorm(model: ModelProto): { model: ModelProto; folded: n
   }
   graph.node = graph.node.filter((n) => !remove.has(n));
   // Initializers only the folded nodes read are dropped.
-  const used = new Set(graph.node.flatMap((n) => n.input));
-  graph.initializer = graph.initializer.filter((t) => used.has(t.name) || graph.output.some((o) => o.name === t.name));
+  pruneInitializers(graph); // subgraphs' outer-scope reads count as reads
   return { model: out, folded };
 }

@@ -8,7 +8,7 @@
  */
 import { clone } from '@bufbuild/protobuf';
 import { ModelProtoSchema } from 'onnx-buf';
-import { indexGraph, uniqueNamer } from '../graph';
+import { indexGraph, uniqueNamer, pruneInitializers } from '../graph';
 import { bytesOf, dimsOf, makeTensor, type ModelProto, type NodeProto } from '../proto';
 import { DT, elementCount, readFloat32 } from '../tensor';
 
@@ -53,7 +53,6 @@ export function foldConvAffine(model: ModelProto): { model: ModelProto; folded: 
       break;
     }
   }
-  const used = new Set(graph.node.flatMap((n) => n.input));
-  graph.initializer = graph.initializer.filter((t) => used.has(t.name) || graph.output.some((o) => o.name === t.name));
+  pruneInitializers(graph); // subgraphs' outer-scope reads count as reads
   return { model: out, folded };
 }

@@ -1,12 +1,13 @@
 /**
  * Pass: move the weights that Constant nodes carry into graph initializers, so the quantizer sees
  * them as weights (Paddle2ONNX exports, PaddleOCR's among them, keep every weight in a Constant).
- * Only the main graph's Constants move: a subgraph's stay where its scope needs them.
- * In IR < 4 an initializer must also be a graph input (onnx/docs/IR.md, "Graphs"), so one is added.
+ * A subgraph's Constants (Silero VAD keeps its LSTM weights in Constants inside If branches) become
+ * that subgraph's own initializers, in the scope that reads them.
+ * In IR < 4 a main-graph initializer must also be a graph input (onnx/docs/IR.md, "Graphs"), so one is added.
  */
 import { clone, create } from '@bufbuild/protobuf';
 import { ModelProtoSchema, TensorProtoSchema } from 'onnx-buf';
-import { getAttr, makeValueInfo, type ModelProto, type NodeProto, type TensorProto } from '../proto';
+import { getAttr, makeValueInfo, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from '../proto';
 import { DT } from '../tensor';
 
 function constantTensor(node: NodeProto): TensorProto | undefined {
@@ -23,13 +24,14 @@ function constantTensor(node: NodeProto): TensorProto | undefined {
   return undefined; // sparse_value or string values stay as nodes
 }
 
-export function hoistConstants(model: ModelProto): { model: ModelProto; hoisted: number } {
-  const out = clone(ModelProtoSchema, model);
-  const graph = out.graph!;
+function hoistInGraph(graph: GraphProto, needsInput: boolean): number {
   const keep = [];
   let hoisted = 0;
-  const needsInput = out.irVersion < 4n;
   for (const node of graph.node) {
+    for (const a of node.attribute) {
+      if (a.g) hoisted += hoistInGraph(a.g, false);
+      for (const g of a.graphs) hoisted += hoistInGraph(g, false);
+    }
     const tensor = node.opType === 'Constant' && (node.domain === '' || node.domain === 'ai.onnx') ? constantTensor(node) : undefined;
     if (!tensor || !node.output[0]) {
       keep.push(node);
@@ -41,5 +43,11 @@ export function hoistConstants(model: ModelProto): { model: ModelProto; hoisted:
     hoisted++;
   }
   graph.node = keep;
+  return hoisted;
+}
+
+export function hoistConstants(model: ModelProto): { model: ModelProto; hoisted: number } {
+  const out = clone(ModelProtoSchema, model);
+  const hoisted = hoistInGraph(out.graph!, out.irVersion < 4n);
   return { model: out, hoisted };
 }
