@@ -29,7 +29,7 @@ function chunk(k: number): Float32Array {
 /** Run a stream of chunks, carrying the state: the probabilities and the final state, as one vector. */
 async function stream(bytes: Uint8Array, chunks = 6): Promise<Float32Array> {
   const s = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 });
-  let state = new Float32Array(2 * 128);
+  let state: Float32Array = new Float32Array(2 * 128);
   const out: number[] = [];
   for (let k = 0; k < chunks; k++) {
     const r = await s.run({
@@ -38,7 +38,7 @@ async function stream(bytes: Uint8Array, chunks = 6): Promise<Float32Array> {
       sr: new ort.Tensor('int64', BigInt64Array.of(16000n), []),
     });
     out.push((r.output!.data as Float32Array)[0]!);
-    state = r.stateN!.data as Float32Array;
+    state = Float32Array.from(r.stateN!.data as Float32Array);
   }
   for (const v of state) out.push(v);
   return Float32Array.from(out);
