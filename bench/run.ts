@@ -6,6 +6,7 @@
  *   calibration_over_inference_wasm  calibration time / plain inference, same samples, onnxruntime-web WASM (target <= 1.3)
  *   export_ms, export_peak_rss_mb    building and encoding the int8 QDQ model
  *   methods_*, entropy_*, histogram_*   calibration methods from kept statistics: see bench/methods.ts
+ *   export_<form>_*                    every export form on a 96 MiB MLP built here: MB/s and peak memory, see bench/forms.ts
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { emptyStats } from '../src/runtime/calibrate';
 import { rangesFromStats } from '../src/state/exportSlice';
 import { loadModelSync } from '../src/state/modelSlice';
 import { docFeeds, ocrModel, ROOT } from '../test/helpers/sample';
+import { benchForms } from './forms';
 import { benchMethods } from './methods';
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 6);
@@ -73,6 +75,7 @@ try {
   emit('export_peak_rss_mb', peak / 2 ** 20, 'MiB');
   emit('export_size_ratio', bytes.length / floatBytes.length, 'ratio', { target: 0.35 });
   await benchMethods(emit);
+  benchForms(emit);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -130,3 +130,58 @@ export function ulpAt(x: number, f: MiniFloatFormat): number {
   const e = Math.floor(Math.log2(a));
   return 2 ** (e - f.mantissaBits);
 }
+
+/**
+ * float32 values to float16 bits, fast (bit arithmetic on the float32 encoding, round half to even),
+ * with the same results as encodeMiniFloat(x, FLOAT16): overflow gives ±Infinity, NaN the quiet NaN.
+ */
+export function float32ToHalfBits(values: Float32Array): Uint16Array {
+  const u = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < u.length; i++) {
+    const x = u[i]!;
+    const sign = (x >>> 16) & 0x8000;
+    const exp = (x >>> 23) & 0xff;
+    const mant = x & 0x7fffff;
+    if (exp === 0xff) {
+      out[i] = sign | 0x7c00 | (mant ? 0x200 : 0);
+      continue;
+    }
+    const e = exp - 127 + 15;
+    if (e >= 31) {
+      out[i] = sign | 0x7c00;
+      continue;
+    }
+    if (e <= 0) {
+      if (e < -10) {
+        out[i] = sign; // below half the smallest subnormal: zero
+        continue;
+      }
+      const m = mant | 0x800000;
+      const shift = 14 - e;
+      let half = m >>> shift;
+      const rem = m & ((1 << shift) - 1);
+      const halfway = 1 << (shift - 1);
+      if (rem > halfway || (rem === halfway && half & 1)) half++;
+      out[i] = sign | half;
+      continue;
+    }
+    let half = (e << 10) | (mant >>> 13);
+    const rem = mant & 0x1fff;
+    if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half++; // a carry into the exponent is right, up to Infinity
+    out[i] = sign | half;
+  }
+  return out;
+}
+
+/** float32 values to bfloat16 bits (float32's top half, rounded half to even; NaN stays NaN). */
+export function float32ToBfloat16Bits(values: Float32Array): Uint16Array {
+  const u = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < u.length; i++) {
+    const x = u[i]!;
+    if ((x & 0x7f800000) === 0x7f800000 && x & 0x7fffff) out[i] = ((x >>> 16) & 0x8000) | 0x7fc0;
+    else out[i] = ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
+  }
+  return out;
+}

@@ -1,8 +1,9 @@
 /**
  * Decoding and encoding whole models, with a clear error for every kind of bad file.
  */
-import { fromBinary, toBinary } from '@bufbuild/protobuf';
-import { ModelProtoSchema, TensorProto_DataLocation } from 'onnx-buf';
+import { clearField, clone, fromBinary, toBinary, type Message } from '@bufbuild/protobuf';
+import type { GenMessage } from '@bufbuild/protobuf/codegenv2';
+import { GraphProtoSchema, ModelProtoSchema, TensorProto_DataLocation, TensorProtoSchema } from 'onnx-buf';
 import { QuantscopeError } from '../core/errors';
 import type { GraphProto, ModelProto, TensorProto } from './proto';
 
@@ -74,4 +75,75 @@ function findExternalTensor(graph: GraphProto): string | undefined {
 
 export function encodeModel(model: ModelProto): Uint8Array {
   return toBinary(ModelProtoSchema, model, { writeUnknownFields: true });
+}
+
+/** Protobuf varint bytes. */
+function varint(n: number): Uint8Array {
+  const out: number[] = [];
+  while (n > 127) {
+    out.push((n % 128) | 128);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return Uint8Array.from(out);
+}
+
+/** Tag + length of a length-delimited field. */
+function delimited(field: number, length: number): Uint8Array {
+  const tag = varint(field * 8 + 2);
+  const len = varint(length);
+  const out = new Uint8Array(tag.length + len.length);
+  out.set(tag);
+  out.set(len, tag.length);
+  return out;
+}
+
+const total = (parts: readonly Uint8Array[]) => parts.reduce((a, p) => a + p.length, 0);
+
+/**
+ * The bytes of some of a message's fields. onnx.proto is proto2: a field has presence, so fields are
+ * cleared on a clone (never re-created, which would mark empty ones as set and write them).
+ */
+function fieldsBytes<T extends Message>(schema: GenMessage<T>, msg: T, keep: readonly string[]): Uint8Array {
+  const c = clone(schema, msg);
+  for (const f of schema.fields) if (!keep.includes(f.localName)) clearField(c, f);
+  return toBinary(schema, c, { writeUnknownFields: true });
+}
+
+/**
+ * A TensorProto as parts: its fields before raw_data (dims … name, fields 1-8), raw_data's header and
+ * the raw bytes themselves (not copied), then its later fields. Protobuf writes fields in field-number
+ * order, so the parts concatenate to exactly toBinary's bytes.
+ */
+function tensorParts(t: TensorProto): Uint8Array[] {
+  if (t.rawData.length === 0) return [toBinary(TensorProtoSchema, t, { writeUnknownFields: true })];
+  const headFields = ['dims', 'dataType', 'segment', 'floatData', 'int32Data', 'stringData', 'int64Data', 'name'];
+  const tailFields = TensorProtoSchema.fields.map((f) => f.localName).filter((n) => !headFields.includes(n) && n !== 'rawData');
+  const raw = t.rawData;
+  const shell = { ...t, rawData: new Uint8Array(0) } as TensorProto; // the copy leaves the raw bytes behind
+  return [fieldsBytes(TensorProtoSchema, shell, headFields), delimited(9, raw.length), raw, fieldsBytes(TensorProtoSchema, shell, tailFields)];
+}
+
+/** ModelProto's fields numbered after graph (7): written after it. */
+function f7after(localName: string): boolean {
+  const f = ModelProtoSchema.fields.find((x) => x.localName === localName)!;
+  return f.number > 7;
+}
+
+export function encodeModelParts(model: ModelProto): Uint8Array[] {
+  const g = model.graph;
+  if (!g) return [encodeModel(model)];
+  const modelShell = { ...model, graph: undefined } as ModelProto;
+  const before = fieldsBytes(ModelProtoSchema, modelShell, ['irVersion', 'producerName', 'producerVersion', 'domain', 'modelVersion', 'docString']);
+  const after = fieldsBytes(ModelProtoSchema, modelShell, ModelProtoSchema.fields.map((f) => f.localName).filter((n) => f7after(n)));
+  const graphShell = { ...g, initializer: [] } as GraphProto;
+  const graphHead = fieldsBytes(GraphProtoSchema, graphShell, ['node', 'name']);
+  const graphTail = fieldsBytes(GraphProtoSchema, graphShell, GraphProtoSchema.fields.map((f) => f.localName).filter((n) => !['node', 'name', 'initializer'].includes(n)));
+  const inits: Uint8Array[] = [];
+  for (const t of g.initializer) {
+    const parts = tensorParts(t);
+    inits.push(delimited(5, total(parts)), ...parts);
+  }
+  const graphLength = graphHead.length + total(inits) + graphTail.length;
+  return [before, delimited(7, graphLength), graphHead, ...inits, graphTail, after];
 }

@@ -3,8 +3,9 @@
  * constructors over it. int64 fields arrive as bigint: `toInt` converts them at this boundary
  * with a range check; int64 tensor bytes are never converted.
  */
-import { create } from '@bufbuild/protobuf';
+import { clone, create } from '@bufbuild/protobuf';
 import {
+  ModelProtoSchema,
   AttributeProto_AttributeType,
   AttributeProtoSchema,
   NodeProtoSchema,
@@ -152,4 +153,23 @@ export function valueInfoShape(v: ValueInfoProto): (number | string)[] | undefin
 
 export function valueInfoElemType(v: ValueInfoProto): number | undefined {
   return v.type?.value.case === 'tensorType' ? v.type.value.value.elemType : undefined;
+}
+
+/**
+ * A copy of a model to rewrite, whose main-graph initializers are the original TensorProto objects
+ * (a 100 MB model's weights are not copied). Passes that use it treat those tensors as read-only and
+ * replace, never mutate, the ones they change.
+ */
+export function cloneSharingInitializers(model: ModelProto): ModelProto {
+  const g = model.graph;
+  if (!g) return clone(ModelProtoSchema, model);
+  const inits = g.initializer;
+  g.initializer = [];
+  try {
+    const out = clone(ModelProtoSchema, model);
+    out.graph!.initializer = [...inits];
+    return out;
+  } finally {
+    g.initializer = inits;
+  }
 }

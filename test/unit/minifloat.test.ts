@@ -90,3 +90,26 @@ describe('rounding', () => {
     );
   });
 });
+
+describe('fast float32 → float16 / bfloat16', () => {
+  it('equal the general encoder on every float16 value, ties, subnormals, overflow and random floats', async () => {
+    const { float32ToHalfBits, float32ToBfloat16Bits } = await import('../../src/core/minifloat');
+    const values: number[] = [0, -0, 65504, 65519.99, 65520, 1e9, -1e9, 2 ** -25, 2 ** -24, 3 * 2 ** -26, 2 ** -26, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 6e-8, 5.96e-8, Infinity, -Infinity];
+    for (let b = 0; b < 0x7c00; b += 3) values.push(halfToFloat(b), -halfToFloat(b) * 1.0001);
+    fc.assert(
+      fc.property(fc.float({ noNaN: true }), (x) => {
+        const f = Float32Array.of(x);
+        expect(float32ToHalfBits(f)[0]).toBe(encodeMiniFloat(f[0]!, FLOAT16));
+        expect(float32ToBfloat16Bits(f)[0]).toBe(encodeMiniFloat(f[0]!, BFLOAT16));
+      }),
+      { numRuns: 5000 },
+    );
+    const f = Float32Array.from(values);
+    const fast = float32ToHalfBits(f);
+    const fastBf = float32ToBfloat16Bits(f);
+    f.forEach((x, i) => {
+      expect(fast[i], `fp16 ${x}`).toBe(encodeMiniFloat(x, FLOAT16));
+      expect(fastBf[i], `bf16 ${x}`).toBe(encodeMiniFloat(x, BFLOAT16));
+    });
+  });
+});

@@ -12,12 +12,10 @@
  * onnxruntime's ConvInteger takes uint8 weights only on the web and a single weight zero point. Gemm becomes MatMulInteger on its (transposed, if transB) weight. The
  * activations need no calibration: each run measures its own range.
  */
-import { clone } from '@bufbuild/protobuf';
-import { ModelProtoSchema } from 'onnx-buf';
 import { DTYPES, type IntDType } from '../../core/dtype';
 import { quantizeWeightPerChannel, quantizeWeightPerTensor } from '../../core/weights';
 import { pruneInitializers, readNames, uniqueNamer } from '../graph';
-import { attrFloat, attrInt, bytesOf, defaultOpset, makeNode, makeTensor, type ModelProto, type NodeProto } from '../proto';
+import { attrFloat, attrInt, bytesOf, cloneSharingInitializers, defaultOpset, makeNode, makeTensor, type ModelProto, type NodeProto } from '../proto';
 import { readFloat32 } from '../tensor';
 import type { FormReport } from './weightOnly';
 
@@ -32,7 +30,7 @@ function intTensorBytes(dtype: IntDType, q: ArrayLike<number>): Uint8Array {
 }
 
 export function dynamicQuantize(model: ModelProto, o: DynamicOptions = {}): { model: ModelProto; report: FormReport } {
-  const out = clone(ModelProtoSchema, model);
+  const out = cloneSharingInitializers(model);
   const g = out.graph!;
   const name = uniqueNamer(g);
   const inits = new Map(g.initializer.map((t) => [t.name, t]));

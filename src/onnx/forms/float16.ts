@@ -12,11 +12,9 @@
  * bfloat16: weights are stored as bfloat16 (half the bytes, float32's range) and Cast back to float32
  * where they are read; the arithmetic stays float32, so any runtime runs it.
  */
-import { clone } from '@bufbuild/protobuf';
-import { ModelProtoSchema } from 'onnx-buf';
-import { BFLOAT16, encodeMiniFloat, FLOAT16 } from '../../core/minifloat';
+import { float32ToBfloat16Bits, float32ToHalfBits } from '../../core/minifloat';
 import { outerScopeReads, uniqueNamer } from '../graph';
-import { bytesOf, defaultOpset, getAttr, makeNode, makeTensor, type ModelProto, type NodeProto, type TensorProto } from '../proto';
+import { bytesOf, cloneSharingInitializers, defaultOpset, getAttr, makeNode, makeTensor, type ModelProto, type NodeProto, type TensorProto } from '../proto';
 import { DT, readFloat32 } from '../tensor';
 import { inferElemTypes } from '../types';
 import type { FormReport } from './weightOnly';
@@ -34,17 +32,17 @@ const FLOAT32_INPUTS: Record<string, readonly number[]> = { Resize: [2], Upsampl
 const FP16_MAX = 65504;
 
 function toHalf(values: Float32Array): { bytes: Uint8Array<ArrayBuffer>; clamped: number } {
-  const out = new Uint16Array(values.length);
   let clamped = 0;
+  let source = values;
   for (let i = 0; i < values.length; i++) {
-    let v = values[i]!;
+    const v = values[i]!;
     if (v > FP16_MAX || v < -FP16_MAX) {
+      if (source === values) source = Float32Array.from(values);
       clamped++;
-      v = v > 0 ? FP16_MAX : -FP16_MAX;
+      source[i] = v > 0 ? FP16_MAX : -FP16_MAX;
     }
-    out[i] = encodeMiniFloat(v, FLOAT16);
   }
-  return { bytes: bytesOf(out), clamped };
+  return { bytes: bytesOf(float32ToHalfBits(source)), clamped };
 }
 
 export interface Float16Options {
@@ -58,7 +56,7 @@ export function convertToFloat16(model: ModelProto, o: Float16Options = {}): { m
   const keepIo = o.keepIoTypes ?? true;
   const block = new Set(o.blockList ?? DEFAULT_FP16_BLOCK_LIST);
   const excluded = new Set(o.exclude ?? []);
-  const out = clone(ModelProtoSchema, model);
+  const out = cloneSharingInitializers(model);
   const g = out.graph!;
   const name = uniqueNamer(g);
   const types = inferElemTypes(g);
@@ -90,11 +88,12 @@ export function convertToFloat16(model: ModelProto, o: Float16Options = {}): { m
   const clampedTensors: string[] = [];
   const newInits: TensorProto[] = [];
   const float32Copy = new Map<string, string>();
-  for (const t of g.initializer) {
-    if (t.dataType !== DT.FLOAT) continue;
+  // initializers are shared with the caller's model (not copied): converted ones are replaced, never changed
+  g.initializer = g.initializer.map((t) => {
+    if (t.dataType !== DT.FLOAT) return t;
     if (!reads16.has(t.name) && !graphOutputs.has(t.name)) {
       half.delete(t.name);
-      continue;
+      return t;
     }
     const values = readFloat32(t);
     if (reads32.has(t.name)) {
@@ -107,10 +106,8 @@ export function convertToFloat16(model: ModelProto, o: Float16Options = {}): { m
       clamped += h.clamped;
       clampedTensors.push(t.name);
     }
-    t.dataType = DT.FLOAT16;
-    t.rawData = h.bytes;
-    t.floatData = [];
-  }
+    return makeTensor(t.name, DT.FLOAT16, t.dims.map(Number), h.bytes);
+  });
   g.initializer.push(...newInits);
   // Casts where a tensor crosses precisions, one per (tensor, direction).
   const casts = new Map<string, string>();
@@ -212,27 +209,22 @@ function topologicalOrder(nodes: NodeProto[]): NodeProto[] {
 
 /** bfloat16 weight storage: each float32 initializer stored as bfloat16, Cast back to float32 where read. */
 export function storeWeightsBfloat16(model: ModelProto, minElements = 16): { model: ModelProto; report: FormReport } {
-  const out = clone(ModelProtoSchema, model);
+  const out = cloneSharingInitializers(model);
   const g = out.graph!;
   const name = uniqueNamer(g);
   const casts: NodeProto[] = [];
   const renamed = new Map<string, string>();
   let count = 0;
-  for (const t of g.initializer) {
-    if (t.dataType !== DT.FLOAT) continue;
+  g.initializer = g.initializer.map((t) => {
+    if (t.dataType !== DT.FLOAT) return t;
     const values = readFloat32(t);
-    if (values.length < minElements) continue; // scalars and shapes-like constants: not worth a Cast
-    const bf = new Uint16Array(values.length);
-    for (let i = 0; i < values.length; i++) bf[i] = encodeMiniFloat(values[i]!, BFLOAT16);
+    if (values.length < minElements) return t; // scalars and shapes-like constants: not worth a Cast
     const stored = name(`${t.name}_bf16`);
     casts.push(makeNode('Cast', [stored], [t.name], name(`${t.name}_Cast_fp32`), { to: DT.FLOAT }));
     renamed.set(t.name, stored);
-    t.name = stored;
-    t.dataType = DT.BFLOAT16;
-    t.rawData = bytesOf(bf);
-    t.floatData = [];
     count++;
-  }
+    return makeTensor(stored, DT.BFLOAT16, t.dims.map(Number), bytesOf(float32ToBfloat16Bits(values)));
+  });
   g.node = [...casts, ...g.node];
   g.input = g.input.filter((v) => !renamed.has(v.name));
   return { model: out, report: { form: 'bfloat16 weights', quantizedNodes: [], floatNodes: [], notes: [`${count} weights stored as bfloat16 and Cast to float32 where read`], opset: defaultOpset(out) } };

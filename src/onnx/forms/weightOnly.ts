@@ -13,15 +13,13 @@
  *    (core/blockwise.ts `matmulnbits`: symmetric scale = signed max / -8, implicit zero point 8).
  * Nodes that cannot take the form keep float weights, and the report names each with the reason.
  */
-import { clone } from '@bufbuild/protobuf';
-import { ModelProtoSchema } from 'onnx-buf';
 import { quantizeBlockwise, type BlockQuantized } from '../../core/blockwise';
 import { DTYPES, type IntDType } from '../../core/dtype';
 import { QuantscopeError } from '../../core/errors';
 import { packInt4 } from '../../core/quantize';
 import { indexGraph, pruneInitializers, readNames, uniqueNamer } from '../graph';
 import { upgradeOpset } from '../passes/upgradeOpset';
-import { attrFloat, attrInt, bytesOf, defaultOpset, makeNode, makeOpset, makeTensor, type ModelProto, type NodeProto, type TensorProto } from '../proto';
+import { attrFloat, attrInt, bytesOf, cloneSharingInitializers, defaultOpset, makeNode, makeOpset, makeTensor, type ModelProto, type NodeProto, type TensorProto } from '../proto';
 import { readFloat32 } from '../tensor';
 
 export interface WeightOnlyOptions {
@@ -119,7 +117,7 @@ export function weightOnly(model: ModelProto, o: WeightOnlyOptions): { model: Mo
   }
   const needs21 = o.format === 'dq' && (bits === 4 || o.blockSize !== null);
   let out = needs21 ? upgradeOpset(model, 21).model : model;
-  if (out === model) out = clone(ModelProtoSchema, model); // never change the caller's model
+  if (out === model) out = cloneSharingInitializers(model); // never change the caller's model
   const g = out.graph!;
   const name = uniqueNamer(g);
   const index = indexGraph(g);

@@ -3,8 +3,6 @@
  * ops whose definitions changed on the way (onnx/docs/Changelog.md), and raise ir_version to match
  * (opset 13 needs IR 7: onnx/docs/Versioning.md). Ops not known to be unchanged are refused by name.
  */
-import { clone } from '@bufbuild/protobuf';
-import { ModelProtoSchema } from 'onnx-buf';
 import { QuantscopeError } from '../../core/errors';
 import { uniqueNamer } from '../graph';
 import {
@@ -12,6 +10,7 @@ import {
   attrInt,
   attrInts,
   bytesOf,
+  cloneSharingInitializers,
   defaultOpset,
   getAttr,
   makeNode,
@@ -248,7 +247,7 @@ export function upgradeOpset(model: ModelProto, target = 13): { model: ModelProt
   if (from < MIN_SOURCE_OPSET) {
     throw new QuantscopeError('UNSUPPORTED_OPSET', `the model uses opset ${from}; Quantscope converts models from opset ${MIN_SOURCE_OPSET} and later`);
   }
-  const out = clone(ModelProtoSchema, model);
+  const out = cloneSharingInitializers(model);
   if (from < 13) convertGraph(out.graph!, from, rankLookup(out));
   if (target > 13) convertGraph13To21(out.graph!, Math.max(from, 13));
   out.opsetImport = [...out.opsetImport.filter((o) => o.domain !== '' && o.domain !== 'ai.onnx'), makeOpset('', target)];
