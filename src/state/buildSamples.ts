@@ -66,11 +66,15 @@ export function buildSamples(
   imageInput: { name: string; preset: ImagePreset } | null,
   sel: DataSelection,
   presetOverride: ImagePreset | null,
+  fixedInputs: Readonly<Record<string, number>> = {},
 ): SampleSpec[] {
   const fill = (given: Record<string, InputSpec>, i: number): Record<string, InputSpec> => {
     const out = { ...given };
     inputs.forEach((input, j) => {
-      if (!out[input.name]) out[input.name] = generatedSpec(input, sel, 1000 + i * inputs.length + j);
+      const fixed = fixedInputs[input.name];
+      // an input fixed at preparation always gets its value: the prepared graph assumed it
+      if (fixed !== undefined) out[input.name] = generatedSpec(input, { ...sel, generated: { ...sel.generated, [input.name]: { dist: 'constant', a: fixed, b: 0 } } }, 0);
+      else if (!out[input.name]) out[input.name] = generatedSpec(input, sel, 1000 + i * inputs.length + j);
     });
     return out;
   };

@@ -28,7 +28,7 @@ export function createCalibrationSlice(calibrator: Calibrator): StateCreator<App
       if (!model) return fail(new QuantscopeError('NO_STATISTICS', 'load a model first'));
       let samples;
       try {
-        samples = buildSamples(model.summary.inputs, model.imageInput, get(), get().presetOverride);
+        samples = buildSamples(model.summary.inputs, model.imageInput, get(), get().presetOverride, model.fixedInputs);
       } catch (e) {
         return fail(e);
       }

@@ -21,7 +21,7 @@ export function createCompareSlice(calibrator: Calibrator): StateCreator<AppStat
       if (!calibrator.speed) return fail(new QuantscopeError('RUNTIME', 'speed measurement is not available here'));
       let sample;
       try {
-        sample = buildSamples(model.summary.inputs, model.imageInput, get(), get().presetOverride)[0];
+        sample = buildSamples(model.summary.inputs, model.imageInput, get(), get().presetOverride, model.fixedInputs)[0];
         if (!sample) throw new QuantscopeError('NO_STATISTICS', 'no sample to time the models on: load data or use generated data');
       } catch (e) {
         return fail(e);
@@ -37,7 +37,7 @@ export function createCompareSlice(calibrator: Calibrator): StateCreator<AppStat
       try {
         for (const backend of backends) {
           // a fresh copy for each backend: the worker takes the sample's buffers
-          const s = backend === backends[0] ? sample : buildSamples(model.summary.inputs, model.imageInput, get(), get().presetOverride)[0]!;
+          const s = backend === backends[0] ? sample : buildSamples(model.summary.inputs, model.imageInput, get(), get().presetOverride, model.fixedInputs)[0]!;
           const { result } = calibrator.speed({ float: model.preparedBytes.slice().buffer as ArrayBuffer, exported: exported.bytes.slice().buffer as ArrayBuffer, sample: s, backend, runs: 10 });
           results.push(await result);
           if (get().exported !== exported) return;
@@ -59,7 +59,7 @@ export function createCompareSlice(calibrator: Calibrator): StateCreator<AppStat
       }
       let samples;
       try {
-        samples = buildSamples(model.summary.inputs, model.imageInput, sel, get().presetOverride).slice(0, COMPARE_SAMPLES);
+        samples = buildSamples(model.summary.inputs, model.imageInput, sel, get().presetOverride, model.fixedInputs).slice(0, COMPARE_SAMPLES);
       } catch (e) {
         return fail(e);
       }

@@ -59,7 +59,7 @@ export const createDataSlice: StateCreator<AppState, [], [], DataSlice> = (set, 
       // Checked against the loaded model now, so a file that cannot feed it is refused on arrival.
       const model = get().model;
       if (model && (r.kind === 'tensors' || model.imageInput)) {
-        buildSamples(model.summary.inputs, model.imageInput, { ...get(), dataKind: r.kind, images: r.images, tensorSamples: r.tensorSamples }, get().presetOverride);
+        buildSamples(model.summary.inputs, model.imageInput, { ...get(), dataKind: r.kind, images: r.images, tensorSamples: r.tensorSamples }, get().presetOverride, model.fixedInputs);
       }
       set({
         dataKind: r.kind,

@@ -32,18 +32,38 @@ export function imageInputOf(model: ModelProto, isSample: boolean): LoadedModel[
   return { name: v.name, preset };
 }
 
-export function loadModelSync(fileName: string, bytes: Uint8Array, isSample: boolean): LoadedModel {
+/** Scalar integer graph inputs of a model with control flow (If, Loop): values a branch may depend on. */
+function fixableInputsOf(model: ModelProto): string[] {
+  const g = model.graph!;
+  if (!g.node.some((n) => n.opType === 'If' || n.opType === 'Loop')) return [];
+  const inits = new Set(g.initializer.map((t) => t.name));
+  return g.input.filter((v) => !inits.has(v.name) && (valueInfoShape(v)?.length ?? -1) === 0 && [DT.INT64 as number, DT.INT32 as number].includes(valueInfoElemType(v) ?? 0)).map((v) => v.name);
+}
+
+export function loadModelSync(fileName: string, bytes: Uint8Array, isSample: boolean, fixedInputs: Readonly<Record<string, number>> = {}): LoadedModel {
   const original = decodeModel(bytes, fileName);
   let prep;
   try {
-    prep = prepareModel(original);
+    prep = prepareModel(original, { fixedInputs });
   } catch (e) {
     if (isQuantscopeError(e)) throw new QuantscopeError(e.code, `${fileName}: ${e.message}`);
     throw e;
   }
   const plan = planQuantization(prep.model, DEFAULT_CONFIG);
   const summary = summarizeModel(original, prep.model, plan, fileName, bytes.length, prep.log);
-  return { fileName, bytes, prepared: prep.model, preparedBytes: encodeModel(prep.model), plan, summary, imageInput: imageInputOf(prep.model, isSample), isSample, ocr: ocrKind(prep.model) };
+  return {
+    fileName,
+    bytes,
+    prepared: prep.model,
+    preparedBytes: encodeModel(prep.model),
+    plan,
+    summary,
+    imageInput: imageInputOf(prep.model, isSample),
+    isSample,
+    ocr: ocrKind(prep.model),
+    fixedInputs,
+    fixableInputs: fixableInputsOf(original),
+  };
 }
 
 export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set, get) => ({
@@ -55,11 +75,19 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
     const running = get().calibration;
     if (running.status === 'running') get().cancelCalibration();
     try {
-      const model = loadModelSync(fileName, bytes, opts.isSample ?? false);
+      const model = loadModelSync(fileName, bytes, opts.isSample ?? false, opts.fixedInputs);
       set({ model, modelError: null, presetOverride: null, calibration: idleCalibration(), selectedTensor: null, exported: null, exportError: null, comparison: { status: 'idle', results: null, error: null, heldOut: false, forExport: null } });
     } catch (e) {
       // The previous model (and its work) stays; only the error is shown.
       set({ modelError: toErrorInfo(e) });
     }
+  },
+  fixInput(name, value) {
+    const m = get().model;
+    if (!m) return;
+    const fixedInputs = { ...m.fixedInputs };
+    if (value === null) delete fixedInputs[name];
+    else fixedInputs[name] = value;
+    get().loadModel(m.fileName, m.bytes, { isSample: m.isSample, fixedInputs });
   },
 });

@@ -22,6 +22,10 @@ export interface LoadedModel {
   readonly isSample: boolean;
   /** A PP-OCR model whose outputs the page can read (text, or boxes). */
   readonly ocr: 'det' | 'rec' | null;
+  /** Inputs fixed to a value at preparation (Ifs on them folded). */
+  readonly fixedInputs: Readonly<Record<string, number>>;
+  /** Scalar integer inputs a control-flow node may branch on: candidates to fix. */
+  readonly fixableInputs: readonly string[];
 }
 
 
@@ -96,7 +100,9 @@ export interface ModelSlice {
   readonly model: LoadedModel | null;
   readonly modelError: ErrorInfo | null;
   readonly loading: boolean;
-  loadModel(fileName: string, bytes: Uint8Array, opts?: { isSample?: boolean }): void;
+  loadModel(fileName: string, bytes: Uint8Array, opts?: { isSample?: boolean; fixedInputs?: Readonly<Record<string, number>> }): void;
+  /** Fix a scalar input to a value (or free it with null): the model is prepared again, Ifs on it folded. */
+  fixInput(name: string, value: number | null): void;
 }
 
 export interface DataSlice extends DataSelection {

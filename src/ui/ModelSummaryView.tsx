@@ -1,6 +1,7 @@
+import { useState } from 'react';
 import type { IoInfo } from '../onnx';
 import { formatBytes, formatCount, formatShape } from './format';
-import { useApp } from './useApp';
+import { appStore, useApp } from './useApp';
 
 function IoRows({ kind, values }: { kind: 'input' | 'output'; values: readonly IoInfo[] }) {
   return (
@@ -27,6 +28,53 @@ function CountChips({ counts, testId, small = false }: { counts: readonly [strin
         </li>
       ))}
     </ul>
+  );
+}
+
+/**
+ * Control flow that branches on a scalar input (Silero VAD's `sr`): fixing the input folds the
+ * branch away, so that what it holds can be calibrated and quantized.
+ */
+function FixInputs() {
+  const model = useApp((st) => st.model)!;
+  const [drafts, setDrafts] = useState<Record<string, string>>({});
+  return (
+    <div className="fix-inputs" data-testid="fix-inputs">
+      <h3>Inputs the graph branches on</h3>
+      <p className="muted small">
+        This model has If/Loop nodes. Fix an input to the value you deploy with: Ifs whose condition then becomes known fold to one branch (the input
+        stays, so callers that feed it still work).
+      </p>
+      {model.fixableInputs.map((name) => {
+        const fixed = model.fixedInputs[name];
+        return (
+          <div className="row small" key={name}>
+            <code>{name}</code>
+            <input
+              aria-label={`Fix ${name}`}
+              className="num"
+              type="number"
+              step={1}
+              value={drafts[name] ?? (fixed !== undefined ? String(fixed) : '')}
+              placeholder="value"
+              onChange={(e) => setDrafts({ ...drafts, [name]: e.target.value })}
+            />
+            <button
+              type="button"
+              disabled={!Number.isInteger(Number(drafts[name] ?? fixed)) || (drafts[name] ?? '').trim() === ''}
+              onClick={() => appStore.getState().fixInput(name, Number(drafts[name]))}
+            >
+              Fix and prepare again
+            </button>
+            {fixed !== undefined && (
+              <button type="button" className="link" onClick={() => appStore.getState().fixInput(name, null)}>
+                free it
+              </button>
+            )}
+          </div>
+        );
+      })}
+    </div>
   );
 }
 
@@ -75,6 +123,7 @@ export function ModelSummaryView() {
       </table>
       <h3>Operators</h3>
       <CountChips counts={ops} testId="op-counts" />
+      {model.fixableInputs.length > 0 && <FixInputs />}
       {s.preparation.length > 0 && (
         <>
           <h3>Graph preparation</h3>

@@ -105,3 +105,31 @@ describe('subgraphs that cannot be handled', () => {
     expect(p.log.join('\n')).toMatch(/depend on run-time values and stay/);
   });
 });
+
+describe('Silero VAD through the store, as the page drives it', () => {
+  it('offers sr to fix, folds the If once fixed, calibrates on generated data and exports', async () => {
+    const { createAppStore } = await import('../../src/state/store');
+    const { createLocalCalibrator } = await import('../../src/runtime/localCalibrator');
+    const store = createAppStore(createLocalCalibrator(ort as unknown as OrtModule, { backend: 'cpu', numThreads: 1, crossOriginIsolated: false, hardwareConcurrency: 2 }));
+    store.getState().loadModel('silero_vad_v5.onnx', RAW);
+    expect(store.getState().model!.fixableInputs).toEqual(['sr']);
+    expect(store.getState().model!.plan.nodes.length).toBe(0); // everything sits inside the If
+    store.getState().fixInput('sr', 16000);
+    const m = store.getState().model!;
+    expect(m.fixedInputs).toEqual({ sr: 16000 });
+    expect(m.summary.preparation.join('\n')).toMatch(/folded If_0/);
+    expect(m.plan.nodes.length).toBeGreaterThanOrEqual(7);
+    store.getState().setBackend('cpu');
+    for (const d of Object.keys(Object.fromEntries(m.summary.inputs.flatMap((i) => (i.shape ?? []).filter((x) => typeof x === 'string').map((x) => [x, 1]))))) {
+      store.getState().setDimValue(d, d.toLowerCase().includes('batch') ? 1 : 512);
+    }
+    store.getState().useGeneratedData(4);
+    await store.getState().calibrate();
+    expect(store.getState().calibration.status).toBe('done');
+    const exported = (await store.getState().exportModel())!;
+    expect(exported.report!.quantizedNodes).toBeGreaterThanOrEqual(7);
+    const s = await ort.InferenceSession.create(exported.bytes, { logSeverityLevel: 3 });
+    const r = await s.run({ input: new ort.Tensor('float32', chunk(2), [1, 512]), state: new ort.Tensor('float32', new Float32Array(256), [2, 1, 128]), sr: new ort.Tensor('int64', BigInt64Array.of(16000n), []) });
+    expect(Number.isFinite((r.output!.data as Float32Array)[0])).toBe(true);
+  });
+});
