@@ -6,6 +6,7 @@ import { clone } from '@bufbuild/protobuf';
 import { ModelProtoSchema } from 'onnx-buf';
 import { uniqueNamer } from './graph';
 import { foldBatchNorm } from './passes/foldBatchNorm';
+import { foldConstants } from './passes/foldConstants';
 import { foldConvAffine } from './passes/foldConvAffine';
 import { foldKnownIfs } from './passes/foldIf';
 import { hoistConstants } from './passes/hoistConstants';
@@ -50,7 +51,9 @@ export function prepareModel(model: ModelProto, opts: PrepareOptions = {}): Prep
   }
   const b = hoistConstants(a.model);
   if (b.hoisted) log.push(`hoistConstants: moved ${b.hoisted} Constant nodes into initializers`);
-  const c = upgradeOpset(b.model, 13);
+  const bf = foldConstants(b.model);
+  if (bf.folded) log.push(`foldConstants: computed ${bf.folded} nodes whose inputs are all constants`);
+  const c = upgradeOpset(bf.model, 13);
   if (c.from !== c.to) log.push(`upgradeOpset: opset ${c.from} → ${c.to}, ir_version ${c.model.irVersion}`);
   const d = foldBatchNorm(c.model);
   if (d.folded) log.push(`foldBatchNorm: folded ${d.folded} BatchNormalization nodes into their Conv`);

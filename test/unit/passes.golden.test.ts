@@ -11,6 +11,7 @@ import { AttributeProtoSchema, GraphProtoSchema } from 'onnx-buf';
 import { describe, expect, it } from 'vitest';
 import { dumpModel } from '../../src/onnx/dump';
 import { foldBatchNorm } from '../../src/onnx/passes/foldBatchNorm';
+import { foldConstants } from '../../src/onnx/passes/foldConstants';
 import { foldConvAffine } from '../../src/onnx/passes/foldConvAffine';
 import { foldKnownIfs } from '../../src/onnx/passes/foldIf';
 import { hoistConstants } from '../../src/onnx/passes/hoistConstants';
@@ -33,9 +34,10 @@ function model(): ModelProto {
     opset: 11,
     inputs: [['X', [1, 3, 8, 8]]],
     outputs: [['Y', undefined]],
-    inits: [floatTensor('B', [4], (i) => 0.1 * i), floatTensor('gamma', [4], () => 1.5), floatTensor('beta', [4], (i) => -0.2 * i), floatTensor('mean', [4], (i) => 0.05 * i), floatTensor('var', [4], () => 0.8), floatTensor('two', [], () => 2)],
+    inits: [floatTensor('B_2x2', [2, 2], (i) => 0.1 * i), makeTensor('bias_shape', 7, [1], bytesOf(BigInt64Array.of(4n))), floatTensor('gamma', [4], () => 1.5), floatTensor('beta', [4], (i) => -0.2 * i), floatTensor('mean', [4], (i) => 0.05 * i), floatTensor('var', [4], () => 0.8), floatTensor('two', [], () => 2)],
     nodes: [
       makeNode('Constant', [], ['W'], '', { value: floatTensor('W', [4, 3, 3, 3], (i) => Math.sin(i) * 0.3) }),
+      makeNode('Reshape', ['B_2x2', 'bias_shape'], ['B'], 'bias_reshape'), // a constant subgraph: folded
       makeNode('Conv', ['X', 'W', 'B'], ['conv'], '', { pads: [1, 1, 1, 1] }),
       makeNode('BatchNormalization', ['conv', 'gamma', 'beta', 'mean', 'var'], ['bn'], 'bn', { epsilon: 1e-5 }),
       makeNode('Mul', ['bn', 'two'], ['affine'], 'affine'),
@@ -60,6 +62,7 @@ describe('golden dumps of each preparation pass', () => {
     ['1-nameNodes', (m) => nameNodes(m).model],
     ['2-foldKnownIfs', (m) => foldKnownIfs(m, { rate: 16000 }).model],
     ['3-hoistConstants', (m) => hoistConstants(m).model],
+    ['3b-foldConstants', (m) => foldConstants(m).model],
     ['4-upgradeOpset-13', (m) => upgradeOpset(m, 13).model],
     ['5-foldBatchNorm', (m) => foldBatchNorm(m).model],
     ['6-foldConvAffine', (m) => foldConvAffine(m).model],
