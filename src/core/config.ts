@@ -33,6 +33,11 @@ export interface WeightConfig {
   readonly perChannel: boolean;
   /** Enlarge a weight scale when its int32 bias would otherwise overflow (ORT >= 1.20's default). */
   readonly adjustScaleForInt32Bias: boolean;
+  /**
+   * Scales per block of this many values along the reduction axis (MatMul and Gemm weights;
+   * DequantizeLinear-21 block_size). The bias then stays float: no single scale covers its row.
+   */
+  readonly blockSize?: number | null;
 }
 
 export interface Override {

@@ -25,6 +25,8 @@ import {
 } from '../core/weights';
 import { indexGraph, readNames, uniqueNamer } from './graph';
 import { upgradeOpset } from './passes/upgradeOpset';
+import { transpose2d, weightView } from './forms/weightOnly';
+import { quantizeBlockwise } from '../core/blockwise';
 import type { QuantPlan } from './plan';
 import { bytesOf, defaultOpset, dimsOf, makeNode, makeTensor, type ModelProto, type NodeProto, type TensorProto } from './proto';
 import { readFloat32, tensorByteSize } from './tensor';
@@ -75,7 +77,8 @@ export function needsOpset21(config: QuantConfig): boolean {
   for (const o of Object.values(config.opTypes ?? {})) dtypes.push(o.activations?.dtype, o.weights?.dtype);
   for (const o of Object.values(config.tensors ?? {})) dtypes.push(o.activations?.dtype);
   for (const o of Object.values(config.nodes ?? {})) dtypes.push(o.weights?.dtype);
-  return dtypes.some((d) => d !== undefined && WIDE_OR_NARROW.has(d));
+  const blocks = [config.weights.blockSize, ...Object.values(config.opTypes ?? {}).map((o) => o.weights?.blockSize), ...Object.values(config.nodes ?? {}).map((o) => o.weights?.blockSize)];
+  return dtypes.some((d) => d !== undefined && WIDE_OR_NARROW.has(d)) || blocks.some((b) => typeof b === 'number');
 }
 
 export function buildQdqModel(
@@ -145,7 +148,29 @@ export function buildQdqModel(
   for (const pn of plan.nodes) {
     const node = nodeByName.get(pn.name);
     if (!node) continue;
-    if (pn.weight) {
+    const blockWc = weightConfigFor(config, node.name, node.opType);
+    const view = pn.weight && blockWc.blockSize && (node.opType === 'MatMul' || node.opType === 'Gemm') ? weightView(node, index.initializers.get(pn.weight.tensor)!) : null;
+    if (pn.weight && view && typeof view !== 'string') {
+      // Per-block weight scales (DequantizeLinear-21 block_size, along the reduction axis); bias stays float.
+      const b = quantizeBlockwise(view.matrix, view.rows, view.cols, blockWc.blockSize!, { dtype: blockWc.dtype, symmetric: blockWc.symmetric, convention: 'qdq' });
+      const shape = dimsOf(index.initializers.get(pn.weight.tensor)!);
+      const codes = view.toOriginal(b.q, (n) => new Int32Array(n));
+      const [scales, zps, sdims] =
+        view.blockAxis === 0
+          ? [transpose2d(b.scales, view.rows, b.blocksPerRow, (n) => new Float32Array(n)), transpose2d(b.zeroPoints, view.rows, b.blocksPerRow, (n) => new Int32Array(n)), [b.blocksPerRow, view.rows]]
+          : [b.scales, b.zeroPoints, [view.rows, b.blocksPerRow]];
+      const base = pn.weight.tensor;
+      const wq = name(`${base}_quantized`);
+      const ws = name(`${base}_scale`);
+      const wzp = name(`${base}_zero_point`);
+      const wdq = name(`${base}_DequantizeLinear_Output`);
+      newInits.push(makeTensor(wq, DTYPES[blockWc.dtype].onnx, shape, intBytes(blockWc.dtype, codes)));
+      newInits.push(makeTensor(ws, 1, sdims, bytesOf(scales)));
+      newInits.push(makeTensor(wzp, DTYPES[blockWc.dtype].onnx, sdims, intBytes(blockWc.dtype, zps)));
+      weightDqNodes.push(makeNode('DequantizeLinear', [wq, ws, wzp], [wdq], name(`${base}_DequantizeLinear`), { axis: view.blockAxis, block_size: blockWc.blockSize! }));
+      replace(node, pn.weight.inputIndex, wdq);
+      quantizedWeights++;
+    } else if (pn.weight) {
       const wt = index.initializers.get(pn.weight.tensor)!;
       const data = readFloat32(wt);
       const shape = dimsOf(wt);

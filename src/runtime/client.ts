@@ -136,6 +136,6 @@ export function startSpeed(req: Omit<SpeedRequest, 'type' | 'id'>): { id: number
 export function startProbe(req: Omit<ProbeRequest, 'type' | 'id'>): { id: number; result: Promise<ProbeResult> } {
   const id = nextId++;
   const result = new Promise<ProbeResult>((resolve, reject) => pending.set(id, { handlers: {}, resolve: resolve as (r: Resolved) => void, reject }));
-  send({ type: 'probe', id, ...req }, req.models.flatMap((m) => [m.bytes, ...sampleBuffers([m.sample])]));
+  send({ type: 'probe', id, ...req }, req.models.flatMap((m) => [m.bytes, ...(m.sample ? sampleBuffers([m.sample]) : [])]));
   return { id, result };
 }

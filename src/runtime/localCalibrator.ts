@@ -4,10 +4,10 @@
  */
 import { QuantscopeError } from '../core/errors';
 import { runCalibrationJob } from './calibrationJob';
-import type { CalibrationHandlers, CalibrationResult, SpeedResult } from './client';
-import { runSpeedJob } from './speedJob';
+import type { CalibrationHandlers, CalibrationResult, ProbeResult, SpeedResult } from './client';
+import { runProbeJob, runSpeedJob } from './speedJob';
 import type { OrtModule } from './ort';
-import type { CalibrateRequest, CompareRequest, SessionInfo, SpeedRequest, WorkerReply } from './protocol';
+import type { CalibrateRequest, CompareRequest, ProbeRequest, SessionInfo, SpeedRequest, WorkerReply } from './protocol';
 import { runCompareJob, type ComparedSample } from './compareJob';
 import { SerialQueue } from './serialQueue';
 
@@ -49,6 +49,16 @@ export function createLocalCalibrator(ort: OrtModule, info: SessionInfo) {
       const result = new Promise<SpeedResult>((resolve, reject) => {
         void runSpeedJob(ort, { type: 'speed', id, ...req }, queue, (m) => {
           if (m.type === 'speed') resolve({ float: m.float, exported: m.exported });
+          else if (m.type === 'error') reject(new QuantscopeError(m.error.code, m.error.message));
+        });
+      });
+      return { id, result };
+    },
+    probe(req: Omit<ProbeRequest, 'type' | 'id'>): { id: number; result: Promise<ProbeResult> } {
+      const id = nextId++;
+      const result = new Promise<ProbeResult>((resolve, reject) => {
+        void runProbeJob(ort, { type: 'probe', id, ...req }, queue, (m) => {
+          if (m.type === 'probed') resolve({ backend: m.backend, results: m.results });
           else if (m.type === 'error') reject(new QuantscopeError(m.error.code, m.error.message));
         });
       });

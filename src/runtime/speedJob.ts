@@ -31,8 +31,11 @@ export interface SpeedRequest {
 export interface ProbeRequest {
   readonly type: 'probe';
   readonly id: number;
-  readonly models: readonly { readonly key: string; readonly bytes: ArrayBuffer; readonly sample: SampleSpec }[];
+  /** A model without a sample is only loaded (session created), not run. */
+  readonly models: readonly { readonly key: string; readonly bytes: ArrayBuffer; readonly sample: SampleSpec | null }[];
   readonly backend: Backend;
+  /** false: let the backend fall back to the CPU (checking that a file loads and runs at all). */
+  readonly noFallback?: boolean;
 }
 
 export type ProbeStatus = { readonly runs: true } | { readonly runs: false; readonly error: string };
@@ -68,11 +71,11 @@ export async function measureLatency(ort: OrtModule, bytes: Uint8Array, sample: 
   }
 }
 
-export async function probeModel(ort: OrtModule, bytes: Uint8Array, sample: SampleSpec, backend: Backend, queue: SerialQueue): Promise<ProbeStatus> {
+export async function probeModel(ort: OrtModule, bytes: Uint8Array, sample: SampleSpec | null, backend: Backend, queue: SerialQueue, noFallback = true): Promise<ProbeStatus> {
   try {
-    const session = await queue.run(() => ort.InferenceSession.create(bytes, sessionOptions(backend, true) as never));
+    const session = await queue.run(() => ort.InferenceSession.create(bytes, sessionOptions(backend, noFallback) as never));
     try {
-      await queue.run(() => session.run(toOrtFeeds(ort, materializeSample(sample))));
+      if (sample) await queue.run(() => session.run(toOrtFeeds(ort, materializeSample(sample))));
     } finally {
       await queue.run(() => session.release());
     }
@@ -94,6 +97,6 @@ export async function runSpeedJob(ort: OrtModule, req: SpeedRequest, queue: Seri
 
 export async function runProbeJob(ort: OrtModule, req: ProbeRequest, queue: SerialQueue, emit: (m: WorkerReply) => void): Promise<void> {
   const results: Record<string, ProbeStatus> = {};
-  for (const m of req.models) results[m.key] = await probeModel(ort, new Uint8Array(m.bytes), m.sample, req.backend, queue);
+  for (const m of req.models) results[m.key] = await probeModel(ort, new Uint8Array(m.bytes), m.sample, req.backend, queue, req.noFallback ?? true);
   emit({ type: 'probed', id: req.id, backend: req.backend, results });
 }

@@ -1,5 +1,5 @@
 /** The page's store, wired to the real calibration worker. */
-import { cancelCalibration, startCalibration, startComparison, startSpeed } from '../runtime/client';
+import { cancelCalibration, startCalibration, startComparison, startProbe, startSpeed } from '../runtime/client';
 import { createAppStore } from './store';
 
-export const appStore = createAppStore({ start: startCalibration, compare: startComparison, speed: startSpeed, cancel: cancelCalibration });
+export const appStore = createAppStore({ start: startCalibration, compare: startComparison, speed: startSpeed, probe: startProbe, cancel: cancelCalibration });

@@ -4,7 +4,9 @@ import { QuantscopeError, toErrorInfo } from '../core/errors';
 import { finalizeMinMax, isNonFinite } from '../core/minmax';
 import { encodeModel, exportForm, formFileTag, initializerBytes, planQuantization, supportReport, TRANSFORMERS_JS_PRESETS, type TensorRange } from '../onnx';
 import type { StatsMap } from '../runtime/calibrate';
-import type { AppState, ExportResult, ExportSlice } from './types';
+import type { SampleSpec } from '../runtime/data/samples';
+import { buildSamples } from './buildSamples';
+import type { AppState, Calibrator, ExportResult, ExportSlice } from './types';
 
 /**
  * Calibrated ranges: null for a tensor that produced NaN or Infinity (it stays float). Without a
@@ -52,7 +54,26 @@ export function exportFileName(fileName: string, suffix = 'int8'): string {
   return `${base}.${suffix}.onnx`;
 }
 
-export const createExportSlice: StateCreator<AppState, [], [], ExportSlice> = (set, get) => ({
+/**
+ * Load the export in onnxruntime (and run it on one generated sample when the inputs allow) before it
+ * is offered: the page never offers a file that does not load. Null when it loads; else the reason.
+ */
+async function checkLoads(calibrator: Calibrator, state: AppState, bytes: Uint8Array): Promise<string | null> {
+  if (!calibrator.probe || !state.model) return null;
+  let sample: SampleSpec | null = null;
+  try {
+    sample = buildSamples(state.model.summary.inputs, null, { ...state, dataKind: 'generated', generatedCount: 1 }, null, state.model.fixedInputs)[0] ?? null;
+  } catch {
+    sample = null; // dynamic dimensions without values: load the file without running it
+  }
+  const backend = state.backend === 'cpu' ? 'cpu' : 'wasm';
+  const { result } = calibrator.probe({ models: [{ key: 'export', bytes: bytes.slice().buffer as ArrayBuffer, sample }], backend, noFallback: false });
+  const r = (await result).results.export;
+  return r && !r.runs ? r.error : null;
+}
+
+export function createExportSlice(calibrator: Calibrator): StateCreator<AppState, [], [], ExportSlice> {
+  return (set, get) => ({
   config: DEFAULT_CONFIG,
   exported: null,
   exportError: null,
@@ -84,6 +105,8 @@ export const createExportSlice: StateCreator<AppState, [], [], ExportSlice> = (s
           ms: performance.now() - t0,
         };
         if (get().config !== config || get().model !== model) return null;
+        const problem = await checkLoads(calibrator, get(), bytes);
+        if (problem) throw new QuantscopeError('RUNTIME', `the ${r.report.form} file does not load in onnxruntime, so it is not offered: ${problem}`);
         set({ exported: result, exportError: null, exporting: null });
         return result;
       }
@@ -109,6 +132,8 @@ export const createExportSlice: StateCreator<AppState, [], [], ExportSlice> = (s
         support: supportReport(r.model),
         ms: performance.now() - t0,
       };
+      const problem = await checkLoads(calibrator, get(), bytes);
+      if (problem) throw new QuantscopeError('RUNTIME', `the static QDQ file does not load in onnxruntime, so it is not offered: ${problem}`);
       set({ exported: result, exportError: null, exporting: null });
       return result;
     } catch (e) {
@@ -117,3 +142,4 @@ export const createExportSlice: StateCreator<AppState, [], [], ExportSlice> = (s
     }
   },
 });
+}

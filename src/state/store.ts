@@ -15,7 +15,7 @@ export function createAppStore(calibrator: Calibrator) {
     ...createModelSlice(...a),
     ...createDataSlice(...a),
     ...createCalibrationSlice(calibrator)(...a),
-    ...createExportSlice(...a),
+    ...createExportSlice(calibrator)(...a),
     ...createCompareSlice(calibrator)(...a),
   }));
 }

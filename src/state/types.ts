@@ -2,9 +2,9 @@ import type { QuantConfig } from '../core/config';
 import type { ErrorInfo } from '../core/errors';
 import type { ExportReport, FormReport, ModelProto, ModelSummary, QuantPlan, SupportRow } from '../onnx';
 import type { ImagePreset } from '../runtime/data/image';
-import type { CalibrationHandlers, CalibrationResult, SpeedResult } from '../runtime/client';
+import type { CalibrationHandlers, CalibrationResult, ProbeResult, SpeedResult } from '../runtime/client';
 import type { CalibrationMode, StatsMap } from '../runtime/calibrate';
-import type { Backend, CalibrateRequest, CompareRequest, SessionInfo, SpeedRequest } from '../runtime/protocol';
+import type { Backend, CalibrateRequest, CompareRequest, ProbeRequest, SessionInfo, SpeedRequest } from '../runtime/protocol';
 import type { ComparedSample } from '../runtime/compareJob';
 import type { DataSelection, GeneratedSettings } from './buildSamples';
 import type { DataFile } from './dataSlice';
@@ -65,6 +65,8 @@ export interface Calibrator {
   compare(req: Omit<CompareRequest, 'type' | 'id'>): { id: number; result: Promise<readonly ComparedSample[]> };
   /** Latency of float and exported models on one backend. */
   speed?(req: Omit<SpeedRequest, 'type' | 'id'>): { id: number; result: Promise<SpeedResult> };
+  /** Load (and run, given a sample) models on a backend: the check every export passes before it is offered. */
+  probe?(req: Omit<ProbeRequest, 'type' | 'id'>): { id: number; result: Promise<ProbeResult> };
   cancel(id: number): void;
 }
 

@@ -4,7 +4,8 @@ import type { IntDType } from '../core/dtype';
 import { METHOD_VARIANTS, methodVariant, variantFields, variantOf } from '../core/methods';
 import { appStore, useApp } from './useApp';
 
-const ACT_DTYPES: IntDType[] = ['int8', 'uint8'];
+const ACT_DTYPES: IntDType[] = ['int8', 'uint8', 'int16', 'uint16'];
+const WEIGHT_DTYPES: IntDType[] = ['int8', 'uint8', 'int4', 'uint4'];
 
 const CLEAR_METHOD = { method: undefined, percentileTails: undefined, entropy: undefined, entropyBins: undefined, movingAverage: undefined } as const;
 
@@ -75,15 +76,26 @@ export function ChoicesPanel() {
         <label title="Half the integer range (onnxruntime int8 [-64, 64], PyTorch [-64, 63]): for CPUs whose int8 dot products would overflow 16-bit accumulators.">
           <input type="checkbox" aria-label="Reduce range" checked={acts.reduceRange === true} onChange={(e) => setActs({ reduceRange: e.target.checked })} /> reduce range
         </label>
-        <label>
-          Weights (int8){' '}
+        <label title="16- and 4-bit types and block-wise scales need QuantizeLinear/DequantizeLinear-21: the export raises the opset to 21">
+          Weights{' '}
+          <select aria-label="Weight dtype" value={config.weights.dtype} onChange={(e) => set((c) => ({ ...c, weights: { ...c.weights, dtype: e.target.value as IntDType } }))}>
+            {WEIGHT_DTYPES.map((d) => (
+              <option key={d}>{d}</option>
+            ))}
+          </select>{' '}
           <select
             aria-label="Model weight granularity"
-            value={config.weights.perChannel ? 'channel' : 'tensor'}
-            onChange={(e) => set((c) => ({ ...c, weights: { ...c.weights, perChannel: e.target.value === 'channel' } }))}
+            value={config.weights.blockSize ? `block${config.weights.blockSize}` : config.weights.perChannel ? 'channel' : 'tensor'}
+            onChange={(e) => {
+              const v = e.target.value;
+              set((c) => ({ ...c, weights: { ...c.weights, perChannel: v !== 'tensor', blockSize: v.startsWith('block') ? Number(v.slice(5)) : null } }));
+            }}
           >
             <option value="channel">per channel</option>
             <option value="tensor">per tensor</option>
+            <option value="block32">per block of 32 (MatMul, Gemm)</option>
+            <option value="block64">per block of 64 (MatMul, Gemm)</option>
+            <option value="block128">per block of 128 (MatMul, Gemm)</option>
           </select>
         </label>
       </div>

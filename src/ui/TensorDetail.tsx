@@ -24,7 +24,7 @@ const VARIANT_COLOR: Record<string, string> = {
   mse: '#8e5cd9',
 };
 
-const ACT_DTYPES: IntDType[] = ['int8', 'uint8'];
+const ACT_DTYPES: IntDType[] = ['int8', 'uint8', 'int16', 'uint16'];
 
 interface VariantRange extends Range {
   readonly id: string;

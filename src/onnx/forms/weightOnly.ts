@@ -44,7 +44,7 @@ export interface FormReport {
 }
 
 /** The weight as a [rows, cols] matrix whose rows are the output channels and cols the reduction axis. */
-interface WeightView {
+export interface WeightView {
   readonly rows: number;
   readonly cols: number;
   /** Row-major [rows, cols] values. */
@@ -56,14 +56,14 @@ interface WeightView {
   readonly blockAxis: number;
 }
 
-function transpose2d<T extends { length: number; [i: number]: number }>(m: T, rows: number, cols: number, make: (n: number) => T): T {
+export function transpose2d<T extends { length: number; [i: number]: number }>(m: T, rows: number, cols: number, make: (n: number) => T): T {
   const out = make(m.length);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = m[r * cols + c]!;
   return out;
 }
 
-/** How a node's constant weight maps to [output channels, reduction]; null (with why) when it does not. */
-function weightView(node: NodeProto, w: TensorProto): WeightView | string {
+/** How a node's constant weight maps to [output channels, reduction]; a reason when it does not. */
+export function weightView(node: NodeProto, w: TensorProto): WeightView | string {
   const dims = w.dims.map(Number);
   const data = readFloat32(w);
   const identity = <T,>(m: T) => m;
