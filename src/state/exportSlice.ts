@@ -6,6 +6,8 @@ import { encodeModel, exportForm, formFileTag, initializerBytes, planQuantizatio
 import type { StatsMap } from '../runtime/calibrate';
 import type { SampleSpec } from '../runtime/data/samples';
 import { buildSamples } from './buildSamples';
+import { serializeRecipe } from '../core/recipe';
+import { buildRecipe, checkRecipeModel, parseRecipe, rangesFromRecipe } from './recipe';
 import type { AppState, Calibrator, ExportResult, ExportSlice } from './types';
 
 /**
@@ -48,6 +50,10 @@ export async function rangesFromStatsYielding(
   return out;
 }
 
+function toFloat32(ranges: Map<string, TensorRange | null>): Map<string, TensorRange | null> {
+  return new Map([...ranges].map(([t, r]) => [t, r ? { rmin: Math.fround(r.rmin), rmax: Math.fround(r.rmax) } : null]));
+}
+
 /** `model.onnx` → `model.int8.onnx`. */
 export function exportFileName(fileName: string, suffix = 'int8'): string {
   const base = fileName.replace(/\.onnx$/i, '');
@@ -78,6 +84,25 @@ export function createExportSlice(calibrator: Calibrator): StateCreator<AppState
   exported: null,
   exportError: null,
   exporting: null,
+  recipeRanges: null,
+  recipeError: null,
+  async loadRecipe(text, opts = {}) {
+    try {
+      const recipe = parseRecipe(text, 'recipe');
+      const model = get().model;
+      if (!model) throw new QuantscopeError('NO_STATISTICS', 'load the model the recipe names first');
+      await checkRecipeModel(recipe, model, opts.force);
+      const fixed = recipe.preparation.fixedInputs;
+      if (JSON.stringify(fixed) !== JSON.stringify(model.fixedInputs)) get().loadModel(model.fileName, model.bytes, { isSample: model.isSample, fixedInputs: fixed });
+      if (recipe.calibration) get().setCalibrationMode(recipe.calibration.mode);
+      set({ config: recipe.config, exported: null, recipeRanges: rangesFromRecipe(recipe), recipeError: null });
+    } catch (e) {
+      set({ recipeError: toErrorInfo(e) });
+    }
+  },
+  async downloadRecipeText() {
+    return serializeRecipe(await buildRecipe(get()));
+  },
   setConfig(update) {
     set((s) => ({ config: typeof update === 'function' ? update(s.config) : { ...s.config, ...update }, exported: null }));
   },
@@ -102,6 +127,8 @@ export function createExportSlice(calibrator: Calibrator): StateCreator<AppState
           form: r.report,
           weightBytes: initializerBytes(r.model.graph!.initializer),
           support: supportReport(r.model),
+          config,
+          ranges: null,
           ms: performance.now() - t0,
         };
         if (get().config !== config || get().model !== model) return null;
@@ -110,16 +137,23 @@ export function createExportSlice(calibrator: Calibrator): StateCreator<AppState
         set({ exported: result, exportError: null, exporting: null });
         return result;
       }
-      if (!calibration.stats || calibration.statsFor !== model.fileName) {
+      const calibrated = calibration.stats !== null && calibration.statsFor === model.fileName;
+      if (!calibrated && !get().recipeRanges) {
         throw new QuantscopeError('NO_STATISTICS', `calibrate ${model.fileName} before exporting it as static QDQ (the other forms need no calibration)`);
       }
       // The plan follows the configuration (exclusions change it); tensors it needs that were not
       // calibrated stay float, and the report says so.
       const plan = planQuantization(model.prepared, config);
       const producers = new Map(model.prepared.graph!.node.flatMap((n) => n.output.map((o) => [o, n.opType] as const)));
-      set({ exporting: { done: 0, total: Object.keys(calibration.stats).length } });
-      const ranges = await rangesFromStatsYielding(calibration.stats, config, (t) => producers.get(t), (done, total) => set({ exporting: { done, total } }));
-      if (get().calibration.stats !== calibration.stats || get().config !== config) return null; // something changed meanwhile
+      let ranges: Map<string, TensorRange | null>;
+      if (calibrated) {
+        set({ exporting: { done: 0, total: Object.keys(calibration.stats!).length } });
+        // float32, as a recipe stores them: the command line rebuilds the same bytes from them
+        ranges = toFloat32(await rangesFromStatsYielding(calibration.stats!, config, (t) => producers.get(t), (done, total) => set({ exporting: { done, total } })));
+        if (get().calibration.stats !== calibration.stats || get().config !== config) return null; // something changed meanwhile
+      } else {
+        ranges = new Map(get().recipeRanges!);
+      }
       const r = exportForm(model.prepared, config, { plan, ranges });
       const bytes = encodeModel(r.model);
       const result: ExportResult = {
@@ -130,6 +164,8 @@ export function createExportSlice(calibrator: Calibrator): StateCreator<AppState
         form: r.report,
         weightBytes: initializerBytes(r.model.graph!.initializer),
         support: supportReport(r.model),
+        config,
+        ranges,
         ms: performance.now() - t0,
       };
       const problem = await checkLoads(calibrator, get(), bytes);

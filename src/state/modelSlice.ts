@@ -76,7 +76,7 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
     if (running.status === 'running') get().cancelCalibration();
     try {
       const model = loadModelSync(fileName, bytes, opts.isSample ?? false, opts.fixedInputs);
-      set({ model, modelError: null, presetOverride: null, calibration: idleCalibration(), selectedTensor: null, exported: null, exportError: null, comparison: { status: 'idle', results: null, error: null, heldOut: false, forExport: null } });
+      set({ model, modelError: null, presetOverride: null, calibration: idleCalibration(), selectedTensor: null, exported: null, exportError: null, recipeRanges: null, comparison: { status: 'idle', results: null, error: null, heldOut: false, forExport: null } });
     } catch (e) {
       // The previous model (and its work) stays; only the error is shown.
       set({ modelError: toErrorInfo(e) });

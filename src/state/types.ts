@@ -56,6 +56,9 @@ export interface ExportResult {
   readonly weightBytes: { readonly intBytes: number; readonly totalBytes: number };
   /** Per op key in the file: what onnxruntime-web's backends run (the probed table). */
   readonly support: readonly SupportRow[];
+  /** The choices and (static QDQ) the float32 ranges this file was built from: what a recipe records. */
+  readonly config: QuantConfig;
+  readonly ranges: ReadonlyMap<string, { readonly rmin: number; readonly rmax: number } | null> | null;
   readonly ms: number;
 }
 
@@ -143,6 +146,12 @@ export interface ExportSlice {
   /** Progress while the ranges are computed (an entropy search takes a while). */
   readonly exporting: { readonly done: number; readonly total: number } | null;
   exportModel(): Promise<ExportResult | null>;
+  /** Ranges from a loaded recipe: static QDQ exports from them when there is no calibration. */
+  readonly recipeRanges: ReadonlyMap<string, { readonly rmin: number; readonly rmax: number } | null> | null;
+  readonly recipeError: ErrorInfo | null;
+  /** Restore every choice of a recipe (the model must be the one it names, unless forced). */
+  loadRecipe(text: string, opts?: { force?: boolean }): Promise<void>;
+  downloadRecipeText(): Promise<string>;
 }
 
 export type AppState = ModelSlice & DataSlice & CalibrationSlice & ExportSlice & CompareSlice;

@@ -52,6 +52,52 @@ function defaultForm(kind: FormKind): ExportForm {
   }
 }
 
+/**
+ * The recipe: download what the last export was built from (choices, data description, float32
+ * ranges), or load one to restore every choice (and export static QDQ from its ranges).
+ */
+function RecipeButtons() {
+  const exported = useApp((s) => s.exported);
+  const error = useApp((s) => s.recipeError);
+  const recipeRanges = useApp((s) => s.recipeRanges);
+  return (
+    <span className="recipe">
+      {' '}
+      <button
+        type="button"
+        disabled={!exported}
+        onClick={async () => {
+          const text = await appStore.getState().downloadRecipeText();
+          const fileName = exported!.fileName.replace(/\.onnx$/, '.recipe.json');
+          download(fileName, new TextEncoder().encode(text));
+        }}
+      >
+        Download recipe
+      </button>{' '}
+      <label className="file-button">
+        Load recipe
+        <input
+          type="file"
+          accept=".json,application/json"
+          aria-label="Load recipe"
+          onChange={async (e) => {
+            const f = e.target.files?.[0];
+            e.target.value = '';
+            if (f) await appStore.getState().loadRecipe(await f.text());
+          }}
+        />
+      </label>
+      {recipeRanges && !error && (
+        <span className="muted" data-testid="recipe-loaded">
+          {' '}
+          recipe loaded: every choice restored, {recipeRanges.size} ranges ready
+        </span>
+      )}
+      <ErrorBanner error={error} testId="recipe-error" />
+    </span>
+  );
+}
+
 const MARK = (v: boolean | null) => (v === null ? '·' : v ? '✓' : '✗');
 
 /** What onnxruntime-web's backends run of this file, op by op, from the probed table. */
@@ -192,11 +238,12 @@ export function ExportPanel() {
   const error = useApp((s) => s.exportError);
   const config = useApp((s) => s.config);
   const exporting = useApp((s) => s.exporting);
+  const recipeRanges = useApp((s) => s.recipeRanges);
   if (!model) return null;
   const form = config.form ?? { kind: 'qdq' };
   const setForm = (f: ExportForm) => appStore.getState().setConfig((c) => ({ ...c, form: f }));
   const calibrated = cal.stats !== null && cal.statsFor === model.fileName;
-  const ready = form.kind !== 'qdq' || calibrated;
+  const ready = form.kind !== 'qdq' || calibrated || recipeRanges !== null;
   return (
     <section className="card" data-testid="export-panel">
       <h2>5 · Export</h2>
@@ -242,7 +289,8 @@ export function ExportPanel() {
       >
         Export
       </button>
-      {!ready && <span className="muted"> Calibrate first (static QDQ needs activation ranges).</span>}
+      {!ready && <span className="muted"> Calibrate first (static QDQ needs activation ranges), or load a recipe.</span>}
+      <RecipeButtons />
       {exporting && (
         <span className="muted" data-testid="exporting">
           {' '}

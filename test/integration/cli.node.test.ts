@@ -1,0 +1,156 @@
+/**
+ * The command line, run as a user runs it (node bin/quantscope.mjs, onnxruntime-node underneath),
+ * on PP-OCRv4 det and a built transformer: every command, the recipe round trip to the same bytes,
+ * exit codes and bad input.
+ */
+import * as ort from 'onnxruntime-node';
+import { execFile } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { createHash } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { encodeModel } from '../../src/onnx';
+import { sqnr } from '../../src/core/metrics';
+import { tinyTransformer } from '../helpers/models';
+import { makeNpy } from '../helpers/npy';
+import { num, referenceCases } from '../helpers/reference';
+import { docFeeds, ROOT } from '../helpers/sample';
+
+const run = promisify(execFile);
+const BIN = join(ROOT, 'bin', 'quantscope.mjs');
+const DET = join(ROOT, 'node_modules', '@gutenye', 'ocr-models', 'assets', 'ch_PP-OCRv4_det_infer.onnx');
+const dir = mkdtempSync(join(tmpdir(), 'quantscope-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await run(process.execPath, [BIN, ...args], { cwd: ROOT, timeout: 240_000, maxBuffer: 64 << 20 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const x = e as { code: number; stdout: string; stderr: string };
+    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
+  }
+}
+
+const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
+const data = join(dir, 'docs');
+mkdirSync(data);
+for (const f of ['doc-01.png', 'doc-02.png']) copyFileSync(join(ROOT, 'public', 'samples', 'det', f), join(data, f));
+
+describe('quantscope', () => {
+  it('inspect --json: the page summary, with the model sha256', async () => {
+    const r = await cli('inspect', DET, '--json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout) as { sha256: string; quantizedNodes: unknown[]; opset: number };
+    expect(j.sha256).toBe(sha(DET));
+    expect(j.quantizedNodes.length).toBeGreaterThan(60);
+    expect(j.opset).toBe(11);
+  });
+
+  it('calibrate writes the statistics; quantize rebuilds the same bytes from its own recipe', async () => {
+    const stats = join(dir, 'stats.json');
+    const c = await cli('calibrate', DET, '--data', data, '--method', 'percentile', '-o', stats);
+    expect(c.code).toBe(0);
+    const st = JSON.parse(readFileSync(stats, 'utf8')) as { samples: number; tensors: Record<string, { range: number[] | null; histogram: { counts: number[] } }> };
+    expect(st.samples).toBe(2);
+    expect(Object.keys(st.tensors).length).toBeGreaterThan(200);
+
+    const out = join(dir, 'det.int8.onnx');
+    const recipe = join(dir, 'det.recipe.json');
+    const q = await cli('quantize', DET, '--data', data, '-o', out, '--write-recipe', recipe);
+    expect(q.code).toBe(0);
+    expect(q.stdout).toMatch(/static QDQ/);
+    const again = join(dir, 'det.again.onnx');
+    const r = await cli('quantize', DET, '--recipe', recipe, '-o', again);
+    expect(r.code).toBe(0);
+    expect(sha(again)).toBe(sha(out));
+    // the file runs and agrees with float on a held-out document
+    const x = docFeeds(14).x;
+    const runOne = async (bytes: Uint8Array) => {
+      const s = await ort.InferenceSession.create(bytes);
+      return (await s.run({ x: new ort.Tensor('float32', x.data as Float32Array, [...x.dims]) }))[s.outputNames[0]!]!.data as Float32Array;
+    };
+    expect(sqnr(await runOne(new Uint8Array(readFileSync(DET))), await runOne(new Uint8Array(readFileSync(out))))).toBeGreaterThan(8);
+
+    // eval: per-output figures as JSON
+    const ev = await cli('eval', DET, out, '--data', data, '--json');
+    expect(ev.code).toBe(0);
+    const rows = JSON.parse(ev.stdout) as { sqnrDb: number; cosine: number }[];
+    expect(rows).toHaveLength(2);
+    for (const row of rows) expect(row.cosine).toBeGreaterThan(0.85); // measured 0.895 with 2 calibration documents
+  }, 240_000);
+
+  it('quantize with flags: MatMulNBits on a transformer needs no data', async () => {
+    const model = join(dir, 'transformer.onnx');
+    writeFileSync(model, encodeModel(tinyTransformer()));
+    const out = join(dir, 'transformer.q4.onnx');
+    const r = await cli('quantize', model, '--format', 'matmulnbits', '--block-size', '32', '-o', out);
+    expect(r.code).toBe(0);
+    expect(readFileSync(out).length / readFileSync(model).length).toBeLessThan(0.3);
+    expect(r.stdout).toMatch(/MatMulNBits/);
+  });
+
+  it("range --method entropy --bins 128 --quantized-bins 128 is onnxruntime's entropy calibrator", async () => {
+    const e = referenceCases().gaussian!.ort.entropy_u8!;
+    const file = join(ROOT, 'test', 'fixtures', 'reference', (e.spec.data as string));
+    const r = await cli('range', file, '--method', 'entropy', '--bins', '128', '--quantized-bins', '128', '--dtype', 'uint8', '--json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout) as { rmin: number; rmax: number; scale: number; zeroPoint: number };
+    expect([j.rmin, j.rmax]).toEqual((e.result.thresholds as unknown[]).map(num));
+    const qp = e.result.qparams as { scale: number; zero_point: number };
+    expect([j.scale, j.zeroPoint]).toEqual([qp.scale, qp.zero_point]);
+    const pc = await cli('range', file, '--per-channel', '--axis', '1', '--symmetric', '--json');
+    expect((JSON.parse(pc.stdout) as { scale: number[] }).scale).toHaveLength(4);
+  });
+});
+
+describe('bad input', () => {
+  it('usage errors exit 2; failures exit 1 naming the file and the field; nothing half-written', async () => {
+    expect((await cli('frobnicate')).code).toBe(2);
+    expect((await cli('quantize', DET)).code).toBe(2); // no -o
+    const bad = await cli('quantize', DET, '--weights', 'int3', '-o', join(dir, 'x.onnx'));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--weights int3: expected one of int8, uint8, int4, uint4/);
+
+    // a recipe from another model: refused unless --force
+    const model = join(dir, 'transformer2.onnx');
+    writeFileSync(model, encodeModel(tinyTransformer({ layers: 1 })));
+    const recipe = join(dir, 'other.recipe.json');
+    expect((await cli('quantize', model, '--format', 'fp16', '-o', join(dir, 't.onnx'), '--write-recipe', recipe)).code).toBe(0);
+    const mismatch = await cli('quantize', DET, '--recipe', recipe, '-o', join(dir, 'y.onnx'));
+    expect(mismatch.code).toBe(1);
+    expect(mismatch.stderr).toMatch(/the recipe is for transformer2.onnx \(sha256 [0-9a-f]{64}\), not .*ch_PP-OCRv4_det_infer.onnx/);
+    expect((await cli('quantize', DET, '--recipe', recipe, '--force', '-o', join(dir, 'y.onnx'))).code).toBe(0);
+
+    // an unknown recipe version, and a field of the wrong type
+    const r = JSON.parse(readFileSync(recipe, 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(dir, 'v9.json'), JSON.stringify({ ...r, quantscope: 9 }));
+    const v9 = await cli('quantize', model, '--recipe', join(dir, 'v9.json'), '-o', join(dir, 'z.onnx'));
+    expect(v9.stderr).toMatch(/recipe version 9 is not one this Quantscope reads/);
+    writeFileSync(join(dir, 'badfield.json'), JSON.stringify({ ...r, config: { ...(r.config as object), activations: { dtype: 'int3', symmetric: false } } }));
+    const bf = await cli('quantize', model, '--recipe', join(dir, 'badfield.json'), '-o', join(dir, 'z.onnx'));
+    expect(bf.code).toBe(1);
+    expect(bf.stderr).toMatch(/\$\.config\.activations\.dtype: must be one of/);
+
+    // a data file of the wrong shape names the file, the input and both shapes
+    const wrong = join(dir, 'wrong');
+    mkdirSync(wrong);
+    writeFileSync(join(wrong, 'bad.npy'), makeNpy('<f4', [2, 5], new Float32Array(2 * 5)));
+    const shape = await cli('calibrate', DET, '--data', wrong, '-o', join(dir, 's.json'));
+    expect(shape.code).toBe(1);
+    expect(shape.stderr).toMatch(/bad\.npy has shape \[2, 5\] but input "x" takes \[/);
+    // a directory with no usable files
+    const empty = join(dir, 'empty');
+    mkdirSync(empty);
+    expect((await cli('calibrate', DET, '--data', empty, '-o', join(dir, 's.json'))).stderr).toMatch(/no usable data files/);
+    // an output path that cannot be written: nothing is left behind
+    const unwritable = join(dir, 'no', 'such', 'dir', 'out.onnx');
+    const w = await cli('quantize', model, '--format', 'fp16', '-o', unwritable);
+    expect(w.code).toBe(1);
+    expect(w.stderr).toMatch(/out\.onnx: cannot be written/);
+    expect(existsSync(unwritable)).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  }, 120_000);
+});
