@@ -14,6 +14,7 @@ import { fitToInput, readNpyFile, readNpzFile, readTensorProtoFile, testDataInpu
 
 const IMAGE = new Set(['.png']);
 const TENSOR = new Set(['.npy', '.npz', '.pb']);
+const UNDECODED = new Set(['.jpg', '.jpeg', '.webp']);
 
 function readTensors(path: string): NamedTensor[] {
   const bytes = new Uint8Array(readFileSync(path));
@@ -34,6 +35,9 @@ export function listDataFiles(paths: readonly string[]): string[][] {
       throw new QuantscopeError('BAD_DATA', `${p}: no such file or directory`);
     }
     if (st.isFile()) {
+      const ext = extname(p).toLowerCase();
+      if (UNDECODED.has(ext)) throw new QuantscopeError('BAD_DATA', `${p}: ${ext.slice(1).toUpperCase()} images are decoded by the page, not the command line: convert them to PNG`);
+      if (!IMAGE.has(ext) && !TENSOR.has(ext)) throw new QuantscopeError('BAD_DATA', `${p}: not a data file Quantscope reads (.png, .npy, .npz, input_N.pb)`);
       samples.push([p]);
       continue;
     }
@@ -44,7 +48,11 @@ export function listDataFiles(paths: readonly string[]): string[][] {
       samples.push(pbs); // a test-data directory: its input_N.pb files are one sample
       continue;
     }
-    for (const f of files) if (IMAGE.has(extname(f).toLowerCase()) || TENSOR.has(extname(f).toLowerCase())) samples.push([f]);
+    for (const f of files) {
+      const ext = extname(f).toLowerCase();
+      if (IMAGE.has(ext) || TENSOR.has(ext)) samples.push([f]);
+      else if (UNDECODED.has(ext)) throw new QuantscopeError('BAD_DATA', `${f}: ${ext.slice(1).toUpperCase()} images are decoded by the page, not the command line: convert them to PNG`);
+    }
     // test_data_set_* subdirectories, as onnx's model zoo lays them out
     for (const d of entries.map((e) => join(p, e)).filter((f) => statSync(f).isDirectory())) {
       const inner = readdirSync(d).filter((e) => e.toLowerCase().endsWith('.pb')).sort().map((e) => join(d, e));

@@ -10,7 +10,7 @@ import { activationConfigFor, activationRange, DEFAULT_CONFIG, type ExportForm, 
 import { quantParams } from '../core/conventions';
 import type { IntDType } from '../core/dtype';
 import { isQuantscopeError, QuantscopeError } from '../core/errors';
-import { methodRange, METHOD_VARIANTS, methodVariant, variantFields } from '../core/methods';
+import { distribution, methodRange, METHOD_VARIANTS, methodVariant, variantFields } from '../core/methods';
 import { compareTensors } from '../core/metrics';
 import { createMinMax, updateMinMax } from '../core/minmax';
 import { createHistogram, updateHistogram } from '../core/histogram';
@@ -414,7 +414,13 @@ async function cmdRange(a: Args): Promise<void> {
   const bins = numberFlag(a, 'bins', 2048)!;
   const opts = { symmetric: has(a, 'symmetric'), reduceRange: has(a, 'reduce-range'), convention } as const;
   const one1 = (x: Float32Array) => {
-    if (method === 'distribution') throw new UsageError('--method distribution gives a float8 scale: use it with --dtype float8 (not offered here yet)');
+    if (method === 'distribution') {
+      // onnxruntime's distribution calibrator: mean and std of the histogram, and the float8 E4M3FN
+      // scale std / std(E4M3FN values), zero point 0; the range is the histogram's [-t, t]
+      const h = updateHistogram(createHistogram(bins), x);
+      const d = distribution(h);
+      return { rmin: -h.threshold, rmax: h.threshold, scale: d.e4m3fnScale, zeroPoint: 0, avg: d.avg, std: d.std, dtype: 'float8e4m3fn' };
+    }
     const stats = { minmax: updateMinMax(createMinMax(), x), histogram: updateHistogram(createHistogram(bins), x), batchMin: Float32Array.of(Math.min(...x)), batchMax: Float32Array.of(Math.max(...x)) };
     const r = method === 'minmax' ? { rmin: stats.minmax.min, rmax: stats.minmax.max } : methodRange(stats, method, { percentile: numberFlag(a, 'percentile'), quantizedBins: numberFlag(a, 'quantized-bins'), entropyBins: bins, percentileTails: opts.symmetric ? 'abs' : 'both' });
     const p = quantParams(r.rmin, r.rmax, dtype, opts);

@@ -103,6 +103,11 @@ describe('quantscope', () => {
     expect([j.scale, j.zeroPoint]).toEqual([qp.scale, qp.zero_point]);
     const pc = await cli('range', file, '--per-channel', '--axis', '1', '--symmetric', '--json');
     expect((JSON.parse(pc.stdout) as { scale: number[] }).scale).toHaveLength(4);
+    // distribution: onnxruntime's float8 E4M3FN scale
+    const d = referenceCases().gaussian!.ort.distribution!;
+    const dist = JSON.parse((await cli('range', file, '--method', 'distribution', '--json')).stdout) as { scale: number; std: number };
+    expect(dist.std).toBe(num(d.result.std));
+    expect(dist.scale).toBe(num((d.result as { float8e4m3fn: { scale: number } }).float8e4m3fn.scale));
   });
 });
 
@@ -141,6 +146,9 @@ describe('bad input', () => {
     const shape = await cli('calibrate', DET, '--data', wrong, '-o', join(dir, 's.json'));
     expect(shape.code).toBe(1);
     expect(shape.stderr).toMatch(/bad\.npy has shape \[2, 5\] but input "x" takes \[/);
+    // JPEG is the page's to decode
+    writeFileSync(join(dir, 'photo.jpg'), new Uint8Array([0xff, 0xd8, 0xff]));
+    expect((await cli('calibrate', DET, '--data', join(dir, 'photo.jpg'), '-o', join(dir, 's.json'))).stderr).toMatch(/photo\.jpg: JPG images are decoded by the page/);
     // a directory with no usable files
     const empty = join(dir, 'empty');
     mkdirSync(empty);
