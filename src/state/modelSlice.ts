@@ -2,35 +2,9 @@ import type { StateCreator } from 'zustand/vanilla';
 import { DEFAULT_CONFIG } from '../core/config';
 import { isQuantscopeError, QuantscopeError, toErrorInfo } from '../core/errors';
 import { decodeModel, encodeModel, planQuantization, prepareModel, summarizeModel, valueInfoElemType, valueInfoShape, DT, type ModelProto } from '../onnx';
-import { PPOCR_DET_PRESET, PPOCR_REC_PRESET, type ImagePreset } from '../runtime/data/image';
+import { imageInputOf, ocrKind } from '../runtime/data/modelInput';
 import type { AppState, LoadedModel, ModelSlice } from './types';
 import { idleCalibration } from './calibrationSlice';
-
-/** Which PP-OCR model this is, by its output: [N, T, 6625] CTC classes, or a [N, 1, H, W] map. */
-export function ocrKind(model: ModelProto): 'det' | 'rec' | null {
-  const out = model.graph!.output[0];
-  const shape = out ? valueInfoShape(out) : undefined;
-  if (!shape) return null;
-  if (shape.length === 3 && shape[2] === 6625) return 'rec';
-  if (shape.length === 4 && shape[1] === 1 && model.graph!.node.some((n) => n.opType === 'ConvTranspose')) return 'det';
-  return null;
-}
-
-/** An NCHW float input with 3 channels can take images; PP-OCR models get PaddleOCR's own preprocessing. */
-export function imageInputOf(model: ModelProto, isSample: boolean): LoadedModel['imageInput'] {
-  const inits = new Set(model.graph!.initializer.map((t) => t.name));
-  const inputs = model.graph!.input.filter((v) => !inits.has(v.name));
-  if (inputs.length !== 1) return null;
-  const v = inputs[0]!;
-  const shape = valueInfoShape(v);
-  if (valueInfoElemType(v) !== DT.FLOAT || !shape || shape.length !== 4 || shape[1] !== 3) return null;
-  const [h, w] = [shape[2], shape[3]];
-  const fixed = { ...(typeof w === 'number' ? { width: w } : {}), ...(typeof h === 'number' ? { height: h } : {}) };
-  const kind = ocrKind(model);
-  const preset: ImagePreset =
-    kind === 'rec' ? PPOCR_REC_PRESET : kind === 'det' || isSample ? PPOCR_DET_PRESET : { normalize: 'imagenet', channels: 'RGB', layout: 'NCHW', resize: 'stretch', ...fixed };
-  return { name: v.name, preset };
-}
 
 /** Scalar integer graph inputs of a model with control flow (If, Loop): values a branch may depend on. */
 function fixableInputsOf(model: ModelProto): string[] {

@@ -1,0 +1,38 @@
+/** Calibration on onnxruntime-node for the command line, and the ranges a configuration takes from it. */
+import * as ort from 'onnxruntime-node';
+import { activationConfigFor, activationRange, type QuantConfig } from '../core/config';
+import { encodeModel, withExtraOutputs, type ModelProto, type TensorRange } from '../onnx';
+import { calibrate, type StatsMap } from '../runtime/calibrate';
+import { materializeSample } from '../runtime/data/samples';
+import type { OrtModule } from '../runtime/ort';
+import type { loadSamples } from './data';
+import { progressBar } from './progress';
+
+export async function runCalibration(prepared: ModelProto, tensors: readonly string[], samples: ReturnType<typeof loadSamples>, mode: 'streaming' | 'onnxruntime-exact', quiet: boolean): Promise<StatsMap> {
+  const session = await ort.InferenceSession.create(encodeModel(withExtraOutputs(prepared, tensors)), { logSeverityLevel: 3 });
+  const bar = quiet ? null : progressBar('calibrating');
+  try {
+    return await calibrate(ort as unknown as OrtModule, session, { count: samples.length, feeds: async (i) => materializeSample(samples[i]!) }, tensors, {
+      mode,
+      onProgress: (done, total) => bar?.update(done, total),
+    });
+  } finally {
+    bar?.stop();
+    await session.release();
+  }
+}
+
+export function rangesOf(stats: StatsMap, prepared: ModelProto, config: QuantConfig): Map<string, TensorRange | null> {
+  const producer = new Map(prepared.graph!.node.flatMap((n) => n.output.map((o) => [o, n.opType] as const)));
+  const out = new Map<string, TensorRange | null>();
+  for (const [t, s] of Object.entries(stats)) {
+    if (s.minmax.nanCount + s.minmax.infCount > 0 || s.minmax.min > s.minmax.max) {
+      out.set(t, null);
+      continue;
+    }
+    const r = activationRange(s, activationConfigFor(config, t, producer.get(t)));
+    out.set(t, { rmin: Math.fround(r.rmin), rmax: Math.fround(r.rmax) });
+  }
+  return out;
+}
+

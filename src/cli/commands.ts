@@ -1,0 +1,212 @@
+/** The commands: inspect, calibrate, quantize, eval, range. */
+import { basename } from 'node:path';
+import { readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { DEFAULT_CONFIG } from '../core/config';
+import { quantParams } from '../core/conventions';
+import type { IntDType } from '../core/dtype';
+import { isQuantscopeError, QuantscopeError } from '../core/errors';
+import { createHistogram, updateHistogram } from '../core/histogram';
+import { distribution, methodRange } from '../core/methods';
+import { compareTensors } from '../core/metrics';
+import { createMinMax, updateMinMax } from '../core/minmax';
+import { parseRecipe, rangesFromRecipe, rangesToRecipe, RECIPE_VERSION, serializeRecipe, type Recipe } from '../core/recipe';
+import { channelRanges } from '../core/weights';
+import { encodeModelParts, exportForm, planQuantization, prepareModel, summarizeModel, type TensorRange } from '../onnx';
+import { topKAgreement } from '../runtime/compareJob';
+import { npyToFloat32, parseNpy } from '../runtime/data/npy';
+import { materializeSample } from '../runtime/data/samples';
+import { toOrtFeeds, type OrtModule, type Tensor } from '../runtime/ort';
+import { choice, fixedInputs, has, numberFlag, one, UsageError, type Args } from './args';
+import { rangesOf, runCalibration } from './calibration';
+import { loadSamples } from './data';
+import { imageInput, readModel, sha256, writeAtomically } from './files';
+import { configFromFlags } from './flags';
+
+export async function cmdInspect(a: Args): Promise<void> {
+  const path = a.positional[0];
+  if (!path) throw new UsageError('inspect needs a model');
+  const { bytes, model } = readModel(path);
+  const prep = prepareModel(model, { fixedInputs: fixedInputs(a) });
+  const plan = planQuantization(prep.model, DEFAULT_CONFIG);
+  const s = summarizeModel(model, prep.model, plan, basename(path), bytes.length, prep.log);
+  if (has(a, 'json')) {
+    console.log(JSON.stringify({ ...s, sha256: sha256(bytes) }, null, 2));
+    return;
+  }
+  const io = (v: (typeof s.inputs)[number]) => `  ${v.name}: ${v.dtype} [${(v.shape ?? ['?']).join(', ')}]`;
+  console.log(`${s.fileName}: ${bytes.length} bytes, IR ${s.irVersion}, opset ${s.opset}, ${s.nodeCount} nodes, ${s.parameterCount} parameters`);
+  console.log(`inputs:\n${s.inputs.map(io).join('\n')}\noutputs:\n${s.outputs.map(io).join('\n')}`);
+  console.log(`operators: ${Object.entries(s.opCounts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  if (s.preparation.length) console.log(`preparation:\n${s.preparation.map((l) => `  ${l}`).join('\n')}`);
+  console.log(`${s.quantizedNodes.length} nodes will be quantized; ${s.floatNodes.length} quantizable nodes stay float`);
+}
+
+export async function cmdCalibrate(a: Args): Promise<void> {
+  const path = a.positional[0];
+  const out = one(a, 'output');
+  if (!path || !out) throw new UsageError('calibrate needs a model and -o STATS.json');
+  const data = a.flags.get('data');
+  if (!data) throw new UsageError('calibrate needs --data');
+  const { model } = readModel(path);
+  const fixed = fixedInputs(a);
+  const prepared = prepareModel(model, { fixedInputs: fixed }).model;
+  const plan = planQuantization(prepared, DEFAULT_CONFIG);
+  const s = summarizeModel(model, prepared, plan, basename(path), 0, []);
+  const samples = loadSamples(data, s.inputs, imageInput(prepared), fixed);
+  const mode = choice(a, 'mode', ['streaming', 'onnxruntime-exact'] as const, 'streaming');
+  const stats = await runCalibration(prepared, plan.activations, samples, mode, has(a, 'json') || !process.stderr.isTTY);
+  const config = configFromFlags(a);
+  const ranges = rangesOf(stats, prepared, config);
+  const json = {
+    model: basename(path),
+    samples: samples.length,
+    mode,
+    method: one(a, 'method') ?? 'minmax',
+    tensors: Object.fromEntries(
+      Object.entries(stats).map(([t, st]) => [
+        t,
+        { min: st.minmax.min, max: st.minmax.max, count: st.minmax.count, nanCount: st.minmax.nanCount, infCount: st.minmax.infCount, range: ranges.get(t) ? [ranges.get(t)!.rmin, ranges.get(t)!.rmax] : null, histogram: { threshold: st.histogram.threshold, counts: Array.from(st.histogram.counts) } },
+      ]),
+    ),
+  };
+  writeAtomically(out, [new TextEncoder().encode(`${JSON.stringify(json)}\n`)]);
+  if (!has(a, 'json')) console.log(`${out}: statistics of ${plan.activations.length} tensors over ${samples.length} samples`);
+}
+
+export async function cmdQuantize(a: Args): Promise<void> {
+  const path = a.positional[0];
+  const out = one(a, 'output');
+  if (!path || !out) throw new UsageError('quantize needs a model and -o OUT.onnx');
+  const { bytes, model } = readModel(path);
+  let recipe: Recipe | null = null;
+  const recipePath = one(a, 'recipe');
+  if (recipePath) {
+    let text: string;
+    try {
+      text = readFileSync(recipePath, 'utf8');
+    } catch {
+      throw new QuantscopeError('BAD_DATA', `${recipePath}: cannot be read`);
+    }
+    recipe = parseRecipe(text, recipePath);
+    const sha = sha256(bytes);
+    if (sha !== recipe.model.sha256) {
+      if (!has(a, 'force')) throw new QuantscopeError('BAD_DATA', `${recipePath}: the recipe is for ${recipe.model.fileName} (sha256 ${recipe.model.sha256}), not ${path} (sha256 ${sha}); --force uses it anyway`);
+      console.error(`warning: ${recipePath} is for another model (${recipe.model.fileName}); going on because of --force`);
+    }
+  }
+  const fixed = recipe ? { ...recipe.preparation.fixedInputs } : fixedInputs(a);
+  const config = recipe ? recipe.config : configFromFlags(a);
+  const prepared = prepareModel(model, { fixedInputs: fixed }).model;
+  const plan = planQuantization(prepared, config);
+  const form = config.form ?? { kind: 'qdq' };
+  let ranges: Map<string, TensorRange | null> | undefined;
+  if (form.kind === 'qdq') {
+    if (recipe && Object.keys(recipe.ranges).length) ranges = rangesFromRecipe(recipe);
+    else {
+      const data = a.flags.get('data');
+      if (!data) throw new UsageError('static QDQ needs ranges: give --data to calibrate on, or a --recipe that has them');
+      const s = summarizeModel(model, prepared, plan, basename(path), 0, []);
+      const stats = await runCalibration(prepared, plan.activations, loadSamples(data, s.inputs, imageInput(prepared), fixed), choice(a, 'mode', ['streaming', 'onnxruntime-exact'] as const, 'streaming'), !process.stderr.isTTY);
+      ranges = rangesOf(stats, prepared, config);
+    }
+  }
+  const r = exportForm(prepared, config, ranges ? { plan, ranges } : undefined);
+  const parts = encodeModelParts(r.model);
+  writeAtomically(out, parts);
+  const size = parts.reduce((n, p) => n + p.length, 0);
+  console.log(`${out}: ${r.report.form}, ${size} bytes (${((100 * size) / bytes.length).toFixed(1)}% of the float model)`);
+  const recipeOut = one(a, 'write-recipe');
+  if (recipeOut) {
+    const written: Recipe = {
+      $schema: 'recipe.schema.json',
+      quantscope: RECIPE_VERSION,
+      model: { fileName: basename(path), sha256: sha256(bytes), bytes: bytes.length },
+      preparation: { fixedInputs: fixed, log: prepareModel(model, { fixedInputs: fixed }).log },
+      calibration: recipe?.calibration ?? null,
+      config,
+      ranges: ranges ? rangesToRecipe(ranges) : {},
+    };
+    writeAtomically(recipeOut, [new TextEncoder().encode(serializeRecipe(written))]);
+  }
+}
+
+export async function cmdEval(a: Args): Promise<void> {
+  const [floatPath, quantPath] = a.positional;
+  if (!floatPath || !quantPath) throw new UsageError('eval needs FLOAT.onnx and QUANTIZED.onnx');
+  const data = a.flags.get('data');
+  if (!data) throw new UsageError('eval needs --data');
+  const f = readModel(floatPath);
+  const q = readModel(quantPath);
+  const fixed = fixedInputs(a);
+  const prepared = prepareModel(f.model, { fixedInputs: fixed }).model;
+  const s = summarizeModel(f.model, prepared, planQuantization(prepared, DEFAULT_CONFIG), basename(floatPath), 0, []);
+  const samples = loadSamples(data, s.inputs, imageInput(prepared), fixed);
+  const fs = await ort.InferenceSession.create(f.bytes, { logSeverityLevel: 3 });
+  const qs = await ort.InferenceSession.create(q.bytes, { logSeverityLevel: 3 });
+  const rows: { sample: string; output: string; sqnrDb: number; cosine: number; maxAbsError: number; top1: number | null }[] = [];
+  for (const sample of samples) {
+    const feeds = toOrtFeeds(ort as unknown as OrtModule, materializeSample(sample)) as Record<string, ort.Tensor>;
+    const fo = await fs.run(feeds);
+    const qo = await qs.run(feeds);
+    for (const name of fs.outputNames) {
+      const ft = fo[name] as unknown as Tensor;
+      const qt = qo[name] as unknown as Tensor | undefined;
+      if (!qt) throw new QuantscopeError('RUNTIME', `${quantPath}: has no output "${name}"`);
+      const m = compareTensors(ft.data as Float32Array, qt.data as Float32Array);
+      const top = topKAgreement(ft.data as Float32Array, qt.data as Float32Array, ft.dims);
+      rows.push({ sample: sample.name, output: name, sqnrDb: m.sqnrDb, cosine: m.cosine, maxAbsError: m.maxAbs, top1: top ? top.top1 / top.rows : null });
+    }
+  }
+  if (has(a, 'json')) {
+    console.log(JSON.stringify(rows, null, 2));
+    return;
+  }
+  for (const r of rows) console.log(`${r.sample} ${r.output}: SQNR ${r.sqnrDb.toFixed(2)} dB, cosine ${r.cosine.toFixed(5)}, max error ${r.maxAbsError.toExponential(3)}${r.top1 !== null ? `, top-1 agreement ${(100 * r.top1).toFixed(1)}%` : ''}`);
+}
+
+export async function cmdRange(a: Args): Promise<void> {
+  const path = a.positional[0];
+  if (!path) throw new UsageError('range needs a .npy tensor');
+  let data: Float32Array;
+  let shape: number[];
+  try {
+    const arr = parseNpy(new Uint8Array(readFileSync(path)), path);
+    data = npyToFloat32(arr);
+    shape = arr.shape;
+  } catch (e) {
+    if (isQuantscopeError(e)) throw e;
+    throw new QuantscopeError('BAD_DATA', `${path}: cannot be read`);
+  }
+  const method = choice(a, 'method', ['minmax', 'moving-average', 'percentile', 'entropy', 'mse', 'distribution'] as const, 'minmax');
+  const dtype = choice(a, 'dtype', ['int8', 'uint8', 'int16', 'uint16', 'int4', 'uint4'] as const, 'int8') as IntDType;
+  const convention = choice(a, 'convention', ['ort', 'pytorch', 'onnxruntime'] as const, 'ort') === 'pytorch' ? 'pytorch' : 'onnxruntime';
+  const bins = numberFlag(a, 'bins', 2048)!;
+  const opts = { symmetric: has(a, 'symmetric'), reduceRange: has(a, 'reduce-range'), convention } as const;
+  const one1 = (x: Float32Array) => {
+    if (method === 'distribution') {
+      // onnxruntime's distribution calibrator: mean and std of the histogram, and the float8 E4M3FN
+      // scale std / std(E4M3FN values), zero point 0; the range is the histogram's [-t, t]
+      const h = updateHistogram(createHistogram(bins), x);
+      const d = distribution(h);
+      return { rmin: -h.threshold, rmax: h.threshold, scale: d.e4m3fnScale, zeroPoint: 0, avg: d.avg, std: d.std, dtype: 'float8e4m3fn' };
+    }
+    const stats = { minmax: updateMinMax(createMinMax(), x), histogram: updateHistogram(createHistogram(bins), x), batchMin: Float32Array.of(Math.min(...x)), batchMax: Float32Array.of(Math.max(...x)) };
+    const r = method === 'minmax' ? { rmin: stats.minmax.min, rmax: stats.minmax.max } : methodRange(stats, method, { percentile: numberFlag(a, 'percentile'), quantizedBins: numberFlag(a, 'quantized-bins'), entropyBins: bins, percentileTails: opts.symmetric ? 'abs' : 'both' });
+    const p = quantParams(r.rmin, r.rmax, dtype, opts);
+    return { rmin: r.rmin, rmax: r.rmax, scale: p.scale, zeroPoint: p.zeroPoint };
+  };
+  let result: unknown;
+  if (has(a, 'per-channel')) {
+    const axis = numberFlag(a, 'axis', 0)!;
+    const { mins, maxs } = channelRanges(data, shape, axis);
+    const rows = Array.from(mins, (mn, c) => {
+      const p = quantParams(mn, maxs[c]!, dtype, opts);
+      return { rmin: mn, rmax: maxs[c]!, scale: p.scale, zeroPoint: p.zeroPoint };
+    });
+    result = { rmin: rows.map((r) => r.rmin), rmax: rows.map((r) => r.rmax), scale: rows.map((r) => r.scale), zeroPoint: rows.map((r) => r.zeroPoint) };
+  } else result = one1(data);
+  if (has(a, 'json')) console.log(JSON.stringify(result));
+  else console.log(Object.entries(result as Record<string, unknown>).map(([k, v]) => `${k}: ${Array.isArray(v) ? `[${v.join(', ')}]` : v}`).join('\n'));
+}
+
