@@ -50,7 +50,7 @@ function Boxes({ reading }: { reading: DetReading }) {
         </svg>
       </div>
       <figcaption>
-        {reading.name}: <span className="float-key">float {reading.float.length} boxes</span> · <span className="quant-key">int8 {reading.quantized.length} boxes</span>
+        {reading.name}: <span className="float-key">float {reading.float.length} boxes</span> · <span className="quant-key">exported {reading.quantized.length} boxes</span>
       </figcaption>
     </figure>
   );
@@ -84,7 +84,7 @@ export function ComparePanel() {
   const det = model.ocr === 'det' && results && cmp.heldOut ? readDetection(results) : null;
   return (
     <section className="card" data-testid="compare-panel">
-      <h2>6 · Float against int8</h2>
+      <h2>6 · Float against the export</h2>
       <div className="row">
         <label className="button">
           Held-out samples
@@ -140,7 +140,7 @@ export function ComparePanel() {
         <>
           {acc && (
             <p data-testid="rec-accuracy">
-              Character accuracy: float <b>{(100 * acc.float).toFixed(1)}%</b>, int8 <b>{(100 * acc.quantized).toFixed(1)}%</b>
+              Character accuracy: float <b>{(100 * acc.float).toFixed(1)}%</b>, exported <b>{(100 * acc.quantized).toFixed(1)}%</b>
             </p>
           )}
           <table className="io" data-testid="rec-readings">
@@ -148,7 +148,7 @@ export function ComparePanel() {
               <tr>
                 <th>line</th>
                 <th>float reads</th>
-                <th>int8 reads</th>
+                <th>exported reads</th>
               </tr>
             </thead>
             <tbody>
