@@ -26,7 +26,7 @@ import {
 import { indexGraph, readNames, uniqueNamer } from './graph';
 import { upgradeOpset } from './passes/upgradeOpset';
 import { transpose2d, weightView } from './forms/weightOnly';
-import { quantizeBlockwise } from '../core/blockwise';
+import { quantizeBlockwise, quantizeBlockwiseColumns } from '../core/blockwise';
 import type { QuantPlan } from './plan';
 import { bytesOf, defaultOpset, dimsOf, makeNode, makeTensor, type ModelProto, type NodeProto, type TensorProto } from './proto';
 import { readFloat32, tensorByteSize } from './tensor';
@@ -152,9 +152,11 @@ export function buildQdqModel(
     const view = pn.weight && blockWc.blockSize && (node.opType === 'MatMul' || node.opType === 'Gemm') ? weightView(node, index.initializers.get(pn.weight.tensor)!) : null;
     if (pn.weight && view && typeof view !== 'string') {
       // Per-block weight scales (DequantizeLinear-21 block_size, along the reduction axis); bias stays float.
-      const b = quantizeBlockwise(view.matrix, view.rows, view.cols, blockWc.blockSize!, { dtype: blockWc.dtype, symmetric: blockWc.symmetric, convention: 'qdq' });
+      const b = view.storedKN
+        ? quantizeBlockwiseColumns(view.storedKN, view.cols, view.rows, blockWc.blockSize!, { dtype: blockWc.dtype, symmetric: blockWc.symmetric })
+        : quantizeBlockwise(view.matrix, view.rows, view.cols, blockWc.blockSize!, { dtype: blockWc.dtype, symmetric: blockWc.symmetric, convention: 'qdq' });
       const shape = dimsOf(index.initializers.get(pn.weight.tensor)!);
-      const codes = view.toOriginal(b.q, (n) => new Int32Array(n));
+      const codes = b.layout === 'columns' ? b.q : view.toOriginal(b.q, (n) => new Int32Array(n));
       const [scales, zps, sdims] =
         view.blockAxis === 0
           ? [transpose2d(b.scales, view.rows, b.blocksPerRow, (n) => new Float32Array(n)), transpose2d(b.zeroPoints, view.rows, b.blocksPerRow, (n) => new Int32Array(n)), [b.blocksPerRow, view.rows]]

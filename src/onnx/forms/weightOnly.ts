@@ -13,7 +13,7 @@
  *    (core/blockwise.ts `matmulnbits`: symmetric scale = signed max / -8, implicit zero point 8).
  * Nodes that cannot take the form keep float weights, and the report names each with the reason.
  */
-import { quantizeBlockwise, type BlockQuantized } from '../../core/blockwise';
+import { quantizeBlockwise, quantizeBlockwiseColumns, type BlockQuantized } from '../../core/blockwise';
 import { DTYPES, type IntDType } from '../../core/dtype';
 import { QuantscopeError } from '../../core/errors';
 import { packInt4 } from '../../core/quantize';
@@ -47,8 +47,10 @@ export interface FormReport {
 export interface WeightView {
   readonly rows: number;
   readonly cols: number;
-  /** Row-major [rows, cols] values. */
+  /** Row-major [rows, cols] values (computed on first use for weights stored [K, N]). */
   readonly matrix: Float32Array;
+  /** The weight itself when it is stored [K, N] (reduction first): blocks along K quantize it in place. */
+  readonly storedKN?: Float32Array;
   /** Back from [rows, cols] layout to the initializer's own. */
   readonly toOriginal: <T extends { length: number; [i: number]: number }>(m: T, make: (n: number) => T) => T;
   /** DequantizeLinear's axis for per-channel scales, and for blocks (the reduction axis). */
@@ -62,6 +64,22 @@ export function transpose2d<T extends { length: number; [i: number]: number }>(m
   return out;
 }
 
+/** A [K, N] weight's view: rows are the N outputs; the transposed matrix is built only if asked for. */
+function kn(data: Float32Array, k: number, n: number): WeightView {
+  let matrix: Float32Array | undefined;
+  return {
+    rows: n,
+    cols: k,
+    get matrix() {
+      return (matrix ??= transpose2d(data, k, n, (len) => new Float32Array(len)));
+    },
+    storedKN: data,
+    toOriginal: (m, make) => transpose2d(m, n, k, make),
+    channelAxis: 1,
+    blockAxis: 0,
+  };
+}
+
 /** How a node's constant weight maps to [output channels, reduction]; a reason when it does not. */
 export function weightView(node: NodeProto, w: TensorProto): WeightView | string {
   const dims = w.dims.map(Number);
@@ -71,7 +89,7 @@ export function weightView(node: NodeProto, w: TensorProto): WeightView | string
     case 'MatMul': {
       if (dims.length !== 2) return `its weight has rank ${dims.length}, not 2`;
       const [k, n] = dims as [number, number];
-      return { rows: n, cols: k, matrix: transpose2d(data, k, n, (len) => new Float32Array(len)), toOriginal: (m, make) => transpose2d(m, n, k, make), channelAxis: 1, blockAxis: 0 };
+      return kn(data, k, n);
     }
     case 'Gemm': {
       if (dims.length !== 2) return `its weight has rank ${dims.length}, not 2`;
@@ -82,7 +100,7 @@ export function weightView(node: NodeProto, w: TensorProto): WeightView | string
         return { rows: n, cols: k, matrix: data, toOriginal: identity, channelAxis: 0, blockAxis: 1 };
       }
       const [k, n] = dims as [number, number];
-      return { rows: n, cols: k, matrix: transpose2d(data, k, n, (len) => new Float32Array(len)), toOriginal: (m, make) => transpose2d(m, n, k, make), channelAxis: 1, blockAxis: 0 };
+      return kn(data, k, n);
     }
     case 'Conv': {
       const m = dims[0]!;
@@ -161,8 +179,11 @@ export function weightOnly(model: ModelProto, o: WeightOnlyOptions): { model: Mo
     }
     // DequantizeLinear form
     const blockSize = o.blockSize !== null && node.opType !== 'Conv' ? o.blockSize : null;
-    const b = quantizeBlockwise(view.matrix, view.rows, view.cols, blockSize ?? Math.max(16, 2 ** Math.ceil(Math.log2(view.cols))), { dtype: o.dtype, symmetric: o.symmetric, convention: 'qdq' });
-    const codes = view.toOriginal(b.q, (n) => new Int32Array(n));
+    const size = blockSize ?? Math.max(16, 2 ** Math.ceil(Math.log2(view.cols)));
+    const b = view.storedKN
+      ? quantizeBlockwiseColumns(view.storedKN, view.cols, view.rows, size, { dtype: o.dtype, symmetric: o.symmetric })
+      : quantizeBlockwise(view.matrix, view.rows, view.cols, size, { dtype: o.dtype, symmetric: o.symmetric, convention: 'qdq' });
+    const codes = b.layout === 'columns' ? b.q : view.toOriginal(b.q, (n) => new Int32Array(n));
     const dims = w.dims.map(Number);
     const qName = name(`${wName}_quantized`);
     g.initializer.push(makeTensor(qName, DTYPES[o.dtype].onnx, dims, intBytes(o.dtype, codes)));
