@@ -116,7 +116,7 @@ export function startComparison(
   const result = new Promise<readonly ComparedSample[]>((resolve, reject) =>
     pending.set(id, { handlers, resolve: resolve as (r: Resolved) => void, reject }),
   );
-  send({ type: 'compare', id, ...req }, [req.float, req.quantized, ...sampleBuffers(req.samples)]);
+  send({ type: 'compare', id, ...req }, [req.float, ...(req.quantized instanceof Blob ? [] : [req.quantized]), ...sampleBuffers(req.samples)]);
   return { id, result };
 }
 
@@ -128,7 +128,7 @@ export function cancelCalibration(id: number): void {
 export function startSpeed(req: Omit<SpeedRequest, 'type' | 'id'>): { id: number; result: Promise<SpeedResult> } {
   const id = nextId++;
   const result = new Promise<SpeedResult>((resolve, reject) => pending.set(id, { handlers: {}, resolve: resolve as (r: Resolved) => void, reject }));
-  send({ type: 'speed', id, ...req }, [req.float, req.exported, ...sampleBuffers([req.sample])]);
+  send({ type: 'speed', id, ...req }, [req.float, ...(req.exported instanceof Blob ? [] : [req.exported]), ...sampleBuffers([req.sample])]);
   return { id, result };
 }
 
@@ -136,6 +136,7 @@ export function startSpeed(req: Omit<SpeedRequest, 'type' | 'id'>): { id: number
 export function startProbe(req: Omit<ProbeRequest, 'type' | 'id'>): { id: number; result: Promise<ProbeResult> } {
   const id = nextId++;
   const result = new Promise<ProbeResult>((resolve, reject) => pending.set(id, { handlers: {}, resolve: resolve as (r: Resolved) => void, reject }));
-  send({ type: 'probe', id, ...req }, req.models.flatMap((m) => [m.bytes, ...(m.sample ? sampleBuffers([m.sample]) : [])]));
+  // Blobs travel by reference (not transferable, and not copied)
+  send({ type: 'probe', id, ...req }, req.models.flatMap((m) => [...(m.bytes instanceof Blob ? [] : [m.bytes]), ...(m.sample ? sampleBuffers([m.sample]) : [])]));
   return { id, result };
 }

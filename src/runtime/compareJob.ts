@@ -9,6 +9,7 @@ import { materializeSample } from './data/samples';
 import { toOrtFeeds, type OrtModule, type Tensor } from './ort';
 import type { CompareRequest, WorkerReply } from './protocol';
 import type { SerialQueue } from './serialQueue';
+import { modelBytes } from './speedJob';
 
 /** Outputs up to this many elements travel back to the page. */
 export const MAX_RETURNED_ELEMENTS = 4_000_000;
@@ -57,7 +58,10 @@ export async function runCompareJob(ort: OrtModule, req: CompareRequest, queue: 
   };
   try {
     const providers = [req.backend];
-    const open = (b: ArrayBuffer) => queue.run(() => ort.InferenceSession.create(new Uint8Array(b), { executionProviders: providers }));
+    const open = async (b: ArrayBuffer | Blob) => {
+      const bytes = await modelBytes(b);
+      return queue.run(() => ort.InferenceSession.create(bytes, { executionProviders: providers }));
+    };
     const floatSession = await open(req.float);
     const quantSession = await open(req.quantized);
     const results: ComparedSample[] = [];

@@ -30,7 +30,8 @@ export interface CompareRequest {
   readonly type: 'compare';
   readonly id: number;
   readonly float: ArrayBuffer;
-  readonly quantized: ArrayBuffer;
+  /** The export: a Blob of its parts (never concatenated on the page) or bytes. */
+  readonly quantized: ArrayBuffer | Blob;
   readonly samples: readonly SampleSpec[];
   readonly backend: Backend;
 }

@@ -22,7 +22,7 @@ export interface SpeedRequest {
   readonly type: 'speed';
   readonly id: number;
   readonly float: ArrayBuffer;
-  readonly exported: ArrayBuffer;
+  readonly exported: ArrayBuffer | Blob;
   readonly sample: SampleSpec;
   readonly backend: Backend;
   readonly runs: number;
@@ -32,7 +32,7 @@ export interface ProbeRequest {
   readonly type: 'probe';
   readonly id: number;
   /** A model without a sample is only loaded (session created), not run. */
-  readonly models: readonly { readonly key: string; readonly bytes: ArrayBuffer; readonly sample: SampleSpec | null }[];
+  readonly models: readonly { readonly key: string; readonly bytes: ArrayBuffer | Blob; readonly sample: SampleSpec | null }[];
   readonly backend: Backend;
   /** false: let the backend fall back to the CPU (checking that a file loads and runs at all). */
   readonly noFallback?: boolean;
@@ -85,10 +85,15 @@ export async function probeModel(ort: OrtModule, bytes: Uint8Array, sample: Samp
   }
 }
 
+/** A model's bytes where they run: a Blob (the page's export, in parts) is read once, here. */
+export async function modelBytes(b: ArrayBuffer | Blob): Promise<Uint8Array> {
+  return new Uint8Array(b instanceof Blob ? await b.arrayBuffer() : b);
+}
+
 export async function runSpeedJob(ort: OrtModule, req: SpeedRequest, queue: SerialQueue, emit: (m: WorkerReply) => void): Promise<void> {
   try {
     const float = await measureLatency(ort, new Uint8Array(req.float), req.sample, req.backend, req.runs, queue);
-    const exported = await measureLatency(ort, new Uint8Array(req.exported), req.sample, req.backend, req.runs, queue);
+    const exported = await measureLatency(ort, await modelBytes(req.exported), req.sample, req.backend, req.runs, queue);
     emit({ type: 'speed', id: req.id, float, exported });
   } catch (e) {
     emit({ type: 'error', id: req.id, error: toErrorInfo(e) });
@@ -97,6 +102,6 @@ export async function runSpeedJob(ort: OrtModule, req: SpeedRequest, queue: Seri
 
 export async function runProbeJob(ort: OrtModule, req: ProbeRequest, queue: SerialQueue, emit: (m: WorkerReply) => void): Promise<void> {
   const results: Record<string, ProbeStatus> = {};
-  for (const m of req.models) results[m.key] = await probeModel(ort, new Uint8Array(m.bytes), m.sample, req.backend, queue, req.noFallback ?? true);
+  for (const m of req.models) results[m.key] = await probeModel(ort, await modelBytes(m.bytes), m.sample, req.backend, queue, req.noFallback ?? true);
   emit({ type: 'probed', id: req.id, backend: req.backend, results });
 }

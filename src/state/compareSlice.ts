@@ -38,7 +38,7 @@ export function createCompareSlice(calibrator: Calibrator): StateCreator<AppStat
         for (const backend of backends) {
           // a fresh copy for each backend: the worker takes the sample's buffers
           const s = backend === backends[0] ? sample : buildSamples(model.summary.inputs, model.imageInput, get(), get().presetOverride, model.fixedInputs)[0]!;
-          const { result } = calibrator.speed({ float: model.preparedBytes.slice().buffer as ArrayBuffer, exported: exported.bytes.slice().buffer as ArrayBuffer, sample: s, backend, runs: 10 });
+          const { result } = calibrator.speed({ float: model.preparedBytes.slice().buffer as ArrayBuffer, exported: exported.blob, sample: s, backend, runs: 10 });
           results.push(await result);
           if (get().exported !== exported) return;
           set({ speed: { ...get().speed, results: [...results] } });
@@ -67,7 +67,7 @@ export function createCompareSlice(calibrator: Calibrator): StateCreator<AppStat
       try {
         const { result } = calibrator.compare({
           float: model.preparedBytes.slice().buffer as ArrayBuffer,
-          quantized: exported.bytes.slice().buffer as ArrayBuffer,
+          quantized: exported.blob,
           samples,
           backend,
         });

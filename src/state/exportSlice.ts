@@ -2,7 +2,7 @@ import type { StateCreator } from 'zustand/vanilla';
 import { activationConfigFor, activationRange, DEFAULT_CONFIG, type QuantConfig } from '../core/config';
 import { QuantscopeError, toErrorInfo } from '../core/errors';
 import { finalizeMinMax, isNonFinite } from '../core/minmax';
-import { encodeModel, exportForm, formFileTag, initializerBytes, planQuantization, supportReport, TRANSFORMERS_JS_PRESETS, type TensorRange } from '../onnx';
+import { encodeModelParts, exportForm, formFileTag, initializerBytes, planQuantization, supportReport, TRANSFORMERS_JS_PRESETS, type TensorRange } from '../onnx';
 import type { StatsMap } from '../runtime/calibrate';
 import type { SampleSpec } from '../runtime/data/samples';
 import { buildSamples } from './buildSamples';
@@ -50,6 +50,33 @@ export async function rangesFromStatsYielding(
   return out;
 }
 
+/** A file's parts as a Blob (no concatenation); `parts` is kept to make the bytes if something asks. */
+function filePayload(parts: Uint8Array[]): { blob: Blob; size: number; parts: Uint8Array[] } {
+  const blob = new Blob(parts as Uint8Array<ArrayBuffer>[], { type: 'application/octet-stream' });
+  return { blob, size: blob.size, parts };
+}
+
+/** The export result, its `bytes` a lazy getter (never spread: that would read it). */
+function exportResult(fields: Omit<ExportResult, 'blob' | 'size' | 'bytes'>, file: { blob: Blob; size: number; parts: Uint8Array[] }): ExportResult {
+  let bytes: Uint8Array | undefined;
+  const result = { ...fields, blob: file.blob, size: file.size } as ExportResult;
+  Object.defineProperty(result, 'bytes', {
+    enumerable: false,
+    get() {
+      if (!bytes) {
+        bytes = new Uint8Array(file.size);
+        let o = 0;
+        for (const p of file.parts) {
+          bytes.set(p, o);
+          o += p.length;
+        }
+      }
+      return bytes;
+    },
+  });
+  return result;
+}
+
 function toFloat32(ranges: Map<string, TensorRange | null>): Map<string, TensorRange | null> {
   return new Map([...ranges].map(([t, r]) => [t, r ? { rmin: Math.fround(r.rmin), rmax: Math.fround(r.rmax) } : null]));
 }
@@ -64,7 +91,7 @@ export function exportFileName(fileName: string, suffix = 'int8'): string {
  * Load the export in onnxruntime (and run it on one generated sample when the inputs allow) before it
  * is offered: the page never offers a file that does not load. Null when it loads; else the reason.
  */
-async function checkLoads(calibrator: Calibrator, state: AppState, bytes: Uint8Array): Promise<string | null> {
+async function checkLoads(calibrator: Calibrator, state: AppState, file: Blob): Promise<string | null> {
   if (!calibrator.probe || !state.model) return null;
   let sample: SampleSpec | null = null;
   try {
@@ -73,7 +100,7 @@ async function checkLoads(calibrator: Calibrator, state: AppState, bytes: Uint8A
     sample = null; // dynamic dimensions without values: load the file without running it
   }
   const backend = state.backend === 'cpu' ? 'cpu' : 'wasm';
-  const { result } = calibrator.probe({ models: [{ key: 'export', bytes: bytes.slice().buffer as ArrayBuffer, sample }], backend, noFallback: false });
+  const { result } = calibrator.probe({ models: [{ key: 'export', bytes: file, sample }], backend, noFallback: false });
   const r = (await result).results.export;
   return r && !r.runs ? r.error : null;
 }
@@ -117,11 +144,10 @@ export function createExportSlice(calibrator: Calibrator): StateCreator<AppState
         set({ exporting: { done: 0, total: 1 } });
         await new Promise((r) => setTimeout(r, 0)); // let the page show it
         const r = exportForm(model.prepared, config);
-        const bytes = encodeModel(r.model);
+        const file = filePayload(encodeModelParts(r.model));
         const preset = TRANSFORMERS_JS_PRESETS.find((p) => JSON.stringify(p.form) === JSON.stringify(form));
-        const result: ExportResult = {
+        const result = exportResult({
           fileName: preset ? preset.fileName : exportFileName(model.fileName, formFileTag(config)),
-          bytes,
           floatBytes: model.bytes.length,
           report: null,
           form: r.report,
@@ -130,9 +156,9 @@ export function createExportSlice(calibrator: Calibrator): StateCreator<AppState
           config,
           ranges: null,
           ms: performance.now() - t0,
-        };
+        }, file);
         if (get().config !== config || get().model !== model) return null;
-        const problem = await checkLoads(calibrator, get(), bytes);
+        const problem = await checkLoads(calibrator, get(), file.blob);
         if (problem) throw new QuantscopeError('RUNTIME', `the ${r.report.form} file does not load in onnxruntime, so it is not offered: ${problem}`);
         set({ exported: result, exportError: null, exporting: null });
         return result;
@@ -155,10 +181,9 @@ export function createExportSlice(calibrator: Calibrator): StateCreator<AppState
         ranges = new Map(get().recipeRanges!);
       }
       const r = exportForm(model.prepared, config, { plan, ranges });
-      const bytes = encodeModel(r.model);
-      const result: ExportResult = {
+      const file = filePayload(encodeModelParts(r.model));
+      const result = exportResult({
         fileName: exportFileName(model.fileName, formFileTag(config)),
-        bytes,
         floatBytes: model.bytes.length,
         report: r.qdqReport!,
         form: r.report,
@@ -167,8 +192,8 @@ export function createExportSlice(calibrator: Calibrator): StateCreator<AppState
         config,
         ranges,
         ms: performance.now() - t0,
-      };
-      const problem = await checkLoads(calibrator, get(), bytes);
+      }, file);
+      const problem = await checkLoads(calibrator, get(), file.blob);
       if (problem) throw new QuantscopeError('RUNTIME', `the static QDQ file does not load in onnxruntime, so it is not offered: ${problem}`);
       set({ exported: result, exportError: null, exporting: null });
       return result;

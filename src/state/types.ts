@@ -46,6 +46,10 @@ export interface CalibrationState {
 
 export interface ExportResult {
   readonly fileName: string;
+  /** The file as a Blob of its encoded parts: downloaded and sent to the worker without one big copy. */
+  readonly blob: Blob;
+  readonly size: number;
+  /** The file's bytes in one buffer, made on first use (Node tests; the page never asks). */
   readonly bytes: Uint8Array;
   readonly floatBytes: number;
   /** Static QDQ's report (quantized counts, tensors left float). */

@@ -6,8 +6,9 @@ import { formLabel, SUPPORT, TRANSFORMERS_JS_PRESETS, type SupportRow } from '..
 import { formatBytes } from './format';
 import { appStore, useApp } from './useApp';
 
-function download(name: string, bytes: Uint8Array): void {
-  const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+function download(name: string, data: Uint8Array | Blob): void {
+  const blob = data instanceof Blob ? data : new Blob([data as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' });
+  const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
   a.download = name;
@@ -280,7 +281,7 @@ export function ExportPanel() {
         onClick={async () => {
           const r = await appStore.getState().exportModel();
           if (!r) return;
-          download(r.fileName, r.bytes);
+          download(r.fileName, r.blob);
           // Then show what the export still does against the float model, on held-out samples where we have them.
           const ocr = appStore.getState().model?.ocr;
           const heldOut = ocr ? fetchSampleFiles(import.meta.env.BASE_URL, ocr, ocr === 'rec' ? REC_HELD_OUT : DET_HELD_OUT) : Promise.resolve(undefined);
@@ -300,8 +301,8 @@ export function ExportPanel() {
       {exported && (
         <div data-testid="export-result">
           <p>
-            Downloaded <b>{exported.fileName}</b> ({exported.form.form}, opset {exported.form.opset}): <b data-testid="export-size">{formatBytes(exported.bytes.length)}</b>,
-            against {formatBytes(exported.floatBytes)} for the float model (<b data-testid="export-ratio">{((100 * exported.bytes.length) / exported.floatBytes).toFixed(1)}%</b>), built in{' '}
+            Downloaded <b>{exported.fileName}</b> ({exported.form.form}, opset {exported.form.opset}): <b data-testid="export-size">{formatBytes(exported.size)}</b>,
+            against {formatBytes(exported.floatBytes)} for the float model (<b data-testid="export-ratio">{((100 * exported.size) / exported.floatBytes).toFixed(1)}%</b>), built in{' '}
             {exported.ms.toFixed(0)} ms.
           </p>
           <p className="muted">
