@@ -16,13 +16,10 @@ import { calibrate } from '../src/runtime/calibrate';
 import type { OrtModule } from '../src/runtime/ort';
 import { loadModelSync } from '../src/state/modelSlice';
 import { docFeeds, ocrModel } from '../test/helpers/sample';
+import { median } from '../src/core/metrics';
 
 type Emit = (name: string, value: number, unit: string, extra?: Record<string, unknown>) => void;
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 export async function benchMethods(emit: Emit, samples = 2): Promise<void> {
   const m = loadModelSync('ch_PP-OCRv4_det_infer.onnx', ocrModel('det'), true);

@@ -15,6 +15,18 @@ export function createLocalCalibrator(ort: OrtModule, info: SessionInfo) {
   const queue = new SerialQueue();
   const running = new Map<number, { controller: AbortController; reject: (e: QuantscopeError) => void }>();
   let nextId = 1;
+  /** A job that answers once: the reply `pick` recognises resolves it, an error reply rejects it. */
+  const once = <T,>(job: (id: number, emit: (m: WorkerReply) => void) => Promise<void>, pick: (m: WorkerReply) => T | undefined): { id: number; result: Promise<T> } => {
+    const id = nextId++;
+    const result = new Promise<T>((resolve, reject) => {
+      void job(id, (m) => {
+        const v = pick(m);
+        if (v !== undefined) resolve(v);
+        else if (m.type === 'error') reject(new QuantscopeError(m.error.code, m.error.message));
+      });
+    });
+    return { id, result };
+  };
   return {
     start(req: Omit<CalibrateRequest, 'type' | 'id'>, handlers: CalibrationHandlers = {}): { id: number; result: Promise<CalibrationResult> } {
       const id = nextId++;
@@ -45,24 +57,10 @@ export function createLocalCalibrator(ort: OrtModule, info: SessionInfo) {
       return { id, result };
     },
     speed(req: Omit<SpeedRequest, 'type' | 'id'>): { id: number; result: Promise<SpeedResult> } {
-      const id = nextId++;
-      const result = new Promise<SpeedResult>((resolve, reject) => {
-        void runSpeedJob(ort, { type: 'speed', id, ...req }, queue, (m) => {
-          if (m.type === 'speed') resolve({ float: m.float, exported: m.exported });
-          else if (m.type === 'error') reject(new QuantscopeError(m.error.code, m.error.message));
-        });
-      });
-      return { id, result };
+      return once((id, emit) => runSpeedJob(ort, { type: 'speed', id, ...req }, queue, emit), (m) => (m.type === 'speed' ? { float: m.float, exported: m.exported } : undefined));
     },
     probe(req: Omit<ProbeRequest, 'type' | 'id'>): { id: number; result: Promise<ProbeResult> } {
-      const id = nextId++;
-      const result = new Promise<ProbeResult>((resolve, reject) => {
-        void runProbeJob(ort, { type: 'probe', id, ...req }, queue, (m) => {
-          if (m.type === 'probed') resolve({ backend: m.backend, results: m.results });
-          else if (m.type === 'error') reject(new QuantscopeError(m.error.code, m.error.message));
-        });
-      });
-      return { id, result };
+      return once((id, emit) => runProbeJob(ort, { type: 'probe', id, ...req }, queue, emit), (m) => (m.type === 'probed' ? { backend: m.backend, results: m.results } : undefined));
     },
     cancel(id: number): void {
       const r = running.get(id);

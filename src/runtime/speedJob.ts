@@ -9,6 +9,7 @@ import { materializeSample, type SampleSpec } from './data/samples';
 import { toOrtFeeds, type OrtModule } from './ort';
 import type { Backend, WorkerReply } from './protocol';
 import type { SerialQueue } from './serialQueue';
+import { median } from '../core/metrics';
 
 export interface LatencyResult {
   readonly backend: Backend;
@@ -40,10 +41,6 @@ export interface ProbeRequest {
 
 export type ProbeStatus = { readonly runs: true } | { readonly runs: false; readonly error: string };
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 function sessionOptions(backend: Backend, noFallback: boolean): Record<string, unknown> {
   // With CPU fallback disabled, a session that would place any node on the CPU fails to create.

@@ -1,13 +1,11 @@
 import { useMemo } from 'react';
 import type { ActivationConfig, QuantConfig } from '../core/config';
 import type { IntDType } from '../core/dtype';
-import { METHOD_VARIANTS, methodVariant, variantFields, variantOf } from '../core/methods';
+import { METHOD_VARIANTS, methodVariant, NO_VARIANT_FIELDS, variantFields, variantOf } from '../core/methods';
 import { appStore, useApp } from './useApp';
 
 const ACT_DTYPES: IntDType[] = ['int8', 'uint8', 'int16', 'uint16'];
 const WEIGHT_DTYPES: IntDType[] = ['int8', 'uint8', 'int4', 'uint4'];
-
-const CLEAR_METHOD = { method: undefined, percentileTails: undefined, entropy: undefined, entropyBins: undefined, movingAverage: undefined } as const;
 
 /** Model-level and per-op-type choices. Changing one re-derives scales from the kept statistics. */
 export function ChoicesPanel() {
@@ -149,7 +147,7 @@ export function ChoicesPanel() {
                     <select
                       aria-label={`${op} range method`}
                       value={opMethod}
-                      onChange={(e) => put({ activations: { ...o.activations, ...(e.target.value === 'default' ? CLEAR_METHOD : variantFields(methodVariant(e.target.value)!)) } })}
+                      onChange={(e) => put({ activations: { ...o.activations, ...(e.target.value === 'default' ? NO_VARIANT_FIELDS : variantFields(methodVariant(e.target.value)!)) } })}
                     >
                       <option value="default">model default</option>
                       {METHOD_VARIANTS.map((m) => (

@@ -3,7 +3,7 @@ import { activationConfigFor, activationRange, type ActivationConfig } from '../
 import { quantParams, quantRangeFor } from '../core/conventions';
 import type { IntDType } from '../core/dtype';
 import { toErrorInfo } from '../core/errors';
-import { checkManualRange, codeUsage, histogramRangeError, methodRange, METHOD_VARIANTS, methodVariant, variantFields, variantOf, type MethodStats } from '../core/methods';
+import { checkManualRange, codeUsage, histogramRangeError, methodRange, METHOD_VARIANTS, methodVariant, NO_VARIANT_FIELDS, variantFields, variantOf, type MethodStats } from '../core/methods';
 import type { Range } from '../core/methods/percentile';
 import { finalizeMinMax, isNonFinite } from '../core/minmax';
 import type { NodeProto } from '../onnx';
@@ -125,22 +125,24 @@ export function TensorDetail({ tensor, stats, producer }: { tensor: string; stat
     const d = (hi - lo) * f;
     setZoom([lo + d, hi + d]);
   };
-  const manualError = (() => {
-    if (!manualText) return null;
+  // the typed manual range, checked once: a message (a note when usable, an error when not)
+  const manualCheck = ((): { valid: boolean; message: string | null } => {
+    if (!manualText) return { valid: false, message: null };
     try {
-      return checkManualRange(Number(manualText.rmin), Number(manualText.rmax)).note ?? null;
+      const note = checkManualRange(Number(manualText.rmin), Number(manualText.rmax)).note ?? null;
+      return { valid: manualText.rmin.trim() !== '' && manualText.rmax.trim() !== '', message: note };
     } catch (e) {
-      return toErrorInfo(e).message;
+      return { valid: false, message: toErrorInfo(e).message };
     }
   })();
-  const manualValid = manualText !== null && (() => {
-    try {
-      checkManualRange(Number(manualText.rmin), Number(manualText.rmax));
-      return manualText.rmin.trim() !== '' && manualText.rmax.trim() !== '';
-    } catch {
-      return false;
-    }
-  })();
+  const manualError = manualCheck.message;
+  const manualValid = manualCheck.valid;
+  /** What a manual-range box shows: the typed text, else the manual range set, else nothing. */
+  const draft = (end: 'rmin' | 'rmax', fallback: string) => manualText?.[end] ?? (act.range ? String(act.range[end]) : fallback);
+  const editDraft = (end: 'rmin' | 'rmax', value: string) => {
+    const other = end === 'rmin' ? 'rmax' : 'rmin';
+    setManualText({ [end]: value, [other]: draft(other, String(chosen.range?.[other] ?? '')) } as { rmin: string; rmax: string });
+  };
   const usage = (symmetric: boolean) => {
     if (!shown || !qp) return null;
     const o = { ...qopts, symmetric };
@@ -299,7 +301,7 @@ export function TensorDetail({ tensor, stats, producer }: { tensor: string; stat
             <select
               aria-label="Tensor method"
               value={override?.activations?.method ? variant.id : 'default'}
-              onChange={(e) => setOverride(e.target.value === 'default' ? { method: undefined, percentileTails: undefined, entropy: undefined, entropyBins: undefined, movingAverage: undefined } : variantFields(methodVariant(e.target.value)!))}
+              onChange={(e) => setOverride(e.target.value === 'default' ? NO_VARIANT_FIELDS : variantFields(methodVariant(e.target.value)!))}
             >
               <option value="default">model default method</option>
               {METHOD_VARIANTS.map((m) => (
@@ -333,16 +335,16 @@ export function TensorDetail({ tensor, stats, producer }: { tensor: string; stat
             <input
               aria-label="Manual range min"
               className="num"
-              value={manualText?.rmin ?? (act.range ? String(act.range.rmin) : '')}
+              value={draft('rmin', '')}
               placeholder={chosen.range ? formatNumber(chosen.range.rmin) : 'min'}
-              onChange={(e) => setManualText({ rmin: e.target.value, rmax: manualText?.rmax ?? (act.range ? String(act.range.rmax) : String(chosen.range?.rmax ?? '')) })}
+              onChange={(e) => editDraft('rmin', e.target.value)}
             />
             <input
               aria-label="Manual range max"
               className="num"
-              value={manualText?.rmax ?? (act.range ? String(act.range.rmax) : '')}
+              value={draft('rmax', '')}
               placeholder={chosen.range ? formatNumber(chosen.range.rmax) : 'max'}
-              onChange={(e) => setManualText({ rmin: manualText?.rmin ?? (act.range ? String(act.range.rmin) : String(chosen.range?.rmin ?? '')), rmax: e.target.value })}
+              onChange={(e) => editDraft('rmax', e.target.value)}
             />
             <button
               type="button"

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHistogram, updateHistogram, type HistogramState } from '../../src/core/histogram';
 import { npyToFloat32, parseNpy } from '../../src/runtime/data/npy';
+import { concat } from './arrays';
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
 const REF = join(FIXTURES, 'reference');
@@ -55,13 +56,7 @@ export function flat(v: unknown): number[] {
 export function histogramFromSpec(spec: Record<string, unknown>, bins = 2048): HistogramState {
   let h = createHistogram(bins);
   for (const call of specCalls(spec)) {
-    const joined = new Float32Array(call.reduce((n, b) => n + b.length, 0));
-    let o = 0;
-    for (const b of call) {
-      joined.set(b, o);
-      o += b.length;
-    }
-    h = updateHistogram(h, joined);
+    h = updateHistogram(h, concat(call));
   }
   return h;
 }

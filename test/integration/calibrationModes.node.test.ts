@@ -13,6 +13,7 @@ import { mulberry32, normalSampler } from '../../src/core/random';
 import { encodeModel as encode, withExtraOutputs } from '../../src/onnx';
 import { calibrate, type CalibrationSource } from '../../src/runtime/calibrate';
 import type { OrtModule } from '../../src/runtime/ort';
+import { concat } from '../helpers/arrays';
 import { tinyConvNet } from '../helpers/models';
 
 const ortModule = ort as unknown as OrtModule;
@@ -42,12 +43,7 @@ describe('calibration modes', () => {
     }
     let grewSomewhere = false;
     for (const t of tensors) {
-      const all = new Float32Array(outputs[t]!.reduce((a, b) => a + b.length, 0));
-      let o = 0;
-      for (const b of outputs[t]!) {
-        all.set(b, o);
-        o += b.length;
-      }
+      const all = concat(outputs[t]!);
       const once = updateHistogram(createHistogram(2048), all);
       const e = exact[t]!;
       expect(Array.from(e.histogram.counts)).toEqual(Array.from(once.counts));

@@ -15,6 +15,7 @@ import { sqnr } from '../../src/core/metrics';
 import { bytesOf, encodeModel, exportForm, readFloat32, TRANSFORMERS_JS_PRESETS, type ModelProto } from '../../src/onnx';
 import { prepareModel } from '../../src/onnx/prepare';
 import { decodePng, imageToTensor, PPOCR_REC_PRESET } from '../../src/runtime/data/image';
+import { concat } from '../helpers/arrays';
 import { tinyTransformer } from '../helpers/models';
 import { ocrModel, ROOT } from '../helpers/sample';
 import { loadModelSync } from '../../src/state/modelSlice';
@@ -28,13 +29,7 @@ async function runAll(bytes: Uint8Array, feeds: Feed[]): Promise<Float32Array> {
   const s = await ort.InferenceSession.create(bytes);
   const parts: Float32Array[] = [];
   for (const f of feeds) parts.push((await s.run({ [f.name]: f.tensor }))[s.outputNames[0]!]!.data as Float32Array);
-  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concat(parts);
 }
 
 /** The same file through onnxruntime-web's WASM build, in a child process. */

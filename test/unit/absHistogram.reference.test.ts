@@ -8,20 +8,11 @@ import { absFromValueHistogram, createAbsHistogram, foldIntoAbsHistogram, seedAb
 import { createHistogram, updateHistogram } from '../../src/core/histogram';
 import { percentileRangeSymmetric } from '../../src/core/methods/percentile';
 import { mulberry32, normalSampler } from '../../src/core/random';
+import { concat } from '../helpers/arrays';
 import { num, referenceCases, specCalls } from '../helpers/reference';
 
 const cases = referenceCases();
 const rows = Object.entries(cases).filter(([, c]) => c.ort.percentile_u8);
-
-function concat(call: Float32Array[]): Float32Array {
-  const out = new Float32Array(call.reduce((n, b) => n + b.length, 0));
-  let o = 0;
-  for (const b of call) {
-    out.set(b, o);
-    o += b.length;
-  }
-  return out;
-}
 
 describe('symmetric percentile on the |x| histogram matches onnxruntime', () => {
   it.each(rows.filter(([, c]) => !('error' in c.ort.percentile_u8!.result)))('%s', (_n, c) => {

@@ -6,17 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/core/config';
 import { encodeModel, encodeModelParts, exportForm, type ModelProto } from '../../src/onnx';
+import { concat } from '../helpers/arrays';
 import { nanAndZeroNet, tinyConvNet, tinyTransformer } from '../helpers/models';
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 describe('encodeModelParts', () => {
   const models: [string, ModelProto][] = [

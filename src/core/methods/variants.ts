@@ -87,3 +87,6 @@ export function variantOf(method: RangeMethod | undefined, params: MethodParams)
 export function variantFields(v: MethodVariant): { method: RangeMethod } & MethodVariant['params'] {
   return { method: v.method, ...v.params };
 }
+
+/** The fields that name a variant, all unset: a level that falls back to the one above for its method. */
+export const NO_VARIANT_FIELDS = { method: undefined, percentileTails: undefined, entropy: undefined, entropyBins: undefined, movingAverage: undefined } as const;

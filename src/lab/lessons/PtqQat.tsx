@@ -9,6 +9,7 @@ import { makeDataset, DATASETS, type Dataset, type DatasetName } from '../train/
 import { effectiveWeights, experiment, predict, type Experiment, type Mlp, type Quantization } from '../train/mlp';
 import { Choice, Controls, Figures, num } from '../controls';
 import { useChoiceParam, useNumberParam } from '../url';
+import { median } from '../../core/metrics';
 
 const SIZE = 220;
 
@@ -67,10 +68,6 @@ function runSliced(train: Dataset, test: Dataset, bits: number, seed: number, on
   });
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 export function PtqQatLesson() {
   const [name, setName] = useChoiceParam<DatasetName>('data', DATASETS, 'spiral');
