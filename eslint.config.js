@@ -1,14 +1,16 @@
 // @ts-check
 /**
- * Lint, with the layer table of the design enforced as import zones: each folder of src/ imports
+ * Lint, with the layer table (README, "Layout") enforced as import zones: each folder of src/ imports
  * only the layers below it. core and onnx also may not touch the DOM, timers or the network.
+ * Formatting is Prettier's (.prettierrc.json), checked here as a lint rule.
  */
 import tseslint from 'typescript-eslint';
 import { importX } from 'eslint-plugin-import-x';
 import reactHooks from 'eslint-plugin-react-hooks';
+import prettierRecommended from 'eslint-plugin-prettier/recommended';
 
 const LAYERS = ['core', 'onnx', 'runtime', 'state', 'ui', 'lab', 'cli'];
-/** What each layer may NOT import (design §2). */
+/** What each layer may NOT import (the README's layer table). */
 const FORBIDDEN = {
   core: ['onnx', 'runtime', 'state', 'ui', 'lab', 'cli'],
   onnx: ['runtime', 'state', 'ui', 'lab', 'cli'],
@@ -27,12 +29,31 @@ const zones = Object.entries(FORBIDDEN).flatMap(([layer, banned]) =>
   })),
 );
 
-const PURE_GLOBALS = ['window', 'document', 'navigator', 'fetch', 'XMLHttpRequest', 'localStorage', 'setTimeout', 'setInterval', 'requestAnimationFrame', 'self', 'Worker'].map(
-  (name) => ({ name, message: 'core and onnx are pure: no DOM, timer or network globals.' }),
-);
+const PURE_GLOBALS = [
+  'window',
+  'document',
+  'navigator',
+  'fetch',
+  'XMLHttpRequest',
+  'localStorage',
+  'setTimeout',
+  'setInterval',
+  'requestAnimationFrame',
+  'self',
+  'Worker',
+].map((name) => ({ name, message: 'core and onnx are pure: no DOM, timer or network globals.' }));
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', '.scratch/**', 'test/fixtures/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'test-results/**',
+      'playwright-report/**',
+      '.scratch/**',
+      'test/fixtures/**',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.{ts,tsx}'],
@@ -51,11 +72,22 @@ export default tseslint.config(
     plugins: { 'react-hooks': reactHooks },
     rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'warn' },
   },
+  prettierRecommended,
   {
     files: ['src/core/**/*.ts', 'src/onnx/**/*.ts'],
     rules: {
       'no-restricted-globals': ['error', ...PURE_GLOBALS],
-      'no-restricted-imports': ['error', { patterns: [{ group: ['react', 'react-*', 'onnxruntime-*', 'zustand', 'recharts'], message: 'core and onnx import no UI or runtime library.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['react', 'react-*', 'onnxruntime-*', 'zustand', 'recharts'],
+              message: 'core and onnx import no UI or runtime library.',
+            },
+          ],
+        },
+      ],
       'no-console': 'error',
     },
   },

@@ -4,8 +4,17 @@
  */
 import { defineConfig } from '@playwright/test';
 
-const baseArgs = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const baseArgs = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
 const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** QS_PORT lets two checkouts run their e2e at once (each serves its own build). */
+const port = Number(process.env.QS_PORT ?? 4173);
 
 export default defineConfig({
   testDir: './e2e',
@@ -16,7 +25,7 @@ export default defineConfig({
   reporter: [['list']],
   outputDir: 'test-results',
   use: {
-    baseURL: 'http://localhost:4173',
+    baseURL: `http://localhost:${port}`,
     headless: true,
     acceptDownloads: true,
     screenshot: 'only-on-failure',
@@ -31,12 +40,15 @@ export default defineConfig({
       // SwiftShader's software WebGPU adapter: correct but 60-100x slower than WASM, so only tiny checks.
       name: 'chromium-webgpu',
       testMatch: /webgpu/,
-      use: { browserName: 'chromium', launchOptions: { executablePath, args: [...baseArgs, '--enable-unsafe-webgpu'] } },
+      use: {
+        browserName: 'chromium',
+        launchOptions: { executablePath, args: [...baseArgs, '--enable-unsafe-webgpu'] },
+      },
     },
   ],
   webServer: {
-    command: 'npm start',
-    url: 'http://localhost:4173',
+    command: `npx vite build && npx vite preview --port ${port} --strictPort`,
+    url: `http://localhost:${port}`,
     reuseExistingServer: !process.env.CI,
     timeout: 180_000,
     stdout: 'ignore',

@@ -21,7 +21,10 @@ export default defineConfig({
     react(),
     viteStaticCopy({
       targets: [
-        { src: 'node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.{mjs,wasm,asyncify.mjs,asyncify.wasm,jsep.mjs,jsep.wasm}', dest: 'ort' },
+        {
+          src: 'node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.{mjs,wasm,asyncify.mjs,asyncify.wasm,jsep.mjs,jsep.wasm}',
+          dest: 'ort',
+        },
         // the recipe's JSON Schema, published where recipes point ($schema)
         { src: 'src/core/recipe.schema.json', dest: '.' },
         {

@@ -11,7 +11,16 @@ import { create } from '@bufbuild/protobuf';
 import { GraphProtoSchema, ModelProtoSchema } from 'onnx-buf';
 import { DEFAULT_CONFIG, type ExportForm } from '../src/core/config';
 import { mulberry32 } from '../src/core/random';
-import { bytesOf, encodeModelParts, exportForm, makeNode, makeOpset, makeTensor, makeValueInfo, type ModelProto } from '../src/onnx';
+import {
+  bytesOf,
+  encodeModelParts,
+  exportForm,
+  makeNode,
+  makeOpset,
+  makeTensor,
+  makeValueInfo,
+  type ModelProto,
+} from '../src/onnx';
 
 type Emit = (name: string, value: number, unit: string, extra?: Record<string, unknown>) => void;
 
@@ -34,14 +43,23 @@ export function wideMlp(width = 2048, layers = 6): ModelProto {
   return create(ModelProtoSchema, {
     irVersion: 8n,
     opsetImport: [makeOpset('', 17)],
-    graph: create(GraphProtoSchema, { name: 'mlp', node: [...nodes, makeNode('Identity', [h], ['y'], 'out')], initializer: inits, input: [makeValueInfo('x', 1, [1, width])], output: [makeValueInfo('y', 1, [1, width])] }),
+    graph: create(GraphProtoSchema, {
+      name: 'mlp',
+      node: [...nodes, makeNode('Identity', [h], ['y'], 'out')],
+      initializer: inits,
+      input: [makeValueInfo('x', 1, [1, width])],
+      output: [makeValueInfo('y', 1, [1, width])],
+    }),
   });
 }
 
 const FORMS: [string, ExportForm][] = [
   ['weight-only-int8', { kind: 'weight-only', format: 'dq', dtype: 'int8', symmetric: true, blockSize: null }],
   ['weight-only-int4-b32', { kind: 'weight-only', format: 'dq', dtype: 'int4', symmetric: true, blockSize: 32 }],
-  ['matmulnbits-4bit-b32', { kind: 'weight-only', format: 'matmulnbits', dtype: 'int4', symmetric: true, blockSize: 32 }],
+  [
+    'matmulnbits-4bit-b32',
+    { kind: 'weight-only', format: 'matmulnbits', dtype: 'int4', symmetric: true, blockSize: 32 },
+  ],
   ['dynamic-int8', { kind: 'dynamic', ops: ['MatMul', 'Gemm'] }],
   ['float16', { kind: 'float16', keepIoTypes: true }],
   ['bfloat16', { kind: 'bfloat16' }],
@@ -69,12 +87,21 @@ export function benchForms(emit: Emit): void {
     peak = Math.max(peak, live());
     clearInterval(timer);
     const outMb = parts.reduce((a, p) => a + p.length, 0) / 2 ** 20;
-    emit(`export_${name}_mb_per_s`, floatMb / (ms / 1000), 'MB/s', { target: 100, ms: Math.round(ms), output_mb: Number(outMb.toFixed(1)) });
+    emit(`export_${name}_mb_per_s`, floatMb / (ms / 1000), 'MB/s', {
+      target: 100,
+      ms: Math.round(ms),
+      output_mb: Number(outMb.toFixed(1)),
+    });
     // peak live memory during the export, the float model (already in memory) included, over its size
-    emit(`export_${name}_peak_over_model`, (peak - base) / 2 ** 20 / floatMb + 1, 'ratio', { target: 3, peak_mb: Math.round(peak / 2 ** 20) });
+    emit(`export_${name}_peak_over_model`, (peak - base) / 2 ** 20 / floatMb + 1, 'ratio', {
+      target: 3,
+      peak_mb: Math.round(peak / 2 ** 20),
+    });
   }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  benchForms((name, value, unit, extra = {}) => console.log(JSON.stringify({ name, value: Number(value.toFixed(3)), unit, ...extra })));
+  benchForms((name, value, unit, extra = {}) =>
+    console.log(JSON.stringify({ name, value: Number(value.toFixed(3)), unit, ...extra })),
+  );
 }

@@ -8,7 +8,13 @@
 import * as ort from 'onnxruntime-node';
 import { activationConfigFor } from '../src/core/config';
 import { createHistogram, updateHistogram, updateHistogramInRange } from '../src/core/histogram';
-import { entropyRangeOrt, entropyRangeOrtExhaustive, histogramRangeError, methodRange, METHOD_VARIANTS } from '../src/core/methods';
+import {
+  entropyRangeOrt,
+  entropyRangeOrtExhaustive,
+  histogramRangeError,
+  methodRange,
+  METHOD_VARIANTS,
+} from '../src/core/methods';
 import { mulberry32, normalSampler } from '../src/core/random';
 import { DEFAULT_CONFIG } from '../src/core';
 import { encodeModel, withExtraOutputs } from '../src/onnx';
@@ -20,11 +26,15 @@ import { median } from '../src/core/metrics';
 
 type Emit = (name: string, value: number, unit: string, extra?: Record<string, unknown>) => void;
 
-
 export async function benchMethods(emit: Emit, samples = 2): Promise<void> {
   const m = loadModelSync('ch_PP-OCRv4_det_infer.onnx', ocrModel('det'), true);
   const session = await ort.InferenceSession.create(encodeModel(withExtraOutputs(m.prepared, m.plan.activations)));
-  const stats = await calibrate(ort as unknown as OrtModule, session, { count: samples, feeds: async (i) => docFeeds(i) }, m.plan.activations);
+  const stats = await calibrate(
+    ort as unknown as OrtModule,
+    session,
+    { count: samples, feeds: async (i) => docFeeds(i) },
+    m.plan.activations,
+  );
   await session.release();
   const names = Object.keys(stats).filter((t) => stats[t]!.minmax.nanCount + stats[t]!.minmax.infCount === 0);
   const act = activationConfigFor(DEFAULT_CONFIG, names[0]!);
@@ -49,7 +59,10 @@ export async function benchMethods(emit: Emit, samples = 2): Promise<void> {
   // One 2048-bin histogram: a Gaussian with 1% outliers.
   const n = normalSampler(mulberry32(1));
   const rnd = mulberry32(2);
-  const h = updateHistogram(createHistogram(2048), Float32Array.from({ length: 200_000 }, () => n() * (rnd() < 0.01 ? 20 : 1)));
+  const h = updateHistogram(
+    createHistogram(2048),
+    Float32Array.from({ length: 200_000 }, () => n() * (rnd() < 0.01 ? 20 : 1)),
+  );
   const fast: number[] = [];
   for (let r = 0; r < 20; r++) {
     const t0 = performance.now();
@@ -83,6 +96,11 @@ export async function benchMethods(emit: Emit, samples = 2): Promise<void> {
   }
   const readRate = data.length / (median(read) / 1000);
   const binRate = data.length / (median(bin) / 1000);
-  emit('histogram_elements_per_s', binRate, 'elements/s', { plain_read_elements_per_s: Math.round(readRate), sink: Math.sign(sink) });
-  emit('histogram_throughput_ratio', binRate / readRate, 'ratio', { note: 'binning rate / plain read rate (1 = memory-bound)' });
+  emit('histogram_elements_per_s', binRate, 'elements/s', {
+    plain_read_elements_per_s: Math.round(readRate),
+    sink: Math.sign(sink),
+  });
+  emit('histogram_throughput_ratio', binRate / readRate, 'ratio', {
+    note: 'binning rate / plain read rate (1 = memory-bound)',
+  });
 }

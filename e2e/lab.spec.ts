@@ -13,7 +13,9 @@ async function noNaN(page: Page) {
   expect(await page.locator('main').innerText()).not.toMatch(/NaN|Infinity|undefined/);
 }
 
-test('lesson 1: an asymmetric range on ReLU output wastes no negative codes; the link keeps the settings', async ({ page }) => {
+test('lesson 1: an asymmetric range on ReLU output wastes no negative codes; the link keeps the settings', async ({
+  page,
+}) => {
   await page.goto('/lab/mapping?dist=relu&sym=0&bits=8');
   await expect(page.getByTestId('fig-negative-wasted')).toHaveText('0');
   await page.getByLabel('Symmetric').check();

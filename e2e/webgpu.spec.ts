@@ -13,7 +13,13 @@ type Ranges = Record<string, [number, number]>;
 
 async function ranges(page: Page): Promise<Ranges> {
   return page.evaluate(() => {
-    const s = (window as unknown as { quantscope: { getState(): { calibration: { stats: Record<string, { minmax: { min: number; max: number } }> } } } }).quantscope.getState();
+    const s = (
+      window as unknown as {
+        quantscope: {
+          getState(): { calibration: { stats: Record<string, { minmax: { min: number; max: number } }> } };
+        };
+      }
+    ).quantscope.getState();
     return Object.fromEntries(Object.entries(s.calibration.stats).map(([k, v]) => [k, [v.minmax.min, v.minmax.max]]));
   });
 }
@@ -26,7 +32,10 @@ test('a tiny model calibrates on WebGPU, with the statistics WASM gives', async 
     return gpu ? (await gpu.requestAdapter()) !== null : false;
   });
   test.skip(!adapter, 'this browser has no WebGPU adapter');
-  await app.loadModelFile('tiny-conv.onnx', readFileSync(join(import.meta.dirname, '..', 'test/fixtures/models/tiny-conv.onnx')));
+  await app.loadModelFile(
+    'tiny-conv.onnx',
+    readFileSync(join(import.meta.dirname, '..', 'test/fixtures/models/tiny-conv.onnx')),
+  );
   await expect(page.getByTestId('model-summary')).toContainText('tiny-conv.onnx');
   await app.waitForData();
   await page.getByLabel('Backend').selectOption('webgpu');

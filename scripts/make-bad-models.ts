@@ -18,7 +18,10 @@ write('empty.onnx', new Uint8Array(0));
 write('text.onnx', 'This is a README, not a model.\n');
 write('archive.onnx', Uint8Array.of(0x50, 0x4b, 0x03, 0x04, 20, 0, 0, 0, 8, 0, ...Array(40).fill(0)));
 write('truncated.onnx', good.subarray(0, Math.floor(good.length * 0.6)));
-write('random.onnx', Uint8Array.from({ length: 512 }, (_, i) => (i * 2654435761) >>> 24));
+write(
+  'random.onnx',
+  Uint8Array.from({ length: 512 }, (_, i) => (i * 2654435761) >>> 24),
+);
 
 const external = tinyConvNet();
 const w = external.graph!.initializer.find((t) => t.name === 'W')!;
@@ -27,7 +30,13 @@ w.dataLocation = TensorProto_DataLocation.EXTERNAL;
 w.externalData = [create(StringStringEntryProtoSchema, { key: 'location', value: 'weights.bin' })];
 write('external-data.onnx', encodeModel(external));
 
-const old = buildModel({ inputs: [['X', [1, 4]]], outputs: [['Y', [1, 4]]], nodes: [makeNode('Relu', ['X'], ['Y'], 'relu')], opset: 7, ir: 3 });
+const old = buildModel({
+  inputs: [['X', [1, 4]]],
+  outputs: [['Y', [1, 4]]],
+  nodes: [makeNode('Relu', ['X'], ['Y'], 'relu')],
+  opset: 7,
+  ir: 3,
+});
 write('opset7.onnx', encodeModel(old));
 
 const upsample = buildModel({
@@ -43,7 +52,10 @@ const custom = buildModel({
   inputs: [['X', [1, 8]]],
   outputs: [['Y', [1, 8]]],
   inits: [floatTensor('W', [8, 8], (i) => Math.sin(i)), floatTensor('g', [8], () => 1), floatTensor('b', [8], () => 0)],
-  nodes: [makeNode('MatMul', ['X', 'W'], ['h'], 'matmul0'), makeNode('LayerNormalization', ['h', 'g', 'b'], ['Y'], 'layernorm0', { axis: -1 })],
+  nodes: [
+    makeNode('MatMul', ['X', 'W'], ['h'], 'matmul0'),
+    makeNode('LayerNormalization', ['h', 'g', 'b'], ['Y'], 'layernorm0', { axis: -1 }),
+  ],
   opset: 17,
 });
 write('layernorm.onnx', encodeModel(custom));

@@ -11,7 +11,10 @@ import './ui/styles.css';
 // The store, read-only by convention, for scripting the page from the console (and for e2e checks).
 (window as unknown as { quantscope: typeof appStore }).quantscope = appStore;
 // The support-table probe (scripts/probe-support.ts) runs its one-node models through the page's own worker.
-(window as unknown as { quantscopeProbe: unknown }).quantscopeProbe = (models: ProbeRequest['models'], backend: Backend) => startProbe({ models, backend }).result;
+(window as unknown as { quantscopeProbe: unknown }).quantscopeProbe = (
+  models: ProbeRequest['models'],
+  backend: Backend,
+) => startProbe({ models, backend }).result;
 
 /** One page for the tool and the lab: navigating between them keeps a loaded model and its statistics. */
 function Root() {

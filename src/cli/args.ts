@@ -6,7 +6,16 @@ export interface Args {
   readonly flags: Map<string, string[]>;
 }
 
-const BOOLEAN = new Set(['json', 'force', 'per-channel', 'per-tensor', 'symmetric-activations', 'symmetric', 'reduce-range', 'help']);
+const BOOLEAN = new Set([
+  'json',
+  'force',
+  'per-channel',
+  'per-tensor',
+  'symmetric-activations',
+  'symmetric',
+  'reduce-range',
+  'help',
+]);
 
 export function parseArgs(argv: readonly string[]): Args {
   const positional: string[] = [];
@@ -58,9 +67,9 @@ export function fixedInputs(a: Args): Record<string, number> {
   const out: Record<string, number> = {};
   for (const f of a.flags.get('fix') ?? []) {
     const [k, v] = f.split('=');
-    if (!k || v === undefined || !Number.isInteger(Number(v))) throw new UsageError(`--fix ${f}: expected NAME=INTEGER`);
+    if (!k || v === undefined || !Number.isInteger(Number(v)))
+      throw new UsageError(`--fix ${f}: expected NAME=INTEGER`);
     out[k] = Number(v);
   }
   return out;
 }
-

@@ -8,14 +8,28 @@ import type { OrtModule } from '../runtime/ort';
 import type { loadSamples } from './data';
 import { progressBar } from './progress';
 
-export async function runCalibration(prepared: ModelProto, tensors: readonly string[], samples: ReturnType<typeof loadSamples>, mode: 'streaming' | 'onnxruntime-exact', quiet: boolean): Promise<StatsMap> {
-  const session = await ort.InferenceSession.create(encodeModel(withExtraOutputs(prepared, tensors)), { logSeverityLevel: 3 });
+export async function runCalibration(
+  prepared: ModelProto,
+  tensors: readonly string[],
+  samples: ReturnType<typeof loadSamples>,
+  mode: 'streaming' | 'onnxruntime-exact',
+  quiet: boolean,
+): Promise<StatsMap> {
+  const session = await ort.InferenceSession.create(encodeModel(withExtraOutputs(prepared, tensors)), {
+    logSeverityLevel: 3,
+  });
   const bar = quiet ? null : progressBar('calibrating');
   try {
-    return await calibrate(ort as unknown as OrtModule, session, { count: samples.length, feeds: async (i) => materializeSample(samples[i]!) }, tensors, {
-      mode,
-      onProgress: (done, total) => bar?.update(done, total),
-    });
+    return await calibrate(
+      ort as unknown as OrtModule,
+      session,
+      { count: samples.length, feeds: async (i) => materializeSample(samples[i]!) },
+      tensors,
+      {
+        mode,
+        onProgress: (done, total) => bar?.update(done, total),
+      },
+    );
   } finally {
     bar?.stop();
     await session.release();
@@ -35,4 +49,3 @@ export function rangesOf(stats: StatsMap, prepared: ModelProto, config: QuantCon
   }
   return out;
 }
-

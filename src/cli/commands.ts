@@ -10,9 +10,23 @@ import { createHistogram, updateHistogram } from '../core/histogram';
 import { distribution, methodRange } from '../core/methods';
 import { compareTensors } from '../core/metrics';
 import { createMinMax, updateMinMax } from '../core/minmax';
-import { parseRecipe, rangesFromRecipe, rangesToRecipe, RECIPE_VERSION, serializeRecipe, type Recipe } from '../core/recipe';
+import {
+  parseRecipe,
+  rangesFromRecipe,
+  rangesToRecipe,
+  RECIPE_VERSION,
+  serializeRecipe,
+  type Recipe,
+} from '../core/recipe';
 import { channelRanges } from '../core/weights';
-import { encodeModelParts, exportForm, planQuantization, prepareModel, summarizeModel, type TensorRange } from '../onnx';
+import {
+  encodeModelParts,
+  exportForm,
+  planQuantization,
+  prepareModel,
+  summarizeModel,
+  type TensorRange,
+} from '../onnx';
 import { topKAgreement } from '../runtime/compareJob';
 import { npyToFloat32, parseNpy } from '../runtime/data/npy';
 import { materializeSample } from '../runtime/data/samples';
@@ -35,11 +49,19 @@ export async function cmdInspect(a: Args): Promise<void> {
     return;
   }
   const io = (v: (typeof s.inputs)[number]) => `  ${v.name}: ${v.dtype} [${(v.shape ?? ['?']).join(', ')}]`;
-  console.log(`${s.fileName}: ${bytes.length} bytes, IR ${s.irVersion}, opset ${s.opset}, ${s.nodeCount} nodes, ${s.parameterCount} parameters`);
+  console.log(
+    `${s.fileName}: ${bytes.length} bytes, IR ${s.irVersion}, opset ${s.opset}, ${s.nodeCount} nodes, ${s.parameterCount} parameters`,
+  );
   console.log(`inputs:\n${s.inputs.map(io).join('\n')}\noutputs:\n${s.outputs.map(io).join('\n')}`);
-  console.log(`operators: ${Object.entries(s.opCounts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  console.log(
+    `operators: ${Object.entries(s.opCounts)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
   if (s.preparation.length) console.log(`preparation:\n${s.preparation.map((l) => `  ${l}`).join('\n')}`);
-  console.log(`${s.quantizedNodes.length} nodes will be quantized; ${s.floatNodes.length} quantizable nodes stay float`);
+  console.log(
+    `${s.quantizedNodes.length} nodes will be quantized; ${s.floatNodes.length} quantizable nodes stay float`,
+  );
 }
 
 export async function cmdCalibrate(a: Args): Promise<void> {
@@ -55,7 +77,13 @@ export async function cmdCalibrate(a: Args): Promise<void> {
   const s = summarizeModel(model, prepared, plan, basename(path), 0, []);
   const samples = loadSamples(data, s.inputs, imageInput(prepared), fixed);
   const mode = choice(a, 'mode', ['streaming', 'onnxruntime-exact'] as const, 'streaming');
-  const stats = await runCalibration(prepared, plan.activations, samples, mode, has(a, 'json') || !process.stderr.isTTY);
+  const stats = await runCalibration(
+    prepared,
+    plan.activations,
+    samples,
+    mode,
+    has(a, 'json') || !process.stderr.isTTY,
+  );
   const config = configFromFlags(a);
   const ranges = rangesOf(stats, prepared, config);
   const json = {
@@ -66,12 +94,21 @@ export async function cmdCalibrate(a: Args): Promise<void> {
     tensors: Object.fromEntries(
       Object.entries(stats).map(([t, st]) => [
         t,
-        { min: st.minmax.min, max: st.minmax.max, count: st.minmax.count, nanCount: st.minmax.nanCount, infCount: st.minmax.infCount, range: ranges.get(t) ? [ranges.get(t)!.rmin, ranges.get(t)!.rmax] : null, histogram: { threshold: st.histogram.threshold, counts: Array.from(st.histogram.counts) } },
+        {
+          min: st.minmax.min,
+          max: st.minmax.max,
+          count: st.minmax.count,
+          nanCount: st.minmax.nanCount,
+          infCount: st.minmax.infCount,
+          range: ranges.get(t) ? [ranges.get(t)!.rmin, ranges.get(t)!.rmax] : null,
+          histogram: { threshold: st.histogram.threshold, counts: Array.from(st.histogram.counts) },
+        },
       ]),
     ),
   };
   writeAtomically(out, [new TextEncoder().encode(`${JSON.stringify(json)}\n`)]);
-  if (!has(a, 'json')) console.log(`${out}: statistics of ${plan.activations.length} tensors over ${samples.length} samples`);
+  if (!has(a, 'json'))
+    console.log(`${out}: statistics of ${plan.activations.length} tensors over ${samples.length} samples`);
 }
 
 export async function cmdQuantize(a: Args): Promise<void> {
@@ -91,8 +128,14 @@ export async function cmdQuantize(a: Args): Promise<void> {
     recipe = parseRecipe(text, recipePath);
     const sha = sha256(bytes);
     if (sha !== recipe.model.sha256) {
-      if (!has(a, 'force')) throw new QuantscopeError('BAD_DATA', `${recipePath}: the recipe is for ${recipe.model.fileName} (sha256 ${recipe.model.sha256}), not ${path} (sha256 ${sha}); --force uses it anyway`);
-      console.error(`warning: ${recipePath} is for another model (${recipe.model.fileName}); going on because of --force`);
+      if (!has(a, 'force'))
+        throw new QuantscopeError(
+          'BAD_DATA',
+          `${recipePath}: the recipe is for ${recipe.model.fileName} (sha256 ${recipe.model.sha256}), not ${path} (sha256 ${sha}); --force uses it anyway`,
+        );
+      console.error(
+        `warning: ${recipePath} is for another model (${recipe.model.fileName}); going on because of --force`,
+      );
     }
   }
   const fixed = recipe ? { ...recipe.preparation.fixedInputs } : fixedInputs(a);
@@ -105,9 +148,16 @@ export async function cmdQuantize(a: Args): Promise<void> {
     if (recipe && Object.keys(recipe.ranges).length) ranges = rangesFromRecipe(recipe);
     else {
       const data = a.flags.get('data');
-      if (!data) throw new UsageError('static QDQ needs ranges: give --data to calibrate on, or a --recipe that has them');
+      if (!data)
+        throw new UsageError('static QDQ needs ranges: give --data to calibrate on, or a --recipe that has them');
       const s = summarizeModel(model, prepared, plan, basename(path), 0, []);
-      const stats = await runCalibration(prepared, plan.activations, loadSamples(data, s.inputs, imageInput(prepared), fixed), choice(a, 'mode', ['streaming', 'onnxruntime-exact'] as const, 'streaming'), !process.stderr.isTTY);
+      const stats = await runCalibration(
+        prepared,
+        plan.activations,
+        loadSamples(data, s.inputs, imageInput(prepared), fixed),
+        choice(a, 'mode', ['streaming', 'onnxruntime-exact'] as const, 'streaming'),
+        !process.stderr.isTTY,
+      );
       ranges = rangesOf(stats, prepared, config);
     }
   }
@@ -115,7 +165,9 @@ export async function cmdQuantize(a: Args): Promise<void> {
   const parts = encodeModelParts(r.model);
   writeAtomically(out, parts);
   const size = parts.reduce((n, p) => n + p.length, 0);
-  console.log(`${out}: ${r.report.form}, ${size} bytes (${((100 * size) / bytes.length).toFixed(1)}% of the float model)`);
+  console.log(
+    `${out}: ${r.report.form}, ${size} bytes (${((100 * size) / bytes.length).toFixed(1)}% of the float model)`,
+  );
   const recipeOut = one(a, 'write-recipe');
   if (recipeOut) {
     const written: Recipe = {
@@ -144,7 +196,14 @@ export async function cmdEval(a: Args): Promise<void> {
   const samples = loadSamples(data, s.inputs, imageInput(prepared), fixed);
   const fs = await ort.InferenceSession.create(f.bytes, { logSeverityLevel: 3 });
   const qs = await ort.InferenceSession.create(q.bytes, { logSeverityLevel: 3 });
-  const rows: { sample: string; output: string; sqnrDb: number; cosine: number; maxAbsError: number; top1: number | null }[] = [];
+  const rows: {
+    sample: string;
+    output: string;
+    sqnrDb: number;
+    cosine: number;
+    maxAbsError: number;
+    top1: number | null;
+  }[] = [];
   for (const sample of samples) {
     const feeds = toOrtFeeds(ort as unknown as OrtModule, materializeSample(sample)) as Record<string, ort.Tensor>;
     const fo = await fs.run(feeds);
@@ -155,14 +214,24 @@ export async function cmdEval(a: Args): Promise<void> {
       if (!qt) throw new QuantscopeError('RUNTIME', `${quantPath}: has no output "${name}"`);
       const m = compareTensors(ft.data as Float32Array, qt.data as Float32Array);
       const top = topKAgreement(ft.data as Float32Array, qt.data as Float32Array, ft.dims);
-      rows.push({ sample: sample.name, output: name, sqnrDb: m.sqnrDb, cosine: m.cosine, maxAbsError: m.maxAbs, top1: top ? top.top1 / top.rows : null });
+      rows.push({
+        sample: sample.name,
+        output: name,
+        sqnrDb: m.sqnrDb,
+        cosine: m.cosine,
+        maxAbsError: m.maxAbs,
+        top1: top ? top.top1 / top.rows : null,
+      });
     }
   }
   if (has(a, 'json')) {
     console.log(JSON.stringify(rows, null, 2));
     return;
   }
-  for (const r of rows) console.log(`${r.sample} ${r.output}: SQNR ${r.sqnrDb.toFixed(2)} dB, cosine ${r.cosine.toFixed(5)}, max error ${r.maxAbsError.toExponential(3)}${r.top1 !== null ? `, top-1 agreement ${(100 * r.top1).toFixed(1)}%` : ''}`);
+  for (const r of rows)
+    console.log(
+      `${r.sample} ${r.output}: SQNR ${r.sqnrDb.toFixed(2)} dB, cosine ${r.cosine.toFixed(5)}, max error ${r.maxAbsError.toExponential(3)}${r.top1 !== null ? `, top-1 agreement ${(100 * r.top1).toFixed(1)}%` : ''}`,
+    );
 }
 
 export async function cmdRange(a: Args): Promise<void> {
@@ -178,9 +247,17 @@ export async function cmdRange(a: Args): Promise<void> {
     if (isQuantscopeError(e)) throw e;
     throw new QuantscopeError('BAD_DATA', `${path}: cannot be read`);
   }
-  const method = choice(a, 'method', ['minmax', 'moving-average', 'percentile', 'entropy', 'mse', 'distribution'] as const, 'minmax');
+  const method = choice(
+    a,
+    'method',
+    ['minmax', 'moving-average', 'percentile', 'entropy', 'mse', 'distribution'] as const,
+    'minmax',
+  );
   const dtype = choice(a, 'dtype', ['int8', 'uint8', 'int16', 'uint16', 'int4', 'uint4'] as const, 'int8') as IntDType;
-  const convention = choice(a, 'convention', ['ort', 'pytorch', 'onnxruntime'] as const, 'ort') === 'pytorch' ? 'pytorch' : 'onnxruntime';
+  const convention =
+    choice(a, 'convention', ['ort', 'pytorch', 'onnxruntime'] as const, 'ort') === 'pytorch'
+      ? 'pytorch'
+      : 'onnxruntime';
   const bins = numberFlag(a, 'bins', 2048)!;
   const opts = { symmetric: has(a, 'symmetric'), reduceRange: has(a, 'reduce-range'), convention } as const;
   const one1 = (x: Float32Array) => {
@@ -189,10 +266,31 @@ export async function cmdRange(a: Args): Promise<void> {
       // scale std / std(E4M3FN values), zero point 0; the range is the histogram's [-t, t]
       const h = updateHistogram(createHistogram(bins), x);
       const d = distribution(h);
-      return { rmin: -h.threshold, rmax: h.threshold, scale: d.e4m3fnScale, zeroPoint: 0, avg: d.avg, std: d.std, dtype: 'float8e4m3fn' };
+      return {
+        rmin: -h.threshold,
+        rmax: h.threshold,
+        scale: d.e4m3fnScale,
+        zeroPoint: 0,
+        avg: d.avg,
+        std: d.std,
+        dtype: 'float8e4m3fn',
+      };
     }
-    const stats = { minmax: updateMinMax(createMinMax(), x), histogram: updateHistogram(createHistogram(bins), x), batchMin: Float32Array.of(Math.min(...x)), batchMax: Float32Array.of(Math.max(...x)) };
-    const r = method === 'minmax' ? { rmin: stats.minmax.min, rmax: stats.minmax.max } : methodRange(stats, method, { percentile: numberFlag(a, 'percentile'), quantizedBins: numberFlag(a, 'quantized-bins'), entropyBins: bins, percentileTails: opts.symmetric ? 'abs' : 'both' });
+    const stats = {
+      minmax: updateMinMax(createMinMax(), x),
+      histogram: updateHistogram(createHistogram(bins), x),
+      batchMin: Float32Array.of(Math.min(...x)),
+      batchMax: Float32Array.of(Math.max(...x)),
+    };
+    const r =
+      method === 'minmax'
+        ? { rmin: stats.minmax.min, rmax: stats.minmax.max }
+        : methodRange(stats, method, {
+            percentile: numberFlag(a, 'percentile'),
+            quantizedBins: numberFlag(a, 'quantized-bins'),
+            entropyBins: bins,
+            percentileTails: opts.symmetric ? 'abs' : 'both',
+          });
     const p = quantParams(r.rmin, r.rmax, dtype, opts);
     return { rmin: r.rmin, rmax: r.rmax, scale: p.scale, zeroPoint: p.zeroPoint };
   };
@@ -204,9 +302,18 @@ export async function cmdRange(a: Args): Promise<void> {
       const p = quantParams(mn, maxs[c]!, dtype, opts);
       return { rmin: mn, rmax: maxs[c]!, scale: p.scale, zeroPoint: p.zeroPoint };
     });
-    result = { rmin: rows.map((r) => r.rmin), rmax: rows.map((r) => r.rmax), scale: rows.map((r) => r.scale), zeroPoint: rows.map((r) => r.zeroPoint) };
+    result = {
+      rmin: rows.map((r) => r.rmin),
+      rmax: rows.map((r) => r.rmax),
+      scale: rows.map((r) => r.scale),
+      zeroPoint: rows.map((r) => r.zeroPoint),
+    };
   } else result = one1(data);
   if (has(a, 'json')) console.log(JSON.stringify(result));
-  else console.log(Object.entries(result as Record<string, unknown>).map(([k, v]) => `${k}: ${Array.isArray(v) ? `[${v.join(', ')}]` : v}`).join('\n'));
+  else
+    console.log(
+      Object.entries(result as Record<string, unknown>)
+        .map(([k, v]) => `${k}: ${Array.isArray(v) ? `[${v.join(', ')}]` : v}`)
+        .join('\n'),
+    );
 }
-

@@ -10,7 +10,14 @@ import { QuantscopeError } from '../core/errors';
 import type { IoInfo } from '../onnx';
 import { decodePng, type ImagePreset } from '../runtime/data/image';
 import type { InputSpec, SampleSpec } from '../runtime/data/samples';
-import { fitToInput, readNpyFile, readNpzFile, readTensorProtoFile, testDataInputIndex, type NamedTensor } from '../runtime/data/tensorFile';
+import {
+  fitToInput,
+  readNpyFile,
+  readNpzFile,
+  readTensorProtoFile,
+  testDataInputIndex,
+  type NamedTensor,
+} from '../runtime/data/tensorFile';
 
 const IMAGE = new Set(['.png']);
 const TENSOR = new Set(['.npy', '.npz', '.pb']);
@@ -36,30 +43,47 @@ export function listDataFiles(paths: readonly string[]): string[][] {
     }
     if (st.isFile()) {
       const ext = extname(p).toLowerCase();
-      if (UNDECODED.has(ext)) throw new QuantscopeError('BAD_DATA', `${p}: ${ext.slice(1).toUpperCase()} images are decoded by the page, not the command line: convert them to PNG`);
-      if (!IMAGE.has(ext) && !TENSOR.has(ext)) throw new QuantscopeError('BAD_DATA', `${p}: not a data file Quantscope reads (.png, .npy, .npz, input_N.pb)`);
+      if (UNDECODED.has(ext))
+        throw new QuantscopeError(
+          'BAD_DATA',
+          `${p}: ${ext.slice(1).toUpperCase()} images are decoded by the page, not the command line: convert them to PNG`,
+        );
+      if (!IMAGE.has(ext) && !TENSOR.has(ext))
+        throw new QuantscopeError('BAD_DATA', `${p}: not a data file Quantscope reads (.png, .npy, .npz, input_N.pb)`);
       samples.push([p]);
       continue;
     }
     const entries = readdirSync(p).sort();
     const files = entries.map((e) => join(p, e)).filter((f) => statSync(f).isFile());
     const pbs = files.filter((f) => extname(f).toLowerCase() === '.pb');
-    if (pbs.length && pbs.length === files.filter((f) => IMAGE.has(extname(f).toLowerCase()) || TENSOR.has(extname(f).toLowerCase())).length) {
+    if (
+      pbs.length &&
+      pbs.length ===
+        files.filter((f) => IMAGE.has(extname(f).toLowerCase()) || TENSOR.has(extname(f).toLowerCase())).length
+    ) {
       samples.push(pbs); // a test-data directory: its input_N.pb files are one sample
       continue;
     }
     for (const f of files) {
       const ext = extname(f).toLowerCase();
       if (IMAGE.has(ext) || TENSOR.has(ext)) samples.push([f]);
-      else if (UNDECODED.has(ext)) throw new QuantscopeError('BAD_DATA', `${f}: ${ext.slice(1).toUpperCase()} images are decoded by the page, not the command line: convert them to PNG`);
+      else if (UNDECODED.has(ext))
+        throw new QuantscopeError(
+          'BAD_DATA',
+          `${f}: ${ext.slice(1).toUpperCase()} images are decoded by the page, not the command line: convert them to PNG`,
+        );
     }
     // test_data_set_* subdirectories, as onnx's model zoo lays them out
     for (const d of entries.map((e) => join(p, e)).filter((f) => statSync(f).isDirectory())) {
-      const inner = readdirSync(d).filter((e) => e.toLowerCase().endsWith('.pb')).sort().map((e) => join(d, e));
+      const inner = readdirSync(d)
+        .filter((e) => e.toLowerCase().endsWith('.pb'))
+        .sort()
+        .map((e) => join(d, e));
       if (inner.length) samples.push(inner);
     }
   }
-  if (samples.length === 0) throw new QuantscopeError('BAD_DATA', `${paths.join(', ')}: no usable data files (.png, .npy, .npz, input_N.pb)`);
+  if (samples.length === 0)
+    throw new QuantscopeError('BAD_DATA', `${paths.join(', ')}: no usable data files (.png, .npy, .npz, input_N.pb)`);
   return samples;
 }
 
@@ -74,22 +98,46 @@ export function loadSamples(
     for (const f of files) {
       const ext = extname(f).toLowerCase();
       if (IMAGE.has(ext)) {
-        if (!image) throw new QuantscopeError('BAD_DATA', `${f}: the model has no 3-channel image input, so images cannot feed it`);
-        given[image.name] = { kind: 'image', name: basename(f), image: decodePng(new Uint8Array(readFileSync(f)), f), preset: image.preset };
+        if (!image)
+          throw new QuantscopeError(
+            'BAD_DATA',
+            `${f}: the model has no 3-channel image input, so images cannot feed it`,
+          );
+        given[image.name] = {
+          kind: 'image',
+          name: basename(f),
+          image: decodePng(new Uint8Array(readFileSync(f)), f),
+          preset: image.preset,
+        };
         continue;
       }
       for (const t of readTensors(f)) {
         const byName = t.name !== null ? inputs.find((x) => x.name === t.name) : undefined;
         const index = testDataInputIndex(t.source);
-        const input = byName ?? (index !== null ? inputs[index] : undefined) ?? (inputs.length >= 1 && files.length === 1 ? inputs[0] : undefined);
-        if (!input) throw new QuantscopeError('BAD_DATA', `${f}: no model input named "${t.name ?? ''}" (inputs: ${inputs.map((x) => x.name).join(', ')})`);
+        const input =
+          byName ??
+          (index !== null ? inputs[index] : undefined) ??
+          (inputs.length >= 1 && files.length === 1 ? inputs[0] : undefined);
+        if (!input)
+          throw new QuantscopeError(
+            'BAD_DATA',
+            `${f}: no model input named "${t.name ?? ''}" (inputs: ${inputs.map((x) => x.name).join(', ')})`,
+          );
         given[input.name] = { kind: 'tensor', tensor: fitToInput(t, input) };
       }
     }
     for (const input of inputs) {
       const v = fixedInputs[input.name];
-      if (v !== undefined) given[input.name] = { kind: 'generated', gen: { type: input.dtype === 'int32' ? 'int32' : 'int64', dims: [], dist: 'constant', a: v, b: 0, seed: 0 } };
-      if (!given[input.name]) throw new QuantscopeError('BAD_DATA', `${files.join(', ')}: nothing feeds input "${input.name}" (give a tensor for it, or --fix ${input.name}=VALUE)`);
+      if (v !== undefined)
+        given[input.name] = {
+          kind: 'generated',
+          gen: { type: input.dtype === 'int32' ? 'int32' : 'int64', dims: [], dist: 'constant', a: v, b: 0, seed: 0 },
+        };
+      if (!given[input.name])
+        throw new QuantscopeError(
+          'BAD_DATA',
+          `${files.join(', ')}: nothing feeds input "${input.name}" (give a tensor for it, or --fix ${input.name}=VALUE)`,
+        );
     }
     return { name: files.map((f) => basename(f)).join('+'), inputs: given };
   });

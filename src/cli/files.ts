@@ -29,7 +29,10 @@ export function writeAtomically(path: string, parts: readonly Uint8Array[]): voi
   try {
     fd = openSync(tmp, 'w');
   } catch (e) {
-    throw new QuantscopeError('BAD_DATA', `${path}: cannot be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new QuantscopeError(
+      'BAD_DATA',
+      `${path}: cannot be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
   try {
     for (const p of parts) writeSync(fd, p);
@@ -49,4 +52,3 @@ export function writeAtomically(path: string, parts: readonly Uint8Array[]): voi
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
-

@@ -4,15 +4,28 @@ import { METHOD_VARIANTS, methodVariant, variantFields } from '../core/methods';
 import { choice, has, numberFlag, one, UsageError, type Args } from './args';
 
 export function configFromFlags(a: Args): QuantConfig {
-  const fmt = choice(a, 'format', ['qdq', 'weight-only', 'matmulnbits', 'dynamic', 'fp16', 'bf16', 'q4f16'] as const, 'qdq');
-  const wdt = choice(a, 'weights', ['int8', 'uint8', 'int4', 'uint4'] as const, fmt === 'matmulnbits' || fmt === 'q4f16' ? 'int4' : 'int8');
+  const fmt = choice(
+    a,
+    'format',
+    ['qdq', 'weight-only', 'matmulnbits', 'dynamic', 'fp16', 'bf16', 'q4f16'] as const,
+    'qdq',
+  );
+  const wdt = choice(
+    a,
+    'weights',
+    ['int8', 'uint8', 'int4', 'uint4'] as const,
+    fmt === 'matmulnbits' || fmt === 'q4f16' ? 'int4' : 'int8',
+  );
   const adt = choice(a, 'activations', ['int8', 'uint8', 'int16', 'uint16'] as const, 'int8');
   const block = numberFlag(a, 'block-size');
-  if (block !== undefined && (!Number.isInteger(block) || block < 16 || (block & (block - 1)) !== 0)) throw new UsageError(`--block-size ${block}: a power of two, at least 16`);
-  if (has(a, 'per-channel') && has(a, 'per-tensor')) throw new UsageError('--per-channel and --per-tensor exclude each other');
+  if (block !== undefined && (!Number.isInteger(block) || block < 16 || (block & (block - 1)) !== 0))
+    throw new UsageError(`--block-size ${block}: a power of two, at least 16`);
+  if (has(a, 'per-channel') && has(a, 'per-tensor'))
+    throw new UsageError('--per-channel and --per-tensor exclude each other');
   const variantId = one(a, 'method') ?? 'minmax';
   const variant = methodVariant(variantId);
-  if (!variant) throw new UsageError(`--method ${variantId}: expected one of ${METHOD_VARIANTS.map((v) => v.id).join(', ')}`);
+  if (!variant)
+    throw new UsageError(`--method ${variantId}: expected one of ${METHOD_VARIANTS.map((v) => v.id).join(', ')}`);
   const percentile = numberFlag(a, 'percentile');
   let form: ExportForm;
   switch (fmt) {
@@ -20,10 +33,22 @@ export function configFromFlags(a: Args): QuantConfig {
       form = { kind: 'qdq' };
       break;
     case 'weight-only':
-      form = { kind: 'weight-only', format: 'dq', dtype: wdt, symmetric: !wdt.startsWith('u'), blockSize: block ?? null };
+      form = {
+        kind: 'weight-only',
+        format: 'dq',
+        dtype: wdt,
+        symmetric: !wdt.startsWith('u'),
+        blockSize: block ?? null,
+      };
       break;
     case 'matmulnbits':
-      form = { kind: 'weight-only', format: 'matmulnbits', dtype: wdt, symmetric: !wdt.startsWith('u'), blockSize: block ?? 32 };
+      form = {
+        kind: 'weight-only',
+        format: 'matmulnbits',
+        dtype: wdt,
+        symmetric: !wdt.startsWith('u'),
+        blockSize: block ?? 32,
+      };
       break;
     case 'dynamic':
       form = { kind: 'dynamic', ops: ['MatMul', 'Gemm'] };
@@ -48,10 +73,16 @@ export function configFromFlags(a: Args): QuantConfig {
       ...variantFields(variant),
       ...(percentile !== undefined ? { percentile } : {}),
       ...(has(a, 'reduce-range') ? { reduceRange: true } : {}),
-      ...(one(a, 'convention') ? { convention: choice(a, 'convention', ['onnxruntime', 'pytorch'] as const, 'onnxruntime') } : {}),
+      ...(one(a, 'convention')
+        ? { convention: choice(a, 'convention', ['onnxruntime', 'pytorch'] as const, 'onnxruntime') }
+        : {}),
     },
-    weights: { ...DEFAULT_CONFIG.weights, dtype: wdt, perChannel: !has(a, 'per-tensor'), ...(fmt === 'qdq' && block !== undefined ? { blockSize: block } : {}) },
+    weights: {
+      ...DEFAULT_CONFIG.weights,
+      dtype: wdt,
+      perChannel: !has(a, 'per-tensor'),
+      ...(fmt === 'qdq' && block !== undefined ? { blockSize: block } : {}),
+    },
     excludeNodes: a.flags.get('exclude') ?? [],
   };
 }
-

@@ -50,7 +50,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     return command || has(args, 'help') ? 0 : 2;
   }
   const sub: Args = { positional: rest, flags: args.flags };
-  const commands: Record<string, (a: Args) => Promise<void>> = { inspect: cmdInspect, calibrate: cmdCalibrate, quantize: cmdQuantize, eval: cmdEval, range: cmdRange };
+  const commands: Record<string, (a: Args) => Promise<void>> = {
+    inspect: cmdInspect,
+    calibrate: cmdCalibrate,
+    quantize: cmdQuantize,
+    eval: cmdEval,
+    range: cmdRange,
+  };
   const run = commands[command];
   if (!run) {
     console.error(`quantscope: unknown command "${command}"\n\n${HELP}`);
@@ -64,7 +70,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       console.error(`quantscope ${command}: ${e.message} (quantscope --help)`);
       return 2;
     }
-    console.error(`quantscope ${command}: ${isQuantscopeError(e) ? e.message : (e as Error).stack ?? String(e)}`);
+    console.error(`quantscope ${command}: ${isQuantscopeError(e) ? e.message : ((e as Error).stack ?? String(e))}`);
     return 1;
   }
 }

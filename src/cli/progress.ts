@@ -2,7 +2,10 @@
 import cliProgress from 'cli-progress';
 
 export function progressBar(label: string): { update(done: number, total: number): void; stop(): void } {
-  const bar = new cliProgress.SingleBar({ format: `${label} [{bar}] {value}/{total} samples`, stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    { format: `${label} [{bar}] {value}/{total} samples`, stream: process.stderr, hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
   let started = false;
   return {
     update(done, total) {

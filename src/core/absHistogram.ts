@@ -35,7 +35,11 @@ function absStats(data: ArrayLike<number>, name: string): { min: number; max: nu
   let amin = Infinity;
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
-    if (!Number.isFinite(v)) throw new QuantscopeError('NON_FINITE', `${name} contains NaN or Infinity: its |x| histogram has no finite range`);
+    if (!Number.isFinite(v))
+      throw new QuantscopeError(
+        'NON_FINITE',
+        `${name} contains NaN or Infinity: its |x| histogram has no finite range`,
+      );
     if (v < min) min = v;
     if (v > max) max = v;
     const a = Math.abs(v);
@@ -76,7 +80,10 @@ export function autoEdges(lo: number, hi: number, bins: number, name = 'tensor')
   const edges = Float64Array.from(histogramEdges(a, b, bins));
   for (let i = 0; i < bins; i++) {
     if (!(edges[i]! < edges[i + 1]!)) {
-      throw new QuantscopeError('BAD_RANGE', `${name}: |x| spans [${lo}, ${hi}], too narrow for ${bins} float32 bins (numpy refuses it too)`);
+      throw new QuantscopeError(
+        'BAD_RANGE',
+        `${name}: |x| spans [${lo}, ${hi}], too narrow for ${bins} float32 bins (numpy refuses it too)`,
+      );
     }
   }
   return edges;
@@ -98,7 +105,12 @@ export function arangeEdges(start: number, stop: number, step: number): Float64A
 }
 
 /** One collect_absolute_value() call: all of `data` is binned together. NaN or ±Inf throws. */
-export function updateAbsHistogram(state: AbsHistogramState, data: ArrayLike<number>, bins = 2048, name = 'tensor'): AbsHistogramState {
+export function updateAbsHistogram(
+  state: AbsHistogramState,
+  data: ArrayLike<number>,
+  bins = 2048,
+  name = 'tensor',
+): AbsHistogramState {
   if (data.length === 0) return state;
   const s = absStats(data, name);
   const min = Math.min(state.min, f32(s.min));
@@ -138,11 +150,21 @@ export function seedAbsHistogram(amin: number, amax: number, bins = 2048, name =
   return { counts: new Float64Array(bins), edges, min: Infinity, max: -Infinity, total: 0 };
 }
 
-export function foldIntoAbsHistogram(state: AbsHistogramState, data: ArrayLike<number>, name = 'tensor'): AbsHistogramState {
+export function foldIntoAbsHistogram(
+  state: AbsHistogramState,
+  data: ArrayLike<number>,
+  name = 'tensor',
+): AbsHistogramState {
   const s = absStats(data, name);
   const counts = Float64Array.from(state.counts);
   const added = binAbsByEdges(counts, state.edges, data);
-  return { ...state, counts, min: Math.min(state.min, f32(s.min)), max: Math.max(state.max, f32(s.max)), total: state.total + added };
+  return {
+    ...state,
+    counts,
+    min: Math.min(state.min, f32(s.min)),
+    max: Math.max(state.max, f32(s.max)),
+    total: state.total + added,
+  };
 }
 
 /**
@@ -157,7 +179,8 @@ export function absFromValueHistogram(h: HistogramState): AbsHistogramState {
   const [lo, hi] = histogramRange(h);
   const valueEdges = histogramEdges(lo, hi, n);
   const counts = new Float64Array(n - half);
-  for (let k = 0; k < n - half; k++) counts[k] = h.counts[half + k]! + (half - 1 - k >= 0 ? h.counts[half - 1 - k]! : 0);
+  for (let k = 0; k < n - half; k++)
+    counts[k] = h.counts[half + k]! + (half - 1 - k >= 0 ? h.counts[half - 1 - k]! : 0);
   const edges = new Float64Array(n - half + 1);
   edges[0] = 0;
   for (let k = 1; k <= n - half; k++) edges[k] = valueEdges[half + k]!;

@@ -41,8 +41,13 @@ export function quantizeBlockwise(
   blockSize: number,
   opts: { dtype: IntDType; symmetric: boolean; convention: BlockConvention },
 ): BlockQuantized {
-  if (!(blockSize >= 16 && (blockSize & (blockSize - 1)) === 0)) throw new QuantscopeError('BAD_RANGE', `block size ${blockSize} must be a power of two, at least 16`);
-  if (data.length !== rows * cols) throw new QuantscopeError('BAD_TENSOR', `a [${rows}, ${cols}] matrix has ${rows * cols} values, not ${data.length}`);
+  if (!(blockSize >= 16 && (blockSize & (blockSize - 1)) === 0))
+    throw new QuantscopeError('BAD_RANGE', `block size ${blockSize} must be a power of two, at least 16`);
+  if (data.length !== rows * cols)
+    throw new QuantscopeError(
+      'BAD_TENSOR',
+      `a [${rows}, ${cols}] matrix has ${rows * cols} values, not ${data.length}`,
+    );
   const blocksPerRow = Math.ceil(cols / blockSize);
   const q = new Int32Array(rows * cols);
   const scales = new Float32Array(rows * blocksPerRow);
@@ -57,7 +62,11 @@ export function quantizeBlockwise(
       let signedMax = 0;
       for (let i = start; i < end; i++) {
         const v = data[i]!;
-        if (Number.isNaN(v) || !Number.isFinite(v)) throw new QuantscopeError('NON_FINITE', `weight value ${v} at row ${r}, column ${i - r * cols} cannot be quantized`);
+        if (Number.isNaN(v) || !Number.isFinite(v))
+          throw new QuantscopeError(
+            'NON_FINITE',
+            `weight value ${v} at row ${r}, column ${i - r * cols} cannot be quantized`,
+          );
         if (v < lo) lo = v;
         if (v > hi) hi = v;
         if (Math.abs(v) > Math.abs(signedMax)) signedMax = v;
@@ -108,9 +117,17 @@ function quantizeCode(x: number, scale: number, zp: number, tmin: number, tmax: 
  * layout, and both passes walk memory in order (no transposed copies of a 100 MB weight). Scales and
  * zero points are [N, blocksPerRow] as quantizeBlockwise gives them.
  */
-export function quantizeBlockwiseColumns(data: Float32Array, k: number, n: number, blockSize: number, opts: { dtype: IntDType; symmetric: boolean }): BlockQuantized {
-  if (!(blockSize >= 16 && (blockSize & (blockSize - 1)) === 0)) throw new QuantscopeError('BAD_RANGE', `block size ${blockSize} must be a power of two, at least 16`);
-  if (data.length !== k * n) throw new QuantscopeError('BAD_TENSOR', `a [${k}, ${n}] matrix has ${k * n} values, not ${data.length}`);
+export function quantizeBlockwiseColumns(
+  data: Float32Array,
+  k: number,
+  n: number,
+  blockSize: number,
+  opts: { dtype: IntDType; symmetric: boolean },
+): BlockQuantized {
+  if (!(blockSize >= 16 && (blockSize & (blockSize - 1)) === 0))
+    throw new QuantscopeError('BAD_RANGE', `block size ${blockSize} must be a power of two, at least 16`);
+  if (data.length !== k * n)
+    throw new QuantscopeError('BAD_TENSOR', `a [${k}, ${n}] matrix has ${k * n} values, not ${data.length}`);
   const nb = Math.ceil(k / blockSize);
   const lo = new Float64Array(nb * n); // per (block, column), zero included as compute_scale_zp widens to it
   const hi = new Float64Array(nb * n);
@@ -153,7 +170,8 @@ export function quantizeBlockwiseColumns(data: Float32Array, k: number, n: numbe
 /** The values a block-quantized matrix stands for. */
 export function dequantizeBlockwise(b: BlockQuantized): Float32Array {
   const out = new Float32Array(b.rows * b.cols);
-  const at = b.layout === 'columns' ? (r: number, c: number) => c * b.rows + r : (r: number, c: number) => r * b.cols + c;
+  const at =
+    b.layout === 'columns' ? (r: number, c: number) => c * b.rows + r : (r: number, c: number) => r * b.cols + c;
   for (let r = 0; r < b.rows; r++) {
     for (let c = 0; c < b.cols; c++) {
       const k = r * b.blocksPerRow + Math.floor(c / b.blockSize);

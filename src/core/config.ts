@@ -12,7 +12,13 @@
 import type { Convention } from './conventions';
 import type { IntDType } from './dtype';
 import type { Range } from './methods/percentile';
-import { checkManualRange, methodRange, type MethodParams, type MethodStats, type RangeMethod } from './methods/rangeMethod';
+import {
+  checkManualRange,
+  methodRange,
+  type MethodParams,
+  type MethodStats,
+  type RangeMethod,
+} from './methods/rangeMethod';
 
 export interface ActivationConfig extends MethodParams {
   readonly dtype: IntDType;
@@ -104,11 +110,19 @@ export function activationConfigFor(config: QuantConfig, tensor: string, produce
 
 /** A node's weight settings: node override, then its op type, then the default. */
 export function weightConfigFor(config: QuantConfig, node: string, opType: string): WeightConfig {
-  return { ...config.weights, ...defined(config.opTypes?.[opType]?.weights), ...defined(config.nodes?.[node]?.weights) };
+  return {
+    ...config.weights,
+    ...defined(config.opTypes?.[opType]?.weights),
+    ...defined(config.nodes?.[node]?.weights),
+  };
 }
 
 export function isExcluded(config: QuantConfig, node: string, opType: string): boolean {
-  return config.excludeNodes.includes(node) || config.nodes?.[node]?.exclude === true || config.opTypes?.[opType]?.exclude === true;
+  return (
+    config.excludeNodes.includes(node) ||
+    config.nodes?.[node]?.exclude === true ||
+    config.opTypes?.[opType]?.exclude === true
+  );
 }
 
 /**

@@ -30,13 +30,23 @@ export function torchRangeFor(dtype: IntDType, reduceRange = false): QRange {
 
 export function quantParams(rmin: number, rmax: number, dtype: IntDType, opts: QParamOptions = {}): QParams {
   if ((opts.convention ?? 'onnxruntime') === 'onnxruntime') return activationQParams(rmin, rmax, dtype, opts);
-  if (dtype === 'int32') throw new QuantscopeError('UNSUPPORTED_DTYPE', 'int32 is a bias type, not a quantization target');
+  if (dtype === 'int32')
+    throw new QuantscopeError('UNSUPPORTED_DTYPE', 'int32 is a bias type, not a quantization target');
   const signed = DTYPES[dtype].min < 0;
   if (dtype === 'int8' || dtype === 'uint8') {
-    return torchQParams(rmin, rmax, { dtype: signed ? 'qint8' : 'quint8', symmetric: opts.symmetric, reduceRange: opts.reduceRange });
+    return torchQParams(rmin, rmax, {
+      dtype: signed ? 'qint8' : 'quint8',
+      symmetric: opts.symmetric,
+      reduceRange: opts.reduceRange,
+    });
   }
   const { qmin, qmax } = torchRangeFor(dtype, opts.reduceRange);
-  const p = torchQParams(rmin, rmax, { dtype: signed ? 'qint8' : 'quint8', symmetric: opts.symmetric, quantMin: qmin, quantMax: qmax });
+  const p = torchQParams(rmin, rmax, {
+    dtype: signed ? 'qint8' : 'quint8',
+    symmetric: opts.symmetric,
+    quantMin: qmin,
+    quantMax: qmax,
+  });
   // torch's custom-range symmetric unsigned zero point is (qmin + qmax) // 2; its 8-bit one is 128 = 2^(bits-1)
   return opts.symmetric && !signed ? { scale: p.scale, zeroPoint: Math.ceil((qmin + qmax) / 2) } : p;
 }

@@ -26,7 +26,16 @@ export interface HistogramState {
 }
 
 export function createHistogram(binCount = 2048): HistogramState {
-  return { counts: new Float64Array(0), threshold: 0, min: Infinity, max: -Infinity, total: 0, nanCount: 0, binCount, rebinned: 0 };
+  return {
+    counts: new Float64Array(0),
+    threshold: 0,
+    min: Infinity,
+    max: -Infinity,
+    total: 0,
+    nanCount: 0,
+    binCount,
+    rebinned: 0,
+  };
 }
 
 /** numpy.histogram's edges for float32 [lo, hi] and n bins: linspace in float32. */
@@ -105,9 +114,18 @@ export function updateHistogram(
   const max = f32(s.max);
   const t = f32(Math.max(Math.abs(min), Math.abs(max)));
   if (!Number.isFinite(f32(2 * t))) {
-    throw new QuantscopeError('NON_FINITE', `${tensorName} spans [${min}, ${max}]: the range's width overflows float32 to Infinity`);
+    throw new QuantscopeError(
+      'NON_FINITE',
+      `${tensorName} spans [${min}, ${max}]: the range's width overflows float32 to Infinity`,
+    );
   }
-  const base = { min: Math.min(state.min, min), max: Math.max(state.max, max), nanCount: state.nanCount + s.nan, binCount: state.binCount, rebinned: state.rebinned };
+  const base = {
+    min: Math.min(state.min, min),
+    max: Math.max(state.max, max),
+    nanCount: state.nanCount + s.nan,
+    binCount: state.binCount,
+    rebinned: state.rebinned,
+  };
 
   if (state.counts.length === 0) {
     const counts = new Float64Array(state.binCount);
@@ -222,7 +240,13 @@ export function updateHistogramInRange(
   const counts = Float64Array.from(state.counts);
   for (let i = 0; i < n; i++) counts[i]! += local[i]!;
   return {
-    histogram: { ...state, counts, min: Math.min(state.min, f32(min)), max: Math.max(state.max, f32(max)), total: state.total + data.length },
+    histogram: {
+      ...state,
+      counts,
+      min: Math.min(state.min, f32(min)),
+      max: Math.max(state.max, f32(max)),
+      total: state.total + data.length,
+    },
     min,
     max,
   };
@@ -242,7 +266,10 @@ export function histogramRange(state: HistogramState): [number, number] {
  * Re-bin a histogram to at most `maxBins` bins for display (sums of adjacent bins), with the
  * left edge of each output bin. The chart draws these; the statistics keep their own bins.
  */
-export function downsampleHistogram(state: HistogramState, maxBins: number): { edges: Float64Array; counts: Float64Array } {
+export function downsampleHistogram(
+  state: HistogramState,
+  maxBins: number,
+): { edges: Float64Array; counts: Float64Array } {
   const n = state.counts.length;
   const [lo, hi] = histogramRange(state);
   const factor = Math.max(1, Math.ceil(n / maxBins));

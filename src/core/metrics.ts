@@ -68,7 +68,12 @@ export interface ErrorReport {
 }
 
 export function compareTensors(ref: ArrayLike<number>, approx: ArrayLike<number>): ErrorReport {
-  return { sqnrDb: sqnr(ref, approx), cosine: cosineSimilarity(ref, approx), mse: mse(ref, approx), maxAbs: maxAbsError(ref, approx) };
+  return {
+    sqnrDb: sqnr(ref, approx),
+    cosine: cosineSimilarity(ref, approx),
+    mse: mse(ref, approx),
+    maxAbs: maxAbsError(ref, approx),
+  };
 }
 
 /** The median of a list of numbers (the upper one of the two middle values for an even count). */

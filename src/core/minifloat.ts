@@ -21,8 +21,20 @@ export interface MiniFloatFormat {
 
 export const FLOAT16: MiniFloatFormat = { name: 'float16', exponentBits: 5, mantissaBits: 10, bias: 15, ieee: true };
 export const BFLOAT16: MiniFloatFormat = { name: 'bfloat16', exponentBits: 8, mantissaBits: 7, bias: 127, ieee: true };
-export const FLOAT8_E4M3FN: MiniFloatFormat = { name: 'float8e4m3fn', exponentBits: 4, mantissaBits: 3, bias: 7, ieee: false };
-export const FLOAT8_E5M2: MiniFloatFormat = { name: 'float8e5m2', exponentBits: 5, mantissaBits: 2, bias: 15, ieee: true };
+export const FLOAT8_E4M3FN: MiniFloatFormat = {
+  name: 'float8e4m3fn',
+  exponentBits: 4,
+  mantissaBits: 3,
+  bias: 7,
+  ieee: false,
+};
+export const FLOAT8_E5M2: MiniFloatFormat = {
+  name: 'float8e5m2',
+  exponentBits: 5,
+  mantissaBits: 2,
+  bias: 15,
+  ieee: true,
+};
 
 export const MINI_FLOATS: readonly MiniFloatFormat[] = [FLOAT16, BFLOAT16, FLOAT8_E4M3FN, FLOAT8_E5M2];
 
@@ -58,8 +70,10 @@ export function encodeMiniFloat(x: number, f: MiniFloatFormat, saturate = totalB
   const a = Math.abs(x);
   const infBits = ((1 << f.exponentBits) - 1) << f.mantissaBits;
   const max = maxFinite(f);
-  const overflow = (): number => (saturate ? sign | encodeMiniFloat(max, f, true) : f.ieee ? sign | infBits : sign | nanBits(f));
-  if (a === Infinity) return saturate ? sign | encodeMiniFloat(max, f, true) : f.ieee ? sign | infBits : sign | nanBits(f);
+  const overflow = (): number =>
+    saturate ? sign | encodeMiniFloat(max, f, true) : f.ieee ? sign | infBits : sign | nanBits(f);
+  if (a === Infinity)
+    return saturate ? sign | encodeMiniFloat(max, f, true) : f.ieee ? sign | infBits : sign | nanBits(f);
   if (a === 0) return sign;
   const emin = 1 - f.bias;
   let e = Math.floor(Math.log2(a));
@@ -102,7 +116,10 @@ export function roundToMiniFloat(x: number, f: MiniFloatFormat, saturate?: boole
 }
 
 /** The fields of an encoding, for drawing its bit layout. */
-export function miniFloatFields(bits: number, f: MiniFloatFormat): { sign: number; exponent: number; mantissa: number; bits: string } {
+export function miniFloatFields(
+  bits: number,
+  f: MiniFloatFormat,
+): { sign: number; exponent: number; mantissa: number; bits: string } {
   const n = totalBits(f);
   return {
     sign: (bits >> (n - 1)) & 1,

@@ -26,7 +26,9 @@ export interface TorchQParamOptions {
 /** utils.calculate_qmin_qmax. */
 export function torchQuantRange(o: TorchQParamOptions): QRange {
   if (o.quantMin !== undefined && o.quantMax !== undefined) {
-    return o.reduceRange ? { qmin: Math.trunc(o.quantMin / 2), qmax: Math.trunc(o.quantMax / 2) } : { qmin: o.quantMin, qmax: o.quantMax };
+    return o.reduceRange
+      ? { qmin: Math.trunc(o.quantMin / 2), qmax: Math.trunc(o.quantMax / 2) }
+      : { qmin: o.quantMin, qmax: o.quantMax };
   }
   if (o.dtype === 'qint8') return o.reduceRange ? { qmin: -64, qmax: 63 } : { qmin: -128, qmax: 127 };
   return o.reduceRange ? { qmin: 0, qmax: 127 } : { qmin: 0, qmax: 255 };

@@ -41,7 +41,8 @@ const REDUCED_RANGE: Partial<Record<IntDType, QRange>> = {
 
 /** The integer range a range maps onto. reduce_range wins over symmetric, as in ORT. */
 export function quantRange(dtype: IntDType, opts: { symmetric?: boolean; reduceRange?: boolean } = {}): QRange {
-  if (dtype === 'int32') throw new QuantscopeError('UNSUPPORTED_DTYPE', 'int32 is a bias type, not a quantization target');
+  if (dtype === 'int32')
+    throw new QuantscopeError('UNSUPPORTED_DTYPE', 'int32 is a bias type, not a quantization target');
   if (opts.reduceRange) {
     const r = REDUCED_RANGE[dtype];
     if (r) return r;

@@ -47,10 +47,14 @@ export function dequantizeLinear(q: ArrayLike<number>, scale: number, zeroPoint:
 }
 
 /** Geometry of a per-axis operation over a row-major tensor: [outer, channels, inner]. */
-export function axisGeometry(shape: readonly number[], axis: number): { outer: number; channels: number; inner: number } {
+export function axisGeometry(
+  shape: readonly number[],
+  axis: number,
+): { outer: number; channels: number; inner: number } {
   const rank = shape.length;
   const a = axis < 0 ? axis + rank : axis;
-  if (a < 0 || a >= rank) throw new QuantscopeError('BAD_TENSOR', `axis ${axis} is out of range for a rank-${rank} tensor`);
+  if (a < 0 || a >= rank)
+    throw new QuantscopeError('BAD_TENSOR', `axis ${axis} is out of range for a rank-${rank} tensor`);
   let outer = 1;
   let inner = 1;
   for (let i = 0; i < a; i++) outer *= shape[i]!;
@@ -128,7 +132,8 @@ export function fakeQuantize(x: number, scale: number, zeroPoint: number, qmin: 
 
 /** The integer range of a bit width: signed [-2^(b-1), 2^(b-1) - 1], or [-(2^(b-1) - 1), ...] restricted; unsigned [0, 2^b - 1]. */
 export function bitRange(bits: number, signed: boolean, restricted = false): { qmin: number; qmax: number } {
-  if (!(bits >= 1 && bits <= 16 && Number.isInteger(bits))) throw new QuantscopeError('UNSUPPORTED_DTYPE', `a bit width must be an integer from 1 to 16, not ${bits}`);
+  if (!(bits >= 1 && bits <= 16 && Number.isInteger(bits)))
+    throw new QuantscopeError('UNSUPPORTED_DTYPE', `a bit width must be an integer from 1 to 16, not ${bits}`);
   if (!signed) return { qmin: 0, qmax: 2 ** bits - 1 };
   const qmax = 2 ** (bits - 1) - 1;
   return { qmin: restricted && bits > 1 ? -qmax : -(2 ** (bits - 1)), qmax };

@@ -39,9 +39,12 @@ export interface Recipe {
 export const RECIPE_SCHEMA = schema;
 
 /** Ranges as the recipe stores them (float32), and back as the export takes them. */
-export function rangesToRecipe(ranges: ReadonlyMap<string, { rmin: number; rmax: number } | null>): Record<string, [number, number] | null> {
+export function rangesToRecipe(
+  ranges: ReadonlyMap<string, { rmin: number; rmax: number } | null>,
+): Record<string, [number, number] | null> {
   const out: Record<string, [number, number] | null> = {};
-  for (const [t, r] of [...ranges].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) out[t] = r ? [f32(r.rmin), f32(r.rmax)] : null;
+  for (const [t, r] of [...ranges].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)))
+    out[t] = r ? [f32(r.rmin), f32(r.rmax)] : null;
   return out;
 }
 
@@ -96,25 +99,35 @@ export function validateAgainst(value: unknown, node: SchemaNode, path: string, 
       validateAgainst(value, alt, path, root, e);
       return e;
     });
-    if (!errs.some((e) => e.length === 0)) out.push(...(errs.sort((a, b) => a.length - b.length)[0] ?? [`${path}: matches none of the allowed forms`]));
+    if (!errs.some((e) => e.length === 0))
+      out.push(...(errs.sort((a, b) => a.length - b.length)[0] ?? [`${path}: matches none of the allowed forms`]));
     return;
   }
   if (n.type) {
     const types = Array.isArray(n.type) ? n.type : [n.type];
     const t = typeOf(value);
     if (!types.includes(t) && !(t === 'integer' && types.includes('number'))) {
-      out.push(`${path}: expected ${types.join(' or ')}, found ${t === 'object' || t === 'array' ? t : JSON.stringify(value)}`);
+      out.push(
+        `${path}: expected ${types.join(' or ')}, found ${t === 'object' || t === 'array' ? t : JSON.stringify(value)}`,
+      );
       return;
     }
   }
-  if (n.const !== undefined && value !== n.const) out.push(`${path}: must be ${JSON.stringify(n.const)}, found ${JSON.stringify(value)}`);
-  if (n.enum && !n.enum.includes(value)) out.push(`${path}: must be one of ${n.enum.map((e) => JSON.stringify(e)).join(', ')}, found ${JSON.stringify(value)}`);
-  if (typeof value === 'number' && n.minimum !== undefined && value < n.minimum) out.push(`${path}: must be at least ${n.minimum}, found ${value}`);
-  if (typeof value === 'string' && n.pattern && !new RegExp(n.pattern).test(value)) out.push(`${path}: ${JSON.stringify(value)} does not match ${n.pattern}`);
+  if (n.const !== undefined && value !== n.const)
+    out.push(`${path}: must be ${JSON.stringify(n.const)}, found ${JSON.stringify(value)}`);
+  if (n.enum && !n.enum.includes(value))
+    out.push(
+      `${path}: must be one of ${n.enum.map((e) => JSON.stringify(e)).join(', ')}, found ${JSON.stringify(value)}`,
+    );
+  if (typeof value === 'number' && n.minimum !== undefined && value < n.minimum)
+    out.push(`${path}: must be at least ${n.minimum}, found ${value}`);
+  if (typeof value === 'string' && n.pattern && !new RegExp(n.pattern).test(value))
+    out.push(`${path}: ${JSON.stringify(value)} does not match ${n.pattern}`);
   if (Array.isArray(value)) {
     if (n.minItems !== undefined && value.length < n.minItems) out.push(`${path}: needs at least ${n.minItems} items`);
     if (n.maxItems !== undefined && value.length > n.maxItems) out.push(`${path}: takes at most ${n.maxItems} items`);
-    if (Array.isArray(n.items)) n.items.forEach((s, i) => i < value.length && validateAgainst(value[i], s, `${path}[${i}]`, root, out));
+    if (Array.isArray(n.items))
+      n.items.forEach((s, i) => i < value.length && validateAgainst(value[i], s, `${path}[${i}]`, root, out));
     else if (n.items) value.forEach((v, i) => validateAgainst(v, n.items as SchemaNode, `${path}[${i}]`, root, out));
   } else if (value !== null && typeof value === 'object') {
     const obj = value as Record<string, unknown>;
@@ -123,7 +136,8 @@ export function validateAgainst(value: unknown, node: SchemaNode, path: string, 
       const p = n.properties?.[k];
       if (p) validateAgainst(v, p, `${path}.${k}`, root, out);
       else if (n.additionalProperties === false) out.push(`${path}.${k}: is not a recipe field`);
-      else if (typeof n.additionalProperties === 'object') validateAgainst(v, n.additionalProperties, `${path}.${k}`, root, out);
+      else if (typeof n.additionalProperties === 'object')
+        validateAgainst(v, n.additionalProperties, `${path}.${k}`, root, out);
     }
   }
 }
@@ -138,10 +152,17 @@ export function parseRecipe(text: string, source = 'recipe'): Recipe {
   }
   const v = value as { quantscope?: unknown };
   if (value && typeof value === 'object' && typeof v.quantscope === 'number' && v.quantscope !== RECIPE_VERSION) {
-    throw new QuantscopeError('BAD_DATA', `${source}: recipe version ${v.quantscope} is not one this Quantscope reads (it reads version ${RECIPE_VERSION})`);
+    throw new QuantscopeError(
+      'BAD_DATA',
+      `${source}: recipe version ${v.quantscope} is not one this Quantscope reads (it reads version ${RECIPE_VERSION})`,
+    );
   }
   const problems: string[] = [];
   validateAgainst(value, schema as SchemaNode, '$', schema as SchemaNode, problems);
-  if (problems.length) throw new QuantscopeError('BAD_DATA', `${source}: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}`);
+  if (problems.length)
+    throw new QuantscopeError(
+      'BAD_DATA',
+      `${source}: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}`,
+    );
   return value as Recipe;
 }

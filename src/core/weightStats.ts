@@ -26,7 +26,13 @@ export interface WeightGranularityReport {
   readonly deadChannelsPerTensor: number;
 }
 
-export function weightGranularity(data: Float32Array, shape: readonly number[], axis: number, dtype: IntDType = 'int8', symmetric = true): WeightGranularityReport {
+export function weightGranularity(
+  data: Float32Array,
+  shape: readonly number[],
+  axis: number,
+  dtype: IntDType = 'int8',
+  symmetric = true,
+): WeightGranularityReport {
   const { mins, maxs } = channelRanges(data, shape, axis);
   let min = Infinity;
   let max = -Infinity;
@@ -87,7 +93,8 @@ export function fakeQuantizeWeight(
   data: Float32Array,
   shape: readonly number[],
   bits: number,
-  granularity: { kind: 'tensor' } | { kind: 'channel'; axis: number } | { kind: 'block'; axis: number; blockSize: number },
+  granularity:
+    { kind: 'tensor' } | { kind: 'channel'; axis: number } | { kind: 'block'; axis: number; blockSize: number },
 ): Float32Array {
   const { qmax } = bitRange(bits, true, true);
   const out = new Float32Array(data.length);
@@ -110,7 +117,9 @@ export function fakeQuantizeWeight(
   const at = (c: number, k: number) => (Math.floor(k / inner) * channels + c) * inner + (k % inner);
   for (let c = 0; c < channels; c++) {
     if (granularity.kind === 'channel') quantizeGroup((k) => at(c, k), perChannel);
-    else for (let start = 0; start < perChannel; start += granularity.blockSize) quantizeGroup((k) => at(c, start + k), Math.min(granularity.blockSize, perChannel - start));
+    else
+      for (let start = 0; start < perChannel; start += granularity.blockSize)
+        quantizeGroup((k) => at(c, start + k), Math.min(granularity.blockSize, perChannel - start));
   }
   return out;
 }

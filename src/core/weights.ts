@@ -30,7 +30,14 @@ export interface QuantizedWeight {
 }
 
 /** NaN-propagating min/max, as numpy's data.min()/data.max() on a weight. */
-function rangeOf(data: ArrayLike<number>, start: number, stride: number, count: number, inner: number, outer: number): [number, number] {
+function rangeOf(
+  data: ArrayLike<number>,
+  start: number,
+  stride: number,
+  count: number,
+  inner: number,
+  outer: number,
+): [number, number] {
   let lo = Infinity;
   let hi = -Infinity;
   for (let o = 0; o < outer; o++) {
@@ -48,7 +55,12 @@ function rangeOf(data: ArrayLike<number>, start: number, stride: number, count: 
 function weightParams(rmin: number, rmax: number, opts: WeightQuantOptions): QParams {
   const symmetric = opts.symmetric ?? isWeightSymmetricByDefault(opts.dtype);
   if (Number.isNaN(rmin) || Number.isNaN(rmax)) throw new QuantscopeError('NON_FINITE', 'weight contains NaN');
-  return computeScaleZeroPoint(rmin, rmax, quantRange(opts.dtype, { symmetric, reduceRange: opts.reduceRange }), symmetric);
+  return computeScaleZeroPoint(
+    rmin,
+    rmax,
+    quantRange(opts.dtype, { symmetric, reduceRange: opts.reduceRange }),
+    symmetric,
+  );
 }
 
 export function quantizeWeightPerTensor(data: Float32Array, opts: WeightQuantOptions): QuantizedWeight {
@@ -64,7 +76,11 @@ export function quantizeWeightPerTensor(data: Float32Array, opts: WeightQuantOpt
 }
 
 /** Per-channel ranges along `axis`, NaN-propagating. */
-export function channelRanges(data: Float32Array, shape: readonly number[], axis: number): { mins: Float32Array; maxs: Float32Array } {
+export function channelRanges(
+  data: Float32Array,
+  shape: readonly number[],
+  axis: number,
+): { mins: Float32Array; maxs: Float32Array } {
   const { outer, channels, inner } = axisGeometry(shape, axis);
   const mins = new Float32Array(channels);
   const maxs = new Float32Array(channels);
@@ -101,11 +117,22 @@ export function quantizeWeightPerChannel(
 ): QuantizedWeight {
   const a = axis < 0 ? axis + shape.length : axis;
   const { scales, zeroPoints } = computePerChannelParams(data, shape, a, opts);
-  return { dtype: opts.dtype, scales, zeroPoints, axis: a, data: quantizeLinearPerAxis(data, shape, a, scales, zeroPoints, opts.dtype) };
+  return {
+    dtype: opts.dtype,
+    scales,
+    zeroPoints,
+    axis: a,
+    data: quantizeLinearPerAxis(data, shape, a, scales, zeroPoints, opts.dtype),
+  };
 }
 
 /** Re-quantize a weight with given parameters (after the bias adjustment changed its scales). */
-export function requantizeWeight(data: Float32Array, shape: readonly number[], w: QuantizedWeight, scales: Float32Array): QuantizedWeight {
+export function requantizeWeight(
+  data: Float32Array,
+  shape: readonly number[],
+  w: QuantizedWeight,
+  scales: Float32Array,
+): QuantizedWeight {
   const q =
     w.axis === null
       ? quantizeLinear(data, scales[0]!, w.zeroPoints[0]!, w.dtype)
@@ -121,7 +148,11 @@ const INT32_MAX = 2147483647;
  * bias to fit int32, enlarge the weight scale so it does. Returns the new scales, or null when none
  * changed. Per-tensor uses the bias's whole range; per-channel each channel's |bias|.
  */
-export function adjustWeightScaleForInt32Bias(inputScale: number, weightScales: Float32Array, bias: Float32Array): Float32Array | null {
+export function adjustWeightScaleForInt32Bias(
+  inputScale: number,
+  weightScales: Float32Array,
+  bias: Float32Array,
+): Float32Array | null {
   const epsilon = 1.0001;
   const qrange = INT32_MAX - (INT32_MIN + 1);
   const out = Float32Array.from(weightScales);
@@ -159,7 +190,10 @@ export interface QuantizedBias {
 export function quantizeBias(bias: Float32Array, inputScale: number, weightScales: Float32Array): QuantizedBias {
   const perChannel = weightScales.length > 1;
   if (perChannel && weightScales.length !== bias.length) {
-    throw new QuantscopeError('BAD_TENSOR', `bias has ${bias.length} values but the weight has ${weightScales.length} channels`);
+    throw new QuantscopeError(
+      'BAD_TENSOR',
+      `bias has ${bias.length} values but the weight has ${weightScales.length} channels`,
+    );
   }
   const scales = new Float32Array(weightScales.length);
   for (let i = 0; i < scales.length; i++) scales[i] = f32(inputScale * weightScales[i]!);

@@ -36,7 +36,12 @@ export function LabApp({ path }: { path: string }) {
           </h1>
           <nav aria-label="Lessons">
             {LESSONS.map((l) => (
-              <a key={l.slug} href={`/lab/${l.slug}`} className={l.slug === slug ? 'current' : ''} onClick={(e) => onLinkClick(e, `/lab/${l.slug}`)}>
+              <a
+                key={l.slug}
+                href={`/lab/${l.slug}`}
+                className={l.slug === slug ? 'current' : ''}
+                onClick={(e) => onLinkClick(e, `/lab/${l.slug}`)}
+              >
                 {l.title}
               </a>
             ))}
@@ -51,8 +56,9 @@ export function LabApp({ path }: { path: string }) {
         <section className="card" data-testid="lab-index">
           <h2>Learn quantization by playing with it</h2>
           <p>
-            Six short lessons, each with a live figure computed by the same functions the tool quantizes models with. Every control is kept in the
-            address, so a link shares a lesson exactly as you set it; add <code>embed=1</code> to show the figure alone.
+            Six short lessons, each with a live figure computed by the same functions the tool quantizes models with.
+            Every control is kept in the address, so a link shares a lesson exactly as you set it; add{' '}
+            <code>embed=1</code> to show the figure alone.
           </p>
           <ol>
             {LESSONS.map((l) => (

@@ -13,7 +13,12 @@ export function isEmbedded(): boolean {
 }
 
 /** A number parameter; values outside [min, max] or unparsable fall back to the default (or clamp). */
-export function useNumberParam(key: string, fallback: number, min = -Infinity, max = Infinity): [number, (v: number) => void] {
+export function useNumberParam(
+  key: string,
+  fallback: number,
+  min = -Infinity,
+  max = Infinity,
+): [number, (v: number) => void] {
   const read = () => {
     const raw = params().get(key);
     const v = raw === null || raw.trim() === '' ? NaN : Number(raw);
@@ -39,7 +44,11 @@ export function useBoolParam(key: string, fallback: boolean): [boolean, (v: bool
 }
 
 export function useStringParam(key: string, fallback: string): [string, (v: string) => void] {
-  return useParam(key, () => params().get(key) ?? fallback, (v) => v);
+  return useParam(
+    key,
+    () => params().get(key) ?? fallback,
+    (v) => v,
+  );
 }
 
 function useParam<T>(key: string, read: () => T, write: (v: T) => string): [T, (v: T) => void] {
@@ -52,7 +61,6 @@ function useParam<T>(key: string, read: () => T, write: (v: T) => string): [T, (
       window.history.replaceState(null, '', `${window.location.pathname}?${p.toString()}`);
     },
     [key], // `write` is a pure formatter: the key alone identifies the parameter
-
   );
   return [value, set];
 }

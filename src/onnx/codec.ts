@@ -25,7 +25,10 @@ export function decodeModel(bytes: Uint8Array, fileName: string, maxBytes = MAX_
     );
   }
   if (ZIP_MAGIC.every((b, i) => bytes[i] === b)) {
-    throw new QuantscopeError('NOT_ONNX', `${fileName} is a zip archive, not an ONNX model: extract the .onnx file from it first`);
+    throw new QuantscopeError(
+      'NOT_ONNX',
+      `${fileName} is a zip archive, not an ONNX model: extract the .onnx file from it first`,
+    );
   }
   let model: ModelProto;
   try {
@@ -33,15 +36,24 @@ export function decodeModel(bytes: Uint8Array, fileName: string, maxBytes = MAX_
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     if (/premature EOF|invalid length|out of range|cannot read/i.test(msg) && looksLikeModelPrefix(bytes)) {
-      throw new QuantscopeError('TRUNCATED', `${fileName} ends early: the file is truncated (${bytes.length} bytes read; ${msg})`);
+      throw new QuantscopeError(
+        'TRUNCATED',
+        `${fileName} ends early: the file is truncated (${bytes.length} bytes read; ${msg})`,
+      );
     }
-    throw new QuantscopeError('NOT_ONNX', `${fileName} is not an ONNX model: it does not parse as a ModelProto (${msg})`);
+    throw new QuantscopeError(
+      'NOT_ONNX',
+      `${fileName} is not an ONNX model: it does not parse as a ModelProto (${msg})`,
+    );
   }
   if (!model.graph || model.irVersion <= 0n || model.opsetImport.length === 0) {
     if (looksLikeModelPrefix(bytes) && model.irVersion > 0n && !model.graph) {
       throw new QuantscopeError('TRUNCATED', `${fileName} has no graph: the file is truncated or incomplete`);
     }
-    throw new QuantscopeError('NOT_ONNX', `${fileName} is not an ONNX model: it has no ir_version, opset import or graph`);
+    throw new QuantscopeError(
+      'NOT_ONNX',
+      `${fileName} is not an ONNX model: it has no ir_version, opset import or graph`,
+    );
   }
   const external = findExternalTensor(model.graph);
   if (external) {
@@ -118,10 +130,17 @@ function fieldsBytes<T extends Message>(schema: GenMessage<T>, msg: T, keep: rea
 function tensorParts(t: TensorProto): Uint8Array[] {
   if (t.rawData.length === 0) return [toBinary(TensorProtoSchema, t, { writeUnknownFields: true })];
   const headFields = ['dims', 'dataType', 'segment', 'floatData', 'int32Data', 'stringData', 'int64Data', 'name'];
-  const tailFields = TensorProtoSchema.fields.map((f) => f.localName).filter((n) => !headFields.includes(n) && n !== 'rawData');
+  const tailFields = TensorProtoSchema.fields
+    .map((f) => f.localName)
+    .filter((n) => !headFields.includes(n) && n !== 'rawData');
   const raw = t.rawData;
   const shell = { ...t, rawData: new Uint8Array(0) } as TensorProto; // the copy leaves the raw bytes behind
-  return [fieldsBytes(TensorProtoSchema, shell, headFields), delimited(9, raw.length), raw, fieldsBytes(TensorProtoSchema, shell, tailFields)];
+  return [
+    fieldsBytes(TensorProtoSchema, shell, headFields),
+    delimited(9, raw.length),
+    raw,
+    fieldsBytes(TensorProtoSchema, shell, tailFields),
+  ];
 }
 
 /** ModelProto's fields numbered after graph (7): written after it. */
@@ -134,11 +153,26 @@ export function encodeModelParts(model: ModelProto): Uint8Array[] {
   const g = model.graph;
   if (!g) return [encodeModel(model)];
   const modelShell = { ...model, graph: undefined } as ModelProto;
-  const before = fieldsBytes(ModelProtoSchema, modelShell, ['irVersion', 'producerName', 'producerVersion', 'domain', 'modelVersion', 'docString']);
-  const after = fieldsBytes(ModelProtoSchema, modelShell, ModelProtoSchema.fields.map((f) => f.localName).filter((n) => f7after(n)));
+  const before = fieldsBytes(ModelProtoSchema, modelShell, [
+    'irVersion',
+    'producerName',
+    'producerVersion',
+    'domain',
+    'modelVersion',
+    'docString',
+  ]);
+  const after = fieldsBytes(
+    ModelProtoSchema,
+    modelShell,
+    ModelProtoSchema.fields.map((f) => f.localName).filter((n) => f7after(n)),
+  );
   const graphShell = { ...g, initializer: [] } as GraphProto;
   const graphHead = fieldsBytes(GraphProtoSchema, graphShell, ['node', 'name']);
-  const graphTail = fieldsBytes(GraphProtoSchema, graphShell, GraphProtoSchema.fields.map((f) => f.localName).filter((n) => !['node', 'name', 'initializer'].includes(n)));
+  const graphTail = fieldsBytes(
+    GraphProtoSchema,
+    graphShell,
+    GraphProtoSchema.fields.map((f) => f.localName).filter((n) => !['node', 'name', 'initializer'].includes(n)),
+  );
   const inits: Uint8Array[] = [];
   for (const t of g.initializer) {
     const parts = tensorParts(t);

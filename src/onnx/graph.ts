@@ -50,7 +50,11 @@ export function uniqueNamer(graph: GraphProto): (base: string) => string {
 
 /** Every name a graph defines: node outputs, initializers and (for a subgraph's formal inputs) inputs. */
 export function definedNames(g: GraphProto): Set<string> {
-  return new Set([...g.node.flatMap((n) => n.output), ...g.initializer.map((t) => t.name), ...g.input.map((v) => v.name)]);
+  return new Set([
+    ...g.node.flatMap((n) => n.output),
+    ...g.initializer.map((t) => t.name),
+    ...g.input.map((v) => v.name),
+  ]);
 }
 
 /** Names the subgraphs of a graph (at any depth) read from the scopes around them: never rename or drop those. */

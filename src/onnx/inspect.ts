@@ -1,5 +1,13 @@
 /** What the page shows the moment a model is loaded. */
-import { defaultOpset, toInt, valueInfoElemType, valueInfoShape, type GraphProto, type ModelProto, type TensorProto } from './proto';
+import {
+  defaultOpset,
+  toInt,
+  valueInfoElemType,
+  valueInfoShape,
+  type GraphProto,
+  type ModelProto,
+  type TensorProto,
+} from './proto';
 import type { QuantPlan } from './plan';
 import { dataTypeName, elementCount, tensorByteSize } from './tensor';
 
@@ -78,7 +86,10 @@ export function summarizeModel(
     fileBytes,
     irVersion: toInt(original.irVersion, 'ir_version'),
     opset: defaultOpset(original),
-    opsets: original.opsetImport.map((o) => ({ domain: o.domain || 'ai.onnx', version: toInt(o.version, 'opset version') })),
+    opsets: original.opsetImport.map((o) => ({
+      domain: o.domain || 'ai.onnx',
+      version: toInt(o.version, 'opset version'),
+    })),
     producer: [original.producerName, original.producerVersion].filter(Boolean).join(' '),
     inputs: g.input.filter((v) => !inits.has(v.name)).map(io),
     outputs: g.output.map(io),
@@ -92,4 +103,3 @@ export function summarizeModel(
     preparation,
   };
 }
-

@@ -18,7 +18,15 @@ import { inferElemTypes } from './types';
 /** Ops quantized with weights. */
 export const WEIGHTED_OPS = new Set(['Conv', 'ConvTranspose', 'MatMul', 'Gemm']);
 /** Ops quantized on their activations only; for Resize only input 0 (the others are roi/scales/sizes). */
-export const ACTIVATION_OPS = new Set(['Add', 'Mul', 'Concat', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Resize']);
+export const ACTIVATION_OPS = new Set([
+  'Add',
+  'Mul',
+  'Concat',
+  'MaxPool',
+  'AveragePool',
+  'GlobalAveragePool',
+  'Resize',
+]);
 /** Ops that share their producer's range. */
 export const SHARING_OPS = new Set(['Relu', 'Clip']);
 
@@ -109,7 +117,11 @@ export function planQuantization(model: ModelProto, config: QuantConfig): QuantP
       const wt = index.initializers.get(w);
       if (wt) {
         if (op === 'MatMul' && wt.dims.length !== 2) {
-          floatNodes.push({ name: node.name, opType: op, reason: `MatMul weight "${w}" has rank ${wt.dims.length}, not 2` });
+          floatNodes.push({
+            name: node.name,
+            opType: op,
+            reason: `MatMul weight "${w}" has rank ${wt.dims.length}, not 2`,
+          });
           continue;
         }
         weight = { inputIndex: 1, tensor: w, axis: weightAxis(node, wt.dims.length) };
@@ -130,7 +142,14 @@ export function planQuantization(model: ModelProto, config: QuantConfig): QuantP
     for (const a of activationInputs) activationSet.add(a.tensor);
     const out = node.output[0];
     if (out && isFloat(out) && !index.graphOutputs.has(out)) activationSet.add(out);
-    nodes.push({ name: node.name, opType: op, activationInputs, constantInputs, ...(weight ? { weight } : {}), ...(bias ? { bias } : {}) });
+    nodes.push({
+      name: node.name,
+      opType: op,
+      activationInputs,
+      constantInputs,
+      ...(weight ? { weight } : {}),
+      ...(bias ? { bias } : {}),
+    });
   }
 
   // Relu/Clip directly after a quantized tensor: quantize the activation's output instead.

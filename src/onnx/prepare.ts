@@ -44,9 +44,14 @@ export function prepareModel(model: ModelProto, opts: PrepareOptions = {}): Prep
   let a = a0;
   if (opts.fixedInputs && Object.keys(opts.fixedInputs).length) {
     const f = foldKnownIfs(a0.model, opts.fixedInputs);
-    const fixed = Object.entries(opts.fixedInputs).map(([k, v]) => `${k} = ${v}`).join(', ');
+    const fixed = Object.entries(opts.fixedInputs)
+      .map(([k, v]) => `${k} = ${v}`)
+      .join(', ');
     if (f.folded.length) log.push(`foldKnownIfs: with ${fixed}, folded ${f.folded.join('; ')}`);
-    if (f.kept.length) log.push(`foldKnownIfs: ${f.kept.length} control-flow nodes depend on run-time values and stay (${f.kept.slice(0, 3).join(', ')}${f.kept.length > 3 ? ', …' : ''}); tensors inside them are not calibrated`);
+    if (f.kept.length)
+      log.push(
+        `foldKnownIfs: ${f.kept.length} control-flow nodes depend on run-time values and stay (${f.kept.slice(0, 3).join(', ')}${f.kept.length > 3 ? ', …' : ''}); tensors inside them are not calibrated`,
+      );
     a = { model: nameNodes(f.model).model, named: 0 };
   }
   const b = hoistConstants(a.model);

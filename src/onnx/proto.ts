@@ -39,7 +39,12 @@ export function dimsOf(t: TensorProto): number[] {
 }
 
 export function makeTensor(name: string, dataType: number, dims: readonly number[], rawData: Uint8Array): TensorProto {
-  return create(TensorProtoSchema, { name, dataType, dims: dims.map(BigInt), rawData: rawData as Uint8Array<ArrayBuffer> });
+  return create(TensorProtoSchema, {
+    name,
+    dataType,
+    dims: dims.map(BigInt),
+    rawData: rawData as Uint8Array<ArrayBuffer>,
+  });
 }
 
 export function bytesOf(a: ArrayBufferView): Uint8Array<ArrayBuffer> {
@@ -50,7 +55,11 @@ export type AttrValue = number | string | number[] | TensorProto;
 
 export function makeAttribute(name: string, value: AttrValue, kind?: 'int' | 'float'): AttributeProto {
   if (typeof value === 'string') {
-    return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.STRING, s: new TextEncoder().encode(value) });
+    return create(AttributeProtoSchema, {
+      name,
+      type: AttributeProto_AttributeType.STRING,
+      s: new TextEncoder().encode(value),
+    });
   }
   if (typeof value === 'number') {
     const isInt = kind ? kind === 'int' : Number.isInteger(value);
@@ -97,7 +106,11 @@ export function makeValueInfo(name: string, elemType?: number, shape?: readonly 
           ...(shape
             ? {
                 shape: {
-                  dim: shape.map((d) => (typeof d === 'number' ? { value: { case: 'dimValue' as const, value: BigInt(d) } } : { value: { case: 'dimParam' as const, value: d } })),
+                  dim: shape.map((d) =>
+                    typeof d === 'number'
+                      ? { value: { case: 'dimValue' as const, value: BigInt(d) } }
+                      : { value: { case: 'dimParam' as const, value: d } },
+                  ),
                 },
               }
             : {}),
@@ -147,7 +160,11 @@ export function valueInfoShape(v: ValueInfoProto): (number | string)[] | undefin
   const shape = v.type.value.value.shape;
   if (!shape) return undefined;
   return shape.dim.map((d) =>
-    d.value.case === 'dimValue' ? toInt(d.value.value, `shape of ${v.name}`) : d.value.case === 'dimParam' ? d.value.value : '?',
+    d.value.case === 'dimValue'
+      ? toInt(d.value.value, `shape of ${v.name}`)
+      : d.value.case === 'dimParam'
+        ? d.value.value
+        : '?',
   );
 }
 

@@ -28,7 +28,16 @@ import { upgradeOpset } from './passes/upgradeOpset';
 import { transpose2d, weightView } from './forms/weightOnly';
 import { quantizeBlockwise, quantizeBlockwiseColumns } from '../core/blockwise';
 import type { QuantPlan } from './plan';
-import { bytesOf, defaultOpset, dimsOf, makeNode, makeTensor, type ModelProto, type NodeProto, type TensorProto } from './proto';
+import {
+  bytesOf,
+  defaultOpset,
+  dimsOf,
+  makeNode,
+  makeTensor,
+  type ModelProto,
+  type NodeProto,
+  type TensorProto,
+} from './proto';
 import { readFloat32, tensorByteSize } from './tensor';
 
 export interface TensorRange {
@@ -77,7 +86,11 @@ export function needsOpset21(config: QuantConfig): boolean {
   for (const o of Object.values(config.opTypes ?? {})) dtypes.push(o.activations?.dtype, o.weights?.dtype);
   for (const o of Object.values(config.tensors ?? {})) dtypes.push(o.activations?.dtype);
   for (const o of Object.values(config.nodes ?? {})) dtypes.push(o.weights?.dtype);
-  const blocks = [config.weights.blockSize, ...Object.values(config.opTypes ?? {}).map((o) => o.weights?.blockSize), ...Object.values(config.nodes ?? {}).map((o) => o.weights?.blockSize)];
+  const blocks = [
+    config.weights.blockSize,
+    ...Object.values(config.opTypes ?? {}).map((o) => o.weights?.blockSize),
+    ...Object.values(config.nodes ?? {}).map((o) => o.weights?.blockSize),
+  ];
   return dtypes.some((d) => d !== undefined && WIDE_OR_NARROW.has(d)) || blocks.some((b) => typeof b === 'number');
 }
 
@@ -112,7 +125,10 @@ export function buildQdqModel(
     }
     const r = ranges.get(t);
     if (!r) {
-      floatTensors.push({ tensor: t, reason: r === null ? 'NaN or Infinity seen in calibration' : 'no calibrated range' });
+      floatTensors.push({
+        tensor: t,
+        reason: r === null ? 'NaN or Infinity seen in calibration' : 'no calibrated range',
+      });
       continue;
     }
     const act = actOf(t);
@@ -149,17 +165,31 @@ export function buildQdqModel(
     const node = nodeByName.get(pn.name);
     if (!node) continue;
     const blockWc = weightConfigFor(config, node.name, node.opType);
-    const view = pn.weight && blockWc.blockSize && (node.opType === 'MatMul' || node.opType === 'Gemm') ? weightView(node, index.initializers.get(pn.weight.tensor)!) : null;
+    const view =
+      pn.weight && blockWc.blockSize && (node.opType === 'MatMul' || node.opType === 'Gemm')
+        ? weightView(node, index.initializers.get(pn.weight.tensor)!)
+        : null;
     if (pn.weight && view && typeof view !== 'string') {
       // Per-block weight scales (DequantizeLinear-21 block_size, along the reduction axis); bias stays float.
       const b = view.storedKN
-        ? quantizeBlockwiseColumns(view.storedKN, view.cols, view.rows, blockWc.blockSize!, { dtype: blockWc.dtype, symmetric: blockWc.symmetric })
-        : quantizeBlockwise(view.matrix, view.rows, view.cols, blockWc.blockSize!, { dtype: blockWc.dtype, symmetric: blockWc.symmetric, convention: 'qdq' });
+        ? quantizeBlockwiseColumns(view.storedKN, view.cols, view.rows, blockWc.blockSize!, {
+            dtype: blockWc.dtype,
+            symmetric: blockWc.symmetric,
+          })
+        : quantizeBlockwise(view.matrix, view.rows, view.cols, blockWc.blockSize!, {
+            dtype: blockWc.dtype,
+            symmetric: blockWc.symmetric,
+            convention: 'qdq',
+          });
       const shape = dimsOf(index.initializers.get(pn.weight.tensor)!);
       const codes = b.layout === 'columns' ? b.q : view.toOriginal(b.q, (n) => new Int32Array(n));
       const [scales, zps, sdims] =
         view.blockAxis === 0
-          ? [transpose2d(b.scales, view.rows, b.blocksPerRow, (n) => new Float32Array(n)), transpose2d(b.zeroPoints, view.rows, b.blocksPerRow, (n) => new Int32Array(n)), [b.blocksPerRow, view.rows]]
+          ? [
+              transpose2d(b.scales, view.rows, b.blocksPerRow, (n) => new Float32Array(n)),
+              transpose2d(b.zeroPoints, view.rows, b.blocksPerRow, (n) => new Int32Array(n)),
+              [b.blocksPerRow, view.rows],
+            ]
           : [b.scales, b.zeroPoints, [view.rows, b.blocksPerRow]];
       const base = pn.weight.tensor;
       const wq = name(`${base}_quantized`);
@@ -169,7 +199,12 @@ export function buildQdqModel(
       newInits.push(makeTensor(wq, DTYPES[blockWc.dtype].onnx, shape, intBytes(blockWc.dtype, codes)));
       newInits.push(makeTensor(ws, 1, sdims, bytesOf(scales)));
       newInits.push(makeTensor(wzp, DTYPES[blockWc.dtype].onnx, sdims, intBytes(blockWc.dtype, zps)));
-      weightDqNodes.push(makeNode('DequantizeLinear', [wq, ws, wzp], [wdq], name(`${base}_DequantizeLinear`), { axis: view.blockAxis, block_size: blockWc.blockSize! }));
+      weightDqNodes.push(
+        makeNode('DequantizeLinear', [wq, ws, wzp], [wdq], name(`${base}_DequantizeLinear`), {
+          axis: view.blockAxis,
+          block_size: blockWc.blockSize!,
+        }),
+      );
       replace(node, pn.weight.inputIndex, wdq);
       quantizedWeights++;
     } else if (pn.weight) {
@@ -178,7 +213,9 @@ export function buildQdqModel(
       const shape = dimsOf(wt);
       const wc = weightConfigFor(config, node.name, node.opType);
       const opts = { dtype: wc.dtype, symmetric: wc.symmetric };
-      let qw: QuantizedWeight = wc.perChannel ? quantizeWeightPerChannel(data, shape, pn.weight.axis, opts) : quantizeWeightPerTensor(data, opts);
+      let qw: QuantizedWeight = wc.perChannel
+        ? quantizeWeightPerChannel(data, shape, pn.weight.axis, opts)
+        : quantizeWeightPerTensor(data, opts);
       const inputParams = params.get(node.input[0]!);
       let biasQ: ReturnType<typeof quantizeBias> | undefined;
       if (pn.bias && inputParams) {
@@ -199,7 +236,15 @@ export function buildQdqModel(
       newInits.push(makeTensor(wq, DTYPES[qw.dtype].onnx, shape, intBytes(qw.dtype, qw.data)));
       newInits.push(makeTensor(ws, 1, pshape, bytesOf(qw.scales)));
       newInits.push(makeTensor(wzp, DTYPES[qw.dtype].onnx, pshape, intBytes(qw.dtype, qw.zeroPoints)));
-      weightDqNodes.push(makeNode('DequantizeLinear', [wq, ws, wzp], [wdq], name(`${base}_DequantizeLinear`), perAxis ? { axis: qw.axis! } : {}));
+      weightDqNodes.push(
+        makeNode(
+          'DequantizeLinear',
+          [wq, ws, wzp],
+          [wdq],
+          name(`${base}_DequantizeLinear`),
+          perAxis ? { axis: qw.axis! } : {},
+        ),
+      );
       replace(node, pn.weight.inputIndex, wdq);
       quantizedWeights++;
       if (biasQ && pn.bias) {
@@ -208,7 +253,15 @@ export function buildQdqModel(
         const bdq = name(`${pn.bias.tensor}_DequantizeLinear_Output`);
         newInits.push(makeTensor(bq, DTYPES.int32.onnx, [biasQ.data.length], bytesOf(biasQ.data)));
         newInits.push(makeTensor(bs, 1, perAxis ? [biasQ.scales.length] : [], bytesOf(biasQ.scales)));
-        weightDqNodes.push(makeNode('DequantizeLinear', [bq, bs], [bdq], name(`${pn.bias.tensor}_DequantizeLinear`), perAxis ? { axis: 0 } : {}));
+        weightDqNodes.push(
+          makeNode(
+            'DequantizeLinear',
+            [bq, bs],
+            [bdq],
+            name(`${pn.bias.tensor}_DequantizeLinear`),
+            perAxis ? { axis: 0 } : {},
+          ),
+        );
         replace(node, pn.bias.inputIndex, bdq);
       }
     }

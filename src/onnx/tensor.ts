@@ -39,12 +39,14 @@ export function elementCount(t: TensorProto): number {
 function rawView(t: TensorProto, width: number): DataView {
   const n = elementCount(t);
   if (t.rawData.length !== n * width) {
-    throw new QuantscopeError('BAD_TENSOR', `tensor "${t.name}" has ${t.rawData.length} raw bytes, expected ${n * width} for ${n} ${dataTypeName(t.dataType)} values`);
+    throw new QuantscopeError(
+      'BAD_TENSOR',
+      `tensor "${t.name}" has ${t.rawData.length} raw bytes, expected ${n * width} for ${n} ${dataTypeName(t.dataType)} values`,
+    );
   }
   const copy = t.rawData.slice();
   return new DataView(copy.buffer);
 }
-
 
 /** A float tensor (float32, float16, bfloat16 or double) as float32 values. */
 export function readFloat32(t: TensorProto): Float32Array {
@@ -67,11 +69,17 @@ export function readFloat32(t: TensorProto): Float32Array {
     case DT.BFLOAT16: {
       const view = raw ? rawView(t, 2) : undefined;
       const bits = view ? Array.from({ length: n }, (_, i) => view.getUint16(i * 2, true)) : t.int32Data;
-      const dec = t.dataType === DT.FLOAT16 ? halfToFloat : (b: number) => new Float32Array(new Uint32Array([b << 16]).buffer)[0]!;
+      const dec =
+        t.dataType === DT.FLOAT16
+          ? halfToFloat
+          : (b: number) => new Float32Array(new Uint32Array([b << 16]).buffer)[0]!;
       return checkCount(t, Float32Array.from(bits, dec), n);
     }
     default:
-      throw new QuantscopeError('UNSUPPORTED_DTYPE', `tensor "${t.name}" is ${dataTypeName(t.dataType)}, not a float type`);
+      throw new QuantscopeError(
+        'UNSUPPORTED_DTYPE',
+        `tensor "${t.name}" is ${dataTypeName(t.dataType)}, not a float type`,
+      );
   }
 }
 
@@ -91,12 +99,16 @@ export function readInts(t: TensorProto): number[] {
       return Array.from({ length: n }, (_, i) => v.getInt32(i * 4, true));
     }
     default:
-      throw new QuantscopeError('UNSUPPORTED_DTYPE', `tensor "${t.name}" is ${dataTypeName(t.dataType)}, not int32/int64`);
+      throw new QuantscopeError(
+        'UNSUPPORTED_DTYPE',
+        `tensor "${t.name}" is ${dataTypeName(t.dataType)}, not int32/int64`,
+      );
   }
 }
 
 function checkCount(t: TensorProto, data: Float32Array, n: number): Float32Array {
-  if (data.length !== n) throw new QuantscopeError('BAD_TENSOR', `tensor "${t.name}" holds ${data.length} values, its dims say ${n}`);
+  if (data.length !== n)
+    throw new QuantscopeError('BAD_TENSOR', `tensor "${t.name}" holds ${data.length} values, its dims say ${n}`);
   return data;
 }
 
@@ -104,7 +116,21 @@ function checkCount(t: TensorProto, data: Float32Array, n: number): Float32Array
 export function tensorByteSize(t: TensorProto): number {
   if (t.rawData.length > 0) return t.rawData.length;
   const n = elementCount(t);
-  const width: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 16: 2 };
+  const width: Record<number, number> = {
+    1: 4,
+    2: 1,
+    3: 1,
+    4: 2,
+    5: 2,
+    6: 4,
+    7: 8,
+    9: 1,
+    10: 2,
+    11: 8,
+    12: 4,
+    13: 8,
+    16: 2,
+  };
   if (t.dataType === DT.INT4 || t.dataType === DT.UINT4) return Math.ceil(n / 2);
   return n * (width[t.dataType] ?? 4);
 }

@@ -7,7 +7,19 @@ import { attrInt, getAttr, valueInfoElemType, type GraphProto } from './proto';
 import { DT } from './tensor';
 
 const INT64_OUT = new Set(['Shape', 'Size', 'NonZero', 'ArgMax', 'ArgMin', 'NonMaxSuppression']);
-const BOOL_OUT = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor', 'IsNaN', 'IsInf']);
+const BOOL_OUT = new Set([
+  'Equal',
+  'Less',
+  'Greater',
+  'LessOrEqual',
+  'GreaterOrEqual',
+  'Not',
+  'And',
+  'Or',
+  'Xor',
+  'IsNaN',
+  'IsInf',
+]);
 
 export function inferElemTypes(graph: GraphProto): Map<string, number> {
   const types = new Map<string, number>();
@@ -22,7 +34,9 @@ export function inferElemTypes(graph: GraphProto): Map<string, number> {
     if (INT64_OUT.has(n.opType)) out = DT.INT64;
     else if (BOOL_OUT.has(n.opType)) out = DT.BOOL;
     else if (n.opType === 'Cast') out = attrInt(n, 'to', 0) || undefined;
-    else if (n.opType === 'Constant') out = getAttr(n, 'value')?.t?.dataType ?? (getAttr(n, 'value_int') || getAttr(n, 'value_ints') ? DT.INT64 : DT.FLOAT);
+    else if (n.opType === 'Constant')
+      out =
+        getAttr(n, 'value')?.t?.dataType ?? (getAttr(n, 'value_int') || getAttr(n, 'value_ints') ? DT.INT64 : DT.FLOAT);
     else if (n.opType === 'ConstantOfShape') out = getAttr(n, 'value')?.t?.dataType ?? DT.FLOAT;
     else if (n.opType === 'Where') out = n.input[1] ? types.get(n.input[1]) : undefined;
     else if (n.opType === 'DequantizeLinear') out = n.input[1] ? (types.get(n.input[1]) ?? DT.FLOAT) : DT.FLOAT;
@@ -36,7 +50,12 @@ export function inferElemTypes(graph: GraphProto): Map<string, number> {
         if (t && n.output[i]) types.set(n.output[i]!, t);
       });
       continue;
-    } else if (n.opType === 'Range' || n.opType === 'EyeLike' || n.opType === 'RandomNormal' || n.opType === 'RandomUniform') {
+    } else if (
+      n.opType === 'Range' ||
+      n.opType === 'EyeLike' ||
+      n.opType === 'RandomNormal' ||
+      n.opType === 'RandomUniform'
+    ) {
       out = first ?? DT.FLOAT;
     } else out = first;
     if (out === undefined) continue;

@@ -57,7 +57,13 @@ export interface CalibrationOptions {
 
 export function emptyStats(tensors: readonly string[], bins = 2048): StatsMap {
   const out: StatsMap = {};
-  for (const t of tensors) out[t] = { minmax: createMinMax(), histogram: createHistogram(bins), batchMin: new Float32Array(0), batchMax: new Float32Array(0) };
+  for (const t of tensors)
+    out[t] = {
+      minmax: createMinMax(),
+      histogram: createHistogram(bins),
+      batchMin: new Float32Array(0),
+      batchMax: new Float32Array(0),
+    };
   return out;
 }
 
@@ -71,7 +77,10 @@ function appended(a: Float32Array, v: number): Float32Array {
 /** A sample's extremes (NaN when it had no finite value), appended to the per-sample lists. */
 function withSample(stats: TensorStats, mm: MinMaxState): Pick<TensorStats, 'batchMin' | 'batchMax'> {
   const none = mm.min > mm.max;
-  return { batchMin: appended(stats.batchMin, none ? NaN : mm.min), batchMax: appended(stats.batchMax, none ? NaN : mm.max) };
+  return {
+    batchMin: appended(stats.batchMin, none ? NaN : mm.min),
+    batchMax: appended(stats.batchMax, none ? NaN : mm.max),
+  };
 }
 
 /** Fold one fetched tensor into its statistics. A tensor with NaN/Inf keeps min/max counts only. */
@@ -90,11 +99,17 @@ export function foldTensor(stats: TensorStats, name: string, data: ArrayLike<num
 }
 
 /** The histogram folded, or (a range too wide for float32) the histogram kept and the reason named. */
-function histogramOrError(stats: TensorStats, name: string, data: ArrayLike<number>, mm?: MinMaxState): Pick<TensorStats, 'histogram' | 'histogramError'> {
+function histogramOrError(
+  stats: TensorStats,
+  name: string,
+  data: ArrayLike<number>,
+  mm?: MinMaxState,
+): Pick<TensorStats, 'histogram' | 'histogramError'> {
   try {
     return { histogram: updateHistogram(stats.histogram, data, name, mm) };
   } catch (e) {
-    if (e instanceof QuantscopeError && e.code === 'NON_FINITE') return { histogram: stats.histogram, histogramError: e.message };
+    if (e instanceof QuantscopeError && e.code === 'NON_FINITE')
+      return { histogram: stats.histogram, histogramError: e.message };
     throw e;
   }
 }
@@ -149,7 +164,8 @@ export async function calibrate(
 ): Promise<StatsMap> {
   const bins = opts.bins ?? 2048;
   const missing = tensors.filter((t) => !session.outputNames.includes(t));
-  if (missing.length) throw new QuantscopeError('RUNTIME', `the calibration session does not output ${missing.slice(0, 3).join(', ')}`);
+  if (missing.length)
+    throw new QuantscopeError('RUNTIME', `the calibration session does not output ${missing.slice(0, 3).join(', ')}`);
   const exact = opts.mode === 'onnxruntime-exact';
   const steps = exact ? 2 * source.count : source.count;
   // One pass over the samples: run the model, hand each fetched float32 tensor to `fold`, drop it.

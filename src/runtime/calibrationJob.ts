@@ -25,8 +25,12 @@ export async function runCalibrationJob(
   };
   try {
     const providers = [req.backend];
-    const calibrationModel = encodeModel(withExtraOutputs(decodeModel(new Uint8Array(req.model), 'model'), req.tensors));
-    const session = await queue.run(() => ort.InferenceSession.create(calibrationModel, { executionProviders: providers, graphOptimizationLevel: 'all' }));
+    const calibrationModel = encodeModel(
+      withExtraOutputs(decodeModel(new Uint8Array(req.model), 'model'), req.tensors),
+    );
+    const session = await queue.run(() =>
+      ort.InferenceSession.create(calibrationModel, { executionProviders: providers, graphOptimizationLevel: 'all' }),
+    );
     post({ type: 'started', id: req.id, session: info });
     let last = 0;
     let inferenceMs = 0;

@@ -6,7 +6,18 @@ import { QuantscopeError } from '../core/errors';
 import type { StatsMap } from './calibrate';
 import { sampleBuffers } from './data/samples';
 import type { ComparedSample } from './compareJob';
-import type { Backend, CalibrateRequest, CompareRequest, LatencyResult, ProbeRequest, ProbeStatus, SessionInfo, SpeedRequest, WorkerReply, WorkerRequest } from './protocol';
+import type {
+  Backend,
+  CalibrateRequest,
+  CompareRequest,
+  LatencyResult,
+  ProbeRequest,
+  ProbeStatus,
+  SessionInfo,
+  SpeedRequest,
+  WorkerReply,
+  WorkerRequest,
+} from './protocol';
 
 export interface CalibrationResult {
   readonly stats: StatsMap;
@@ -44,7 +55,10 @@ const pending = new Map<number, Pending>();
 
 function getWorker(): Worker {
   if (worker) return worker;
-  worker = new Worker(new URL('./worker/calibration.worker.ts', import.meta.url), { type: 'module', name: 'quantscope-calibration' });
+  worker = new Worker(new URL('./worker/calibration.worker.ts', import.meta.url), {
+    type: 'module',
+    name: 'quantscope-calibration',
+  });
   worker.addEventListener('message', (e: MessageEvent<WorkerReply>) => {
     const m = e.data;
     const p = pending.get(m.id);
@@ -116,7 +130,11 @@ export function startComparison(
   const result = new Promise<readonly ComparedSample[]>((resolve, reject) =>
     pending.set(id, { handlers, resolve: resolve as (r: Resolved) => void, reject }),
   );
-  send({ type: 'compare', id, ...req }, [req.float, ...(req.quantized instanceof Blob ? [] : [req.quantized]), ...sampleBuffers(req.samples)]);
+  send({ type: 'compare', id, ...req }, [
+    req.float,
+    ...(req.quantized instanceof Blob ? [] : [req.quantized]),
+    ...sampleBuffers(req.samples),
+  ]);
   return { id, result };
 }
 
@@ -127,16 +145,30 @@ export function cancelCalibration(id: number): void {
 /** Latency of the float model and its export on one backend, measured in the worker. */
 export function startSpeed(req: Omit<SpeedRequest, 'type' | 'id'>): { id: number; result: Promise<SpeedResult> } {
   const id = nextId++;
-  const result = new Promise<SpeedResult>((resolve, reject) => pending.set(id, { handlers: {}, resolve: resolve as (r: Resolved) => void, reject }));
-  send({ type: 'speed', id, ...req }, [req.float, ...(req.exported instanceof Blob ? [] : [req.exported]), ...sampleBuffers([req.sample])]);
+  const result = new Promise<SpeedResult>((resolve, reject) =>
+    pending.set(id, { handlers: {}, resolve: resolve as (r: Resolved) => void, reject }),
+  );
+  send({ type: 'speed', id, ...req }, [
+    req.float,
+    ...(req.exported instanceof Blob ? [] : [req.exported]),
+    ...sampleBuffers([req.sample]),
+  ]);
   return { id, result };
 }
 
 /** Whether a backend runs each of a set of small models by itself (the support table's probe). */
 export function startProbe(req: Omit<ProbeRequest, 'type' | 'id'>): { id: number; result: Promise<ProbeResult> } {
   const id = nextId++;
-  const result = new Promise<ProbeResult>((resolve, reject) => pending.set(id, { handlers: {}, resolve: resolve as (r: Resolved) => void, reject }));
+  const result = new Promise<ProbeResult>((resolve, reject) =>
+    pending.set(id, { handlers: {}, resolve: resolve as (r: Resolved) => void, reject }),
+  );
   // Blobs travel by reference (not transferable, and not copied)
-  send({ type: 'probe', id, ...req }, req.models.flatMap((m) => [...(m.bytes instanceof Blob ? [] : [m.bytes]), ...(m.sample ? sampleBuffers([m.sample]) : [])]));
+  send(
+    { type: 'probe', id, ...req },
+    req.models.flatMap((m) => [
+      ...(m.bytes instanceof Blob ? [] : [m.bytes]),
+      ...(m.sample ? sampleBuffers([m.sample]) : []),
+    ]),
+  );
   return { id, result };
 }

@@ -52,7 +52,13 @@ export function topKAgreement(x: Float32Array, y: Float32Array, dims: readonly n
   return { top1, top5, rows: n };
 }
 
-export async function runCompareJob(ort: OrtModule, req: CompareRequest, queue: SerialQueue, signal: AbortSignal, emit: (m: WorkerReply) => void): Promise<void> {
+export async function runCompareJob(
+  ort: OrtModule,
+  req: CompareRequest,
+  queue: SerialQueue,
+  signal: AbortSignal,
+  emit: (m: WorkerReply) => void,
+): Promise<void> {
   const post = (m: WorkerReply): void => {
     if (!signal.aborted) emit(m);
   };
@@ -80,7 +86,14 @@ export async function runCompareJob(ort: OrtModule, req: CompareRequest, queue: 
           const x = fa.data as Float32Array;
           const y = fb.data as Float32Array;
           const small = x.length <= MAX_RETURNED_ELEMENTS;
-          outputs.push({ name, dims: fa.dims, metrics: compareTensors(x, y), topK: topKAgreement(x, y, fa.dims), float: small ? x.slice() : null, quantized: small ? y.slice() : null });
+          outputs.push({
+            name,
+            dims: fa.dims,
+            metrics: compareTensors(x, y),
+            topK: topKAgreement(x, y, fa.dims),
+            float: small ? x.slice() : null,
+            quantized: small ? y.slice() : null,
+          });
         }
         results.push({ name: spec.name, outputs });
         post({ type: 'progress', id: req.id, done: i + 1, total: req.samples.length });

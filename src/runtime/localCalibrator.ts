@@ -7,7 +7,14 @@ import { runCalibrationJob } from './calibrationJob';
 import type { CalibrationHandlers, CalibrationResult, ProbeResult, SpeedResult } from './client';
 import { runProbeJob, runSpeedJob } from './speedJob';
 import type { OrtModule } from './ort';
-import type { CalibrateRequest, CompareRequest, ProbeRequest, SessionInfo, SpeedRequest, WorkerReply } from './protocol';
+import type {
+  CalibrateRequest,
+  CompareRequest,
+  ProbeRequest,
+  SessionInfo,
+  SpeedRequest,
+  WorkerReply,
+} from './protocol';
 import { runCompareJob, type ComparedSample } from './compareJob';
 import { SerialQueue } from './serialQueue';
 
@@ -16,7 +23,10 @@ export function createLocalCalibrator(ort: OrtModule, info: SessionInfo) {
   const running = new Map<number, { controller: AbortController; reject: (e: QuantscopeError) => void }>();
   let nextId = 1;
   /** A job that answers once: the reply `pick` recognises resolves it, an error reply rejects it. */
-  const once = <T,>(job: (id: number, emit: (m: WorkerReply) => void) => Promise<void>, pick: (m: WorkerReply) => T | undefined): { id: number; result: Promise<T> } => {
+  const once = <T>(
+    job: (id: number, emit: (m: WorkerReply) => void) => Promise<void>,
+    pick: (m: WorkerReply) => T | undefined,
+  ): { id: number; result: Promise<T> } => {
     const id = nextId++;
     const result = new Promise<T>((resolve, reject) => {
       void job(id, (m) => {
@@ -28,7 +38,10 @@ export function createLocalCalibrator(ort: OrtModule, info: SessionInfo) {
     return { id, result };
   };
   return {
-    start(req: Omit<CalibrateRequest, 'type' | 'id'>, handlers: CalibrationHandlers = {}): { id: number; result: Promise<CalibrationResult> } {
+    start(
+      req: Omit<CalibrateRequest, 'type' | 'id'>,
+      handlers: CalibrationHandlers = {},
+    ): { id: number; result: Promise<CalibrationResult> } {
       const id = nextId++;
       const controller = new AbortController();
       const result = new Promise<CalibrationResult>((resolve, reject) => {
@@ -36,10 +49,13 @@ export function createLocalCalibrator(ort: OrtModule, info: SessionInfo) {
         const emit = (m: WorkerReply): void => {
           if (m.type === 'started') handlers.onStarted?.(m.session);
           else if (m.type === 'progress') handlers.onProgress?.(m.done, m.total);
-          else if (m.type === 'result') resolve({ stats: m.stats, session: m.session, ms: m.ms, inferenceMs: m.inferenceMs });
+          else if (m.type === 'result')
+            resolve({ stats: m.stats, session: m.session, ms: m.ms, inferenceMs: m.inferenceMs });
           else if (m.type === 'error') reject(new QuantscopeError(m.error.code, m.error.message));
         };
-        void runCalibrationJob(ort, info, { type: 'calibrate', id, ...req }, queue, controller.signal, emit).finally(() => running.delete(id));
+        void runCalibrationJob(ort, info, { type: 'calibrate', id, ...req }, queue, controller.signal, emit).finally(
+          () => running.delete(id),
+        );
       });
       return { id, result };
     },
@@ -52,15 +68,23 @@ export function createLocalCalibrator(ort: OrtModule, info: SessionInfo) {
           if (m.type === 'compared') resolve(m.results);
           else if (m.type === 'error') reject(new QuantscopeError(m.error.code, m.error.message));
         };
-        void runCompareJob(ort, { type: 'compare', id, ...req }, queue, controller.signal, emit).finally(() => running.delete(id));
+        void runCompareJob(ort, { type: 'compare', id, ...req }, queue, controller.signal, emit).finally(() =>
+          running.delete(id),
+        );
       });
       return { id, result };
     },
     speed(req: Omit<SpeedRequest, 'type' | 'id'>): { id: number; result: Promise<SpeedResult> } {
-      return once((id, emit) => runSpeedJob(ort, { type: 'speed', id, ...req }, queue, emit), (m) => (m.type === 'speed' ? { float: m.float, exported: m.exported } : undefined));
+      return once(
+        (id, emit) => runSpeedJob(ort, { type: 'speed', id, ...req }, queue, emit),
+        (m) => (m.type === 'speed' ? { float: m.float, exported: m.exported } : undefined),
+      );
     },
     probe(req: Omit<ProbeRequest, 'type' | 'id'>): { id: number; result: Promise<ProbeResult> } {
-      return once((id, emit) => runProbeJob(ort, { type: 'probe', id, ...req }, queue, emit), (m) => (m.type === 'probed' ? { backend: m.backend, results: m.results } : undefined));
+      return once(
+        (id, emit) => runProbeJob(ort, { type: 'probe', id, ...req }, queue, emit),
+        (m) => (m.type === 'probed' ? { backend: m.backend, results: m.results } : undefined),
+      );
     },
     cancel(id: number): void {
       const r = running.get(id);

@@ -13,7 +13,11 @@ export function ctcClasses(dictionary: string): string[] {
 }
 
 /** Greedy CTC: the best class per time step, repeats collapsed, blanks dropped. */
-export function ctcGreedyDecode(probs: Float32Array, steps: number, classes: readonly string[]): { text: string; confidence: number } {
+export function ctcGreedyDecode(
+  probs: Float32Array,
+  steps: number,
+  classes: readonly string[],
+): { text: string; confidence: number } {
   const c = classes.length;
   let text = '';
   let prev = -1;
@@ -74,7 +78,14 @@ export interface TextBox {
 }
 
 /** DB post-processing, axis-aligned: regions of prob > threshold with mean score ≥ boxThreshold. */
-export function detectBoxes(prob: Float32Array, height: number, width: number, threshold = 0.3, boxThreshold = 0.6, minSize = 3): TextBox[] {
+export function detectBoxes(
+  prob: Float32Array,
+  height: number,
+  width: number,
+  threshold = 0.3,
+  boxThreshold = 0.6,
+  minSize = 3,
+): TextBox[] {
   const seen = new Uint8Array(width * height);
   const boxes: TextBox[] = [];
   const stack: number[] = [];
@@ -98,7 +109,12 @@ export function detectBoxes(prob: Float32Array, height: number, width: number, t
       if (x > x1) x1 = x;
       if (y < y0) y0 = y;
       if (y > y1) y1 = y;
-      const next = [x > 0 ? p - 1 : -1, x < width - 1 ? p + 1 : -1, y > 0 ? p - width : -1, y < height - 1 ? p + width : -1];
+      const next = [
+        x > 0 ? p - 1 : -1,
+        x < width - 1 ? p + 1 : -1,
+        y > 0 ? p - width : -1,
+        y < height - 1 ? p + width : -1,
+      ];
       for (const q of next) {
         if (q >= 0 && !seen[q] && prob[q]! > threshold) {
           seen[q] = 1;

@@ -9,7 +9,9 @@ export type FeedType = 'float32' | 'int64' | 'int32' | 'uint8' | 'int8' | 'bool'
 export type FeedData = Float32Array | BigInt64Array | Int32Array | Uint8Array | Int8Array;
 
 export interface OrtModule {
-  readonly InferenceSession: { create(model: Uint8Array, options?: InferenceSession.SessionOptions): Promise<InferenceSession> };
+  readonly InferenceSession: {
+    create(model: Uint8Array, options?: InferenceSession.SessionOptions): Promise<InferenceSession>;
+  };
   readonly Tensor: new (type: FeedType, data: FeedData, dims: readonly number[]) => Tensor;
 }
 

@@ -19,7 +19,12 @@ export function loadOrt(backend: Backend, baseUrl: string): Promise<WebOrt> {
   let p = loaded.get(backend);
   if (!p) {
     // WebNN lives in the full bundle (used for it alone: see above for why WebGPU does not).
-    const mod = backend === 'webgpu' ? import('onnxruntime-web/webgpu') : backend === 'webnn' ? import('onnxruntime-web') : import('onnxruntime-web/wasm');
+    const mod =
+      backend === 'webgpu'
+        ? import('onnxruntime-web/webgpu')
+        : backend === 'webnn'
+          ? import('onnxruntime-web')
+          : import('onnxruntime-web/wasm');
     p = mod.then((m) => {
       const ort = m as unknown as WebOrt;
       ort.env.wasm.wasmPaths = `${baseUrl}ort/`;

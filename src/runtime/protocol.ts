@@ -54,11 +54,23 @@ export interface SessionInfo {
 export type WorkerReply =
   | { readonly type: 'started'; readonly id: number; readonly session: SessionInfo }
   | { readonly type: 'progress'; readonly id: number; readonly done: number; readonly total: number }
-  | { readonly type: 'result'; readonly id: number; readonly stats: StatsMap; readonly session: SessionInfo; readonly ms: number; readonly inferenceMs: number }
+  | {
+      readonly type: 'result';
+      readonly id: number;
+      readonly stats: StatsMap;
+      readonly session: SessionInfo;
+      readonly ms: number;
+      readonly inferenceMs: number;
+    }
   | { readonly type: 'compared'; readonly id: number; readonly results: readonly ComparedSample[] }
   | { readonly type: 'cancelled'; readonly id: number }
   | { readonly type: 'speed'; readonly id: number; readonly float: LatencyResult; readonly exported: LatencyResult }
-  | { readonly type: 'probed'; readonly id: number; readonly backend: Backend; readonly results: Readonly<Record<string, ProbeStatus>> }
+  | {
+      readonly type: 'probed';
+      readonly id: number;
+      readonly backend: Backend;
+      readonly results: Readonly<Record<string, ProbeStatus>>;
+    }
   | { readonly type: 'error'; readonly id: number; readonly error: ErrorInfo };
 
 /** Progress is sent at most this often (plus the first and last step). */

@@ -33,7 +33,11 @@ export interface ProbeRequest {
   readonly type: 'probe';
   readonly id: number;
   /** A model without a sample is only loaded (session created), not run. */
-  readonly models: readonly { readonly key: string; readonly bytes: ArrayBuffer | Blob; readonly sample: SampleSpec | null }[];
+  readonly models: readonly {
+    readonly key: string;
+    readonly bytes: ArrayBuffer | Blob;
+    readonly sample: SampleSpec | null;
+  }[];
   readonly backend: Backend;
   /** false: let the backend fall back to the CPU (checking that a file loads and runs at all). */
   readonly noFallback?: boolean;
@@ -41,13 +45,25 @@ export interface ProbeRequest {
 
 export type ProbeStatus = { readonly runs: true } | { readonly runs: false; readonly error: string };
 
-
 function sessionOptions(backend: Backend, noFallback: boolean): Record<string, unknown> {
   // With CPU fallback disabled, a session that would place any node on the CPU fails to create.
-  return { executionProviders: [backend], graphOptimizationLevel: 'all', ...(noFallback && backend !== 'wasm' && backend !== 'cpu' ? { extra: { session: { disable_cpu_ep_fallback: '1' } } } : {}) };
+  return {
+    executionProviders: [backend],
+    graphOptimizationLevel: 'all',
+    ...(noFallback && backend !== 'wasm' && backend !== 'cpu'
+      ? { extra: { session: { disable_cpu_ep_fallback: '1' } } }
+      : {}),
+  };
 }
 
-export async function measureLatency(ort: OrtModule, bytes: Uint8Array, sample: SampleSpec, backend: Backend, runs: number, queue: SerialQueue): Promise<LatencyResult> {
+export async function measureLatency(
+  ort: OrtModule,
+  bytes: Uint8Array,
+  sample: SampleSpec,
+  backend: Backend,
+  runs: number,
+  queue: SerialQueue,
+): Promise<LatencyResult> {
   const t0 = performance.now();
   const session = await queue.run(() => ort.InferenceSession.create(bytes, sessionOptions(backend, false) as never));
   const createMs = performance.now() - t0;
@@ -68,9 +84,18 @@ export async function measureLatency(ort: OrtModule, bytes: Uint8Array, sample: 
   }
 }
 
-export async function probeModel(ort: OrtModule, bytes: Uint8Array, sample: SampleSpec | null, backend: Backend, queue: SerialQueue, noFallback = true): Promise<ProbeStatus> {
+export async function probeModel(
+  ort: OrtModule,
+  bytes: Uint8Array,
+  sample: SampleSpec | null,
+  backend: Backend,
+  queue: SerialQueue,
+  noFallback = true,
+): Promise<ProbeStatus> {
   try {
-    const session = await queue.run(() => ort.InferenceSession.create(bytes, sessionOptions(backend, noFallback) as never));
+    const session = await queue.run(() =>
+      ort.InferenceSession.create(bytes, sessionOptions(backend, noFallback) as never),
+    );
     try {
       if (sample) await queue.run(() => session.run(toOrtFeeds(ort, materializeSample(sample))));
     } finally {
@@ -87,18 +112,43 @@ export async function modelBytes(b: ArrayBuffer | Blob): Promise<Uint8Array> {
   return new Uint8Array(b instanceof Blob ? await b.arrayBuffer() : b);
 }
 
-export async function runSpeedJob(ort: OrtModule, req: SpeedRequest, queue: SerialQueue, emit: (m: WorkerReply) => void): Promise<void> {
+export async function runSpeedJob(
+  ort: OrtModule,
+  req: SpeedRequest,
+  queue: SerialQueue,
+  emit: (m: WorkerReply) => void,
+): Promise<void> {
   try {
     const float = await measureLatency(ort, new Uint8Array(req.float), req.sample, req.backend, req.runs, queue);
-    const exported = await measureLatency(ort, await modelBytes(req.exported), req.sample, req.backend, req.runs, queue);
+    const exported = await measureLatency(
+      ort,
+      await modelBytes(req.exported),
+      req.sample,
+      req.backend,
+      req.runs,
+      queue,
+    );
     emit({ type: 'speed', id: req.id, float, exported });
   } catch (e) {
     emit({ type: 'error', id: req.id, error: toErrorInfo(e) });
   }
 }
 
-export async function runProbeJob(ort: OrtModule, req: ProbeRequest, queue: SerialQueue, emit: (m: WorkerReply) => void): Promise<void> {
+export async function runProbeJob(
+  ort: OrtModule,
+  req: ProbeRequest,
+  queue: SerialQueue,
+  emit: (m: WorkerReply) => void,
+): Promise<void> {
   const results: Record<string, ProbeStatus> = {};
-  for (const m of req.models) results[m.key] = await probeModel(ort, await modelBytes(m.bytes), m.sample, req.backend, queue, req.noFallback ?? true);
+  for (const m of req.models)
+    results[m.key] = await probeModel(
+      ort,
+      await modelBytes(m.bytes),
+      m.sample,
+      req.backend,
+      queue,
+      req.noFallback ?? true,
+    );
   emit({ type: 'probed', id: req.id, backend: req.backend, results });
 }

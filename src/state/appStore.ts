@@ -2,4 +2,10 @@
 import { cancelCalibration, startCalibration, startComparison, startProbe, startSpeed } from '../runtime/client';
 import { createAppStore } from './store';
 
-export const appStore = createAppStore({ start: startCalibration, compare: startComparison, speed: startSpeed, probe: startProbe, cancel: cancelCalibration });
+export const appStore = createAppStore({
+  start: startCalibration,
+  compare: startComparison,
+  speed: startSpeed,
+  probe: startProbe,
+  cancel: cancelCalibration,
+});

@@ -4,7 +4,17 @@ import { buildSamples } from './buildSamples';
 import type { AppState, CalibrationSlice, CalibrationState, Calibrator } from './types';
 
 export function idleCalibration(): CalibrationState {
-  return { status: 'idle', runId: null, progress: { done: 0, total: 0 }, stats: null, statsFor: null, session: null, error: null, ms: null, inferenceMs: null };
+  return {
+    status: 'idle',
+    runId: null,
+    progress: { done: 0, total: 0 },
+    stats: null,
+    statsFor: null,
+    session: null,
+    error: null,
+    ms: null,
+    inferenceMs: null,
+  };
 }
 
 export const HISTOGRAM_BINS = 2048;
@@ -24,7 +34,8 @@ export function createCalibrationSlice(calibrator: Calibrator): StateCreator<App
     async calibrate() {
       const { model, calibration, backend, calibrationMode } = get();
       if (calibration.status === 'running') return;
-      const fail = (e: unknown): void => set({ calibration: { ...get().calibration, status: 'error', runId: null, error: toErrorInfo(e) } });
+      const fail = (e: unknown): void =>
+        set({ calibration: { ...get().calibration, status: 'error', runId: null, error: toErrorInfo(e) } });
       if (!model) return fail(new QuantscopeError('NO_STATISTICS', 'load a model first'));
       let samples;
       try {
@@ -49,26 +60,52 @@ export function createCalibrationSlice(calibrator: Calibrator): StateCreator<App
             if (get().calibration.runId === id) set({ calibration: { ...get().calibration, session } });
           },
           onProgress: (done, total) => {
-            if (get().calibration.runId === id) set({ calibration: { ...get().calibration, progress: { done, total } } });
+            if (get().calibration.runId === id)
+              set({ calibration: { ...get().calibration, progress: { done, total } } });
           },
         },
       );
       // Statistics of the previous run stay until this one finishes.
       const steps = calibrationMode === 'onnxruntime-exact' ? 2 * samples.length : samples.length;
-      set({ calibration: { ...get().calibration, status: 'running', runId: id, progress: { done: 0, total: steps }, error: null } });
+      set({
+        calibration: {
+          ...get().calibration,
+          status: 'running',
+          runId: id,
+          progress: { done: 0, total: steps },
+          error: null,
+        },
+      });
       try {
         const r = await result;
         if (get().calibration.runId !== id) return;
         const first = get().selectedTensor ?? tensors[0] ?? null;
         set({
-          calibration: { status: 'done', runId: null, progress: { done: steps, total: steps }, stats: r.stats, statsFor: model.fileName, session: r.session, error: null, ms: r.ms, inferenceMs: r.inferenceMs },
+          calibration: {
+            status: 'done',
+            runId: null,
+            progress: { done: steps, total: steps },
+            stats: r.stats,
+            statsFor: model.fileName,
+            session: r.session,
+            error: null,
+            ms: r.ms,
+            inferenceMs: r.inferenceMs,
+          },
           selectedTensor: first,
           exported: null,
         });
       } catch (e) {
         if (get().calibration.runId !== id) return;
         const info = toErrorInfo(e);
-        set({ calibration: { ...get().calibration, status: info.code === 'CANCELLED' ? 'cancelled' : 'error', runId: null, error: info.code === 'CANCELLED' ? null : info } });
+        set({
+          calibration: {
+            ...get().calibration,
+            status: info.code === 'CANCELLED' ? 'cancelled' : 'error',
+            runId: null,
+            error: info.code === 'CANCELLED' ? null : info,
+          },
+        });
       }
     },
     cancelCalibration() {

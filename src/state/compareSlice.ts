@@ -21,8 +21,18 @@ export function createCompareSlice(calibrator: Calibrator): StateCreator<AppStat
       if (!calibrator.speed) return fail(new QuantscopeError('RUNTIME', 'speed measurement is not available here'));
       let sample;
       try {
-        sample = buildSamples(model.summary.inputs, model.imageInput, get(), get().presetOverride, model.fixedInputs)[0];
-        if (!sample) throw new QuantscopeError('NO_STATISTICS', 'no sample to time the models on: load data or use generated data');
+        sample = buildSamples(
+          model.summary.inputs,
+          model.imageInput,
+          get(),
+          get().presetOverride,
+          model.fixedInputs,
+        )[0];
+        if (!sample)
+          throw new QuantscopeError(
+            'NO_STATISTICS',
+            'no sample to time the models on: load data or use generated data',
+          );
       } catch (e) {
         return fail(e);
       }
@@ -31,14 +41,34 @@ export function createCompareSlice(calibrator: Calibrator): StateCreator<AppStat
       const backends: Backend[] = [get().backend === 'cpu' ? 'cpu' : 'wasm'];
       const skipped: string[] = [];
       if (gpu.available && !gpu.fallback) backends.push('webgpu');
-      else skipped.push(gpu.available ? `WebGPU: only a software fallback adapter (${gpu.description}), not timed` : `WebGPU: ${gpu.description}`);
+      else
+        skipped.push(
+          gpu.available
+            ? `WebGPU: only a software fallback adapter (${gpu.description}), not timed`
+            : `WebGPU: ${gpu.description}`,
+        );
       set({ speed: { status: 'running', results: [], error: null, forExport: exported.fileName, skipped } });
       const results = [];
       try {
         for (const backend of backends) {
           // a fresh copy for each backend: the worker takes the sample's buffers
-          const s = backend === backends[0] ? sample : buildSamples(model.summary.inputs, model.imageInput, get(), get().presetOverride, model.fixedInputs)[0]!;
-          const { result } = calibrator.speed({ float: model.preparedBytes.slice().buffer as ArrayBuffer, exported: exported.blob, sample: s, backend, runs: 10 });
+          const s =
+            backend === backends[0]
+              ? sample
+              : buildSamples(
+                  model.summary.inputs,
+                  model.imageInput,
+                  get(),
+                  get().presetOverride,
+                  model.fixedInputs,
+                )[0]!;
+          const { result } = calibrator.speed({
+            float: model.preparedBytes.slice().buffer as ArrayBuffer,
+            exported: exported.blob,
+            sample: s,
+            backend,
+            runs: 10,
+          });
           results.push(await result);
           if (get().exported !== exported) return;
           set({ speed: { ...get().speed, results: [...results] } });
@@ -54,16 +84,34 @@ export function createCompareSlice(calibrator: Calibrator): StateCreator<AppStat
       if (!model || !exported) return fail(new QuantscopeError('NO_STATISTICS', 'export the model first'));
       let sel: DataSelection = get();
       if (heldOutFiles?.length) {
-        const images = await Promise.all(heldOutFiles.filter((f: DataFile) => isImageFile(f.name)).map(async (f) => ({ name: f.name, image: await decodeImage(f.bytes, f.name) })));
+        const images = await Promise.all(
+          heldOutFiles
+            .filter((f: DataFile) => isImageFile(f.name))
+            .map(async (f) => ({ name: f.name, image: await decodeImage(f.bytes, f.name) })),
+        );
         sel = { ...sel, dataKind: 'images', images };
       }
       let samples;
       try {
-        samples = buildSamples(model.summary.inputs, model.imageInput, sel, get().presetOverride, model.fixedInputs).slice(0, COMPARE_SAMPLES);
+        samples = buildSamples(
+          model.summary.inputs,
+          model.imageInput,
+          sel,
+          get().presetOverride,
+          model.fixedInputs,
+        ).slice(0, COMPARE_SAMPLES);
       } catch (e) {
         return fail(e);
       }
-      set({ comparison: { status: 'running', results: null, error: null, heldOut: Boolean(heldOutFiles?.length), forExport: exported.fileName } });
+      set({
+        comparison: {
+          status: 'running',
+          results: null,
+          error: null,
+          heldOut: Boolean(heldOutFiles?.length),
+          forExport: exported.fileName,
+        },
+      });
       try {
         const { result } = calibrator.compare({
           float: model.preparedBytes.slice().buffer as ArrayBuffer,

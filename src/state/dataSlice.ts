@@ -11,7 +11,9 @@ export interface DataFile {
 }
 
 /** Group files into samples: an image, an .npy or an .npz each make one; input_N.pb files make one per set. */
-async function readFiles(files: readonly DataFile[]): Promise<Pick<AppState, 'images' | 'tensorSamples'> & { kind: 'images' | 'tensors' }> {
+async function readFiles(
+  files: readonly DataFile[],
+): Promise<Pick<AppState, 'images' | 'tensorSamples'> & { kind: 'images' | 'tensors' }> {
   const images: { name: string; image: Awaited<ReturnType<typeof decodeImage>> }[] = [];
   const tensorSamples: { name: string; tensors: NamedTensor[] }[] = [];
   let pbGroup: { name: string; tensors: NamedTensor[] } | null = null;
@@ -27,9 +29,14 @@ async function readFiles(files: readonly DataFile[]): Promise<Pick<AppState, 'im
         tensorSamples.push(pbGroup);
       }
       pbGroup.tensors.push(t);
-    } else throw new QuantscopeError('BAD_DATA', `${f.name}: not a calibration data file (images, .npy, .npz or input_N.pb)`);
+    } else
+      throw new QuantscopeError(
+        'BAD_DATA',
+        `${f.name}: not a calibration data file (images, .npy, .npz or input_N.pb)`,
+      );
   }
-  if (images.length && tensorSamples.length) throw new QuantscopeError('BAD_DATA', 'load either images or tensor files as calibration data, not both at once');
+  if (images.length && tensorSamples.length)
+    throw new QuantscopeError('BAD_DATA', 'load either images or tensor files as calibration data, not both at once');
   if (!images.length && !tensorSamples.length) throw new QuantscopeError('BAD_DATA', 'no files were given');
   return { kind: images.length ? 'images' : 'tensors', images, tensorSamples };
 }
@@ -59,13 +66,20 @@ export const createDataSlice: StateCreator<AppState, [], [], DataSlice> = (set, 
       // Checked against the loaded model now, so a file that cannot feed it is refused on arrival.
       const model = get().model;
       if (model && (r.kind === 'tensors' || model.imageInput)) {
-        buildSamples(model.summary.inputs, model.imageInput, { ...get(), dataKind: r.kind, images: r.images, tensorSamples: r.tensorSamples }, get().presetOverride, model.fixedInputs);
+        buildSamples(
+          model.summary.inputs,
+          model.imageInput,
+          { ...get(), dataKind: r.kind, images: r.images, tensorSamples: r.tensorSamples },
+          get().presetOverride,
+          model.fixedInputs,
+        );
       }
       set({
         dataKind: r.kind,
         images: r.images,
         tensorSamples: r.tensorSamples,
-        dataLabel: label ?? `${n} ${r.kind === 'images' ? 'image' : 'tensor'} sample${n === 1 ? '' : 's'} from your files`,
+        dataLabel:
+          label ?? `${n} ${r.kind === 'images' ? 'image' : 'tensor'} sample${n === 1 ? '' : 's'} from your files`,
         dataError: null,
         dataLoading: false,
       });

@@ -2,7 +2,16 @@ import type { StateCreator } from 'zustand/vanilla';
 import { activationConfigFor, activationRange, DEFAULT_CONFIG, type QuantConfig } from '../core/config';
 import { QuantscopeError, toErrorInfo } from '../core/errors';
 import { finalizeMinMax, isNonFinite } from '../core/minmax';
-import { encodeModelParts, exportForm, formFileTag, initializerBytes, planQuantization, supportReport, TRANSFORMERS_JS_PRESETS, type TensorRange } from '../onnx';
+import {
+  encodeModelParts,
+  exportForm,
+  formFileTag,
+  initializerBytes,
+  planQuantization,
+  supportReport,
+  TRANSFORMERS_JS_PRESETS,
+  type TensorRange,
+} from '../onnx';
 import type { StatsMap } from '../runtime/calibrate';
 import type { SampleSpec } from '../runtime/data/samples';
 import { buildSamples } from './buildSamples';
@@ -14,16 +23,27 @@ import type { AppState, Calibrator, ExportResult, ExportSlice } from './types';
  * Calibrated ranges: null for a tensor that produced NaN or Infinity (it stays float). Without a
  * configuration, min-max; with one, each tensor's method as the configuration resolves it.
  */
-export function rangesFromStats(stats: StatsMap, config?: QuantConfig, producerOf?: (t: string) => string | undefined): Map<string, TensorRange | null> {
+export function rangesFromStats(
+  stats: StatsMap,
+  config?: QuantConfig,
+  producerOf?: (t: string) => string | undefined,
+): Map<string, TensorRange | null> {
   const out = new Map<string, TensorRange | null>();
   for (const t of Object.keys(stats)) out.set(t, rangeOf(stats, t, config, producerOf));
   return out;
 }
 
-function rangeOf(stats: StatsMap, t: string, config?: QuantConfig, producerOf?: (t: string) => string | undefined): TensorRange | null {
+function rangeOf(
+  stats: StatsMap,
+  t: string,
+  config?: QuantConfig,
+  producerOf?: (t: string) => string | undefined,
+): TensorRange | null {
   const s = stats[t]!;
   if (isNonFinite(s.minmax) || !finalizeMinMax(s.minmax)) return null;
-  return config ? activationRange(s, activationConfigFor(config, t, producerOf?.(t))) : { rmin: s.minmax.min, rmax: s.minmax.max };
+  return config
+    ? activationRange(s, activationConfigFor(config, t, producerOf?.(t)))
+    : { rmin: s.minmax.min, rmax: s.minmax.max };
 }
 
 /**
@@ -57,7 +77,10 @@ function filePayload(parts: Uint8Array[]): { blob: Blob; size: number; parts: Ui
 }
 
 /** The export result, its `bytes` a lazy getter (never spread: that would read it). */
-function exportResult(fields: Omit<ExportResult, 'blob' | 'size' | 'bytes'>, file: { blob: Blob; size: number; parts: Uint8Array[] }): ExportResult {
+function exportResult(
+  fields: Omit<ExportResult, 'blob' | 'size' | 'bytes'>,
+  file: { blob: Blob; size: number; parts: Uint8Array[] },
+): ExportResult {
   let bytes: Uint8Array | undefined;
   const result = { ...fields, blob: file.blob, size: file.size } as ExportResult;
   Object.defineProperty(result, 'bytes', {
@@ -95,7 +118,14 @@ async function checkLoads(calibrator: Calibrator, state: AppState, file: Blob): 
   if (!calibrator.probe || !state.model) return null;
   let sample: SampleSpec | null = null;
   try {
-    sample = buildSamples(state.model.summary.inputs, null, { ...state, dataKind: 'generated', generatedCount: 1 }, null, state.model.fixedInputs)[0] ?? null;
+    sample =
+      buildSamples(
+        state.model.summary.inputs,
+        null,
+        { ...state, dataKind: 'generated', generatedCount: 1 },
+        null,
+        state.model.fixedInputs,
+      )[0] ?? null;
   } catch {
     sample = null; // dynamic dimensions without values: load the file without running it
   }
@@ -107,100 +137,130 @@ async function checkLoads(calibrator: Calibrator, state: AppState, file: Blob): 
 
 export function createExportSlice(calibrator: Calibrator): StateCreator<AppState, [], [], ExportSlice> {
   return (set, get) => ({
-  config: DEFAULT_CONFIG,
-  exported: null,
-  exportError: null,
-  exporting: null,
-  recipeRanges: null,
-  recipeError: null,
-  async loadRecipe(text, opts = {}) {
-    try {
-      const recipe = parseRecipe(text, 'recipe');
-      const model = get().model;
-      if (!model) throw new QuantscopeError('NO_STATISTICS', 'load the model the recipe names first');
-      await checkRecipeModel(recipe, model, opts.force);
-      const fixed = recipe.preparation.fixedInputs;
-      if (JSON.stringify(fixed) !== JSON.stringify(model.fixedInputs)) get().loadModel(model.fileName, model.bytes, { isSample: model.isSample, fixedInputs: fixed });
-      if (recipe.calibration) get().setCalibrationMode(recipe.calibration.mode);
-      set({ config: recipe.config, exported: null, recipeRanges: rangesFromRecipe(recipe), recipeError: null });
-    } catch (e) {
-      set({ recipeError: toErrorInfo(e) });
-    }
-  },
-  async downloadRecipeText() {
-    return serializeRecipe(await buildRecipe(get()));
-  },
-  setConfig(update) {
-    set((s) => ({ config: typeof update === 'function' ? update(s.config) : { ...s.config, ...update }, exported: null }));
-  },
-  async exportModel() {
-    const { model, calibration, config } = get();
-    try {
-      if (!model) throw new QuantscopeError('NO_STATISTICS', 'load a model first');
-      const t0 = performance.now();
-      const form = config.form ?? { kind: 'qdq' };
-      if (form.kind !== 'qdq') {
-        // The other forms need no calibration: weights only, or activations quantized per run.
-        set({ exporting: { done: 0, total: 1 } });
-        await new Promise((r) => setTimeout(r, 0)); // let the page show it
-        const r = exportForm(model.prepared, config);
+    config: DEFAULT_CONFIG,
+    exported: null,
+    exportError: null,
+    exporting: null,
+    recipeRanges: null,
+    recipeError: null,
+    async loadRecipe(text, opts = {}) {
+      try {
+        const recipe = parseRecipe(text, 'recipe');
+        const model = get().model;
+        if (!model) throw new QuantscopeError('NO_STATISTICS', 'load the model the recipe names first');
+        await checkRecipeModel(recipe, model, opts.force);
+        const fixed = recipe.preparation.fixedInputs;
+        if (JSON.stringify(fixed) !== JSON.stringify(model.fixedInputs))
+          get().loadModel(model.fileName, model.bytes, { isSample: model.isSample, fixedInputs: fixed });
+        if (recipe.calibration) get().setCalibrationMode(recipe.calibration.mode);
+        set({ config: recipe.config, exported: null, recipeRanges: rangesFromRecipe(recipe), recipeError: null });
+      } catch (e) {
+        set({ recipeError: toErrorInfo(e) });
+      }
+    },
+    async downloadRecipeText() {
+      return serializeRecipe(await buildRecipe(get()));
+    },
+    setConfig(update) {
+      set((s) => ({
+        config: typeof update === 'function' ? update(s.config) : { ...s.config, ...update },
+        exported: null,
+      }));
+    },
+    async exportModel() {
+      const { model, calibration, config } = get();
+      try {
+        if (!model) throw new QuantscopeError('NO_STATISTICS', 'load a model first');
+        const t0 = performance.now();
+        const form = config.form ?? { kind: 'qdq' };
+        if (form.kind !== 'qdq') {
+          // The other forms need no calibration: weights only, or activations quantized per run.
+          set({ exporting: { done: 0, total: 1 } });
+          await new Promise((r) => setTimeout(r, 0)); // let the page show it
+          const r = exportForm(model.prepared, config);
+          const file = filePayload(encodeModelParts(r.model));
+          const preset = TRANSFORMERS_JS_PRESETS.find((p) => JSON.stringify(p.form) === JSON.stringify(form));
+          const result = exportResult(
+            {
+              fileName: preset ? preset.fileName : exportFileName(model.fileName, formFileTag(config)),
+              floatBytes: model.bytes.length,
+              report: null,
+              form: r.report,
+              weightBytes: initializerBytes(r.model.graph!.initializer),
+              support: supportReport(r.model),
+              config,
+              ranges: null,
+              ms: performance.now() - t0,
+            },
+            file,
+          );
+          if (get().config !== config || get().model !== model) return null;
+          const problem = await checkLoads(calibrator, get(), file.blob);
+          if (problem)
+            throw new QuantscopeError(
+              'RUNTIME',
+              `the ${r.report.form} file does not load in onnxruntime, so it is not offered: ${problem}`,
+            );
+          set({ exported: result, exportError: null, exporting: null });
+          return result;
+        }
+        const calibrated = calibration.stats !== null && calibration.statsFor === model.fileName;
+        if (!calibrated && !get().recipeRanges) {
+          throw new QuantscopeError(
+            'NO_STATISTICS',
+            `calibrate ${model.fileName} before exporting it as static QDQ (the other forms need no calibration)`,
+          );
+        }
+        // The plan follows the configuration (exclusions change it); tensors it needs that were not
+        // calibrated stay float, and the report says so.
+        const plan = planQuantization(model.prepared, config);
+        const producers = new Map(
+          model.prepared.graph!.node.flatMap((n) => n.output.map((o) => [o, n.opType] as const)),
+        );
+        let ranges: Map<string, TensorRange | null>;
+        if (calibrated) {
+          set({ exporting: { done: 0, total: Object.keys(calibration.stats!).length } });
+          // float32, as a recipe stores them: the command line rebuilds the same bytes from them
+          ranges = toFloat32(
+            await rangesFromStatsYielding(
+              calibration.stats!,
+              config,
+              (t) => producers.get(t),
+              (done, total) => set({ exporting: { done, total } }),
+            ),
+          );
+          if (get().calibration.stats !== calibration.stats || get().config !== config) return null; // something changed meanwhile
+        } else {
+          ranges = new Map(get().recipeRanges!);
+        }
+        const r = exportForm(model.prepared, config, { plan, ranges });
         const file = filePayload(encodeModelParts(r.model));
-        const preset = TRANSFORMERS_JS_PRESETS.find((p) => JSON.stringify(p.form) === JSON.stringify(form));
-        const result = exportResult({
-          fileName: preset ? preset.fileName : exportFileName(model.fileName, formFileTag(config)),
-          floatBytes: model.bytes.length,
-          report: null,
-          form: r.report,
-          weightBytes: initializerBytes(r.model.graph!.initializer),
-          support: supportReport(r.model),
-          config,
-          ranges: null,
-          ms: performance.now() - t0,
-        }, file);
-        if (get().config !== config || get().model !== model) return null;
+        const result = exportResult(
+          {
+            fileName: exportFileName(model.fileName, formFileTag(config)),
+            floatBytes: model.bytes.length,
+            report: r.qdqReport!,
+            form: r.report,
+            weightBytes: initializerBytes(r.model.graph!.initializer),
+            support: supportReport(r.model),
+            config,
+            ranges,
+            ms: performance.now() - t0,
+          },
+          file,
+        );
         const problem = await checkLoads(calibrator, get(), file.blob);
-        if (problem) throw new QuantscopeError('RUNTIME', `the ${r.report.form} file does not load in onnxruntime, so it is not offered: ${problem}`);
+        if (problem)
+          throw new QuantscopeError(
+            'RUNTIME',
+            `the static QDQ file does not load in onnxruntime, so it is not offered: ${problem}`,
+          );
         set({ exported: result, exportError: null, exporting: null });
         return result;
+      } catch (e) {
+        set({ exportError: toErrorInfo(e), exporting: null });
+        return null;
       }
-      const calibrated = calibration.stats !== null && calibration.statsFor === model.fileName;
-      if (!calibrated && !get().recipeRanges) {
-        throw new QuantscopeError('NO_STATISTICS', `calibrate ${model.fileName} before exporting it as static QDQ (the other forms need no calibration)`);
-      }
-      // The plan follows the configuration (exclusions change it); tensors it needs that were not
-      // calibrated stay float, and the report says so.
-      const plan = planQuantization(model.prepared, config);
-      const producers = new Map(model.prepared.graph!.node.flatMap((n) => n.output.map((o) => [o, n.opType] as const)));
-      let ranges: Map<string, TensorRange | null>;
-      if (calibrated) {
-        set({ exporting: { done: 0, total: Object.keys(calibration.stats!).length } });
-        // float32, as a recipe stores them: the command line rebuilds the same bytes from them
-        ranges = toFloat32(await rangesFromStatsYielding(calibration.stats!, config, (t) => producers.get(t), (done, total) => set({ exporting: { done, total } })));
-        if (get().calibration.stats !== calibration.stats || get().config !== config) return null; // something changed meanwhile
-      } else {
-        ranges = new Map(get().recipeRanges!);
-      }
-      const r = exportForm(model.prepared, config, { plan, ranges });
-      const file = filePayload(encodeModelParts(r.model));
-      const result = exportResult({
-        fileName: exportFileName(model.fileName, formFileTag(config)),
-        floatBytes: model.bytes.length,
-        report: r.qdqReport!,
-        form: r.report,
-        weightBytes: initializerBytes(r.model.graph!.initializer),
-        support: supportReport(r.model),
-        config,
-        ranges,
-        ms: performance.now() - t0,
-      }, file);
-      const problem = await checkLoads(calibrator, get(), file.blob);
-      if (problem) throw new QuantscopeError('RUNTIME', `the static QDQ file does not load in onnxruntime, so it is not offered: ${problem}`);
-      set({ exported: result, exportError: null, exporting: null });
-      return result;
-    } catch (e) {
-      set({ exportError: toErrorInfo(e), exporting: null });
-      return null;
-    }
-  },
-});
+    },
+  });
 }

@@ -15,7 +15,9 @@ interface AdapterLike {
 }
 
 export async function probeWebGpu(): Promise<GpuAdapterInfo> {
-  const gpu = (globalThis.navigator as (Navigator & { gpu?: { requestAdapter(): Promise<AdapterLike | null> } }) | undefined)?.gpu;
+  const gpu = (
+    globalThis.navigator as (Navigator & { gpu?: { requestAdapter(): Promise<AdapterLike | null> } }) | undefined
+  )?.gpu;
   if (!gpu) return { available: false, fallback: false, description: 'this browser has no WebGPU' };
   let adapter: AdapterLike | null = null;
   try {
@@ -25,7 +27,10 @@ export async function probeWebGpu(): Promise<GpuAdapterInfo> {
   }
   if (!adapter) return { available: false, fallback: false, description: 'no WebGPU adapter' };
   const info = adapter.info ?? {};
-  const fallback = info.isFallbackAdapter ?? adapter.isFallbackAdapter ?? /swiftshader/i.test(`${info.architecture} ${info.description}`);
+  const fallback =
+    info.isFallbackAdapter ??
+    adapter.isFallbackAdapter ??
+    /swiftshader/i.test(`${info.architecture} ${info.description}`);
   const name = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'unnamed adapter';
   return { available: true, fallback, description: name };
 }

@@ -1,7 +1,17 @@
 import type { StateCreator } from 'zustand/vanilla';
 import { DEFAULT_CONFIG } from '../core/config';
 import { isQuantscopeError, QuantscopeError, toErrorInfo } from '../core/errors';
-import { decodeModel, encodeModel, planQuantization, prepareModel, summarizeModel, valueInfoElemType, valueInfoShape, DT, type ModelProto } from '../onnx';
+import {
+  decodeModel,
+  encodeModel,
+  planQuantization,
+  prepareModel,
+  summarizeModel,
+  valueInfoElemType,
+  valueInfoShape,
+  DT,
+  type ModelProto,
+} from '../onnx';
 import { imageInputOf, ocrKind } from '../runtime/data/modelInput';
 import type { AppState, LoadedModel, ModelSlice } from './types';
 import { idleCalibration } from './calibrationSlice';
@@ -11,10 +21,22 @@ function fixableInputsOf(model: ModelProto): string[] {
   const g = model.graph!;
   if (!g.node.some((n) => n.opType === 'If' || n.opType === 'Loop')) return [];
   const inits = new Set(g.initializer.map((t) => t.name));
-  return g.input.filter((v) => !inits.has(v.name) && (valueInfoShape(v)?.length ?? -1) === 0 && [DT.INT64 as number, DT.INT32 as number].includes(valueInfoElemType(v) ?? 0)).map((v) => v.name);
+  return g.input
+    .filter(
+      (v) =>
+        !inits.has(v.name) &&
+        (valueInfoShape(v)?.length ?? -1) === 0 &&
+        [DT.INT64 as number, DT.INT32 as number].includes(valueInfoElemType(v) ?? 0),
+    )
+    .map((v) => v.name);
 }
 
-export function loadModelSync(fileName: string, bytes: Uint8Array, isSample: boolean, fixedInputs: Readonly<Record<string, number>> = {}): LoadedModel {
+export function loadModelSync(
+  fileName: string,
+  bytes: Uint8Array,
+  isSample: boolean,
+  fixedInputs: Readonly<Record<string, number>> = {},
+): LoadedModel {
   const original = decodeModel(bytes, fileName);
   let prep;
   try {
@@ -50,7 +72,17 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
     if (running.status === 'running') get().cancelCalibration();
     try {
       const model = loadModelSync(fileName, bytes, opts.isSample ?? false, opts.fixedInputs);
-      set({ model, modelError: null, presetOverride: null, calibration: idleCalibration(), selectedTensor: null, exported: null, exportError: null, recipeRanges: null, comparison: { status: 'idle', results: null, error: null, heldOut: false, forExport: null } });
+      set({
+        model,
+        modelError: null,
+        presetOverride: null,
+        calibration: idleCalibration(),
+        selectedTensor: null,
+        exported: null,
+        exportError: null,
+        recipeRanges: null,
+        comparison: { status: 'idle', results: null, error: null, heldOut: false, forExport: null },
+      });
     } catch (e) {
       // The previous model (and its work) stays; only the error is shown.
       set({ modelError: toErrorInfo(e) });

@@ -16,11 +16,20 @@ export function readRecognition(results: readonly ComparedSample[], dictionary: 
     const o = r.outputs[0];
     if (!o?.float || !o.quantized) return [];
     const steps = o.dims[1]!;
-    return [{ name: r.name, float: ctcGreedyDecode(o.float, steps, classes).text, quantized: ctcGreedyDecode(o.quantized, steps, classes).text }];
+    return [
+      {
+        name: r.name,
+        float: ctcGreedyDecode(o.float, steps, classes).text,
+        quantized: ctcGreedyDecode(o.quantized, steps, classes).text,
+      },
+    ];
   });
 }
 
-export function recAccuracy(readings: readonly RecReading[], truth: Readonly<Record<string, string>>): { float: number; quantized: number } | null {
+export function recAccuracy(
+  readings: readonly RecReading[],
+  truth: Readonly<Record<string, string>>,
+): { float: number; quantized: number } | null {
   const rows = readings.filter((r) => truth[r.name] !== undefined);
   if (!rows.length) return null;
   return {
@@ -42,6 +51,14 @@ export function readDetection(results: readonly ComparedSample[]): DetReading[] 
     const o = r.outputs[0];
     if (!o?.float || !o.quantized || o.dims.length !== 4) return [];
     const [h, w] = [o.dims[2]!, o.dims[3]!];
-    return [{ name: r.name, width: w, height: h, float: detectBoxes(o.float, h, w), quantized: detectBoxes(o.quantized, h, w) }];
+    return [
+      {
+        name: r.name,
+        width: w,
+        height: h,
+        float: detectBoxes(o.float, h, w),
+        quantized: detectBoxes(o.quantized, h, w),
+      },
+    ];
   });
 }

@@ -14,7 +14,8 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
 
 export async function buildRecipe(state: AppState): Promise<Recipe> {
   const { model, exported } = state;
-  if (!model || !exported) throw new QuantscopeError('NO_STATISTICS', 'export the model first: the recipe records what the export used');
+  if (!model || !exported)
+    throw new QuantscopeError('NO_STATISTICS', 'export the model first: the recipe records what the export used');
   const calibrated = exported.ranges !== null;
   return {
     $schema: 'recipe.schema.json',
@@ -28,9 +29,17 @@ export async function buildRecipe(state: AppState): Promise<Recipe> {
           backend: state.calibration.session?.backend ?? state.backend,
           data: {
             kind: state.dataKind,
-            count: state.dataKind === 'images' ? state.images.length : state.dataKind === 'tensors' ? state.tensorSamples.length : state.generatedCount,
-            preprocessing: state.dataKind === 'images' ? { ...(state.presetOverride ?? model.imageInput?.preset ?? {}) } : null,
-            ...(state.dataKind === 'generated' ? { generated: { ...state.generated }, dimValues: { ...state.dimValues } } : {}),
+            count:
+              state.dataKind === 'images'
+                ? state.images.length
+                : state.dataKind === 'tensors'
+                  ? state.tensorSamples.length
+                  : state.generatedCount,
+            preprocessing:
+              state.dataKind === 'images' ? { ...(state.presetOverride ?? model.imageInput?.preset ?? {}) } : null,
+            ...(state.dataKind === 'generated'
+              ? { generated: { ...state.generated }, dimValues: { ...state.dimValues } }
+              : {}),
           },
         }
       : null,

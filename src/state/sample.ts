@@ -33,17 +33,31 @@ async function fetchBytes(url: string): Promise<Uint8Array> {
   return new Uint8Array(await r.arrayBuffer());
 }
 
-export async function fetchSampleFiles(base: string, id: SampleId, names: readonly string[]): Promise<{ name: string; bytes: Uint8Array }[]> {
-  return Promise.all(names.map(async (name) => ({ name, bytes: await fetchBytes(`${base}samples/${SAMPLES[id].folder}/${name}`) })));
+export async function fetchSampleFiles(
+  base: string,
+  id: SampleId,
+  names: readonly string[],
+): Promise<{ name: string; bytes: Uint8Array }[]> {
+  return Promise.all(
+    names.map(async (name) => ({ name, bytes: await fetchBytes(`${base}samples/${SAMPLES[id].folder}/${name}`) })),
+  );
 }
 
-export async function loadSampleImages(store: AppStore, base: string, id: SampleId = 'det', opts: { onlyIfEmpty?: boolean } = {}): Promise<void> {
+export async function loadSampleImages(
+  store: AppStore,
+  base: string,
+  id: SampleId = 'det',
+  opts: { onlyIfEmpty?: boolean } = {},
+): Promise<void> {
   const files = await fetchSampleFiles(base, id, SAMPLES[id].images);
   const what = id === 'det' ? 'rendered document images' : 'rendered text lines';
   await store.getState().loadDataFiles(files, `${files.length} ${what} (built-in)`, opts);
 }
 
 export async function loadSample(store: AppStore, base: string, id: SampleId = 'det'): Promise<void> {
-  const [model] = await Promise.all([fetchBytes(`${base}samples/models/${SAMPLES[id].model}`), loadSampleImages(store, base, id)]);
+  const [model] = await Promise.all([
+    fetchBytes(`${base}samples/models/${SAMPLES[id].model}`),
+    loadSampleImages(store, base, id),
+  ]);
   store.getState().loadModel(SAMPLES[id].model, model, { isSample: true });
 }

@@ -4,7 +4,14 @@ import type { ExportReport, FormReport, ModelProto, ModelSummary, QuantPlan, Sup
 import type { ImagePreset } from '../runtime/data/image';
 import type { CalibrationHandlers, CalibrationResult, ProbeResult, SpeedResult } from '../runtime/client';
 import type { CalibrationMode, StatsMap } from '../runtime/calibrate';
-import type { Backend, CalibrateRequest, CompareRequest, ProbeRequest, SessionInfo, SpeedRequest } from '../runtime/protocol';
+import type {
+  Backend,
+  CalibrateRequest,
+  CompareRequest,
+  ProbeRequest,
+  SessionInfo,
+  SpeedRequest,
+} from '../runtime/protocol';
 import type { ComparedSample } from '../runtime/compareJob';
 import type { DataSelection, GeneratedSettings } from './buildSamples';
 import type { DataFile } from './dataSlice';
@@ -27,7 +34,6 @@ export interface LoadedModel {
   /** Scalar integer inputs a control-flow node may branch on: candidates to fix. */
   readonly fixableInputs: readonly string[];
 }
-
 
 export type CalibrationStatus = 'idle' | 'running' | 'done' | 'error' | 'cancelled';
 
@@ -68,7 +74,10 @@ export interface ExportResult {
 
 /** How the store reaches the calibration worker (injected, so tests can drive a real runtime in Node). */
 export interface Calibrator {
-  start(req: Omit<CalibrateRequest, 'type' | 'id'>, handlers: CalibrationHandlers): { id: number; result: Promise<CalibrationResult> };
+  start(
+    req: Omit<CalibrateRequest, 'type' | 'id'>,
+    handlers: CalibrationHandlers,
+  ): { id: number; result: Promise<CalibrationResult> };
   compare(req: Omit<CompareRequest, 'type' | 'id'>): { id: number; result: Promise<readonly ComparedSample[]> };
   /** Latency of float and exported models on one backend. */
   speed?(req: Omit<SpeedRequest, 'type' | 'id'>): { id: number; result: Promise<SpeedResult> };
@@ -109,7 +118,11 @@ export interface ModelSlice {
   readonly model: LoadedModel | null;
   readonly modelError: ErrorInfo | null;
   readonly loading: boolean;
-  loadModel(fileName: string, bytes: Uint8Array, opts?: { isSample?: boolean; fixedInputs?: Readonly<Record<string, number>> }): void;
+  loadModel(
+    fileName: string,
+    bytes: Uint8Array,
+    opts?: { isSample?: boolean; fixedInputs?: Readonly<Record<string, number>> },
+  ): void;
   /** Fix a scalar input to a value (or free it with null): the model is prepared again, Ifs on it folded. */
   fixInput(name: string, value: number | null): void;
 }

@@ -20,7 +20,10 @@ export function App() {
             Lab: learn quantization by playing with it →
           </a>
         </nav>
-        <p>Quantize ONNX models in your browser: calibrate on your data, see every tensor's range, download a standard int8 QDQ model.</p>
+        <p>
+          Quantize ONNX models in your browser: calibrate on your data, see every tensor's range, download a standard
+          int8 QDQ model.
+        </p>
       </header>
       <ModelLoader />
       <ModelSummaryView />
@@ -31,7 +34,8 @@ export function App() {
       <ExportPanel />
       <ComparePanel />
       <footer className="muted">
-        The sample models are PaddleOCR's PP-OCRv4 text detector and recogniser (Apache-2.0), served with its <a href="samples/models/NOTICE.txt">notice</a>.
+        The sample models are PaddleOCR's PP-OCRv4 text detector and recogniser (Apache-2.0), served with its{' '}
+        <a href="samples/models/NOTICE.txt">notice</a>.
       </footer>
     </main>
   );

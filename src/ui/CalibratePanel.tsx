@@ -38,33 +38,57 @@ export function CalibratePanel() {
         {model.imageInput && dataKind === 'images' && (
           <span className="muted">
             {' '}
-            → input <code>{model.imageInput.name}</code>, {(override ?? model.imageInput.preset).channels} {(override ?? model.imageInput.preset).layout},{' '}
-            {(override ?? model.imageInput.preset).normalize} normalisation
+            → input <code>{model.imageInput.name}</code>, {(override ?? model.imageInput.preset).channels}{' '}
+            {(override ?? model.imageInput.preset).layout}, {(override ?? model.imageInput.preset).normalize}{' '}
+            normalisation
           </span>
         )}
       </p>
       <p className="muted">
-        Calibrates {model.plan.activations.length} activation tensors: each run is reduced to min/max and a histogram inside the worker, and only
-        those statistics reach this page.
+        Calibrates {model.plan.activations.length} activation tensors: each run is reduced to min/max and a histogram
+        inside the worker, and only those statistics reach this page.
       </p>
       <div className="row">
         <label>
           Backend{' '}
-          <select value={backend} disabled={running} onChange={(e) => appStore.getState().setBackend(e.target.value as 'wasm' | 'webgpu')} aria-label="Backend">
+          <select
+            value={backend}
+            disabled={running}
+            onChange={(e) => appStore.getState().setBackend(e.target.value as 'wasm' | 'webgpu')}
+            aria-label="Backend"
+          >
             <option value="wasm">WASM (CPU)</option>
             <option value="webgpu" disabled={!gpu?.available}>
-              {!gpu ? 'WebGPU (checking…)' : !gpu.available ? `WebGPU (${gpu.description})` : gpu.fallback ? 'WebGPU, software fallback adapter (slow)' : `WebGPU (${gpu.description})`}
+              {!gpu
+                ? 'WebGPU (checking…)'
+                : !gpu.available
+                  ? `WebGPU (${gpu.description})`
+                  : gpu.fallback
+                    ? 'WebGPU, software fallback adapter (slow)'
+                    : `WebGPU (${gpu.description})`}
             </option>
           </select>
         </label>
         <label title="Streaming grows each histogram as samples arrive (one pass). onnxruntime-exact runs every sample twice: first the ranges, then the histograms on the final ranges, as onnxruntime's quantize_static bins all batches at once, so percentile and entropy match it exactly.">
           Statistics{' '}
-          <select value={mode} disabled={running} onChange={(e) => appStore.getState().setCalibrationMode(e.target.value as 'streaming' | 'onnxruntime-exact')} aria-label="Calibration mode">
+          <select
+            value={mode}
+            disabled={running}
+            onChange={(e) =>
+              appStore.getState().setCalibrationMode(e.target.value as 'streaming' | 'onnxruntime-exact')
+            }
+            aria-label="Calibration mode"
+          >
             <option value="streaming">streaming (one pass)</option>
             <option value="onnxruntime-exact">onnxruntime-exact (two passes)</option>
           </select>
         </label>
-        <button type="button" className="primary" disabled={running || dataKind === 'none'} onClick={() => void appStore.getState().calibrate()}>
+        <button
+          type="button"
+          className="primary"
+          disabled={running || dataKind === 'none'}
+          onClick={() => void appStore.getState().calibrate()}
+        >
           Calibrate
         </button>
         {running && (
@@ -75,12 +99,19 @@ export function CalibratePanel() {
       </div>
       {backend === 'webgpu' && gpu?.fallback && (
         <p className="warn-text" data-testid="webgpu-fallback">
-          This browser's only WebGPU adapter is a software fallback ({gpu.description}): results are correct but 60-100x slower than WASM. It says
-          nothing about GPU speed.
+          This browser's only WebGPU adapter is a software fallback ({gpu.description}): results are correct but 60-100x
+          slower than WASM. It says nothing about GPU speed.
         </p>
       )}
       {(running || cal.progress.done > 0) && (
-        <div className="progress" role="progressbar" aria-valuenow={pct} aria-valuemin={0} aria-valuemax={100} data-testid="calibration-progress">
+        <div
+          className="progress"
+          role="progressbar"
+          aria-valuenow={pct}
+          aria-valuemin={0}
+          aria-valuemax={100}
+          data-testid="calibration-progress"
+        >
           <div style={{ width: `${pct}%` }} />
           <span>
             {cal.progress.done} / {cal.progress.total} samples
@@ -89,13 +120,17 @@ export function CalibratePanel() {
       )}
       {cal.session && (
         <p data-testid="session-info">
-          Execution provider <b>{cal.session.backend}</b>, <b data-testid="thread-count">{cal.session.numThreads}</b> thread
-          {cal.session.numThreads === 1 ? '' : 's'} ({cal.session.crossOriginIsolated ? 'cross-origin isolated' : 'not cross-origin isolated'},{' '}
+          Execution provider <b>{cal.session.backend}</b>, <b data-testid="thread-count">{cal.session.numThreads}</b>{' '}
+          thread
+          {cal.session.numThreads === 1 ? '' : 's'} (
+          {cal.session.crossOriginIsolated ? 'cross-origin isolated' : 'not cross-origin isolated'},{' '}
           {cal.session.hardwareConcurrency} cores)
         </p>
       )}
       <p data-testid="calibration-status" data-status={cal.status}>
-        {cal.status === 'done' && cal.ms !== null && `Calibrated in ${(cal.ms / 1000).toFixed(1)} s (inference ${((cal.inferenceMs ?? 0) / 1000).toFixed(1)} s).`}
+        {cal.status === 'done' &&
+          cal.ms !== null &&
+          `Calibrated in ${(cal.ms / 1000).toFixed(1)} s (inference ${((cal.inferenceMs ?? 0) / 1000).toFixed(1)} s).`}
         {cal.status === 'cancelled' && 'Cancelled. The statistics from before this run are kept.'}
         {running && 'Calibrating…'}
       </p>

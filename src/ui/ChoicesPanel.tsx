@@ -15,12 +15,15 @@ export function ChoicesPanel() {
   const { opTypes, producing } = useMemo(() => {
     if (!model) return { opTypes: [], producing: new Set<string>() };
     const acts = new Set(model.plan.activations);
-    const producing = new Set(model.prepared.graph!.node.filter((n) => n.output.some((o) => acts.has(o))).map((n) => n.opType));
+    const producing = new Set(
+      model.prepared.graph!.node.filter((n) => n.output.some((o) => acts.has(o))).map((n) => n.opType),
+    );
     return { opTypes: [...new Set([...model.plan.nodes.map((n) => n.opType), ...producing])].sort(), producing };
   }, [model]);
   if (!model) return null;
   const set = appStore.getState().setConfig;
-  const setActs = (next: Partial<ActivationConfig>) => set((c) => ({ ...c, activations: { ...c.activations, ...next } }));
+  const setActs = (next: Partial<ActivationConfig>) =>
+    set((c) => ({ ...c, activations: { ...c.activations, ...next } }));
   const acts = config.activations;
   const variant = variantOf(acts.method, acts);
   return (
@@ -29,18 +32,32 @@ export function ChoicesPanel() {
       <div className="row">
         <label>
           Activations{' '}
-          <select aria-label="Activation dtype" value={acts.dtype} onChange={(e) => setActs({ dtype: e.target.value as IntDType })}>
+          <select
+            aria-label="Activation dtype"
+            value={acts.dtype}
+            onChange={(e) => setActs({ dtype: e.target.value as IntDType })}
+          >
             {ACT_DTYPES.map((d) => (
               <option key={d}>{d}</option>
             ))}
           </select>
         </label>
         <label>
-          <input type="checkbox" aria-label="Symmetric activations" checked={acts.symmetric} onChange={(e) => setActs({ symmetric: e.target.checked })} /> symmetric
+          <input
+            type="checkbox"
+            aria-label="Symmetric activations"
+            checked={acts.symmetric}
+            onChange={(e) => setActs({ symmetric: e.target.checked })}
+          />{' '}
+          symmetric
         </label>
         <label>
           Range{' '}
-          <select aria-label="Range method" value={variant.id} onChange={(e) => setActs(variantFields(methodVariant(e.target.value)!))}>
+          <select
+            aria-label="Range method"
+            value={variant.id}
+            onChange={(e) => setActs(variantFields(methodVariant(e.target.value)!))}
+          >
             {METHOD_VARIANTS.map((m) => (
               <option key={m.id} value={m.id}>
                 {m.label}
@@ -66,27 +83,54 @@ export function ChoicesPanel() {
         )}
         <label title="onnxruntime: symmetric int8 on [-127, 127], tiny scales become 1. PyTorch: the full [-128, 127], symmetric uint8 zero point 128, scales at least 2^-23.">
           Rules{' '}
-          <select aria-label="Convention" value={acts.convention ?? 'onnxruntime'} onChange={(e) => setActs({ convention: e.target.value as 'onnxruntime' | 'pytorch' })}>
+          <select
+            aria-label="Convention"
+            value={acts.convention ?? 'onnxruntime'}
+            onChange={(e) => setActs({ convention: e.target.value as 'onnxruntime' | 'pytorch' })}
+          >
             <option value="onnxruntime">onnxruntime</option>
             <option value="pytorch">PyTorch</option>
           </select>
         </label>
         <label title="Half the integer range (onnxruntime int8 [-64, 64], PyTorch [-64, 63]): for CPUs whose int8 dot products would overflow 16-bit accumulators.">
-          <input type="checkbox" aria-label="Reduce range" checked={acts.reduceRange === true} onChange={(e) => setActs({ reduceRange: e.target.checked })} /> reduce range
+          <input
+            type="checkbox"
+            aria-label="Reduce range"
+            checked={acts.reduceRange === true}
+            onChange={(e) => setActs({ reduceRange: e.target.checked })}
+          />{' '}
+          reduce range
         </label>
         <label title="16- and 4-bit types and block-wise scales need QuantizeLinear/DequantizeLinear-21: the export raises the opset to 21">
           Weights{' '}
-          <select aria-label="Weight dtype" value={config.weights.dtype} onChange={(e) => set((c) => ({ ...c, weights: { ...c.weights, dtype: e.target.value as IntDType } }))}>
+          <select
+            aria-label="Weight dtype"
+            value={config.weights.dtype}
+            onChange={(e) => set((c) => ({ ...c, weights: { ...c.weights, dtype: e.target.value as IntDType } }))}
+          >
             {WEIGHT_DTYPES.map((d) => (
               <option key={d}>{d}</option>
             ))}
           </select>{' '}
           <select
             aria-label="Model weight granularity"
-            value={config.weights.blockSize ? `block${config.weights.blockSize}` : config.weights.perChannel ? 'channel' : 'tensor'}
+            value={
+              config.weights.blockSize
+                ? `block${config.weights.blockSize}`
+                : config.weights.perChannel
+                  ? 'channel'
+                  : 'tensor'
+            }
             onChange={(e) => {
               const v = e.target.value;
-              set((c) => ({ ...c, weights: { ...c.weights, perChannel: v !== 'tensor', blockSize: v.startsWith('block') ? Number(v.slice(5)) : null } }));
+              set((c) => ({
+                ...c,
+                weights: {
+                  ...c.weights,
+                  perChannel: v !== 'tensor',
+                  blockSize: v.startsWith('block') ? Number(v.slice(5)) : null,
+                },
+              }));
             }}
           >
             <option value="channel">per channel</option>
@@ -114,7 +158,8 @@ export function ChoicesPanel() {
           {opTypes.map((op) => {
             const o = config.opTypes?.[op] ?? {};
             const count = model.plan.nodes.filter((n) => n.opType === op).length;
-            const put = (next: typeof o) => set((c: QuantConfig) => ({ ...c, opTypes: { ...c.opTypes, [op]: { ...c.opTypes?.[op], ...next } } }));
+            const put = (next: typeof o) =>
+              set((c: QuantConfig) => ({ ...c, opTypes: { ...c.opTypes, [op]: { ...c.opTypes?.[op], ...next } } }));
             const opMethod = o.activations?.method ? variantOf(o.activations.method, o.activations).id : 'default';
             return (
               <tr key={op} data-testid={`optype-${op}`}>
@@ -122,7 +167,12 @@ export function ChoicesPanel() {
                 <td>{count}</td>
                 <td>
                   {count > 0 ? (
-                    <input type="checkbox" aria-label={`Keep ${op} float`} checked={o.exclude === true} onChange={(e) => put({ exclude: e.target.checked })} />
+                    <input
+                      type="checkbox"
+                      aria-label={`Keep ${op} float`}
+                      checked={o.exclude === true}
+                      onChange={(e) => put({ exclude: e.target.checked })}
+                    />
                   ) : (
                     <span className="muted">—</span>
                   )}
@@ -131,8 +181,14 @@ export function ChoicesPanel() {
                   {model.plan.nodes.some((n) => n.opType === op && n.weight) ? (
                     <select
                       aria-label={`${op} weight granularity`}
-                      value={o.weights?.perChannel === undefined ? 'default' : o.weights.perChannel ? 'channel' : 'tensor'}
-                      onChange={(e) => put({ weights: e.target.value === 'default' ? {} : { perChannel: e.target.value === 'channel' } })}
+                      value={
+                        o.weights?.perChannel === undefined ? 'default' : o.weights.perChannel ? 'channel' : 'tensor'
+                      }
+                      onChange={(e) =>
+                        put({
+                          weights: e.target.value === 'default' ? {} : { perChannel: e.target.value === 'channel' },
+                        })
+                      }
                     >
                       <option value="default">model default</option>
                       <option value="channel">per channel</option>
@@ -147,7 +203,16 @@ export function ChoicesPanel() {
                     <select
                       aria-label={`${op} range method`}
                       value={opMethod}
-                      onChange={(e) => put({ activations: { ...o.activations, ...(e.target.value === 'default' ? NO_VARIANT_FIELDS : variantFields(methodVariant(e.target.value)!)) } })}
+                      onChange={(e) =>
+                        put({
+                          activations: {
+                            ...o.activations,
+                            ...(e.target.value === 'default'
+                              ? NO_VARIANT_FIELDS
+                              : variantFields(methodVariant(e.target.value)!)),
+                          },
+                        })
+                      }
                     >
                       <option value="default">model default</option>
                       {METHOD_VARIANTS.map((m) => (

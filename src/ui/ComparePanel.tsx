@@ -9,7 +9,9 @@ import { appStore, useApp } from './useApp';
 async function runCompare(files: FileList | null): Promise<void> {
   const s = appStore.getState();
   if (files && files.length) {
-    const list = await Promise.all([...files].map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
+    const list = await Promise.all(
+      [...files].map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })),
+    );
     return s.compare(list);
   }
   const ocr = s.model?.ocr;
@@ -50,7 +52,8 @@ function Boxes({ reading }: { reading: DetReading }) {
         </svg>
       </div>
       <figcaption>
-        {reading.name}: <span className="float-key">float {reading.float.length} boxes</span> · <span className="quant-key">exported {reading.quantized.length} boxes</span>
+        {reading.name}: <span className="float-key">float {reading.float.length} boxes</span> ·{' '}
+        <span className="quant-key">exported {reading.quantized.length} boxes</span>
       </figcaption>
     </figure>
   );
@@ -71,13 +74,24 @@ export function ComparePanel() {
       const mean = (f: (m: (typeof rows)[number]) => number) => rows.reduce((a, m) => a + f(m), 0) / rows.length;
       const tk = results.map((r) => r.outputs.find((o) => o.name === name)!.topK);
       const topK = tk.every((t) => t)
-        ? { top1: tk.reduce((a, t) => a + t!.top1, 0), top5: tk.reduce((a, t) => a + t!.top5, 0), rows: tk.reduce((a, t) => a + t!.rows, 0) }
+        ? {
+            top1: tk.reduce((a, t) => a + t!.top1, 0),
+            top5: tk.reduce((a, t) => a + t!.top5, 0),
+            rows: tk.reduce((a, t) => a + t!.rows, 0),
+          }
         : null;
-      return { name, sqnr: mean((m) => m.sqnrDb), cosine: mean((m) => m.cosine), maxAbs: Math.max(...rows.map((m) => m.maxAbs)), topK };
+      return {
+        name,
+        sqnr: mean((m) => m.sqnrDb),
+        cosine: mean((m) => m.cosine),
+        maxAbs: Math.max(...rows.map((m) => m.maxAbs)),
+        topK,
+      };
     });
   }, [results]);
   if (!model || !exported) return null;
-  const perSample = results?.map((r) => ({ name: r.name, sqnr: Number(r.outputs[0]?.metrics.sqnrDb.toFixed(2) ?? 0) })) ?? [];
+  const perSample =
+    results?.map((r) => ({ name: r.name, sqnr: Number(r.outputs[0]?.metrics.sqnrDb.toFixed(2) ?? 0) })) ?? [];
   const rec = model.ocr === 'rec' && results && dictionary ? readRecognition(results, dictionary) : null;
   const truth = labelsText ? (JSON.parse(labelsText) as Record<string, string>) : {};
   const acc = rec ? recAccuracy(rec, truth) : null;
@@ -88,16 +102,32 @@ export function ComparePanel() {
       <div className="row">
         <label className="button">
           Held-out samples
-          <input type="file" multiple aria-label="Held-out samples" accept="image/png,image/jpeg,image/webp,.npy,.npz,.pb" onChange={(e) => void runCompare(e.target.files)} />
+          <input
+            type="file"
+            multiple
+            aria-label="Held-out samples"
+            accept="image/png,image/jpeg,image/webp,.npy,.npz,.pb"
+            onChange={(e) => void runCompare(e.target.files)}
+          />
         </label>
-        <button type="button" className="primary" disabled={cmp.status === 'running'} onClick={() => void runCompare(null)}>
+        <button
+          type="button"
+          className="primary"
+          disabled={cmp.status === 'running'}
+          onClick={() => void runCompare(null)}
+        >
           Compare
         </button>
       </div>
-      {cmp.status === 'done' && !cmp.heldOut && <p className="warn-text">These are calibration samples, not held-out ones: load held-out samples for an honest measure.</p>}
+      {cmp.status === 'done' && !cmp.heldOut && (
+        <p className="warn-text">
+          These are calibration samples, not held-out ones: load held-out samples for an honest measure.
+        </p>
+      )}
       <p className="muted">
         {cmp.status === 'running' && 'Running both models…'}
-        {cmp.status === 'done' && `${results!.length} ${cmp.heldOut ? 'held-out' : 'calibration (not held-out)'} samples, ${cmp.forExport}.`}
+        {cmp.status === 'done' &&
+          `${results!.length} ${cmp.heldOut ? 'held-out' : 'calibration (not held-out)'} samples, ${cmp.forExport}.`}
       </p>
       {metrics.length > 0 && (
         <table className="io" data-testid="compare-metrics">
@@ -117,7 +147,9 @@ export function ComparePanel() {
                 <td data-testid="compare-sqnr">{m.sqnr.toFixed(2)}</td>
                 <td>{m.cosine.toFixed(5)}</td>
                 <td>{formatNumber(m.maxAbs)}</td>
-                <td data-testid="compare-topk">{m.topK ? `${m.topK.top1}/${m.topK.rows} · ${m.topK.top5}/${m.topK.rows}` : '—'}</td>
+                <td data-testid="compare-topk">
+                  {m.topK ? `${m.topK.top1}/${m.topK.rows} · ${m.topK.top5}/${m.topK.rows}` : '—'}
+                </td>
               </tr>
             ))}
           </tbody>
@@ -140,7 +172,8 @@ export function ComparePanel() {
         <>
           {acc && (
             <p data-testid="rec-accuracy">
-              Character accuracy: float <b>{(100 * acc.float).toFixed(1)}%</b>, exported <b>{(100 * acc.quantized).toFixed(1)}%</b>
+              Character accuracy: float <b>{(100 * acc.float).toFixed(1)}%</b>, exported{' '}
+              <b>{(100 * acc.quantized).toFixed(1)}%</b>
             </p>
           )}
           <table className="io" data-testid="rec-readings">

@@ -9,7 +9,9 @@ import { formatNumber, formatShape } from './format';
 import { appStore, useApp } from './useApp';
 
 async function loadFiles(list: readonly File[]): Promise<void> {
-  const files = await Promise.all([...list].map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
+  const files = await Promise.all(
+    [...list].map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })),
+  );
   await appStore.getState().loadDataFiles(files);
 }
 
@@ -40,7 +42,11 @@ function PresetEditor({ preset }: { preset: ImagePreset }) {
     <div className="row preset" data-testid="preset-editor">
       <label>
         Normalise{' '}
-        <select aria-label="Normalisation" value={preset.normalize} onChange={(e) => set({ normalize: e.target.value as ImagePreset['normalize'] })}>
+        <select
+          aria-label="Normalisation"
+          value={preset.normalize}
+          onChange={(e) => set({ normalize: e.target.value as ImagePreset['normalize'] })}
+        >
           {NORMALIZATIONS.map(([v, l]) => (
             <option key={v} value={v}>
               {l}
@@ -50,27 +56,53 @@ function PresetEditor({ preset }: { preset: ImagePreset }) {
       </label>
       <label>
         Channels{' '}
-        <select aria-label="Channel order" value={preset.channels} onChange={(e) => set({ channels: e.target.value as 'RGB' | 'BGR' })}>
+        <select
+          aria-label="Channel order"
+          value={preset.channels}
+          onChange={(e) => set({ channels: e.target.value as 'RGB' | 'BGR' })}
+        >
           <option>RGB</option>
           <option>BGR</option>
         </select>
       </label>
       <label>
         Layout{' '}
-        <select aria-label="Layout" value={preset.layout} onChange={(e) => set({ layout: e.target.value as 'NCHW' | 'NHWC' })}>
+        <select
+          aria-label="Layout"
+          value={preset.layout}
+          onChange={(e) => set({ layout: e.target.value as 'NCHW' | 'NHWC' })}
+        >
           <option>NCHW</option>
           <option>NHWC</option>
         </select>
       </label>
       <label>
-        W <input aria-label="Target width" className="num" placeholder="auto" value={preset.width ?? ''} onChange={(e) => set({ width: size(e.target.value) })} />
+        W{' '}
+        <input
+          aria-label="Target width"
+          className="num"
+          placeholder="auto"
+          value={preset.width ?? ''}
+          onChange={(e) => set({ width: size(e.target.value) })}
+        />
       </label>
       <label>
-        H <input aria-label="Target height" className="num" placeholder="auto" value={preset.height ?? ''} onChange={(e) => set({ height: size(e.target.value) })} />
+        H{' '}
+        <input
+          aria-label="Target height"
+          className="num"
+          placeholder="auto"
+          value={preset.height ?? ''}
+          onChange={(e) => set({ height: size(e.target.value) })}
+        />
       </label>
       <label>
         Resize{' '}
-        <select aria-label="Resize" value={preset.resize} onChange={(e) => set({ resize: e.target.value as 'stretch' | 'pad' })}>
+        <select
+          aria-label="Resize"
+          value={preset.resize}
+          onChange={(e) => set({ resize: e.target.value as 'stretch' | 'pad' })}
+        >
           <option value="stretch">stretch</option>
           <option value="pad">keep aspect, pad</option>
         </select>
@@ -94,14 +126,35 @@ function GeneratedEditor() {
         const set = (p: Partial<typeof g>) => appStore.getState().setGenerated(input.name, { ...g, ...p });
         return (
           <div className="row" key={input.name}>
-            <code>{input.name}</code> <span className="muted">{input.dtype} {formatShape(input.shape)}</span>
-            <select aria-label={`Distribution for ${input.name}`} value={g.dist} onChange={(e) => set({ dist: e.target.value as typeof g.dist })}>
+            <code>{input.name}</code>{' '}
+            <span className="muted">
+              {input.dtype} {formatShape(input.shape)}
+            </span>
+            <select
+              aria-label={`Distribution for ${input.name}`}
+              value={g.dist}
+              onChange={(e) => set({ dist: e.target.value as typeof g.dist })}
+            >
               <option value="normal">normal (mean, std)</option>
               <option value="uniform">uniform [a, b)</option>
               <option value="constant">constant</option>
             </select>
-            <input aria-label={`a for ${input.name}`} className="num" type="number" value={g.a} onChange={(e) => set({ a: Number(e.target.value) })} />
-            {g.dist !== 'constant' && <input aria-label={`b for ${input.name}`} className="num" type="number" value={g.b} onChange={(e) => set({ b: Number(e.target.value) })} />}
+            <input
+              aria-label={`a for ${input.name}`}
+              className="num"
+              type="number"
+              value={g.a}
+              onChange={(e) => set({ a: Number(e.target.value) })}
+            />
+            {g.dist !== 'constant' && (
+              <input
+                aria-label={`b for ${input.name}`}
+                className="num"
+                type="number"
+                value={g.b}
+                onChange={(e) => set({ b: Number(e.target.value) })}
+              />
+            )}
           </div>
         );
       })}
@@ -111,18 +164,40 @@ function GeneratedEditor() {
           {dims.map((d) => (
             <label key={d}>
               {d}{' '}
-              <input aria-label={`Value of ${d}`} className="num" type="number" min={1} value={dimValues[d] ?? ''} placeholder="?" onChange={(e) => appStore.getState().setDimValue(d, Number(e.target.value))} />
+              <input
+                aria-label={`Value of ${d}`}
+                className="num"
+                type="number"
+                min={1}
+                value={dimValues[d] ?? ''}
+                placeholder="?"
+                onChange={(e) => appStore.getState().setDimValue(d, Number(e.target.value))}
+              />
             </label>
           ))}
         </div>
       )}
       <div className="row">
         <label>
-          Samples <input aria-label="Generated sample count" className="num" type="number" min={1} defaultValue={count} id="gen-count" />
+          Samples{' '}
+          <input
+            aria-label="Generated sample count"
+            className="num"
+            type="number"
+            min={1}
+            defaultValue={count}
+            id="gen-count"
+          />
         </label>
         <button
           type="button"
-          onClick={() => appStore.getState().useGeneratedData(Math.max(1, Number((document.getElementById('gen-count') as HTMLInputElement).value) || 1))}
+          onClick={() =>
+            appStore
+              .getState()
+              .useGeneratedData(
+                Math.max(1, Number((document.getElementById('gen-count') as HTMLInputElement).value) || 1),
+              )
+          }
         >
           Use generated data
         </button>
@@ -180,7 +255,8 @@ export function DataPanel() {
         <div className="preview" data-testid="preset-preview">
           <Thumbnail image={preview.thumbnail} />
           <div>
-            First image as the model sees it: shape <b data-testid="preview-shape">{formatShape(preview.dims)}</b>, values{' '}
+            First image as the model sees it: shape <b data-testid="preview-shape">{formatShape(preview.dims)}</b>,
+            values{' '}
             <b data-testid="preview-range">
               {formatNumber(preview.min)} … {formatNumber(preview.max)}
             </b>

@@ -7,7 +7,8 @@ import { formatBytes } from './format';
 import { appStore, useApp } from './useApp';
 
 function download(name: string, data: Uint8Array | Blob): void {
-  const blob = data instanceof Blob ? data : new Blob([data as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' });
+  const blob =
+    data instanceof Blob ? data : new Blob([data as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' });
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
@@ -106,8 +107,9 @@ function SupportTableView({ rows }: { rows: readonly SupportRow[] }) {
   return (
     <details data-testid="support-table">
       <summary>
-        What runs where: {rows.filter((r) => r.support.webgpu === false).length} of {rows.length} op kinds fall back from WebGPU to the CPU (table probed
-        with onnxruntime-web {SUPPORT.onnxruntimeWeb} in {SUPPORT.browser.match(/Chrome\/[\d.]+/)?.[0] ?? 'Chromium'}, WebGPU adapter: {SUPPORT.webgpuAdapter})
+        What runs where: {rows.filter((r) => r.support.webgpu === false).length} of {rows.length} op kinds fall back
+        from WebGPU to the CPU (table probed with onnxruntime-web {SUPPORT.onnxruntimeWeb} in{' '}
+        {SUPPORT.browser.match(/Chrome\/[\d.]+/)?.[0] ?? 'Chromium'}, WebGPU adapter: {SUPPORT.webgpuAdapter})
       </summary>
       <table className="io small-table">
         <thead>
@@ -133,7 +135,10 @@ function SupportTableView({ rows }: { rows: readonly SupportRow[] }) {
           ))}
         </tbody>
       </table>
-      <p className="muted small">✓ runs on that backend by itself · ✗ fails, or needs the CPU · · not probed ({SUPPORT.webnn.startsWith('webnn:') ? 'WebNN: ' + SUPPORT.webnn.replace(/^webnn: /, '') : SUPPORT.webnn})</p>
+      <p className="muted small">
+        ✓ runs on that backend by itself · ✗ fails, or needs the CPU · · not probed (
+        {SUPPORT.webnn.startsWith('webnn:') ? 'WebNN: ' + SUPPORT.webnn.replace(/^webnn: /, '') : SUPPORT.webnn})
+      </p>
     </details>
   );
 }
@@ -145,10 +150,16 @@ function SpeedView() {
   const mine = speed.forExport === exported?.fileName;
   return (
     <div className="speed" data-testid="speed">
-      <button type="button" disabled={speed.status === 'running'} onClick={() => void appStore.getState().measureSpeed()}>
+      <button
+        type="button"
+        disabled={speed.status === 'running'}
+        onClick={() => void appStore.getState().measureSpeed()}
+      >
         Measure speed in this browser
       </button>
-      {mine && speed.status === 'running' && <span className="muted"> timing (2 warm-up runs, then the median of 10)…</span>}
+      {mine && speed.status === 'running' && (
+        <span className="muted"> timing (2 warm-up runs, then the median of 10)…</span>
+      )}
       {mine && speed.results.length > 0 && (
         <table className="io small-table" data-testid="speed-table">
           <thead>
@@ -169,13 +180,20 @@ function SpeedView() {
                 <td>
                   {r.exported.createMs.toFixed(0)} ms, {r.exported.medianMs.toFixed(1)} ms
                 </td>
-                <td data-testid={`speed-ratio-${r.float.backend}`}>{(r.exported.medianMs / r.float.medianMs).toFixed(2)}×</td>
+                <td data-testid={`speed-ratio-${r.float.backend}`}>
+                  {(r.exported.medianMs / r.float.medianMs).toFixed(2)}×
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
-      {mine && speed.skipped.map((s) => <p key={s} className="muted small">{s}</p>)}
+      {mine &&
+        speed.skipped.map((s) => (
+          <p key={s} className="muted small">
+            {s}
+          </p>
+        ))}
       {mine && speed.error && <p className="error">{speed.error.message}</p>}
     </div>
   );
@@ -188,14 +206,24 @@ function FormOptions({ form, set }: { form: ExportForm; set: (f: ExportForm) => 
       <>
         <label>
           weights{' '}
-          <select aria-label="Weight-only dtype" value={form.dtype} onChange={(e) => set({ ...form, dtype: e.target.value as IntDType })}>
+          <select
+            aria-label="Weight-only dtype"
+            value={form.dtype}
+            onChange={(e) => set({ ...form, dtype: e.target.value as IntDType })}
+          >
             {dtypes.map((d) => (
               <option key={d}>{d}</option>
             ))}
           </select>
         </label>
         <label>
-          <input type="checkbox" aria-label="Weight-only symmetric" checked={form.symmetric} onChange={(e) => set({ ...form, symmetric: e.target.checked })} /> symmetric
+          <input
+            type="checkbox"
+            aria-label="Weight-only symmetric"
+            checked={form.symmetric}
+            onChange={(e) => set({ ...form, symmetric: e.target.checked })}
+          />{' '}
+          symmetric
         </label>
         <label>
           scales{' '}
@@ -217,15 +245,26 @@ function FormOptions({ form, set }: { form: ExportForm; set: (f: ExportForm) => 
     const conv = form.ops?.includes('Conv') ?? true;
     return (
       <label title="Dynamic quantization suits MatMul-heavy models (transformers); on convolutions its per-tensor uint8 weights cost accuracy">
-        <input type="checkbox" aria-label="Dynamic Conv" checked={conv} onChange={(e) => set({ ...form, ops: e.target.checked ? ['MatMul', 'Gemm', 'Conv'] : ['MatMul', 'Gemm'] })} /> Conv too
+        <input
+          type="checkbox"
+          aria-label="Dynamic Conv"
+          checked={conv}
+          onChange={(e) => set({ ...form, ops: e.target.checked ? ['MatMul', 'Gemm', 'Conv'] : ['MatMul', 'Gemm'] })}
+        />{' '}
+        Conv too
       </label>
     );
   }
   if (form.kind === 'float16') {
     return (
       <label>
-        <input type="checkbox" aria-label="Keep float32 inputs and outputs" checked={form.keepIoTypes} onChange={(e) => set({ ...form, keepIoTypes: e.target.checked })} /> float32
-        inputs and outputs
+        <input
+          type="checkbox"
+          aria-label="Keep float32 inputs and outputs"
+          checked={form.keepIoTypes}
+          onChange={(e) => set({ ...form, keepIoTypes: e.target.checked })}
+        />{' '}
+        float32 inputs and outputs
       </label>
     );
   }
@@ -251,7 +290,11 @@ export function ExportPanel() {
       <div className="row">
         <label>
           Form{' '}
-          <select aria-label="Export form" value={kindOf(form)} onChange={(e) => setForm(defaultForm(e.target.value as FormKind))}>
+          <select
+            aria-label="Export form"
+            value={kindOf(form)}
+            onChange={(e) => setForm(defaultForm(e.target.value as FormKind))}
+          >
             {FORM_OPTIONS.map(([k, label]) => (
               <option key={k} value={k}>
                 {label}
@@ -264,7 +307,13 @@ export function ExportPanel() {
       <div className="row small">
         <span className="muted">transformers.js presets:</span>
         {TRANSFORMERS_JS_PRESETS.map((p) => (
-          <button key={p.id} type="button" className="link" onClick={() => setForm(p.form)} title={`writes ${p.fileName}`}>
+          <button
+            key={p.id}
+            type="button"
+            className="link"
+            onClick={() => setForm(p.form)}
+            title={`writes ${p.fileName}`}
+          >
             {p.label}
           </button>
         ))}
@@ -284,13 +333,17 @@ export function ExportPanel() {
           download(r.fileName, r.blob);
           // Then show what the export still does against the float model, on held-out samples where we have them.
           const ocr = appStore.getState().model?.ocr;
-          const heldOut = ocr ? fetchSampleFiles(import.meta.env.BASE_URL, ocr, ocr === 'rec' ? REC_HELD_OUT : DET_HELD_OUT) : Promise.resolve(undefined);
+          const heldOut = ocr
+            ? fetchSampleFiles(import.meta.env.BASE_URL, ocr, ocr === 'rec' ? REC_HELD_OUT : DET_HELD_OUT)
+            : Promise.resolve(undefined);
           void heldOut.then((files) => appStore.getState().compare(files)).catch(() => appStore.getState().compare());
         }}
       >
         Export
       </button>
-      {!ready && <span className="muted"> Calibrate first (static QDQ needs activation ranges), or load a recipe.</span>}
+      {!ready && (
+        <span className="muted"> Calibrate first (static QDQ needs activation ranges), or load a recipe.</span>
+      )}
       <RecipeButtons />
       {exporting && (
         <span className="muted" data-testid="exporting">
@@ -301,8 +354,10 @@ export function ExportPanel() {
       {exported && (
         <div data-testid="export-result">
           <p>
-            Downloaded <b>{exported.fileName}</b> ({exported.form.form}, opset {exported.form.opset}): <b data-testid="export-size">{formatBytes(exported.size)}</b>,
-            against {formatBytes(exported.floatBytes)} for the float model (<b data-testid="export-ratio">{((100 * exported.size) / exported.floatBytes).toFixed(1)}%</b>), built in{' '}
+            Downloaded <b>{exported.fileName}</b> ({exported.form.form}, opset {exported.form.opset}):{' '}
+            <b data-testid="export-size">{formatBytes(exported.size)}</b>, against {formatBytes(exported.floatBytes)}{' '}
+            for the float model (
+            <b data-testid="export-ratio">{((100 * exported.size) / exported.floatBytes).toFixed(1)}%</b>), built in{' '}
             {exported.ms.toFixed(0)} ms.
           </p>
           <p className="muted">
@@ -311,7 +366,8 @@ export function ExportPanel() {
               : exported.form.quantizedNodes.length
                 ? `${exported.form.quantizedNodes.length} nodes quantized; `
                 : ''}
-            {((100 * exported.weightBytes.intBytes) / Math.max(1, exported.weightBytes.totalBytes)).toFixed(1)}% of weight bytes stored as 8-bit or narrower integers.
+            {((100 * exported.weightBytes.intBytes) / Math.max(1, exported.weightBytes.totalBytes)).toFixed(1)}% of
+            weight bytes stored as 8-bit or narrower integers.
           </p>
           {exported.form.notes.length > 0 && (
             <ul className="log" data-testid="form-notes">

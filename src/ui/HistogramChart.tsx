@@ -32,7 +32,21 @@ export function fitDomain(h: HistogramState, all: readonly { rmin: number; rmax:
 }
 
 /** The histogram (recharts) with other methods' ranges dashed. Memoised: dragging never redraws it. */
-const Bars = memo(function Bars({ histogram, width, lo, hi, logScale, others }: { histogram: HistogramState; width: number; lo: number; hi: number; logScale: boolean; others: readonly ChartRange[] }) {
+const Bars = memo(function Bars({
+  histogram,
+  width,
+  lo,
+  hi,
+  logScale,
+  others,
+}: {
+  histogram: HistogramState;
+  width: number;
+  lo: number;
+  hi: number;
+  logScale: boolean;
+  others: readonly ChartRange[];
+}) {
   const { edges, counts } = downsampleHistogram(histogram, 2048);
   const points: { x: number; count: number }[] = [];
   for (let i = 0; i < counts.length; i++) {
@@ -47,14 +61,28 @@ const Bars = memo(function Bars({ histogram, width, lo, hi, logScale, others }: 
     data.push({ x: group[0]!.x, count: logScale ? Math.log10(1 + c) : c });
   }
   return (
-    <AreaChart width={width} height={HEIGHT} data={data} margin={{ top: PLOT.top, right: PLOT.right, bottom: 8, left: 8 }}>
+    <AreaChart
+      width={width}
+      height={HEIGHT}
+      data={data}
+      margin={{ top: PLOT.top, right: PLOT.right, bottom: 8, left: 8 }}
+    >
       <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ee" />
       <XAxis dataKey="x" type="number" domain={[lo, hi]} tickFormatter={formatNumber} allowDataOverflow height={30} />
       <YAxis tickFormatter={(v: number) => (logScale ? (Number.isInteger(v) ? `1e${v}` : '') : String(v))} width={56} />
-      <Tooltip formatter={(v) => (logScale ? (10 ** Number(v) - 1).toFixed(0) : String(v))} labelFormatter={(x) => formatNumber(Number(x))} />
+      <Tooltip
+        formatter={(v) => (logScale ? (10 ** Number(v) - 1).toFixed(0) : String(v))}
+        labelFormatter={(x) => formatNumber(Number(x))}
+      />
       <Area type="stepAfter" dataKey="count" stroke="#3553c9" fill="#6f8cff" isAnimationActive={false} />
       {others.flatMap((o, k) => [
-        <ReferenceLine key={`${o.label}-lo`} x={o.rmin} stroke={o.color ?? '#888'} strokeDasharray="4 3" ifOverflow="hidden" />,
+        <ReferenceLine
+          key={`${o.label}-lo`}
+          x={o.rmin}
+          stroke={o.color ?? '#888'}
+          strokeDasharray="4 3"
+          ifOverflow="hidden"
+        />,
         <ReferenceLine
           key={`${o.label}-hi`}
           x={o.rmax}
@@ -62,7 +90,13 @@ const Bars = memo(function Bars({ histogram, width, lo, hi, logScale, others }: 
           strokeDasharray="4 3"
           ifOverflow="hidden"
           // labels stacked down the upper end, one row per method, so that close ranges stay readable
-          label={{ value: o.label, position: 'insideTopLeft', fill: o.color ?? '#888', fontSize: 10, offset: 4 + 11 * k }}
+          label={{
+            value: o.label,
+            position: 'insideTopLeft',
+            fill: o.color ?? '#888',
+            fontSize: 10,
+            offset: 4 + 11 * k,
+          }}
         />,
       ])}
     </AreaChart>
@@ -117,7 +151,9 @@ export function HistogramChart({
   const move = (e: ReactPointerEvent<SVGElement>) => {
     const d = drag.current;
     if (!d || !onDrag) return;
-    const rect = (e.currentTarget.ownerSVGElement ?? (e.currentTarget as unknown as SVGSVGElement)).getBoundingClientRect();
+    const rect = (
+      e.currentTarget.ownerSVGElement ?? (e.currentTarget as unknown as SVGSVGElement)
+    ).getBoundingClientRect();
     const v = toValue(e.clientX - rect.left);
     if (d.end === 'min') d.rmin = Math.min(v, d.rmax);
     else d.rmax = Math.max(v, d.rmin);
@@ -139,17 +175,47 @@ export function HistogramChart({
   const codeWidth = grid && grid.scale > 0 ? (grid.scale / (hi - lo)) * plotWidth : 0;
   const clipX = (v: number) => Math.min(PLOT.left + plotWidth, Math.max(PLOT.left, toX(v)));
   return (
-    <div className="chart" data-testid="histogram" data-bins={histogram.counts.length} data-grid-codes={codes.length} ref={box} style={{ position: 'relative' }}>
+    <div
+      className="chart"
+      data-testid="histogram"
+      data-bins={histogram.counts.length}
+      data-grid-codes={codes.length}
+      ref={box}
+      style={{ position: 'relative' }}
+    >
       {width > 0 && <Bars histogram={histogram} width={width} lo={lo} hi={hi} logScale={logScale} others={others} />}
       {width > 0 && (
-        <svg className="overlay" width={width} height={HEIGHT} style={{ position: 'absolute', left: 0, top: 0, pointerEvents: 'none' }}>
+        <svg
+          className="overlay"
+          width={width}
+          height={HEIGHT}
+          style={{ position: 'absolute', left: 0, top: 0, pointerEvents: 'none' }}
+        >
           {codes.map((q) => {
             const x = toX((q - grid!.zeroPoint) * grid!.scale);
-            return <line key={q} x1={x} x2={x} y1={PLOT.top} y2={plotBottom} stroke={q === grid!.zeroPoint ? '#555' : '#9aa3b5'} strokeWidth={q === grid!.zeroPoint ? 1.5 : 0.6} data-testid="grid-line" />;
+            return (
+              <line
+                key={q}
+                x1={x}
+                x2={x}
+                y1={PLOT.top}
+                y2={plotBottom}
+                stroke={q === grid!.zeroPoint ? '#555' : '#9aa3b5'}
+                strokeWidth={q === grid!.zeroPoint ? 1.5 : 0.6}
+                data-testid="grid-line"
+              />
+            );
           })}
           {range && (
             <>
-              <rect x={clipX(range.rmin)} width={Math.max(0, clipX(range.rmax) - clipX(range.rmin))} y={PLOT.top} height={plotBottom - PLOT.top} fill="#4f7cff" fillOpacity={0.08} />
+              <rect
+                x={clipX(range.rmin)}
+                width={Math.max(0, clipX(range.rmax) - clipX(range.rmin))}
+                y={PLOT.top}
+                height={plotBottom - PLOT.top}
+                fill="#4f7cff"
+                fillOpacity={0.08}
+              />
               {(['min', 'max'] as const).map((which) => {
                 const v = which === 'min' ? range.rmin : range.rmax;
                 const x = toX(v);
@@ -157,7 +223,13 @@ export function HistogramChart({
                 return (
                   <g key={which}>
                     <line x1={x} x2={x} y1={PLOT.top} y2={plotBottom} stroke="#d1495b" strokeWidth={2} />
-                    <text x={which === 'min' ? x + 4 : x - 4} y={PLOT.top + 12} fill="#d1495b" fontSize={12} textAnchor={which === 'min' ? 'start' : 'end'}>
+                    <text
+                      x={which === 'min' ? x + 4 : x - 4}
+                      y={PLOT.top + 12}
+                      fill="#d1495b"
+                      fontSize={12}
+                      textAnchor={which === 'min' ? 'start' : 'end'}
+                    >
                       {which === 'min' ? `${range.label} ${formatNumber(v)}` : formatNumber(v)}
                     </text>
                     {onDrag && (
@@ -208,8 +280,18 @@ export function ChartWarmUp() {
   }, []);
   if (done) return null;
   return (
-    <div aria-hidden="true" style={{ position: 'absolute', left: -10000, top: 0, width: 400, height: 200, overflow: 'hidden' }}>
-      <AreaChart width={400} height={200} data={[{ x: 0, count: 1 }, { x: 1, count: 2 }]}>
+    <div
+      aria-hidden="true"
+      style={{ position: 'absolute', left: -10000, top: 0, width: 400, height: 200, overflow: 'hidden' }}
+    >
+      <AreaChart
+        width={400}
+        height={200}
+        data={[
+          { x: 0, count: 1 },
+          { x: 1, count: 2 },
+        ]}
+      >
         <CartesianGrid strokeDasharray="3 3" />
         <XAxis dataKey="x" type="number" domain={[0, 1]} />
         <YAxis />

@@ -9,7 +9,8 @@ async function loadFile(file: File): Promise<void> {
   appStore.getState().loadModel(file.name, bytes);
   // Until the user brings data of their own, image models calibrate on the built-in images.
   const s = appStore.getState();
-  if (s.dataKind === 'none' && s.model?.imageInput) await loadSampleImages(appStore, import.meta.env.BASE_URL, s.model.ocr ?? 'det', { onlyIfEmpty: true });
+  if (s.dataKind === 'none' && s.model?.imageInput)
+    await loadSampleImages(appStore, import.meta.env.BASE_URL, s.model.ocr ?? 'det', { onlyIfEmpty: true });
 }
 
 export function ModelLoader() {
@@ -34,7 +35,11 @@ export function ModelLoader() {
             onClick={() => {
               setBusy(true);
               loadSample(appStore, import.meta.env.BASE_URL, id)
-                .catch((e: unknown) => appStore.setState({ modelError: { code: 'RUNTIME', message: `the sample could not be loaded: ${String(e)}` } }))
+                .catch((e: unknown) =>
+                  appStore.setState({
+                    modelError: { code: 'RUNTIME', message: `the sample could not be loaded: ${String(e)}` },
+                  }),
+                )
                 .finally(() => setBusy(false));
             }}
           >

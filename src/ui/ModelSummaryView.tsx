@@ -19,7 +19,15 @@ function IoRows({ kind, values }: { kind: 'input' | 'output'; values: readonly I
 }
 
 /** Op types with their counts, as chips. */
-function CountChips({ counts, testId, small = false }: { counts: readonly [string, number][]; testId: string; small?: boolean }) {
+function CountChips({
+  counts,
+  testId,
+  small = false,
+}: {
+  counts: readonly [string, number][];
+  testId: string;
+  small?: boolean;
+}) {
   return (
     <ul className={small ? 'chips small' : 'chips'} data-testid={testId}>
       {counts.map(([op, n]) => (
@@ -42,8 +50,8 @@ function FixInputs() {
     <div className="fix-inputs" data-testid="fix-inputs">
       <h3>Inputs the graph branches on</h3>
       <p className="muted small">
-        This model has If/Loop nodes. Fix an input to the value you deploy with: Ifs whose condition then becomes known fold to one branch (the input
-        stays, so callers that feed it still work).
+        This model has If/Loop nodes. Fix an input to the value you deploy with: Ifs whose condition then becomes known
+        fold to one branch (the input stays, so callers that feed it still work).
       </p>
       {model.fixableInputs.map((name) => {
         const fixed = model.fixedInputs[name];
@@ -146,7 +154,9 @@ export function ModelSummaryView() {
             </li>
           ))}
         </ul>
-        <p className="muted">Left float (the quantizer does not handle these ops, or shares their range with a neighbour):</p>
+        <p className="muted">
+          Left float (the quantizer does not handle these ops, or shares their range with a neighbour):
+        </p>
         <CountChips counts={floatOps} testId="float-ops" small />
         {s.floatNodes.length > 0 && (
           <ul className="log">

@@ -3,7 +3,18 @@ import { activationConfigFor, activationRange, type ActivationConfig } from '../
 import { quantParams, quantRangeFor } from '../core/conventions';
 import type { IntDType } from '../core/dtype';
 import { toErrorInfo } from '../core/errors';
-import { checkManualRange, codeUsage, histogramRangeError, methodRange, METHOD_VARIANTS, methodVariant, NO_VARIANT_FIELDS, variantFields, variantOf, type MethodStats } from '../core/methods';
+import {
+  checkManualRange,
+  codeUsage,
+  histogramRangeError,
+  methodRange,
+  METHOD_VARIANTS,
+  methodVariant,
+  NO_VARIANT_FIELDS,
+  variantFields,
+  variantOf,
+  type MethodStats,
+} from '../core/methods';
 import type { Range } from '../core/methods/percentile';
 import { finalizeMinMax, isNonFinite } from '../core/minmax';
 import type { NodeProto } from '../onnx';
@@ -55,7 +66,11 @@ function CodeBar({ usage, testId }: { usage: ReturnType<typeof codeUsage>; testI
   const left = ((usage.usedLow - usage.qmin) / span) * 100;
   const width = Math.max(0.5, ((usage.usedHigh - usage.usedLow) / span) * 100);
   return (
-    <div className="codebar" data-testid={testId} title={`codes ${usage.usedLow}…${usage.usedHigh} of ${usage.qmin}…${usage.qmax}`}>
+    <div
+      className="codebar"
+      data-testid={testId}
+      title={`codes ${usage.usedLow}…${usage.usedHigh} of ${usage.qmin}…${usage.qmax}`}
+    >
       <div className="used" style={{ left: `${left}%`, width: `${width}%` }} />
       <span className="lo">{usage.qmin}</span>
       <span className="hi">{usage.qmax}</span>
@@ -63,7 +78,15 @@ function CodeBar({ usage, testId }: { usage: ReturnType<typeof codeUsage>; testI
   );
 }
 
-export function TensorDetail({ tensor, stats, producer }: { tensor: string; stats: MethodStats; producer: NodeProto | undefined }) {
+export function TensorDetail({
+  tensor,
+  stats,
+  producer,
+}: {
+  tensor: string;
+  stats: MethodStats;
+  producer: NodeProto | undefined;
+}) {
   const config = useApp((s) => s.config);
   const [logScale, setLogScale] = useState(true);
   const [zoom, setZoom] = useState<[number, number] | null>(null);
@@ -96,7 +119,10 @@ export function TensorDetail({ tensor, stats, producer }: { tensor: string; stat
     // eslint-disable-next-line react-hooks/exhaustive-deps
     [variants, act.method, act.percentileTails, act.entropy, act.entropyBins, act.movingAverage],
   );
-  const baseDomain = useMemo(() => fitDomain(stats.histogram, [...others, ...(chosen.range ? [chosen.range] : [])]), [stats, others, chosen.range]);
+  const baseDomain = useMemo(
+    () => fitDomain(stats.histogram, [...others, ...(chosen.range ? [chosen.range] : [])]),
+    [stats, others, chosen.range],
+  );
   const domain = zoom ?? baseDomain;
   const shown = live ?? chosen.range;
   const qopts = { symmetric: act.symmetric, reduceRange: act.reduceRange, convention: act.convention };
@@ -109,7 +135,12 @@ export function TensorDetail({ tensor, stats, producer }: { tensor: string; stat
     appStore.getState().setConfig((c) => {
       const tensors = { ...c.tensors };
       if (next === null) delete tensors[tensor];
-      else tensors[tensor] = { ...tensors[tensor], activations: { ...tensors[tensor]?.activations, ...next }, ...(exclude !== undefined ? { exclude } : {}) };
+      else
+        tensors[tensor] = {
+          ...tensors[tensor],
+          activations: { ...tensors[tensor]?.activations, ...next },
+          ...(exclude !== undefined ? { exclude } : {}),
+        };
       return { ...c, tensors };
     });
   const variant = variantOf(act.method, act);
@@ -138,27 +169,35 @@ export function TensorDetail({ tensor, stats, producer }: { tensor: string; stat
   const manualError = manualCheck.message;
   const manualValid = manualCheck.valid;
   /** What a manual-range box shows: the typed text, else the manual range set, else nothing. */
-  const draft = (end: 'rmin' | 'rmax', fallback: string) => manualText?.[end] ?? (act.range ? String(act.range[end]) : fallback);
+  const draft = (end: 'rmin' | 'rmax', fallback: string) =>
+    manualText?.[end] ?? (act.range ? String(act.range[end]) : fallback);
   const editDraft = (end: 'rmin' | 'rmax', value: string) => {
     const other = end === 'rmin' ? 'rmax' : 'rmin';
-    setManualText({ [end]: value, [other]: draft(other, String(chosen.range?.[other] ?? '')) } as { rmin: string; rmax: string });
+    setManualText({ [end]: value, [other]: draft(other, String(chosen.range?.[other] ?? '')) } as {
+      rmin: string;
+      rmax: string;
+    });
   };
   const usage = (symmetric: boolean) => {
     if (!shown || !qp) return null;
     const o = { ...qopts, symmetric };
-    return { usage: codeUsage(shown.rmin, shown.rmax, stats.minmax.min, stats.minmax.max, act.dtype, o), error: histogramRangeError(stats.histogram, shown.rmin, shown.rmax, act.dtype, o) };
+    return {
+      usage: codeUsage(shown.rmin, shown.rmax, stats.minmax.min, stats.minmax.max, act.dtype, o),
+      error: histogramRangeError(stats.histogram, shown.rmin, shown.rmax, act.dtype, o),
+    };
   };
   return (
     <>
       <h3 data-testid="selected-tensor">{tensor}</h3>
       <p className="muted" data-testid="tensor-detail-producer">
-        {producer ? `output of ${producer.opType} "${producer.name}"` : 'graph input'} · {stats.minmax.count.toLocaleString()} values over all samples
+        {producer ? `output of ${producer.opType} "${producer.name}"` : 'graph input'} ·{' '}
+        {stats.minmax.count.toLocaleString()} values over all samples
         {stats.abs ? ' · onnxruntime-exact statistics (two passes)' : ''}
       </p>
       {stats.histogram.rebinned > 0 && (
         <p className="warn-text" data-testid="rebinned">
-          This tensor's range grew more than 16-fold during calibration: its histogram was re-binned to {stats.histogram.binCount} bins, so its counts are
-          approximate (its min/max are exact).
+          This tensor's range grew more than 16-fold during calibration: its histogram was re-binned to{' '}
+          {stats.histogram.binCount} bins, so its counts are approximate (its min/max are exact).
         </p>
       )}
       {!finite && <p className="error">This tensor produced NaN or Infinity: it stays float in the export.</p>}
@@ -181,7 +220,14 @@ export function TensorDetail({ tensor, stats, producer }: { tensor: string; stat
             <button type="button" onClick={() => pan(0.25)} aria-label="Pan right">
               ▶
             </button>
-            <button type="button" onClick={() => shown && setZoom([shown.rmax - (shown.rmax - shown.rmin) * 0.04, shown.rmax + (shown.rmax - shown.rmin) * 0.02])} aria-label="Zoom on the range's upper end">
+            <button
+              type="button"
+              onClick={() =>
+                shown &&
+                setZoom([shown.rmax - (shown.rmax - shown.rmin) * 0.04, shown.rmax + (shown.rmax - shown.rmin) * 0.02])
+              }
+              aria-label="Zoom on the range's upper end"
+            >
               upper end
             </button>
             <button type="button" onClick={() => setZoom(null)} aria-label="Fit">
@@ -203,24 +249,34 @@ export function TensorDetail({ tensor, stats, producer }: { tensor: string; stat
           />
           {shown && qp && liveError && (
             <p data-testid="tensor-range">
-              {live ? 'dragging' : label} range [<span data-testid="range-min">{formatNumber(shown.rmin)}</span>, <span data-testid="range-max">{formatNumber(shown.rmax)}</span>] → {act.dtype}{' '}
+              {live ? 'dragging' : label} range [<span data-testid="range-min">{formatNumber(shown.rmin)}</span>,{' '}
+              <span data-testid="range-max">{formatNumber(shown.rmax)}</span>] → {act.dtype}{' '}
               {act.symmetric ? 'symmetric' : 'asymmetric'}
               {act.convention === 'pytorch' ? ' (PyTorch rules)' : ''}
-              {act.reduceRange ? ', reduced range' : ''}: scale <span data-testid="tensor-scale">{qp.scale.toPrecision(9)}</span>, zero point{' '}
-              <span data-testid="tensor-zero-point">{qp.zeroPoint}</span> · SQNR <span data-testid="live-sqnr">{formatDb(liveError.sqnrDb)}</span> dB, MSE{' '}
-              {liveError.mse.toExponential(2)}
+              {act.reduceRange ? ', reduced range' : ''}: scale{' '}
+              <span data-testid="tensor-scale">{qp.scale.toPrecision(9)}</span>, zero point{' '}
+              <span data-testid="tensor-zero-point">{qp.zeroPoint}</span> · SQNR{' '}
+              <span data-testid="live-sqnr">{formatDb(liveError.sqnrDb)}</span> dB, MSE {liveError.mse.toExponential(2)}
             </p>
           )}
           {chosen.error && <p className="error">{chosen.error}</p>}
           {shown && !qp && (
             <p className="error" data-testid="range-overflow">
-              The range [{formatNumber(shown.rmin)}, {formatNumber(shown.rmax)}] is wider than float32 can hold: its scale would be infinite, so this tensor stays float in the export.
+              The range [{formatNumber(shown.rmin)}, {formatNumber(shown.rmax)}] is wider than float32 can hold: its
+              scale would be infinite, so this tensor stays float in the export.
             </p>
           )}
-          {stats.histogramError && <p className="warn-text">{stats.histogramError}: the histogram methods are unavailable for this tensor.</p>}
+          {stats.histogramError && (
+            <p className="warn-text">{stats.histogramError}: the histogram methods are unavailable for this tensor.</p>
+          )}
           <p className="muted small">
-            Drag the red handles to set this tensor's range by hand; the error updates as you drag and the export uses the range you release.{' '}
-            <a href={`/lab/range?tensor=${encodeURIComponent(tensor)}`} onClick={(e) => onLinkClick(e, `/lab/range?tensor=${encodeURIComponent(tensor)}`)} data-testid="why-range">
+            Drag the red handles to set this tensor's range by hand; the error updates as you drag and the export uses
+            the range you release.{' '}
+            <a
+              href={`/lab/range?tensor=${encodeURIComponent(tensor)}`}
+              onClick={(e) => onLinkClick(e, `/lab/range?tensor=${encodeURIComponent(tensor)}`)}
+              data-testid="why-range"
+            >
               Why? The lesson on choosing a range, on this tensor →
             </a>
           </p>
@@ -238,12 +294,16 @@ export function TensorDetail({ tensor, stats, producer }: { tensor: string; stat
             <tbody>
               {(variants ?? []).map((v) => {
                 const m = methodVariant(v.id)!;
-                const err = v.error || !Number.isFinite(quantParams(v.rmin, v.rmax, act.dtype, qopts).scale) ? null : histogramRangeError(stats.histogram, v.rmin, v.rmax, act.dtype, qopts);
+                const err =
+                  v.error || !Number.isFinite(quantParams(v.rmin, v.rmax, act.dtype, qopts).scale)
+                    ? null
+                    : histogramRangeError(stats.histogram, v.rmin, v.rmax, act.dtype, qopts);
                 const isChosen = !act.range && v.id === variant.id;
                 return (
                   <tr key={v.id} className={isChosen ? 'chosen' : ''} data-testid={`method-${v.id}`} title={m.note}>
                     <td>
-                      <span className="swatch" style={{ background: isChosen ? '#d1495b' : VARIANT_COLOR[v.id] }} /> {m.label}
+                      <span className="swatch" style={{ background: isChosen ? '#d1495b' : VARIANT_COLOR[v.id] }} />{' '}
+                      {m.label}
                     </td>
                     {err ? (
                       <>
@@ -255,7 +315,12 @@ export function TensorDetail({ tensor, stats, producer }: { tensor: string; stat
                         <td data-testid={`sqnr-${v.id}`}>{formatDb(err.sqnrDb)}</td>
                         <td>
                           {!isChosen && (
-                            <button type="button" className="link" onClick={() => setOverride({ ...variantFields(m), range: undefined })} aria-label={`Use ${m.label} for this tensor`}>
+                            <button
+                              type="button"
+                              className="link"
+                              onClick={() => setOverride({ ...variantFields(m), range: undefined })}
+                              aria-label={`Use ${m.label} for this tensor`}
+                            >
                               use
                             </button>
                           )}
@@ -284,12 +349,17 @@ export function TensorDetail({ tensor, stats, producer }: { tensor: string; stat
               {([false, true] as const).map((sym) => {
                 const u = usage(sym)!;
                 return (
-                  <div key={String(sym)} className="symmetry-row" data-testid={sym ? 'symmetric-row' : 'asymmetric-row'}>
+                  <div
+                    key={String(sym)}
+                    className="symmetry-row"
+                    data-testid={sym ? 'symmetric-row' : 'asymmetric-row'}
+                  >
                     <span className="what">{sym ? 'symmetric' : 'asymmetric'}</span>
                     <CodeBar usage={u.usage} testId={sym ? 'codes-symmetric' : 'codes-asymmetric'} />
                     <span>
-                      codes {u.usage.usedLow}…{u.usage.usedHigh}: <b data-testid={sym ? 'wasted-symmetric' : 'wasted-asymmetric'}>{u.usage.wasted}</b> of {u.usage.total} wasted · SQNR{' '}
-                      {formatDb(u.error.sqnrDb)} dB
+                      codes {u.usage.usedLow}…{u.usage.usedHigh}:{' '}
+                      <b data-testid={sym ? 'wasted-symmetric' : 'wasted-asymmetric'}>{u.usage.wasted}</b> of{' '}
+                      {u.usage.total} wasted · SQNR {formatDb(u.error.sqnrDb)} dB
                     </span>
                   </div>
                 );
@@ -301,7 +371,11 @@ export function TensorDetail({ tensor, stats, producer }: { tensor: string; stat
             <select
               aria-label="Tensor method"
               value={override?.activations?.method ? variant.id : 'default'}
-              onChange={(e) => setOverride(e.target.value === 'default' ? NO_VARIANT_FIELDS : variantFields(methodVariant(e.target.value)!))}
+              onChange={(e) =>
+                setOverride(
+                  e.target.value === 'default' ? NO_VARIANT_FIELDS : variantFields(methodVariant(e.target.value)!),
+                )
+              }
             >
               <option value="default">model default method</option>
               {METHOD_VARIANTS.map((m) => (
@@ -310,7 +384,13 @@ export function TensorDetail({ tensor, stats, producer }: { tensor: string; stat
                 </option>
               ))}
             </select>
-            <select aria-label="Tensor dtype" value={override?.activations?.dtype ?? 'default'} onChange={(e) => setOverride({ dtype: e.target.value === 'default' ? undefined : (e.target.value as IntDType) })}>
+            <select
+              aria-label="Tensor dtype"
+              value={override?.activations?.dtype ?? 'default'}
+              onChange={(e) =>
+                setOverride({ dtype: e.target.value === 'default' ? undefined : (e.target.value as IntDType) })
+              }
+            >
               <option value="default">model default</option>
               {ACT_DTYPES.map((d) => (
                 <option key={d} value={d}>
@@ -319,10 +399,22 @@ export function TensorDetail({ tensor, stats, producer }: { tensor: string; stat
               ))}
             </select>
             <label>
-              <input type="checkbox" aria-label="Tensor symmetric" checked={act.symmetric} onChange={(e) => setOverride({ symmetric: e.target.checked })} /> symmetric
+              <input
+                type="checkbox"
+                aria-label="Tensor symmetric"
+                checked={act.symmetric}
+                onChange={(e) => setOverride({ symmetric: e.target.checked })}
+              />{' '}
+              symmetric
             </label>
             <label>
-              <input type="checkbox" aria-label="Keep tensor float" checked={override?.exclude === true} onChange={(e) => setOverride({}, e.target.checked)} /> keep float
+              <input
+                type="checkbox"
+                aria-label="Keep tensor float"
+                checked={override?.exclude === true}
+                onChange={(e) => setOverride({}, e.target.checked)}
+              />{' '}
+              keep float
             </label>
             {override && (
               <button type="button" className="link" onClick={() => setOverride(null)}>
@@ -350,7 +442,9 @@ export function TensorDetail({ tensor, stats, producer }: { tensor: string; stat
               type="button"
               disabled={!manualValid}
               onClick={() => {
-                setOverride({ range: { rmin: Math.fround(Number(manualText!.rmin)), rmax: Math.fround(Number(manualText!.rmax)) } });
+                setOverride({
+                  range: { rmin: Math.fround(Number(manualText!.rmin)), rmax: Math.fround(Number(manualText!.rmax)) },
+                });
                 setManualText(null);
               }}
             >

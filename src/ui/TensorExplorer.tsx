@@ -11,7 +11,19 @@ import { variantOf } from '../core/methods';
 const ROW_HEIGHT = 44;
 
 /** A list that renders only the rows in view, so models with thousands of tensors scroll smoothly. */
-function VirtualList({ items, rowHeight, height, render, testId }: { items: readonly string[]; rowHeight: number; height: number; render: (item: string) => ReactNode; testId: string }) {
+function VirtualList({
+  items,
+  rowHeight,
+  height,
+  render,
+  testId,
+}: {
+  items: readonly string[];
+  rowHeight: number;
+  height: number;
+  render: (item: string) => ReactNode;
+  testId: string;
+}) {
   const [top, setTop] = useState(0);
   const first = Math.max(0, Math.floor(top / rowHeight) - 4);
   const last = Math.min(items.length, Math.ceil((top + height) / rowHeight) + 4);
@@ -19,7 +31,10 @@ function VirtualList({ items, rowHeight, height, render, testId }: { items: read
     <div className="vlist" style={{ height }} onScroll={(e) => setTop(e.currentTarget.scrollTop)} data-testid={testId}>
       <ul style={{ height: items.length * rowHeight, position: 'relative' }}>
         {items.slice(first, last).map((item, k) => (
-          <li key={item} style={{ position: 'absolute', top: (first + k) * rowHeight, height: rowHeight, left: 0, right: 0 }}>
+          <li
+            key={item}
+            style={{ position: 'absolute', top: (first + k) * rowHeight, height: rowHeight, left: 0, right: 0 }}
+          >
             {render(item)}
           </li>
         ))}
@@ -29,10 +44,20 @@ function VirtualList({ items, rowHeight, height, render, testId }: { items: read
 }
 
 type SortKey = 'graph' | 'name' | 'error' | 'range' | 'outliers';
-const SORT_LABEL: Record<SortKey, string> = { graph: 'graph order', name: 'name', error: 'error (worst first)', range: 'range (widest first)', outliers: 'outlier ratio' };
+const SORT_LABEL: Record<SortKey, string> = {
+  graph: 'graph order',
+  name: 'name',
+  error: 'error (worst first)',
+  range: 'range (widest first)',
+  outliers: 'outlier ratio',
+};
 
 /** Sorting keys where larger sorts first; tensors without a figure (NaN/Inf, not yet computed) go last. */
-function sortNames(names: readonly string[], key: SortKey, metrics: ReadonlyMap<string, TensorMetrics | null>): string[] {
+function sortNames(
+  names: readonly string[],
+  key: SortKey,
+  metrics: ReadonlyMap<string, TensorMetrics | null>,
+): string[] {
   if (key === 'graph') return [...names];
   if (key === 'name') return [...names].sort((a, b) => a.localeCompare(b));
   const value = (t: string): number | undefined => {
@@ -58,7 +83,10 @@ export function TensorExplorer() {
   const [tab, setTab] = useState<'activations' | 'weights'>('activations');
   const [filter, setFilter] = useState('');
   const [sort, setSort] = useState<SortKey>('graph');
-  const producers = useMemo(() => new Map(model?.prepared.graph!.node.flatMap((n) => n.output.map((o) => [o, n] as const)) ?? []), [model]);
+  const producers = useMemo(
+    () => new Map(model?.prepared.graph!.node.flatMap((n) => n.output.map((o) => [o, n] as const)) ?? []),
+    [model],
+  );
   const producerOf = useCallback((t: string) => producers.get(t)?.opType, [producers]);
   const metrics = useTensorMetrics(stats, config, producerOf);
   const names = useMemo(() => (stats ? Object.keys(stats) : []), [stats]);
@@ -73,10 +101,22 @@ export function TensorExplorer() {
     <section className="card" data-testid="tensor-explorer">
       <h2>4 · Tensors</h2>
       <div className="tabs" role="tablist">
-        <button type="button" role="tab" aria-selected={tab === 'activations'} className={tab === 'activations' ? 'selected' : ''} onClick={() => setTab('activations')}>
+        <button
+          type="button"
+          role="tab"
+          aria-selected={tab === 'activations'}
+          className={tab === 'activations' ? 'selected' : ''}
+          onClick={() => setTab('activations')}
+        >
           Activations ({names.length})
         </button>
-        <button type="button" role="tab" aria-selected={tab === 'weights'} className={tab === 'weights' ? 'selected' : ''} onClick={() => setTab('weights')}>
+        <button
+          type="button"
+          role="tab"
+          aria-selected={tab === 'weights'}
+          className={tab === 'weights' ? 'selected' : ''}
+          onClick={() => setTab('weights')}
+        >
           Weights ({model.plan.nodes.filter((n) => n.weight).length})
         </button>
       </div>
@@ -85,7 +125,12 @@ export function TensorExplorer() {
       ) : (
         <div className="explorer">
           <div className="tensor-list">
-            <input placeholder={`Filter ${names.length} tensors`} value={filter} onChange={(e) => setFilter(e.target.value)} aria-label="Filter tensors" />
+            <input
+              placeholder={`Filter ${names.length} tensors`}
+              value={filter}
+              onChange={(e) => setFilter(e.target.value)}
+              aria-label="Filter tensors"
+            />
             <label className="inline small">
               sort by{' '}
               <select aria-label="Sort tensors" value={sort} onChange={(e) => setSort(e.target.value as SortKey)}>
@@ -106,13 +151,29 @@ export function TensorExplorer() {
                 const bad = isNonFinite(s.minmax);
                 const m = metrics.get(n);
                 const act = activationConfigFor(config, n, producerOf(n));
-                const figure = !m ? '' : sort === 'outliers' ? `outliers ×${formatNumber(m.outlierRatio)}` : `${Number.isFinite(m.sqnrDb) ? m.sqnrDb.toFixed(1) : formatDb(m.sqnrDb)} dB`;
+                const figure = !m
+                  ? ''
+                  : sort === 'outliers'
+                    ? `outliers ×${formatNumber(m.outlierRatio)}`
+                    : `${Number.isFinite(m.sqnrDb) ? m.sqnrDb.toFixed(1) : formatDb(m.sqnrDb)} dB`;
                 return (
-                  <button type="button" className={n === selected ? 'selected' : ''} onClick={() => appStore.getState().selectTensor(n)} title={n} data-tensor={n}>
+                  <button
+                    type="button"
+                    className={n === selected ? 'selected' : ''}
+                    onClick={() => appStore.getState().selectTensor(n)}
+                    title={n}
+                    data-tensor={n}
+                  >
                     <span className="name">{n}</span>
                     <span className="row-figures">
-                      <span className={bad ? 'badge warn' : 'badge'} data-testid="row-range">{bad ? 'NaN/Inf: float' : `${formatNumber(s.minmax.min)} … ${formatNumber(s.minmax.max)}`}</span>
-                      {!bad && <span className="badge subtle">{act.range ? 'manual' : variantOf(act.method, act).label.split(' (')[0]}</span>}
+                      <span className={bad ? 'badge warn' : 'badge'} data-testid="row-range">
+                        {bad ? 'NaN/Inf: float' : `${formatNumber(s.minmax.min)} … ${formatNumber(s.minmax.max)}`}
+                      </span>
+                      {!bad && (
+                        <span className="badge subtle">
+                          {act.range ? 'manual' : variantOf(act.method, act).label.split(' (')[0]}
+                        </span>
+                      )}
                       <span className="figure" data-testid="row-figure">
                         {figure}
                       </span>
@@ -122,7 +183,13 @@ export function TensorExplorer() {
               }}
             />
           </div>
-          <div className="tensor-detail">{sel && selected ? <TensorDetail tensor={selected} stats={sel} producer={producers.get(selected)} /> : <p>Pick a tensor.</p>}</div>
+          <div className="tensor-detail">
+            {sel && selected ? (
+              <TensorDetail tensor={selected} stats={sel} producer={producers.get(selected)} />
+            ) : (
+              <p>Pick a tensor.</p>
+            )}
+          </div>
         </div>
       )}
     </section>

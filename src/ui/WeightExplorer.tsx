@@ -37,7 +37,8 @@ export function WeightExplorer() {
     if (!sortByOutliers) return 0;
     const ra = reports.get(a.name);
     const rb = reports.get(b.name);
-    const gap = (r: WeightGranularityReport | string | undefined) => (typeof r === 'object' ? r.sqnrPerChannelDb - r.sqnrPerTensorDb : -1);
+    const gap = (r: WeightGranularityReport | string | undefined) =>
+      typeof r === 'object' ? r.sqnrPerChannelDb - r.sqnrPerTensorDb : -1;
     return gap(rb) - gap(ra);
   });
   const current = selected ?? order[0]?.name ?? null;
@@ -48,14 +49,20 @@ export function WeightExplorer() {
     <div className="explorer" data-testid="weight-explorer">
       <div className="tensor-list">
         <label className="small check-row">
-          <input type="checkbox" checked={sortByOutliers} onChange={(e) => setSortByOutliers(e.target.checked)} /> most hurt by per-tensor first
+          <input type="checkbox" checked={sortByOutliers} onChange={(e) => setSortByOutliers(e.target.checked)} /> most
+          hurt by per-tensor first
         </label>
         <ul className="plain-list" data-testid="weight-list">
           {order.map((n) => {
             const r = reports.get(n.name);
             return (
               <li key={n.name}>
-                <button type="button" className={n.name === current ? 'selected' : ''} onClick={() => setSelected(n.name)} title={n.weight!.tensor}>
+                <button
+                  type="button"
+                  className={n.name === current ? 'selected' : ''}
+                  onClick={() => setSelected(n.name)}
+                  title={n.weight!.tensor}
+                >
                   <span className="name">
                     {n.opType} {n.name}
                   </span>
@@ -75,13 +82,17 @@ export function WeightExplorer() {
           <>
             <h3 data-testid="selected-weight">{node.weight!.tensor}</h3>
             <p className="muted">
-              weight of {node.opType} "{node.name}" · {report.channels} output channels (axis {node.weight!.axis}) · |w| mean {formatNumber(report.meanAbs)}, max{' '}
-              {formatNumber(report.absMax)} (channel {report.outlierChannel}, {formatNumber(report.outlierRatio)}× the median channel's)
+              weight of {node.opType} "{node.name}" · {report.channels} output channels (axis {node.weight!.axis}) · |w|
+              mean {formatNumber(report.meanAbs)}, max {formatNumber(report.absMax)} (channel {report.outlierChannel},{' '}
+              {formatNumber(report.outlierRatio)}× the median channel's)
             </p>
             <ChannelChart report={report} />
             {node.opType === 'Conv' && (
               <p className="muted small">
-                <a href={`/lab/granularity?weight=${encodeURIComponent(node.name)}`} onClick={(e) => onLinkClick(e, `/lab/granularity?weight=${encodeURIComponent(node.name)}`)}>
+                <a
+                  href={`/lab/granularity?weight=${encodeURIComponent(node.name)}`}
+                  onClick={(e) => onLinkClick(e, `/lab/granularity?weight=${encodeURIComponent(node.name)}`)}
+                >
                   Why? The lesson on granularity, on this weight →
                 </a>
               </p>
@@ -114,11 +125,23 @@ export function WeightExplorer() {
               <span className="muted">This node's weights:</span>
               <select
                 aria-label="Node weight granularity"
-                value={config.nodes?.[node.name]?.weights?.perChannel === undefined ? 'default' : wc.perChannel ? 'channel' : 'tensor'}
+                value={
+                  config.nodes?.[node.name]?.weights?.perChannel === undefined
+                    ? 'default'
+                    : wc.perChannel
+                      ? 'channel'
+                      : 'tensor'
+                }
                 onChange={(e) =>
                   appStore.getState().setConfig((c) => ({
                     ...c,
-                    nodes: { ...c.nodes, [node.name]: { ...c.nodes?.[node.name], weights: e.target.value === 'default' ? {} : { perChannel: e.target.value === 'channel' } } },
+                    nodes: {
+                      ...c.nodes,
+                      [node.name]: {
+                        ...c.nodes?.[node.name],
+                        weights: e.target.value === 'default' ? {} : { perChannel: e.target.value === 'channel' },
+                      },
+                    },
                   }))
                 }
               >
@@ -131,7 +154,12 @@ export function WeightExplorer() {
                   type="checkbox"
                   aria-label="Keep node float"
                   checked={config.nodes?.[node.name]?.exclude === true}
-                  onChange={(e) => appStore.getState().setConfig((c) => ({ ...c, nodes: { ...c.nodes, [node.name]: { ...c.nodes?.[node.name], exclude: e.target.checked } } }))}
+                  onChange={(e) =>
+                    appStore.getState().setConfig((c) => ({
+                      ...c,
+                      nodes: { ...c.nodes, [node.name]: { ...c.nodes?.[node.name], exclude: e.target.checked } },
+                    }))
+                  }
                 />{' '}
                 keep this node float
               </label>
@@ -157,13 +185,38 @@ function ChannelChart({ report }: { report: WeightGranularityReport }) {
   return (
     <div className="chart" ref={box} data-testid="channel-chart" data-channels={report.channels}>
       {width > 0 && (
-        <ComposedChart width={width} height={260} data={data} margin={{ top: 16, right: 16, bottom: 8, left: 8 }} barCategoryGap={0}>
+        <ComposedChart
+          width={width}
+          height={260}
+          data={data}
+          margin={{ top: 16, right: 16, bottom: 8, left: 8 }}
+          barCategoryGap={0}
+        >
           <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ee" />
           <XAxis dataKey="channel" tickFormatter={String} />
-          <YAxis tickFormatter={formatNumber} width={56} domain={[-report.absMax * 1.08, report.absMax * 1.08]} allowDataOverflow />
-          <Tooltip formatter={(v) => (Array.isArray(v) ? `${formatNumber(Number(v[0]))} … ${formatNumber(Number(v[1]))}` : String(v))} labelFormatter={(c) => `channel ${c}`} />
+          <YAxis
+            tickFormatter={formatNumber}
+            width={56}
+            domain={[-report.absMax * 1.08, report.absMax * 1.08]}
+            allowDataOverflow
+          />
+          <Tooltip
+            formatter={(v) =>
+              Array.isArray(v) ? `${formatNumber(Number(v[0]))} … ${formatNumber(Number(v[1]))}` : String(v)
+            }
+            labelFormatter={(c) => `channel ${c}`}
+          />
           <Bar dataKey="range" fill="#6f8cff" isAnimationActive={false} />
-          <ReferenceLine y={report.absMax} stroke="#d1495b" strokeWidth={2} label={{ value: `per-tensor range ±${formatNumber(report.absMax)}`, position: 'insideTopRight', fill: '#d1495b' }} />
+          <ReferenceLine
+            y={report.absMax}
+            stroke="#d1495b"
+            strokeWidth={2}
+            label={{
+              value: `per-tensor range ±${formatNumber(report.absMax)}`,
+              position: 'insideTopRight',
+              fill: '#d1495b',
+            }}
+          />
           <ReferenceLine y={-report.absMax} stroke="#d1495b" strokeWidth={2} />
         </ComposedChart>
       )}

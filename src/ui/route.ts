@@ -17,7 +17,10 @@ export function usePath(): string {
 }
 
 /** A link that navigates in-app (and still opens in a new tab with the usual modifiers). */
-export function onLinkClick(e: { preventDefault(): void; metaKey: boolean; ctrlKey: boolean; shiftKey: boolean; button: number }, to: string): void {
+export function onLinkClick(
+  e: { preventDefault(): void; metaKey: boolean; ctrlKey: boolean; shiftKey: boolean; button: number },
+  to: string,
+): void {
   if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
   e.preventDefault();
   navigate(to);

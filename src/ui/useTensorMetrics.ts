@@ -20,8 +20,15 @@ export interface TensorMetrics {
  * Every tensor's sortable figures under the current choices, computed in slices of at most ~25 ms
  * that yield to the page (an entropy search is ~2 ms a tensor), so the list fills in without a freeze.
  */
-export function useTensorMetrics(stats: StatsMap | null, config: QuantConfig, producerOf: (t: string) => string | undefined): ReadonlyMap<string, TensorMetrics | null> {
-  const [metrics, setMetrics] = useState<{ for: unknown; values: Map<string, TensorMetrics | null> }>({ for: null, values: new Map() });
+export function useTensorMetrics(
+  stats: StatsMap | null,
+  config: QuantConfig,
+  producerOf: (t: string) => string | undefined,
+): ReadonlyMap<string, TensorMetrics | null> {
+  const [metrics, setMetrics] = useState<{ for: unknown; values: Map<string, TensorMetrics | null> }>({
+    for: null,
+    values: new Map(),
+  });
   useEffect(() => {
     if (!stats) return;
     const names = Object.keys(stats);
@@ -44,7 +51,11 @@ export function useTensorMetrics(stats: StatsMap | null, config: QuantConfig, pr
           const err = histogramRangeError(s.histogram, r.rmin, r.rmax, act.dtype, act);
           const amax = Math.max(Math.abs(s.minmax.min), Math.abs(s.minmax.max));
           const bulk = absPercentile(absHistogramOf(s), 99.99);
-          values.set(t, { sqnrDb: err.sqnrDb, width: s.minmax.max - s.minmax.min, outlierRatio: bulk > 0 ? amax / bulk : amax > 0 ? Infinity : 1 });
+          values.set(t, {
+            sqnrDb: err.sqnrDb,
+            width: s.minmax.max - s.minmax.min,
+            outlierRatio: bulk > 0 ? amax / bulk : amax > 0 ? Infinity : 1,
+          });
         } catch {
           values.set(t, null);
         }

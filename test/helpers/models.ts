@@ -1,7 +1,17 @@
 /** Small models built in tests, for unit cases (real models are for integration and e2e). */
 import { create } from '@bufbuild/protobuf';
 import { GraphProtoSchema, ModelProtoSchema } from 'onnx-buf';
-import { bytesOf, encodeModel, makeNode, makeOpset, makeTensor, makeValueInfo, type ModelProto, type NodeProto, type TensorProto } from '../../src/onnx';
+import {
+  bytesOf,
+  encodeModel,
+  makeNode,
+  makeOpset,
+  makeTensor,
+  makeValueInfo,
+  type ModelProto,
+  type NodeProto,
+  type TensorProto,
+} from '../../src/onnx';
 
 export function floatTensor(name: string, dims: number[], fill: (i: number) => number): TensorProto {
   const n = dims.reduce((a, b) => a * b, 1);
@@ -88,7 +98,9 @@ export function nanAndZeroNet(): ModelProto {
  * MatMul and Softmax, GELU MLP through Erf) → LayerNormalization → MatMul to the vocabulary → logits.
  * Opset 17 (LayerNormalization's first opset). Its weights are MatMul/Gather-heavy like real ones.
  */
-export function tinyTransformer(opts: { vocab?: number; dim?: number; hidden?: number; layers?: number; seq?: number } = {}): ModelProto {
+export function tinyTransformer(
+  opts: { vocab?: number; dim?: number; hidden?: number; layers?: number; seq?: number } = {},
+): ModelProto {
   const { vocab = 512, dim = 128, hidden = 512, layers = 2, seq = 16 } = opts;
   let seed = 12345;
   const rand = () => {
@@ -98,7 +110,10 @@ export function tinyTransformer(opts: { vocab?: number; dim?: number; hidden?: n
   const normal = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
   const inits: TensorProto[] = [];
   const nodes: NodeProto[] = [];
-  const w = (name: string, dims: number[], std: number) => (inits.push(floatTensor(name, dims, () => normal() * std)), name);
+  const w = (name: string, dims: number[], std: number) => (
+    inits.push(floatTensor(name, dims, () => normal() * std)),
+    name
+  );
   const c = (name: string, dims: number[], v: number) => (inits.push(floatTensor(name, dims, () => v)), name);
   w('embedding', [vocab, dim], 0.5);
   nodes.push(makeNode('Gather', ['embedding', 'tokens'], ['h0'], 'embed'));
@@ -110,7 +125,15 @@ export function tinyTransformer(opts: { vocab?: number; dim?: number; hidden?: n
   for (let l = 0; l < layers; l++) {
     const p = `l${l}`;
     const ln = (x: string, tag: string) => {
-      nodes.push(makeNode('LayerNormalization', [x, c(`${p}_${tag}_gamma`, [dim], 1), c(`${p}_${tag}_beta`, [dim], 0)], [`${p}_${tag}`], `${p}_${tag}_ln`, { axis: -1, epsilon: 1e-5 }));
+      nodes.push(
+        makeNode(
+          'LayerNormalization',
+          [x, c(`${p}_${tag}_gamma`, [dim], 1), c(`${p}_${tag}_beta`, [dim], 0)],
+          [`${p}_${tag}`],
+          `${p}_${tag}_ln`,
+          { axis: -1, epsilon: 1e-5 },
+        ),
+      );
       return `${p}_${tag}`;
     };
     const x = ln(h, 'ln1');
@@ -124,7 +147,9 @@ export function tinyTransformer(opts: { vocab?: number; dim?: number; hidden?: n
     nodes.push(makeNode('Mul', [`${p}_scores`, scale], [`${p}_scaled`], `${p}_scale`));
     nodes.push(makeNode('Softmax', [`${p}_scaled`], [`${p}_probs`], `${p}_softmax`, { axis: -1 }));
     nodes.push(makeNode('MatMul', [`${p}_probs`, `${p}_v`], [`${p}_ctx`], `${p}_context`));
-    nodes.push(makeNode('MatMul', [`${p}_ctx`, w(`${p}_wo`, [dim, dim], 1 / Math.sqrt(dim))], [`${p}_attn`], `${p}_o_proj`));
+    nodes.push(
+      makeNode('MatMul', [`${p}_ctx`, w(`${p}_wo`, [dim, dim], 1 / Math.sqrt(dim))], [`${p}_attn`], `${p}_o_proj`),
+    );
     nodes.push(makeNode('Add', [h, `${p}_attn`], [`${p}_res1`], `${p}_residual1`));
     const y = ln(`${p}_res1`, 'ln2');
     // MLP with exact GELU: x · 0.5 · (1 + erf(x / √2))
@@ -135,14 +160,33 @@ export function tinyTransformer(opts: { vocab?: number; dim?: number; hidden?: n
     nodes.push(makeNode('Add', [`${p}_erf`, one], [`${p}_erf1`], `${p}_gelu_add`));
     nodes.push(makeNode('Mul', [`${p}_upb`, `${p}_erf1`], [`${p}_g2`], `${p}_gelu_mul`));
     nodes.push(makeNode('Mul', [`${p}_g2`, half], [`${p}_gelu`], `${p}_gelu_half`));
-    nodes.push(makeNode('MatMul', [`${p}_gelu`, w(`${p}_w2`, [hidden, dim], 1 / Math.sqrt(hidden))], [`${p}_down`], `${p}_down_proj`));
+    nodes.push(
+      makeNode(
+        'MatMul',
+        [`${p}_gelu`, w(`${p}_w2`, [hidden, dim], 1 / Math.sqrt(hidden))],
+        [`${p}_down`],
+        `${p}_down_proj`,
+      ),
+    );
     nodes.push(makeNode('Add', [`${p}_res1`, `${p}_down`], [`${p}_res2`], `${p}_residual2`));
     h = `${p}_res2`;
   }
   inits.push(makeTensor('axis0', 7, [1], bytesOf(BigInt64Array.of(0n))));
-  nodes.push(makeNode('LayerNormalization', [h, c('final_gamma', [dim], 1), c('final_beta', [dim], 0)], ['final'], 'final_ln', { axis: -1, epsilon: 1e-5 }));
+  nodes.push(
+    makeNode('LayerNormalization', [h, c('final_gamma', [dim], 1), c('final_beta', [dim], 0)], ['final'], 'final_ln', {
+      axis: -1,
+      epsilon: 1e-5,
+    }),
+  );
   nodes.push(makeNode('MatMul', ['final', w('lm_head', [dim, vocab], 1 / Math.sqrt(dim))], ['logits'], 'lm_head'));
-  const model = buildModel({ nodes, inits, inputs: [['tokens', [1, seq]]], outputs: [['logits', [1, seq, vocab]]], opset: 17, ir: 8 });
+  const model = buildModel({
+    nodes,
+    inits,
+    inputs: [['tokens', [1, seq]]],
+    outputs: [['logits', [1, seq, vocab]]],
+    opset: 17,
+    ir: 8,
+  });
   model.graph!.input[0] = makeValueInfo('tokens', 7, [1, seq]); // int64 token ids
   return model;
 }

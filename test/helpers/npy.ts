@@ -1,5 +1,10 @@
 /** Writes .npy bytes as numpy's format.py does (for tests and fixtures). */
-export function makeNpy(descr: string, shape: number[], payload: ArrayBufferView, opts: { version?: 1 | 2 | 3; fortran?: boolean } = {}): Uint8Array {
+export function makeNpy(
+  descr: string,
+  shape: number[],
+  payload: ArrayBufferView,
+  opts: { version?: 1 | 2 | 3; fortran?: boolean } = {},
+): Uint8Array {
   const version = opts.version ?? 1;
   const dict = `{'descr': '${descr}', 'fortran_order': ${opts.fortran ? 'True' : 'False'}, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
   const pre = version === 1 ? 10 : 12;

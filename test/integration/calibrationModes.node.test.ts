@@ -24,14 +24,20 @@ describe('calibration modes', () => {
     const tensors = model.graph!.node.flatMap((n) => n.output);
     const session = await ort.InferenceSession.create(encode(withExtraOutputs(model, tensors)));
     const input = model.graph!.input[0]!;
-    const dims = input.type!.value.case === 'tensorType' ? input.type!.value.value.shape!.dim.map((d) => Number(d.value.value)) : [];
+    const dims =
+      input.type!.value.case === 'tensorType'
+        ? input.type!.value.value.shape!.dim.map((d) => Number(d.value.value))
+        : [];
     const size = dims.reduce((a, b) => a * b, 1);
     // samples of growing scale: the streaming histogram has to grow, the exact one never does
     const samples = [0.5, 1, 3, 2, 6].map((scale, k) => {
       const n = normalSampler(mulberry32(k + 1));
       return Float32Array.from({ length: size }, () => n() * scale);
     });
-    const source: CalibrationSource = { count: samples.length, feeds: async (i) => ({ [input.name]: { type: 'float32', data: samples[i]!, dims } }) };
+    const source: CalibrationSource = {
+      count: samples.length,
+      feeds: async (i) => ({ [input.name]: { type: 'float32', data: samples[i]!, dims } }),
+    };
     const exact = await calibrate(ortModule, session, source, tensors, { mode: 'onnxruntime-exact' });
     const streaming = await calibrate(ortModule, session, source, tensors);
 

@@ -5,7 +5,16 @@
  */
 import * as ort from 'onnxruntime-node';
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -53,7 +62,10 @@ describe('quantscope', () => {
     const stats = join(dir, 'stats.json');
     const c = await cli('calibrate', DET, '--data', data, '--method', 'percentile', '-o', stats);
     expect(c.code).toBe(0);
-    const st = JSON.parse(readFileSync(stats, 'utf8')) as { samples: number; tensors: Record<string, { range: number[] | null; histogram: { counts: number[] } }> };
+    const st = JSON.parse(readFileSync(stats, 'utf8')) as {
+      samples: number;
+      tensors: Record<string, { range: number[] | null; histogram: { counts: number[] } }>;
+    };
     expect(st.samples).toBe(2);
     expect(Object.keys(st.tensors).length).toBeGreaterThan(200);
 
@@ -70,9 +82,12 @@ describe('quantscope', () => {
     const x = docFeeds(14).x;
     const runOne = async (bytes: Uint8Array) => {
       const s = await ort.InferenceSession.create(bytes);
-      return (await s.run({ x: new ort.Tensor('float32', x.data as Float32Array, [...x.dims]) }))[s.outputNames[0]!]!.data as Float32Array;
+      return (await s.run({ x: new ort.Tensor('float32', x.data as Float32Array, [...x.dims]) }))[s.outputNames[0]!]!
+        .data as Float32Array;
     };
-    expect(sqnr(await runOne(new Uint8Array(readFileSync(DET))), await runOne(new Uint8Array(readFileSync(out))))).toBeGreaterThan(8);
+    expect(
+      sqnr(await runOne(new Uint8Array(readFileSync(DET))), await runOne(new Uint8Array(readFileSync(out)))),
+    ).toBeGreaterThan(8);
 
     // eval: per-output figures as JSON
     const ev = await cli('eval', DET, out, '--data', data, '--json');
@@ -94,8 +109,20 @@ describe('quantscope', () => {
 
   it("range --method entropy --bins 128 --quantized-bins 128 is onnxruntime's entropy calibrator", async () => {
     const e = referenceCases().gaussian!.ort.entropy_u8!;
-    const file = join(ROOT, 'test', 'fixtures', 'reference', (e.spec.data as string));
-    const r = await cli('range', file, '--method', 'entropy', '--bins', '128', '--quantized-bins', '128', '--dtype', 'uint8', '--json');
+    const file = join(ROOT, 'test', 'fixtures', 'reference', e.spec.data as string);
+    const r = await cli(
+      'range',
+      file,
+      '--method',
+      'entropy',
+      '--bins',
+      '128',
+      '--quantized-bins',
+      '128',
+      '--dtype',
+      'uint8',
+      '--json',
+    );
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout) as { rmin: number; rmax: number; scale: number; zeroPoint: number };
     expect([j.rmin, j.rmax]).toEqual((e.result.thresholds as unknown[]).map(num));
@@ -105,7 +132,10 @@ describe('quantscope', () => {
     expect((JSON.parse(pc.stdout) as { scale: number[] }).scale).toHaveLength(4);
     // distribution: onnxruntime's float8 E4M3FN scale
     const d = referenceCases().gaussian!.ort.distribution!;
-    const dist = JSON.parse((await cli('range', file, '--method', 'distribution', '--json')).stdout) as { scale: number; std: number };
+    const dist = JSON.parse((await cli('range', file, '--method', 'distribution', '--json')).stdout) as {
+      scale: number;
+      std: number;
+    };
     expect(dist.std).toBe(num(d.result.std));
     expect(dist.scale).toBe(num((d.result as { float8e4m3fn: { scale: number } }).float8e4m3fn.scale));
   });
@@ -123,10 +153,14 @@ describe('bad input', () => {
     const model = join(dir, 'transformer2.onnx');
     writeFileSync(model, encodeModel(tinyTransformer({ layers: 1 })));
     const recipe = join(dir, 'other.recipe.json');
-    expect((await cli('quantize', model, '--format', 'fp16', '-o', join(dir, 't.onnx'), '--write-recipe', recipe)).code).toBe(0);
+    expect(
+      (await cli('quantize', model, '--format', 'fp16', '-o', join(dir, 't.onnx'), '--write-recipe', recipe)).code,
+    ).toBe(0);
     const mismatch = await cli('quantize', DET, '--recipe', recipe, '-o', join(dir, 'y.onnx'));
     expect(mismatch.code).toBe(1);
-    expect(mismatch.stderr).toMatch(/the recipe is for transformer2.onnx \(sha256 [0-9a-f]{64}\), not .*ch_PP-OCRv4_det_infer.onnx/);
+    expect(mismatch.stderr).toMatch(
+      /the recipe is for transformer2.onnx \(sha256 [0-9a-f]{64}\), not .*ch_PP-OCRv4_det_infer.onnx/,
+    );
     expect((await cli('quantize', DET, '--recipe', recipe, '--force', '-o', join(dir, 'y.onnx'))).code).toBe(0);
 
     // an unknown recipe version, and a field of the wrong type
@@ -134,7 +168,10 @@ describe('bad input', () => {
     writeFileSync(join(dir, 'v9.json'), JSON.stringify({ ...r, quantscope: 9 }));
     const v9 = await cli('quantize', model, '--recipe', join(dir, 'v9.json'), '-o', join(dir, 'z.onnx'));
     expect(v9.stderr).toMatch(/recipe version 9 is not one this Quantscope reads/);
-    writeFileSync(join(dir, 'badfield.json'), JSON.stringify({ ...r, config: { ...(r.config as object), activations: { dtype: 'int3', symmetric: false } } }));
+    writeFileSync(
+      join(dir, 'badfield.json'),
+      JSON.stringify({ ...r, config: { ...(r.config as object), activations: { dtype: 'int3', symmetric: false } } }),
+    );
     const bf = await cli('quantize', model, '--recipe', join(dir, 'badfield.json'), '-o', join(dir, 'z.onnx'));
     expect(bf.code).toBe(1);
     expect(bf.stderr).toMatch(/\$\.config\.activations\.dtype: must be one of/);
@@ -148,11 +185,15 @@ describe('bad input', () => {
     expect(shape.stderr).toMatch(/bad\.npy has shape \[2, 5\] but input "x" takes \[/);
     // JPEG is the page's to decode
     writeFileSync(join(dir, 'photo.jpg'), new Uint8Array([0xff, 0xd8, 0xff]));
-    expect((await cli('calibrate', DET, '--data', join(dir, 'photo.jpg'), '-o', join(dir, 's.json'))).stderr).toMatch(/photo\.jpg: JPG images are decoded by the page/);
+    expect((await cli('calibrate', DET, '--data', join(dir, 'photo.jpg'), '-o', join(dir, 's.json'))).stderr).toMatch(
+      /photo\.jpg: JPG images are decoded by the page/,
+    );
     // a directory with no usable files
     const empty = join(dir, 'empty');
     mkdirSync(empty);
-    expect((await cli('calibrate', DET, '--data', empty, '-o', join(dir, 's.json'))).stderr).toMatch(/no usable data files/);
+    expect((await cli('calibrate', DET, '--data', empty, '-o', join(dir, 's.json'))).stderr).toMatch(
+      /no usable data files/,
+    );
     // an output path that cannot be written: nothing is left behind
     const unwritable = join(dir, 'no', 'such', 'dir', 'out.onnx');
     const w = await cli('quantize', model, '--format', 'fp16', '-o', unwritable);

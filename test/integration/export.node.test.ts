@@ -14,7 +14,15 @@ import { clone } from '@bufbuild/protobuf';
 import { ModelProtoSchema } from 'onnx-buf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/core';
-import { buildQdqModel, bytesOf, encodeModel, initializerBytes, readFloat32, withExtraOutputs, type ModelProto } from '../../src/onnx';
+import {
+  buildQdqModel,
+  bytesOf,
+  encodeModel,
+  initializerBytes,
+  readFloat32,
+  withExtraOutputs,
+  type ModelProto,
+} from '../../src/onnx';
 import { calibrate } from '../../src/runtime/calibrate';
 import type { OrtModule } from '../../src/runtime/ort';
 import { rangesFromStats } from '../../src/state/exportSlice';
@@ -38,7 +46,9 @@ async function runNode(bytes: Uint8Array): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
   for (const i of HELD_OUT) {
     const x = docFeeds(i).x;
-    out.push((await s.run({ x: new ort.Tensor('float32', x.data, [...x.dims]) }))[s.outputNames[0]!]!.data as Float32Array);
+    out.push(
+      (await s.run({ x: new ort.Tensor('float32', x.data, [...x.dims]) }))[s.outputNames[0]!]!.data as Float32Array,
+    );
   }
   return out;
 }
@@ -52,7 +62,12 @@ beforeAll(async () => {
   floatBytes = ocrModel('det');
   const m = loadModelSync('ch_PP-OCRv4_det_infer.onnx', floatBytes, true);
   const session = await ort.InferenceSession.create(encodeModel(withExtraOutputs(m.prepared, m.plan.activations)));
-  const stats = await calibrate(ort as unknown as OrtModule, session, { count: CALIBRATION.length, feeds: async (i) => docFeeds(CALIBRATION[i]!) }, m.plan.activations);
+  const stats = await calibrate(
+    ort as unknown as OrtModule,
+    session,
+    { count: CALIBRATION.length, feeds: async (i) => docFeeds(CALIBRATION[i]!) },
+    m.plan.activations,
+  );
   quantized = buildQdqModel(m.prepared, m.plan, rangesFromStats(stats), DEFAULT_CONFIG).model;
   quantizedBytes = encodeModel(quantized);
   floatOut = await runNode(floatBytes);
@@ -79,7 +94,15 @@ describe('int8 QDQ export of PP-OCRv4 det', () => {
   it('fails the same check when the weight scales are doubled', async () => {
     const broken = clone(ModelProtoSchema, quantized);
     const g = broken.graph!;
-    const weightScales = new Set(g.node.filter((n) => n.opType === 'DequantizeLinear' && g.initializer.some((t) => t.name === n.input[0] && t.dataType === 3 && t.dims.length > 1)).map((n) => n.input[1]!));
+    const weightScales = new Set(
+      g.node
+        .filter(
+          (n) =>
+            n.opType === 'DequantizeLinear' &&
+            g.initializer.some((t) => t.name === n.input[0] && t.dataType === 3 && t.dims.length > 1),
+        )
+        .map((n) => n.input[1]!),
+    );
     expect(weightScales.size).toBeGreaterThan(50);
     for (const t of g.initializer) if (weightScales.has(t.name)) t.rawData = bytesOf(readFloat32(t).map((s) => s * 2));
     const r = await check(encodeModel(broken));
@@ -95,7 +118,11 @@ describe('int8 QDQ export of PP-OCRv4 det', () => {
       return p;
     });
     const dims = JSON.stringify([...docFeeds(HELD_OUT[0]!).x.dims]);
-    execFileSync(process.execPath, [join(ROOT, 'test', 'helpers', 'ort-web-run.mjs'), modelPath, 'x', dims, ...inputs], { stdio: 'pipe', timeout: 180_000 });
+    execFileSync(
+      process.execPath,
+      [join(ROOT, 'test', 'helpers', 'ort-web-run.mjs'), modelPath, 'x', dims, ...inputs],
+      { stdio: 'pipe', timeout: 180_000 },
+    );
     const web = inputs.map((p) => {
       const b = readFileSync(p.replace(/\.f32$/, '.out.f32'));
       return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));

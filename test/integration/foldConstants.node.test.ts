@@ -53,13 +53,24 @@ describe('foldConstants', () => {
     const f = foldConstants(m);
     expect(f.folded).toBeGreaterThanOrEqual(9);
     expect(f.model.graph!.node.map((n) => n.opType)).toEqual(['MatMul', 'Add', 'Add']);
-    const x = new ort.Tensor('float32', Float32Array.from({ length: 16 }, (_, i) => Math.sin(i * 0.7)), [2, 8]);
-    const run = async (bytes: Uint8Array) => (await (await ort.InferenceSession.create(bytes)).run({ x })).y!.data as Float32Array;
+    const x = new ort.Tensor(
+      'float32',
+      Float32Array.from({ length: 16 }, (_, i) => Math.sin(i * 0.7)),
+      [2, 8],
+    );
+    const run = async (bytes: Uint8Array) =>
+      (await (await ort.InferenceSession.create(bytes)).run({ x })).y!.data as Float32Array;
     expect(Array.from(await run(encodeModel(f.model)))).toEqual(Array.from(await run(encodeModel(m))));
   });
 
   it('leaves graph inputs, outputs and unknown ops alone', () => {
-    const m = buildModel({ opset: 17, inputs: [['x', [2]]], outputs: [['y', [2]]], inits: [floatTensor('c', [2], () => 1)], nodes: [makeNode('Exp', ['c'], ['e'], 'exp'), makeNode('Add', ['x', 'e'], ['y'], 'add')] });
+    const m = buildModel({
+      opset: 17,
+      inputs: [['x', [2]]],
+      outputs: [['y', [2]]],
+      inits: [floatTensor('c', [2], () => 1)],
+      nodes: [makeNode('Exp', ['c'], ['e'], 'exp'), makeNode('Add', ['x', 'e'], ['y'], 'add')],
+    });
     expect(foldConstants(m).folded).toBe(0); // Exp is not among the folded ops
   });
 
@@ -67,7 +78,10 @@ describe('foldConstants', () => {
     const m = model();
     m.graph!.initializer = m.graph!.initializer.map((t) => (t.name === 'shape12' ? i64('shape12', [24]) : t));
     const prepared = prepareModel(m).model;
-    const r = exportForm(prepared, { ...DEFAULT_CONFIG, form: { kind: 'weight-only', format: 'dq', dtype: 'int8', symmetric: true, blockSize: null } });
+    const r = exportForm(prepared, {
+      ...DEFAULT_CONFIG,
+      form: { kind: 'weight-only', format: 'dq', dtype: 'int8', symmetric: true, blockSize: null },
+    });
     expect(r.report.quantizedNodes.map((q) => q.node)).toEqual(['mm']);
   });
 });

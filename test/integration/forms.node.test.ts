@@ -12,7 +12,14 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type ExportForm } from '../../src/core/config';
 import { sqnr } from '../../src/core/metrics';
-import { bytesOf, encodeModel, exportForm, readFloat32, TRANSFORMERS_JS_PRESETS, type ModelProto } from '../../src/onnx';
+import {
+  bytesOf,
+  encodeModel,
+  exportForm,
+  readFloat32,
+  TRANSFORMERS_JS_PRESETS,
+  type ModelProto,
+} from '../../src/onnx';
 import { prepareModel } from '../../src/onnx/prepare';
 import { decodePng, imageToTensor, PPOCR_REC_PRESET } from '../../src/runtime/data/image';
 import { concat } from '../helpers/arrays';
@@ -39,13 +46,24 @@ function runWeb(bytes: Uint8Array, feed: Feed): Float32Array {
   const ext = feed.tensor.type === 'int64' ? 'i64' : 'f32';
   const input = model.replace(/\.onnx$/, `.in.${ext}`);
   writeFileSync(input, bytesOf(feed.tensor.data as Float32Array | BigInt64Array));
-  execFileSync(process.execPath, [join(ROOT, 'test', 'helpers', 'ort-web-run.mjs'), model, feed.name, JSON.stringify(feed.tensor.dims), input], { stdio: 'pipe', timeout: 120_000 });
+  execFileSync(
+    process.execPath,
+    [join(ROOT, 'test', 'helpers', 'ort-web-run.mjs'), model, feed.name, JSON.stringify(feed.tensor.dims), input],
+    { stdio: 'pipe', timeout: 120_000 },
+  );
   const b = readFileSync(input.replace(/\.(f32|i64)$/, '.out.f32'));
   return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 }
 
 const transformer = prepareModel(tinyTransformer()).model;
-const tokens: Feed[] = [0, 1].map((k) => ({ name: 'tokens', tensor: new ort.Tensor('int64', BigInt64Array.from({ length: 16 }, (_, i) => BigInt((i * 37 + k * 101) % 512)), [1, 16]) }));
+const tokens: Feed[] = [0, 1].map((k) => ({
+  name: 'tokens',
+  tensor: new ort.Tensor(
+    'int64',
+    BigInt64Array.from({ length: 16 }, (_, i) => BigInt((i * 37 + k * 101) % 512)),
+    [1, 16],
+  ),
+}));
 
 interface Row {
   form: ExportForm;
@@ -55,12 +73,36 @@ interface Row {
 
 // transformer (2.1 MB float): measured SQNR / size ratio in the comments
 const TRANSFORMER_ROWS: Row[] = [
-  { form: { kind: 'weight-only', format: 'dq', dtype: 'int8', symmetric: true, blockSize: null }, minSqnr: 30, size: [0.24, 0.3] }, // 33.4 dB, 0.262
-  { form: { kind: 'weight-only', format: 'dq', dtype: 'int4', symmetric: true, blockSize: 32 }, minSqnr: 10, size: [0.15, 0.2] }, // 11.9, 0.162
-  { form: { kind: 'weight-only', format: 'dq', dtype: 'uint4', symmetric: false, blockSize: 32 }, minSqnr: 11, size: [0.15, 0.2] }, // 12.8, 0.167
-  { form: { kind: 'weight-only', format: 'matmulnbits', dtype: 'int4', symmetric: true, blockSize: 32 }, minSqnr: 12, size: [0.2, 0.3] }, // 14.2, 0.267 (embedding stays float)
-  { form: { kind: 'weight-only', format: 'matmulnbits', dtype: 'uint4', symmetric: false, blockSize: 64 }, minSqnr: 11.5, size: [0.2, 0.3] }, // 13.3, 0.256
-  { form: { kind: 'weight-only', format: 'matmulnbits', dtype: 'int8', symmetric: true, blockSize: 128 }, minSqnr: 34, size: [0.3, 0.4] }, // 36.7, 0.356
+  {
+    form: { kind: 'weight-only', format: 'dq', dtype: 'int8', symmetric: true, blockSize: null },
+    minSqnr: 30,
+    size: [0.24, 0.3],
+  }, // 33.4 dB, 0.262
+  {
+    form: { kind: 'weight-only', format: 'dq', dtype: 'int4', symmetric: true, blockSize: 32 },
+    minSqnr: 10,
+    size: [0.15, 0.2],
+  }, // 11.9, 0.162
+  {
+    form: { kind: 'weight-only', format: 'dq', dtype: 'uint4', symmetric: false, blockSize: 32 },
+    minSqnr: 11,
+    size: [0.15, 0.2],
+  }, // 12.8, 0.167
+  {
+    form: { kind: 'weight-only', format: 'matmulnbits', dtype: 'int4', symmetric: true, blockSize: 32 },
+    minSqnr: 12,
+    size: [0.2, 0.3],
+  }, // 14.2, 0.267 (embedding stays float)
+  {
+    form: { kind: 'weight-only', format: 'matmulnbits', dtype: 'uint4', symmetric: false, blockSize: 64 },
+    minSqnr: 11.5,
+    size: [0.2, 0.3],
+  }, // 13.3, 0.256
+  {
+    form: { kind: 'weight-only', format: 'matmulnbits', dtype: 'int8', symmetric: true, blockSize: 128 },
+    minSqnr: 34,
+    size: [0.3, 0.4],
+  }, // 36.7, 0.356
   { form: { kind: 'dynamic', ops: ['MatMul', 'Gemm'] }, minSqnr: 30, size: [0.3, 0.4] }, // 33.1, 0.357
   { form: { kind: 'float16', keepIoTypes: true }, minSqnr: 55, size: [0.49, 0.52] }, // 63.8, 0.501
   { form: { kind: 'bfloat16' }, minSqnr: 42, size: [0.49, 0.52] }, // 47.4, 0.502
@@ -79,14 +121,20 @@ describe('every form on a small transformer (embedding, attention, LayerNorm, GE
     const ratio = bytes.length / floatBytes.length;
     expect(ratio).toBeGreaterThanOrEqual(row.size[0]);
     expect(ratio).toBeLessThanOrEqual(row.size[1]);
-    if (row.form.kind !== 'float16' && row.form.kind !== 'bfloat16') expect(r.report.quantizedNodes.length).toBeGreaterThanOrEqual(13);
+    if (row.form.kind !== 'float16' && row.form.kind !== 'bfloat16')
+      expect(r.report.quantizedNodes.length).toBeGreaterThanOrEqual(13);
   });
 
   // measured node-vs-web agreement: 37.4 dB for int4 DequantizeLinear (their kernels round differently), more for the others
   it('runs the same files in onnxruntime-web (WASM), close to onnxruntime-node', async () => {
     const floatBytes = encodeModel(transformer);
     const reference0 = (await runAll(floatBytes, [tokens[0]!])).slice();
-    for (const form of [TRANSFORMER_ROWS[1]!.form, TRANSFORMER_ROWS[3]!.form, TRANSFORMER_ROWS[6]!.form, TRANSFORMER_ROWS[7]!.form]) {
+    for (const form of [
+      TRANSFORMER_ROWS[1]!.form,
+      TRANSFORMER_ROWS[3]!.form,
+      TRANSFORMER_ROWS[6]!.form,
+      TRANSFORMER_ROWS[7]!.form,
+    ]) {
       const bytes = encodeModel(exportForm(transformer, { ...DEFAULT_CONFIG, form }).model);
       const node = await runAll(bytes, [tokens[0]!]);
       const web = runWeb(bytes, tokens[0]!);
@@ -99,25 +147,42 @@ describe('every form on a small transformer (embedding, attention, LayerNorm, GE
     const floatBytes = encodeModel(transformer);
     const ref = await runAll(floatBytes, tokens);
     const r = exportForm(transformer, { ...DEFAULT_CONFIG, form: TRANSFORMER_ROWS[3]!.form });
-    for (const t of r.model.graph!.initializer.filter((t) => t.name.includes('MatMulNBits_scales'))) t.rawData = bytesOf(readFloat32(t).map((v) => v * 2));
+    for (const t of r.model.graph!.initializer.filter((t) => t.name.includes('MatMulNBits_scales')))
+      t.rawData = bytesOf(readFloat32(t).map((v) => v * 2));
     expect(sqnr(ref, await runAll(encodeModel(r.model), tokens))).toBeLessThan(TRANSFORMER_ROWS[3]!.minSqnr);
   });
 
   it('the presets write the file names transformers.js loads', () => {
-    expect(TRANSFORMERS_JS_PRESETS.map((p) => p.fileName)).toEqual(['model_fp16.onnx', 'model_quantized.onnx', 'model_q4.onnx', 'model_q4f16.onnx']);
+    expect(TRANSFORMERS_JS_PRESETS.map((p) => p.fileName)).toEqual([
+      'model_fp16.onnx',
+      'model_quantized.onnx',
+      'model_q4.onnx',
+      'model_q4f16.onnx',
+    ]);
   });
 });
 
 describe('forms on PP-OCRv4 rec (convolutions and SVTR MatMuls), on held-out text lines', () => {
   const rec = loadModelSync('ch_PP-OCRv4_rec_infer.onnx', ocrModel('rec'), true).prepared;
   const lines: Feed[] = [17, 18, 19].map((i) => {
-    const t = imageToTensor(decodePng(new Uint8Array(readFileSync(join(ROOT, 'public', 'samples', 'rec', `line-${i}.png`)))), PPOCR_REC_PRESET);
+    const t = imageToTensor(
+      decodePng(new Uint8Array(readFileSync(join(ROOT, 'public', 'samples', 'rec', `line-${i}.png`)))),
+      PPOCR_REC_PRESET,
+    );
     return { name: 'x', tensor: new ort.Tensor('float32', t.data as Float32Array, t.dims) };
   });
   // measured: dq int8 14.9 dB (every Conv too), MatMulNBits int4 16.0, fp16 49.8, dynamic (MatMul) ≥ 30
   const rows: Row[] = [
-    { form: { kind: 'weight-only', format: 'dq', dtype: 'int8', symmetric: true, blockSize: null }, minSqnr: 12, size: [0.24, 0.3] },
-    { form: { kind: 'weight-only', format: 'matmulnbits', dtype: 'int4', symmetric: true, blockSize: 32 }, minSqnr: 13, size: [0.6, 0.75] },
+    {
+      form: { kind: 'weight-only', format: 'dq', dtype: 'int8', symmetric: true, blockSize: null },
+      minSqnr: 12,
+      size: [0.24, 0.3],
+    },
+    {
+      form: { kind: 'weight-only', format: 'matmulnbits', dtype: 'int4', symmetric: true, blockSize: 32 },
+      minSqnr: 13,
+      size: [0.6, 0.75],
+    },
     { form: { kind: 'float16', keepIoTypes: true }, minSqnr: 45, size: [0.49, 0.52] },
     { form: { kind: 'dynamic', ops: ['MatMul', 'Gemm'] }, minSqnr: 25, size: [0.6, 0.8] },
   ];
@@ -135,15 +200,29 @@ describe('forms on PP-OCRv4 rec (convolutions and SVTR MatMuls), on held-out tex
 
 describe('bad input', () => {
   it('names what stays float and why: activation MatMuls, a non-constant weight, an excluded node', () => {
-    const r = exportForm(transformer, { ...DEFAULT_CONFIG, excludeNodes: ['lm_head'], form: { kind: 'weight-only', format: 'dq', dtype: 'int8', symmetric: true, blockSize: null } });
+    const r = exportForm(transformer, {
+      ...DEFAULT_CONFIG,
+      excludeNodes: ['lm_head'],
+      form: { kind: 'weight-only', format: 'dq', dtype: 'int8', symmetric: true, blockSize: null },
+    });
     const why = new Map(r.report.floatNodes.map((f) => [f.node, f.reason]));
     expect(why.get('lm_head')).toBe('kept float by choice');
     expect(why.get('l0_scores')).toMatch(/not a constant initializer/);
   });
 
   it('refuses MatMulNBits at widths it does not have, and a block size that is not a power of two', () => {
-    expect(() => exportForm(transformer, { ...DEFAULT_CONFIG, form: { kind: 'weight-only', format: 'matmulnbits', dtype: 'int16', symmetric: true, blockSize: 32 } })).toThrow(/4 or 8 bits/);
-    expect(() => exportForm(transformer, { ...DEFAULT_CONFIG, form: { kind: 'weight-only', format: 'dq', dtype: 'int4', symmetric: true, blockSize: 48 } })).toThrow(/power of two/);
+    expect(() =>
+      exportForm(transformer, {
+        ...DEFAULT_CONFIG,
+        form: { kind: 'weight-only', format: 'matmulnbits', dtype: 'int16', symmetric: true, blockSize: 32 },
+      }),
+    ).toThrow(/4 or 8 bits/);
+    expect(() =>
+      exportForm(transformer, {
+        ...DEFAULT_CONFIG,
+        form: { kind: 'weight-only', format: 'dq', dtype: 'int4', symmetric: true, blockSize: 48 },
+      }),
+    ).toThrow(/power of two/);
   });
 
   it('clamps float16 overflow and says so', () => {
@@ -161,7 +240,9 @@ describe('bad input', () => {
 describe('what runs where, and how fast', () => {
   it('every op the forms write on the transformer is in the probed table, and WASM runs each', async () => {
     const { SUPPORT, supportReport } = await import('../../src/onnx/forms/support');
-    expect(SUPPORT.onnxruntimeWeb).toBe(JSON.parse(readFileSync(join(ROOT, 'node_modules', 'onnxruntime-web', 'package.json'), 'utf8')).version);
+    expect(SUPPORT.onnxruntimeWeb).toBe(
+      JSON.parse(readFileSync(join(ROOT, 'node_modules', 'onnxruntime-web', 'package.json'), 'utf8')).version,
+    );
     const missing = new Set<string>();
     for (const row of TRANSFORMER_ROWS) {
       const rows = supportReport(exportForm(transformer, { ...DEFAULT_CONFIG, form: row.form }).model);
@@ -175,7 +256,14 @@ describe('what runs where, and how fast', () => {
     const { createAppStore } = await import('../../src/state/store');
     const { createLocalCalibrator } = await import('../../src/runtime/localCalibrator');
     const { tinyConvNet, encodeModel: enc } = await import('../helpers/models');
-    const store = createAppStore(createLocalCalibrator(ort as never, { backend: 'cpu', numThreads: 1, crossOriginIsolated: false, hardwareConcurrency: 2 }));
+    const store = createAppStore(
+      createLocalCalibrator(ort as never, {
+        backend: 'cpu',
+        numThreads: 1,
+        crossOriginIsolated: false,
+        hardwareConcurrency: 2,
+      }),
+    );
     store.getState().loadModel('tiny.onnx', enc(tinyConvNet()));
     store.getState().setBackend('cpu');
     store.getState().useGeneratedData(2);
@@ -203,15 +291,36 @@ describe('static QDQ beyond int8: 16-bit activations, 4-bit and block-wise weigh
     const ref = await runAll(floatBytes, tokens);
     const plan = planQuantization(transformer, DEFAULT_CONFIG);
     const s = await ort.InferenceSession.create(encodeModel(withExtraOutputs(transformer, plan.activations)));
-    const stats = await calibrate(ort as never, s, { count: 2, feeds: async (k) => ({ tokens: { type: 'int64', data: tokens[k]!.tensor.data as BigInt64Array, dims: [1, 16] } }) }, plan.activations);
+    const stats = await calibrate(
+      ort as never,
+      s,
+      {
+        count: 2,
+        feeds: async (k) => ({
+          tokens: { type: 'int64', data: tokens[k]!.tensor.data as BigInt64Array, dims: [1, 16] },
+        }),
+      },
+      plan.activations,
+    );
     const measure = async (config: typeof DEFAULT_CONFIG) => {
-      const q = buildQdqModel(transformer, planQuantization(transformer, config), rangesFromStats(stats, config), config);
-      return { sqnr: sqnr(ref, await runAll(encodeModel(q.model), tokens)), opset: Number(q.model.opsetImport[0]!.version) };
+      const q = buildQdqModel(
+        transformer,
+        planQuantization(transformer, config),
+        rangesFromStats(stats, config),
+        config,
+      );
+      return {
+        sqnr: sqnr(ref, await runAll(encodeModel(q.model), tokens)),
+        opset: Number(q.model.opsetImport[0]!.version),
+      };
     };
     const int8 = await measure(DEFAULT_CONFIG);
     const int16 = await measure({ ...DEFAULT_CONFIG, activations: { ...DEFAULT_CONFIG.activations, dtype: 'int16' } });
     const int4 = await measure({ ...DEFAULT_CONFIG, weights: { ...DEFAULT_CONFIG.weights, dtype: 'int4' } });
-    const block = await measure({ ...DEFAULT_CONFIG, weights: { ...DEFAULT_CONFIG.weights, dtype: 'int4', blockSize: 32 } });
+    const block = await measure({
+      ...DEFAULT_CONFIG,
+      weights: { ...DEFAULT_CONFIG.weights, dtype: 'int4', blockSize: 32 },
+    });
     expect(int8.opset).toBe(17);
     expect([int16.opset, int4.opset, block.opset]).toEqual([21, 21, 21]);
     expect(int16.sqnr).toBeGreaterThan(int8.sqnr);
@@ -232,25 +341,41 @@ describe('the page never offers a file that does not load', () => {
     custom.domain = 'com.example';
     custom.opType = 'MysteryRelu';
     m.opsetImport.push({ ...m.opsetImport[0]!, domain: 'com.example', version: 1n });
-    const store = createAppStore(createLocalCalibrator(ort as never, { backend: 'cpu', numThreads: 1, crossOriginIsolated: false, hardwareConcurrency: 2 }));
+    const store = createAppStore(
+      createLocalCalibrator(ort as never, {
+        backend: 'cpu',
+        numThreads: 1,
+        crossOriginIsolated: false,
+        hardwareConcurrency: 2,
+      }),
+    );
     store.getState().loadModel('mystery.onnx', enc(m));
     store.getState().setBackend('cpu');
     store.getState().setConfig((c) => ({ ...c, form: { kind: 'float16', keepIoTypes: true } }));
     expect(await store.getState().exportModel()).toBeNull();
     expect(store.getState().exported).toBeNull();
-    expect(store.getState().exportError!.message).toMatch(/does not load in onnxruntime, so it is not offered: .*MysteryRelu/);
+    expect(store.getState().exportError!.message).toMatch(
+      /does not load in onnxruntime, so it is not offered: .*MysteryRelu/,
+    );
   });
 });
 
 describe('forms on PP-OCRv4 det (convolutions only), on a held-out document', () => {
   const det = loadModelSync('ch_PP-OCRv4_det_infer.onnx', ocrModel('det'), true).prepared;
   const doc: Feed[] = [14].map((i) => {
-    const t = imageToTensor(decodePng(new Uint8Array(readFileSync(join(ROOT, 'public', 'samples', 'det', `doc-${i}.png`)))), { normalize: 'imagenet', channels: 'BGR', layout: 'NCHW', resize: 'stretch', multipleOf: 32 });
+    const t = imageToTensor(
+      decodePng(new Uint8Array(readFileSync(join(ROOT, 'public', 'samples', 'det', `doc-${i}.png`)))),
+      { normalize: 'imagenet', channels: 'BGR', layout: 'NCHW', resize: 'stretch', multipleOf: 32 },
+    );
     return { name: 'x', tensor: new ort.Tensor('float32', t.data as Float32Array, t.dims) };
   });
   // measured: dq int8 26.4 dB / 0.271, float16 52.7 / 0.504, dynamic (ConvInteger, per-tensor uint8) 11.9 / 0.271
   const rows: Row[] = [
-    { form: { kind: 'weight-only', format: 'dq', dtype: 'int8', symmetric: true, blockSize: null }, minSqnr: 24, size: [0.24, 0.3] },
+    {
+      form: { kind: 'weight-only', format: 'dq', dtype: 'int8', symmetric: true, blockSize: null },
+      minSqnr: 24,
+      size: [0.24, 0.3],
+    },
     { form: { kind: 'float16', keepIoTypes: true }, minSqnr: 48, size: [0.49, 0.52] },
     { form: { kind: 'dynamic', ops: ['Conv'] }, minSqnr: 10, size: [0.24, 0.3] },
   ];

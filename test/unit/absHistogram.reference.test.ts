@@ -4,7 +4,13 @@
  * multi-call cases whose edges grow with np.arange, and the two-pass form that equals one call.
  */
 import { describe, expect, it } from 'vitest';
-import { absFromValueHistogram, createAbsHistogram, foldIntoAbsHistogram, seedAbsHistogram, updateAbsHistogram } from '../../src/core/absHistogram';
+import {
+  absFromValueHistogram,
+  createAbsHistogram,
+  foldIntoAbsHistogram,
+  seedAbsHistogram,
+  updateAbsHistogram,
+} from '../../src/core/absHistogram';
 import { createHistogram, updateHistogram } from '../../src/core/histogram';
 import { percentileRangeSymmetric } from '../../src/core/methods/percentile';
 import { mulberry32, normalSampler } from '../../src/core/random';
@@ -26,13 +32,16 @@ describe('symmetric percentile on the |x| histogram matches onnxruntime', () => 
     expect([r.rmin, r.rmax]).toEqual((e.result.thresholds as unknown[]).map(num));
   });
 
-  it.each(rows.filter(([, c]) => 'error' in c.ort.percentile_u8!.result))('%s is refused with a message, as onnxruntime refuses it', (_n, c) => {
-    const e = c.ort.percentile_u8!;
-    expect(() => {
-      let h = createAbsHistogram();
-      for (const call of specCalls(e.spec)) h = updateAbsHistogram(h, concat(call), 2048, 'the tensor');
-    }).toThrow(/the tensor/);
-  });
+  it.each(rows.filter(([, c]) => 'error' in c.ort.percentile_u8!.result))(
+    '%s is refused with a message, as onnxruntime refuses it',
+    (_n, c) => {
+      const e = c.ort.percentile_u8!;
+      expect(() => {
+        let h = createAbsHistogram();
+        for (const call of specCalls(e.spec)) h = updateAbsHistogram(h, concat(call), 2048, 'the tensor');
+      }).toThrow(/the tensor/);
+    },
+  );
 
   it('covers the growing multi-call cases', () => {
     const grown = rows.filter(([, c]) => Number(c.ort.percentile_u8!.result.hist_bins) > 2048);

@@ -6,7 +6,10 @@ import { createAppStore, type Calibrator } from '../../src/state/store';
 import { FIXTURES } from '../helpers/reference';
 
 const dir = join(FIXTURES, 'bad-data');
-const corpus = JSON.parse(readFileSync(join(dir, 'corpus.json'), 'utf8')) as { model: string; cases: { file: string; code: string; message: string }[] };
+const corpus = JSON.parse(readFileSync(join(dir, 'corpus.json'), 'utf8')) as {
+  model: string;
+  cases: { file: string; code: string; message: string }[];
+};
 const unused: Calibrator = {
   start: () => {
     throw new Error('refused data must never reach the runtime');
@@ -21,7 +24,11 @@ describe('bad calibration data', () => {
   it.each(corpus.cases.map((c) => [c.file, c] as const))('%s', async (_f, c) => {
     const store = createAppStore(unused);
     store.getState().loadModel('tiny-conv.onnx', new Uint8Array(readFileSync(join(dir, corpus.model))));
-    await store.getState().loadDataFiles([{ name: 'good.npy', bytes: new Uint8Array(readFileSync(join(dir, '..', 'models', 'tiny-input.npy'))) }]);
+    await store
+      .getState()
+      .loadDataFiles([
+        { name: 'good.npy', bytes: new Uint8Array(readFileSync(join(dir, '..', 'models', 'tiny-input.npy'))) },
+      ]);
     expect(store.getState().dataError).toBeNull();
     const before = store.getState().tensorSamples;
     await store.getState().loadDataFiles([{ name: c.file, bytes: new Uint8Array(readFileSync(join(dir, c.file))) }]);

@@ -7,7 +7,9 @@ import { loadModelSync } from '../../src/state/modelSlice';
 import { FIXTURES } from '../helpers/reference';
 
 const dir = join(FIXTURES, 'bad-models');
-const corpus = JSON.parse(readFileSync(join(dir, 'corpus.json'), 'utf8')) as { cases: { file: string; code: string; message: string }[] };
+const corpus = JSON.parse(readFileSync(join(dir, 'corpus.json'), 'utf8')) as {
+  cases: { file: string; code: string; message: string }[];
+};
 const read = (f: string) => new Uint8Array(readFileSync(join(dir, f)));
 
 describe('bad models', () => {
@@ -23,7 +25,9 @@ describe('bad models', () => {
   });
 
   it('refuses a model over the page limit, naming the limit', () => {
-    expect(() => decodeModel(read('layernorm.onnx'), 'big.onnx', 100)).toThrow(/big\.onnx is 0\.00 GiB: the page holds models up to 0\.00 GiB \(protobuf's limit is 2 GiB and the wasm heap 4 GiB\)/);
+    expect(() => decodeModel(read('layernorm.onnx'), 'big.onnx', 100)).toThrow(
+      /big\.onnx is 0\.00 GiB: the page holds models up to 0\.00 GiB \(protobuf's limit is 2 GiB and the wasm heap 4 GiB\)/,
+    );
   });
 
   it('keeps an op the quantizer does not handle in float, and says so', () => {

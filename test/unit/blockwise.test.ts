@@ -32,7 +32,11 @@ describe('block-wise quantization', () => {
         (seed, k, n, block, dtype, symmetric) => {
           const w = matrix(seed, k, n); // [K, N]
           const cols = quantizeBlockwiseColumns(w, k, n, block, { dtype, symmetric });
-          const rows = quantizeBlockwise(Float32Array.from(transpose(w, k, n)), n, k, block, { dtype, symmetric, convention: 'qdq' });
+          const rows = quantizeBlockwise(Float32Array.from(transpose(w, k, n)), n, k, block, {
+            dtype,
+            symmetric,
+            convention: 'qdq',
+          });
           expect(Array.from(cols.scales)).toEqual(Array.from(rows.scales));
           expect(Array.from(cols.zeroPoints)).toEqual(Array.from(rows.zeroPoints));
           expect(Array.from(cols.q)).toEqual(transpose(rows.q, n, k));
@@ -62,8 +66,14 @@ describe('block-wise quantization', () => {
   });
 
   it('refuses NaN and a block size that is not a power of two', () => {
-    expect(() => quantizeBlockwise(Float32Array.of(1, NaN), 1, 2, 16, { dtype: 'int8', symmetric: true, convention: 'qdq' })).toThrow(/NaN/);
-    expect(() => quantizeBlockwiseColumns(Float32Array.of(1, Infinity), 2, 1, 16, { dtype: 'int8', symmetric: true })).toThrow(/Infinity/);
-    expect(() => quantizeBlockwise(new Float32Array(48), 1, 48, 48, { dtype: 'int8', symmetric: true, convention: 'qdq' })).toThrow(/power of two/);
+    expect(() =>
+      quantizeBlockwise(Float32Array.of(1, NaN), 1, 2, 16, { dtype: 'int8', symmetric: true, convention: 'qdq' }),
+    ).toThrow(/NaN/);
+    expect(() =>
+      quantizeBlockwiseColumns(Float32Array.of(1, Infinity), 2, 1, 16, { dtype: 'int8', symmetric: true }),
+    ).toThrow(/Infinity/);
+    expect(() =>
+      quantizeBlockwise(new Float32Array(48), 1, 48, 48, { dtype: 'int8', symmetric: true, convention: 'qdq' }),
+    ).toThrow(/power of two/);
   });
 });

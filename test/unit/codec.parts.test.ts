@@ -14,7 +14,10 @@ describe('encodeModelParts', () => {
     ['conv net', tinyConvNet()],
     ['NaN net', nanAndZeroNet()],
     ['transformer', tinyTransformer({ layers: 1 })],
-    ['q4f16 transformer', exportForm(tinyTransformer({ layers: 1 }), { ...DEFAULT_CONFIG, form: { kind: 'q4f16', blockSize: 32 } }).model],
+    [
+      'q4f16 transformer',
+      exportForm(tinyTransformer({ layers: 1 }), { ...DEFAULT_CONFIG, form: { kind: 'q4f16', blockSize: 32 } }).model,
+    ],
   ];
   it.each(models)('%s: the parts concatenate to encodeModel’s bytes', (_n, m) => {
     const parts = encodeModelParts(m);

@@ -16,7 +16,9 @@ describe('conventions', () => {
     const [lo, hi] = (c.ort.minmax_s8_sym!.result.thresholds as unknown[]).map(num) as [number, number];
     expect(quantParams(lo, hi, 'int8', { symmetric: true }).scale).toBe(ortSym.scale);
     const torch = c.torch.minmax_qint8_symmetric!.result;
-    expect(quantParams(num(torch.min_val), num(torch.max_val), 'int8', { symmetric: true, convention: 'pytorch' }).scale).toBe(num(torch.scale));
+    expect(
+      quantParams(num(torch.min_val), num(torch.max_val), 'int8', { symmetric: true, convention: 'pytorch' }).scale,
+    ).toBe(num(torch.scale));
     expect(quantRangeFor('int8', { symmetric: true })).toEqual({ qmin: -127, qmax: 127 });
     expect(quantRangeFor('int8', { symmetric: true, convention: 'pytorch' })).toEqual({ qmin: -128, qmax: 127 });
   });
@@ -34,7 +36,9 @@ describe('conventions', () => {
     expect(quantRangeFor('int8', { reduceRange: true })).toEqual({ qmin: -64, qmax: 64 });
     expect(quantRangeFor('int8', { reduceRange: true, convention: 'pytorch' })).toEqual({ qmin: -64, qmax: 63 });
     expect(quantParams(-2, 2, 'int8', { symmetric: true, reduceRange: true }).scale).toBe(Math.fround(2 / 64));
-    expect(quantParams(-2, 2, 'int8', { symmetric: true, reduceRange: true, convention: 'pytorch' }).scale).toBe(Math.fround(2 / 63.5));
+    expect(quantParams(-2, 2, 'int8', { symmetric: true, reduceRange: true, convention: 'pytorch' }).scale).toBe(
+      Math.fround(2 / 63.5),
+    );
   });
 
   it('tiny ranges: onnxruntime keeps 1e-8-wide scales, PyTorch clamps to 2^-23', () => {
@@ -49,6 +53,8 @@ describe('conventions', () => {
   it('16-bit under PyTorch rules: the full range, zero point 2^(bits-1) when symmetric unsigned', () => {
     expect(quantRangeFor('uint16', { convention: 'pytorch', symmetric: true })).toEqual({ qmin: 0, qmax: 65535 });
     expect(quantParams(-1, 1, 'uint16', { convention: 'pytorch', symmetric: true }).zeroPoint).toBe(32768);
-    expect(quantParams(-1, 1, 'int16', { convention: 'pytorch', symmetric: true }).scale).toBe(Math.fround(1 / 32767.5));
+    expect(quantParams(-1, 1, 'int16', { convention: 'pytorch', symmetric: true }).scale).toBe(
+      Math.fround(1 / 32767.5),
+    );
   });
 });

@@ -34,8 +34,14 @@ describe('PyTorch MinMaxObserver conventions', () => {
     for (const b of batches) {
       const m = reduceMinMax(b);
       if (m.nanCount) return; // PyTorch raises on NaN: not a case for conventions
-      lo = Math.min(lo, b.reduce((a, v) => Math.min(a, v), Infinity));
-      hi = Math.max(hi, b.reduce((a, v) => Math.max(a, v), -Infinity));
+      lo = Math.min(
+        lo,
+        b.reduce((a, v) => Math.min(a, v), Infinity),
+      );
+      hi = Math.max(
+        hi,
+        b.reduce((a, v) => Math.max(a, v), -Infinity),
+      );
     }
     const r = e.result;
     expect([lo, hi]).toEqual([num(r.min_val), num(r.max_val)]);
@@ -70,11 +76,17 @@ describe('moving average', () => {
   });
 
   const ortRows = Object.entries(cases)
-    .filter(([, c]) => c.ort.minmax_u8_moving_average && !('error' in (c.ort.minmax_u8_moving_average.result.qparams as object)))
+    .filter(
+      ([, c]) =>
+        c.ort.minmax_u8_moving_average && !('error' in (c.ort.minmax_u8_moving_average.result.qparams as object)),
+    )
     .map(([n, c]) => [n, c.ort.minmax_u8_moving_average!] as const);
   // onnxruntime's own per-batch ReduceMin/ReduceMax, infinities included (Quantscope's product
   // policy keeps such tensors float; here only the arithmetic is matched).
-  const rawRange = (b: Float32Array) => ({ min: b.reduce((a, v) => Math.min(a, v), Infinity), max: b.reduce((a, v) => Math.max(a, v), -Infinity) });
+  const rawRange = (b: Float32Array) => ({
+    min: b.reduce((a, v) => Math.min(a, v), Infinity),
+    max: b.reduce((a, v) => Math.max(a, v), -Infinity),
+  });
   it.each(ortRows)('onnxruntime, mean within a pass and EMA across passes: %s', (_n, e) => {
     let range = null;
     for (const call of specCalls(e.spec)) {
@@ -91,7 +103,12 @@ describe('moving average', () => {
 
 describe('distribution (float8 E4M3FN scale) matches onnxruntime', () => {
   const rows = Object.entries(cases)
-    .filter(([, c]) => c.ort.distribution && !('error' in c.ort.distribution.result) && Number.isFinite(num(c.ort.distribution.result.std)))
+    .filter(
+      ([, c]) =>
+        c.ort.distribution &&
+        !('error' in c.ort.distribution.result) &&
+        Number.isFinite(num(c.ort.distribution.result.std)),
+    )
     .map(([n, c]) => [n, c.ort.distribution!] as const);
   it.each(rows)('%s', (_n, e) => {
     const d = distribution(histogramFromSpec(e.spec));

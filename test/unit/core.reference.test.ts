@@ -59,7 +59,12 @@ describe('QuantizeLinear with given parameters matches onnxruntime (round half t
   );
   it.each(rows)('%s / %s', (_name, _k, entry) => {
     const data = loadArray(entry.spec.data as string).data;
-    const q = quantizeLinear(data, Math.fround(entry.spec.scale as number), entry.spec.zero_point as number, entry.spec.qtype as IntDType);
+    const q = quantizeLinear(
+      data,
+      Math.fround(entry.spec.scale as number),
+      entry.spec.zero_point as number,
+      entry.spec.qtype as IntDType,
+    );
     expect(Array.from(q)).toEqual(flat(entry.result.quantized));
   });
   it('has rows', () => expect(rows.length).toBeGreaterThan(20));

@@ -31,8 +31,12 @@ describe('.npy', () => {
     }
   });
   it('refuses Fortran order and big-endian data with a message', () => {
-    expect(() => parseNpy(makeNpy('<f4', [2, 2], new Float32Array(4), { fortran: true }), 'f.npy')).toThrow('f.npy: Fortran-order arrays are not supported');
-    expect(() => parseNpy(makeNpy('>f4', [2], new Float32Array(2)), 'b.npy')).toThrow("b.npy: big-endian dtype >f4 is not supported: save with .astype('<f4')");
+    expect(() => parseNpy(makeNpy('<f4', [2, 2], new Float32Array(4), { fortran: true }), 'f.npy')).toThrow(
+      'f.npy: Fortran-order arrays are not supported',
+    );
+    expect(() => parseNpy(makeNpy('>f4', [2], new Float32Array(2)), 'b.npy')).toThrow(
+      "b.npy: big-endian dtype >f4 is not supported: save with .astype('<f4')",
+    );
   });
   it('reads data at an unaligned offset', () => {
     const bytes = makeNpy('<f4', [3], Float32Array.of(1, 2, 3));
@@ -45,7 +49,13 @@ describe('.npy', () => {
 describe('.npz and TensorProto files', () => {
   it('names .npz arrays by their keys, stored or deflated', () => {
     for (const level of [0, 6] as const) {
-      const npz = zipSync({ 'audio.npy': makeNpy('<f4', [1, 4], Float32Array.of(1, 2, 3, 4)), 'sr.npy': makeNpy('<i8', [], BigInt64Array.of(16000n)) }, { level });
+      const npz = zipSync(
+        {
+          'audio.npy': makeNpy('<f4', [1, 4], Float32Array.of(1, 2, 3, 4)),
+          'sr.npy': makeNpy('<i8', [], BigInt64Array.of(16000n)),
+        },
+        { level },
+      );
       const t = readNpzFile(npz, 'x.npz');
       expect(t.map((x) => [x.name, x.tensor.type, x.tensor.dims])).toEqual([
         ['audio', 'float32', [1, 4]],
@@ -61,15 +71,23 @@ describe('.npz and TensorProto files', () => {
   });
   it('names the file, the input and both shapes when data does not fit', () => {
     const t = readNpyFile(makeNpy('<f4', [1, 3, 4, 4], new Float32Array(48)), 'batch.npy');
-    expect(() => fitToInput(t, { name: 'x', dtype: 'float', shape: [1, 3, 8, 8] })).toThrow('batch.npy has shape [1, 3, 4, 4] but input "x" takes [1, 3, 8, 8]');
-    expect(() => fitToInput(t, { name: 'x', dtype: 'int64', shape: null })).toThrow('batch.npy holds float32 data but input "x" takes int64');
+    expect(() => fitToInput(t, { name: 'x', dtype: 'float', shape: [1, 3, 8, 8] })).toThrow(
+      'batch.npy has shape [1, 3, 4, 4] but input "x" takes [1, 3, 8, 8]',
+    );
+    expect(() => fitToInput(t, { name: 'x', dtype: 'int64', shape: null })).toThrow(
+      'batch.npy holds float32 data but input "x" takes int64',
+    );
     expect(fitToInput(t, { name: 'x', dtype: 'float', shape: ['N', 3, 'H', 'W'] }).dims).toEqual([1, 3, 4, 4]);
   });
 });
 
 describe('image presets on a known 2x2 image', () => {
   // pixels (R,G,B): (255,0,0) (0,255,0) / (0,0,255) (255,255,255)
-  const img: RgbaImage = { width: 2, height: 2, data: Uint8Array.of(255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 255, 255, 255, 255, 255) };
+  const img: RgbaImage = {
+    width: 2,
+    height: 2,
+    data: Uint8Array.of(255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 255, 255, 255, 255, 255),
+  };
   const base: ImagePreset = { normalize: 'unit', channels: 'RGB', layout: 'NCHW', resize: 'stretch' };
   const f = (xs: number[]) => xs.map(Math.fround);
   it('0..1, RGB, NCHW', () => {
@@ -78,7 +96,9 @@ describe('image presets on a known 2x2 image', () => {
     expect(Array.from(t.data)).toEqual([1, 0, 0, 1, 0, 1, 0, 1, 0, 0, 1, 1]);
   });
   it('0..255, BGR, NCHW', () => {
-    expect(Array.from(imageToTensor(img, { ...base, normalize: 'raw255', channels: 'BGR' }).data)).toEqual([0, 0, 255, 255, 0, 255, 0, 255, 255, 0, 0, 255]);
+    expect(Array.from(imageToTensor(img, { ...base, normalize: 'raw255', channels: 'BGR' }).data)).toEqual([
+      0, 0, 255, 255, 0, 255, 0, 255, 255, 0, 0, 255,
+    ]);
   });
   it('-1..1, RGB, NHWC', () => {
     const t = imageToTensor(img, { ...base, normalize: 'signed', layout: 'NHWC' });
@@ -103,7 +123,15 @@ describe('image presets on a known 2x2 image', () => {
 });
 
 describe('generated data and sample specs', () => {
-  const sel = (p: Partial<DataSelection>): DataSelection => ({ dataKind: 'generated', images: [], tensorSamples: [], generatedCount: 2, generated: {}, dimValues: {}, ...p });
+  const sel = (p: Partial<DataSelection>): DataSelection => ({
+    dataKind: 'generated',
+    images: [],
+    tensorSamples: [],
+    generatedCount: 2,
+    generated: {},
+    dimValues: {},
+    ...p,
+  });
   const silero = [
     { name: 'input', dtype: 'float', shape: [1, 576] },
     { name: 'state', dtype: 'float', shape: [2, 1, 128] },
@@ -121,8 +149,12 @@ describe('generated data and sample specs', () => {
   });
   it('asks for dynamic dimensions it cannot guess, and takes the user value', () => {
     const rec = [{ name: 'x', dtype: 'float', shape: ['N', 3, 48, 'W'] }];
-    expect(() => buildSamples(rec, null, sel({}), null)).toThrow('input "x" has a dynamic dimension "W" (axis 3): give it a value to generate data');
-    expect(materializeSample(buildSamples(rec, null, sel({ dimValues: { W: 320 } }), null)[0]!).x!.dims).toEqual([1, 3, 48, 320]);
+    expect(() => buildSamples(rec, null, sel({}), null)).toThrow(
+      'input "x" has a dynamic dimension "W" (axis 3): give it a value to generate data',
+    );
+    expect(materializeSample(buildSamples(rec, null, sel({ dimValues: { W: 320 } }), null)[0]!).x!.dims).toEqual([
+      1, 3, 48, 320,
+    ]);
   });
   it('uniform data stays in [a, b) and is the same for the same seed', () => {
     const g = { type: 'float32' as const, dims: [1000], dist: 'uniform' as const, a: -2, b: 3, seed: 7 };
@@ -132,7 +164,10 @@ describe('generated data and sample specs', () => {
     expect(generateTensor(g).data).toEqual(x);
   });
   it('refuses images for a model without an image input', () => {
-    const s = sel({ dataKind: 'images', images: [{ name: 'a.png', image: { width: 1, height: 1, data: new Uint8Array(4) } }] });
+    const s = sel({
+      dataKind: 'images',
+      images: [{ name: 'a.png', image: { width: 1, height: 1, data: new Uint8Array(4) } }],
+    });
     expect(() => buildSamples(silero, null, s, null)).toThrow('the model has no 3-channel image input');
   });
 });

@@ -34,18 +34,25 @@ describe('fast entropy search', () => {
     const fast = fastDivergences(h.counts, 128)!;
     expect(fast.length).toBe(exact.length);
     let worst = 0;
-    for (let k = 0; k < fast.length; k++) worst = Math.max(worst, Math.abs(fast[k]! - exact[k]!) / Math.max(1e-3, Math.abs(exact[k]!)));
+    for (let k = 0; k < fast.length; k++)
+      worst = Math.max(worst, Math.abs(fast[k]! - exact[k]!) / Math.max(1e-3, Math.abs(exact[k]!)));
     expect(worst).toBeLessThan(1e-5);
   });
 
   it('picks the same range as the exhaustive search on varied histograms', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 1e6 }), fc.integer({ min: 0, max: 4 }), fc.constantFrom(256, 512, 2048), fc.integer({ min: 300, max: 30_000 }), (seed, kind, bins, size) => {
-        const h = updateHistogram(createHistogram(bins), sample(seed, kind, size));
-        const a = entropyRangeOrt(h);
-        const b = entropyRangeOrtExhaustive(h);
-        expect([a.rmin, a.rmax]).toEqual([b.rmin, b.rmax]);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 1e6 }),
+        fc.integer({ min: 0, max: 4 }),
+        fc.constantFrom(256, 512, 2048),
+        fc.integer({ min: 300, max: 30_000 }),
+        (seed, kind, bins, size) => {
+          const h = updateHistogram(createHistogram(bins), sample(seed, kind, size));
+          const a = entropyRangeOrt(h);
+          const b = entropyRangeOrtExhaustive(h);
+          expect([a.rmin, a.rmax]).toEqual([b.rmin, b.rmax]);
+        },
+      ),
       { numRuns: 60 },
     );
   });

@@ -20,7 +20,9 @@ interface TrtCase {
   min_divergence: number;
   candidates: number;
 }
-const fixture = JSON.parse(readFileSync(join(FIXTURES, 'reference', 'tensorrt-entropy.json'), 'utf8')) as { cases: Record<string, TrtCase> };
+const fixture = JSON.parse(readFileSync(join(FIXTURES, 'reference', 'tensorrt-entropy.json'), 'utf8')) as {
+  cases: Record<string, TrtCase>;
+};
 
 function histogramOf(c: TrtCase) {
   const data = c.data.map((p) => loadArray(p).data);

@@ -10,8 +10,6 @@ import { histogramFromSpec, num, referenceCases } from '../helpers/reference';
 
 const cases = referenceCases();
 
-
-
 describe('value histogram matches onnxruntime (distribution config, 2048 bins)', () => {
   const rows = Object.entries(cases)
     .filter(([, c]) => c.ort.distribution)

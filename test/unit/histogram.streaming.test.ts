@@ -4,7 +4,14 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createHistogram, histogramEdges, histogramRange, MAX_GROWN_BINS, updateHistogram, type HistogramState } from '../../src/core';
+import {
+  createHistogram,
+  histogramEdges,
+  histogramRange,
+  MAX_GROWN_BINS,
+  updateHistogram,
+  type HistogramState,
+} from '../../src/core';
 import { mulberry32, normalSampler } from '../../src/core/random';
 
 /**
@@ -31,27 +38,35 @@ function batches(seed: number, sizes: number[], scales: number[]): Float32Array[
 describe('streamed histogram equals the all-at-once one within one bin', () => {
   it('on batches whose range grows and shrinks', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 1e6 }), fc.array(fc.double({ min: 0.1, max: 6, noNaN: true }), { minLength: 2, maxLength: 6 }), (seed, scales) => {
-        const data = batches(seed, scales.map(() => 2000), scales);
-        let streamed = createHistogram(2048);
-        for (const b of data) streamed = updateHistogram(streamed, b);
-        const all = new Float32Array(data.reduce((a, b) => a + b.length, 0));
-        let o = 0;
-        for (const b of data) {
-          all.set(b, o);
-          o += b.length;
-        }
-        const once = updateHistogram(createHistogram(2048), all);
-        expect(streamed.total).toBe(once.total);
-        const [lo, hi] = histogramRange(once);
-        for (let k = 0; k <= 64; k++) {
-          const x = lo + ((hi - lo) * k) / 64;
-          const truth = all.reduce((a, v) => a + (v < x ? 1 : 0), 0);
-          const s = cdfBracket(streamed, x);
-          expect(truth).toBeGreaterThanOrEqual(s.low);
-          expect(truth).toBeLessThanOrEqual(s.high);
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 1e6 }),
+        fc.array(fc.double({ min: 0.1, max: 6, noNaN: true }), { minLength: 2, maxLength: 6 }),
+        (seed, scales) => {
+          const data = batches(
+            seed,
+            scales.map(() => 2000),
+            scales,
+          );
+          let streamed = createHistogram(2048);
+          for (const b of data) streamed = updateHistogram(streamed, b);
+          const all = new Float32Array(data.reduce((a, b) => a + b.length, 0));
+          let o = 0;
+          for (const b of data) {
+            all.set(b, o);
+            o += b.length;
+          }
+          const once = updateHistogram(createHistogram(2048), all);
+          expect(streamed.total).toBe(once.total);
+          const [lo, hi] = histogramRange(once);
+          for (let k = 0; k <= 64; k++) {
+            const x = lo + ((hi - lo) * k) / 64;
+            const truth = all.reduce((a, v) => a + (v < x ? 1 : 0), 0);
+            const s = cdfBracket(streamed, x);
+            expect(truth).toBeGreaterThanOrEqual(s.low);
+            expect(truth).toBeLessThanOrEqual(s.high);
+          }
+        },
+      ),
       { numRuns: 60 },
     );
   });

@@ -5,7 +5,17 @@
 import { describe, expect, it } from 'vitest';
 import { bitRange, fakeQuantize } from '../../src/core/quantize';
 import { makeDataset } from '../../src/lab/train/datasets';
-import { accuracy, createAdam, createMlp, lossAndGradients, quantizeActivation, quantizeWeights, steGradient, trainStep, weightScale } from '../../src/lab/train/mlp';
+import {
+  accuracy,
+  createAdam,
+  createMlp,
+  lossAndGradients,
+  quantizeActivation,
+  quantizeWeights,
+  steGradient,
+  trainStep,
+  weightScale,
+} from '../../src/lab/train/mlp';
 
 describe('gradients', () => {
   it('match central finite differences for every weight and bias (float network)', () => {
@@ -34,7 +44,8 @@ describe('gradients', () => {
     // a deliberately wrong gradient (tanh' dropped) fails the same check
     const wrong = gw[0]!.map((g) => g * 1.1);
     let off = 0;
-    for (let i = 0; i < wrong.length; i++) off = Math.max(off, Math.abs(wrong[i]! - gw[0]![i]!) / Math.max(1e-4, Math.abs(gw[0]![i]!) * 2));
+    for (let i = 0; i < wrong.length; i++)
+      off = Math.max(off, Math.abs(wrong[i]! - gw[0]![i]!) / Math.max(1e-4, Math.abs(gw[0]![i]!) * 2));
     expect(off).toBeGreaterThan(1e-5);
   });
 
@@ -69,7 +80,8 @@ describe('fake quantization and the straight-through estimator', () => {
       const q = quantizeWeights(w, bits);
       expect(new Set(q).size).toBeLessThanOrEqual(2 ** bits - 1);
       const s = weightScale(w, bits);
-      const err = (scale: number) => w.reduce((a, v) => a + (v - fakeQuantize(v, scale, 0, -(2 ** (bits - 1) - 1), 2 ** (bits - 1) - 1)) ** 2, 0);
+      const err = (scale: number) =>
+        w.reduce((a, v) => a + (v - fakeQuantize(v, scale, 0, -(2 ** (bits - 1) - 1), 2 ** (bits - 1) - 1)) ** 2, 0);
       const amax = Math.max(...w.map(Math.abs));
       expect(err(s)).toBeLessThanOrEqual(err(amax / (2 ** (bits - 1) - 1)));
     }

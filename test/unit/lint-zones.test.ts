@@ -29,4 +29,7 @@ describe('layer zones', () => {
   it('ui may not import the runtime directly', async () => {
     expect(await lintAs('ui-imports-runtime.ts', 'src/ui/zone-fixture.ts')).toContain('import-x/no-restricted-paths');
   });
+  it('an unformatted file fails lint (Prettier, .prettierrc.json)', async () => {
+    expect(await lintAs('unformatted.ts', 'src/core/format-fixture.ts')).toContain('prettier/prettier');
+  });
 });

@@ -14,7 +14,22 @@ import { emptyStats, foldTensor, type TensorStats } from '../../src/runtime/cali
 import { referenceCases, specCalls } from '../helpers/reference';
 
 const cases = referenceCases();
-const NAMES = ['constant_pos', 'constant_neg', 'all_zero', 'single_value', 'subnormal_1e-39', 'tiny_1e-8', 'tiny_pos_1e-8', 'huge_1e6', 'huge_mixed', 'float32_extreme', 'nan_present', 'pos_inf_present', 'neg_inf_present', 'narrow_far_from_zero'];
+const NAMES = [
+  'constant_pos',
+  'constant_neg',
+  'all_zero',
+  'single_value',
+  'subnormal_1e-39',
+  'tiny_1e-8',
+  'tiny_pos_1e-8',
+  'huge_1e6',
+  'huge_mixed',
+  'float32_extreme',
+  'nan_present',
+  'pos_inf_present',
+  'neg_inf_present',
+  'narrow_far_from_zero',
+];
 
 function statsOf(batches: Float32Array[]): TensorStats {
   let s = emptyStats(['t'])['t']!;

@@ -8,7 +8,6 @@ import { histogramFromSpec, num, referenceCases, type RefEntry } from '../helper
 
 const cases = referenceCases();
 
-
 function rows(config: string): (readonly [string, RefEntry])[] {
   return Object.entries(cases)
     .filter(([, c]) => c.ort[config] && !('error' in c.ort[config]!.result))
@@ -30,20 +29,20 @@ describe('percentile (asymmetric, value histogram) matches onnxruntime', () => {
 const FRAGILE = new Set(['subnormal_1e-39/entropy_2048_u8']);
 
 describe('entropy matches onnxruntime', () => {
-  it.each([...rows('entropy_u8').map(([n, e]) => [`${n}/entropy_u8`, e] as const), ...rows('entropy_2048_u8').map(([n, e]) => [`${n}/entropy_2048_u8`, e] as const)])(
-    '%s',
-    (name, e) => {
-      const o = e.result.options as { num_bins: number; num_quantized_bins: number };
-      const h = histogramFromSpec(e.spec, o.num_bins);
-      const r = entropyRangeOrt(h, o.num_quantized_bins);
-      const expected = (e.result.thresholds as unknown[]).map(num);
-      if (FRAGILE.has(name)) {
-        const width = (2 * h.threshold) / h.counts.length;
-        expect(Math.abs(r.rmin - expected[0]!)).toBeLessThanOrEqual(2 * width);
-        expect(Math.abs(r.rmax - expected[1]!)).toBeLessThanOrEqual(2 * width);
-      } else expect([r.rmin, r.rmax]).toEqual(expected);
-    },
-  );
+  it.each([
+    ...rows('entropy_u8').map(([n, e]) => [`${n}/entropy_u8`, e] as const),
+    ...rows('entropy_2048_u8').map(([n, e]) => [`${n}/entropy_2048_u8`, e] as const),
+  ])('%s', (name, e) => {
+    const o = e.result.options as { num_bins: number; num_quantized_bins: number };
+    const h = histogramFromSpec(e.spec, o.num_bins);
+    const r = entropyRangeOrt(h, o.num_quantized_bins);
+    const expected = (e.result.thresholds as unknown[]).map(num);
+    if (FRAGILE.has(name)) {
+      const width = (2 * h.threshold) / h.counts.length;
+      expect(Math.abs(r.rmin - expected[0]!)).toBeLessThanOrEqual(2 * width);
+      expect(Math.abs(r.rmax - expected[1]!)).toBeLessThanOrEqual(2 * width);
+    } else expect([r.rmin, r.rmax]).toEqual(expected);
+  });
 });
 
 /**
@@ -55,7 +54,13 @@ describe('entropy matches onnxruntime', () => {
  */
 describe('MSE (L2) search agrees with PyTorch HistogramObserver', () => {
   const rows = Object.entries(cases)
-    .filter(([n, c]) => c.kind === 'act' && n !== 'subnormal_1e-39' && c.torch.histogram_quint8_main_port && !('error' in c.torch.histogram_quint8_main_port.result))
+    .filter(
+      ([n, c]) =>
+        c.kind === 'act' &&
+        n !== 'subnormal_1e-39' &&
+        c.torch.histogram_quint8_main_port &&
+        !('error' in c.torch.histogram_quint8_main_port.result),
+    )
     .map(([n, c]) => [n, c.torch.histogram_quint8_main_port!] as const);
   it.each(rows)('%s', (_n, e) => {
     let h;
@@ -86,7 +91,10 @@ describe("onnxruntime's entropy defaults (128 bins, 128 quantized bins)", () => 
     }
     expect(same).toBeGreaterThan(15);
     const g = histogramFromSpec(cases.gaussian!.ort.entropy_2048_u8!.spec, 2048);
-    const searched = methodRange({ minmax: { min: g.min, max: g.max, count: g.total, nanCount: 0, infCount: 0 }, histogram: g }, 'entropy');
+    const searched = methodRange(
+      { minmax: { min: g.min, max: g.max, count: g.total, nanCount: 0, infCount: 0 }, histogram: g },
+      'entropy',
+    );
     expect(searched.rmax).toBeLessThan(g.max);
   });
 

@@ -6,7 +6,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { halfToFloat } from '../../src/core/float16';
-import { BFLOAT16, decodeMiniFloat, encodeMiniFloat, FLOAT16, FLOAT8_E4M3FN, FLOAT8_E5M2, maxFinite, nonNegativeValues, roundToMiniFloat } from '../../src/core/minifloat';
+import {
+  BFLOAT16,
+  decodeMiniFloat,
+  encodeMiniFloat,
+  FLOAT16,
+  FLOAT8_E4M3FN,
+  FLOAT8_E5M2,
+  maxFinite,
+  nonNegativeValues,
+  roundToMiniFloat,
+} from '../../src/core/minifloat';
 
 describe('known encodings', () => {
   it.each([
@@ -80,13 +90,16 @@ describe('rounding', () => {
 
   it('bfloat16 equals float32 rounded to its top 16 bits, half to even', () => {
     fc.assert(
-      fc.property(fc.float({ noNaN: true, noDefaultInfinity: true, min: Math.fround(-1e30), max: Math.fround(1e30) }), (x) => {
-        const u = new Uint32Array(Float32Array.of(x).buffer)[0]!;
-        const lower = u & 0xffff;
-        let top = u >>> 16;
-        if (lower > 0x8000 || (lower === 0x8000 && top & 1)) top++;
-        expect(encodeMiniFloat(x, BFLOAT16)).toBe(top & 0xffff);
-      }),
+      fc.property(
+        fc.float({ noNaN: true, noDefaultInfinity: true, min: Math.fround(-1e30), max: Math.fround(1e30) }),
+        (x) => {
+          const u = new Uint32Array(Float32Array.of(x).buffer)[0]!;
+          const lower = u & 0xffff;
+          let top = u >>> 16;
+          if (lower > 0x8000 || (lower === 0x8000 && top & 1)) top++;
+          expect(encodeMiniFloat(x, BFLOAT16)).toBe(top & 0xffff);
+        },
+      ),
     );
   });
 });
@@ -94,7 +107,25 @@ describe('rounding', () => {
 describe('fast float32 → float16 / bfloat16', () => {
   it('equal the general encoder on every float16 value, ties, subnormals, overflow and random floats', async () => {
     const { float32ToHalfBits, float32ToBfloat16Bits } = await import('../../src/core/minifloat');
-    const values: number[] = [0, -0, 65504, 65519.99, 65520, 1e9, -1e9, 2 ** -25, 2 ** -24, 3 * 2 ** -26, 2 ** -26, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 6e-8, 5.96e-8, Infinity, -Infinity];
+    const values: number[] = [
+      0,
+      -0,
+      65504,
+      65519.99,
+      65520,
+      1e9,
+      -1e9,
+      2 ** -25,
+      2 ** -24,
+      3 * 2 ** -26,
+      2 ** -26,
+      1 + 2 ** -11,
+      1 + 3 * 2 ** -11,
+      6e-8,
+      5.96e-8,
+      Infinity,
+      -Infinity,
+    ];
     for (let b = 0; b < 0x7c00; b += 3) values.push(halfToFloat(b), -halfToFloat(b) * 1.0001);
     fc.assert(
       fc.property(fc.float({ noNaN: true }), (x) => {

@@ -1,7 +1,17 @@
 /** The plan and the QDQ graph it produces, on small models built here. */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/core';
-import { buildQdqModel, decodeModel, encodeModel, makeNode, planQuantization, prepareModel, readFloat32, dimsOf, getAttr } from '../../src/onnx';
+import {
+  buildQdqModel,
+  decodeModel,
+  encodeModel,
+  makeNode,
+  planQuantization,
+  prepareModel,
+  readFloat32,
+  dimsOf,
+  getAttr,
+} from '../../src/onnx';
 import { buildModel, floatTensor, tinyConvNet } from '../helpers/models';
 
 describe('per-channel weight axis by op', () => {
@@ -13,13 +23,25 @@ describe('per-channel weight axis by op', () => {
     ['Gemm transB=0', makeNode('Gemm', ['X', 'W'], ['Y'], 'n'), [3, 4], 1],
   ];
   it.each(cases)('%s', (_label, node, wdims, axis) => {
-    const m = buildModel({ inputs: [['X', [1, 3, 2, 2]]], outputs: [['Y', undefined]], inits: [floatTensor('W', wdims, (i) => i - 3)], nodes: [node] });
+    const m = buildModel({
+      inputs: [['X', [1, 3, 2, 2]]],
+      outputs: [['Y', undefined]],
+      inits: [floatTensor('W', wdims, (i) => i - 3)],
+      nodes: [node],
+    });
     const plan = planQuantization(m, DEFAULT_CONFIG);
     expect(plan.nodes[0]!.weight).toEqual({ inputIndex: 1, tensor: 'W', axis });
   });
 
   it('a MatMul between two activations has no weight: both inputs are activations', () => {
-    const m = buildModel({ inputs: [['A', [2, 3]], ['B', [3, 4]]], outputs: [['Y', [2, 4]]], nodes: [makeNode('MatMul', ['A', 'B'], ['Y'], 'attn')] });
+    const m = buildModel({
+      inputs: [
+        ['A', [2, 3]],
+        ['B', [3, 4]],
+      ],
+      outputs: [['Y', [2, 4]]],
+      nodes: [makeNode('MatMul', ['A', 'B'], ['Y'], 'attn')],
+    });
     const plan = planQuantization(m, DEFAULT_CONFIG);
     expect(plan.nodes[0]!.weight).toBeUndefined();
     expect(plan.nodes[0]!.activationInputs.map((a) => a.tensor)).toEqual(['A', 'B']);
@@ -65,7 +87,9 @@ describe('QDQ export of a small conv net', () => {
     expect(bias.input).toHaveLength(2);
     expect(inits.get(bias.input[0]!)!.dataType).toBe(6);
     // bias scale = input scale * weight scale, per channel
-    const sIn = readFloat32(inits.get(g.node.find((n) => n.opType === 'QuantizeLinear' && n.input[0] === 'X')!.input[1]!)!)[0]!;
+    const sIn = readFloat32(
+      inits.get(g.node.find((n) => n.opType === 'QuantizeLinear' && n.input[0] === 'X')!.input[1]!)!,
+    )[0]!;
     const sW = readFloat32(inits.get(conv.input[1]!)!);
     expect(Array.from(readFloat32(inits.get(bias.input[1]!)!))).toEqual(Array.from(sW, (s) => Math.fround(sIn * s)));
   });

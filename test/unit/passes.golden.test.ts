@@ -27,14 +27,27 @@ function model(): ModelProto {
   const branch = (scale: number) =>
     create(GraphProtoSchema, {
       name: `branch_${scale}`,
-      node: [makeNode('Constant', [], [`k_${scale}`], `const_${scale}`, { value: floatTensor(`k_${scale}`, [], () => scale) }), makeNode('Mul', ['pooled', `k_${scale}`], [`scaled_${scale}`], `mul_${scale}`)],
+      node: [
+        makeNode('Constant', [], [`k_${scale}`], `const_${scale}`, {
+          value: floatTensor(`k_${scale}`, [], () => scale),
+        }),
+        makeNode('Mul', ['pooled', `k_${scale}`], [`scaled_${scale}`], `mul_${scale}`),
+      ],
       output: [makeValueInfo(`scaled_${scale}`, 1)],
     });
   const m = buildModel({
     opset: 11,
     inputs: [['X', [1, 3, 8, 8]]],
     outputs: [['Y', undefined]],
-    inits: [floatTensor('B_2x2', [2, 2], (i) => 0.1 * i), makeTensor('bias_shape', 7, [1], bytesOf(BigInt64Array.of(4n))), floatTensor('gamma', [4], () => 1.5), floatTensor('beta', [4], (i) => -0.2 * i), floatTensor('mean', [4], (i) => 0.05 * i), floatTensor('var', [4], () => 0.8), floatTensor('two', [], () => 2)],
+    inits: [
+      floatTensor('B_2x2', [2, 2], (i) => 0.1 * i),
+      makeTensor('bias_shape', 7, [1], bytesOf(BigInt64Array.of(4n))),
+      floatTensor('gamma', [4], () => 1.5),
+      floatTensor('beta', [4], (i) => -0.2 * i),
+      floatTensor('mean', [4], (i) => 0.05 * i),
+      floatTensor('var', [4], () => 0.8),
+      floatTensor('two', [], () => 2),
+    ],
     nodes: [
       makeNode('Constant', [], ['W'], '', { value: floatTensor('W', [4, 3, 3, 3], (i) => Math.sin(i) * 0.3) }),
       makeNode('Reshape', ['B_2x2', 'bias_shape'], ['B'], 'bias_reshape'), // a constant subgraph: folded

@@ -12,11 +12,13 @@ describe('histogramRangeError', () => {
   it('costs about scale²/12 for a range that covers the data (rounding only)', () => {
     const e = histogramRangeError(h, -1, 1, 'int8', false);
     const s = activationQParams(-1, 1, 'int8').scale;
-    expect(e.mse / (s * s / 12)).toBeGreaterThan(0.8);
-    expect(e.mse / (s * s / 12)).toBeLessThan(1.2);
+    expect(e.mse / ((s * s) / 12)).toBeGreaterThan(0.8);
+    expect(e.mse / ((s * s) / 12)).toBeLessThan(1.2);
   });
   it('costs far more when the range clips the data', () => {
-    expect(histogramRangeError(h, -0.5, 0.5, 'int8', false).mse).toBeGreaterThan(50 * histogramRangeError(h, -1, 1, 'int8', false).mse);
+    expect(histogramRangeError(h, -0.5, 0.5, 'int8', false).mse).toBeGreaterThan(
+      50 * histogramRangeError(h, -1, 1, 'int8', false).mse,
+    );
   });
   it('ranks methods by what they cost: one moderate outlier in many values makes min-max waste its grid', () => {
     // A million normal values and one at 12: min-max spends its codes on [-5, 12]; the percentile clips
@@ -29,14 +31,19 @@ describe('histogramRangeError', () => {
     const mm = methodRange(stats, 'minmax');
     const pc = methodRange(stats, 'percentile', { percentile: 99.99 });
     expect(pc.rmax).toBeLessThan(5);
-    expect(histogramRangeError(hh, pc.rmin, pc.rmax, 'int8', false).sqnrDb).toBeGreaterThan(histogramRangeError(hh, mm.rmin, mm.rmax, 'int8', false).sqnrDb);
+    expect(histogramRangeError(hh, pc.rmin, pc.rmax, 'int8', false).sqnrDb).toBeGreaterThan(
+      histogramRangeError(hh, mm.rmin, mm.rmax, 'int8', false).sqnrDb,
+    );
   });
 });
 
 describe('coarsening a grown histogram for the entropy search', () => {
   it('keeps every count, the range and zero on a bin edge', async () => {
     const { coarsenHistogram } = await import('../../src/core/methods');
-    let g = updateHistogram(createHistogram(2048), Float32Array.from({ length: 5000 }, () => rand() * 2 - 1));
+    let g = updateHistogram(
+      createHistogram(2048),
+      Float32Array.from({ length: 5000 }, () => rand() * 2 - 1),
+    );
     g = updateHistogram(g, Float32Array.of(7.3, -5.1));
     expect(g.counts.length).toBeGreaterThan(2048);
     const c = coarsenHistogram(g, 2048);

@@ -42,7 +42,16 @@ function pairwiseSum32(a: Float32Array, start: number, n: number): number {
     return s;
   }
   if (n <= 128) {
-    const r = [a[start]!, a[start + 1]!, a[start + 2]!, a[start + 3]!, a[start + 4]!, a[start + 5]!, a[start + 6]!, a[start + 7]!];
+    const r = [
+      a[start]!,
+      a[start + 1]!,
+      a[start + 2]!,
+      a[start + 3]!,
+      a[start + 4]!,
+      a[start + 5]!,
+      a[start + 6]!,
+      a[start + 7]!,
+    ];
     let i = 8;
     for (; i < n - (n % 8); i += 8) for (let k = 0; k < 8; k++) r[k] = f32(r[k]! + a[start + i + k]!);
     let res = f32(f32(f32(r[0]! + r[1]!) + f32(r[2]! + r[3]!)) + f32(f32(r[4]! + r[5]!) + f32(r[6]! + r[7]!)));
@@ -83,7 +92,14 @@ interface Buffers {
 }
 
 function buffers(n: number, nq: number): Buffers {
-  return { p: new Float64Array(n), q: new Float64Array(n), ps: new Float32Array(n), qs: new Float32Array(n), terms: new Float32Array(n), qb: new Float64Array(nq) };
+  return {
+    p: new Float64Array(n),
+    q: new Float64Array(n),
+    ps: new Float32Array(n),
+    qs: new Float32Array(n),
+    terms: new Float32Array(n),
+    qb: new Float64Array(nq),
+  };
 }
 
 /** Σ hist[0..k) for every k: outlier and run masses in O(1). */
@@ -261,7 +277,13 @@ export function fastDivergences(hist: Float64Array, nq: number): Float64Array | 
     if (len > 2) {
       const a = start + 1;
       const b = end - 1;
-      self += A[b]! - A[a]! - e * (L[b]! - L[a]!) + (e2 / 2) * (R1[b]! - R1[a]!) + ((e2 * e) / 6) * (R2[b]! - R2[a]!) + ((e2 * e2) / 12) * (R3[b]! - R3[a]!);
+      self +=
+        A[b]! -
+        A[a]! -
+        e * (L[b]! - L[a]!) +
+        (e2 / 2) * (R1[b]! - R1[a]!) +
+        ((e2 * e) / 6) * (R2[b]! - R2[a]!) +
+        ((e2 * e2) / 12) * (R3[b]! - R3[a]!);
     }
     if (p0 !== 0) self += xlogx(p0 - e);
     if (pl !== 0) self += xlogx(pl - e);
@@ -290,7 +312,10 @@ const MAX_EXACT = 64;
 export function entropyRangeOrt(h: HistogramState, numQuantizedBins = 128): EntropyResult {
   const hist = h.counts;
   if (hist.length < numQuantizedBins) {
-    throw new QuantscopeError('BAD_RANGE', `the entropy search needs at least ${numQuantizedBins} bins (the quantized bins); the histogram has ${hist.length}`);
+    throw new QuantscopeError(
+      'BAD_RANGE',
+      `the entropy search needs at least ${numQuantizedBins} bins (the quantized bins); the histogram has ${hist.length}`,
+    );
   }
   const half = Math.floor(numQuantizedBins / 2);
   const fast = fastDivergences(hist, numQuantizedBins);

@@ -32,7 +32,11 @@ export function entropyAmaxTensorRT(h: AbsHistogramState, opts: TensorRTEntropyO
   const { numBits = 8, unsigned = false, startBin = 128, stride = 1 } = opts;
   const n = h.counts.length;
   if (n === 0 || h.total === 0) throw new QuantscopeError('NO_STATISTICS', 'the |x| histogram is empty');
-  if (startBin > n) throw new QuantscopeError('BAD_RANGE', `the |x| histogram has ${n} bins: fewer than the first candidate, bin ${startBin}`);
+  if (startBin > n)
+    throw new QuantscopeError(
+      'BAD_RANGE',
+      `the |x| histogram has ${n} bins: fewer than the first candidate, bin ${startBin}`,
+    );
   const levels = 2 ** (numBits - 1 + (unsigned ? 1 : 0));
   const bins = Float64Array.from(h.counts);
   if (n > 1) bins[0] = bins[1]!;

@@ -26,14 +26,20 @@ export function ortPassRange(batches: readonly BatchRange[]): Range {
 /** ORT's merge_range across passes (moving average). */
 export function ortMergeRange(old: Range | null, next: Range, c = 0.01): Range {
   if (!old) return next;
-  return { rmin: f32(old.rmin + f32(c * f32(next.rmin - old.rmin))), rmax: f32(old.rmax + f32(c * f32(next.rmax - old.rmax))) };
+  return {
+    rmin: f32(old.rmin + f32(c * f32(next.rmin - old.rmin))),
+    rmax: f32(old.rmax + f32(c * f32(next.rmax - old.rmax))),
+  };
 }
 
 /** PyTorch's per-batch EMA. */
 export function torchMovingAverage(batches: readonly BatchRange[], c = 0.01): Range {
   let r: Range | null = null;
   for (const b of batches) {
-    r = r === null ? { rmin: f32(b.min), rmax: f32(b.max) } : { rmin: f32(r.rmin + f32(c * f32(b.min - r.rmin))), rmax: f32(r.rmax + f32(c * f32(b.max - r.rmax))) };
+    r =
+      r === null
+        ? { rmin: f32(b.min), rmax: f32(b.max) }
+        : { rmin: f32(r.rmin + f32(c * f32(b.min - r.rmin))), rmax: f32(r.rmax + f32(c * f32(b.max - r.rmax))) };
   }
   if (!r) throw new Error('no batches');
   return r;

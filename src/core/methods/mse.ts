@@ -16,7 +16,13 @@ function norm(begin: number, end: number, density: number): number {
 }
 
 /** L2 error of quantizing bins [startBin, endBin] onto dstBins levels (caffe2's GetNorm-based estimate). */
-export function quantizationError(counts: Float64Array, startBin: number, endBin: number, binWidth: number, dstBins: number): number {
+export function quantizationError(
+  counts: Float64Array,
+  startBin: number,
+  endBin: number,
+  binWidth: number,
+  dstBins: number,
+): number {
   const dstWidth = (binWidth * (endBin - startBin + 1)) / dstBins;
   if (dstWidth === 0) return 0;
   let total = 0;

@@ -39,7 +39,8 @@ export interface Range {
 }
 
 export function percentileRange(h: HistogramState, percentile = 99.999): Range {
-  if (!(percentile >= 0 && percentile <= 100)) throw new QuantscopeError('BAD_RANGE', `percentile ${percentile} is not in [0, 100]`);
+  if (!(percentile >= 0 && percentile <= 100))
+    throw new QuantscopeError('BAD_RANGE', `percentile ${percentile} is not in [0, 100]`);
   if (h.total === 0) throw new QuantscopeError('NO_STATISTICS', 'the histogram is empty');
   const [lo, hi] = histogramRange(h);
   const edges = histogramEdges(lo, hi, h.counts.length);
@@ -57,7 +58,8 @@ export function percentileRange(h: HistogramState, percentile = 99.999): Range {
  * CDF of the |x| histogram reaches p, as (-e, e), then each side clamped to the data's min/max.
  */
 export function percentileRangeSymmetric(h: AbsHistogramState, percentile = 99.999): Range {
-  if (!(percentile >= 0 && percentile <= 100)) throw new QuantscopeError('BAD_RANGE', `percentile ${percentile} is not in [0, 100]`);
+  if (!(percentile >= 0 && percentile <= 100))
+    throw new QuantscopeError('BAD_RANGE', `percentile ${percentile} is not in [0, 100]`);
   if (h.total === 0) throw new QuantscopeError('NO_STATISTICS', 'the histogram is empty');
   const e = absPercentile(h, percentile);
   let rmin = -e;

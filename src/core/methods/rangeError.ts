@@ -18,7 +18,13 @@ export interface RangeError {
   readonly zeroPoint: number;
 }
 
-export function histogramRangeError(h: HistogramState, rmin: number, rmax: number, dtype: IntDType, opts: QParamOptions | boolean): RangeError {
+export function histogramRangeError(
+  h: HistogramState,
+  rmin: number,
+  rmax: number,
+  dtype: IntDType,
+  opts: QParamOptions | boolean,
+): RangeError {
   const p = quantParams(rmin, rmax, dtype, typeof opts === 'boolean' ? { symmetric: opts } : opts);
   const n = h.counts.length;
   const [lo, hi] = histogramRange(h);
@@ -36,7 +42,12 @@ export function histogramRangeError(h: HistogramState, rmin: number, rmax: numbe
     noise += c * (x - xq) ** 2;
     total += c;
   }
-  return { mse: total ? noise / total : 0, sqnrDb: noise === 0 ? Infinity : 10 * Math.log10(signal / noise), scale: p.scale, zeroPoint: p.zeroPoint };
+  return {
+    mse: total ? noise / total : 0,
+    sqnrDb: noise === 0 ? Infinity : 10 * Math.log10(signal / noise),
+    scale: p.scale,
+    zeroPoint: p.zeroPoint,
+  };
 }
 
 export interface CodeUsage {
@@ -54,7 +65,14 @@ export interface CodeUsage {
  * How many of a choice's integer codes the data can reach: a symmetric range over ReLU output, for
  * one, leaves every negative code unused.
  */
-export function codeUsage(rmin: number, rmax: number, dataMin: number, dataMax: number, dtype: IntDType, opts: QParamOptions): CodeUsage {
+export function codeUsage(
+  rmin: number,
+  rmax: number,
+  dataMin: number,
+  dataMax: number,
+  dtype: IntDType,
+  opts: QParamOptions,
+): CodeUsage {
   const p = quantParams(rmin, rmax, dtype, opts);
   const { qmin, qmax } = quantRangeFor(dtype, opts);
   const clamp = (q: number) => Math.min(qmax, Math.max(qmin, q));

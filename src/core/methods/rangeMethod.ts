@@ -79,16 +79,20 @@ export function absHistogramOf(stats: MethodStats): AbsHistogramState {
 }
 
 export function methodRange(stats: MethodStats, method: RangeMethod, params: MethodParams = {}): Range {
-  if (stats.histogramError && method !== 'minmax' && method !== 'moving-average') throw new QuantscopeError('NON_FINITE', stats.histogramError);
+  if (stats.histogramError && method !== 'minmax' && method !== 'moving-average')
+    throw new QuantscopeError('NON_FINITE', stats.histogramError);
   switch (method) {
     case 'minmax':
       return { rmin: stats.minmax.min, rmax: stats.minmax.max };
     case 'moving-average': {
       const mins = stats.batchMin;
       const maxs = stats.batchMax;
-      if (!mins || !maxs || mins.length === 0) throw new QuantscopeError('NO_STATISTICS', 'moving average needs per-sample min/max: calibrate again');
+      if (!mins || !maxs || mins.length === 0)
+        throw new QuantscopeError('NO_STATISTICS', 'moving average needs per-sample min/max: calibrate again');
       const batches = Array.from({ length: mins.length }, (_, i) => ({ min: mins[i]!, max: maxs[i]! }));
-      return (params.movingAverage ?? 'onnxruntime') === 'pytorch' ? torchMovingAverage(batches, params.averagingConstant ?? 0.01) : ortPassRange(batches);
+      return (params.movingAverage ?? 'onnxruntime') === 'pytorch'
+        ? torchMovingAverage(batches, params.averagingConstant ?? 0.01)
+        : ortPassRange(batches);
     }
     case 'percentile':
       return (params.percentileTails ?? 'abs') === 'abs'
@@ -96,7 +100,10 @@ export function methodRange(stats: MethodStats, method: RangeMethod, params: Met
         : percentileRange(stats.histogram, params.percentile ?? 99.999);
     case 'entropy':
       if (params.entropy === 'tensorrt') return entropyRangeTensorRT(absHistogramOf(stats));
-      return entropyRangeOrt(coarsenHistogram(stats.histogram, params.entropyBins ?? 2048), params.quantizedBins ?? 128);
+      return entropyRangeOrt(
+        coarsenHistogram(stats.histogram, params.entropyBins ?? 2048),
+        params.quantizedBins ?? 128,
+      );
     case 'mse':
       return mseRange(coarsenHistogram(stats.histogram));
   }
@@ -108,10 +115,18 @@ export function methodRange(stats: MethodStats, method: RangeMethod, params: Met
  * shows that note.
  */
 export function checkManualRange(rmin: number, rmax: number): { range: Range; note?: string } {
-  if (!Number.isFinite(rmin) || !Number.isFinite(rmax)) throw new QuantscopeError('BAD_RANGE', `the range [${rmin}, ${rmax}] is not finite`);
-  if (rmin > rmax) throw new QuantscopeError('BAD_RANGE', `the range [${rmin}, ${rmax}] is inverted: its minimum is above its maximum`);
+  if (!Number.isFinite(rmin) || !Number.isFinite(rmax))
+    throw new QuantscopeError('BAD_RANGE', `the range [${rmin}, ${rmax}] is not finite`);
+  if (rmin > rmax)
+    throw new QuantscopeError(
+      'BAD_RANGE',
+      `the range [${rmin}, ${rmax}] is inverted: its minimum is above its maximum`,
+    );
   if (rmin > 0 || rmax < 0) {
-    return { range: { rmin: Math.min(rmin, 0), rmax: Math.max(rmax, 0) }, note: `[${rmin}, ${rmax}] excludes 0: quantization widens it to include 0` };
+    return {
+      range: { rmin: Math.min(rmin, 0), rmax: Math.max(rmax, 0) },
+      note: `[${rmin}, ${rmax}] excludes 0: quantization widens it to include 0`,
+    };
   }
   return { range: { rmin, rmax } };
 }

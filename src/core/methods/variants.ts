@@ -15,10 +15,22 @@ export interface MethodVariant {
   readonly note: string;
 }
 
-const BASE: MethodVariant['params'] = { percentileTails: 'abs', entropy: 'onnxruntime', entropyBins: 2048, movingAverage: 'onnxruntime' };
+const BASE: MethodVariant['params'] = {
+  percentileTails: 'abs',
+  entropy: 'onnxruntime',
+  entropyBins: 2048,
+  movingAverage: 'onnxruntime',
+};
 
 export const METHOD_VARIANTS: readonly MethodVariant[] = [
-  { id: 'minmax', short: 'min-max', label: 'min-max', method: 'minmax', params: BASE, note: "onnxruntime's default: the whole observed range, no clipping" },
+  {
+    id: 'minmax',
+    short: 'min-max',
+    label: 'min-max',
+    method: 'minmax',
+    params: BASE,
+    note: "onnxruntime's default: the whole observed range, no clipping",
+  },
   {
     id: 'moving-average',
     short: 'MA',
@@ -35,7 +47,14 @@ export const METHOD_VARIANTS: readonly MethodVariant[] = [
     params: { ...BASE, movingAverage: 'pytorch' },
     note: 'PyTorch MovingAverageMinMaxObserver: EMA of each sample’s min and max, constant 0.01',
   },
-  { id: 'percentile', short: 'p|x|', label: 'percentile |x| (onnxruntime)', method: 'percentile', params: BASE, note: "onnxruntime's default (symmetric=True): the p-th percentile of |x|, as ±" },
+  {
+    id: 'percentile',
+    short: 'p|x|',
+    label: 'percentile |x| (onnxruntime)',
+    method: 'percentile',
+    params: BASE,
+    note: "onnxruntime's default (symmetric=True): the p-th percentile of |x|, as ±",
+  },
   {
     id: 'percentile-two-tailed',
     short: 'p±',
@@ -44,7 +63,14 @@ export const METHOD_VARIANTS: readonly MethodVariant[] = [
     params: { ...BASE, percentileTails: 'both' },
     note: 'cut (100 - p)/2 % from each tail of the value histogram (onnxruntime, symmetric=False)',
   },
-  { id: 'entropy', short: 'KL', label: 'entropy KL (onnxruntime, 2048 bins)', method: 'entropy', params: BASE, note: "onnxruntime's KL search on 2048 bins, 128 quantized bins" },
+  {
+    id: 'entropy',
+    short: 'KL',
+    label: 'entropy KL (onnxruntime, 2048 bins)',
+    method: 'entropy',
+    params: BASE,
+    note: "onnxruntime's KL search on 2048 bins, 128 quantized bins",
+  },
   {
     id: 'entropy-ort-defaults',
     short: 'KL128',
@@ -61,7 +87,14 @@ export const METHOD_VARIANTS: readonly MethodVariant[] = [
     params: { ...BASE, entropy: 'tensorrt' },
     note: 'TensorRT: |x| histogram, candidates from bin 128, 128 levels, symmetric',
   },
-  { id: 'mse', short: 'MSE', label: 'MSE / L2 (PyTorch)', method: 'mse', params: BASE, note: "PyTorch HistogramObserver's L2 search" },
+  {
+    id: 'mse',
+    short: 'MSE',
+    label: 'MSE / L2 (PyTorch)',
+    method: 'mse',
+    params: BASE,
+    note: "PyTorch HistogramObserver's L2 search",
+  },
 ];
 
 export function methodVariant(id: string): MethodVariant | undefined {
@@ -71,14 +104,20 @@ export function methodVariant(id: string): MethodVariant | undefined {
 /** Which variant a resolved setting is (parameters not given take their defaults). */
 export function variantOf(method: RangeMethod | undefined, params: MethodParams): MethodVariant {
   const m = method ?? 'minmax';
-  const p: MethodVariant['params'] = { ...BASE, ...(Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)) as Partial<MethodVariant['params']>) };
+  const p: MethodVariant['params'] = {
+    ...BASE,
+    ...(Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)) as Partial<
+      MethodVariant['params']
+    >),
+  };
   return (
     METHOD_VARIANTS.find(
       (v) =>
         v.method === m &&
         (m !== 'percentile' || v.params.percentileTails === p.percentileTails) &&
         (m !== 'moving-average' || v.params.movingAverage === p.movingAverage) &&
-        (m !== 'entropy' || (v.params.entropy === p.entropy && (p.entropy === 'tensorrt' || v.params.entropyBins === p.entropyBins))),
+        (m !== 'entropy' ||
+          (v.params.entropy === p.entropy && (p.entropy === 'tensorrt' || v.params.entropyBins === p.entropyBins))),
     ) ?? METHOD_VARIANTS.find((v) => v.method === m)!
   );
 }
@@ -89,4 +128,10 @@ export function variantFields(v: MethodVariant): { method: RangeMethod } & Metho
 }
 
 /** The fields that name a variant, all unset: a level that falls back to the one above for its method. */
-export const NO_VARIANT_FIELDS = { method: undefined, percentileTails: undefined, entropy: undefined, entropyBins: undefined, movingAverage: undefined } as const;
+export const NO_VARIANT_FIELDS = {
+  method: undefined,
+  percentileTails: undefined,
+  entropy: undefined,
+  entropyBins: undefined,
+  movingAverage: undefined,
+} as const;

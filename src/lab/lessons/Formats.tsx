@@ -4,7 +4,20 @@
  * its sign, exponent and mantissa lit, the grid of values it can hold, its range and its precision at
  * that value. Encodings come from the tool's own encoders (core/minifloat.ts, round half to even).
  */
-import { BFLOAT16, decodeMiniFloat, encodeMiniFloat, FLOAT16, FLOAT8_E4M3FN, FLOAT8_E5M2, maxFinite, miniFloatFields, minSubnormal, nonNegativeValues, ulpAt, type MiniFloatFormat } from '../../core/minifloat';
+import {
+  BFLOAT16,
+  decodeMiniFloat,
+  encodeMiniFloat,
+  FLOAT16,
+  FLOAT8_E4M3FN,
+  FLOAT8_E5M2,
+  maxFinite,
+  miniFloatFields,
+  minSubnormal,
+  nonNegativeValues,
+  ulpAt,
+  type MiniFloatFormat,
+} from '../../core/minifloat';
 import { bitRange } from '../../core/quantize';
 import { roundHalfToEven, saturate } from '../../core/rounding';
 import { Choice, Controls, Figures, num } from '../controls';
@@ -22,7 +35,12 @@ const FORMATS: readonly (readonly [FormatName, string])[] = [
   ['float8e5m2', 'float8 E5M2'],
 ];
 
-const FLOATS: Record<string, MiniFloatFormat> = { float16: FLOAT16, bfloat16: BFLOAT16, float8e4m3fn: FLOAT8_E4M3FN, float8e5m2: FLOAT8_E5M2 };
+const FLOATS: Record<string, MiniFloatFormat> = {
+  float16: FLOAT16,
+  bfloat16: BFLOAT16,
+  float8e4m3fn: FLOAT8_E4M3FN,
+  float8e5m2: FLOAT8_E5M2,
+};
 
 interface Encoded {
   readonly bits: string;
@@ -80,7 +98,11 @@ const ROLE_COLOR: Record<string, string> = { s: '#d1495b', e: '#2a9d8f', m: '#35
 const ROLE_NAME: Record<string, string> = { s: 'sign', e: 'exponent', m: 'mantissa', v: 'value' };
 
 export function FormatsLesson() {
-  const [format, setFormat] = useChoiceParam<FormatName>('format', FORMATS.map(([f]) => f), 'float8e4m3fn');
+  const [format, setFormat] = useChoiceParam<FormatName>(
+    'format',
+    FORMATS.map(([f]) => f),
+    'float8e4m3fn',
+  );
   const [value, setValue] = useNumberParam('x', 3.3, -1e6, 1e6);
   const e = encodeFormat(value, format);
   const cell = Math.min(40, 700 / e.bits.length);
@@ -90,26 +112,50 @@ export function FormatsLesson() {
   const positives = grid.filter((v) => v > 0);
   const gmin = isFloat ? Math.log2(Math.min(...positives)) : 0;
   const gmax = isFloat ? Math.log2(Math.max(...positives)) : Math.max(1, ...grid);
-  const GX = (v: number) => 30 + ((isFloat ? Math.log2(v) : v) - gmin) / (gmax - gmin || 1) * 700;
+  const GX = (v: number) => 30 + (((isFloat ? Math.log2(v) : v) - gmin) / (gmax - gmin || 1)) * 700;
   return (
     <article className="lesson" data-testid="lesson-formats">
       <h2>4 · Number formats</h2>
       <p>
-        An 8-bit integer holds 256 evenly spaced values: fine steps, small range. A float spends bits on an exponent: its values crowd near zero and
-        spread out far from it, so the same 8 bits reach 448 (E4M3FN) or 57344 (E5M2) at the price of precision. bfloat16 keeps float32's exponent
-        (same range, 3 significant digits); float16 keeps more mantissa and tops out at 65504.
+        An 8-bit integer holds 256 evenly spaced values: fine steps, small range. A float spends bits on an exponent:
+        its values crowd near zero and spread out far from it, so the same 8 bits reach 448 (E4M3FN) or 57344 (E5M2) at
+        the price of precision. bfloat16 keeps float32's exponent (same range, 3 significant digits); float16 keeps more
+        mantissa and tops out at 65504.
       </p>
       <Controls>
         <Choice label="Format" value={format} options={FORMATS} onChange={setFormat} />
         <label className="lab-choice">
-          Value <input aria-label="Value" className="num" type="number" step="any" value={value} onChange={(ev) => setValue(Number(ev.target.value))} />
+          Value{' '}
+          <input
+            aria-label="Value"
+            className="num"
+            type="number"
+            step="any"
+            value={value}
+            onChange={(ev) => setValue(Number(ev.target.value))}
+          />
         </label>
       </Controls>
       <svg className="lab-figure" viewBox={`0 0 760 ${e.grid ? 170 : 80}`} data-testid="formats-figure">
         {e.bits.split('').map((bit, k) => (
           <g key={k}>
-            <rect x={30 + k * cell} y={10} width={cell - 3} height={36} rx={4} fill={ROLE_COLOR[e.roles[k]!]} opacity={0.85} />
-            <text x={30 + k * cell + (cell - 3) / 2} y={34} fontSize={16} fill="#fff" textAnchor="middle" fontFamily="monospace">
+            <rect
+              x={30 + k * cell}
+              y={10}
+              width={cell - 3}
+              height={36}
+              rx={4}
+              fill={ROLE_COLOR[e.roles[k]!]}
+              opacity={0.85}
+            />
+            <text
+              x={30 + k * cell + (cell - 3) / 2}
+              y={34}
+              fontSize={16}
+              fill="#fff"
+              textAnchor="middle"
+              fontFamily="monospace"
+            >
               {bit}
             </text>
           </g>
@@ -125,7 +171,15 @@ export function FormatsLesson() {
             {grid
               .filter((v) => (isFloat ? v > 0 : true))
               .map((v) => (
-                <line key={v} x1={GX(v)} x2={GX(v)} y1={110} y2={130} stroke={v === Math.abs(e.stored) ? '#d1495b' : '#7a869a'} strokeWidth={v === Math.abs(e.stored) ? 3 : 1} />
+                <line
+                  key={v}
+                  x1={GX(v)}
+                  x2={GX(v)}
+                  y1={110}
+                  y2={130}
+                  stroke={v === Math.abs(e.stored) ? '#d1495b' : '#7a869a'}
+                  strokeWidth={v === Math.abs(e.stored) ? 3 : 1}
+                />
               ))}
             <text x={30} y={150} fontSize={11}>
               {isFloat ? `${num(Math.min(...positives))} (log scale)` : '0'}

@@ -26,7 +26,11 @@ export function builtInConvWeight(outlier: boolean): { data: Float32Array; shape
     for (let k = 0; k < perChannel; k++) data[c * perChannel + k] = normal() * size;
   }
   if (outlier) data[5 * perChannel + 7] = 6;
-  return { data, shape, name: outlier ? 'built-in conv [32, 16, 3, 3] with an outlier' : 'built-in conv [32, 16, 3, 3]' };
+  return {
+    data,
+    shape,
+    name: outlier ? 'built-in conv [32, 16, 3, 3] with an outlier' : 'built-in conv [32, 16, 3, 3]',
+  };
 }
 
 export function GranularityLesson() {
@@ -39,7 +43,9 @@ export function GranularityLesson() {
   const w = useMemo(() => {
     const node = weighted.find((n) => n.name === source);
     const t = node && model ? model.prepared.graph!.initializer.find((i) => i.name === node.weight!.tensor) : undefined;
-    return t ? { data: readFloat32(t), shape: t.dims.map(Number), name: `${node!.name} (${t.name})` } : builtInConvWeight(outlier);
+    return t
+      ? { data: readFloat32(t), shape: t.dims.map(Number), name: `${node!.name} (${t.name})` }
+      : builtInConvWeight(outlier);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [source, outlier, model]);
   const b = Number(bits);
@@ -50,7 +56,8 @@ export function GranularityLesson() {
     const run = (g: Parameters<typeof fakeQuantizeWeight>[3]) => {
       const q = fakeQuantizeWeight(w.data, w.shape, b, g);
       let worst = Infinity;
-      for (let c = 0; c < channels; c++) worst = Math.min(worst, sqnr(w.data.subarray(c * per, (c + 1) * per), q.subarray(c * per, (c + 1) * per)));
+      for (let c = 0; c < channels; c++)
+        worst = Math.min(worst, sqnr(w.data.subarray(c * per, (c + 1) * per), q.subarray(c * per, (c + 1) * per)));
       return { all: sqnr(w.data, q), worst };
     };
     return {
@@ -68,24 +75,52 @@ export function GranularityLesson() {
     <article className="lesson" data-testid="lesson-granularity">
       <h2>3 · Granularity</h2>
       <p>
-        A per-tensor scale must cover the largest weight of all channels, so small channels get only a few of the codes (or none: they round to
-        zero). Per-channel scales fit each output channel; per-block scales fit each block of {block} values, which is what 4-bit weight formats
-        (MatMulNBits, GPTQ, AWQ) use.
+        A per-tensor scale must cover the largest weight of all channels, so small channels get only a few of the codes
+        (or none: they round to zero). Per-channel scales fit each output channel; per-block scales fit each block of{' '}
+        {block} values, which is what 4-bit weight formats (MatMulNBits, GPTQ, AWQ) use.
       </p>
       <Controls>
         <Choice
           label="Weight"
           value={source}
-          options={[['', 'built-in convolution'], ...weighted.map((n) => [n.name, `${n.name} (loaded model)`] as const)]}
+          options={[
+            ['', 'built-in convolution'],
+            ...weighted.map((n) => [n.name, `${n.name} (loaded model)`] as const),
+          ]}
           onChange={setSource}
         />
         {!source && <Toggle label="One outlier weight" value={outlier} onChange={setOutlier} />}
-        <Choice label="Bits" value={bits} options={[['8', 'int8'], ['4', 'int4']]} onChange={setBits} />
-        <Choice label="Block size" value={block} options={[['16', '16'], ['32', '32'], ['64', '64'], ['128', '128']]} onChange={setBlock} />
+        <Choice
+          label="Bits"
+          value={bits}
+          options={[
+            ['8', 'int8'],
+            ['4', 'int4'],
+          ]}
+          onChange={setBits}
+        />
+        <Choice
+          label="Block size"
+          value={block}
+          options={[
+            ['16', '16'],
+            ['32', '32'],
+            ['64', '64'],
+            ['128', '128'],
+          ]}
+          onChange={setBlock}
+        />
       </Controls>
       <svg className="lab-figure" viewBox={`0 0 ${W} 200`} data-testid="granularity-figure">
         {Array.from(mins, (mn, c) => (
-          <rect key={c} x={40 + c * bw} y={Y(maxs[c]!)} width={Math.max(1, bw - 1)} height={Math.max(1, Y(mn) - Y(maxs[c]!))} fill="#6f8cff" />
+          <rect
+            key={c}
+            x={40 + c * bw}
+            y={Y(maxs[c]!)}
+            width={Math.max(1, bw - 1)}
+            height={Math.max(1, Y(mn) - Y(maxs[c]!))}
+            fill="#6f8cff"
+          />
         ))}
         <line x1={40} x2={W - 20} y1={Y(amax)} y2={Y(amax)} stroke="#d1495b" strokeWidth={2} />
         <line x1={40} x2={W - 20} y1={Y(-amax)} y2={Y(-amax)} stroke="#d1495b" strokeWidth={2} />
@@ -99,10 +134,26 @@ export function GranularityLesson() {
       </svg>
       <Figures
         items={[
-          { id: 'fig-sqnr-tensor', label: `per tensor, int${bits}: SQNR / worst channel (dB)`, value: `${num(results.tensor.all, 3)} / ${num(results.tensor.worst, 3)}` },
-          { id: 'fig-sqnr-channel', label: `per channel, int${bits}: SQNR / worst channel (dB)`, value: `${num(results.channel.all, 3)} / ${num(results.channel.worst, 3)}` },
-          { id: 'fig-sqnr-block', label: `per block of ${block}, int${bits}: SQNR / worst channel (dB)`, value: `${num(results.block.all, 3)} / ${num(results.block.worst, 3)}` },
-          { id: 'fig-scales', label: 'scales stored', value: `1 · ${mins.length} · ${mins.length * Math.ceil(w.data.length / mins.length / Number(block))}` },
+          {
+            id: 'fig-sqnr-tensor',
+            label: `per tensor, int${bits}: SQNR / worst channel (dB)`,
+            value: `${num(results.tensor.all, 3)} / ${num(results.tensor.worst, 3)}`,
+          },
+          {
+            id: 'fig-sqnr-channel',
+            label: `per channel, int${bits}: SQNR / worst channel (dB)`,
+            value: `${num(results.channel.all, 3)} / ${num(results.channel.worst, 3)}`,
+          },
+          {
+            id: 'fig-sqnr-block',
+            label: `per block of ${block}, int${bits}: SQNR / worst channel (dB)`,
+            value: `${num(results.block.all, 3)} / ${num(results.block.worst, 3)}`,
+          },
+          {
+            id: 'fig-scales',
+            label: 'scales stored',
+            value: `1 · ${mins.length} · ${mins.length * Math.ceil(w.data.length / mins.length / Number(block))}`,
+          },
         ]}
       />
     </article>

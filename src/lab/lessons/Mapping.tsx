@@ -29,9 +29,16 @@ export interface MappingResult {
 }
 
 /** The lesson's numbers, from the tool's own quantize functions. */
-export function mapValues(data: Float32Array, scale: number, zeroPoint: number, bits: number, symmetric: boolean): MappingResult | string {
+export function mapValues(
+  data: Float32Array,
+  scale: number,
+  zeroPoint: number,
+  bits: number,
+  symmetric: boolean,
+): MappingResult | string {
   if (data.length === 0) return 'The distribution is empty: there is nothing to quantize.';
-  if (!(scale > 0) || !Number.isFinite(scale)) return 'The scale must be positive: a scale of 0 maps every value to infinity.';
+  if (!(scale > 0) || !Number.isFinite(scale))
+    return 'The scale must be positive: a scale of 0 maps every value to infinity.';
   const { qmin, qmax } = bitRange(bits, symmetric, symmetric);
   const z = symmetric ? 0 : Math.min(qmax, Math.max(qmin, Math.round(zeroPoint)));
   const lo = (qmin - z) * scale;
@@ -94,7 +101,11 @@ export function fitRange(data: Float32Array, bits: number, symmetric: boolean): 
 }
 
 export function MappingLesson() {
-  const [dist, setDist] = useChoiceParam<DistributionName>('dist', DISTRIBUTIONS.map(([d]) => d), 'normal');
+  const [dist, setDist] = useChoiceParam<DistributionName>(
+    'dist',
+    DISTRIBUTIONS.map(([d]) => d),
+    'normal',
+  );
   const [count, setCount] = useNumberParam('n', 2000, 0, 20000);
   const [bits, setBits] = useNumberParam('bits', 4, 1, 8);
   const [symmetric, setSymmetric] = useBoolParam('sym', true);
@@ -133,9 +144,10 @@ export function MappingLesson() {
     <article className="lesson" data-testid="lesson-mapping">
       <h2>1 · The mapping</h2>
       <p>
-        Quantization maps a real value x to an integer <code>q = clamp(round(x / s) + z, qmin, qmax)</code> and back to <code>x̂ = (q − z)·s</code>. The
-        scale <i>s</i> sets the grid's spacing, the zero point <i>z</i> where real 0 lands. Values inside the grid's range are rounded (a small error,
-        at most s/2); values outside are clipped (an error that grows with the distance). Codes that no value reaches are wasted.
+        Quantization maps a real value x to an integer <code>q = clamp(round(x / s) + z, qmin, qmax)</code> and back to{' '}
+        <code>x̂ = (q − z)·s</code>. The scale <i>s</i> sets the grid's spacing, the zero point <i>z</i> where real 0
+        lands. Values inside the grid's range are rounded (a small error, at most s/2); values outside are clipped (an
+        error that grows with the distance). Codes that no value reaches are wasted.
       </p>
       <Controls>
         <Choice label="Distribution" value={dist} options={DISTRIBUTIONS} onChange={setDist} />
@@ -145,19 +157,56 @@ export function MappingLesson() {
         <Toggle label="Fit the range to the data (min-max)" value={auto} onChange={setAuto} />
         {!auto && (
           <>
-            <Slider label="Scale (log10)" value={logScale} min={-4} max={1} step={0.01} onChange={setLogScale} format={(v) => (v <= -4 ? '0' : num(10 ** v, 3))} />
-            {!symmetric && <Slider label="Zero point" value={zp} min={0} max={2 ** bits - 1} step={1} onChange={setZp} />}
+            <Slider
+              label="Scale (log10)"
+              value={logScale}
+              min={-4}
+              max={1}
+              step={0.01}
+              onChange={setLogScale}
+              format={(v) => (v <= -4 ? '0' : num(10 ** v, 3))}
+            />
+            {!symmetric && (
+              <Slider label="Zero point" value={zp} min={0} max={2 ** bits - 1} step={1} onChange={setZp} />
+            )}
           </>
         )}
       </Controls>
       <svg className="lab-figure" viewBox={`0 0 ${W} ${H}`} data-testid="mapping-figure">
-        {grid && <rect x={X(grid.lo)} y={10} width={Math.max(0, X(grid.hi) - X(grid.lo))} height={H - 50} fill="#4f7cff" opacity={0.07} />}
+        {grid && (
+          <rect
+            x={X(grid.lo)}
+            y={10}
+            width={Math.max(0, X(grid.hi) - X(grid.lo))}
+            height={H - 50}
+            fill="#4f7cff"
+            opacity={0.07}
+          />
+        )}
         {orig.map((c, k) => {
           const h = (c / peak) * 80;
-          return <rect key={k} x={20 + (k * (W - 40)) / bins} y={100 - h} width={(W - 40) / bins} height={h} fill="#b8c2dc" />;
+          return (
+            <rect
+              key={k}
+              x={20 + (k * (W - 40)) / bins}
+              y={100 - h}
+              width={(W - 40) / bins}
+              height={h}
+              fill="#b8c2dc"
+            />
+          );
         })}
         {deq.map((c, k) =>
-          c > 0 ? <rect key={k} x={20 + (k * (W - 40)) / (bins * 4)} y={170 - (c / peakDeq) * 60} width={1.5} height={(c / peakDeq) * 60} fill="#3553c9" /> : null,
+          c > 0 ? (
+            <rect
+              key={k}
+              x={20 + (k * (W - 40)) / (bins * 4)}
+              y={170 - (c / peakDeq) * 60}
+              width={1.5}
+              height={(c / peakDeq) * 60}
+              fill="#3553c9"
+            />
+          ) : null,
         )}
         <line x1={20} x2={W - 20} y1={172} y2={172} stroke="#333" />
         {grid &&
@@ -165,7 +214,17 @@ export function MappingLesson() {
             .filter((q) => (q - grid.qmin) % tickEvery === 0 || q === grid.qmax)
             .map((q) => {
               const x = X((q - (symmetric ? 0 : zeroPoint)) * scale);
-              return <line key={q} x1={x} x2={x} y1={168} y2={178} stroke={q === (symmetric ? 0 : zeroPoint) ? '#d1495b' : '#555'} strokeWidth={q === (symmetric ? 0 : zeroPoint) ? 2 : 1} />;
+              return (
+                <line
+                  key={q}
+                  x1={x}
+                  x2={x}
+                  y1={168}
+                  y2={178}
+                  stroke={q === (symmetric ? 0 : zeroPoint) ? '#d1495b' : '#555'}
+                  strokeWidth={q === (symmetric ? 0 : zeroPoint) ? 2 : 1}
+                />
+              );
             })}
         {grid && (
           <>

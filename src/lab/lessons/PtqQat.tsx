@@ -13,7 +13,19 @@ import { median } from '../../core/metrics';
 
 const SIZE = 220;
 
-function Boundary({ net, q, data, label, testId }: { net: Mlp | null; q: Quantization; data: Dataset; label: string; testId: string }) {
+function Boundary({
+  net,
+  q,
+  data,
+  label,
+  testId,
+}: {
+  net: Mlp | null;
+  q: Quantization;
+  data: Dataset;
+  label: string;
+  testId: string;
+}) {
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     const ctx = ref.current?.getContext('2d');
@@ -28,7 +40,8 @@ function Boundary({ net, q, data, label, testId }: { net: Mlp | null; q: Quantiz
           const x = -6 + (12 * (i + 0.5)) / cells;
           const y = 6 - (12 * (j + 0.5)) / cells;
           const p = predict(net, x, y, q, weights);
-          ctx.fillStyle = p >= 0.5 ? `rgba(53, 83, 201, ${0.15 + 0.35 * p})` : `rgba(233, 162, 59, ${0.15 + 0.35 * (1 - p)})`;
+          ctx.fillStyle =
+            p >= 0.5 ? `rgba(53, 83, 201, ${0.15 + 0.35 * p})` : `rgba(233, 162, 59, ${0.15 + 0.35 * (1 - p)})`;
           ctx.fillRect(i * px, j * px, px + 0.5, px + 0.5);
         }
       }
@@ -51,7 +64,14 @@ function Boundary({ net, q, data, label, testId }: { net: Mlp | null; q: Quantiz
 }
 
 /** Run the experiment in slices of ~12 ms, yielding to the page between them. */
-function runSliced(train: Dataset, test: Dataset, bits: number, seed: number, onProgress: (p: number) => void, signal: { cancelled: boolean }): Promise<Experiment | null> {
+function runSliced(
+  train: Dataset,
+  test: Dataset,
+  bits: number,
+  seed: number,
+  onProgress: (p: number) => void,
+  signal: { cancelled: boolean },
+): Promise<Experiment | null> {
   const gen = experiment(train, test, bits, seed, { chunk: 2 });
   return new Promise((resolve) => {
     const step = () => {
@@ -67,7 +87,6 @@ function runSliced(train: Dataset, test: Dataset, bits: number, seed: number, on
     setTimeout(step, 0);
   });
 }
-
 
 export function PtqQatLesson() {
   const [name, setName] = useChoiceParam<DatasetName>('data', DATASETS, 'spiral');
@@ -92,13 +111,20 @@ export function PtqQatLesson() {
     for (let k = 0; k < list.length; k++) {
       const s = list[k]!;
       let shown = 0;
-      const r = await runSliced(makeDataset(name, 300, s * 101), makeDataset(name, 300, s * 101 + 7), b, s, (p) => {
-        // a few progress updates a second are enough
-        if (performance.now() - shown > 200) {
-          shown = performance.now();
-          setProgress((k + p) / list.length);
-        }
-      }, signal);
+      const r = await runSliced(
+        makeDataset(name, 300, s * 101),
+        makeDataset(name, 300, s * 101 + 7),
+        b,
+        s,
+        (p) => {
+          // a few progress updates a second are enough
+          if (performance.now() - shown > 200) {
+            shown = performance.now();
+            setProgress((k + p) / list.length);
+          }
+        },
+        signal,
+      );
       if (!r) return;
       rows.push({ float: r.floatAccuracy, ptq: r.ptqAccuracy, qat: r.qatAccuracy });
       if (s === seed || !all) setResult(r);
@@ -110,16 +136,35 @@ export function PtqQatLesson() {
     <article className="lesson" data-testid="lesson-ptq-qat">
       <h2>5 · PTQ vs QAT</h2>
       <p>
-        A network with two hidden layers of 16 tanh units learns the dataset in float. <b>Post-training quantization</b> then rounds its weights and
-        activations to {bits} bits. <b>Quantization-aware training</b> continues training with that rounding in the forward pass; the backward pass
-        treats the rounding as the identity (the straight-through estimator), so the weights move to where the grid serves them. The first and last
-        layers keep 8-bit weights in both, as deployments usually do.
+        A network with two hidden layers of 16 tanh units learns the dataset in float. <b>Post-training quantization</b>{' '}
+        then rounds its weights and activations to {bits} bits. <b>Quantization-aware training</b> continues training
+        with that rounding in the forward pass; the backward pass treats the rounding as the identity (the
+        straight-through estimator), so the weights move to where the grid serves them. The first and last layers keep
+        8-bit weights in both, as deployments usually do.
       </p>
       <Controls>
         <Choice label="Dataset" value={name} options={DATASETS.map((d) => [d, d] as const)} onChange={setName} />
-        <Choice label="Bits" value={bits} options={[['8', '8 bits'], ['4', '4 bits'], ['2', '2 bits']]} onChange={setBits} />
+        <Choice
+          label="Bits"
+          value={bits}
+          options={[
+            ['8', '8 bits'],
+            ['4', '4 bits'],
+            ['2', '2 bits'],
+          ]}
+          onChange={setBits}
+        />
         <label className="lab-choice">
-          Seed <input aria-label="Seed" className="num" type="number" min={1} max={1000} value={seed} onChange={(e) => setSeed(Math.max(1, Math.round(Number(e.target.value)) || 1))} />
+          Seed{' '}
+          <input
+            aria-label="Seed"
+            className="num"
+            type="number"
+            min={1}
+            max={1000}
+            value={seed}
+            onChange={(e) => setSeed(Math.max(1, Math.round(Number(e.target.value)) || 1))}
+          />
         </label>
         <button type="button" className="primary" onClick={() => void start(false)} disabled={progress !== null}>
           Train
@@ -134,14 +179,36 @@ export function PtqQatLesson() {
         </progress>
       )}
       <div className="boundaries">
-        <Boundary net={result?.float ?? null} q={null} data={test} label={`float: ${result ? num(result.floatAccuracy * 100, 3) + '%' : '—'}`} testId="boundary-float" />
-        <Boundary net={result?.float ?? null} q={q} data={test} label={`PTQ ${bits} bits: ${result ? num(result.ptqAccuracy * 100, 3) + '%' : '—'}`} testId="boundary-ptq" />
-        <Boundary net={result?.qat ?? null} q={q} data={test} label={`QAT ${bits} bits: ${result ? num(result.qatAccuracy * 100, 3) + '%' : '—'}`} testId="boundary-qat" />
+        <Boundary
+          net={result?.float ?? null}
+          q={null}
+          data={test}
+          label={`float: ${result ? num(result.floatAccuracy * 100, 3) + '%' : '—'}`}
+          testId="boundary-float"
+        />
+        <Boundary
+          net={result?.float ?? null}
+          q={q}
+          data={test}
+          label={`PTQ ${bits} bits: ${result ? num(result.ptqAccuracy * 100, 3) + '%' : '—'}`}
+          testId="boundary-ptq"
+        />
+        <Boundary
+          net={result?.qat ?? null}
+          q={q}
+          data={test}
+          label={`QAT ${bits} bits: ${result ? num(result.qatAccuracy * 100, 3) + '%' : '—'}`}
+          testId="boundary-qat"
+        />
       </div>
       {result && (
         <Figures
           items={[
-            { id: 'fig-float-acc', label: 'float accuracy (test points)', value: `${num(result.floatAccuracy * 100, 3)}%` },
+            {
+              id: 'fig-float-acc',
+              label: 'float accuracy (test points)',
+              value: `${num(result.floatAccuracy * 100, 3)}%`,
+            },
             { id: 'fig-ptq-acc', label: `PTQ ${bits}-bit accuracy`, value: `${num(result.ptqAccuracy * 100, 3)}%` },
             { id: 'fig-qat-acc', label: `QAT ${bits}-bit accuracy`, value: `${num(result.qatAccuracy * 100, 3)}%` },
           ]}
@@ -151,12 +218,23 @@ export function PtqQatLesson() {
         <div data-testid="seed-table">
           <Figures
             items={[
-              { id: 'fig-median-ptq', label: `median PTQ ${bits}-bit over 5 seeds`, value: `${num(median(seeds.map((s) => s.ptq)) * 100, 3)}%` },
-              { id: 'fig-median-qat', label: `median QAT ${bits}-bit over 5 seeds`, value: `${num(median(seeds.map((s) => s.qat)) * 100, 3)}%` },
+              {
+                id: 'fig-median-ptq',
+                label: `median PTQ ${bits}-bit over 5 seeds`,
+                value: `${num(median(seeds.map((s) => s.ptq)) * 100, 3)}%`,
+              },
+              {
+                id: 'fig-median-qat',
+                label: `median QAT ${bits}-bit over 5 seeds`,
+                value: `${num(median(seeds.map((s) => s.qat)) * 100, 3)}%`,
+              },
             ]}
           />
           <p className="muted small">
-            per seed (float / PTQ / QAT): {seeds.map((s, k) => `${k + 1}: ${num(s.float * 100, 3)} / ${num(s.ptq * 100, 3)} / ${num(s.qat * 100, 3)}`).join(' · ')}
+            per seed (float / PTQ / QAT):{' '}
+            {seeds
+              .map((s, k) => `${k + 1}: ${num(s.float * 100, 3)} / ${num(s.ptq * 100, 3)} / ${num(s.qat * 100, 3)}`)
+              .join(' · ')}
           </p>
         </div>
       )}

@@ -33,7 +33,11 @@ export function thresholdError(h: HistogramState, t: number, dtype: IntDType, no
 }
 
 export function RangeLesson() {
-  const [dist, setDist] = useChoiceParam<DistributionName>('dist', DISTRIBUTIONS.map(([d]) => d), 'outlier');
+  const [dist, setDist] = useChoiceParam<DistributionName>(
+    'dist',
+    DISTRIBUTIONS.map(([d]) => d),
+    'outlier',
+  );
   const [tensor] = useStringParam('tensor', '');
   const [bits, setBits] = useChoiceParam<'8' | '4'>('bits', ['8', '4'], '8');
   const dtype: IntDType = bits === '8' ? 'int8' : 'int4';
@@ -71,37 +75,70 @@ export function RangeLesson() {
   const maxErr = Math.max(...finite.map((p) => p[1]), 1e-30);
   const minErr = Math.min(...finite.map((p) => p[1]).filter((v) => v > 0), maxErr);
   // log-scale error axis
-  const Y = (e: number) => 170 - ((Math.log10(Math.max(e, minErr)) - Math.log10(minErr)) / Math.max(1e-9, Math.log10(maxErr) - Math.log10(minErr))) * 150;
+  const Y = (e: number) =>
+    170 -
+    ((Math.log10(Math.max(e, minErr)) - Math.log10(minErr)) / Math.max(1e-9, Math.log10(maxErr) - Math.log10(minErr))) *
+      150;
   const X = (v: number) => 40 + (v / amax) * (W - 60);
   const below = t < Math.min(Math.abs(min), Math.abs(max)) && t < amax;
   return (
     <article className="lesson" data-testid="lesson-range">
       <h2>2 · Choosing the range</h2>
       <p>
-        Calibration picks the clipping threshold T. Min-max keeps every value; percentile drops a tiny fraction of the tails; entropy keeps the
-        distribution's shape (least KL divergence); the MSE search minimises the squared error directly. Drag T and watch the error: rounding
-        error grows with T, clipping error shrinks.
+        Calibration picks the clipping threshold T. Min-max keeps every value; percentile drops a tiny fraction of the
+        tails; entropy keeps the distribution's shape (least KL divergence); the MSE search minimises the squared error
+        directly. Drag T and watch the error: rounding error grows with T, clipping error shrinks.
         {modelStats ? (
           <>
             {' '}
             This is tensor <code data-testid="lesson-tensor">{tensor}</code> of the loaded model.
           </>
         ) : tensor ? (
-          <span className="warn-text"> Tensor "{tensor}" is not in this session's calibration: showing a built-in distribution.</span>
+          <span className="warn-text">
+            {' '}
+            Tensor "{tensor}" is not in this session's calibration: showing a built-in distribution.
+          </span>
         ) : null}
       </p>
       <Controls>
         {!modelStats && <Choice label="Distribution" value={dist} options={DISTRIBUTIONS} onChange={setDist} />}
-        <Choice label="Integer type" value={bits} options={[['8', 'int8'], ['4', 'int4']]} onChange={setBits} />
-        <Slider label="Threshold T" value={frac} min={0} max={1} step={0.005} onChange={setFrac} format={(v) => num(v * amax, 4)} />
+        <Choice
+          label="Integer type"
+          value={bits}
+          options={[
+            ['8', 'int8'],
+            ['4', 'int4'],
+          ]}
+          onChange={setBits}
+        />
+        <Slider
+          label="Threshold T"
+          value={frac}
+          min={0}
+          max={1}
+          step={0.005}
+          onChange={setFrac}
+          format={(v) => num(v * amax, 4)}
+        />
       </Controls>
       <svg className="lab-figure" viewBox={`0 0 ${W} 200`} data-testid="range-figure">
-        <polyline fill="none" stroke="#3553c9" strokeWidth={2} points={finite.map(([x, e]) => `${X(x)},${Y(e)}`).join(' ')} />
+        <polyline
+          fill="none"
+          stroke="#3553c9"
+          strokeWidth={2}
+          points={finite.map(([x, e]) => `${X(x)},${Y(e)}`).join(' ')}
+        />
         <line x1={X(t)} x2={X(t)} y1={15} y2={175} stroke="#d1495b" strokeWidth={2} />
         {markers.map((mk, k) => (
           <g key={mk.m}>
             <line x1={X(mk.t)} x2={X(mk.t)} y1={20} y2={175} stroke={mk.color} strokeDasharray="4 3" />
-            <text x={X(mk.t) > W - 160 ? X(mk.t) - 3 : X(mk.t) + 3} y={30 + 12 * k} fontSize={11} fill={mk.color} textAnchor={X(mk.t) > W - 160 ? 'end' : 'start'}>
+            <text
+              x={X(mk.t) > W - 160 ? X(mk.t) - 3 : X(mk.t) + 3}
+              y={30 + 12 * k}
+              fontSize={11}
+              fill={mk.color}
+              textAnchor={X(mk.t) > W - 160 ? 'end' : 'start'}
+            >
               {mk.label}
             </text>
           </g>
@@ -123,7 +160,11 @@ export function RangeLesson() {
           { id: 'fig-threshold', label: 'T', value: num(t) },
           { id: 'fig-mse-at-t', label: 'MSE at T', value: Number.isFinite(err) ? num(err) : 'T must be above 0' },
           { id: 'fig-best-t', label: 'least MSE at T =', value: num(best[0]) },
-          ...markers.map((mk) => ({ id: `fig-method-${mk.m}`, label: `${mk.label}: T, MSE`, value: `${num(mk.t)}, ${num(thresholdError(stats.histogram, mk.t, dtype, nonNegative))}` })),
+          ...markers.map((mk) => ({
+            id: `fig-method-${mk.m}`,
+            label: `${mk.label}: T, MSE`,
+            value: `${num(mk.t)}, ${num(thresholdError(stats.histogram, mk.t, dtype, nonNegative))}`,
+          })),
         ]}
       />
     </article>

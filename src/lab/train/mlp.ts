@@ -27,7 +27,11 @@ export interface Mlp {
 }
 
 /** Bits for weights and activations; null = float. */
-export type Quantization = { readonly bits: number; readonly activationBits?: number; readonly edgeBits?: number } | null;
+export type Quantization = {
+  readonly bits: number;
+  readonly activationBits?: number;
+  readonly edgeBits?: number;
+} | null;
 
 export function createMlp(sizes: readonly number[], seed: number): Mlp {
   const normal = normalSampler(mulberry32(seed));
@@ -36,7 +40,12 @@ export function createMlp(sizes: readonly number[], seed: number): Mlp {
     const inputs = sizes[l]!;
     const outputs = sizes[l + 1]!;
     const std = Math.sqrt(1 / inputs); // Xavier/LeCun for tanh
-    layers.push({ inputs, outputs, w: Float64Array.from({ length: inputs * outputs }, () => normal() * std), b: new Float64Array(outputs) });
+    layers.push({
+      inputs,
+      outputs,
+      w: Float64Array.from({ length: inputs * outputs }, () => normal() * std),
+      b: new Float64Array(outputs),
+    });
   }
   return { layers };
 }
@@ -142,7 +151,13 @@ export function effectiveWeights(m: Mlp, q: Quantization): Float64Array[] {
 }
 
 /** Class-1 probability for a point. */
-export function predict(m: Mlp, x: number, y: number, q: Quantization = null, weights = effectiveWeights(m, q)): number {
+export function predict(
+  m: Mlp,
+  x: number,
+  y: number,
+  q: Quantization = null,
+  weights = effectiveWeights(m, q),
+): number {
   return forwardOne(m, x, y, q, weights).probs[1]!;
 }
 
@@ -157,7 +172,11 @@ export function accuracy(m: Mlp, d: Dataset, q: Quantization = null): number {
 }
 
 /** Mean cross-entropy and its gradients with respect to every weight and bias (through the STE when quantized). */
-export function lossAndGradients(m: Mlp, d: Dataset, q: Quantization = null): { loss: number; gw: Float64Array[]; gb: Float64Array[] } {
+export function lossAndGradients(
+  m: Mlp,
+  d: Dataset,
+  q: Quantization = null,
+): { loss: number; gw: Float64Array[]; gb: Float64Array[] } {
   const weights = effectiveWeights(m, q);
   const gw = m.layers.map((l) => new Float64Array(l.w.length));
   const gb = m.layers.map((l) => new Float64Array(l.b.length));
@@ -256,7 +275,12 @@ export interface ExperimentOptions {
   readonly qatLearningRate: number;
 }
 
-export const EXPERIMENT: ExperimentOptions = { hidden: [16, 16], floatSteps: 400, qatSteps: 400, qatLearningRate: 0.03 };
+export const EXPERIMENT: ExperimentOptions = {
+  hidden: [16, 16],
+  floatSteps: 400,
+  qatSteps: 400,
+  qatLearningRate: 0.03,
+};
 
 /**
  * The lesson's experiment, as a generator that yields after every chunk of steps so that a page can
@@ -286,7 +310,13 @@ export function* experiment(
     trainStep(qat, qopt, train, q, o.qatLearningRate);
     if (s % chunk === chunk - 1) yield (o.floatSteps + s + 1) / total;
   }
-  return { floatAccuracy: accuracy(float, test), ptqAccuracy: accuracy(float, test, q), qatAccuracy: accuracy(qat, test, q), float, qat };
+  return {
+    floatAccuracy: accuracy(float, test),
+    ptqAccuracy: accuracy(float, test, q),
+    qatAccuracy: accuracy(qat, test, q),
+    float,
+    qat,
+  };
 }
 
 /** Run a generator to its end (Node, tests). */

@@ -15,7 +15,17 @@
 import { DTYPES, type IntDType } from '../../core/dtype';
 import { quantizeWeightPerChannel, quantizeWeightPerTensor } from '../../core/weights';
 import { pruneInitializers, readNames, uniqueNamer } from '../graph';
-import { attrFloat, attrInt, bytesOf, cloneSharingInitializers, defaultOpset, makeNode, makeTensor, type ModelProto, type NodeProto } from '../proto';
+import {
+  attrFloat,
+  attrInt,
+  bytesOf,
+  cloneSharingInitializers,
+  defaultOpset,
+  makeNode,
+  makeTensor,
+  type ModelProto,
+  type NodeProto,
+} from '../proto';
 import { readFloat32 } from '../tensor';
 import type { FormReport } from './weightOnly';
 
@@ -58,7 +68,11 @@ export function dynamicQuantize(model: ModelProto, o: DynamicOptions = {}): { mo
     }
     const w = inits.get(node.input[1]!);
     if (!w || w.dataType !== 1) {
-      floatNodes.push({ node: node.name, opType: node.opType, reason: 'its weight is not a constant float32 initializer' });
+      floatNodes.push({
+        node: node.name,
+        opType: node.opType,
+        reason: 'its weight is not a constant float32 initializer',
+      });
       continue;
     }
     const dims = w.dims.map(Number);
@@ -66,7 +80,11 @@ export function dynamicQuantize(model: ModelProto, o: DynamicOptions = {}): { mo
     let wDims = dims;
     if (node.opType === 'Gemm') {
       if (attrInt(node, 'transA', 0) || attrFloat(node, 'alpha', 1) !== 1 || attrFloat(node, 'beta', 1) !== 1) {
-        floatNodes.push({ node: node.name, opType: node.opType, reason: 'Gemm with transA, alpha or beta other than the defaults' });
+        floatNodes.push({
+          node: node.name,
+          opType: node.opType,
+          reason: 'Gemm with transA, alpha or beta other than the defaults',
+        });
         continue;
       }
       if (attrInt(node, 'transB', 0)) {
@@ -88,7 +106,9 @@ export function dynamicQuantize(model: ModelProto, o: DynamicOptions = {}): { mo
       continue;
     }
     const dtype: IntDType = conv ? 'uint8' : 'int8';
-    const qw = conv ? quantizeWeightPerTensor(data, { dtype, symmetric: false }) : quantizeWeightPerChannel(data, wDims, 1, { dtype, symmetric: true });
+    const qw = conv
+      ? quantizeWeightPerTensor(data, { dtype, symmetric: false })
+      : quantizeWeightPerChannel(data, wDims, 1, { dtype, symmetric: true });
     const base = node.input[1]!;
     const wq = name(`${base}_quantized`);
     const ws = name(`${base}_scale`);
@@ -96,11 +116,15 @@ export function dynamicQuantize(model: ModelProto, o: DynamicOptions = {}): { mo
     g.initializer.push(makeTensor(wq, DTYPES[dtype].onnx, wDims, intTensorBytes(dtype, qw.data)));
     // the scale broadcasts over the output: [N] for MatMul, a scalar for Conv (per tensor)
     g.initializer.push(makeTensor(ws, 1, conv ? [] : [wDims[1]!], bytesOf(qw.scales)));
-    g.initializer.push(makeTensor(wz, DTYPES[dtype].onnx, conv ? [] : [qw.zeroPoints.length], intTensorBytes(dtype, qw.zeroPoints)));
+    g.initializer.push(
+      makeTensor(wz, DTYPES[dtype].onnx, conv ? [] : [qw.zeroPoints.length], intTensorBytes(dtype, qw.zeroPoints)),
+    );
     const nodes: NodeProto[] = [];
     const [xq, xs, xz] = quantizeInput(node.input[0]!, nodes);
     const acc = name(`${node.output[0]}_int32`);
-    const intOp = conv ? makeNode('ConvInteger', [xq, wq, xz, wz], [acc], name(`${node.name}_ConvInteger`)) : makeNode('MatMulInteger', [xq, wq, xz, wz], [acc], name(`${node.name}_MatMulInteger`));
+    const intOp = conv
+      ? makeNode('ConvInteger', [xq, wq, xz, wz], [acc], name(`${node.name}_ConvInteger`))
+      : makeNode('MatMulInteger', [xq, wq, xz, wz], [acc], name(`${node.name}_MatMulInteger`));
     if (conv) intOp.attribute = node.attribute.filter((a) => a.name !== 'auto_pad' || a.s.length > 0);
     nodes.push(intOp);
     const accF = name(`${node.output[0]}_float`);
@@ -114,17 +138,33 @@ export function dynamicQuantize(model: ModelProto, o: DynamicOptions = {}): { mo
       if (conv) {
         // Conv's bias is [M]: reshaped to [M, 1, 1, ...] to add over the channels
         b = name(`${bias}_reshaped`);
-        g.initializer.push(makeTensor(b, 1, [wDims[0]!, ...wDims.slice(2).map(() => 1)], bytesOf(readFloat32(inits.get(bias)!))));
+        g.initializer.push(
+          makeTensor(b, 1, [wDims[0]!, ...wDims.slice(2).map(() => 1)], bytesOf(readFloat32(inits.get(bias)!))),
+        );
       }
       nodes.push(makeNode('Add', [scaled, b], [node.output[0]!], name(`${node.name}_bias_Add`)));
     }
     replace.set(node, nodes);
     used.add(base);
-    quantized.push({ node: node.name, opType: node.opType, weight: base, how: `${dtype} per channel, activations uint8 per run` });
+    quantized.push({
+      node: node.name,
+      opType: node.opType,
+      weight: base,
+      how: `${dtype} per channel, activations uint8 per run`,
+    });
   }
   g.node = g.node.flatMap((n) => replace.get(n) ?? [n]);
   const stillRead = readNames(g);
   g.initializer = g.initializer.filter((t) => !used.has(t.name) || stillRead.has(t.name));
   pruneInitializers(g); // e.g. a Conv bias replaced by its reshaped copy
-  return { model: out, report: { form: 'dynamic (DynamicQuantizeLinear + MatMulInteger/ConvInteger)', quantizedNodes: quantized, floatNodes, notes: [], opset: defaultOpset(out) } };
+  return {
+    model: out,
+    report: {
+      form: 'dynamic (DynamicQuantizeLinear + MatMulInteger/ConvInteger)',
+      quantizedNodes: quantized,
+      floatNodes,
+      notes: [],
+      opset: defaultOpset(out),
+    },
+  };
 }

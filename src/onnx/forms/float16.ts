@@ -14,16 +14,50 @@
  */
 import { float32ToBfloat16Bits, float32ToHalfBits } from '../../core/minifloat';
 import { outerScopeReads, uniqueNamer } from '../graph';
-import { bytesOf, cloneSharingInitializers, defaultOpset, getAttr, makeNode, makeTensor, type ModelProto, type NodeProto, type TensorProto } from '../proto';
+import {
+  bytesOf,
+  cloneSharingInitializers,
+  defaultOpset,
+  getAttr,
+  makeNode,
+  makeTensor,
+  type ModelProto,
+  type NodeProto,
+  type TensorProto,
+} from '../proto';
 import { DT, readFloat32 } from '../tensor';
 import { inferElemTypes } from '../types';
 import type { FormReport } from './weightOnly';
 
 /** onnxconverter-common's DEFAULT_OP_BLOCK_LIST (float16.py), the ops it keeps float32. */
 export const DEFAULT_FP16_BLOCK_LIST: readonly string[] = [
-  'ArrayFeatureExtractor', 'Binarizer', 'CastMap', 'CategoryMapper', 'DictVectorizer', 'FeatureVectorizer', 'Imputer', 'LabelEncoder',
-  'LinearClassifier', 'LinearRegressor', 'Normalizer', 'OneHotEncoder', 'RandomUniformLike', 'SVMClassifier', 'SVMRegressor', 'Scaler',
-  'TreeEnsembleClassifier', 'TreeEnsembleRegressor', 'ZipMap', 'NonMaxSuppression', 'TopK', 'RoiAlign', 'Range', 'CumSum', 'Min', 'Max', 'Upsample',
+  'ArrayFeatureExtractor',
+  'Binarizer',
+  'CastMap',
+  'CategoryMapper',
+  'DictVectorizer',
+  'FeatureVectorizer',
+  'Imputer',
+  'LabelEncoder',
+  'LinearClassifier',
+  'LinearRegressor',
+  'Normalizer',
+  'OneHotEncoder',
+  'RandomUniformLike',
+  'SVMClassifier',
+  'SVMRegressor',
+  'Scaler',
+  'TreeEnsembleClassifier',
+  'TreeEnsembleRegressor',
+  'ZipMap',
+  'NonMaxSuppression',
+  'TopK',
+  'RoiAlign',
+  'Range',
+  'CumSum',
+  'Min',
+  'Max',
+  'Upsample',
 ];
 
 /** Inputs that stay float32 whatever the model's precision (by the op's type constraints). */
@@ -67,7 +101,11 @@ export function convertToFloat16(model: ModelProto, o: Float16Options = {}): { m
   // Control flow stays float32 whole: its subgraphs are not converted, and the tensors they read
   // from this scope keep their names and their float32 type.
   const hasSubgraph = (n: NodeProto) => n.attribute.some((a) => a.g || a.graphs.length);
-  const kept32 = (n: NodeProto) => block.has(n.opType) || excluded.has(n.name) || hasSubgraph(n) || (n.domain !== '' && n.domain !== 'ai.onnx' && n.domain !== 'com.microsoft');
+  const kept32 = (n: NodeProto) =>
+    block.has(n.opType) ||
+    excluded.has(n.name) ||
+    hasSubgraph(n) ||
+    (n.domain !== '' && n.domain !== 'ai.onnx' && n.domain !== 'com.microsoft');
   const outerReads = outerScopeReads(g);
   // Which precision each float tensor is produced in.
   const half = new Set<string>();
@@ -118,7 +156,11 @@ export function convertToFloat16(model: ModelProto, o: Float16Options = {}): { m
     let c = casts.get(key);
     if (!c) {
       c = name(`${t}_${to === 'half' ? 'fp16' : 'fp32'}`);
-      castNodes.push(makeNode('Cast', [t], [c], name(`${t}_Cast_${to === 'half' ? 'fp16' : 'fp32'}`), { to: to === 'half' ? DT.FLOAT16 : DT.FLOAT }));
+      castNodes.push(
+        makeNode('Cast', [t], [c], name(`${t}_Cast_${to === 'half' ? 'fp16' : 'fp32'}`), {
+          to: to === 'half' ? DT.FLOAT16 : DT.FLOAT,
+        }),
+      );
       casts.set(key, c);
     }
     return c;
@@ -170,8 +212,14 @@ export function convertToFloat16(model: ModelProto, o: Float16Options = {}): { m
       castNodes.push(makeNode('Cast', [inner], [v.name], name(`${v.name}_Cast_fp32`), { to: DT.FLOAT }));
     } else if (v.type?.value.case === 'tensorType') v.type.value.value.elemType = DT.FLOAT16;
   }
-  if (!keepIo) for (const v of g.input) if (isFloat(v.name) && v.type?.value.case === 'tensorType') v.type.value.value.elemType = DT.FLOAT16;
-  const all = [...castNodes.filter((c) => graphInputs.has(c.input[0]!) || inits.has(c.input[0]!)), ...nodes, ...castNodes.filter((c) => !graphInputs.has(c.input[0]!) && !inits.has(c.input[0]!))];
+  if (!keepIo)
+    for (const v of g.input)
+      if (isFloat(v.name) && v.type?.value.case === 'tensorType') v.type.value.value.elemType = DT.FLOAT16;
+  const all = [
+    ...castNodes.filter((c) => graphInputs.has(c.input[0]!) || inits.has(c.input[0]!)),
+    ...nodes,
+    ...castNodes.filter((c) => !graphInputs.has(c.input[0]!) && !inits.has(c.input[0]!)),
+  ];
   for (const n of all) {
     if (n.opType === 'Cast' && castNodes.includes(n) && rename.has(n.output[0]!)) continue;
     n.input = n.input.map((t) => rename.get(t) ?? t);
@@ -179,12 +227,26 @@ export function convertToFloat16(model: ModelProto, o: Float16Options = {}): { m
   }
   g.node = topologicalOrder(all);
   g.valueInfo = []; // stale types: runtimes infer them again
-  const notes = [`float16 throughout${keepIo ? ', inputs and outputs kept float32 (Cast at the edges)' : ', inputs and outputs float16'}`];
-  if (clamped) notes.push(`${clamped} weight values past ±65504 clamped to it (in ${clampedTensors.slice(0, 3).join(', ')}${clampedTensors.length > 3 ? ', …' : ''})`);
-  if (blockedNodes.length) notes.push(`${blockedNodes.length} nodes kept float32 with Casts around them: ${blockedNodes.slice(0, 4).join(', ')}${blockedNodes.length > 4 ? ', …' : ''}`);
+  const notes = [
+    `float16 throughout${keepIo ? ', inputs and outputs kept float32 (Cast at the edges)' : ', inputs and outputs float16'}`,
+  ];
+  if (clamped)
+    notes.push(
+      `${clamped} weight values past ±65504 clamped to it (in ${clampedTensors.slice(0, 3).join(', ')}${clampedTensors.length > 3 ? ', …' : ''})`,
+    );
+  if (blockedNodes.length)
+    notes.push(
+      `${blockedNodes.length} nodes kept float32 with Casts around them: ${blockedNodes.slice(0, 4).join(', ')}${blockedNodes.length > 4 ? ', …' : ''}`,
+    );
   return {
     model: out,
-    report: { form: 'float16', quantizedNodes: [], floatNodes: blockedNodes.map((b) => ({ node: b, opType: '', reason: 'block list: kept float32' })), notes, opset: defaultOpset(out) },
+    report: {
+      form: 'float16',
+      quantizedNodes: [],
+      floatNodes: blockedNodes.map((b) => ({ node: b, opType: '', reason: 'block list: kept float32' })),
+      notes,
+      opset: defaultOpset(out),
+    },
   };
 }
 
@@ -227,5 +289,14 @@ export function storeWeightsBfloat16(model: ModelProto, minElements = 16): { mod
   });
   g.node = [...casts, ...g.node];
   g.input = g.input.filter((v) => !renamed.has(v.name));
-  return { model: out, report: { form: 'bfloat16 weights', quantizedNodes: [], floatNodes: [], notes: [`${count} weights stored as bfloat16 and Cast to float32 where read`], opset: defaultOpset(out) } };
+  return {
+    model: out,
+    report: {
+      form: 'bfloat16 weights',
+      quantizedNodes: [],
+      floatNodes: [],
+      notes: [`${count} weights stored as bfloat16 and Cast to float32 where read`],
+      opset: defaultOpset(out),
+    },
+  };
 }

@@ -17,11 +17,31 @@ export { opKey, SUPPORT, supportReport, type SupportBackend, type SupportRow, ty
 export { DEFAULT_FP16_BLOCK_LIST } from './float16';
 
 /** transformers.js loads these names (its `dtype` option): the presets write them. */
-export const TRANSFORMERS_JS_PRESETS: readonly { readonly id: string; readonly fileName: string; readonly label: string; readonly form: ExportForm }[] = [
+export const TRANSFORMERS_JS_PRESETS: readonly {
+  readonly id: string;
+  readonly fileName: string;
+  readonly label: string;
+  readonly form: ExportForm;
+}[] = [
   { id: 'fp16', fileName: 'model_fp16.onnx', label: 'fp16', form: { kind: 'float16', keepIoTypes: true } },
-  { id: 'quantized', fileName: 'model_quantized.onnx', label: 'q8 (dynamic int8)', form: { kind: 'dynamic', ops: ['MatMul', 'Gemm'] } },
-  { id: 'q4', fileName: 'model_q4.onnx', label: 'q4 (MatMulNBits, 4-bit, block 32)', form: { kind: 'weight-only', format: 'matmulnbits', dtype: 'int4', symmetric: true, blockSize: 32 } },
-  { id: 'q4f16', fileName: 'model_q4f16.onnx', label: 'q4f16 (MatMulNBits 4-bit + fp16)', form: { kind: 'q4f16', blockSize: 32 } },
+  {
+    id: 'quantized',
+    fileName: 'model_quantized.onnx',
+    label: 'q8 (dynamic int8)',
+    form: { kind: 'dynamic', ops: ['MatMul', 'Gemm'] },
+  },
+  {
+    id: 'q4',
+    fileName: 'model_q4.onnx',
+    label: 'q4 (MatMulNBits, 4-bit, block 32)',
+    form: { kind: 'weight-only', format: 'matmulnbits', dtype: 'int4', symmetric: true, blockSize: 32 },
+  },
+  {
+    id: 'q4f16',
+    fileName: 'model_q4f16.onnx',
+    label: 'q4f16 (MatMulNBits 4-bit + fp16)',
+    form: { kind: 'q4f16', blockSize: 32 },
+  },
 ];
 
 export function formLabel(form: ExportForm): string {
@@ -46,7 +66,9 @@ export function formFileTag(config: QuantConfig): string {
   const f = config.form ?? { kind: 'qdq' };
   switch (f.kind) {
     case 'qdq':
-      return config.activations.dtype === 'int8' || config.activations.dtype === 'uint8' ? 'int8' : `${config.activations.dtype}`;
+      return config.activations.dtype === 'int8' || config.activations.dtype === 'uint8'
+        ? 'int8'
+        : `${config.activations.dtype}`;
     case 'weight-only':
       return `${f.dtype}-${f.format === 'matmulnbits' ? 'nbits' : 'wo'}${f.blockSize ? `-b${f.blockSize}` : ''}`;
     case 'dynamic':
@@ -84,7 +106,14 @@ export function exportForm(
       };
     }
     case 'weight-only':
-      return weightOnly(prepared, { format: form.format, dtype: form.dtype, symmetric: form.symmetric, blockSize: form.blockSize, ops: form.ops, exclude });
+      return weightOnly(prepared, {
+        format: form.format,
+        dtype: form.dtype,
+        symmetric: form.symmetric,
+        blockSize: form.blockSize,
+        ops: form.ops,
+        exclude,
+      });
     case 'dynamic':
       return dynamicQuantize(prepared, { ops: form.ops, exclude });
     case 'float16':
@@ -92,9 +121,23 @@ export function exportForm(
     case 'bfloat16':
       return storeWeightsBfloat16(prepared);
     case 'q4f16': {
-      const q4 = weightOnly(prepared, { format: 'matmulnbits', dtype: 'int4', symmetric: true, blockSize: form.blockSize, exclude });
+      const q4 = weightOnly(prepared, {
+        format: 'matmulnbits',
+        dtype: 'int4',
+        symmetric: true,
+        blockSize: form.blockSize,
+        exclude,
+      });
       const f16 = convertToFloat16(q4.model, { keepIoTypes: true, exclude });
-      return { model: f16.model, report: { ...q4.report, form: 'q4f16', notes: [...q4.report.notes, ...f16.report.notes], floatNodes: [...q4.report.floatNodes, ...f16.report.floatNodes] } };
+      return {
+        model: f16.model,
+        report: {
+          ...q4.report,
+          form: 'q4f16',
+          notes: [...q4.report.notes, ...f16.report.notes],
+          floatNodes: [...q4.report.floatNodes, ...f16.report.floatNodes],
+        },
+      };
     }
   }
 }

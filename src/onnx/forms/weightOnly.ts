@@ -19,7 +19,19 @@ import { QuantscopeError } from '../../core/errors';
 import { packInt4 } from '../../core/quantize';
 import { indexGraph, pruneInitializers, readNames, uniqueNamer } from '../graph';
 import { upgradeOpset } from '../passes/upgradeOpset';
-import { attrFloat, attrInt, bytesOf, cloneSharingInitializers, defaultOpset, makeNode, makeOpset, makeTensor, type ModelProto, type NodeProto, type TensorProto } from '../proto';
+import {
+  attrFloat,
+  attrInt,
+  bytesOf,
+  cloneSharingInitializers,
+  defaultOpset,
+  makeNode,
+  makeOpset,
+  makeTensor,
+  type ModelProto,
+  type NodeProto,
+  type TensorProto,
+} from '../proto';
 import { readFloat32 } from '../tensor';
 
 export interface WeightOnlyOptions {
@@ -58,7 +70,12 @@ export interface WeightView {
   readonly blockAxis: number;
 }
 
-export function transpose2d<T extends { length: number; [i: number]: number }>(m: T, rows: number, cols: number, make: (n: number) => T): T {
+export function transpose2d<T extends { length: number; [i: number]: number }>(
+  m: T,
+  rows: number,
+  cols: number,
+  make: (n: number) => T,
+): T {
   const out = make(m.length);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = m[r * cols + c]!;
   return out;
@@ -84,7 +101,7 @@ function kn(data: Float32Array, k: number, n: number): WeightView {
 export function weightView(node: NodeProto, w: TensorProto): WeightView | string {
   const dims = w.dims.map(Number);
   const data = readFloat32(w);
-  const identity = <T,>(m: T) => m;
+  const identity = <T>(m: T) => m;
   switch (node.opType) {
     case 'MatMul': {
       if (dims.length !== 2) return `its weight has rank ${dims.length}, not 2`;
@@ -122,7 +139,8 @@ const WEIGHT_INPUT: Record<string, number> = { MatMul: 1, Gemm: 1, Conv: 1, Gath
 function intBytes(dtype: IntDType, values: ArrayLike<number>): Uint8Array {
   if (dtype === 'int4' || dtype === 'uint4') return packInt4(values);
   const a = dtype === 'int8' ? new Int8Array(values.length) : dtype === 'uint8' ? new Uint8Array(values.length) : null;
-  if (!a) throw new QuantscopeError('UNSUPPORTED_DTYPE', `weight-only ${dtype} is not offered: int8, uint8, int4 or uint4`);
+  if (!a)
+    throw new QuantscopeError('UNSUPPORTED_DTYPE', `weight-only ${dtype} is not offered: int8, uint8, int4 or uint4`);
   for (let i = 0; i < values.length; i++) a[i] = values[i]!;
   return bytesOf(a);
 }
@@ -130,7 +148,8 @@ function intBytes(dtype: IntDType, values: ArrayLike<number>): Uint8Array {
 export function weightOnly(model: ModelProto, o: WeightOnlyOptions): { model: ModelProto; report: FormReport } {
   const bits = DTYPES[o.dtype].bits;
   if (o.format === 'matmulnbits') {
-    if (bits !== 4 && bits !== 8) throw new QuantscopeError('UNSUPPORTED_DTYPE', `MatMulNBits takes 4 or 8 bits, not ${o.dtype}`);
+    if (bits !== 4 && bits !== 8)
+      throw new QuantscopeError('UNSUPPORTED_DTYPE', `MatMulNBits takes 4 or 8 bits, not ${o.dtype}`);
     if (!o.blockSize) throw new QuantscopeError('BAD_RANGE', 'MatMulNBits needs a block size (32, 64 or 128)');
   }
   const needs21 = o.format === 'dq' && (bits === 4 || o.blockSize !== null);
@@ -140,7 +159,9 @@ export function weightOnly(model: ModelProto, o: WeightOnlyOptions): { model: Mo
   const name = uniqueNamer(g);
   const index = indexGraph(g);
   const inits = new Map(g.initializer.map((t) => [t.name, t]));
-  const ops = new Set(o.ops ?? (o.format === 'matmulnbits' ? ['MatMul', 'Gemm'] : ['MatMul', 'Gemm', 'Conv', 'Gather']));
+  const ops = new Set(
+    o.ops ?? (o.format === 'matmulnbits' ? ['MatMul', 'Gemm'] : ['MatMul', 'Gemm', 'Conv', 'Gather']),
+  );
   const exclude = new Set(o.exclude ?? []);
   const quantized: FormReport['quantizedNodes'][number][] = [];
   const floatNodes: FormReport['floatNodes'][number][] = [];
@@ -156,7 +177,11 @@ export function weightOnly(model: ModelProto, o: WeightOnlyOptions): { model: Mo
     const wName = node.input[wi]!;
     const w = inits.get(wName);
     if (!w) {
-      floatNodes.push({ node: node.name, opType: node.opType, reason: `its weight "${wName}" is not a constant initializer` });
+      floatNodes.push({
+        node: node.name,
+        opType: node.opType,
+        reason: `its weight "${wName}" is not a constant initializer`,
+      });
       continue;
     }
     if (w.dataType !== 1) {
@@ -171,10 +196,19 @@ export function weightOnly(model: ModelProto, o: WeightOnlyOptions): { model: Mo
     const shared = (index.consumers.get(wName) ?? []).length > 1;
     if (o.format === 'matmulnbits') {
       if (node.opType !== 'MatMul' && node.opType !== 'Gemm') continue;
-      const b = quantizeBlockwise(view.matrix, view.rows, view.cols, o.blockSize!, { dtype: o.dtype, symmetric: o.symmetric, convention: 'matmulnbits' });
+      const b = quantizeBlockwise(view.matrix, view.rows, view.cols, o.blockSize!, {
+        dtype: o.dtype,
+        symmetric: o.symmetric,
+        convention: 'matmulnbits',
+      });
       newNodes.set(node, matMulNBitsNodes(node, b, bits, o.symmetric, g.initializer, name));
       if (!shared) dropped.add(wName);
-      quantized.push({ node: node.name, opType: node.opType, weight: wName, how: `MatMulNBits ${bits}-bit, block ${o.blockSize}, ${o.symmetric ? 'symmetric' : 'asymmetric'}` });
+      quantized.push({
+        node: node.name,
+        opType: node.opType,
+        weight: wName,
+        how: `MatMulNBits ${bits}-bit, block ${o.blockSize}, ${o.symmetric ? 'symmetric' : 'asymmetric'}`,
+      });
       continue;
     }
     // DequantizeLinear form
@@ -182,7 +216,11 @@ export function weightOnly(model: ModelProto, o: WeightOnlyOptions): { model: Mo
     const size = blockSize ?? Math.max(16, 2 ** Math.ceil(Math.log2(view.cols)));
     const b = view.storedKN
       ? quantizeBlockwiseColumns(view.storedKN, view.cols, view.rows, size, { dtype: o.dtype, symmetric: o.symmetric })
-      : quantizeBlockwise(view.matrix, view.rows, view.cols, size, { dtype: o.dtype, symmetric: o.symmetric, convention: 'qdq' });
+      : quantizeBlockwise(view.matrix, view.rows, view.cols, size, {
+          dtype: o.dtype,
+          symmetric: o.symmetric,
+          convention: 'qdq',
+        });
     const codes = b.layout === 'columns' ? b.q : view.toOriginal(b.q, (n) => new Int32Array(n));
     const dims = w.dims.map(Number);
     const qName = name(`${wName}_quantized`);
@@ -214,18 +252,35 @@ export function weightOnly(model: ModelProto, o: WeightOnlyOptions): { model: Mo
     node.input[wi] = dqOut;
     newNodes.set(node, [dq, node]);
     if (!shared) dropped.add(wName); // a weight another node also reads stays, for that node
-    quantized.push({ node: node.name, opType: node.opType, weight: wName, how: `${o.dtype} ${blockSize ? `blocks of ${blockSize}` : 'per channel'}, ${o.symmetric ? 'symmetric' : 'asymmetric'}` });
+    quantized.push({
+      node: node.name,
+      opType: node.opType,
+      weight: wName,
+      how: `${o.dtype} ${blockSize ? `blocks of ${blockSize}` : 'per channel'}, ${o.symmetric ? 'symmetric' : 'asymmetric'}`,
+    });
   }
   g.node = g.node.flatMap((n) => newNodes.get(n) ?? [n]);
   const stillRead = readNames(g);
   g.initializer = g.initializer.filter((t) => !dropped.has(t.name) || stillRead.has(t.name));
   pruneInitializers(g); // e.g. a Conv bias replaced by its reshaped copy
-  if (o.format === 'matmulnbits' && quantized.length && !out.opsetImport.some((x) => x.domain === 'com.microsoft')) out.opsetImport.push(makeOpset('com.microsoft', 1));
+  if (o.format === 'matmulnbits' && quantized.length && !out.opsetImport.some((x) => x.domain === 'com.microsoft'))
+    out.opsetImport.push(makeOpset('com.microsoft', 1));
   const notes: string[] = [];
-  if (quantized.length === 0) notes.push(`nothing to quantize: no ${[...ops].join(', ')} node with a constant float32 weight in the main graph`);
+  if (quantized.length === 0)
+    notes.push(`nothing to quantize: no ${[...ops].join(', ')} node with a constant float32 weight in the main graph`);
   if (needs21) notes.push(`opset raised to 21 (IR 10) for ${bits === 4 ? 'int4 weights' : 'block-wise scales'}`);
-  if (o.format === 'dq' && o.blockSize !== null && quantized.some((q) => q.how.includes('per channel'))) notes.push('Conv weights use per-channel scales (blocks apply to MatMul, Gemm and Gather)');
-  return { model: out, report: { form: `weight-only ${o.format === 'matmulnbits' ? 'MatMulNBits' : 'DequantizeLinear'}`, quantizedNodes: quantized, floatNodes, notes, opset: defaultOpset(out) } };
+  if (o.format === 'dq' && o.blockSize !== null && quantized.some((q) => q.how.includes('per channel')))
+    notes.push('Conv weights use per-channel scales (blocks apply to MatMul, Gemm and Gather)');
+  return {
+    model: out,
+    report: {
+      form: `weight-only ${o.format === 'matmulnbits' ? 'MatMulNBits' : 'DequantizeLinear'}`,
+      quantizedNodes: quantized,
+      floatNodes,
+      notes,
+      opset: defaultOpset(out),
+    },
+  };
 }
 
 /**
@@ -234,7 +289,14 @@ export function weightOnly(model: ModelProto, o: WeightOnlyOptions): { model: Mo
  * [N, k_blocks, block_size·bits/8], K zero-padded to whole blocks (padding quantizes to the zero point);
  * scales [N·k_blocks]; zero points packed like B, per row. A Gemm's bias follows as an Add.
  */
-function matMulNBitsNodes(node: NodeProto, b: BlockQuantized, bits: number, symmetric: boolean, inits: TensorProto[], name: (s: string) => string): NodeProto[] {
+function matMulNBitsNodes(
+  node: NodeProto,
+  b: BlockQuantized,
+  bits: number,
+  symmetric: boolean,
+  inits: TensorProto[],
+  name: (s: string) => string,
+): NodeProto[] {
   const n = b.rows;
   const k = b.cols;
   const kBlocks = b.blocksPerRow;
@@ -277,6 +339,10 @@ function matMulNBitsNodes(node: NodeProto, b: BlockQuantized, bits: number, symm
   const mm = makeNode('MatMulNBits', inputs, [y], node.name, { K: k, N: n, bits, block_size: b.blockSize });
   mm.domain = 'com.microsoft';
   if (!hasBias) return [mm];
-  if (attrFloat(node, 'beta', 1) !== 1) throw new QuantscopeError('UNSUPPORTED_OP', `node "${node.name}": Gemm with beta ≠ 1 is not converted to MatMulNBits`);
+  if (attrFloat(node, 'beta', 1) !== 1)
+    throw new QuantscopeError(
+      'UNSUPPORTED_OP',
+      `node "${node.name}": Gemm with beta ≠ 1 is not converted to MatMulNBits`,
+    );
   return [mm, makeNode('Add', [y, node.input[2]!], [node.output[0]!], name(`${node.name}_bias`))];
 }

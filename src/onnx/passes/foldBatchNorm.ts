@@ -32,7 +32,12 @@ export function foldBatchNorm(model: ModelProto): { model: ModelProto; folded: n
     if (!wt || wt.dataType !== DT.FLOAT || params.some((p) => !p || p.dataType !== DT.FLOAT)) continue;
     const bt = conv.input[2] ? index.initializers.get(conv.input[2]) : undefined;
     if (conv.input[2] && !bt) continue;
-    const [gamma, beta, mean, variance] = params.map((p) => readFloat32(p!)) as [Float32Array, Float32Array, Float32Array, Float32Array];
+    const [gamma, beta, mean, variance] = params.map((p) => readFloat32(p!)) as [
+      Float32Array,
+      Float32Array,
+      Float32Array,
+      Float32Array,
+    ];
     const eps = attrFloat(bn, 'epsilon', 1e-5);
     const w = readFloat32(wt);
     const dims = dimsOf(wt);
@@ -51,7 +56,10 @@ export function foldBatchNorm(model: ModelProto): { model: ModelProto; folded: n
     const b2 = Float32Array.from(b, (v, m) => (v - mean[m]!) * k[m]! + beta[m]!);
     const wName = name(`${wt.name}_bn_folded`);
     const bName = name(`${bn.name || x}_folded_bias`);
-    graph.initializer.push(makeTensor(wName, DT.FLOAT, dims, bytesOf(w2)), makeTensor(bName, DT.FLOAT, [channels], bytesOf(b2)));
+    graph.initializer.push(
+      makeTensor(wName, DT.FLOAT, dims, bytesOf(w2)),
+      makeTensor(bName, DT.FLOAT, [channels], bytesOf(b2)),
+    );
     conv.input = [conv.input[0]!, wName, bName];
     conv.output = [bn.output[0]!];
     remove.add(bn);

@@ -11,7 +11,17 @@ import { clone } from '@bufbuild/protobuf';
 import { ModelProtoSchema } from 'onnx-buf';
 import { f32 } from '../../core/rounding';
 import { pruneInitializers } from '../graph';
-import { attrInt, attrInts, bytesOf, defaultOpset, makeTensor, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from '../proto';
+import {
+  attrInt,
+  attrInts,
+  bytesOf,
+  defaultOpset,
+  makeTensor,
+  type GraphProto,
+  type ModelProto,
+  type NodeProto,
+  type TensorProto,
+} from '../proto';
 import { DT, readFloat32, readInts } from '../tensor';
 
 const MAX_ELEMENTS = 64 * 2 ** 20;
@@ -38,7 +48,8 @@ function read(t: TensorProto): Arr | null {
 
 function write(name: string, a: Arr): TensorProto {
   if (a.type === DT.FLOAT) return makeTensor(name, DT.FLOAT, a.dims, bytesOf(Float32Array.from(a.data)));
-  if (a.type === DT.INT64) return makeTensor(name, DT.INT64, a.dims, bytesOf(BigInt64Array.from((a.data as number[]).map((v) => BigInt(v)))));
+  if (a.type === DT.INT64)
+    return makeTensor(name, DT.INT64, a.dims, bytesOf(BigInt64Array.from((a.data as number[]).map((v) => BigInt(v)))));
   return makeTensor(name, DT.INT32, a.dims, bytesOf(Int32Array.from(a.data as number[])));
 }
 
@@ -48,7 +59,8 @@ const strides = (dims: readonly number[]) => {
   for (let i = dims.length - 2; i >= 0; i--) s[i] = s[i + 1]! * dims[i + 1]!;
   return s;
 };
-const like = (a: Arr, n: number): Float32Array | number[] => (a.type === DT.FLOAT ? new Float32Array(n) : new Array<number>(n).fill(0));
+const like = (a: Arr, n: number): Float32Array | number[] =>
+  a.type === DT.FLOAT ? new Float32Array(n) : new Array<number>(n).fill(0);
 
 function transpose(a: Arr, perm: number[]): Arr {
   const dims = perm.map((p) => a.dims[p]!);
@@ -121,7 +133,9 @@ function evaluate(node: NodeProto, ins: (Arr | null)[], opset: number): Arr[] | 
     }
     case 'Reshape': {
       if (!a || !b) return null;
-      const shape = (b.data as number[]).map((d, i) => (d === 0 && attrInt(node, 'allowzero', 0) === 0 ? a.dims[i]! : d));
+      const shape = (b.data as number[]).map((d, i) =>
+        d === 0 && attrInt(node, 'allowzero', 0) === 0 ? a.dims[i]! : d,
+      );
       const known = shape.filter((d) => d !== -1).reduce((x, y) => x * y, 1);
       const dims = shape.map((d) => (d === -1 ? a.data.length / known : d));
       return size(dims) === a.data.length ? [{ ...a, dims }] : null;
@@ -152,13 +166,21 @@ function evaluate(node: NodeProto, ins: (Arr | null)[], opset: number): Arr[] | 
       if (!a) return null;
       const to = attrInt(node, 'to', 0);
       if (to === DT.FLOAT) return [{ type: DT.FLOAT, dims: a.dims, data: Float32Array.from(a.data) }];
-      if (to === DT.INT64 || to === DT.INT32) return [{ type: to, dims: a.dims, data: Array.from(a.data, (v) => Math.trunc(v)) }];
+      if (to === DT.INT64 || to === DT.INT32)
+        return [{ type: to, dims: a.dims, data: Array.from(a.data, (v) => Math.trunc(v)) }];
       return null;
     }
     case 'Shape':
       return a ? [{ type: DT.INT64, dims: [a.dims.length], data: [...a.dims] }] : null;
     case 'Neg':
-      return a ? [{ ...a, data: a.type === DT.FLOAT ? (a.data as Float32Array).map((v) => -v) : (a.data as number[]).map((v) => -v) }] : null;
+      return a
+        ? [
+            {
+              ...a,
+              data: a.type === DT.FLOAT ? (a.data as Float32Array).map((v) => -v) : (a.data as number[]).map((v) => -v),
+            },
+          ]
+        : null;
     case 'Sqrt':
       return a && a.type === DT.FLOAT ? [{ ...a, data: (a.data as Float32Array).map((v) => flt(Math.sqrt(v))) }] : null;
     case 'Add':
@@ -205,7 +227,8 @@ function evaluate(node: NodeProto, ins: (Arr | null)[], opset: number): Arr[] | 
       const dims = [...a.dims.slice(0, axis), ...b.dims, ...a.dims.slice(axis + 1)];
       const out = like(a, size(dims));
       let o = 0;
-      for (let i = 0; i < outer; i++) for (const j of idx) for (let k = 0; k < inner; k++) out[o++] = a.data[(i * a.dims[axis]! + j) * inner + k]!;
+      for (let i = 0; i < outer; i++)
+        for (const j of idx) for (let k = 0; k < inner; k++) out[o++] = a.data[(i * a.dims[axis]! + j) * inner + k]!;
       return [{ type: a.type, dims, data: out }];
     }
     default:
@@ -233,7 +256,7 @@ export function foldConstants(model: ModelProto): { model: ModelProto; folded: n
   const g = out.graph!;
   const opset = defaultOpset(out);
   let folded = 0;
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     const inits = new Map(g.initializer.map((t) => [t.name, t]));
     for (const node of foldable(g)) {

@@ -17,7 +17,7 @@ export function foldConvAffine(model: ModelProto): { model: ModelProto; folded: 
   const graph = out.graph!;
   const name = uniqueNamer(graph);
   let folded = 0;
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     const index = indexGraph(graph);
     for (const op of graph.node) {
@@ -28,7 +28,8 @@ export function foldConvAffine(model: ModelProto): { model: ModelProto; folded: 
       if (c.dataType !== DT.FLOAT || elementCount(c) !== 1) continue;
       const x = op.input[1 - constIdx]!;
       const conv = index.producer.get(x);
-      if (!conv || conv.opType !== 'Conv' || (index.consumers.get(x)?.length ?? 0) !== 1 || index.graphOutputs.has(x)) continue;
+      if (!conv || conv.opType !== 'Conv' || (index.consumers.get(x)?.length ?? 0) !== 1 || index.graphOutputs.has(x))
+        continue;
       const wt = index.initializers.get(conv.input[1]!);
       const bt = conv.input[2] ? index.initializers.get(conv.input[2]) : undefined;
       if (!wt || wt.dataType !== DT.FLOAT || (conv.input[2] && !bt)) continue;

@@ -52,7 +52,12 @@ function knownScalars(graph: GraphProto, fixed: Readonly<Record<string, number>>
         out = a;
         break;
       case 'Cast':
-        out = a === undefined ? undefined : Number(n.attribute.find((x) => x.name === 'to')?.i) === DT.BOOL ? Boolean(a) : num(a);
+        out =
+          a === undefined
+            ? undefined
+            : Number(n.attribute.find((x) => x.name === 'to')?.i) === DT.BOOL
+              ? Boolean(a)
+              : num(a);
         break;
       case 'Not':
         out = a === undefined ? undefined : !a;
@@ -78,7 +83,10 @@ function knownScalars(graph: GraphProto, fixed: Readonly<Record<string, number>>
   return known;
 }
 
-export function foldKnownIfs(model: ModelProto, fixed: Readonly<Record<string, number>>): { model: ModelProto; folded: string[]; kept: string[] } {
+export function foldKnownIfs(
+  model: ModelProto,
+  fixed: Readonly<Record<string, number>>,
+): { model: ModelProto; folded: string[]; kept: string[] } {
   const out = clone(ModelProtoSchema, model);
   const g = out.graph!;
   const folded: string[] = [];
@@ -93,7 +101,10 @@ export function foldKnownIfs(model: ModelProto, fixed: Readonly<Record<string, n
     const mainNames = definedNames(g);
     for (const name of definedNames(branch)) {
       if (mainNames.has(name)) {
-        throw new QuantscopeError('UNSUPPORTED_OP', `If "${node.name}" is not folded: its branch defines "${name}", a name the main graph uses too`);
+        throw new QuantscopeError(
+          'UNSUPPORTED_OP',
+          `If "${node.name}" is not folded: its branch defines "${name}", a name the main graph uses too`,
+        );
       }
     }
     const nodeName = uniqueNamer(g);
@@ -103,7 +114,8 @@ export function foldKnownIfs(model: ModelProto, fixed: Readonly<Record<string, n
     });
     // the branch's outputs become the If's outputs
     branch.output.forEach((o, k) => {
-      if (node.output[k]) inlined.push(makeNode('Identity', [o.name], [node.output[k]!], nodeName(`${node.name}_output_${k}`)));
+      if (node.output[k])
+        inlined.push(makeNode('Identity', [o.name], [node.output[k]!], nodeName(`${node.name}_output_${k}`)));
     });
     g.initializer.push(...branch.initializer);
     g.node.splice(index, 1, ...inlined);

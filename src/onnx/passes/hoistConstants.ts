@@ -16,11 +16,13 @@ function constantTensor(node: NodeProto): TensorProto | undefined {
   const vf = getAttr(node, 'value_float');
   if (vf) return create(TensorProtoSchema, { dataType: DT.FLOAT, dims: [], floatData: [vf.f] });
   const vfs = getAttr(node, 'value_floats');
-  if (vfs) return create(TensorProtoSchema, { dataType: DT.FLOAT, dims: [BigInt(vfs.floats.length)], floatData: vfs.floats });
+  if (vfs)
+    return create(TensorProtoSchema, { dataType: DT.FLOAT, dims: [BigInt(vfs.floats.length)], floatData: vfs.floats });
   const vi = getAttr(node, 'value_int');
   if (vi) return create(TensorProtoSchema, { dataType: DT.INT64, dims: [], int64Data: [vi.i] });
   const vis = getAttr(node, 'value_ints');
-  if (vis) return create(TensorProtoSchema, { dataType: DT.INT64, dims: [BigInt(vis.ints.length)], int64Data: vis.ints });
+  if (vis)
+    return create(TensorProtoSchema, { dataType: DT.INT64, dims: [BigInt(vis.ints.length)], int64Data: vis.ints });
   return undefined; // sparse_value or string values stay as nodes
 }
 
@@ -32,7 +34,10 @@ function hoistInGraph(graph: GraphProto, needsInput: boolean): number {
       if (a.g) hoisted += hoistInGraph(a.g, false);
       for (const g of a.graphs) hoisted += hoistInGraph(g, false);
     }
-    const tensor = node.opType === 'Constant' && (node.domain === '' || node.domain === 'ai.onnx') ? constantTensor(node) : undefined;
+    const tensor =
+      node.opType === 'Constant' && (node.domain === '' || node.domain === 'ai.onnx')
+        ? constantTensor(node)
+        : undefined;
     if (!tensor || !node.output[0]) {
       keep.push(node);
       continue;

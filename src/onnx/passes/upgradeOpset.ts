@@ -53,7 +53,9 @@ function withoutAttrs(node: NodeProto, names: readonly string[]): NodeProto {
 
 function int64Input(ctx: Ctx, node: NodeProto, what: string, values: readonly number[]): string {
   const name = ctx.name(`${node.name || node.output[0]}_${what}`);
-  ctx.graph.initializer.push(makeTensor(name, DT.INT64, [values.length], bytesOf(BigInt64Array.from(values.map(BigInt)))));
+  ctx.graph.initializer.push(
+    makeTensor(name, DT.INT64, [values.length], bytesOf(BigInt64Array.from(values.map(BigInt)))),
+  );
   return name;
 }
 
@@ -77,7 +79,11 @@ function convertClip(ctx: Ctx, node: NodeProto): void {
   const min = getAttr(node, 'min');
   const max = getAttr(node, 'max');
   withoutAttrs(node, ['min', 'max']);
-  node.input = [node.input[0]!, min ? floatScalarInput(ctx, node, 'min', min.f) : '', ...(max ? [floatScalarInput(ctx, node, 'max', max.f)] : [])];
+  node.input = [
+    node.input[0]!,
+    min ? floatScalarInput(ctx, node, 'min', min.f) : '',
+    ...(max ? [floatScalarInput(ctx, node, 'max', max.f)] : []),
+  ];
   ctx.out.push(node);
 }
 
@@ -122,7 +128,8 @@ function convertSoftmaxFamily(ctx: Ctx, node: NodeProto, rankOf: (t: string) => 
   if (ctx.from >= 13) return void ctx.out.push(node);
   const axis = attrInt(node, 'axis', 1);
   const rank = rankOf(node.input[0]!);
-  if (axis === -1 || (rank !== undefined && (axis === rank - 1 || axis + rank === rank - 1))) return void ctx.out.push(node);
+  if (axis === -1 || (rank !== undefined && (axis === rank - 1 || axis + rank === rank - 1)))
+    return void ctx.out.push(node);
   const base = node.name || node.output[0]!;
   const shape = ctx.name(`${base}_input_shape`);
   const flat = ctx.name(`${base}_flat`);
@@ -175,7 +182,10 @@ function convertGraph(graph: GraphProto, from: number, rankOf: (t: string) => nu
         break;
       case 'Resize':
         if (from < 11) {
-          throw new QuantscopeError('UNSUPPORTED_OPSET', `node "${node.name}": Resize from opset ${from} changed meaning in opset 11 and is not converted`);
+          throw new QuantscopeError(
+            'UNSUPPORTED_OPSET',
+            `node "${node.name}": Resize from opset ${from} changed meaning in opset 11 and is not converted`,
+          );
         }
         ctx.out.push(node);
         break;
@@ -197,14 +207,25 @@ function rankLookup(model: ModelProto): (t: string) => number | undefined {
   const g = model.graph!;
   const ranks = new Map<string, number>();
   for (const v of [...g.input, ...g.output, ...g.valueInfo]) {
-    if (v.type?.value.case === 'tensorType' && v.type.value.value.shape) ranks.set(v.name, v.type.value.value.shape.dim.length);
+    if (v.type?.value.case === 'tensorType' && v.type.value.value.shape)
+      ranks.set(v.name, v.type.value.value.shape.dim.length);
   }
   for (const t of g.initializer) ranks.set(t.name, t.dims.length);
   return (t) => ranks.get(t);
 }
 
 /** Reduce ops that took `axes` as an attribute until opset 18 and as input 1 from then on. */
-const REDUCE_18 = new Set(['ReduceL1', 'ReduceL2', 'ReduceLogSum', 'ReduceLogSumExp', 'ReduceMax', 'ReduceMean', 'ReduceMin', 'ReduceProd', 'ReduceSumSquare']);
+const REDUCE_18 = new Set([
+  'ReduceL1',
+  'ReduceL2',
+  'ReduceLogSum',
+  'ReduceLogSumExp',
+  'ReduceMax',
+  'ReduceMean',
+  'ReduceMin',
+  'ReduceProd',
+  'ReduceSumSquare',
+]);
 
 /**
  * Ops whose meaning changed between opset 13 and 21 in ways a version bump alone would break
@@ -230,7 +251,11 @@ function convertGraph13To21(graph: GraphProto, from: number): void {
       continue;
     }
     const why = BREAKING_13_TO_21[node.opType];
-    if (why && from < 21) throw new QuantscopeError('UNSUPPORTED_OP', `node "${node.name}" (${node.opType}) is not converted to opset 21: ${why}`);
+    if (why && from < 21)
+      throw new QuantscopeError(
+        'UNSUPPORTED_OP',
+        `node "${node.name}" (${node.opType}) is not converted to opset 21: ${why}`,
+      );
     if (REDUCE_18.has(node.opType)) attrToInput(ctx, node, 'axes', 18);
     else ctx.out.push(node);
   }
@@ -243,14 +268,24 @@ export const MAX_TARGET_OPSET = 21;
 export function upgradeOpset(model: ModelProto, target = 13): { model: ModelProto; from: number; to: number } {
   const from = defaultOpset(model);
   if (from >= target) return { model, from, to: from };
-  if (target > MAX_TARGET_OPSET) throw new QuantscopeError('UNSUPPORTED_OPSET', `opset ${target} is past ${MAX_TARGET_OPSET}, the newest this tool converts to`);
+  if (target > MAX_TARGET_OPSET)
+    throw new QuantscopeError(
+      'UNSUPPORTED_OPSET',
+      `opset ${target} is past ${MAX_TARGET_OPSET}, the newest this tool converts to`,
+    );
   if (from < MIN_SOURCE_OPSET) {
-    throw new QuantscopeError('UNSUPPORTED_OPSET', `the model uses opset ${from}; Quantscope converts models from opset ${MIN_SOURCE_OPSET} and later`);
+    throw new QuantscopeError(
+      'UNSUPPORTED_OPSET',
+      `the model uses opset ${from}; Quantscope converts models from opset ${MIN_SOURCE_OPSET} and later`,
+    );
   }
   const out = cloneSharingInitializers(model);
   if (from < 13) convertGraph(out.graph!, from, rankLookup(out));
   if (target > 13) convertGraph13To21(out.graph!, Math.max(from, 13));
-  out.opsetImport = [...out.opsetImport.filter((o) => o.domain !== '' && o.domain !== 'ai.onnx'), makeOpset('', target)];
+  out.opsetImport = [
+    ...out.opsetImport.filter((o) => o.domain !== '' && o.domain !== 'ai.onnx'),
+    makeOpset('', target),
+  ];
   const minIr = target >= 21 ? 10n : target >= 15 ? 8n : 7n;
   if (out.irVersion < 4n) {
     // Before IR 4 every initializer is also a graph input; from 4 on that makes it overridable and

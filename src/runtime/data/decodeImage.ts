@@ -23,7 +23,10 @@ export async function decodeImage(bytes: Uint8Array, name: string): Promise<Rgba
   }
   let bitmap: ImageBitmap;
   try {
-    bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>]), { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+    bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>]), {
+      colorSpaceConversion: 'none',
+      premultiplyAlpha: 'none',
+    });
   } catch (e) {
     return fail(e instanceof Error ? e.message : String(e));
   }
@@ -33,5 +36,9 @@ export async function decodeImage(bytes: Uint8Array, name: string): Promise<Rgba
   ctx.drawImage(bitmap, 0, 0);
   bitmap.close();
   const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
-  return { width: canvas.width, height: canvas.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  return {
+    width: canvas.width,
+    height: canvas.height,
+    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+  };
 }

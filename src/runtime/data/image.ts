@@ -48,17 +48,32 @@ const IMAGENET_STD = [0.229, 0.224, 0.225];
  * PP-OCR's detection preprocessing (PaddleOCR det config: DecodeImage BGR, NormalizeImage with
  * ImageNet mean/std applied in the image's channel order, ToCHWImage); sizes must be multiples of 32.
  */
-export const PPOCR_DET_PRESET: ImagePreset = { normalize: 'imagenet', channels: 'BGR', layout: 'NCHW', resize: 'stretch', multipleOf: 32 };
+export const PPOCR_DET_PRESET: ImagePreset = {
+  normalize: 'imagenet',
+  channels: 'BGR',
+  layout: 'NCHW',
+  resize: 'stretch',
+  multipleOf: 32,
+};
 
 /** PP-OCR's recognition preprocessing (resize_norm_img): BGR, height 48 keeping the aspect, x/127.5 - 1. */
-export const PPOCR_REC_PRESET: ImagePreset = { normalize: 'signed', channels: 'BGR', layout: 'NCHW', resize: 'stretch', height: 48 };
+export const PPOCR_REC_PRESET: ImagePreset = {
+  normalize: 'signed',
+  channels: 'BGR',
+  layout: 'NCHW',
+  resize: 'stretch',
+  height: 48,
+};
 
 export function decodePng(bytes: Uint8Array, name = 'image.png'): RgbaImage {
   let png;
   try {
     png = decode(bytes);
   } catch (e) {
-    throw new QuantscopeError('BAD_DATA', `${name} could not be decoded as PNG (${e instanceof Error ? e.message : String(e)})`);
+    throw new QuantscopeError(
+      'BAD_DATA',
+      `${name} could not be decoded as PNG (${e instanceof Error ? e.message : String(e)})`,
+    );
   }
   const { width, height } = png;
   const n = width * height;

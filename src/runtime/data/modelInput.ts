@@ -16,7 +16,10 @@ export function ocrKind(model: ModelProto): 'det' | 'rec' | null {
 }
 
 /** An NCHW float input with 3 channels can take images; PP-OCR models get PaddleOCR's own preprocessing. */
-export function imageInputOf(model: ModelProto, isSample: boolean): { readonly name: string; readonly preset: ImagePreset } | null {
+export function imageInputOf(
+  model: ModelProto,
+  isSample: boolean,
+): { readonly name: string; readonly preset: ImagePreset } | null {
   const inits = new Set(model.graph!.initializer.map((t) => t.name));
   const inputs = model.graph!.input.filter((v) => !inits.has(v.name));
   if (inputs.length !== 1) return null;
@@ -27,7 +30,10 @@ export function imageInputOf(model: ModelProto, isSample: boolean): { readonly n
   const fixed = { ...(typeof w === 'number' ? { width: w } : {}), ...(typeof h === 'number' ? { height: h } : {}) };
   const kind = ocrKind(model);
   const preset: ImagePreset =
-    kind === 'rec' ? PPOCR_REC_PRESET : kind === 'det' || isSample ? PPOCR_DET_PRESET : { normalize: 'imagenet', channels: 'RGB', layout: 'NCHW', resize: 'stretch', ...fixed };
+    kind === 'rec'
+      ? PPOCR_REC_PRESET
+      : kind === 'det' || isSample
+        ? PPOCR_DET_PRESET
+        : { normalize: 'imagenet', channels: 'RGB', layout: 'NCHW', resize: 'stretch', ...fixed };
   return { name: v.name, preset };
 }
-

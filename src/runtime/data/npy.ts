@@ -6,7 +6,8 @@
 import { halfToFloat } from '../../core/float16';
 import { QuantscopeError } from '../../core/errors';
 
-export type NpyData = Float32Array | Float64Array | Uint16Array | BigInt64Array | Int32Array | Uint8Array | Int8Array | Int16Array;
+export type NpyData =
+  Float32Array | Float64Array | Uint16Array | BigInt64Array | Int32Array | Uint8Array | Int8Array | Int16Array;
 
 export interface NpyArray {
   readonly descr: string;
@@ -43,7 +44,8 @@ export function parseNpy(bytes: Uint8Array, name = 'array.npy'): NpyArray {
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
   if (descr === undefined || fortran === undefined || shapeText === undefined) fail(name, 'malformed header');
   if (fortran === 'True') fail(name, 'Fortran-order arrays are not supported: save with np.ascontiguousarray');
-  if (descr.startsWith('>')) fail(name, `big-endian dtype ${descr} is not supported: save with .astype('<${descr.slice(1)}')`);
+  if (descr.startsWith('>'))
+    fail(name, `big-endian dtype ${descr} is not supported: save with .astype('<${descr.slice(1)}')`);
   const shape = shapeText
     .split(',')
     .map((s) => s.trim())
@@ -54,7 +56,8 @@ export function parseNpy(bytes: Uint8Array, name = 'array.npy'): NpyArray {
   const dataStart = offset + headerLen;
   const body = bytes.slice(dataStart); // copy: the payload may sit at an unaligned offset
   const need = (width: number): void => {
-    if (body.length < count * width) fail(name, `truncated data: ${count} elements of ${descr} need ${count * width} bytes, found ${body.length}`);
+    if (body.length < count * width)
+      fail(name, `truncated data: ${count} elements of ${descr} need ${count * width} bytes, found ${body.length}`);
   };
   const buf = body.buffer;
   let data: NpyData;
@@ -105,4 +108,3 @@ export function npyToFloat32(arr: NpyArray): Float32Array {
   if (arr.data instanceof BigInt64Array) return Float32Array.from(arr.data, (v) => Number(v));
   return Float32Array.from(arr.data as ArrayLike<number>);
 }
-

@@ -34,7 +34,8 @@ export function generateTensor(g: GeneratedInput): FeedTensor {
   const n = g.dims.reduce((a, b) => a * b, 1);
   const rand = mulberry32(g.seed);
   const normal = normalSampler(rand);
-  const draw = (): number => (g.dist === 'constant' ? g.a : g.dist === 'uniform' ? g.a + (g.b - g.a) * rand() : g.a + g.b * normal());
+  const draw = (): number =>
+    g.dist === 'constant' ? g.a : g.dist === 'uniform' ? g.a + (g.b - g.a) * rand() : g.a + g.b * normal();
   let data: FeedData;
   switch (g.type) {
     case 'float32':
@@ -76,7 +77,8 @@ export function materializeSample(spec: SampleSpec): Feeds {
     const t = materializeInput(input);
     if (t.data instanceof Float32Array) {
       for (let i = 0; i < t.data.length; i++) {
-        if (!Number.isFinite(t.data[i]!)) throw new QuantscopeError('NON_FINITE', `sample "${spec.name}": input "${name}" contains NaN or Infinity`);
+        if (!Number.isFinite(t.data[i]!))
+          throw new QuantscopeError('NON_FINITE', `sample "${spec.name}": input "${name}" contains NaN or Infinity`);
       }
     }
     out[name] = t;

@@ -36,7 +36,10 @@ export function readNpzFile(bytes: Uint8Array, fileName: string): NamedTensor[] 
   try {
     entries = unzipSync(bytes);
   } catch (e) {
-    throw new QuantscopeError('BAD_DATA', `${fileName} is not a valid .npz (zip) archive (${e instanceof Error ? e.message : String(e)})`);
+    throw new QuantscopeError(
+      'BAD_DATA',
+      `${fileName} is not a valid .npz (zip) archive (${e instanceof Error ? e.message : String(e)})`,
+    );
   }
   const arrays = Object.entries(entries).filter(([k]) => k.endsWith('.npy'));
   if (arrays.length === 0) throw new QuantscopeError('BAD_DATA', `${fileName} holds no .npy arrays`);
@@ -48,9 +51,20 @@ export function readTensorProtoFile(bytes: Uint8Array, fileName: string): NamedT
   try {
     t = fromBinary(TensorProtoSchema, bytes);
   } catch (e) {
-    throw new QuantscopeError('BAD_DATA', `${fileName} is not a TensorProto (${e instanceof Error ? e.message : String(e)})`);
+    throw new QuantscopeError(
+      'BAD_DATA',
+      `${fileName} is not a TensorProto (${e instanceof Error ? e.message : String(e)})`,
+    );
   }
-  if (t.dataType === 0 || (t.dims.length > 0 && t.rawData.length === 0 && t.floatData.length === 0 && t.int64Data.length === 0 && t.int32Data.length === 0 && t.doubleData.length === 0)) {
+  if (
+    t.dataType === 0 ||
+    (t.dims.length > 0 &&
+      t.rawData.length === 0 &&
+      t.floatData.length === 0 &&
+      t.int64Data.length === 0 &&
+      t.int32Data.length === 0 &&
+      t.doubleData.length === 0)
+  ) {
     throw new QuantscopeError('BAD_DATA', `${fileName} is not a TensorProto with data`);
   }
   const dims = dimsOf(t);
@@ -65,7 +79,10 @@ export function readTensorProtoFile(bytes: Uint8Array, fileName: string): NamedT
     case DT.INT32:
       return { name, source: fileName, tensor: { type: 'int32', data: Int32Array.from(readInts(t)), dims } };
     default:
-      throw new QuantscopeError('UNSUPPORTED_DTYPE', `${fileName}: tensors of type ${dataTypeName(t.dataType)} are not supported as calibration data`);
+      throw new QuantscopeError(
+        'UNSUPPORTED_DTYPE',
+        `${fileName}: tensors of type ${dataTypeName(t.dataType)} are not supported as calibration data`,
+      );
   }
 }
 
@@ -82,7 +99,14 @@ export interface ModelInput {
   readonly shape: readonly (number | string)[] | null;
 }
 
-const FEED_TYPE_FOR: Record<string, FeedType> = { float: 'float32', int64: 'int64', int32: 'int32', uint8: 'uint8', bool: 'bool', int8: 'int8' };
+const FEED_TYPE_FOR: Record<string, FeedType> = {
+  float: 'float32',
+  int64: 'int64',
+  int32: 'int32',
+  uint8: 'uint8',
+  bool: 'bool',
+  int8: 'int8',
+};
 
 function fmt(shape: readonly (number | string)[]): string {
   return `[${shape.join(', ')}]`;
@@ -94,15 +118,34 @@ function fmt(shape: readonly (number | string)[]): string {
  */
 export function fitToInput(t: NamedTensor, input: ModelInput): FeedTensor {
   const want = FEED_TYPE_FOR[input.dtype];
-  if (!want) throw new QuantscopeError('UNSUPPORTED_DTYPE', `input "${input.name}" is ${input.dtype}: calibration data for it is not supported`);
+  if (!want)
+    throw new QuantscopeError(
+      'UNSUPPORTED_DTYPE',
+      `input "${input.name}" is ${input.dtype}: calibration data for it is not supported`,
+    );
   let tensor = t.tensor;
   if (tensor.type !== want) {
-    if (want === 'int64' && tensor.type === 'int32') tensor = { type: 'int64', data: BigInt64Array.from(tensor.data as Int32Array, (v) => BigInt(v)), dims: tensor.dims };
-    else throw new QuantscopeError('BAD_DATA', `${t.source} holds ${tensor.type} data but input "${input.name}" takes ${want}`);
+    if (want === 'int64' && tensor.type === 'int32')
+      tensor = {
+        type: 'int64',
+        data: BigInt64Array.from(tensor.data as Int32Array, (v) => BigInt(v)),
+        dims: tensor.dims,
+      };
+    else
+      throw new QuantscopeError(
+        'BAD_DATA',
+        `${t.source} holds ${tensor.type} data but input "${input.name}" takes ${want}`,
+      );
   }
   if (input.shape) {
-    const ok = input.shape.length === tensor.dims.length && input.shape.every((d, i) => typeof d !== 'number' || d === tensor.dims[i]);
-    if (!ok) throw new QuantscopeError('BAD_DATA', `${t.source} has shape ${fmt(tensor.dims)} but input "${input.name}" takes ${fmt(input.shape)}`);
+    const ok =
+      input.shape.length === tensor.dims.length &&
+      input.shape.every((d, i) => typeof d !== 'number' || d === tensor.dims[i]);
+    if (!ok)
+      throw new QuantscopeError(
+        'BAD_DATA',
+        `${t.source} has shape ${fmt(tensor.dims)} but input "${input.name}" takes ${fmt(input.shape)}`,
+      );
   }
   return tensor;
 }

@@ -6,7 +6,14 @@ import { QuantscopeError, toErrorInfo } from '../../core/errors';
 import { runCalibrationJob } from '../calibrationJob';
 import { runCompareJob } from '../compareJob';
 import { loadOrt, sessionInfo } from '../ortWeb';
-import type { CalibrateRequest, CompareRequest, ProbeRequest, SpeedRequest, WorkerReply, WorkerRequest } from '../protocol';
+import type {
+  CalibrateRequest,
+  CompareRequest,
+  ProbeRequest,
+  SpeedRequest,
+  WorkerReply,
+  WorkerRequest,
+} from '../protocol';
 import { runProbeJob, runSpeedJob } from '../speedJob';
 import { SerialQueue } from '../serialQueue';
 
@@ -22,7 +29,10 @@ type Emit = (m: WorkerReply, transfer?: Transferable[]) => void;
 type WebOrt = Awaited<ReturnType<typeof loadOrt>>;
 
 /** Run one request as a cancellable job on the backend it names; any failure becomes its error reply. */
-function runJob(req: CalibrateRequest | CompareRequest | SpeedRequest | ProbeRequest, job: (ort: WebOrt, signal: AbortSignal, emit: Emit) => Promise<void>): void {
+function runJob(
+  req: CalibrateRequest | CompareRequest | SpeedRequest | ProbeRequest,
+  job: (ort: WebOrt, signal: AbortSignal, emit: Emit) => Promise<void>,
+): void {
   const controller = new AbortController();
   running.set(req.id, controller);
   const emit: Emit = (m, transfer = []) => scope.postMessage(m, transfer);
@@ -48,7 +58,11 @@ scope.addEventListener('message', (e) => {
       scope.postMessage({ type: 'cancelled', id: req.id });
       c.abort();
     } else if (!c) {
-      scope.postMessage({ type: 'error', id: req.id, error: toErrorInfo(new QuantscopeError('CANCELLED', `no calibration ${req.id} is running`)) });
+      scope.postMessage({
+        type: 'error',
+        id: req.id,
+        error: toErrorInfo(new QuantscopeError('CANCELLED', `no calibration ${req.id} is running`)),
+      });
     }
   }
 });
