@@ -3,13 +3,8 @@ import { basename } from 'node:path';
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { DEFAULT_CONFIG } from '../core/config';
-import { quantParams } from '../core/conventions';
-import type { IntDType } from '../core/dtype';
 import { isQuantscopeError, QuantscopeError } from '../core/errors';
-import { createHistogram, updateHistogram } from '../core/histogram';
-import { distribution, methodRange } from '../core/methods';
 import { compareTensors } from '../core/metrics';
-import { createMinMax, updateMinMax } from '../core/minmax';
 import {
   parseRecipe,
   rangesFromRecipe,
@@ -18,7 +13,6 @@ import {
   serializeRecipe,
   type Recipe,
 } from '../core/recipe';
-import { channelRanges } from '../core/weights';
 import {
   encodeModelParts,
   exportForm,
@@ -31,11 +25,12 @@ import { topKAgreement } from '../runtime/compareJob';
 import { npyToFloat32, parseNpy } from '../runtime/data/npy';
 import { materializeSample } from '../runtime/data/samples';
 import { toOrtFeeds, type OrtModule, type Tensor } from '../runtime/ort';
-import { choice, fixedInputs, has, numberFlag, one, UsageError, type Args } from './args';
+import { choiceFlag, fixedInputs, hasFlag, numberFlag, flagValue, UsageError, type Args } from './args';
 import { rangesOf, runCalibration } from './calibration';
 import { loadSamples } from './data';
 import { imageInput, readModel, sha256, writeAtomically } from './files';
-import { configFromFlags } from './flags';
+import { configFromFlags, conventionFlag } from './flags';
+import { RANGE_COMMAND_METHODS, tensorChannelRanges, tensorRange } from './range';
 
 export async function cmdInspect(a: Args): Promise<void> {
   const path = a.positional[0];
@@ -44,7 +39,7 @@ export async function cmdInspect(a: Args): Promise<void> {
   const prep = prepareModel(model, { fixedInputs: fixedInputs(a) });
   const plan = planQuantization(prep.model, DEFAULT_CONFIG);
   const s = summarizeModel(model, prep.model, plan, basename(path), bytes.length, prep.log);
-  if (has(a, 'json')) {
+  if (hasFlag(a, 'json')) {
     console.log(JSON.stringify({ ...s, sha256: sha256(bytes) }, null, 2));
     return;
   }
@@ -66,7 +61,7 @@ export async function cmdInspect(a: Args): Promise<void> {
 
 export async function cmdCalibrate(a: Args): Promise<void> {
   const path = a.positional[0];
-  const out = one(a, 'output');
+  const out = flagValue(a, 'output');
   if (!path || !out) throw new UsageError('calibrate needs a model and -o STATS.json');
   const data = a.flags.get('data');
   if (!data) throw new UsageError('calibrate needs --data');
@@ -76,13 +71,13 @@ export async function cmdCalibrate(a: Args): Promise<void> {
   const plan = planQuantization(prepared, DEFAULT_CONFIG);
   const s = summarizeModel(model, prepared, plan, basename(path), 0, []);
   const samples = loadSamples(data, s.inputs, imageInput(prepared), fixed);
-  const mode = choice(a, 'mode', ['streaming', 'onnxruntime-exact'] as const, 'streaming');
+  const mode = choiceFlag(a, 'mode', ['streaming', 'onnxruntime-exact'] as const, 'streaming');
   const stats = await runCalibration(
     prepared,
     plan.activations,
     samples,
     mode,
-    has(a, 'json') || !process.stderr.isTTY,
+    hasFlag(a, 'json') || !process.stderr.isTTY,
   );
   const config = configFromFlags(a);
   const ranges = rangesOf(stats, prepared, config);
@@ -90,7 +85,7 @@ export async function cmdCalibrate(a: Args): Promise<void> {
     model: basename(path),
     samples: samples.length,
     mode,
-    method: one(a, 'method') ?? 'minmax',
+    method: flagValue(a, 'method') ?? 'minmax',
     tensors: Object.fromEntries(
       Object.entries(stats).map(([t, st]) => [
         t,
@@ -107,17 +102,17 @@ export async function cmdCalibrate(a: Args): Promise<void> {
     ),
   };
   writeAtomically(out, [new TextEncoder().encode(`${JSON.stringify(json)}\n`)]);
-  if (!has(a, 'json'))
+  if (!hasFlag(a, 'json'))
     console.log(`${out}: statistics of ${plan.activations.length} tensors over ${samples.length} samples`);
 }
 
 export async function cmdQuantize(a: Args): Promise<void> {
   const path = a.positional[0];
-  const out = one(a, 'output');
+  const out = flagValue(a, 'output');
   if (!path || !out) throw new UsageError('quantize needs a model and -o OUT.onnx');
   const { bytes, model } = readModel(path);
   let recipe: Recipe | null = null;
-  const recipePath = one(a, 'recipe');
+  const recipePath = flagValue(a, 'recipe');
   if (recipePath) {
     let text: string;
     try {
@@ -128,7 +123,7 @@ export async function cmdQuantize(a: Args): Promise<void> {
     recipe = parseRecipe(text, recipePath);
     const sha = sha256(bytes);
     if (sha !== recipe.model.sha256) {
-      if (!has(a, 'force'))
+      if (!hasFlag(a, 'force'))
         throw new QuantscopeError(
           'BAD_DATA',
           `${recipePath}: the recipe is for ${recipe.model.fileName} (sha256 ${recipe.model.sha256}), not ${path} (sha256 ${sha}); --force uses it anyway`,
@@ -140,7 +135,8 @@ export async function cmdQuantize(a: Args): Promise<void> {
   }
   const fixed = recipe ? { ...recipe.preparation.fixedInputs } : fixedInputs(a);
   const config = recipe ? recipe.config : configFromFlags(a);
-  const prepared = prepareModel(model, { fixedInputs: fixed }).model;
+  const preparation = prepareModel(model, { fixedInputs: fixed });
+  const prepared = preparation.model;
   const plan = planQuantization(prepared, config);
   const form = config.form ?? { kind: 'qdq' };
   let ranges: Map<string, TensorRange | null> | undefined;
@@ -155,7 +151,7 @@ export async function cmdQuantize(a: Args): Promise<void> {
         prepared,
         plan.activations,
         loadSamples(data, s.inputs, imageInput(prepared), fixed),
-        choice(a, 'mode', ['streaming', 'onnxruntime-exact'] as const, 'streaming'),
+        choiceFlag(a, 'mode', ['streaming', 'onnxruntime-exact'] as const, 'streaming'),
         !process.stderr.isTTY,
       );
       ranges = rangesOf(stats, prepared, config);
@@ -168,13 +164,13 @@ export async function cmdQuantize(a: Args): Promise<void> {
   console.log(
     `${out}: ${r.report.form}, ${size} bytes (${((100 * size) / bytes.length).toFixed(1)}% of the float model)`,
   );
-  const recipeOut = one(a, 'write-recipe');
+  const recipeOut = flagValue(a, 'write-recipe');
   if (recipeOut) {
     const written: Recipe = {
       $schema: 'recipe.schema.json',
       quantscope: RECIPE_VERSION,
       model: { fileName: basename(path), sha256: sha256(bytes), bytes: bytes.length },
-      preparation: { fixedInputs: fixed, log: prepareModel(model, { fixedInputs: fixed }).log },
+      preparation: { fixedInputs: fixed, log: preparation.log },
       calibration: recipe?.calibration ?? null,
       config,
       ranges: ranges ? rangesToRecipe(ranges) : {},
@@ -224,7 +220,7 @@ export async function cmdEval(a: Args): Promise<void> {
       });
     }
   }
-  if (has(a, 'json')) {
+  if (hasFlag(a, 'json')) {
     console.log(JSON.stringify(rows, null, 2));
     return;
   }
@@ -247,72 +243,24 @@ export async function cmdRange(a: Args): Promise<void> {
     if (isQuantscopeError(e)) throw e;
     throw new QuantscopeError('BAD_DATA', `${path}: cannot be read`);
   }
-  const method = choice(
-    a,
-    'method',
-    ['minmax', 'moving-average', 'percentile', 'entropy', 'mse', 'distribution'] as const,
-    'minmax',
-  );
-  const dtype = choice(a, 'dtype', ['int8', 'uint8', 'int16', 'uint16', 'int4', 'uint4'] as const, 'int8') as IntDType;
-  const convention =
-    choice(a, 'convention', ['ort', 'pytorch', 'onnxruntime'] as const, 'ort') === 'pytorch'
-      ? 'pytorch'
-      : 'onnxruntime';
-  const bins = numberFlag(a, 'bins', 2048)!;
-  const opts = { symmetric: has(a, 'symmetric'), reduceRange: has(a, 'reduce-range'), convention } as const;
-  const one1 = (x: Float32Array) => {
-    if (method === 'distribution') {
-      // onnxruntime's distribution calibrator: mean and std of the histogram, and the float8 E4M3FN
-      // scale std / std(E4M3FN values), zero point 0; the range is the histogram's [-t, t]
-      const h = updateHistogram(createHistogram(bins), x);
-      const d = distribution(h);
-      return {
-        rmin: -h.threshold,
-        rmax: h.threshold,
-        scale: d.e4m3fnScale,
-        zeroPoint: 0,
-        avg: d.avg,
-        std: d.std,
-        dtype: 'float8e4m3fn',
-      };
-    }
-    const stats = {
-      minmax: updateMinMax(createMinMax(), x),
-      histogram: updateHistogram(createHistogram(bins), x),
-      batchMin: Float32Array.of(Math.min(...x)),
-      batchMax: Float32Array.of(Math.max(...x)),
-    };
-    const r =
-      method === 'minmax'
-        ? { rmin: stats.minmax.min, rmax: stats.minmax.max }
-        : methodRange(stats, method, {
-            percentile: numberFlag(a, 'percentile'),
-            quantizedBins: numberFlag(a, 'quantized-bins'),
-            entropyBins: bins,
-            percentileTails: opts.symmetric ? 'abs' : 'both',
-          });
-    const p = quantParams(r.rmin, r.rmax, dtype, opts);
-    return { rmin: r.rmin, rmax: r.rmax, scale: p.scale, zeroPoint: p.zeroPoint };
+  const opts = {
+    method: choiceFlag(a, 'method', RANGE_COMMAND_METHODS, 'minmax'),
+    dtype: choiceFlag(a, 'dtype', ['int8', 'uint8', 'int16', 'uint16', 'int4', 'uint4'] as const, 'int8'),
+    symmetric: hasFlag(a, 'symmetric'),
+    reduceRange: hasFlag(a, 'reduce-range'),
+    convention: conventionFlag(a),
+    bins: numberFlag(a, 'bins', 2048)!,
+    percentile: numberFlag(a, 'percentile'),
+    quantizedBins: numberFlag(a, 'quantized-bins'),
+    name: path,
   };
-  let result: unknown;
-  if (has(a, 'per-channel')) {
-    const axis = numberFlag(a, 'axis', 0)!;
-    const { mins, maxs } = channelRanges(data, shape, axis);
-    const rows = Array.from(mins, (mn, c) => {
-      const p = quantParams(mn, maxs[c]!, dtype, opts);
-      return { rmin: mn, rmax: maxs[c]!, scale: p.scale, zeroPoint: p.zeroPoint };
-    });
-    result = {
-      rmin: rows.map((r) => r.rmin),
-      rmax: rows.map((r) => r.rmax),
-      scale: rows.map((r) => r.scale),
-      zeroPoint: rows.map((r) => r.zeroPoint),
-    };
-  } else result = one1(data);
-  if (has(a, 'json')) console.log(JSON.stringify(result));
+  const result = hasFlag(a, 'per-channel')
+    ? tensorChannelRanges(data, shape, numberFlag(a, 'axis', 0)!, opts)
+    : tensorRange(data, opts);
+  if (hasFlag(a, 'json')) console.log(JSON.stringify(result));
   else
     console.log(
-      Object.entries(result as Record<string, unknown>)
+      Object.entries(result)
         .map(([k, v]) => `${k}: ${Array.isArray(v) ? `[${v.join(', ')}]` : v}`)
         .join('\n'),
     );

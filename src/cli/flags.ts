@@ -1,28 +1,33 @@
 /** The quantization choices from command-line flags; defaults are what works for most models. */
 import { DEFAULT_CONFIG, type ExportForm, type QuantConfig } from '../core/config';
 import { METHOD_VARIANTS, methodVariant, variantFields } from '../core/methods';
-import { choice, has, numberFlag, one, UsageError, type Args } from './args';
+import { choiceFlag, hasFlag, numberFlag, flagValue, UsageError, type Args } from './args';
+
+/** Whose rules for scale and zero point: one vocabulary for every command. */
+export function conventionFlag(a: Args): 'onnxruntime' | 'pytorch' {
+  return choiceFlag(a, 'convention', ['onnxruntime', 'pytorch'] as const, 'onnxruntime');
+}
 
 export function configFromFlags(a: Args): QuantConfig {
-  const fmt = choice(
+  const fmt = choiceFlag(
     a,
     'format',
     ['qdq', 'weight-only', 'matmulnbits', 'dynamic', 'fp16', 'bf16', 'q4f16'] as const,
     'qdq',
   );
-  const wdt = choice(
+  const wdt = choiceFlag(
     a,
     'weights',
     ['int8', 'uint8', 'int4', 'uint4'] as const,
     fmt === 'matmulnbits' || fmt === 'q4f16' ? 'int4' : 'int8',
   );
-  const adt = choice(a, 'activations', ['int8', 'uint8', 'int16', 'uint16'] as const, 'int8');
+  const adt = choiceFlag(a, 'activations', ['int8', 'uint8', 'int16', 'uint16'] as const, 'int8');
   const block = numberFlag(a, 'block-size');
   if (block !== undefined && (!Number.isInteger(block) || block < 16 || (block & (block - 1)) !== 0))
     throw new UsageError(`--block-size ${block}: a power of two, at least 16`);
-  if (has(a, 'per-channel') && has(a, 'per-tensor'))
+  if (hasFlag(a, 'per-channel') && hasFlag(a, 'per-tensor'))
     throw new UsageError('--per-channel and --per-tensor exclude each other');
-  const variantId = one(a, 'method') ?? 'minmax';
+  const variantId = flagValue(a, 'method') ?? 'minmax';
   const variant = methodVariant(variantId);
   if (!variant)
     throw new UsageError(`--method ${variantId}: expected one of ${METHOD_VARIANTS.map((v) => v.id).join(', ')}`);
@@ -69,18 +74,16 @@ export function configFromFlags(a: Args): QuantConfig {
     activations: {
       ...DEFAULT_CONFIG.activations,
       dtype: adt,
-      symmetric: has(a, 'symmetric-activations'),
+      symmetric: hasFlag(a, 'symmetric-activations'),
       ...variantFields(variant),
       ...(percentile !== undefined ? { percentile } : {}),
-      ...(has(a, 'reduce-range') ? { reduceRange: true } : {}),
-      ...(one(a, 'convention')
-        ? { convention: choice(a, 'convention', ['onnxruntime', 'pytorch'] as const, 'onnxruntime') }
-        : {}),
+      ...(hasFlag(a, 'reduce-range') ? { reduceRange: true } : {}),
+      ...(flagValue(a, 'convention') ? { convention: conventionFlag(a) } : {}),
     },
     weights: {
       ...DEFAULT_CONFIG.weights,
       dtype: wdt,
-      perChannel: !has(a, 'per-tensor'),
+      perChannel: !hasFlag(a, 'per-tensor'),
       ...(fmt === 'qdq' && block !== undefined ? { blockSize: block } : {}),
     },
     excludeNodes: a.flags.get('exclude') ?? [],

@@ -4,7 +4,7 @@
  */
 import { isQuantscopeError } from '../core/errors';
 import { METHOD_VARIANTS } from '../core/methods';
-import { has, parseArgs, UsageError, type Args } from './args';
+import { hasFlag, parseArgs, UsageError, type Args, type Command } from './args';
 import { cmdCalibrate, cmdEval, cmdInspect, cmdQuantize, cmdRange } from './commands';
 
 const HELP = `quantscope — quantize ONNX models (the page's engine, from the command line)
@@ -31,8 +31,11 @@ quantize FLAGS (defaults in brackets: what works for most models):
   --mode streaming|onnxruntime-exact   calibration statistics          [streaming]
 
 range options: --dtype int8|uint8|int16|uint16|int4|uint4 [int8] --symmetric --reduce-range
-  --convention ort|pytorch --percentile P --bins N [2048] --quantized-bins M [128] --per-channel --axis N
-  (--method entropy --bins 128 --quantized-bins 128 is onnxruntime's entropy calibrator exactly)
+  --convention onnxruntime|pytorch [onnxruntime] --percentile P --bins N [2048] --quantized-bins M [128] --per-channel --axis N
+  (--method entropy --bins 128 --quantized-bins 128 is onnxruntime's entropy calibrator exactly;
+  --method percentile --symmetric its default symmetric percentile on the |x| histogram, exactly)
+
+A flag a command does not take is refused (exit 2), never ignored.
 
 Exit codes: 0 done, 1 failed, 2 bad usage.`;
 
@@ -44,26 +47,20 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.error(`quantscope: ${(e as Error).message}\n\n${HELP}`);
     return 2;
   }
-  const [command, ...rest] = args.positional;
-  if (!command || has(args, 'help')) {
+  const command = args.command;
+  if (!command || hasFlag(args, 'help')) {
     console.log(HELP);
-    return command || has(args, 'help') ? 0 : 2;
+    return command || hasFlag(args, 'help') ? 0 : 2;
   }
-  const sub: Args = { positional: rest, flags: args.flags };
-  const commands: Record<string, (a: Args) => Promise<void>> = {
+  const commands: Record<Command, (a: Args) => Promise<void>> = {
     inspect: cmdInspect,
     calibrate: cmdCalibrate,
     quantize: cmdQuantize,
     eval: cmdEval,
     range: cmdRange,
   };
-  const run = commands[command];
-  if (!run) {
-    console.error(`quantscope: unknown command "${command}"\n\n${HELP}`);
-    return 2;
-  }
   try {
-    await run(sub);
+    await commands[command](args);
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {

@@ -148,6 +148,10 @@ describe('bad input', () => {
     const bad = await cli('quantize', DET, '--weights', 'int3', '-o', join(dir, 'x.onnx'));
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--weights int3: expected one of int8, uint8, int4, uint4/);
+    // a flag quantscope does not know is refused by name, not ignored
+    const unknown = await cli('quantize', DET, '--algoritm', 'gptq', '-o', join(dir, 'x.onnx'));
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown flag --algoritm/);
 
     // a recipe from another model: refused unless --force
     const model = join(dir, 'transformer2.onnx');
