@@ -102,7 +102,7 @@ export function quantizeBlockwise(
  * saturate. Equal to saturate(roundHalfToEven(f32(x / scale)) + zp) for every finite x (the parity test
  * only matters at exact halves, which only arise within int32 range).
  */
-function quantizeCode(x: number, scale: number, zp: number, tmin: number, tmax: number): number {
+export function quantizeCode(x: number, scale: number, zp: number, tmin: number, tmax: number): number {
   const v = Math.fround(x / scale);
   let r = Math.floor(v);
   const d = v - r;
