@@ -3,11 +3,12 @@
  * (onnxruntime/python/tools/quantization/base_quantizer.py: quantize_weight_per_channel_impl,
  * quantize_bias_static_impl; qdq_quantizer.py: _adjust_weight_scale_for_int32_bias, ORT >= 1.20).
  */
-import { type IntDType } from './dtype';
+import { quantParams, type Convention } from './conventions';
+import { DTYPES, type IntDType } from './dtype';
 import { QuantscopeError } from './errors';
 import { computeScaleZeroPoint, quantRange, type QParams } from './qparams';
-import { axisGeometry, quantizeLinear, quantizeLinearPerAxis, type IntArray } from './quantize';
-import { f32, roundHalfToEven } from './rounding';
+import { allocInt, axisGeometry, quantizeLinear, quantizeLinearPerAxis, type IntArray } from './quantize';
+import { f32, roundHalfToEven, saturate } from './rounding';
 
 /** ORT's default: int4/int8/int16 weights are symmetric, unsigned ones asymmetric (is_weight_symmetric). */
 export function isWeightSymmetricByDefault(dtype: IntDType): boolean {
@@ -18,6 +19,13 @@ export interface WeightQuantOptions {
   readonly dtype: IntDType;
   readonly symmetric?: boolean;
   readonly reduceRange?: boolean;
+  /**
+   * Whose rules (default onnxruntime's). PyTorch's weight observers (MinMaxObserver,
+   * PerChannelMinMaxObserver; qint8 symmetric in every default qconfig) use the full [-128, 127]
+   * (scale max|w| / 127.5, at least eps = 2^-23), and quantize_per_channel multiplies by the float32
+   * reciprocal of the scale (ATen quantize_val) where ONNX QuantizeLinear divides.
+   */
+  readonly convention?: Convention;
 }
 
 export interface QuantizedWeight {
@@ -55,6 +63,8 @@ function rangeOf(
 function weightParams(rmin: number, rmax: number, opts: WeightQuantOptions): QParams {
   const symmetric = opts.symmetric ?? isWeightSymmetricByDefault(opts.dtype);
   if (Number.isNaN(rmin) || Number.isNaN(rmax)) throw new QuantscopeError('NON_FINITE', 'weight contains NaN');
+  if (opts.convention === 'pytorch')
+    return quantParams(rmin, rmax, opts.dtype, { symmetric, reduceRange: opts.reduceRange, convention: 'pytorch' });
   return computeScaleZeroPoint(
     rmin,
     rmax,
@@ -71,8 +81,37 @@ export function quantizeWeightPerTensor(data: Float32Array, opts: WeightQuantOpt
     scales: Float32Array.of(p.scale),
     zeroPoints: Int32Array.of(p.zeroPoint),
     axis: null,
-    data: quantizeLinear(data, p.scale, p.zeroPoint, opts.dtype),
+    data:
+      opts.convention === 'pytorch'
+        ? torchQuantizeLinearPerAxis(data, [data.length], 0, [p.scale], [p.zeroPoint], opts.dtype, true)
+        : quantizeLinear(data, p.scale, p.zeroPoint, opts.dtype),
   };
+}
+
+/**
+ * ATen's quantize_val per element: clamp(zero_point + nearbyint(x * (1.0f / scale))), the reciprocal
+ * and the product in float32 (aten/src/ATen/native/quantized/AffineQuantizerBase.cpp).
+ */
+function torchQuantizeLinearPerAxis(
+  x: Float32Array,
+  shape: readonly number[],
+  axis: number,
+  scales: ArrayLike<number>,
+  zeroPoints: ArrayLike<number>,
+  dtype: IntDType,
+  perTensor = false,
+): IntArray {
+  const { outer, channels, inner } = perTensor ? { outer: 1, channels: 1, inner: x.length } : axisGeometry(shape, axis);
+  const { min, max } = DTYPES[dtype];
+  const out = allocInt(dtype, x.length);
+  for (let o = 0; o < outer; o++)
+    for (let c = 0; c < channels; c++) {
+      const base = (o * channels + c) * inner;
+      const inv = f32(1 / f32(scales[c]!));
+      const z = zeroPoints[c]!;
+      for (let i = 0; i < inner; i++) out[base + i] = saturate(z + roundHalfToEven(f32(x[base + i]! * inv)), min, max);
+    }
+  return out;
 }
 
 /** Per-channel ranges along `axis`, NaN-propagating. */
@@ -122,7 +161,10 @@ export function quantizeWeightPerChannel(
     scales,
     zeroPoints,
     axis: a,
-    data: quantizeLinearPerAxis(data, shape, a, scales, zeroPoints, opts.dtype),
+    data:
+      opts.convention === 'pytorch'
+        ? torchQuantizeLinearPerAxis(data, shape, a, scales, zeroPoints, opts.dtype)
+        : quantizeLinearPerAxis(data, shape, a, scales, zeroPoints, opts.dtype),
   };
 }
 

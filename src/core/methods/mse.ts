@@ -4,7 +4,8 @@
  * histogram: cut the histogram from whichever side currently has more mass beyond the next quantile
  * step (1e-5), estimate the L2 error of mapping the kept bins onto `dstBins` quantization bins
  * (values uniform within each bin), and stop as soon as the error grows. Values outside the kept
- * range count as clipped to its ends.
+ * range count as clipped to its ends. The search loop is shared with the exact HistogramObserver
+ * (core/torchHistogram.ts), which runs it on PyTorch's own histogram in PyTorch's float32 arithmetic.
  */
 import type { HistogramState } from '../histogram';
 import { histogramRange } from '../histogram';
@@ -43,15 +44,17 @@ export function quantizationError(
   return total;
 }
 
-export function mseRange(h: HistogramState, dstBins = 256): Range {
-  const counts = h.counts;
-  const n = counts.length;
-  const [lo, hi] = histogramRange(h);
-  const binWidth = (hi - lo) / n;
-  const cum = new Float64Array(n);
-  let acc = 0;
-  for (let i = 0; i < n; i++) cum[i] = acc += counts[i]!;
-  const total = acc;
+/**
+ * The search loop of _non_linear_param_search over a cumulative histogram: returns the kept bins.
+ * `threshold` rounds the quantile bound before it is compared (PyTorch compares in float32).
+ */
+export function l2RangeSearch(
+  cum: ArrayLike<number>,
+  total: number,
+  error: (startBin: number, endBin: number) => number,
+  threshold: (x: number) => number = (x) => x,
+): { startBin: number; endBin: number } {
+  const n = cum.length;
   const step = 1e-5;
   let alpha = 0;
   let beta = 1;
@@ -63,8 +66,8 @@ export function mseRange(h: HistogramState, dstBins = 256): Range {
     const nextBeta = beta - step;
     let left = startBin;
     let right = endBin;
-    while (left < endBin && cum[left]! < nextAlpha * total) left++;
-    while (right > startBin && cum[right]! > nextBeta * total) right--;
+    while (left < endBin && cum[left]! < threshold(nextAlpha * total)) left++;
+    while (right > startBin && cum[right]! > threshold(nextBeta * total)) right--;
     let nextStart = startBin;
     let nextEnd = endBin;
     if (left - startBin > endBin - right) {
@@ -75,12 +78,24 @@ export function mseRange(h: HistogramState, dstBins = 256): Range {
       beta = nextBeta;
     }
     if (nextStart === startBin && nextEnd === endBin) continue;
-    const err = quantizationError(counts, nextStart, nextEnd, binWidth, dstBins);
+    const err = error(nextStart, nextEnd);
     if (err > best) break;
     best = err;
     startBin = nextStart;
     endBin = nextEnd;
   }
+  return { startBin, endBin };
+}
+
+export function mseRange(h: HistogramState, dstBins = 256): Range {
+  const counts = h.counts;
+  const n = counts.length;
+  const [lo, hi] = histogramRange(h);
+  const binWidth = (hi - lo) / n;
+  const cum = new Float64Array(n);
+  let acc = 0;
+  for (let i = 0; i < n; i++) cum[i] = acc += counts[i]!;
+  const { startBin, endBin } = l2RangeSearch(cum, acc, (s, e) => quantizationError(counts, s, e, binWidth, dstBins));
   // the histogram's own range is the symmetric [-t, t]: keep the search within the data
   return { rmin: Math.max(lo + binWidth * startBin, h.min), rmax: Math.min(lo + binWidth * (endBin + 1), h.max) };
 }
