@@ -9,11 +9,12 @@ import { importX } from 'eslint-plugin-import-x';
 import reactHooks from 'eslint-plugin-react-hooks';
 import prettierRecommended from 'eslint-plugin-prettier/recommended';
 
-const LAYERS = ['core', 'onnx', 'runtime', 'state', 'ui', 'lab', 'cli'];
+const LAYERS = ['core', 'onnx', 'data', 'runtime', 'state', 'ui', 'lab', 'cli'];
 /** What each layer may NOT import (the README's layer table). */
 const FORBIDDEN = {
-  core: ['onnx', 'runtime', 'state', 'ui', 'lab', 'cli'],
-  onnx: ['runtime', 'state', 'ui', 'lab', 'cli'],
+  core: ['onnx', 'data', 'runtime', 'state', 'ui', 'lab', 'cli'],
+  onnx: ['data', 'runtime', 'state', 'ui', 'lab', 'cli'],
+  data: ['runtime', 'state', 'ui', 'lab', 'cli'],
   runtime: ['state', 'ui', 'lab', 'cli'],
   state: ['ui', 'lab', 'cli'],
   ui: ['runtime', 'lab', 'cli'],
@@ -25,7 +26,7 @@ const zones = Object.entries(FORBIDDEN).flatMap(([layer, banned]) =>
   banned.map((b) => ({
     target: `./src/${layer}`,
     from: `./src/${b}`,
-    message: `src/${layer} may not import src/${b}: imports point down the layer table (core < onnx < runtime < state < ui/lab; cli over core, onnx, runtime).`,
+    message: `src/${layer} may not import src/${b}: imports point down the layer table (core < onnx < data < runtime < state < ui/lab; cli over core, onnx, data, runtime).`,
   })),
 );
 
@@ -41,7 +42,7 @@ const PURE_GLOBALS = [
   'requestAnimationFrame',
   'self',
   'Worker',
-].map((name) => ({ name, message: 'core and onnx are pure: no DOM, timer or network globals.' }));
+].map((name) => ({ name, message: 'core, onnx and data are pure: no DOM, timer or network globals.' }));
 
 export default tseslint.config(
   {
@@ -74,7 +75,7 @@ export default tseslint.config(
   },
   prettierRecommended,
   {
-    files: ['src/core/**/*.ts', 'src/onnx/**/*.ts'],
+    files: ['src/core/**/*.ts', 'src/onnx/**/*.ts', 'src/data/**/*.ts'],
     rules: {
       'no-restricted-globals': ['error', ...PURE_GLOBALS],
       'no-restricted-imports': [
@@ -83,12 +84,28 @@ export default tseslint.config(
           patterns: [
             {
               group: ['react', 'react-*', 'onnxruntime-*', 'zustand', 'recharts'],
-              message: 'core and onnx import no UI or runtime library.',
+              message: 'core, onnx and data import no UI or runtime library.',
             },
           ],
         },
       ],
       'no-console': 'error',
+    },
+  },
+  {
+    files: ['src/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['onnxruntime-*'],
+              message: 'the command line reaches onnxruntime through src/runtime (ortNode.ts).',
+            },
+          ],
+        },
+      ],
     },
   },
 );

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { sqnr } from '../src/core/metrics';
-import { decodePng, imageToTensor, PPOCR_REC_PRESET } from '../src/runtime/data/image';
+import { decodePng, imageToTensor, PPOCR_REC_PRESET } from '../src/data/image';
 import { REC_HELD_OUT } from '../src/state/sample';
 import { makeNpy } from '../test/helpers/npy';
 import { QuantscopePage } from './app';

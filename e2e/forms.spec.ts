@@ -8,7 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sqnr } from '../src/core/metrics';
-import { decodePng, imageToTensor, PPOCR_REC_PRESET } from '../src/runtime/data/image';
+import { decodePng, imageToTensor, PPOCR_REC_PRESET } from '../src/data/image';
 import { QuantscopePage } from './app';
 
 const ROOT = join(import.meta.dirname, '..');

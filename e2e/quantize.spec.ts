@@ -7,7 +7,7 @@ import { expect, test } from '@playwright/test';
 import * as ort from 'onnxruntime-node';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodePng, imageToTensor, PPOCR_DET_PRESET } from '../src/runtime/data/image';
+import { decodePng, imageToTensor, PPOCR_DET_PRESET } from '../src/data/image';
 import { maskIoU } from '../test/helpers/detMetrics';
 import { QuantscopePage } from './app';
 

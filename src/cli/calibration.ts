@@ -1,10 +1,9 @@
 /** Calibration on onnxruntime-node for the command line, and the ranges a configuration takes from it. */
-import * as ort from 'onnxruntime-node';
 import { activationConfigFor, activationRange, type QuantConfig } from '../core/config';
 import { encodeModel, withExtraOutputs, type ModelProto, type TensorRange } from '../onnx';
 import { calibrate, type StatsMap } from '../runtime/calibrate';
-import { materializeSample } from '../runtime/data/samples';
-import type { OrtModule } from '../runtime/ort';
+import { materializeSample } from '../data/samples';
+import { createNodeSession, nodeOrt } from '../runtime/ortNode';
 import type { loadSamples } from './data';
 import { progressBar } from './progress';
 
@@ -15,13 +14,11 @@ export async function runCalibration(
   mode: 'streaming' | 'onnxruntime-exact',
   quiet: boolean,
 ): Promise<StatsMap> {
-  const session = await ort.InferenceSession.create(encodeModel(withExtraOutputs(prepared, tensors)), {
-    logSeverityLevel: 3,
-  });
+  const session = await createNodeSession(encodeModel(withExtraOutputs(prepared, tensors)));
   const bar = quiet ? null : progressBar('calibrating');
   try {
     return await calibrate(
-      ort as unknown as OrtModule,
+      nodeOrt,
       session,
       { count: samples.length, feeds: async (i) => materializeSample(samples[i]!) },
       tensors,

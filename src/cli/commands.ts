@@ -1,7 +1,6 @@
 /** The commands: inspect, calibrate, quantize, eval, range. */
 import { basename } from 'node:path';
 import { readFileSync } from 'node:fs';
-import * as ort from 'onnxruntime-node';
 import { DEFAULT_CONFIG } from '../core/config';
 import { isQuantscopeError, QuantscopeError } from '../core/errors';
 import { compareTensors } from '../core/metrics';
@@ -21,10 +20,11 @@ import {
   summarizeModel,
   type TensorRange,
 } from '../onnx';
-import { topKAgreement } from '../runtime/compareJob';
-import { npyToFloat32, parseNpy } from '../runtime/data/npy';
-import { materializeSample } from '../runtime/data/samples';
-import { toOrtFeeds, type OrtModule, type Tensor } from '../runtime/ort';
+import { topKAgreement } from '../core/metrics';
+import { npyToFloat32, parseNpy } from '../data/npy';
+import { materializeSample } from '../data/samples';
+import { toOrtFeeds, type Tensor } from '../runtime/ort';
+import { createNodeSession, nodeOrt } from '../runtime/ortNode';
 import { choiceFlag, fixedInputs, hasFlag, numberFlag, flagValue, UsageError, type Args } from './args';
 import { rangesOf, runCalibration } from './calibration';
 import { loadSamples } from './data';
@@ -190,8 +190,8 @@ export async function cmdEval(a: Args): Promise<void> {
   const prepared = prepareModel(f.model, { fixedInputs: fixed }).model;
   const s = summarizeModel(f.model, prepared, planQuantization(prepared, DEFAULT_CONFIG), basename(floatPath), 0, []);
   const samples = loadSamples(data, s.inputs, imageInput(prepared), fixed);
-  const fs = await ort.InferenceSession.create(f.bytes, { logSeverityLevel: 3 });
-  const qs = await ort.InferenceSession.create(q.bytes, { logSeverityLevel: 3 });
+  const fs = await createNodeSession(f.bytes);
+  const qs = await createNodeSession(q.bytes);
   const rows: {
     sample: string;
     output: string;
@@ -201,7 +201,7 @@ export async function cmdEval(a: Args): Promise<void> {
     top1: number | null;
   }[] = [];
   for (const sample of samples) {
-    const feeds = toOrtFeeds(ort as unknown as OrtModule, materializeSample(sample)) as Record<string, ort.Tensor>;
+    const feeds = toOrtFeeds(nodeOrt, materializeSample(sample));
     const fo = await fs.run(feeds);
     const qo = await qs.run(feeds);
     for (const name of fs.outputNames) {

@@ -8,8 +8,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { QuantscopeError } from '../core/errors';
 import type { IoInfo } from '../onnx';
-import { decodePng, type ImagePreset } from '../runtime/data/image';
-import type { InputSpec, SampleSpec } from '../runtime/data/samples';
+import { decodePng, type ImagePreset } from '../data/image';
+import type { InputSpec, SampleSpec } from '../data/samples';
 import {
   fitToInput,
   readNpyFile,
@@ -17,7 +17,7 @@ import {
   readTensorProtoFile,
   testDataInputIndex,
   type NamedTensor,
-} from '../runtime/data/tensorFile';
+} from '../data/tensorFile';
 
 const IMAGE = new Set(['.png']);
 const TENSOR = new Set(['.npy', '.npz', '.pb']);

@@ -4,8 +4,8 @@ import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from
 import { basename, dirname, join } from 'node:path';
 import { QuantscopeError } from '../core/errors';
 import { decodeModel, type ModelProto } from '../onnx';
-import type { ImagePreset } from '../runtime/data/image';
-import { imageInputOf } from '../runtime/data/modelInput';
+import type { ImagePreset } from '../data/image';
+import { imageInputOf } from '../data/modelInput';
 
 export function readModel(path: string): { bytes: Uint8Array; model: ModelProto } {
   let bytes: Uint8Array;

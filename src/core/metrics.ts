@@ -81,3 +81,33 @@ export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
 }
+
+/** Rows whose top-1 class agrees, and rows whose float top-1 is within the other's top-5. */
+export interface TopKAgreement {
+  readonly top1: number;
+  readonly top5: number;
+  readonly rows: number;
+}
+
+function topIndices(row: Float32Array, k: number): number[] {
+  return Array.from(row.keys())
+    .sort((a, b) => row[b]! - row[a]!)
+    .slice(0, k);
+}
+
+/** Class-score agreement, for outputs shaped [N, C] with C >= 2 (a classifier's logits or probabilities). */
+export function topKAgreement(x: Float32Array, y: Float32Array, dims: readonly number[]): TopKAgreement | null {
+  if (dims.length !== 2 || dims[1]! < 2) return null;
+  const [n, c] = [dims[0]!, dims[1]!];
+  let top1 = 0;
+  let top5 = 0;
+  for (let r = 0; r < n; r++) {
+    const a = x.subarray(r * c, (r + 1) * c);
+    const b = y.subarray(r * c, (r + 1) * c);
+    const ta = topIndices(a, 1)[0];
+    const tb = topIndices(b, Math.min(5, c));
+    if (ta === tb[0]) top1++;
+    if (tb.includes(ta!)) top5++;
+  }
+  return { top1, top5, rows: n };
+}

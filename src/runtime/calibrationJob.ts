@@ -6,7 +6,7 @@
 import { toErrorInfo } from '../core/errors';
 import { decodeModel, encodeModel, withExtraOutputs } from '../onnx';
 import { calibrate } from './calibrate';
-import { materializeSample } from './data/samples';
+import { materializeSample } from '../data/samples';
 import type { OrtModule } from './ort';
 import { PROGRESS_INTERVAL_MS, type CalibrateRequest, type SessionInfo, type WorkerReply } from './protocol';
 import type { SerialQueue } from './serialQueue';

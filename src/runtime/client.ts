@@ -4,7 +4,7 @@
  */
 import { QuantscopeError } from '../core/errors';
 import type { StatsMap } from './calibrate';
-import { sampleBuffers } from './data/samples';
+import { sampleBuffers } from '../data/samples';
 import type { ComparedSample } from './compareJob';
 import type {
   Backend,

@@ -4,8 +4,8 @@
  * enough to draw (OCR maps and class scores) are sent back whole.
  */
 import { toErrorInfo } from '../core/errors';
-import { compareTensors, type ErrorReport } from '../core/metrics';
-import { materializeSample } from './data/samples';
+import { compareTensors, topKAgreement, type ErrorReport, type TopKAgreement } from '../core/metrics';
+import { materializeSample } from '../data/samples';
 import { toOrtFeeds, type OrtModule, type Tensor } from './ort';
 import type { CompareRequest, WorkerReply } from './protocol';
 import type { SerialQueue } from './serialQueue';
@@ -19,7 +19,7 @@ export interface ComparedOutput {
   readonly dims: readonly number[];
   readonly metrics: ErrorReport;
   /** For outputs that look like class scores ([N, C], C >= 2): top-1 equal, and float's top-1 within int8's top-5. */
-  readonly topK: { readonly top1: number; readonly top5: number; readonly rows: number } | null;
+  readonly topK: TopKAgreement | null;
   readonly float: Float32Array | null;
   readonly quantized: Float32Array | null;
 }
@@ -27,29 +27,6 @@ export interface ComparedOutput {
 export interface ComparedSample {
   readonly name: string;
   readonly outputs: readonly ComparedOutput[];
-}
-
-function topIndices(row: Float32Array, k: number): number[] {
-  return Array.from(row.keys())
-    .sort((a, b) => row[b]! - row[a]!)
-    .slice(0, k);
-}
-
-/** Class-score agreement, for outputs shaped [N, C] with C >= 2 (a classifier's logits or probabilities). */
-export function topKAgreement(x: Float32Array, y: Float32Array, dims: readonly number[]): ComparedOutput['topK'] {
-  if (dims.length !== 2 || dims[1]! < 2) return null;
-  const [n, c] = [dims[0]!, dims[1]!];
-  let top1 = 0;
-  let top5 = 0;
-  for (let r = 0; r < n; r++) {
-    const a = x.subarray(r * c, (r + 1) * c);
-    const b = y.subarray(r * c, (r + 1) * c);
-    const ta = topIndices(a, 1)[0];
-    const tb = topIndices(b, Math.min(5, c));
-    if (ta === tb[0]) top1++;
-    if (tb.includes(ta!)) top5++;
-  }
-  return { top1, top5, rows: n };
 }
 
 export async function runCompareJob(

@@ -4,9 +4,9 @@
  * the page's worker, in Node for the CLI and in tests.
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
+import type { FeedData, Feeds, FeedType } from '../data/feeds';
 
-export type FeedType = 'float32' | 'int64' | 'int32' | 'uint8' | 'int8' | 'bool';
-export type FeedData = Float32Array | BigInt64Array | Int32Array | Uint8Array | Int8Array;
+export type { FeedData, FeedTensor, Feeds, FeedType } from '../data/feeds';
 
 export interface OrtModule {
   readonly InferenceSession: {
@@ -16,15 +16,6 @@ export interface OrtModule {
 }
 
 export type { InferenceSession, Tensor };
-
-export interface FeedTensor {
-  /** Defaults to float32. */
-  readonly type?: FeedType;
-  readonly data: FeedData;
-  readonly dims: readonly number[];
-}
-
-export type Feeds = Readonly<Record<string, FeedTensor>>;
 
 export function toOrtFeeds(ort: OrtModule, feeds: Feeds): Record<string, Tensor> {
   const out: Record<string, Tensor> = {};

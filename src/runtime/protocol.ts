@@ -4,7 +4,7 @@
  */
 import type { ErrorInfo } from '../core/errors';
 import type { CalibrationMode, StatsMap } from './calibrate';
-import type { SampleSpec } from './data/samples';
+import type { SampleSpec } from '../data/samples';
 import type { ComparedSample } from './compareJob';
 import type { LatencyResult, ProbeRequest, ProbeStatus, SpeedRequest } from './speedJob';
 

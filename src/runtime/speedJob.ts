@@ -5,7 +5,7 @@
  * 10 timed runs. Runs in the worker (onnxruntime-web) and in Node.
  */
 import { toErrorInfo } from '../core/errors';
-import { materializeSample, type SampleSpec } from './data/samples';
+import { materializeSample, type SampleSpec } from '../data/samples';
 import { toOrtFeeds, type OrtModule } from './ort';
 import type { Backend, WorkerReply } from './protocol';
 import type { SerialQueue } from './serialQueue';

@@ -6,10 +6,10 @@
  */
 import { QuantscopeError } from '../core/errors';
 import type { IoInfo } from '../onnx';
-import { fitToInput, testDataInputIndex, type NamedTensor } from '../runtime/data/tensorFile';
-import type { GeneratedInput, InputSpec, SampleSpec } from '../runtime/data/samples';
+import { fitToInput, testDataInputIndex, type NamedTensor } from '../data/tensorFile';
+import type { GeneratedInput, InputSpec, SampleSpec } from '../data/samples';
 import type { FeedType } from '../runtime/ort';
-import type { ImagePreset, RgbaImage } from '../runtime/data/image';
+import type { ImagePreset, RgbaImage } from '../data/image';
 
 export interface GeneratedSettings {
   readonly dist: GeneratedInput['dist'];

@@ -1,5 +1,6 @@
 import type { StateCreator } from 'zustand/vanilla';
 import { QuantscopeError, toErrorInfo } from '../core/errors';
+import { probeWebGpu, type GpuAdapterInfo } from '../runtime/gpu';
 import { buildSamples } from './buildSamples';
 import type { AppState, CalibrationSlice, CalibrationState, Calibrator } from './types';
 
@@ -20,8 +21,17 @@ export function idleCalibration(): CalibrationState {
 export const HISTOGRAM_BINS = 2048;
 
 export function createCalibrationSlice(calibrator: Calibrator): StateCreator<AppState, [], [], CalibrationSlice> {
+  let gpuProbe: Promise<GpuAdapterInfo> | undefined;
   return (set, get) => ({
     backend: 'wasm',
+    gpu: null,
+    probeGpu() {
+      gpuProbe ??= probeWebGpu().then((gpu) => {
+        set({ gpu });
+        return gpu;
+      });
+      return gpuProbe;
+    },
     calibrationMode: 'streaming',
     calibration: idleCalibration(),
     selectedTensor: null,

@@ -1,10 +1,9 @@
 import type { StateCreator } from 'zustand/vanilla';
 import { QuantscopeError, toErrorInfo } from '../core/errors';
-import { decodeImage, isImageFile } from '../runtime/data/decodeImage';
+import { decodeImage, isImageFile } from '../runtime/decodeImage';
 import { buildSamples, type DataSelection } from './buildSamples';
 import type { DataFile } from './dataSlice';
 import type { Backend } from '../runtime/protocol';
-import { probeWebGpu } from './gpu';
 import type { AppState, Calibrator, CompareSlice } from './types';
 
 /** Compare float and exported models on at most this many samples. */
@@ -36,7 +35,7 @@ export function createCompareSlice(calibrator: Calibrator): StateCreator<AppStat
       } catch (e) {
         return fail(e);
       }
-      const gpu = await probeWebGpu();
+      const gpu = await get().probeGpu();
       // the page's CPU backend is WASM; in Node (tests, CLI) it is onnxruntime-node's cpu
       const backends: Backend[] = [get().backend === 'cpu' ? 'cpu' : 'wasm'];
       const skipped: string[] = [];

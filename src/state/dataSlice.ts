@@ -1,7 +1,7 @@
 import type { StateCreator } from 'zustand/vanilla';
 import { QuantscopeError, toErrorInfo } from '../core/errors';
-import { decodeImage, isImageFile } from '../runtime/data/decodeImage';
-import { readNpyFile, readNpzFile, readTensorProtoFile, type NamedTensor } from '../runtime/data/tensorFile';
+import { decodeImage, isImageFile } from '../runtime/decodeImage';
+import { readNpyFile, readNpzFile, readTensorProtoFile, type NamedTensor } from '../data/tensorFile';
 import { buildSamples } from './buildSamples';
 import type { AppState, DataSlice } from './types';
 

@@ -13,7 +13,7 @@ import {
   type TensorRange,
 } from '../onnx';
 import type { StatsMap } from '../runtime/calibrate';
-import type { SampleSpec } from '../runtime/data/samples';
+import type { SampleSpec } from '../data/samples';
 import { buildSamples } from './buildSamples';
 import { serializeRecipe } from '../core/recipe';
 import { buildRecipe, checkRecipeModel, parseRecipe, rangesFromRecipe } from './recipe';

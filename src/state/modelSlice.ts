@@ -12,7 +12,7 @@ import {
   DT,
   type ModelProto,
 } from '../onnx';
-import { imageInputOf, ocrKind } from '../runtime/data/modelInput';
+import { imageInputOf, ocrKind } from '../data/modelInput';
 import type { AppState, LoadedModel, ModelSlice } from './types';
 import { idleCalibration } from './calibrationSlice';
 

@@ -22,4 +22,3 @@ export function createAppStore(calibrator: Calibrator) {
 
 export type AppStore = ReturnType<typeof createAppStore>;
 export type * from './types';
-export type { ImagePreset } from '../runtime/data/image';

@@ -1,7 +1,7 @@
 import type { QuantConfig } from '../core/config';
 import type { ErrorInfo } from '../core/errors';
 import type { ExportReport, FormReport, ModelProto, ModelSummary, QuantPlan, SupportRow } from '../onnx';
-import type { ImagePreset } from '../runtime/data/image';
+import type { ImagePreset } from '../data/image';
 import type { CalibrationHandlers, CalibrationResult, ProbeResult, SpeedResult } from '../runtime/client';
 import type { CalibrationMode, StatsMap } from '../runtime/calibrate';
 import type {
@@ -14,6 +14,7 @@ import type {
 } from '../runtime/protocol';
 import type { ComparedSample } from '../runtime/compareJob';
 import type { DataSelection, GeneratedSettings } from './buildSamples';
+import type { GpuAdapterInfo } from '../runtime/gpu';
 import type { DataFile } from './dataSlice';
 
 export interface LoadedModel {
@@ -149,6 +150,10 @@ export interface CalibrationSlice {
   readonly calibration: CalibrationState;
   readonly selectedTensor: string | null;
   setBackend(b: Backend): void;
+  /** This browser's WebGPU adapter (null until probed). */
+  readonly gpu: GpuAdapterInfo | null;
+  /** Probe the adapter once; later calls return the same answer. */
+  probeGpu(): Promise<GpuAdapterInfo>;
   calibrate(): Promise<void>;
   cancelCalibration(): void;
   selectTensor(t: string): void;

@@ -1,21 +1,12 @@
 import { ErrorBanner } from './ErrorBanner';
 import { appStore, useApp } from './useApp';
 
-import { useEffect, useState } from 'react';
-import { probeWebGpu, type GpuAdapterInfo } from '../state/gpu';
+import { useEffect } from 'react';
 
-let probe: Promise<GpuAdapterInfo> | undefined;
-function useWebGpu(): GpuAdapterInfo | null {
-  const [info, setInfo] = useState<GpuAdapterInfo | null>(null);
-  useEffect(() => {
-    probe ??= probeWebGpu();
-    let live = true;
-    void probe.then((i) => live && setInfo(i));
-    return () => {
-      live = false;
-    };
-  }, []);
-  return info;
+/** The store's WebGPU adapter, probed once when the panel first shows. */
+function useWebGpu() {
+  useEffect(() => void appStore.getState().probeGpu(), []);
+  return useApp((s) => s.gpu);
 }
 
 export function CalibratePanel() {

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { DET_HELD_OUT, fetchSampleFiles, REC_HELD_OUT } from '../state/sample';
-import { readDetection, readRecognition, recAccuracy, type DetReading } from '../state/ocrView';
+import { readDetection, readRecognition, recAccuracy, type DetReading } from '../data/ocrReadings';
 import { ErrorBanner } from './ErrorBanner';
 import { formatNumber } from './format';
 import { appStore, useApp } from './useApp';

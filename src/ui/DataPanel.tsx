@@ -1,8 +1,8 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { defaultGenerated, symbolicDims } from '../state/buildSamples';
-import { previewImageTensor } from '../state/preview';
+import { previewImageTensor } from '../data/preview';
 import { loadSampleImages, SAMPLES } from '../state/sample';
-import type { ImagePreset } from '../state/store';
+import type { ImagePreset } from '../data/image';
 import { DropZone } from './DropZone';
 import { ErrorBanner } from './ErrorBanner';
 import { formatNumber, formatShape } from './format';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHistogram, updateHistogram, type HistogramState } from '../../src/core/histogram';
-import { npyToFloat32, parseNpy } from '../../src/runtime/data/npy';
+import { npyToFloat32, parseNpy } from '../../src/data/npy';
 import { concat } from './arrays';
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');

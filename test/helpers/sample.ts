@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mulberry32 } from '../../src/core/random';
 import type { FeedTensor } from '../../src/runtime/ort';
-import { decodePng, imageToTensor, PPOCR_DET_PRESET } from '../../src/runtime/data/image';
+import { decodePng, imageToTensor, PPOCR_DET_PRESET } from '../../src/data/image';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MODELS = join(ROOT, 'node_modules', '@gutenye', 'ocr-models', 'assets');

@@ -21,7 +21,7 @@ import {
   type ModelProto,
 } from '../../src/onnx';
 import { prepareModel } from '../../src/onnx/prepare';
-import { decodePng, imageToTensor, PPOCR_REC_PRESET } from '../../src/runtime/data/image';
+import { decodePng, imageToTensor, PPOCR_REC_PRESET } from '../../src/data/image';
 import { concat } from '../helpers/arrays';
 import { tinyTransformer } from '../helpers/models';
 import { ocrModel, ROOT } from '../helpers/sample';

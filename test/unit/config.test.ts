@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { activationConfigFor, DEFAULT_CONFIG, isExcluded, weightConfigFor, type QuantConfig } from '../../src/core';
 import { planQuantization } from '../../src/onnx';
-import { topKAgreement } from '../../src/runtime/compareJob';
+import { topKAgreement } from '../../src/core/metrics';
 import { tinyConvNet } from '../helpers/models';
 
 const config: QuantConfig = {

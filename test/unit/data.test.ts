@@ -4,10 +4,10 @@ import { zipSync } from 'fflate';
 import { TensorProtoSchema } from 'onnx-buf';
 import { describe, expect, it } from 'vitest';
 import { bytesOf, makeTensor } from '../../src/onnx';
-import { imageToTensor, targetSize, type ImagePreset, type RgbaImage } from '../../src/runtime/data/image';
-import { npyToFloat32, parseNpy } from '../../src/runtime/data/npy';
-import { generateTensor, materializeSample } from '../../src/runtime/data/samples';
-import { fitToInput, readNpyFile, readNpzFile, readTensorProtoFile } from '../../src/runtime/data/tensorFile';
+import { imageToTensor, targetSize, type ImagePreset, type RgbaImage } from '../../src/data/image';
+import { npyToFloat32, parseNpy } from '../../src/data/npy';
+import { generateTensor, materializeSample } from '../../src/data/samples';
+import { fitToInput, readNpyFile, readNpzFile, readTensorProtoFile } from '../../src/data/tensorFile';
 import { buildSamples, type DataSelection } from '../../src/state/buildSamples';
 import { makeNpy } from '../helpers/npy';
 

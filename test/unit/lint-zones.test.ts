@@ -29,6 +29,14 @@ describe('layer zones', () => {
   it('ui may not import the runtime directly', async () => {
     expect(await lintAs('ui-imports-runtime.ts', 'src/ui/zone-fixture.ts')).toContain('import-x/no-restricted-paths');
   });
+  it('the pure data layer may not import the runtime', async () => {
+    expect(await lintAs('data-imports-runtime.ts', 'src/data/zone-fixture.ts')).toContain(
+      'import-x/no-restricted-paths',
+    );
+  });
+  it('the command line reaches onnxruntime only through the runtime', async () => {
+    expect(await lintAs('cli-imports-onnxruntime.ts', 'src/cli/zone-fixture.ts')).toContain('no-restricted-imports');
+  });
   it('an unformatted file fails lint (Prettier, .prettierrc.json)', async () => {
     expect(await lintAs('unformatted.ts', 'src/core/format-fixture.ts')).toContain('prettier/prettier');
   });

@@ -1,5 +1,5 @@
 /** What the chosen preprocessing makes of the first image: shape, value range and a thumbnail. */
-import { imageToTensor, type ImagePreset, type RgbaImage } from '../runtime/data/image';
+import { imageToTensor, type ImagePreset, type RgbaImage } from './image';
 
 export interface TensorPreview {
   readonly dims: readonly number[];

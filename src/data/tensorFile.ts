@@ -6,9 +6,9 @@
 import { fromBinary } from '@bufbuild/protobuf';
 import { unzipSync } from 'fflate';
 import { TensorProtoSchema } from 'onnx-buf';
-import { QuantscopeError } from '../../core/errors';
-import { dimsOf, readFloat32, readInts, DT, dataTypeName } from '../../onnx';
-import type { FeedTensor, FeedType } from '../ort';
+import { QuantscopeError } from '../core/errors';
+import { dimsOf, readFloat32, readInts, DT, dataTypeName } from '../onnx';
+import type { FeedTensor, FeedType } from './feeds';
 import { npyToFloat32, parseNpy, type NpyArray } from './npy';
 
 export interface NamedTensor {

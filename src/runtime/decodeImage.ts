@@ -4,8 +4,8 @@
  * them back; resizing and normalisation then happen in TypeScript (image.ts), the same in page and
  * Node. Without createImageBitmap (Node), PNG is decoded in TypeScript.
  */
-import { QuantscopeError } from '../../core/errors';
-import { decodePng, type RgbaImage } from './image';
+import { QuantscopeError } from '../core/errors';
+import { decodePng, type RgbaImage } from '../data/image';
 
 const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47];
 

@@ -2,9 +2,9 @@
  * Calibration samples as they travel to the worker: one spec per sample, one input spec per model
  * input, turned into tensors only when that sample runs (so one sample's tensors are in memory at a time).
  */
-import { QuantscopeError } from '../../core/errors';
-import { mulberry32, normalSampler } from '../../core/random';
-import type { Feeds, FeedData, FeedTensor, FeedType } from '../ort';
+import { QuantscopeError } from '../core/errors';
+import { mulberry32, normalSampler } from '../core/random';
+import type { Feeds, FeedData, FeedTensor, FeedType } from './feeds';
 import { decodePng, imageToTensor, type ImagePreset, type RgbaImage } from './image';
 
 export type Distribution = 'normal' | 'uniform' | 'constant';

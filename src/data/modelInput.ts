@@ -2,7 +2,7 @@
  * Which input of a model images feed, with what preprocessing: PP-OCR models get PaddleOCR's own
  * presets, other 3-channel NCHW float inputs ImageNet's. Shared by the page and the command line.
  */
-import { DT, valueInfoElemType, valueInfoShape, type ModelProto } from '../../onnx';
+import { DT, valueInfoElemType, valueInfoShape, type ModelProto } from '../onnx';
 import { PPOCR_DET_PRESET, PPOCR_REC_PRESET, type ImagePreset } from './image';
 
 /** Which PP-OCR model this is, by its output: [N, T, 6625] CTC classes, or a [N, 1, H, W] map. */

@@ -3,8 +3,8 @@
  * Supported dtypes: <f4 <f8 <f2 <i8 <i4 |u1 (and |i1, <u2, <i2, |b1). Fortran order and big-endian
  * data are refused with a message rather than silently transposed or byte-swapped.
  */
-import { halfToFloat } from '../../core/float16';
-import { QuantscopeError } from '../../core/errors';
+import { halfToFloat } from '../core/float16';
+import { QuantscopeError } from '../core/errors';
 
 export type NpyData =
   Float32Array | Float64Array | Uint16Array | BigInt64Array | Int32Array | Uint8Array | Int8Array | Int16Array;

@@ -4,7 +4,7 @@
  * resizing (bilinear, half-pixel centres) and normalisation are ours, never a canvas.
  */
 import { convertIndexedToRgb, decode } from 'fast-png';
-import { QuantscopeError } from '../../core/errors';
+import { QuantscopeError } from '../core/errors';
 
 export interface RgbaImage {
   readonly width: number;

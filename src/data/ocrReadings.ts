@@ -1,8 +1,17 @@
 /** What a PP-OCR model's outputs say, for the page: decoded text, or detected boxes. */
-import { characterAccuracy, ctcClasses, ctcGreedyDecode, detectBoxes, type TextBox } from '../runtime/ocr';
-import type { ComparedSample } from '../runtime/compareJob';
+import { characterAccuracy, ctcClasses, ctcGreedyDecode, detectBoxes, type TextBox } from './ocr';
 
 export type { TextBox };
+
+/** One sample's outputs from both models (runtime/compareJob's ComparedSample has this shape). */
+export interface ComparedOutputs {
+  readonly name: string;
+  readonly outputs: readonly {
+    readonly dims: readonly number[];
+    readonly float: Float32Array | null;
+    readonly quantized: Float32Array | null;
+  }[];
+}
 
 export interface RecReading {
   readonly name: string;
@@ -10,7 +19,7 @@ export interface RecReading {
   readonly quantized: string;
 }
 
-export function readRecognition(results: readonly ComparedSample[], dictionary: string): RecReading[] {
+export function readRecognition(results: readonly ComparedOutputs[], dictionary: string): RecReading[] {
   const classes = ctcClasses(dictionary);
   return results.flatMap((r) => {
     const o = r.outputs[0];
@@ -46,7 +55,7 @@ export interface DetReading {
   readonly quantized: TextBox[];
 }
 
-export function readDetection(results: readonly ComparedSample[]): DetReading[] {
+export function readDetection(results: readonly ComparedOutputs[]): DetReading[] {
   return results.flatMap((r) => {
     const o = r.outputs[0];
     if (!o?.float || !o.quantized || o.dims.length !== 4) return [];
