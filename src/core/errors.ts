@@ -19,7 +19,11 @@ export type ErrorCode =
   | 'NO_STATISTICS'
   | 'BUSY'
   | 'CANCELLED'
-  | 'RUNTIME';
+  | 'RUNTIME'
+  | 'TFLITE_UNSUPPORTED'
+  | 'TFLITE_NO_RANGE'
+  | 'TFLITE_DYNAMIC_SHAPE'
+  | 'TFLITE_SCHEMA';
 
 export class QuantscopeError extends Error {
   readonly code: ErrorCode;

@@ -172,3 +172,16 @@ export function planQuantization(model: ModelProto, config: QuantConfig): QuantP
   for (const n of graph.node) for (const o of n.output) if (activationSet.has(o)) order.push(o);
   return { nodes, activations: order, shared, floatNodes };
 }
+
+/**
+ * The tensors calibration covers: the plan's activations, and the model's float inputs and outputs
+ * (the QDQ export leaves those float; a fully int8 file, TFLite's, needs their ranges too).
+ */
+export function calibrationTensors(model: ModelProto, plan: QuantPlan): string[] {
+  const graph = model.graph!;
+  const types = inferElemTypes(graph);
+  const inits = new Set(graph.initializer.map((t) => t.name));
+  const set = new Set(plan.activations);
+  const edges = [...graph.input.map((v) => v.name).filter((n) => !inits.has(n)), ...graph.output.map((v) => v.name)];
+  return [...plan.activations, ...edges.filter((t) => !set.has(t) && types.get(t) === DT.FLOAT && (set.add(t), true))];
+}

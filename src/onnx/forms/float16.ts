@@ -65,7 +65,8 @@ const FLOAT32_INPUTS: Record<string, readonly number[]> = { Resize: [2], Upsampl
 
 const FP16_MAX = 65504;
 
-function toHalf(values: Float32Array): { bytes: Uint8Array<ArrayBuffer>; clamped: number } {
+/** float32 values as float16 bytes, values past ±65504 clamped (and counted). */
+export function toHalf(values: Float32Array): { bytes: Uint8Array<ArrayBuffer>; clamped: number } {
   let clamped = 0;
   let source = values;
   for (let i = 0; i < values.length; i++) {
