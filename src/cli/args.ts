@@ -44,6 +44,7 @@ export const FLAGS: Readonly<Record<string, FlagSpec>> = {
   'block-size': { type: 'string', commands: CONFIG },
   'symmetric-activations': { type: 'boolean', commands: CONFIG },
   exclude: { type: 'string', greedy: true, commands: CONFIG },
+  preset: { type: 'string', commands: CONFIG },
   method: { type: 'string', commands: ['calibrate', 'quantize', 'range'] },
   percentile: { type: 'string', commands: ['calibrate', 'quantize', 'range'] },
   convention: { type: 'string', commands: ['calibrate', 'quantize', 'range'] },

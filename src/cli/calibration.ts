@@ -1,5 +1,6 @@
 /** Calibration on onnxruntime-node for the command line, and the ranges a configuration takes from it. */
 import { activationConfigFor, activationRange, type QuantConfig } from '../core/config';
+import { needsTorchHistograms } from '../core/presets';
 import { encodeModel, withExtraOutputs, type ModelProto, type TensorRange } from '../onnx';
 import { calibrate, type StatsMap } from '../runtime/calibrate';
 import { materializeSample } from '../data/samples';
@@ -13,6 +14,7 @@ export async function runCalibration(
   samples: ReturnType<typeof loadSamples>,
   mode: 'streaming' | 'onnxruntime-exact',
   quiet: boolean,
+  config?: QuantConfig,
 ): Promise<StatsMap> {
   const session = await createNodeSession(encodeModel(withExtraOutputs(prepared, tensors)));
   const bar = quiet ? null : progressBar('calibrating');
@@ -24,6 +26,7 @@ export async function runCalibration(
       tensors,
       {
         mode,
+        torchHistograms: config !== undefined && needsTorchHistograms(config),
         onProgress: (done, total) => bar?.update(done, total),
       },
     );

@@ -68,7 +68,9 @@ export async function cmdCalibrate(a: Args): Promise<void> {
   const { model } = readModel(path);
   const fixed = fixedInputs(a);
   const prepared = prepareModel(model, { fixedInputs: fixed }).model;
-  const plan = planQuantization(prepared, DEFAULT_CONFIG);
+  const config = configFromFlags(a);
+  // the tensors to calibrate depend on where the pairs go (a PyTorch preset observes more)
+  const plan = planQuantization(prepared, { ...DEFAULT_CONFIG, placement: config.placement });
   const s = summarizeModel(model, prepared, plan, basename(path), 0, []);
   const samples = loadSamples(data, s.inputs, imageInput(prepared), fixed);
   const mode = choiceFlag(a, 'mode', ['streaming', 'onnxruntime-exact'] as const, 'streaming');
@@ -78,8 +80,8 @@ export async function cmdCalibrate(a: Args): Promise<void> {
     samples,
     mode,
     hasFlag(a, 'json') || !process.stderr.isTTY,
+    config,
   );
-  const config = configFromFlags(a);
   const ranges = rangesOf(stats, prepared, config);
   const json = {
     model: basename(path),
@@ -153,6 +155,7 @@ export async function cmdQuantize(a: Args): Promise<void> {
         loadSamples(data, s.inputs, imageInput(prepared), fixed),
         choiceFlag(a, 'mode', ['streaming', 'onnxruntime-exact'] as const, 'streaming'),
         !process.stderr.isTTY,
+        config,
       );
       ranges = rangesOf(stats, prepared, config);
     }

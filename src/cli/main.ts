@@ -16,6 +16,10 @@ const HELP = `quantscope — quantize ONNX models (the page's engine, from the c
   quantscope range TENSOR.npy --method minmax|moving-average|percentile|entropy|mse|distribution [options] [--json]
 
 quantize FLAGS (defaults in brackets: what works for most models):
+  --preset fbgemm|x86|qnnpack          PyTorch's get_default_qconfig(backend), exactly: HistogramObserver
+                                       activations (uint8; reduce range but for qnnpack), symmetric int8
+                                       weights per channel (per tensor for qnnpack), PyTorch's rules, and
+                                       QDQ pairs where eager PyTorch observes (sets the flags below itself)
   --format qdq|weight-only|matmulnbits|dynamic|fp16|bf16|q4f16      [qdq]
   --weights int8|uint8|int4|uint4                                   [int8, symmetric]
   --activations int8|uint8|int16|uint16                             [int8, asymmetric]

@@ -44,6 +44,8 @@ export interface WeightConfig {
    * DequantizeLinear-21 block_size). The bias then stays float: no single scale covers its row.
    */
   readonly blockSize?: number | null;
+  /** Whose scale rules and rounding (default onnxruntime's): see core/weights.ts. */
+  readonly convention?: Convention;
 }
 
 export interface Override {
@@ -73,9 +75,20 @@ export type ExportForm =
   | { readonly kind: 'bfloat16' }
   | { readonly kind: 'q4f16'; readonly blockSize: number };
 
+/**
+ * Where static QDQ puts its pairs (onnx/plan.ts). `onnxruntime` (default): a Relu/Clip shares its
+ * producer's range (only its output is quantized) and graph outputs stay float, as quantize_static
+ * does. `pytorch-eager`: the tensors eager PyTorch observes: a producer's output before an unfused
+ * Relu/Clip gets its own range (the Relu/Clip output is re-quantized with it, as quantized relu keeps
+ * its input's parameters), and the model's outputs are quantized too (the last module's observer).
+ */
+export type QdqPlacement = 'onnxruntime' | 'pytorch-eager';
+
 export interface QuantConfig {
   /** Default static QDQ. */
   readonly form?: ExportForm;
+  /** Default onnxruntime's. */
+  readonly placement?: QdqPlacement;
   readonly activations: ActivationConfig;
   readonly weights: WeightConfig;
   /** By op type (Conv, MatMul, ...): weights of those nodes, activations they produce, exclusion. */

@@ -8,6 +8,11 @@
  * A MatMul between two activations (attention) has no weight: both inputs are activations.
  * Relu and Clip share their producer's range: the producer's output is not quantized on its own, the
  * Relu/Clip output is (onnxruntime fuses DQ → Conv → Relu → Q into one integer kernel).
+ * Placement `pytorch-eager` (config.placement; the PyTorch presets) puts the pairs where eager PyTorch
+ * observes: the producer's output keeps its own range and the Relu/Clip output is quantized again with
+ * that range (`followers`: quantized relu keeps its input's scale and zero point, so the second pair
+ * changes no value), and a graph output a quantized node produces is quantized too (the last module's
+ * observer; DeQuantStub then hands back its float value).
  */
 import { isExcluded, type QuantConfig } from '../core/config';
 import { indexGraph } from './graph';
@@ -60,6 +65,11 @@ export interface QuantPlan {
   readonly activations: readonly string[];
   /** producer output → the Relu/Clip output whose range it shares. */
   readonly shared: ReadonlyMap<string, string>;
+  /**
+   * Tensors quantized with another tensor's parameters, not calibrated themselves (pytorch-eager:
+   * a Relu/Clip output → its producer's output).
+   */
+  readonly followers: ReadonlyMap<string, string>;
   /** Nodes of a quantizable op type that stay float, with the reason. */
   readonly floatNodes: readonly FloatNode[];
 }
@@ -86,6 +96,7 @@ export function planQuantization(model: ModelProto, config: QuantConfig): QuantP
   const nodes: PlannedNode[] = [];
   const floatNodes: FloatNode[] = [];
   const activationSet = new Set<string>();
+  const eager = config.placement === 'pytorch-eager';
 
   for (const node of graph.node) {
     const op = node.opType;
@@ -141,7 +152,7 @@ export function planQuantization(model: ModelProto, config: QuantConfig): QuantP
     }
     for (const a of activationInputs) activationSet.add(a.tensor);
     const out = node.output[0];
-    if (out && isFloat(out) && !index.graphOutputs.has(out)) activationSet.add(out);
+    if (out && isFloat(out) && (eager || !index.graphOutputs.has(out))) activationSet.add(out);
     nodes.push({
       name: node.name,
       opType: op,
@@ -154,13 +165,19 @@ export function planQuantization(model: ModelProto, config: QuantConfig): QuantP
 
   // Relu/Clip directly after a quantized tensor: quantize the activation's output instead.
   const shared = new Map<string, string>();
+  const followers = new Map<string, string>();
   for (const t of [...activationSet]) {
     const consumers = index.consumers.get(t) ?? [];
     const only = consumers.length === 1 ? consumers[0]! : undefined;
     if (!only || !SHARING_OPS.has(only.opType) || index.graphOutputs.has(t) || !index.producer.has(t)) continue;
     const y = only.output[0]!;
-    if (index.graphOutputs.has(y) || isExcluded(config, only.name, only.opType)) continue;
+    if ((!eager && index.graphOutputs.has(y)) || isExcluded(config, only.name, only.opType)) continue;
     if (only.opType === 'Clip' && only.input.slice(1).some((m) => m && !isInit(m))) continue;
+    if (eager) {
+      followers.set(y, t);
+      activationSet.delete(y); // a consumer's input, but its parameters are t's
+      continue;
+    }
     activationSet.delete(t);
     activationSet.add(y);
     shared.set(t, y);
@@ -170,7 +187,7 @@ export function planQuantization(model: ModelProto, config: QuantConfig): QuantP
   const order: string[] = [];
   for (const v of graph.input) if (activationSet.has(v.name)) order.push(v.name);
   for (const n of graph.node) for (const o of n.output) if (activationSet.has(o)) order.push(o);
-  return { nodes, activations: order, shared, floatNodes };
+  return { nodes, activations: order, shared, followers, floatNodes };
 }
 
 /**

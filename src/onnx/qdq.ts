@@ -116,6 +116,22 @@ export function buildQdqModel(
   const qdqAfter = new Map<string, NodeProto[]>(); // tensor → its Q and DQ nodes
   const rewire = new Map<string, string>(); // activation tensor → its DequantizeLinear output
   const params = new Map<string, QParams>();
+  const paramNames = new Map<string, [string, string]>(); // tensor → its scale and zero-point initializers
+  const renamedOutputs = new Map<string, string>(); // graph output → the float tensor its producer now writes
+  // Q → DQ after tensor t. A graph output keeps its name on the DQ's output (its producer writes a
+  // new float name), so that the model's interface does not change.
+  const addPair = (t: string, s: string, zp: string): void => {
+    const isOutput = index.graphOutputs.has(t) && index.producer.has(t);
+    const source = isOutput ? name(`${t}_float`) : t;
+    const q = name(`${t}_QuantizeLinear_Output`);
+    const dq = isOutput ? t : name(`${t}_DequantizeLinear_Output`);
+    qdqAfter.set(t, [
+      makeNode('QuantizeLinear', [source, s, zp], [q], name(`${t}_QuantizeLinear`)),
+      makeNode('DequantizeLinear', [q, s, zp], [dq], name(`${t}_DequantizeLinear`)),
+    ]);
+    if (isOutput) renamedOutputs.set(t, source);
+    else rewire.set(t, dq);
+  };
 
   // 1. Activations.
   for (const t of plan.activations) {
@@ -142,13 +158,15 @@ export function buildQdqModel(
     const zp = name(`${t}_zero_point`);
     newInits.push(makeTensor(s, 1, [], bytesOf(Float32Array.of(p.scale))));
     newInits.push(makeTensor(zp, DTYPES[act.dtype].onnx, [], intBytes(act.dtype, [p.zeroPoint])));
-    const q = name(`${t}_QuantizeLinear_Output`);
-    const dq = name(`${t}_DequantizeLinear_Output`);
-    qdqAfter.set(t, [
-      makeNode('QuantizeLinear', [t, s, zp], [q], name(`${t}_QuantizeLinear`)),
-      makeNode('DequantizeLinear', [q, s, zp], [dq], name(`${t}_DequantizeLinear`)),
-    ]);
-    rewire.set(t, dq);
+    paramNames.set(t, [s, zp]);
+    addPair(t, s, zp);
+  }
+  // Tensors that take another's parameters (pytorch-eager: a Relu/Clip output, its producer's).
+  for (const [y, t] of plan.followers) {
+    const names = paramNames.get(t);
+    if (!names || config.tensors?.[y]?.exclude) continue;
+    addPair(y, ...names);
+    params.set(y, params.get(t)!); // a consumer's int32 bias takes this scale
   }
 
   // 2. Weights, biases and constant inputs, per planned node.
@@ -212,7 +230,7 @@ export function buildQdqModel(
       const data = readFloat32(wt);
       const shape = dimsOf(wt);
       const wc = weightConfigFor(config, node.name, node.opType);
-      const opts = { dtype: wc.dtype, symmetric: wc.symmetric };
+      const opts = { dtype: wc.dtype, symmetric: wc.symmetric, convention: wc.convention };
       let qw: QuantizedWeight = wc.perChannel
         ? quantizeWeightPerChannel(data, shape, pn.weight.axis, opts)
         : quantizeWeightPerTensor(data, opts);
@@ -293,8 +311,10 @@ export function buildQdqModel(
   for (const node of graph.node) {
     const reps = inputReplacements.get(node);
     node.input = node.input.map((t, i) => reps?.get(i) ?? rewire.get(t) ?? t);
+    const outputs = node.output;
+    node.output = outputs.map((o) => renamedOutputs.get(o) ?? o);
     nodes.push(node);
-    for (const o of node.output) nodes.push(...(qdqAfter.get(o) ?? []));
+    for (const o of outputs) nodes.push(...(qdqAfter.get(o) ?? []));
   }
   graph.node = nodes;
 
@@ -307,7 +327,7 @@ export function buildQdqModel(
     model: out,
     report: {
       quantizedNodes: plan.nodes.length,
-      quantizedActivations: rewire.size,
+      quantizedActivations: rewire.size + renamedOutputs.size,
       quantizedWeights,
       floatTensors,
       intWeightBytes,

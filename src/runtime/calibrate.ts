@@ -16,6 +16,7 @@ import { QuantscopeError } from '../core/errors';
 import { foldIntoAbsHistogram, seedAbsHistogram, type AbsHistogramState } from '../core/absHistogram';
 import { createHistogram, updateHistogram, updateHistogramInRange, type HistogramState } from '../core/histogram';
 import { f32 } from '../core/rounding';
+import { createTorchHistogram, observeTorchHistogram, type TorchHistogramState } from '../core/torchHistogram';
 import { createMinMax, isNonFinite, reduceMinMax, mergeMinMax, type MinMaxState } from '../core/minmax';
 import type { Feeds, OrtModule, Tensor } from './ort';
 import { toOrtFeeds } from './ort';
@@ -30,6 +31,8 @@ export interface TensorStats {
   readonly abs?: AbsHistogramState;
   /** Why the histogram stopped (a range whose width overflows float32): histogram methods are unavailable. */
   readonly histogramError?: string;
+  /** PyTorch HistogramObserver's own histogram, one observer call a sample (when asked for). */
+  readonly torchHistogram?: TorchHistogramState;
 }
 
 export type CalibrationMode = 'streaming' | 'onnxruntime-exact';
@@ -53,6 +56,8 @@ export interface CalibrationOptions {
   readonly mode?: CalibrationMode;
   readonly signal?: AbortSignal;
   readonly onProgress?: (done: number, total: number) => void;
+  /** Also keep PyTorch HistogramObserver's histogram of each tensor (the PyTorch presets need it). */
+  readonly torchHistograms?: boolean;
 }
 
 export function emptyStats(tensors: readonly string[], bins = 2048): StatsMap {
@@ -151,6 +156,22 @@ function foldSecondPass(stats: TensorStats, name: string, data: ArrayLike<number
   return { ...stats, ...next, abs };
 }
 
+/**
+ * One HistogramObserver call. A tensor with NaN or ±Inf (PyTorch's observer fails on it) keeps the
+ * histogram it had; its min/max statistics already keep it float.
+ */
+function observeTorch(stats: TensorStats, name: string, data: Float32Array): TensorStats {
+  try {
+    return {
+      ...stats,
+      torchHistogram: observeTorchHistogram(stats.torchHistogram ?? createTorchHistogram(), data, name),
+    };
+  } catch (e) {
+    if (e instanceof QuantscopeError && e.code === 'NON_FINITE') return stats;
+    throw e;
+  }
+}
+
 function checkCancelled(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new QuantscopeError('CANCELLED', 'calibration was cancelled');
 }
@@ -185,13 +206,21 @@ export async function calibrate(
     }
   };
   const stats = emptyStats(tensors, bins);
+  // PyTorch's observer sees each sample once, whatever the mode: one call a sample, in the first pass
+  const observe = opts.torchHistograms
+    ? (t: string, data: Float32Array) => (stats[t] = observeTorch(stats[t]!, t, data))
+    : () => undefined;
   if (!exact) {
-    await pass(0, (t, data) => (stats[t] = foldTensor(stats[t]!, t, data)));
+    await pass(0, (t, data) => {
+      stats[t] = foldTensor(stats[t]!, t, data);
+      observe(t, data);
+    });
     return stats;
   }
   const first: Record<string, FirstPass> = {};
   for (const t of tensors) first[t] = { minmax: createMinMax(), minAbs: Infinity };
   await pass(0, (t, data) => {
+    observe(t, data);
     const mm = reduceMinMax(data);
     first[t] = scanFirstPass(first[t]!, mm, data);
     stats[t] = { ...stats[t]!, ...withSample(stats[t]!, mm) };

@@ -56,6 +56,7 @@ export async function runCalibrationJob(
         {
           bins: req.bins,
           mode: req.mode,
+          torchHistograms: req.torchHistograms,
           signal,
           onProgress: (done, total) => {
             const now = performance.now();

@@ -24,6 +24,8 @@ export interface CalibrateRequest {
   readonly bins: number;
   /** Default streaming (one pass); onnxruntime-exact runs two. */
   readonly mode?: CalibrationMode;
+  /** Keep PyTorch HistogramObserver's histograms too (the PyTorch presets). */
+  readonly torchHistograms?: boolean;
 }
 
 export interface CompareRequest {

@@ -20,6 +20,7 @@ import { entropyRangeOrt } from './entropy';
 import { entropyRangeTensorRT } from './entropyTensorRT';
 import { ortPassRange, torchMovingAverage } from './movingAverage';
 import { mseRange } from './mse';
+import { torchHistogramRange, type TorchHistogramState } from '../torchHistogram';
 import { percentileRange, percentileRangeSymmetric, type Range } from './percentile';
 
 export type RangeMethod = 'minmax' | 'moving-average' | 'percentile' | 'entropy' | 'mse';
@@ -41,6 +42,11 @@ export interface MethodParams {
   readonly movingAverage?: 'onnxruntime' | 'pytorch';
   /** PyTorch's EMA constant (default 0.01). */
   readonly averagingConstant?: number;
+  /**
+   * Which histogram the MSE search runs on (default Quantscope's value histogram); `pytorch`: PyTorch
+   * HistogramObserver's own, grown exactly as it grows it (core/torchHistogram.ts), for exact scales.
+   */
+  readonly mseHistogram?: 'quantscope' | 'pytorch';
 }
 
 /** What calibration keeps for one tensor; `batchMin`/`batchMax` and `abs` are optional extras. */
@@ -54,6 +60,8 @@ export interface MethodStats {
   readonly abs?: AbsHistogramState;
   /** Set when the histogram could not be kept (a range too wide for float32). */
   readonly histogramError?: string;
+  /** PyTorch HistogramObserver's state, when calibration was asked to keep it. */
+  readonly torchHistogram?: TorchHistogramState;
 }
 
 /**
@@ -105,6 +113,14 @@ export function methodRange(stats: MethodStats, method: RangeMethod, params: Met
         params.quantizedBins ?? 128,
       );
     case 'mse':
+      if (params.mseHistogram === 'pytorch') {
+        if (!stats.torchHistogram)
+          throw new QuantscopeError(
+            'NO_STATISTICS',
+            "PyTorch's HistogramObserver needs its own histogram: calibrate again with a PyTorch preset chosen",
+          );
+        return torchHistogramRange(stats.torchHistogram);
+      }
       return mseRange(coarsenHistogram(stats.histogram));
   }
 }

@@ -11,7 +11,9 @@ export interface MethodVariant {
   readonly short: string;
   readonly method: RangeMethod;
   /** Every parameter the variant fixes, so that it never inherits another level's. */
-  readonly params: Required<Pick<MethodParams, 'percentileTails' | 'entropy' | 'entropyBins' | 'movingAverage'>>;
+  readonly params: Required<
+    Pick<MethodParams, 'percentileTails' | 'entropy' | 'entropyBins' | 'movingAverage' | 'mseHistogram'>
+  >;
   readonly note: string;
 }
 
@@ -20,6 +22,7 @@ const BASE: MethodVariant['params'] = {
   entropy: 'onnxruntime',
   entropyBins: 2048,
   movingAverage: 'onnxruntime',
+  mseHistogram: 'quantscope',
 };
 
 export const METHOD_VARIANTS: readonly MethodVariant[] = [
@@ -93,7 +96,15 @@ export const METHOD_VARIANTS: readonly MethodVariant[] = [
     label: 'MSE / L2 (PyTorch)',
     method: 'mse',
     params: BASE,
-    note: "PyTorch HistogramObserver's L2 search",
+    note: "PyTorch HistogramObserver's L2 search, on Quantscope's histogram",
+  },
+  {
+    id: 'histogram-observer',
+    short: 'HistObs',
+    label: 'HistogramObserver (PyTorch, exact)',
+    method: 'mse',
+    params: { ...BASE, mseHistogram: 'pytorch' },
+    note: "PyTorch 1.13's HistogramObserver as it is: its own histogram grown call by call, then its L2 search (the PyTorch presets' activations)",
   },
 ];
 
@@ -116,6 +127,7 @@ export function variantOf(method: RangeMethod | undefined, params: MethodParams)
         v.method === m &&
         (m !== 'percentile' || v.params.percentileTails === p.percentileTails) &&
         (m !== 'moving-average' || v.params.movingAverage === p.movingAverage) &&
+        (m !== 'mse' || v.params.mseHistogram === p.mseHistogram) &&
         (m !== 'entropy' ||
           (v.params.entropy === p.entropy && (p.entropy === 'tensorrt' || v.params.entropyBins === p.entropyBins))),
     ) ?? METHOD_VARIANTS.find((v) => v.method === m)!
@@ -134,4 +146,5 @@ export const NO_VARIANT_FIELDS = {
   entropy: undefined,
   entropyBins: undefined,
   movingAverage: undefined,
+  mseHistogram: undefined,
 } as const;
