@@ -1,5 +1,8 @@
 import type { StateCreator } from 'zustand/vanilla';
+import { DEFAULT_CONFIG } from '../core/config';
 import { QuantscopeError, toErrorInfo } from '../core/errors';
+import { needsTorchHistograms } from '../core/presets';
+import { planQuantization } from '../onnx/plan';
 import { probeWebGpu, type GpuAdapterInfo } from '../runtime/gpu';
 import { buildSamples } from './buildSamples';
 import type { AppState, CalibrationSlice, CalibrationState, Calibrator } from './types';
@@ -42,7 +45,7 @@ export function createCalibrationSlice(calibrator: Calibrator): StateCreator<App
       set({ calibrationMode });
     },
     async calibrate() {
-      const { model, calibration, backend, calibrationMode } = get();
+      const { model, calibration, backend, calibrationMode, config } = get();
       if (calibration.status === 'running') return;
       const fail = (e: unknown): void =>
         set({ calibration: { ...get().calibration, status: 'error', runId: null, error: toErrorInfo(e) } });
@@ -53,7 +56,16 @@ export function createCalibrationSlice(calibrator: Calibrator): StateCreator<App
       } catch (e) {
         return fail(e);
       }
-      const tensors = model.plan.activations;
+      // a PyTorch preset observes more tensors (a Linear's output before its ReLU, the model's outputs)
+      const tensors =
+        config.placement === 'pytorch-eager'
+          ? [
+              ...new Set([
+                ...model.plan.activations,
+                ...planQuantization(model.prepared, { ...DEFAULT_CONFIG, placement: config.placement }).activations,
+              ]),
+            ]
+          : model.plan.activations;
       const { id, result } = calibrator.start(
         {
           // The worker adds the tensors as outputs: nothing is re-encoded on the page's thread.
@@ -64,6 +76,7 @@ export function createCalibrationSlice(calibrator: Calibrator): StateCreator<App
           backend,
           bins: HISTOGRAM_BINS,
           mode: calibrationMode,
+          torchHistograms: needsTorchHistograms(config),
         },
         {
           onStarted: (session) => {

@@ -2,6 +2,7 @@ import { useMemo } from 'react';
 import type { ActivationConfig, QuantConfig } from '../core/config';
 import type { IntDType } from '../core/dtype';
 import { METHOD_VARIANTS, methodVariant, NO_VARIANT_FIELDS, variantFields, variantOf } from '../core/methods';
+import { applyPreset, presetOf, PYTORCH_PRESETS, type PytorchPreset } from '../core/presets';
 import { appStore, useApp } from './useApp';
 
 const ACT_DTYPES: IntDType[] = ['int8', 'uint8', 'int16', 'uint16'];
@@ -30,6 +31,24 @@ export function ChoicesPanel() {
     <section className="card" data-testid="choices-panel">
       <h2>Choices</h2>
       <div className="row">
+        <label title="PyTorch's get_default_qconfig(backend), exactly: HistogramObserver activations (uint8, reduce range but for qnnpack), symmetric int8 weights per channel (per tensor for qnnpack) with PyTorch's rules, and QDQ pairs where eager PyTorch observes. Calibrate after choosing it: PyTorch's observer keeps its own histogram.">
+          Preset{' '}
+          <select
+            aria-label="Preset"
+            value={presetOf(config) ?? 'custom'}
+            onChange={(e) => {
+              const p = e.target.value as PytorchPreset | 'custom';
+              if (p !== 'custom') set((c) => applyPreset(c, p));
+            }}
+          >
+            <option value="custom">custom</option>
+            {PYTORCH_PRESETS.map((p) => (
+              <option key={p} value={p}>
+                PyTorch {p}
+              </option>
+            ))}
+          </select>
+        </label>
         <label>
           Activations{' '}
           <select

@@ -47,7 +47,9 @@ function useVariantRanges(stats: MethodStats, percentile: number | undefined): r
   const [out, setOut] = useState<{ for: unknown; ranges: VariantRange[] } | null>(null);
   useEffect(() => {
     const id = setTimeout(() => {
-      const ranges = METHOD_VARIANTS.map((v): VariantRange => {
+      // PyTorch's HistogramObserver has a row once calibration kept its histogram (a PyTorch preset)
+      const shown = METHOD_VARIANTS.filter((v) => v.params.mseHistogram !== 'pytorch' || stats.torchHistogram);
+      const ranges = shown.map((v): VariantRange => {
         try {
           return { id: v.id, ...methodRange(stats, v.method, { ...v.params, percentile }) };
         } catch (e) {

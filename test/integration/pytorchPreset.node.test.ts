@@ -20,7 +20,9 @@ import { rangesOf } from '../../src/cli/calibration';
 import { main } from '../../src/cli/main';
 import { DEFAULT_CONFIG } from '../../src/core/config';
 import { quantParams } from '../../src/core/conventions';
-import { applyPreset } from '../../src/core/presets';
+import { applyPreset, presetOf } from '../../src/core/presets';
+import { createLocalCalibrator } from '../../src/runtime/localCalibrator';
+import { createAppStore } from '../../src/state/store';
 import { decodeModel, encodeModel, makeNode, readFloat32, type ModelProto, type TensorProto } from '../../src/onnx';
 import { calibrate } from '../../src/runtime/calibrate';
 import type { OrtModule } from '../../src/runtime/ort';
@@ -200,6 +202,32 @@ describe('--preset against PyTorch 1.13 (fixtures made once with python3-torch)'
     expect(r.stdout).toMatch(/static QDQ/);
     const { path } = await quantize('fbgemm', '-o', join(dir, 'in-process.onnx'));
     expect(sha(out)).toBe(sha(path));
+  });
+
+  it("the page's engine (the store, as the page drives it, with the preset menu's choice) writes the CLI's bytes", async () => {
+    const store = createAppStore(
+      createLocalCalibrator(ort as unknown as OrtModule, {
+        backend: 'cpu',
+        numThreads: 1,
+        crossOriginIsolated: false,
+        hardwareConcurrency: 2,
+      }),
+    );
+    await store.getState().loadDataFiles(
+      fx.calibration.map((f) => ({
+        name: f.split('/').pop()!,
+        bytes: new Uint8Array(readFileSync(join(PYTORCH_FIXTURES, f))),
+      })),
+    );
+    store.getState().loadModel(fx.model, new Uint8Array(readFileSync(MODEL)));
+    store.getState().setBackend('cpu');
+    store.getState().setConfig((c) => applyPreset(c, 'qnnpack'));
+    expect(presetOf(store.getState().config)).toBe('qnnpack');
+    await store.getState().calibrate();
+    expect(store.getState().calibration.status).toBe('done');
+    const exported = (await store.getState().exportModel())!;
+    const { path } = await quantize('qnnpack', '-o', join(dir, 'page-vs-cli.onnx'));
+    expect(createHash('sha256').update(exported.bytes).digest('hex')).toBe(sha(path));
   });
 
   it('a preset and a flag it sets are refused together (exit 2), as is an unknown preset', async () => {
