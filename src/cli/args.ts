@@ -55,6 +55,8 @@ export const FLAGS: Readonly<Record<string, FlagSpec>> = {
   bins: { type: 'string', commands: ['range'] },
   'quantized-bins': { type: 'string', commands: ['range'] },
   axis: { type: 'string', commands: ['range'] },
+  chain: { type: 'boolean', commands: ['calibrate', 'quantize'] },
+  'held-out': { type: 'string', greedy: true, commands: ['quantize'] },
 };
 
 export interface Args {

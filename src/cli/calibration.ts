@@ -5,6 +5,7 @@ import { encodeModel, withExtraOutputs, type ModelProto, type TensorRange } from
 import { calibrate, type StatsMap } from '../runtime/calibrate';
 import { materializeSample } from '../data/samples';
 import { createNodeSession, nodeOrt } from '../runtime/ortNode';
+import type { Chain } from '../runtime/recurrent';
 import type { loadSamples } from './data';
 import { progressBar } from './progress';
 
@@ -15,6 +16,7 @@ export async function runCalibration(
   mode: 'streaming' | 'onnxruntime-exact',
   quiet: boolean,
   config?: QuantConfig,
+  chain: readonly Chain[] = [],
 ): Promise<StatsMap> {
   const session = await createNodeSession(encodeModel(withExtraOutputs(prepared, tensors)));
   const bar = quiet ? null : progressBar('calibrating');
@@ -27,6 +29,7 @@ export async function runCalibration(
       {
         mode,
         torchHistograms: config !== undefined && needsTorchHistograms(config),
+        chain,
         onProgress: (done, total) => bar?.update(done, total),
       },
     );

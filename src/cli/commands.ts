@@ -15,6 +15,8 @@ import {
 import {
   encodeModelParts,
   exportForm,
+  fixableInputs,
+  whyNothingToCalibrate,
   planQuantization,
   prepareModel,
   summarizeModel,
@@ -30,6 +32,8 @@ import { rangesOf, runCalibration } from './calibration';
 import { loadSamples } from './data';
 import { imageInput, readModel, sha256, writeAtomically } from './files';
 import { configFromFlags, conventionFlag } from './flags';
+import { guardOnNode, reportVerdict } from './guard';
+import { prepareWithData } from './prepareData';
 import { RANGE_COMMAND_METHODS, tensorChannelRanges, tensorRange } from './range';
 
 export async function cmdInspect(a: Args): Promise<void> {
@@ -66,26 +70,29 @@ export async function cmdCalibrate(a: Args): Promise<void> {
   const data = a.flags.get('data');
   if (!data) throw new UsageError('calibrate needs --data');
   const { model } = readModel(path);
-  const fixed = fixedInputs(a);
-  const prepared = prepareModel(model, { fixedInputs: fixed }).model;
   const config = configFromFlags(a);
+  const { prepared, samples, chain, fixed } = prepareWithData(model, path, DEFAULT_CONFIG, fixedInputs(a), data, {
+    chain: hasFlag(a, 'chain'),
+    autoFix: true,
+  });
   // the tensors to calibrate depend on where the pairs go (a PyTorch preset observes more)
   const plan = planQuantization(prepared, { ...DEFAULT_CONFIG, placement: config.placement });
-  const s = summarizeModel(model, prepared, plan, basename(path), 0, []);
-  const samples = loadSamples(data, s.inputs, imageInput(prepared), fixed);
+  const why = whyNothingToCalibrate(prepared, plan, fixableInputs(model), fixed);
+  if (why) throw new QuantscopeError('NO_STATISTICS', `${path}: ${why}`);
   const mode = choiceFlag(a, 'mode', ['streaming', 'onnxruntime-exact'] as const, 'streaming');
   const stats = await runCalibration(
     prepared,
     plan.activations,
-    samples,
+    samples!,
     mode,
     hasFlag(a, 'json') || !process.stderr.isTTY,
     config,
+    chain,
   );
   const ranges = rangesOf(stats, prepared, config);
   const json = {
     model: basename(path),
-    samples: samples.length,
+    samples: samples!.length,
     mode,
     method: flagValue(a, 'method') ?? 'minmax',
     tensors: Object.fromEntries(
@@ -105,7 +112,7 @@ export async function cmdCalibrate(a: Args): Promise<void> {
   };
   writeAtomically(out, [new TextEncoder().encode(`${JSON.stringify(json)}\n`)]);
   if (!hasFlag(a, 'json'))
-    console.log(`${out}: statistics of ${plan.activations.length} tensors over ${samples.length} samples`);
+    console.log(`${out}: statistics of ${plan.activations.length} tensors over ${samples!.length} samples`);
 }
 
 export async function cmdQuantize(a: Args): Promise<void> {
@@ -135,27 +142,33 @@ export async function cmdQuantize(a: Args): Promise<void> {
       );
     }
   }
-  const fixed = recipe ? { ...recipe.preparation.fixedInputs } : fixedInputs(a);
   const config = recipe ? recipe.config : configFromFlags(a);
-  const preparation = prepareModel(model, { fixedInputs: fixed });
-  const prepared = preparation.model;
+  const { prepared, fixed, samples, chain, load } = prepareWithData(
+    model,
+    path,
+    config,
+    recipe ? recipe.preparation.fixedInputs : fixedInputs(a),
+    a.flags.get('data'),
+    { chain: hasFlag(a, 'chain'), autoFix: !recipe },
+  );
   const plan = planQuantization(prepared, config);
   const form = config.form ?? { kind: 'qdq' };
   let ranges: Map<string, TensorRange | null> | undefined;
   if (form.kind === 'qdq') {
     if (recipe && Object.keys(recipe.ranges).length) ranges = rangesFromRecipe(recipe);
     else {
-      const data = a.flags.get('data');
-      if (!data)
+      if (!samples)
         throw new UsageError('static QDQ needs ranges: give --data to calibrate on, or a --recipe that has them');
-      const s = summarizeModel(model, prepared, plan, basename(path), 0, []);
+      const why = whyNothingToCalibrate(prepared, plan, fixableInputs(model), fixed);
+      if (why) throw new QuantscopeError('NO_STATISTICS', `${path}: ${why}`);
       const stats = await runCalibration(
         prepared,
         plan.activations,
-        loadSamples(data, s.inputs, imageInput(prepared), fixed),
+        samples,
         choiceFlag(a, 'mode', ['streaming', 'onnxruntime-exact'] as const, 'streaming'),
         !process.stderr.isTTY,
         config,
+        chain,
       );
       ranges = rangesOf(stats, prepared, config);
     }
@@ -167,13 +180,15 @@ export async function cmdQuantize(a: Args): Promise<void> {
   console.log(
     `${out}: ${r.report.form}, ${size} bytes (${((100 * size) / bytes.length).toFixed(1)}% of the float model)`,
   );
+  const heldOutPaths = a.flags.get('held-out');
+  reportVerdict(await guardOnNode(prepared, parts, heldOutPaths ? load(heldOutPaths) : null, samples, chain));
   const recipeOut = flagValue(a, 'write-recipe');
   if (recipeOut) {
     const written: Recipe = {
       $schema: 'recipe.schema.json',
       quantscope: RECIPE_VERSION,
       model: { fileName: basename(path), sha256: sha256(bytes), bytes: bytes.length },
-      preparation: { fixedInputs: fixed, log: preparation.log },
+      preparation: { fixedInputs: fixed, log: prepareModel(model, { fixedInputs: fixed }).log },
       calibration: recipe?.calibration ?? null,
       config,
       ranges: ranges ? rangesToRecipe(ranges) : {},

@@ -92,6 +92,8 @@ export function loadSamples(
   inputs: readonly IoInfo[],
   image: { name: string; preset: ImagePreset } | null,
   fixedInputs: Readonly<Record<string, number>> = {},
+  /** Recurrent inputs fed back in streaming order: where the data gives none, they start at zeros. */
+  chained: readonly string[] = [],
 ): SampleSpec[] {
   return listDataFiles(paths).map((files) => {
     const given: Record<string, InputSpec> = {};
@@ -132,6 +134,18 @@ export function loadSamples(
         given[input.name] = {
           kind: 'generated',
           gen: { type: input.dtype === 'int32' ? 'int32' : 'int64', dims: [], dist: 'constant', a: v, b: 0, seed: 0 },
+        };
+      if (!given[input.name] && chained.includes(input.name) && input.dtype === 'float')
+        given[input.name] = {
+          kind: 'generated',
+          gen: {
+            type: 'float32',
+            dims: (input.shape ?? []).map((d) => (typeof d === 'number' ? d : 1)),
+            dist: 'constant',
+            a: 0,
+            b: 0,
+            seed: 0,
+          },
         };
       if (!given[input.name])
         throw new QuantscopeError(

@@ -33,6 +33,14 @@ quantize FLAGS (defaults in brackets: what works for most models):
   --exclude NAME...                    keep these nodes float (repeatable)
   --fix NAME=VALUE                     fix an input (folds Ifs on it, e.g. Silero VAD's sr=16000)
   --mode streaming|onnxruntime-exact   calibration statistics          [streaming]
+  --chain                              recurrent models: calibrate in streaming order, each output with an
+                                       input's name and shape (Silero's stateN → state) fed back
+  --held-out PATH...                   samples kept aside to check the export on [a split of --data]
+
+Every export is checked against the float model (top-1 agreement >= 99% on a class axis, else output
+SQNR >= 20 dB, on the first output that is not recurrent state); a miss is a warning naming the
+metric, its value and the target. A scalar input every sample gives one value, that an If branches
+on, is fixed automatically (--fix overrides).
 
 range options: --dtype int8|uint8|int16|uint16|int4|uint4 [int8] --symmetric --reduce-range
   --convention onnxruntime|pytorch [onnxruntime] --percentile P --bins N [2048] --quantized-bins M [128] --per-channel --axis N

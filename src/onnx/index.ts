@@ -1,5 +1,6 @@
 export * from './calibrationModel';
 export * from './codec';
+export * from './controlFlow';
 export * from './inspect';
 export * from './plan';
 export * from './prepare';

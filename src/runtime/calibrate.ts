@@ -18,8 +18,9 @@ import { createHistogram, updateHistogram, updateHistogramInRange, type Histogra
 import { f32 } from '../core/rounding';
 import { createTorchHistogram, observeTorchHistogram, type TorchHistogramState } from '../core/torchHistogram';
 import { createMinMax, isNonFinite, reduceMinMax, mergeMinMax, type MinMaxState } from '../core/minmax';
-import type { Feeds, OrtModule, Tensor } from './ort';
+import type { Feeds, FeedTensor, OrtModule, Tensor } from './ort';
 import { toOrtFeeds } from './ort';
+import { carryOver, chainedFeeds, withChainOutputs, type Chain } from './recurrent';
 
 export interface TensorStats {
   readonly minmax: MinMaxState;
@@ -58,6 +59,11 @@ export interface CalibrationOptions {
   readonly onProgress?: (done: number, total: number) => void;
   /** Also keep PyTorch HistogramObserver's histogram of each tensor (the PyTorch presets need it). */
   readonly torchHistograms?: boolean;
+  /**
+   * Recurrent models in streaming order: each pair's output of sample i feeds its input on sample
+   * i + 1 (the first sample keeps its own). Each pass starts the chain again from sample 0.
+   */
+  readonly chain?: readonly Chain[];
 }
 
 export function emptyStats(tensors: readonly string[], bins = 2048): StatsMap {
@@ -187,15 +193,24 @@ export async function calibrate(
   const missing = tensors.filter((t) => !session.outputNames.includes(t));
   if (missing.length)
     throw new QuantscopeError('RUNTIME', `the calibration session does not output ${missing.slice(0, 3).join(', ')}`);
+  if (tensors.length === 0)
+    throw new QuantscopeError('NO_STATISTICS', 'nothing to calibrate: the model has no activation to quantize');
+  const chain = opts.chain ?? [];
+  const missingChain = chain.filter((c) => !session.outputNames.includes(c.output));
+  if (missingChain.length)
+    throw new QuantscopeError('RUNTIME', `the calibration session does not output ${missingChain[0]!.output} to chain`);
+  const fetches = withChainOutputs(tensors, chain);
   const exact = opts.mode === 'onnxruntime-exact';
   const steps = exact ? 2 * source.count : source.count;
   // One pass over the samples: run the model, hand each fetched float32 tensor to `fold`, drop it.
   const pass = async (offset: number, fold: (t: string, data: Float32Array) => void) => {
+    let carried: Record<string, FeedTensor> | null = null;
     for (let i = 0; i < source.count; i++) {
       checkCancelled(opts.signal);
-      const feeds = await source.feeds(i);
+      const feeds = chainedFeeds(await source.feeds(i), carried);
       checkCancelled(opts.signal);
-      const results = await session.run(toOrtFeeds(ort, feeds), [...tensors]);
+      const results = await session.run(toOrtFeeds(ort, feeds), fetches);
+      if (chain.length) carried = carryOver(results, chain);
       for (const t of tensors) {
         const out = results[t] as Tensor;
         if (out.type !== 'float32') throw new QuantscopeError('RUNTIME', `tensor "${t}" is ${out.type}, not float32`);

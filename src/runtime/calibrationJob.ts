@@ -57,6 +57,7 @@ export async function runCalibrationJob(
           bins: req.bins,
           mode: req.mode,
           torchHistograms: req.torchHistograms,
+          chain: req.chain,
           signal,
           onProgress: (done, total) => {
             const now = performance.now();

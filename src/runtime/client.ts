@@ -3,6 +3,7 @@
  * React effect (StrictMode's double effects would otherwise start two).
  */
 import { QuantscopeError } from '../core/errors';
+import type { GuardVerdict } from '../core/guard';
 import type { StatsMap } from './calibrate';
 import { sampleBuffers } from '../data/samples';
 import type { ComparedSample } from './compareJob';
@@ -10,6 +11,7 @@ import type {
   Backend,
   CalibrateRequest,
   CompareRequest,
+  GuardRequest,
   LatencyResult,
   ProbeRequest,
   ProbeStatus,
@@ -31,7 +33,7 @@ export interface CalibrationHandlers {
   onProgress?(done: number, total: number): void;
 }
 
-type Resolved = CalibrationResult | readonly ComparedSample[] | SpeedResult | ProbeResult;
+type Resolved = CalibrationResult | readonly ComparedSample[] | SpeedResult | ProbeResult | GuardVerdict;
 
 export interface SpeedResult {
   readonly float: LatencyResult;
@@ -85,6 +87,10 @@ function getWorker(): Worker {
       case 'probed':
         pending.delete(m.id);
         p.resolve({ backend: m.backend, results: m.results });
+        break;
+      case 'guarded':
+        pending.delete(m.id);
+        p.resolve(m.verdict);
         break;
       case 'cancelled':
         pending.delete(m.id);
@@ -170,5 +176,19 @@ export function startProbe(req: Omit<ProbeRequest, 'type' | 'id'>): { id: number
       ...(m.sample ? sampleBuffers([m.sample]) : []),
     ]),
   );
+  return { id, result };
+}
+
+/** The guard rail: float against the export on samples, in the worker. */
+export function startGuard(req: Omit<GuardRequest, 'type' | 'id'>): { id: number; result: Promise<GuardVerdict> } {
+  const id = nextId++;
+  const result = new Promise<GuardVerdict>((resolve, reject) =>
+    pending.set(id, { handlers: {}, resolve: resolve as (r: Resolved) => void, reject }),
+  );
+  send({ type: 'guard', id, ...req }, [
+    req.float,
+    ...(req.exported instanceof Blob ? [] : [req.exported]),
+    ...sampleBuffers(req.samples),
+  ]);
   return { id, result };
 }

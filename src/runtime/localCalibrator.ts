@@ -3,6 +3,8 @@
  * same cancellation semantics as the page's worker client, over any OrtModule.
  */
 import { QuantscopeError } from '../core/errors';
+import type { GuardVerdict } from '../core/guard';
+import { runGuardJob } from './guardRun';
 import { runCalibrationJob } from './calibrationJob';
 import type { CalibrationHandlers, CalibrationResult, ProbeResult, SpeedResult } from './client';
 import { runProbeJob, runSpeedJob } from './speedJob';
@@ -10,6 +12,7 @@ import type { OrtModule } from './ort';
 import type {
   CalibrateRequest,
   CompareRequest,
+  GuardRequest,
   ProbeRequest,
   SessionInfo,
   SpeedRequest,
@@ -84,6 +87,12 @@ export function createLocalCalibrator(ort: OrtModule, info: SessionInfo) {
       return once(
         (id, emit) => runProbeJob(ort, { type: 'probe', id, ...req }, queue, emit),
         (m) => (m.type === 'probed' ? { backend: m.backend, results: m.results } : undefined),
+      );
+    },
+    guard(req: Omit<GuardRequest, 'type' | 'id'>): { id: number; result: Promise<GuardVerdict> } {
+      return once(
+        (id, emit) => runGuardJob(ort, { type: 'guard', id, ...req }, queue, emit),
+        (m) => (m.type === 'guarded' ? m.verdict : undefined),
       );
     },
     cancel(id: number): void {

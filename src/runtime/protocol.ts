@@ -3,6 +3,7 @@
  * an id; every reply names the id it answers. Buffers are transferred, never copied.
  */
 import type { ErrorInfo } from '../core/errors';
+import type { Chain, GuardTarget, GuardVerdict } from '../core/guard';
 import type { CalibrationMode, StatsMap } from './calibrate';
 import type { SampleSpec } from '../data/samples';
 import type { ComparedSample } from './compareJob';
@@ -26,6 +27,22 @@ export interface CalibrateRequest {
   readonly mode?: CalibrationMode;
   /** Keep PyTorch HistogramObserver's histograms too (the PyTorch presets). */
   readonly torchHistograms?: boolean;
+  /** Recurrent pairs fed back in streaming order. */
+  readonly chain?: readonly Chain[];
+}
+
+/** The guard rail: the float model and an export on the same samples, judged against a target. */
+export interface GuardRequest {
+  readonly type: 'guard';
+  readonly id: number;
+  readonly float: ArrayBuffer;
+  readonly exported: ArrayBuffer | Blob;
+  readonly samples: readonly SampleSpec[];
+  readonly backend: Backend;
+  readonly chain?: readonly Chain[];
+  readonly target?: GuardTarget;
+  /** Where the samples came from, in words. */
+  readonly source: string;
 }
 
 export interface CompareRequest {
@@ -43,7 +60,8 @@ export interface CancelRequest {
   readonly id: number;
 }
 
-export type WorkerRequest = CalibrateRequest | CompareRequest | CancelRequest | SpeedRequest | ProbeRequest;
+export type WorkerRequest =
+  CalibrateRequest | CompareRequest | CancelRequest | SpeedRequest | ProbeRequest | GuardRequest;
 
 /** What the session really runs with, as the worker sees it. */
 export interface SessionInfo {
@@ -66,6 +84,7 @@ export type WorkerReply =
     }
   | { readonly type: 'compared'; readonly id: number; readonly results: readonly ComparedSample[] }
   | { readonly type: 'cancelled'; readonly id: number }
+  | { readonly type: 'guarded'; readonly id: number; readonly verdict: GuardVerdict }
   | { readonly type: 'speed'; readonly id: number; readonly float: LatencyResult; readonly exported: LatencyResult }
   | {
       readonly type: 'probed';

@@ -1,5 +1,12 @@
 /** The page's store, wired to the real calibration worker. */
-import { cancelCalibration, startCalibration, startComparison, startProbe, startSpeed } from '../runtime/client';
+import {
+  cancelCalibration,
+  startCalibration,
+  startComparison,
+  startGuard,
+  startProbe,
+  startSpeed,
+} from '../runtime/client';
 import { createAppStore } from './store';
 
 export const appStore = createAppStore({
@@ -7,5 +14,6 @@ export const appStore = createAppStore({
   compare: startComparison,
   speed: startSpeed,
   probe: startProbe,
+  guard: startGuard,
   cancel: cancelCalibration,
 });

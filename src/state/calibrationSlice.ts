@@ -4,6 +4,9 @@ import { QuantscopeError, toErrorInfo } from '../core/errors';
 import { needsTorchHistograms } from '../core/presets';
 import { planQuantization } from '../onnx/plan';
 import { probeWebGpu, type GpuAdapterInfo } from '../runtime/gpu';
+import { recurrentPairs } from '../core/guard';
+import { whyNothingToCalibrate } from '../onnx';
+import { autoFixNote, constantScalarInputs } from '../data/autoFix';
 import { buildSamples } from './buildSamples';
 import type { AppState, CalibrationSlice, CalibrationState, Calibrator } from './types';
 
@@ -18,6 +21,8 @@ export function idleCalibration(): CalibrationState {
     error: null,
     ms: null,
     inferenceMs: null,
+    chained: [],
+    notes: [],
   };
 }
 
@@ -36,6 +41,7 @@ export function createCalibrationSlice(calibrator: Calibrator): StateCreator<App
       return gpuProbe;
     },
     calibrationMode: 'streaming',
+    chainRecurrent: false,
     calibration: idleCalibration(),
     selectedTensor: null,
     setBackend(backend) {
@@ -44,7 +50,10 @@ export function createCalibrationSlice(calibrator: Calibrator): StateCreator<App
     setCalibrationMode(calibrationMode) {
       set({ calibrationMode });
     },
-    async calibrate() {
+    setChainRecurrent(chainRecurrent) {
+      set({ chainRecurrent });
+    },
+    async calibrate(notes: readonly string[] = []) {
       const { model, calibration, backend, calibrationMode, config } = get();
       if (calibration.status === 'running') return;
       const fail = (e: unknown): void =>
@@ -56,6 +65,20 @@ export function createCalibrationSlice(calibrator: Calibrator): StateCreator<App
       } catch (e) {
         return fail(e);
       }
+      // a scalar input the user's samples all give one value, that an If branches on (Silero's sr): fixed,
+      // the model prepared again, and calibration run on that (generated constants are the page's own
+      // defaults, not the data's word, so only files count)
+      if (get().dataKind === 'tensors') {
+        const auto = constantScalarInputs(samples, model.fixableInputs, model.fixedInputs);
+        if (Object.keys(auto).length) {
+          get().loadModel(model.fileName, model.bytes, {
+            isSample: model.isSample,
+            fixedInputs: { ...model.fixedInputs, ...auto },
+          });
+          if (get().model === model) return; // it did not load: its error is shown
+          return get().calibrate([...notes, autoFixNote(auto)!]);
+        }
+      }
       // a PyTorch preset observes more tensors (a Linear's output before its ReLU, the model's outputs)
       const tensors =
         config.placement === 'pytorch-eager'
@@ -66,6 +89,9 @@ export function createCalibrationSlice(calibrator: Calibrator): StateCreator<App
               ]),
             ]
           : model.plan.activations;
+      const why = whyNothingToCalibrate(model.prepared, model.plan, model.fixableInputs, model.fixedInputs);
+      if (why) return fail(new QuantscopeError('NO_STATISTICS', `${model.fileName}: ${why}`));
+      const chain = get().chainRecurrent ? recurrentPairs(model.summary.inputs, model.summary.outputs) : [];
       const { id, result } = calibrator.start(
         {
           // The worker adds the tensors as outputs: nothing is re-encoded on the page's thread.
@@ -77,6 +103,7 @@ export function createCalibrationSlice(calibrator: Calibrator): StateCreator<App
           bins: HISTOGRAM_BINS,
           mode: calibrationMode,
           torchHistograms: needsTorchHistograms(config),
+          chain,
         },
         {
           onStarted: (session) => {
@@ -114,6 +141,8 @@ export function createCalibrationSlice(calibrator: Calibrator): StateCreator<App
             error: null,
             ms: r.ms,
             inferenceMs: r.inferenceMs,
+            chained: chain.map((c) => c.input),
+            notes,
           },
           selectedTensor: first,
           exported: null,

@@ -15,6 +15,7 @@ import {
 import type { StatsMap } from '../runtime/calibrate';
 import type { SampleSpec } from '../data/samples';
 import { buildSamples } from './buildSamples';
+import { guardExportInPage, type ExportGuard } from './guard';
 import { serializeRecipe } from '../core/recipe';
 import { buildRecipe, checkRecipeModel, parseRecipe, rangesFromRecipe } from './recipe';
 import type { AppState, Calibrator, ExportResult, ExportSlice } from './types';
@@ -100,6 +101,12 @@ function exportResult(
   return result;
 }
 
+/** The result with the guard's verdict (its lazy `bytes` kept: never spread). */
+function withGuard(result: ExportResult, guard: ExportGuard): ExportResult {
+  Object.defineProperty(result, 'guard', { value: guard, enumerable: true });
+  return result;
+}
+
 function toFloat32(ranges: Map<string, TensorRange | null>): Map<string, TensorRange | null> {
   return new Map([...ranges].map(([t, r]) => [t, r ? { rmin: Math.fround(r.rmin), rmax: Math.fround(r.rmax) } : null]));
 }
@@ -182,6 +189,7 @@ export function createExportSlice(calibrator: Calibrator): StateCreator<AppState
           const preset = TRANSFORMERS_JS_PRESETS.find((p) => JSON.stringify(p.form) === JSON.stringify(form));
           const result = exportResult(
             {
+              guard: { verdict: null, note: null },
               fileName: preset ? preset.fileName : exportFileName(model.fileName, formFileTag(config)),
               floatBytes: model.bytes.length,
               report: null,
@@ -201,8 +209,10 @@ export function createExportSlice(calibrator: Calibrator): StateCreator<AppState
               'RUNTIME',
               `the ${r.report.form} file does not load in onnxruntime, so it is not offered: ${problem}`,
             );
-          set({ exported: result, exportError: null, exporting: null });
-          return result;
+          const guarded = withGuard(result, await guardExportInPage(calibrator, get(), file.blob));
+          if (get().config !== config || get().model !== model) return null;
+          set({ exported: guarded, exportError: null, exporting: null });
+          return guarded;
         }
         const calibrated = calibration.stats !== null && calibration.statsFor === model.fileName;
         if (!calibrated && !get().recipeRanges) {
@@ -237,6 +247,7 @@ export function createExportSlice(calibrator: Calibrator): StateCreator<AppState
         const file = filePayload(encodeModelParts(r.model));
         const result = exportResult(
           {
+            guard: { verdict: null, note: null },
             fileName: exportFileName(model.fileName, formFileTag(config)),
             floatBytes: model.bytes.length,
             report: r.qdqReport!,
@@ -255,8 +266,10 @@ export function createExportSlice(calibrator: Calibrator): StateCreator<AppState
             'RUNTIME',
             `the static QDQ file does not load in onnxruntime, so it is not offered: ${problem}`,
           );
-        set({ exported: result, exportError: null, exporting: null });
-        return result;
+        const guarded = withGuard(result, await guardExportInPage(calibrator, get(), file.blob));
+        if (get().config !== config || get().model !== model) return null;
+        set({ exported: guarded, exportError: null, exporting: null });
+        return guarded;
       } catch (e) {
         set({ exportError: toErrorInfo(e), exporting: null });
         return null;

@@ -1,35 +1,10 @@
 import type { StateCreator } from 'zustand/vanilla';
 import { DEFAULT_CONFIG } from '../core/config';
 import { isQuantscopeError, QuantscopeError, toErrorInfo } from '../core/errors';
-import {
-  decodeModel,
-  encodeModel,
-  planQuantization,
-  prepareModel,
-  summarizeModel,
-  valueInfoElemType,
-  valueInfoShape,
-  DT,
-  type ModelProto,
-} from '../onnx';
+import { decodeModel, encodeModel, fixableInputs, planQuantization, prepareModel, summarizeModel } from '../onnx';
 import { imageInputOf, ocrKind } from '../data/modelInput';
 import type { AppState, LoadedModel, ModelSlice } from './types';
 import { idleCalibration } from './calibrationSlice';
-
-/** Scalar integer graph inputs of a model with control flow (If, Loop): values a branch may depend on. */
-function fixableInputsOf(model: ModelProto): string[] {
-  const g = model.graph!;
-  if (!g.node.some((n) => n.opType === 'If' || n.opType === 'Loop')) return [];
-  const inits = new Set(g.initializer.map((t) => t.name));
-  return g.input
-    .filter(
-      (v) =>
-        !inits.has(v.name) &&
-        (valueInfoShape(v)?.length ?? -1) === 0 &&
-        [DT.INT64 as number, DT.INT32 as number].includes(valueInfoElemType(v) ?? 0),
-    )
-    .map((v) => v.name);
-}
 
 export function loadModelSync(
   fileName: string,
@@ -58,7 +33,7 @@ export function loadModelSync(
     isSample,
     ocr: ocrKind(prep.model),
     fixedInputs,
-    fixableInputs: fixableInputsOf(original),
+    fixableInputs: fixableInputs(original),
   };
 }
 

@@ -1,5 +1,7 @@
 import type { QuantConfig } from '../core/config';
 import type { ErrorInfo } from '../core/errors';
+import type { GuardVerdict } from '../core/guard';
+import type { ExportGuard } from './guard';
 import type { ExportReport, FormReport, ModelProto, ModelSummary, QuantPlan, SupportRow } from '../onnx';
 import type { ImagePreset } from '../data/image';
 import type { CalibrationHandlers, CalibrationResult, ProbeResult, SpeedResult } from '../runtime/client';
@@ -8,6 +10,7 @@ import type {
   Backend,
   CalibrateRequest,
   CompareRequest,
+  GuardRequest,
   ProbeRequest,
   SessionInfo,
   SpeedRequest,
@@ -49,6 +52,10 @@ export interface CalibrationState {
   readonly error: ErrorInfo | null;
   readonly ms: number | null;
   readonly inferenceMs: number | null;
+  /** Inputs fed back from outputs in streaming order during this run (recurrent models). */
+  readonly chained: readonly string[];
+  /** What the page did on its own for this run (an input fixed automatically). */
+  readonly notes: readonly string[];
 }
 
 export interface ExportResult {
@@ -71,6 +78,8 @@ export interface ExportResult {
   readonly config: QuantConfig;
   readonly ranges: ReadonlyMap<string, { readonly rmin: number; readonly rmax: number } | null> | null;
   readonly ms: number;
+  /** The guard rail: the export against the float model on held-out (or split) samples, and its verdict. */
+  readonly guard: ExportGuard;
 }
 
 /** How the store reaches the calibration worker (injected, so tests can drive a real runtime in Node). */
@@ -84,6 +93,8 @@ export interface Calibrator {
   speed?(req: Omit<SpeedRequest, 'type' | 'id'>): { id: number; result: Promise<SpeedResult> };
   /** Load (and run, given a sample) models on a backend: the check every export passes before it is offered. */
   probe?(req: Omit<ProbeRequest, 'type' | 'id'>): { id: number; result: Promise<ProbeResult> };
+  /** The guard rail: float against an export on samples, judged against the default target. */
+  guard?(req: Omit<GuardRequest, 'type' | 'id'>): { id: number; result: Promise<GuardVerdict> };
   cancel(id: number): void;
 }
 
@@ -147,6 +158,9 @@ export interface CalibrationSlice {
   /** Streaming (one pass) or onnxruntime-exact (two passes): see runtime/calibrate.ts. */
   readonly calibrationMode: CalibrationMode;
   setCalibrationMode(m: CalibrationMode): void;
+  /** Recurrent models: calibrate in streaming order, each output fed back into the input it matches. */
+  readonly chainRecurrent: boolean;
+  setChainRecurrent(on: boolean): void;
   readonly calibration: CalibrationState;
   readonly selectedTensor: string | null;
   setBackend(b: Backend): void;
@@ -154,7 +168,8 @@ export interface CalibrationSlice {
   readonly gpu: GpuAdapterInfo | null;
   /** Probe the adapter once; later calls return the same answer. */
   probeGpu(): Promise<GpuAdapterInfo>;
-  calibrate(): Promise<void>;
+  /** Calibrate on the chosen data (`notes`: what was done on the way, shown with the result). */
+  calibrate(notes?: readonly string[]): Promise<void>;
   cancelCalibration(): void;
   selectTensor(t: string): void;
 }

@@ -2,6 +2,7 @@ import { ErrorBanner } from './ErrorBanner';
 import { appStore, useApp } from './useApp';
 
 import { useEffect } from 'react';
+import { recurrentPairs } from '../core/guard';
 
 /** The store's WebGPU adapter, probed once when the panel first shows. */
 function useWebGpu() {
@@ -17,8 +18,10 @@ export function CalibratePanel() {
   const backend = useApp((s) => s.backend);
   const mode = useApp((s) => s.calibrationMode);
   const override = useApp((s) => s.presetOverride);
+  const chainOn = useApp((s) => s.chainRecurrent);
   const gpu = useWebGpu();
   if (!model) return null;
+  const pairs = recurrentPairs(model.summary.inputs, model.summary.outputs);
   const running = cal.status === 'running';
   const pct = cal.progress.total ? Math.round((100 * cal.progress.done) / cal.progress.total) : 0;
   return (
@@ -74,6 +77,20 @@ export function CalibratePanel() {
             <option value="onnxruntime-exact">onnxruntime-exact (two passes)</option>
           </select>
         </label>
+        {pairs.length > 0 && (
+          <label
+            data-testid="chain-recurrent"
+            title="A recurrent model: each sample's output is fed back as the next sample's input, so calibration sees the state a real stream produces"
+          >
+            <input
+              type="checkbox"
+              checked={chainOn}
+              disabled={running}
+              onChange={(e) => appStore.getState().setChainRecurrent(e.target.checked)}
+            />{' '}
+            Streaming order: feed {pairs.map((p) => `${p.output} back into ${p.input}`).join(', ')}
+          </label>
+        )}
         <button
           type="button"
           className="primary"
@@ -122,9 +139,21 @@ export function CalibratePanel() {
         {cal.status === 'done' &&
           cal.ms !== null &&
           `Calibrated in ${(cal.ms / 1000).toFixed(1)} s (inference ${((cal.inferenceMs ?? 0) / 1000).toFixed(1)} s).`}
+        {cal.status === 'done' && cal.chained.length > 0 && (
+          <span data-testid="chained-inputs">
+            {' '}
+            Streaming order: chained {cal.chained.join(', ')} (each fed from the previous sample's output).
+          </span>
+        )}
         {cal.status === 'cancelled' && 'Cancelled. The statistics from before this run are kept.'}
         {running && 'Calibrating…'}
       </p>
+      {cal.status === 'done' &&
+        cal.notes.map((n) => (
+          <p key={n} className="muted" data-testid="calibration-note">
+            Note: {n}
+          </p>
+        ))}
       <ErrorBanner error={cal.error} testId="calibration-error" />
     </section>
   );

@@ -1,5 +1,6 @@
 import { DET_HELD_OUT, fetchSampleFiles, REC_HELD_OUT } from '../state/sample';
 import { ErrorBanner } from './ErrorBanner';
+import { GuardAlert } from './GuardAlert';
 import type { ExportForm } from '../core/config';
 import type { IntDType } from '../core/dtype';
 import { formLabel, SUPPORT, TRANSFORMERS_JS_PRESETS, type SupportRow } from '../onnx/forms';
@@ -360,6 +361,7 @@ export function ExportPanel() {
             <b data-testid="export-ratio">{((100 * exported.size) / exported.floatBytes).toFixed(1)}%</b>), built in{' '}
             {exported.ms.toFixed(0)} ms.
           </p>
+          <GuardAlert guard={exported.guard} />
           <p className="muted">
             {exported.report
               ? `${exported.report.quantizedNodes} nodes quantized, ${exported.report.quantizedActivations} activations and ${exported.report.quantizedWeights} weights; `

@@ -5,10 +5,12 @@
 import { QuantscopeError, toErrorInfo } from '../../core/errors';
 import { runCalibrationJob } from '../calibrationJob';
 import { runCompareJob } from '../compareJob';
+import { runGuardJob } from '../guardRun';
 import { loadOrt, sessionInfo } from '../ortWeb';
 import type {
   CalibrateRequest,
   CompareRequest,
+  GuardRequest,
   ProbeRequest,
   SpeedRequest,
   WorkerReply,
@@ -30,7 +32,7 @@ type WebOrt = Awaited<ReturnType<typeof loadOrt>>;
 
 /** Run one request as a cancellable job on the backend it names; any failure becomes its error reply. */
 function runJob(
-  req: CalibrateRequest | CompareRequest | SpeedRequest | ProbeRequest,
+  req: CalibrateRequest | CompareRequest | SpeedRequest | ProbeRequest | GuardRequest,
   job: (ort: WebOrt, signal: AbortSignal, emit: Emit) => Promise<void>,
 ): void {
   const controller = new AbortController();
@@ -52,6 +54,8 @@ scope.addEventListener('message', (e) => {
     runJob(req, (ort, _signal, emit) => runSpeedJob(ort, req, queue, emit));
   } else if (req.type === 'probe') {
     runJob(req, (ort, _signal, emit) => runProbeJob(ort, req, queue, emit));
+  } else if (req.type === 'guard') {
+    runJob(req, (ort, _signal, emit) => runGuardJob(ort, req, queue, emit));
   } else if (req.type === 'cancel') {
     const c = running.get(req.id);
     if (c && !c.signal.aborted) {

@@ -1,0 +1,87 @@
+/**
+ * The command line's side of the guard rail and of recurrent models: the export checked against the
+ * float model with onnxruntime-node (runtime/guardRun, the function the page's worker calls), inputs
+ * fixed automatically where every sample gives them one value, and the recurrent pairs to chain.
+ */
+import { describeVerdict, guardSplit, recurrentPairs, type Chain, type GuardVerdict } from '../core/guard';
+import { encodeModel, type ModelProto, type ModelSummary } from '../onnx';
+import { guardExport } from '../runtime/guardRun';
+import { materializeSample, type SampleSpec } from '../data/samples';
+import { createNodeSession, nodeOrt } from '../runtime/ortNode';
+import { UsageError } from './args';
+
+/** The recurrent pairs to chain when --chain is given; a hint on stderr when the model has some and it is not. */
+export function chainFor(summary: ModelSummary, wanted: boolean, say: (line: string) => void): Chain[] {
+  const pairs = recurrentPairs(summary.inputs, summary.outputs);
+  const named = pairs.map((p) => `${p.output} → ${p.input}`).join(', ');
+  if (wanted && !pairs.length)
+    throw new UsageError(`--chain: no output of ${summary.fileName} has the name and shape of an input`);
+  if (wanted)
+    say(
+      `streaming order: each sample's ${named} fed back as the next sample's input (chained: ${pairs.map((p) => p.input).join(', ')})`,
+    );
+  else if (pairs.length)
+    say(
+      `note: ${summary.fileName} looks recurrent (${named}); --chain calibrates in streaming order, feeding each output back`,
+    );
+  return wanted ? pairs : [];
+}
+
+/**
+ * Check an export against the float model: on the held-out samples when given, else on a split of the
+ * calibration samples (said so). Null when there are no samples to run.
+ */
+export async function guardOnNode(
+  prepared: ModelProto,
+  exported: readonly Uint8Array[],
+  heldOut: readonly SampleSpec[] | null,
+  calibration: readonly SampleSpec[] | null,
+  chain: readonly Chain[],
+): Promise<GuardVerdict | null> {
+  let samples: readonly SampleSpec[];
+  let source: string;
+  if (heldOut?.length) {
+    samples = heldOut;
+    source = `${heldOut.length} held-out sample${heldOut.length === 1 ? '' : 's'}`;
+  } else if (calibration?.length) {
+    const split = guardSplit(calibration.length);
+    // a recurrent stream is checked from its start, in order
+    samples = chain.length ? calibration : split.indices.map((i) => calibration[i]!);
+    source = chain.length
+      ? `no held-out samples given: the ${calibration.length} calibration samples, streamed in order (calibrated on too, so the check is optimistic)`
+      : split.source;
+  } else return null;
+  const bytes = new Uint8Array(exported.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of exported) {
+    bytes.set(p, o);
+    o += p.length;
+  }
+  const f = await createNodeSession(encodeModel(prepared));
+  const q = await createNodeSession(bytes);
+  try {
+    return await guardExport(
+      nodeOrt,
+      f,
+      q,
+      { count: samples.length, feeds: async (i) => materializeSample(samples[i]!) },
+      { chain, source },
+    );
+  } finally {
+    await f.release();
+    await q.release();
+  }
+}
+
+/** The guard's line: a warning on stderr when the export misses the target, else the check on stdout. */
+export function reportVerdict(v: GuardVerdict | null): void {
+  if (!v) {
+    console.error('note: the export was not checked against the float model: no samples (give --data or --held-out)');
+    return;
+  }
+  if (v.passed) console.log(`check: ${describeVerdict(v)}`);
+  else
+    console.error(
+      `warning: the export misses the target: ${describeVerdict(v)}. Try another --method, --activations int16, or --exclude the nodes at fault (quantscope tune searches for it)`,
+    );
+}

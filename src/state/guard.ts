@@ -1,0 +1,60 @@
+/**
+ * The guard rail as the page runs it: every export is compared with the float model in the worker
+ * (runtime/guardRun, the function the command line calls) before it is offered, on a split of the
+ * calibration data (said so), in streaming order when the model's state is chained.
+ */
+import { guardSplit, recurrentPairs, type GuardVerdict } from '../core/guard';
+import { toErrorInfo } from '../core/errors';
+import type { SampleSpec } from '../data/samples';
+import { buildSamples } from './buildSamples';
+import type { AppState, Calibrator } from './types';
+
+/** At most this many samples check an export (each runs both models). */
+export const GUARD_SAMPLES = 4;
+
+export interface ExportGuard {
+  readonly verdict: GuardVerdict | null;
+  /** Why there is no verdict (no data, no worker, the check failed to run). */
+  readonly note: string | null;
+}
+
+export async function guardExportInPage(calibrator: Calibrator, state: AppState, file: Blob): Promise<ExportGuard> {
+  const model = state.model;
+  if (!model || !calibrator.guard) return { verdict: null, note: null };
+  let samples: SampleSpec[];
+  try {
+    samples = buildSamples(model.summary.inputs, model.imageInput, state, state.presetOverride, model.fixedInputs);
+  } catch {
+    samples = [];
+  }
+  if (!samples.length)
+    return { verdict: null, note: 'not compared with the float model: choose calibration data to check it on' };
+  const chain = state.chainRecurrent ? recurrentPairs(model.summary.inputs, model.summary.outputs) : [];
+  let chosen: SampleSpec[];
+  let source: string;
+  if (chain.length) {
+    // a stream is checked from its start, in order
+    chosen = samples.slice(0, 4 * GUARD_SAMPLES);
+    source = `no held-out samples: the first ${chosen.length} calibration samples streamed in order (calibrated on too, so the check is optimistic)`;
+  } else {
+    const split = guardSplit(samples.length);
+    chosen = split.indices.slice(-GUARD_SAMPLES).map((i) => samples[i]!);
+    source =
+      chosen.length === split.indices.length
+        ? split.source
+        : `no held-out samples: a split of the calibration data, its last ${chosen.length} of ${samples.length} samples (calibrated on too, so the check is optimistic)`;
+  }
+  try {
+    const { result } = calibrator.guard({
+      float: model.preparedBytes.slice().buffer as ArrayBuffer,
+      exported: file,
+      samples: chosen,
+      backend: state.backend === 'cpu' ? 'cpu' : 'wasm',
+      chain,
+      source,
+    });
+    return { verdict: await result, note: null };
+  } catch (e) {
+    return { verdict: null, note: `not compared with the float model: ${toErrorInfo(e).message}` };
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * Two small models for the guard rail: x [1, 16] → MatMul to 17 channels (x itself, plus one channel
+ * `gain`·x0) → MatMul back to x → Reshape [1, 16, 1] (no class axis: judged by output SQNR). With
+ * gain 1000 the middle tensor's range (~±3000) needs more than 8 bits to keep x (~N(0, 1)): int8's step
+ * of ~24 rounds it to nothing, and the export misses the 20 dB target. With gain 1 it meets it.
+ */
+import { bytesOf, DT, makeNode, makeTensor, type ModelProto } from '../../src/onnx';
+import { buildModel, floatTensor } from './models';
+
+export function outlierModel(gain: number): ModelProto {
+  const w1 = floatTensor('w1', [16, 17], (i) => {
+    const [r, c] = [Math.floor(i / 17), i % 17];
+    if (c === 16) return r === 0 ? gain : 0;
+    return r === c ? 1 : 0;
+  });
+  const w2 = floatTensor('w2', [17, 16], (i) => {
+    const [r, c] = [Math.floor(i / 16), i % 16];
+    return r === c ? 1 : 0;
+  });
+  const shape = makeTensor('shape', DT.INT64, [3], bytesOf(BigInt64Array.of(1n, 16n, 1n)));
+  return buildModel({
+    nodes: [
+      makeNode('MatMul', ['x', 'w1'], ['h'], 'wide'),
+      makeNode('MatMul', ['h', 'w2'], ['y'], 'narrow'),
+      makeNode('Reshape', ['y', 'shape'], ['out'], 'reshape'),
+    ],
+    inits: [w1, w2, shape],
+    inputs: [['x', [1, 16]]],
+    outputs: [['out', [1, 16, 1]]],
+  });
+}

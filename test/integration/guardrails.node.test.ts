@@ -1,0 +1,185 @@
+/**
+ * Guard rails in onnxruntime-node: the check every export gets (a built model whose middle tensor
+ * needs more than 8 bits misses the target, its twin without the outlier meets it), Silero VAD v5's
+ * recurrent state chained through calibration (it moves the ranges of the state path, and only
+ * those), the words for a model with nothing to calibrate, and the command line on Silero without --fix.
+ */
+import * as ort from 'onnxruntime-node';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../src/core/config';
+import { recurrentPairs } from '../../src/core/guard';
+import {
+  buildQdqModel,
+  decodeModel,
+  encodeModel,
+  fixableInputs,
+  planQuantization,
+  prepareModel,
+  summarizeModel,
+  whyNothingToCalibrate,
+  withExtraOutputs,
+  type ModelProto,
+} from '../../src/onnx';
+import { calibrate, type StatsMap } from '../../src/runtime/calibrate';
+import { guardExport } from '../../src/runtime/guardRun';
+import type { Feeds, OrtModule } from '../../src/runtime/ort';
+import { rangesFromStats } from '../../src/state/exportSlice';
+import { outlierModel } from '../helpers/guardModels';
+import { ROOT } from '../helpers/sample';
+import { sileroChunk, writeSileroData } from '../helpers/sileroData';
+
+const ORT = ort as unknown as OrtModule;
+const SILERO = join(ROOT, 'node_modules', '@ricky0123', 'vad-web', 'dist', 'silero_vad_v5.onnx');
+const RAW = new Uint8Array(readFileSync(SILERO));
+const dir = mkdtempSync(join(tmpdir(), 'quantscope-guard-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const session = (m: ModelProto | Uint8Array) =>
+  ort.InferenceSession.create(m instanceof Uint8Array ? m : encodeModel(m), { logSeverityLevel: 3 });
+
+/** x ~ N(0, 1) from a fixed generator. */
+function normals(seed: number, n: number): Float32Array {
+  let s = seed >>> 0;
+  const u = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 0.5) / 2 ** 32;
+  return Float32Array.from({ length: n }, () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u()));
+}
+
+async function quantizeAndGuard(gain: number) {
+  const model = prepareModel(outlierModel(gain)).model;
+  const plan = planQuantization(model, DEFAULT_CONFIG);
+  const feeds = async (i: number): Promise<Feeds> => ({ x: { data: normals(i + 1, 16), dims: [1, 16] } });
+  const stats = await calibrate(
+    ORT,
+    await session(withExtraOutputs(model, plan.activations)),
+    { count: 16, feeds },
+    plan.activations,
+  );
+  const q = buildQdqModel(model, plan, rangesFromStats(stats), DEFAULT_CONFIG).model;
+  return guardExport(
+    ORT,
+    await session(model),
+    await session(q),
+    { count: 8, feeds: (i) => feeds(100 + i) },
+    {
+      source: '8 held-out samples',
+    },
+  );
+}
+
+describe('the guard rail on an export', () => {
+  it('a tensor whose range needs more than 8 bits misses the 20 dB target; without the outlier it meets it', async () => {
+    const miss = await quantizeAndGuard(1000);
+    expect(miss).toMatchObject({ output: 'out', metric: 'output SQNR', target: 20, passed: false, samples: 8 });
+    expect(miss.value).toBeLessThan(10); // measured below 1 dB
+    const meets = await quantizeAndGuard(1);
+    expect(meets).toMatchObject({ output: 'out', metric: 'output SQNR', passed: true });
+    expect(meets.value).toBeGreaterThan(25); // measured 29.1 dB
+  });
+});
+
+describe('Silero VAD v5: recurrent state and control flow', () => {
+  const original = decodeModel(RAW, 'silero_vad_v5.onnx');
+  const prepared = prepareModel(original, { fixedInputs: { sr: 16000 } }).model;
+  const plan = planQuantization(prepared, DEFAULT_CONFIG);
+  const summary = summarizeModel(original, prepared, plan, 'silero_vad_v5.onnx', RAW.length, []);
+  const feeds = async (k: number): Promise<Feeds> => ({
+    input: { data: sileroChunk(k), dims: [1, 512] },
+    state: { data: new Float32Array(256), dims: [2, 1, 128] },
+    sr: { type: 'int64', data: BigInt64Array.of(16000n), dims: [] },
+  });
+
+  it('stateN is found as state one chunk later', () => {
+    expect(recurrentPairs(summary.inputs, summary.outputs)).toEqual([{ output: 'stateN', input: 'state' }]);
+  });
+
+  it('chaining the state changes the ranges of the state path, and only those', async () => {
+    const cal = async (chain: boolean): Promise<StatsMap> =>
+      calibrate(
+        ORT,
+        await session(withExtraOutputs(prepared, plan.activations)),
+        { count: 12, feeds },
+        plan.activations,
+        chain ? { chain: recurrentPairs(summary.inputs, summary.outputs) } : {},
+      );
+    const zeros = await cal(false);
+    const chained = await cal(true);
+    const width = (s: StatsMap, t: string) => s[t]!.minmax.max - s[t]!.minmax.min;
+    // after the LSTM (decoder): the state reaches it
+    for (const t of plan.activations.filter((t) => t.includes('/decoder/')))
+      expect(Math.abs(width(chained, t) - width(zeros, t)) / width(zeros, t)).toBeGreaterThan(0.01);
+    // before it (stft, encoder): the state never reaches them
+    for (const t of plan.activations.filter((t) => !t.includes('/decoder/'))) {
+      expect(chained[t]!.minmax.min).toBe(zeros[t]!.minmax.min);
+      expect(chained[t]!.minmax.max).toBe(zeros[t]!.minmax.max);
+    }
+  });
+
+  it('with nothing to calibrate at the top level, says why in words', () => {
+    const bare = prepareModel(original).model;
+    const why = whyNothingToCalibrate(bare, planQuantization(bare, DEFAULT_CONFIG), fixableInputs(original));
+    expect(why).toMatch(
+      /nothing to calibrate at the top level: all \d+ quantizable nodes are inside control flow \(If_0\)/,
+    );
+    expect(why).toMatch(/--fix sr=VALUE/);
+    expect(whyNothingToCalibrate(prepared, plan, fixableInputs(original), { sr: 16000 })).toBeNull();
+  });
+});
+
+const run = promisify(execFile);
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await run(process.execPath, [join(ROOT, 'bin', 'quantscope.mjs'), ...args], {
+      cwd: ROOT,
+      timeout: 120_000,
+    });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const x = e as { code: number; stdout: string; stderr: string };
+    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
+  }
+}
+
+describe('quantscope quantize on Silero VAD v5', () => {
+  it('without --fix: fixes sr from the data, says so, calibrates in streaming order, and checks the export', async () => {
+    writeSileroData(join(dir, 'cal'), 10);
+    writeSileroData(join(dir, 'held'), 4, 50);
+    const out = join(dir, 'vad.int8.onnx');
+    const r = await cli(
+      'quantize',
+      SILERO,
+      '--data',
+      join(dir, 'cal'),
+      '--held-out',
+      join(dir, 'held'),
+      '--chain',
+      '-o',
+      out,
+    );
+    expect(r.stderr).not.toMatch(/TypeError|\n\s+at /);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/fixed sr = 16000 automatically/);
+    expect(r.stderr).toMatch(/chained: state/);
+    // the guard's line names the metric, its value and the target, on the output (never stateN)
+    expect(`${r.stdout}${r.stderr}`).toMatch(
+      /output SQNR -?\d+\.\d dB on output output, (meets|under) the 20\.0 dB target \(4 held-out samples\)/,
+    );
+    const s = await session(new Uint8Array(readFileSync(out)));
+    expect(s.outputNames).toContain('stateN');
+  });
+
+  it('with nothing to calibrate at the top level (sr differs between samples): exit 1, the reason in words', async () => {
+    writeSileroData(join(dir, 'mixed'), 2, 0, 16000n);
+    writeSileroData(join(dir, 'mixed'), 2, 2, 8000n);
+    const r = await cli('quantize', SILERO, '--data', join(dir, 'mixed'), '-o', join(dir, 'none.onnx'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /nothing to calibrate at the top level: all \d+ quantizable nodes are inside control flow/,
+    );
+    expect(r.stderr).not.toMatch(/TypeError|\n\s+at /);
+  });
+});
