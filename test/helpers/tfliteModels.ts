@@ -62,6 +62,7 @@ function features(seed: number) {
 export function classifierFeatures(seed = 7): ModelProto {
   const f = features(seed);
   return buildModel({
+    opset: 14, // HardSwish
     inputs: [['x', [1, 1, SIDE, SIDE]]],
     outputs: [['feat', [1, 16]]],
     inits: [...f.inits, ...f.consts],
@@ -73,6 +74,7 @@ export function classifierFeatures(seed = 7): ModelProto {
 export function classifier(head: { w: Float32Array; b: Float32Array }, seed = 7): ModelProto {
   const f = features(seed);
   return buildModel({
+    opset: 14, // HardSwish
     inputs: [['x', [1, 1, SIDE, SIDE]]],
     outputs: [['probs', [1, CLASSES]]],
     inits: [...f.inits, ...f.consts, f32('fc_w', [CLASSES, 16], [...head.w]), f32('fc_b', [CLASSES], [...head.b])],

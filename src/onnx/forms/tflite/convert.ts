@@ -682,7 +682,7 @@ export function buildTflite(model: ModelProto, opts: TfliteOptions, calib?: Tfli
       case 'Clip': {
         const x = val(node, x0!);
         const [lo, hi] = clipBounds(node);
-        // RELU_N1_TO_1 has no TFLite Micro kernel (micro.json): standalone, Clip(-1, 1) takes MAXIMUM/MINIMUM.
+        // RELU_N1_TO_1 has no TFLite Micro kernel (micro.ts): standalone, Clip(-1, 1) takes MAXIMUM/MINIMUM.
         const kind = activationKind(node);
         const out = newAct(node.output[0]!, x.shape, x.q);
         if (kind && kind !== 'RELU_N1_TO_1') {
@@ -988,7 +988,7 @@ export function buildTflite(model: ModelProto, opts: TfliteOptions, calib?: Tfli
           stride[a] = steps[i]!;
         });
         const outShape = x.shape.map((_, a) => Math.ceil((end[a]! - begin[a]!) / stride[a]!));
-        // STRIDED_SLICE, not SLICE: TFLite Micro registers only the former (micro.json).
+        // STRIDED_SLICE, not SLICE: TFLite Micro registers only the former (micro.ts).
         const out = newAct(node.output[0]!, outShape, x.q);
         const fileOrder = (v: number[]) => (rank === 4 ? NHWC.map((i) => v[i]!) : v);
         e.op(

@@ -2,11 +2,11 @@
  * TFLite export: the prepared ONNX model as a .tflite file (float32, float16 weights, or fully int8
  * from the calibrated ranges of the static QDQ export), and the report shown beside the download:
  * the ops used, the tensor arena TFLite Micro needs at least (the largest set of activations alive at
- * once), and whether each op has an int8 kernel in TFLite Micro (micro.json, with its source).
+ * once), and whether each op has an int8 kernel in TFLite Micro (micro.ts, a table with its source).
  */
 import { buildTflite, writeTflite, type TfliteBuild, type TfliteCalibration, type TfliteOptions } from './convert';
 import { elementBytes } from './emitter';
-import micro from './micro.json';
+import { MICRO_TABLE } from './micro';
 
 export { buildTflite, permute, tflShape } from './convert';
 export type { TfliteCalibration, TfliteIo, TfliteOptions, TflitePrecision } from './convert';
@@ -21,7 +21,7 @@ export const TFLITE_MICRO: {
   readonly source: string;
   readonly note: string;
   readonly ops: Readonly<Record<string, MicroSupport>>;
-} = micro;
+} = MICRO_TABLE;
 
 export interface TfliteReport {
   readonly precision: TfliteOptions['precision'];
