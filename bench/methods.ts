@@ -4,6 +4,7 @@
  *   methods_<variant>_all_tensors_ms  the same, per variant
  *   entropy_2048_bins_ms          onnxruntime's entropy search on one 2048-bin histogram (fast), and the exhaustive one
  *   histogram_throughput_ratio    elements/s binning inside a known range, over a plain loop that only reads the values
+ *   torch_histogram_observer_call_ms  one PyTorch HistogramObserver call (histc + upsample-and-combine) on 4M values
  */
 import * as ort from 'onnxruntime-node';
 import { activationConfigFor } from '../src/core/config';
@@ -16,6 +17,7 @@ import {
   METHOD_VARIANTS,
 } from '../src/core/methods';
 import { mulberry32, normalSampler } from '../src/core/random';
+import { createTorchHistogram, observeTorchHistogram } from '../src/core/torchHistogram';
 import { DEFAULT_CONFIG } from '../src/core';
 import { encodeModel, withExtraOutputs } from '../src/onnx';
 import { calibrate } from '../src/runtime/calibrate';
@@ -34,6 +36,7 @@ export async function benchMethods(emit: Emit, samples = 2): Promise<void> {
     session,
     { count: samples, feeds: async (i) => docFeeds(i) },
     m.plan.activations,
+    { torchHistograms: true }, // the HistogramObserver variant runs on its own histogram
   );
   await session.release();
   const names = Object.keys(stats).filter((t) => stats[t]!.minmax.nanCount + stats[t]!.minmax.infCount === 0);
@@ -103,4 +106,16 @@ export async function benchMethods(emit: Emit, samples = 2): Promise<void> {
   emit('histogram_throughput_ratio', binRate / readRate, 'ratio', {
     note: 'binning rate / plain read rate (1 = memory-bound)',
   });
+
+  // PyTorch's HistogramObserver: each call bins (histc) and, when the range moves, folds the old
+  // histogram in at 128x upsampling (262144 float64 additions); the data drifts so every call combines
+  const calls: number[] = [];
+  let th = createTorchHistogram();
+  for (let r = 0; r < 7; r++) {
+    const scaled = data.map((v) => v * (1 + r * 0.1));
+    const t0 = performance.now();
+    th = observeTorchHistogram(th, scaled);
+    calls.push(performance.now() - t0);
+  }
+  emit('torch_histogram_observer_call_ms', median(calls), 'ms', { elements: data.length, calls: th.calls });
 }

@@ -181,6 +181,8 @@ export function torchQuantizationError(
   const middle = cubeDiff(negHalfDw, halfDw);
   let total = 0;
   for (let i = 0; i < bins; i++) {
+    // an empty bin's density is 0, so each of its terms is exactly 0 (the ends are finite): skip it
+    if (counts[i] === 0) continue;
     const begin = f32(f32(i - startBin) * bw);
     const end = f32(begin + bw);
     const dBegin = Math.min(dstBins - 1, Math.max(0, divFloor32(begin, dw)));
