@@ -48,6 +48,37 @@ describe('per-channel weight axis by op', () => {
   });
 });
 
+describe('placement pytorch-eager (the PyTorch presets): pairs where eager PyTorch observes', () => {
+  const model = tinyConvNet();
+  const config = { ...DEFAULT_CONFIG, placement: 'pytorch-eager' } as const;
+  const plan = planQuantization(model, config);
+  const ranges = new Map(plan.activations.map((t, i) => [t, { rmin: -1 - i, rmax: 2 + i }]));
+  const g = buildQdqModel(model, plan, ranges, config).model.graph!;
+  const quantized = (t: string) => g.node.find((n) => n.opType === 'QuantizeLinear' && n.input[0] === t);
+
+  it("the Conv output keeps its own range; the Relu output is re-quantized with it; the model's output is quantized", () => {
+    expect(plan.activations).toEqual(['X', 'conv', 'gap', 'flat', 'mm', 'add', 'Y']);
+    expect([...plan.followers]).toEqual([['relu', 'conv']]);
+    expect(quantized('relu')!.input.slice(1)).toEqual(quantized('conv')!.input.slice(1));
+  });
+
+  it("the model's output keeps its name, on the DequantizeLinear; the Gemm writes a new float tensor", () => {
+    expect(g.output.map((o) => o.name)).toEqual(['Y']);
+    const dq = g.node.find((n) => n.output[0] === 'Y')!;
+    expect(dq.opType).toBe('DequantizeLinear');
+    const gemm = g.node.find((n) => n.name === 'gemm0')!;
+    expect(quantized(gemm.output[0]!)).toBeDefined();
+    expect(gemm.output[0]).not.toBe('Y');
+  });
+
+  it('a Gemm after a quantized input still gets an int32 bias', () => {
+    const inits = new Map(g.initializer.map((t) => [t.name, t]));
+    const gemm = g.node.find((n) => n.name === 'gemm0')!;
+    const biasDq = g.node.find((n) => n.output[0] === gemm.input[2])!;
+    expect(inits.get(biasDq.input[0]!)!.dataType).toBe(6); // INT32
+  });
+});
+
 describe('QDQ export of a small conv net', () => {
   const model = tinyConvNet();
   const plan = planQuantization(model, DEFAULT_CONFIG);
