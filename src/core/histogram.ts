@@ -8,6 +8,7 @@
  * and nothing is re-binned. Counts always sum to the finite elements seen; NaN is dropped and counted.
  */
 import { QuantscopeError } from './errors';
+import { finiteMinMax, signedZero, warmUpLoops } from './minmax';
 import { f32 } from './rounding';
 
 export interface HistogramState {
@@ -54,32 +55,184 @@ export function histogramEdges(lo: number, hi: number, n: number): Float32Array 
  * followed by the same correction finds that same bin, faster.
  */
 export function binInto(counts: Float64Array, data: ArrayLike<number>, lo: number, hi: number): void {
+  if (data instanceof Float32Array) {
+    // The fast kernel bins everything; it is kept only when every value was inside [lo, hi].
+    const fold = binCovered(data, lo, hi, counts.length);
+    if (fold.min >= lo && fold.max <= hi) {
+      addLanes(counts, fold.lanes);
+      return;
+    }
+  }
+  binIntoChecked(counts, data, lo, hi);
+}
+
+/** binInto for any data: values outside [lo, hi] and NaN skipped one by one (the slow path). */
+function binIntoChecked(counts: Float64Array, data: ArrayLike<number>, lo: number, hi: number): void {
   const n = counts.length;
-  const edges = histogramEdges(lo, hi, n);
+  const edges = edgesFor(lo, hi, n).edges;
   const scale = n / f32(hi - lo);
   const local = new Uint32Array(n);
   const last = n - 1;
-  // float32 edges sit within a few ulps of |lo| from their exact positions: in bin units that is
-  // below n * 2.4e-7, so an index further than `tol` from an edge needs no check.
-  const tol = Math.min(0.5, 1e-6 + n * 1e-6);
   for (let k = 0; k < data.length; k++) {
     const x = data[k]!;
     if (!(x >= lo && x <= hi)) continue; // NaN and out-of-range values are not counted
-    const t = (x - lo) * scale;
-    let i = t | 0; // t >= 0, so truncation is floor
-    if (i > last) i = last;
-    const frac = t - i;
-    // Only an index within rounding distance of an edge can disagree with the float32 edges.
-    if (frac < tol || frac > 1 - tol) {
-      while (i > 0 && x < edges[i]!) i--;
-      while (i < last && x >= edges[i + 1]!) i++;
-    }
+    let i = Math.min(last, ((x - lo) * scale) | 0); // >= 0, so truncation is floor
+    if (x < edges[i]! || x >= edges[i + 1]!) i = walkToBin(x, i, lo, hi, edges, last);
     local[i]!++;
   }
   for (let i = 0; i < n; i++) counts[i]! += local[i]!;
 }
 
+/**
+ * Counts are kept in LANES interleaved copies (bin i of lane l at i * LANES + l): consecutive equal
+ * values (ReLU's zeros, a saturated tail) then increment different words, so one increment never
+ * waits for the previous one's store. Measured on PP-OCRv4 det's activations: 2x faster than one lane.
+ */
+const LANES = 4;
+let laneScratch = new Uint32Array(LANES * 2048);
+
+/** Fixed-point bits of a value's position in bins: position * 2^FRAC_BITS, truncated to an integer. */
+const FRAC_BITS = 10;
+const FRAC_MASK = (1 << FRAC_BITS) - 1;
+
+interface BinGeometry {
+  readonly lo: number;
+  readonly hi: number;
+  readonly n: number;
+  /** numpy's float32 edges, as float64 (compared without conversion). */
+  readonly edges: Float64Array;
+  /**
+   * Half-width, in 2^-FRAC_BITS of a bin, of the window around each edge where a value's estimated
+   * bin must be checked against the float32 edges; 0 when the fixed-point estimate cannot be trusted
+   * (edges far from their ideal positions: subnormal or enormous ranges), and every value is checked.
+   */
+  readonly window: number;
+}
+
+let geometryCache: BinGeometry = { lo: NaN, hi: NaN, n: 0, edges: new Float64Array(0), window: 0 };
+
+/**
+ * The edges for [lo, hi] in n bins, and how far a value's estimated position (x - lo) * scale can
+ * sit from the true side of an edge: the largest distance of a float32 edge from its ideal position
+ * k (measured here, edge by edge, in float64), plus the estimate's own rounding (scale is n over a
+ * float32 width: relative error 2^-24, so at most n * 2^-24 bins, doubled for float64's part). A value
+ * whose estimate is further than that from every edge is in the estimated bin for certain.
+ */
+function edgesFor(lo: number, hi: number, n: number): BinGeometry {
+  const c = geometryCache;
+  if (c.lo === lo && c.hi === hi && c.n === n) return c;
+  const edges = Float64Array.from(histogramEdges(lo, hi, n));
+  const scale = n / f32(hi - lo);
+  let drift = 0;
+  for (let k = 0; k <= n; k++) drift = Math.max(drift, Math.abs((edges[k]! - lo) * scale - k));
+  const tol = drift + n * 2 ** -23 + 1e-9;
+  const window = Math.ceil(tol * (1 << FRAC_BITS)) + 1;
+  const trusted = Number.isFinite(scale) && window <= 64 && n * (1 << FRAC_BITS) < 2 ** 30;
+  geometryCache = { lo, hi, n, edges, window: trusted ? window : 0 };
+  return geometryCache;
+}
+
+/** The exact bin of a value near an edge: walk to the float32 edges that hold it (e_i <= x < e_i+1, the last bin closed). */
+function walkToBin(x: number, i: number, lo: number, hi: number, edges: Float64Array, last: number): number {
+  if (!(x >= lo && x <= hi)) return i; // out of range or NaN: the caller discards this whole batch
+  while (i > 0 && x < edges[i]!) i--;
+  while (i < last && x >= edges[i + 1]!) i++;
+  return i;
+}
+
+/**
+ * The one-pass kernel: min and max of `data` (NaN when it holds NaN) and its values binned into
+ * `n` bins over [lo, hi] in `lanes` (valid only when min >= lo and max <= hi; otherwise the caller
+ * discards them). Integer bin arithmetic: a value's position times 2^FRAC_BITS is truncated to an
+ * integer; its high bits are the bin, its low bits say whether it lies within the rounding window
+ * of an edge (~0.3% of values, plus exact zeros, which sit on the centre edge); only those are
+ * checked against the float32 edges, walking to the bin numpy's rule gives. Math.min/Math.max
+ * compile to branch-free code (3x faster here than `if (x < min)`); NaN poisons them, which is how
+ * the caller learns of NaN.
+ */
+function binCovered(
+  data: Float32Array,
+  lo: number,
+  hi: number,
+  n: number,
+): { min: number; max: number; lanes: Uint32Array } {
+  if (laneScratch.length < LANES * n) laneScratch = new Uint32Array(LANES * n);
+  const lanes = laneScratch.length === LANES * n ? laneScratch : laneScratch.subarray(0, LANES * n);
+  lanes.fill(0);
+  const g = edgesFor(lo, hi, n);
+  const scale = n / f32(hi - lo);
+  if (g.window > 0) binLoopFixed(data, lo, hi, scale, g.edges, g.window, lanes);
+  else binLoopChecked(data, lo, hi, scale, g.edges, lanes);
+  return { min: signedZero(data, extremes[0]!), max: signedZero(data, extremes[1]!), lanes };
+}
+
+const POS_INF = Infinity;
+const NEG_INF = -Infinity;
+/** The last loop's min and max: the hot loops write here rather than allocate a result. */
+const extremes = new Float64Array(2);
+
+function binLoopFixed(
+  data: Float32Array,
+  lo: number,
+  hi: number,
+  scale: number,
+  edges: Float64Array,
+  window: number,
+  lanes: Uint32Array,
+): void {
+  const last = edges.length - 2;
+  const fixedScale = scale * (1 << FRAC_BITS); // a power of two: exact
+  const span = 2 * window;
+  let min = POS_INF;
+  let max = NEG_INF;
+  for (let k = 0; k < data.length; k++) {
+    const x = data[k]!;
+    min = Math.min(min, x);
+    max = Math.max(max, x);
+    const v = ((x - lo) * fixedScale) | 0;
+    let i = Math.max(0, Math.min(last, v >> FRAC_BITS));
+    // (v + window) mod 2^FRAC_BITS < 2 window: the position is within `window` of an edge
+    if (((v + window) & FRAC_MASK) < span) i = walkToBin(x, i, lo, hi, edges, last);
+    lanes[(i << 2) | (k & 3)]!++;
+  }
+  extremes[0] = min;
+  extremes[1] = max;
+}
+
+/** The same with every value compared against its bin's edges (ranges whose edges drift far). */
+function binLoopChecked(
+  data: Float32Array,
+  lo: number,
+  hi: number,
+  scale: number,
+  edges: Float64Array,
+  lanes: Uint32Array,
+): void {
+  const last = edges.length - 2;
+  let min = POS_INF;
+  let max = NEG_INF;
+  for (let k = 0; k < data.length; k++) {
+    const x = data[k]!;
+    min = Math.min(min, x);
+    max = Math.max(max, x);
+    let i = Math.max(0, Math.min(last, ((x - lo) * scale) | 0));
+    if (x < edges[i]! || x >= edges[i + 1]!) i = walkToBin(x, i, lo, hi, edges, last);
+    lanes[(i << 2) | (k & 3)]!++;
+  }
+  extremes[0] = min;
+  extremes[1] = max;
+}
+
+function addLanes(counts: Float64Array, lanes: Uint32Array): void {
+  for (let i = 0; i < counts.length; i++) {
+    const j = i * LANES;
+    counts[i]! += lanes[j]! + lanes[j + 1]! + lanes[j + 2]! + lanes[j + 3]!;
+  }
+}
+
 function scan(data: ArrayLike<number>): { min: number; max: number; nan: number; inf: number } {
+  const finite = data instanceof Float32Array ? finiteMinMax(data) : null;
+  if (finite) return { ...finite, nan: 0, inf: 0 };
   let min = Infinity;
   let max = -Infinity;
   let nan = 0;
@@ -106,6 +259,14 @@ export function updateHistogram(
   tensorName = 'tensor',
   known?: { min: number; max: number; nanCount: number; infCount: number },
 ): HistogramState {
+  if (!known && data instanceof Float32Array) {
+    // A batch inside the range already binned folds in one pass; otherwise its min/max, when finite,
+    // spare the general path its scan.
+    const fast = foldInRange(state, data);
+    if (fast.histogram) return fast.histogram;
+    if (Number.isFinite(fast.min) && Number.isFinite(fast.max))
+      known = { min: fast.min, max: fast.max, nanCount: 0, infCount: 0 };
+  }
   const s = known ? { min: known.min, max: known.max, nan: known.nanCount, inf: known.infCount } : scan(data);
   if (s.inf > 0) throw new QuantscopeError('NON_FINITE', `${tensorName} contains ±Infinity: it cannot be histogrammed`);
   const finite = data.length - s.nan;
@@ -200,45 +361,25 @@ function floorDivide32(a: number, b: number): number {
 
 /**
  * One pass for the common case, a batch inside the range already binned: min/max and binning in
- * the same loop. Returns null (and changes nothing) as soon as a value is NaN, infinite or outside
- * the range; the caller then takes the general two-pass path. Results equal updateHistogram's.
+ * the same loop. When the batch is not inside (NaN, ±Inf or a value outside the range) `histogram`
+ * is null and nothing changed; `min`/`max` are then the batch's (NaN when it held NaN) for the
+ * caller's general path, so it need not scan again. Results equal updateHistogram's.
  */
-export function updateHistogramInRange(
+export function foldInRange(
   state: HistogramState,
-  data: ArrayLike<number>,
-): { histogram: HistogramState; min: number; max: number } | null {
+  data: Float32Array,
+): { histogram: HistogramState | null; min: number; max: number } {
   const n = state.counts.length;
-  if (n === 0 || state.threshold === 0) return null;
-  const t = state.threshold;
-  const lo = -t;
-  const edges = histogramEdges(lo, t, n);
-  const scale = n / f32(t - lo);
-  const local = new Uint32Array(n);
-  const last = n - 1;
-  const tol = Math.min(0.5, 1e-6 + n * 1e-6);
-  let min = Infinity;
-  let max = -Infinity;
-  for (let k = 0; k < data.length; k++) {
-    const x = data[k]!;
-    if (!(x >= lo && x <= t)) return null; // NaN, ±Inf or outside the range
-    if (x < min) min = x;
-    if (x > max) max = x;
-    // The same bin search as binInto's, written inline: a shared helper (closure or class) measured
-    // twice as slow in this, calibration's hottest loop. The property test "one-pass fold inside the
-    // known range" pins the two to identical counts.
-    const u = (x - lo) * scale;
-    let i = u | 0;
-    if (i > last) i = last;
-    const frac = u - i;
-    if (frac < tol || frac > 1 - tol) {
-      while (i > 0 && x < edges[i]!) i--;
-      while (i < last && x >= edges[i + 1]!) i++;
-    }
-    local[i]!++;
+  if (n === 0 || state.threshold === 0 || data.length === 0) {
+    const mm = data.length === 0 ? null : finiteMinMax(data);
+    return { histogram: null, min: mm ? mm.min : NaN, max: mm ? mm.max : NaN };
   }
-  if (data.length === 0) return null;
+  const t = state.threshold;
+  const fold = binCovered(data, -t, t, n);
+  const { min, max } = fold;
+  if (!(min >= -t && max <= t)) return { histogram: null, min, max };
   const counts = Float64Array.from(state.counts);
-  for (let i = 0; i < n; i++) counts[i]! += local[i]!;
+  addLanes(counts, fold.lanes);
   return {
     histogram: {
       ...state,
@@ -250,6 +391,15 @@ export function updateHistogramInRange(
     min,
     max,
   };
+}
+
+/** foldInRange for any array: null when the batch is not inside the range already binned. */
+export function updateHistogramInRange(
+  state: HistogramState,
+  data: ArrayLike<number>,
+): { histogram: HistogramState; min: number; max: number } | null {
+  const r = foldInRange(state, data instanceof Float32Array ? data : Float32Array.from(data));
+  return r.histogram ? { histogram: r.histogram, min: r.min, max: r.max } : null;
 }
 
 /** numpy widens an empty range [x, x] to [x - 0.5, x + 0.5]. */
@@ -281,3 +431,10 @@ export function downsampleHistogram(
   for (let j = 0; j <= m; j++) edges[j] = lo + Math.min(j * factor, n) * width;
   return { edges, counts };
 }
+
+warmUpLoops((d) => {
+  const edgeValues = Float32Array.from(histogramEdges(-3, 3, 8));
+  binInto(new Float64Array(8), edgeValues, -3, 3);
+  binInto(new Float64Array(8), d, -3, 3);
+  binInto(new Float64Array(8), Float32Array.of(0, 1e-45, -1e-45), -1e-44, 1e-44); // subnormal: every value checked
+});

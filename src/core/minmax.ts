@@ -17,8 +17,70 @@ export function createMinMax(): MinMaxState {
   return { min: Infinity, max: -Infinity, count: 0, nanCount: 0, infCount: 0 };
 }
 
+/**
+ * Math.min(0, -0) is -0, while a `v < min` scan keeps whichever zero came first: when an extreme is
+ * zero, return the sign of the data's first zero, so that statistics equal the scalar scan's bit for bit.
+ */
+export function signedZero(data: Float32Array, v: number): number {
+  if (v !== 0) return v;
+  for (let k = 0; k < data.length; k++) if (data[k] === 0) return data[k]!;
+  return v;
+}
+
+const POS_INF = Infinity;
+const NEG_INF = -Infinity;
+/** The last loop's min and max: the hot loops write here rather than allocate a result. */
+const extremes = new Float64Array(2);
+
+function minMaxLoop(data: Float32Array): void {
+  let min = POS_INF;
+  let max = NEG_INF;
+  for (let k = 0; k < data.length; k++) {
+    const x = data[k]!;
+    min = Math.min(min, x);
+    max = Math.max(max, x);
+  }
+  extremes[0] = min;
+  extremes[1] = max;
+}
+
+/**
+ * A batch's finite min and max in one branch-free pass, or null when it holds NaN or ±Infinity (the
+ * caller then counts them with reduceMinMax). Equal to reduceMinMax's min and max otherwise.
+ * Math.min/Math.max compile to branch-free code (3x faster here than `if (x < min)`); NaN poisons
+ * them, which is how a NaN shows.
+ */
+export function finiteMinMax(data: Float32Array): { min: number; max: number } | null {
+  if (data.length === 0) return { min: POS_INF, max: NEG_INF };
+  minMaxLoop(data);
+  const min = extremes[0]!;
+  const max = extremes[1]!;
+  if (!(min > NEG_INF && max < POS_INF)) return null;
+  return { min: signedZero(data, min), max: signedZero(data, max) };
+}
+
+/**
+ * Run the hot loops once on small arrays that take every branch, at load: V8 optimizes a long loop
+ * while it runs (on-stack replacement), and code optimized before a branch has ever run deoptimizes
+ * when it first does, every call. Warmed, the statistics fold runs optimized from its first tensor.
+ */
+export function warmUpLoops(run: (data: Float32Array) => unknown): void {
+  const shapes = [
+    Float32Array.of(1, -0, 0, 2.5, -3),
+    Float32Array.of(0, NaN, 1),
+    Float32Array.of(-Infinity, 1, Infinity),
+  ];
+  for (let r = 0; r < 3; r++) for (const s of shapes) run(s);
+}
+
+warmUpLoops((d) => finiteMinMax(d));
+
 /** One pass over a batch: the finite min/max and the non-finite counts. */
 export function reduceMinMax(data: ArrayLike<number>): MinMaxState {
+  if (data instanceof Float32Array) {
+    const fast = finiteMinMax(data);
+    if (fast) return { min: fast.min, max: fast.max, count: data.length, nanCount: 0, infCount: 0 };
+  }
   let min = Infinity;
   let max = -Infinity;
   let nanCount = 0;

@@ -14,7 +14,7 @@
  */
 import { QuantscopeError } from '../core/errors';
 import { foldIntoAbsHistogram, seedAbsHistogram, type AbsHistogramState } from '../core/absHistogram';
-import { createHistogram, updateHistogram, updateHistogramInRange, type HistogramState } from '../core/histogram';
+import { createHistogram, foldInRange, updateHistogram, type HistogramState } from '../core/histogram';
 import { f32 } from '../core/rounding';
 import { createTorchHistogram, observeTorchHistogram, type TorchHistogramState } from '../core/torchHistogram';
 import { createMinMax, isNonFinite, reduceMinMax, mergeMinMax, type MinMaxState } from '../core/minmax';
@@ -96,14 +96,17 @@ function withSample(stats: TensorStats, mm: MinMaxState): Pick<TensorStats, 'bat
 
 /** Fold one fetched tensor into its statistics. A tensor with NaN/Inf keeps min/max counts only. */
 export function foldTensor(stats: TensorStats, name: string, data: ArrayLike<number>): TensorStats {
-  if (!isNonFinite(stats.minmax)) {
-    const fast = updateHistogramInRange(stats.histogram, data);
-    if (fast) {
-      const mm = { min: fast.min, max: fast.max, count: data.length, nanCount: 0, infCount: 0 };
+  let mm: MinMaxState | undefined;
+  if (!isNonFinite(stats.minmax) && data instanceof Float32Array) {
+    // One pass: min/max and the bins at once when the sample stays inside the range already binned
+    // (every sample once the range has settled); otherwise its finite min/max spare the scan below.
+    const fast = foldInRange(stats.histogram, data);
+    if (Number.isFinite(fast.min) && Number.isFinite(fast.max))
+      mm = { min: fast.min, max: fast.max, count: data.length, nanCount: 0, infCount: 0 };
+    if (fast.histogram && mm)
       return { ...stats, minmax: mergeMinMax(stats.minmax, mm), histogram: fast.histogram, ...withSample(stats, mm) };
-    }
   }
-  const mm = reduceMinMax(data);
+  mm ??= reduceMinMax(data);
   const minmax = mergeMinMax(stats.minmax, mm);
   if (isNonFinite(minmax) || stats.histogramError) return { ...stats, minmax, ...withSample(stats, mm) };
   return { ...stats, minmax, ...histogramOrError(stats, name, data, mm), ...withSample(stats, mm) };
@@ -132,12 +135,21 @@ interface FirstPass {
 }
 
 function scanFirstPass(prev: FirstPass, mm: MinMaxState, data: ArrayLike<number>): FirstPass {
-  let minAbs = prev.minAbs;
+  return { minmax: mergeMinMax(prev.minmax, mm), minAbs: Math.min(prev.minAbs, minAbsOf(data)) };
+}
+
+/** min |x| over the finite values (Infinity when none). Math.min is branch-free; NaN poisons it, so a
+ * batch with NaN takes the scalar loop, where NaN compares false. */
+function minAbsOf(data: ArrayLike<number>): number {
+  let minAbs = Infinity;
+  for (let i = 0; i < data.length; i++) minAbs = Math.min(minAbs, Math.abs(data[i]!));
+  if (minAbs === minAbs) return minAbs;
+  minAbs = Infinity;
   for (let i = 0; i < data.length; i++) {
     const a = Math.abs(data[i]!);
-    if (a < minAbs) minAbs = a; // NaN compares false; ±Inf tensors stay float anyway
+    if (a < minAbs) minAbs = a;
   }
-  return { minmax: mergeMinMax(prev.minmax, mm), minAbs };
+  return minAbs;
 }
 
 /** Histograms seeded on the final ranges: every later sample is binned without growth. */

@@ -1,0 +1,173 @@
+/**
+ * The fast fold (one pass, integer bin arithmetic, the edge rule only near an edge) against a
+ * brute-force reading of numpy's rule, bin for bin: a value x in [lo, hi] goes to the last bin whose
+ * float32 edge is <= x (the last bin closed). Random and adversarial data: values exactly on edges
+ * and one float32 ulp either side, subnormals, ±0, ranges from subnormal to near float32's maximum.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  binInto,
+  createHistogram,
+  foldInRange,
+  histogramEdges,
+  histogramRange,
+  reduceMinMax,
+  updateHistogram,
+  type HistogramState,
+} from '../../src/core';
+import { foldTensor, emptyStats } from '../../src/runtime/calibrate';
+
+/** The next float32 above (dir 1) or below (dir -1) a float32 value. */
+function nextF32(x: number, dir: 1 | -1): number {
+  if (x === 0) return dir * 1e-45;
+  const f = new Float32Array([x]);
+  const u = new Int32Array(f.buffer);
+  u[0]! += (x > 0 ? 1 : -1) * dir;
+  return f[0]!;
+}
+
+/** numpy's rule, one value at a time, by search over the float32 edges. */
+function referenceCounts(data: ArrayLike<number>, lo: number, hi: number, n: number): number[] {
+  const edges = histogramEdges(lo, hi, n);
+  const counts = new Array<number>(n).fill(0);
+  for (let k = 0; k < data.length; k++) {
+    const x = data[k]!;
+    if (!(x >= lo && x <= hi)) continue;
+    let i = 0;
+    for (let j = 0; j < n; j++) if (edges[j]! <= x) i = j;
+    counts[i]!++;
+  }
+  return counts;
+}
+
+/** Scalar min/max as a `v < min` loop keeps them (the first of equal zeros wins). */
+function scalarMinMax(data: Float32Array): { min: number; max: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of data) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return { min, max };
+}
+
+/** Ranges [-t, t] from subnormal to near the float32 limit (2t must stay finite). */
+const threshold = fc.oneof(
+  fc.constantFrom(1e-45, 3e-45, 1e-44, 1e-40, 1.1754942e-38, 1.1754944e-38, 1, 0.1, 6, 1e20, 1.7e38),
+  fc.float({ min: Math.fround(1e-30), max: Math.fround(1e30), noNaN: true }),
+);
+const binCounts = fc.constantFrom(8, 16, 128, 2048);
+
+/** Data in [-t, t] that hits edges, their float32 neighbours, zeros of both signs, subnormals. */
+function adversarialData(t: number, n: number) {
+  const lo = -Math.fround(t);
+  const hi = Math.fround(t);
+  const edges = histogramEdges(lo, hi, n);
+  const onEdge = fc.integer({ min: 0, max: n }).map((k) => edges[k]!);
+  const nearEdge = fc
+    .tuple(fc.integer({ min: 0, max: n }), fc.constantFrom(1 as const, -1 as const))
+    .map(([k, d]) => nextF32(edges[k]!, d));
+  const uniform = fc.double({ min: 0, max: 1, noNaN: true }).map((u) => Math.fround(lo + u * (hi - lo)));
+  const special = fc.constantFrom(0, -0, 1e-45, -1e-45, 1.1754942e-38, -1.1754942e-38, lo, hi);
+  const inRange = fc.oneof(onEdge, nearEdge, uniform, special).map((x) => Math.min(hi, Math.max(lo, x)) || x); // keep ±0 as drawn
+  return fc.array(inRange, { minLength: 1, maxLength: 400 }).map((a) => Float32Array.from(a));
+}
+
+function seeded(t: number, n: number): HistogramState {
+  return { ...createHistogram(n), counts: new Float64Array(n), threshold: Math.fround(t) };
+}
+
+describe('the fast fold equals numpy’s rule bin for bin', () => {
+  it('binInto on random and adversarial data (edges, ulp neighbours, subnormals, ±0, huge ranges)', () => {
+    fc.assert(
+      fc.property(
+        threshold.chain((t) => binCounts.chain((n) => adversarialData(t, n).map((d) => [t, n, d] as const))),
+        ([t, n, data]) => {
+          const lo = -Math.fround(t);
+          const hi = Math.fround(t);
+          const counts = new Float64Array(n);
+          binInto(counts, data, lo, hi);
+          expect(Array.from(counts)).toEqual(referenceCounts(data, lo, hi, n));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('one pass inside a known range: the same bins, and min/max equal to the scalar scan’s, zeros’ signs included', () => {
+    fc.assert(
+      fc.property(
+        threshold.chain((t) => binCounts.chain((n) => adversarialData(t, n).map((d) => [t, n, d] as const))),
+        ([t, n, data]) => {
+          const state = seeded(t, n);
+          const fast = foldInRange(state, data);
+          expect(fast.histogram).not.toBeNull();
+          const [lo, hi] = histogramRange(state);
+          expect(Array.from(fast.histogram!.counts)).toEqual(referenceCounts(data, lo, hi, n));
+          const ref = scalarMinMax(data);
+          expect(Object.is(fast.min, ref.min) && Object.is(fast.max, ref.max)).toBe(true);
+          const mm = reduceMinMax(data);
+          expect(Object.is(mm.min, ref.min) && Object.is(mm.max, ref.max)).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('declines a batch with a value outside the range or NaN, and changes nothing', () => {
+    fc.assert(
+      fc.property(
+        fc.float({ min: Math.fround(0.1), max: 100, noNaN: true }),
+        fc.array(fc.float({ min: -1000, max: 1000, noNaN: true }), { minLength: 1, maxLength: 100 }),
+        fc.constantFrom(NaN, 'outside'),
+        fc.nat(),
+        (t, values, odd, at) => {
+          const data = Float32Array.from(values, (v) => Math.max(-t, Math.min(t, v)));
+          data[at % data.length] = odd === 'outside' ? Math.fround(t) * 2 : NaN;
+          const state = seeded(t, 64);
+          const r = foldInRange(state, data);
+          expect(r.histogram).toBeNull();
+          expect(Array.from(state.counts)).toEqual(new Array(64).fill(0));
+          if (odd !== 'outside') expect(r.min).toBeNaN();
+        },
+      ),
+    );
+  });
+
+  it('refuses ±Infinity and counts NaN as before', () => {
+    const h = updateHistogram(createHistogram(16), Float32Array.of(1, -2, 0.5));
+    expect(() => updateHistogram(h, Float32Array.of(1, Infinity), 'act')).toThrow(/act contains ±Infinity/);
+    expect(() => updateHistogram(h, Float32Array.of(-Infinity), 'act')).toThrow(/NON_FINITE|Infinity/);
+    const withNaN = updateHistogram(h, Float32Array.of(NaN, 1, NaN));
+    expect([withNaN.nanCount, withNaN.total]).toEqual([2, 4]);
+  });
+
+  it('the calibration fold keeps the same statistics whether a sample takes the one-pass or the general path', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.array(fc.float({ min: -50, max: 50, noNaN: true, noDefaultInfinity: true }), {
+            minLength: 1,
+            maxLength: 200,
+          }),
+          { minLength: 1, maxLength: 5 },
+        ),
+        (batches) => {
+          // the general path, step by step: the scalar min/max and updateHistogram given that min/max
+          let h = createHistogram(128);
+          let stats = emptyStats(['t'], 128)['t']!;
+          for (const b of batches) {
+            const data = Float32Array.from(b);
+            const ref = scalarMinMax(data);
+            h = updateHistogram(h, data.slice(), 't', { ...ref, nanCount: 0, infCount: 0 });
+            stats = foldTensor(stats, 't', data);
+          }
+          expect(Array.from(stats.histogram.counts)).toEqual(Array.from(h.counts));
+          expect([stats.histogram.threshold, stats.histogram.total]).toEqual([h.threshold, h.total]);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
