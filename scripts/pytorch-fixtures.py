@@ -54,6 +54,28 @@ class TinyMlp(nn.Module):
         return self.dequant(x)
 
 
+class TinyConvNet(nn.Module):
+    """Ops whose quantized form keeps its input's scale and zero point (ReLU, max and average pooling,
+    flatten): eager PyTorch observes none of them."""
+
+    def __init__(self):
+        super().__init__()
+        self.quant = QuantStub()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.relu = nn.ReLU()
+        self.pool = nn.MaxPool2d(2)
+        self.gap = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(4, 3)
+        self.dequant = DeQuantStub()
+
+    def forward(self, x):
+        x = self.quant(x)
+        x = self.relu(self.conv(x))
+        x = self.gap(self.pool(x))
+        x = self.fc(torch.flatten(x, 1))
+        return self.dequant(x)
+
+
 def f32list(t):
     return [float(v) for v in t.detach().to(torch.float32).reshape(-1).tolist()]
 
@@ -63,19 +85,19 @@ def write_npy(path, arr):
     np.save(path, arr)
 
 
-def main():
+def make_fixture(model_class, stem, shape, calib_dir, out_name, weight_modules, record_inputs):
     torch.manual_seed(SEED)
-    float_model = TinyMlp().eval()
+    float_model = model_class().eval()
     # calibration data: a wider-than-unit normal so the observers' ranges grow across calls
-    calib = [torch.randn(1, 10) * 2.0 for _ in range(N_CALIB)]
-    held_out = [torch.randn(1, 10) * 2.0 for _ in range(N_EVAL)]
-    os.makedirs(os.path.join(ROOT, 'calib'), exist_ok=True)
+    calib = [torch.randn(*shape) * 2.0 for _ in range(N_CALIB)]
+    held_out = [torch.randn(*shape) * 2.0 for _ in range(N_EVAL)]
+    os.makedirs(os.path.join(ROOT, calib_dir), exist_ok=True)
     for i, x in enumerate(calib):
-        write_npy(os.path.join(ROOT, 'calib', '%03d.npy' % i), x.numpy())
+        write_npy(os.path.join(ROOT, calib_dir, '%03d.npy' % i), x.numpy())
     torch.onnx.export(
         float_model,
         calib[0],
-        os.path.join(ROOT, 'tiny_mlp.onnx'),
+        os.path.join(ROOT, stem + '.onnx'),
         opset_version=13,
         input_names=['input'],
         output_names=['output'],
@@ -85,21 +107,21 @@ def main():
         'script': 'scripts/pytorch-fixtures.py',
         'torch': torch.__version__,
         'seed': SEED,
-        'model': 'tiny_mlp.onnx',
-        'inputShape': [1, 10],
-        'calibration': ['calib/%03d.npy' % i for i in range(N_CALIB)],
+        'model': stem + '.onnx',
+        'inputShape': list(shape),
+        'calibration': ['%s/%03d.npy' % (calib_dir, i) for i in range(N_CALIB)],
         'heldOut': [f32list(x) for x in held_out],
         'floatOutputs': [f32list(float_model(x)) for x in held_out],
         'floatWeights': {
             n: {'shape': list(getattr(float_model, n).weight.shape), 'data': f32list(getattr(float_model, n).weight)}
-            for n in ['fc1', 'fc2']
+            for n in weight_modules
         },
         'backends': {},
         'observerInputs': {},
     }
     for backend in BACKENDS:
         torch.backends.quantized.engine = ENGINE[backend]
-        m = TinyMlp().eval()
+        m = model_class().eval()
         m.load_state_dict(float_model.state_dict())
         m.qconfig = get_default_qconfig(backend)
         prepared = prepare(m)
@@ -136,10 +158,11 @@ def main():
                 'zeroPoint': int(zp[0]),
             }
             # prepare() leaves the float forward as it was: every backend's observers see the same tensors
-            previous = out.setdefault('observerInputs', {}).setdefault(name, seen[name])
-            assert previous == seen[name], name
+            if record_inputs:
+                previous = out['observerInputs'].setdefault(name, seen[name])
+                assert previous == seen[name], name
         weights = {}
-        for mod_name in ['fc1', 'fc2']:
+        for mod_name in weight_modules:
             wobs = m.qconfig.weight()
             w = getattr(float_model, mod_name).weight.detach()
             wobs(w)
@@ -151,7 +174,7 @@ def main():
                 'zeroPoints': [int(v) for v in z.reshape(-1).tolist()],
             }
         quantized = convert(prepared)
-        for mod_name in ['fc1', 'fc2']:
+        for mod_name in weight_modules:
             qw = getattr(quantized, mod_name).weight()
             weights[mod_name]['codes'] = [int(v) for v in qw.int_repr().reshape(-1).tolist()]
         with torch.no_grad():
@@ -165,9 +188,15 @@ def main():
             'quantizedModel': str(quantized),
             'quantizedOutputs': q_outputs,
         }
-    with open(os.path.join(ROOT, 'observers.json'), 'w') as f:
+    with open(os.path.join(ROOT, out_name), 'w') as f:
         json.dump(out, f, indent=1)
         f.write('\n')
+
+
+def main():
+    make_fixture(TinyMlp, 'tiny_mlp', (1, 10), 'calib', 'observers.json', ['fc1', 'fc2'], True)
+    # the observers' inputs are not kept for the conv net (they would not be small)
+    make_fixture(TinyConvNet, 'tiny_convnet', (1, 3, 8, 8), 'calib-conv', 'observers-conv.json', ['conv', 'fc'], False)
 
 
 if __name__ == '__main__':

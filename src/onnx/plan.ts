@@ -9,10 +9,11 @@
  * Relu and Clip share their producer's range: the producer's output is not quantized on its own, the
  * Relu/Clip output is (onnxruntime fuses DQ → Conv → Relu → Q into one integer kernel).
  * Placement `pytorch-eager` (config.placement; the PyTorch presets) puts the pairs where eager PyTorch
- * observes: the producer's output keeps its own range and the Relu/Clip output is quantized again with
- * that range (`followers`: quantized relu keeps its input's scale and zero point, so the second pair
- * changes no value), and a graph output a quantized node produces is quantized too (the last module's
- * observer; DeQuantStub then hands back its float value).
+ * observes: the producer's output keeps its own range, and the output of a Relu/Clip, a pooling, a
+ * Resize or a shape op after it is quantized again with that range (`followers`: their quantized
+ * PyTorch forms keep their input's scale and zero point, so the pair only rounds what PyTorch rounds:
+ * an average back onto the grid); and a graph output a quantized node produces is quantized too (the
+ * last module's observer; DeQuantStub then hands back its float value).
  */
 import { isExcluded, type QuantConfig } from '../core/config';
 import { indexGraph } from './graph';
@@ -34,6 +35,25 @@ export const ACTIVATION_OPS = new Set([
 ]);
 /** Ops that share their producer's range. */
 export const SHARING_OPS = new Set(['Relu', 'Clip']);
+/**
+ * Ops whose quantized PyTorch form keeps its input's scale and zero point (torch.nn.quantized: relu,
+ * clamp/hardtanh, max_pool2d, avg_pool2d, adaptive_avg_pool2d, upsample, and the shape ops): placement
+ * `pytorch-eager` gives their outputs the parameters of the tensor they come from.
+ */
+export const PARAM_KEEPING_OPS = new Set([
+  'Relu',
+  'Clip',
+  'MaxPool',
+  'AveragePool',
+  'GlobalAveragePool',
+  'Resize',
+  'Flatten',
+  'Reshape',
+  'Squeeze',
+  'Unsqueeze',
+  'Transpose',
+  'Identity',
+]);
 
 export interface PlannedWeight {
   readonly inputIndex: number;
@@ -97,6 +117,18 @@ export function planQuantization(model: ModelProto, config: QuantConfig): QuantP
   const floatNodes: FloatNode[] = [];
   const activationSet = new Set<string>();
   const eager = config.placement === 'pytorch-eager';
+  // A Linear exported as MatMul + Add(constant bias): eager PyTorch observes only the Add's output (the
+  // product and the float bias stay inside the quantized Linear), so neither gets a pair of its own.
+  const linearProducts = new Set<string>();
+  if (eager)
+    for (const node of graph.node) {
+      if (node.opType !== 'Add' || node.input.length !== 2) continue;
+      const [a, b] = node.input as [string, string];
+      const [product, bias] = isInit(b) ? [a, b] : isInit(a) ? [b, a] : [null, null];
+      const mm = product !== null ? index.producer.get(product) : undefined;
+      if (!mm || mm.opType !== 'MatMul' || !isInit(mm.input[1]!) || !isInit(bias!)) continue;
+      if ((index.consumers.get(product!) ?? []).length === 1) linearProducts.add(product!);
+    }
 
   for (const node of graph.node) {
     const op = node.opType;
@@ -143,16 +175,18 @@ export function planQuantization(model: ModelProto, config: QuantConfig): QuantP
         activationInputs.push({ inputIndex: 1, tensor: w });
       }
     } else {
+      const linearBias = op === 'Add' && node.input.some((t) => linearProducts.has(t));
       for (const i of dataInputs) {
         const t = node.input[i];
-        if (!t) continue;
+        if (!t || (linearBias && (linearProducts.has(t) || isInit(t)))) continue;
         if (isInit(t)) constantInputs.push({ inputIndex: i, tensor: t });
         else activationInputs.push({ inputIndex: i, tensor: t });
       }
     }
     for (const a of activationInputs) activationSet.add(a.tensor);
     const out = node.output[0];
-    if (out && isFloat(out) && (eager || !index.graphOutputs.has(out))) activationSet.add(out);
+    if (out && isFloat(out) && (eager || !index.graphOutputs.has(out)) && !linearProducts.has(out))
+      activationSet.add(out);
     nodes.push({
       name: node.name,
       opType: op,
@@ -166,21 +200,32 @@ export function planQuantization(model: ModelProto, config: QuantConfig): QuantP
   // Relu/Clip directly after a quantized tensor: quantize the activation's output instead.
   const shared = new Map<string, string>();
   const followers = new Map<string, string>();
-  for (const t of [...activationSet]) {
-    const consumers = index.consumers.get(t) ?? [];
-    const only = consumers.length === 1 ? consumers[0]! : undefined;
-    if (!only || !SHARING_OPS.has(only.opType) || index.graphOutputs.has(t) || !index.producer.has(t)) continue;
-    const y = only.output[0]!;
-    if ((!eager && index.graphOutputs.has(y)) || isExcluded(config, only.name, only.opType)) continue;
-    if (only.opType === 'Clip' && only.input.slice(1).some((m) => m && !isInit(m))) continue;
-    if (eager) {
-      followers.set(y, t);
-      activationSet.delete(y); // a consumer's input, but its parameters are t's
-      continue;
+  if (eager) {
+    // An op whose quantized PyTorch form keeps its input's scale and zero point (eager PyTorch
+    // observes none of them): its output takes the parameters of the observed tensor it comes from.
+    for (const node of graph.node) {
+      const x = node.input[0];
+      const y = node.output[0];
+      if (!x || !y || !PARAM_KEEPING_OPS.has(node.opType) || !isFloat(y)) continue;
+      if (node.domain !== '' && node.domain !== 'ai.onnx') continue;
+      const root = followers.get(x) ?? (activationSet.has(x) ? x : undefined);
+      if (root === undefined || isExcluded(config, node.name, node.opType)) continue;
+      if (node.opType === 'Clip' && node.input.slice(1).some((m) => m && !isInit(m))) continue;
+      followers.set(y, root);
+      activationSet.delete(y); // a consumer's input, but its parameters are root's
     }
-    activationSet.delete(t);
-    activationSet.add(y);
-    shared.set(t, y);
+  } else {
+    for (const t of [...activationSet]) {
+      const consumers = index.consumers.get(t) ?? [];
+      const only = consumers.length === 1 ? consumers[0]! : undefined;
+      if (!only || !SHARING_OPS.has(only.opType) || index.graphOutputs.has(t) || !index.producer.has(t)) continue;
+      const y = only.output[0]!;
+      if (index.graphOutputs.has(y) || isExcluded(config, only.name, only.opType)) continue;
+      if (only.opType === 'Clip' && only.input.slice(1).some((m) => m && !isInit(m))) continue;
+      activationSet.delete(t);
+      activationSet.add(y);
+      shared.set(t, y);
+    }
   }
 
   // Graph order: inputs first, then node outputs as produced.

@@ -40,11 +40,9 @@ export interface PytorchFixture {
   weight(mod: string): { data: Float32Array; shape: number[] };
 }
 
-export function loadPytorchFixture(): PytorchFixture {
-  const raw = JSON.parse(readFileSync(join(PYTORCH_FIXTURES, 'observers.json'), 'utf8')) as Omit<
-    PytorchFixture,
-    'weight'
-  >;
+/** observers.json: the Linear-ReLU-Linear example; observers-conv.json: Conv, ReLU, pooling, flatten, Linear. */
+export function loadPytorchFixture(file = 'observers.json'): PytorchFixture {
+  const raw = JSON.parse(readFileSync(join(PYTORCH_FIXTURES, file), 'utf8')) as Omit<PytorchFixture, 'weight'>;
   return {
     ...raw,
     weight: (mod) => {

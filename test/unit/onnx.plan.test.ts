@@ -56,10 +56,18 @@ describe('placement pytorch-eager (the PyTorch presets): pairs where eager PyTor
   const g = buildQdqModel(model, plan, ranges, config).model.graph!;
   const quantized = (t: string) => g.node.find((n) => n.opType === 'QuantizeLinear' && n.input[0] === t);
 
-  it("the Conv output keeps its own range; the Relu output is re-quantized with it; the model's output is quantized", () => {
-    expect(plan.activations).toEqual(['X', 'conv', 'gap', 'flat', 'mm', 'add', 'Y']);
-    expect([...plan.followers]).toEqual([['relu', 'conv']]);
+  it("the Conv output keeps its range, the Relu, pooling and reshape outputs take it, a MatMul + Add Linear is observed after the Add, the model's output is quantized", () => {
+    expect(plan.activations).toEqual(['X', 'conv', 'add', 'Y']);
+    expect([...plan.followers]).toEqual([
+      ['relu', 'conv'],
+      ['gap', 'conv'],
+      ['flat', 'conv'],
+    ]);
     expect(quantized('relu')!.input.slice(1)).toEqual(quantized('conv')!.input.slice(1));
+    expect(quantized('flat')!.input.slice(1)).toEqual(quantized('conv')!.input.slice(1));
+    // the product and the bias stay inside the Linear: no pair on mm, the bias C stays float
+    expect(quantized('mm')).toBeUndefined();
+    expect(g.node.find((n) => n.name === 'add0')!.input).toEqual(['mm', 'C']);
   });
 
   it("the model's output keeps its name, on the DequantizeLinear; the Gemm writes a new float tensor", () => {
