@@ -6,6 +6,7 @@ import { calibrate, type StatsMap } from '../runtime/calibrate';
 import { materializeSample } from '../data/samples';
 import { createNodeSession, nodeOrt } from '../runtime/ortNode';
 import type { Chain } from '../runtime/recurrent';
+import { roundWeights, type RoundingResult } from '../runtime/weightRounding';
 import type { loadSamples } from './data';
 import { progressBar } from './progress';
 
@@ -51,4 +52,28 @@ export function rangesOf(stats: StatsMap, prepared: ModelProto, config: QuantCon
     out.set(t, { rmin: Math.fround(r.rmin), rmax: Math.fround(r.rmax) });
   }
   return out;
+}
+
+/** GPTQ/AdaRound on onnxruntime-node: the page worker's engine, with a progress bar. */
+export async function runWeightRounding(
+  prepared: ModelProto,
+  config: QuantConfig,
+  samples: ReturnType<typeof loadSamples>,
+  quiet: boolean,
+): Promise<RoundingResult> {
+  const bar = quiet ? null : progressBar('rounding weights');
+  try {
+    return await roundWeights(
+      nodeOrt,
+      prepared,
+      config,
+      { count: samples.length, feeds: async (i) => materializeSample(samples[i]!) },
+      {
+        onProgress: (p) =>
+          bar?.update(p.phase === 'moments' ? p.done : samples.length + p.done, samples.length + p.total),
+      },
+    );
+  } finally {
+    bar?.stop();
+  }
 }

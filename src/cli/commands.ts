@@ -28,7 +28,8 @@ import { materializeSample } from '../data/samples';
 import { toOrtFeeds, type Tensor } from '../runtime/ort';
 import { createNodeSession, nodeOrt } from '../runtime/ortNode';
 import { choiceFlag, fixedInputs, hasFlag, numberFlag, flagValue, UsageError, type Args } from './args';
-import { rangesOf, runCalibration } from './calibration';
+import { rangesOf, runCalibration, runWeightRounding } from './calibration';
+import { roundingTargets } from '../runtime/weightRounding';
 import { loadSamples } from './data';
 import { imageInput, readModel, sha256, writeAtomically } from './files';
 import { configFromFlags, conventionFlag } from './flags';
@@ -173,7 +174,23 @@ export async function cmdQuantize(a: Args): Promise<void> {
       ranges = rangesOf(stats, prepared, config);
     }
   }
-  const r = exportForm(prepared, config, ranges ? { plan, ranges } : undefined);
+  let rounded: Awaited<ReturnType<typeof runWeightRounding>> | undefined;
+  if (roundingTargets(prepared, config).length > 0) {
+    const data = a.flags.get('data');
+    if (!data) throw new UsageError("--algorithm gptq and adaround need --data to calibrate on (the layers' inputs)");
+    const s = summarizeModel(model, prepared, plan, basename(path), 0, []);
+    rounded = await runWeightRounding(
+      prepared,
+      config,
+      loadSamples(data, s.inputs, imageInput(prepared), fixed),
+      !process.stderr.isTTY,
+    );
+    const worse = rounded.layers.filter((l) => l.loss > l.lossRtn).length;
+    console.error(
+      `rounded ${rounded.layers.length} weights in ${rounded.layers.reduce((t, l) => t + l.seconds, 0).toFixed(1)} s; calibration loss below round-to-nearest's on ${rounded.layers.length - worse}`,
+    );
+  }
+  const r = exportForm(prepared, config, ranges ? { plan, ranges } : undefined, rounded?.rounded);
   const parts = encodeModelParts(r.model);
   writeAtomically(out, parts);
   const size = parts.reduce((n, p) => n + p.length, 0);

@@ -64,6 +64,29 @@ export function configFromFlags(a: Args): QuantConfig {
   if (!variant)
     throw new UsageError(`--method ${variantId}: expected one of ${METHOD_VARIANTS.map((v) => v.id).join(', ')}`);
   const percentile = numberFlag(a, 'percentile');
+  const algorithm = choiceFlag(a, 'algorithm', ['rtn', 'gptq', 'adaround'] as const, 'rtn');
+  if (algorithm !== 'rtn' && fmt !== 'weight-only' && fmt !== 'matmulnbits')
+    throw new UsageError(
+      `--algorithm ${algorithm} rounds weight-only exports: add --format weight-only or matmulnbits`,
+    );
+  const damp = numberFlag(a, 'gptq-damp');
+  if (damp !== undefined && !(damp >= 0 && damp <= 1))
+    throw new UsageError(`--gptq-damp ${damp}: a fraction in [0, 1]`);
+  const gblock = numberFlag(a, 'gptq-block');
+  if (gblock !== undefined && !(Number.isInteger(gblock) && gblock >= 1))
+    throw new UsageError(`--gptq-block ${gblock}: a whole number of columns, at least 1`);
+  const iters = numberFlag(a, 'adaround-iters');
+  if (iters !== undefined && !(Number.isInteger(iters) && iters >= 1))
+    throw new UsageError(`--adaround-iters ${iters}: a whole number, at least 1`);
+  const gptqOptions = {
+    ...(damp !== undefined ? { percDamp: damp } : {}),
+    ...(gblock !== undefined ? { blockSize: gblock } : {}),
+    ...(hasFlag(a, 'act-order') ? { actOrder: true } : {}),
+  };
+  const algorithms = {
+    ...(Object.keys(gptqOptions).length ? { gptq: gptqOptions } : {}),
+    ...(iters !== undefined ? { adaround: { iterations: iters } } : {}),
+  };
   let form: ExportForm;
   switch (fmt) {
     case 'qdq':
@@ -103,6 +126,7 @@ export function configFromFlags(a: Args): QuantConfig {
   return {
     ...DEFAULT_CONFIG,
     form,
+    ...(Object.keys(algorithms).length ? { algorithms } : {}),
     activations: {
       ...DEFAULT_CONFIG.activations,
       dtype: adt,
@@ -117,6 +141,7 @@ export function configFromFlags(a: Args): QuantConfig {
       dtype: wdt,
       perChannel: !hasFlag(a, 'per-tensor'),
       ...(fmt === 'qdq' && block !== undefined ? { blockSize: block } : {}),
+      ...(algorithm !== 'rtn' ? { algorithm } : {}),
     },
     excludeNodes: a.flags.get('exclude') ?? [],
   };

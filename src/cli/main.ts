@@ -33,6 +33,9 @@ quantize FLAGS (defaults in brackets: what works for most models):
   --exclude NAME...                    keep these nodes float (repeatable)
   --fix NAME=VALUE                     fix an input (folds Ifs on it, e.g. Silero VAD's sr=16000)
   --mode streaming|onnxruntime-exact   calibration statistics          [streaming]
+  --algorithm rtn|gptq|adaround        how weight-only weights are rounded (gptq, adaround need --data) [rtn]
+  --gptq-damp F --gptq-block N --act-order    GPTQ's damping [0.01], lazy-update block [128], act-order
+  --adaround-iters N                   AdaRound iterations a layer     [300]
   --chain                              recurrent models: calibrate in streaming order, each output with an
                                        input's name and shape (Silero's stateN → state) fed back
   --held-out PATH...                   samples kept aside to check the export on [a split of --data]

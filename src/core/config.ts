@@ -46,6 +46,21 @@ export interface WeightConfig {
   readonly blockSize?: number | null;
   /** Whose scale rules and rounding (default onnxruntime's): see core/weights.ts. */
   readonly convention?: Convention;
+  /**
+   * How weights are rounded onto their grid (weight-only forms): to nearest (default), GPTQ or AdaRound
+   * (core/algorithms; both need calibration data). Settable per model, op type and node.
+   */
+  readonly algorithm?: WeightAlgorithm;
+}
+
+export type WeightAlgorithm = 'rtn' | 'gptq' | 'adaround';
+
+/** Options of the weight-rounding algorithms (model level). */
+export interface AlgorithmOptions {
+  /** GPTQ: damping fraction (0.01), lazy-update block (128), act-order (false). */
+  readonly gptq?: { readonly percDamp?: number; readonly blockSize?: number; readonly actOrder?: boolean };
+  /** AdaRound: iterations per layer and Adam's learning rate (defaults measured: runtime/weightRounding.ts). */
+  readonly adaround?: { readonly iterations?: number; readonly learningRate?: number };
 }
 
 export interface Override {
@@ -89,6 +104,7 @@ export interface QuantConfig {
   readonly form?: ExportForm;
   /** Default onnxruntime's. */
   readonly placement?: QdqPlacement;
+  readonly algorithms?: AlgorithmOptions;
   readonly activations: ActivationConfig;
   readonly weights: WeightConfig;
   /** By op type (Conv, MatMul, ...): weights of those nodes, activations they produce, exclusion. */

@@ -17,7 +17,7 @@
  */
 import { quantizeCode } from '../blockwise';
 import { QuantscopeError } from '../errors';
-import { choleskyInverse, choleskyLower, choleskyUpper } from './linalg';
+import { inverseUpperCholesky } from './linalg';
 import { dtypeBounds, gridParams, groupColumns, groupOf, groupsPerRow, type GridOptions, type Grouping } from './grid';
 
 export interface GptqOptions extends GridOptions, Grouping {
@@ -110,7 +110,7 @@ export function gptq(
   for (let i = 0; i < cols; i++) mean += Hp[i * cols + i]!;
   const damp = (percDamp * mean) / cols;
   for (let i = 0; i < cols; i++) Hp[i * cols + i]! += damp;
-  const U = choleskyUpper(choleskyInverse(choleskyLower(Hp, cols, 'damped Hessian'), cols), cols, 'inverse Hessian');
+  const U = inverseUpperCholesky(Hp, cols, 'damped Hessian');
 
   const Q = new Int32Array(rows * cols); // in processing order
   let loss = 0;

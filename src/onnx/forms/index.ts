@@ -3,6 +3,7 @@
  * prepared model. Each returns the model and a report naming what was quantized, what stayed float
  * and why.
  */
+import type { RoundedWeight } from '../../core/algorithms/gptq';
 import type { ExportForm, QuantConfig } from '../../core/config';
 import { QuantscopeError } from '../../core/errors';
 import type { QuantPlan } from '../plan';
@@ -86,6 +87,8 @@ export function exportForm(
   prepared: ModelProto,
   config: QuantConfig,
   qdq?: { plan: QuantPlan; ranges: ReadonlyMap<string, TensorRange | null> },
+  /** Weights rounded by GPTQ/AdaRound (runtime/weightRounding.ts), by node name: weight-only forms. */
+  rounded?: ReadonlyMap<string, RoundedWeight>,
 ): { model: ModelProto; report: FormReport; qdqReport?: ReturnType<typeof buildQdqModel>['report'] } {
   const form = config.form ?? { kind: 'qdq' };
   const exclude = config.excludeNodes;
@@ -113,6 +116,7 @@ export function exportForm(
         blockSize: form.blockSize,
         ops: form.ops,
         exclude,
+        rounded,
       });
     case 'dynamic':
       return dynamicQuantize(prepared, { ops: form.ops, exclude });

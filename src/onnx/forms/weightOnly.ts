@@ -33,6 +33,8 @@ import {
   type TensorProto,
 } from '../proto';
 import { readFloat32 } from '../tensor';
+import { weightMatrix } from '../weightMatrix';
+import { roundToNearest, type RoundedWeight } from '../../core/algorithms/gptq';
 
 export interface WeightOnlyOptions {
   readonly format: 'dq' | 'matmulnbits';
@@ -45,6 +47,11 @@ export interface WeightOnlyOptions {
   readonly ops?: readonly string[];
   /** Node names kept float. */
   readonly exclude?: readonly string[];
+  /**
+   * Weights already rounded by an algorithm (GPTQ, AdaRound: core/algorithms) by node name, on the
+   * matrix and groups of onnx/weightMatrix.ts for this block size; the others are rounded to nearest.
+   */
+  readonly rounded?: ReadonlyMap<string, RoundedWeight>;
 }
 
 export interface FormReport {
@@ -194,13 +201,16 @@ export function weightOnly(model: ModelProto, o: WeightOnlyOptions): { model: Mo
       continue;
     }
     const shared = (index.consumers.get(wName) ?? []).length > 1;
+    const rounded = o.rounded?.get(node.name);
     if (o.format === 'matmulnbits') {
       if (node.opType !== 'MatMul' && node.opType !== 'Gemm') continue;
-      const b = quantizeBlockwise(view.matrix, view.rows, view.cols, o.blockSize!, {
-        dtype: o.dtype,
-        symmetric: o.symmetric,
-        convention: 'matmulnbits',
-      });
+      const b = rounded
+        ? asMatMulNBits(rounded, o.blockSize!, o.dtype)
+        : quantizeBlockwise(view.matrix, view.rows, view.cols, o.blockSize!, {
+            dtype: o.dtype,
+            symmetric: o.symmetric,
+            convention: 'matmulnbits',
+          });
       newNodes.set(node, matMulNBitsNodes(node, b, bits, o.symmetric, g.initializer, name));
       if (!shared) dropped.add(wName);
       quantized.push({
@@ -212,6 +222,41 @@ export function weightOnly(model: ModelProto, o: WeightOnlyOptions): { model: Mo
       continue;
     }
     // DequantizeLinear form
+    if (rounded || (node.opType === 'Conv' && o.blockSize !== null)) {
+      // an algorithm's rounding, or Conv blocks along the input channels (DequantizeLinear-21 axis 1)
+      const wm = weightMatrix(node, w, o.blockSize);
+      if (typeof wm === 'string') {
+        floatNodes.push({ node: node.name, opType: node.opType, reason: wm });
+        continue;
+      }
+      const t = wm.toTensors(rounded ?? roundToNearest(wm.matrix, wm.rows, wm.cols, { ...o, ...wm.grouping }));
+      const qName = name(`${wName}_quantized`);
+      g.initializer.push(makeTensor(qName, DTYPES[o.dtype].onnx, w.dims.map(Number), intBytes(o.dtype, t.q)));
+      const sName = name(`${wName}_scale`);
+      g.initializer.push(makeTensor(sName, 1, t.scaleDims, bytesOf(t.scales)));
+      const inputs = [qName, sName];
+      if (!o.symmetric || DTYPES[o.dtype].min === 0) {
+        const zName = name(`${wName}_zero_point`);
+        g.initializer.push(makeTensor(zName, DTYPES[o.dtype].onnx, t.scaleDims, intBytes(o.dtype, t.zeroPoints)));
+        inputs.push(zName);
+      }
+      const attrs: Record<string, number> = { axis: t.axis };
+      if (t.blockSize !== null) attrs.block_size = t.blockSize;
+      const dqOut = name(`${wName}_dequantized`);
+      node.input[wi] = dqOut;
+      newNodes.set(node, [
+        makeNode('DequantizeLinear', inputs, [dqOut], name(`${wName}_DequantizeLinear`), attrs),
+        node,
+      ]);
+      if (!shared) dropped.add(wName);
+      quantized.push({
+        node: node.name,
+        opType: node.opType,
+        weight: wName,
+        how: `${o.dtype} ${t.blockSize ? `blocks of ${t.blockSize}` : 'per channel'}, ${o.symmetric ? 'symmetric' : 'asymmetric'}${rounded ? ', rounded by an algorithm' : ''}`,
+      });
+      continue;
+    }
     const blockSize = o.blockSize !== null && node.opType !== 'Conv' ? o.blockSize : null;
     const size = blockSize ?? Math.max(16, 2 ** Math.ceil(Math.log2(view.cols)));
     const b = view.storedKN
@@ -268,9 +313,15 @@ export function weightOnly(model: ModelProto, o: WeightOnlyOptions): { model: Mo
   const notes: string[] = [];
   if (quantized.length === 0)
     notes.push(`nothing to quantize: no ${[...ops].join(', ')} node with a constant float32 weight in the main graph`);
+  if (
+    o.format === 'dq' &&
+    o.blockSize !== null &&
+    quantized.some((q) => q.opType === 'Conv' && q.how.includes('per channel'))
+  )
+    notes.push(
+      `Conv weights with fewer than ${o.blockSize} input channels a group (depthwise) keep per-channel scales`,
+    );
   if (needs21) notes.push(`opset raised to 21 (IR 10) for ${bits === 4 ? 'int4 weights' : 'block-wise scales'}`);
-  if (o.format === 'dq' && o.blockSize !== null && quantized.some((q) => q.how.includes('per channel')))
-    notes.push('Conv weights use per-channel scales (blocks apply to MatMul, Gemm and Gather)');
   return {
     model: out,
     report: {
@@ -280,6 +331,26 @@ export function weightOnly(model: ModelProto, o: WeightOnlyOptions): { model: Mo
       notes,
       opset: defaultOpset(out),
     },
+  };
+}
+
+/**
+ * A weight rounded on the `qdq` grid as MatMulNBits stores it: codes unsigned, the signed grid shifted
+ * by 2^(bits-1) (symmetric int4 [-8, 7] with zero point 0 is MatMulNBits' implicit zero point 8 with
+ * the same scale: (q + 8 − 8)·s), unsigned grids as they are.
+ */
+function asMatMulNBits(r: RoundedWeight, blockSize: number, dtype: IntDType): BlockQuantized {
+  if (r.grouping.groupSize !== blockSize)
+    throw new QuantscopeError('BAD_RANGE', `rounded in blocks of ${r.grouping.groupSize}, not ${blockSize}`);
+  const shift = DTYPES[dtype].min < 0 ? -DTYPES[dtype].min : 0;
+  return {
+    rows: r.rows,
+    cols: r.cols,
+    blockSize,
+    blocksPerRow: Math.ceil(r.cols / blockSize),
+    q: r.q.map((v) => v + shift),
+    scales: r.scales,
+    zeroPoints: r.zeroPoints.map((v) => v + shift),
   };
 }
 
