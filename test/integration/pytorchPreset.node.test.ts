@@ -287,6 +287,12 @@ describe('--preset against PyTorch 1.13 (fixtures made once with python3-torch)'
     expect(createHash('sha256').update(exported.bytes).digest('hex')).toBe(sha(path));
   });
 
+  it('the observer sees each sample once whatever the statistics mode: onnxruntime-exact writes the same bytes', async () => {
+    const streaming = await quantize('x86', '-o', join(dir, 'streaming.onnx'));
+    const exact = await quantize('x86', '-o', join(dir, 'exact.onnx'), '--mode', 'onnxruntime-exact');
+    expect(sha(exact.path)).toBe(sha(streaming.path));
+  });
+
   it('a preset and a flag it sets are refused together (exit 2), as is an unknown preset', async () => {
     const out = join(dir, 'bad.onnx');
     expect(
