@@ -61,8 +61,10 @@ export class QuantscopePage {
     }
   }
 
-  /** After a model loads, image models get the built-in images: wait until they are in. */
-  async waitForData(): Promise<void> {
-    await expect(this.page.getByTestId('data-label')).not.toHaveText(/No calibration data|Reading files/);
+  /** A user's model starts with no data: choose the built-in documents, offered by name, and wait until they are in. */
+  async useBuiltInDocuments(): Promise<void> {
+    await expect(this.page.getByTestId('data-label')).toContainText('No calibration data chosen');
+    await this.page.getByRole('button', { name: 'Built-in documents (for OCR models)' }).click();
+    await expect(this.page.getByTestId('data-label')).toContainText('rendered document images');
   }
 }

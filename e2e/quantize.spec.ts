@@ -121,7 +121,7 @@ test('a second model loaded while the first calibrates ends that run cleanly', a
   await app.loadModelFile('tiny-conv.onnx', readFileSync(join(ROOT, 'test/fixtures/models/tiny-conv.onnx')));
   await expect(page.getByTestId('model-summary')).toContainText('tiny-conv.onnx');
   await expect(page.getByTestId('calibration-status')).toHaveAttribute('data-status', 'idle');
-  await app.waitForData();
+  await app.useBuiltInDocuments();
   await page.waitForTimeout(3000);
   // The first model's statistics never land on the second.
   await expect(page.getByTestId('tensor-explorer')).toHaveCount(0);

@@ -37,7 +37,7 @@ test('a tiny model calibrates on WebGPU, with the statistics WASM gives', async 
     readFileSync(join(import.meta.dirname, '..', 'test/fixtures/models/tiny-conv.onnx')),
   );
   await expect(page.getByTestId('model-summary')).toContainText('tiny-conv.onnx');
-  await app.waitForData();
+  await app.useBuiltInDocuments();
   await page.getByLabel('Backend').selectOption('webgpu');
   await expect(page.getByTestId('webgpu-fallback')).toContainText('software fallback');
   await app.calibrateButton().click();

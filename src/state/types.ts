@@ -18,7 +18,7 @@ import type {
 import type { ComparedSample } from '../runtime/compareJob';
 import type { DataSelection, GeneratedSettings } from './buildSamples';
 import type { GpuAdapterInfo } from '../runtime/gpu';
-import type { DataFile } from './dataSlice';
+import type { DataFile, RefusedFile } from './dataSlice';
 
 export interface LoadedModel {
   readonly fileName: string;
@@ -142,6 +142,10 @@ export interface ModelSlice {
 export interface DataSlice extends DataSelection {
   readonly dataLabel: string;
   readonly dataError: ErrorInfo | null;
+  /** Files of the last selection that were left out, each with its reason (the good ones were kept). */
+  readonly refusedFiles: readonly RefusedFile[];
+  /** No data chosen (a user's model starts so). */
+  clearData(): void;
   readonly dataLoading: boolean;
   /** The image preset the user chose; null keeps the model's default. */
   readonly presetOverride: ImagePreset | null;

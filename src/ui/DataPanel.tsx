@@ -213,6 +213,7 @@ export function DataPanel() {
   const images = useApp((s) => s.images);
   const error = useApp((s) => s.dataError);
   const loading = useApp((s) => s.dataLoading);
+  const refused = useApp((s) => s.refusedFiles);
   const override = useApp((s) => s.presetOverride);
   const [showGen, setShowGen] = useState(false);
   const preset = override ?? model?.imageInput?.preset ?? null;
@@ -237,19 +238,46 @@ export function DataPanel() {
         testId="data-dropzone"
         onFiles={(files) => void loadFiles(files)}
       >
-        {model.ocr && (
-          <button type="button" onClick={() => void loadSampleImages(appStore, import.meta.env.BASE_URL, model.ocr!)}>
-            Built-in {SAMPLES[model.ocr].folder === 'det' ? 'documents' : 'text lines'}
-          </button>
-        )}
+        {model.imageInput &&
+          (model.ocr ? [model.ocr] : (['det', 'rec'] as const)).map((id) => (
+            <button
+              key={id}
+              type="button"
+              title={`${SAMPLES[id].images.length} rendered ${id === 'det' ? 'document pages' : 'text lines'}: suited to OCR ${id === 'det' ? 'text detection' : 'text recognition'} models, not to photos or other images`}
+              onClick={() => void loadSampleImages(appStore, import.meta.env.BASE_URL, id)}
+            >
+              Built-in {id === 'det' ? 'documents' : 'text lines'} (for OCR models)
+            </button>
+          ))}
         <button type="button" onClick={() => setShowGen((v) => !v)}>
           Generate data…
         </button>
       </DropZone>
       {showGen && <GeneratedEditor />}
       <p data-testid="data-label">
-        {loading ? 'Reading files…' : kind === 'none' ? 'No calibration data yet.' : label}
+        {loading
+          ? 'Reading files…'
+          : kind === 'none'
+            ? 'No calibration data chosen yet: bring samples of what the model will see, or generate data.'
+            : label}
       </p>
+      {refused.length > 0 && (
+        <div className="refused" data-testid="refused-files">
+          {kind !== 'none' && !error
+            ? `${refused.length} file${refused.length === 1 ? '' : 's'} left out, the others kept:`
+            : 'Refused:'}
+          <ul className="log">
+            {refused.map((r) => (
+              <li key={r.name} data-code={r.error.code}>
+                <b>{r.name}</b>:{' '}
+                {r.error.message.startsWith(r.name)
+                  ? r.error.message.slice(r.name.length).replace(/^[:\s]+/, '')
+                  : r.error.message}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
       {kind === 'images' && preset && <PresetEditor preset={preset} />}
       {preview && (
         <div className="preview" data-testid="preset-preview">

@@ -1,16 +1,16 @@
 import { useState } from 'react';
-import { loadSample, loadSampleImages, SAMPLES } from '../state/sample';
+import { loadSample, SAMPLES } from '../state/sample';
 import { DropZone } from './DropZone';
 import { ErrorBanner } from './ErrorBanner';
 import { appStore, useApp } from './useApp';
 
 async function loadFile(file: File): Promise<void> {
   const bytes = new Uint8Array(await file.arrayBuffer());
+  const before = appStore.getState().model;
   appStore.getState().loadModel(file.name, bytes);
-  // Until the user brings data of their own, image models calibrate on the built-in images.
-  const s = appStore.getState();
-  if (s.dataKind === 'none' && s.model?.imageInput)
-    await loadSampleImages(appStore, import.meta.env.BASE_URL, s.model.ocr ?? 'det', { onlyIfEmpty: true });
+  // A user's model starts with no data chosen: the built-in documents suit OCR models, not every model,
+  // so the data panel offers them by name and the user picks.
+  if (appStore.getState().model !== before) appStore.getState().clearData();
 }
 
 export function ModelLoader() {

@@ -4,8 +4,16 @@
  * gain 1000 the middle tensor's range (~±3000) needs more than 8 bits to keep x (~N(0, 1)): int8's step
  * of ~24 rounds it to nothing, and the export misses the 20 dB target. With gain 1 it meets it.
  */
-import { bytesOf, DT, makeNode, makeTensor, type ModelProto } from '../../src/onnx';
-import { buildModel, floatTensor } from './models';
+import { create } from '@bufbuild/protobuf';
+import { GraphProtoSchema, ModelProtoSchema } from 'onnx-buf';
+// module by module, not the onnx index: the e2e (plain Node ESM) builds these models too
+import { bytesOf, makeNode, makeOpset, makeTensor, makeValueInfo, type ModelProto } from '../../src/onnx/proto';
+import { DT } from '../../src/onnx/tensor';
+
+function floatTensor(name: string, dims: number[], fill: (i: number) => number) {
+  const n = dims.reduce((a, b) => a * b, 1);
+  return makeTensor(name, DT.FLOAT, dims, bytesOf(Float32Array.from({ length: n }, (_, i) => fill(i))));
+}
 
 export function outlierModel(gain: number): ModelProto {
   const w1 = floatTensor('w1', [16, 17], (i) => {
@@ -18,14 +26,20 @@ export function outlierModel(gain: number): ModelProto {
     return r === c ? 1 : 0;
   });
   const shape = makeTensor('shape', DT.INT64, [3], bytesOf(BigInt64Array.of(1n, 16n, 1n)));
-  return buildModel({
-    nodes: [
-      makeNode('MatMul', ['x', 'w1'], ['h'], 'wide'),
-      makeNode('MatMul', ['h', 'w2'], ['y'], 'narrow'),
-      makeNode('Reshape', ['y', 'shape'], ['out'], 'reshape'),
-    ],
-    inits: [w1, w2, shape],
-    inputs: [['x', [1, 16]]],
-    outputs: [['out', [1, 16, 1]]],
+  return create(ModelProtoSchema, {
+    irVersion: 7n,
+    producerName: 'quantscope-tests',
+    opsetImport: [makeOpset('', 13)],
+    graph: create(GraphProtoSchema, {
+      name: 'outlier',
+      node: [
+        makeNode('MatMul', ['x', 'w1'], ['h'], 'wide'),
+        makeNode('MatMul', ['h', 'w2'], ['y'], 'narrow'),
+        makeNode('Reshape', ['y', 'shape'], ['out'], 'reshape'),
+      ],
+      initializer: [w1, w2, shape],
+      input: [makeValueInfo('x', DT.FLOAT, [1, 16])],
+      output: [makeValueInfo('out', DT.FLOAT, [1, 16, 1])],
+    }),
   });
 }

@@ -7,7 +7,8 @@ import { toBinary } from '@bufbuild/protobuf';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TensorProtoSchema } from 'onnx-buf';
-import { bytesOf, DT, makeTensor } from '../../src/onnx';
+import { bytesOf, makeTensor } from '../../src/onnx/proto';
+import { DT } from '../../src/onnx/tensor';
 
 export const SILERO_CHUNK = 512;
 

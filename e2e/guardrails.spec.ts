@@ -1,0 +1,123 @@
+/**
+ * Guard rails in the page: a user's model starts with no data chosen; a selection with a stray file
+ * keeps the good ones and lists the stray one with its reason; an export whose middle tensor needs
+ * more than 8 bits shows the alert next to its download, one that meets the target shows none; a
+ * recurrent model (Silero VAD v5) calibrated in streaming order names the inputs it chained, with sr
+ * fixed automatically from the data.
+ */
+import { toBinary } from '@bufbuild/protobuf';
+import { expect, test } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TensorProtoSchema } from 'onnx-buf';
+import { encodeModel } from '../src/onnx/codec';
+import { bytesOf, makeTensor } from '../src/onnx/proto';
+import { DT } from '../src/onnx/tensor';
+import { outlierModel } from '../test/helpers/guardModels';
+import { makeNpy } from '../test/helpers/npy';
+import { sileroChunk } from '../test/helpers/sileroData';
+import { QuantscopePage } from './app';
+
+const ROOT = join(import.meta.dirname, '..');
+const tiny = () => readFileSync(join(ROOT, 'test/fixtures/models/tiny-conv.onnx'));
+const npy = (name: string, k: number) => ({
+  name,
+  mimeType: 'application/octet-stream',
+  buffer: Buffer.from(
+    makeNpy(
+      '<f4',
+      [1, 3, 8, 8],
+      Float32Array.from({ length: 192 }, (_, i) => Math.sin(i + k)),
+    ),
+  ),
+});
+
+test("a user's model starts with no data; a stray file is refused by name and the good ones kept", async ({ page }) => {
+  const app = new QuantscopePage(page);
+  await app.open();
+  await app.useSample(); // the sample brings its documents…
+  await expect(page.getByTestId('data-label')).toContainText('rendered document images');
+  await app.loadModelFile('tiny-conv.onnx', tiny()); // …a user's model does not keep them
+  await expect(page.getByTestId('model-summary')).toContainText('tiny-conv.onnx');
+  await expect(page.getByTestId('data-label')).toContainText('No calibration data chosen');
+  await expect(app.calibrateButton()).toBeDisabled();
+  // the built-in documents are offered by name, as suited to OCR models
+  await expect(page.getByRole('button', { name: 'Built-in documents (for OCR models)' })).toBeVisible();
+
+  await page
+    .getByLabel('Calibration data')
+    .setInputFiles([
+      ...[0, 1, 2].map((k) => npy(`x${k}.npy`, k)),
+      { name: 'index.json', mimeType: 'application/json', buffer: Buffer.from('{"files": 3}') },
+    ]);
+  await expect(page.getByTestId('data-label')).toHaveText('3 tensor samples from your files');
+  const refused = page.getByTestId('refused-files');
+  await expect(refused).toContainText('1 file left out, the others kept');
+  await expect(refused.getByRole('listitem')).toHaveCount(1);
+  await expect(refused.getByRole('listitem')).toContainText(
+    'index.json: not a calibration data file (images, .npy, .npz or input_N.pb)',
+  );
+  await expect(page.getByTestId('data-error')).toHaveCount(0);
+  await expect(app.calibrateButton()).toBeEnabled();
+});
+
+async function exportBuilt(app: QuantscopePage, name: string, gain: number) {
+  const page = app.page;
+  await app.loadModelFile(name, Buffer.from(encodeModel(outlierModel(gain))));
+  await expect(page.getByTestId('model-summary')).toContainText(name);
+  const use = page.getByRole('button', { name: 'Use generated data' });
+  if (!(await use.isVisible())) await page.getByRole('button', { name: 'Generate data…' }).click(); // a toggle
+  await use.click();
+  await app.calibrateButton().click();
+  await app.waitCalibrated();
+  await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export', exact: true }).click()]);
+  await expect(page.getByTestId('export-result')).toBeVisible();
+}
+
+test('the guard rail: an export that misses the target says so next to its download; one that meets it does not', async ({
+  page,
+}) => {
+  const app = new QuantscopePage(page);
+  await app.open();
+  await exportBuilt(app, 'outlier-x1000.onnx', 1000);
+  const alert = page.getByTestId('export-result').getByRole('alert');
+  await expect(alert).toContainText(/output SQNR -?\d+\.\d dB against a target of 20\.0 dB/);
+  await expect(alert).toContainText('output out');
+  await expect(alert).toContainText('a split of the calibration data');
+  await expect(alert.getByRole('link', { name: /Tune/ })).toBeVisible();
+  await app.screenshot('guard-alert');
+
+  await exportBuilt(app, 'outlier-x1.onnx', 1);
+  await expect(page.getByTestId('guard-pass')).toContainText(
+    /output SQNR \d+\.\d dB on output out, meets the 20\.0 dB target/,
+  );
+  await expect(page.getByTestId('export-result').getByRole('alert')).toHaveCount(0);
+});
+
+test('Silero VAD: sr fixed from the data, calibrated in streaming order, the chained input named', async ({ page }) => {
+  const app = new QuantscopePage(page);
+  await app.open();
+  await app.loadModelFile(
+    'silero_vad_v5.onnx',
+    readFileSync(join(ROOT, 'node_modules/@ricky0123/vad-web/dist/silero_vad_v5.onnx')),
+  );
+  await expect(page.getByTestId('model-summary')).toContainText('silero_vad_v5.onnx');
+  const pb = (t: ReturnType<typeof makeTensor>, name: string) => ({
+    name,
+    mimeType: 'application/octet-stream',
+    buffer: Buffer.from(toBinary(TensorProtoSchema, t)),
+  });
+  const files = Array.from({ length: 6 }, (_, k) => [
+    pb(makeTensor('input', DT.FLOAT, [1, 512], bytesOf(sileroChunk(k))), 'input_0.pb'),
+    pb(makeTensor('state', DT.FLOAT, [2, 1, 128], bytesOf(new Float32Array(256))), 'input_1.pb'),
+    pb(makeTensor('sr', DT.INT64, [], bytesOf(BigInt64Array.of(16000n))), 'input_2.pb'),
+  ]).flat();
+  await page.getByLabel('Calibration data').setInputFiles(files);
+  await expect(page.getByTestId('data-label')).toHaveText('6 tensor samples from your files');
+  await page.getByTestId('chain-recurrent').getByRole('checkbox').check();
+  await expect(page.getByTestId('chain-recurrent')).toContainText('feed stateN back into state');
+  await app.calibrateButton().click();
+  await app.waitCalibrated();
+  await expect(page.getByTestId('calibration-note')).toContainText('fixed sr = 16000 automatically');
+  await expect(page.getByTestId('chained-inputs')).toContainText('chained state');
+});
