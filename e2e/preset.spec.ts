@@ -31,15 +31,15 @@ test('the PyTorch fbgemm preset: PyTorch choices, and PyTorch scales in the down
   );
   await expect(page.getByTestId('data-label')).toHaveText('100 tensor samples from your files');
 
-  await page.getByLabel('Preset').selectOption('fbgemm');
+  await page.getByLabel('Preset', { exact: true }).selectOption('fbgemm');
   await expect(page.getByLabel('Activation dtype')).toHaveValue('uint8');
   await expect(page.getByLabel('Convention')).toHaveValue('pytorch');
   await expect(page.getByLabel('Reduce range')).toBeChecked();
   await expect(page.getByLabel('Range method', { exact: true })).toHaveValue('histogram-observer');
   // a change by hand leaves the preset
   await page.getByLabel('Reduce range').uncheck();
-  await expect(page.getByLabel('Preset')).toHaveValue('custom');
-  await page.getByLabel('Preset').selectOption('fbgemm');
+  await expect(page.getByLabel('Preset', { exact: true })).toHaveValue('custom');
+  await page.getByLabel('Preset', { exact: true }).selectOption('fbgemm');
 
   await app.calibrateButton().click();
   await app.waitCalibrated();
