@@ -12,6 +12,7 @@ import {
   createTorchHistogram,
   observeTorchHistogram,
   torchHistc,
+  torchHistcReference,
   torchHistogramRange,
   type TorchHistogramState,
 } from '../../src/core/torchHistogram';
@@ -59,6 +60,33 @@ describe('HistogramObserver (PyTorch 1.13) in core', () => {
     const one = torchHistogramRange(observe(seen.slice(0, 1)));
     const o = fx.backends.fbgemm!.activations['quant.activation_post_process']!;
     expect([one.rmin, one.rmax]).not.toEqual(o.searched);
+  });
+
+  it('the fast bin search equals the float32 formula element for element, on values at and beside every edge', () => {
+    for (const [lo, hi, bins] of [
+      [-3, 5, 2048],
+      [0, 1, 2048],
+      [-7, -2, 256],
+      [-1e-3, 2e-3, 2048],
+    ] as const) {
+      const data: number[] = [];
+      const width = Math.fround(hi - lo);
+      for (let b = 0; b <= bins; b++) {
+        // the float32 values whose float32 quotient lands nearest to b, and their neighbours
+        const e = Math.fround(lo + (b * width) / bins);
+        const f = new Float32Array([e]);
+        const u = new Int32Array(f.buffer);
+        for (let d = -3; d <= 3; d++) {
+          const g = new Int32Array([u[0]! + d]);
+          data.push(new Float32Array(g.buffer)[0]!);
+        }
+        data.push(Math.fround(lo + ((b + 0.37) * width) / bins));
+      }
+      const x = Float32Array.from(data);
+      expect(Array.from(torchHistc(x, bins, lo, hi))).toEqual(
+        Array.from(torchHistcReference(x, bins, Math.fround(lo), Math.fround(hi))),
+      );
+    }
   });
 
   it('NaN is refused by name, as PyTorch cannot bin it either', () => {
