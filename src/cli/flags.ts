@@ -1,7 +1,7 @@
 /** The quantization choices from command-line flags; defaults are what works for most models. */
 import { DEFAULT_CONFIG, type ExportForm, type QuantConfig } from '../core/config';
 import { METHOD_VARIANTS, methodVariant, variantFields } from '../core/methods';
-import { applyPreset, PYTORCH_PRESETS } from '../core/presets';
+import { applyPreset, PYTORCH_PRESETS, type PytorchPreset } from '../core/presets';
 import { choiceFlag, hasFlag, numberFlag, flagValue, UsageError, type Args } from './args';
 
 /** Whose rules for scale and zero point: one vocabulary for every command. */
@@ -27,20 +27,23 @@ const PRESET_SETS = [
  * --preset fbgemm|x86|qnnpack: every choice as PyTorch's get_default_qconfig(backend) makes it
  * (core/presets.ts), static QDQ.
  */
-function presetFromFlags(a: Args): QuantConfig | null {
-  const preset = flagValue(a, 'preset');
-  if (preset === undefined) return null;
+function presetFlag(a: Args): PytorchPreset | null {
+  if (flagValue(a, 'preset') === undefined) return null;
   const p = choiceFlag(a, 'preset', PYTORCH_PRESETS, 'fbgemm');
   const clash = PRESET_SETS.find((f) => hasFlag(a, f));
   if (clash) throw new UsageError(`--preset ${p} sets --${clash} itself: give one or the other`);
   const fmt = flagValue(a, 'format');
   if (fmt !== undefined && fmt !== 'qdq') throw new UsageError(`--preset ${p} is static QDQ: --format ${fmt} is not`);
-  return applyPreset({ ...DEFAULT_CONFIG, form: { kind: 'qdq' }, excludeNodes: a.flags.get('exclude') ?? [] }, p);
+  return p;
 }
 
 export function configFromFlags(a: Args): QuantConfig {
-  const preset = presetFromFlags(a);
-  if (preset) return preset;
+  const preset = presetFlag(a);
+  const config = choicesFromFlags(a);
+  return preset ? applyPreset(config, preset) : config;
+}
+
+function choicesFromFlags(a: Args): QuantConfig {
   const fmt = choiceFlag(
     a,
     'format',

@@ -12,7 +12,7 @@
  * the kernel; the QDQ file stores it int32 at input_scale × weight_scale, with no scale adjustment.
  * The QDQ pairs sit on the tensors eager PyTorch observes (placement `pytorch-eager`).
  */
-import { DEFAULT_CONFIG, type QuantConfig } from './config';
+import type { QuantConfig } from './config';
 
 export type PytorchPreset = 'fbgemm' | 'x86' | 'qnnpack';
 
@@ -46,14 +46,14 @@ export function presetConfig(preset: PytorchPreset): Pick<QuantConfig, 'activati
   };
 }
 
-/** A configuration with a preset applied at model level; op-type, tensor and node choices are cleared. */
+/**
+ * A configuration with a preset applied at model level: its op-type, tensor and node choices are
+ * cleared (they would override the preset's); the form, exclusions and anything else are kept.
+ */
 export function applyPreset(config: QuantConfig, preset: PytorchPreset): QuantConfig {
-  return {
-    ...DEFAULT_CONFIG,
-    ...(config.form ? { form: config.form } : {}),
-    ...presetConfig(preset),
-    excludeNodes: config.excludeNodes,
-  };
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { opTypes, tensors, nodes, ...rest } = config;
+  return { ...rest, ...presetConfig(preset) };
 }
 
 /** The preset a configuration's model-level choices equal, if any (the page's menu shows it). */

@@ -33,7 +33,7 @@ describe('quantscope arguments', () => {
   });
 
   it('refuses an unknown or misspelled flag, with the nearest one', () => {
-    expect(usage(['quantize', 'm.onnx', '--algorithm', 'gptq', '-o', 'x'])).toMatch(/unknown flag --algorithm/);
+    expect(usage(['quantize', 'm.onnx', '--calibrator', 'kl', '-o', 'x'])).toMatch(/unknown flag --calibrator/);
     expect(usage(['quantize', 'm.onnx', '--prest', 'fbgemm', '-o', 'x'])).toMatch(/did you mean --preset\?/);
     expect(usage(['range', 't.npy', '--preset', 'fbgemm'])).toMatch(/--preset/);
     expect(usage(['quantize', 'm.onnx', '--metod', 'mse'])).toMatch(/unknown flag --metod \(did you mean --method\?\)/);
