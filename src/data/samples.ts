@@ -50,6 +50,12 @@ export function generateTensor(g: GeneratedInput): FeedTensor {
     case 'int8':
       data = Int8Array.from({ length: n }, () => Math.floor(draw()));
       break;
+    case 'int16':
+      data = Int16Array.from({ length: n }, () => Math.floor(draw()));
+      break;
+    case 'uint16':
+      data = Uint16Array.from({ length: n }, () => Math.floor(draw()));
+      break;
     case 'uint8':
     case 'bool':
       data = Uint8Array.from({ length: n }, () => Math.floor(draw()));

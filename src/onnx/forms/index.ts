@@ -91,7 +91,16 @@ export function exportForm(
   rounded?: ReadonlyMap<string, RoundedWeight>,
 ): { model: ModelProto; report: FormReport; qdqReport?: ReturnType<typeof buildQdqModel>['report'] } {
   const form = config.form ?? { kind: 'qdq' };
-  const exclude = config.excludeNodes;
+  // node-level exclusions and weight choices (a tuned configuration's per-node overrides)
+  const nodeEntries = Object.entries(config.nodes ?? {});
+  const exclude = [...config.excludeNodes, ...nodeEntries.filter(([, o]) => o.exclude).map(([n]) => n)];
+  const nodeWeights = Object.fromEntries(
+    nodeEntries
+      .filter(
+        ([, o]) => !o.exclude && o.weights && (o.weights.dtype !== undefined || o.weights.blockSize !== undefined),
+      )
+      .map(([n, o]) => [n, { dtype: o.weights!.dtype, blockSize: o.weights!.blockSize }]),
+  );
   switch (form.kind) {
     case 'qdq': {
       if (!qdq) throw new QuantscopeError('NO_STATISTICS', 'static QDQ needs calibrated ranges: calibrate first');
@@ -117,6 +126,7 @@ export function exportForm(
         ops: form.ops,
         exclude,
         rounded,
+        ...(Object.keys(nodeWeights).length ? { nodes: nodeWeights } : {}),
       });
     case 'dynamic':
       return dynamicQuantize(prepared, { ops: form.ops, exclude });

@@ -52,6 +52,8 @@ export interface WeightOnlyOptions {
    * matrix and groups of onnx/weightMatrix.ts for this block size; the others are rounded to nearest.
    */
   readonly rounded?: ReadonlyMap<string, RoundedWeight>;
+  /** Per-node dtype and block size (DequantizeLinear form): e.g. int8 per channel on a sensitive node. */
+  readonly nodes?: Readonly<Record<string, { readonly dtype?: IntDType; readonly blockSize?: number | null }>>;
 }
 
 export interface FormReport {
@@ -154,12 +156,19 @@ function intBytes(dtype: IntDType, values: ArrayLike<number>): Uint8Array {
 
 export function weightOnly(model: ModelProto, o: WeightOnlyOptions): { model: ModelProto; report: FormReport } {
   const bits = DTYPES[o.dtype].bits;
+  const perNode = Object.values(o.nodes ?? {});
+  if (o.format === 'matmulnbits' && perNode.length)
+    throw new QuantscopeError('UNSUPPORTED_DTYPE', 'MatMulNBits takes one setting for every node');
   if (o.format === 'matmulnbits') {
     if (bits !== 4 && bits !== 8)
       throw new QuantscopeError('UNSUPPORTED_DTYPE', `MatMulNBits takes 4 or 8 bits, not ${o.dtype}`);
     if (!o.blockSize) throw new QuantscopeError('BAD_RANGE', 'MatMulNBits needs a block size (32, 64 or 128)');
   }
-  const needs21 = o.format === 'dq' && (bits === 4 || o.blockSize !== null);
+  const needs21 =
+    o.format === 'dq' &&
+    [{ dtype: o.dtype, blockSize: o.blockSize }, ...perNode].some(
+      (x) => DTYPES[x.dtype ?? o.dtype].bits === 4 || (x.blockSize !== undefined ? x.blockSize : o.blockSize) !== null,
+    );
   let out = needs21 ? upgradeOpset(model, 21).model : model;
   if (out === model) out = cloneSharingInitializers(model); // never change the caller's model
   const g = out.graph!;
@@ -222,22 +231,27 @@ export function weightOnly(model: ModelProto, o: WeightOnlyOptions): { model: Mo
       continue;
     }
     // DequantizeLinear form
-    if (rounded || (node.opType === 'Conv' && o.blockSize !== null)) {
+    const own = o.nodes?.[node.name];
+    const dtype = own?.dtype ?? o.dtype;
+    const symmetric = own?.dtype ? !own.dtype.startsWith('u') : o.symmetric;
+    const wantBlock = own?.blockSize !== undefined ? own.blockSize : o.blockSize;
+    const on = { ...o, dtype, symmetric, blockSize: wantBlock };
+    if (rounded || (node.opType === 'Conv' && on.blockSize !== null)) {
       // an algorithm's rounding, or Conv blocks along the input channels (DequantizeLinear-21 axis 1)
-      const wm = weightMatrix(node, w, o.blockSize);
+      const wm = weightMatrix(node, w, on.blockSize);
       if (typeof wm === 'string') {
         floatNodes.push({ node: node.name, opType: node.opType, reason: wm });
         continue;
       }
-      const t = wm.toTensors(rounded ?? roundToNearest(wm.matrix, wm.rows, wm.cols, { ...o, ...wm.grouping }));
+      const t = wm.toTensors(rounded ?? roundToNearest(wm.matrix, wm.rows, wm.cols, { ...on, ...wm.grouping }));
       const qName = name(`${wName}_quantized`);
-      g.initializer.push(makeTensor(qName, DTYPES[o.dtype].onnx, w.dims.map(Number), intBytes(o.dtype, t.q)));
+      g.initializer.push(makeTensor(qName, DTYPES[on.dtype].onnx, w.dims.map(Number), intBytes(on.dtype, t.q)));
       const sName = name(`${wName}_scale`);
       g.initializer.push(makeTensor(sName, 1, t.scaleDims, bytesOf(t.scales)));
       const inputs = [qName, sName];
-      if (!o.symmetric || DTYPES[o.dtype].min === 0) {
+      if (!on.symmetric || DTYPES[on.dtype].min === 0) {
         const zName = name(`${wName}_zero_point`);
-        g.initializer.push(makeTensor(zName, DTYPES[o.dtype].onnx, t.scaleDims, intBytes(o.dtype, t.zeroPoints)));
+        g.initializer.push(makeTensor(zName, DTYPES[on.dtype].onnx, t.scaleDims, intBytes(on.dtype, t.zeroPoints)));
         inputs.push(zName);
       }
       const attrs: Record<string, number> = { axis: t.axis };
@@ -253,23 +267,23 @@ export function weightOnly(model: ModelProto, o: WeightOnlyOptions): { model: Mo
         node: node.name,
         opType: node.opType,
         weight: wName,
-        how: `${o.dtype} ${t.blockSize ? `blocks of ${t.blockSize}` : 'per channel'}, ${o.symmetric ? 'symmetric' : 'asymmetric'}${rounded ? ', rounded by an algorithm' : ''}`,
+        how: `${on.dtype} ${t.blockSize ? `blocks of ${t.blockSize}` : 'per channel'}, ${on.symmetric ? 'symmetric' : 'asymmetric'}${rounded ? ', rounded by an algorithm' : ''}`,
       });
       continue;
     }
-    const blockSize = o.blockSize !== null && node.opType !== 'Conv' ? o.blockSize : null;
+    const blockSize = wantBlock !== null && node.opType !== 'Conv' ? wantBlock : null;
     const size = blockSize ?? Math.max(16, 2 ** Math.ceil(Math.log2(view.cols)));
     const b = view.storedKN
-      ? quantizeBlockwiseColumns(view.storedKN, view.cols, view.rows, size, { dtype: o.dtype, symmetric: o.symmetric })
+      ? quantizeBlockwiseColumns(view.storedKN, view.cols, view.rows, size, { dtype: dtype, symmetric: symmetric })
       : quantizeBlockwise(view.matrix, view.rows, view.cols, size, {
-          dtype: o.dtype,
-          symmetric: o.symmetric,
+          dtype: dtype,
+          symmetric: symmetric,
           convention: 'qdq',
         });
     const codes = b.layout === 'columns' ? b.q : view.toOriginal(b.q, (n) => new Int32Array(n));
     const dims = w.dims.map(Number);
     const qName = name(`${wName}_quantized`);
-    g.initializer.push(makeTensor(qName, DTYPES[o.dtype].onnx, dims, intBytes(o.dtype, codes)));
+    g.initializer.push(makeTensor(qName, DTYPES[dtype].onnx, dims, intBytes(dtype, codes)));
     // scales: per channel [rows]; per block, shaped as the weight with the block axis divided
     let scaleDims: number[];
     let scales: Float32Array = b.scales;
@@ -287,9 +301,9 @@ export function weightOnly(model: ModelProto, o: WeightOnlyOptions): { model: Mo
     const sName = name(`${wName}_scale`);
     g.initializer.push(makeTensor(sName, 1, scaleDims, bytesOf(scales)));
     const inputs = [qName, sName];
-    if (!o.symmetric || DTYPES[o.dtype].min === 0) {
+    if (!symmetric || DTYPES[dtype].min === 0) {
       const zName = name(`${wName}_zero_point`);
-      g.initializer.push(makeTensor(zName, DTYPES[o.dtype].onnx, scaleDims, intBytes(o.dtype, zps)));
+      g.initializer.push(makeTensor(zName, DTYPES[dtype].onnx, scaleDims, intBytes(dtype, zps)));
       inputs.push(zName);
     }
     const dqOut = name(`${wName}_dequantized`);
@@ -301,7 +315,7 @@ export function weightOnly(model: ModelProto, o: WeightOnlyOptions): { model: Mo
       node: node.name,
       opType: node.opType,
       weight: wName,
-      how: `${o.dtype} ${blockSize ? `blocks of ${blockSize}` : 'per channel'}, ${o.symmetric ? 'symmetric' : 'asymmetric'}`,
+      how: `${dtype} ${blockSize ? `blocks of ${blockSize}` : 'per channel'}, ${symmetric ? 'symmetric' : 'asymmetric'}`,
     });
   }
   g.node = g.node.flatMap((n) => newNodes.get(n) ?? [n]);

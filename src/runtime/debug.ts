@@ -1,0 +1,164 @@
+/**
+ * The per-tensor debugger: where along the graph a quantized model departs from its float model.
+ * For every activation the quantized model quantizes (a QuantizeLinear on a tensor the float model
+ * also has) and every weight behind a DequantizeLinear:
+ *   own error          the quantized model's tensor against its own Q→DQ (what this range costs alone)
+ *   accumulated error  the float model's tensor against the quantized model's Q→DQ output (what the
+ *                      next op reads: this range's error plus all that reached it from upstream)
+ *   weights            the float weight against the dequantized one.
+ * Streamed: each sample runs both models, is folded into running sums (core/errorSums) and dropped;
+ * no activation outlives its sample (onnxruntime's qdq_loss_debug keeps them all in memory).
+ * The first divergence is the tensor whose accumulated SQNR falls most below that of the quantized
+ * tensors feeding it.
+ */
+import { EMPTY_SUMS, foldErrorSums, sumsCosine, sumsSqnr, type ErrorSums } from '../core/errorSums';
+import { QuantscopeError } from '../core/errors';
+import { encodeModel, readFloat32, withExtraOutputs, type ModelProto } from '../onnx';
+import { indexGraph } from '../onnx/graph';
+import { materializeSample, type SampleSpec } from '../data/samples';
+import { toOrtFeeds, type OrtModule, type Tensor } from './ort';
+
+export interface TensorError {
+  readonly tensor: string;
+  readonly kind: 'activation' | 'weight';
+  /** The node producing the activation, or the node reading the weight. */
+  readonly node: string;
+  readonly opType: string;
+  readonly own: { readonly sqnrDb: number; readonly cosine: number } | null;
+  readonly accumulated: { readonly sqnrDb: number; readonly cosine: number };
+  /** accumulated SQNR lost here against the quantized tensors feeding it (activations). */
+  readonly dropDb: number | null;
+}
+
+export interface DebugResult {
+  readonly tensors: readonly TensorError[];
+  readonly firstDivergence: string | null;
+  readonly samples: number;
+  readonly elapsedMs: number;
+}
+
+interface ActPair {
+  readonly tensor: string;
+  readonly dq: string;
+}
+
+const CAP_DB = 150;
+const capped = (x: number) => Math.min(x, CAP_DB);
+
+export async function debugModels(
+  ort: OrtModule,
+  float: ModelProto,
+  quant: ModelProto,
+  samples: readonly SampleSpec[],
+  opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
+): Promise<DebugResult> {
+  const t0 = performance.now();
+  if (samples.length === 0) throw new QuantscopeError('BAD_DATA', 'no samples to debug on');
+  const fg = float.graph!;
+  const qg = quant.graph!;
+  const fi = indexGraph(fg);
+  const qi = indexGraph(qg);
+  const floatNames = new Set([...fg.input.map((v) => v.name), ...fg.node.flatMap((n) => n.output)]);
+  const acts: ActPair[] = [];
+  for (const n of qg.node) {
+    if (n.opType !== 'QuantizeLinear' || !floatNames.has(n.input[0]!)) continue;
+    const dq = (qi.consumers.get(n.output[0]!) ?? []).find((c) => c.opType === 'DequantizeLinear');
+    if (dq) acts.push({ tensor: n.input[0]!, dq: dq.output[0]! });
+  }
+  const order = new Map<string, number>();
+  fg.input.forEach((v, i) => order.set(v.name, i - fg.input.length));
+  fg.node.forEach((n, i) => n.output.forEach((o) => order.set(o, i)));
+  acts.sort((a, b) => order.get(a.tensor)! - order.get(b.tensor)!);
+
+  // weights: a DequantizeLinear of an initializer, read by a node the float model has by name
+  const floatNodes = new Map(fg.node.map((n) => [n.name, n]));
+  const weights: { dq: string; node: string; opType: string; float: Float32Array; tensor: string }[] = [];
+  for (const n of qg.node) {
+    if (n.opType !== 'DequantizeLinear' || !qi.initializers.has(n.input[0]!)) continue;
+    for (const c of qi.consumers.get(n.output[0]!) ?? []) {
+      const i = c.input.indexOf(n.output[0]!);
+      const fw = floatNodes.get(c.name)?.input[i];
+      const init = fw ? fi.initializers.get(fw) : undefined;
+      if (!init || init.dataType !== 1) continue;
+      weights.push({ dq: n.output[0]!, node: c.name, opType: c.opType, float: readFloat32(init), tensor: fw! });
+    }
+  }
+  if (acts.length === 0 && weights.length === 0)
+    throw new QuantscopeError('BAD_DATA', 'the quantized model has no QuantizeLinear or DequantizeLinear the float model matches');
+
+  const fs = await ort.InferenceSession.create(encodeModel(withExtraOutputs(float, acts.map((a) => a.tensor))));
+  const qFetch = [...new Set([...acts.flatMap((a) => [a.tensor, a.dq]), ...weights.map((w) => w.dq)])];
+  const qs = await ort.InferenceSession.create(encodeModel(withExtraOutputs(quant, qFetch)));
+  const own = new Map<string, ErrorSums>();
+  const acc = new Map<string, ErrorSums>();
+  const weightSums = new Map<string, ErrorSums>();
+  try {
+    for (let s = 0; s < samples.length; s++) {
+      if (opts.signal?.aborted) throw new QuantscopeError('CANCELLED', 'debugging was cancelled');
+      const feeds = toOrtFeeds(ort, materializeSample(samples[s]!));
+      const fo = await fs.run(feeds, acts.map((a) => a.tensor));
+      const qo = await qs.run(feeds, qFetch);
+      const data = (r: Record<string, unknown>, t: string) => (r[t] as Tensor).data as Float32Array;
+      for (const a of acts) {
+        const qt = data(qo, a.tensor);
+        const qd = data(qo, a.dq);
+        own.set(a.tensor, foldErrorSums(own.get(a.tensor) ?? EMPTY_SUMS, qt, qd));
+        acc.set(a.tensor, foldErrorSums(acc.get(a.tensor) ?? EMPTY_SUMS, data(fo, a.tensor), qd));
+      }
+      if (s === 0)
+        for (const w of weights)
+          weightSums.set(`${w.node}:${w.tensor}`, foldErrorSums(EMPTY_SUMS, w.float, data(qo, w.dq)));
+      for (const r of [fo, qo]) for (const v of Object.values(r)) (v as Tensor).dispose?.();
+      opts.onProgress?.(s + 1, samples.length);
+    }
+  } finally {
+    await fs.release();
+    await qs.release();
+  }
+
+  // nearest quantized ancestors in the float graph, for each quantized activation
+  const accSqnr = new Map(acts.map((a) => [a.tensor, sumsSqnr(acc.get(a.tensor)!)]));
+  const upstream = (t: string): number => {
+    const seen = new Set<string>();
+    const stack = [...(fi.producer.get(t)?.input ?? [])];
+    let worst = Infinity;
+    while (stack.length) {
+      const x = stack.pop()!;
+      if (!x || seen.has(x) || fi.initializers.has(x)) continue;
+      seen.add(x);
+      const s = accSqnr.get(x);
+      if (s !== undefined) worst = Math.min(worst, s);
+      else stack.push(...(fi.producer.get(x)?.input ?? []));
+    }
+    return worst;
+  };
+  const rows: TensorError[] = acts.map((a) => {
+    const o = own.get(a.tensor)!;
+    const c = acc.get(a.tensor)!;
+    const p = fi.producer.get(a.tensor);
+    return {
+      tensor: a.tensor,
+      kind: 'activation',
+      node: p?.name ?? '(input)',
+      opType: p?.opType ?? 'input',
+      own: { sqnrDb: sumsSqnr(o), cosine: sumsCosine(o) },
+      accumulated: { sqnrDb: sumsSqnr(c), cosine: sumsCosine(c) },
+      dropDb: capped(upstream(a.tensor)) - capped(sumsSqnr(c)),
+    };
+  });
+  for (const w of weights) {
+    const s = weightSums.get(`${w.node}:${w.tensor}`)!;
+    rows.push({
+      tensor: w.tensor,
+      kind: 'weight',
+      node: w.node,
+      opType: w.opType,
+      own: null,
+      accumulated: { sqnrDb: sumsSqnr(s), cosine: sumsCosine(s) },
+      dropDb: null,
+    });
+  }
+  let first: TensorError | null = null;
+  for (const r of rows) if (r.dropDb !== null && (!first || r.dropDb > first.dropDb!)) first = r;
+  return { tensors: rows, firstDivergence: first?.tensor ?? null, samples: samples.length, elapsedMs: performance.now() - t0 };
+}
