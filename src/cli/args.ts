@@ -8,7 +8,7 @@ import { parseArgs as nodeParseArgs } from 'node:util';
 
 export class UsageError extends Error {}
 
-export const COMMANDS = ['inspect', 'calibrate', 'quantize', 'eval', 'range'] as const;
+export const COMMANDS = ['inspect', 'calibrate', 'quantize', 'eval', 'range', 'debug', 'sensitivity', 'tune'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface FlagSpec {
@@ -24,19 +24,27 @@ export interface FlagSpec {
 }
 
 /** The choices that make a quantization configuration (cli/flags.ts reads them). */
-const CONFIG: readonly Command[] = ['calibrate', 'quantize'];
+const CONFIG: readonly Command[] = ['calibrate', 'quantize', 'sensitivity', 'tune'];
+/** Commands that calibrate and take the quantize choices. */
+const CALIBRATING: readonly Command[] = ['calibrate', 'quantize', 'sensitivity', 'tune'];
 
 /** Every flag quantscope takes. Add a flag here, with the commands that read it. */
 export const FLAGS: Readonly<Record<string, FlagSpec>> = {
   help: { type: 'boolean', short: 'h', commands: COMMANDS },
-  json: { type: 'boolean', commands: ['inspect', 'calibrate', 'eval', 'range'] },
-  output: { type: 'string', short: 'o', commands: ['calibrate', 'quantize'] },
-  fix: { type: 'string', multiple: true, commands: ['inspect', 'calibrate', 'quantize', 'eval'] },
-  data: { type: 'string', greedy: true, commands: ['calibrate', 'quantize', 'eval'] },
-  mode: { type: 'string', commands: ['calibrate', 'quantize'] },
+  json: { type: 'boolean', commands: ['inspect', 'calibrate', 'eval', 'range', 'debug', 'sensitivity', 'tune'] },
+  output: { type: 'string', short: 'o', commands: ['calibrate', 'quantize', 'tune'] },
+  fix: {
+    type: 'string',
+    multiple: true,
+    commands: ['inspect', 'calibrate', 'quantize', 'eval', 'debug', 'sensitivity', 'tune'],
+  },
+  data: { type: 'string', greedy: true, commands: ['calibrate', 'quantize', 'eval', 'debug', 'sensitivity', 'tune'] },
+  'target-agreement': { type: 'string', commands: ['tune'] },
+  'target-sqnr': { type: 'string', commands: ['tune'] },
+  mode: { type: 'string', commands: CALIBRATING },
   recipe: { type: 'string', commands: ['quantize'] },
   force: { type: 'boolean', commands: ['quantize'] },
-  'write-recipe': { type: 'string', commands: ['quantize'] },
+  'write-recipe': { type: 'string', commands: ['quantize', 'tune'] },
   format: { type: 'string', commands: CONFIG },
   weights: { type: 'string', commands: CONFIG },
   activations: { type: 'string', commands: CONFIG },
@@ -45,23 +53,23 @@ export const FLAGS: Readonly<Record<string, FlagSpec>> = {
   'symmetric-activations': { type: 'boolean', commands: CONFIG },
   exclude: { type: 'string', greedy: true, commands: CONFIG },
   preset: { type: 'string', commands: CONFIG },
-  method: { type: 'string', commands: ['calibrate', 'quantize', 'range'] },
-  percentile: { type: 'string', commands: ['calibrate', 'quantize', 'range'] },
-  convention: { type: 'string', commands: ['calibrate', 'quantize', 'range'] },
-  'reduce-range': { type: 'boolean', commands: ['calibrate', 'quantize', 'range'] },
-  'per-channel': { type: 'boolean', commands: ['calibrate', 'quantize', 'range'] },
-  algorithm: { type: 'string', commands: CONFIG },
-  'gptq-damp': { type: 'string', commands: CONFIG },
-  'gptq-block': { type: 'string', commands: CONFIG },
-  'act-order': { type: 'boolean', commands: CONFIG },
-  'adaround-iters': { type: 'string', commands: CONFIG },
+  method: { type: 'string', commands: [...CALIBRATING, 'range'] },
+  percentile: { type: 'string', commands: [...CALIBRATING, 'range'] },
+  convention: { type: 'string', commands: [...CALIBRATING, 'range'] },
+  'reduce-range': { type: 'boolean', commands: [...CALIBRATING, 'range'] },
+  'per-channel': { type: 'boolean', commands: [...CALIBRATING, 'range'] },
+  algorithm: { type: 'string', commands: ['calibrate', 'quantize'] },
+  'gptq-damp': { type: 'string', commands: ['calibrate', 'quantize'] },
+  'gptq-block': { type: 'string', commands: ['calibrate', 'quantize'] },
+  'act-order': { type: 'boolean', commands: ['calibrate', 'quantize'] },
+  'adaround-iters': { type: 'string', commands: ['calibrate', 'quantize'] },
   dtype: { type: 'string', commands: ['range'] },
   symmetric: { type: 'boolean', commands: ['range'] },
   bins: { type: 'string', commands: ['range'] },
   'quantized-bins': { type: 'string', commands: ['range'] },
   axis: { type: 'string', commands: ['range'] },
   chain: { type: 'boolean', commands: ['calibrate', 'quantize'] },
-  'held-out': { type: 'string', greedy: true, commands: ['quantize'] },
+  'held-out': { type: 'string', greedy: true, commands: ['quantize', 'sensitivity', 'tune'] },
 };
 
 export interface Args {

@@ -6,6 +6,7 @@ import { isQuantscopeError } from '../core/errors';
 import { METHOD_VARIANTS } from '../core/methods';
 import { hasFlag, parseArgs, UsageError, type Args, type Command } from './args';
 import { cmdCalibrate, cmdEval, cmdInspect, cmdQuantize, cmdRange } from './commands';
+import { cmdDebug, cmdSensitivity, cmdTune } from './tuneCommands';
 
 const HELP = `quantscope — quantize ONNX models (the page's engine, from the command line)
 
@@ -13,6 +14,12 @@ const HELP = `quantscope — quantize ONNX models (the page's engine, from the c
   quantscope calibrate MODEL --data DIR_OR_FILES... [--mode streaming|onnxruntime-exact] [--method M] -o STATS.json
   quantscope quantize MODEL (--recipe RECIPE.json [--force] | FLAGS) [--data ...] -o OUT.onnx [--write-recipe R.json]
   quantscope eval FLOAT.onnx QUANTIZED.onnx --data ... [--json]
+  quantscope debug FLOAT.onnx QUANTIZED.onnx --data ... [--json]       per-tensor error, first divergence
+  quantscope sensitivity MODEL --data ... [quantize FLAGS] [--held-out ...] [--json]   groups ranked
+  quantscope tune MODEL --data ... [quantize FLAGS] [--held-out ...] [--target-agreement F | --target-sqnr DB]
+                 -o OUT.onnx [--write-recipe R.json] [--json]
+      (no target: top-1 agreement >= 0.99 on the first non-recurrent output with a class axis, else SQNR >= 30 dB;
+       --data alone: its last quarter is held out; the quantize FLAGS are the start and the cheapest choice)
   quantscope range TENSOR.npy --method minmax|moving-average|percentile|entropy|mse|distribution [options] [--json]
 
 quantize FLAGS (defaults in brackets: what works for most models):
@@ -73,6 +80,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     quantize: cmdQuantize,
     eval: cmdEval,
     range: cmdRange,
+    debug: cmdDebug,
+    sensitivity: cmdSensitivity,
+    tune: cmdTune,
   };
   try {
     await commands[command](args);

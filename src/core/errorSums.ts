@@ -97,7 +97,8 @@ export function foldAgreement(
     throw new QuantscopeError('BAD_TENSOR', `cannot compare ${ref.length} and ${approx.length} scores by ${classes}`);
   let agree = s.agree;
   const rows = ref.length / classes;
-  for (let r = 0; r < rows; r++) if (argmax(ref, r * classes, classes) === argmax(approx, r * classes, classes)) agree++;
+  for (let r = 0; r < rows; r++)
+    if (argmax(ref, r * classes, classes) === argmax(approx, r * classes, classes)) agree++;
   return { agree, rows: s.rows + rows };
 }
 

@@ -1,6 +1,6 @@
 /**
  * Quantization groups: the units a sensitivity sweep ranks and a tuning search changes. In static
- * QDQ a group is one quantized activation tensor with the weighted nodes that produce it (a Conv and
+ * QDQ a group is one quantized activation tensor with the quantized nodes that produce it (a Conv and
  * the Relu that shares its range count as one, plan.shared); a weighted node whose output stays float
  * (a graph output) is a group of its own. In weight-only forms a group is one node's weight.
  *
@@ -24,7 +24,6 @@ export function qdqGroups(prepared: ModelProto, plan: QuantPlan): QuantGroup[] {
   const outputOf = new Map(prepared.graph!.node.map((n) => [n.name, n.output[0] ?? '']));
   const byTensor = new Map<string, string[]>();
   for (const n of plan.nodes) {
-    if (!n.weight) continue;
     const out = outputOf.get(n.name) ?? '';
     const t = plan.shared.get(out) ?? out;
     byTensor.set(t, [...(byTensor.get(t) ?? []), n.name]);
@@ -37,7 +36,8 @@ export function qdqGroups(prepared: ModelProto, plan: QuantPlan): QuantGroup[] {
     groups.push({ id: t, label: nodes.length ? `${nodes.join(', ')} → ${t}` : t, tensors: [t], nodes });
   }
   for (const n of plan.nodes)
-    if (n.weight && !assigned.has(n.name)) groups.push({ id: n.name, label: n.name, tensors: [], nodes: [n.name] });
+    if ((n.weight || n.constantInputs.length) && !assigned.has(n.name))
+      groups.push({ id: n.name, label: n.name, tensors: [], nodes: [n.name] });
   return groups;
 }
 
@@ -48,6 +48,8 @@ export function weightGroups(nodes: readonly string[]): QuantGroup[] {
 /** What a search may set a group to. */
 export type GroupChoice =
   | { readonly kind: 'float' }
+  /** Back to the model-wide settings: the group's overrides removed. */
+  | { readonly kind: 'default' }
   | { readonly kind: 'activations'; readonly fields: Partial<ActivationConfig> }
   | { readonly kind: 'weights'; readonly dtype: IntDType; readonly blockSize: number | null };
 
@@ -55,6 +57,8 @@ export function choiceLabel(c: GroupChoice): string {
   switch (c.kind) {
     case 'float':
       return 'kept float';
+    case 'default':
+      return 'the model-wide settings';
     case 'activations':
       return Object.entries(c.fields)
         .map(([k, v]) => `${k} ${String(v)}`)
@@ -69,11 +73,17 @@ export function applyGroupChoice(config: QuantConfig, group: QuantGroup, choice:
   const tensors = { ...(config.tensors ?? {}) };
   const nodes = { ...(config.nodes ?? {}) };
   const float = choice.kind === 'float';
+  if (choice.kind === 'default') {
+    for (const t of group.tensors) delete tensors[t];
+    for (const n of group.nodes) delete nodes[n];
+    return { ...config, tensors, nodes };
+  }
   for (const t of group.tensors) {
     const { exclude: _, ...rest } = tensors[t] ?? {};
     void _;
     if (float) tensors[t] = { ...rest, exclude: true };
-    else if (choice.kind === 'activations') tensors[t] = { ...rest, activations: { ...rest.activations, ...choice.fields } };
+    else if (choice.kind === 'activations')
+      tensors[t] = { ...rest, activations: { ...rest.activations, ...choice.fields } };
     else if (Object.keys(rest).length) tensors[t] = rest;
     else delete tensors[t];
   }

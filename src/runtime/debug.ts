@@ -84,9 +84,19 @@ export async function debugModels(
     }
   }
   if (acts.length === 0 && weights.length === 0)
-    throw new QuantscopeError('BAD_DATA', 'the quantized model has no QuantizeLinear or DequantizeLinear the float model matches');
+    throw new QuantscopeError(
+      'BAD_DATA',
+      'the quantized model has no QuantizeLinear or DequantizeLinear the float model matches',
+    );
 
-  const fs = await ort.InferenceSession.create(encodeModel(withExtraOutputs(float, acts.map((a) => a.tensor))));
+  const fs = await ort.InferenceSession.create(
+    encodeModel(
+      withExtraOutputs(
+        float,
+        acts.map((a) => a.tensor),
+      ),
+    ),
+  );
   const qFetch = [...new Set([...acts.flatMap((a) => [a.tensor, a.dq]), ...weights.map((w) => w.dq)])];
   const qs = await ort.InferenceSession.create(encodeModel(withExtraOutputs(quant, qFetch)));
   const own = new Map<string, ErrorSums>();
@@ -96,7 +106,10 @@ export async function debugModels(
     for (let s = 0; s < samples.length; s++) {
       if (opts.signal?.aborted) throw new QuantscopeError('CANCELLED', 'debugging was cancelled');
       const feeds = toOrtFeeds(ort, materializeSample(samples[s]!));
-      const fo = await fs.run(feeds, acts.map((a) => a.tensor));
+      const fo = await fs.run(
+        feeds,
+        acts.map((a) => a.tensor),
+      );
       const qo = await qs.run(feeds, qFetch);
       const data = (r: Record<string, unknown>, t: string) => (r[t] as Tensor).data as Float32Array;
       for (const a of acts) {
@@ -160,5 +173,10 @@ export async function debugModels(
   }
   let first: TensorError | null = null;
   for (const r of rows) if (r.dropDb !== null && (!first || r.dropDb > first.dropDb!)) first = r;
-  return { tensors: rows, firstDivergence: first?.tensor ?? null, samples: samples.length, elapsedMs: performance.now() - t0 };
+  return {
+    tensors: rows,
+    firstDivergence: first?.tensor ?? null,
+    samples: samples.length,
+    elapsedMs: performance.now() - t0,
+  };
 }

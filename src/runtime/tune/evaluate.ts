@@ -58,13 +58,22 @@ export async function createEvaluator(
   opts: { output: string; task?: TaskMetric; session?: InferenceSession; signal?: AbortSignal },
 ): Promise<Evaluator> {
   if (samples.length === 0) throw new QuantscopeError('BAD_DATA', 'no held-out samples to evaluate on');
+  // onnxruntime's QDQ transformers (propagation, int8 → uint8 conversion) must not rewrite the gated
+  // Q/DQ pairs: their scales are inputs, and the switchboard stays plain fake quantization
+  // (session.disable_quant_qdq, onnxruntime_session_options_config_keys.h)
   const session =
-    opts.session ?? (await ort.InferenceSession.create(encodeModel(sb.model), { logSeverityLevel: 3 } as never));
+    opts.session ??
+    (await ort.InferenceSession.create(encodeModel(sb.model), {
+      logSeverityLevel: 3,
+      extra: { session: { disable_quant_qdq: '1' } },
+    } as never));
   if (!session.outputNames.includes(opts.output))
     throw new QuantscopeError('BAD_DATA', `the model has no output "${opts.output}"`);
   let runs = 0;
+  // held-out sets are small: their tensors are made once and kept for every configuration
+  const inputs = samples.map((s) => materializeSample(s));
   const run = async (i: number, setting: SwitchSetting): Promise<Tensor> => {
-    const feeds = { ...materializeSample(samples[i]!), ...controlFeeds(sb, setting) };
+    const feeds = { ...inputs[i]!, ...controlFeeds(sb, setting) };
     const r = await session.run(toOrtFeeds(ort, feeds), [opts.output]);
     runs++;
     const t = r[opts.output] as Tensor;

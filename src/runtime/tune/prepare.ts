@@ -3,16 +3,19 @@
  * exports of the prepared model: the chosen weights, and int8 per channel as the fix), the switchboard
  * model over them, one session with the float outputs cached, and the groups.
  */
-import {
-  activationConfigFor,
-  activationRange,
-  type QuantConfig,
-  type WeightConfig,
-} from '../../core/config';
+import { activationConfigFor, activationRange, type QuantConfig, type WeightConfig } from '../../core/config';
 import { QuantscopeError } from '../../core/errors';
 import { buildQdqModel, exportForm, planQuantization, type ModelProto, type TensorRange } from '../../onnx';
 import { qdqGroups, recurrentOutputs, weightGroups, type QuantGroup } from '../../onnx/groups';
-import { buildSwitchboard, type WeightVariantModel } from '../../onnx/switchboard';
+import {
+  buildSwitchboard,
+  frozenWeights,
+  weightDqModel,
+  type Switchboard,
+  type WeightVariantModel,
+} from '../../onnx/switchboard';
+import { encodeModel } from '../../onnx';
+import type { Tensor } from '../ort';
 import type { StatsMap } from '../calibrate';
 import type { SampleSpec } from '../../data/samples';
 import type { OrtModule } from '../ort';
@@ -39,7 +42,8 @@ export function rangesFor(stats: StatsMap, prepared: ModelProto, config: QuantCo
 export function defaultOutput(prepared: ModelProto): string {
   const rec = recurrentOutputs(prepared);
   const o = prepared.graph!.output.find((v) => !rec.has(v.name));
-  if (!o) throw new QuantscopeError('BAD_DATA', 'every output of the model is fed back into an input: nothing to target');
+  if (!o)
+    throw new QuantscopeError('BAD_DATA', 'every output of the model is fed back into an input: nothing to target');
   return o.name;
 }
 
@@ -99,7 +103,12 @@ export async function prepareTuning(
     ];
     const keys = new Set<string>();
     for (const c of choices) {
-      const key = weightKey({ dtype: c.dtype, symmetric: !c.dtype.startsWith('u'), perChannel: true, blockSize: c.blockSize });
+      const key = weightKey({
+        dtype: c.dtype,
+        symmetric: !c.dtype.startsWith('u'),
+        perChannel: true,
+        blockSize: c.blockSize,
+      });
       if (keys.has(key)) continue;
       keys.add(key);
       const cfg: QuantConfig = {
@@ -115,7 +124,7 @@ export async function prepareTuning(
       'BAD_RANGE',
       `tuning searches static QDQ and weight-only (DequantizeLinear) files, not ${form.kind === 'weight-only' ? 'MatMulNBits' : form.kind}`,
     );
-  const sb = buildSwitchboard(prepared, { activations, activationDtypes, weightVariants: variants });
+  const sb = await freeze(ort, buildSwitchboard(prepared, { activations, activationDtypes, weightVariants: variants }));
   const output = opts.output ?? defaultOutput(prepared);
   const evaluator = await createEvaluator(ort, sb, heldOut, { output, task: opts.task, signal: opts.signal });
   return {
@@ -127,4 +136,21 @@ export async function prepareTuning(
     floatBytes: opts.floatBytes,
     release: () => evaluator.release(),
   };
+}
+
+/** The borrowed weight DequantizeLinear nodes run once, and their outputs stored as float32 initializers. */
+async function freeze(ort: OrtModule, sb: Switchboard): Promise<Switchboard> {
+  if (sb.weightDqOutputs.length === 0) return sb;
+  const session = await ort.InferenceSession.create(encodeModel(weightDqModel(sb)), { logSeverityLevel: 3 } as never);
+  try {
+    const r = await session.run({});
+    const values = new Map<string, { data: Float32Array; dims: readonly number[] }>();
+    for (const o of sb.weightDqOutputs) {
+      const t = r[o] as Tensor;
+      values.set(o, { data: t.data as Float32Array, dims: t.dims });
+    }
+    return frozenWeights(sb, values);
+  } finally {
+    await session.release();
+  }
 }

@@ -17,12 +17,7 @@ import type { QuantConfig } from '../../core/config';
 import type { IntDType } from '../../core/dtype';
 import { QuantscopeError } from '../../core/errors';
 import { variantFields, methodVariant } from '../../core/methods';
-import {
-  applyGroupChoice,
-  choiceLabel,
-  type GroupChoice,
-  type QuantGroup,
-} from '../../onnx/groups';
+import { applyGroupChoice, choiceLabel, type GroupChoice, type QuantGroup } from '../../onnx/groups';
 import type { Switchboard } from '../../onnx/switchboard';
 import { checkCancelled, type EvalMetrics, type Evaluator } from './evaluate';
 import { estimatedBytes, settingFor, type SettingContext } from './setting';
@@ -57,7 +52,8 @@ export function targetValue(t: Target, m: EvalMetrics, floatTask: number | null)
     case 'sqnr':
       return m.sqnrDb;
     case 'task-drop':
-      if (m.task === null || floatTask === null) throw new QuantscopeError('BAD_DATA', 'no task metric for these samples');
+      if (m.task === null || floatTask === null)
+        throw new QuantscopeError('BAD_DATA', 'no task metric for these samples');
       return m.task - floatTask;
   }
 }
@@ -163,6 +159,7 @@ export interface TuneResult {
 }
 
 const METHODS = ['minmax', 'percentile', 'entropy', 'mse'] as const;
+const MAX_TRIM = 8;
 
 function wideOf(d: IntDType): IntDType {
   return d.startsWith('u') ? 'uint16' : 'int16';
@@ -217,7 +214,8 @@ export async function tune(
     return t;
   };
   // better: higher target value, then higher SQNR (top-1 agreement is coarse)
-  const better = (a: Trial, b: Trial) => a.value > b.value || (a.value === b.value && a.metrics.sqnrDb > b.metrics.sqnrDb);
+  const better = (a: Trial, b: Trial) =>
+    a.value > b.value || (a.value === b.value && a.metrics.sqnrDb > b.metrics.sqnrDb);
 
   const base = await record(ctx.baseConfig, 'start: the chosen settings', 'start');
   let start = base;
@@ -258,26 +256,49 @@ export async function tune(
     }
     ranked.sort((a, b) => (better(a.t, b.t) ? -1 : better(b.t, a.t) ? 1 : 0));
     total = trials.length + 2 * ranked.length;
+    // the smallest prefix of the ranking whose fix meets the target (bisection: a longer prefix fixes
+    // more, so the metric grows with it on the whole), with the cheapest fix first, then keeping float
     let current = start;
-    const fixed: { g: QuantGroup; choice: GroupChoice; before: Trial }[] = [];
-    for (const { g } of ranked) {
-      if (current.meets) break;
-      for (const choice of fixChoices(ctx, g)) {
-        const t = await record(applyGroupChoice(current.config, g, choice), `${g.id}: ${choiceLabel(choice)}`, 'fixing');
-        if (better(t, current)) {
-          fixed.push({ g, choice, before: current });
-          current = t;
-          break;
-        }
+    let fixed: { g: QuantGroup; choice: GroupChoice }[] = [];
+    const withPrefix = (k: number, pick: (g: QuantGroup) => GroupChoice) => {
+      let c = start.config;
+      const f = ranked.slice(0, k).map(({ g }) => ({ g, choice: pick(g) }));
+      for (const x of f) c = applyGroupChoice(c, x.g, x.choice);
+      return { config: c, fixes: f };
+    };
+    for (const pick of [(g: QuantGroup) => fixChoices(ctx, g)[0]!, (): GroupChoice => ({ kind: 'float' })]) {
+      const all = withPrefix(ranked.length, pick);
+      const top = await record(all.config, `the ${ranked.length} groups: ${choiceLabel(pick(ranked[0]!.g))}`, 'fixing');
+      if (!top.meets) {
+        if (better(top, current)) [current, fixed] = [top, all.fixes];
+        continue;
       }
+      let [lo, hi] = [0, ranked.length]; // prefix lo fails, hi meets
+      let best = top;
+      let bestFixes = all.fixes;
+      while (hi - lo > 1) {
+        const mid = (lo + hi) >> 1;
+        const p = withPrefix(mid, pick);
+        const t = await record(
+          p.config,
+          `the ${mid} most sensitive groups: ${choiceLabel(pick(ranked[0]!.g))}`,
+          'fixing',
+        );
+        if (t.meets) [hi, best, bestFixes] = [mid, t, p.fixes];
+        else lo = mid;
+      }
+      [current, fixed] = [best, bestFixes];
+      break;
     }
-    // cheaper choices back, least sensitive fix first, where the target still holds
+    // cheaper choices back, least sensitive fix first, where the target still holds (a few tries)
     if (current.meets) {
-      for (const f of [...fixed].reverse()) {
-        const cheaper = fixChoices(ctx, f.g).filter((c) => c !== f.choice && f.choice.kind === 'float' && c.kind !== 'float');
-        const back = applyGroupChoice(current.config, f.g, revertChoice(ctx, f.g));
-        for (const cfg of [back, ...cheaper.map((c) => applyGroupChoice(current.config, f.g, c))]) {
-          const t = await record(cfg, `${f.g.id}: back to ${cfg === back ? 'the start' : 'a cheaper choice'}`, 'trimming');
+      for (const f of [...fixed].reverse().slice(0, MAX_TRIM)) {
+        const options: GroupChoice[] = [
+          { kind: 'default' },
+          ...fixChoices(ctx, f.g).filter((c) => c.kind !== f.choice.kind),
+        ];
+        for (const c of options.filter((c) => c.kind !== 'float')) {
+          const t = await record(applyGroupChoice(current.config, f.g, c), `${f.g.id}: ${choiceLabel(c)}`, 'trimming');
           if (t.meets && t.bytes <= current.bytes) {
             current = t;
             break;
@@ -288,7 +309,12 @@ export async function tune(
     for (const f of fixed) {
       const now = groupState(current.config, f.g);
       if (now === groupState(start.config, f.g)) continue;
-      changes.push({ group: f.g.label, choice: choiceLabel(f.choice), before: f.before.value, after: current.value });
+      changes.push({
+        group: f.g.label,
+        choice: describeState(current.config, f.g),
+        before: start.value,
+        after: current.value,
+      });
     }
   }
   if (start !== base) changes.unshift({ group: 'model', choice: start.label, before: base.value, after: start.value });
@@ -307,13 +333,17 @@ export async function tune(
   };
 }
 
-/** The choice that puts a group back to the base configuration's settings. */
-function revertChoice(ctx: TuneContext, g: QuantGroup): GroupChoice {
-  const form = ctx.baseConfig.form ?? { kind: 'qdq' };
-  if (form.kind === 'weight-only') return { kind: 'weights', dtype: form.dtype, blockSize: form.blockSize };
-  return { kind: 'activations', fields: { dtype: ctx.baseConfig.activations.dtype } };
-}
-
 function groupState(config: QuantConfig, g: QuantGroup): string {
   return JSON.stringify([g.tensors.map((t) => config.tensors?.[t]), g.nodes.map((n) => config.nodes?.[n])]);
+}
+
+function describeState(config: QuantConfig, g: QuantGroup): string {
+  if (g.nodes.some((n) => config.nodes?.[n]?.exclude) || g.tensors.some((t) => config.tensors?.[t]?.exclude))
+    return 'kept float';
+  const parts: string[] = [];
+  const a = g.tensors.map((t) => config.tensors?.[t]?.activations?.dtype).find((d) => d);
+  if (a) parts.push(`${a} activations`);
+  const w = g.nodes.map((n) => config.nodes?.[n]?.weights).find((x) => x?.dtype);
+  if (w) parts.push(`${w.dtype} weights${w.blockSize ? ` in blocks of ${w.blockSize}` : ' per channel'}`);
+  return parts.join(', ') || 'as chosen';
 }

@@ -21,7 +21,10 @@ import type { Switchboard } from '../../onnx/switchboard';
 import type { FeedTensor, Feeds } from '../ort';
 
 export interface SwitchSetting {
-  readonly activations: ReadonlyMap<string, { readonly dtype: IntDType; readonly scale: number; readonly zeroPoint: number }>;
+  readonly activations: ReadonlyMap<
+    string,
+    { readonly dtype: IntDType; readonly scale: number; readonly zeroPoint: number }
+  >;
   /** node → weight variant key; a node not here reads its float weight. */
   readonly weights: ReadonlyMap<string, string>;
 }
@@ -58,11 +61,15 @@ export function settingFor(sb: Switchboard, ctx: SettingContext, config: QuantCo
       const o = config.nodes?.[n.node]?.weights;
       const dtype = o?.dtype ?? form.dtype;
       const blockSize = o?.blockSize !== undefined ? o.blockSize : form.blockSize;
-      weights.set(n.node, need(weightKey({ dtype, symmetric: !dtype.startsWith('u'), perChannel: true, blockSize }), n.node));
+      weights.set(
+        n.node,
+        need(weightKey({ dtype, symmetric: !dtype.startsWith('u'), perChannel: true, blockSize }), n.node),
+      );
     }
     return { activations, weights };
   }
-  if (form.kind !== 'qdq') throw new QuantscopeError('BAD_RANGE', `the switchboard takes static QDQ or weight-only, not ${form.kind}`);
+  if (form.kind !== 'qdq')
+    throw new QuantscopeError('BAD_RANGE', `the switchboard takes static QDQ or weight-only, not ${form.kind}`);
   const plan = planQuantization(ctx.prepared, config);
   const producer = new Map(ctx.prepared.graph!.node.flatMap((n) => n.output.map((o) => [o, n.opType] as const)));
   const gated = new Set(sb.activations);

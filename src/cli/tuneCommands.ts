@@ -1,0 +1,261 @@
+/** debug, sensitivity and tune: which layer broke it, and the fix (the page's engine, from the command line). */
+import { basename } from 'node:path';
+import type { QuantConfig } from '../core/config';
+import { QuantscopeError } from '../core/errors';
+import { RECIPE_VERSION, rangesToRecipe, serializeRecipe, type Recipe } from '../core/recipe';
+import { encodeModelParts, exportForm, planQuantization, prepareModel, summarizeModel, type ModelProto } from '../onnx';
+import type { SampleSpec } from '../data/samples';
+import type { StatsMap } from '../runtime/calibrate';
+import { debugModels } from '../runtime/debug';
+import { nodeOrt } from '../runtime/ortNode';
+import { prepareTuning, rangesFor } from '../runtime/tune/prepare';
+import {
+  defaultTarget,
+  sensitivity,
+  targetLabel,
+  tune,
+  type Progress,
+  type Target,
+  type TuneResult,
+} from '../runtime/tune/search';
+import { choiceFlag, fixedInputs, flagValue, hasFlag, numberFlag, UsageError, type Args } from './args';
+import { runCalibration } from './calibration';
+import { loadSamples } from './data';
+import { imageInput, readModel, sha256, writeAtomically } from './files';
+import { configFromFlags } from './flags';
+import { progressBar } from './progress';
+
+const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : String(x));
+
+function quiet(a: Args): boolean {
+  return hasFlag(a, 'json') || !process.stderr.isTTY;
+}
+
+function samplesFor(a: Args, model: ModelProto, prepared: ModelProto, flag: 'data' | 'held-out'): SampleSpec[] | null {
+  const paths = a.flags.get(flag);
+  if (!paths) return null;
+  const plan = planQuantization(prepared, { ...configFromFlags(a), excludeNodes: [] });
+  const s = summarizeModel(model, prepared, plan, '', 0, []);
+  return loadSamples(paths, s.inputs, imageInput(prepared), fixedInputs(a));
+}
+
+/** --data split into calibration and held-out parts (the last quarter, at least one) unless --held-out is given. */
+function splitData(
+  a: Args,
+  model: ModelProto,
+  prepared: ModelProto,
+): { calibration: SampleSpec[]; heldOut: SampleSpec[]; note: string } {
+  const data = samplesFor(a, model, prepared, 'data');
+  if (!data) throw new UsageError('needs --data');
+  const held = samplesFor(a, model, prepared, 'held-out');
+  if (held) return { calibration: data, heldOut: held, note: `held out: ${held.length} samples from --held-out` };
+  if (data.length < 2) return { calibration: data, heldOut: data, note: 'one sample: calibrated and evaluated on it' };
+  const k = Math.max(1, Math.floor(data.length / 4));
+  return {
+    calibration: data.slice(0, data.length - k),
+    heldOut: data.slice(data.length - k),
+    note: `held out: the last ${k} of the ${data.length} --data samples`,
+  };
+}
+
+async function setUp(a: Args, path: string) {
+  const { bytes, model } = readModel(path);
+  const fixed = fixedInputs(a);
+  const preparation = prepareModel(model, { fixedInputs: fixed });
+  const prepared = preparation.model;
+  const config = configFromFlags(a);
+  const { calibration, heldOut, note } = splitData(a, model, prepared);
+  let stats: StatsMap | null = null;
+  if ((config.form ?? { kind: 'qdq' }).kind === 'qdq') {
+    const plan = planQuantization(prepared, config);
+    stats = await runCalibration(
+      prepared,
+      plan.activations,
+      calibration,
+      choiceFlag(a, 'mode', ['streaming', 'onnxruntime-exact'] as const, 'streaming'),
+      quiet(a),
+    );
+  }
+  const ctx = await prepareTuning(nodeOrt, prepared, config, stats, heldOut, { floatBytes: bytes.length });
+  return { bytes, model, fixed, preparation, prepared, config, stats, ctx, note };
+}
+
+function bar(a: Args, label: string) {
+  const b = quiet(a) ? null : progressBar(label);
+  return { onProgress: (p: Progress) => b?.update(p.done, Math.max(p.total, p.done)), stop: () => b?.stop() };
+}
+
+export async function cmdDebug(a: Args): Promise<void> {
+  const [floatPath, quantPath] = a.positional;
+  if (!floatPath || !quantPath) throw new UsageError('debug needs FLOAT.onnx and QUANTIZED.onnx');
+  const f = readModel(floatPath);
+  const q = readModel(quantPath);
+  const prepared = prepareModel(f.model, { fixedInputs: fixedInputs(a) }).model;
+  const samples = samplesFor(a, f.model, prepared, 'data');
+  if (!samples) throw new UsageError('debug needs --data');
+  const b = quiet(a) ? null : progressBar('debugging');
+  const r = await debugModels(nodeOrt, prepared, q.model, samples, { onProgress: (d, t) => b?.update(d, t) }).finally(
+    () => b?.stop(),
+  );
+  if (hasFlag(a, 'json')) {
+    console.log(
+      JSON.stringify(r, (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2),
+    );
+    return;
+  }
+  console.log(
+    `${r.tensors.length} tensors over ${r.samples} samples (SQNR in dB; own: the tensor against its own Q/DQ; accumulated: float model's against the quantized model's)`,
+  );
+  for (const t of r.tensors)
+    console.log(
+      `${t.tensor === r.firstDivergence ? '>' : ' '} ${t.kind === 'weight' ? 'weight    ' : 'activation'} ${t.tensor} (${t.opType} ${t.node}): ${t.own ? `own ${fmt(t.own.sqnrDb)}, ` : ''}accumulated ${fmt(t.accumulated.sqnrDb)} (cosine ${t.accumulated.cosine.toFixed(5)})`,
+    );
+  if (r.firstDivergence) {
+    const t = r.tensors.find((x) => x.tensor === r.firstDivergence)!;
+    console.log(
+      `first divergence: ${t.tensor} (${t.opType} ${t.node}): accumulated SQNR falls ${fmt(t.dropDb!)} dB here`,
+    );
+  }
+}
+
+export async function cmdSensitivity(a: Args): Promise<void> {
+  const path = a.positional[0];
+  if (!path) throw new UsageError('sensitivity needs a model');
+  const { ctx, note } = await setUp(a, path);
+  const p = bar(a, 'sensitivity');
+  try {
+    const r = await sensitivity(ctx, { onProgress: p.onProgress });
+    p.stop();
+    const m = (x: { sqnrDb: number; cosine: number; top1: number | null }) => ({
+      sqnrDb: x.sqnrDb,
+      cosine: x.cosine,
+      top1: x.top1,
+    });
+    if (hasFlag(a, 'json')) {
+      console.log(
+        JSON.stringify(
+          {
+            output: ctx.evaluator.output,
+            heldOut: note,
+            all: m(r.all),
+            elapsedMs: r.elapsedMs,
+            runs: r.runs,
+            groups: r.groups.map((g) => ({
+              group: g.group.id,
+              tensors: g.group.tensors,
+              nodes: g.group.nodes,
+              onlyQuantized: m(g.onlyQuantized),
+              onlyFloat: m(g.onlyFloat),
+            })),
+          },
+          (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v),
+          2,
+        ),
+      );
+      return;
+    }
+    console.log(
+      `output ${ctx.evaluator.output}; ${note}; everything quantized: SQNR ${fmt(r.all.sqnrDb)} dB${r.all.top1 !== null ? `, top-1 ${(100 * r.all.top1).toFixed(1)}%` : ''}`,
+    );
+    console.log('rank  group  (output SQNR with only it quantized | with only it float)');
+    r.groups.forEach((g, i) =>
+      console.log(
+        `${String(i + 1).padStart(4)}  ${g.group.label}  (${fmt(g.onlyQuantized.sqnrDb)} | ${fmt(g.onlyFloat.sqnrDb)})`,
+      ),
+    );
+    console.log(`${r.groups.length} groups, ${r.runs} runs in ${(r.elapsedMs / 1000).toFixed(1)} s`);
+  } finally {
+    await ctx.release();
+  }
+}
+
+function targetFromFlags(a: Args, classes: number | null): Target | null {
+  const agreement = numberFlag(a, 'target-agreement');
+  const sqnr = numberFlag(a, 'target-sqnr');
+  if (agreement !== undefined && sqnr !== undefined)
+    throw new UsageError('--target-agreement and --target-sqnr exclude each other');
+  if (agreement !== undefined) {
+    if (!(agreement > 0 && agreement <= 1))
+      throw new UsageError(`--target-agreement ${agreement}: a fraction in (0, 1]`);
+    if (classes === null)
+      throw new UsageError(
+        '--target-agreement needs an output with a class axis ([N, C] or [N, T, C]); use --target-sqnr',
+      );
+    return { metric: 'top1', value: agreement };
+  }
+  if (sqnr !== undefined) return { metric: 'sqnr', value: sqnr };
+  return null;
+}
+
+export async function cmdTune(a: Args): Promise<void> {
+  const path = a.positional[0];
+  const out = flagValue(a, 'output');
+  if (!path || !out) throw new UsageError('tune needs a model and -o OUT.onnx');
+  const { bytes, fixed, preparation, prepared, stats, ctx, note } = await setUp(a, path);
+  let result: TuneResult;
+  const target = targetFromFlags(a, ctx.evaluator.classes) ?? defaultTarget(ctx.evaluator);
+  const p = bar(a, 'tuning');
+  try {
+    result = await tune(ctx, target, { onProgress: p.onProgress });
+  } finally {
+    p.stop();
+    await ctx.release();
+  }
+  const chosen = result.trials[result.chosen]!;
+  const config: QuantConfig = chosen.config;
+  const qdq = (config.form ?? { kind: 'qdq' }).kind === 'qdq';
+  const ranges = qdq && stats ? rangesFor(stats, prepared, config) : null;
+  const r = exportForm(prepared, config, ranges ? { plan: planQuantization(prepared, config), ranges } : undefined);
+  const parts = encodeModelParts(r.model);
+  writeAtomically(out, parts);
+  const size = parts.reduce((n, x) => n + x.length, 0);
+  const recipeOut = flagValue(a, 'write-recipe');
+  if (recipeOut) {
+    const written: Recipe = {
+      $schema: 'recipe.schema.json',
+      quantscope: RECIPE_VERSION,
+      model: { fileName: basename(path), sha256: sha256(bytes), bytes: bytes.length },
+      preparation: { fixedInputs: fixed, log: preparation.log },
+      calibration: null,
+      config,
+      ranges: ranges ? rangesToRecipe(ranges) : {},
+    };
+    writeAtomically(recipeOut, [new TextEncoder().encode(serializeRecipe(written))]);
+  }
+  const base = result.trials[0]!;
+  const summary = {
+    output: out,
+    target: { ...target, label: targetLabel(target), output: ctx.evaluator.output },
+    heldOut: note,
+    met: result.met,
+    before: { value: base.value, metrics: base.metrics, bytes: base.bytes },
+    after: { value: chosen.value, metrics: chosen.metrics, bytes: size, ratio: size / bytes.length },
+    changes: result.changes,
+    trials: result.trials.map((t) => ({ id: t.id, label: t.label, value: t.value, bytes: t.bytes, meets: t.meets })),
+    chosen: result.chosen,
+    elapsedMs: result.elapsedMs,
+    runs: result.runs,
+    config,
+  };
+  if (hasFlag(a, 'json')) {
+    console.log(
+      JSON.stringify(summary, (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2),
+    );
+  } else {
+    console.log(`target: ${targetLabel(target)} on output ${ctx.evaluator.output} (${note})`);
+    console.log(`before: ${fmt(base.value)} (the chosen settings, ${base.bytes} bytes estimated)`);
+    for (const c of result.changes) console.log(`  changed ${c.group}: ${c.choice}`);
+    if (result.changes.length === 0) console.log('  nothing changed: the chosen settings meet the target');
+    console.log(
+      `after: ${fmt(chosen.value)} ${result.met ? 'meets' : 'MISSES'} the target (best of ${result.trials.length} tried)`,
+    );
+    console.log(
+      `${out}: ${size} bytes (${((100 * size) / bytes.length).toFixed(1)}% of the float model) in ${(result.elapsedMs / 1000).toFixed(1)} s`,
+    );
+  }
+  if (!result.met)
+    throw new QuantscopeError(
+      'BAD_RANGE',
+      `no configuration tried meets ${targetLabel(target)}: ${out} holds the best (${fmt(chosen.value)})`,
+    );
+}
