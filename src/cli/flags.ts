@@ -144,6 +144,8 @@ function choicesFromFlags(a: Args): QuantConfig {
       dtype: wdt,
       perChannel: !hasFlag(a, 'per-tensor'),
       ...(fmt === 'qdq' && block !== undefined ? { blockSize: block } : {}),
+      // PyTorch's rules hold for its weight observers too (full [-128, 127]: scale max|w| / 127.5)
+      ...(flagValue(a, 'convention') ? { convention: conventionFlag(a) } : {}),
       ...(algorithm !== 'rtn' ? { algorithm } : {}),
     },
     excludeNodes: a.flags.get('exclude') ?? [],

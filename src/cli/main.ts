@@ -35,7 +35,7 @@ quantize FLAGS (defaults in brackets: what works for most models):
   --method ${METHOD_VARIANTS.map((v) => v.id).join('|')}   [minmax]
   --percentile P                       for --method percentile        [99.999]
   --symmetric-activations              symmetric activation ranges
-  --convention onnxruntime|pytorch     scale/zero-point rules          [onnxruntime]
+  --convention onnxruntime|pytorch     scale/zero-point rules, activations and weights [onnxruntime]
   --reduce-range                       half the integer range
   --exclude NAME...                    keep these nodes float (repeatable)
   --fix NAME=VALUE                     fix an input (folds Ifs on it, e.g. Silero VAD's sr=16000)

@@ -105,7 +105,14 @@ export function ChoicesPanel() {
           <select
             aria-label="Convention"
             value={acts.convention ?? 'onnxruntime'}
-            onChange={(e) => setActs({ convention: e.target.value as 'onnxruntime' | 'pytorch' })}
+            onChange={(e) => {
+              const convention = e.target.value as 'onnxruntime' | 'pytorch';
+              set((c) => ({
+                ...c,
+                activations: { ...c.activations, convention },
+                weights: { ...c.weights, convention },
+              }));
+            }}
           >
             <option value="onnxruntime">onnxruntime</option>
             <option value="pytorch">PyTorch</option>

@@ -58,6 +58,7 @@ describe('quantscope arguments', () => {
     );
     const c = configFromFlags(parseArgs(['quantize', 'm.onnx', '--convention', 'pytorch', '-o', 'x']));
     expect(c.activations.convention).toBe('pytorch');
+    expect(c.weights.convention).toBe('pytorch');
     expect(() => configFromFlags(parseArgs(['quantize', 'm', '--convention', 'ort', '-o', 'x']))).toThrow(
       /expected one of onnxruntime, pytorch/,
     );
