@@ -7,7 +7,10 @@
  *   set): top-1 agreement and SQNR of the probabilities, float edges and int8 edges; the float32 and
  *   float16 files agree with the float model (the layout is right), and the same checks fail on images
  *   whose H and W are swapped;
- * - PP-OCRv4 det (depthwise convs, HardSigmoid, Resize, ConvTranspose): SQNR of the probability map.
+ * - PP-OCRv4 det (depthwise convs, HardSigmoid, Resize, ConvTranspose): SQNR of the probability map;
+ * - the page: the classifier calibrated on the same .npy files and exported as TFLite int8 with int8
+ *   edges (run in TFLite before it is offered, the report beside it) is the Node engine's file checked
+ *   above (same ops, tensors, zero points; scales to 1e-6); a model with an unsupported op is refused by name.
  * Bounds sit below the values measured (in the comments).
  */
 import { expect, test, type Page } from '@playwright/test';
@@ -16,6 +19,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sqnr } from '../src/core/metrics';
+import { encodeModel } from '../src/onnx/codec';
+import { decodeTflite } from '../src/onnx/forms/tflite/flatbuffer';
+import { makeNpy } from '../test/helpers/npy';
+import { withUnsupportedOp } from '../test/helpers/tfliteModels';
+import { QuantscopePage } from './app';
 import { runTflite } from './tflite';
 
 let dir = '';
@@ -102,4 +110,59 @@ test('PP-OCRv4 det: TFLite int8 agrees with the QDQ export', async ({ page }) =>
     `det: TFLite int8 map against the QDQ export ${s.toFixed(1)} dB, against float ${sqnr(floats('det-float.bin'), out as Float32Array).toFixed(1)} dB; ${meta.bytes} bytes, arena ${meta.arenaBytes}`,
   );
   expect(s).toBeGreaterThan(18); // measured 24.0 dB
+});
+
+test('the page: TFLite int8 of the classifier, run in TFLite before it is offered, with its report; a model with an unsupported op refused by name', async ({
+  page,
+}) => {
+  const app = new QuantscopePage(page);
+  await app.open();
+  await app.loadModelFile('classifier.onnx', Buffer.from(file('cls.onnx')));
+  await expect(page.getByTestId('model-summary')).toBeVisible();
+  // calibrated on the 16 images the Node side calibrated its QDQ export on, as .npy files
+  const calib = split(floats('cls-calib.bin'), 16);
+  await page.getByLabel('Calibration data').setInputFiles(
+    calib.map((x, k) => ({
+      name: `img${k}.npy`,
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.from(makeNpy('<f4', [1, 1, 16, 16], x)),
+    })),
+  );
+  await expect(page.getByTestId('data-label')).toHaveText('16 tensor samples from your files');
+  await app.calibrateButton().click();
+  await app.waitCalibrated();
+  await page.getByLabel('Export form').selectOption('tflite-int8');
+  await expect(page.getByTestId('form-description')).toContainText("TFLite's int8 specification");
+  await page.getByLabel('TFLite inputs and outputs').selectOption('int8');
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Export' }).click(),
+  ]);
+  expect(download.suggestedFilename()).toBe('classifier.int8.tflite');
+  await expect(page.getByTestId('form-notes')).toContainText("ran in TFLite's interpreter");
+  await expect(page.getByTestId('tflite-micro-ready')).toContainText('Every op has an int8 kernel in TFLite Micro');
+  await expect(page.getByTestId('tflite-op-HARD_SWISH')).toContainText('✓');
+  await expect(page.getByTestId('tflite-arena')).toContainText('TFLite Micro tensor arena');
+  await expect(page.getByTestId('tflite-input')).toContainText(
+    /x: int8 \[1, 16, 16, 1\], scale [\d.]+, zero point -?\d+/,
+  );
+  // the download is the Node engine's file for the same data and choices (checked above against the QDQ
+  // export), up to the last bit of a calibrated range (onnxruntime-web and -node differ there by an ulp)
+  const bytes = new Uint8Array(readFileSync((await download.path())!));
+  const [pg, nd] = [decodeTflite(bytes).subgraphs![0]!, decodeTflite(file('cls.io8.tflite')).subgraphs![0]!];
+  expect(pg.operators).toEqual(nd.operators);
+  expect(pg.tensors!.map((t) => [t.name, t.shape, t.type])).toEqual(nd.tensors!.map((t) => [t.name, t.shape, t.type]));
+  pg.tensors!.forEach((t, i) => {
+    const q = nd.tensors![i]!.quantization;
+    expect(t.quantization?.zero_point, t.name).toEqual(q?.zero_point);
+    t.quantization?.scale?.forEach((v, c) => expect(Math.abs(v / q!.scale![c]! - 1), t.name).toBeLessThan(1e-6));
+  });
+  await app.screenshot('60-tflite-export');
+
+  // a model with an op TFLite has no builtin for: refused by node and op, nothing downloaded
+  await app.loadModelFile('erf.onnx', Buffer.from(encodeModel(withUnsupportedOp())));
+  await expect(page.getByTestId('model-summary')).toContainText('erf.onnx');
+  await page.getByLabel('Export form').selectOption('tflite-float32');
+  await page.getByRole('button', { name: 'Export' }).click();
+  await expect(page.getByTestId('export-error')).toContainText('node "the_erf" (Erf)');
 });

@@ -46,6 +46,7 @@ export const FLAGS: Readonly<Record<string, FlagSpec>> = {
   force: { type: 'boolean', commands: ['quantize'] },
   'write-recipe': { type: 'string', commands: ['quantize', 'tune'] },
   format: { type: 'string', commands: CONFIG },
+  'tflite-io': { type: 'string', commands: CONFIG },
   weights: { type: 'string', commands: CONFIG },
   activations: { type: 'string', commands: CONFIG },
   'per-tensor': { type: 'boolean', commands: CONFIG },

@@ -12,7 +12,9 @@ import {
   serializeRecipe,
   type Recipe,
 } from '../core/recipe';
+import { exportTflite, type TfliteReport } from '../onnx/forms/tflite';
 import {
+  calibrationTensors,
   encodeModelParts,
   exportForm,
   fixableInputs,
@@ -83,7 +85,7 @@ export async function cmdCalibrate(a: Args): Promise<void> {
   const mode = choiceFlag(a, 'mode', ['streaming', 'onnxruntime-exact'] as const, 'streaming');
   const stats = await runCalibration(
     prepared,
-    plan.activations,
+    calibrationTensors(prepared, plan),
     samples!,
     mode,
     hasFlag(a, 'json') || !process.stderr.isTTY,
@@ -155,16 +157,19 @@ export async function cmdQuantize(a: Args): Promise<void> {
   const plan = planQuantization(prepared, config);
   const form = config.form ?? { kind: 'qdq' };
   let ranges: Map<string, TensorRange | null> | undefined;
-  if (form.kind === 'qdq') {
+  const tfliteInt8 = form.kind === 'tflite' && form.precision === 'int8';
+  if (form.kind === 'qdq' || tfliteInt8) {
     if (recipe && Object.keys(recipe.ranges).length) ranges = rangesFromRecipe(recipe);
     else {
       if (!samples)
-        throw new UsageError('static QDQ needs ranges: give --data to calibrate on, or a --recipe that has them');
+        throw new UsageError(
+          `${tfliteInt8 ? 'TFLite int8' : 'static QDQ'} needs ranges: give --data to calibrate on, or a --recipe that has them`,
+        );
       const why = whyNothingToCalibrate(prepared, plan, fixableInputs(model), fixed);
       if (why) throw new QuantscopeError('NO_STATISTICS', `${path}: ${why}`);
       const stats = await runCalibration(
         prepared,
-        plan.activations,
+        calibrationTensors(prepared, plan),
         samples,
         choiceFlag(a, 'mode', ['streaming', 'onnxruntime-exact'] as const, 'streaming'),
         !process.stderr.isTTY,
@@ -190,15 +195,29 @@ export async function cmdQuantize(a: Args): Promise<void> {
       `rounded ${rounded.layers.length} weights in ${rounded.layers.reduce((t, l) => t + l.seconds, 0).toFixed(1)} s; calibration loss below round-to-nearest's on ${rounded.layers.length - worse}`,
     );
   }
-  const r = exportForm(prepared, config, ranges ? { plan, ranges } : undefined, rounded?.rounded);
-  const parts = encodeModelParts(r.model);
-  writeAtomically(out, parts);
-  const size = parts.reduce((n, p) => n + p.length, 0);
-  console.log(
-    `${out}: ${r.report.form}, ${size} bytes (${((100 * size) / bytes.length).toFixed(1)}% of the float model)`,
-  );
-  const heldOutPaths = a.flags.get('held-out');
-  reportVerdict(await guardOnNode(prepared, parts, heldOutPaths ? load(heldOutPaths) : null, samples, chain));
+  if (form.kind === 'tflite') {
+    // TFLite needs fixed shapes: the first sample's (a dynamic input without data is refused by name).
+    const first = samples?.[0] ? materializeSample(samples[0]) : {};
+    const inputShapes = Object.fromEntries(Object.entries(first).map(([k, v]) => [k, [...v.dims]]));
+    const t = exportTflite(
+      prepared,
+      { precision: form.precision, io: form.io, fullyConnectedPerChannel: form.fullyConnectedPerChannel, inputShapes },
+      ranges ? { plan, ranges, config } : undefined,
+      `Quantscope TFLite export of ${basename(path)}`,
+    );
+    writeAtomically(out, [t.bytes]);
+    console.log(tfliteSummary(out, t.report, bytes.length));
+  } else {
+    const r = exportForm(prepared, config, ranges ? { plan, ranges } : undefined, rounded?.rounded);
+    const parts = encodeModelParts(r.model);
+    writeAtomically(out, parts);
+    const size = parts.reduce((n, p) => n + p.length, 0);
+    console.log(
+      `${out}: ${r.report.form}, ${size} bytes (${((100 * size) / bytes.length).toFixed(1)}% of the float model)`,
+    );
+    const heldOutPaths = a.flags.get('held-out');
+    reportVerdict(await guardOnNode(prepared, parts, heldOutPaths ? load(heldOutPaths) : null, samples, chain));
+  }
   const recipeOut = flagValue(a, 'write-recipe');
   if (recipeOut) {
     const written: Recipe = {
@@ -212,6 +231,20 @@ export async function cmdQuantize(a: Args): Promise<void> {
     };
     writeAtomically(recipeOut, [new TextEncoder().encode(serializeRecipe(written))]);
   }
+}
+
+/** The TFLite report as the terminal shows it: size, I/O, arena, ops and their TFLite Micro kernels. */
+function tfliteSummary(out: string, r: TfliteReport, floatBytes: number): string {
+  const io = (x: TfliteReport['inputs'][number]) =>
+    `${x.name} ${x.type}[${x.shape.join(', ')}]${x.scale !== undefined ? ` scale ${x.scale} zero point ${x.zeroPoint}` : ''}`;
+  return [
+    `${out}: TFLite ${r.precision}, ${r.bytes} bytes (${((100 * r.bytes) / floatBytes).toFixed(1)}% of the float model)`,
+    `  inputs: ${r.inputs.map(io).join('; ')}`,
+    `  outputs: ${r.outputs.map(io).join('; ')}`,
+    `  TFLite Micro arena at least ${r.arenaBytes} bytes (largest live activations, at ${r.arenaPeakAt})`,
+    `  ops: ${r.ops.map((o) => `${o.op}×${o.count}${o.micro?.int8 ? '' : ' (no TFLite Micro int8 kernel)'}`).join(', ')}`,
+    ...(r.precision === 'int8' ? [`  every op has a TFLite Micro int8 kernel: ${r.microReady ? 'yes' : 'no'}`] : []),
+  ].join('\n');
 }
 
 export async function cmdEval(a: Args): Promise<void> {

@@ -47,7 +47,18 @@ function choicesFromFlags(a: Args): QuantConfig {
   const fmt = choiceFlag(
     a,
     'format',
-    ['qdq', 'weight-only', 'matmulnbits', 'dynamic', 'fp16', 'bf16', 'q4f16'] as const,
+    [
+      'qdq',
+      'weight-only',
+      'matmulnbits',
+      'dynamic',
+      'fp16',
+      'bf16',
+      'q4f16',
+      'tflite',
+      'tflite-float16',
+      'tflite-float32',
+    ] as const,
     'qdq',
   );
   const wdt = choiceFlag(
@@ -125,7 +136,22 @@ function choicesFromFlags(a: Args): QuantConfig {
     case 'q4f16':
       form = { kind: 'q4f16', blockSize: block ?? 32 };
       break;
+    case 'tflite':
+    case 'tflite-float16':
+    case 'tflite-float32': {
+      const io = choiceFlag(a, 'tflite-io', ['int8', 'float'] as const, 'float');
+      if (fmt !== 'tflite' && flagValue(a, 'tflite-io'))
+        throw new UsageError('--tflite-io is for --format tflite (int8)');
+      form = {
+        kind: 'tflite',
+        precision: fmt === 'tflite' ? 'int8' : fmt === 'tflite-float16' ? 'float16' : 'float32',
+        io,
+      };
+      break;
+    }
   }
+  if (fmt.startsWith('tflite') === false && flagValue(a, 'tflite-io'))
+    throw new UsageError('--tflite-io is for --format tflite');
   return {
     ...DEFAULT_CONFIG,
     form,

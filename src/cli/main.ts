@@ -28,6 +28,9 @@ quantize FLAGS (defaults in brackets: what works for most models):
                                        weights per channel (per tensor for qnnpack), PyTorch's rules, and
                                        QDQ pairs where eager PyTorch observes (sets the flags below itself)
   --format qdq|weight-only|matmulnbits|dynamic|fp16|bf16|q4f16      [qdq]
+  --format tflite|tflite-float16|tflite-float32   a .tflite file: fully int8 (TFLite's int8 spec, calibrated
+                                       like qdq), float16 weights, or float32; NHWC inputs
+  --tflite-io int8|float               int8 .tflite: integer inputs and outputs (microcontrollers) [float]
   --weights int8|uint8|int4|uint4                                   [int8, symmetric]
   --activations int8|uint8|int16|uint16                             [int8, asymmetric]
   --per-channel | --per-tensor                                      [per-channel]

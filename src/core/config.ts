@@ -88,7 +88,16 @@ export type ExportForm =
   | { readonly kind: 'dynamic'; readonly ops?: readonly string[] }
   | { readonly kind: 'float16'; readonly keepIoTypes: boolean; readonly blockList?: readonly string[] }
   | { readonly kind: 'bfloat16' }
-  | { readonly kind: 'q4f16'; readonly blockSize: number };
+  | { readonly kind: 'q4f16'; readonly blockSize: number }
+  | {
+      /** A .tflite file (onnx/forms/tflite): int8 from the calibrated ranges, or float16 weights, or float32. */
+      readonly kind: 'tflite';
+      readonly precision: 'int8' | 'float16' | 'float32';
+      /** int8: integer inputs and outputs (microcontrollers) or float edges (default). */
+      readonly io?: 'int8' | 'float';
+      /** FULLY_CONNECTED weights per output channel (default per tensor). */
+      readonly fullyConnectedPerChannel?: boolean;
+    };
 
 /**
  * Where static QDQ puts its pairs (onnx/plan.ts). `onnxruntime` (default): a Relu/Clip shares its

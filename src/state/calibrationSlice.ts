@@ -5,7 +5,7 @@ import { needsTorchHistograms } from '../core/presets';
 import { planQuantization } from '../onnx/plan';
 import { probeWebGpu, type GpuAdapterInfo } from '../runtime/gpu';
 import { recurrentPairs } from '../core/guard';
-import { whyNothingToCalibrate } from '../onnx';
+import { calibrationTensors, whyNothingToCalibrate } from '../onnx';
 import { autoFixNote, constantScalarInputs } from '../data/autoFix';
 import { buildSamples } from './buildSamples';
 import type { AppState, CalibrationSlice, CalibrationState, Calibrator } from './types';
@@ -88,7 +88,7 @@ export function createCalibrationSlice(calibrator: Calibrator): StateCreator<App
                 ...planQuantization(model.prepared, { ...DEFAULT_CONFIG, placement: config.placement }).activations,
               ]),
             ]
-          : model.plan.activations;
+          : calibrationTensors(model.prepared, model.plan); // the model's inputs and outputs too (TFLite int8)
       const why = whyNothingToCalibrate(model.prepared, model.plan, model.fixableInputs, model.fixedInputs);
       if (why) return fail(new QuantscopeError('NO_STATISTICS', `${model.fileName}: ${why}`));
       const chain = get().chainRecurrent ? recurrentPairs(model.summary.inputs, model.summary.outputs) : [];

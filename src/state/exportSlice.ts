@@ -16,6 +16,7 @@ import type { StatsMap } from '../runtime/calibrate';
 import type { SampleSpec } from '../data/samples';
 import { buildSamples } from './buildSamples';
 import { guardExportInPage, type ExportGuard } from './guard';
+import { exportTfliteInPage } from './tfliteExport';
 import { serializeRecipe } from '../core/recipe';
 import { buildRecipe, checkRecipeModel, parseRecipe, rangesFromRecipe } from './recipe';
 import type { AppState, Calibrator, ExportResult, ExportSlice } from './types';
@@ -180,6 +181,14 @@ export function createExportSlice(calibrator: Calibrator): StateCreator<AppState
         if (!model) throw new QuantscopeError('NO_STATISTICS', 'load a model first');
         const t0 = performance.now();
         const form = config.form ?? { kind: 'qdq' };
+        if (form.kind === 'tflite') {
+          set({ exporting: { done: 0, total: 1 } });
+          await new Promise((r) => setTimeout(r, 0)); // let the page show it
+          const r = await exportTfliteInPage(get, (done, total) => set({ exporting: { done, total } }), form);
+          if (get().config !== config || get().model !== model) return null;
+          set({ exported: r, exportError: null, exporting: null });
+          return r;
+        }
         if (form.kind !== 'qdq') {
           // The other forms need no calibration: weights only, or activations quantized per run.
           set({ exporting: { done: 0, total: 1 } });

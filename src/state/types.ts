@@ -2,6 +2,7 @@ import type { QuantConfig } from '../core/config';
 import type { ErrorInfo } from '../core/errors';
 import type { GuardVerdict } from '../core/guard';
 import type { ExportGuard } from './guard';
+import type { TfliteReport } from '../onnx/forms/tflite';
 import type { ExportReport, FormReport, ModelProto, ModelSummary, QuantPlan, SupportRow } from '../onnx';
 import type { ImagePreset } from '../data/image';
 import type { CalibrationHandlers, CalibrationResult, ProbeResult, SpeedResult } from '../runtime/client';
@@ -80,6 +81,8 @@ export interface ExportResult {
   readonly ms: number;
   /** The guard rail: the export against the float model on held-out (or split) samples, and its verdict. */
   readonly guard: ExportGuard;
+  /** A .tflite export's report: ops, I/O parameters, TFLite Micro arena and kernels. */
+  readonly tflite?: TfliteReport;
 }
 
 /** How the store reaches the calibration worker (injected, so tests can drive a real runtime in Node). */

@@ -5,6 +5,7 @@ import type { ExportForm } from '../core/config';
 import type { IntDType } from '../core/dtype';
 import { formLabel, SUPPORT, TRANSFORMERS_JS_PRESETS, type SupportRow } from '../onnx/forms';
 import { formatBytes } from './format';
+import { TfliteOptions, tfliteDescription, TfliteReportView } from './TfliteExport';
 import { appStore, useApp } from './useApp';
 
 function download(name: string, data: Uint8Array | Blob): void {
@@ -20,7 +21,17 @@ function download(name: string, data: Uint8Array | Blob): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-type FormKind = 'qdq' | 'dq' | 'matmulnbits' | 'dynamic' | 'float16' | 'bfloat16' | 'q4f16';
+type FormKind =
+  | 'qdq'
+  | 'dq'
+  | 'matmulnbits'
+  | 'dynamic'
+  | 'float16'
+  | 'bfloat16'
+  | 'q4f16'
+  | 'tflite-int8'
+  | 'tflite-float16'
+  | 'tflite-float32';
 
 const FORM_OPTIONS: readonly (readonly [FormKind, string])[] = [
   ['qdq', 'static QDQ (calibrated)'],
@@ -30,10 +41,13 @@ const FORM_OPTIONS: readonly (readonly [FormKind, string])[] = [
   ['float16', 'float16'],
   ['bfloat16', 'bfloat16 weights'],
   ['q4f16', 'q4f16 (MatMulNBits + float16)'],
+  ['tflite-int8', 'TFLite int8 (calibrated)'],
+  ['tflite-float16', 'TFLite float16'],
+  ['tflite-float32', 'TFLite float32'],
 ];
 
 function kindOf(f: ExportForm): FormKind {
-  return f.kind === 'weight-only' ? f.format : f.kind;
+  return f.kind === 'weight-only' ? f.format : f.kind === 'tflite' ? `tflite-${f.precision}` : f.kind;
 }
 
 function defaultForm(kind: FormKind): ExportForm {
@@ -52,6 +66,12 @@ function defaultForm(kind: FormKind): ExportForm {
       return { kind: 'bfloat16' };
     case 'q4f16':
       return { kind: 'q4f16', blockSize: 32 };
+    case 'tflite-int8':
+      return { kind: 'tflite', precision: 'int8', io: 'float' };
+    case 'tflite-float16':
+      return { kind: 'tflite', precision: 'float16' };
+    case 'tflite-float32':
+      return { kind: 'tflite', precision: 'float32' };
   }
 }
 
@@ -256,6 +276,7 @@ function FormOptions({ form, set }: { form: ExportForm; set: (f: ExportForm) => 
       </label>
     );
   }
+  if (form.kind === 'tflite') return <TfliteOptions form={form} set={set} />;
   if (form.kind === 'float16') {
     return (
       <label>
@@ -284,7 +305,8 @@ export function ExportPanel() {
   const form = config.form ?? { kind: 'qdq' };
   const setForm = (f: ExportForm) => appStore.getState().setConfig((c) => ({ ...c, form: f }));
   const calibrated = cal.stats !== null && cal.statsFor === model.fileName;
-  const ready = form.kind !== 'qdq' || calibrated || recipeRanges !== null;
+  const needsRanges = form.kind === 'qdq' || (form.kind === 'tflite' && form.precision === 'int8');
+  const ready = !needsRanges || calibrated || recipeRanges !== null;
   return (
     <section className="card" data-testid="export-panel">
       <h2>5 · Export</h2>
@@ -322,7 +344,9 @@ export function ExportPanel() {
       <p className="muted" data-testid="form-description">
         {form.kind === 'qdq'
           ? `Static QDQ: activations ${config.activations.dtype} ${config.activations.symmetric ? 'symmetric' : 'asymmetric'}, weights ${config.weights.dtype} symmetric ${config.weights.perChannel ? 'per channel' : 'per tensor'}, int32 bias (scale = input scale × weight scale). Opens in onnxruntime, TensorRT and OpenVINO.`
-          : `${formLabel(form)}: needs no calibration.`}
+          : form.kind === 'tflite'
+            ? tfliteDescription(form)
+            : `${formLabel(form)}: needs no calibration.`}
       </p>
       <button
         type="button"
@@ -332,6 +356,7 @@ export function ExportPanel() {
           const r = await appStore.getState().exportModel();
           if (!r) return;
           download(r.fileName, r.blob);
+          if (r.tflite) return; // onnxruntime does not run .tflite: it ran in TFLite's interpreter instead
           // Then show what the export still does against the float model, on held-out samples where we have them.
           const ocr = appStore.getState().model?.ocr;
           const heldOut = ocr
@@ -343,19 +368,24 @@ export function ExportPanel() {
         Export
       </button>
       {!ready && (
-        <span className="muted"> Calibrate first (static QDQ needs activation ranges), or load a recipe.</span>
+        <span className="muted">
+          {' '}
+          Calibrate first ({form.kind === 'qdq' ? 'static QDQ' : 'TFLite int8'} needs activation ranges), or load a
+          recipe.
+        </span>
       )}
       <RecipeButtons />
       {exporting && (
         <span className="muted" data-testid="exporting">
           {' '}
-          {form.kind === 'qdq' ? `Computing ranges… ${exporting.done} / ${exporting.total}` : 'Building…'}
+          {needsRanges ? `Computing ranges… ${exporting.done} / ${exporting.total}` : 'Building…'}
         </span>
       )}
       {exported && (
         <div data-testid="export-result">
           <p>
-            Downloaded <b>{exported.fileName}</b> ({exported.form.form}, opset {exported.form.opset}):{' '}
+            Downloaded <b>{exported.fileName}</b> ({exported.form.form}
+            {exported.tflite ? '' : `, opset ${exported.form.opset}`}):{' '}
             <b data-testid="export-size">{formatBytes(exported.size)}</b>, against {formatBytes(exported.floatBytes)}{' '}
             for the float model (
             <b data-testid="export-ratio">{((100 * exported.size) / exported.floatBytes).toFixed(1)}%</b>), built in{' '}
@@ -378,8 +408,14 @@ export function ExportPanel() {
               ))}
             </ul>
           )}
-          <SupportTableView rows={exported.support} />
-          <SpeedView />
+          {exported.tflite ? (
+            <TfliteReportView report={exported.tflite} />
+          ) : (
+            <>
+              <SupportTableView rows={exported.support} />
+              <SpeedView />
+            </>
+          )}
           {exported.form.floatNodes.length > 0 && (
             <ul className="log" data-testid="float-tensors">
               {exported.form.floatNodes.map((t) => (

@@ -1,9 +1,9 @@
 /** Small models built in tests, for unit cases (real models are for integration and e2e). */
 import { create } from '@bufbuild/protobuf';
 import { GraphProtoSchema, ModelProtoSchema } from 'onnx-buf';
+import { encodeModel } from '../../src/onnx/codec';
 import {
   bytesOf,
-  encodeModel,
   makeNode,
   makeOpset,
   makeTensor,
@@ -11,7 +11,7 @@ import {
   type ModelProto,
   type NodeProto,
   type TensorProto,
-} from '../../src/onnx';
+} from '../../src/onnx/proto';
 
 export function floatTensor(name: string, dims: number[], fill: (i: number) => number): TensorProto {
   const n = dims.reduce((a, b) => a * b, 1);

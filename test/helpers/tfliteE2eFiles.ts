@@ -41,7 +41,14 @@ async function calibrated(name: string, bytes: Uint8Array, feeds: Float32Array[]
   const session = await ort.InferenceSession.create(encodeModel(withExtraOutputs(m.prepared, tensors)));
   const source = { count: feeds.length, feeds: async (i: number) => ({ x: { data: feeds[i]!, dims } }) };
   const stats = await calibrate(ort as unknown as OrtModule, session, source, tensors);
-  return { m, calib: { plan: m.plan, ranges: rangesFromStats(stats), config: DEFAULT_CONFIG } };
+  // float32 ranges, as the page keeps them (and a recipe stores them)
+  const ranges = new Map(
+    [...rangesFromStats(stats, DEFAULT_CONFIG)].map(([t, r]) => [
+      t,
+      r ? { rmin: Math.fround(r.rmin), rmax: Math.fround(r.rmax) } : null,
+    ]),
+  );
+  return { m, calib: { plan: m.plan, ranges, config: DEFAULT_CONFIG } };
 }
 
 const meta: Record<string, unknown> = {};
@@ -60,12 +67,11 @@ const meta: Record<string, unknown> = {};
     ),
     train.map((t) => t.c),
   );
-  const { m, calib } = await calibrated(
-    'classifier.onnx',
-    encodeModel(classifier(head)),
-    images(16, 5000).map((t) => t.x),
-    dims,
-  );
+  const calibImages = images(16, 5000).map((t) => t.x);
+  const clsBytes = encodeModel(classifier(head));
+  save('cls.onnx', clsBytes);
+  save('cls-calib.bin', concat(calibImages));
+  const { m, calib } = await calibrated('classifier.onnx', clsBytes, calibImages, dims);
   const held = images(40, 9000);
   save(
     'cls-float.bin',
@@ -92,7 +98,12 @@ const meta: Record<string, unknown> = {};
   save('cls.f32.tflite', exportTflite(m.prepared, { precision: 'float32' }).bytes);
   save('cls.f16.tflite', exportTflite(m.prepared, { precision: 'float16' }).bytes);
   save('cls.int8.tflite', exportTflite(m.prepared, { precision: 'int8' }, calib).bytes);
-  const io8 = exportTflite(m.prepared, { precision: 'int8', io: 'int8' }, calib);
+  const io8 = exportTflite(
+    m.prepared,
+    { precision: 'int8', io: 'int8' },
+    calib,
+    'Quantscope TFLite export of classifier.onnx',
+  );
   save('cls.io8.tflite', io8.bytes);
   meta.cls = {
     count: held.length,

@@ -3,7 +3,7 @@
  * 4-class image set), a model that uses every other op the writer maps, and one with an op it refuses.
  */
 import { mulberry32 } from '../../src/core/random';
-import { bytesOf, makeNode, makeTensor, type ModelProto } from '../../src/onnx';
+import { bytesOf, makeNode, makeTensor, type ModelProto } from '../../src/onnx/proto';
 import { buildModel, floatTensor } from './models';
 
 const i64 = (name: string, v: number[]) => makeTensor(name, 7, [v.length], bytesOf(BigInt64Array.from(v.map(BigInt))));

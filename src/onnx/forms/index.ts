@@ -59,6 +59,8 @@ export function formLabel(form: ExportForm): string {
       return 'bfloat16 weights';
     case 'q4f16':
       return `q4f16 (MatMulNBits 4-bit, blocks of ${form.blockSize}, float16)`;
+    case 'tflite':
+      return `TFLite ${form.precision}${form.precision === 'int8' ? ` (${form.io === 'int8' ? 'int8' : 'float'} inputs and outputs)` : ''}`;
   }
 }
 
@@ -80,6 +82,8 @@ export function formFileTag(config: QuantConfig): string {
       return 'bf16';
     case 'q4f16':
       return 'q4f16';
+    case 'tflite':
+      return f.precision === 'float32' ? 'fp32' : f.precision === 'float16' ? 'fp16' : 'int8';
   }
 }
 
@@ -134,6 +138,8 @@ export function exportForm(
       return convertToFloat16(prepared, { keepIoTypes: form.keepIoTypes, blockList: form.blockList, exclude });
     case 'bfloat16':
       return storeWeightsBfloat16(prepared);
+    case 'tflite':
+      throw new QuantscopeError('UNSUPPORTED_OP', 'a TFLite file is written by exportTflite (onnx/forms/tflite)');
     case 'q4f16': {
       const q4 = weightOnly(prepared, {
         format: 'matmulnbits',

@@ -26,7 +26,7 @@ export const TFLITE_MICRO: {
 export interface TfliteReport {
   readonly precision: TfliteOptions['precision'];
   readonly bytes: number;
-  /** Builtin op → how many times it is used, in first-use order. */
+  /** Builtin op → how many times it is used (and its highest version), in first-use order. */
   readonly ops: readonly { op: string; count: number; version: number; micro: MicroSupport | null }[];
   readonly inputs: TfliteBuild['inputs'];
   readonly outputs: TfliteBuild['outputs'];
@@ -74,10 +74,11 @@ export function arenaEstimate(build: TfliteBuild): { bytes: number; at: string }
 export function tfliteReport(build: TfliteBuild, precision: TfliteOptions['precision'], bytes: number): TfliteReport {
   const counts = new Map<string, { op: string; count: number; version: number }>();
   for (const o of build.emitter.ops) {
-    const k = `${o.op}/${o.version}`;
-    const c = counts.get(k);
-    if (c) c.count++;
-    else counts.set(k, { op: o.op, count: 1, version: o.version });
+    const c = counts.get(o.op);
+    if (c) {
+      c.count++;
+      c.version = Math.max(c.version, o.version);
+    } else counts.set(o.op, { op: o.op, count: 1, version: o.version });
   }
   const ops = [...counts.values()].map((c) => ({ ...c, micro: TFLITE_MICRO.ops[c.op] ?? null }));
   const arena = arenaEstimate(build);

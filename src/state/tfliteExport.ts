@@ -1,0 +1,99 @@
+/**
+ * The page's TFLite export: the same engine as `quantscope quantize --format tflite` (onnx/forms/tflite),
+ * int8 from the calibrated ranges the static QDQ export uses, shapes from the first sample; the file is
+ * run once in TFLite's own interpreter (runtime/tflite) before it is offered.
+ */
+import type { QuantConfig } from '../core/config';
+import { QuantscopeError } from '../core/errors';
+import { materializeSample } from '../data/samples';
+import { formLabel, planQuantization, type TensorRange } from '../onnx';
+import { exportTflite } from '../onnx/forms/tflite';
+import { runTfliteOnce } from '../runtime/tflite';
+import { buildSamples } from './buildSamples';
+import { rangesFromStatsYielding } from './exportSlice';
+import type { AppState, ExportResult } from './types';
+
+type Form = Extract<NonNullable<QuantConfig['form']>, { kind: 'tflite' }>;
+
+/** `model.onnx` → `model.int8.tflite`. */
+export function tfliteFileName(fileName: string, form: Form): string {
+  const tag = form.precision === 'int8' ? 'int8' : form.precision === 'float16' ? 'fp16' : 'fp32';
+  return `${fileName.replace(/\.onnx$/i, '')}.${tag}.tflite`;
+}
+
+export async function exportTfliteInPage(
+  get: () => AppState,
+  onProgress: (done: number, total: number) => void,
+  form: Form,
+): Promise<ExportResult | null> {
+  const t0 = performance.now();
+  const { model, calibration, config } = get();
+  if (!model) throw new QuantscopeError('NO_STATISTICS', 'load a model first');
+  let calib: Parameters<typeof exportTflite>[2];
+  let ranges: Map<string, TensorRange | null> | null = null;
+  if (form.precision === 'int8') {
+    const calibrated = calibration.stats !== null && calibration.statsFor === model.fileName;
+    if (!calibrated && !get().recipeRanges)
+      throw new QuantscopeError('NO_STATISTICS', `calibrate ${model.fileName} before exporting it as TFLite int8`);
+    const producers = new Map(model.prepared.graph!.node.flatMap((n) => n.output.map((o) => [o, n.opType] as const)));
+    ranges = calibrated
+      ? await rangesFromStatsYielding(calibration.stats!, config, (t) => producers.get(t), onProgress)
+      : new Map(get().recipeRanges!);
+    ranges = new Map(
+      [...ranges].map(([t, r]) => [t, r ? { rmin: Math.fround(r.rmin), rmax: Math.fround(r.rmax) } : null]),
+    );
+    calib = { plan: planQuantization(model.prepared, config), ranges, config };
+  }
+  // TFLite needs fixed shapes: the first sample's (the data the page calibrates on).
+  let inputShapes: Record<string, number[]> = {};
+  try {
+    const first = buildSamples(
+      model.summary.inputs,
+      model.imageInput,
+      get(),
+      get().presetOverride,
+      model.fixedInputs,
+    )[0];
+    if (first)
+      inputShapes = Object.fromEntries(Object.entries(materializeSample(first)).map(([k, v]) => [k, [...v.dims]]));
+  } catch {
+    inputShapes = {}; // static shapes need none; a dynamic one is then refused by name
+  }
+  const { bytes, report } = exportTflite(
+    model.prepared,
+    { precision: form.precision, io: form.io, fullyConnectedPerChannel: form.fullyConnectedPerChannel, inputShapes },
+    calib,
+    `Quantscope TFLite export of ${model.fileName}`,
+  );
+  // Run once in TFLite's interpreter (zeros in): a file it cannot load is never offered.
+  let notes = [`${report.ops.length} op kinds; TFLite Micro arena at least ${report.arenaBytes} bytes`];
+  if (typeof document !== 'undefined') {
+    try {
+      const run = await runTfliteOnce(bytes);
+      notes = [...notes, `ran in TFLite's interpreter (tfjs-tflite, WebAssembly) in ${run.ms.toFixed(0)} ms`];
+    } catch (e) {
+      throw new QuantscopeError(
+        'RUNTIME',
+        `the TFLite file does not run in TFLite's interpreter, so it is not offered: ${e instanceof Error ? e.message : String(e)}`,
+      );
+    }
+  }
+  const blob = new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' });
+  const result = {
+    guard: { verdict: null, note: 'a .tflite file is checked in TFLite’s interpreter, not against onnxruntime' },
+    fileName: tfliteFileName(model.fileName, form),
+    blob,
+    size: bytes.length,
+    floatBytes: model.bytes.length,
+    report: null,
+    form: { form: formLabel(form), quantizedNodes: [], floatNodes: [], notes, opset: 0 },
+    weightBytes: { intBytes: form.precision === 'int8' ? report.weightBytes : 0, totalBytes: report.weightBytes },
+    support: [],
+    config,
+    ranges,
+    ms: performance.now() - t0,
+    tflite: report,
+  } as Omit<ExportResult, 'bytes'>;
+  Object.defineProperty(result, 'bytes', { value: bytes, enumerable: false });
+  return result as ExportResult;
+}

@@ -1,0 +1,83 @@
+/**
+ * `quantscope quantize --format tflite`: the same engine as the page. A small classifier calibrated
+ * on .npy files becomes an int8 .tflite (float edges by default, int8 edges with --tflite-io int8),
+ * tflite-float32 needs no data, a misplaced --tflite-io is a usage error (exit 2), and a model with
+ * an op TFLite lacks is refused by node and op (exit 1, nothing written).
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { encodeModel } from '../../src/onnx/codec';
+import { decodeTflite } from '../../src/onnx/forms/tflite';
+import { TensorType } from '../../src/onnx/forms/tflite/schema/generated';
+import { makeNpy } from '../helpers/npy';
+import { ROOT } from '../helpers/sample';
+import { classifier, patternImage, withUnsupportedOp } from '../helpers/tfliteModels';
+
+const run = promisify(execFile);
+const BIN = join(ROOT, 'bin', 'quantscope.mjs');
+const dir = mkdtempSync(join(tmpdir(), 'quantscope-tflite-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function cli(...args: string[]): Promise<{ code: number; out: string }> {
+  try {
+    const r = await run(process.execPath, [BIN, ...args], { cwd: ROOT, timeout: 120_000 });
+    return { code: 0, out: r.stdout + r.stderr };
+  } catch (e) {
+    const x = e as { code: number; stdout: string; stderr: string };
+    return { code: x.code, out: x.stdout + x.stderr };
+  }
+}
+
+describe('quantscope quantize --format tflite', () => {
+  const model = join(dir, 'cls.onnx');
+  const head = { w: Float32Array.from({ length: 64 }, (_, i) => Math.sin(i)), b: new Float32Array(4) };
+  writeFileSync(model, encodeModel(classifier(head)));
+  const data = [0, 1, 2, 3].map((k) => {
+    const p = join(dir, `x${k}.npy`);
+    writeFileSync(p, makeNpy('<f4', [1, 1, 16, 16], patternImage(k, k)));
+    return p;
+  });
+
+  it('writes an int8 file with float edges, and int8 edges on request, reporting the input parameters', async () => {
+    const out = join(dir, 'cls.int8.tflite');
+    const r = await cli('quantize', model, '--format', 'tflite', '--data', ...data, '-o', out);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('every op has a TFLite Micro int8 kernel: yes');
+    const g = decodeTflite(new Uint8Array(readFileSync(out))).subgraphs![0]!;
+    expect(g.tensors![g.inputs![0]!]!.type ?? 0).toBe(TensorType.FLOAT32);
+    const out8 = join(dir, 'cls.io8.tflite');
+    const r8 = await cli('quantize', model, '--format', 'tflite', '--tflite-io', 'int8', '--data', ...data, '-o', out8);
+    expect(r8.out).toMatch(/inputs: x int8\[1, 16, 16, 1\] scale [\d.e-]+ zero point -?\d+/);
+    const g8 = decodeTflite(new Uint8Array(readFileSync(out8))).subgraphs![0]!;
+    expect(g8.tensors![g8.inputs![0]!]!.type).toBe(TensorType.INT8);
+    expect(g8.tensors![g8.outputs![0]!]!.type).toBe(TensorType.INT8);
+  });
+
+  it('refuses bad usage and unsupported ops by name, writing nothing', async () => {
+    const bad = await cli(
+      'quantize',
+      model,
+      '--format',
+      'qdq',
+      '--tflite-io',
+      'int8',
+      '--data',
+      ...data,
+      '-o',
+      join(dir, 'a.onnx'),
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.out).toContain('--tflite-io');
+    const erf = join(dir, 'erf.onnx');
+    writeFileSync(erf, encodeModel(withUnsupportedOp()));
+    const out = join(dir, 'erf.tflite');
+    const r = await cli('quantize', erf, '--format', 'tflite-float32', '-o', out);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('node "the_erf" (Erf)');
+    expect(existsSync(out)).toBe(false);
+  });
+});
