@@ -7,6 +7,7 @@
  *   export_ms, export_peak_rss_mb    building and encoding the int8 QDQ model
  *   methods_*, entropy_*, histogram_*   calibration methods from kept statistics: see bench/methods.ts
  *   export_<form>_*                    every export form on a 96 MiB MLP built here: MB/s and peak memory, see bench/forms.ts
+ *   tflite_det_*                       TFLite int8/float32 export of the sample: time and peak memory, see bench/tflite.ts
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +23,7 @@ import { loadModelSync } from '../src/state/modelSlice';
 import { DOC_IMAGES, docFeeds, ocrModel, ROOT } from '../test/helpers/sample';
 import { benchForms } from './forms';
 import { benchMethods } from './methods';
+import { benchTflite } from './tflite';
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 6);
 
@@ -105,6 +107,7 @@ try {
   emit('export_ms', exportMs, 'ms');
   emit('export_peak_rss_mb', peak / 2 ** 20, 'MiB');
   emit('export_size_ratio', bytes.length / floatBytes.length, 'ratio', { target: 0.35 });
+  benchTflite(emit);
   // The command line, as a user runs it, against the page's engine for the same work (onnxruntime-web
   // WASM calibration of the same documents, in Node, plus the export): quantscope quantize --data.
   {
