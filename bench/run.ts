@@ -8,6 +8,7 @@
  *   methods_*, entropy_*, histogram_*   calibration methods from kept statistics: see bench/methods.ts
  *   export_<form>_*                    every export form on a 96 MiB MLP built here: MB/s and peak memory, see bench/forms.ts
  *   tflite_det_*                       TFLite int8/float32 export of the sample: time and peak memory, see bench/tflite.ts
+ *   algorithms_*                       GPTQ / AdaRound time, memory, X^T X MB/s on rec and the MLP: see bench/algorithms.ts
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +22,7 @@ import { emptyStats } from '../src/runtime/calibrate';
 import { rangesFromStats } from '../src/state/exportSlice';
 import { loadModelSync } from '../src/state/modelSlice';
 import { DOC_IMAGES, docFeeds, ocrModel, ROOT } from '../test/helpers/sample';
+import { benchAlgorithms } from './algorithms';
 import { benchForms } from './forms';
 import { benchMethods } from './methods';
 import { benchTflite } from './tflite';
@@ -141,6 +143,7 @@ try {
   }
   await benchMethods(emit);
   benchForms(emit);
+  await benchAlgorithms(emit);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
