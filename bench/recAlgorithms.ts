@@ -69,7 +69,10 @@ for (const algorithm of algorithms) {
   const parts = encodeModelParts(exportForm(rec.prepared, config, undefined, r?.rounded).model);
   const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
-  for (const p of parts) (bytes.set(p, at), (at += p.length));
+  for (const p of parts) {
+    bytes.set(p, at);
+    at += p.length;
+  }
   const acc = await accuracy(bytes);
   const ratio = bytes.length / floatBytes.length;
   emit(`rec_int4_b32_${algorithm}_char_accuracy`, acc, 'fraction', {
