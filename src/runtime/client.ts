@@ -7,6 +7,7 @@ import type { GuardVerdict } from '../core/guard';
 import type { StatsMap } from './calibrate';
 import { sampleBuffers } from '../data/samples';
 import type { ComparedSample } from './compareJob';
+import type { RoundRequest, RoundingSummary } from './roundJob';
 import type {
   Backend,
   CalibrateRequest,
@@ -33,7 +34,8 @@ export interface CalibrationHandlers {
   onProgress?(done: number, total: number): void;
 }
 
-type Resolved = CalibrationResult | readonly ComparedSample[] | SpeedResult | ProbeResult | GuardVerdict;
+type Resolved =
+  CalibrationResult | readonly ComparedSample[] | SpeedResult | ProbeResult | GuardVerdict | RoundingSummary;
 
 export interface SpeedResult {
   readonly float: LatencyResult;
@@ -91,6 +93,10 @@ function getWorker(): Worker {
       case 'guarded':
         pending.delete(m.id);
         p.resolve(m.verdict);
+        break;
+      case 'rounded':
+        pending.delete(m.id);
+        p.resolve(m.summary);
         break;
       case 'cancelled':
         pending.delete(m.id);
@@ -190,5 +196,18 @@ export function startGuard(req: Omit<GuardRequest, 'type' | 'id'>): { id: number
     ...(req.exported instanceof Blob ? [] : [req.exported]),
     ...sampleBuffers(req.samples),
   ]);
+  return { id, result };
+}
+
+/** GPTQ/AdaRound in the worker: rounded weights by node, with progress and cancel (cancelCalibration). */
+export function startRounding(
+  req: Omit<RoundRequest, 'type' | 'id'>,
+  handlers: CalibrationHandlers = {},
+): { id: number; result: Promise<RoundingSummary> } {
+  const id = nextId++;
+  const result = new Promise<RoundingSummary>((resolve, reject) =>
+    pending.set(id, { handlers, resolve: resolve as (r: Resolved) => void, reject }),
+  );
+  send({ type: 'round', id, ...req }, [req.model, ...sampleBuffers(req.samples)]);
   return { id, result };
 }

@@ -8,6 +8,7 @@ import { runGuardJob } from './guardRun';
 import { runCalibrationJob } from './calibrationJob';
 import type { CalibrationHandlers, CalibrationResult, ProbeResult, SpeedResult } from './client';
 import { runProbeJob, runSpeedJob } from './speedJob';
+import { runRoundJob, type RoundRequest, type RoundingSummary } from './roundJob';
 import type { OrtModule } from './ort';
 import type {
   CalibrateRequest,
@@ -94,6 +95,25 @@ export function createLocalCalibrator(ort: OrtModule, info: SessionInfo) {
         (id, emit) => runGuardJob(ort, { type: 'guard', id, ...req }, queue, emit),
         (m) => (m.type === 'guarded' ? m.verdict : undefined),
       );
+    },
+    round(
+      req: Omit<RoundRequest, 'type' | 'id'>,
+      handlers: CalibrationHandlers = {},
+    ): { id: number; result: Promise<RoundingSummary> } {
+      const id = nextId++;
+      const controller = new AbortController();
+      const result = new Promise<RoundingSummary>((resolve, reject) => {
+        running.set(id, { controller, reject });
+        const emit = (m: WorkerReply): void => {
+          if (m.type === 'progress') handlers.onProgress?.(m.done, m.total);
+          else if (m.type === 'rounded') resolve(m.summary);
+          else if (m.type === 'error') reject(new QuantscopeError(m.error.code, m.error.message));
+        };
+        void runRoundJob(ort, { type: 'round', id, ...req }, queue, controller.signal, emit).finally(() =>
+          running.delete(id),
+        );
+      });
+      return { id, result };
     },
     cancel(id: number): void {
       const r = running.get(id);

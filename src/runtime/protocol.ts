@@ -8,8 +8,10 @@ import type { CalibrationMode, StatsMap } from './calibrate';
 import type { SampleSpec } from '../data/samples';
 import type { ComparedSample } from './compareJob';
 import type { LatencyResult, ProbeRequest, ProbeStatus, SpeedRequest } from './speedJob';
+import type { RoundRequest, RoundingSummary } from './roundJob';
 
 export type { LatencyResult, ProbeRequest, ProbeStatus, SpeedRequest } from './speedJob';
+export type { RoundRequest, RoundingSummary } from './roundJob';
 
 /** Named as onnxruntime's execution providers: wasm, webgpu and webnn are onnxruntime-web's; cpu is onnxruntime-node's (CLI and tests). */
 export type Backend = 'wasm' | 'webgpu' | 'webnn' | 'cpu';
@@ -61,7 +63,7 @@ export interface CancelRequest {
 }
 
 export type WorkerRequest =
-  CalibrateRequest | CompareRequest | CancelRequest | SpeedRequest | ProbeRequest | GuardRequest;
+  CalibrateRequest | CompareRequest | CancelRequest | SpeedRequest | ProbeRequest | GuardRequest | RoundRequest;
 
 /** What the session really runs with, as the worker sees it. */
 export interface SessionInfo {
@@ -85,6 +87,7 @@ export type WorkerReply =
   | { readonly type: 'compared'; readonly id: number; readonly results: readonly ComparedSample[] }
   | { readonly type: 'cancelled'; readonly id: number }
   | { readonly type: 'guarded'; readonly id: number; readonly verdict: GuardVerdict }
+  | { readonly type: 'rounded'; readonly id: number; readonly summary: RoundingSummary }
   | { readonly type: 'speed'; readonly id: number; readonly float: LatencyResult; readonly exported: LatencyResult }
   | {
       readonly type: 'probed';

@@ -5,6 +5,7 @@ import {
   startComparison,
   startGuard,
   startProbe,
+  startRounding,
   startSpeed,
 } from '../runtime/client';
 import { createAppStore } from './store';
@@ -15,5 +16,6 @@ export const appStore = createAppStore({
   speed: startSpeed,
   probe: startProbe,
   guard: startGuard,
+  round: startRounding,
   cancel: cancelCalibration,
 });

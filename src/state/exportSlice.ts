@@ -13,6 +13,8 @@ import {
   type TensorRange,
 } from '../onnx';
 import type { StatsMap } from '../runtime/calibrate';
+import { roundedMap, type RoundingSummary } from '../runtime/roundJob';
+import { roundingTargets } from '../runtime/weightRounding';
 import type { SampleSpec } from '../data/samples';
 import { buildSamples } from './buildSamples';
 import { guardExportInPage, type ExportGuard } from './guard';
@@ -143,6 +145,39 @@ async function checkLoads(calibrator: Calibrator, state: AppState, file: Blob): 
   return r && !r.runs ? r.error : null;
 }
 
+/**
+ * GPTQ/AdaRound before a weight-only export, when the configuration asks for them (runtime/roundJob.ts
+ * in the worker): the layers' inputs from the page's samples (calibration data, as the CLI's --data).
+ */
+async function roundInWorker(
+  calibrator: Calibrator,
+  state: AppState,
+  config: QuantConfig,
+  onProgress: (done: number, total: number) => void,
+): Promise<RoundingSummary | null> {
+  const model = state.model!;
+  if (roundingTargets(model.prepared, config).length === 0) return null;
+  if (!calibrator.round)
+    throw new QuantscopeError('RUNTIME', 'GPTQ and AdaRound need the worker, which is not running');
+  let samples: SampleSpec[];
+  try {
+    samples = buildSamples(model.summary.inputs, model.imageInput, state, state.presetOverride, model.fixedInputs);
+  } catch (e) {
+    throw new QuantscopeError(
+      'NO_STATISTICS',
+      `GPTQ and AdaRound need data (the layers' inputs): ${(e as Error).message}`,
+    );
+  }
+  if (samples.length === 0)
+    throw new QuantscopeError('NO_STATISTICS', 'GPTQ and AdaRound need data: bring calibration samples first');
+  const backend = state.backend === 'cpu' ? 'cpu' : 'wasm';
+  const { result } = calibrator.round(
+    { model: model.preparedBytes.slice().buffer as ArrayBuffer, config, samples, backend },
+    { onProgress },
+  );
+  return result;
+}
+
 export function createExportSlice(calibrator: Calibrator): StateCreator<AppState, [], [], ExportSlice> {
   return (set, get) => ({
     config: DEFAULT_CONFIG,
@@ -193,7 +228,11 @@ export function createExportSlice(calibrator: Calibrator): StateCreator<AppState
           // The other forms need no calibration: weights only, or activations quantized per run.
           set({ exporting: { done: 0, total: 1 } });
           await new Promise((r) => setTimeout(r, 0)); // let the page show it
-          const r = exportForm(model.prepared, config);
+          const rounding = await roundInWorker(calibrator, get(), config, (done, total) =>
+            set({ exporting: { done, total } }),
+          );
+          if (get().config !== config || get().model !== model) return null;
+          const r = exportForm(model.prepared, config, undefined, rounding ? roundedMap(rounding) : undefined);
           const file = filePayload(encodeModelParts(r.model));
           const preset = TRANSFORMERS_JS_PRESETS.find((p) => JSON.stringify(p.form) === JSON.stringify(form));
           const result = exportResult(
@@ -208,6 +247,7 @@ export function createExportSlice(calibrator: Calibrator): StateCreator<AppState
               config,
               ranges: null,
               ms: performance.now() - t0,
+              ...(rounding ? { rounding: { layers: rounding.layers, momentsMBps: rounding.momentsMBps } } : {}),
             },
             file,
           );

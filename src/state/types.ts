@@ -13,6 +13,8 @@ import type {
   CompareRequest,
   GuardRequest,
   ProbeRequest,
+  RoundRequest,
+  RoundingSummary,
   SessionInfo,
   SpeedRequest,
 } from '../runtime/protocol';
@@ -83,6 +85,8 @@ export interface ExportResult {
   readonly guard: ExportGuard;
   /** A .tflite export's report: ops, I/O parameters, TFLite Micro arena and kernels. */
   readonly tflite?: TfliteReport;
+  /** GPTQ/AdaRound: each rounded layer's calibration loss against round-to-nearest's, and its time. */
+  readonly rounding?: Pick<RoundingSummary, 'layers' | 'momentsMBps'>;
 }
 
 /** How the store reaches the calibration worker (injected, so tests can drive a real runtime in Node). */
@@ -98,6 +102,11 @@ export interface Calibrator {
   probe?(req: Omit<ProbeRequest, 'type' | 'id'>): { id: number; result: Promise<ProbeResult> };
   /** The guard rail: float against an export on samples, judged against the default target. */
   guard?(req: Omit<GuardRequest, 'type' | 'id'>): { id: number; result: Promise<GuardVerdict> };
+  /** GPTQ/AdaRound: weights rounded from the layers' inputs on samples (runtime/roundJob.ts). */
+  round?(
+    req: Omit<RoundRequest, 'type' | 'id'>,
+    handlers?: CalibrationHandlers,
+  ): { id: number; result: Promise<RoundingSummary> };
   cancel(id: number): void;
 }
 

@@ -6,6 +6,7 @@ import type { IntDType } from '../core/dtype';
 import { formLabel, SUPPORT, TRANSFORMERS_JS_PRESETS, type SupportRow } from '../onnx/forms';
 import { formatBytes } from './format';
 import { TfliteOptions, tfliteDescription, TfliteReportView } from './TfliteExport';
+import { RoundingChoice, RoundingReport } from './RoundingOptions';
 import { appStore, useApp } from './useApp';
 
 function download(name: string, data: Uint8Array | Blob): void {
@@ -259,6 +260,7 @@ function FormOptions({ form, set }: { form: ExportForm; set: (f: ExportForm) => 
             <option value="128">blocks of 128</option>
           </select>
         </label>
+        <RoundingChoice />
       </>
     );
   }
@@ -401,6 +403,7 @@ export function ExportPanel() {
             {((100 * exported.weightBytes.intBytes) / Math.max(1, exported.weightBytes.totalBytes)).toFixed(1)}% of
             weight bytes stored as 8-bit or narrower integers.
           </p>
+          <RoundingReport exported={exported} />
           {exported.form.notes.length > 0 && (
             <ul className="log" data-testid="form-notes">
               {exported.form.notes.map((n) => (

@@ -17,6 +17,8 @@ import { bytesOf, encodeModel, makeNode, makeTensor, type ModelProto } from '../
 import { exportForm } from '../../src/onnx/forms';
 import type { OrtModule } from '../../src/runtime/ort';
 import { roundWeights } from '../../src/runtime/weightRounding';
+import { createLocalCalibrator } from '../../src/runtime/localCalibrator';
+import { createAppStore } from '../../src/state/store';
 import { buildModel, floatTensor } from '../helpers/models';
 import { makeNpy } from '../helpers/npy';
 import { ROOT } from '../helpers/sample';
@@ -183,5 +185,30 @@ describe('quantscope quantize --algorithm', () => {
     const f = await run(readFileSync(modelPath), x);
     const e = (p: string) => run(readFileSync(p), x).then((y) => compareTensors(f, y).sqnrDb);
     expect(await e(gOut)).toBeGreaterThan((await e(rtnOut)) + 1);
+  });
+});
+
+describe('the page: GPTQ through the store and the worker protocol', () => {
+  it('a weight-only export with GPTQ chosen rounds in the worker job and reports each layer', async () => {
+    const store = createAppStore(
+      createLocalCalibrator(ort as unknown as OrtModule, {
+        backend: 'cpu',
+        numThreads: 1,
+        crossOriginIsolated: false,
+        hardwareConcurrency: 2,
+      }),
+    );
+    store.getState().setBackend('cpu');
+    store.getState().loadModel('convnet.onnx', encodeModel(withShape(convNet())));
+    store.getState().setConfig((c) => ({ ...c, ...config('gptq') }));
+    // no data yet: refused with a message, nothing offered
+    expect(await store.getState().exportModel()).toBeNull();
+    expect(store.getState().exportError?.message).toMatch(/need data/);
+    store.getState().useGeneratedData(4);
+    const r = await store.getState().exportModel();
+    expect(store.getState().exportError?.message ?? null).toBeNull();
+    expect(r!.rounding!.layers.map((l) => l.node).sort()).toEqual(['conv1', 'conv2', 'mm']);
+    for (const l of r!.rounding!.layers) expect(l.loss).toBeLessThan(l.lossRtn);
+    expect(r!.form.quantizedNodes.every((q) => q.how.includes('rounded by an algorithm'))).toBe(true);
   });
 });

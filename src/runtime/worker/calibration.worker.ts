@@ -17,6 +17,7 @@ import type {
   WorkerRequest,
 } from '../protocol';
 import { runProbeJob, runSpeedJob } from '../speedJob';
+import { runRoundJob, type RoundRequest } from '../roundJob';
 import { SerialQueue } from '../serialQueue';
 
 interface WorkerScope {
@@ -32,7 +33,7 @@ type WebOrt = Awaited<ReturnType<typeof loadOrt>>;
 
 /** Run one request as a cancellable job on the backend it names; any failure becomes its error reply. */
 function runJob(
-  req: CalibrateRequest | CompareRequest | SpeedRequest | ProbeRequest | GuardRequest,
+  req: CalibrateRequest | CompareRequest | SpeedRequest | ProbeRequest | GuardRequest | RoundRequest,
   job: (ort: WebOrt, signal: AbortSignal, emit: Emit) => Promise<void>,
 ): void {
   const controller = new AbortController();
@@ -56,6 +57,8 @@ scope.addEventListener('message', (e) => {
     runJob(req, (ort, _signal, emit) => runProbeJob(ort, req, queue, emit));
   } else if (req.type === 'guard') {
     runJob(req, (ort, _signal, emit) => runGuardJob(ort, req, queue, emit));
+  } else if (req.type === 'round') {
+    runJob(req, (ort, signal, emit) => runRoundJob(ort, req, queue, signal, emit));
   } else if (req.type === 'cancel') {
     const c = running.get(req.id);
     if (c && !c.signal.aborted) {

@@ -1,0 +1,75 @@
+/**
+ * How weight-only weights are rounded (the model-level choice; op-type and node overrides live in the
+ * configuration like every other choice): to nearest, GPTQ or AdaRound, and, after an export, each
+ * rounded layer's calibration loss against round-to-nearest's and the time it took.
+ */
+import type { WeightAlgorithm } from '../core/config';
+import type { ExportResult } from '../state/types';
+import { appStore, useApp } from './useApp';
+
+const ALGORITHMS: [WeightAlgorithm, string][] = [
+  ['rtn', 'round to nearest'],
+  ['gptq', 'GPTQ (needs data)'],
+  ['adaround', 'AdaRound (needs data)'],
+];
+
+export function RoundingChoice() {
+  const algorithm = useApp((s) => s.config.weights.algorithm ?? 'rtn');
+  return (
+    <label title="GPTQ and AdaRound round each weight from its layer's inputs on your samples (the data step)">
+      rounding{' '}
+      <select
+        aria-label="Weight rounding"
+        value={algorithm}
+        onChange={(e) =>
+          appStore
+            .getState()
+            .setConfig((c) => ({ ...c, weights: { ...c.weights, algorithm: e.target.value as WeightAlgorithm } }))
+        }
+      >
+        {ALGORITHMS.map(([a, label]) => (
+          <option key={a} value={a}>
+            {label}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+export function RoundingReport({ exported }: { exported: ExportResult }) {
+  const r = exported.rounding;
+  if (!r) return null;
+  const total = r.layers.reduce((t, l) => t + l.seconds, 0);
+  return (
+    <details data-testid="rounding-report">
+      <summary>
+        {r.layers.length} weights rounded by {[...new Set(r.layers.map((l) => l.algorithm))].join(', ')} in{' '}
+        {total.toFixed(1)} s; calibration loss below round-to-nearest&apos;s on{' '}
+        {r.layers.filter((l) => l.loss < l.lossRtn).length}
+      </summary>
+      <table className="small">
+        <thead>
+          <tr>
+            <th>node</th>
+            <th>loss, round to nearest</th>
+            <th>loss, rounded</th>
+            <th>ratio</th>
+            <th>time</th>
+          </tr>
+        </thead>
+        <tbody>
+          {r.layers.map((l) => (
+            <tr key={l.node}>
+              <td>{l.node}</td>
+              <td>{l.lossRtn.toExponential(3)}</td>
+              <td>{l.loss.toExponential(3)}</td>
+              <td>{l.lossRtn > 0 ? (l.loss / l.lossRtn).toFixed(3) : '—'}</td>
+              <td>{l.seconds.toFixed(2)} s</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </details>
+  );
+}
