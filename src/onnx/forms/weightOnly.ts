@@ -210,7 +210,8 @@ export function weightOnly(model: ModelProto, o: WeightOnlyOptions): { model: Mo
       continue;
     }
     const shared = (index.consumers.get(wName) ?? []).length > 1;
-    const rounded = o.rounded?.get(node.name);
+    // a node with its own dtype or block size (o.nodes) is rounded to nearest: the algorithm used the form's grid
+    const rounded = o.nodes?.[node.name] ? undefined : o.rounded?.get(node.name);
     if (o.format === 'matmulnbits') {
       if (node.opType !== 'MatMul' && node.opType !== 'Gemm') continue;
       const b = rounded
