@@ -19,7 +19,7 @@ import { build } from 'esbuild';
 import { DEFAULT_CONFIG } from '../src/core';
 import { bytesOf, buildQdqModel, encodeModel, withExtraOutputs } from '../src/onnx';
 import { emptyStats } from '../src/runtime/calibrate';
-import { rangesFromStats } from '../src/state/exportSlice';
+import { calibratedRanges } from '../src/core/calibratedRanges';
 import { loadModelSync } from '../src/state/modelSlice';
 import { DOC_IMAGES, docFeeds, ocrModel, ROOT } from '../test/helpers/sample';
 import { benchAlgorithms } from './algorithms';
@@ -101,7 +101,7 @@ try {
   let peak = process.memoryUsage().rss;
   const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
   const t0 = performance.now();
-  const q = buildQdqModel(m.prepared, m.plan, rangesFromStats(stats), DEFAULT_CONFIG);
+  const q = buildQdqModel(m.prepared, m.plan, calibratedRanges(stats), DEFAULT_CONFIG);
   const bytes = encodeModel(q.model);
   const exportMs = performance.now() - t0;
   clearInterval(timer);

@@ -1,7 +1,7 @@
-/** Calibration on onnxruntime-node for the command line, and the ranges a configuration takes from it. */
-import { activationConfigFor, activationRange, type QuantConfig } from '../core/config';
+/** Calibration on onnxruntime-node for the command line (the ranges come from core/calibratedRanges, as the page's). */
+import type { QuantConfig } from '../core/config';
 import { needsTorchHistograms } from '../core/presets';
-import { encodeModel, withExtraOutputs, type ModelProto, type TensorRange } from '../onnx';
+import { encodeModel, withExtraOutputs, type ModelProto } from '../onnx';
 import { calibrate, type StatsMap } from '../runtime/calibrate';
 import { materializeSample } from '../data/samples';
 import { createNodeSession, nodeOrt } from '../runtime/ortNode';
@@ -38,20 +38,6 @@ export async function runCalibration(
     bar?.stop();
     await session.release();
   }
-}
-
-export function rangesOf(stats: StatsMap, prepared: ModelProto, config: QuantConfig): Map<string, TensorRange | null> {
-  const producer = new Map(prepared.graph!.node.flatMap((n) => n.output.map((o) => [o, n.opType] as const)));
-  const out = new Map<string, TensorRange | null>();
-  for (const [t, s] of Object.entries(stats)) {
-    if (s.minmax.nanCount + s.minmax.infCount > 0 || s.minmax.min > s.minmax.max) {
-      out.set(t, null);
-      continue;
-    }
-    const r = activationRange(s, activationConfigFor(config, t, producer.get(t)));
-    out.set(t, { rmin: Math.fround(r.rmin), rmax: Math.fround(r.rmax) });
-  }
-  return out;
 }
 
 /** GPTQ/AdaRound on onnxruntime-node: the page worker's engine, with a progress bar. */

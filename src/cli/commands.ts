@@ -1,17 +1,11 @@
 /** The commands: inspect, calibrate, quantize, eval, range. */
 import { basename } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { DEFAULT_CONFIG } from '../core/config';
+import { calibratedRanges } from '../core/calibratedRanges';
+import { DEFAULT_CONFIG, HISTOGRAM_BINS } from '../core/config';
 import { isQuantscopeError, QuantscopeError } from '../core/errors';
-import { compareTensors } from '../core/metrics';
-import {
-  parseRecipe,
-  rangesFromRecipe,
-  rangesToRecipe,
-  RECIPE_VERSION,
-  serializeRecipe,
-  type Recipe,
-} from '../core/recipe';
+import { compareTensors, topKAgreement } from '../core/metrics';
+import { buildRecipe, parseRecipe, rangesFromRecipe, serializeRecipe, type Recipe } from '../core/recipe';
 import { exportTflite, type TfliteReport } from '../onnx/forms/tflite';
 import {
   calibrationTensors,
@@ -21,18 +15,18 @@ import {
   whyNothingToCalibrate,
   planQuantization,
   prepareModel,
+  producerOpTypes,
   summarizeModel,
   type TensorRange,
 } from '../onnx';
-import { topKAgreement } from '../core/metrics';
 import { npyToFloat32, parseNpy } from '../data/npy';
 import { materializeSample } from '../data/samples';
 import { toOrtFeeds, type Tensor } from '../runtime/ort';
 import { createNodeSession, nodeOrt } from '../runtime/ortNode';
 import { choiceFlag, fixedInputs, hasFlag, numberFlag, flagValue, UsageError, type Args } from './args';
-import { rangesOf, runCalibration, runWeightRounding } from './calibration';
+import { runCalibration, runWeightRounding } from './calibration';
 import { roundingTargets } from '../runtime/weightRounding';
-import { loadSamples } from './data';
+import { describeSamples, loadSamples } from './data';
 import { imageInput, readModel, sha256, writeAtomically } from './files';
 import { configFromFlags, conventionFlag } from './flags';
 import { guardOnNode, reportVerdict } from './guard';
@@ -92,7 +86,8 @@ export async function cmdCalibrate(a: Args): Promise<void> {
     config,
     chain,
   );
-  const ranges = rangesOf(stats, prepared, config);
+  const producers = producerOpTypes(prepared);
+  const ranges = calibratedRanges(stats, config, (t) => producers.get(t));
   const json = {
     model: basename(path),
     samples: samples!.length,
@@ -146,7 +141,7 @@ export async function cmdQuantize(a: Args): Promise<void> {
     }
   }
   const config = recipe ? recipe.config : configFromFlags(a);
-  const { prepared, fixed, samples, chain, load } = prepareWithData(
+  const { prepared, fixed, samples, chain, load, log } = prepareWithData(
     model,
     path,
     config,
@@ -157,6 +152,7 @@ export async function cmdQuantize(a: Args): Promise<void> {
   const plan = planQuantization(prepared, config);
   const form = config.form ?? { kind: 'qdq' };
   let ranges: Map<string, TensorRange | null> | undefined;
+  let calibration: Recipe['calibration'] = null;
   const tfliteInt8 = form.kind === 'tflite' && form.precision === 'int8';
   if (form.kind === 'qdq' || tfliteInt8) {
     if (recipe && Object.keys(recipe.ranges).length) ranges = rangesFromRecipe(recipe);
@@ -167,16 +163,24 @@ export async function cmdQuantize(a: Args): Promise<void> {
         );
       const why = whyNothingToCalibrate(prepared, plan, fixableInputs(model), fixed);
       if (why) throw new QuantscopeError('NO_STATISTICS', `${path}: ${why}`);
+      const mode = choiceFlag(a, 'mode', ['streaming', 'onnxruntime-exact'] as const, 'streaming');
       const stats = await runCalibration(
         prepared,
         calibrationTensors(prepared, plan),
         samples,
-        choiceFlag(a, 'mode', ['streaming', 'onnxruntime-exact'] as const, 'streaming'),
+        mode,
         !process.stderr.isTTY,
         config,
         chain,
       );
-      ranges = rangesOf(stats, prepared, config);
+      const producers = producerOpTypes(prepared);
+      ranges = calibratedRanges(stats, config, (t) => producers.get(t));
+      calibration = {
+        mode,
+        bins: HISTOGRAM_BINS,
+        backend: 'cpu',
+        data: describeSamples(samples, imageInput(prepared)),
+      };
     }
   }
   let rounded: Awaited<ReturnType<typeof runWeightRounding>> | undefined;
@@ -220,15 +224,13 @@ export async function cmdQuantize(a: Args): Promise<void> {
   }
   const recipeOut = flagValue(a, 'write-recipe');
   if (recipeOut) {
-    const written: Recipe = {
-      $schema: 'recipe.schema.json',
-      quantscope: RECIPE_VERSION,
+    const written = buildRecipe({
       model: { fileName: basename(path), sha256: sha256(bytes), bytes: bytes.length },
-      preparation: { fixedInputs: fixed, log: prepareModel(model, { fixedInputs: fixed }).log },
-      calibration: recipe?.calibration ?? null,
+      preparation: { fixedInputs: fixed, log },
+      calibration: recipe?.calibration ?? calibration,
       config,
-      ranges: ranges ? rangesToRecipe(ranges) : {},
-    };
+      ranges: ranges ?? null,
+    });
     writeAtomically(recipeOut, [new TextEncoder().encode(serializeRecipe(written))]);
   }
 }

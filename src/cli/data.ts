@@ -7,17 +7,12 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { QuantscopeError } from '../core/errors';
+import { fixedInputSpec, tensorInputs } from '../data/buildSamples';
+import type { RecipeDataDescription } from '../core/recipe';
 import type { IoInfo } from '../onnx';
 import { decodePng, type ImagePreset } from '../data/image';
 import type { InputSpec, SampleSpec } from '../data/samples';
-import {
-  fitToInput,
-  readNpyFile,
-  readNpzFile,
-  readTensorProtoFile,
-  testDataInputIndex,
-  type NamedTensor,
-} from '../data/tensorFile';
+import { readNpyFile, readNpzFile, readTensorProtoFile, type NamedTensor } from '../data/tensorFile';
 
 const IMAGE = new Set(['.png']);
 const TENSOR = new Set(['.npy', '.npz', '.pb']);
@@ -97,44 +92,22 @@ export function loadSamples(
 ): SampleSpec[] {
   return listDataFiles(paths).map((files) => {
     const given: Record<string, InputSpec> = {};
-    for (const f of files) {
-      const ext = extname(f).toLowerCase();
-      if (IMAGE.has(ext)) {
-        if (!image)
-          throw new QuantscopeError(
-            'BAD_DATA',
-            `${f}: the model has no 3-channel image input, so images cannot feed it`,
-          );
-        given[image.name] = {
-          kind: 'image',
-          name: basename(f),
-          image: decodePng(new Uint8Array(readFileSync(f)), f),
-          preset: image.preset,
-        };
-        continue;
-      }
-      for (const t of readTensors(f)) {
-        const byName = t.name !== null ? inputs.find((x) => x.name === t.name) : undefined;
-        const index = testDataInputIndex(t.source);
-        const input =
-          byName ??
-          (index !== null ? inputs[index] : undefined) ??
-          (inputs.length >= 1 && files.length === 1 ? inputs[0] : undefined);
-        if (!input)
-          throw new QuantscopeError(
-            'BAD_DATA',
-            `${f}: no model input named "${t.name ?? ''}" (inputs: ${inputs.map((x) => x.name).join(', ')})`,
-          );
-        given[input.name] = { kind: 'tensor', tensor: fitToInput(t, input) };
-      }
+    // a sample's tensors are matched to inputs together (one lone tensor feeds the first input)
+    const tensors = files.filter((f) => !IMAGE.has(extname(f).toLowerCase())).flatMap((f) => readTensors(f));
+    if (tensors.length) Object.assign(given, tensorInputs(tensors, inputs));
+    for (const f of files.filter((f) => IMAGE.has(extname(f).toLowerCase()))) {
+      if (!image)
+        throw new QuantscopeError('BAD_DATA', `${f}: the model has no 3-channel image input, so images cannot feed it`);
+      given[image.name] = {
+        kind: 'image',
+        name: basename(f),
+        image: decodePng(new Uint8Array(readFileSync(f)), f),
+        preset: image.preset,
+      };
     }
     for (const input of inputs) {
       const v = fixedInputs[input.name];
-      if (v !== undefined)
-        given[input.name] = {
-          kind: 'generated',
-          gen: { type: input.dtype === 'int32' ? 'int32' : 'int64', dims: [], dist: 'constant', a: v, b: 0, seed: 0 },
-        };
+      if (v !== undefined) given[input.name] = fixedInputSpec(input, v);
       if (!given[input.name] && chained.includes(input.name) && input.dtype === 'float')
         given[input.name] = {
           kind: 'generated',
@@ -155,4 +128,17 @@ export function loadSamples(
     }
     return { name: files.map((f) => basename(f)).join('+'), inputs: given };
   });
+}
+
+/** What a recipe records of the command line's calibration data: its kind, count and preprocessing. */
+export function describeSamples(
+  samples: readonly SampleSpec[],
+  image: { name: string; preset: ImagePreset } | null,
+): RecipeDataDescription {
+  const images = samples.some((s) => Object.values(s.inputs).some((i) => i.kind === 'image'));
+  return {
+    kind: images ? 'images' : 'tensors',
+    count: samples.length,
+    preprocessing: images && image ? { ...image.preset } : null,
+  };
 }

@@ -1,10 +1,25 @@
 /** The quantization choices from command-line flags; defaults are what works for most models. */
-import { DEFAULT_CONFIG, type ExportForm, type QuantConfig } from '../core/config';
+import { DEFAULT_CONFIG, type QuantConfig } from '../core/config';
+import { defaultForm, defaultWeightDtype, type FormKind } from '../core/exportForms';
 import { METHOD_VARIANTS, methodVariant, variantFields } from '../core/methods';
 import { applyPreset, PYTORCH_PRESETS, type PytorchPreset } from '../core/presets';
 import { choiceFlag, hasFlag, numberFlag, flagValue, UsageError, type Args } from './args';
 
 /** Whose rules for scale and zero point: one vocabulary for every command. */
+/** --format's names for the export forms (core/exportForms). */
+const CLI_FORMATS = {
+  qdq: 'qdq',
+  'weight-only': 'dq',
+  matmulnbits: 'matmulnbits',
+  dynamic: 'dynamic',
+  fp16: 'float16',
+  bf16: 'bfloat16',
+  q4f16: 'q4f16',
+  tflite: 'tflite-int8',
+  'tflite-float16': 'tflite-float16',
+  'tflite-float32': 'tflite-float32',
+} as const satisfies Record<string, FormKind>;
+
 export function conventionFlag(a: Args): 'onnxruntime' | 'pytorch' {
   return choiceFlag(a, 'convention', ['onnxruntime', 'pytorch'] as const, 'onnxruntime');
 }
@@ -44,29 +59,9 @@ export function configFromFlags(a: Args): QuantConfig {
 }
 
 function choicesFromFlags(a: Args): QuantConfig {
-  const fmt = choiceFlag(
-    a,
-    'format',
-    [
-      'qdq',
-      'weight-only',
-      'matmulnbits',
-      'dynamic',
-      'fp16',
-      'bf16',
-      'q4f16',
-      'tflite',
-      'tflite-float16',
-      'tflite-float32',
-    ] as const,
-    'qdq',
-  );
-  const wdt = choiceFlag(
-    a,
-    'weights',
-    ['int8', 'uint8', 'int4', 'uint4'] as const,
-    fmt === 'matmulnbits' || fmt === 'q4f16' ? 'int4' : 'int8',
-  );
+  const fmt = choiceFlag(a, 'format', Object.keys(CLI_FORMATS) as (keyof typeof CLI_FORMATS)[], 'qdq');
+  const kind = CLI_FORMATS[fmt];
+  const wdt = choiceFlag(a, 'weights', ['int8', 'uint8', 'int4', 'uint4'] as const, defaultWeightDtype(kind));
   const adt = choiceFlag(a, 'activations', ['int8', 'uint8', 'int16', 'uint16'] as const, 'int8');
   const block = numberFlag(a, 'block-size');
   if (block !== undefined && (!Number.isInteger(block) || block < 16 || (block & (block - 1)) !== 0))
@@ -79,7 +74,7 @@ function choicesFromFlags(a: Args): QuantConfig {
     throw new UsageError(`--method ${variantId}: expected one of ${METHOD_VARIANTS.map((v) => v.id).join(', ')}`);
   const percentile = numberFlag(a, 'percentile');
   const algorithm = choiceFlag(a, 'algorithm', ['rtn', 'gptq', 'adaround'] as const, 'rtn');
-  if (algorithm !== 'rtn' && fmt !== 'weight-only' && fmt !== 'matmulnbits')
+  if (algorithm !== 'rtn' && kind !== 'dq' && kind !== 'matmulnbits')
     throw new UsageError(
       `--algorithm ${algorithm} rounds weight-only exports: add --format weight-only or matmulnbits`,
     );
@@ -101,57 +96,13 @@ function choicesFromFlags(a: Args): QuantConfig {
     ...(Object.keys(gptqOptions).length ? { gptq: gptqOptions } : {}),
     ...(iters !== undefined ? { adaround: { iterations: iters } } : {}),
   };
-  let form: ExportForm;
-  switch (fmt) {
-    case 'qdq':
-      form = { kind: 'qdq' };
-      break;
-    case 'weight-only':
-      form = {
-        kind: 'weight-only',
-        format: 'dq',
-        dtype: wdt,
-        symmetric: !wdt.startsWith('u'),
-        blockSize: block ?? null,
-      };
-      break;
-    case 'matmulnbits':
-      form = {
-        kind: 'weight-only',
-        format: 'matmulnbits',
-        dtype: wdt,
-        symmetric: !wdt.startsWith('u'),
-        blockSize: block ?? 32,
-      };
-      break;
-    case 'dynamic':
-      form = { kind: 'dynamic', ops: ['MatMul', 'Gemm'] };
-      break;
-    case 'fp16':
-      form = { kind: 'float16', keepIoTypes: true };
-      break;
-    case 'bf16':
-      form = { kind: 'bfloat16' };
-      break;
-    case 'q4f16':
-      form = { kind: 'q4f16', blockSize: block ?? 32 };
-      break;
-    case 'tflite':
-    case 'tflite-float16':
-    case 'tflite-float32': {
-      const io = choiceFlag(a, 'tflite-io', ['int8', 'float'] as const, 'float');
-      if (fmt !== 'tflite' && flagValue(a, 'tflite-io'))
-        throw new UsageError('--tflite-io is for --format tflite (int8)');
-      form = {
-        kind: 'tflite',
-        precision: fmt === 'tflite' ? 'int8' : fmt === 'tflite-float16' ? 'float16' : 'float32',
-        io,
-      };
-      break;
-    }
-  }
-  if (fmt.startsWith('tflite') === false && flagValue(a, 'tflite-io'))
-    throw new UsageError('--tflite-io is for --format tflite');
+  let form = defaultForm(kind, {
+    weightDtype: wdt,
+    ...(kind !== 'qdq' && block !== undefined ? { blockSize: block } : {}),
+  });
+  if (kind === 'tflite-int8' && form.kind === 'tflite')
+    form = { ...form, io: choiceFlag(a, 'tflite-io', ['int8', 'float'] as const, 'float') };
+  else if (flagValue(a, 'tflite-io')) throw new UsageError('--tflite-io is for --format tflite (int8)');
   return {
     ...DEFAULT_CONFIG,
     form,
@@ -160,16 +111,17 @@ function choicesFromFlags(a: Args): QuantConfig {
       ...DEFAULT_CONFIG.activations,
       dtype: adt,
       symmetric: hasFlag(a, 'symmetric-activations'),
-      ...variantFields(variant),
+      ...(flagValue(a, 'method') !== undefined ? variantFields(variant) : {}),
       ...(percentile !== undefined ? { percentile } : {}),
       ...(hasFlag(a, 'reduce-range') ? { reduceRange: true } : {}),
       ...(flagValue(a, 'convention') ? { convention: conventionFlag(a) } : {}),
     },
     weights: {
       ...DEFAULT_CONFIG.weights,
-      dtype: wdt,
+      // --weights is the form's dtype for weight-only forms, and static QDQ's weights otherwise
+      dtype: kind === 'qdq' ? wdt : DEFAULT_CONFIG.weights.dtype,
       perChannel: !hasFlag(a, 'per-tensor'),
-      ...(fmt === 'qdq' && block !== undefined ? { blockSize: block } : {}),
+      ...(kind === 'qdq' && block !== undefined ? { blockSize: block } : {}),
       // PyTorch's rules hold for its weight observers too (full [-128, 127]: scale max|w| / 127.5)
       ...(flagValue(a, 'convention') ? { convention: conventionFlag(a) } : {}),
       ...(algorithm !== 'rtn' ? { algorithm } : {}),

@@ -18,6 +18,8 @@ export interface PreparedWithData {
   readonly fixed: Record<string, number>;
   readonly samples: SampleSpec[] | null;
   readonly chain: Chain[];
+  /** What preparation did (the recipe records it). */
+  readonly log: readonly string[];
   /** Load more samples (held-out) for the same prepared model. */
   load(paths: string[]): SampleSpec[];
 }
@@ -31,7 +33,8 @@ export function prepareWithData(
   opts: { readonly chain: boolean; readonly autoFix: boolean },
 ): PreparedWithData {
   let fixed: Record<string, number> = { ...userFixed };
-  let prepared = prepareModel(model, { fixedInputs: fixed }).model;
+  let preparation = prepareModel(model, { fixedInputs: fixed });
+  let prepared = preparation.model;
   const summaryOf = (p: ModelProto) => summarizeModel(model, p, planQuantization(p, config), basename(path), 0, []);
   const chain = chainFor(summaryOf(prepared), opts.chain, (line) => console.error(line));
   const chained = chain.map((c) => c.input);
@@ -42,10 +45,11 @@ export function prepareWithData(
     const auto = constantScalarInputs(samples, fixableInputs(model), fixed);
     if (Object.keys(auto).length) {
       fixed = { ...fixed, ...auto };
-      prepared = prepareModel(model, { fixedInputs: fixed }).model;
+      preparation = prepareModel(model, { fixedInputs: fixed });
+      prepared = preparation.model;
       console.error(`note: ${autoFixNote(auto)}`);
       samples = load(dataPaths!);
     }
   }
-  return { prepared, fixed, samples, chain, load };
+  return { prepared, fixed, samples, chain, load, log: preparation.log };
 }

@@ -126,6 +126,9 @@ export interface QuantConfig {
   readonly excludeNodes: readonly string[];
 }
 
+/** Bins of the calibration histograms (onnxruntime's num_bins for its histogram calibrators is 2048). */
+export const HISTOGRAM_BINS = 2048;
+
 export const DEFAULT_CONFIG: QuantConfig = {
   activations: { dtype: 'int8', symmetric: false },
   weights: { dtype: 'int8', symmetric: true, perChannel: true, adjustScaleForInt32Bias: true },

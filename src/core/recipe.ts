@@ -52,6 +52,30 @@ export function rangesFromRecipe(recipe: Recipe): Map<string, { rmin: number; rm
   return new Map(Object.entries(recipe.ranges).map(([t, r]) => [t, r ? { rmin: f32(r[0]), rmax: f32(r[1]) } : null]));
 }
 
+/**
+ * The recipe of an export: what the page's Download recipe and `quantscope quantize --write-recipe`
+ * both write (one builder, so they agree field for field). The configuration is copied through JSON,
+ * so the recipe holds plain data only.
+ */
+export function buildRecipe(parts: {
+  readonly model: Recipe['model'];
+  readonly preparation: Recipe['preparation'];
+  readonly calibration: Recipe['calibration'];
+  readonly config: QuantConfig;
+  /** The ranges the export used; null for forms that need none. */
+  readonly ranges: ReadonlyMap<string, { rmin: number; rmax: number } | null> | null;
+}): Recipe {
+  return {
+    $schema: 'recipe.schema.json',
+    quantscope: RECIPE_VERSION,
+    model: { ...parts.model },
+    preparation: { fixedInputs: { ...parts.preparation.fixedInputs }, log: [...parts.preparation.log] },
+    calibration: parts.calibration,
+    config: JSON.parse(JSON.stringify(parts.config)) as QuantConfig,
+    ranges: parts.ranges ? rangesToRecipe(parts.ranges) : {},
+  };
+}
+
 /** Recipes written with a stable key order and two-space indentation, so that they diff well. */
 export function serializeRecipe(r: Recipe): string {
   return `${JSON.stringify(r, null, 2)}\n`;

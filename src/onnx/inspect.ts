@@ -103,3 +103,8 @@ export function summarizeModel(
     preparation,
   };
 }
+
+/** Each tensor's producing op type (tensor name → opType), for settings given by op type. */
+export function producerOpTypes(model: ModelProto): Map<string, string> {
+  return new Map(model.graph!.node.flatMap((n) => n.output.map((o) => [o, n.opType] as const)));
+}

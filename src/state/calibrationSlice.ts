@@ -1,5 +1,5 @@
 import type { StateCreator } from 'zustand/vanilla';
-import { DEFAULT_CONFIG } from '../core/config';
+import { DEFAULT_CONFIG, HISTOGRAM_BINS } from '../core/config';
 import { QuantscopeError, toErrorInfo } from '../core/errors';
 import { needsTorchHistograms } from '../core/presets';
 import { planQuantization } from '../onnx/plan';
@@ -7,7 +7,7 @@ import { probeWebGpu, type GpuAdapterInfo } from '../runtime/gpu';
 import { recurrentPairs } from '../core/guard';
 import { calibrationTensors, whyNothingToCalibrate } from '../onnx';
 import { autoFixNote, constantScalarInputs } from '../data/autoFix';
-import { buildSamples } from './buildSamples';
+import { buildSamples } from '../data/buildSamples';
 import type { AppState, CalibrationSlice, CalibrationState, Calibrator } from './types';
 
 export function idleCalibration(): CalibrationState {
@@ -25,8 +25,6 @@ export function idleCalibration(): CalibrationState {
     notes: [],
   };
 }
-
-export const HISTOGRAM_BINS = 2048;
 
 export function createCalibrationSlice(calibrator: Calibrator): StateCreator<AppState, [], [], CalibrationSlice> {
   let gpuProbe: Promise<GpuAdapterInfo> | undefined;

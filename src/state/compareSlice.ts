@@ -1,7 +1,7 @@
 import type { StateCreator } from 'zustand/vanilla';
 import { QuantscopeError, toErrorInfo } from '../core/errors';
 import { decodeImage, isImageFile } from '../runtime/decodeImage';
-import { buildSamples, type DataSelection } from './buildSamples';
+import { buildSamples, type DataSelection } from '../data/buildSamples';
 import type { DataFile } from './dataSlice';
 import type { Backend } from '../runtime/protocol';
 import type { AppState, Calibrator, CompareSlice } from './types';

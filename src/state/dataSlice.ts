@@ -2,7 +2,7 @@ import type { StateCreator } from 'zustand/vanilla';
 import { QuantscopeError, toErrorInfo, type ErrorInfo } from '../core/errors';
 import { decodeImage, isImageFile } from '../runtime/decodeImage';
 import { readNpyFile, readNpzFile, readTensorProtoFile, type NamedTensor } from '../data/tensorFile';
-import { buildSamples } from './buildSamples';
+import { buildSamples } from '../data/buildSamples';
 import type { AppState, DataSlice } from './types';
 
 export interface DataFile {

@@ -1,13 +1,14 @@
 import type { StateCreator } from 'zustand/vanilla';
-import { activationConfigFor, activationRange, DEFAULT_CONFIG, type QuantConfig } from '../core/config';
+import { calibratedRange } from '../core/calibratedRanges';
+import { DEFAULT_CONFIG, type QuantConfig } from '../core/config';
 import { QuantscopeError, toErrorInfo } from '../core/errors';
-import { finalizeMinMax, isNonFinite } from '../core/minmax';
 import {
   encodeModelParts,
   exportForm,
   formFileTag,
   initializerBytes,
   planQuantization,
+  producerOpTypes,
   supportReport,
   TRANSFORMERS_JS_PRESETS,
   type TensorRange,
@@ -16,7 +17,7 @@ import type { StatsMap } from '../runtime/calibrate';
 import { roundedMap, type RoundingSummary } from '../runtime/roundJob';
 import { roundingTargets } from '../runtime/weightRounding';
 import type { SampleSpec } from '../data/samples';
-import { buildSamples } from './buildSamples';
+import { buildSamples } from '../data/buildSamples';
 import { guardExportInPage, type ExportGuard } from './guard';
 import { exportTfliteInPage } from './tfliteExport';
 import { serializeRecipe } from '../core/recipe';
@@ -24,34 +25,8 @@ import { buildRecipe, checkRecipeModel, parseRecipe, rangesFromRecipe } from './
 import type { AppState, Calibrator, ExportResult, ExportSlice } from './types';
 
 /**
- * Calibrated ranges: null for a tensor that produced NaN or Infinity (it stays float). Without a
- * configuration, min-max; with one, each tensor's method as the configuration resolves it.
- */
-export function rangesFromStats(
-  stats: StatsMap,
-  config?: QuantConfig,
-  producerOf?: (t: string) => string | undefined,
-): Map<string, TensorRange | null> {
-  const out = new Map<string, TensorRange | null>();
-  for (const t of Object.keys(stats)) out.set(t, rangeOf(stats, t, config, producerOf));
-  return out;
-}
-
-function rangeOf(
-  stats: StatsMap,
-  t: string,
-  config?: QuantConfig,
-  producerOf?: (t: string) => string | undefined,
-): TensorRange | null {
-  const s = stats[t]!;
-  if (isNonFinite(s.minmax) || !finalizeMinMax(s.minmax)) return null;
-  return config
-    ? activationRange(s, activationConfigFor(config, t, producerOf?.(t)))
-    : { rmin: s.minmax.min, rmax: s.minmax.max };
-}
-
-/**
- * The same ranges, computed in slices that yield to the page between them: an entropy search costs
+ * The calibrated ranges (core/calibratedRanges: the command line's too), computed in slices that
+ * yield to the page between them: an entropy search costs
  * ~40 ms a tensor (2048 bins), so a model's worth would otherwise freeze the page for seconds.
  */
 export async function rangesFromStatsYielding(
@@ -64,7 +39,7 @@ export async function rangesFromStatsYielding(
   const names = Object.keys(stats);
   let slice = performance.now();
   for (let i = 0; i < names.length; i++) {
-    out.set(names[i]!, rangeOf(stats, names[i]!, config, producerOf));
+    out.set(names[i]!, calibratedRange(stats[names[i]!]!, names[i]!, config, producerOf(names[i]!)));
     if (performance.now() - slice > 30) {
       onProgress?.(i + 1, names.length);
       await new Promise((r) => setTimeout(r, 0));
@@ -108,10 +83,6 @@ function exportResult(
 function withGuard(result: ExportResult, guard: ExportGuard): ExportResult {
   Object.defineProperty(result, 'guard', { value: guard, enumerable: true });
   return result;
-}
-
-function toFloat32(ranges: Map<string, TensorRange | null>): Map<string, TensorRange | null> {
-  return new Map([...ranges].map(([t, r]) => [t, r ? { rmin: Math.fround(r.rmin), rmax: Math.fround(r.rmax) } : null]));
 }
 
 /** `model.onnx` → `model.int8.onnx`. */
@@ -273,20 +244,15 @@ export function createExportSlice(calibrator: Calibrator): StateCreator<AppState
         // The plan follows the configuration (exclusions change it); tensors it needs that were not
         // calibrated stay float, and the report says so.
         const plan = planQuantization(model.prepared, config);
-        const producers = new Map(
-          model.prepared.graph!.node.flatMap((n) => n.output.map((o) => [o, n.opType] as const)),
-        );
+        const producers = producerOpTypes(model.prepared);
         let ranges: Map<string, TensorRange | null>;
         if (calibrated) {
           set({ exporting: { done: 0, total: Object.keys(calibration.stats!).length } });
-          // float32, as a recipe stores them: the command line rebuilds the same bytes from them
-          ranges = toFloat32(
-            await rangesFromStatsYielding(
-              calibration.stats!,
-              config,
-              (t) => producers.get(t),
-              (done, total) => set({ exporting: { done, total } }),
-            ),
+          ranges = await rangesFromStatsYielding(
+            calibration.stats!,
+            config,
+            (t) => producers.get(t),
+            (done, total) => set({ exporting: { done, total } }),
           );
           if (get().calibration.stats !== calibration.stats || get().config !== config) return null; // something changed meanwhile
         } else {

@@ -6,7 +6,7 @@
 import { guardSplit, recurrentPairs, type GuardVerdict } from '../core/guard';
 import { toErrorInfo } from '../core/errors';
 import type { SampleSpec } from '../data/samples';
-import { buildSamples } from './buildSamples';
+import { buildSamples } from '../data/buildSamples';
 import type { AppState, Calibrator } from './types';
 
 /** At most this many samples check an export (each runs both models). */

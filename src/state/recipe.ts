@@ -3,8 +3,8 @@
  * read back to restore every choice. The model is named by the sha256 of the file the user loaded.
  */
 import { QuantscopeError } from '../core/errors';
-import { parseRecipe, rangesFromRecipe, rangesToRecipe, RECIPE_VERSION, type Recipe } from '../core/recipe';
-import { HISTOGRAM_BINS } from './calibrationSlice';
+import { buildRecipe as buildRecipeOf, parseRecipe, rangesFromRecipe, type Recipe } from '../core/recipe';
+import { HISTOGRAM_BINS } from '../core/config';
 import type { AppState, LoadedModel } from './types';
 
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
@@ -17,11 +17,9 @@ export async function buildRecipe(state: AppState): Promise<Recipe> {
   if (!model || !exported)
     throw new QuantscopeError('NO_STATISTICS', 'export the model first: the recipe records what the export used');
   const calibrated = exported.ranges !== null;
-  return {
-    $schema: 'recipe.schema.json',
-    quantscope: RECIPE_VERSION,
+  return buildRecipeOf({
     model: { fileName: model.fileName, sha256: await sha256Hex(model.bytes), bytes: model.bytes.length },
-    preparation: { fixedInputs: { ...model.fixedInputs }, log: [...model.summary.preparation] },
+    preparation: { fixedInputs: model.fixedInputs, log: model.summary.preparation },
     calibration: calibrated
       ? {
           mode: state.calibrationMode,
@@ -43,9 +41,9 @@ export async function buildRecipe(state: AppState): Promise<Recipe> {
           },
         }
       : null,
-    config: JSON.parse(JSON.stringify(exported.config)) as Recipe['config'],
-    ranges: exported.ranges ? rangesToRecipe(exported.ranges) : {},
-  };
+    config: exported.config,
+    ranges: exported.ranges,
+  });
 }
 
 /** Check a recipe against the loaded model: the same file, by sha256. */

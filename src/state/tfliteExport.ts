@@ -9,7 +9,7 @@ import { materializeSample } from '../data/samples';
 import { formLabel, planQuantization, type TensorRange } from '../onnx';
 import { exportTflite } from '../onnx/forms/tflite';
 import { runTfliteOnce } from '../runtime/tflite';
-import { buildSamples } from './buildSamples';
+import { buildSamples } from '../data/buildSamples';
 import { rangesFromStatsYielding } from './exportSlice';
 import type { AppState, ExportResult } from './types';
 

@@ -19,7 +19,7 @@ import type {
   SpeedRequest,
 } from '../runtime/protocol';
 import type { ComparedSample } from '../runtime/compareJob';
-import type { DataSelection, GeneratedSettings } from './buildSamples';
+import type { DataSelection, GeneratedSettings } from '../data/buildSamples';
 import type { GpuAdapterInfo } from '../runtime/gpu';
 import type { DataFile, RefusedFile } from './dataSlice';
 

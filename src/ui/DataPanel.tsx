@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { defaultGenerated, symbolicDims } from '../state/buildSamples';
+import { defaultGenerated, symbolicDims } from '../data/buildSamples';
 import { previewImageTensor } from '../data/preview';
 import { loadSampleImages, SAMPLES } from '../state/sample';
 import type { ImagePreset } from '../data/image';

@@ -2,6 +2,7 @@ import { DET_HELD_OUT, fetchSampleFiles, REC_HELD_OUT } from '../state/sample';
 import { ErrorBanner } from './ErrorBanner';
 import { GuardAlert } from './GuardAlert';
 import type { ExportForm } from '../core/config';
+import { defaultForm, formKindOf, type FormKind } from '../core/exportForms';
 import type { IntDType } from '../core/dtype';
 import { formLabel, SUPPORT, TRANSFORMERS_JS_PRESETS, type SupportRow } from '../onnx/forms';
 import { formatBytes } from './format';
@@ -22,18 +23,6 @@ function download(name: string, data: Uint8Array | Blob): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-type FormKind =
-  | 'qdq'
-  | 'dq'
-  | 'matmulnbits'
-  | 'dynamic'
-  | 'float16'
-  | 'bfloat16'
-  | 'q4f16'
-  | 'tflite-int8'
-  | 'tflite-float16'
-  | 'tflite-float32';
-
 const FORM_OPTIONS: readonly (readonly [FormKind, string])[] = [
   ['qdq', 'static QDQ (calibrated)'],
   ['dq', 'weight-only, DequantizeLinear'],
@@ -46,35 +35,6 @@ const FORM_OPTIONS: readonly (readonly [FormKind, string])[] = [
   ['tflite-float16', 'TFLite float16'],
   ['tflite-float32', 'TFLite float32'],
 ];
-
-function kindOf(f: ExportForm): FormKind {
-  return f.kind === 'weight-only' ? f.format : f.kind === 'tflite' ? `tflite-${f.precision}` : f.kind;
-}
-
-function defaultForm(kind: FormKind): ExportForm {
-  switch (kind) {
-    case 'qdq':
-      return { kind: 'qdq' };
-    case 'dq':
-      return { kind: 'weight-only', format: 'dq', dtype: 'int8', symmetric: true, blockSize: null };
-    case 'matmulnbits':
-      return { kind: 'weight-only', format: 'matmulnbits', dtype: 'int4', symmetric: true, blockSize: 32 };
-    case 'dynamic':
-      return { kind: 'dynamic', ops: ['MatMul', 'Gemm'] };
-    case 'float16':
-      return { kind: 'float16', keepIoTypes: true };
-    case 'bfloat16':
-      return { kind: 'bfloat16' };
-    case 'q4f16':
-      return { kind: 'q4f16', blockSize: 32 };
-    case 'tflite-int8':
-      return { kind: 'tflite', precision: 'int8', io: 'float' };
-    case 'tflite-float16':
-      return { kind: 'tflite', precision: 'float16' };
-    case 'tflite-float32':
-      return { kind: 'tflite', precision: 'float32' };
-  }
-}
 
 /**
  * The recipe: download what the last export was built from (choices, data description, float32
@@ -317,7 +277,7 @@ export function ExportPanel() {
           Form{' '}
           <select
             aria-label="Export form"
-            value={kindOf(form)}
+            value={formKindOf(form)}
             onChange={(e) => setForm(defaultForm(e.target.value as FormKind))}
           >
             {FORM_OPTIONS.map(([k, label]) => (

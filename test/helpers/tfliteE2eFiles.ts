@@ -12,7 +12,7 @@ import { buildQdqModel, calibrationTensors, encodeModel, withExtraOutputs, type 
 import { exportTflite, permute } from '../../src/onnx/forms/tflite';
 import { calibrate } from '../../src/runtime/calibrate';
 import type { OrtModule } from '../../src/runtime/ort';
-import { rangesFromStats } from '../../src/state/exportSlice';
+import { calibratedRanges } from '../../src/core/calibratedRanges';
 import { loadModelSync } from '../../src/state/modelSlice';
 import { docFeeds, ocrModel } from './sample';
 import { classifier, classifierFeatures, patternImage, SIDE, trainHead } from './tfliteModels';
@@ -41,14 +41,7 @@ async function calibrated(name: string, bytes: Uint8Array, feeds: Float32Array[]
   const session = await ort.InferenceSession.create(encodeModel(withExtraOutputs(m.prepared, tensors)));
   const source = { count: feeds.length, feeds: async (i: number) => ({ x: { data: feeds[i]!, dims } }) };
   const stats = await calibrate(ort as unknown as OrtModule, session, source, tensors);
-  // float32 ranges, as the page keeps them (and a recipe stores them)
-  const ranges = new Map(
-    [...rangesFromStats(stats, DEFAULT_CONFIG)].map(([t, r]) => [
-      t,
-      r ? { rmin: Math.fround(r.rmin), rmax: Math.fround(r.rmax) } : null,
-    ]),
-  );
-  return { m, calib: { plan: m.plan, ranges, config: DEFAULT_CONFIG } };
+  return { m, calib: { plan: m.plan, ranges: calibratedRanges(stats), config: DEFAULT_CONFIG } };
 }
 
 const meta: Record<string, unknown> = {};

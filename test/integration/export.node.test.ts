@@ -25,7 +25,7 @@ import {
 } from '../../src/onnx';
 import { calibrate } from '../../src/runtime/calibrate';
 import type { OrtModule } from '../../src/runtime/ort';
-import { rangesFromStats } from '../../src/state/exportSlice';
+import { calibratedRanges } from '../../src/core/calibratedRanges';
 import { loadModelSync } from '../../src/state/modelSlice';
 import { agreement } from '../helpers/detMetrics';
 import { docFeeds, ocrModel, ROOT } from '../helpers/sample';
@@ -68,7 +68,7 @@ beforeAll(async () => {
     { count: CALIBRATION.length, feeds: async (i) => docFeeds(CALIBRATION[i]!) },
     m.plan.activations,
   );
-  quantized = buildQdqModel(m.prepared, m.plan, rangesFromStats(stats), DEFAULT_CONFIG).model;
+  quantized = buildQdqModel(m.prepared, m.plan, calibratedRanges(stats), DEFAULT_CONFIG).model;
   quantizedBytes = encodeModel(quantized);
   floatOut = await runNode(floatBytes);
   dir = mkdtempSync(join(tmpdir(), 'quantscope-export-'));

@@ -286,7 +286,7 @@ describe('static QDQ beyond int8: 16-bit activations, 4-bit and block-wise weigh
   it('on the transformer: each file loads, runs and agrees with float; int16 beats int8', async () => {
     const { calibrate } = await import('../../src/runtime/calibrate');
     const { buildQdqModel, planQuantization, withExtraOutputs } = await import('../../src/onnx');
-    const { rangesFromStats } = await import('../../src/state/exportSlice');
+    const { calibratedRanges } = await import('../../src/core/calibratedRanges');
     const floatBytes = encodeModel(transformer);
     const ref = await runAll(floatBytes, tokens);
     const plan = planQuantization(transformer, DEFAULT_CONFIG);
@@ -306,7 +306,7 @@ describe('static QDQ beyond int8: 16-bit activations, 4-bit and block-wise weigh
       const q = buildQdqModel(
         transformer,
         planQuantization(transformer, config),
-        rangesFromStats(stats, config),
+        calibratedRanges(stats, config),
         config,
       );
       return {

@@ -28,7 +28,7 @@ import {
 import { calibrate, type StatsMap } from '../../src/runtime/calibrate';
 import { guardExport } from '../../src/runtime/guardRun';
 import type { Feeds, OrtModule } from '../../src/runtime/ort';
-import { rangesFromStats } from '../../src/state/exportSlice';
+import { calibratedRanges } from '../../src/core/calibratedRanges';
 import { outlierModel } from '../helpers/guardModels';
 import { ROOT } from '../helpers/sample';
 import { sileroChunk, writeSileroData } from '../helpers/sileroData';
@@ -59,7 +59,7 @@ async function quantizeAndGuard(gain: number) {
     { count: 16, feeds },
     plan.activations,
   );
-  const q = buildQdqModel(model, plan, rangesFromStats(stats), DEFAULT_CONFIG).model;
+  const q = buildQdqModel(model, plan, calibratedRanges(stats), DEFAULT_CONFIG).model;
   return guardExport(
     ORT,
     await session(model),

@@ -16,7 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { rangesOf } from '../../src/cli/calibration';
+import { calibratedRanges } from '../../src/core/calibratedRanges';
+import { producerOpTypes } from '../../src/onnx';
 import { main } from '../../src/cli/main';
 import { DEFAULT_CONFIG } from '../../src/core/config';
 import { quantParams } from '../../src/core/conventions';
@@ -237,7 +238,8 @@ describe('--preset against PyTorch 1.13 (fixtures made once with python3-torch)'
     await session.release();
     for (const backend of ['fbgemm', 'x86', 'qnnpack'] as const) {
       const config = applyPreset(DEFAULT_CONFIG, backend);
-      const ranges = rangesOf(stats, model, config);
+      const producers = producerOpTypes(model);
+      const ranges = calibratedRanges(stats, config, (t) => producers.get(t));
       names.forEach((n, i) => {
         const want = fx.backends[backend].activations[n]!;
         const r = ranges.get(`y${i}`)!;

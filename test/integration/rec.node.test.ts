@@ -14,7 +14,7 @@ import { calibrate, type StatsMap } from '../../src/runtime/calibrate';
 import { decodePng, imageToTensor, PPOCR_REC_PRESET } from '../../src/data/image';
 import { characterAccuracy, ctcClasses, ctcGreedyDecode } from '../../src/data/ocr';
 import type { OrtModule } from '../../src/runtime/ort';
-import { rangesFromStats } from '../../src/state/exportSlice';
+import { calibratedRanges } from '../../src/core/calibratedRanges';
 import { loadModelSync } from '../../src/state/modelSlice';
 import type { LoadedModel } from '../../src/state/store';
 import { ocrModel, ROOT } from '../helpers/sample';
@@ -42,7 +42,7 @@ async function accuracy(bytes: Uint8Array): Promise<number> {
 }
 
 const exportWith = (config: QuantConfig) =>
-  encodeModel(buildQdqModel(model.prepared, model.plan, rangesFromStats(stats), config).model);
+  encodeModel(buildQdqModel(model.prepared, model.plan, calibratedRanges(stats), config).model);
 
 beforeAll(async () => {
   model = loadModelSync('ch_PP-OCRv4_rec_infer.onnx', ocrModel('rec'), false);

@@ -24,7 +24,7 @@ import { prepareModel } from '../../src/onnx/prepare';
 import { foldKnownIfs } from '../../src/onnx/passes/foldIf';
 import { calibrate } from '../../src/runtime/calibrate';
 import type { OrtModule } from '../../src/runtime/ort';
-import { rangesFromStats } from '../../src/state/exportSlice';
+import { calibratedRanges } from '../../src/core/calibratedRanges';
 import { ROOT } from '../helpers/sample';
 
 const RAW = new Uint8Array(
@@ -110,7 +110,7 @@ describe('Silero VAD v5 through every form', () => {
       },
       plan.activations,
     );
-    const q = buildQdqModel(prepared.model, plan, rangesFromStats(stats), DEFAULT_CONFIG);
+    const q = buildQdqModel(prepared.model, plan, calibratedRanges(stats), DEFAULT_CONFIG);
     expect(sqnr(await ref(), await stream(encodeModel(q.model)))).toBeGreaterThan(16);
   });
 });

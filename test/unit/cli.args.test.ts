@@ -34,6 +34,10 @@ describe('quantscope arguments', () => {
 
   it('refuses an unknown or misspelled flag, with the nearest one', () => {
     expect(usage(['quantize', 'm.onnx', '--calibrator', 'kl', '-o', 'x'])).toMatch(/unknown flag --calibrator/);
+    expect(usage(['quantize', 'm.onnx', '--algorythm', 'gptq', '-o', 'x'])).toMatch(
+      /unknown flag --algorythm \(did you mean --algorithm\?\)/,
+    );
+    expect(usage(['quantize', 'm.onnx', '--frobnicate', '-o', 'x'])).toMatch(/^unknown flag --frobnicate$/);
     expect(usage(['quantize', 'm.onnx', '--prest', 'fbgemm', '-o', 'x'])).toMatch(/did you mean --preset\?/);
     expect(usage(['range', 't.npy', '--preset', 'fbgemm'])).toMatch(/--preset/);
     expect(usage(['quantize', 'm.onnx', '--metod', 'mse'])).toMatch(/unknown flag --metod \(did you mean --method\?\)/);

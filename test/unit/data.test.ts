@@ -8,7 +8,7 @@ import { imageToTensor, targetSize, type ImagePreset, type RgbaImage } from '../
 import { npyToFloat32, parseNpy } from '../../src/data/npy';
 import { generateTensor, materializeSample } from '../../src/data/samples';
 import { fitToInput, readNpyFile, readNpzFile, readTensorProtoFile } from '../../src/data/tensorFile';
-import { buildSamples, type DataSelection } from '../../src/state/buildSamples';
+import { buildSamples, type DataSelection } from '../../src/data/buildSamples';
 import { makeNpy } from '../helpers/npy';
 
 describe('.npy', () => {

@@ -6,10 +6,10 @@
  */
 import { QuantscopeError } from '../core/errors';
 import type { IoInfo } from '../onnx';
-import { fitToInput, testDataInputIndex, type NamedTensor } from '../data/tensorFile';
-import type { GeneratedInput, InputSpec, SampleSpec } from '../data/samples';
-import type { FeedType } from '../runtime/ort';
-import type { ImagePreset, RgbaImage } from '../data/image';
+import { fitToInput, testDataInputIndex, type NamedTensor } from './tensorFile';
+import type { GeneratedInput, InputSpec, SampleSpec } from './samples';
+import type { FeedType } from './feeds';
+import type { ImagePreset, RgbaImage } from './image';
 
 export interface GeneratedSettings {
   readonly dist: GeneratedInput['dist'];
@@ -75,8 +75,57 @@ function generatedSpec(input: IoInfo, sel: DataSelection, seed: number): InputSp
   };
 }
 
-function copyTensorSpec(t: ReturnType<typeof fitToInput>): InputSpec {
-  return { kind: 'tensor', tensor: { ...t, data: t.data.slice() } };
+/**
+ * The model input a tensor file feeds (the page and the command line both ask this): the input the
+ * tensor is named for (.npz arrays, a TensorProto's name), else input N for onnx's input_N.pb, else
+ * the first input when the sample is this one tensor. A tensor that fits none is refused by name.
+ */
+export function inputForTensor(t: NamedTensor, inputs: readonly IoInfo[], tensorsInSample: number): IoInfo {
+  const byName = t.name !== null ? inputs.find((x) => x.name === t.name) : undefined;
+  const index = testDataInputIndex(t.source);
+  const input =
+    byName ??
+    (index !== null ? inputs[index] : undefined) ??
+    (tensorsInSample === 1 && inputs.length >= 1 ? inputs[0] : undefined);
+  if (!input)
+    throw new QuantscopeError(
+      'BAD_DATA',
+      `${t.source}: no model input named "${t.name ?? ''}" (inputs: ${inputs.map((x) => x.name).join(', ')})`,
+    );
+  return input;
+}
+
+/**
+ * One sample's tensors, each fitted to the input it feeds (dtype and shape checked: fitToInput).
+ * `copy` gives each its own buffer (the page transfers them to the worker and keeps its originals).
+ */
+export function tensorInputs(
+  tensors: readonly NamedTensor[],
+  inputs: readonly IoInfo[],
+  copy = false,
+): Record<string, InputSpec> {
+  const given: Record<string, InputSpec> = {};
+  for (const t of tensors) {
+    const input = inputForTensor(t, inputs, tensors.length);
+    const fitted = fitToInput(t, input);
+    given[input.name] = { kind: 'tensor', tensor: copy ? { ...fitted, data: fitted.data.slice() } : fitted };
+  }
+  return given;
+}
+
+/** The constant an input fixed at preparation is always fed (the prepared graph assumed it). */
+export function fixedInputSpec(
+  input: IoInfo,
+  value: number,
+  dimValues: Readonly<Record<string, number>> = {},
+): InputSpec {
+  const type = FEED_TYPES[input.dtype];
+  if (!type)
+    throw new QuantscopeError('UNSUPPORTED_DTYPE', `input "${input.name}" is ${input.dtype}: it cannot be fixed`);
+  return {
+    kind: 'generated',
+    gen: { type, dims: resolveDims(input, dimValues), dist: 'constant', a: value, b: 0, seed: 0 },
+  };
 }
 
 export function buildSamples(
@@ -91,12 +140,7 @@ export function buildSamples(
     inputs.forEach((input, j) => {
       const fixed = fixedInputs[input.name];
       // an input fixed at preparation always gets its value: the prepared graph assumed it
-      if (fixed !== undefined)
-        out[input.name] = generatedSpec(
-          input,
-          { ...sel, generated: { ...sel.generated, [input.name]: { dist: 'constant', a: fixed, b: 0 } } },
-          0,
-        );
+      if (fixed !== undefined) out[input.name] = fixedInputSpec(input, fixed, sel.dimValues);
       else if (!out[input.name]) out[input.name] = generatedSpec(input, sel, 1000 + i * inputs.length + j);
     });
     return out;
@@ -130,24 +174,10 @@ export function buildSamples(
       }));
     }
     case 'tensors':
-      return sel.tensorSamples.map((s, i) => {
-        const given: Record<string, InputSpec> = {};
-        s.tensors.forEach((t) => {
-          const byName = t.name !== null ? inputs.find((x) => x.name === t.name) : undefined;
-          const index = testDataInputIndex(t.source);
-          const input =
-            byName ??
-            (index !== null ? inputs[index] : undefined) ??
-            (s.tensors.length === 1 && inputs.length >= 1 ? inputs[0] : undefined);
-          if (!input)
-            throw new QuantscopeError(
-              'BAD_DATA',
-              `${t.source}: no model input named "${t.name ?? ''}" (inputs: ${inputs.map((x) => x.name).join(', ')})`,
-            );
-          given[input.name] = copyTensorSpec(fitToInput(t, input));
-        });
-        return { name: s.name, inputs: fill(given, i) };
-      });
+      return sel.tensorSamples.map((s, i) => ({
+        name: s.name,
+        inputs: fill(tensorInputs(s.tensors, inputs, true), i),
+      }));
     case 'generated':
       if (sel.generatedCount < 1) throw new QuantscopeError('BAD_DATA', 'ask for at least one generated sample');
       return Array.from({ length: sel.generatedCount }, (_, i) => ({
