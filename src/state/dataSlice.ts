@@ -72,9 +72,6 @@ async function readFiles(files: readonly DataFile[]): Promise<{
   return { kind, images, tensorSamples, refused };
 }
 
-/** Each load gets a number; only the latest load may commit (a slow one never overwrites a newer one). */
-let generation = 0;
-
 export const createDataSlice: StateCreator<AppState, [], [], DataSlice> = (set, get) => ({
   dataKind: 'none',
   images: [],
@@ -83,18 +80,21 @@ export const createDataSlice: StateCreator<AppState, [], [], DataSlice> = (set, 
   dataError: null,
   refusedFiles: [],
   dataLoading: false,
+  dataGeneration: 0,
   generatedCount: 16,
   generated: {},
   dimValues: {},
   presetOverride: null,
   async loadDataFiles(files, label, opts = {}) {
-    if (opts.onlyIfEmpty && (get().dataKind !== 'none' || get().dataLoading)) return;
-    const mine = ++generation;
-    set({ dataLoading: true });
+    // a load asked for before its files were fetched yields to any choice made meanwhile
+    if (opts.askedAt !== undefined && opts.askedAt !== get().dataGeneration) return;
+    // Each load gets a number; only the latest may commit (a slow one never overwrites a newer one).
+    const mine = get().dataGeneration + 1;
+    set({ dataLoading: true, dataGeneration: mine });
     try {
       if (!files.length) throw new QuantscopeError('BAD_DATA', 'no files were given');
       const r = await readFiles(files);
-      if (mine !== generation) return;
+      if (mine !== get().dataGeneration) return;
       let { images, tensorSamples } = r;
       const refused = [...r.refused];
       // Checked against the loaded model now, sample by sample: one that cannot feed it is refused
@@ -137,12 +137,12 @@ export const createDataSlice: StateCreator<AppState, [], [], DataSlice> = (set, 
       });
     } catch (e) {
       // What was loaded before stays.
-      if (mine === generation) set({ dataError: toErrorInfo(e), refusedFiles: [], dataLoading: false });
+      if (mine === get().dataGeneration) set({ dataError: toErrorInfo(e), refusedFiles: [], dataLoading: false });
     }
   },
   clearData() {
-    ++generation;
-    set({
+    set((s) => ({
+      dataGeneration: s.dataGeneration + 1,
       dataKind: 'none',
       images: [],
       tensorSamples: [],
@@ -150,16 +150,18 @@ export const createDataSlice: StateCreator<AppState, [], [], DataSlice> = (set, 
       dataError: null,
       refusedFiles: [],
       dataLoading: false,
-    });
+    }));
   },
   useGeneratedData(count) {
-    set({
+    set((s) => ({
+      dataGeneration: s.dataGeneration + 1,
       dataKind: 'generated',
       generatedCount: count,
       dataLabel: `${count} generated samples`,
       dataError: null,
       refusedFiles: [],
-    });
+      dataLoading: false,
+    }));
   },
   setGenerated(input, settings) {
     set((s) => ({ generated: { ...s.generated, [input]: settings } }));

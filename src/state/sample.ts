@@ -43,15 +43,12 @@ export async function fetchSampleFiles(
   );
 }
 
-export async function loadSampleImages(
-  store: AppStore,
-  base: string,
-  id: SampleId = 'det',
-  opts: { onlyIfEmpty?: boolean } = {},
-): Promise<void> {
+export async function loadSampleImages(store: AppStore, base: string, id: SampleId = 'det'): Promise<void> {
+  // the data choices made so far, counted before the (slow) fetch: one made meanwhile wins
+  const askedAt = store.getState().dataGeneration;
   const files = await fetchSampleFiles(base, id, SAMPLES[id].images);
   const what = id === 'det' ? 'rendered document images' : 'rendered text lines';
-  await store.getState().loadDataFiles(files, `${files.length} ${what} (built-in)`, opts);
+  await store.getState().loadDataFiles(files, `${files.length} ${what} (built-in)`, { askedAt });
 }
 
 export async function loadSample(store: AppStore, base: string, id: SampleId = 'det'): Promise<void> {

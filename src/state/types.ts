@@ -161,8 +161,15 @@ export interface DataSlice extends DataSelection {
   readonly dataLoading: boolean;
   /** The image preset the user chose; null keeps the model's default. */
   readonly presetOverride: ImagePreset | null;
-  /** Read files as calibration data. With onlyIfEmpty, do nothing when data is loaded or loading. */
-  loadDataFiles(files: readonly DataFile[], label?: string, opts?: { onlyIfEmpty?: boolean }): Promise<void>;
+  /**
+   * Counts the user's data choices (each load, even one that fails, clearing, generated data). A load
+   * given `askedAt` (the count when it was asked for, before its files were fetched: the built-in
+   * images) commits only if no choice was made since, so it never replaces, or clears the error of,
+   * files the user gave while it was fetched.
+   */
+  readonly dataGeneration: number;
+  /** Read files as calibration data. */
+  loadDataFiles(files: readonly DataFile[], label?: string, opts?: { askedAt?: number }): Promise<void>;
   useGeneratedData(count: number): void;
   setGenerated(input: string, settings: GeneratedSettings): void;
   setDimValue(dim: string, value: number): void;
