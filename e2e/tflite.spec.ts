@@ -7,6 +7,9 @@
  *   set): top-1 agreement and SQNR of the probabilities, float edges and int8 edges; the float32 and
  *   float16 files agree with the float model (the layout is right), and the same checks fail on images
  *   whose H and W are swapped;
+ * - every other op the writer maps (BatchNormalization, Sub, Div, HardSigmoid, ConvTranspose, bilinear
+ *   Resize, Concat, Pad, AveragePool, Slice, Tanh, Clip, Transpose, MaxPool, Reshape, Squeeze/Unsqueeze):
+ *   float32 file against the float model, int8 file against the QDQ export;
  * - PP-OCRv4 det (depthwise convs, HardSigmoid, Resize, ConvTranspose): SQNR of the probability map;
  * - the page: the classifier calibrated on the same .npy files and exported as TFLite int8 with int8
  *   edges (run in TFLite before it is offered, the report beside it) is the Node engine's file checked
@@ -95,6 +98,29 @@ test('a trained CNN classifier: TFLite int8 agrees with the QDQ export, float32/
     Float32Array.from(o, (v) => (v - out.zeroPoint) * out.scale),
   );
   expect(io8.filter((o, i) => argmax(o) === argmax(qdq[i]!)).length / n).toBeGreaterThanOrEqual(0.95);
+});
+
+test('every other mapped op: the float32 file equals the float model, the int8 file agrees with the QDQ export', async ({
+  page,
+}) => {
+  await page.goto('/');
+  const n: number = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')).zoo.count;
+  const inputs = split(floats('zoo-nhwc.bin'), n);
+  const both = async (name: string) =>
+    flat(
+      (
+        await runTflite(
+          page,
+          file(name),
+          inputs.map((x) => [x]),
+        )
+      ).flatMap((outs) => outs.map((o) => o.data)),
+    );
+  const f32 = sqnr(floats('zoo-float.bin'), await both('zoo.f32.tflite'));
+  const int8 = sqnr(floats('zoo-qdq.bin'), await both('zoo.int8.tflite'));
+  console.log(`ops zoo: float32 file against float ${f32.toFixed(1)} dB, int8 file against QDQ ${int8.toFixed(1)} dB`);
+  expect(f32).toBeGreaterThan(80); // measured 143 dB
+  expect(int8).toBeGreaterThan(30); // measured 48.2 dB
 });
 
 test('PP-OCRv4 det: TFLite int8 agrees with the QDQ export', async ({ page }) => {

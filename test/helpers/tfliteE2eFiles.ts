@@ -15,7 +15,8 @@ import type { OrtModule } from '../../src/runtime/ort';
 import { calibratedRanges } from '../../src/core/calibratedRanges';
 import { loadModelSync } from '../../src/state/modelSlice';
 import { docFeeds, ocrModel } from './sample';
-import { classifier, classifierFeatures, patternImage, SIDE, trainHead } from './tfliteModels';
+import { seededFloats } from './sample';
+import { classifier, classifierFeatures, opsZoo, patternImage, SIDE, trainHead } from './tfliteModels';
 
 const dir = process.argv[2]!;
 const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
@@ -105,6 +106,32 @@ const meta: Record<string, unknown> = {};
     input: io8.report.inputs[0],
     output: io8.report.outputs[0],
   };
+}
+
+// Every other mapped op (opsZoo: BatchNormalization, Sub, Div, HardSigmoid, ConvTranspose, bilinear Resize,
+// Concat, Pad, AveragePool, Slice, Tanh, Clip, Transpose, MaxPool, Reshape/Unsqueeze/Squeeze), both outputs
+// in the file's layout (the rank-4 one NHWC).
+{
+  const dims = [1, 4, 8, 8];
+  const inputs = (n: number, seed: number) =>
+    Array.from({ length: n }, (_, i) => seededFloats(256, seed + i).map((v) => v * 2));
+  const { m, calib } = await calibrated('zoo.onnx', encodeModel(opsZoo()), inputs(8, 100), dims);
+  const held = inputs(4, 900);
+  const outs = async (model: ModelProto) => {
+    const s = await ort.InferenceSession.create(encodeModel(model));
+    const r: Float32Array[] = [];
+    for (const x of held) {
+      const o = await s.run({ x: new ort.Tensor('float32', x, dims) });
+      r.push(toNhwc(o['sig']!.data as Float32Array, [1, 8, 16, 16]), o['flat']!.data as Float32Array);
+    }
+    return concat(r);
+  };
+  save('zoo-float.bin', await outs(m.prepared));
+  save('zoo-qdq.bin', await outs(buildQdqModel(m.prepared, m.plan, calib.ranges, DEFAULT_CONFIG).model));
+  save('zoo-nhwc.bin', concat(held.map((x) => toNhwc(x, dims))));
+  save('zoo.f32.tflite', exportTflite(m.prepared, { precision: 'float32' }).bytes);
+  save('zoo.int8.tflite', exportTflite(m.prepared, { precision: 'int8' }, calib).bytes);
+  meta.zoo = { count: held.length };
 }
 
 // PP-OCRv4 det: calibrated on two documents, compared on a held-out one.

@@ -135,7 +135,7 @@ export function opsZoo(): ModelProto {
   return buildModel({
     inputs: [['x', [1, 4, 8, 8]]],
     outputs: [
-      ['sig', [1, 8, 8, 8]],
+      ['sig', [1, 8, 16, 16]],
       ['flat', [1, 64]],
     ],
     inits: [
@@ -149,7 +149,7 @@ export function opsZoo(): ModelProto {
       floatTensor('ct_b', [4], r(0.1)),
       f32('rs_roi', [0], []),
       f32('rs_scales', [4], [1, 1, 2, 2]),
-      i64('pads', [0, 0, 1, 1, 0, 0, 1, 1]),
+      i64('pads', [0, 0, 2, 2, 0, 0, 2, 2]),
       i64('sl_starts', [1, 1]),
       i64('sl_ends', [9, 9]),
       i64('sl_axes', [2, 3]),

@@ -427,6 +427,8 @@ export function buildTflite(model: ModelProto, opts: TfliteOptions, calib?: Tfli
    */
   const reshape = (node: NodeProto, x: Val, outShape: number[]): void => {
     const out = node.output[0]!;
+    if (prod(outShape) !== prod(x.shape) || outShape.some((d) => !Number.isInteger(d) || d < 0))
+      fail(node, `cannot reshape [${x.shape.join(', ')}] to [${outShape.join(', ')}]`);
     const src = toOnnxOrder(node, x);
     const options = (shape: number[]): UnionValue => ({ type: 'ReshapeOptions', value: { new_shape: shape } });
     if (sameOrder(outShape)) {
