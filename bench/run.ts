@@ -9,6 +9,7 @@
  *   export_<form>_*                    every export form on a 96 MiB MLP built here: MB/s and peak memory, see bench/forms.ts
  *   tflite_det_*                       TFLite int8/float32 export of the sample: time and peak memory, see bench/tflite.ts
  *   algorithms_*                       GPTQ / AdaRound time, memory, X^T X MB/s on rec and the MLP: see bench/algorithms.ts
+ *   tune_*, sensitivity_*              switchboard sessions, evaluations, sweeps and a tune on det and rec: see bench/tune.ts
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +27,7 @@ import { benchAlgorithms } from './algorithms';
 import { benchForms } from './forms';
 import { benchMethods } from './methods';
 import { benchTflite } from './tflite';
+import { benchTune } from './tune';
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 6);
 
@@ -144,6 +146,7 @@ try {
   await benchMethods(emit);
   benchForms(emit);
   await benchAlgorithms(emit);
+  await benchTune(emit);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -159,7 +159,7 @@ export interface TuneResult {
 }
 
 const METHODS = ['minmax', 'percentile', 'entropy', 'mse'] as const;
-const MAX_TRIM = 8;
+const MAX_TRIM = 24;
 
 function wideOf(d: IntDType): IntDType {
   return d.startsWith('u') ? 'uint16' : 'int16';
