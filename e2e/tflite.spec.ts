@@ -82,6 +82,11 @@ test('a trained CNN classifier: TFLite int8 agrees with the QDQ export, float32/
   console.log(`classifier: top-1 agreement with the QDQ export ${top1}, SQNR ${s.toFixed(1)} dB`);
   expect(top1).toBeGreaterThanOrEqual(0.95);
   expect(s).toBeGreaterThan(20); // measured 46.0 dB, top-1 1.0
+  // FullyConnected weights per output channel (the option): the same agreement
+  const fc = await runFile(page, file('cls.int8fc.tflite'), nhwc);
+  expect(fc.filter((o, i) => argmax(o) === argmax(qdq[i]!)).length / n).toBeGreaterThanOrEqual(0.95);
+  expect(sqnr(flat(qdq), flat(fc))).toBeGreaterThan(20);
+
   // the same bounds fail on images with H and W swapped (a layout mistake): stripes change class
   const swapped = nhwc.map((x) => Float32Array.from(x, (_, i) => x[(i % 16) * 16 + Math.floor(i / 16)]!));
   const wrong = await runFile(page, file('cls.int8.tflite'), swapped);

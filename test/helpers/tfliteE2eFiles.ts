@@ -92,6 +92,10 @@ const meta: Record<string, unknown> = {};
   save('cls.f32.tflite', exportTflite(m.prepared, { precision: 'float32' }).bytes);
   save('cls.f16.tflite', exportTflite(m.prepared, { precision: 'float16' }).bytes);
   save('cls.int8.tflite', exportTflite(m.prepared, { precision: 'int8' }, calib).bytes);
+  save(
+    'cls.int8fc.tflite',
+    exportTflite(m.prepared, { precision: 'int8', fullyConnectedPerChannel: true }, calib).bytes,
+  );
   const io8 = exportTflite(
     m.prepared,
     { precision: 'int8', io: 'int8' },
