@@ -1,5 +1,6 @@
 /** Small models built in tests, for unit cases (real models are for integration and e2e). */
 import { create } from '@bufbuild/protobuf';
+import { mulberry32, normalSampler } from '../../src/core/random';
 import { GraphProtoSchema, ModelProtoSchema } from 'onnx-buf';
 import { encodeModel } from '../../src/onnx/codec';
 import {
@@ -189,4 +190,29 @@ export function tinyTransformer(
   });
   model.graph!.input[0] = makeValueInfo('tokens', 7, [1, seq]); // int64 token ids
   return model;
+}
+
+/** For weight rounding (GPTQ, AdaRound) with blocks: X[1,32,10,10] → Conv 3x3 (48 out, 32 in) → Relu → Conv 1x1 (16 out) → Transpose/Reshape → MatMul [16, 64]. */
+export function blockConvNet(): ModelProto {
+  const g = normalSampler(mulberry32(5));
+  return buildModel({
+    inputs: [['X', [1, 32, 10, 10]]],
+    outputs: [['Y', [1, 100, 64]]],
+    opset: 13,
+    inits: [
+      floatTensor('W1', [48, 32, 3, 3], () => g() * 0.1),
+      floatTensor('B1', [48], () => g() * 0.1),
+      floatTensor('W2', [16, 48, 1, 1], () => g() * 0.2),
+      floatTensor('M', [16, 64], () => g() * 0.3),
+      makeTensor('shape', 7, [3], bytesOf(BigInt64Array.of(1n, 100n, 16n))),
+    ],
+    nodes: [
+      makeNode('Conv', ['X', 'W1', 'B1'], ['c1'], 'conv1', { pads: [1, 1, 1, 1] }),
+      makeNode('Relu', ['c1'], ['r1'], 'relu1'),
+      makeNode('Conv', ['r1', 'W2'], ['c2'], 'conv2'),
+      makeNode('Transpose', ['c2'], ['t'], 'tr', { perm: [0, 2, 3, 1] }),
+      makeNode('Reshape', ['t', 'shape'], ['flat'], 'reshape'),
+      makeNode('MatMul', ['flat', 'M'], ['Y'], 'mm'),
+    ],
+  });
 }

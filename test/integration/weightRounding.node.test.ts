@@ -13,44 +13,18 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type QuantConfig, type WeightAlgorithm } from '../../src/core/config';
 import { compareTensors } from '../../src/core/metrics';
 import { mulberry32, normalSampler } from '../../src/core/random';
-import { bytesOf, encodeModel, makeNode, makeTensor, type ModelProto } from '../../src/onnx';
+import { encodeModel, type ModelProto } from '../../src/onnx';
 import { exportForm } from '../../src/onnx/forms';
 import type { OrtModule } from '../../src/runtime/ort';
 import { roundWeights } from '../../src/runtime/weightRounding';
 import { createLocalCalibrator } from '../../src/runtime/localCalibrator';
 import { createAppStore } from '../../src/state/store';
-import { buildModel, floatTensor } from '../helpers/models';
+import { blockConvNet } from '../helpers/models';
 import { makeNpy } from '../helpers/npy';
 import { ROOT } from '../helpers/sample';
 
-/** X[1,32,10,10] → Conv 3x3 (48 out, 32 in) → Relu → Conv 1x1 (16 out) → Transpose/Reshape → MatMul [16, 64]. */
-function convNet(): ModelProto {
-  const g = normalSampler(mulberry32(5));
-  return buildModel({
-    inputs: [['X', [1, 32, 10, 10]]],
-    outputs: [['Y', [1, 100, 64]]],
-    opset: 13,
-    inits: [
-      floatTensor('W1', [48, 32, 3, 3], () => g() * 0.1),
-      floatTensor('B1', [48], () => g() * 0.1),
-      floatTensor('W2', [16, 48, 1, 1], () => g() * 0.2),
-      floatTensor('M', [16, 64], () => g() * 0.3),
-    ],
-    nodes: [
-      makeNode('Conv', ['X', 'W1', 'B1'], ['c1'], 'conv1', { pads: [1, 1, 1, 1] }),
-      makeNode('Relu', ['c1'], ['r1'], 'relu1'),
-      makeNode('Conv', ['r1', 'W2'], ['c2'], 'conv2'),
-      makeNode('Transpose', ['c2'], ['t'], 'tr', { perm: [0, 2, 3, 1] }),
-      makeNode('Reshape', ['t', 'shape'], ['flat'], 'reshape'),
-      makeNode('MatMul', ['flat', 'M'], ['Y'], 'mm'),
-    ],
-  });
-}
-
-function withShape(m: ModelProto): ModelProto {
-  m.graph!.initializer.push(makeTensor('shape', 7, [3], bytesOf(BigInt64Array.of(1n, 100n, 16n))));
-  return m;
-}
+const convNet = () => blockConvNet();
+const withShape = (m: ModelProto) => m;
 
 /** Inputs with correlated channels (what GPTQ exploits), seeded. */
 function sample(seed: number): Float32Array {
@@ -106,6 +80,11 @@ describe('weight rounding on a built conv net, int4 blocks of 16', () => {
       // layer losses against rtn's: gptq 0.29-0.58, adaround 0.39-0.55
       for (let i = 0; i < 2; i++) expect(s[i]!).toBeGreaterThan(rtn[i]! + 1.5);
     }
+  });
+
+  it("the e2e's model file is this net, byte for byte", () => {
+    const fixture = new Uint8Array(readFileSync(join(ROOT, 'test/fixtures/models/block-conv.onnx')));
+    expect(Buffer.compare(Buffer.from(fixture), Buffer.from(encodeModel(blockConvNet())))).toBe(0);
   });
 
   it('cancels between samples', async () => {
