@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],
+    globalSetup: ['test/globalSetup.ts'],
     environment: 'node',
     testTimeout: 120_000,
     hookTimeout: 120_000,

@@ -105,6 +105,7 @@ export async function benchMethods(emit: Emit, samples = 2): Promise<void> {
   });
   emit('histogram_throughput_ratio', binRate / readRate, 'ratio', {
     note: 'binning rate / plain read rate (1 = memory-bound)',
+    target: 0.8,
   });
 
   // PyTorch's HistogramObserver: each call bins (histc) and, when the range moves, folds the old

@@ -4,6 +4,10 @@
  * noisy, so targets are read here, never asserted in tests.
  *
  *   calibration_over_inference_wasm  calibration time / plain inference, same samples, onnxruntime-web WASM (target <= 1.3)
+ *   calibration_fold_ms_per_sample   the statistics fold alone (target: a quarter of plain inference)
+ *   calibration_peak_rss_mb          peak memory of the calibration process, beside the model and activation sizes
+ *   wasm_run_timer_ticks             whether a WASM run frees the calling thread (the fold could overlap the next run)
+ *   cli_range_4m_entropy_*           the command line (built ahead by esbuild) on one 4M tensor: see bench/cliRange.ts
  *   export_ms, export_peak_rss_mb    building and encoding the int8 QDQ model
  *   methods_*, entropy_*, histogram_*   calibration methods from kept statistics: see bench/methods.ts
  *   export_<form>_*                    every export form on a 96 MiB MLP built here: MB/s and peak memory, see bench/forms.ts
@@ -24,10 +28,13 @@ import { calibratedRanges } from '../src/core/calibratedRanges';
 import { loadModelSync } from '../src/state/modelSlice';
 import { DOC_IMAGES, docFeeds, ocrModel, ROOT } from '../test/helpers/sample';
 import { benchAlgorithms } from './algorithms';
+import { benchCliRange } from './cliRange';
 import { benchForms } from './forms';
 import { benchMethods } from './methods';
 import { benchTflite } from './tflite';
 import { benchTune } from './tune';
+// @ts-expect-error: a plain .mjs script
+import { buildCli } from '../scripts/build-cli.mjs';
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 6);
 
@@ -87,12 +94,40 @@ try {
       runMs: number;
       foldMs: number;
       samples: number;
+      runFreesCaller: { ticks: number; runMs: number };
+      memory: {
+        peakRss: number;
+        rssBeforeCalibration: number;
+        modelBytes: number;
+        sampleActivationBytes: number;
+        largestActivationBytes: number;
+      };
     };
     const tags = { backend: 'wasm', threads, samples: r.samples, tensors: m.plan.activations.length };
-    emit(`plain_inference_ms_per_sample_wasm_t${threads}`, r.plainMs / r.samples, 'ms', tags);
+    const plainPerSample = r.plainMs / r.samples;
+    emit(`plain_inference_ms_per_sample_wasm_t${threads}`, plainPerSample, 'ms', tags);
     emit(`calibration_ms_per_sample_wasm_t${threads}`, r.calibMs / r.samples, 'ms', tags);
-    emit(`calibration_fold_ms_per_sample_wasm_t${threads}`, r.foldMs / r.samples, 'ms', tags);
+    emit(`calibration_fold_ms_per_sample_wasm_t${threads}`, r.foldMs / r.samples, 'ms', {
+      ...tags,
+      target: Number((plainPerSample / 4).toFixed(1)),
+      note: 'target: a quarter of the same run’s plain inference',
+    });
     emit(`calibration_over_inference_wasm_t${threads}`, r.calibMs / r.plainMs, 'ratio', { ...tags, target: 1.3 });
+    // Overlapping the fold with the next sample's inference needs the run to free the calling thread:
+    // ~0 timer ticks during an awaited run means onnxruntime-web's WASM run holds it (the fold then
+    // runs one sample at a time, which is what calibrate() does).
+    emit(`wasm_run_timer_ticks_t${threads}`, r.runFreesCaller.ticks, 'ticks', {
+      run_ms: Math.round(r.runFreesCaller.runMs),
+      note: 'setInterval(1 ms) ticks while one WASM run is awaited: 0 = the run holds the calling thread, no overlap possible',
+    });
+    const mib = (b: number) => Number((b / 2 ** 20).toFixed(1));
+    emit(`calibration_peak_rss_mb_wasm_t${threads}`, mib(r.memory.peakRss), 'MiB', {
+      model_mb: mib(r.memory.modelBytes),
+      largest_activation_mb: mib(r.memory.largestActivationBytes),
+      one_sample_activations_mb: mib(r.memory.sampleActivationBytes),
+      rss_before_calibration_mb: mib(r.memory.rssBeforeCalibration),
+      note: 'whole process (onnxruntime-web WASM heap included); statistics keep no per-sample data',
+    });
     if (threads === 2) webCalibrationMsPerSample = r.calibMs / r.samples;
   }
 
@@ -115,6 +150,7 @@ try {
   // The command line, as a user runs it, against the page's engine for the same work (onnxruntime-web
   // WASM calibration of the same documents, in Node, plus the export): quantscope quantize --data.
   {
+    await (buildCli as () => Promise<string>)(); // bin/quantscope.mjs runs the build: make it current
     const docs = join(dir, 'docs');
     mkdirSync(docs);
     for (let i = 0; i < SAMPLES; i++) copyFileSync(DOC_IMAGES[i]!, join(docs, `doc-${i}.png`));
@@ -143,6 +179,7 @@ try {
       note: 'page engine = onnxruntime-web WASM calibration (2 threads) + export',
     });
   }
+  await benchCliRange(emit, dir);
   await benchMethods(emit);
   benchForms(emit);
   await benchAlgorithms(emit);
