@@ -166,8 +166,6 @@ function binCovered(
   return { min: signedZero(data, extremes[0]!), max: signedZero(data, extremes[1]!), lanes };
 }
 
-const POS_INF = Infinity;
-const NEG_INF = -Infinity;
 /** The last loop's min and max: the hot loops write here rather than allocate a result. */
 const extremes = new Float64Array(2);
 
@@ -180,19 +178,23 @@ function binLoopFixed(
   window: number,
   lanes: Uint32Array,
 ): void {
+  // No module constant is read in the loop or starts its accumulators: bundlers turn a module's
+  // `const` into `var`, of a type V8 cannot assume (measured 1.7x slower in the bundled worker).
+  const bits = FRAC_BITS;
+  const mask = FRAC_MASK;
   const last = edges.length - 2;
-  const fixedScale = scale * (1 << FRAC_BITS); // a power of two: exact
+  const fixedScale = scale * (1 << bits); // a power of two: exact
   const span = 2 * window;
-  let min = POS_INF;
-  let max = NEG_INF;
+  let min = Infinity;
+  let max = -Infinity;
   for (let k = 0; k < data.length; k++) {
     const x = data[k]!;
     min = Math.min(min, x);
     max = Math.max(max, x);
     const v = ((x - lo) * fixedScale) | 0;
-    let i = Math.max(0, Math.min(last, v >> FRAC_BITS));
+    let i = Math.max(0, Math.min(last, v >> bits));
     // (v + window) mod 2^FRAC_BITS < 2 window: the position is within `window` of an edge
-    if (((v + window) & FRAC_MASK) < span) i = walkToBin(x, i, lo, hi, edges, last);
+    if (((v + window) & mask) < span) i = walkToBin(x, i, lo, hi, edges, last);
     lanes[(i << 2) | (k & 3)]!++;
   }
   extremes[0] = min;
@@ -209,8 +211,8 @@ function binLoopChecked(
   lanes: Uint32Array,
 ): void {
   const last = edges.length - 2;
-  let min = POS_INF;
-  let max = NEG_INF;
+  let min = Infinity;
+  let max = -Infinity;
   for (let k = 0; k < data.length; k++) {
     const x = data[k]!;
     min = Math.min(min, x);

@@ -27,14 +27,12 @@ export function signedZero(data: Float32Array, v: number): number {
   return v;
 }
 
-const POS_INF = Infinity;
-const NEG_INF = -Infinity;
 /** The last loop's min and max: the hot loops write here rather than allocate a result. */
 const extremes = new Float64Array(2);
 
 function minMaxLoop(data: Float32Array): void {
-  let min = POS_INF;
-  let max = NEG_INF;
+  let min = Infinity;
+  let max = -Infinity;
   for (let k = 0; k < data.length; k++) {
     const x = data[k]!;
     min = Math.min(min, x);
@@ -51,11 +49,11 @@ function minMaxLoop(data: Float32Array): void {
  * them, which is how a NaN shows.
  */
 export function finiteMinMax(data: Float32Array): { min: number; max: number } | null {
-  if (data.length === 0) return { min: POS_INF, max: NEG_INF };
+  if (data.length === 0) return { min: Infinity, max: -Infinity };
   minMaxLoop(data);
   const min = extremes[0]!;
   const max = extremes[1]!;
-  if (!(min > NEG_INF && max < POS_INF)) return null;
+  if (!(min > -Infinity && max < Infinity)) return null;
   return { min: signedZero(data, min), max: signedZero(data, max) };
 }
 
