@@ -1,7 +1,8 @@
 /**
- * Images to model input tensors, the same code in the page, the worker and Node.
- * Decoding PNG is pure TypeScript (fast-png), so a sample gives the same tensor everywhere;
- * resizing (bilinear, half-pixel centres) and normalisation are ours, never a canvas.
+ * Images to model input tensors, the same code in the page, the worker and Node. The page decodes
+ * image files with the browser (runtime/decodeImage.ts: createImageBitmap with no colour conversion);
+ * Node and the command line decode PNG here in TypeScript (fast-png). Resizing (bilinear, half-pixel
+ * centres) and normalisation are ours, never a canvas, so decoded pixels give the same tensor everywhere.
  */
 import { convertIndexedToRgb, decode } from 'fast-png';
 import { QuantscopeError } from '../core/errors';

@@ -1,6 +1,6 @@
 /**
  * Reader for NumPy's .npy format (numpy/lib/format.py), versions 1.0-3.0.
- * Supported dtypes: <f4 <f8 <f2 <i8 <i4 |u1 (and |i1, <u2, <i2, |b1). Fortran order and big-endian
+ * Supported dtypes: <f4 <f8 <f2 <i8 <i4 |u1 (and |i1, <i2, |b1). Fortran order and big-endian
  * data are refused with a message rather than silently transposed or byte-swapped.
  */
 import { halfToFloat } from '../core/float16';

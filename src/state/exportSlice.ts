@@ -26,8 +26,8 @@ import type { AppState, Calibrator, ExportResult, ExportSlice } from './types';
 
 /**
  * The calibrated ranges (core/calibratedRanges: the command line's too), computed in slices that
- * yield to the page between them: an entropy search costs
- * ~40 ms a tensor (2048 bins), so a model's worth would otherwise freeze the page for seconds.
+ * yield to the page between them: a histogram search (entropy, MSE) for each of a large model's
+ * tensors would otherwise hold the page for as long as all of them take.
  */
 export async function rangesFromStatsYielding(
   stats: StatsMap,

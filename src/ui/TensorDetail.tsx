@@ -94,7 +94,8 @@ export function TensorDetail({
   const [zoom, setZoom] = useState<[number, number] | null>(null);
   const [live, setLive] = useState<Range | null>(null);
   const [manualText, setManualText] = useState<{ rmin: string; rmax: string } | null>(null);
-  const act = activationConfigFor(config, tensor, producer?.opType);
+  // one object per configuration, tensor and producer: the memos below depend on it as a whole
+  const act = useMemo(() => activationConfigFor(config, tensor, producer?.opType), [config, tensor, producer?.opType]);
   const override = config.tensors?.[tensor];
   const finite = !isNonFinite(stats.minmax) && finalizeMinMax(stats.minmax) !== null;
   const variants = useVariantRanges(stats, act.percentile);
@@ -106,8 +107,7 @@ export function TensorDetail({
     } catch (e) {
       return { range: null, error: toErrorInfo(e).message };
     }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [stats, finite, JSON.stringify(act)]);
+  }, [stats, finite, act]);
   useEffect(() => {
     setZoom(null);
     setLive(null);
@@ -118,8 +118,7 @@ export function TensorDetail({
       (variants ?? [])
         .filter((v) => !v.error && v.id !== variantOf(act.method, act).id)
         .map((v) => ({ label: methodVariant(v.id)!.short, rmin: v.rmin, rmax: v.rmax, color: VARIANT_COLOR[v.id] })),
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-    [variants, act.method, act.percentileTails, act.entropy, act.entropyBins, act.movingAverage],
+    [variants, act],
   );
   const baseDomain = useMemo(
     () => fitDomain(stats.histogram, [...others, ...(chosen.range ? [chosen.range] : [])]),

@@ -2,7 +2,7 @@
  * A small multilayer perceptron for 2-D classification, trained in pure TypeScript (float64), with
  * optional fake quantization of weights and hidden activations at any bit width:
  *  - weights: per-tensor symmetric on the restricted grid [-(2^(b-1) - 1), 2^(b-1) - 1], the scale the
- *    one of 64 candidates from max|w| / qmax down that gives the least squared error (an MSE search:
+ *    one of 61 candidates (k/64 · max|w| / qmax, k = 64 down to 4) that gives the least squared error (an MSE search:
  *    at 2 bits max|w| would round most weights to zero), recomputed every step;
  *  - hidden activations: tanh outputs on the fixed range [-1, 1], same grid;
  *  - the backward pass treats fake quantization as the identity inside the clipping range and zero
@@ -59,7 +59,7 @@ function grid(bits: number): { qmin: number; qmax: number } {
   return bitRange(bits, true, bits > 1);
 }
 
-/** The weight scale for b bits: the least-squared-error one among 64 candidates from max|w| / qmax down. */
+/** The weight scale for b bits: the least-squared-error one among 61 candidates, k/64 · max|w| / qmax for k = 64 down to 4. */
 export function weightScale(w: Float64Array, bits: number): number {
   const { qmin, qmax } = grid(bits);
   let amax = 0;
