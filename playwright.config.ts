@@ -47,7 +47,8 @@ export default defineConfig({
     },
   ],
   webServer: {
-    command: `npx vite build && npx vite preview --port ${port} --strictPort`,
+    // the CLI is built too: e2e/recipe.spec.ts runs bin/quantscope.mjs (dist-cli/, built ahead)
+    command: `node scripts/build-cli.mjs && npx vite build && npx vite preview --port ${port} --strictPort`,
     url: `http://localhost:${port}`,
     reuseExistingServer: !process.env.CI,
     timeout: 180_000,
