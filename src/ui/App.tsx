@@ -1,3 +1,10 @@
+/**
+ * The tool's layout, Netron-like: a canvas with the tensor list (or, with the tuner, the graph) and the
+ * tensor under study side by side, and a side panel with the actions always on top (Calibrate, Tune,
+ * Export) over the steps and choices, each scrolling on its own, so nothing pushes the others off
+ * screen. A stepper in the top bar says where the user is: load → data → calibrate → tune → export.
+ */
+import { ActionBar } from './ActionBar';
 import { CalibratePanel } from './CalibratePanel';
 import { ChoicesPanel } from './ChoicesPanel';
 import { ComparePanel } from './ComparePanel';
@@ -6,37 +13,75 @@ import { ExportPanel } from './ExportPanel';
 import { ChartWarmUp } from './HistogramChart';
 import { ModelLoader } from './ModelLoader';
 import { ModelSummaryView } from './ModelSummaryView';
+import { Stepper } from './Stepper';
 import { TensorExplorer } from './TensorExplorer';
 import { onLinkClick } from './route';
+import { useApp } from './useApp';
+
+/** What the canvas shows before there are tensors to study. */
+function CanvasIntro() {
+  const model = useApp((s) => s.model);
+  const dataKind = useApp((s) => s.dataKind);
+  const status = useApp((s) => s.calibration.status);
+  if (!model) return <ModelLoader />;
+  return (
+    <div className="canvas-intro" data-testid="canvas-intro">
+      <h2>{model.fileName}</h2>
+      <p>
+        {status === 'running'
+          ? 'Calibrating: each tensor appears here with its histogram and ranges when the run ends.'
+          : dataKind === 'none'
+            ? 'Next: choose calibration data in the side panel (step 2), then press Calibrate.'
+            : `Next: press Calibrate. The ${model.plan.activations.length} tensors it measures appear here, one under study at a time (arrow keys move through them).`}
+      </p>
+    </div>
+  );
+}
 
 export function App() {
+  const model = useApp((s) => s.model);
+  const hasStats = useApp((s) => s.calibration.stats !== null && s.calibration.statsFor === s.model?.fileName);
   return (
-    <main>
+    <div className="app">
       <ChartWarmUp />
-      <header>
+      <header className="topbar">
         <h1>Quantscope</h1>
+        <Stepper />
         <nav className="top-nav">
           <a href="/lab" onClick={(e) => onLinkClick(e, '/lab')}>
             Lab: learn quantization by playing with it →
           </a>
         </nav>
-        <p>
-          Quantize ONNX models in your browser: calibrate on your data, see every tensor's range, download a standard
-          int8 QDQ model.
-        </p>
       </header>
-      <ModelLoader />
-      <ModelSummaryView />
-      <DataPanel />
-      <CalibratePanel />
-      <TensorExplorer />
-      <ChoicesPanel />
-      <ExportPanel />
-      <ComparePanel />
-      <footer className="muted">
-        The sample models are PaddleOCR's PP-OCRv4 text detector and recogniser (Apache-2.0), served with its{' '}
-        <a href="samples/models/NOTICE.txt">notice</a>.
-      </footer>
-    </main>
+      <div className="workspace">
+        <main className="canvas" aria-label="Tensors">
+          {!model && (
+            <p className="tagline">
+              Quantize ONNX models in your browser: calibrate on your data, see every tensor's range, download a
+              standard int8 QDQ model.
+            </p>
+          )}
+          {hasStats ? <TensorExplorer /> : <CanvasIntro />}
+        </main>
+        {model && (
+          <aside className="side" aria-label="Steps and choices">
+            <ActionBar />
+            <div className="side-scroll">
+              <ModelLoader />
+              <ModelSummaryView />
+              <DataPanel />
+              <CalibratePanel />
+              <ExportPanel />
+              <ChoicesPanel />
+              <ComparePanel />
+              <footer className="muted">
+                The sample models are PaddleOCR's PP-OCRv4 text detector and recogniser (Apache-2.0), served with its{' '}
+                <a href="samples/models/NOTICE.txt">notice</a>.
+              </footer>
+            </div>
+          </aside>
+        )}
+      </div>
+    </div>
   );
 }

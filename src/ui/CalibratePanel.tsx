@@ -25,7 +25,7 @@ export function CalibratePanel() {
   const running = cal.status === 'running';
   const pct = cal.progress.total ? Math.round((100 * cal.progress.done) / cal.progress.total) : 0;
   return (
-    <section className="card" data-testid="calibrate-panel">
+    <section className="card" data-testid="calibrate-panel" id="step-calibrate">
       <h2>3 · Calibrate</h2>
       <p>
         Data: {dataKind !== 'none' ? dataLabel : 'none loaded'}
@@ -90,19 +90,6 @@ export function CalibratePanel() {
             />{' '}
             Streaming order: feed {pairs.map((p) => `${p.output} back into ${p.input}`).join(', ')}
           </label>
-        )}
-        <button
-          type="button"
-          className="primary"
-          disabled={running || dataKind === 'none'}
-          onClick={() => void appStore.getState().calibrate()}
-        >
-          Calibrate
-        </button>
-        {running && (
-          <button type="button" onClick={() => appStore.getState().cancelCalibration()}>
-            Cancel
-          </button>
         )}
       </div>
       {backend === 'webgpu' && gpu?.fallback && (

@@ -28,7 +28,7 @@ export function ChoicesPanel() {
   const acts = config.activations;
   const variant = variantOf(acts.method, acts);
   return (
-    <section className="card" data-testid="choices-panel">
+    <section className="card" data-testid="choices-panel" id="step-choices">
       <h2>Choices</h2>
       <div className="row">
         <label title="PyTorch's get_default_qconfig(backend), exactly: HistogramObserver activations (uint8, reduce range but for qnnpack), symmetric int8 weights per channel (per tensor for qnnpack) with PyTorch's rules, and QDQ pairs where eager PyTorch observes. Calibrate after choosing it: PyTorch's observer keeps its own histogram.">

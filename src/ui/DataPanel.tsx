@@ -227,7 +227,7 @@ export function DataPanel() {
   }, [kind, images, preset]);
   if (!model) return null;
   return (
-    <section className="card" data-testid="data-panel">
+    <section className="card" data-testid="data-panel" id="step-data">
       <h2>2 · Calibration data</h2>
       <DropZone
         label="Calibration data"

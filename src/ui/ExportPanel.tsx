@@ -255,6 +255,32 @@ function FormOptions({ form, set }: { form: ExportForm; set: (f: ExportForm) => 
   return null;
 }
 
+/** Whether Export can run now: static QDQ needs calibrated (or recipe) ranges; the other forms need nothing. */
+export function useExportReady(): boolean {
+  const model = useApp((s) => s.model);
+  const cal = useApp((s) => s.calibration);
+  const config = useApp((s) => s.config);
+  const recipeRanges = useApp((s) => s.recipeRanges);
+  if (!model) return false;
+  const form = config.form ?? { kind: 'qdq' };
+  const needsRanges = form.kind === 'qdq' || (form.kind === 'tflite' && form.precision === 'int8');
+  return !needsRanges || (cal.stats !== null && cal.statsFor === model.fileName) || recipeRanges !== null;
+}
+
+/** Export: write the file, download it at once, then compare it with the float model (on held-out samples where we have them). */
+export async function exportAndDownload(): Promise<void> {
+  const r = await appStore.getState().exportModel();
+  if (!r) return;
+  download(r.fileName, r.blob);
+  if (r.tflite) return; // onnxruntime does not run .tflite: it ran in TFLite's interpreter instead
+  // Then show what the export still does against the float model, on held-out samples where we have them.
+  const ocr = appStore.getState().model?.ocr;
+  const heldOut = ocr
+    ? fetchSampleFiles(import.meta.env.BASE_URL, ocr, ocr === 'rec' ? REC_HELD_OUT : DET_HELD_OUT)
+    : Promise.resolve(undefined);
+  void heldOut.then((files) => appStore.getState().compare(files)).catch(() => appStore.getState().compare());
+}
+
 export function ExportPanel() {
   const model = useApp((s) => s.model);
   const cal = useApp((s) => s.calibration);
@@ -270,7 +296,7 @@ export function ExportPanel() {
   const needsRanges = form.kind === 'qdq' || (form.kind === 'tflite' && form.precision === 'int8');
   const ready = !needsRanges || calibrated || recipeRanges !== null;
   return (
-    <section className="card" data-testid="export-panel">
+    <section className="card" data-testid="export-panel" id="step-export">
       <h2>5 · Export</h2>
       <div className="row">
         <label>
@@ -310,25 +336,6 @@ export function ExportPanel() {
             ? tfliteDescription(form)
             : `${formLabel(form)}: needs no calibration.`}
       </p>
-      <button
-        type="button"
-        className="primary"
-        disabled={!ready || exporting !== null}
-        onClick={async () => {
-          const r = await appStore.getState().exportModel();
-          if (!r) return;
-          download(r.fileName, r.blob);
-          if (r.tflite) return; // onnxruntime does not run .tflite: it ran in TFLite's interpreter instead
-          // Then show what the export still does against the float model, on held-out samples where we have them.
-          const ocr = appStore.getState().model?.ocr;
-          const heldOut = ocr
-            ? fetchSampleFiles(import.meta.env.BASE_URL, ocr, ocr === 'rec' ? REC_HELD_OUT : DET_HELD_OUT)
-            : Promise.resolve(undefined);
-          void heldOut.then((files) => appStore.getState().compare(files)).catch(() => appStore.getState().compare());
-        }}
-      >
-        Export
-      </button>
       {!ready && (
         <span className="muted">
           {' '}

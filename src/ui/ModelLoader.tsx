@@ -17,7 +17,7 @@ export function ModelLoader() {
   const error = useApp((s) => s.modelError);
   const [busy, setBusy] = useState(false);
   return (
-    <section className="card">
+    <section className="card" id="step-load">
       <h2>1 · Model</h2>
       <DropZone
         label="Load model"

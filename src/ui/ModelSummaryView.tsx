@@ -93,7 +93,7 @@ export function ModelSummaryView() {
   const ops = Object.entries(s.opCounts).sort((a, b) => b[1] - a[1]);
   const floatOps = Object.entries(s.floatOps).sort((a, b) => b[1] - a[1]);
   return (
-    <section className="card" data-testid="model-summary">
+    <section className="card" data-testid="model-summary" id="step-model">
       <h2>
         {s.fileName} <span className="muted">{formatBytes(s.fileBytes)}</span>
       </h2>

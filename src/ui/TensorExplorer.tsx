@@ -1,4 +1,4 @@
-import { useCallback, useDeferredValue, useMemo, useState, type ReactNode } from 'react';
+import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { activationConfigFor } from '../core/config';
 import { formatDb, formatNumber } from './format';
 import { TensorDetail } from './TensorDetail';
@@ -41,6 +41,37 @@ function VirtualList({
       </ul>
     </div>
   );
+}
+
+/** The height of an element as laid out (the list fills its pane, whatever the window's size). */
+function useHeight<T extends HTMLElement>(fallback: number, shown: boolean): [React.RefObject<T | null>, number] {
+  const ref = useRef<T>(null);
+  const [h, setH] = useState(fallback);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const ro = new ResizeObserver(() => setH(Math.max(200, Math.floor(el.getBoundingClientRect().height))));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, [shown]);
+  return [ref, h];
+}
+
+/** The next tensor for an arrow key (up/down one, page up/down ten, home/end), or null for other keys. */
+function stepTensor(key: string, shown: readonly string[], current: string | null): string | null {
+  if (!shown.length) return null;
+  const i = current === null ? -1 : shown.indexOf(current);
+  const to: Record<string, number> = {
+    ArrowDown: i + 1,
+    ArrowUp: i - 1,
+    PageDown: i + 10,
+    PageUp: i - 10,
+    Home: 0,
+    End: shown.length - 1,
+  };
+  const j = to[key];
+  if (j === undefined) return null;
+  return shown[Math.min(shown.length - 1, Math.max(0, j))]!;
 }
 
 type SortKey = 'graph' | 'name' | 'error' | 'range' | 'outliers';
@@ -90,6 +121,7 @@ export function TensorExplorer() {
   const producerOf = useCallback((t: string) => producers.get(t)?.opType, [producers]);
   const metrics = useTensorMetrics(stats, config, producerOf);
   const names = useMemo(() => (stats ? Object.keys(stats) : []), [stats]);
+  const [listBox, listHeight] = useHeight<HTMLDivElement>(520, stats !== null && tab === 'activations');
   if (!stats || !model) return null;
   const shown = sortNames(
     names.filter((n) => n.toLowerCase().includes(filter.toLowerCase())),
@@ -98,8 +130,7 @@ export function TensorExplorer() {
   );
   const sel = selected && stats[selected] ? stats[selected] : undefined;
   return (
-    <section className="card" data-testid="tensor-explorer">
-      <h2>4 · Tensors</h2>
+    <section className="card explorer-card" data-testid="tensor-explorer">
       <div className="tabs" role="tablist">
         <button
           type="button"
@@ -124,7 +155,31 @@ export function TensorExplorer() {
         <WeightExplorer />
       ) : (
         <div className="explorer">
-          <div className="tensor-list">
+          <div
+            className="tensor-list"
+            onKeyDown={(e) => {
+              if ((e.target as HTMLElement).tagName === 'INPUT' || (e.target as HTMLElement).tagName === 'SELECT')
+                return;
+              const next = stepTensor(e.key, shown, selected);
+              if (!next) return;
+              e.preventDefault();
+              const box = e.currentTarget;
+              appStore.getState().selectTensor(next);
+              // keep the chosen row in view and focused, so the keys keep working
+              requestAnimationFrame(() => {
+                const list = box.querySelector<HTMLElement>('[data-testid="tensor-list"]');
+                const i = shown.indexOf(next);
+                if (
+                  list &&
+                  (i * ROW_HEIGHT < list.scrollTop || (i + 1) * ROW_HEIGHT > list.scrollTop + list.clientHeight)
+                )
+                  list.scrollTop = Math.max(0, i * ROW_HEIGHT - list.clientHeight / 2);
+                requestAnimationFrame(() =>
+                  list?.querySelector<HTMLElement>(`[data-tensor="${CSS.escape(next)}"]`)?.focus(),
+                );
+              });
+            }}
+          >
             <input
               placeholder={`Filter ${names.length} tensors`}
               value={filter}
@@ -141,47 +196,50 @@ export function TensorExplorer() {
                 ))}
               </select>
             </label>
-            <VirtualList
-              items={shown}
-              rowHeight={ROW_HEIGHT}
-              height={520}
-              testId="tensor-list"
-              render={(n) => {
-                const s = stats[n]!;
-                const bad = isNonFinite(s.minmax);
-                const m = metrics.get(n);
-                const act = activationConfigFor(config, n, producerOf(n));
-                const figure = !m
-                  ? ''
-                  : sort === 'outliers'
-                    ? `outliers ×${formatNumber(m.outlierRatio)}`
-                    : `${Number.isFinite(m.sqnrDb) ? m.sqnrDb.toFixed(1) : formatDb(m.sqnrDb)} dB`;
-                return (
-                  <button
-                    type="button"
-                    className={n === selected ? 'selected' : ''}
-                    onClick={() => appStore.getState().selectTensor(n)}
-                    title={n}
-                    data-tensor={n}
-                  >
-                    <span className="name">{n}</span>
-                    <span className="row-figures">
-                      <span className={bad ? 'badge warn' : 'badge'} data-testid="row-range">
-                        {bad ? 'NaN/Inf: float' : `${formatNumber(s.minmax.min)} … ${formatNumber(s.minmax.max)}`}
-                      </span>
-                      {!bad && (
-                        <span className="badge subtle">
-                          {act.range ? 'manual' : variantOf(act.method, act).label.split(' (')[0]}
+            <div className="vlist-box" ref={listBox}>
+              <VirtualList
+                items={shown}
+                rowHeight={ROW_HEIGHT}
+                height={listHeight}
+                testId="tensor-list"
+                render={(n) => {
+                  const s = stats[n]!;
+                  const bad = isNonFinite(s.minmax);
+                  const m = metrics.get(n);
+                  const act = activationConfigFor(config, n, producerOf(n));
+                  const figure = !m
+                    ? ''
+                    : sort === 'outliers'
+                      ? `outliers ×${formatNumber(m.outlierRatio)}`
+                      : `${Number.isFinite(m.sqnrDb) ? m.sqnrDb.toFixed(1) : formatDb(m.sqnrDb)} dB`;
+                  return (
+                    <button
+                      type="button"
+                      className={n === selected ? 'selected' : ''}
+                      onClick={() => appStore.getState().selectTensor(n)}
+                      title={n}
+                      data-tensor={n}
+                    >
+                      <span className="name">{n}</span>
+                      <span className="row-figures">
+                        <span className={bad ? 'badge warn' : 'badge'} data-testid="row-range">
+                          {bad ? 'NaN/Inf: float' : `${formatNumber(s.minmax.min)} … ${formatNumber(s.minmax.max)}`}
                         </span>
-                      )}
-                      <span className="figure" data-testid="row-figure">
-                        {figure}
+                        {!bad && (
+                          <span className="badge subtle">
+                            {act.range ? 'manual' : variantOf(act.method, act).label.split(' (')[0]}
+                          </span>
+                        )}
+                        <span className="figure" data-testid="row-figure">
+                          {figure}
+                        </span>
                       </span>
-                    </span>
-                  </button>
-                );
-              }}
-            />
+                    </button>
+                  );
+                }}
+              />
+            </div>
+            <p className="muted small keys-hint">↑ ↓ move through the tensors</p>
           </div>
           <div className="tensor-detail">
             {sel && selected ? (

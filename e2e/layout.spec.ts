@@ -1,0 +1,70 @@
+/**
+ * The layout holds it all: after calibrating the detection sample, the tensor list, the tensor under
+ * study and the actions (Calibrate, Tune where the tuner is, Export) are on screen together, without
+ * scrolling, at 1440x900 and at 1280x720; the stepper says where the user is; the arrow keys move
+ * through the tensors. Screenshots of both sizes are kept (test-results/screens).
+ */
+import { expect, test, type Locator, type Page } from '@playwright/test';
+import { mkdirSync } from 'node:fs';
+import { QuantscopePage } from './app';
+
+/** Entirely inside the window, as laid out (no scrolling of the page or of a pane needed). */
+async function onScreen(page: Page, l: Locator): Promise<void> {
+  const box = await l.boundingBox();
+  const vp = page.viewportSize()!;
+  expect(box, 'laid out').not.toBeNull();
+  expect(box!.x).toBeGreaterThanOrEqual(0);
+  expect(box!.y).toBeGreaterThanOrEqual(0);
+  expect(box!.x + box!.width).toBeLessThanOrEqual(vp.width + 0.5);
+  expect(box!.y + box!.height).toBeLessThanOrEqual(vp.height + 0.5);
+}
+
+test('tensor list, tensor detail and the actions on one screen at 1440x900 and 1280x720; arrow keys move', async ({
+  page,
+}) => {
+  const app = new QuantscopePage(page);
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await app.open();
+  await app.useSample();
+  await expect(page.getByRole('navigation', { name: 'Steps' })).toContainText('calibrate');
+  await expect(page.getByRole('link', { name: 'Step 3: calibrate' })).toHaveAttribute(
+    'aria-label',
+    'Step 3: calibrate',
+  );
+  await app.calibrateButton().click();
+  await app.waitCalibrated();
+  await expect(page.getByRole('link', { name: 'Step 3: calibrate (done)' })).toBeVisible();
+  mkdirSync('test-results/screens', { recursive: true });
+  for (const [width, height] of [
+    [1440, 900],
+    [1280, 720],
+  ] as const) {
+    await page.setViewportSize({ width, height });
+    const list = page.getByTestId('tensor-list');
+    await expect(list.getByRole('button').first()).toBeVisible();
+    // the page itself does not scroll: the panes do
+    expect(await page.evaluate(() => document.documentElement.scrollHeight)).toBeLessThanOrEqual(height + 1);
+    await onScreen(page, list.getByRole('button').first());
+    await onScreen(page, page.getByTestId('selected-tensor'));
+    await onScreen(page, page.getByTestId('histogram'));
+    await onScreen(page, app.calibrateButton());
+    await onScreen(page, page.getByRole('button', { name: 'Export', exact: true }));
+    const tune = page.getByRole('button', { name: 'Tune', exact: true });
+    if (await tune.count()) await onScreen(page, tune);
+    await page.screenshot({ path: `test-results/screens/layout-det-calibrated-${width}x${height}.png` });
+  }
+  // arrow keys: down moves to the next tensor in the list, up back
+  const rows = page.getByTestId('tensor-list').getByRole('button');
+  const first = (await rows.nth(0).getAttribute('data-tensor'))!;
+  const second = (await rows.nth(1).getAttribute('data-tensor'))!;
+  await rows.nth(0).click();
+  await expect(page.getByTestId('selected-tensor')).toHaveText(first);
+  await page.keyboard.press('ArrowDown');
+  await expect(page.getByTestId('selected-tensor')).toHaveText(second);
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowUp');
+  await expect(page.getByTestId('selected-tensor')).toHaveText(second);
+  await page.keyboard.press('End');
+  await expect(page.getByTestId('selected-tensor')).not.toHaveText(second);
+  await onScreen(page, page.getByTestId('tensor-list').locator('button.selected'));
+});

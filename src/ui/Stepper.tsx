@@ -1,0 +1,67 @@
+/**
+ * The steps, load → data → calibrate → tune → export, each marked done, current or to do; a step
+ * brings its panel into view in the side panel.
+ */
+import { useEffect, useRef } from 'react';
+import { useApp } from './useApp';
+
+type StepState = 'done' | 'current' | 'todo';
+
+function go(id: string, behavior: ScrollBehavior = 'smooth'): void {
+  document.getElementById(id)?.scrollIntoView({ block: 'start', behavior });
+}
+
+export function Stepper() {
+  const model = useApp((s) => s.model);
+  const dataKind = useApp((s) => s.dataKind);
+  const cal = useApp((s) => s.calibration);
+  const exported = useApp((s) => s.exported);
+  const form = useApp((s) => s.config.form?.kind ?? 'qdq');
+  const calibrated = cal.status === 'done' && cal.statsFor === model?.fileName;
+  const done = [
+    model !== null,
+    dataKind !== 'none',
+    calibrated || form !== 'qdq',
+    exported !== null, // tuned or chosen by hand: what the export was built from
+    exported !== null,
+  ];
+  const firstTodo = done.indexOf(false);
+  // when a step is done, the side panel moves on to the next one (tune's choices sit under Export)
+  const last = useRef(firstTodo);
+  useEffect(() => {
+    const before = last.current;
+    last.current = firstTodo;
+    const next = ['step-load', 'step-data', 'step-calibrate', 'step-export', 'step-export'][firstTodo];
+    if (before !== -1 && firstTodo > before && next) requestAnimationFrame(() => go(next, 'auto'));
+  }, [firstTodo]);
+  const steps: { label: string; target: string }[] = [
+    { label: 'Load', target: model ? 'step-model' : 'step-load' },
+    { label: 'Data', target: 'step-data' },
+    { label: 'Calibrate', target: 'step-calibrate' },
+    { label: 'Tune', target: 'step-choices' },
+    { label: 'Export', target: 'step-export' },
+  ];
+  return (
+    <nav className="stepper" aria-label="Steps">
+      <ol>
+        {steps.map((s, i) => {
+          const state: StepState = done[i] ? 'done' : i === firstTodo ? 'current' : 'todo';
+          return (
+            <li key={s.label} className={state} aria-current={state === 'current' ? 'step' : undefined}>
+              <a
+                href={`#${s.target}`}
+                onClick={(e) => {
+                  e.preventDefault();
+                  go(s.target);
+                }}
+                aria-label={`Step ${i + 1}: ${s.label.toLowerCase()}${state === 'done' ? ' (done)' : ''}`}
+              >
+                <span className="num">{state === 'done' ? '✓' : i + 1}</span> {s.label.toLowerCase()}
+              </a>
+            </li>
+          );
+        })}
+      </ol>
+    </nav>
+  );
+}
