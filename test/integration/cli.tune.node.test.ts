@@ -1,0 +1,143 @@
+/**
+ * quantscope debug, sensitivity and tune as a user runs them (node bin/quantscope.mjs), on a small
+ * built classifier fed .npy samples: the tuned file meets its target, its recipe reproduces it byte for
+ * byte through quantize --recipe, debug finds the per-tensor errors and a first divergence, and bad
+ * usage exits 2.
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { encodeModel } from '../../src/onnx';
+import { tinyConvNet } from '../helpers/models';
+import { makeNpy } from '../helpers/npy';
+import { ROOT, seededFloats } from '../helpers/sample';
+
+const run = promisify(execFile);
+const BIN = join(ROOT, 'bin', 'quantscope.mjs');
+const dir = mkdtempSync(join(tmpdir(), 'quantscope-tune-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await run(process.execPath, [BIN, ...args], { cwd: ROOT, timeout: 240_000, maxBuffer: 64 << 20 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const x = e as { code: number; stdout: string; stderr: string };
+    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
+  }
+}
+
+const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
+const model = join(dir, 'tiny.onnx');
+writeFileSync(model, encodeModel(tinyConvNet()));
+const data = join(dir, 'data');
+mkdirSync(data);
+const files = Array.from({ length: 12 }, (_, i) => {
+  const p = join(data, `x${String(i).padStart(2, '0')}.npy`);
+  writeFileSync(p, makeNpy('<f4', [1, 3, 8, 8], seededFloats(192, 100 + i)));
+  return p;
+});
+
+describe('quantscope tune, sensitivity, debug', () => {
+  it('tune meets an SQNR target, says what it changed, and its recipe reproduces the file byte for byte', async () => {
+    const out = join(dir, 'tuned.onnx');
+    const recipe = join(dir, 'tuned.recipe.json');
+    const r = await cli(
+      'tune',
+      model,
+      '--data',
+      ...files,
+      '--target-sqnr',
+      '60',
+      '-o',
+      out,
+      '--write-recipe',
+      recipe,
+      '--json',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout) as {
+      met: boolean;
+      target: { metric: string; value: number };
+      before: { value: number };
+      after: { value: number };
+      trials: { bytes: number; value: number; meets: boolean }[];
+      changes: unknown[];
+      heldOut: string;
+    };
+    expect(j.target).toMatchObject({ metric: 'sqnr', value: 60 });
+    expect(j.heldOut).toMatch(/last 3 of the 12/);
+    expect(j.met).toBe(true);
+    expect(j.after.value).toBeGreaterThanOrEqual(60);
+    expect(j.before.value).toBeLessThan(60); // int8 everywhere (measured 48.5 dB) misses 60 dB: something had to change
+    expect(j.changes.length).toBeGreaterThan(0);
+    expect(j.trials.length).toBeGreaterThan(2);
+    const again = join(dir, 'again.onnx');
+    const q = await cli('quantize', model, '--recipe', recipe, '-o', again);
+    expect(q.code, q.stderr).toBe(0);
+    expect(sha(again)).toBe(sha(out));
+  }, 240_000);
+
+  it('the default target on a [1, 6] output is top-1 agreement >= 0.99', async () => {
+    const r = await cli('tune', model, '--data', ...files, '-o', join(dir, 'default.onnx'), '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).target).toMatchObject({ metric: 'top1', value: 0.99, output: 'Y' });
+  }, 240_000);
+
+  it('sensitivity ranks every group; debug gives each tensor its own and accumulated error', async () => {
+    const s = await cli('sensitivity', model, '--data', ...files, '--json');
+    expect(s.code, s.stderr).toBe(0);
+    const sj = JSON.parse(s.stdout) as { groups: { group: string; onlyQuantized: { sqnrDb: number } }[] };
+    expect(sj.groups.length).toBeGreaterThanOrEqual(4);
+    const sq = sj.groups.map((g) => g.onlyQuantized.sqnrDb);
+    expect([...sq].sort((a, b) => a - b)).toEqual(sq); // most sensitive first
+    const quant = join(dir, 'int8.onnx');
+    expect((await cli('quantize', model, '--data', ...files, '-o', quant)).code).toBe(0);
+    const d = await cli('debug', model, quant, '--data', ...files.slice(0, 4), '--json');
+    expect(d.code, d.stderr).toBe(0);
+    const dj = JSON.parse(d.stdout) as {
+      tensors: { tensor: string; kind: string; own: { sqnrDb: number } | null; accumulated: { sqnrDb: number } }[];
+      firstDivergence: string;
+    };
+    const acts = dj.tensors.filter((t) => t.kind === 'activation');
+    expect(acts.map((t) => t.tensor)).toEqual(expect.arrayContaining(['X', 'relu']));
+    expect(dj.tensors.filter((t) => t.kind === 'weight').map((t) => t.tensor)).toEqual(
+      expect.arrayContaining(['W', 'M', 'G']),
+    );
+    for (const t of acts) expect(Number(t.own!.sqnrDb)).toBeGreaterThan(20); // "Infinity" in JSON where exact
+    expect(dj.tensors.map((t) => t.tensor)).toContain(dj.firstDivergence);
+    // the float model against itself: no quantizer to find
+    expect((await cli('debug', model, model, '--data', files[0]!)).code).toBe(1);
+  }, 240_000);
+
+  it('refuses two targets and a class-axis target without one (exit 2)', async () => {
+    const two = await cli(
+      'tune',
+      model,
+      '--data',
+      ...files,
+      '--target-sqnr',
+      '30',
+      '--target-agreement',
+      '0.9',
+      '-o',
+      join(dir, 'x.onnx'),
+    );
+    expect(two.code).toBe(2);
+    expect(two.stderr).toMatch(/exclude each other/);
+    expect(existsNot(join(dir, 'x.onnx'))).toBe(true);
+  }, 240_000);
+});
+
+function existsNot(p: string): boolean {
+  try {
+    readFileSync(p);
+    return false;
+  } catch {
+    return true;
+  }
+}
