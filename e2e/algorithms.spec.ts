@@ -38,6 +38,8 @@ test('GPTQ in the page: rounded in the worker, reported per layer, closer to flo
   }));
   await page.getByLabel('Calibration data').setInputFiles(files);
   await expect(page.getByTestId('data-label')).toHaveText('6 tensor samples from your files');
+  await app.calibrateButton().click(); // the explorer (Weights tab) opens on calibrated statistics
+  await app.waitCalibrated();
 
   await page.getByLabel('Export form').selectOption('dq');
   await page.getByLabel('Weight-only dtype').selectOption('int4');
@@ -55,6 +57,11 @@ test('GPTQ in the page: rounded in the worker, reported per layer, closer to flo
   const report = page.getByTestId('rounding-report');
   await expect(report).toContainText('3 weights rounded by gptq');
   await expect(report).toContainText("below round-to-nearest's on 3");
+  // the Weights tab: each weight's error before and after, and the choice per node
+  await page.getByRole('tab', { name: /Weights/ }).click();
+  await expect(page.getByTestId('node-rounding-error')).toContainText(
+    /gptq: calibration loss .* \(round to nearest\) →/,
+  );
 
   const x = correlated(77);
   const run = async (bytes: Uint8Array) => {

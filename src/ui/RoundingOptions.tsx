@@ -73,3 +73,43 @@ export function RoundingReport({ exported }: { exported: ExportResult }) {
     </details>
   );
 }
+
+/** The Weights tab: this node's rounding (an override like any other choice) and, after an export, its error before and after. */
+export function NodeRounding({ node }: { node: string }) {
+  const own = useApp((s) => s.config.nodes?.[node]?.weights?.algorithm);
+  const layer = useApp((s) => s.exported?.rounding?.layers.find((l) => l.node === node));
+  return (
+    <div className="row small" data-testid="node-rounding">
+      <label>
+        rounding (weight-only){' '}
+        <select
+          aria-label="Node weight rounding"
+          value={own ?? 'default'}
+          onChange={(e) =>
+            appStore.getState().setConfig((c) => {
+              const { algorithm: _dropped, ...rest } = c.nodes?.[node]?.weights ?? {};
+              void _dropped;
+              const weights =
+                e.target.value === 'default' ? rest : { ...rest, algorithm: e.target.value as WeightAlgorithm };
+              return { ...c, nodes: { ...c.nodes, [node]: { ...c.nodes?.[node], weights } } };
+            })
+          }
+        >
+          <option value="default">model&apos;s choice</option>
+          {ALGORITHMS.map(([a, label]) => (
+            <option key={a} value={a}>
+              {label}
+            </option>
+          ))}
+        </select>
+      </label>
+      {layer && (
+        <span data-testid="node-rounding-error">
+          {layer.algorithm}: calibration loss {layer.lossRtn.toExponential(3)} (round to nearest) →{' '}
+          {layer.loss.toExponential(3)} ({layer.lossRtn > 0 ? (layer.loss / layer.lossRtn).toFixed(3) : '—'}×), in{' '}
+          {layer.seconds.toFixed(2)} s
+        </span>
+      )}
+    </div>
+  );
+}

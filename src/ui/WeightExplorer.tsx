@@ -6,6 +6,7 @@ import { readFloat32 } from '../onnx';
 import { formatNumber } from './format';
 import { onLinkClick } from './route';
 import { appStore, useApp } from './useApp';
+import { NodeRounding } from './RoundingOptions';
 
 /**
  * Weights, node by node: each output channel's min/max as a bar with the single range a per-tensor
@@ -164,6 +165,7 @@ export function WeightExplorer() {
                 keep this node float
               </label>
             </div>
+            <NodeRounding node={node.name} />
           </>
         ) : typeof report === 'string' ? (
           <p className="error">{report}</p>
