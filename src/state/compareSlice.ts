@@ -4,6 +4,7 @@ import { decodeImage, isImageFile } from '../runtime/decodeImage';
 import { buildSamples, type DataSelection } from '../data/buildSamples';
 import type { DataFile } from './dataSlice';
 import type { Backend } from '../runtime/protocol';
+import { DET_HELD_OUT, fetchSampleFiles, REC_HELD_OUT } from './sample';
 import type { AppState, Calibrator, CompareSlice } from './types';
 
 /** Compare float and exported models on at most this many samples. */
@@ -76,6 +77,21 @@ export function createCompareSlice(calibrator: Calibrator): StateCreator<AppStat
       } catch (e) {
         if (get().exported === exported) fail(e);
       }
+    },
+    async exportAndCompare({ baseUrl, save }) {
+      const r = await get().exportModel();
+      if (!r) return null;
+      save(r.fileName, r.blob);
+      if (r.tflite) return r; // onnxruntime does not run .tflite: it ran in TFLite's interpreter instead
+      const ocr = get().model?.ocr;
+      let heldOut: DataFile[] | undefined;
+      try {
+        heldOut = ocr ? await fetchSampleFiles(baseUrl, ocr, ocr === 'rec' ? REC_HELD_OUT : DET_HELD_OUT) : undefined;
+      } catch {
+        heldOut = undefined; // the held-out samples could not be fetched: compare on the calibration data
+      }
+      await get().compare(heldOut);
+      return r;
     },
     async compare(heldOutFiles) {
       const { model, exported, backend } = get();

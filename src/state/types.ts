@@ -136,6 +136,15 @@ export interface CompareSlice {
   measureSpeed(): Promise<void>;
   /** Run float and exported models side by side: on `heldOutFiles` if given, else on the calibration data. */
   compare(heldOutFiles?: readonly DataFile[]): Promise<void>;
+  /**
+   * The Export button's flow: export, hand the file to `save` (the page downloads it), then compare
+   * float and export on held-out samples (the built-in ones for the PP-OCR samples, fetched from
+   * `baseUrl`; else the calibration data). A .tflite is not compared: onnxruntime does not run it.
+   */
+  exportAndCompare(opts: {
+    readonly baseUrl: string;
+    readonly save: (fileName: string, file: Blob) => void;
+  }): Promise<ExportResult | null>;
 }
 
 export interface ModelSlice {

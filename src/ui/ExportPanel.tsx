@@ -1,4 +1,3 @@
-import { DET_HELD_OUT, fetchSampleFiles, REC_HELD_OUT } from '../state/sample';
 import { ErrorBanner } from './ErrorBanner';
 import { GuardAlert } from './GuardAlert';
 import type { ExportForm } from '../core/config';
@@ -269,16 +268,7 @@ export function useExportReady(): boolean {
 
 /** Export: write the file, download it at once, then compare it with the float model (on held-out samples where we have them). */
 export async function exportAndDownload(): Promise<void> {
-  const r = await appStore.getState().exportModel();
-  if (!r) return;
-  download(r.fileName, r.blob);
-  if (r.tflite) return; // onnxruntime does not run .tflite: it ran in TFLite's interpreter instead
-  // Then show what the export still does against the float model, on held-out samples where we have them.
-  const ocr = appStore.getState().model?.ocr;
-  const heldOut = ocr
-    ? fetchSampleFiles(import.meta.env.BASE_URL, ocr, ocr === 'rec' ? REC_HELD_OUT : DET_HELD_OUT)
-    : Promise.resolve(undefined);
-  void heldOut.then((files) => appStore.getState().compare(files)).catch(() => appStore.getState().compare());
+  await appStore.getState().exportAndCompare({ baseUrl: import.meta.env.BASE_URL, save: download });
 }
 
 export function ExportPanel() {
