@@ -1,6 +1,6 @@
 /**
  * GPTQ, AdaRound, cross-layer equalization and SmoothQuant against the published reference code,
- * ported to run on the same small inputs by scripts/algorithm-references.py (which cites each commit);
+ * run on the same small inputs by the harness scripts/algorithm-references.py (which cites each commit);
  * its outputs are the fixtures under test/fixtures/algorithms. Tolerances are stated per case.
  */
 import { readFileSync } from 'node:fs';
