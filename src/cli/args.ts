@@ -5,6 +5,7 @@
  * `--data A B ...` and `--exclude A B ...` take every value up to the next flag, as before.
  */
 import { parseArgs as nodeParseArgs } from 'node:util';
+import { editDistance } from '../data/ocr';
 
 export class UsageError extends Error {}
 
@@ -99,26 +100,11 @@ function expandGreedy(argv: readonly string[]): string[] {
   return out;
 }
 
-/** Edit distance, for "did you mean". */
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = d[0]!;
-    d[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = d[j]!;
-      d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
-    }
-  }
-  return d[b.length]!;
-}
-
 function nearestFlag(name: string, candidates: readonly string[]): string | null {
   let best: string | null = null;
   let bestD = Infinity;
   for (const c of candidates) {
-    const dd = distance(name, c);
+    const dd = editDistance(name, c);
     if (dd < bestD) [best, bestD] = [c, dd];
   }
   return best !== null && bestD <= Math.max(2, Math.floor(name.length / 3)) ? best : null;
