@@ -72,11 +72,16 @@ describe('Silero VAD v5 through every form', () => {
     expect(Array.from(out)).toEqual(Array.from(await ref()));
   });
 
-  // bounds a little under what was measured on this stream: dq int8 26.6 dB, dq int4 17.0, MatMulNBits
-  // nothing to quantize (exact), dynamic 13.0, float16 51.8, bfloat16 29.2, q4f16 51.8, static QDQ 18.4
+  // bounds a little under what was measured on this stream: dq int8 26.6 dB, dq int4 blocks of 32 5.3,
+  // MatMulNBits nothing to quantize (exact), dynamic 13.0, float16 51.8, bfloat16 29.2, q4f16 51.8, static
+  // QDQ 18.4. int4 blocks: since Conv weights take blocks along their input channels (DequantizeLinear-21
+  // axis 1) the weights are closer to float (encoder convs 17-21 dB against 13-16 per channel, read back
+  // from onnxruntime's DequantizeLinear) yet this stream is 5.3 dB against 17.0 with per-channel Conv
+  // weights; the speech probabilities are far off either way (1.4 dB per channel, -3.4 in blocks): int4
+  // weights do not suit Silero, which the export's guard rail now says.
   const rows: [ExportForm, number][] = [
     [{ kind: 'weight-only', format: 'dq', dtype: 'int8', symmetric: true, blockSize: null }, 24],
-    [{ kind: 'weight-only', format: 'dq', dtype: 'int4', symmetric: true, blockSize: 32 }, 15],
+    [{ kind: 'weight-only', format: 'dq', dtype: 'int4', symmetric: true, blockSize: 32 }, 4],
     [{ kind: 'weight-only', format: 'matmulnbits', dtype: 'int4', symmetric: true, blockSize: 32 }, 100],
     [{ kind: 'dynamic', ops: ['MatMul', 'Gemm', 'Conv'] }, 11],
     [{ kind: 'float16', keepIoTypes: true }, 50],
