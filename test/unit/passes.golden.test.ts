@@ -2,7 +2,7 @@
  * Golden text dumps of each graph-preparation pass on a small model built to exercise all of them
  * (an If on a fixed input, Constant weights in the main graph and in a branch, Conv → BatchNorm →
  * scalar Mul, ReduceMean with its axes attribute, opset 11 → 13 → 21). A pass that changes its output
- * changes a file: the diff shows what. UPDATE_GOLDEN=1 rewrites them (review the diff before committing).
+ * changes a file: the diff shows what. A missing golden fails; UPDATE_GOLDEN=1 rewrites them (review the diff before committing).
  */
 import { create } from '@bufbuild/protobuf';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -81,14 +81,16 @@ describe('golden dumps of each preparation pass', () => {
     ['6-foldConvAffine', (m) => foldConvAffine(m).model],
     ['7-upgradeOpset-21', (m) => upgradeOpset(m, 21).model],
   ];
-  let m = model();
-  for (const [name, pass] of steps) {
+  // Each step runs alone: it builds a fresh model and applies the passes up to and including its own,
+  // so one test's failure or order cannot change what another one sees.
+  steps.forEach(([name], i) => {
     it(name, () => {
-      m = pass(m);
+      const m = steps.slice(0, i + 1).reduce((acc, [, pass]) => pass(acc), model());
       const text = dumpModel(m);
       const file = join(DIR, `${name}.txt`);
-      if (process.env.UPDATE_GOLDEN || !existsSync(file)) writeFileSync(file, text);
+      if (process.env.UPDATE_GOLDEN === '1') writeFileSync(file, text);
+      expect(existsSync(file), `golden ${file} is missing (UPDATE_GOLDEN=1 writes it)`).toBe(true);
       expect(text).toBe(readFileSync(file, 'utf8'));
     });
-  }
+  });
 });
