@@ -9,6 +9,17 @@ import { QuantscopePage } from './app';
 const value = async (page: Page, id: string) => (await page.getByTestId(id).textContent())!;
 const number = async (page: Page, id: string) => parseFloat(await value(page, id));
 
+/** The share of a canvas's pixels that are painted, and its image (to compare two drawings). */
+async function canvasInk(page: Page, id: string): Promise<{ share: number; url: string }> {
+  return page.getByTestId(id).evaluate((el) => {
+    const canvas = el as HTMLCanvasElement;
+    const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    let painted = 0;
+    for (let i = 3; i < pixels.length; i += 4) if (pixels[i]! > 0) painted++;
+    return { share: painted / (canvas.width * canvas.height), url: canvas.toDataURL() };
+  });
+}
+
 async function noNaN(page: Page) {
   expect(await page.locator('main').innerText()).not.toMatch(/NaN|Infinity|undefined/);
 }
@@ -105,6 +116,8 @@ test('lesson 4: bit layouts of known values, saturation and overflow', async ({ 
 test('lesson 5: on the spiral, QAT at 2 bits beats PTQ at 2 bits (median of 5 seeds)', async ({ page }) => {
   test.setTimeout(240_000);
   await page.goto('/lab/ptq-qat?data=spiral&bits=2');
+  const spiralPoints = await canvasInk(page, 'boundary-float');
+  expect(spiralPoints.share).toBeGreaterThan(0.01); // the points are drawn before any training
   await page.getByRole('button', { name: 'Run 5 seeds' }).click();
   await expect(page.getByTestId('training-progress')).toBeVisible();
   await expect(page.getByTestId('fig-median-qat')).toBeVisible({ timeout: 200_000 });
@@ -114,6 +127,15 @@ test('lesson 5: on the spiral, QAT at 2 bits beats PTQ at 2 bits (median of 5 se
   expect(qat - ptq).toBeGreaterThan(10);
   expect(await number(page, 'fig-float-acc')).toBeGreaterThan(90);
   await new QuantscopePage(page).screenshot('44-lab-ptq-qat');
+  // another dataset: its points at once, without the boundary trained on the spiral
+  expect((await canvasInk(page, 'boundary-float')).share).toBeGreaterThan(0.9); // the trained boundary fills it
+  await page.getByLabel('Dataset').selectOption('circles');
+  await expect(page.getByTestId('fig-float-acc')).toHaveCount(0);
+  await expect(page.getByTestId('boundary-ptq').locator('..')).toContainText('PTQ 2 bits: —');
+  const circlesPoints = await canvasInk(page, 'boundary-float');
+  expect(circlesPoints.share).toBeGreaterThan(0.01);
+  expect(circlesPoints.share).toBeLessThan(0.3); // points only, no boundary shading
+  expect(circlesPoints.url).not.toBe(spiralPoints.url);
 });
 
 test('lesson 6: static scales are fixed by calibration, dynamic ones follow the input', async ({ page }) => {
@@ -127,5 +149,19 @@ test('lesson 6: static scales are fixed by calibration, dynamic ones follow the 
   await expect(page.getByTestId('fig-scale-static')).toHaveText(scale);
   await page.getByLabel('Form').selectOption('dynamic');
   await expect(page.getByTestId('forms-figure')).toContainText('DynamicQuantizeLinear');
+  // every node's label fits inside its box, in each form
+  for (const form of ['static', 'dynamic', 'weight-only']) {
+    await page.getByLabel('Form').selectOption(form);
+    const overflow = await page.getByTestId('forms-figure').evaluate((svg) =>
+      [...svg.querySelectorAll('g')].flatMap((g) => {
+        const box = g.querySelector('rect')!.getBoundingClientRect();
+        const label = g.querySelector('.node-label')!.getBoundingClientRect();
+        const fits = label.bottom <= box.bottom + 0.5 && label.right <= box.right + 0.5;
+        return fits ? [] : [g.textContent];
+      }),
+    );
+    expect(overflow, form).toEqual([]);
+  }
+  await page.getByLabel('Form').selectOption('static');
   await new QuantscopePage(page).screenshot('45-lab-forms');
 });

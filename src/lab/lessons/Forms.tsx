@@ -17,6 +17,8 @@ type Form = 'static' | 'dynamic' | 'weight-only';
 
 const K = 64;
 const N = 32;
+/** Tall enough for the longest label (four lines at 11 px in the narrowest box, five nodes). */
+const BOX_HEIGHT = 76;
 
 interface Node {
   readonly label: string;
@@ -115,7 +117,7 @@ export function FormsLesson() {
           onChange={setMagnitude}
         />
       </Controls>
-      <svg className="lab-figure" viewBox="0 0 760 90" data-testid="forms-figure">
+      <svg className="lab-figure" viewBox="0 0 760 110" data-testid="forms-figure">
         <defs>
           <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto">
             <path d="M0,0 L10,5 L0,10 z" fill="#555" />
@@ -129,20 +131,20 @@ export function FormsLesson() {
                 x={20 + k * w}
                 y={10}
                 width={w - 22}
-                height={56}
+                height={BOX_HEIGHT}
                 rx={6}
                 fill={n.when === 'ahead' ? '#d8f0e6' : '#fde8cf'}
                 stroke={n.when === 'ahead' ? '#2a9d8f' : '#e9a23b'}
               />
-              <foreignObject x={24 + k * w} y={12} width={w - 30} height={52}>
+              <foreignObject x={24 + k * w} y={12} width={w - 30} height={BOX_HEIGHT - 4}>
                 <div className="node-label">{n.label}</div>
               </foreignObject>
               {k < nodes.length - 1 && (
                 <line
                   x1={20 + k * w + w - 22}
                   x2={20 + (k + 1) * w}
-                  y1={38}
-                  y2={38}
+                  y1={10 + BOX_HEIGHT / 2}
+                  y2={10 + BOX_HEIGHT / 2}
                   stroke="#555"
                   markerEnd="url(#arrow)"
                 />
@@ -150,10 +152,10 @@ export function FormsLesson() {
             </g>
           );
         })}
-        <text x={20} y={84} fontSize={11} fill="#2a9d8f">
+        <text x={20} y={104} fontSize={11} fill="#2a9d8f">
           ■ computed ahead (in the file)
         </text>
-        <text x={200} y={84} fontSize={11} fill="#e9a23b">
+        <text x={200} y={104} fontSize={11} fill="#e9a23b">
           ■ computed at run time
         </text>
       </svg>

@@ -89,13 +89,34 @@ function runSliced(
 }
 
 export function PtqQatLesson() {
-  const [name, setName] = useChoiceParam<DatasetName>('data', DATASETS, 'spiral');
-  const [bits, setBits] = useChoiceParam<'8' | '4' | '2'>('bits', ['8', '4', '2'], '2');
-  const [seed, setSeed] = useNumberParam('seed', 1, 1, 1000);
+  const [name, setNameParam] = useChoiceParam<DatasetName>('data', DATASETS, 'spiral');
+  const [bits, setBitsParam] = useChoiceParam<'8' | '4' | '2'>('bits', ['8', '4', '2'], '2');
+  const [seed, setSeedParam] = useNumberParam('seed', 1, 1, 1000);
   const [progress, setProgress] = useState<number | null>(null);
   const [result, setResult] = useState<Experiment | null>(null);
   const [seeds, setSeeds] = useState<{ ptq: number; qat: number; float: number }[] | null>(null);
   const cancel = useRef({ cancelled: false });
+  // A network trained for other settings must not be drawn over the new dataset's points (nor its
+  // accuracies shown under the new labels): a change stops any training and clears the result, so the
+  // figures show the new points alone until the next Train.
+  const discardResult = () => {
+    cancel.current.cancelled = true;
+    setProgress(null);
+    setResult(null);
+    setSeeds(null);
+  };
+  const setName = (v: DatasetName) => {
+    discardResult();
+    setNameParam(v);
+  };
+  const setBits = (v: '8' | '4' | '2') => {
+    discardResult();
+    setBitsParam(v);
+  };
+  const setSeed = (v: number) => {
+    discardResult();
+    setSeedParam(v);
+  };
   const test = useMemo(() => makeDataset(name, 300, seed * 101 + 7), [name, seed]);
   useEffect(() => () => void (cancel.current.cancelled = true), []);
   const b = Number(bits);
