@@ -14,6 +14,8 @@
  *   tflite_det_*                       TFLite int8/float32 export of the sample: time and peak memory, see bench/tflite.ts
  *   algorithms_*                       GPTQ / AdaRound time, memory, X^T X MB/s on rec and the MLP: see bench/algorithms.ts
  *   tune_*, sensitivity_*              switchboard sessions, evaluations, sweeps and a tune on det and rec: see bench/tune.ts
+ *   explorer_drag_long_tasks           main-thread tasks over 50 ms while dragging a range, in Chromium (target 0):
+ *                                      see bench/browser/drag.bench.ts (serves the app on QS_PORT, like e2e)
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,6 +42,19 @@ const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 6);
 
 function emit(name: string, value: number, unit: string, extra: Record<string, unknown> = {}): void {
   console.log(JSON.stringify({ name, value: Number(value.toFixed(4)), unit, ...extra }));
+}
+
+/** The browser benchmarks run by Playwright against the built app; their JSON lines are printed as `BENCH {...}`. */
+function benchBrowser(): void {
+  const out = execFileSync('npx', ['playwright', 'test', '-c', join(ROOT, 'bench', 'playwright.bench.config.ts')], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  for (const line of out.split('\n')) {
+    const at = line.indexOf('BENCH {');
+    if (at >= 0) console.log(line.slice(at + 'BENCH '.length));
+  }
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'quantscope-bench-'));
@@ -184,6 +199,7 @@ try {
   benchForms(emit);
   await benchAlgorithms(emit);
   await benchTune(emit);
+  benchBrowser();
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
