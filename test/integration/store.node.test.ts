@@ -123,16 +123,26 @@ describe('calibration through the store', () => {
     await waitFor(() => store.getState().calibration.progress.done >= 1);
     store.getState().cancelCalibration();
     expect(store.getState().calibration.status).toBe('cancelled');
-    const progressAfter: number[] = [];
-    const unsub = store.subscribe((s) => progressAfter.push(s.calibration.progress.done));
-    await run;
-    await new Promise((r) => setTimeout(r, 1500));
-    unsub();
-    expect(progressAfter).toEqual([]);
     expect(store.getState().calibration.stats).toBe(before);
+    // Nothing more from the cancelled run, proved by an event rather than a sleep: a new run goes through
+    // the same serial queue as the cancelled one, so by the time it is done every task the cancelled
+    // run had queued has ended. Every progress seen until then must be the new run's (1 sample), none
+    // the cancelled run's (6 samples).
+    const cancelledTotal = store.getState().calibration.progress.total;
+    expect(cancelledTotal).toBeGreaterThanOrEqual(6);
+    const progressAfter: { done: number; total: number }[] = [];
+    const unsub = store.subscribe((s, prev) => {
+      if (s.calibration.progress !== prev.calibration.progress) progressAfter.push(s.calibration.progress);
+    });
+    await run;
     await store.getState().loadDataFiles([{ name: 'doc.png', bytes: new Uint8Array(readFileSync(DOC_IMAGES[0]!)) }]);
     await store.getState().calibrate();
+    unsub();
     expect(store.getState().calibration.status).toBe('done');
+    const newTotal = store.getState().calibration.progress.total;
+    expect(newTotal).toBeLessThan(cancelledTotal);
+    expect(progressAfter.length).toBeGreaterThan(0);
+    expect(progressAfter.filter((p) => p.total !== newTotal)).toEqual([]);
     expect(store.getState().calibration.stats!.x!.minmax.count).toBe(3 * 480 * 640);
   });
 
@@ -140,15 +150,27 @@ describe('calibration through the store', () => {
     const store = await newStore(4);
     const run = store.getState().calibrate();
     await waitFor(() => store.getState().calibration.progress.done >= 1);
+    // Every statistics object the store holds from here on, to show the first run's never land.
+    const landed: string[][] = [];
+    const unsub = store.subscribe((s, prev) => {
+      if (s.calibration.stats && s.calibration.stats !== prev.calibration.stats)
+        landed.push(Object.keys(s.calibration.stats));
+    });
     store.getState().loadModel('tiny.onnx', encodeModel(tinyConvNet()));
     await run;
-    await new Promise((r) => setTimeout(r, 500));
     const s = store.getState();
     expect(s.model!.fileName).toBe('tiny.onnx');
     expect(s.calibration.status).toBe('idle');
     expect(s.calibration.stats).toBeNull();
     expect(await store.getState().exportModel()).toBeNull();
     expect(store.getState().exportError?.code).toBe('NO_STATISTICS');
+    // Instead of a sleep, an event: calibrating the tiny model goes through the same serial queue as the
+    // ended run, so once it is done every task of that run has ended too. Only the tiny model's land.
+    await store.getState().calibrate();
+    unsub();
+    expect(store.getState().calibration.status).toBe('done');
+    const tiny = Object.keys(store.getState().calibration.stats!);
+    expect(landed).toEqual([tiny]);
   });
 
   it('a broken file leaves the loaded model in place and shows the error', async () => {
