@@ -8,18 +8,23 @@ import type { StatsMap } from './calibrate';
 import { sampleBuffers } from '../data/samples';
 import type { ComparedSample } from './compareJob';
 import type { RoundRequest, RoundingSummary } from './roundJob';
-import type {
-  Backend,
-  CalibrateRequest,
-  CompareRequest,
-  GuardRequest,
-  LatencyResult,
-  ProbeRequest,
-  ProbeStatus,
-  SessionInfo,
-  SpeedRequest,
-  WorkerReply,
-  WorkerRequest,
+import {
+  isReplyTo,
+  type Backend,
+  type CalibrateRequest,
+  type CompareRequest,
+  type GuardRequest,
+  type JobKind,
+  type JobReply,
+  type LatencyResult,
+  type ProbeRequest,
+  type ProbeStatus,
+  type ReplyByRequest,
+  type RequestOf,
+  type SessionInfo,
+  type SpeedRequest,
+  type WorkerReply,
+  type WorkerRequest,
 } from './protocol';
 
 export interface CalibrationResult {
@@ -34,9 +39,6 @@ export interface CalibrationHandlers {
   onProgress?(done: number, total: number): void;
 }
 
-type Resolved =
-  CalibrationResult | readonly ComparedSample[] | SpeedResult | ProbeResult | GuardVerdict | RoundingSummary;
-
 export interface SpeedResult {
   readonly float: LatencyResult;
   readonly exported: LatencyResult;
@@ -49,7 +51,8 @@ export interface ProbeResult {
 
 interface Pending {
   readonly handlers: CalibrationHandlers;
-  resolve(r: Resolved): void;
+  /** Resolves with the completing reply when it answers this request's kind, rejects otherwise. */
+  settle(reply: JobReply): void;
   reject(e: QuantscopeError): void;
 }
 
@@ -75,28 +78,13 @@ function getWorker(): Worker {
         p.handlers.onProgress?.(m.done, m.total);
         break;
       case 'result':
-        pending.delete(m.id);
-        p.resolve({ stats: m.stats, session: m.session, ms: m.ms, inferenceMs: m.inferenceMs });
-        break;
       case 'compared':
-        pending.delete(m.id);
-        p.resolve(m.results);
-        break;
       case 'speed':
-        pending.delete(m.id);
-        p.resolve({ float: m.float, exported: m.exported });
-        break;
       case 'probed':
-        pending.delete(m.id);
-        p.resolve({ backend: m.backend, results: m.results });
-        break;
       case 'guarded':
-        pending.delete(m.id);
-        p.resolve(m.verdict);
-        break;
       case 'rounded':
         pending.delete(m.id);
-        p.resolve(m.summary);
+        p.settle(m);
         break;
       case 'cancelled':
         pending.delete(m.id);
@@ -121,33 +109,56 @@ function send(req: WorkerRequest, transfer: Transferable[] = []): void {
   getWorker().postMessage(req, transfer);
 }
 
+/**
+ * Send one request and wait for the reply that completes it: the request's kind fixes that reply's
+ * type (ReplyByRequest), and `answer` turns it into what the caller gets.
+ */
+function request<K extends JobKind, T>(
+  kind: K,
+  build: (id: number) => RequestOf<K>,
+  transfer: Transferable[],
+  answer: (reply: ReplyByRequest[K]) => T,
+  handlers: CalibrationHandlers = {},
+): { id: number; result: Promise<T> } {
+  const id = nextId++;
+  const result = new Promise<T>((resolve, reject) =>
+    pending.set(id, {
+      handlers,
+      reject,
+      settle: (reply) =>
+        isReplyTo(kind, reply)
+          ? resolve(answer(reply))
+          : reject(new QuantscopeError('RUNTIME', `the worker answered a '${kind}' request with '${reply.type}'`)),
+    }),
+  );
+  send(build(id), transfer);
+  return { id, result };
+}
+
 export function startCalibration(
   req: Omit<CalibrateRequest, 'type' | 'id'>,
   handlers: CalibrationHandlers = {},
 ): { id: number; result: Promise<CalibrationResult> } {
-  const id = nextId++;
-  const result = new Promise<CalibrationResult>((resolve, reject) =>
-    pending.set(id, { handlers, resolve: resolve as (r: Resolved) => void, reject }),
+  return request(
+    'calibrate',
+    (id) => ({ type: 'calibrate', id, ...req }),
+    [req.model, ...sampleBuffers(req.samples)],
+    (m) => ({ stats: m.stats, session: m.session, ms: m.ms, inferenceMs: m.inferenceMs }),
+    handlers,
   );
-  const transfer = [req.model, ...sampleBuffers(req.samples)];
-  send({ type: 'calibrate', id, ...req }, transfer);
-  return { id, result };
 }
 
 export function startComparison(
   req: Omit<CompareRequest, 'type' | 'id'>,
   handlers: CalibrationHandlers = {},
 ): { id: number; result: Promise<readonly ComparedSample[]> } {
-  const id = nextId++;
-  const result = new Promise<readonly ComparedSample[]>((resolve, reject) =>
-    pending.set(id, { handlers, resolve: resolve as (r: Resolved) => void, reject }),
+  return request(
+    'compare',
+    (id) => ({ type: 'compare', id, ...req }),
+    [req.float, ...(req.quantized instanceof Blob ? [] : [req.quantized]), ...sampleBuffers(req.samples)],
+    (m) => m.results,
+    handlers,
   );
-  send({ type: 'compare', id, ...req }, [
-    req.float,
-    ...(req.quantized instanceof Blob ? [] : [req.quantized]),
-    ...sampleBuffers(req.samples),
-  ]);
-  return { id, result };
 }
 
 export function cancelCalibration(id: number): void {
@@ -156,47 +167,36 @@ export function cancelCalibration(id: number): void {
 
 /** Latency of the float model and its export on one backend, measured in the worker. */
 export function startSpeed(req: Omit<SpeedRequest, 'type' | 'id'>): { id: number; result: Promise<SpeedResult> } {
-  const id = nextId++;
-  const result = new Promise<SpeedResult>((resolve, reject) =>
-    pending.set(id, { handlers: {}, resolve: resolve as (r: Resolved) => void, reject }),
+  return request(
+    'speed',
+    (id) => ({ type: 'speed', id, ...req }),
+    [req.float, ...(req.exported instanceof Blob ? [] : [req.exported]), ...sampleBuffers([req.sample])],
+    (m) => ({ float: m.float, exported: m.exported }),
   );
-  send({ type: 'speed', id, ...req }, [
-    req.float,
-    ...(req.exported instanceof Blob ? [] : [req.exported]),
-    ...sampleBuffers([req.sample]),
-  ]);
-  return { id, result };
 }
 
 /** Whether a backend runs each of a set of small models by itself (the support table's probe). */
 export function startProbe(req: Omit<ProbeRequest, 'type' | 'id'>): { id: number; result: Promise<ProbeResult> } {
-  const id = nextId++;
-  const result = new Promise<ProbeResult>((resolve, reject) =>
-    pending.set(id, { handlers: {}, resolve: resolve as (r: Resolved) => void, reject }),
-  );
-  // Blobs travel by reference (not transferable, and not copied)
-  send(
-    { type: 'probe', id, ...req },
+  return request(
+    'probe',
+    (id) => ({ type: 'probe', id, ...req }),
+    // Blobs travel by reference (not transferable, and not copied)
     req.models.flatMap((m) => [
       ...(m.bytes instanceof Blob ? [] : [m.bytes]),
       ...(m.sample ? sampleBuffers([m.sample]) : []),
     ]),
+    (m) => ({ backend: m.backend, results: m.results }),
   );
-  return { id, result };
 }
 
 /** The guard rail: float against the export on samples, in the worker. */
 export function startGuard(req: Omit<GuardRequest, 'type' | 'id'>): { id: number; result: Promise<GuardVerdict> } {
-  const id = nextId++;
-  const result = new Promise<GuardVerdict>((resolve, reject) =>
-    pending.set(id, { handlers: {}, resolve: resolve as (r: Resolved) => void, reject }),
+  return request(
+    'guard',
+    (id) => ({ type: 'guard', id, ...req }),
+    [req.float, ...(req.exported instanceof Blob ? [] : [req.exported]), ...sampleBuffers(req.samples)],
+    (m) => m.verdict,
   );
-  send({ type: 'guard', id, ...req }, [
-    req.float,
-    ...(req.exported instanceof Blob ? [] : [req.exported]),
-    ...sampleBuffers(req.samples),
-  ]);
-  return { id, result };
 }
 
 /** GPTQ/AdaRound in the worker: rounded weights by node, with progress and cancel (cancelCalibration). */
@@ -204,10 +204,11 @@ export function startRounding(
   req: Omit<RoundRequest, 'type' | 'id'>,
   handlers: CalibrationHandlers = {},
 ): { id: number; result: Promise<RoundingSummary> } {
-  const id = nextId++;
-  const result = new Promise<RoundingSummary>((resolve, reject) =>
-    pending.set(id, { handlers, resolve: resolve as (r: Resolved) => void, reject }),
+  return request(
+    'round',
+    (id) => ({ type: 'round', id, ...req }),
+    [req.model, ...sampleBuffers(req.samples)],
+    (m) => m.summary,
+    handlers,
   );
-  send({ type: 'round', id, ...req }, [req.model, ...sampleBuffers(req.samples)]);
-  return { id, result };
 }

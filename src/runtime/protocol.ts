@@ -73,29 +73,97 @@ export interface SessionInfo {
   readonly hardwareConcurrency: number;
 }
 
-export type WorkerReply =
-  | { readonly type: 'started'; readonly id: number; readonly session: SessionInfo }
-  | { readonly type: 'progress'; readonly id: number; readonly done: number; readonly total: number }
-  | {
-      readonly type: 'result';
-      readonly id: number;
-      readonly stats: StatsMap;
-      readonly session: SessionInfo;
-      readonly ms: number;
-      readonly inferenceMs: number;
-    }
-  | { readonly type: 'compared'; readonly id: number; readonly results: readonly ComparedSample[] }
-  | { readonly type: 'cancelled'; readonly id: number }
-  | { readonly type: 'guarded'; readonly id: number; readonly verdict: GuardVerdict }
-  | { readonly type: 'rounded'; readonly id: number; readonly summary: RoundingSummary }
-  | { readonly type: 'speed'; readonly id: number; readonly float: LatencyResult; readonly exported: LatencyResult }
-  | {
-      readonly type: 'probed';
-      readonly id: number;
-      readonly backend: Backend;
-      readonly results: Readonly<Record<string, ProbeStatus>>;
-    }
-  | { readonly type: 'error'; readonly id: number; readonly error: ErrorInfo };
+export interface StartedReply {
+  readonly type: 'started';
+  readonly id: number;
+  readonly session: SessionInfo;
+}
+export interface ProgressReply {
+  readonly type: 'progress';
+  readonly id: number;
+  readonly done: number;
+  readonly total: number;
+}
+export interface CalibrationReply {
+  readonly type: 'result';
+  readonly id: number;
+  readonly stats: StatsMap;
+  readonly session: SessionInfo;
+  readonly ms: number;
+  readonly inferenceMs: number;
+}
+export interface ComparedReply {
+  readonly type: 'compared';
+  readonly id: number;
+  readonly results: readonly ComparedSample[];
+}
+export interface CancelledReply {
+  readonly type: 'cancelled';
+  readonly id: number;
+}
+export interface GuardedReply {
+  readonly type: 'guarded';
+  readonly id: number;
+  readonly verdict: GuardVerdict;
+}
+export interface RoundedReply {
+  readonly type: 'rounded';
+  readonly id: number;
+  readonly summary: RoundingSummary;
+}
+export interface SpeedReply {
+  readonly type: 'speed';
+  readonly id: number;
+  readonly float: LatencyResult;
+  readonly exported: LatencyResult;
+}
+export interface ProbedReply {
+  readonly type: 'probed';
+  readonly id: number;
+  readonly backend: Backend;
+  readonly results: Readonly<Record<string, ProbeStatus>>;
+}
+export interface ErrorReply {
+  readonly type: 'error';
+  readonly id: number;
+  readonly error: ErrorInfo;
+}
+
+/**
+ * The reply that completes each kind of request, keyed by the request's `type`: the client reads a
+ * request's answer through this map instead of casting (onnxruntime-web's proxy protocol does the same,
+ * js/web/lib/wasm/proxy-messages.ts, where each message type fixes its `in`/`out` payloads). Besides its
+ * own reply, any request may get 'started' and 'progress' on the way, and 'cancelled' or 'error' instead.
+ */
+export interface ReplyByRequest {
+  readonly calibrate: CalibrationReply;
+  readonly compare: ComparedReply;
+  readonly speed: SpeedReply;
+  readonly probe: ProbedReply;
+  readonly guard: GuardedReply;
+  readonly round: RoundedReply;
+}
+export type JobKind = keyof ReplyByRequest;
+export type JobReply = ReplyByRequest[JobKind];
+/** The request of one kind, as the page sends it. */
+export type RequestOf<K extends JobKind> = Extract<WorkerRequest, { readonly type: K }>;
+
+/** The `type` of the reply that completes each kind of request (checked against ReplyByRequest). */
+export const REPLY_TYPE: { readonly [K in JobKind]: ReplyByRequest[K]['type'] } = {
+  calibrate: 'result',
+  compare: 'compared',
+  speed: 'speed',
+  probe: 'probed',
+  guard: 'guarded',
+  round: 'rounded',
+};
+
+/** Whether a completing reply answers a request of this kind: the narrowing the client relies on. */
+export function isReplyTo<K extends JobKind>(kind: K, reply: JobReply): reply is ReplyByRequest[K] {
+  return reply.type === REPLY_TYPE[kind];
+}
+
+export type WorkerReply = StartedReply | ProgressReply | JobReply | CancelledReply | ErrorReply;
 
 /** Progress is sent at most this often (plus the first and last step). */
 export const PROGRESS_INTERVAL_MS = 100;
