@@ -3,7 +3,7 @@
  * sample, calibrate in the worker, see a histogram, export, and run the downloaded bytes in
  * onnxruntime-node against the float model.
  */
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import * as ort from 'onnxruntime-node';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -105,11 +105,19 @@ test('cancel mid-calibration: no progress after it, and a new run starts without
   await page.getByRole('button', { name: 'Cancel' }).click();
   await expect(page.getByTestId('calibration-status')).toHaveAttribute('data-status', 'cancelled');
   const after = await bar.getAttribute('aria-valuenow');
-  await page.waitForTimeout(3000);
-  expect(await bar.getAttribute('aria-valuenow')).toBe(after);
   await expect(page.getByTestId('histogram')).toHaveCount(0);
+  // No sleep to prove nothing happens: record every change of the status and the bar from here, and
+  // start a new run. The worker answers in order, so by the time the new run is done, anything the
+  // cancelled run could still say has arrived: the bar never moves while the cancelled run is shown,
+  // and the new run's bar only climbs (a late figure from the old run would make it jump back).
+  await recordProgress(page);
   await app.calibrateButton().click();
   await app.waitCalibrated();
+  const seen = await recordedProgress(page);
+  expect(seen.filter((p) => p.status === 'cancelled' && p.now !== null && p.now !== after)).toEqual([]);
+  const climbing = seen.filter((p) => p.status === 'running' && p.now !== null).map((p) => Number(p.now));
+  expect(climbing.length).toBeGreaterThan(0);
+  climbing.forEach((v, i) => expect(v).toBeGreaterThanOrEqual(climbing[i - 1] ?? 0));
   await expect(page.getByTestId('histogram')).toBeVisible();
 });
 
@@ -122,11 +130,46 @@ test('a second model loaded while the first calibrates ends that run cleanly', a
   await expect(page.getByTestId('model-summary')).toContainText('tiny-conv.onnx');
   await expect(page.getByTestId('calibration-status')).toHaveAttribute('data-status', 'idle');
   await app.useBuiltInDocuments();
-  await page.waitForTimeout(3000);
-  // The first model's statistics never land on the second.
+  // The first model's statistics never land on the second. No sleep: record the tensor list each time
+  // the page changes, and calibrate the second model; the worker answers in order, so once that run is
+  // done anything the first run could still say has arrived. No list ever shows the first model's tensors.
   await expect(page.getByTestId('tensor-explorer')).toHaveCount(0);
+  await recordProgress(page);
   await app.calibrateButton().click();
   await app.waitCalibrated();
   await expect(page.getByTestId('tensor-list')).toContainText('relu');
+  const lists = (await recordedProgress(page)).map((p) => p.tensors).filter((t) => t !== null);
+  expect(lists.length).toBeGreaterThan(0);
+  expect(lists.filter((t) => t.includes('hardswish'))).toEqual([]);
   await app.screenshot('07-second-model');
 });
+
+interface ProgressSnapshot {
+  status: string | null;
+  now: string | null;
+  tensors: string | null;
+}
+
+/** From now on, on every change of the page, note the calibration status, the bar and the tensor list. */
+async function recordProgress(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as unknown as { __progress: ProgressSnapshot[] };
+    w.__progress = [];
+    const snap = () =>
+      w.__progress.push({
+        status: document.querySelector('[data-testid="calibration-status"]')?.getAttribute('data-status') ?? null,
+        now: document.querySelector('[role="progressbar"]')?.getAttribute('aria-valuenow') ?? null,
+        tensors: document.querySelector('[data-testid="tensor-list"]')?.textContent ?? null,
+      });
+    new MutationObserver(snap).observe(document.body, {
+      subtree: true,
+      childList: true,
+      attributes: true,
+      characterData: true,
+    });
+  });
+}
+
+async function recordedProgress(page: Page): Promise<ProgressSnapshot[]> {
+  return page.evaluate(() => (window as unknown as { __progress: ProgressSnapshot[] }).__progress);
+}
