@@ -48,6 +48,7 @@ export const FLAGS: Readonly<Record<string, FlagSpec>> = {
   'write-recipe': { type: 'string', commands: ['quantize', 'tune'] },
   format: { type: 'string', commands: CONFIG },
   'tflite-io': { type: 'string', commands: CONFIG },
+  'tflite-fc-per-channel': { type: 'boolean', commands: CONFIG },
   weights: { type: 'string', commands: CONFIG },
   activations: { type: 'string', commands: CONFIG },
   'per-tensor': { type: 'boolean', commands: CONFIG },

@@ -101,8 +101,14 @@ function choicesFromFlags(a: Args): QuantConfig {
     ...(kind !== 'qdq' && block !== undefined ? { blockSize: block } : {}),
   });
   if (kind === 'tflite-int8' && form.kind === 'tflite')
-    form = { ...form, io: choiceFlag(a, 'tflite-io', ['int8', 'float'] as const, 'float') };
+    form = {
+      ...form,
+      io: choiceFlag(a, 'tflite-io', ['int8', 'float'] as const, 'float'),
+      ...(hasFlag(a, 'tflite-fc-per-channel') ? { fullyConnectedPerChannel: true } : {}),
+    };
   else if (flagValue(a, 'tflite-io')) throw new UsageError('--tflite-io is for --format tflite (int8)');
+  else if (hasFlag(a, 'tflite-fc-per-channel'))
+    throw new UsageError('--tflite-fc-per-channel is for --format tflite (int8)');
   return {
     ...DEFAULT_CONFIG,
     form,

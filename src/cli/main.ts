@@ -31,6 +31,7 @@ quantize FLAGS (defaults in brackets: what works for most models):
   --format tflite|tflite-float16|tflite-float32   a .tflite file: fully int8 (TFLite's int8 spec, calibrated
                                        like qdq), float16 weights, or float32; NHWC inputs
   --tflite-io int8|float               int8 .tflite: integer inputs and outputs (microcontrollers) [float]
+  --tflite-fc-per-channel              int8 .tflite: FullyConnected weights per output channel [per tensor]
   --weights int8|uint8|int4|uint4                                   [int8, symmetric]
   --activations int8|uint8|int16|uint16                             [int8, asymmetric]
   --per-channel | --per-tensor                                      [per-channel]

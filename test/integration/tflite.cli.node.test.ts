@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeModel } from '../../src/onnx/codec';
 import { decodeTflite } from '../../src/onnx/forms/tflite';
-import { TensorType } from '../../src/onnx/forms/tflite/schema/generated';
+import { BuiltinOperator, TensorType } from '../../src/onnx/forms/tflite/schema/generated';
 import { makeNpy } from '../helpers/npy';
 import { ROOT } from '../helpers/sample';
 import { classifier, patternImage, withUnsupportedOp } from '../helpers/tfliteModels';
@@ -55,6 +55,49 @@ describe('quantscope quantize --format tflite', () => {
     const g8 = decodeTflite(new Uint8Array(readFileSync(out8))).subgraphs![0]!;
     expect(g8.tensors![g8.inputs![0]!]!.type).toBe(TensorType.INT8);
     expect(g8.tensors![g8.outputs![0]!]!.type).toBe(TensorType.INT8);
+  });
+
+  it('writes FullyConnected weights per tensor by default, per output channel on request', async () => {
+    /** Scales of the FULLY_CONNECTED weight in a .tflite file. */
+    const fcScales = (path: string): number => {
+      const m = decodeTflite(new Uint8Array(readFileSync(path)));
+      const g = m.subgraphs![0]!;
+      const fc = g.operators!.find((o) => {
+        const c = m.operator_codes![o.opcode_index ?? 0]!;
+        return Math.max(c.builtin_code ?? 0, c.deprecated_builtin_code ?? 0) === BuiltinOperator.FULLY_CONNECTED;
+      })!;
+      return g.tensors![fc.inputs![1]!]!.quantization!.scale!.length;
+    };
+    const perTensor = join(dir, 'cls.fc1.tflite');
+    expect((await cli('quantize', model, '--format', 'tflite', '--data', ...data, '-o', perTensor)).code).toBe(0);
+    expect(fcScales(perTensor)).toBe(1);
+    const perChannel = join(dir, 'cls.fc4.tflite');
+    const r = await cli(
+      'quantize',
+      model,
+      '--format',
+      'tflite',
+      '--tflite-fc-per-channel',
+      '--data',
+      ...data,
+      '-o',
+      perChannel,
+    );
+    expect(r.code).toBe(0);
+    expect(fcScales(perChannel)).toBe(4);
+    const misplaced = await cli(
+      'quantize',
+      model,
+      '--format',
+      'qdq',
+      '--tflite-fc-per-channel',
+      '--data',
+      ...data,
+      '-o',
+      join(dir, 'b.onnx'),
+    );
+    expect(misplaced.code).toBe(2);
+    expect(misplaced.out).toContain('--tflite-fc-per-channel');
   });
 
   it('refuses bad usage and unsupported ops by name, writing nothing', async () => {
