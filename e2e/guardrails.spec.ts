@@ -84,7 +84,8 @@ test('the guard rail: an export that misses the target says so next to its downl
   await expect(alert).toContainText(/output SQNR -?\d+\.\d dB against a target of 20\.0 dB/);
   await expect(alert).toContainText('output out');
   await expect(alert).toContainText('a split of the calibration data');
-  await expect(alert.getByRole('link', { name: /Tune/ })).toBeVisible();
+  await expect(alert.getByRole('link', { name: 'Change the choices' })).toBeVisible();
+  await expect(alert).toContainText('quantscope tune');
   await app.screenshot('guard-alert');
 
   await exportBuilt(app, 'outlier-x1.onnx', 1);

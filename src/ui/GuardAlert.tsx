@@ -1,17 +1,17 @@
 /**
  * The guard rail next to the download: the export against the float model on held-out (or split)
  * samples. Missing the target is an alert naming the metric, its value and the target, and points to
- * Tune; meeting it is one quiet line; no verdict says why.
+ * the choices that fix it (and to `quantscope tune`, which searches them: the page's Tune is not built
+ * yet); meeting it is one quiet line; no verdict says why.
  */
 import { describeVerdict, formatGuardValue } from '../core/guard';
 import type { ExportGuard } from '../state/guard';
 
-/** Bring the Tune control (next to Calibrate) into view and focus it. */
-function goToTune(): void {
-  const tune =
-    document.getElementById('tune') ?? document.querySelector<HTMLElement>('[data-testid="calibrate-panel"]');
-  tune?.scrollIntoView({ block: 'nearest' });
-  tune?.focus();
+/** Bring the Choices panel into view and focus it. */
+function goToChoices(): void {
+  const choices = document.getElementById('step-choices');
+  choices?.scrollIntoView({ block: 'nearest' });
+  choices?.focus();
 }
 
 export function GuardAlert({ guard }: { guard: ExportGuard }) {
@@ -36,15 +36,16 @@ export function GuardAlert({ guard }: { guard: ExportGuard }) {
       </b>{' '}
       (output <code>{v.output}</code>, {v.source}).{' '}
       <a
-        href="#tune"
+        href="#step-choices"
         onClick={(e) => {
           e.preventDefault();
-          goToTune();
+          goToChoices();
         }}
       >
-        Find a setting that meets it with Tune
+        Change the choices
       </a>{' '}
-      (next to Calibrate), or try another method, 16-bit activations or keeping the nodes at fault float.
+      (another method, 16-bit activations, or the nodes at fault kept float), or let <code>quantscope tune</code> find a
+      setting that meets it from the command line.
     </div>
   );
 }
