@@ -10,7 +10,7 @@ import { ChoicesPanel } from './ChoicesPanel';
 import { ComparePanel } from './ComparePanel';
 import { DataPanel } from './DataPanel';
 import { ExportPanel } from './ExportPanel';
-import { ChartWarmUp } from './HistogramChart';
+import { ChartWarmUp } from './ChartWarmUp';
 import { ModelLoader } from './ModelLoader';
 import { ModelSummaryView } from './ModelSummaryView';
 import { Stepper } from './Stepper';
