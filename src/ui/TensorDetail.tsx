@@ -1,17 +1,12 @@
 import { useEffect, useMemo, useState } from 'react';
 import { activationConfigFor, activationRange, type ActivationConfig } from '../core/config';
 import { quantParams, quantRangeFor } from '../core/conventions';
-import type { IntDType } from '../core/dtype';
 import { toErrorInfo } from '../core/errors';
 import {
   checkManualRange,
   codeUsage,
   histogramRangeError,
-  methodRange,
-  METHOD_VARIANTS,
   methodVariant,
-  NO_VARIANT_FIELDS,
-  variantFields,
   variantOf,
   type MethodStats,
 } from '../core/methods';
@@ -22,63 +17,11 @@ import { formatDb, formatNumber } from './format';
 import { fitDomain, HistogramChart } from './HistogramChart';
 import { onLinkClick } from './route';
 import { appStore, useApp } from './useApp';
-
-const VARIANT_COLOR: Record<string, string> = {
-  minmax: '#7a869a',
-  'moving-average': '#5b8e7d',
-  'moving-average-pytorch': '#8cb369',
-  percentile: '#2a9d8f',
-  'percentile-two-tailed': '#43aa8b',
-  entropy: '#e9a23b',
-  'entropy-ort-defaults': '#c9a227',
-  'entropy-tensorrt': '#f3722c',
-  mse: '#8e5cd9',
-};
-
-const ACT_DTYPES: IntDType[] = ['int8', 'uint8', 'int16', 'uint16'];
-
-interface VariantRange extends Range {
-  readonly id: string;
-  readonly error?: string;
-}
-
-/** Every variant's range on this tensor; the searches (entropy, MSE: ~2 ms each) run after the first frame. */
-function useVariantRanges(stats: MethodStats, percentile: number | undefined): readonly VariantRange[] | null {
-  const [out, setOut] = useState<{ for: unknown; ranges: VariantRange[] } | null>(null);
-  useEffect(() => {
-    const id = setTimeout(() => {
-      // PyTorch's HistogramObserver has a row once calibration kept its histogram (a PyTorch preset)
-      const shown = METHOD_VARIANTS.filter((v) => v.params.mseHistogram !== 'pytorch' || stats.torchHistogram);
-      const ranges = shown.map((v): VariantRange => {
-        try {
-          return { id: v.id, ...methodRange(stats, v.method, { ...v.params, percentile }) };
-        } catch (e) {
-          return { id: v.id, rmin: NaN, rmax: NaN, error: toErrorInfo(e).message };
-        }
-      });
-      setOut({ for: stats, ranges });
-    }, 16);
-    return () => clearTimeout(id);
-  }, [stats, percentile]);
-  return out?.for === stats ? out.ranges : null;
-}
-
-function CodeBar({ usage, testId }: { usage: ReturnType<typeof codeUsage>; testId: string }) {
-  const span = usage.qmax - usage.qmin || 1;
-  const left = ((usage.usedLow - usage.qmin) / span) * 100;
-  const width = Math.max(0.5, ((usage.usedHigh - usage.usedLow) / span) * 100);
-  return (
-    <div
-      className="codebar"
-      data-testid={testId}
-      title={`codes ${usage.usedLow}…${usage.usedHigh} of ${usage.qmin}…${usage.qmax}`}
-    >
-      <div className="used" style={{ left: `${left}%`, width: `${width}%` }} />
-      <span className="lo">{usage.qmin}</span>
-      <span className="hi">{usage.qmax}</span>
-    </div>
-  );
-}
+import { useVariantRanges, VARIANT_COLOR } from './variantRanges';
+import { ChartToolbar } from './ChartToolbar';
+import { MethodTable } from './MethodTable';
+import { SymmetryRows } from './SymmetryRows';
+import { TensorChoices } from './TensorChoices';
 
 export function TensorDetail({
   tensor,
@@ -204,37 +147,14 @@ export function TensorDetail({
       {!finite && <p className="error">This tensor produced NaN or Infinity: it stays float in the export.</p>}
       {finite && (
         <>
-          <div className="row small chart-tools">
-            <label className="inline">
-              <input type="checkbox" checked={logScale} onChange={(e) => setLogScale(e.target.checked)} /> log counts
-            </label>
-            <span className="muted">zoom</span>
-            <button type="button" onClick={() => zoomBy(0.25)} aria-label="Zoom in">
-              +
-            </button>
-            <button type="button" onClick={() => zoomBy(4)} aria-label="Zoom out">
-              −
-            </button>
-            <button type="button" onClick={() => pan(-0.25)} aria-label="Pan left">
-              ◀
-            </button>
-            <button type="button" onClick={() => pan(0.25)} aria-label="Pan right">
-              ▶
-            </button>
-            <button
-              type="button"
-              onClick={() =>
-                shown &&
-                setZoom([shown.rmax - (shown.rmax - shown.rmin) * 0.04, shown.rmax + (shown.rmax - shown.rmin) * 0.02])
-              }
-              aria-label="Zoom on the range's upper end"
-            >
-              upper end
-            </button>
-            <button type="button" onClick={() => setZoom(null)} aria-label="Fit">
-              fit
-            </button>
-          </div>
+          <ChartToolbar
+            logScale={logScale}
+            setLogScale={setLogScale}
+            zoomBy={zoomBy}
+            pan={pan}
+            shown={shown}
+            setZoom={setZoom}
+          />
           <HistogramChart
             histogram={stats.histogram}
             range={shown ? { label, ...shown } : null}
@@ -281,148 +201,16 @@ export function TensorDetail({
               Why? The lesson on choosing a range, on this tensor →
             </a>
           </p>
-          <table className="io small-table" data-testid="method-table">
-            <thead>
-              <tr>
-                <th>method</th>
-                <th>range</th>
-                <th>scale</th>
-                <th>MSE</th>
-                <th>SQNR (dB)</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {(variants ?? []).map((v) => {
-                const m = methodVariant(v.id)!;
-                const err =
-                  v.error || !Number.isFinite(quantParams(v.rmin, v.rmax, act.dtype, qopts).scale)
-                    ? null
-                    : histogramRangeError(stats.histogram, v.rmin, v.rmax, act.dtype, qopts);
-                const isChosen = !act.range && v.id === variant.id;
-                return (
-                  <tr key={v.id} className={isChosen ? 'chosen' : ''} data-testid={`method-${v.id}`} title={m.note}>
-                    <td>
-                      <span className="swatch" style={{ background: isChosen ? '#d1495b' : VARIANT_COLOR[v.id] }} />{' '}
-                      {m.label}
-                    </td>
-                    {err ? (
-                      <>
-                        <td>
-                          [{formatNumber(v.rmin)}, {formatNumber(v.rmax)}]
-                        </td>
-                        <td>{formatNumber(err.scale)}</td>
-                        <td>{err.mse.toExponential(2)}</td>
-                        <td data-testid={`sqnr-${v.id}`}>{formatDb(err.sqnrDb)}</td>
-                        <td>
-                          {!isChosen && (
-                            <button
-                              type="button"
-                              className="link"
-                              onClick={() => setOverride({ ...variantFields(m), range: undefined })}
-                              aria-label={`Use ${m.label} for this tensor`}
-                            >
-                              use
-                            </button>
-                          )}
-                        </td>
-                      </>
-                    ) : (
-                      <td colSpan={5} className="muted">
-                        {v.error ?? 'no finite scale: the range overflows float32'}
-                      </td>
-                    )}
-                  </tr>
-                );
-              })}
-              {!variants && (
-                <tr>
-                  <td colSpan={6} className="muted">
-                    searching…
-                  </td>
-                </tr>
-              )}
-            </tbody>
-          </table>
-          {shown && qp && (
-            <div className="symmetry" data-testid="symmetry">
-              <h4>Symmetric vs asymmetric, on this range</h4>
-              {([false, true] as const).map((sym) => {
-                const u = usage(sym)!;
-                return (
-                  <div
-                    key={String(sym)}
-                    className="symmetry-row"
-                    data-testid={sym ? 'symmetric-row' : 'asymmetric-row'}
-                  >
-                    <span className="what">{sym ? 'symmetric' : 'asymmetric'}</span>
-                    <CodeBar usage={u.usage} testId={sym ? 'codes-symmetric' : 'codes-asymmetric'} />
-                    <span>
-                      codes {u.usage.usedLow}…{u.usage.usedHigh}:{' '}
-                      <b data-testid={sym ? 'wasted-symmetric' : 'wasted-asymmetric'}>{u.usage.wasted}</b> of{' '}
-                      {u.usage.total} wasted · SQNR {formatDb(u.error.sqnrDb)} dB
-                    </span>
-                  </div>
-                );
-              })}
-            </div>
-          )}
-          <div className="row small tensor-choices">
-            <span className="muted">This tensor:</span>
-            <select
-              aria-label="Tensor method"
-              value={override?.activations?.method ? variant.id : 'default'}
-              onChange={(e) =>
-                setOverride(
-                  e.target.value === 'default' ? NO_VARIANT_FIELDS : variantFields(methodVariant(e.target.value)!),
-                )
-              }
-            >
-              <option value="default">model default method</option>
-              {METHOD_VARIANTS.map((m) => (
-                <option key={m.id} value={m.id}>
-                  {m.label}
-                </option>
-              ))}
-            </select>
-            <select
-              aria-label="Tensor dtype"
-              value={override?.activations?.dtype ?? 'default'}
-              onChange={(e) =>
-                setOverride({ dtype: e.target.value === 'default' ? undefined : (e.target.value as IntDType) })
-              }
-            >
-              <option value="default">model default</option>
-              {ACT_DTYPES.map((d) => (
-                <option key={d} value={d}>
-                  {d}
-                </option>
-              ))}
-            </select>
-            <label>
-              <input
-                type="checkbox"
-                aria-label="Tensor symmetric"
-                checked={act.symmetric}
-                onChange={(e) => setOverride({ symmetric: e.target.checked })}
-              />{' '}
-              symmetric
-            </label>
-            <label>
-              <input
-                type="checkbox"
-                aria-label="Keep tensor float"
-                checked={override?.exclude === true}
-                onChange={(e) => setOverride({}, e.target.checked)}
-              />{' '}
-              keep float
-            </label>
-            {override && (
-              <button type="button" className="link" onClick={() => setOverride(null)}>
-                reset this tensor
-              </button>
-            )}
-          </div>
+          <MethodTable
+            variants={variants}
+            act={act}
+            qopts={qopts}
+            stats={stats}
+            variant={variant}
+            setOverride={setOverride}
+          />
+          {shown && qp && <SymmetryRows usage={usage} />}
+          <TensorChoices override={override} variant={variant} act={act} setOverride={setOverride} />
           <div className="row small manual-range">
             <span className="muted">Manual range:</span>
             <input
