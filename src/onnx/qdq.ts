@@ -25,7 +25,7 @@ import {
 } from '../core/weights';
 import { indexGraph, readNames, uniqueNamer } from './graph';
 import { upgradeOpset } from './passes/upgradeOpset';
-import { transpose2d, weightView } from './forms/weightOnly';
+import { transpose2d, weightView } from './forms/weightView';
 import { quantizeBlockwise, quantizeBlockwiseColumns } from '../core/blockwise';
 import type { QuantPlan } from './plan';
 import {

@@ -13,15 +13,13 @@
  *    (core/blockwise.ts `matmulnbits`: symmetric scale = signed max / -8, implicit zero point 8).
  * Nodes that cannot take the form keep float weights, and the report names each with the reason.
  */
-import { quantizeBlockwise, quantizeBlockwiseColumns, type BlockQuantized } from '../../core/blockwise';
+import { quantizeBlockwise, quantizeBlockwiseColumns } from '../../core/blockwise';
 import { DTYPES, type IntDType } from '../../core/dtype';
 import { QuantscopeError } from '../../core/errors';
 import { packInt4 } from '../../core/quantize';
 import { indexGraph, pruneInitializers, readNames, uniqueNamer } from '../graph';
 import { upgradeOpset } from '../passes/upgradeOpset';
 import {
-  attrFloat,
-  attrInt,
   bytesOf,
   cloneSharingInitializers,
   defaultOpset,
@@ -30,10 +28,10 @@ import {
   makeTensor,
   type ModelProto,
   type NodeProto,
-  type TensorProto,
 } from '../proto';
-import { readFloat32 } from '../tensor';
 import { weightMatrix } from '../weightMatrix';
+import { asMatMulNBits, matMulNBitsNodes } from './matMulNBits';
+import { transpose2d, weightView } from './weightView';
 import { roundToNearest, type RoundedWeight } from '../../core/algorithms/gptq';
 
 export interface WeightOnlyOptions {
@@ -62,85 +60,6 @@ export interface FormReport {
   readonly floatNodes: readonly { node: string; opType: string; reason: string }[];
   readonly notes: readonly string[];
   readonly opset: number;
-}
-
-/** The weight as a [rows, cols] matrix whose rows are the output channels and cols the reduction axis. */
-export interface WeightView {
-  readonly rows: number;
-  readonly cols: number;
-  /** Row-major [rows, cols] values (computed on first use for weights stored [K, N]). */
-  readonly matrix: Float32Array;
-  /** The weight itself when it is stored [K, N] (reduction first): blocks along K quantize it in place. */
-  readonly storedKN?: Float32Array;
-  /** Back from [rows, cols] layout to the initializer's own. */
-  readonly toOriginal: <T extends { length: number; [i: number]: number }>(m: T, make: (n: number) => T) => T;
-  /** DequantizeLinear's axis for per-channel scales, and for blocks (the reduction axis). */
-  readonly channelAxis: number;
-  readonly blockAxis: number;
-}
-
-export function transpose2d<T extends { length: number; [i: number]: number }>(
-  m: T,
-  rows: number,
-  cols: number,
-  make: (n: number) => T,
-): T {
-  const out = make(m.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = m[r * cols + c]!;
-  return out;
-}
-
-/** A [K, N] weight's view: rows are the N outputs; the transposed matrix is built only if asked for. */
-function kn(data: Float32Array, k: number, n: number): WeightView {
-  let matrix: Float32Array | undefined;
-  return {
-    rows: n,
-    cols: k,
-    get matrix() {
-      return (matrix ??= transpose2d(data, k, n, (len) => new Float32Array(len)));
-    },
-    storedKN: data,
-    toOriginal: (m, make) => transpose2d(m, n, k, make),
-    channelAxis: 1,
-    blockAxis: 0,
-  };
-}
-
-/** How a node's constant weight maps to [output channels, reduction]; a reason when it does not. */
-export function weightView(node: NodeProto, w: TensorProto): WeightView | string {
-  const dims = w.dims.map(Number);
-  const data = readFloat32(w);
-  const identity = <T>(m: T) => m;
-  switch (node.opType) {
-    case 'MatMul': {
-      if (dims.length !== 2) return `its weight has rank ${dims.length}, not 2`;
-      const [k, n] = dims as [number, number];
-      return kn(data, k, n);
-    }
-    case 'Gemm': {
-      if (dims.length !== 2) return `its weight has rank ${dims.length}, not 2`;
-      if (attrInt(node, 'transA', 0) !== 0) return 'transA=1 is not handled';
-      if (attrFloat(node, 'alpha', 1) !== 1) return 'alpha is not 1';
-      if (attrInt(node, 'transB', 0) === 1) {
-        const [n, k] = dims as [number, number];
-        return { rows: n, cols: k, matrix: data, toOriginal: identity, channelAxis: 0, blockAxis: 1 };
-      }
-      const [k, n] = dims as [number, number];
-      return kn(data, k, n);
-    }
-    case 'Conv': {
-      const m = dims[0]!;
-      return { rows: m, cols: data.length / m, matrix: data, toOriginal: identity, channelAxis: 0, blockAxis: 1 };
-    }
-    case 'Gather': {
-      if (dims.length !== 2) return `its data has rank ${dims.length}, not 2`;
-      if (attrInt(node, 'axis', 0) !== 0) return 'it gathers along an axis other than 0';
-      const [v, d] = dims as [number, number];
-      return { rows: v, cols: d, matrix: data, toOriginal: identity, channelAxis: 0, blockAxis: 1 };
-    }
-    default:
-      return `${node.opType} is not a weight-only op`;
-  }
 }
 
 const WEIGHT_INPUT: Record<string, number> = { MatMul: 1, Gemm: 1, Conv: 1, Gather: 0 };
@@ -347,88 +266,4 @@ export function weightOnly(model: ModelProto, o: WeightOnlyOptions): { model: Mo
       opset: defaultOpset(out),
     },
   };
-}
-
-/**
- * A weight rounded on the `qdq` grid as MatMulNBits stores it: codes unsigned, the signed grid shifted
- * by 2^(bits-1) (symmetric int4 [-8, 7] with zero point 0 is MatMulNBits' implicit zero point 8 with
- * the same scale: (q + 8 − 8)·s), unsigned grids as they are.
- */
-function asMatMulNBits(r: RoundedWeight, blockSize: number, dtype: IntDType): BlockQuantized {
-  if (r.grouping.groupSize !== blockSize)
-    throw new QuantscopeError('BAD_RANGE', `rounded in blocks of ${r.grouping.groupSize}, not ${blockSize}`);
-  const shift = DTYPES[dtype].min < 0 ? -DTYPES[dtype].min : 0;
-  return {
-    rows: r.rows,
-    cols: r.cols,
-    blockSize,
-    blocksPerRow: Math.ceil(r.cols / blockSize),
-    q: r.q.map((v) => v + shift),
-    scales: r.scales,
-    zeroPoints: r.zeroPoints.map((v) => v + shift),
-  };
-}
-
-/**
- * MatMulNBits(A, B, scales[, zero_points]) with K, N, bits, block_size (onnxruntime
- * contrib_ops/cpu/quantization/matmul_nbits.cc; docs/ContribOperators.md): B is uint8
- * [N, k_blocks, block_size·bits/8], K zero-padded to whole blocks (padding quantizes to the zero point);
- * scales [N·k_blocks]; zero points packed like B, per row. A Gemm's bias follows as an Add.
- */
-function matMulNBitsNodes(
-  node: NodeProto,
-  b: BlockQuantized,
-  bits: number,
-  symmetric: boolean,
-  inits: TensorProto[],
-  name: (s: string) => string,
-): NodeProto[] {
-  const n = b.rows;
-  const k = b.cols;
-  const kBlocks = b.blocksPerRow;
-  const blob = (b.blockSize * bits) / 8;
-  const packed = new Uint8Array(n * kBlocks * blob);
-  for (let r = 0; r < n; r++) {
-    for (let blk = 0; blk < kBlocks; blk++) {
-      const zp = b.zeroPoints[r * kBlocks + blk]!;
-      for (let j = 0; j < b.blockSize; j++) {
-        const c = blk * b.blockSize + j;
-        const code = c < k ? b.q[r * k + c]! : zp;
-        const at = (r * kBlocks + blk) * blob;
-        if (bits === 8) packed[at + j] = code;
-        else packed[at + (j >> 1)]! |= (code & 0x0f) << ((j & 1) * 4);
-      }
-    }
-  }
-  const base = node.input[1]!;
-  const bName = name(`${base}_MatMulNBits_B`);
-  const sName = name(`${base}_MatMulNBits_scales`);
-  inits.push(makeTensor(bName, 2, [n, kBlocks, blob], packed));
-  inits.push(makeTensor(sName, 1, [n * kBlocks], bytesOf(b.scales)));
-  const inputs = [node.input[0]!, bName, sName];
-  if (!symmetric) {
-    const zName = name(`${base}_MatMulNBits_zero_points`);
-    const perRow = bits === 8 ? kBlocks : Math.ceil(kBlocks / 2);
-    const z = new Uint8Array(n * perRow);
-    for (let r = 0; r < n; r++) {
-      for (let blk = 0; blk < kBlocks; blk++) {
-        const v = b.zeroPoints[r * kBlocks + blk]!;
-        if (bits === 8) z[r * perRow + blk] = v;
-        else z[r * perRow + (blk >> 1)]! |= (v & 0x0f) << ((blk & 1) * 4);
-      }
-    }
-    inits.push(makeTensor(zName, 2, [n * perRow], z));
-    inputs.push(zName);
-  }
-  const hasBias = node.opType === 'Gemm' && node.input[2];
-  const y = hasBias ? name(`${node.output[0]}_MatMulNBits`) : node.output[0]!;
-  const mm = makeNode('MatMulNBits', inputs, [y], node.name, { K: k, N: n, bits, block_size: b.blockSize });
-  mm.domain = 'com.microsoft';
-  if (!hasBias) return [mm];
-  if (attrFloat(node, 'beta', 1) !== 1)
-    throw new QuantscopeError(
-      'UNSUPPORTED_OP',
-      `node "${node.name}": Gemm with beta ≠ 1 is not converted to MatMulNBits`,
-    );
-  return [mm, makeNode('Add', [y, node.input[2]!], [node.output[0]!], name(`${node.name}_bias`))];
 }
