@@ -10,7 +10,8 @@ import type { QuantPlan } from '../plan';
 import type { ModelProto } from '../proto';
 import { buildQdqModel, type TensorRange } from '../qdq';
 import { dynamicQuantize } from './dynamic';
-import { convertToFloat16, storeWeightsBfloat16 } from './float16';
+import { storeWeightsBfloat16 } from './bfloat16';
+import { convertToFloat16 } from './float16';
 import { weightOnly, type FormReport } from './weightOnly';
 
 export type { FormReport } from './weightOnly';
