@@ -6,5 +6,7 @@ export * from './plan';
 export * from './prepare';
 export * from './proto';
 export * from './qdq';
+export { initializerBytes } from './intTensorBytes';
+export { needsOpset21 } from './opsetForConfig';
 export * from './tensor';
 export * from './forms';

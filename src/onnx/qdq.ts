@@ -10,11 +10,10 @@
 import { clone } from '@bufbuild/protobuf';
 import { ModelProtoSchema } from 'onnx-buf';
 import { activationConfigFor, weightConfigFor, type QuantConfig } from '../core/config';
-import { DTYPES, type IntDType } from '../core/dtype';
+import { DTYPES } from '../core/dtype';
 import { QuantscopeError } from '../core/errors';
 import { quantParams } from '../core/conventions';
 import type { QParams } from '../core/qparams';
-import { allocInt, packInt4 } from '../core/quantize';
 import {
   adjustWeightScaleForInt32Bias,
   quantizeBias,
@@ -38,7 +37,9 @@ import {
   type NodeProto,
   type TensorProto,
 } from './proto';
-import { readFloat32, tensorByteSize } from './tensor';
+import { readFloat32 } from './tensor';
+import { initializerBytes, intBytes } from './intTensorBytes';
+import { needsOpset21 } from './opsetForConfig';
 
 export interface TensorRange {
   readonly rmin: number;
@@ -54,44 +55,6 @@ export interface ExportReport {
   /** Initializer bytes stored as 8-bit (or narrower) integers, and all initializer bytes. */
   readonly intWeightBytes: number;
   readonly totalWeightBytes: number;
-}
-
-/** Values as the little-endian bytes of `dtype` (4-bit types packed two a byte). */
-function intBytes(dtype: IntDType, data: ArrayLike<number>): Uint8Array {
-  if (dtype === 'int4' || dtype === 'uint4') return packInt4(data);
-  const typed = allocInt(dtype, data.length);
-  for (let i = 0; i < data.length; i++) typed[i] = data[i]!;
-  return bytesOf(typed);
-}
-
-const NARROW_INT_TYPES = new Set([DTYPES.int8.onnx, DTYPES.uint8.onnx, DTYPES.int4.onnx, DTYPES.uint4.onnx]);
-
-/** Bytes of all initializers, and of those stored as 8-bit or narrower integers. */
-export function initializerBytes(inits: readonly TensorProto[]): { intBytes: number; totalBytes: number } {
-  let intBytes = 0;
-  let totalBytes = 0;
-  for (const t of inits) {
-    const b = tensorByteSize(t);
-    totalBytes += b;
-    if (NARROW_INT_TYPES.has(t.dataType)) intBytes += b;
-  }
-  return { intBytes, totalBytes };
-}
-
-const WIDE_OR_NARROW = new Set<IntDType>(['int16', 'uint16', 'int4', 'uint4']);
-
-/** Whether any choice, at any level, names a type QuantizeLinear-13 does not have. */
-export function needsOpset21(config: QuantConfig): boolean {
-  const dtypes: (IntDType | undefined)[] = [config.activations.dtype, config.weights.dtype];
-  for (const o of Object.values(config.opTypes ?? {})) dtypes.push(o.activations?.dtype, o.weights?.dtype);
-  for (const o of Object.values(config.tensors ?? {})) dtypes.push(o.activations?.dtype);
-  for (const o of Object.values(config.nodes ?? {})) dtypes.push(o.weights?.dtype);
-  const blocks = [
-    config.weights.blockSize,
-    ...Object.values(config.opTypes ?? {}).map((o) => o.weights?.blockSize),
-    ...Object.values(config.nodes ?? {}).map((o) => o.weights?.blockSize),
-  ];
-  return dtypes.some((d) => d !== undefined && WIDE_OR_NARROW.has(d)) || blocks.some((b) => typeof b === 'number');
 }
 
 export function buildQdqModel(
