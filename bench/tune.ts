@@ -24,8 +24,10 @@ import { characterAccuracy, ctcClasses, ctcGreedyDecode } from '../src/data/ocr'
 import { calibrate } from '../src/runtime/calibrate';
 import type { OrtModule } from '../src/runtime/ort';
 import { prepareTuning } from '../src/runtime/tune/prepare';
-import { defaultTarget, sensitivity, tune } from '../src/runtime/tune/search';
+import { tune } from '../src/runtime/tune/search';
+import { sensitivity } from '../src/runtime/tune/sensitivity';
 import { settingFor } from '../src/runtime/tune/setting';
+import { defaultTarget } from '../src/runtime/tune/target';
 import { DOC_IMAGES, ocrModel, ROOT } from '../test/helpers/sample';
 
 type Emit = (name: string, value: number, unit: string, extra?: Record<string, unknown>) => void;

@@ -9,15 +9,10 @@ import type { StatsMap } from '../runtime/calibrate';
 import { debugModels } from '../runtime/debug';
 import { nodeOrt } from '../runtime/ortNode';
 import { prepareTuning, rangesFor } from '../runtime/tune/prepare';
-import {
-  defaultTarget,
-  sensitivity,
-  targetLabel,
-  tune,
-  type Progress,
-  type Target,
-  type TuneResult,
-} from '../runtime/tune/search';
+import { tune, type TuneResult } from '../runtime/tune/search';
+import { sensitivity } from '../runtime/tune/sensitivity';
+import { defaultTarget, targetLabel, type Target } from '../runtime/tune/target';
+import type { Progress } from '../runtime/tune/tuneContext';
 import { choiceFlag, fixedInputs, flagValue, hasFlag, numberFlag, UsageError, type Args } from './args';
 import { runCalibration } from './calibration';
 import { loadSamples } from './data';

@@ -29,7 +29,7 @@ import { applyGroupChoice } from '../../src/onnx/groups';
 import { calibrate, type StatsMap } from '../../src/runtime/calibrate';
 import type { OrtModule } from '../../src/runtime/ort';
 import { prepareTuning, rangesFor } from '../../src/runtime/tune/prepare';
-import type { TuneContext } from '../../src/runtime/tune/search';
+import type { TuneContext } from '../../src/runtime/tune/tuneContext';
 import { settingFor } from '../../src/runtime/tune/setting';
 import { ocrModel, ROOT } from '../helpers/sample';
 

@@ -26,7 +26,8 @@ import {
 import { calibrate, type StatsMap } from '../../src/runtime/calibrate';
 import type { OrtModule } from '../../src/runtime/ort';
 import { prepareTuning, rangesFor } from '../../src/runtime/tune/prepare';
-import { defaultTarget, tune } from '../../src/runtime/tune/search';
+import { tune } from '../../src/runtime/tune/search';
+import { defaultTarget } from '../../src/runtime/tune/target';
 import { ROOT } from '../helpers/sample';
 
 const nodeOrt = ort as unknown as OrtModule;

@@ -20,7 +20,7 @@ import type { StatsMap } from '../calibrate';
 import type { SampleSpec } from '../../data/samples';
 import type { OrtModule } from '../ort';
 import { createEvaluator, type TaskMetric } from './evaluate';
-import type { TuneContext } from './search';
+import type { TuneContext } from './tuneContext';
 import { weightKey } from './setting';
 
 /** The ranges a configuration takes from calibration statistics (null: NaN or Infinity seen). */

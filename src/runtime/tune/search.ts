@@ -1,8 +1,5 @@
 /**
- * Sensitivity and tuning over one switchboard session.
- *
- * Sensitivity (AIMET's QuantAnalyzer per-layer analysis): for every group, the output metric with only
- * that group quantized, and with only that group kept float, against the float model's cached outputs.
+ * Tuning over one switchboard session.
  *
  * Tuning (in the manner of NNCF's accuracy control and Intel Neural Compressor's strategies): start from
  * the chosen configuration; try model-wide moves first (each calibration method everywhere, 16-bit
@@ -15,120 +12,11 @@
  */
 import type { QuantConfig } from '../../core/config';
 import type { IntDType } from '../../core/dtype';
-import { QuantscopeError } from '../../core/errors';
 import { variantFields, methodVariant } from '../../core/methods';
 import { applyGroupChoice, choiceLabel, type GroupChoice, type QuantGroup } from '../../onnx/groups';
-import type { Switchboard } from '../../onnx/switchboard';
-import { checkCancelled, type EvalMetrics, type Evaluator } from './evaluate';
-import { estimatedBytes, settingFor, type SettingContext } from './setting';
-
-export type TargetMetric = 'top1' | 'sqnr' | 'task-drop';
-
-export interface Target {
-  readonly metric: TargetMetric;
-  /** top1: agreement at least this (0..1); sqnr: dB at least this; task-drop: float task minus this at most. */
-  readonly value: number;
-}
-
-/** The default: top-1 agreement >= 0.99 where the output has a class axis, else SQNR >= 30 dB. */
-export function defaultTarget(ev: Pick<Evaluator, 'classes'>): Target {
-  return ev.classes !== null ? { metric: 'top1', value: 0.99 } : { metric: 'sqnr', value: 30 };
-}
-
-export function targetLabel(t: Target): string {
-  return t.metric === 'top1'
-    ? `top-1 agreement >= ${t.value}`
-    : t.metric === 'sqnr'
-      ? `output SQNR >= ${t.value} dB`
-      : `task metric drop <= ${t.value}`;
-}
-
-/** The metric a target reads, as a number where higher is better. */
-export function targetValue(t: Target, m: EvalMetrics, floatTask: number | null): number {
-  switch (t.metric) {
-    case 'top1':
-      if (m.top1 === null) throw new QuantscopeError('BAD_DATA', 'top-1 agreement needs an output with a class axis');
-      return m.top1;
-    case 'sqnr':
-      return m.sqnrDb;
-    case 'task-drop':
-      if (m.task === null || floatTask === null)
-        throw new QuantscopeError('BAD_DATA', 'no task metric for these samples');
-      return m.task - floatTask;
-  }
-}
-
-export function meets(t: Target, m: EvalMetrics, floatTask: number | null): boolean {
-  const v = targetValue(t, m, floatTask);
-  return t.metric === 'task-drop' ? v >= -t.value : v >= t.value;
-}
-
-export interface TuneContext {
-  readonly sb: Switchboard;
-  readonly evaluator: Evaluator;
-  readonly setting: SettingContext;
-  readonly groups: readonly QuantGroup[];
-  readonly baseConfig: QuantConfig;
-  /** Bytes of the float model as written. */
-  readonly floatBytes: number;
-}
-
-export interface Progress {
-  readonly phase: string;
-  readonly done: number;
-  readonly total: number;
-}
-
-export interface GroupSensitivity {
-  readonly group: QuantGroup;
-  readonly onlyQuantized: EvalMetrics;
-  readonly onlyFloat: EvalMetrics;
-}
-
-export interface SensitivityResult {
-  readonly groups: readonly GroupSensitivity[];
-  readonly all: EvalMetrics;
-  readonly elapsedMs: number;
-  readonly runs: number;
-}
-
-function floatExcept(ctx: TuneContext, keep: QuantGroup | null): QuantConfig {
-  let c = ctx.baseConfig;
-  for (const g of ctx.groups) if (g !== keep) c = applyGroupChoice(c, g, { kind: 'float' });
-  return c;
-}
-
-async function evalConfig(ctx: TuneContext, config: QuantConfig, signal?: AbortSignal) {
-  const setting = settingFor(ctx.sb, ctx.setting, config);
-  const metrics = await ctx.evaluator.evaluate(setting, signal);
-  return { metrics, bytes: estimatedBytes(ctx.sb, ctx.floatBytes, setting) };
-}
-
-/** Every group quantized alone and kept float alone; ranked, most sensitive (lowest SQNR alone) first. */
-export async function sensitivity(
-  ctx: TuneContext,
-  opts: { signal?: AbortSignal; onProgress?: (p: Progress) => void } = {},
-): Promise<SensitivityResult> {
-  const t0 = performance.now();
-  const runs0 = ctx.evaluator.runs;
-  const total = 1 + 2 * ctx.groups.length;
-  let done = 0;
-  const step = () => opts.onProgress?.({ phase: 'sensitivity', done: ++done, total });
-  const all = (await evalConfig(ctx, ctx.baseConfig, opts.signal)).metrics;
-  step();
-  const rows: GroupSensitivity[] = [];
-  for (const g of ctx.groups) {
-    checkCancelled(opts.signal, 'sensitivity');
-    const onlyQuantized = (await evalConfig(ctx, floatExcept(ctx, g), opts.signal)).metrics;
-    step();
-    const onlyFloat = (await evalConfig(ctx, applyGroupChoice(ctx.baseConfig, g, { kind: 'float' }), opts.signal))
-      .metrics;
-    step();
-    rows.push({ group: g, onlyQuantized, onlyFloat });
-  }
-  rows.sort((a, b) => a.onlyQuantized.sqnrDb - b.onlyQuantized.sqnrDb || b.onlyFloat.sqnrDb - a.onlyFloat.sqnrDb);
-  return { groups: rows, all, elapsedMs: performance.now() - t0, runs: ctx.evaluator.runs - runs0 };
-}
+import { checkCancelled, type EvalMetrics } from './evaluate';
+import { meets, targetValue, type Target } from './target';
+import { evalConfig, type Progress, type TuneContext } from './tuneContext';
 
 export interface Trial {
   readonly id: number;

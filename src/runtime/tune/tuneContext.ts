@@ -1,0 +1,29 @@
+/** What sensitivity and tuning run against (one switchboard session), progress reports, and evaluating one config. */
+import type { QuantConfig } from '../../core/config';
+import type { QuantGroup } from '../../onnx/groups';
+import type { Switchboard } from '../../onnx/switchboard';
+import type { Evaluator } from './evaluate';
+import { estimatedBytes, settingFor, type SettingContext } from './setting';
+
+export interface TuneContext {
+  readonly sb: Switchboard;
+  readonly evaluator: Evaluator;
+  readonly setting: SettingContext;
+  readonly groups: readonly QuantGroup[];
+  readonly baseConfig: QuantConfig;
+  /** Bytes of the float model as written. */
+  readonly floatBytes: number;
+}
+
+export interface Progress {
+  readonly phase: string;
+  readonly done: number;
+  readonly total: number;
+}
+
+/** Metrics and estimated file size of one configuration. */
+export async function evalConfig(ctx: TuneContext, config: QuantConfig, signal?: AbortSignal) {
+  const setting = settingFor(ctx.sb, ctx.setting, config);
+  const metrics = await ctx.evaluator.evaluate(setting, signal);
+  return { metrics, bytes: estimatedBytes(ctx.sb, ctx.floatBytes, setting) };
+}
