@@ -38,6 +38,7 @@ import {
   type TensorProto,
 } from './proto';
 import { DT, tensorByteSize } from './tensor';
+import { selectByIf } from './selectByIf';
 
 /** An export of the same prepared model whose weight DequantizeLinear nodes the switchboard borrows. */
 export interface WeightVariantModel {
@@ -269,94 +270,4 @@ export function buildSwitchboard(prepared: ModelProto, spec: SwitchboardSpec): S
     weightDqOutputs,
     inputs: { actEnable, actScale, actZeroPoint, weightEnable },
   };
-}
-
-/** A model of the switchboard's weight DequantizeLinear nodes alone, each output a graph output. */
-export function weightDqModel(sb: Switchboard): ModelProto {
-  const m = clone(ModelProtoSchema, sb.model);
-  const g = m.graph!;
-  const wanted = new Set(sb.weightDqOutputs);
-  g.node = g.node.filter((n) => n.opType === 'DequantizeLinear' && wanted.has(n.output[0]!));
-  g.input = [];
-  g.output = sb.weightDqOutputs.map((o) => makeValueInfo(o));
-  const read = new Set(g.node.flatMap((n) => n.input));
-  g.initializer = g.initializer.filter((t) => read.has(t.name));
-  return m;
-}
-
-/**
- * The switchboard with its weight DequantizeLinear nodes replaced by their float32 values, computed
- * once by onnxruntime (so the values are the runtime's own dequantization): onnxruntime does not fold
- * DequantizeLinear, and dequantizing every weight on every run made a sweep 6x slower than the model.
- */
-export function frozenWeights(
-  sb: Switchboard,
-  values: ReadonlyMap<string, { data: Float32Array; dims: readonly number[] }>,
-): Switchboard {
-  const m = clone(ModelProtoSchema, sb.model);
-  const g = m.graph!;
-  const frozen = new Set(sb.weightDqOutputs);
-  const dropped = new Set<string>();
-  g.node = g.node.filter((n) => {
-    if (n.opType !== 'DequantizeLinear' || !frozen.has(n.output[0]!)) return true;
-    n.input.forEach((x) => x && dropped.add(x));
-    return false;
-  });
-  const stillRead = new Set(g.node.flatMap((n) => n.input));
-  g.initializer = g.initializer.filter((t) => !dropped.has(t.name) || stillRead.has(t.name));
-  const tensorOf = (o: string): TensorProto => {
-    const v = values.get(o);
-    if (!v) throw new QuantscopeError('RUNTIME', `switchboard: no value for weight "${o}"`);
-    return makeTensor(o, DT.FLOAT, v.dims, bytesOf(v.data));
-  };
-  // each value becomes a constant of the If branch that reads it
-  const place = (graph: GraphProto): void => {
-    for (const n of graph.node) {
-      for (const x of n.input) if (frozen.has(x) && graph !== g) graph.initializer.push(tensorOf(x));
-      for (const a of n.attribute) if (a.g) place(a.g);
-    }
-  };
-  place(g);
-  return { ...sb, model: m, weightDqOutputs: [] };
-}
-
-/**
- * A weighted node with weight variants as nested Ifs: If(enable_1, then: the node reading variant 1's
- * weights, else: If(enable_2, ...) else: the node itself). Only the branch taken runs, and each branch's
- * weights are constants of its own graph, so onnxruntime prepacks them and keeps its layout
- * optimizations (a Where on the weight made them run-time values: a sweep ran 6x slower than the model).
- */
-function selectByIf(
-  node: NodeProto,
-  branches: readonly { enable: string; inputs: ReadonlyMap<number, string> }[],
-  name: (base: string) => string,
-): NodeProto {
-  const branchGraph = (inputs: ReadonlyMap<number, string> | null, tag: string): GraphProto => {
-    const copy = clone(NodeProtoSchema, node);
-    copy.name = name(`${node.name}_${tag}`);
-    if (inputs) for (const [i, t] of inputs) copy.input[i] = t;
-    copy.output = node.output.map((o) => name(`${o}_${tag}`));
-    return create(GraphProtoSchema, {
-      name: name(`${node.name}_${tag}_graph`),
-      node: [copy],
-      output: copy.output.map((o) => makeValueInfo(o, DT.FLOAT)),
-    });
-  };
-  let elseGraph = branchGraph(null, 'float');
-  for (let k = branches.length - 1; k >= 0; k--) {
-    const b = branches[k]!;
-    const outs = k === 0 ? node.output : node.output.map((o) => name(`${o}_sel${k}`));
-    const iff = makeNode('If', [b.enable], outs, name(`${node.name}_switch${k}`));
-    iff.attribute.push(
-      create(AttributeProtoSchema, { name: 'then_branch', type: AttrType.GRAPH, g: branchGraph(b.inputs, `v${k}`) }),
-      create(AttributeProtoSchema, { name: 'else_branch', type: AttrType.GRAPH, g: elseGraph }),
-    );
-    if (k === 0) return iff;
-    elseGraph = create(GraphProtoSchema, {
-      name: name(`${node.name}_sel${k}_graph`),
-      node: [iff],
-      output: outs.map((o) => makeValueInfo(o, DT.FLOAT)),
-    });
-  }
-  return node;
 }

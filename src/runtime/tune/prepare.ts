@@ -7,13 +7,8 @@ import { activationConfigFor, activationRange, type QuantConfig, type WeightConf
 import { QuantscopeError } from '../../core/errors';
 import { buildQdqModel, exportForm, planQuantization, type ModelProto, type TensorRange } from '../../onnx';
 import { qdqGroups, recurrentOutputs, weightGroups, type QuantGroup } from '../../onnx/groups';
-import {
-  buildSwitchboard,
-  frozenWeights,
-  weightDqModel,
-  type Switchboard,
-  type WeightVariantModel,
-} from '../../onnx/switchboard';
+import { buildSwitchboard, type Switchboard, type WeightVariantModel } from '../../onnx/switchboard';
+import { frozenWeights, weightDqModel } from '../../onnx/switchboardFrozenWeights';
 import { encodeModel } from '../../onnx';
 import type { Tensor } from '../ort';
 import type { StatsMap } from '../calibrate';
