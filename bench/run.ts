@@ -13,6 +13,7 @@
  *   export_<form>_*                    every export form on a 96 MiB MLP built here: MB/s and peak memory, see bench/forms.ts
  *   tflite_det_*                       TFLite int8/float32 export of the sample: time and peak memory, see bench/tflite.ts
  *   algorithms_*                       GPTQ / AdaRound time, memory, X^T X MB/s on rec and the MLP: see bench/algorithms.ts
+ *   graph_layout_*                     the graph view's layered layout at det, rec, 650 and 2000 nodes: see bench/layout.ts
  *   tune_*, sensitivity_*              switchboard sessions, evaluations, sweeps and a tune on det and rec: see bench/tune.ts
  *   explorer_drag_long_tasks           main-thread tasks over 50 ms while dragging a range, in Chromium (target 0):
  *                                      see bench/browser/drag.bench.ts (serves the app on QS_PORT, like e2e)
@@ -35,6 +36,7 @@ import { benchForms } from './forms';
 import { benchMethods } from './methods';
 import { benchTflite } from './tflite';
 import { benchTune } from './tune';
+import { benchLayout } from './layout';
 // @ts-expect-error: a plain .mjs script
 import { buildCli } from '../scripts/build-cli.mjs';
 
@@ -199,6 +201,7 @@ try {
   benchForms(emit);
   await benchAlgorithms(emit);
   await benchTune(emit);
+  benchLayout(emit);
   benchBrowser();
 } finally {
   rmSync(dir, { recursive: true, force: true });
