@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
+    include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.{ts,tsx}'],
     setupFiles: ['test/setup.ts'],
     globalSetup: ['test/globalSetup.ts'],
     environment: 'node',

@@ -5,7 +5,7 @@ import { App } from './ui/App';
 import { usePath } from './ui/route';
 import { startProbe } from './runtime/client';
 import type { Backend, ProbeRequest } from './runtime/protocol';
-import { appStore } from './ui/useApp';
+import { appStore } from './state/appStore';
 import './ui/styles.css';
 
 // The store, read-only by convention, for scripting the page from the console (and for e2e checks).

@@ -1,6 +1,7 @@
 import type { StateCreator } from 'zustand/vanilla';
 import { calibratedRange } from '../core/calibratedRanges';
 import { DEFAULT_CONFIG, type QuantConfig } from '../core/config';
+import { applyConfigEdit } from '../core/configEdits';
 import { QuantscopeError, toErrorInfo } from '../core/errors';
 import {
   encodeModelParts,
@@ -180,6 +181,9 @@ export function createExportSlice(calibrator: Calibrator): StateCreator<AppState
         config: typeof update === 'function' ? update(s.config) : { ...s.config, ...update },
         exported: null,
       }));
+    },
+    editConfig(edit) {
+      get().setConfig((c) => applyConfigEdit(c, edit));
     },
     async exportModel() {
       const { model, calibration, config } = get();

@@ -1,4 +1,5 @@
 import type { QuantConfig } from '../core/config';
+import type { ConfigEdit } from '../core/configEdits';
 import type { ErrorInfo } from '../core/errors';
 import type { GuardVerdict } from '../core/guard';
 import type { ExportGuard } from './guard';
@@ -210,6 +211,8 @@ export interface ExportSlice {
   readonly config: QuantConfig;
   /** Change a choice: statistics stay, scales are re-derived from them, the next export follows. */
   setConfig(update: Partial<QuantConfig> | ((c: QuantConfig) => QuantConfig)): void;
+  /** One edit from the page's controls (core/configEdits.ts): the one way a control changes the configuration. */
+  editConfig(edit: ConfigEdit): void;
   readonly exported: ExportResult | null;
   readonly exportError: ErrorInfo | null;
   /** Progress while the ranges are computed (an entropy search takes a while). */

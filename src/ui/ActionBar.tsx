@@ -4,7 +4,7 @@
  * belongs to one control only.
  */
 import { exportAndDownload, useExportReady } from './ExportPanel';
-import { appStore, useApp } from './useApp';
+import { useApp, useAppStore } from './useApp';
 
 export function ActionBar() {
   const model = useApp((s) => s.model);
@@ -12,6 +12,7 @@ export function ActionBar() {
   const status = useApp((s) => s.calibration.status);
   const exporting = useApp((s) => s.exporting);
   const ready = useExportReady();
+  const store = useAppStore();
   if (!model) return null;
   const running = status === 'running';
   return (
@@ -21,12 +22,12 @@ export function ActionBar() {
         className="primary"
         disabled={running || dataKind === 'none'}
         title={dataKind === 'none' ? 'Choose calibration data first' : undefined}
-        onClick={() => void appStore.getState().calibrate()}
+        onClick={() => void store.getState().calibrate()}
       >
         Calibrate
       </button>
       {running && (
-        <button type="button" onClick={() => appStore.getState().cancelCalibration()}>
+        <button type="button" onClick={() => store.getState().cancelCalibration()}>
           Cancel
         </button>
       )}
@@ -36,7 +37,7 @@ export function ActionBar() {
         type="button"
         className="primary"
         disabled={!ready || exporting !== null}
-        onClick={() => void exportAndDownload()}
+        onClick={() => void exportAndDownload(store)}
       >
         Export
       </button>

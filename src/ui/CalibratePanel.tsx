@@ -1,16 +1,18 @@
 import { ErrorBanner } from './ErrorBanner';
-import { appStore, useApp } from './useApp';
+import { useApp, useAppStore } from './useApp';
 
 import { useEffect } from 'react';
 import { recurrentPairs } from '../core/guard';
 
 /** The store's WebGPU adapter, probed once when the panel first shows. */
 function useWebGpu() {
-  useEffect(() => void appStore.getState().probeGpu(), []);
+  const store = useAppStore();
+  useEffect(() => void store.getState().probeGpu(), [store]);
   return useApp((s) => s.gpu);
 }
 
 export function CalibratePanel() {
+  const store = useAppStore();
   const model = useApp((s) => s.model);
   const dataLabel = useApp((s) => s.dataLabel);
   const dataKind = useApp((s) => s.dataKind);
@@ -48,7 +50,7 @@ export function CalibratePanel() {
           <select
             value={backend}
             disabled={running}
-            onChange={(e) => appStore.getState().setBackend(e.target.value as 'wasm' | 'webgpu')}
+            onChange={(e) => store.getState().setBackend(e.target.value as 'wasm' | 'webgpu')}
             aria-label="Backend"
           >
             <option value="wasm">WASM (CPU)</option>
@@ -68,9 +70,7 @@ export function CalibratePanel() {
           <select
             value={mode}
             disabled={running}
-            onChange={(e) =>
-              appStore.getState().setCalibrationMode(e.target.value as 'streaming' | 'onnxruntime-exact')
-            }
+            onChange={(e) => store.getState().setCalibrationMode(e.target.value as 'streaming' | 'onnxruntime-exact')}
             aria-label="Calibration mode"
           >
             <option value="streaming">streaming (one pass)</option>
@@ -86,7 +86,7 @@ export function CalibratePanel() {
               type="checkbox"
               checked={chainOn}
               disabled={running}
-              onChange={(e) => appStore.getState().setChainRecurrent(e.target.checked)}
+              onChange={(e) => store.getState().setChainRecurrent(e.target.checked)}
             />{' '}
             Streaming order: feed {pairs.map((p) => `${p.output} back into ${p.input}`).join(', ')}
           </label>

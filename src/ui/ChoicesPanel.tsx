@@ -1,9 +1,10 @@
 import { useMemo } from 'react';
-import type { ActivationConfig, QuantConfig } from '../core/config';
+import type { ActivationConfig, Override } from '../core/config';
+import type { ConfigEdit } from '../core/configEdits';
 import type { IntDType } from '../core/dtype';
 import { METHOD_VARIANTS, methodVariant, NO_VARIANT_FIELDS, variantFields, variantOf } from '../core/methods';
-import { applyPreset, presetOf, PYTORCH_PRESETS, type PytorchPreset } from '../core/presets';
-import { appStore, useApp } from './useApp';
+import { presetOf, PYTORCH_PRESETS, type PytorchPreset } from '../core/presets';
+import { useApp, useAppStore } from './useApp';
 
 const ACT_DTYPES: IntDType[] = ['int8', 'uint8', 'int16', 'uint16'];
 const WEIGHT_DTYPES: IntDType[] = ['int8', 'uint8', 'int4', 'uint4'];
@@ -12,6 +13,7 @@ const WEIGHT_DTYPES: IntDType[] = ['int8', 'uint8', 'int4', 'uint4'];
 export function ChoicesPanel() {
   const model = useApp((s) => s.model);
   const config = useApp((s) => s.config);
+  const store = useAppStore();
   // op types that are quantized, and those that produce a calibrated activation
   const { opTypes, producing } = useMemo(() => {
     if (!model) return { opTypes: [], producing: new Set<string>() };
@@ -22,9 +24,8 @@ export function ChoicesPanel() {
     return { opTypes: [...new Set([...model.plan.nodes.map((n) => n.opType), ...producing])].sort(), producing };
   }, [model]);
   if (!model) return null;
-  const set = appStore.getState().setConfig;
-  const setActs = (next: Partial<ActivationConfig>) =>
-    set((c) => ({ ...c, activations: { ...c.activations, ...next } }));
+  const edit = (e: ConfigEdit) => store.getState().editConfig(e);
+  const setActs = (next: Partial<ActivationConfig>) => edit({ kind: 'activations', set: next });
   const acts = config.activations;
   const variant = variantOf(acts.method, acts);
   return (
@@ -38,7 +39,7 @@ export function ChoicesPanel() {
             value={presetOf(config) ?? 'custom'}
             onChange={(e) => {
               const p = e.target.value as PytorchPreset | 'custom';
-              if (p !== 'custom') set((c) => applyPreset(c, p));
+              if (p !== 'custom') edit({ kind: 'preset', preset: p });
             }}
           >
             <option value="custom">custom</option>
@@ -106,12 +107,7 @@ export function ChoicesPanel() {
             aria-label="Convention"
             value={acts.convention ?? 'onnxruntime'}
             onChange={(e) => {
-              const convention = e.target.value as 'onnxruntime' | 'pytorch';
-              set((c) => ({
-                ...c,
-                activations: { ...c.activations, convention },
-                weights: { ...c.weights, convention },
-              }));
+              edit({ kind: 'convention', convention: e.target.value as 'onnxruntime' | 'pytorch' });
             }}
           >
             <option value="onnxruntime">onnxruntime</option>
@@ -132,7 +128,7 @@ export function ChoicesPanel() {
           <select
             aria-label="Weight dtype"
             value={config.weights.dtype}
-            onChange={(e) => set((c) => ({ ...c, weights: { ...c.weights, dtype: e.target.value as IntDType } }))}
+            onChange={(e) => edit({ kind: 'weights', set: { dtype: e.target.value as IntDType } })}
           >
             {WEIGHT_DTYPES.map((d) => (
               <option key={d}>{d}</option>
@@ -149,14 +145,10 @@ export function ChoicesPanel() {
             }
             onChange={(e) => {
               const v = e.target.value;
-              set((c) => ({
-                ...c,
-                weights: {
-                  ...c.weights,
-                  perChannel: v !== 'tensor',
-                  blockSize: v.startsWith('block') ? Number(v.slice(5)) : null,
-                },
-              }));
+              edit({
+                kind: 'weights',
+                set: { perChannel: v !== 'tensor', blockSize: v.startsWith('block') ? Number(v.slice(5)) : null },
+              });
             }}
           >
             <option value="channel">per channel</option>
@@ -184,8 +176,7 @@ export function ChoicesPanel() {
           {opTypes.map((op) => {
             const o = config.opTypes?.[op] ?? {};
             const count = model.plan.nodes.filter((n) => n.opType === op).length;
-            const put = (next: typeof o) =>
-              set((c: QuantConfig) => ({ ...c, opTypes: { ...c.opTypes, [op]: { ...c.opTypes?.[op], ...next } } }));
+            const put = (next: Override) => edit({ kind: 'op-type', opType: op, set: next });
             const opMethod = o.activations?.method ? variantOf(o.activations.method, o.activations).id : 'default';
             return (
               <tr key={op} data-testid={`optype-${op}`}>
@@ -212,7 +203,9 @@ export function ChoicesPanel() {
                       }
                       onChange={(e) =>
                         put({
-                          weights: e.target.value === 'default' ? {} : { perChannel: e.target.value === 'channel' },
+                          weights: {
+                            perChannel: e.target.value === 'default' ? undefined : e.target.value === 'channel',
+                          },
                         })
                       }
                     >
@@ -231,12 +224,10 @@ export function ChoicesPanel() {
                       value={opMethod}
                       onChange={(e) =>
                         put({
-                          activations: {
-                            ...o.activations,
-                            ...(e.target.value === 'default'
+                          activations:
+                            e.target.value === 'default'
                               ? NO_VARIANT_FIELDS
-                              : variantFields(methodVariant(e.target.value)!)),
-                          },
+                              : variantFields(methodVariant(e.target.value)!),
                         })
                       }
                     >

@@ -4,10 +4,11 @@ import { DET_HELD_OUT, fetchSampleFiles, REC_HELD_OUT } from '../state/sample';
 import { readDetection, readRecognition, recAccuracy, type DetReading } from '../data/ocrReadings';
 import { ErrorBanner } from './ErrorBanner';
 import { formatNumber } from './format';
-import { appStore, useApp } from './useApp';
+import type { AppStore } from '../state/store';
+import { useApp, useAppStore } from './useApp';
 
-async function runCompare(files: FileList | null): Promise<void> {
-  const s = appStore.getState();
+async function runCompare(store: AppStore, files: FileList | null): Promise<void> {
+  const s = store.getState();
   if (files && files.length) {
     const list = await Promise.all(
       [...files].map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })),
@@ -60,6 +61,7 @@ function Boxes({ reading }: { reading: DetReading }) {
 }
 
 export function ComparePanel() {
+  const store = useAppStore();
   const model = useApp((s) => s.model);
   const cmp = useApp((s) => s.comparison);
   const exported = useApp((s) => s.exported);
@@ -107,14 +109,14 @@ export function ComparePanel() {
             multiple
             aria-label="Held-out samples"
             accept="image/png,image/jpeg,image/webp,.npy,.npz,.pb"
-            onChange={(e) => void runCompare(e.target.files)}
+            onChange={(e) => void runCompare(store, e.target.files)}
           />
         </label>
         <button
           type="button"
           className="primary"
           disabled={cmp.status === 'running'}
-          onClick={() => void runCompare(null)}
+          onClick={() => void runCompare(store, null)}
         >
           Compare
         </button>

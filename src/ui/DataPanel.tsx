@@ -6,13 +6,14 @@ import type { ImagePreset } from '../data/image';
 import { DropZone } from './DropZone';
 import { ErrorBanner } from './ErrorBanner';
 import { formatNumber, formatShape } from './format';
-import { appStore, useApp } from './useApp';
+import type { AppStore } from '../state/store';
+import { useApp, useAppStore } from './useApp';
 
-async function loadFiles(list: readonly File[]): Promise<void> {
+async function loadFiles(store: AppStore, list: readonly File[]): Promise<void> {
   const files = await Promise.all(
     [...list].map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })),
   );
-  await appStore.getState().loadDataFiles(files);
+  await store.getState().loadDataFiles(files);
 }
 
 function Thumbnail({ image }: { image: { width: number; height: number; data: Uint8Array | Uint8ClampedArray } }) {
@@ -36,7 +37,8 @@ const NORMALIZATIONS: [ImagePreset['normalize'], string][] = [
 ];
 
 function PresetEditor({ preset }: { preset: ImagePreset }) {
-  const set = (p: Partial<ImagePreset>) => appStore.getState().setPresetOverride({ ...preset, ...p });
+  const store = useAppStore();
+  const set = (p: Partial<ImagePreset>) => store.getState().setPresetOverride({ ...preset, ...p });
   const size = (v: string): number | undefined => (v.trim() === '' ? undefined : Math.max(1, Number(v)));
   return (
     <div className="row preset" data-testid="preset-editor">
@@ -112,6 +114,7 @@ function PresetEditor({ preset }: { preset: ImagePreset }) {
 }
 
 function GeneratedEditor() {
+  const store = useAppStore();
   const model = useApp((s) => s.model);
   const generated = useApp((s) => s.generated);
   const dimValues = useApp((s) => s.dimValues);
@@ -123,7 +126,7 @@ function GeneratedEditor() {
     <div data-testid="generated-editor">
       {inputs.map((input) => {
         const g = generated[input.name] ?? defaultGenerated(input);
-        const set = (p: Partial<typeof g>) => appStore.getState().setGenerated(input.name, { ...g, ...p });
+        const set = (p: Partial<typeof g>) => store.getState().setGenerated(input.name, { ...g, ...p });
         return (
           <div className="row" key={input.name}>
             <code>{input.name}</code>{' '}
@@ -171,7 +174,7 @@ function GeneratedEditor() {
                 min={1}
                 value={dimValues[d] ?? ''}
                 placeholder="?"
-                onChange={(e) => appStore.getState().setDimValue(d, Number(e.target.value))}
+                onChange={(e) => store.getState().setDimValue(d, Number(e.target.value))}
               />
             </label>
           ))}
@@ -192,7 +195,7 @@ function GeneratedEditor() {
         <button
           type="button"
           onClick={() =>
-            appStore
+            store
               .getState()
               .useGeneratedData(
                 Math.max(1, Number((document.getElementById('gen-count') as HTMLInputElement).value) || 1),
@@ -207,6 +210,7 @@ function GeneratedEditor() {
 }
 
 export function DataPanel() {
+  const store = useAppStore();
   const model = useApp((s) => s.model);
   const kind = useApp((s) => s.dataKind);
   const label = useApp((s) => s.dataLabel);
@@ -236,7 +240,7 @@ export function DataPanel() {
         className="small"
         hint="Images (PNG, JPEG, WebP), .npy / .npz tensors, or ONNX test-data input_N.pb files."
         testId="data-dropzone"
-        onFiles={(files) => void loadFiles(files)}
+        onFiles={(files) => void loadFiles(store, files)}
       >
         {model.imageInput &&
           (model.ocr ? [model.ocr] : (['det', 'rec'] as const)).map((id) => (
@@ -244,7 +248,7 @@ export function DataPanel() {
               key={id}
               type="button"
               title={`${SAMPLES[id].images.length} rendered ${id === 'det' ? 'document pages' : 'text lines'}: suited to OCR ${id === 'det' ? 'text detection' : 'text recognition'} models, not to photos or other images`}
-              onClick={() => void loadSampleImages(appStore, import.meta.env.BASE_URL, id)}
+              onClick={() => void loadSampleImages(store, import.meta.env.BASE_URL, id)}
             >
               Built-in {id === 'det' ? 'documents' : 'text lines'} (for OCR models)
             </button>

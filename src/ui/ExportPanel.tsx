@@ -6,7 +6,8 @@ import { formLabel, TRANSFORMERS_JS_PRESETS } from '../onnx/forms';
 import { formatBytes } from './format';
 import { tfliteDescription, TfliteReportView } from './TfliteExport';
 import { RoundingReport } from './RoundingOptions';
-import { appStore, useApp } from './useApp';
+import type { AppStore } from '../state/store';
+import { useApp, useAppStore } from './useApp';
 import { download } from './download';
 import { FORM_OPTIONS, FormOptions } from './ExportFormOptions';
 import { RecipeButtons } from './RecipeButtons';
@@ -26,8 +27,8 @@ export function useExportReady(): boolean {
 }
 
 /** Export: write the file, download it at once, then compare it with the float model (on held-out samples where we have them). */
-export async function exportAndDownload(): Promise<void> {
-  await appStore.getState().exportAndCompare({ baseUrl: import.meta.env.BASE_URL, save: download });
+export async function exportAndDownload(store: AppStore): Promise<void> {
+  await store.getState().exportAndCompare({ baseUrl: import.meta.env.BASE_URL, save: download });
 }
 
 export function ExportPanel() {
@@ -38,9 +39,10 @@ export function ExportPanel() {
   const config = useApp((s) => s.config);
   const exporting = useApp((s) => s.exporting);
   const recipeRanges = useApp((s) => s.recipeRanges);
+  const store = useAppStore();
   if (!model) return null;
   const form = config.form ?? { kind: 'qdq' };
-  const setForm = (f: ExportForm) => appStore.getState().setConfig((c) => ({ ...c, form: f }));
+  const setForm = (f: ExportForm) => store.getState().editConfig({ kind: 'form', form: f });
   const calibrated = cal.stats !== null && cal.statsFor === model.fileName;
   const needsRanges = form.kind === 'qdq' || (form.kind === 'tflite' && form.precision === 'int8');
   const ready = !needsRanges || calibrated || recipeRanges !== null;

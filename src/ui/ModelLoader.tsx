@@ -2,18 +2,20 @@ import { useState } from 'react';
 import { loadSample, SAMPLES } from '../state/sample';
 import { DropZone } from './DropZone';
 import { ErrorBanner } from './ErrorBanner';
-import { appStore, useApp } from './useApp';
+import type { AppStore } from '../state/store';
+import { useApp, useAppStore } from './useApp';
 
-async function loadFile(file: File): Promise<void> {
+async function loadFile(store: AppStore, file: File): Promise<void> {
   const bytes = new Uint8Array(await file.arrayBuffer());
-  const before = appStore.getState().model;
-  appStore.getState().loadModel(file.name, bytes);
+  const before = store.getState().model;
+  store.getState().loadModel(file.name, bytes);
   // A user's model starts with no data chosen: the built-in documents suit OCR models, not every model,
   // so the data panel offers them by name and the user picks.
-  if (appStore.getState().model !== before) appStore.getState().clearData();
+  if (store.getState().model !== before) store.getState().clearData();
 }
 
 export function ModelLoader() {
+  const store = useAppStore();
   const error = useApp((s) => s.modelError);
   const [busy, setBusy] = useState(false);
   return (
@@ -24,7 +26,7 @@ export function ModelLoader() {
         accept=".onnx"
         hint="Drop an .onnx file here. It is read in this page and never leaves your machine."
         testId="dropzone"
-        onFiles={(files) => void loadFile(files[0]!)}
+        onFiles={(files) => void loadFile(store, files[0]!)}
       >
         <span className="or">or</span>
         {(['det', 'rec'] as const).map((id) => (
@@ -34,9 +36,9 @@ export function ModelLoader() {
             disabled={busy}
             onClick={() => {
               setBusy(true);
-              loadSample(appStore, import.meta.env.BASE_URL, id)
+              loadSample(store, import.meta.env.BASE_URL, id)
                 .catch((e: unknown) =>
-                  appStore.setState({
+                  store.setState({
                     modelError: { code: 'RUNTIME', message: `the sample could not be loaded: ${String(e)}` },
                   }),
                 )

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import type { IoInfo } from '../onnx';
 import { formatBytes, formatCount, formatShape } from './format';
-import { appStore, useApp } from './useApp';
+import { useApp, useAppStore } from './useApp';
 
 function IoRows({ kind, values }: { kind: 'input' | 'output'; values: readonly IoInfo[] }) {
   return (
@@ -44,6 +44,7 @@ function CountChips({
  * branch away, so that what it holds can be calibrated and quantized.
  */
 function FixInputs() {
+  const store = useAppStore();
   const model = useApp((st) => st.model)!;
   const [drafts, setDrafts] = useState<Record<string, string>>({});
   return (
@@ -70,12 +71,12 @@ function FixInputs() {
             <button
               type="button"
               disabled={!Number.isInteger(Number(drafts[name] ?? fixed)) || (drafts[name] ?? '').trim() === ''}
-              onClick={() => appStore.getState().fixInput(name, Number(drafts[name]))}
+              onClick={() => store.getState().fixInput(name, Number(drafts[name]))}
             >
               Fix and prepare again
             </button>
             {fixed !== undefined && (
-              <button type="button" className="link" onClick={() => appStore.getState().fixInput(name, null)}>
+              <button type="button" className="link" onClick={() => store.getState().fixInput(name, null)}>
                 free it
               </button>
             )}

@@ -1,13 +1,14 @@
 // RecipeButtons: download the last export's recipe, or load one to restore every choice.
 import { ErrorBanner } from './ErrorBanner';
 import { download } from './download';
-import { appStore, useApp } from './useApp';
+import { useApp, useAppStore } from './useApp';
 
 /**
  * The recipe: download what the last export was built from (choices, data description, float32
  * ranges), or load one to restore every choice (and export static QDQ from its ranges).
  */
 export function RecipeButtons() {
+  const store = useAppStore();
   const exported = useApp((s) => s.exported);
   const error = useApp((s) => s.recipeError);
   const recipeRanges = useApp((s) => s.recipeRanges);
@@ -18,7 +19,7 @@ export function RecipeButtons() {
         type="button"
         disabled={!exported}
         onClick={async () => {
-          const text = await appStore.getState().downloadRecipeText();
+          const text = await store.getState().downloadRecipeText();
           const fileName = exported!.fileName.replace(/\.onnx$/, '.recipe.json');
           download(fileName, new TextEncoder().encode(text));
         }}
@@ -34,7 +35,7 @@ export function RecipeButtons() {
           onChange={async (e) => {
             const f = e.target.files?.[0];
             e.target.value = '';
-            if (f) await appStore.getState().loadRecipe(await f.text());
+            if (f) await store.getState().loadRecipe(await f.text());
           }}
         />
       </label>

@@ -5,7 +5,7 @@
  */
 import type { WeightAlgorithm } from '../core/config';
 import type { ExportResult } from '../state/types';
-import { appStore, useApp } from './useApp';
+import { useApp, useAppStore } from './useApp';
 
 const ALGORITHMS: [WeightAlgorithm, string][] = [
   ['rtn', 'round to nearest'],
@@ -15,6 +15,7 @@ const ALGORITHMS: [WeightAlgorithm, string][] = [
 
 export function RoundingChoice() {
   const algorithm = useApp((s) => s.config.weights.algorithm ?? 'rtn');
+  const store = useAppStore();
   return (
     <label title="GPTQ and AdaRound round each weight from its layer's inputs on your samples (the data step)">
       rounding{' '}
@@ -22,9 +23,7 @@ export function RoundingChoice() {
         aria-label="Weight rounding"
         value={algorithm}
         onChange={(e) =>
-          appStore
-            .getState()
-            .setConfig((c) => ({ ...c, weights: { ...c.weights, algorithm: e.target.value as WeightAlgorithm } }))
+          store.getState().editConfig({ kind: 'weights', set: { algorithm: e.target.value as WeightAlgorithm } })
         }
       >
         {ALGORITHMS.map(([a, label]) => (
@@ -78,6 +77,7 @@ export function RoundingReport({ exported }: { exported: ExportResult }) {
 export function NodeRounding({ node }: { node: string }) {
   const own = useApp((s) => s.config.nodes?.[node]?.weights?.algorithm);
   const layer = useApp((s) => s.exported?.rounding?.layers.find((l) => l.node === node));
+  const store = useAppStore();
   return (
     <div className="row small" data-testid="node-rounding">
       <label>
@@ -86,12 +86,10 @@ export function NodeRounding({ node }: { node: string }) {
           aria-label="Node weight rounding"
           value={own ?? 'default'}
           onChange={(e) =>
-            appStore.getState().setConfig((c) => {
-              const { algorithm: _dropped, ...rest } = c.nodes?.[node]?.weights ?? {};
-              void _dropped;
-              const weights =
-                e.target.value === 'default' ? rest : { ...rest, algorithm: e.target.value as WeightAlgorithm };
-              return { ...c, nodes: { ...c.nodes, [node]: { ...c.nodes?.[node], weights } } };
+            store.getState().editConfig({
+              kind: 'node',
+              node,
+              weights: { algorithm: e.target.value === 'default' ? undefined : (e.target.value as WeightAlgorithm) },
             })
           }
         >

@@ -1,18 +1,15 @@
 // SpeedView: float against exported latency, measured in this browser.
-import { appStore, useApp } from './useApp';
+import { useApp, useAppStore } from './useApp';
 
 /** Float against exported latency, measured in this browser. Int8 is often not faster on the web: this shows what is. */
 export function SpeedView() {
+  const store = useAppStore();
   const speed = useApp((s) => s.speed);
   const exported = useApp((s) => s.exported);
   const mine = speed.forExport === exported?.fileName;
   return (
     <div className="speed" data-testid="speed">
-      <button
-        type="button"
-        disabled={speed.status === 'running'}
-        onClick={() => void appStore.getState().measureSpeed()}
-      >
+      <button type="button" disabled={speed.status === 'running'} onClick={() => void store.getState().measureSpeed()}>
         Measure speed in this browser
       </button>
       {mine && speed.status === 'running' && (

@@ -16,7 +16,7 @@ import type { NodeProto } from '../onnx';
 import { formatDb, formatNumber } from './format';
 import { fitDomain, HistogramChart } from './HistogramChart';
 import { onLinkClick } from './route';
-import { appStore, useApp } from './useApp';
+import { useApp, useAppStore } from './useApp';
 import { useVariantRanges, VARIANT_COLOR } from './variantRanges';
 import { ChartToolbar } from './ChartToolbar';
 import { MethodTable } from './MethodTable';
@@ -33,6 +33,7 @@ export function TensorDetail({
   producer: NodeProto | undefined;
 }) {
   const config = useApp((s) => s.config);
+  const store = useAppStore();
   const [logScale, setLogScale] = useState(true);
   const [zoom, setZoom] = useState<[number, number] | null>(null);
   const [live, setLive] = useState<Range | null>(null);
@@ -76,17 +77,7 @@ export function TensorDetail({
   const grid = qp ? { ...qp, ...quantRangeFor(act.dtype, qopts) } : null;
   const liveError = shown && qp ? histogramRangeError(stats.histogram, shown.rmin, shown.rmax, act.dtype, qopts) : null;
   const setOverride = (next: Partial<ActivationConfig> | null, exclude?: boolean) =>
-    appStore.getState().setConfig((c) => {
-      const tensors = { ...c.tensors };
-      if (next === null) delete tensors[tensor];
-      else
-        tensors[tensor] = {
-          ...tensors[tensor],
-          activations: { ...tensors[tensor]?.activations, ...next },
-          ...(exclude !== undefined ? { exclude } : {}),
-        };
-      return { ...c, tensors };
-    });
+    store.getState().editConfig({ kind: 'tensor', tensor, activations: next, exclude });
   const variant = variantOf(act.method, act);
   const label = act.range ? 'manual' : variant.label;
   const zoomBy = (f: number) => {

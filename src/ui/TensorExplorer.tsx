@@ -3,7 +3,7 @@ import { activationConfigFor } from '../core/config';
 import { formatDb, formatNumber } from './format';
 import { TensorDetail } from './TensorDetail';
 import { useTensorMetrics, type TensorMetrics } from './useTensorMetrics';
-import { appStore, useApp } from './useApp';
+import { useApp, useAppStore } from './useApp';
 import { WeightExplorer } from './WeightExplorer';
 import { isNonFinite } from '../core/minmax';
 import { variantOf } from '../core/methods';
@@ -105,6 +105,7 @@ function sortNames(
 }
 
 export function TensorExplorer() {
+  const store = useAppStore();
   // Deferred: drawing 200+ tensors and a chart is done in an interruptible render, so the page's
   // thread never blocks for long when the statistics arrive.
   const stats = useDeferredValue(useApp((s) => s.calibration.stats));
@@ -164,7 +165,7 @@ export function TensorExplorer() {
               if (!next) return;
               e.preventDefault();
               const box = e.currentTarget;
-              appStore.getState().selectTensor(next);
+              store.getState().selectTensor(next);
               // keep the chosen row in view and focused, so the keys keep working
               requestAnimationFrame(() => {
                 const list = box.querySelector<HTMLElement>('[data-testid="tensor-list"]');
@@ -216,7 +217,7 @@ export function TensorExplorer() {
                     <button
                       type="button"
                       className={n === selected ? 'selected' : ''}
-                      onClick={() => appStore.getState().selectTensor(n)}
+                      onClick={() => store.getState().selectTensor(n)}
                       title={n}
                       data-tensor={n}
                     >

@@ -5,7 +5,7 @@ import { weightGranularity, type WeightGranularityReport } from '../core/weightS
 import { readFloat32 } from '../onnx';
 import { formatNumber } from './format';
 import { onLinkClick } from './route';
-import { appStore, useApp } from './useApp';
+import { useApp, useAppStore } from './useApp';
 import { NodeRounding } from './RoundingOptions';
 
 /**
@@ -15,6 +15,7 @@ import { NodeRounding } from './RoundingOptions';
 export function WeightExplorer() {
   const model = useApp((s) => s.model);
   const config = useApp((s) => s.config);
+  const store = useAppStore();
   const nodes = useMemo(() => model?.plan.nodes.filter((n) => n.weight) ?? [], [model]);
   const [selected, setSelected] = useState<string | null>(null);
   const [sortByOutliers, setSortByOutliers] = useState(true);
@@ -134,16 +135,11 @@ export function WeightExplorer() {
                       : 'tensor'
                 }
                 onChange={(e) =>
-                  appStore.getState().setConfig((c) => ({
-                    ...c,
-                    nodes: {
-                      ...c.nodes,
-                      [node.name]: {
-                        ...c.nodes?.[node.name],
-                        weights: e.target.value === 'default' ? {} : { perChannel: e.target.value === 'channel' },
-                      },
-                    },
-                  }))
+                  store.getState().editConfig({
+                    kind: 'node',
+                    node: node.name,
+                    weights: { perChannel: e.target.value === 'default' ? undefined : e.target.value === 'channel' },
+                  })
                 }
               >
                 <option value="default">default ({wc.perChannel ? 'per channel' : 'per tensor'})</option>
@@ -156,10 +152,7 @@ export function WeightExplorer() {
                   aria-label="Keep node float"
                   checked={config.nodes?.[node.name]?.exclude === true}
                   onChange={(e) =>
-                    appStore.getState().setConfig((c) => ({
-                      ...c,
-                      nodes: { ...c.nodes, [node.name]: { ...c.nodes?.[node.name], exclude: e.target.checked } },
-                    }))
+                    store.getState().editConfig({ kind: 'node', node: node.name, exclude: e.target.checked })
                   }
                 />{' '}
                 keep this node float

@@ -1,0 +1,88 @@
+/**
+ * Components render against a store the test makes (AppStoreProvider), not only the page's singleton,
+ * and the configuration edits the controls dispatch (store.editConfig) reach the exported file.
+ * Rendering is React's own server renderer: the markup the components produce for that store's state. The
+ * server renderer reads a zustand store through useSyncExternalStore's server snapshot, which is the store's
+ * initial state, so each render gets a store whose initial state is the live store's state now.
+ */
+import { renderToStaticMarkup } from 'react-dom/server';
+import { describe, expect, it } from 'vitest';
+import { decodeModel } from '../../src/onnx';
+import { createLocalCalibrator } from '../../src/runtime/localCalibrator';
+import { nodeOrt } from '../../src/runtime/ortNode';
+import { appStore } from '../../src/state/appStore';
+import { createAppStore, type AppState, type AppStore } from '../../src/state/store';
+import { createStore } from 'zustand/vanilla';
+import { ActionBar } from '../../src/ui/ActionBar';
+import { ChoicesPanel } from '../../src/ui/ChoicesPanel';
+import { ExportPanel } from '../../src/ui/ExportPanel';
+import { AppStoreProvider } from '../../src/ui/useApp';
+import { encodeModel, tinyConvNet } from '../helpers/models';
+
+const newStore = () => {
+  const store = createAppStore(
+    createLocalCalibrator(nodeOrt, {
+      backend: 'cpu',
+      numThreads: 1,
+      crossOriginIsolated: false,
+      hardwareConcurrency: 2,
+    }),
+  );
+  store.getState().loadModel('tiny-conv.onnx', encodeModel(tinyConvNet()));
+  store.getState().setBackend('cpu');
+  return store;
+};
+
+const render = (store: AppStore, node: React.ReactNode) => {
+  const now: AppStore = createStore<AppState>()(() => store.getState());
+  return renderToStaticMarkup(<AppStoreProvider store={now}>{node}</AppStoreProvider>);
+};
+
+/** The `<button>` whose text is `label`, as markup. */
+const button = (html: string, label: string) => html.match(new RegExp(`<button[^>]*>${label}</button>`))?.[0];
+
+describe('components against a test store', () => {
+  it('show that store’s model and state, and the page’s own store is left alone', async () => {
+    const store = newStore();
+    // No data chosen yet: Calibrate is disabled and says why; nothing to export.
+    let bar = render(store, <ActionBar />);
+    expect(button(bar, 'Calibrate')).toMatch(/disabled=""/);
+    expect(button(bar, 'Calibrate')).toMatch(/Choose calibration data first/);
+    expect(button(bar, 'Export')).toMatch(/disabled=""/);
+
+    store.getState().useGeneratedData(2);
+    await store.getState().calibrate();
+    bar = render(store, <ActionBar />);
+    expect(button(bar, 'Calibrate')).not.toMatch(/disabled/);
+    expect(button(bar, 'Export')).not.toMatch(/disabled/);
+    expect(render(store, <ExportPanel />)).toContain('<option value="qdq" selected="">');
+    store.getState().editConfig({ kind: 'form', form: { kind: 'float16', keepIoTypes: true } });
+    expect(render(store, <ExportPanel />)).toContain('<option value="float16" selected="">');
+    expect(render(appStore, <ExportPanel />)).toBe('');
+    expect(appStore.getState().model).toBeNull();
+    expect(render(appStore, <ActionBar />)).toBe(''); // the singleton has no model: the bar is not drawn
+  });
+
+  it('a configuration edit shows in the controls and reaches the exported file', async () => {
+    const store = newStore();
+    store.getState().useGeneratedData(2);
+    await store.getState().calibrate();
+    const tensor = store.getState().model!.plan.activations[1]!;
+    store.getState().editConfig({ kind: 'weights', set: { dtype: 'uint8' } });
+    store.getState().editConfig({ kind: 'tensor', tensor, activations: { dtype: 'int16' } });
+    expect(render(store, <ChoicesPanel />)).toMatch(/<select aria-label="Weight dtype">.*?<option selected="">uint8</);
+
+    const exported = (await store.getState().exportModel())!;
+    const graph = decodeModel(exported.bytes, exported.fileName).graph!;
+    const zeroPointType = (t: string) => {
+      const q = graph.node.find((n) => n.opType === 'QuantizeLinear' && n.input[0] === t)!;
+      return graph.initializer.find((i) => i.name === q.input[2])!.dataType;
+    };
+    expect(zeroPointType(tensor)).toBe(5); // INT16
+    const other = store.getState().model!.plan.activations.find((t) => t !== tensor)!;
+    expect(zeroPointType(other)).toBe(3); // INT8, the model default
+    const wq = graph.initializer.filter((i) => i.name.endsWith('_zero_point') && i.dims.length === 1);
+    expect(wq.length).toBeGreaterThan(0);
+    expect(wq.every((i) => i.dataType === 2)).toBe(true); // UINT8 weights (per-channel zero points)
+  });
+});
