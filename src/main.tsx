@@ -16,6 +16,10 @@ import './ui/styles.css';
   backend: Backend,
 ) => startProbe({ models, backend }).result;
 
+// `?model=URL`: a model file's URL or a repository's base URL, opened at start (from storage if kept there).
+const modelUrl = new URLSearchParams(window.location.search).get('model');
+if (modelUrl && !window.location.pathname.startsWith('/lab')) void appStore.getState().openModelUrl(modelUrl);
+
 /** One page for the tool and the lab: navigating between them keeps a loaded model and its statistics. */
 function Root() {
   const path = usePath();

@@ -23,7 +23,10 @@ export type ErrorCode =
   | 'TFLITE_UNSUPPORTED'
   | 'TFLITE_NO_RANGE'
   | 'TFLITE_DYNAMIC_SHAPE'
-  | 'TFLITE_SCHEMA';
+  | 'TFLITE_SCHEMA'
+  | 'BAD_URL'
+  | 'URL_FETCH'
+  | 'URL_CORS';
 
 export class QuantscopeError extends Error {
   readonly code: ErrorCode;

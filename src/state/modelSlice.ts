@@ -63,6 +63,32 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
       set({ modelError: toErrorInfo(e) });
     }
   },
+  async loadModelFiles(files) {
+    // One file is the model whatever its name (a wrong one gets the decoder's error, naming it); among
+    // several, the .onnx is the model and the rest its external data.
+    const onnx = files.length === 1 ? files : files.filter((f) => /\.onnx$/i.test(f.name));
+    if (onnx.length !== 1) {
+      const names = files.map((f) => f.name).join(', ');
+      set({
+        modelError: {
+          code: 'NOT_ONNX',
+          message:
+            onnx.length === 0
+              ? `none of the files given (${names}) is an .onnx model`
+              : `several .onnx models were given together (${onnx.map((f) => f.name).join(', ')}): give one, with its external data files`,
+        },
+      });
+      return false;
+    }
+    const file = onnx[0]!;
+    const before = get().model;
+    get().loadModel(file.name, new Uint8Array(await file.blob.arrayBuffer()));
+    const loaded = get().model !== before;
+    // A user's model starts with no data chosen: the built-in documents suit OCR models, not every model,
+    // so the data panel offers them by name and the user picks.
+    if (loaded) get().clearData();
+    return loaded;
+  },
   fixInput(name, value) {
     const m = get().model;
     if (!m) return;

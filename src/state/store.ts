@@ -8,6 +8,7 @@ import { createCompareSlice } from './compareSlice';
 import { createDataSlice } from './dataSlice';
 import { createExportSlice } from './exportSlice';
 import { createModelSlice } from './modelSlice';
+import { createRemoteSlice } from './remoteSlice';
 import type { AppState, Calibrator } from './types';
 
 export function createAppStore(calibrator: Calibrator) {
@@ -17,6 +18,7 @@ export function createAppStore(calibrator: Calibrator) {
     ...createCalibrationSlice(calibrator)(...a),
     ...createExportSlice(calibrator)(...a),
     ...createCompareSlice(calibrator)(...a),
+    ...createRemoteSlice(...a),
   }));
 }
 

@@ -23,6 +23,7 @@ import type { ComparedSample } from '../runtime/compareJob';
 import type { DataSelection, GeneratedSettings } from '../data/buildSamples';
 import type { GpuAdapterInfo } from '../runtime/gpu';
 import type { DataFile, RefusedFile } from './dataSlice';
+import type { ModelVariant } from '../data/modelRepo';
 
 export interface LoadedModel {
   readonly fileName: string;
@@ -159,6 +160,43 @@ export interface ModelSlice {
   ): void;
   /** Fix a scalar input to a value (or free it with null): the model is prepared again, Ifs on it folded. */
   fixInput(name: string, value: number | null): void;
+  /**
+   * Load a user's model from files given together (dropped, picked, a folder, or fetched by URL): the
+   * `.onnx` and any external data files beside it. Resolves whether the model was loaded (else
+   * `modelError` says why); a new model starts with no calibration data chosen.
+   */
+  loadModelFiles(files: readonly ModelFile[]): Promise<boolean>;
+}
+
+/** One of the files a model is loaded from: the `.onnx` or an external data file, by its own name. */
+export interface ModelFile {
+  readonly name: string;
+  readonly blob: Blob;
+}
+
+export interface RemoteVariant extends ModelVariant {
+  /** Bytes, as the server announced them (null when it did not). */
+  readonly size: number | null;
+}
+
+/** A model fetched by URL: probing a repository, the variants found, the transfer's progress. */
+export interface RemoteModelState {
+  readonly status: 'idle' | 'probing' | 'choosing' | 'fetching' | 'done' | 'error' | 'cancelled';
+  readonly input: string;
+  readonly variants: readonly RemoteVariant[];
+  readonly progress: { readonly file: string; readonly loaded: number; readonly total: number | null } | null;
+  /** Every file came from the browser's storage (nothing fetched). */
+  readonly fromCache: boolean;
+  readonly error: ErrorInfo | null;
+}
+
+export interface RemoteSlice {
+  readonly remote: RemoteModelState;
+  /** A model's URL, or a repository's base URL (transformers.js layout: its variants are offered). */
+  openModelUrl(input: string): Promise<void>;
+  /** Fetch one model file (and its external data) into the browser's storage and load it. */
+  fetchModelVariant(url: string): Promise<void>;
+  cancelModelFetch(): void;
 }
 
 export interface DataSlice extends DataSelection {
@@ -226,4 +264,4 @@ export interface ExportSlice {
   downloadRecipeText(): Promise<string>;
 }
 
-export type AppState = ModelSlice & DataSlice & CalibrationSlice & ExportSlice & CompareSlice;
+export type AppState = ModelSlice & DataSlice & CalibrationSlice & ExportSlice & CompareSlice & RemoteSlice;

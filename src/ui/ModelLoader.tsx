@@ -2,17 +2,8 @@ import { useState } from 'react';
 import { loadSample, SAMPLES } from '../state/sample';
 import { DropZone } from './DropZone';
 import { ErrorBanner } from './ErrorBanner';
-import type { AppStore } from '../state/store';
+import { ModelUrlField } from './ModelUrlField';
 import { useApp, useAppStore } from './useApp';
-
-async function loadFile(store: AppStore, file: File): Promise<void> {
-  const bytes = new Uint8Array(await file.arrayBuffer());
-  const before = store.getState().model;
-  store.getState().loadModel(file.name, bytes);
-  // A user's model starts with no data chosen: the built-in documents suit OCR models, not every model,
-  // so the data panel offers them by name and the user picks.
-  if (store.getState().model !== before) store.getState().clearData();
-}
 
 export function ModelLoader() {
   const store = useAppStore();
@@ -23,10 +14,11 @@ export function ModelLoader() {
       <h2>1 · Model</h2>
       <DropZone
         label="Load model"
-        accept=".onnx"
-        hint="Drop an .onnx file here. It is read in this page and never leaves your machine."
+        accept=""
+        multiple
+        hint="Drop an .onnx file here (with its external data files, or their folder). It is read in this page and never leaves your machine."
         testId="dropzone"
-        onFiles={(files) => void loadFile(store, files[0]!)}
+        onFiles={(files) => void store.getState().loadModelFiles(files.map((f) => ({ name: f.name, blob: f })))}
       >
         <span className="or">or</span>
         {(['det', 'rec'] as const).map((id) => (
@@ -49,6 +41,7 @@ export function ModelLoader() {
           </button>
         ))}
       </DropZone>
+      <ModelUrlField />
       <ErrorBanner error={error} testId="model-error" />
     </section>
   );
