@@ -5,6 +5,7 @@ import { clearField, clone, fromBinary, toBinary, type Message } from '@bufbuild
 import type { GenMessage } from '@bufbuild/protobuf/codegenv2';
 import { GraphProtoSchema, ModelProtoSchema, TensorProto_DataLocation, TensorProtoSchema } from 'onnx-buf';
 import { QuantscopeError } from '../core/errors';
+import { attachExternalData, isExternal, lazySlice, tensorBytes, type ByteSource } from './externalData';
 import type { GraphProto, ModelProto, TensorProto } from './proto';
 
 /**
@@ -16,7 +17,18 @@ export const MAX_MODEL_BYTES = 1.5 * 1024 ** 3;
 
 const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
 
-export function decodeModel(bytes: Uint8Array, fileName: string, maxBytes = MAX_MODEL_BYTES): ModelProto {
+/**
+ * Decode a model. Tensors with raw_data stay views into `bytes` (protobuf-es reads bytes fields as
+ * subarrays: a 350 MB model's weights are not copied). A model with external data is refused by name
+ * unless `external` is 'keep' (then its tensors stay external: attach their files with
+ * attachExternalData, or call decodeModelWithExternalData).
+ */
+export function decodeModel(
+  bytes: Uint8Array,
+  fileName: string,
+  maxBytes = MAX_MODEL_BYTES,
+  external: 'refuse' | 'keep' = 'refuse',
+): ModelProto {
   if (bytes.length === 0) throw new QuantscopeError('EMPTY_FILE', `${fileName} is empty (0 bytes)`);
   if (bytes.length > maxBytes) {
     throw new QuantscopeError(
@@ -55,14 +67,29 @@ export function decodeModel(bytes: Uint8Array, fileName: string, maxBytes = MAX_
       `${fileName} is not an ONNX model: it has no ir_version, opset import or graph`,
     );
   }
-  const external = findExternalTensor(model.graph);
-  if (external) {
+  const externalTensor = external === 'refuse' ? findExternalTensor(model.graph) : undefined;
+  if (externalTensor) {
     throw new QuantscopeError(
       'EXTERNAL_DATA',
-      `${fileName} keeps tensor "${external}" in an external data file, which the page cannot read: save the model with its weights inside (onnx.save(model, path, save_as_external_data=False))`,
+      `${fileName} keeps tensor "${externalTensor}" in an external data file: open the .onnx together with its data file`,
     );
   }
   return model;
+}
+
+/**
+ * Decode a model whose tensors may live in external data files (`files`: the data files by the name
+ * the .onnx uses, or a list named by their base names). Nothing is read from them: each external
+ * tensor becomes a lazy slice of its file (externalData.ts); a missing or short file is named.
+ */
+export function decodeModelWithExternalData(
+  bytes: Uint8Array,
+  fileName: string,
+  files: ReadonlyMap<string, ByteSource> | readonly ByteSource[],
+  maxBytes = MAX_MODEL_BYTES,
+): { model: ModelProto; sourceIds: string[] } {
+  const model = decodeModel(bytes, fileName, maxBytes, 'keep');
+  return { model, sourceIds: attachExternalData(model, fileName, files) };
 }
 
 /** A serialized ModelProto begins with field 1 (ir_version, varint): byte 0x08. */
@@ -110,7 +137,7 @@ function delimited(field: number, length: number): Uint8Array {
   return out;
 }
 
-const total = (parts: readonly Uint8Array[]) => parts.reduce((a, p) => a + p.length, 0);
+const total = (parts: readonly ModelPiece[]) => parts.reduce((a, p) => a + pieceLength(p), 0);
 
 /**
  * The bytes of some of a message's fields. onnx.proto is proto2: a field has presence, so fields are
@@ -122,25 +149,44 @@ function fieldsBytes<T extends Message>(schema: GenMessage<T>, msg: T, keep: rea
   return toBinary(schema, c, { writeUnknownFields: true });
 }
 
+/** A place in the encoded model where a lazy tensor's bytes go (read when written). */
+export interface LazyPiece {
+  readonly tensor: TensorProto;
+  readonly length: number;
+}
+
+export type ModelPiece = Uint8Array | LazyPiece;
+
 /**
  * A TensorProto as parts: its fields before raw_data (dims … name, fields 1-8), raw_data's header and
- * the raw bytes themselves (not copied), then its later fields. Protobuf writes fields in field-number
- * order, so the parts concatenate to exactly toBinary's bytes.
+ * the raw bytes themselves (not copied; for a lazy external tensor, a LazyPiece read when written),
+ * then its later fields. Protobuf writes fields in field-number order, so the parts concatenate to
+ * exactly toBinary's bytes.
  */
-function tensorParts(t: TensorProto): Uint8Array[] {
-  if (t.rawData.length === 0) return [toBinary(TensorProtoSchema, t, { writeUnknownFields: true })];
+function tensorParts(t: TensorProto): ModelPiece[] {
+  const lazy = isExternal(t) ? lazySlice(t) : undefined;
+  if (t.rawData.length === 0 && !lazy) return [toBinary(TensorProtoSchema, t, { writeUnknownFields: true })];
   const headFields = ['dims', 'dataType', 'segment', 'floatData', 'int32Data', 'stringData', 'int64Data', 'name'];
   const tailFields = TensorProtoSchema.fields
     .map((f) => f.localName)
     .filter((n) => !headFields.includes(n) && n !== 'rawData');
-  const raw = t.rawData;
-  const shell = { ...t, rawData: new Uint8Array(0) } as TensorProto; // the copy leaves the raw bytes behind
+  const raw: ModelPiece = lazy ? { tensor: t, length: lazy.length } : t.rawData;
+  // the copy leaves the raw bytes behind; a lazy tensor is written inline (its external entries dropped)
+  const shell = (
+    lazy
+      ? { ...t, rawData: new Uint8Array(0), externalData: [], dataLocation: TensorProto_DataLocation.DEFAULT }
+      : { ...t, rawData: new Uint8Array(0) }
+  ) as TensorProto;
   return [
     fieldsBytes(TensorProtoSchema, shell, headFields),
-    delimited(9, raw.length),
+    delimited(9, pieceLength(raw)),
     raw,
     fieldsBytes(TensorProtoSchema, shell, tailFields),
   ];
+}
+
+export function pieceLength(p: ModelPiece): number {
+  return p instanceof Uint8Array ? p.length : p.length;
 }
 
 /** ModelProto's fields numbered after graph (7): written after it. */
@@ -149,7 +195,16 @@ function f7after(localName: string): boolean {
   return f.number > 7;
 }
 
+/** The encoded model as parts whose bytes are not copied (lazy tensors read here, one at a time). */
 export function encodeModelParts(model: ModelProto): Uint8Array[] {
+  return encodeModelPieces(model).map((p) => (p instanceof Uint8Array ? p : tensorBytes(p.tensor)));
+}
+
+/**
+ * The encoded model as pieces: bytes, and the lazy tensors' places (main-graph initializers; lazy
+ * tensors elsewhere, in attributes and subgraphs, must be materialized first).
+ */
+export function encodeModelPieces(model: ModelProto): ModelPiece[] {
   const g = model.graph;
   if (!g) return [encodeModel(model)];
   const modelShell = { ...model, graph: undefined } as ModelProto;
@@ -173,7 +228,7 @@ export function encodeModelParts(model: ModelProto): Uint8Array[] {
     graphShell,
     GraphProtoSchema.fields.map((f) => f.localName).filter((n) => !['node', 'name', 'initializer'].includes(n)),
   );
-  const inits: Uint8Array[] = [];
+  const inits: ModelPiece[] = [];
   for (const t of g.initializer) {
     const parts = tensorParts(t);
     inits.push(delimited(5, total(parts)), ...parts);

@@ -10,3 +10,5 @@ export { initializerBytes } from './intTensorBytes';
 export { needsOpset21 } from './opsetForConfig';
 export * from './tensor';
 export * from './forms';
+export * from './externalData';
+export * from './writeModel';

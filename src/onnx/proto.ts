@@ -22,6 +22,7 @@ import {
   type ValueInfoProto,
 } from 'onnx-buf';
 import { QuantscopeError } from '../core/errors';
+import { spillIfActive } from './externalData';
 
 export type { AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto };
 export { AttributeProto_AttributeType as AttrType };
@@ -39,12 +40,14 @@ export function dimsOf(t: TensorProto): number[] {
 }
 
 export function makeTensor(name: string, dataType: number, dims: readonly number[], rawData: Uint8Array): TensorProto {
-  return create(TensorProtoSchema, {
+  const t = create(TensorProtoSchema, {
     name,
     dataType,
     dims: dims.map(BigInt),
     rawData: rawData as Uint8Array<ArrayBuffer>,
   });
+  spillIfActive(t); // streaming export (externalData.ts): a large new tensor goes to the spool at once
+  return t;
 }
 
 export function bytesOf(a: ArrayBufferView): Uint8Array<ArrayBuffer> {

@@ -5,6 +5,7 @@
  */
 import { halfToFloat } from '../core/float16';
 import { QuantscopeError } from '../core/errors';
+import { isExternal, storedByteLength, tensorBytes } from './externalData';
 import { dimsOf, toInt, type TensorProto } from './proto';
 
 export const DT = {
@@ -38,20 +39,27 @@ export function elementCount(t: TensorProto): number {
 
 function rawView(t: TensorProto, width: number): DataView {
   const n = elementCount(t);
-  if (t.rawData.length !== n * width) {
+  // a lazy (external data) tensor is read from its file here, once: that read is already a copy
+  const bytes = isExternal(t) ? tensorBytes(t) : t.rawData;
+  if (bytes.length !== n * width) {
     throw new QuantscopeError(
       'BAD_TENSOR',
-      `tensor "${t.name}" has ${t.rawData.length} raw bytes, expected ${n * width} for ${n} ${dataTypeName(t.dataType)} values`,
+      `tensor "${t.name}" has ${bytes.length} raw bytes, expected ${n * width} for ${n} ${dataTypeName(t.dataType)} values`,
     );
   }
-  const copy = t.rawData.slice();
-  return new DataView(copy.buffer);
+  const copy = isExternal(t) ? bytes : bytes.slice();
+  return new DataView(copy.buffer, copy.byteOffset, copy.byteLength);
+}
+
+/** Raw bytes, in raw_data or in an external data file. */
+function hasRaw(t: TensorProto): boolean {
+  return t.rawData.length > 0 || isExternal(t);
 }
 
 /** A float tensor (float32, float16, bfloat16 or double) as float32 values. */
 export function readFloat32(t: TensorProto): Float32Array {
   const n = elementCount(t);
-  const raw = t.rawData.length > 0;
+  const raw = hasRaw(t);
   switch (t.dataType) {
     case DT.FLOAT: {
       if (!raw) return checkCount(t, Float32Array.from(t.floatData), n);
@@ -86,7 +94,7 @@ export function readFloat32(t: TensorProto): Float32Array {
 /** An integer tensor's values as numbers (int64 converted with a range check). */
 export function readInts(t: TensorProto): number[] {
   const n = elementCount(t);
-  const raw = t.rawData.length > 0;
+  const raw = hasRaw(t);
   switch (t.dataType) {
     case DT.INT64: {
       if (!raw) return t.int64Data.map((v) => toInt(v, `tensor ${t.name}`));
@@ -114,7 +122,7 @@ function checkCount(t: TensorProto, data: Float32Array, n: number): Float32Array
 
 /** Bytes a tensor's payload takes, whatever its encoding. */
 export function tensorByteSize(t: TensorProto): number {
-  if (t.rawData.length > 0) return t.rawData.length;
+  if (hasRaw(t)) return storedByteLength(t);
   const n = elementCount(t);
   const width: Record<number, number> = {
     1: 4,

@@ -27,3 +27,11 @@ export const nodeOrt: OrtModule = {
 export function createNodeSession(model: Uint8Array): Promise<InferenceSession> {
   return nodeOrt.InferenceSession.create(model, { logSeverityLevel: 3 });
 }
+
+/**
+ * A CPU session from a model file: onnxruntime-node reads the external data files the .onnx names
+ * from its folder itself (never through this process's JavaScript heap).
+ */
+export function createNodeSessionFromPath(path: string): Promise<InferenceSession> {
+  return nodeOrt.InferenceSession.create(path as unknown as Uint8Array, { logSeverityLevel: 3 });
+}

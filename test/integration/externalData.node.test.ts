@@ -1,0 +1,167 @@
+/**
+ * External data and streaming on tiny models (the 2.5 GB versions are in test/large): a decoder with
+ * its weights in a data file opens without reading them, a missing or short data file is named, a
+ * weight-only export streams tensor by tensor (a counter, not a timing), and the external-data writer
+ * (forced by its threshold) writes what onnxruntime-node loads.
+ */
+import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG, type QuantConfig } from '../../src/core/config';
+import { compareTensors } from '../../src/core/metrics';
+import {
+  decodeModel,
+  decodeModelWithExternalData,
+  exportForm,
+  externalDataFiles,
+  newStreamStats,
+  prepareModel,
+  spillLargeTensors,
+  writeModel,
+  type ModelProto,
+} from '../../src/onnx';
+import { fileSink, fileSource, fileSpool } from '../../src/runtime/nodeFiles';
+import { createNodeSessionFromPath, nodeOrt } from '../../src/runtime/ortNode';
+import { DECODER_TINY, decoderModel, writeGenerated } from '../helpers/bigModels';
+
+let dir: string;
+let extPath: string;
+let singlePath: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'qs-extdata-'));
+  extPath = (await writeGenerated(decoderModel(DECODER_TINY), dir, 'decoder.onnx', true)).path;
+  singlePath = (await writeGenerated(decoderModel(DECODER_TINY), dir, 'decoder-single.onnx', false)).path;
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const TOKENS = [3, 17, 42, 5, 88, 1];
+
+async function logits(path: string): Promise<Float32Array> {
+  const s = await createNodeSessionFromPath(path);
+  const ids = new nodeOrt.Tensor('int64', BigInt64Array.from(TOKENS.map(BigInt)), [1, TOKENS.length]);
+  const out = await s.run({ input_ids: ids } as never);
+  await s.release();
+  return (out.logits as unknown as { data: Float32Array }).data;
+}
+
+function open(path: string, name = 'decoder.onnx'): ModelProto {
+  const bytes = new Uint8Array(readFileSync(path));
+  const files = externalDataFiles(decodeModel(bytes, name, undefined, 'keep')).map((f) => fileSource(join(dir, f), f));
+  return decodeModelWithExternalData(bytes, name, files).model;
+}
+
+/** Stream a form into `out` (+ its data file when external): the CLI's path. */
+async function streamExport(model: ModelProto, config: QuantConfig, out: string, externalAbove?: number) {
+  const stats = newStreamStats();
+  const spool = fileSpool(`${out}.spool`);
+  const onnx = fileSink(out);
+  const data = fileSink(`${out}_data`);
+  try {
+    const prepared = prepareModel(model).model;
+    const r = spillLargeTensors(spool, stats, () => exportForm(prepared, config), 1024);
+    const w = await writeModel(r.model, onnx, data, {
+      dataFileName: `${out.split('/').pop()}_data`,
+      ...(externalAbove !== undefined ? { externalAbove } : {}),
+    });
+    onnx.commit();
+    if (w.external) data.commit();
+    else data.abort();
+    return { stats, report: r.report, written: w };
+  } finally {
+    spool.close();
+  }
+}
+
+describe('external data', () => {
+  it('opens a model whose weights are in a data file without reading them, and runs it as the single-file model does', async () => {
+    const onnxSize = statSync(extPath).size;
+    expect(onnxSize).toBeLessThan(20_000); // the graph only
+    expect(statSync(`${extPath}_data`).size).toBeGreaterThan(200_000);
+    const model = open(extPath);
+    const lazy = model.graph!.initializer.filter((t) => t.dataLocation === 1);
+    expect(lazy.length).toBe(2 + DECODER_TINY.layers * 6);
+    expect(lazy.every((t) => t.rawData.length === 0)).toBe(true);
+    expect(await logits(extPath)).toEqual(await logits(singlePath));
+  });
+
+  it('names a missing data file and a short one', async () => {
+    const bytes = new Uint8Array(readFileSync(extPath));
+    expect(() => decodeModelWithExternalData(bytes, 'decoder.onnx', [])).toThrow(
+      expect.objectContaining({ code: 'EXTERNAL_DATA_MISSING', message: expect.stringMatching(/decoder\.onnx_data/) }),
+    );
+    expect(() => decodeModel(bytes, 'decoder.onnx')).toThrow(expect.objectContaining({ code: 'EXTERNAL_DATA' }));
+    const short = join(dir, 'short');
+    writeFileSync(short, readFileSync(`${extPath}_data`).subarray(0, 1000));
+    truncateSync(short, 1000);
+    expect(() => decodeModelWithExternalData(bytes, 'decoder.onnx', [fileSource(short, 'decoder.onnx_data')])).toThrow(
+      expect.objectContaining({
+        code: 'EXTERNAL_DATA_SHORT',
+        message: expect.stringMatching(/decoder\.onnx_data is 1000 bytes/),
+      }),
+    );
+  });
+
+  it('parses a single-file model without copying its weights (views into the file buffer)', () => {
+    const bytes = new Uint8Array(readFileSync(singlePath));
+    const model = decodeModel(bytes, 'decoder-single.onnx');
+    const big = model.graph!.initializer.filter((t) => t.rawData.length > 1024);
+    expect(big.length).toBeGreaterThan(5);
+    for (const t of big) expect(t.rawData.buffer).toBe(bytes.buffer);
+  });
+
+  it('streams MatMulNBits q4 tensor by tensor into an external-data output that onnxruntime runs', async () => {
+    const config: QuantConfig = {
+      ...DEFAULT_CONFIG,
+      form: { kind: 'weight-only', format: 'matmulnbits', dtype: 'int4', symmetric: true, blockSize: 32 },
+    };
+    const out = join(dir, 'q4.onnx');
+    const { stats, report, written } = await streamExport(open(extPath), config, out, 0);
+    const matmuls = DECODER_TINY.layers * 6 + 1;
+    expect(report.quantizedNodes.length).toBe(matmuls);
+    // every float weight read once, every new packed weight spilled as made: one tensor held at a time
+    expect(stats.tensorsRead).toBe(matmuls);
+    expect(stats.tensorsSpilled).toBeGreaterThanOrEqual(matmuls);
+    expect(stats.maxHeld).toBe(1);
+    expect(written.external).toBe(true);
+    expect(statSync(`${out}_data`).size).toBe(written.dataBytes);
+    const ref = await logits(singlePath);
+    const q = compareTensors(ref, await logits(out));
+    expect(q.cosine).toBeGreaterThan(0.99);
+    expect(q.sqnrDb).toBeGreaterThan(12);
+  });
+
+  it('without a spool the same export holds every new weight: the counter sees it', () => {
+    const config: QuantConfig = {
+      ...DEFAULT_CONFIG,
+      form: { kind: 'weight-only', format: 'dq', dtype: 'int8', symmetric: true, blockSize: null },
+    };
+    const stats = newStreamStats();
+    const prepared = prepareModel(open(extPath)).model;
+    spillLargeTensors(undefined, stats, () => exportForm(prepared, config), 1024);
+    expect(stats.tensorsSpilled).toBe(0);
+    expect(stats.maxHeld).toBeGreaterThan(DECODER_TINY.layers * 6);
+  });
+
+  it('writes float16 in one file under the threshold and int8 weight-only with external data over it', async () => {
+    const f16 = join(dir, 'f16.onnx');
+    const r16 = await streamExport(
+      open(extPath),
+      { ...DEFAULT_CONFIG, form: { kind: 'float16', keepIoTypes: true } },
+      f16,
+    );
+    expect(r16.written.external).toBe(false);
+    expect(() => statSync(`${f16}_data`)).toThrow();
+    expect(compareTensors(await logits(singlePath), await logits(f16)).sqnrDb).toBeGreaterThan(40);
+    const i8 = join(dir, 'i8.onnx');
+    const config: QuantConfig = {
+      ...DEFAULT_CONFIG,
+      form: { kind: 'weight-only', format: 'dq', dtype: 'int8', symmetric: true, blockSize: null },
+    };
+    const r8 = await streamExport(open(extPath), config, i8, 50_000);
+    expect(r8.written.external).toBe(true);
+    expect(r8.stats.maxHeld).toBe(1);
+    expect(compareTensors(await logits(singlePath), await logits(i8)).sqnrDb).toBeGreaterThan(25);
+  });
+});
