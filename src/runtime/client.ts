@@ -8,6 +8,7 @@ import type { StatsMap } from './calibrate';
 import { sampleBuffers } from '../data/samples';
 import type { ComparedSample } from './compareJob';
 import type { RoundRequest, RoundingSummary } from './roundJob';
+import type { TuneProgress, TuneRequest, TuneSummary } from './tuneJob';
 import {
   isReplyTo,
   type Backend,
@@ -37,6 +38,8 @@ export interface CalibrationResult {
 export interface CalibrationHandlers {
   onStarted?(session: SessionInfo): void;
   onProgress?(done: number, total: number): void;
+  /** A tuning run's phase, trials so far and last metric (with its progress). */
+  onTuneProgress?(p: TuneProgress): void;
 }
 
 export interface SpeedResult {
@@ -76,6 +79,7 @@ function getWorker(): Worker {
         break;
       case 'progress':
         p.handlers.onProgress?.(m.done, m.total);
+        if (m.tune) p.handlers.onTuneProgress?.(m.tune);
         break;
       case 'result':
       case 'compared':
@@ -83,6 +87,7 @@ function getWorker(): Worker {
       case 'probed':
       case 'guarded':
       case 'rounded':
+      case 'tuned':
         pending.delete(m.id);
         p.settle(m);
         break;
@@ -208,6 +213,20 @@ export function startRounding(
     'round',
     (id) => ({ type: 'round', id, ...req }),
     [req.model, ...sampleBuffers(req.samples)],
+    (m) => m.summary,
+    handlers,
+  );
+}
+
+/** Tune in the worker (runtime/tuneJob.ts: the command line's engine), with progress and cancel (cancelCalibration). */
+export function startTune(
+  req: Omit<TuneRequest, 'type' | 'id'>,
+  handlers: CalibrationHandlers = {},
+): { id: number; result: Promise<TuneSummary> } {
+  return request(
+    'tune',
+    (id) => ({ type: 'tune', id, ...req }),
+    [req.model, ...sampleBuffers(req.heldOut)],
     (m) => m.summary,
     handlers,
   );

@@ -21,6 +21,7 @@ import type {
 } from './protocol';
 import { runCompareJob, type ComparedSample } from './compareJob';
 import { SerialQueue } from './serialQueue';
+import { runTuneJob, type TuneRequest, type TuneSummary } from './tuneJob';
 
 export function createLocalCalibrator(ort: OrtModule, info: SessionInfo) {
   const queue = new SerialQueue();
@@ -110,6 +111,27 @@ export function createLocalCalibrator(ort: OrtModule, info: SessionInfo) {
           else if (m.type === 'error') reject(new QuantscopeError(m.error.code, m.error.message));
         };
         void runRoundJob(ort, { type: 'round', id, ...req }, queue, controller.signal, emit).finally(() =>
+          running.delete(id),
+        );
+      });
+      return { id, result };
+    },
+    tune(
+      req: Omit<TuneRequest, 'type' | 'id'>,
+      handlers: CalibrationHandlers = {},
+    ): { id: number; result: Promise<TuneSummary> } {
+      const id = nextId++;
+      const controller = new AbortController();
+      const result = new Promise<TuneSummary>((resolve, reject) => {
+        running.set(id, { controller, reject });
+        const emit = (m: WorkerReply): void => {
+          if (m.type === 'progress') {
+            handlers.onProgress?.(m.done, m.total);
+            if (m.tune) handlers.onTuneProgress?.(m.tune);
+          } else if (m.type === 'tuned') resolve(m.summary);
+          else if (m.type === 'error') reject(new QuantscopeError(m.error.code, m.error.message));
+        };
+        void runTuneJob(ort, { type: 'tune', id, ...req }, queue, controller.signal, emit).finally(() =>
           running.delete(id),
         );
       });

@@ -9,7 +9,9 @@ import type { SampleSpec } from '../data/samples';
 import type { ComparedSample } from './compareJob';
 import type { LatencyResult, ProbeRequest, ProbeStatus, SpeedRequest } from './speedJob';
 import type { RoundRequest, RoundingSummary } from './roundJob';
+import type { TuneProgress, TuneRequest, TuneSummary } from './tuneJob';
 
+export type { TuneProgress, TuneRequest, TuneSummary } from './tuneJob';
 export type { LatencyResult, ProbeRequest, ProbeStatus, SpeedRequest } from './speedJob';
 export type { RoundRequest, RoundingSummary } from './roundJob';
 
@@ -63,7 +65,14 @@ export interface CancelRequest {
 }
 
 export type WorkerRequest =
-  CalibrateRequest | CompareRequest | CancelRequest | SpeedRequest | ProbeRequest | GuardRequest | RoundRequest;
+  | CalibrateRequest
+  | CompareRequest
+  | CancelRequest
+  | SpeedRequest
+  | ProbeRequest
+  | GuardRequest
+  | RoundRequest
+  | TuneRequest;
 
 /** What the session really runs with, as the worker sees it. */
 export interface SessionInfo {
@@ -83,6 +92,8 @@ export interface ProgressReply {
   readonly id: number;
   readonly done: number;
   readonly total: number;
+  /** A tuning run's phase, trials so far and last metric. */
+  readonly tune?: TuneProgress;
 }
 export interface CalibrationReply {
   readonly type: 'result';
@@ -123,6 +134,11 @@ export interface ProbedReply {
   readonly backend: Backend;
   readonly results: Readonly<Record<string, ProbeStatus>>;
 }
+export interface TunedReply {
+  readonly type: 'tuned';
+  readonly id: number;
+  readonly summary: TuneSummary;
+}
 export interface ErrorReply {
   readonly type: 'error';
   readonly id: number;
@@ -142,6 +158,7 @@ export interface ReplyByRequest {
   readonly probe: ProbedReply;
   readonly guard: GuardedReply;
   readonly round: RoundedReply;
+  readonly tune: TunedReply;
 }
 export type JobKind = keyof ReplyByRequest;
 export type JobReply = ReplyByRequest[JobKind];
@@ -156,6 +173,7 @@ export const REPLY_TYPE: { readonly [K in JobKind]: ReplyByRequest[K]['type'] } 
   probe: 'probed',
   guard: 'guarded',
   round: 'rounded',
+  tune: 'tuned',
 };
 
 /** Whether a completing reply answers a request of this kind: the narrowing the client relies on. */

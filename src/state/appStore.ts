@@ -7,6 +7,7 @@ import {
   startProbe,
   startRounding,
   startSpeed,
+  startTune,
 } from '../runtime/client';
 import { createAppStore } from './store';
 
@@ -17,5 +18,6 @@ export const appStore = createAppStore({
   probe: startProbe,
   guard: startGuard,
   round: startRounding,
+  tune: startTune,
   cancel: cancelCalibration,
 });

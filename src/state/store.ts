@@ -9,6 +9,7 @@ import { createDataSlice } from './dataSlice';
 import { createExportSlice } from './exportSlice';
 import { createModelSlice } from './modelSlice';
 import { createRemoteSlice } from './remoteSlice';
+import { createTuneSlice } from './tuneSlice';
 import type { AppState, Calibrator } from './types';
 
 export function createAppStore(calibrator: Calibrator) {
@@ -19,6 +20,7 @@ export function createAppStore(calibrator: Calibrator) {
     ...createExportSlice(calibrator)(...a),
     ...createCompareSlice(calibrator)(...a),
     ...createRemoteSlice(...a),
+    ...createTuneSlice(calibrator)(...a),
   }));
 }
 

@@ -24,6 +24,8 @@ import type { DataSelection, GeneratedSettings } from '../data/buildSamples';
 import type { GpuAdapterInfo } from '../runtime/gpu';
 import type { DataFile, RefusedFile } from './dataSlice';
 import type { ModelVariant } from '../data/modelRepo';
+import type { TuneSlice } from './tuneSlice';
+import type { TuneRequest, TuneSummary } from '../runtime/tuneJob';
 
 export interface LoadedModel {
   readonly fileName: string;
@@ -109,6 +111,11 @@ export interface Calibrator {
     req: Omit<RoundRequest, 'type' | 'id'>,
     handlers?: CalibrationHandlers,
   ): { id: number; result: Promise<RoundingSummary> };
+  /** Tune: the command line's search, in the worker (runtime/tuneJob.ts). */
+  tune?(
+    req: Omit<TuneRequest, 'type' | 'id'>,
+    handlers?: CalibrationHandlers,
+  ): { id: number; result: Promise<TuneSummary> };
   cancel(id: number): void;
 }
 
@@ -264,4 +271,4 @@ export interface ExportSlice {
   downloadRecipeText(): Promise<string>;
 }
 
-export type AppState = ModelSlice & DataSlice & CalibrationSlice & ExportSlice & CompareSlice & RemoteSlice;
+export type AppState = ModelSlice & DataSlice & CalibrationSlice & ExportSlice & CompareSlice & RemoteSlice & TuneSlice;

@@ -19,6 +19,7 @@ import type {
 import { runProbeJob, runSpeedJob } from '../speedJob';
 import { runRoundJob, type RoundRequest } from '../roundJob';
 import { SerialQueue } from '../serialQueue';
+import { runTuneJob, type TuneRequest } from '../tuneJob';
 
 interface WorkerScope {
   postMessage(message: WorkerReply, transfer?: Transferable[]): void;
@@ -33,7 +34,7 @@ type WebOrt = Awaited<ReturnType<typeof loadOrt>>;
 
 /** Run one request as a cancellable job on the backend it names; any failure becomes its error reply. */
 function runJob(
-  req: CalibrateRequest | CompareRequest | SpeedRequest | ProbeRequest | GuardRequest | RoundRequest,
+  req: CalibrateRequest | CompareRequest | SpeedRequest | ProbeRequest | GuardRequest | RoundRequest | TuneRequest,
   job: (ort: WebOrt, signal: AbortSignal, emit: Emit) => Promise<void>,
 ): void {
   const controller = new AbortController();
@@ -59,6 +60,8 @@ scope.addEventListener('message', (e) => {
     runJob(req, (ort, _signal, emit) => runGuardJob(ort, req, queue, emit));
   } else if (req.type === 'round') {
     runJob(req, (ort, signal, emit) => runRoundJob(ort, req, queue, signal, emit));
+  } else if (req.type === 'tune') {
+    runJob(req, (ort, signal, emit) => runTuneJob(ort, req, queue, signal, emit));
   } else if (req.type === 'cancel') {
     const c = running.get(req.id);
     if (c && !c.signal.aborted) {

@@ -1,0 +1,128 @@
+/**
+ * Tune as a worker job: the page's prepared model, its calibration statistics, its held-out samples
+ * and its configuration go through the same engine the command line runs (runtime/tune: prepareTuning,
+ * tune), never a copy. Progress says the phase, the trials so far and the last trial's metric; a cancel
+ * stops it between two runs. Every onnxruntime call of the job runs inside the worker's serial queue,
+ * as one task: nothing else runs a session meanwhile (the page keeps Export and Calibrate off).
+ */
+import type { QuantConfig } from '../core/config';
+import { toErrorInfo } from '../core/errors';
+import { decodeModel } from '../onnx';
+import type { SampleSpec } from '../data/samples';
+import type { StatsMap } from './calibrate';
+import type { OrtModule } from './ort';
+import type { Backend, WorkerReply } from './protocol';
+import type { SerialQueue } from './serialQueue';
+import type { EvalMetrics, Evaluator } from './tune/evaluate';
+import { prepareTuning } from './tune/prepare';
+import { tune, type TuneResult } from './tune/search';
+import { defaultTarget, targetValue, type Target } from './tune/target';
+import { PROGRESS_INTERVAL_MS } from './protocol';
+
+export interface TuneRequest {
+  readonly type: 'tune';
+  readonly id: number;
+  /** The prepared model (what calibration ran on). */
+  readonly model: ArrayBuffer;
+  /** Bytes of the float model file as loaded: sizes are fractions of it. */
+  readonly floatBytes: number;
+  readonly config: QuantConfig;
+  /** Calibration statistics (static QDQ); null for weight-only. */
+  readonly stats: StatsMap | null;
+  readonly heldOut: readonly SampleSpec[];
+  /** Null: the default target for the output (top-1 agreement >= 0.99 on a class axis, else SQNR >= 30 dB). */
+  readonly target: Target | null;
+  /** Null: the first output that is not recurrent state. */
+  readonly output: string | null;
+  readonly backend: Backend;
+}
+
+/** What the page shows of a run: the engine's result, and what it was measured on. */
+export interface TuneSummary {
+  readonly result: TuneResult;
+  readonly output: string;
+  /** The output's class-axis size, when it has one. */
+  readonly classes: number | null;
+  readonly heldOut: number;
+}
+
+export interface TuneProgress {
+  readonly phase: string;
+  readonly trials: number;
+  /** The target's metric of the last configuration tried. */
+  readonly metric: number | null;
+}
+
+/** An evaluator that reports each configuration's metrics as it is measured (the progress's current metric). */
+function watched(inner: Evaluator, onMetrics: (m: EvalMetrics) => void): Evaluator {
+  return {
+    output: inner.output,
+    dims: inner.dims,
+    classes: inner.classes,
+    floatTask: inner.floatTask,
+    taskName: inner.taskName,
+    get runs() {
+      return inner.runs;
+    },
+    async evaluate(setting, signal) {
+      const m = await inner.evaluate(setting, signal);
+      onMetrics(m);
+      return m;
+    },
+    release: () => inner.release(),
+  };
+}
+
+export async function runTuneJob(
+  ort: OrtModule,
+  req: TuneRequest,
+  queue: SerialQueue,
+  signal: AbortSignal,
+  emit: (m: WorkerReply) => void,
+): Promise<void> {
+  const post = (m: WorkerReply): void => {
+    // after a cancel is acknowledged nothing more is said about that request
+    if (!signal.aborted) emit(m);
+  };
+  try {
+    const summary = await queue.run(async () => {
+      post({ type: 'progress', id: req.id, done: 0, total: 1, tune: { phase: 'preparing', trials: 0, metric: null } });
+      const prepared = decodeModel(new Uint8Array(req.model), 'model');
+      const ctx = await prepareTuning(ort, prepared, req.config, req.stats, req.heldOut, {
+        floatBytes: req.floatBytes,
+        output: req.output ?? undefined,
+        signal,
+      });
+      try {
+        const target = req.target ?? defaultTarget(ctx.evaluator);
+        let metric: number | null = null;
+        let last = 0;
+        const evaluator = watched(ctx.evaluator, (m) => {
+          metric = targetValue(target, m, ctx.evaluator.floatTask);
+        });
+        const result = await tune({ ...ctx, evaluator }, target, {
+          signal,
+          onProgress: (p) => {
+            const now = performance.now();
+            if (p.done > 1 && now - last < PROGRESS_INTERVAL_MS) return;
+            last = now;
+            post({
+              type: 'progress',
+              id: req.id,
+              done: p.done,
+              total: Math.max(p.total, p.done),
+              tune: { phase: p.phase, trials: p.done, metric },
+            });
+          },
+        });
+        return { result, output: ctx.evaluator.output, classes: ctx.evaluator.classes, heldOut: req.heldOut.length };
+      } finally {
+        await ctx.release();
+      }
+    });
+    post({ type: 'tuned', id: req.id, summary });
+  } catch (e) {
+    const err = toErrorInfo(e);
+    if (err.code !== 'CANCELLED') post({ type: 'error', id: req.id, error: err });
+  }
+}
