@@ -9,7 +9,7 @@ import { mulberry32, normalSampler } from '../../core/random';
 import { channelRanges } from '../../core/weights';
 import { fakeQuantizeWeight } from '../../core/weightStats';
 import { readFloat32 } from '../../onnx';
-import { appStore } from '../../state/appStore';
+import { useApp } from '../../ui/useApp';
 import { Choice, Controls, Figures, num, Toggle } from '../controls';
 import { useBoolParam, useChoiceParam, useStringParam } from '../url';
 
@@ -38,16 +38,15 @@ export function GranularityLesson() {
   const [outlier, setOutlier] = useBoolParam('outlier', true);
   const [bits, setBits] = useChoiceParam<'8' | '4'>('bits', ['8', '4'], '8');
   const [block, setBlock] = useChoiceParam<'16' | '32' | '64' | '128'>('block', ['16', '32', '64', '128'], '32');
-  const model = appStore.getState().model;
-  const weighted = model?.plan.nodes.filter((n) => n.weight && n.opType === 'Conv') ?? [];
+  const model = useApp((s) => s.model);
+  const weighted = useMemo(() => model?.plan.nodes.filter((n) => n.weight && n.opType === 'Conv') ?? [], [model]);
   const w = useMemo(() => {
     const node = weighted.find((n) => n.name === source);
     const t = node && model ? model.prepared.graph!.initializer.find((i) => i.name === node.weight!.tensor) : undefined;
     return t
       ? { data: readFloat32(t), shape: t.dims.map(Number), name: `${node!.name} (${t.name})` }
       : builtInConvWeight(outlier);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [source, outlier, model]);
+  }, [source, outlier, model, weighted]);
   const b = Number(bits);
   const results = useMemo(() => {
     const channels = w.shape[0]!;

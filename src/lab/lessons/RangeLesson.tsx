@@ -9,7 +9,7 @@ import type { IntDType } from '../../core/dtype';
 import { createHistogram, updateHistogram, type HistogramState } from '../../core/histogram';
 import { histogramRangeError, methodRange, type MethodStats } from '../../core/methods';
 import { createMinMax, updateMinMax } from '../../core/minmax';
-import { appStore } from '../../state/appStore';
+import { useApp } from '../../ui/useApp';
 import { DISTRIBUTIONS, sampleDistribution, type DistributionName } from '../distributions';
 import { Choice, Controls, Figures, num, Slider } from '../controls';
 import { useChoiceParam, useNumberParam, useStringParam } from '../url';
@@ -42,7 +42,7 @@ export function RangeLesson() {
   const [bits, setBits] = useChoiceParam<'8' | '4'>('bits', ['8', '4'], '8');
   const dtype: IntDType = bits === '8' ? 'int8' : 'int4';
   // a tensor of the loaded model, when the link came from the explorer
-  const modelStats = tensor ? appStore.getState().calibration.stats?.[tensor] : undefined;
+  const modelStats = useApp((s) => (tensor ? s.calibration.stats?.[tensor] : undefined));
   const stats = useMemo(() => modelStats ?? statsOf(sampleDistribution(dist, 20000, 3)), [modelStats, dist]);
   const { min, max } = stats.minmax;
   const amax = Math.max(Math.abs(min), Math.abs(max));
