@@ -40,6 +40,7 @@ import {
 import { readFloat32 } from './tensor';
 import { initializerBytes, intBytes } from './intTensorBytes';
 import { needsOpset21 } from './opsetForConfig';
+import { storedActivation } from './activationStorage';
 
 export interface TensorRange {
   readonly rmin: number;
@@ -67,7 +68,8 @@ export function buildQdqModel(
     throw new QuantscopeError('UNSUPPORTED_OPSET', 'per-channel QDQ needs opset 13: prepare the model first');
   }
   // QuantizeLinear/DequantizeLinear take 16- and 4-bit types from opset 21 (IR 10) on.
-  const upgraded = needsOpset21(config) ? upgradeOpset(model, 21).model : model;
+  const opset21 = needsOpset21(config);
+  const upgraded = opset21 ? upgradeOpset(model, 21).model : model;
   const out = upgraded === model ? clone(ModelProtoSchema, model) : upgraded;
   const graph = out.graph!;
   const index = indexGraph(graph);
@@ -120,7 +122,9 @@ export function buildQdqModel(
     const s = name(`${t}_scale`);
     const zp = name(`${t}_zero_point`);
     newInits.push(makeTensor(s, 1, [], bytesOf(Float32Array.of(p.scale))));
-    newInits.push(makeTensor(zp, DTYPES[act.dtype].onnx, [], intBytes(act.dtype, [p.zeroPoint])));
+    // int8 in an opset-21 file is stored as uint8, zero point + 128: the same map (activationStorage.ts)
+    const stored = storedActivation(act.dtype, opset21);
+    newInits.push(makeTensor(zp, DTYPES[stored.dtype].onnx, [], intBytes(stored.dtype, [p.zeroPoint + stored.shift])));
     paramNames.set(t, [s, zp]);
     addPair(t, s, zp);
   }
