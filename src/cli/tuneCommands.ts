@@ -12,6 +12,7 @@ import { prepareTuning, rangesFor } from '../runtime/tune/prepare';
 import { tune, type TuneResult } from '../runtime/tune/search';
 import { sensitivity } from '../runtime/tune/sensitivity';
 import { defaultTarget, targetLabel, type Target } from '../runtime/tune/target';
+import { chooseRunnable } from '../runtime/tune/verify';
 import type { Progress } from '../runtime/tune/tuneContext';
 import { choiceFlag, fixedInputs, flagValue, hasFlag, numberFlag, UsageError, type Args } from './args';
 import { runCalibration } from './calibration';
@@ -19,6 +20,16 @@ import { loadSamples } from './data';
 import { imageInput, readModel, sha256, writeAtomically } from './files';
 import { configFromFlags } from './flags';
 import { progressBar } from './progress';
+
+function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
 
 const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : String(x));
 
@@ -72,7 +83,7 @@ async function setUp(a: Args, path: string) {
     );
   }
   const ctx = await prepareTuning(nodeOrt, prepared, config, stats, heldOut, { floatBytes: bytes.length });
-  return { bytes, model, fixed, preparation, prepared, config, stats, ctx, note };
+  return { bytes, model, fixed, preparation, prepared, config, stats, ctx, note, heldOut };
 }
 
 function bar(a: Args, label: string) {
@@ -186,7 +197,7 @@ export async function cmdTune(a: Args): Promise<void> {
   const path = a.positional[0];
   const out = flagValue(a, 'output');
   if (!path || !out) throw new UsageError('tune needs a model and -o OUT.onnx');
-  const { bytes, fixed, preparation, prepared, stats, ctx, note } = await setUp(a, path);
+  const { bytes, fixed, preparation, prepared, stats, ctx, note, heldOut } = await setUp(a, path);
   let result: TuneResult;
   const target = targetFromFlags(a, ctx.evaluator.classes) ?? defaultTarget(ctx.evaluator);
   const p = bar(a, 'tuning');
@@ -196,14 +207,24 @@ export async function cmdTune(a: Args): Promise<void> {
     p.stop();
     await ctx.release();
   }
-  const chosen = result.trials[result.chosen]!;
+  // the chosen file must load and run in onnxruntime at its default optimization level: where it
+  // does not, the next smallest that meets the target is written instead (runtime/tune/verify.ts)
+  const buildFile = (c: QuantConfig) => {
+    const qdqForm = (c.form ?? { kind: 'qdq' }).kind === 'qdq';
+    const rs = qdqForm && stats ? rangesFor(stats, prepared, c) : null;
+    return concatBytes(
+      encodeModelParts(
+        exportForm(prepared, c, rs ? { plan: planQuantization(prepared, c), ranges: rs } : undefined).model,
+      ),
+    );
+  };
+  const checked = await chooseRunnable(nodeOrt, result, buildFile, heldOut[0]!, out);
+  const chosen = checked.trial;
   const config: QuantConfig = chosen.config;
   const qdq = (config.form ?? { kind: 'qdq' }).kind === 'qdq';
   const ranges = qdq && stats ? rangesFor(stats, prepared, config) : null;
-  const r = exportForm(prepared, config, ranges ? { plan: planQuantization(prepared, config), ranges } : undefined);
-  const parts = encodeModelParts(r.model);
-  writeAtomically(out, parts);
-  const size = parts.reduce((n, x) => n + x.length, 0);
+  writeAtomically(out, [checked.bytes]);
+  const size = checked.bytes.length;
   const recipeOut = flagValue(a, 'write-recipe');
   if (recipeOut) {
     const written: Recipe = {
@@ -222,12 +243,13 @@ export async function cmdTune(a: Args): Promise<void> {
     output: out,
     target: { ...target, label: targetLabel(target), output: ctx.evaluator.output },
     heldOut: note,
-    met: result.met,
+    met: chosen.meets,
     before: { value: base.value, metrics: base.metrics, bytes: base.bytes },
     after: { value: chosen.value, metrics: chosen.metrics, bytes: size, ratio: size / bytes.length },
     changes: result.changes,
     trials: result.trials.map((t) => ({ id: t.id, label: t.label, value: t.value, bytes: t.bytes, meets: t.meets })),
-    chosen: result.chosen,
+    chosen: chosen.id,
+    refused: checked.refused,
     elapsedMs: result.elapsedMs,
     runs: result.runs,
     config,
@@ -242,13 +264,14 @@ export async function cmdTune(a: Args): Promise<void> {
     for (const c of result.changes) console.log(`  changed ${c.group}: ${c.choice}`);
     if (result.changes.length === 0) console.log('  nothing changed: the chosen settings meet the target');
     console.log(
-      `after: ${fmt(chosen.value)} ${result.met ? 'meets' : 'MISSES'} the target (best of ${result.trials.length} tried)`,
+      `after: ${fmt(chosen.value)} ${chosen.meets ? 'meets' : 'MISSES'} the target (best of ${result.trials.length} tried)`,
     );
+    for (const r of checked.refused) console.log(`  passed over trial ${r.id}: ${r.reason}`);
     console.log(
-      `${out}: ${size} bytes (${((100 * size) / bytes.length).toFixed(1)}% of the float model) in ${(result.elapsedMs / 1000).toFixed(1)} s`,
+      `${out}: ${size} bytes (${((100 * size) / bytes.length).toFixed(1)}% of the float model) in ${(result.elapsedMs / 1000).toFixed(1)} s; loads and runs in onnxruntime`,
     );
   }
-  if (!result.met)
+  if (!chosen.meets)
     throw new QuantscopeError(
       'BAD_RANGE',
       `no configuration tried meets ${targetLabel(target)}: ${out} holds the best (${fmt(chosen.value)})`,
