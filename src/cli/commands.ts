@@ -26,6 +26,13 @@ import { createNodeSession, nodeOrt } from '../runtime/ortNode';
 import { choiceFlag, fixedInputs, hasFlag, numberFlag, flagValue, UsageError, type Args } from './args';
 import { runCalibration, runWeightRounding } from './calibration';
 import { roundingTargets } from '../runtime/weightRounding';
+import {
+  biasCorrectionTargets,
+  correctBiasesFromData,
+  rewriteBeforeCalibration,
+  wantsRewrite,
+  type ModelAlgorithmsReport,
+} from '../runtime/modelAlgorithms';
 import { describeSamples, loadSamples } from './data';
 import { imageInput, readModel, sha256, writeAtomically } from './files';
 import { configFromFlags, conventionFlag } from './flags';
@@ -141,7 +148,7 @@ export async function cmdQuantize(a: Args): Promise<void> {
     }
   }
   const config = recipe ? recipe.config : configFromFlags(a);
-  const { prepared, fixed, samples, chain, load, log } = prepareWithData(
+  const prep = prepareWithData(
     model,
     path,
     config,
@@ -149,7 +156,15 @@ export async function cmdQuantize(a: Args): Promise<void> {
     a.flags.get('data'),
     { chain: hasFlag(a, 'chain'), autoFix: !recipe },
   );
-  const plan = planQuantization(prepared, config);
+  const { fixed, samples, chain, load, log } = prep;
+  const source = samples ? { count: samples.length, feeds: async (i: number) => materializeSample(samples[i]!) } : null;
+  // equalization and SmoothQuant rewrite the float model that calibration, rounding and export then see
+  const rewritten = wantsRewrite(config)
+    ? await rewriteBeforeCalibration(nodeOrt, prep.prepared, config, source)
+    : null;
+  if (rewritten) reportRewrites(rewritten.report);
+  let prepared = rewritten?.model ?? prep.prepared;
+  let plan = planQuantization(prepared, config);
   const form = config.form ?? { kind: 'qdq' };
   let ranges: Map<string, TensorRange | null> | undefined;
   let calibration: Recipe['calibration'] = null;
@@ -212,7 +227,17 @@ export async function cmdQuantize(a: Args): Promise<void> {
     writeAtomically(out, [t.bytes]);
     console.log(tfliteSummary(out, t.report, bytes.length));
   } else {
-    const r = exportForm(prepared, config, ranges ? { plan, ranges } : undefined, rounded?.rounded);
+    let r = exportForm(prepared, config, ranges ? { plan, ranges } : undefined, rounded?.rounded);
+    if (biasCorrectionTargets(prepared, config).length > 0) {
+      if (!source) throw new UsageError("--bias-correction needs --data to measure the layers' mean inputs on");
+      const c = await correctBiasesFromData(nodeOrt, prepared, config, source, r.model);
+      prepared = c.model;
+      plan = planQuantization(prepared, config);
+      r = exportForm(prepared, config, ranges ? { plan, ranges } : undefined, rounded?.rounded);
+      console.error(
+        `bias correction: ${c.layers.length} biases corrected (largest mean shift removed ${Math.max(0, ...c.layers.map((l) => l.maxShift)).toExponential(2)})${c.skipped.length ? `; left alone: ${c.skipped.map((s) => `${s.node} (${s.reason})`).join(', ')}` : ''}`,
+      );
+    }
     const parts = encodeModelParts(r.model);
     writeAtomically(out, parts);
     const size = parts.reduce((n, p) => n + p.length, 0);
@@ -233,6 +258,21 @@ export async function cmdQuantize(a: Args): Promise<void> {
     });
     writeAtomically(recipeOut, [new TextEncoder().encode(serializeRecipe(written))]);
   }
+}
+
+/** What equalization and SmoothQuant did, on stderr: the pairs (and those skipped, with the reason), the smoothed inputs. */
+function reportRewrites(r: ModelAlgorithmsReport): void {
+  if (r.equalization) {
+    const e = r.equalization;
+    console.error(
+      `equalization: ${e.pairs.length} pairs equalized${e.pairs.length ? ` (${e.pairs.map((p) => `${p.first}→${p.second}`).join(', ')})` : ''}`,
+    );
+    for (const s of e.skipped) console.error(`  skipped ${s.first}→${s.second}: ${s.reason}`);
+  }
+  if (r.smoothquant)
+    console.error(
+      `SmoothQuant: ${r.smoothquant.length} inputs smoothed${r.smoothquant.length ? ` (${r.smoothquant.map((s) => `${s.input} → ${s.nodes.join('/')}, folded into ${s.foldedInto}`).join('; ')})` : ''}`,
+    );
 }
 
 /** The TFLite report as the terminal shows it: size, I/O, arena, ops and their TFLite Micro kernels. */

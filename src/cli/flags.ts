@@ -92,9 +92,20 @@ function choicesFromFlags(a: Args): QuantConfig {
     ...(gblock !== undefined ? { blockSize: gblock } : {}),
     ...(hasFlag(a, 'act-order') ? { actOrder: true } : {}),
   };
+  const alpha = numberFlag(a, 'smoothquant-alpha');
+  if (alpha !== undefined && !(alpha >= 0 && alpha <= 1))
+    throw new UsageError(`--smoothquant-alpha ${alpha}: a fraction in [0, 1]`);
+  if (alpha !== undefined && !hasFlag(a, 'smoothquant'))
+    throw new UsageError('--smoothquant-alpha is an option of --smoothquant: add it');
+  if (hasFlag(a, 'bias-correction') && kind !== 'qdq' && kind !== 'dq')
+    throw new UsageError(
+      '--bias-correction corrects the shift quantized weights cause: static QDQ or --format weight-only',
+    );
   const algorithms = {
     ...(Object.keys(gptqOptions).length ? { gptq: gptqOptions } : {}),
     ...(iters !== undefined ? { adaround: { iterations: iters } } : {}),
+    ...(hasFlag(a, 'equalize') ? { equalize: true } : {}),
+    ...(hasFlag(a, 'smoothquant') ? { smoothquant: alpha !== undefined ? { alpha } : {} } : {}),
   };
   let form = defaultForm(kind, {
     weightDtype: wdt,
@@ -131,6 +142,7 @@ function choicesFromFlags(a: Args): QuantConfig {
       // PyTorch's rules hold for its weight observers too (full [-128, 127]: scale max|w| / 127.5)
       ...(flagValue(a, 'convention') ? { convention: conventionFlag(a) } : {}),
       ...(algorithm !== 'rtn' ? { algorithm } : {}),
+      ...(hasFlag(a, 'bias-correction') ? { biasCorrection: true } : {}),
     },
     excludeNodes: a.flags.get('exclude') ?? [],
   };

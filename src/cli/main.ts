@@ -47,6 +47,11 @@ quantize FLAGS (defaults in brackets: what works for most models):
   --algorithm rtn|gptq|adaround        how weight-only weights are rounded (gptq, adaround need --data) [rtn]
   --gptq-damp F --gptq-block N --act-order    GPTQ's damping [0.01], lazy-update block [128], act-order
   --adaround-iters N                   AdaRound iterations a layer     [300]
+  --equalize                           cross-layer equalization of Conv/Gemm pairs joined by Relu, PRelu,
+                                       LeakyRelu or nothing (float outputs unchanged; skipped pairs said)
+  --smoothquant [--smoothquant-alpha A]   SmoothQuant on MatMul/Gemm inputs (needs --data)  [alpha 0.5]
+  --bias-correction                    subtract the mean output shift quantized weights cause on --data
+                                       from each bias (static QDQ and weight-only)
   --chain                              recurrent models: calibrate in streaming order, each output with an
                                        input's name and shape (Silero's stateN → state) fed back
   --held-out PATH...                   samples kept aside to check the export on [a split of --data]

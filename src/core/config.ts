@@ -51,6 +51,12 @@ export interface WeightConfig {
    * (core/algorithms; both need calibration data). Settable per model, op type and node.
    */
   readonly algorithm?: WeightAlgorithm;
+  /**
+   * Empirical bias correction (core/algorithms/biasCorrection.ts): the mean output shift that quantizing
+   * this weight causes on the calibration data, subtracted from the bias. Static QDQ and weight-only
+   * DequantizeLinear forms; settable per model, op type and node.
+   */
+  readonly biasCorrection?: boolean;
 }
 
 export type WeightAlgorithm = 'rtn' | 'gptq' | 'adaround';
@@ -61,6 +67,10 @@ export interface AlgorithmOptions {
   readonly gptq?: { readonly percDamp?: number; readonly blockSize?: number; readonly actOrder?: boolean };
   /** AdaRound: iterations per layer and Adam's learning rate (defaults measured: runtime/weightRounding.ts). */
   readonly adaround?: { readonly iterations?: number; readonly learningRate?: number };
+  /** Cross-layer equalization of Conv/Gemm pairs before calibration (onnx/passes/equalize.ts). */
+  readonly equalize?: boolean;
+  /** SmoothQuant before calibration (runtime/modelAlgorithms.ts); alpha defaults to 0.5. */
+  readonly smoothquant?: { readonly alpha?: number };
 }
 
 export interface Override {

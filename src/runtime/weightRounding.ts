@@ -103,7 +103,7 @@ export function roundingTargets(model: ModelProto, config: QuantConfig): Roundin
   return out;
 }
 
-function convGeometry(node: NodeProto, dims: readonly number[], kernel: readonly number[]): ConvGeometry {
+export function convGeometry(node: NodeProto, dims: readonly number[], kernel: readonly number[]): ConvGeometry {
   const rank = dims.length;
   const ks = attrInts(node, 'kernel_shape') ?? kernel;
   const strides = attrInts(node, 'strides') ?? [];
