@@ -7,6 +7,13 @@ import { encodeModelParts, exportForm, planQuantization, prepareModel, summarize
 import type { SampleSpec } from '../data/samples';
 import type { StatsMap } from '../runtime/calibrate';
 import { debugModels } from '../runtime/debug';
+import { materializeSample } from '../data/samples';
+import {
+  biasCorrectionTargets,
+  correctBiasesFromData,
+  rewriteBeforeCalibration,
+  wantsRewrite,
+} from '../runtime/modelAlgorithms';
 import { nodeOrt } from '../runtime/ortNode';
 import { prepareTuning, rangesFor } from '../runtime/tune/prepare';
 import { tune, type TuneResult } from '../runtime/tune/search';
@@ -68,9 +75,13 @@ async function setUp(a: Args, path: string) {
   const { bytes, model } = readModel(path);
   const fixed = fixedInputs(a);
   const preparation = prepareModel(model, { fixedInputs: fixed });
-  const prepared = preparation.model;
   const config = configFromFlags(a);
-  const { calibration, heldOut, note } = splitData(a, model, prepared);
+  const { calibration, heldOut, note } = splitData(a, model, preparation.model);
+  const source = { count: calibration.length, feeds: async (i: number) => materializeSample(calibration[i]!) };
+  // --equalize and --smoothquant rewrite the starting point: calibration and every trial see the result
+  const prepared = wantsRewrite(config)
+    ? (await rewriteBeforeCalibration(nodeOrt, preparation.model, config, source)).model
+    : preparation.model;
   let stats: StatsMap | null = null;
   if ((config.form ?? { kind: 'qdq' }).kind === 'qdq') {
     const plan = planQuantization(prepared, config);
@@ -83,7 +94,7 @@ async function setUp(a: Args, path: string) {
     );
   }
   const ctx = await prepareTuning(nodeOrt, prepared, config, stats, heldOut, { floatBytes: bytes.length });
-  return { bytes, model, fixed, preparation, prepared, config, stats, ctx, note, heldOut };
+  return { bytes, model, fixed, preparation, prepared, config, stats, ctx, note, heldOut, source };
 }
 
 function bar(a: Args, label: string) {
@@ -197,7 +208,7 @@ export async function cmdTune(a: Args): Promise<void> {
   const path = a.positional[0];
   const out = flagValue(a, 'output');
   if (!path || !out) throw new UsageError('tune needs a model and -o OUT.onnx');
-  const { bytes, fixed, preparation, prepared, stats, ctx, note, heldOut } = await setUp(a, path);
+  const { bytes, fixed, preparation, prepared, stats, ctx, note, heldOut, source } = await setUp(a, path);
   let result: TuneResult;
   const target = targetFromFlags(a, ctx.evaluator.classes) ?? defaultTarget(ctx.evaluator);
   const p = bar(a, 'tuning');
@@ -223,8 +234,16 @@ export async function cmdTune(a: Args): Promise<void> {
   const config: QuantConfig = chosen.config;
   const qdq = (config.form ?? { kind: 'qdq' }).kind === 'qdq';
   const ranges = qdq && stats ? rangesFor(stats, prepared, config) : null;
-  writeAtomically(out, [checked.bytes]);
-  const size = checked.bytes.length;
+  let fileBytes = checked.bytes;
+  if (biasCorrectionTargets(prepared, config).length > 0) {
+    // --bias-correction: applied to the chosen file (the search compared the files without it)
+    const withRanges = (m: ModelProto) => (ranges ? { plan: planQuantization(m, config), ranges } : undefined);
+    const first = exportForm(prepared, config, withRanges(prepared)).model;
+    const corrected = (await correctBiasesFromData(nodeOrt, prepared, config, source, first)).model;
+    fileBytes = concatBytes(encodeModelParts(exportForm(corrected, config, withRanges(corrected)).model));
+  }
+  writeAtomically(out, [fileBytes]);
+  const size = fileBytes.length;
   const recipeOut = flagValue(a, 'write-recipe');
   if (recipeOut) {
     const written: Recipe = {

@@ -347,4 +347,28 @@ describe('SmoothQuant and the flags on quantscope quantize', () => {
     expect((await cli('quantize', modelPath, '--data', ...files, '--recipe', recipe, '-o', again)).code).toBe(0);
     expect(Buffer.compare(readFileSync(first), readFileSync(again))).toBe(0);
   });
+
+  it('quantscope tune takes the flags: the starting point smoothed, the written file bias-corrected', async () => {
+    const out = join(dir, 'tuned.onnx');
+    const r = await cli(
+      'tune',
+      modelPath,
+      '--data',
+      ...files,
+      '--smoothquant',
+      '--bias-correction',
+      '--target-sqnr',
+      '30',
+      '--json',
+      '-o',
+      out,
+    );
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout) as { config: QuantConfig; before: { value: number } };
+    expect(summary.config.algorithms?.smoothquant).toEqual({});
+    expect(summary.config.weights.biasCorrection).toBe(true);
+    // the starting point is the smoothed model: its SQNR is SmoothQuant's (36.6 dB measured), not 16.2
+    expect(summary.before.value).toBeGreaterThan(30);
+    expect(await sqnr(out)).toBeGreaterThan(30);
+  });
 });
