@@ -5,7 +5,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createHistogram, updateHistogram } from '../../src/core/histogram';
-import { entropyRangeOrt, entropyRangeOrtExhaustive, fastDivergences } from '../../src/core/methods/entropy';
+import {
+  entropyRangeOrt,
+  entropyRangeOrtExhaustive,
+  fastDivergences,
+  fastDivergencesByRun,
+} from '../../src/core/methods/entropy';
 import { mulberry32, normalSampler } from '../../src/core/random';
 
 function sample(seed: number, kind: number, size: number): Float32Array {
@@ -37,6 +42,29 @@ describe('fast entropy search', () => {
     for (let k = 0; k < fast.length; k++)
       worst = Math.max(worst, Math.abs(fast[k]! - exact[k]!) / Math.max(1e-3, Math.abs(exact[k]!)));
     expect(worst).toBeLessThan(1e-5);
+  });
+
+  it('reads the interior runs from block sums to the same scores as summing run by run', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1e6 }),
+        fc.integer({ min: 0, max: 4 }),
+        fc.constantFrom(256, 2048, 2300),
+        fc.integer({ min: 300, max: 30_000 }),
+        fc.constantFrom(3, 128),
+        (seed, kind, bins, size, nq) => {
+          const h = updateHistogram(createHistogram(bins), sample(seed, kind, size));
+          const blocked = fastDivergences(h.counts, nq)!;
+          const byRun = fastDivergencesByRun(h.counts, nq)!;
+          expect(blocked.length).toBe(byRun.length);
+          for (let k = 0; k < byRun.length; k++) {
+            if (!Number.isFinite(byRun[k]!)) expect(blocked[k]).toBe(byRun[k]);
+            else expect(Math.abs(blocked[k]! - byRun[k]!)).toBeLessThan(1e-9 * Math.max(1, Math.abs(byRun[k]!)));
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 
   it('picks the same range as the exhaustive search on varied histograms', () => {

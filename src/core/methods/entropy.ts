@@ -9,7 +9,7 @@
  *
  * The exhaustive search costs O(bins²) float32 logarithms (~40 ms for 2048 bins). `entropyRangeOrt`
  * gets the same answer in ~1 ms: a first pass scores every candidate in float64 from prefix sums
- * (O(quantized bins) a candidate; see `fastDivergences`), then only the candidates within a rounding
+ * (O(1) a candidate from block sums; see entropyFast.ts), then only the candidates within a rounding
  * margin of the best are scored exactly as ORT does, and ORT's argmin (first minimum) is taken among
  * them. When the margin holds too many candidates (a flat divergence curve) it scores them all.
  */
@@ -18,6 +18,9 @@ import { histogramEdges, histogramRange } from '../histogram';
 import { QuantscopeError } from '../errors';
 import { f32 } from '../rounding';
 import type { Range } from './percentile';
+import { fastDivergences } from './entropyFast';
+
+export { fastDivergences, fastDivergencesByRun } from './entropyFast';
 
 /**
  * quant_utils.smooth_distribution into `out`: move eps of mass onto the empty bins. False when all
@@ -161,146 +164,6 @@ export function entropyRangeOrtExhaustive(h: HistogramState, numQuantizedBins = 
     if (div < divergences[best]!) best = i - half;
   }
   return clampedRange(h, best + half, divergences);
-}
-
-const EPS = 0.0001;
-
-/** x log x, with 0 log 0 = 0. */
-function xlogx(x: number): number {
-  return x > 0 ? x * Math.log(x) : 0;
-}
-
-/**
- * Every candidate's KL(p || q) in float64, in O(quantized bins) each. With p' and q' the smoothed
- * slices and Sp, Sq their sums (smoothing keeps the sums),
- *   KL = (Σ p' log p') / Sp - log Sp - (Σ p' log q') / Sp + log Sq.
- * q' is constant over each merged run, so Σ p' log q' needs only each run's p' mass; Σ p' log p'
- * over the interior bins is Σ (h - e) log(h - e) = Σ h log h - e Σ (log h + 1) + e²/2 Σ 1/h
- * + e³/6 Σ 1/h² + e⁴/12 Σ 1/h³ (Taylor; e = eps·zeros/nonzeros < 1 <= h for counts), from prefix sums.
- * Returns null when a non-zero count is below 1 (fractional counts: the series needs h >= 1).
- */
-export function fastDivergences(hist: Float64Array, nq: number): Float64Array | null {
-  const n = hist.length;
-  const zero = Math.floor(n / 2);
-  const half = Math.floor(nq / 2);
-  const count = Math.max(zero - half + 1, 0);
-  const H = new Float64Array(n + 1);
-  const Z = new Float64Array(n + 1);
-  const A = new Float64Array(n + 1);
-  const L = new Float64Array(n + 1);
-  const R1 = new Float64Array(n + 1);
-  const R2 = new Float64Array(n + 1);
-  const R3 = new Float64Array(n + 1);
-  for (let k = 0; k < n; k++) {
-    const h = hist[k]!;
-    H[k + 1] = H[k]! + h;
-    if (h !== 0) {
-      if (h < 1) return null;
-      const lg = Math.log(h);
-      Z[k + 1] = Z[k]! + 1;
-      A[k + 1] = A[k]! + h * lg;
-      L[k + 1] = L[k]! + lg + 1;
-      R1[k + 1] = R1[k]! + 1 / h;
-      R2[k + 1] = R2[k]! + 1 / (h * h);
-      R3[k + 1] = R3[k]! + 1 / (h * h * h);
-    } else {
-      Z[k + 1] = Z[k]!;
-      A[k + 1] = A[k]!;
-      L[k + 1] = L[k]!;
-      R1[k + 1] = R1[k]!;
-      R2[k + 1] = R2[k]!;
-      R3[k + 1] = R3[k]!;
-    }
-  }
-  const total = H[n]!;
-  const out = new Float64Array(count);
-  const runV = new Float64Array(nq);
-  const runMass = new Float64Array(nq);
-  const logEps = Math.log(EPS);
-  for (let i = half; i <= zero; i++) {
-    const start = zero - i;
-    const end = Math.min(zero + i + 1, n);
-    const len = end - start;
-    const leftOut = H[start]!;
-    const rightOut = total - H[end]!;
-    const first = hist[start]!;
-    const lastH = hist[end - 1]!;
-    const p0 = first + leftOut;
-    const pl = lastH + rightOut;
-    // zeros of p over the slice, its ends with their outliers
-    const interiorNz = Z[end - 1]! - Z[start + 1]!;
-    const zp = len - 2 - interiorNz + (p0 === 0 ? 1 : 0) + (pl === 0 ? 1 : 0);
-    const nzp = len - zp;
-    if (nzp === 0 || total === 0) {
-      out[i - half] = Infinity;
-      continue;
-    }
-    const e = (EPS * zp) / nzp;
-    const merged = Math.floor(len / nq);
-    // Per merged run: p's non-zero count and mass (outliers at the slice's ends), q's value (the
-    // truncated average of the sliced counts over p's non-zero positions; 0 for an empty run).
-    const leftFix = (p0 !== 0 ? 1 : 0) - (first !== 0 ? 1 : 0);
-    let zq = len - nq * merged; // the remainder past the last whole run has q = 0
-    let sq = 0;
-    for (let r = 0; r < nq; r++) {
-      const a = start + r * merged;
-      const b = a + merged;
-      let nz = Z[b]! - Z[a]!;
-      let mass = H[b]! - H[a]!;
-      let qb = mass;
-      if (r === 0) {
-        nz += leftFix;
-        mass += leftOut;
-      }
-      if (r === nq - 1) {
-        qb += H[end]! - H[b]!;
-        if (b === end) {
-          nz += (pl !== 0 ? 1 : 0) - (lastH !== 0 ? 1 : 0);
-          mass += rightOut;
-        }
-      }
-      const v = nz ? Math.trunc(qb / nz) : 0;
-      if (v === 0) zq += merged;
-      sq += v * merged;
-      runV[r] = v;
-      runMass[r] = mass - e * nz + EPS * (merged - nz);
-    }
-    const nzq = len - zq;
-    if (nzq === 0) {
-      out[i - half] = Infinity;
-      continue;
-    }
-    const eq = (EPS * zq) / nzq;
-    // Σ p' log p'
-    const e2 = e * e;
-    let self = zp * EPS * logEps;
-    if (len > 2) {
-      const a = start + 1;
-      const b = end - 1;
-      self +=
-        A[b]! -
-        A[a]! -
-        e * (L[b]! - L[a]!) +
-        (e2 / 2) * (R1[b]! - R1[a]!) +
-        ((e2 * e) / 6) * (R2[b]! - R2[a]!) +
-        ((e2 * e2) / 12) * (R3[b]! - R3[a]!);
-    }
-    if (p0 !== 0) self += xlogx(p0 - e);
-    if (pl !== 0) self += xlogx(pl - e);
-    // Σ p' log q': q' is constant over each run
-    let cross = 0;
-    for (let r = 0; r < nq; r++) {
-      const v = runV[r]!;
-      cross += runMass[r]! * (v ? Math.log(v - eq) : logEps);
-    }
-    const remStart = start + nq * merged;
-    if (remStart < end) {
-      const nz = Z[end]! - Z[remStart]! + (pl !== 0 ? 1 : 0) - (lastH !== 0 ? 1 : 0);
-      cross += (H[end]! - H[remStart]! + rightOut - e * nz + EPS * (end - remStart - nz)) * logEps;
-    }
-    out[i - half] = self / total - Math.log(total) - cross / total + Math.log(sq);
-  }
-  return out;
 }
 
 /** Candidates whose float64 score is within this of the best are re-scored exactly (float32 rounding
