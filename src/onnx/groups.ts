@@ -48,6 +48,8 @@ export function weightGroups(nodes: readonly string[]): QuantGroup[] {
 /** What a search may set a group to. */
 export type GroupChoice =
   | { readonly kind: 'float' }
+  /** The group's activations kept float, its nodes' weights still quantized (a float op on dequantized weights). */
+  | { readonly kind: 'float-activations' }
   /** Back to the model-wide settings: the group's overrides removed. */
   | { readonly kind: 'default' }
   | { readonly kind: 'activations'; readonly fields: Partial<ActivationConfig> }
@@ -57,6 +59,8 @@ export function choiceLabel(c: GroupChoice): string {
   switch (c.kind) {
     case 'float':
       return 'kept float';
+    case 'float-activations':
+      return 'activations kept float, weights quantized';
     case 'default':
       return 'the model-wide settings';
     case 'activations':
@@ -81,7 +85,7 @@ export function applyGroupChoice(config: QuantConfig, group: QuantGroup, choice:
   for (const t of group.tensors) {
     const { exclude: _, ...rest } = tensors[t] ?? {};
     void _;
-    if (float) tensors[t] = { ...rest, exclude: true };
+    if (float || choice.kind === 'float-activations') tensors[t] = { ...rest, exclude: true };
     else if (choice.kind === 'activations')
       tensors[t] = { ...rest, activations: { ...rest.activations, ...choice.fields } };
     else if (Object.keys(rest).length) tensors[t] = rest;

@@ -65,7 +65,7 @@ describe('quantscope tune, sensitivity, debug', () => {
       target: { metric: string; value: number };
       before: { value: number };
       after: { value: number };
-      trials: { bytes: number; value: number; meets: boolean }[];
+      trials: { label: string; bytes: number; value: number; meets: boolean }[];
       changes: unknown[];
       heldOut: string;
     };
@@ -76,6 +76,8 @@ describe('quantscope tune, sensitivity, debug', () => {
     expect(j.before.value).toBeLessThan(60); // int8 everywhere (measured 48.5 dB) misses 60 dB: something had to change
     expect(j.changes.length).toBeGreaterThan(0);
     expect(j.trials.length).toBeGreaterThan(2);
+    // the space holds a calibration method per group (static QDQ): tried on the most sensitive groups
+    expect(j.trials.filter((t) => /: (minmax|percentile|entropy|mse) range$/.test(t.label)).length).toBeGreaterThan(0);
     const again = join(dir, 'again.onnx');
     const q = await cli('quantize', model, '--recipe', recipe, '-o', again);
     expect(q.code, q.stderr).toBe(0);

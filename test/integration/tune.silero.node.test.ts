@@ -3,8 +3,10 @@
  * over audio made here), the default target (its first output, the speech probability [1, 1], has no
  * class axis: output SQNR >= 30 dB; stateN is recurrent and never counts), then the tuned file streamed
  * over held-out audio with its own state: its frame decisions agree with the float model's at least as
- * well as the int16-activation file's (measured: tuned 1.000, int16 0.708, int8 0.542 of 96 frames), and
- * its size (measured 0.529 of the float file; the issue asks 0.45: not met, see below).
+ * well as the int16-activation file's (measured: tuned 0.854, int16 0.708, int8 0.542 of 96 frames), and
+ * its size is at most 0.45 of the float file (measured 0.333: the encoder's activations stay float on
+ * int8 weights, the search's "activations kept float, weights quantized" fix; before that fix the
+ * convolutions kept float weights too and the file was 0.529).
  */
 import * as ort from 'onnxruntime-node';
 import { readFileSync } from 'node:fs';
@@ -170,8 +172,9 @@ describe('tune on Silero VAD v5', () => {
       `Silero tune: ${result.trials.length} tried in ${(result.elapsedMs / 1000).toFixed(1)} s; frame agreement tuned ${tuned.toFixed(3)}, int16 ${wide.toFixed(3)}, int8 ${plain.toFixed(3)}; size ${(size / RAW.length).toFixed(3)} of float`,
     );
     expect(tuned).toBeGreaterThanOrEqual(wide);
-    // measured 0.529: the encoder's convolutions need float weights to reach 30 dB (int16 activations
-    // everywhere reach only 8.3 dB), and the LSTM stays float in every QDQ file; the issue's 0.45 is not met
-    expect(size / RAW.length).toBeLessThanOrEqual(0.55);
+    // measured 0.333: int16 activations everywhere reach only 8.3 dB, so the encoder's activations stay
+    // float, on int8 weights; the LSTM (inside an If branch, 0.23 of the float file) stays float in
+    // every QDQ file. Keeping whole convolutions float (weights too) gave 0.529.
+    expect(size / RAW.length).toBeLessThanOrEqual(0.45);
   }, 400_000);
 });

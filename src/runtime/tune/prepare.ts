@@ -129,6 +129,7 @@ export async function prepareTuning(
     groups: groups(sb),
     baseConfig,
     floatBytes: opts.floatBytes,
+    preparedBytes: encodeModel(prepared).length,
     release: () => evaluator.release(),
   };
 }

@@ -3,14 +3,15 @@
  *
  * Tuning (in the manner of NNCF's accuracy control and Intel Neural Compressor's strategies): start from
  * the chosen configuration; try model-wide moves first (each calibration method everywhere, 16-bit
- * activations everywhere, 8-bit weights everywhere); then, from the best start of the same size, fix
+ * activations everywhere, 8-bit weights everywhere); then, per group, the calibration method (free in
+ * size: only the range moves) on the most sensitive groups; then, from the best start of the same size, fix
  * groups in sensitivity order (the group whose float version helps most first), each with the cheapest
  * choice that improves the metric (16-bit activations or 8-bit weights, else keep float), until the
  * target holds; then try each fix back where the target still holds. Every configuration tried is
  * recorded (size against metric: the Pareto plot); the answer is the smallest file among those that
  * meet the target.
  */
-import type { QuantConfig } from '../../core/config';
+import { activationConfigFor, type QuantConfig } from '../../core/config';
 import type { IntDType } from '../../core/dtype';
 import { variantFields, methodVariant } from '../../core/methods';
 import { applyGroupChoice, choiceLabel, type GroupChoice, type QuantGroup } from '../../onnx/groups';
@@ -48,6 +49,8 @@ export interface TuneResult {
 
 const METHODS = ['minmax', 'percentile', 'entropy', 'mse'] as const;
 const MAX_TRIM = 24;
+/** Groups whose calibration method the search tries one by one (three tries each). */
+const MAX_METHOD_GROUPS = 6;
 
 function wideOf(d: IntDType): IntDType {
   return d.startsWith('u') ? 'uint16' : 'int16';
@@ -55,14 +58,18 @@ function wideOf(d: IntDType): IntDType {
 
 /** The choices that fix a group, cheapest first. */
 function fixChoices(ctx: TuneContext, g: QuantGroup): GroupChoice[] {
+  const weighted = new Set(ctx.sb.weightNodes.map((w) => w.node));
   const form = ctx.baseConfig.form ?? { kind: 'qdq' };
   const out: GroupChoice[] = [];
   if (form.kind === 'weight-only') {
     if (form.dtype !== 'int8' && ctx.sb.weightVariants.includes('int8')) {
       out.push({ kind: 'weights', dtype: 'int8', blockSize: null });
     }
-  } else if (g.tensors.length && ctx.sb.activationDtypes.includes(wideOf(ctx.baseConfig.activations.dtype))) {
-    out.push({ kind: 'activations', fields: { dtype: wideOf(ctx.baseConfig.activations.dtype) } });
+  } else {
+    if (g.tensors.length && ctx.sb.activationDtypes.includes(wideOf(ctx.baseConfig.activations.dtype)))
+      out.push({ kind: 'activations', fields: { dtype: wideOf(ctx.baseConfig.activations.dtype) } });
+    // float activations on quantized weights: most of keeping float's accuracy at the quantized size
+    if (g.tensors.length && g.nodes.some((n) => weighted.has(n))) out.push({ kind: 'float-activations' });
   }
   out.push({ kind: 'float' });
   return out;
@@ -143,22 +150,53 @@ export async function tune(
       ranked.push({ g, t });
     }
     ranked.sort((a, b) => (better(a.t, b.t) ? -1 : better(b.t, a.t) ? 1 : 0));
-    total = trials.length + 2 * ranked.length;
+    total = trials.length + 2 * ranked.length + (form.kind === 'qdq' ? 3 * MAX_METHOD_GROUPS : 0);
+    // per group, the calibration method (static QDQ): free in size, only the group's range moves.
+    // Greedy over the most sensitive groups, each keeping the method that helps it most, until the
+    // target holds; what the prefix search below fixes starts from there.
+    let seed = start;
+    const methodFixes: { g: QuantGroup; choice: GroupChoice }[] = [];
+    if (form.kind === 'qdq') {
+      const producer = new Map(
+        ctx.setting.prepared.graph!.node.flatMap((n) => n.output.map((o) => [o, n.opType] as const)),
+      );
+      for (const { g } of ranked.filter((r) => r.g.tensors.length).slice(0, MAX_METHOD_GROUPS)) {
+        const now = activationConfigFor(seed.config, g.tensors[0]!, producer.get(g.tensors[0]!)).method ?? 'minmax';
+        let bestHere = seed;
+        let bestChoice: GroupChoice | null = null;
+        for (const m of METHODS.filter((x) => x !== now)) {
+          const choice: GroupChoice = { kind: 'activations', fields: variantFields(methodVariant(m)!) };
+          const t = await record(applyGroupChoice(seed.config, g, choice), `${g.id}: ${m} range`, 'methods');
+          if (better(t, bestHere)) [bestHere, bestChoice] = [t, choice];
+        }
+        if (bestChoice) {
+          seed = bestHere;
+          methodFixes.push({ g, choice: bestChoice });
+        }
+        if (seed.meets) break;
+      }
+    }
     // the smallest prefix of the ranking whose fix meets the target (bisection: a longer prefix fixes
     // more, so the metric grows with it on the whole), with the cheapest fix first, then keeping float
-    let current = start;
-    let fixed: { g: QuantGroup; choice: GroupChoice }[] = [];
+    let current = seed;
+    let fixed: { g: QuantGroup; choice: GroupChoice }[] = [...methodFixes];
     const withPrefix = (k: number, pick: (g: QuantGroup) => GroupChoice) => {
-      let c = start.config;
+      let c = seed.config;
       const f = ranked.slice(0, k).map(({ g }) => ({ g, choice: pick(g) }));
       for (const x of f) c = applyGroupChoice(c, x.g, x.choice);
       return { config: c, fixes: f };
     };
-    for (const pick of [(g: QuantGroup) => fixChoices(ctx, g)[0]!, (): GroupChoice => ({ kind: 'float' })]) {
+    // each level of fix in turn, cheapest first (a group with fewer choices takes its last: float)
+    const levels = Math.max(...ranked.map(({ g }) => fixChoices(ctx, g).length));
+    const picks = Array.from({ length: levels }, (_, k) => (g: QuantGroup) => {
+      const c = fixChoices(ctx, g);
+      return c[Math.min(k, c.length - 1)]!;
+    });
+    for (const pick of seed.meets ? [] : picks) {
       const all = withPrefix(ranked.length, pick);
-      const top = await record(all.config, `the ${ranked.length} groups: ${choiceLabel(pick(ranked[0]!.g))}`, 'fixing');
+      const top = await record(all.config, `the ${ranked.length} groups: ${fixLabel(all.fixes)}`, 'fixing');
       if (!top.meets) {
-        if (better(top, current)) [current, fixed] = [top, all.fixes];
+        if (better(top, current)) [current, fixed] = [top, [...methodFixes, ...all.fixes]];
         continue;
       }
       let [lo, hi] = [0, ranked.length]; // prefix lo fails, hi meets
@@ -167,15 +205,11 @@ export async function tune(
       while (hi - lo > 1) {
         const mid = (lo + hi) >> 1;
         const p = withPrefix(mid, pick);
-        const t = await record(
-          p.config,
-          `the ${mid} most sensitive groups: ${choiceLabel(pick(ranked[0]!.g))}`,
-          'fixing',
-        );
+        const t = await record(p.config, `the ${mid} most sensitive groups: ${fixLabel(p.fixes)}`, 'fixing');
         if (t.meets) [hi, best, bestFixes] = [mid, t, p.fixes];
         else lo = mid;
       }
-      [current, fixed] = [best, bestFixes];
+      [current, fixed] = [best, [...methodFixes, ...bestFixes]];
       break;
     }
     // cheaper choices back, least sensitive fix first, where the target still holds (a few tries)
@@ -194,7 +228,10 @@ export async function tune(
         }
       }
     }
+    const reported = new Set<string>();
     for (const f of fixed) {
+      if (reported.has(f.g.id)) continue;
+      reported.add(f.g.id);
       const now = groupState(current.config, f.g);
       if (now === groupState(start.config, f.g)) continue;
       changes.push({
@@ -221,16 +258,24 @@ export async function tune(
   };
 }
 
+/** The distinct fixes of a prefix, e.g. "int16 activations or kept float". */
+function fixLabel(fixes: readonly { choice: GroupChoice }[]): string {
+  return [...new Set(fixes.map((f) => choiceLabel(f.choice)))].join(' or ');
+}
+
 function groupState(config: QuantConfig, g: QuantGroup): string {
   return JSON.stringify([g.tensors.map((t) => config.tensors?.[t]), g.nodes.map((n) => config.nodes?.[n])]);
 }
 
 function describeState(config: QuantConfig, g: QuantGroup): string {
-  if (g.nodes.some((n) => config.nodes?.[n]?.exclude) || g.tensors.some((t) => config.tensors?.[t]?.exclude))
-    return 'kept float';
+  if (g.nodes.some((n) => config.nodes?.[n]?.exclude)) return 'kept float';
+  if (g.tensors.some((t) => config.tensors?.[t]?.exclude))
+    return g.nodes.length ? 'activations kept float, weights quantized' : 'kept float';
   const parts: string[] = [];
   const a = g.tensors.map((t) => config.tensors?.[t]?.activations?.dtype).find((d) => d);
   if (a) parts.push(`${a} activations`);
+  const m = g.tensors.map((t) => config.tensors?.[t]?.activations?.method).find((d) => d);
+  if (m) parts.push(`${m} range`);
   const w = g.nodes.map((n) => config.nodes?.[n]?.weights).find((x) => x?.dtype);
   if (w) parts.push(`${w.dtype} weights${w.blockSize ? ` in blocks of ${w.blockSize}` : ' per channel'}`);
   return parts.join(', ') || 'as chosen';

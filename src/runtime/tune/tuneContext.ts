@@ -13,6 +13,12 @@ export interface TuneContext {
   readonly baseConfig: QuantConfig;
   /** Bytes of the float model as written. */
   readonly floatBytes: number;
+  /**
+   * Bytes of the prepared model (what the exports start from: a folded If branch, fixed inputs): the
+   * base of the size estimates, which the float file overstates where preparation dropped weights
+   * (Silero's 8 kHz branch is 44% of its file). Absent: floatBytes.
+   */
+  readonly preparedBytes?: number;
 }
 
 export interface Progress {
@@ -25,5 +31,5 @@ export interface Progress {
 export async function evalConfig(ctx: TuneContext, config: QuantConfig, signal?: AbortSignal) {
   const setting = settingFor(ctx.sb, ctx.setting, config);
   const metrics = await ctx.evaluator.evaluate(setting, signal);
-  return { metrics, bytes: estimatedBytes(ctx.sb, ctx.floatBytes, setting) };
+  return { metrics, bytes: estimatedBytes(ctx.sb, ctx.preparedBytes ?? ctx.floatBytes, setting) };
 }
