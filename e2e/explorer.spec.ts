@@ -74,6 +74,18 @@ test('drag a range, export it, sort by error, weights per channel, methods per o
   const db = (await figures.allTextContents()).slice(0, 5).map((t) => parseFloat(t));
   expect([...db].sort((a, b) => a - b)).toEqual(db);
 
+  // The model-level method switch: the ranges worker answers every tensor's figure; the list keeps its
+  // figures meanwhile and re-sorts when the new ones arrive (entropy clips outliers: better SQNR).
+  const topFigures = async () => (await figures.allTextContents()).slice(0, 5).join('|');
+  const minmaxTop = await topFigures();
+  await page.getByLabel('Range method', { exact: true }).selectOption('entropy');
+  expect((await figures.allTextContents()).filter((t) => t.endsWith('dB')).length).toBeGreaterThan(5);
+  await expect.poll(topFigures).not.toBe(minmaxTop);
+  const entropyDb = (await figures.allTextContents()).slice(0, 5).map((t) => parseFloat(t));
+  expect([...entropyDb].sort((a, b) => a - b)).toEqual(entropyDb);
+  await page.getByLabel('Range method', { exact: true }).selectOption('minmax');
+  await expect.poll(topFigures).toBe(minmaxTop);
+
   // A method per op type: every output of that op type takes it, other tensors keep the model default.
   // (p2o.Add.3 is a Conv's output once the Add was folded into the Conv; the hardswish is a Div's.)
   await page.getByLabel('Filter tensors').fill('p2o.Add.3');

@@ -1,70 +1,32 @@
 import { useEffect, useState } from 'react';
-import { activationConfigFor, activationRange, type QuantConfig } from '../core/config';
-import { absHistogramOf, histogramRangeError } from '../core/methods';
-import { absPercentile } from '../core/methods/percentile';
-import { isNonFinite } from '../core/minmax';
+import type { QuantConfig } from '../core/config';
+import { requestTensorMetrics, type TensorMetrics } from '../state/tensorMetrics';
 import type { AppState } from '../state/types';
 
 type StatsMap = NonNullable<AppState['calibration']['stats']>;
 
-export interface TensorMetrics {
-  /** SQNR of the tensor's chosen range (estimated on its histogram), dB. */
-  readonly sqnrDb: number;
-  /** Width of the observed range. */
-  readonly width: number;
-  /** max|x| over the 99.99th percentile of |x|: how far the extremes sit from the bulk. */
-  readonly outlierRatio: number;
-}
+export type { TensorMetrics } from '../state/tensorMetrics';
 
 /**
- * Every tensor's sortable figures under the current choices, computed in slices of at most ~25 ms
- * that yield to the page (an entropy search is ~2 ms a tensor), so the list fills in without a freeze.
+ * Every tensor's sortable figures under the current choices, computed by the ranges worker (an
+ * entropy search is ~1 ms a tensor, all of det's ~0.3 s): the page's thread never runs them, and the
+ * list keeps showing the previous figures until the new ones arrive.
  */
 export function useTensorMetrics(
   stats: StatsMap | null,
   config: QuantConfig,
   producerOf: (t: string) => string | undefined,
 ): ReadonlyMap<string, TensorMetrics | null> {
-  const [metrics, setMetrics] = useState<{ for: unknown; values: Map<string, TensorMetrics | null> }>({
-    for: null,
-    values: new Map(),
-  });
+  const [metrics, setMetrics] = useState<ReadonlyMap<string, TensorMetrics | null>>(new Map());
   useEffect(() => {
     if (!stats) return;
-    const names = Object.keys(stats);
-    const values = new Map<string, TensorMetrics | null>();
-    const key = {};
-    let i = 0;
-    let timer: ReturnType<typeof setTimeout>;
-    const slice = () => {
-      const t0 = performance.now();
-      while (i < names.length && performance.now() - t0 < 25) {
-        const t = names[i++]!;
-        const s = stats[t]!;
-        if (isNonFinite(s.minmax) || s.minmax.min > s.minmax.max) {
-          values.set(t, null);
-          continue;
-        }
-        try {
-          const act = activationConfigFor(config, t, producerOf(t));
-          const r = activationRange(s, act);
-          const err = histogramRangeError(s.histogram, r.rmin, r.rmax, act.dtype, act);
-          const amax = Math.max(Math.abs(s.minmax.min), Math.abs(s.minmax.max));
-          const bulk = absPercentile(absHistogramOf(s), 99.99);
-          values.set(t, {
-            sqnrDb: err.sqnrDb,
-            width: s.minmax.max - s.minmax.min,
-            outlierRatio: bulk > 0 ? amax / bulk : amax > 0 ? Infinity : 1,
-          });
-        } catch {
-          values.set(t, null);
-        }
-      }
-      setMetrics({ for: key, values: new Map(values) });
-      if (i < names.length) timer = setTimeout(slice, 0);
+    let live = true;
+    void requestTensorMetrics(stats, config, producerOf).then((m) => {
+      if (live) setMetrics(m);
+    });
+    return () => {
+      live = false;
     };
-    timer = setTimeout(slice, 50);
-    return () => clearTimeout(timer);
   }, [stats, config, producerOf]);
-  return metrics.values;
+  return metrics;
 }
