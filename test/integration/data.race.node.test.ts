@@ -8,23 +8,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createLocalCalibrator } from '../../src/runtime/localCalibrator';
-import { nodeOrt } from '../../src/runtime/ortNode';
-import { createAppStore } from '../../src/state/store';
 import { encodeModel, tinyConvNet } from '../helpers/models';
 import { makeNpy } from '../helpers/npy';
 import { FIXTURES } from '../helpers/reference';
 import { ROOT } from '../helpers/sample';
+import { nodePageStore } from '../helpers/store';
 
 const newStore = () => {
-  const store = createAppStore(
-    createLocalCalibrator(nodeOrt, {
-      backend: 'cpu',
-      numThreads: 1,
-      crossOriginIsolated: false,
-      hardwareConcurrency: 2,
-    }),
-  );
+  const store = nodePageStore();
   store.getState().loadModel('tiny-conv.onnx', encodeModel(tinyConvNet()));
   return store;
 };

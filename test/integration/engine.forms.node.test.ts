@@ -12,11 +12,10 @@ import { main } from '../../src/cli/main';
 import { defaultForm, FORM_KINDS, type FormKind } from '../../src/core/exportForms';
 import { parseRecipe } from '../../src/core/recipe';
 import { encodeModel } from '../../src/onnx';
-import { createLocalCalibrator } from '../../src/runtime/localCalibrator';
-import { nodeOrt } from '../../src/runtime/ortNode';
-import { createAppStore, type AppStore } from '../../src/state/store';
+import { type AppStore } from '../../src/state/store';
 import { tinyConvNet, tinyTransformer } from '../helpers/models';
 import { makeNpy } from '../helpers/npy';
+import { nodePageStore } from '../helpers/store';
 
 const CLI_FORMAT: Record<FormKind, string> = {
   qdq: 'qdq',
@@ -52,14 +51,7 @@ function fixture(name: string, model: Uint8Array, sample: (k: number) => Uint8Ar
   });
   const f: Fixture = { modelPath, dataFiles, store: null as unknown as AppStore };
   beforeAll(async () => {
-    f.store = createAppStore(
-      createLocalCalibrator(nodeOrt, {
-        backend: 'cpu',
-        numThreads: 1,
-        crossOriginIsolated: false,
-        hardwareConcurrency: 2,
-      }),
-    );
+    f.store = nodePageStore();
     f.store.getState().loadModel(name, model);
     await f.store
       .getState()

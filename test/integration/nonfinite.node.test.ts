@@ -5,23 +5,13 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { decodeModel, readFloat32 } from '../../src/onnx';
-import { createLocalCalibrator } from '../../src/runtime/localCalibrator';
-import type { OrtModule } from '../../src/runtime/ort';
-import { createAppStore } from '../../src/state/store';
 import { encodeModel, nanAndZeroNet } from '../helpers/models';
+import { nodePageStore } from '../helpers/store';
 
 describe('non-finite and constant activations', () => {
   it('keeps the NaN tensor float and names it; quantizes the all-zero one with scale 1', async () => {
-    const store = createAppStore(
-      createLocalCalibrator(ort as unknown as OrtModule, {
-        backend: 'cpu',
-        numThreads: 1,
-        crossOriginIsolated: false,
-        hardwareConcurrency: 2,
-      }),
-    );
+    const store = nodePageStore();
     store.getState().loadModel('nan.onnx', encodeModel(nanAndZeroNet()));
-    store.getState().setBackend('cpu');
     store.getState().useGeneratedData(4);
     await store.getState().calibrate();
     const { calibration } = store.getState();

@@ -22,14 +22,13 @@ import { main } from '../../src/cli/main';
 import { DEFAULT_CONFIG } from '../../src/core/config';
 import { quantParams } from '../../src/core/conventions';
 import { applyPreset, presetOf } from '../../src/core/presets';
-import { createLocalCalibrator } from '../../src/runtime/localCalibrator';
-import { createAppStore } from '../../src/state/store';
 import { decodeModel, encodeModel, makeNode, readFloat32, type ModelProto, type TensorProto } from '../../src/onnx';
 import { calibrate } from '../../src/runtime/calibrate';
 import type { OrtModule } from '../../src/runtime/ort';
 import { buildModel } from '../helpers/models';
 import { loadPytorchFixture, PYTORCH_FIXTURES } from '../helpers/pytorchFixture';
 import { ROOT } from '../helpers/sample';
+import { nodePageStore } from '../helpers/store';
 
 const fx = loadPytorchFixture();
 const MODEL = join(PYTORCH_FIXTURES, fx.model);
@@ -264,14 +263,7 @@ describe('--preset against PyTorch 1.13 (fixtures made once with python3-torch)'
   });
 
   it("the page's engine (the store, as the page drives it, with the preset menu's choice) writes the CLI's bytes", async () => {
-    const store = createAppStore(
-      createLocalCalibrator(ort as unknown as OrtModule, {
-        backend: 'cpu',
-        numThreads: 1,
-        crossOriginIsolated: false,
-        hardwareConcurrency: 2,
-      }),
-    );
+    const store = nodePageStore();
     await store.getState().loadDataFiles(
       fx.calibration.map((f) => ({
         name: f.split('/').pop()!,
@@ -279,7 +271,6 @@ describe('--preset against PyTorch 1.13 (fixtures made once with python3-torch)'
       })),
     );
     store.getState().loadModel(fx.model, new Uint8Array(readFileSync(MODEL)));
-    store.getState().setBackend('cpu');
     store.getState().setConfig((c) => applyPreset(c, 'qnnpack'));
     expect(presetOf(store.getState().config)).toBe('qnnpack');
     await store.getState().calibrate();

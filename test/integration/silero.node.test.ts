@@ -26,6 +26,7 @@ import { calibrate } from '../../src/runtime/calibrate';
 import type { OrtModule } from '../../src/runtime/ort';
 import { calibratedRanges } from '../../src/core/calibratedRanges';
 import { ROOT } from '../helpers/sample';
+import { nodePageStore } from '../helpers/store';
 
 const RAW = new Uint8Array(
   readFileSync(join(ROOT, 'node_modules', '@ricky0123', 'vad-web', 'dist', 'silero_vad_v5.onnx')),
@@ -137,16 +138,7 @@ describe('subgraphs that cannot be handled', () => {
 
 describe('Silero VAD through the store, as the page drives it', () => {
   it('offers sr to fix, folds the If once fixed, calibrates on generated data and exports', async () => {
-    const { createAppStore } = await import('../../src/state/store');
-    const { createLocalCalibrator } = await import('../../src/runtime/localCalibrator');
-    const store = createAppStore(
-      createLocalCalibrator(ort as unknown as OrtModule, {
-        backend: 'cpu',
-        numThreads: 1,
-        crossOriginIsolated: false,
-        hardwareConcurrency: 2,
-      }),
-    );
+    const store = nodePageStore();
     store.getState().loadModel('silero_vad_v5.onnx', RAW);
     expect(store.getState().model!.fixableInputs).toEqual(['sr']);
     expect(store.getState().model!.plan.nodes.length).toBe(0); // everything sits inside the If
@@ -155,7 +147,6 @@ describe('Silero VAD through the store, as the page drives it', () => {
     expect(m.fixedInputs).toEqual({ sr: 16000 });
     expect(m.summary.preparation.join('\n')).toMatch(/folded If_0/);
     expect(m.plan.nodes.length).toBeGreaterThanOrEqual(7);
-    store.getState().setBackend('cpu');
     for (const d of Object.keys(
       Object.fromEntries(
         m.summary.inputs.flatMap((i) => (i.shape ?? []).filter((x) => typeof x === 'string').map((x) => [x, 1])),

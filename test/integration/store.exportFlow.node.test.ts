@@ -4,22 +4,12 @@
  * export fails.
  */
 import { describe, expect, it } from 'vitest';
-import { createLocalCalibrator } from '../../src/runtime/localCalibrator';
-import { nodeOrt } from '../../src/runtime/ortNode';
-import { createAppStore } from '../../src/state/store';
 import { encodeModel, tinyConvNet } from '../helpers/models';
+import { nodePageStore } from '../helpers/store';
 
 const newStore = () => {
-  const store = createAppStore(
-    createLocalCalibrator(nodeOrt, {
-      backend: 'cpu',
-      numThreads: 1,
-      crossOriginIsolated: false,
-      hardwareConcurrency: 2,
-    }),
-  );
+  const store = nodePageStore();
   store.getState().loadModel('tiny-conv.onnx', encodeModel(tinyConvNet()));
-  store.getState().setBackend('cpu');
   store.getState().useGeneratedData(3);
   return store;
 };

@@ -5,25 +5,16 @@
 import * as ort from 'onnxruntime-node';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createLocalCalibrator } from '../../src/runtime/localCalibrator';
-import type { OrtModule } from '../../src/runtime/ort';
-import { createAppStore } from '../../src/state/store';
 import { encodeModel, tinyConvNet } from '../helpers/models';
 import { activationQParams, sqnr } from '../../src/core';
 import { methodRange } from '../../src/core/methods';
 import { calibrationTensors, decodeModel, readFloat32 } from '../../src/onnx';
 import { encodeModel as encodeModelBytes } from '../../src/onnx';
 import { DOC_IMAGES, docFeeds, ocrModel } from '../helpers/sample';
+import { nodePageStore, waitFor } from '../helpers/store';
 
 async function newStore(sampleCount: number) {
-  const store = createAppStore(
-    createLocalCalibrator(ort as unknown as OrtModule, {
-      backend: 'cpu',
-      numThreads: 1,
-      crossOriginIsolated: false,
-      hardwareConcurrency: 2,
-    }),
-  );
+  const store = nodePageStore();
   await store.getState().loadDataFiles(
     DOC_IMAGES.slice(0, sampleCount).map((p, i) => ({
       name: `doc-${i}.png`,
@@ -31,17 +22,8 @@ async function newStore(sampleCount: number) {
     })),
   );
   store.getState().loadModel('ch_PP-OCRv4_det_infer.onnx', ocrModel('det'), { isSample: true });
-  store.getState().setBackend('cpu');
   return store;
 }
-
-const waitFor = async (cond: () => boolean, ms = 60_000) => {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 
 describe('calibration through the store', () => {
   it('calibrates every planned tensor, with histogram counts summing to the elements seen', async () => {
@@ -181,16 +163,8 @@ describe('calibration through the store', () => {
   });
 
   it('the onnxruntime-exact mode runs every sample twice and keeps the |x| histogram', async () => {
-    const store = createAppStore(
-      createLocalCalibrator(ort as unknown as OrtModule, {
-        backend: 'cpu',
-        numThreads: 1,
-        crossOriginIsolated: false,
-        hardwareConcurrency: 2,
-      }),
-    );
+    const store = nodePageStore();
     store.getState().loadModel('tiny.onnx', encodeModel(tinyConvNet()));
-    store.getState().setBackend('cpu');
     store.getState().useGeneratedData(3);
     store.getState().setCalibrationMode('onnxruntime-exact');
     const totals: number[] = [];

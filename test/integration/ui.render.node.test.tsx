@@ -8,28 +8,19 @@
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import { decodeModel } from '../../src/onnx';
-import { createLocalCalibrator } from '../../src/runtime/localCalibrator';
-import { nodeOrt } from '../../src/runtime/ortNode';
 import { appStore } from '../../src/state/appStore';
-import { createAppStore, type AppState, type AppStore } from '../../src/state/store';
+import { type AppState, type AppStore } from '../../src/state/store';
 import { createStore } from 'zustand/vanilla';
 import { ActionBar } from '../../src/ui/ActionBar';
 import { ChoicesPanel } from '../../src/ui/ChoicesPanel';
 import { ExportPanel } from '../../src/ui/ExportPanel';
 import { AppStoreProvider } from '../../src/ui/useApp';
 import { encodeModel, tinyConvNet } from '../helpers/models';
+import { nodePageStore } from '../helpers/store';
 
 const newStore = () => {
-  const store = createAppStore(
-    createLocalCalibrator(nodeOrt, {
-      backend: 'cpu',
-      numThreads: 1,
-      crossOriginIsolated: false,
-      hardwareConcurrency: 2,
-    }),
-  );
+  const store = nodePageStore();
   store.getState().loadModel('tiny-conv.onnx', encodeModel(tinyConvNet()));
-  store.getState().setBackend('cpu');
   return store;
 };
 

@@ -17,11 +17,10 @@ import { encodeModel, type ModelProto } from '../../src/onnx';
 import { exportForm } from '../../src/onnx/forms';
 import type { OrtModule } from '../../src/runtime/ort';
 import { roundWeights } from '../../src/runtime/weightRounding';
-import { createLocalCalibrator } from '../../src/runtime/localCalibrator';
-import { createAppStore } from '../../src/state/store';
 import { blockConvNet } from '../helpers/models';
 import { makeNpy } from '../helpers/npy';
 import { ROOT } from '../helpers/sample';
+import { nodePageStore } from '../helpers/store';
 
 const convNet = () => blockConvNet();
 const withShape = (m: ModelProto) => m;
@@ -169,15 +168,7 @@ describe('quantscope quantize --algorithm', () => {
 
 describe('the page: GPTQ through the store and the worker protocol', () => {
   it('a weight-only export with GPTQ chosen rounds in the worker job and reports each layer', async () => {
-    const store = createAppStore(
-      createLocalCalibrator(ort as unknown as OrtModule, {
-        backend: 'cpu',
-        numThreads: 1,
-        crossOriginIsolated: false,
-        hardwareConcurrency: 2,
-      }),
-    );
-    store.getState().setBackend('cpu');
+    const store = nodePageStore();
     store.getState().loadModel('convnet.onnx', encodeModel(withShape(convNet())));
     store.getState().setConfig((c) => ({ ...c, ...config('gptq') }));
     // no data yet: refused with a message, nothing offered
