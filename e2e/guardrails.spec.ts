@@ -1,7 +1,7 @@
 /**
  * Guard rails in the page: a user's model starts with no data chosen; a selection with a stray file
  * keeps the good ones and lists the stray one with its reason; an export whose middle tensor needs
- * more than 8 bits shows the alert next to its download, one that meets the target shows none; a
+ * more than 8 bits shows the alert next to its download (offering Tune), one that meets the target shows none; a
  * recurrent model (Silero VAD v5) calibrated in streaming order names the inputs it chained, with sr
  * fixed automatically from the data.
  */
@@ -86,6 +86,10 @@ test('the guard rail: an export that misses the target says so next to its downl
   await expect(alert).toContainText('a split of the calibration data');
   await expect(alert.getByRole('link', { name: 'Change the choices' })).toBeVisible();
   await expect(alert).toContainText('quantscope tune');
+  // it offers Tune: the link brings the Tune button (in the action bar) into focus, ready to press
+  await alert.getByRole('link', { name: 'Let Tune find a setting that meets it' }).click();
+  await expect(page.getByRole('button', { name: 'Tune', exact: true })).toBeFocused();
+  await expect(page.getByRole('button', { name: 'Tune', exact: true })).toBeEnabled();
   await app.screenshot('guard-alert');
 
   await exportBuilt(app, 'outlier-x1.onnx', 1);

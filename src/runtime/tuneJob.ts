@@ -7,16 +7,17 @@
  */
 import type { QuantConfig } from '../core/config';
 import { toErrorInfo } from '../core/errors';
-import { decodeModel } from '../onnx';
+import { decodeModel, encodeModelParts, exportForm, planQuantization } from '../onnx';
 import type { SampleSpec } from '../data/samples';
 import type { StatsMap } from './calibrate';
 import type { OrtModule } from './ort';
 import type { Backend, WorkerReply } from './protocol';
 import type { SerialQueue } from './serialQueue';
 import type { EvalMetrics, Evaluator } from './tune/evaluate';
-import { prepareTuning } from './tune/prepare';
+import { prepareTuning, rangesFor } from './tune/prepare';
 import { tune, type TuneResult } from './tune/search';
 import { defaultTarget, targetValue, type Target } from './tune/target';
+import { chooseRunnable } from './tune/verify';
 import { PROGRESS_INTERVAL_MS } from './protocol';
 
 export interface TuneRequest {
@@ -40,6 +41,14 @@ export interface TuneRequest {
 /** What the page shows of a run: the engine's result, and what it was measured on. */
 export interface TuneSummary {
   readonly result: TuneResult;
+  /**
+   * The trial the page takes: the engine's choice where its file loads and runs in onnxruntime at the
+   * default optimization level, else the next smallest that meets the target (runtime/tune/verify.ts,
+   * as the command line writes it).
+   */
+  readonly chosen: number;
+  /** Trials passed over because their file did not load or run, with the reason. */
+  readonly refused: readonly { readonly id: number; readonly reason: string }[];
   readonly output: string;
   /** The output's class-axis size, when it has one. */
   readonly classes: number | null;
@@ -51,6 +60,8 @@ export interface TuneProgress {
   readonly trials: number;
   /** The target's metric of the last configuration tried. */
   readonly metric: number | null;
+  /** The target it is measured against (the default one resolved), once known. */
+  readonly target: Target | null;
 }
 
 /** An evaluator that reports each configuration's metrics as it is measured (the progress's current metric). */
@@ -86,7 +97,13 @@ export async function runTuneJob(
   };
   try {
     const summary = await queue.run(async () => {
-      post({ type: 'progress', id: req.id, done: 0, total: 1, tune: { phase: 'preparing', trials: 0, metric: null } });
+      post({
+        type: 'progress',
+        id: req.id,
+        done: 0,
+        total: 1,
+        tune: { phase: 'preparing', trials: 0, metric: null, target: null },
+      });
       const prepared = decodeModel(new Uint8Array(req.model), 'model');
       const ctx = await prepareTuning(ort, prepared, req.config, req.stats, req.heldOut, {
         floatBytes: req.floatBytes,
@@ -111,11 +128,40 @@ export async function runTuneJob(
               id: req.id,
               done: p.done,
               total: Math.max(p.total, p.done),
-              tune: { phase: p.phase, trials: p.done, metric },
+              tune: { phase: p.phase, trials: p.done, metric, target },
             });
           },
         });
-        return { result, output: ctx.evaluator.output, classes: ctx.evaluator.classes, heldOut: req.heldOut.length };
+        post({
+          type: 'progress',
+          id: req.id,
+          done: result.trials.length,
+          total: result.trials.length,
+          tune: { phase: 'checking the file runs', trials: result.trials.length, metric, target },
+        });
+        const build = (c: QuantConfig): Uint8Array => {
+          const qdq = (c.form ?? { kind: 'qdq' }).kind === 'qdq';
+          const ranges = qdq && req.stats ? rangesFor(req.stats, prepared, c) : null;
+          const parts = encodeModelParts(
+            exportForm(prepared, c, ranges ? { plan: planQuantization(prepared, c), ranges } : undefined).model,
+          );
+          const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+          let at = 0;
+          for (const p of parts) {
+            out.set(p, at);
+            at += p.length;
+          }
+          return out;
+        };
+        const checked = await chooseRunnable(ort, result, build, req.heldOut[0]!, 'the tuned file', signal);
+        return {
+          result,
+          chosen: checked.trial.id,
+          refused: checked.refused,
+          output: ctx.evaluator.output,
+          classes: ctx.evaluator.classes,
+          heldOut: req.heldOut.length,
+        };
       } finally {
         await ctx.release();
       }

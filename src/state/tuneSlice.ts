@@ -16,6 +16,10 @@ import type { Target } from '../runtime/tune/target';
 import { DET_HELD_OUT, fetchSampleFiles, REC_HELD_OUT } from './sample';
 import type { AppState, Calibrator } from './types';
 
+export { targetLabel, type Target } from '../runtime/tune/target';
+export type { Change, Trial } from '../runtime/tune/search';
+export type { TuneSummary } from '../runtime/tuneJob';
+
 /** At most this many held-out samples judge each configuration (each runs the switchboard once). */
 export const TUNE_SAMPLES = 8;
 
@@ -56,7 +60,7 @@ export function idleTuning(): TuneState {
   return {
     status: 'idle',
     runId: null,
-    progress: { done: 0, total: 0, phase: '', trials: 0, metric: null },
+    progress: { done: 0, total: 0, phase: '', trials: 0, metric: null, target: null },
     summary: null,
     picked: null,
     startConfig: null,
@@ -126,7 +130,7 @@ export function createTuneSlice(calibrator: Calibrator): StateCreator<AppState, 
         tuning: {
           ...idleTuning(),
           status: 'running',
-          progress: { done: 0, total: 0, phase: 'preparing', trials: 0, metric: null },
+          progress: { done: 0, total: 0, phase: 'preparing', trials: 0, metric: null, target: null },
         },
       });
       let held: { samples: SampleSpec[]; source: string };
@@ -162,7 +166,7 @@ export function createTuneSlice(calibrator: Calibrator): StateCreator<AppState, 
       try {
         const summary = await result;
         if (get().tuning.runId !== id) return;
-        const chosen = summary.result.trials[summary.result.chosen]!;
+        const chosen = summary.result.trials[summary.chosen]!;
         set({
           tuning: {
             ...get().tuning,

@@ -4,6 +4,7 @@
  * belongs to one control only.
  */
 import { exportAndDownload, useExportReady } from './ExportPanel';
+import { TuneButton } from './TuneButton';
 import { useApp, useAppStore } from './useApp';
 
 export function ActionBar() {
@@ -11,6 +12,7 @@ export function ActionBar() {
   const dataKind = useApp((s) => s.dataKind);
   const status = useApp((s) => s.calibration.status);
   const exporting = useApp((s) => s.exporting);
+  const tuning = useApp((s) => s.tuning.status === 'running');
   const ready = useExportReady();
   const store = useAppStore();
   if (!model) return null;
@@ -20,7 +22,7 @@ export function ActionBar() {
       <button
         type="button"
         className="primary"
-        disabled={running || dataKind === 'none'}
+        disabled={running || tuning || dataKind === 'none'}
         title={dataKind === 'none' ? 'Choose calibration data first' : undefined}
         onClick={() => void store.getState().calibrate()}
       >
@@ -31,12 +33,15 @@ export function ActionBar() {
           Cancel
         </button>
       )}
-      {/* Tune (the tuner, issue 12) sits here, next to Calibrate: id="tune" is what the guard's alert points to. */}
-      <span className="tune-slot" data-testid="tune-slot" />
+      {/* Tune sits next to Calibrate: id="tune" is what the guard's alert and the stepper point to. */}
+      <span className="tune-slot" data-testid="tune-slot">
+        <TuneButton />
+      </span>
       <button
         type="button"
         className="primary"
-        disabled={!ready || exporting !== null}
+        disabled={!ready || exporting !== null || tuning}
+        title={tuning ? 'Tune is running: Export writes its choice when it ends' : undefined}
         onClick={() => void exportAndDownload(store)}
       >
         Export

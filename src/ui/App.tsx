@@ -15,6 +15,7 @@ import { ModelLoader } from './ModelLoader';
 import { ModelSummaryView } from './ModelSummaryView';
 import { Stepper } from './Stepper';
 import { TensorExplorer } from './TensorExplorer';
+import { TunePanel } from './TunePanel';
 import { onLinkClick } from './route';
 import { useApp } from './useApp';
 
@@ -71,6 +72,7 @@ export function App() {
               <ModelSummaryView />
               <DataPanel />
               <CalibratePanel />
+              <TunePanel />
               <ExportPanel />
               <ChoicesPanel />
               <ComparePanel />

@@ -1,11 +1,17 @@
 /**
  * The guard rail next to the download: the export against the float model on held-out (or split)
- * samples. Missing the target is an alert naming the metric, its value and the target, and points to
- * the choices that fix it (and to `quantscope tune`, which searches them: the page's Tune is not built
- * yet); meeting it is one quiet line; no verdict says why.
+ * samples. Missing the target is an alert naming the metric, its value and the target, and offers Tune
+ * (which searches the choices for a setting that meets it) and the choices themselves; meeting it is one
+ * quiet line; no verdict says why.
  */
 import { describeVerdict, formatGuardValue } from '../core/guard';
 import type { ExportGuard } from '../state/guard';
+
+/** Bring the Tune panel into view and focus the Tune button (id="tune", in the action bar). */
+function goToTune(): void {
+  document.getElementById('step-tune')?.scrollIntoView({ block: 'start' });
+  document.getElementById('tune')?.focus();
+}
 
 /** Bring the Choices panel into view and focus it. */
 function goToChoices(): void {
@@ -36,6 +42,16 @@ export function GuardAlert({ guard }: { guard: ExportGuard }) {
       </b>{' '}
       (output <code>{v.output}</code>, {v.source}).{' '}
       <a
+        href="#step-tune"
+        onClick={(e) => {
+          e.preventDefault();
+          goToTune();
+        }}
+      >
+        Let Tune find a setting that meets it
+      </a>{' '}
+      (press Tune with this target in step 4), or{' '}
+      <a
         href="#step-choices"
         onClick={(e) => {
           e.preventDefault();
@@ -44,8 +60,8 @@ export function GuardAlert({ guard }: { guard: ExportGuard }) {
       >
         Change the choices
       </a>{' '}
-      (another method, 16-bit activations, or the nodes at fault kept float), or let <code>quantscope tune</code> find a
-      setting that meets it from the command line.
+      by hand (another method, 16-bit activations, or the nodes at fault kept float). From the command line,{' '}
+      <code>quantscope tune</code> runs the same search.
     </div>
   );
 }

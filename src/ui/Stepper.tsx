@@ -17,28 +17,29 @@ export function Stepper() {
   const cal = useApp((s) => s.calibration);
   const exported = useApp((s) => s.exported);
   const form = useApp((s) => s.config.form?.kind ?? 'qdq');
+  const tuned = useApp((s) => s.tuning.status === 'done' && s.tuning.forModel === s.model?.fileName);
   const calibrated = cal.status === 'done' && cal.statsFor === model?.fileName;
   const done = [
     model !== null,
     dataKind !== 'none',
     calibrated || form !== 'qdq',
-    exported !== null, // tuned or chosen by hand: what the export was built from
+    tuned || exported !== null, // tuned, or chosen by hand: what the export was built from
     exported !== null,
   ];
   const firstTodo = done.indexOf(false);
-  // when a step is done, the side panel moves on to the next one (tune's choices sit under Export)
+  // when a step is done, the side panel moves on to the next one
   const last = useRef(firstTodo);
   useEffect(() => {
     const before = last.current;
     last.current = firstTodo;
-    const next = ['step-load', 'step-data', 'step-calibrate', 'step-export', 'step-export'][firstTodo];
+    const next = ['step-load', 'step-data', 'step-calibrate', 'step-tune', 'step-export'][firstTodo];
     if (before !== -1 && firstTodo > before && next) requestAnimationFrame(() => go(next, 'auto'));
   }, [firstTodo]);
   const steps: { label: string; target: string }[] = [
     { label: 'Load', target: model ? 'step-model' : 'step-load' },
     { label: 'Data', target: 'step-data' },
     { label: 'Calibrate', target: 'step-calibrate' },
-    { label: 'Tune', target: 'step-choices' },
+    { label: 'Tune', target: 'step-tune' },
     { label: 'Export', target: 'step-export' },
   ];
   return (
@@ -53,6 +54,7 @@ export function Stepper() {
                 onClick={(e) => {
                   e.preventDefault();
                   go(s.target);
+                  if (s.target === 'step-tune') document.getElementById('tune')?.focus(); // the action itself
                 }}
                 aria-label={`Step ${i + 1}: ${s.label.toLowerCase()}${state === 'done' ? ' (done)' : ''}`}
               >
