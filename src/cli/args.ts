@@ -45,6 +45,7 @@ export const FLAGS: Readonly<Record<string, FlagSpec>> = {
   mode: { type: 'string', commands: CALIBRATING },
   recipe: { type: 'string', commands: ['quantize'] },
   force: { type: 'boolean', commands: ['quantize'] },
+  'external-data': { type: 'boolean', commands: ['quantize'] },
   'write-recipe': { type: 'string', commands: ['quantize', 'tune'] },
   format: { type: 'string', commands: CONFIG },
   'tflite-io': { type: 'string', commands: CONFIG },

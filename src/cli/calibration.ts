@@ -1,10 +1,11 @@
 /** Calibration on onnxruntime-node for the command line (the ranges come from core/calibratedRanges, as the page's). */
 import type { QuantConfig } from '../core/config';
 import { needsTorchHistograms } from '../core/presets';
-import { encodeModel, withExtraOutputs, type ModelProto } from '../onnx';
+import { withExtraOutputs, type ModelProto } from '../onnx';
 import { calibrate, type StatsMap } from '../runtime/calibrate';
 import { materializeSample } from '../data/samples';
-import { createNodeSession, nodeOrt } from '../runtime/ortNode';
+import { nodeOrt } from '../runtime/ortNode';
+import { createNodeSessionForModel } from '../runtime/nodeModelSession';
 import type { Chain } from '../runtime/recurrent';
 import { roundWeights, type RoundingResult } from '../runtime/weightRounding';
 import type { loadSamples } from './data';
@@ -19,7 +20,7 @@ export async function runCalibration(
   config?: QuantConfig,
   chain: readonly Chain[] = [],
 ): Promise<StatsMap> {
-  const session = await createNodeSession(encodeModel(withExtraOutputs(prepared, tensors)));
+  const session = await createNodeSessionForModel(withExtraOutputs(prepared, tensors));
   const bar = quiet ? null : progressBar('calibrating');
   try {
     return await calibrate(

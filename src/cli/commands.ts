@@ -9,7 +9,6 @@ import { buildRecipe, parseRecipe, rangesFromRecipe, serializeRecipe, type Recip
 import { exportTflite, type TfliteReport } from '../onnx/forms/tflite';
 import {
   calibrationTensors,
-  encodeModelParts,
   exportForm,
   fixableInputs,
   whyNothingToCalibrate,
@@ -22,7 +21,8 @@ import {
 import { npyToFloat32, parseNpy } from '../data/npy';
 import { materializeSample } from '../data/samples';
 import { toOrtFeeds, type Tensor } from '../runtime/ort';
-import { createNodeSession, nodeOrt } from '../runtime/ortNode';
+import { nodeOrt } from '../runtime/ortNode';
+import { createNodeSessionForModel } from '../runtime/nodeModelSession';
 import { choiceFlag, fixedInputs, hasFlag, numberFlag, flagValue, UsageError, type Args } from './args';
 import { runCalibration, runWeightRounding } from './calibration';
 import { roundingTargets } from '../runtime/weightRounding';
@@ -38,6 +38,7 @@ import { imageInput, readModel, sha256, writeAtomically } from './files';
 import { configFromFlags, conventionFlag } from './flags';
 import { guardOnNode, reportVerdict } from './guard';
 import { prepareWithData } from './prepareData';
+import { writeExportStreamed } from './writeExport';
 import { RANGE_COMMAND_METHODS, tensorChannelRanges, tensorRange } from './range';
 
 export async function cmdInspect(a: Args): Promise<void> {
@@ -124,7 +125,7 @@ export async function cmdQuantize(a: Args): Promise<void> {
   const path = a.positional[0];
   const out = flagValue(a, 'output');
   if (!path || !out) throw new UsageError('quantize needs a model and -o OUT.onnx');
-  const { bytes, model } = readModel(path);
+  const { bytes, model, sizeBytes } = readModel(path);
   let recipe: Recipe | null = null;
   const recipePath = flagValue(a, 'recipe');
   if (recipePath) {
@@ -227,25 +228,28 @@ export async function cmdQuantize(a: Args): Promise<void> {
     writeAtomically(out, [t.bytes]);
     console.log(tfliteSummary(out, t.report, bytes.length));
   } else {
-    let r = exportForm(prepared, config, ranges ? { plan, ranges } : undefined, rounded?.rounded);
+    // the form, run again on the corrected model when bias correction measured it first
+    const runForm = () => exportForm(prepared, config, ranges ? { plan, ranges } : undefined, rounded?.rounded);
     if (biasCorrectionTargets(prepared, config).length > 0) {
       if (!source) throw new UsageError("--bias-correction needs --data to measure the layers' mean inputs on");
-      const c = await correctBiasesFromData(nodeOrt, prepared, config, source, r.model);
+      const c = await correctBiasesFromData(nodeOrt, prepared, config, source, runForm().model);
       prepared = c.model;
       plan = planQuantization(prepared, config);
-      r = exportForm(prepared, config, ranges ? { plan, ranges } : undefined, rounded?.rounded);
       console.error(
         `bias correction: ${c.layers.length} biases corrected (largest mean shift removed ${Math.max(0, ...c.layers.map((l) => l.maxShift)).toExponential(2)})${c.skipped.length ? `; left alone: ${c.skipped.map((s) => `${s.node} (${s.reason})`).join(', ')}` : ''}`,
       );
     }
-    const parts = encodeModelParts(r.model);
-    writeAtomically(out, parts);
-    const size = parts.reduce((n, p) => n + p.length, 0);
+    // streamed: one weight at a time, OUT.onnx_data beside it past 2 GiB or with --external-data
+    const w = await writeExportStreamed(out, runForm, { forceExternal: hasFlag(a, 'external-data') });
+    const r = w.result;
     console.log(
-      `${out}: ${r.report.form}, ${size} bytes (${((100 * size) / bytes.length).toFixed(1)}% of the float model)`,
+      `${out}: ${r.report.form}, ${w.bytes} bytes (${((100 * w.bytes) / sizeBytes).toFixed(1)}% of the float model)${w.dataFile ? `, weights in ${basename(w.dataFile)}` : ''}`,
     );
     const heldOutPaths = a.flags.get('held-out');
-    reportVerdict(await guardOnNode(prepared, parts, heldOutPaths ? load(heldOutPaths) : null, samples, chain));
+    const check = heldOutPaths ? load(heldOutPaths) : null;
+    if (w.external && (check?.length || samples?.length))
+      console.error(`not checked against the float model: ${out} keeps its weights in external data`);
+    else reportVerdict(await guardOnNode(prepared, [readFileSync(out)], check, samples, chain));
   }
   const recipeOut = flagValue(a, 'write-recipe');
   if (recipeOut) {
@@ -300,8 +304,8 @@ export async function cmdEval(a: Args): Promise<void> {
   const prepared = prepareModel(f.model, { fixedInputs: fixed }).model;
   const s = summarizeModel(f.model, prepared, planQuantization(prepared, DEFAULT_CONFIG), basename(floatPath), 0, []);
   const samples = loadSamples(data, s.inputs, imageInput(prepared), fixed);
-  const fs = await createNodeSession(f.bytes);
-  const qs = await createNodeSession(q.bytes);
+  const fs = await createNodeSessionForModel(f.model);
+  const qs = await createNodeSessionForModel(q.model);
   const rows: {
     sample: string;
     output: string;

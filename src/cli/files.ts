@@ -1,20 +1,45 @@
 /** Reading models and writing outputs for the command line: nothing half-written is ever left. */
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { QuantscopeError } from '../core/errors';
-import { decodeModel, type ModelProto } from '../onnx';
+import { attachExternalData, decodeModel, externalDataFiles, type ModelProto } from '../onnx';
+import { fileSource } from '../runtime/nodeFiles';
 import type { ImagePreset } from '../data/image';
 import { imageInputOf } from '../data/modelInput';
 
-export function readModel(path: string): { bytes: Uint8Array; model: ModelProto } {
+/**
+ * A model file, and its external data files when it has them (opened from its folder, read tensor
+ * by tensor when a form or the writer needs them: never loaded whole). `bytes` is the .onnx alone;
+ * `sizeBytes` counts the data files too.
+ */
+export function readModel(path: string): {
+  bytes: Uint8Array;
+  model: ModelProto;
+  sizeBytes: number;
+  dataFiles: string[];
+} {
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(readFileSync(path));
   } catch {
     throw new QuantscopeError('BAD_DATA', `${path}: cannot be read`);
   }
-  return { bytes, model: decodeModel(bytes, basename(path)) };
+  const name = basename(path);
+  const model = decodeModel(bytes, name, undefined, 'keep');
+  const dataFiles = externalDataFiles(model);
+  if (!dataFiles.length) return { bytes, model, sizeBytes: bytes.length, dataFiles };
+  const sources = dataFiles.map((f) => {
+    const p = join(dirname(path), f);
+    if (!existsSync(p))
+      throw new QuantscopeError(
+        'EXTERNAL_DATA_MISSING',
+        `${path} keeps its weights in "${f}", which is not in ${dirname(path) || '.'}: put it next to the .onnx`,
+      );
+    return fileSource(p, f);
+  });
+  attachExternalData(model, name, sources);
+  return { bytes, model, sizeBytes: bytes.length + sources.reduce((n, s) => n + s.size, 0), dataFiles };
 }
 
 /** The image input and its preprocessing, as the page picks them (PP-OCR presets for PP-OCR models). */

@@ -3,8 +3,9 @@
  * float model with onnxruntime-node (runtime/guardRun, the function the page's worker calls), inputs
  * fixed automatically where every sample gives them one value, and the recurrent pairs to chain.
  */
+import { createNodeSessionForModel } from '../runtime/nodeModelSession';
 import { describeVerdict, guardSplit, recurrentPairs, type Chain, type GuardVerdict } from '../core/guard';
-import { encodeModel, type ModelProto, type ModelSummary } from '../onnx';
+import type { ModelProto, ModelSummary } from '../onnx';
 import { guardExport } from '../runtime/guardRun';
 import { materializeSample, type SampleSpec } from '../data/samples';
 import { createNodeSession, nodeOrt } from '../runtime/ortNode';
@@ -57,7 +58,7 @@ export async function guardOnNode(
     bytes.set(p, o);
     o += p.length;
   }
-  const f = await createNodeSession(encodeModel(prepared));
+  const f = await createNodeSessionForModel(prepared);
   const q = await createNodeSession(bytes);
   try {
     return await guardExport(

@@ -12,7 +12,7 @@ import { clone, create } from '@bufbuild/protobuf';
 import { StringStringEntryProtoSchema, TensorProto_DataLocation, TensorProtoSchema } from 'onnx-buf';
 import { QuantscopeError } from '../core/errors';
 import { encodeModel, encodeModelPieces } from './codec';
-import { graphTensors, isExternal, readTensorBytes, storedByteLength } from './externalData';
+import { externalRef, graphTensors, isExternal, lazySlice, readTensorBytes, storedByteLength } from './externalData';
 import { cloneSharingInitializers, type ModelProto, type TensorProto } from './proto';
 
 /** Where bytes go: a file, a stream, Blob parts. */
@@ -121,6 +121,21 @@ export async function writeModel(
   const header = encodeModel(shell);
   await onnx.write(header);
   return { external, onnxBytes: header.length, dataBytes: offset, tensors: count };
+}
+
+/**
+ * The model with its lazy tensors as plain external references to the files they came from (the
+ * private source entry dropped): a header a runtime can load from the data files' folder, written
+ * without copying a weight.
+ */
+export function referencingHeader(model: ModelProto): ModelProto {
+  const shell = cloneSharingInitializers(model);
+  shell.graph!.initializer = shell.graph!.initializer.map((t) => {
+    const s = isExternal(t) ? lazySlice(t) : undefined;
+    if (!s) return t;
+    return externalShell(t, externalRef(t).location, s.offset, s.length);
+  });
+  return shell;
 }
 
 /** The tensor's fields without its bytes (dims, type, name, doc), as a new message. */

@@ -10,7 +10,7 @@ import { QuantscopeError } from '../core/errors';
 import type { ByteSink, ByteSource, Spool } from '../onnx';
 
 /** A file as a ByteSource: reads at an offset through one descriptor (close() when done). */
-export function fileSource(path: string, name = basename(path)): ByteSource & { close(): void } {
+export function fileSource(path: string, name = basename(path)): ByteSource & { readonly path: string; close(): void } {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -37,6 +37,7 @@ export function fileSource(path: string, name = basename(path)): ByteSource & { 
   };
   return {
     name,
+    path,
     size,
     readSync: readSyncAt,
     read: async (offset, length) => readSyncAt(offset, length),

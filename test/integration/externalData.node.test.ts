@@ -7,6 +7,8 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type QuantConfig } from '../../src/core/config';
 import { compareTensors } from '../../src/core/metrics';
@@ -24,6 +26,10 @@ import {
 import { fileSink, fileSource, fileSpool } from '../../src/runtime/nodeFiles';
 import { createNodeSessionFromPath, nodeOrt } from '../../src/runtime/ortNode';
 import { DECODER_TINY, decoderModel, writeGenerated } from '../helpers/bigModels';
+import { ROOT } from '../helpers/sample';
+
+const run = promisify(execFile);
+const cli = (...args: string[]) => run('node', [join(ROOT, 'bin', 'quantscope.mjs'), ...args], { cwd: dir });
 
 let dir: string;
 let extPath: string;
@@ -163,5 +169,41 @@ describe('external data', () => {
     expect(r8.written.external).toBe(true);
     expect(r8.stats.maxHeld).toBe(1);
     expect(compareTensors(await logits(singlePath), await logits(i8)).sqnrDb).toBeGreaterThan(25);
+  });
+
+  it('quantscope quantize reads a model with external data and writes MatMulNBits, with --external-data beside it', async () => {
+    const out = join(dir, 'cli-q4.onnx');
+    const r = await cli(
+      'quantize',
+      extPath,
+      '--format',
+      'matmulnbits',
+      '--block-size',
+      '32',
+      '--external-data',
+      '-o',
+      out,
+    );
+    expect(r.stdout).toMatch(/weights in cli-q4\.onnx_data/);
+    expect(statSync(`${out}_data`).size).toBeGreaterThan(10_000);
+    expect(compareTensors(await logits(singlePath), await logits(out)).cosine).toBeGreaterThan(0.99);
+    // a missing data file is named, and nothing is written
+    const lone = join(dir, 'lone');
+    rmSync(lone, { recursive: true, force: true });
+    await run('mkdir', [lone]);
+    writeFileSync(join(lone, 'decoder.onnx'), readFileSync(extPath));
+    const failed = await cli(
+      'quantize',
+      join(lone, 'decoder.onnx'),
+      '--format',
+      'fp16',
+      '-o',
+      join(lone, 'o.onnx'),
+    ).catch((e: { code: number; stderr: string }) => e);
+    expect(failed).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/keeps its weights in "decoder\.onnx_data", which is not in/),
+    });
+    expect(() => statSync(join(lone, 'o.onnx'))).toThrow();
   });
 });
