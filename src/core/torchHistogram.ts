@@ -175,7 +175,7 @@ export function observeTorchHistogram(
 }
 
 /** torch.div(a, b, rounding_mode='floor') for float32 (c10 div_floor_floating). */
-function divFloor32(a: number, b: number): number {
+export function divFloor32(a: number, b: number): number {
   if (b === 0) return f32(a / b);
   const mod = f32(a % b);
   let div = f32(f32(a - mod) / b);
@@ -184,6 +184,20 @@ function divFloor32(a: number, b: number): number {
   let floordiv = Math.floor(div);
   if (div - floordiv > 0.5) floordiv += 1;
   return floordiv;
+}
+
+/**
+ * divFloor32 where the float64 quotient sits clearly between two integers: its steps (an exact fmod,
+ * then float32 roundings that the final rounding to an integer undoes for quotients below 2^22) give
+ * the exact floor of a / b, which the float64 quotient's floor equals away from an integer. Quotients
+ * within 1e-6 of an integer take divFloor32 itself.
+ */
+export function divFloor32Fast(a: number, b: number): number {
+  const q = a / b;
+  const f = Math.floor(q);
+  const frac = q - f;
+  if (frac > 1e-6 && frac < 1 - 1e-6 && q < 4194304 && q > -4194304) return f;
+  return divFloor32(a, b);
 }
 
 /** _get_norm's (end³ - begin³) / 3 in float32. */
@@ -215,8 +229,8 @@ export function torchQuantizationError(
     if (counts[i] === 0) continue;
     const begin = f32(f32(i - startBin) * bw);
     const end = f32(begin + bw);
-    const dBegin = Math.min(dstBins - 1, Math.max(0, divFloor32(begin, dw)));
-    const dEnd = Math.min(dstBins - 1, Math.max(0, divFloor32(end, dw)));
+    const dBegin = Math.min(dstBins - 1, Math.max(0, divFloor32Fast(begin, dw)));
+    const dEnd = Math.min(dstBins - 1, Math.max(0, divFloor32Fast(end, dw)));
     const beginCentre = f32(f32(dBegin + 0.5) * dw);
     const density = f32(counts[i]! / bw);
     let norm = f32(density * cubeDiff(f32(begin - beginCentre), halfDw));
