@@ -8,6 +8,7 @@ import type { StatsMap } from './calibrate';
 import { sampleBuffers } from '../data/samples';
 import type { ComparedSample } from './compareJob';
 import type { RoundRequest, RoundingSummary } from './roundJob';
+import type { AlgorithmsRequest, AlgorithmsResult } from './algorithmsJob';
 import type { TuneProgress, TuneRequest, TuneSummary } from './tuneJob';
 import {
   isReplyTo,
@@ -88,6 +89,7 @@ function getWorker(): Worker {
       case 'guarded':
       case 'rounded':
       case 'tuned':
+      case 'algorithmsDone':
         pending.delete(m.id);
         p.settle(m);
         break;
@@ -228,6 +230,20 @@ export function startTune(
     (id) => ({ type: 'tune', id, ...req }),
     [req.model, ...sampleBuffers(req.heldOut)],
     (m) => m.summary,
+    handlers,
+  );
+}
+
+/** Equalization, SmoothQuant, bias correction in the worker (runtime/algorithmsJob.ts), with progress and cancel. */
+export function startAlgorithms(
+  req: Omit<AlgorithmsRequest, 'type' | 'id'>,
+  handlers: CalibrationHandlers = {},
+): { id: number; result: Promise<AlgorithmsResult> } {
+  return request(
+    'algorithms',
+    (id) => ({ type: 'algorithms', id, ...req }),
+    [req.model, ...(req.exported ? [req.exported] : []), ...sampleBuffers(req.samples)],
+    (m) => m.result,
     handlers,
   );
 }

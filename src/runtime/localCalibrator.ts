@@ -22,6 +22,7 @@ import type {
 import { runCompareJob, type ComparedSample } from './compareJob';
 import { SerialQueue } from './serialQueue';
 import { runTuneJob, type TuneRequest, type TuneSummary } from './tuneJob';
+import { runAlgorithmsJob, type AlgorithmsRequest, type AlgorithmsResult } from './algorithmsJob';
 
 export function createLocalCalibrator(ort: OrtModule, info: SessionInfo) {
   const queue = new SerialQueue();
@@ -132,6 +133,25 @@ export function createLocalCalibrator(ort: OrtModule, info: SessionInfo) {
           else if (m.type === 'error') reject(new QuantscopeError(m.error.code, m.error.message));
         };
         void runTuneJob(ort, { type: 'tune', id, ...req }, queue, controller.signal, emit).finally(() =>
+          running.delete(id),
+        );
+      });
+      return { id, result };
+    },
+    algorithms(
+      req: Omit<AlgorithmsRequest, 'type' | 'id'>,
+      handlers: CalibrationHandlers = {},
+    ): { id: number; result: Promise<AlgorithmsResult> } {
+      const id = nextId++;
+      const controller = new AbortController();
+      const result = new Promise<AlgorithmsResult>((resolve, reject) => {
+        running.set(id, { controller, reject });
+        const emit = (m: WorkerReply): void => {
+          if (m.type === 'progress') handlers.onProgress?.(m.done, m.total);
+          else if (m.type === 'algorithmsDone') resolve(m.result);
+          else if (m.type === 'error') reject(new QuantscopeError(m.error.code, m.error.message));
+        };
+        void runAlgorithmsJob(ort, { type: 'algorithms', id, ...req }, queue, controller.signal, emit).finally(() =>
           running.delete(id),
         );
       });

@@ -9,11 +9,13 @@ import type { SampleSpec } from '../data/samples';
 import type { ComparedSample } from './compareJob';
 import type { LatencyResult, ProbeRequest, ProbeStatus, SpeedRequest } from './speedJob';
 import type { RoundRequest, RoundingSummary } from './roundJob';
+import type { AlgorithmsRequest, AlgorithmsResult } from './algorithmsJob';
 import type { TuneProgress, TuneRequest, TuneSummary } from './tuneJob';
 
 export type { TuneProgress, TuneRequest, TuneSummary } from './tuneJob';
 export type { LatencyResult, ProbeRequest, ProbeStatus, SpeedRequest } from './speedJob';
 export type { RoundRequest, RoundingSummary } from './roundJob';
+export type { AlgorithmsRequest, AlgorithmsResult } from './algorithmsJob';
 
 /** Named as onnxruntime's execution providers: wasm, webgpu and webnn are onnxruntime-web's; cpu is onnxruntime-node's (CLI and tests). */
 export type Backend = 'wasm' | 'webgpu' | 'webnn' | 'cpu';
@@ -72,7 +74,8 @@ export type WorkerRequest =
   | ProbeRequest
   | GuardRequest
   | RoundRequest
-  | TuneRequest;
+  | TuneRequest
+  | AlgorithmsRequest;
 
 /** What the session really runs with, as the worker sees it. */
 export interface SessionInfo {
@@ -139,6 +142,11 @@ export interface TunedReply {
   readonly id: number;
   readonly summary: TuneSummary;
 }
+export interface AlgorithmsReply {
+  readonly type: 'algorithmsDone';
+  readonly id: number;
+  readonly result: AlgorithmsResult;
+}
 export interface ErrorReply {
   readonly type: 'error';
   readonly id: number;
@@ -159,6 +167,7 @@ export interface ReplyByRequest {
   readonly guard: GuardedReply;
   readonly round: RoundedReply;
   readonly tune: TunedReply;
+  readonly algorithms: AlgorithmsReply;
 }
 export type JobKind = keyof ReplyByRequest;
 export type JobReply = ReplyByRequest[JobKind];
@@ -174,6 +183,7 @@ export const REPLY_TYPE: { readonly [K in JobKind]: ReplyByRequest[K]['type'] } 
   guard: 'guarded',
   round: 'rounded',
   tune: 'tuned',
+  algorithms: 'algorithmsDone',
 };
 
 /** Whether a completing reply answers a request of this kind: the narrowing the client relies on. */

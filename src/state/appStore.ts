@@ -1,6 +1,7 @@
 /** The page's store, wired to the real calibration worker. */
 import {
   cancelCalibration,
+  startAlgorithms,
   startCalibration,
   startComparison,
   startGuard,
@@ -19,5 +20,6 @@ export const appStore = createAppStore({
   guard: startGuard,
   round: startRounding,
   tune: startTune,
+  algorithms: startAlgorithms,
   cancel: cancelCalibration,
 });

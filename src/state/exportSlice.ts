@@ -12,11 +12,15 @@ import {
   producerOpTypes,
   supportReport,
   TRANSFORMERS_JS_PRESETS,
+  decodeModel,
+  encodeModel,
+  type ModelProto,
   type TensorRange,
 } from '../onnx';
 import type { StatsMap } from '../runtime/calibrate';
 import { roundedMap, type RoundingSummary } from '../runtime/roundJob';
 import { roundingTargets } from '../runtime/weightRounding';
+import { biasCorrectionTargets, wantsRewrite, type ModelAlgorithmsReport } from '../runtime/modelAlgorithms';
 import type { SampleSpec } from '../data/samples';
 import { buildSamples } from '../data/buildSamples';
 import { guardExportInPage, type ExportGuard } from './guard';
@@ -126,9 +130,10 @@ async function roundInWorker(
   state: AppState,
   config: QuantConfig,
   onProgress: (done: number, total: number) => void,
+  working: WorkingModel,
 ): Promise<RoundingSummary | null> {
   const model = state.model!;
-  if (roundingTargets(model.prepared, config).length === 0) return null;
+  if (roundingTargets(working.prepared, config).length === 0) return null;
   if (!calibrator.round)
     throw new QuantscopeError('RUNTIME', 'GPTQ and AdaRound need the worker, which is not running');
   let samples: SampleSpec[];
@@ -144,10 +149,105 @@ async function roundInWorker(
     throw new QuantscopeError('NO_STATISTICS', 'GPTQ and AdaRound need data: bring calibration samples first');
   const backend = state.backend === 'cpu' ? 'cpu' : 'wasm';
   const { result } = calibrator.round(
-    { model: model.preparedBytes.slice().buffer as ArrayBuffer, config, samples, backend },
+    { model: working.bytes.slice().buffer as ArrayBuffer, config, samples, backend },
     { onProgress },
   );
   return result;
+}
+
+/** The prepared model an export is built from: the page's, or its rewrite (equalization, SmoothQuant, bias correction). */
+interface WorkingModel {
+  readonly prepared: ModelProto;
+  readonly bytes: Uint8Array;
+  readonly report: ModelAlgorithmsReport;
+  /** Static QDQ after a rewrite: the rewritten model's statistics. */
+  readonly stats?: StatsMap;
+}
+
+/** The page's samples for a job that needs data, or a coded error naming what is missing. */
+function samplesForJob(state: AppState, what: string): SampleSpec[] {
+  const model = state.model!;
+  let samples: SampleSpec[];
+  try {
+    samples = buildSamples(model.summary.inputs, model.imageInput, state, state.presetOverride, model.fixedInputs);
+  } catch (e) {
+    throw new QuantscopeError('NO_STATISTICS', `${what} needs data: ${(e as Error).message}`);
+  }
+  if (samples.length === 0)
+    throw new QuantscopeError('NO_STATISTICS', `${what} needs data: bring calibration samples first`);
+  return samples;
+}
+
+/**
+ * Equalization and SmoothQuant before calibration (runtime/algorithmsJob.ts 'rewrite', in the worker):
+ * the model the export is built from; static QDQ gets the rewritten model's statistics with it.
+ */
+async function rewriteInWorker(
+  calibrator: Calibrator,
+  state: AppState,
+  config: QuantConfig,
+  onProgress: (done: number, total: number) => void,
+): Promise<WorkingModel> {
+  const model = state.model!;
+  const plain: WorkingModel = { prepared: model.prepared, bytes: model.preparedBytes, report: {} };
+  if (!wantsRewrite(config)) return plain;
+  if (!calibrator.algorithms)
+    throw new QuantscopeError('RUNTIME', 'equalization and SmoothQuant need the worker, which is not running');
+  const qdq = (config.form ?? { kind: 'qdq' }).kind === 'qdq';
+  const samples = config.algorithms?.smoothquant || qdq ? samplesForJob(state, 'SmoothQuant (and calibration)') : [];
+  const { result } = calibrator.algorithms(
+    {
+      stage: 'rewrite',
+      model: model.preparedBytes.slice().buffer as ArrayBuffer,
+      config,
+      samples,
+      backend: state.backend === 'cpu' ? 'cpu' : 'wasm',
+      ...(qdq ? { calibrationMode: state.calibrationMode } : {}),
+    },
+    { onProgress },
+  );
+  const r = await result;
+  const bytes = new Uint8Array(r.model);
+  return {
+    prepared: decodeModel(bytes, 'the rewritten model'),
+    bytes,
+    report: r.report,
+    ...(r.stats ? { stats: r.stats } : {}),
+  };
+}
+
+/** Bias correction (runtime/algorithmsJob.ts 'bias', in the worker): the corrected model, or the same one when none is asked. */
+async function correctBiasesInWorker(
+  calibrator: Calibrator,
+  state: AppState,
+  config: QuantConfig,
+  working: WorkingModel,
+  exported: ModelProto,
+  onProgress: (done: number, total: number) => void,
+): Promise<WorkingModel | null> {
+  if (biasCorrectionTargets(working.prepared, config).length === 0) return null;
+  if (!calibrator.algorithms)
+    throw new QuantscopeError('RUNTIME', 'bias correction needs the worker, which is not running');
+  const e = encodeModel(exported);
+  const { result } = calibrator.algorithms(
+    {
+      stage: 'bias',
+      model: working.bytes.slice().buffer as ArrayBuffer,
+      exported: e.buffer.slice(e.byteOffset, e.byteOffset + e.byteLength) as ArrayBuffer,
+      config,
+      samples: samplesForJob(state, 'bias correction'),
+      backend: state.backend === 'cpu' ? 'cpu' : 'wasm',
+    },
+    { onProgress },
+  );
+  const r = await result;
+  const bytes = new Uint8Array(r.model);
+  return {
+    prepared: decodeModel(bytes, 'the corrected model'),
+    bytes,
+    report: { ...working.report, ...r.report },
+    ...(working.stats ? { stats: working.stats } : {}),
+  };
 }
 
 export function createExportSlice(calibrator: Calibrator): StateCreator<AppState, [], [], ExportSlice> {
@@ -203,11 +303,18 @@ export function createExportSlice(calibrator: Calibrator): StateCreator<AppState
           // The other forms need no calibration: weights only, or activations quantized per run.
           set({ exporting: { done: 0, total: 1 } });
           await new Promise((r) => setTimeout(r, 0)); // let the page show it
-          const rounding = await roundInWorker(calibrator, get(), config, (done, total) =>
-            set({ exporting: { done, total } }),
-          );
+          const progress = (done: number, total: number) => set({ exporting: { done, total } });
+          let working = await rewriteInWorker(calibrator, get(), config, progress);
+          const rounding = await roundInWorker(calibrator, get(), config, progress, working);
           if (get().config !== config || get().model !== model) return null;
-          const r = exportForm(model.prepared, config, undefined, rounding ? roundedMap(rounding) : undefined);
+          const rounded = rounding ? roundedMap(rounding) : undefined;
+          let r = exportForm(working.prepared, config, undefined, rounded);
+          const corrected = await correctBiasesInWorker(calibrator, get(), config, working, r.model, progress);
+          if (corrected) {
+            working = corrected;
+            r = exportForm(working.prepared, config, undefined, rounded);
+          }
+          if (get().config !== config || get().model !== model) return null;
           const file = filePayload(encodeModelParts(r.model));
           const preset = TRANSFORMERS_JS_PRESETS.find((p) => JSON.stringify(p.form) === JSON.stringify(form));
           const result = exportResult(
@@ -223,6 +330,7 @@ export function createExportSlice(calibrator: Calibrator): StateCreator<AppState
               ranges: null,
               ms: performance.now() - t0,
               ...(rounding ? { rounding: { layers: rounding.layers, momentsMBps: rounding.momentsMBps } } : {}),
+              ...(Object.keys(working.report).length ? { algorithms: working.report } : {}),
             },
             file,
           );
@@ -247,13 +355,17 @@ export function createExportSlice(calibrator: Calibrator): StateCreator<AppState
         }
         // The plan follows the configuration (exclusions change it); tensors it needs that were not
         // calibrated stay float, and the report says so.
-        const plan = planQuantization(model.prepared, config);
-        const producers = producerOpTypes(model.prepared);
+        const progress = (done: number, total: number) => set({ exporting: { done, total } });
+        let working = await rewriteInWorker(calibrator, get(), config, progress);
+        if (get().config !== config || get().model !== model) return null;
+        let plan = planQuantization(working.prepared, config);
+        const producers = producerOpTypes(working.prepared);
         let ranges: Map<string, TensorRange | null>;
-        if (calibrated) {
-          set({ exporting: { done: 0, total: Object.keys(calibration.stats!).length } });
+        if (working.stats || calibrated) {
+          const stats = working.stats ?? calibration.stats!;
+          set({ exporting: { done: 0, total: Object.keys(stats).length } });
           ranges = await rangesFromStatsYielding(
-            calibration.stats!,
+            stats,
             config,
             (t) => producers.get(t),
             (done, total) => set({ exporting: { done, total } }),
@@ -262,7 +374,14 @@ export function createExportSlice(calibrator: Calibrator): StateCreator<AppState
         } else {
           ranges = new Map(get().recipeRanges!);
         }
-        const r = exportForm(model.prepared, config, { plan, ranges });
+        let r = exportForm(working.prepared, config, { plan, ranges });
+        const corrected = await correctBiasesInWorker(calibrator, get(), config, working, r.model, progress);
+        if (corrected) {
+          working = corrected;
+          plan = planQuantization(working.prepared, config);
+          r = exportForm(working.prepared, config, { plan, ranges });
+        }
+        if (get().config !== config || get().model !== model) return null;
         const file = filePayload(encodeModelParts(r.model));
         const result = exportResult(
           {
@@ -276,6 +395,7 @@ export function createExportSlice(calibrator: Calibrator): StateCreator<AppState
             config,
             ranges,
             ms: performance.now() - t0,
+            ...(Object.keys(working.report).length ? { algorithms: working.report } : {}),
           },
           file,
         );

@@ -26,6 +26,8 @@ import type { DataFile, RefusedFile } from './dataSlice';
 import type { ModelVariant } from '../data/modelRepo';
 import type { TuneSlice } from './tuneSlice';
 import type { TuneRequest, TuneSummary } from '../runtime/tuneJob';
+import type { AlgorithmsRequest, AlgorithmsResult } from '../runtime/algorithmsJob';
+import type { ModelAlgorithmsReport } from '../runtime/modelAlgorithms';
 
 export interface LoadedModel {
   readonly fileName: string;
@@ -91,6 +93,8 @@ export interface ExportResult {
   readonly tflite?: TfliteReport;
   /** GPTQ/AdaRound: each rounded layer's calibration loss against round-to-nearest's, and its time. */
   readonly rounding?: Pick<RoundingSummary, 'layers' | 'momentsMBps'>;
+  /** Equalization, SmoothQuant, bias correction: what each did (runtime/modelAlgorithms.ts). */
+  readonly algorithms?: ModelAlgorithmsReport;
 }
 
 /** How the store reaches the calibration worker (injected, so tests can drive a real runtime in Node). */
@@ -111,6 +115,11 @@ export interface Calibrator {
     req: Omit<RoundRequest, 'type' | 'id'>,
     handlers?: CalibrationHandlers,
   ): { id: number; result: Promise<RoundingSummary> };
+  /** Equalization, SmoothQuant, bias correction (runtime/algorithmsJob.ts). */
+  algorithms?(
+    req: Omit<AlgorithmsRequest, 'type' | 'id'>,
+    handlers?: CalibrationHandlers,
+  ): { id: number; result: Promise<AlgorithmsResult> };
   /** Tune: the command line's search, in the worker (runtime/tuneJob.ts). */
   tune?(
     req: Omit<TuneRequest, 'type' | 'id'>,

@@ -6,6 +6,7 @@ import { formLabel, TRANSFORMERS_JS_PRESETS } from '../onnx/forms';
 import { formatBytes } from './format';
 import { tfliteDescription, TfliteReportView } from './TfliteExport';
 import { RoundingReport } from './RoundingOptions';
+import { ModelAlgorithmsChoice, ModelAlgorithmsReport } from './ModelAlgorithms';
 import type { AppStore } from '../state/store';
 import { useApp, useAppStore } from './useApp';
 import { download } from './download';
@@ -66,6 +67,7 @@ export function ExportPanel() {
         </label>
         <FormOptions form={form} set={setForm} />
       </div>
+      <ModelAlgorithmsChoice form={form} />
       <div className="row small">
         <span className="muted">transformers.js presets:</span>
         {TRANSFORMERS_JS_PRESETS.map((p) => (
@@ -122,6 +124,7 @@ export function ExportPanel() {
             weight bytes stored as 8-bit or narrower integers.
           </p>
           <RoundingReport exported={exported} />
+          <ModelAlgorithmsReport exported={exported} />
           {exported.form.notes.length > 0 && (
             <ul className="log" data-testid="form-notes">
               {exported.form.notes.map((n) => (

@@ -7,6 +7,7 @@ import { formatNumber } from './format';
 import { onLinkClick } from './route';
 import { useApp, useAppStore } from './useApp';
 import { NodeRounding } from './RoundingOptions';
+import { NodeBiasCorrection } from './ModelAlgorithms';
 
 /**
  * Weights, node by node: each output channel's min/max as a bar with the single range a per-tensor
@@ -159,6 +160,7 @@ export function WeightExplorer() {
               </label>
             </div>
             <NodeRounding node={node.name} />
+            <NodeBiasCorrection node={node.name} />
           </>
         ) : typeof report === 'string' ? (
           <p className="error">{report}</p>

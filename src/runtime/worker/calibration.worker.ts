@@ -20,6 +20,7 @@ import { runProbeJob, runSpeedJob } from '../speedJob';
 import { runRoundJob, type RoundRequest } from '../roundJob';
 import { SerialQueue } from '../serialQueue';
 import { runTuneJob, type TuneRequest } from '../tuneJob';
+import { runAlgorithmsJob, type AlgorithmsRequest } from '../algorithmsJob';
 
 interface WorkerScope {
   postMessage(message: WorkerReply, transfer?: Transferable[]): void;
@@ -34,7 +35,15 @@ type WebOrt = Awaited<ReturnType<typeof loadOrt>>;
 
 /** Run one request as a cancellable job on the backend it names; any failure becomes its error reply. */
 function runJob(
-  req: CalibrateRequest | CompareRequest | SpeedRequest | ProbeRequest | GuardRequest | RoundRequest | TuneRequest,
+  req:
+    | CalibrateRequest
+    | CompareRequest
+    | SpeedRequest
+    | ProbeRequest
+    | GuardRequest
+    | RoundRequest
+    | TuneRequest
+    | AlgorithmsRequest,
   job: (ort: WebOrt, signal: AbortSignal, emit: Emit) => Promise<void>,
 ): void {
   const controller = new AbortController();
@@ -62,6 +71,8 @@ scope.addEventListener('message', (e) => {
     runJob(req, (ort, signal, emit) => runRoundJob(ort, req, queue, signal, emit));
   } else if (req.type === 'tune') {
     runJob(req, (ort, signal, emit) => runTuneJob(ort, req, queue, signal, emit));
+  } else if (req.type === 'algorithms') {
+    runJob(req, (ort, signal, emit) => runAlgorithmsJob(ort, req, queue, signal, emit));
   } else if (req.type === 'cancel') {
     const c = running.get(req.id);
     if (c && !c.signal.aborted) {

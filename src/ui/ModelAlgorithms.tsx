@@ -1,0 +1,158 @@
+/**
+ * Equalization, SmoothQuant and bias correction in the page: the model-level choices (bias correction
+ * per node too, in the Weights tab), run by the worker at export (runtime/algorithmsJob.ts, the command
+ * line's engine), and after an export what each did: the pairs equalized and those skipped with the
+ * reason, the inputs smoothed and where 1/s went, the biases corrected.
+ */
+import type { ExportForm } from '../core/config';
+import type { ExportResult } from '../state/types';
+import { useApp, useAppStore } from './useApp';
+
+/** SmoothQuant's default alpha (runtime/modelAlgorithms.ts SMOOTHQUANT_DEFAULT_ALPHA; the paper's and the CLI's). */
+const DEFAULT_ALPHA = 0.5;
+
+export function ModelAlgorithmsChoice({ form }: { form: ExportForm }) {
+  const appStore = useAppStore();
+  const algorithms = useApp((s) => s.config.algorithms);
+  const bias = useApp((s) => s.config.weights.biasCorrection ?? false);
+  if (form.kind !== 'qdq' && !(form.kind === 'weight-only' && form.format === 'dq')) return null;
+  const setAlgorithms = (next: NonNullable<typeof algorithms>) =>
+    appStore.getState().setConfig((c) => ({ ...c, algorithms: next }));
+  const smooth = algorithms?.smoothquant;
+  return (
+    <div className="row small" data-testid="model-algorithms">
+      <label title="Cross-layer equalization: Conv/Gemm pairs joined by Relu, PRelu, LeakyRelu or nothing get even per-channel weight ranges; the float model is unchanged">
+        <input
+          type="checkbox"
+          aria-label="Equalize"
+          checked={algorithms?.equalize ?? false}
+          onChange={(e) => {
+            const { equalize: _dropped, ...rest } = algorithms ?? {};
+            void _dropped;
+            setAlgorithms(e.target.checked ? { ...rest, equalize: true } : rest);
+          }}
+        />{' '}
+        equalize
+      </label>
+      <label title="SmoothQuant: activation outlier channels before MatMul/Gemm moved into their weights (needs data)">
+        <input
+          type="checkbox"
+          aria-label="SmoothQuant"
+          checked={smooth !== undefined}
+          onChange={(e) => {
+            const { smoothquant: _dropped, ...rest } = algorithms ?? {};
+            void _dropped;
+            setAlgorithms(e.target.checked ? { ...rest, smoothquant: {} } : rest);
+          }}
+        />{' '}
+        SmoothQuant
+      </label>
+      {smooth !== undefined && (
+        <label>
+          alpha{' '}
+          <input
+            type="number"
+            aria-label="SmoothQuant alpha"
+            min={0}
+            max={1}
+            step={0.05}
+            value={smooth.alpha ?? DEFAULT_ALPHA}
+            onChange={(e) => {
+              const alpha = Number(e.target.value);
+              if (alpha >= 0 && alpha <= 1) setAlgorithms({ ...algorithms, smoothquant: { alpha } });
+            }}
+          />
+        </label>
+      )}
+      <label title="Bias correction: the mean output shift each quantized weight causes on your samples, subtracted from its bias (needs data)">
+        <input
+          type="checkbox"
+          aria-label="Bias correction"
+          checked={bias}
+          onChange={(e) =>
+            appStore.getState().setConfig((c) => {
+              const { biasCorrection: _dropped, ...rest } = c.weights;
+              void _dropped;
+              return { ...c, weights: e.target.checked ? { ...rest, biasCorrection: true } : rest };
+            })
+          }
+        />{' '}
+        bias correction
+      </label>
+    </div>
+  );
+}
+
+/** The Weights tab: this node's bias correction (an override like any other choice). */
+export function NodeBiasCorrection({ node }: { node: string }) {
+  const appStore = useAppStore();
+  const own = useApp((s) => s.config.nodes?.[node]?.weights?.biasCorrection);
+  return (
+    <label className="small">
+      bias correction{' '}
+      <select
+        aria-label="Node bias correction"
+        value={own === undefined ? 'default' : own ? 'on' : 'off'}
+        onChange={(e) =>
+          appStore.getState().setConfig((c) => {
+            const { biasCorrection: _dropped, ...rest } = c.nodes?.[node]?.weights ?? {};
+            void _dropped;
+            const weights = e.target.value === 'default' ? rest : { ...rest, biasCorrection: e.target.value === 'on' };
+            return { ...c, nodes: { ...c.nodes, [node]: { ...c.nodes?.[node], weights } } };
+          })
+        }
+      >
+        <option value="default">model&apos;s choice</option>
+        <option value="on">on</option>
+        <option value="off">off</option>
+      </select>
+    </label>
+  );
+}
+
+export function ModelAlgorithmsReport({ exported }: { exported: ExportResult }) {
+  const r = exported.algorithms;
+  if (!r) return null;
+  return (
+    <details data-testid="algorithms-report">
+      <summary>
+        {[
+          r.equalization && `${r.equalization.pairs.length} pairs equalized (${r.equalization.skipped.length} skipped)`,
+          r.smoothquant && `${r.smoothquant.length} inputs smoothed`,
+          r.biasCorrection && `${r.biasCorrection.length} biases corrected`,
+        ]
+          .filter(Boolean)
+          .join('; ')}
+      </summary>
+      <ul className="log small">
+        {r.equalization?.pairs.map((p) => (
+          <li key={`eq-${p.first}`}>
+            equalized {p.first} → {p.via || 'directly'} → {p.second} (channel ranges up to {p.maxRatioBefore.toFixed(1)}
+            × apart before)
+          </li>
+        ))}
+        {r.equalization?.skipped.map((p) => (
+          <li key={`skip-${p.first}`} data-testid="equalize-skipped">
+            skipped {p.first} → {p.second}: {p.reason}
+          </li>
+        ))}
+        {r.smoothquant?.map((s) => (
+          <li key={`sq-${s.input}`}>
+            smoothed {s.input} → {s.nodes.join(', ')} (outliers {s.outlierRatio.toFixed(1)}× the median channel), 1/s
+            folded into {s.foldedInto}
+          </li>
+        ))}
+        {r.biasCorrection?.map((b) => (
+          <li key={`bc-${b.node}`}>
+            bias of {b.node} corrected (largest mean shift {b.maxShift.toExponential(2)})
+          </li>
+        ))}
+        {r.biasSkipped?.map((b) => (
+          <li key={`bcs-${b.node}`}>
+            bias of {b.node} left alone: {b.reason}
+          </li>
+        ))}
+      </ul>
+    </details>
+  );
+}

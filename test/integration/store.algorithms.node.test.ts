@@ -1,0 +1,149 @@
+/**
+ * The page's path (the store, the worker protocol, runtime/algorithmsJob.ts and roundJob.ts on
+ * onnxruntime-node) against the command line's, on the same samples: the page's export and
+ * `quantscope quantize --recipe <the page's recipe> --data <the same files>` are the same bytes, for
+ * SmoothQuant + equalization + bias correction (static QDQ) and for GPTQ (weight-only int4 blocks).
+ */
+import * as ort from 'onnxruntime-node';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { mulberry32, normalSampler } from '../../src/core/random';
+import { encodeModel, makeNode, type ModelProto } from '../../src/onnx';
+import type { OrtModule } from '../../src/runtime/ort';
+import { createLocalCalibrator } from '../../src/runtime/localCalibrator';
+import { createAppStore } from '../../src/state/store';
+import { blockConvNet, buildModel, floatTensor } from '../helpers/models';
+import { makeNpy } from '../helpers/npy';
+import { ROOT } from '../helpers/sample';
+
+const dir = mkdtempSync(join(tmpdir(), 'quantscope-page-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function randoms(n: number, seed: number): Float32Array {
+  const g = normalSampler(mulberry32(seed));
+  return Float32Array.from({ length: n }, () => g());
+}
+
+/** X[1,16,32] → LayerNormalization (outlier channels) → MatMul + Add → Relu → MatMul → Y. */
+function block(): ModelProto {
+  const w = (name: string, seed: number, k: number, n: number) => {
+    const r = randoms(k * n, seed);
+    return floatTensor(name, [k, n], (i) => r[i]! / Math.sqrt(k));
+  };
+  return buildModel({
+    opset: 17,
+    ir: 8,
+    inputs: [['X', [1, 16, 32]]],
+    outputs: [['Y', [1, 16, 8]]],
+    inits: [
+      floatTensor('gamma', [32], (i) => (i % 8 === 3 ? 30 : 1)),
+      floatTensor('beta', [32], (i) => 0.01 * i),
+      w('W1', 51, 32, 24),
+      floatTensor('B1', [24], (i) => 0.02 * i),
+      w('W2', 52, 24, 8),
+    ],
+    nodes: [
+      makeNode('LayerNormalization', ['X', 'gamma', 'beta'], ['ln'], 'ln', { axis: -1, epsilon: 1e-5 }),
+      makeNode('MatMul', ['ln', 'W1'], ['h'], 'fc1'),
+      makeNode('Add', ['h', 'B1'], ['hb'], 'fc1_bias'),
+      makeNode('Relu', ['hb'], ['r'], 'relu'),
+      makeNode('MatMul', ['r', 'W2'], ['Y'], 'fc2'),
+    ],
+  });
+}
+
+const store = () => {
+  const s = createAppStore(
+    createLocalCalibrator(ort as unknown as OrtModule, {
+      backend: 'cpu',
+      numThreads: 1,
+      crossOriginIsolated: false,
+      hardwareConcurrency: 2,
+    }),
+  );
+  s.getState().setBackend('cpu');
+  return s;
+};
+
+async function cli(...args: string[]) {
+  try {
+    const r = await promisify(execFile)(process.execPath, [join(ROOT, 'bin', 'quantscope.mjs'), ...args], {
+      cwd: ROOT,
+      timeout: 120_000,
+    });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    return e as { code: number; stdout: string; stderr: string };
+  }
+}
+
+/** The page exports; the CLI rebuilds from the page's recipe and the same files; the bytes must agree. */
+async function samePageAndCli(
+  name: string,
+  model: ModelProto,
+  files: { name: string; bytes: Uint8Array }[],
+  configure: (s: ReturnType<typeof store>) => Promise<void>,
+): Promise<{
+  exported: NonNullable<Awaited<ReturnType<ReturnType<ReturnType<typeof store>['getState']>['exportModel']>>>;
+}> {
+  const modelPath = join(dir, `${name}.onnx`);
+  writeFileSync(modelPath, encodeModel(model));
+  const paths = files.map((f) => {
+    const p = join(dir, `${name}-${f.name}`);
+    writeFileSync(p, f.bytes);
+    return p;
+  });
+  const s = store();
+  s.getState().loadModel(`${name}.onnx`, encodeModel(model));
+  await s.getState().loadDataFiles(files.map((f) => ({ name: `${name}-${f.name}`, bytes: f.bytes })));
+  await configure(s);
+  const exported = await s.getState().exportModel();
+  expect(s.getState().exportError?.message ?? null).toBeNull();
+  const recipePath = join(dir, `${name}.recipe.json`);
+  writeFileSync(recipePath, await s.getState().downloadRecipeText());
+  const out = join(dir, `${name}.cli.onnx`);
+  const r = await cli('quantize', modelPath, '--recipe', recipePath, '--data', ...paths, '-o', out);
+  expect(r.stderr).not.toMatch(/error/);
+  expect(r.code).toBe(0);
+  expect(Buffer.compare(Buffer.from(exported!.bytes), readFileSync(out))).toBe(0);
+  return { exported: exported! };
+}
+
+describe('the page and the command line write the same bytes', () => {
+  it('static QDQ with equalization, SmoothQuant and bias correction, chosen in the page', async () => {
+    const files = [0, 1, 2, 3].map((i) => ({
+      name: `x${i}.npy`,
+      bytes: makeNpy('<f4', [1, 16, 32], randoms(512, 600 + i)),
+    }));
+    const { exported } = await samePageAndCli('block', block(), files, async (s) => {
+      await s.getState().calibrate();
+      s.getState().setConfig((c) => ({
+        ...c,
+        algorithms: { equalize: true, smoothquant: { alpha: 0.5 } },
+        weights: { ...c.weights, biasCorrection: true },
+      }));
+    });
+    expect(exported.algorithms?.smoothquant?.map((x) => x.foldedInto)).toEqual(['LayerNormalization']);
+    expect(exported.algorithms?.biasCorrection?.map((b) => b.node)).toEqual(['fc1', 'fc2']);
+    expect(exported.config.algorithms).toEqual({ equalize: true, smoothquant: { alpha: 0.5 } });
+  });
+
+  it('GPTQ, weight-only int4 blocks of 16', async () => {
+    const files = [0, 1, 2].map((i) => ({
+      name: `c${i}.npy`,
+      bytes: makeNpy('<f4', [1, 32, 10, 10], randoms(3200, 700 + i)),
+    }));
+    const { exported } = await samePageAndCli('convnet', blockConvNet(), files, async (s) => {
+      s.getState().setConfig((c) => ({
+        ...c,
+        form: { kind: 'weight-only', format: 'dq', dtype: 'int4', symmetric: true, blockSize: 16 },
+        weights: { ...c.weights, algorithm: 'gptq' },
+      }));
+    });
+    expect(exported.rounding?.layers.map((l) => l.node).sort()).toEqual(['conv1', 'conv2', 'mm']);
+  });
+});
