@@ -38,7 +38,7 @@ quantize FLAGS (defaults in brackets: what works for most models):
   --weights int8|uint8|int4|uint4                                   [int8, symmetric]
   --activations int8|uint8|int16|uint16                             [int8, asymmetric]
   --per-channel | --per-tensor                                      [per-channel]
-  --block-size N                       per-block weight scales (MatMul, Gemm; weight-only and MatMulNBits too)
+  --block-size N                       per-block weight scales (MatMul, Gemm, Conv along its input channels; weight-only and MatMulNBits too)
   --method ${METHOD_VARIANTS.map((v) => v.id).join('|')}   [minmax]
   --percentile P                       for --method percentile        [99.999]
   --symmetric-activations              symmetric activation ranges

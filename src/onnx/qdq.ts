@@ -26,6 +26,8 @@ import { indexGraph, readNames, uniqueNamer } from './graph';
 import { upgradeOpset } from './passes/upgradeOpset';
 import { transpose2d, weightView } from './forms/weightView';
 import { quantizeBlockwise, quantizeBlockwiseColumns } from '../core/blockwise';
+import { roundToNearest } from '../core/algorithms/gptq';
+import { weightMatrix } from './weightMatrix';
 import type { QuantPlan } from './plan';
 import {
   bytesOf,
@@ -154,7 +156,39 @@ export function buildQdqModel(
       pn.weight && blockWc.blockSize && (node.opType === 'MatMul' || node.opType === 'Gemm')
         ? weightView(node, index.initializers.get(pn.weight.tensor)!)
         : null;
-    if (pn.weight && view && typeof view !== 'string') {
+    // Conv blocks along the input channels (DequantizeLinear-21 axis 1, onnx/weightMatrix.ts's layout, as
+    // the weight-only form writes them); a Conv with fewer input channels a group than a block (depthwise)
+    // keeps per-channel scales below. The bias stays float, as for MatMul blocks.
+    const convBlocks =
+      pn.weight && blockWc.blockSize && node.opType === 'Conv'
+        ? weightMatrix(node, index.initializers.get(pn.weight.tensor)!, blockWc.blockSize)
+        : null;
+    if (pn.weight && convBlocks && typeof convBlocks !== 'string' && convBlocks.grouping.groupSize !== null) {
+      const t = convBlocks.toTensors(
+        roundToNearest(convBlocks.matrix, convBlocks.rows, convBlocks.cols, {
+          dtype: blockWc.dtype,
+          symmetric: blockWc.symmetric,
+          ...convBlocks.grouping,
+        }),
+      );
+      const wt = index.initializers.get(pn.weight.tensor)!;
+      const base = pn.weight.tensor;
+      const wq = name(`${base}_quantized`);
+      const ws = name(`${base}_scale`);
+      const wzp = name(`${base}_zero_point`);
+      const wdq = name(`${base}_DequantizeLinear_Output`);
+      newInits.push(makeTensor(wq, DTYPES[blockWc.dtype].onnx, dimsOf(wt), intBytes(blockWc.dtype, t.q)));
+      newInits.push(makeTensor(ws, 1, t.scaleDims, bytesOf(t.scales)));
+      newInits.push(makeTensor(wzp, DTYPES[blockWc.dtype].onnx, t.scaleDims, intBytes(blockWc.dtype, t.zeroPoints)));
+      weightDqNodes.push(
+        makeNode('DequantizeLinear', [wq, ws, wzp], [wdq], name(`${base}_DequantizeLinear`), {
+          axis: t.axis,
+          block_size: t.blockSize!,
+        }),
+      );
+      replace(node, pn.weight.inputIndex, wdq);
+      quantizedWeights++;
+    } else if (pn.weight && view && typeof view !== 'string') {
       // Per-block weight scales (DequantizeLinear-21 block_size, along the reduction axis); bias stays float.
       const b = view.storedKN
         ? quantizeBlockwiseColumns(view.storedKN, view.cols, view.rows, blockWc.blockSize!, {
