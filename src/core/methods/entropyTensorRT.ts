@@ -7,7 +7,8 @@
  *    unsigned) by floor(j * levels / i), each level's mass spread evenly over its non-empty bins;
  *  - KL(p || q) after normalising both (scipy.stats.entropy; infinite when q is 0 where p is not);
  *  - amax = edges[i] of the last candidate with the least divergence.
- * Each candidate is scored in O(levels) from prefix sums of h and h log h, in float64 (scipy sums the
+ * Each candidate is scored in O(levels) from prefix sums of h and h log h, in float64, each level's
+ * logarithm computed once for all the candidates that share it (scipy sums the
  * same terms pairwise, so candidates that tie to ~1e-15 may order differently: none do in the fixtures).
  */
 import type { AbsHistogramState } from '../absHistogram';
@@ -50,6 +51,11 @@ export function entropyAmaxTensorRT(h: AbsHistogramState, opts: TensorRTEntropyO
     A[k + 1] = A[k]! + (b > 0 ? b * Math.log(b) : 0);
   }
   const total = H[n]!;
+  // A level's log(mass / non-zeros) depends only on its bins [a, b): about n·(n/levels) distinct
+  // levels against (n - startBin)·levels terms, so each is computed once (the same expression, so the
+  // same bits) and kept, keyed by (a, b - a).
+  const keyWidth = Math.ceil(n / levels) + 2;
+  const logQ = new Float64Array((n + 1) * keyWidth).fill(NaN);
   const divergences = new Float64Array(Math.floor((n - startBin) / stride) + 1);
   for (let c = 0; c < divergences.length; c++) {
     const i = startBin + c * stride;
@@ -64,17 +70,23 @@ export function entropyAmaxTensorRT(h: AbsHistogramState, opts: TensorRTEntropyO
     const self = A[i - 1]! + (pLast > 0 ? pLast * Math.log(pLast) : 0);
     // Σ p log q: q is the level's mean count over its non-empty bins, constant over them
     let cross = 0;
+    // bins j with floor(j * levels / i) = r: j in [ceil(r i / levels), ceil((r + 1) i / levels)), so
+    // each level starts where the previous one ends
+    let a = 0;
     for (let r = 0; r < levels; r++) {
-      // bins j with floor(j * levels / i) = r: j in [ceil(r i / levels), ceil((r + 1) i / levels))
-      const a = Math.ceil((r * i) / levels);
       const b = Math.ceil(((r + 1) * i) / levels);
-      if (b <= a) continue;
-      const mass = H[b]! - H[a]!;
-      const nz = Z[b]! - Z[a]!;
-      if (nz === 0) continue;
-      const logQ = Math.log(mass / nz);
-      // p's mass over the level: its bins, plus the outliers if the level holds the last bin
-      cross += (mass + (b === i ? outliers : 0)) * logQ;
+      if (b > a) {
+        const nz = Z[b]! - Z[a]!;
+        if (nz !== 0) {
+          const mass = H[b]! - H[a]!;
+          const key = a * keyWidth + (b - a);
+          let lq = logQ[key]!;
+          if (lq !== lq) lq = logQ[key] = Math.log(mass / nz);
+          // p's mass over the level: its bins, plus the outliers if the level holds the last bin (b = i)
+          cross += (mass + (b === i ? outliers : 0)) * lq;
+        }
+      }
+      a = b;
     }
     const sq = H[i]!;
     divergences[c] = self / total - Math.log(total) - cross / total + Math.log(sq);
