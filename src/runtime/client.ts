@@ -10,6 +10,9 @@ import type { ComparedSample } from './compareJob';
 import type { RoundRequest, RoundingSummary } from './roundJob';
 import type { AlgorithmsRequest, AlgorithmsResult } from './algorithmsJob';
 import type { TuneProgress, TuneRequest, TuneSummary } from './tuneJob';
+import type { DebugResult } from './debug';
+import type { DebugRequest } from './debugJob';
+import type { SensitivityReport, SensitivityRequest } from './sensitivityJob';
 import {
   isReplyTo,
   type Backend,
@@ -90,6 +93,8 @@ function getWorker(): Worker {
       case 'rounded':
       case 'tuned':
       case 'algorithmsDone':
+      case 'debugged':
+      case 'sensitivity-ranked':
         pending.delete(m.id);
         p.settle(m);
         break;
@@ -244,6 +249,34 @@ export function startAlgorithms(
     (id) => ({ type: 'algorithms', id, ...req }),
     [req.model, ...(req.exported ? [req.exported] : []), ...sampleBuffers(req.samples)],
     (m) => m.result,
+    handlers,
+  );
+}
+
+/** The per-tensor debugger in the worker: float against the export, streamed over samples (cancelCalibration stops it). */
+export function startDebug(
+  req: Omit<DebugRequest, 'type' | 'id'>,
+  handlers: CalibrationHandlers = {},
+): { id: number; result: Promise<DebugResult> } {
+  return request(
+    'debug',
+    (id) => ({ type: 'debug', id, ...req }),
+    [req.float, ...(req.quantized instanceof Blob ? [] : [req.quantized]), ...sampleBuffers(req.samples)],
+    (m) => m.result,
+    handlers,
+  );
+}
+
+/** Sensitivity in the worker: every group quantized alone and kept float alone (cancelCalibration stops it). */
+export function startSensitivity(
+  req: Omit<SensitivityRequest, 'type' | 'id'>,
+  handlers: CalibrationHandlers = {},
+): { id: number; result: Promise<SensitivityReport> } {
+  return request(
+    'sensitivity',
+    (id) => ({ type: 'sensitivity', id, ...req }),
+    [req.model, ...sampleBuffers(req.samples)],
+    (m) => m.report,
     handlers,
   );
 }

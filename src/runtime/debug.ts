@@ -9,7 +9,8 @@
  * Streamed: each sample runs both models, is folded into running sums (core/errorSums) and dropped;
  * no activation outlives its sample (onnxruntime's qdq_loss_debug keeps them all in memory).
  * The first divergence is the tensor whose accumulated SQNR falls most below that of the quantized
- * tensors feeding it.
+ * tensors feeding it (below its own SQNR when none feeds it, so a graph input is not a divergence
+ * just for being first).
  */
 import { EMPTY_SUMS, foldErrorSums, sumsCosine, sumsSqnr, type ErrorSums } from '../core/errorSums';
 import { QuantscopeError } from '../core/errors';
@@ -149,6 +150,11 @@ export async function debugModels(
     const o = own.get(a.tensor)!;
     const c = acc.get(a.tensor)!;
     const p = fi.producer.get(a.tensor);
+    // with no quantized tensor upstream, the level it falls from is its own quantization error: a
+    // graph input (accumulated error = its own) is not a divergence just for being first, and its
+    // own SQNR still shows in the list
+    const up = upstream(a.tensor);
+    const from = Number.isFinite(up) ? up : sumsSqnr(o);
     return {
       tensor: a.tensor,
       kind: 'activation',
@@ -156,7 +162,7 @@ export async function debugModels(
       opType: p?.opType ?? 'input',
       own: { sqnrDb: sumsSqnr(o), cosine: sumsCosine(o) },
       accumulated: { sqnrDb: sumsSqnr(c), cosine: sumsCosine(c) },
-      dropDb: capped(upstream(a.tensor)) - capped(sumsSqnr(c)),
+      dropDb: capped(from) - capped(sumsSqnr(c)),
     };
   });
   for (const w of weights) {

@@ -11,11 +11,15 @@ import type { LatencyResult, ProbeRequest, ProbeStatus, SpeedRequest } from './s
 import type { RoundRequest, RoundingSummary } from './roundJob';
 import type { AlgorithmsRequest, AlgorithmsResult } from './algorithmsJob';
 import type { TuneProgress, TuneRequest, TuneSummary } from './tuneJob';
+import type { DebugRequest, DebuggedReply } from './debugJob';
+import type { SensitivityReply, SensitivityRequest } from './sensitivityJob';
 
 export type { TuneProgress, TuneRequest, TuneSummary } from './tuneJob';
 export type { LatencyResult, ProbeRequest, ProbeStatus, SpeedRequest } from './speedJob';
 export type { RoundRequest, RoundingSummary } from './roundJob';
 export type { AlgorithmsRequest, AlgorithmsResult } from './algorithmsJob';
+export type { DebugRequest, DebuggedReply } from './debugJob';
+export type { SensitivityReply, SensitivityRequest } from './sensitivityJob';
 
 /** Named as onnxruntime's execution providers: wasm, webgpu and webnn are onnxruntime-web's; cpu is onnxruntime-node's (CLI and tests). */
 export type Backend = 'wasm' | 'webgpu' | 'webnn' | 'cpu';
@@ -75,7 +79,9 @@ export type WorkerRequest =
   | GuardRequest
   | RoundRequest
   | TuneRequest
-  | AlgorithmsRequest;
+  | AlgorithmsRequest
+  | DebugRequest
+  | SensitivityRequest;
 
 /** What the session really runs with, as the worker sees it. */
 export interface SessionInfo {
@@ -168,6 +174,8 @@ export interface ReplyByRequest {
   readonly round: RoundedReply;
   readonly tune: TunedReply;
   readonly algorithms: AlgorithmsReply;
+  readonly debug: DebuggedReply;
+  readonly sensitivity: SensitivityReply;
 }
 export type JobKind = keyof ReplyByRequest;
 export type JobReply = ReplyByRequest[JobKind];
@@ -184,6 +192,8 @@ export const REPLY_TYPE: { readonly [K in JobKind]: ReplyByRequest[K]['type'] } 
   round: 'rounded',
   tune: 'tuned',
   algorithms: 'algorithmsDone',
+  debug: 'debugged',
+  sensitivity: 'sensitivity-ranked',
 };
 
 /** Whether a completing reply answers a request of this kind: the narrowing the client relies on. */

@@ -4,6 +4,8 @@ import {
   startAlgorithms,
   startCalibration,
   startComparison,
+  startDebug,
+  startSensitivity,
   startGuard,
   startProbe,
   startRounding,
@@ -21,5 +23,7 @@ export const appStore = createAppStore({
   round: startRounding,
   tune: startTune,
   algorithms: startAlgorithms,
+  debug: startDebug,
+  sensitivity: startSensitivity,
   cancel: cancelCalibration,
 });

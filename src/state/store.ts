@@ -6,6 +6,7 @@ import { createStore } from 'zustand/vanilla';
 import { createCalibrationSlice } from './calibrationSlice';
 import { createCompareSlice } from './compareSlice';
 import { createDataSlice } from './dataSlice';
+import { createDebugSlice } from './debugSlice';
 import { createExportSlice } from './exportSlice';
 import { createModelSlice } from './modelSlice';
 import { createRemoteSlice } from './remoteSlice';
@@ -21,6 +22,7 @@ export function createAppStore(calibrator: Calibrator) {
     ...createCompareSlice(calibrator)(...a),
     ...createRemoteSlice(...a),
     ...createTuneSlice(calibrator)(...a),
+    ...createDebugSlice(calibrator)(...a),
   }));
 }
 

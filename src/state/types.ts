@@ -18,6 +18,8 @@ import type {
   RoundingSummary,
   SessionInfo,
   SpeedRequest,
+  DebugRequest,
+  SensitivityRequest,
 } from '../runtime/protocol';
 import type { ComparedSample } from '../runtime/compareJob';
 import type { DataSelection, GeneratedSettings } from '../data/buildSamples';
@@ -28,6 +30,9 @@ import type { TuneSlice } from './tuneSlice';
 import type { TuneRequest, TuneSummary } from '../runtime/tuneJob';
 import type { AlgorithmsRequest, AlgorithmsResult } from '../runtime/algorithmsJob';
 import type { ModelAlgorithmsReport } from '../runtime/modelAlgorithms';
+import type { DebugSlice } from './debugSlice';
+import type { DebugResult } from '../runtime/debug';
+import type { SensitivityReport } from '../runtime/sensitivityJob';
 
 export interface LoadedModel {
   readonly fileName: string;
@@ -125,6 +130,16 @@ export interface Calibrator {
     req: Omit<TuneRequest, 'type' | 'id'>,
     handlers?: CalibrationHandlers,
   ): { id: number; result: Promise<TuneSummary> };
+  /** The per-tensor debugger: float against a static QDQ file, streamed over samples. */
+  debug?(
+    req: Omit<DebugRequest, 'type' | 'id'>,
+    handlers?: CalibrationHandlers,
+  ): { id: number; result: Promise<DebugResult> };
+  /** Sensitivity: every group quantized alone and kept float alone, over one switchboard session. */
+  sensitivity?(
+    req: Omit<SensitivityRequest, 'type' | 'id'>,
+    handlers?: CalibrationHandlers,
+  ): { id: number; result: Promise<SensitivityReport> };
   cancel(id: number): void;
 }
 
@@ -280,4 +295,11 @@ export interface ExportSlice {
   downloadRecipeText(): Promise<string>;
 }
 
-export type AppState = ModelSlice & DataSlice & CalibrationSlice & ExportSlice & CompareSlice & RemoteSlice & TuneSlice;
+export type AppState = ModelSlice &
+  DataSlice &
+  CalibrationSlice &
+  ExportSlice &
+  CompareSlice &
+  RemoteSlice &
+  TuneSlice &
+  DebugSlice;

@@ -9,12 +9,12 @@ import { CalibratePanel } from './CalibratePanel';
 import { ChoicesPanel } from './ChoicesPanel';
 import { ComparePanel } from './ComparePanel';
 import { DataPanel } from './DataPanel';
+import { DebugCanvas } from './DebugCanvas';
 import { ExportPanel } from './ExportPanel';
 import { ChartWarmUp } from './ChartWarmUp';
 import { ModelLoader } from './ModelLoader';
 import { ModelSummaryView } from './ModelSummaryView';
 import { Stepper } from './Stepper';
-import { TensorExplorer } from './TensorExplorer';
 import { TunePanel } from './TunePanel';
 import { onLinkClick } from './route';
 import { useApp } from './useApp';
@@ -62,7 +62,7 @@ export function App() {
               standard int8 QDQ model.
             </p>
           )}
-          {hasStats ? <TensorExplorer /> : <CanvasIntro />}
+          {hasStats ? <DebugCanvas /> : <CanvasIntro />}
         </main>
         {model && (
           <aside className="side" aria-label="Steps and choices">

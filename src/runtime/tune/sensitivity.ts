@@ -26,20 +26,25 @@ function floatExcept(ctx: TuneContext, keep: QuantGroup | null): QuantConfig {
   return c;
 }
 
-/** Every group quantized alone and kept float alone; ranked, most sensitive (lowest SQNR alone) first. */
+/**
+ * Every group quantized alone and kept float alone; ranked, most sensitive (lowest SQNR alone) first.
+ * `only` ranks just those groups (the page's quick sweep over the debugger's worst); "kept float alone"
+ * still quantizes every other group of the model.
+ */
 export async function sensitivity(
   ctx: TuneContext,
-  opts: { signal?: AbortSignal; onProgress?: (p: Progress) => void } = {},
+  opts: { signal?: AbortSignal; onProgress?: (p: Progress) => void; only?: readonly QuantGroup[] } = {},
 ): Promise<SensitivityResult> {
   const t0 = performance.now();
   const runs0 = ctx.evaluator.runs;
-  const total = 1 + 2 * ctx.groups.length;
+  const ranked = opts.only ?? ctx.groups;
+  const total = 1 + 2 * ranked.length;
   let done = 0;
   const step = () => opts.onProgress?.({ phase: 'sensitivity', done: ++done, total });
   const all = (await evalConfig(ctx, ctx.baseConfig, opts.signal)).metrics;
   step();
   const rows: GroupSensitivity[] = [];
-  for (const g of ctx.groups) {
+  for (const g of ranked) {
     checkCancelled(opts.signal, 'sensitivity');
     const onlyQuantized = (await evalConfig(ctx, floatExcept(ctx, g), opts.signal)).metrics;
     step();

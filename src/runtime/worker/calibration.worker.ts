@@ -5,6 +5,8 @@
 import { QuantscopeError, toErrorInfo } from '../../core/errors';
 import { runCalibrationJob } from '../calibrationJob';
 import { runCompareJob } from '../compareJob';
+import { runDebugJob, type DebugRequest } from '../debugJob';
+import { runSensitivityJob, type SensitivityRequest } from '../sensitivityJob';
 import { runGuardJob } from '../guardRun';
 import { loadOrt, sessionInfo } from '../ortWeb';
 import type {
@@ -43,7 +45,9 @@ function runJob(
     | GuardRequest
     | RoundRequest
     | TuneRequest
-    | AlgorithmsRequest,
+    | AlgorithmsRequest
+    | DebugRequest
+    | SensitivityRequest,
   job: (ort: WebOrt, signal: AbortSignal, emit: Emit) => Promise<void>,
 ): void {
   const controller = new AbortController();
@@ -73,6 +77,10 @@ scope.addEventListener('message', (e) => {
     runJob(req, (ort, signal, emit) => runTuneJob(ort, req, queue, signal, emit));
   } else if (req.type === 'algorithms') {
     runJob(req, (ort, signal, emit) => runAlgorithmsJob(ort, req, queue, signal, emit));
+  } else if (req.type === 'debug') {
+    runJob(req, (ort, signal, emit) => runDebugJob(ort, req, queue, signal, emit));
+  } else if (req.type === 'sensitivity') {
+    runJob(req, (ort, signal, emit) => runSensitivityJob(ort, req, queue, signal, emit));
   } else if (req.type === 'cancel') {
     const c = running.get(req.id);
     if (c && !c.signal.aborted) {

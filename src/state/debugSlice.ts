@@ -1,0 +1,289 @@
+/**
+ * The debugger and sensitivity as the page runs them (issue 12 §1, §2), both in the worker:
+ *   debug        the float model against the static QDQ file the page would export now (the current
+ *                configuration and calibrated ranges), per tensor, streamed (runtime/debug.ts);
+ *   sensitivity  every group quantized alone and kept float alone over one switchboard session
+ *                (runtime/tune/sensitivity.ts).
+ * The command line's `quantscope debug` and `quantscope sensitivity` call the same functions. Both run
+ * on held-out samples: the samples' own held-out images, else a split of the calibration data (said so).
+ */
+import type { StateCreator } from 'zustand/vanilla';
+import type { QuantConfig } from '../core/config';
+import { QuantscopeError, toErrorInfo, type ErrorInfo } from '../core/errors';
+import { guardSplit } from '../core/guard';
+import { buildSamples, type DataSelection } from '../data/buildSamples';
+import type { SampleSpec } from '../data/samples';
+import { encodeModelParts, exportForm, planQuantization, producerOpTypes } from '../onnx';
+import type { DebugResult } from '../runtime/debug';
+import { decodeImage, isImageFile } from '../runtime/decodeImage';
+import type { SensitivityReport } from '../runtime/sensitivityJob';
+import { rangesFromStatsYielding } from './exportSlice';
+import { DET_HELD_OUT, fetchSampleFiles, REC_HELD_OUT } from './sample';
+import type { AppState, Calibrator } from './types';
+
+/** The figures the views draw (the ui reads the runtime's types through the state layer). */
+export type { DebugResult, TensorError } from '../runtime/debug';
+export type { SensitivityReport } from '../runtime/sensitivityJob';
+export type { EvalMetrics } from '../runtime/tune/evaluate';
+
+/** Debug on at most this many samples (each runs both models with every quantized tensor fetched). */
+export const DEBUG_SAMPLES = 4;
+/** Sensitivity on at most this many samples (each group costs two evaluations of all of them). */
+export const SENSITIVITY_SAMPLES = 4;
+
+export type JobStatus = 'idle' | 'running' | 'done' | 'error' | 'cancelled';
+
+interface JobState {
+  readonly status: JobStatus;
+  readonly runId: number | null;
+  readonly progress: { readonly done: number; readonly total: number };
+  readonly error: ErrorInfo | null;
+  /** Which samples, in words. */
+  readonly source: string | null;
+  /** Wall time of the whole job as the page saw it (export, samples, worker). */
+  readonly ms: number | null;
+  /** The configuration it ran for (a later change makes the result stale). */
+  readonly forConfig: QuantConfig | null;
+}
+
+export interface DebugState extends JobState {
+  readonly result: DebugResult | null;
+  /** What was debugged, in words (the static QDQ file and its choices). */
+  readonly subject: string | null;
+}
+
+export interface SensitivityState extends JobState {
+  readonly report: SensitivityReport | null;
+}
+
+export interface SensitivityOptions {
+  readonly baseUrl?: string;
+  /** Rank only this many groups, the debugger's worst (its last run must be for the current choices). */
+  readonly worst?: number;
+  /** Held-out samples, at most SENSITIVITY_SAMPLES. */
+  readonly samples?: number;
+}
+
+/** The groups of the `n` activations with the lowest own SQNR in a debugger run. */
+export function worstActivations(result: DebugResult, n: number): string[] {
+  return result.tensors
+    .filter((t) => t.kind === 'activation' && t.own)
+    .sort((a, b) => a.own!.sqnrDb - b.own!.sqnrDb)
+    .slice(0, n)
+    .map((t) => t.tensor);
+}
+
+export interface DebugSlice {
+  readonly debug: DebugState;
+  readonly sensitivity: SensitivityState;
+  /** Run the debugger on the static QDQ file the page would export now. `baseUrl` finds the samples' held-out images. */
+  runDebug(opts?: { readonly baseUrl?: string }): Promise<void>;
+  cancelDebug(): void;
+  /**
+   * Rank the groups: all of them, or (`worst`) only the groups of the activations the last debugger run
+   * found costliest alone (lowest own SQNR), a quick sweep on a model with hundreds of groups.
+   */
+  runSensitivity(opts?: SensitivityOptions): Promise<void>;
+  cancelSensitivity(): void;
+}
+
+const IDLE: JobState = {
+  status: 'idle',
+  runId: null,
+  progress: { done: 0, total: 0 },
+  error: null,
+  source: null,
+  ms: null,
+  forConfig: null,
+};
+
+/**
+ * Held-out samples: the built-in samples' own held-out images (never calibrated on), else the last
+ * part of the calibration data, said so.
+ */
+export async function heldOutSamples(
+  state: AppState,
+  max: number,
+  baseUrl: string | undefined,
+): Promise<{ samples: SampleSpec[]; source: string }> {
+  const model = state.model!;
+  if (model.ocr && model.isSample && baseUrl !== undefined) {
+    try {
+      const names = (model.ocr === 'rec' ? REC_HELD_OUT : DET_HELD_OUT).slice(0, max);
+      const files = await fetchSampleFiles(baseUrl, model.ocr, names);
+      const images = await Promise.all(
+        files
+          .filter((f) => isImageFile(f.name))
+          .map(async (f) => ({ name: f.name, image: await decodeImage(f.bytes, f.name) })),
+      );
+      const sel: DataSelection = { ...state, dataKind: 'images', images };
+      const samples = buildSamples(
+        model.summary.inputs,
+        model.imageInput,
+        sel,
+        state.presetOverride,
+        model.fixedInputs,
+      );
+      if (samples.length)
+        return {
+          samples,
+          source: `${samples.length} held-out ${model.ocr === 'rec' ? 'text lines' : 'documents'} of the sample (never calibrated on)`,
+        };
+    } catch {
+      // fall back to a split of the calibration data below
+    }
+  }
+  const all = buildSamples(model.summary.inputs, model.imageInput, state, state.presetOverride, model.fixedInputs);
+  if (!all.length) throw new QuantscopeError('NO_STATISTICS', 'no samples: choose calibration data first');
+  const split = guardSplit(all.length);
+  const chosen = split.indices.slice(-max).map((i) => all[i]!);
+  return {
+    samples: chosen,
+    source:
+      chosen.length === split.indices.length
+        ? split.source
+        : `no held-out samples given: a split of the calibration data, its last ${chosen.length} of ${all.length} samples (calibrated on too, so the figures are optimistic)`,
+  };
+}
+
+export function createDebugSlice(calibrator: Calibrator): StateCreator<AppState, [], [], DebugSlice> {
+  return (set, get) => {
+    const calibratedFor = (s: AppState) =>
+      s.model !== null && s.calibration.stats !== null && s.calibration.statsFor === s.model.fileName;
+    return {
+      debug: { ...IDLE, result: null, subject: null },
+      sensitivity: { ...IDLE, report: null },
+      async runDebug(opts = {}) {
+        const t0 = performance.now();
+        const { model, config } = get();
+        const fail = (e: unknown) =>
+          set({ debug: { ...get().debug, status: 'error', error: toErrorInfo(e), runId: null } });
+        if (!calibrator.debug) return fail(new QuantscopeError('RUNTIME', 'the debugger needs the worker'));
+        if (!model || !calibratedFor(get()))
+          return fail(
+            new QuantscopeError(
+              'NO_STATISTICS',
+              'calibrate first: the debugger compares the static QDQ export with the float model',
+            ),
+          );
+        const stats = get().calibration.stats!;
+        set({
+          debug: {
+            ...IDLE,
+            result: null,
+            subject: null,
+            status: 'running',
+            forConfig: config,
+            progress: { done: 0, total: 1 },
+          },
+        });
+        try {
+          // the file the page would export now, as static QDQ (the form the debugger reads activations from)
+          const qdq: QuantConfig =
+            (config.form ?? { kind: 'qdq' }).kind === 'qdq' ? config : { ...config, form: { kind: 'qdq' } };
+          const producers = producerOpTypes(model.prepared);
+          const ranges = await rangesFromStatsYielding(stats, qdq, (t) => producers.get(t));
+          const r = exportForm(model.prepared, qdq, { plan: planQuantization(model.prepared, qdq), ranges });
+          const file = new Blob(encodeModelParts(r.model) as Uint8Array<ArrayBuffer>[]);
+          const { samples, source } = await heldOutSamples(get(), DEBUG_SAMPLES, opts.baseUrl);
+          if (get().config !== config || get().model !== model) return;
+          const { id, result } = calibrator.debug(
+            {
+              float: model.preparedBytes.slice().buffer as ArrayBuffer,
+              quantized: file,
+              samples,
+              backend: get().backend === 'cpu' ? 'cpu' : 'wasm',
+            },
+            {
+              onProgress: (done, total) => {
+                if (get().debug.runId === id) set({ debug: { ...get().debug, progress: { done, total } } });
+              },
+            },
+          );
+          const subject =
+            qdq === config
+              ? 'the static QDQ file Export writes now'
+              : 'the static QDQ file of the current choices (the chosen export form has no quantized activations to trace)';
+          set({ debug: { ...get().debug, runId: id, source, subject } });
+          const res = await result;
+          if (get().debug.runId !== id) return;
+          set({
+            debug: { ...get().debug, status: 'done', runId: null, result: res, ms: performance.now() - t0 },
+          });
+        } catch (e) {
+          if (toErrorInfo(e).code === 'CANCELLED') return;
+          fail(e);
+        }
+      },
+      cancelDebug() {
+        const id = get().debug.runId;
+        if (id === null) return;
+        calibrator.cancel(id);
+        set({ debug: { ...get().debug, status: 'cancelled', runId: null } });
+      },
+      async runSensitivity(opts = {}) {
+        const t0 = performance.now();
+        const { model, config } = get();
+        const fail = (e: unknown) =>
+          set({ sensitivity: { ...get().sensitivity, status: 'error', error: toErrorInfo(e), runId: null } });
+        if (!calibrator.sensitivity) return fail(new QuantscopeError('RUNTIME', 'sensitivity needs the worker'));
+        if (!model) return fail(new QuantscopeError('NO_STATISTICS', 'load a model first'));
+        const qdq = (config.form ?? { kind: 'qdq' }).kind === 'qdq';
+        if (qdq && !calibratedFor(get()))
+          return fail(
+            new QuantscopeError('NO_STATISTICS', 'calibrate first: static QDQ sensitivity needs the calibrated ranges'),
+          );
+        set({
+          sensitivity: { ...IDLE, report: null, status: 'running', forConfig: config, progress: { done: 0, total: 1 } },
+        });
+        try {
+          let groups: string[] | undefined;
+          if (opts.worst !== undefined) {
+            const d = get().debug;
+            if (!d.result || d.forConfig !== config)
+              throw new QuantscopeError(
+                'NO_STATISTICS',
+                'run the debugger on the current choices first: the quick sweep ranks the groups it finds worst',
+              );
+            groups = worstActivations(d.result, opts.worst);
+          }
+          const count = Math.max(1, Math.min(SENSITIVITY_SAMPLES, opts.samples ?? SENSITIVITY_SAMPLES));
+          const { samples, source } = await heldOutSamples(get(), count, opts.baseUrl);
+          if (get().config !== config || get().model !== model) return;
+          const { id, result } = calibrator.sensitivity(
+            {
+              model: model.preparedBytes.slice().buffer as ArrayBuffer,
+              config,
+              stats: qdq ? get().calibration.stats : null,
+              samples,
+              floatBytes: model.bytes.length,
+              backend: get().backend === 'cpu' ? 'cpu' : 'wasm',
+              ...(groups ? { groups } : {}),
+            },
+            {
+              onProgress: (done, total) => {
+                if (get().sensitivity.runId === id)
+                  set({ sensitivity: { ...get().sensitivity, progress: { done, total } } });
+              },
+            },
+          );
+          set({ sensitivity: { ...get().sensitivity, runId: id, source } });
+          const report = await result;
+          if (get().sensitivity.runId !== id) return;
+          set({
+            sensitivity: { ...get().sensitivity, status: 'done', runId: null, report, ms: performance.now() - t0 },
+          });
+        } catch (e) {
+          if (toErrorInfo(e).code === 'CANCELLED') return;
+          fail(e);
+        }
+      },
+      cancelSensitivity() {
+        const id = get().sensitivity.runId;
+        if (id === null) return;
+        calibrator.cancel(id);
+        set({ sensitivity: { ...get().sensitivity, status: 'cancelled', runId: null } });
+      },
+    };
+  };
+}
