@@ -53,6 +53,7 @@ export function SensitivityTable({ report }: { report: SensitivityReport }) {
                 <tr
                   key={g.group.id}
                   data-testid="sensitivity-row"
+                  data-sqnr={String(g.onlyQuantized.sqnrDb)}
                   className={t && t === selected ? 'selected' : ''}
                   onClick={t ? () => store.getState().selectTensor(t) : undefined}
                 >
