@@ -17,6 +17,11 @@
  *   tune_*, sensitivity_*              switchboard sessions, evaluations, sweeps and a tune on det and rec: see bench/tune.ts
  *   explorer_drag_long_tasks           main-thread tasks over 50 ms while dragging a range, in Chromium (target 0):
  *                                      see bench/browser/drag.bench.ts (serves the app on QS_PORT, like e2e)
+ *
+ * Sections: `npm run bench -- <section>...` runs only those (calibration, tflite, cli-range, methods, forms,
+ * algorithms, tune, layout, browser). With none, every section but `algorithms` runs: GPTQ and AdaRound
+ * on rec and the 100 MB MLP take over 20 minutes on 2 cores, so they run when asked for
+ * (`npm run bench -- algorithms`, or `npx tsx bench/algorithms.ts`).
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,6 +47,17 @@ import { buildCli } from '../scripts/build-cli.mjs';
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 6);
 
+const SECTIONS = ['calibration', 'tflite', 'cli-range', 'methods', 'forms', 'algorithms', 'tune', 'layout', 'browser'];
+/** Sections a plain `npm run bench` leaves out (long: asked for by name). */
+const LONG_SECTIONS = new Set(['algorithms']);
+const asked = process.argv.slice(2).filter((a) => a !== '--');
+const unknown = asked.filter((a) => !SECTIONS.includes(a));
+if (unknown.length) {
+  console.error(`bench: unknown section ${unknown.join(', ')}: expected ${SECTIONS.join(', ')}`);
+  process.exit(2);
+}
+const wanted = (section: string) => (asked.length ? asked.includes(section) : !LONG_SECTIONS.has(section));
+
 function emit(name: string, value: number, unit: string, extra: Record<string, unknown> = {}): void {
   console.log(JSON.stringify({ name, value: Number(value.toFixed(4)), unit, ...extra }));
 }
@@ -61,6 +77,21 @@ function benchBrowser(): void {
 
 const dir = mkdtempSync(join(tmpdir(), 'quantscope-bench-'));
 try {
+  if (wanted('calibration')) await benchCalibration();
+  if (wanted('tflite')) benchTflite(emit);
+  if (wanted('cli-range')) await benchCliRange(emit, dir);
+  if (wanted('methods')) await benchMethods(emit);
+  if (wanted('forms')) benchForms(emit);
+  if (wanted('algorithms')) await benchAlgorithms(emit);
+  if (wanted('tune')) await benchTune(emit);
+  if (wanted('layout')) benchLayout(emit);
+  if (wanted('browser')) benchBrowser();
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** PP-OCRv4 det: onnxruntime-web calibration against plain inference, the export, and the command line. */
+async function benchCalibration(): Promise<void> {
   const floatBytes = ocrModel('det');
   const m = loadModelSync('ch_PP-OCRv4_det_infer.onnx', floatBytes, true);
   const plainPath = join(dir, 'plain.onnx');
@@ -163,7 +194,6 @@ try {
   emit('export_ms', exportMs, 'ms');
   emit('export_peak_rss_mb', peak / 2 ** 20, 'MiB');
   emit('export_size_ratio', bytes.length / floatBytes.length, 'ratio', { target: 0.35 });
-  benchTflite(emit);
   // The command line, as a user runs it, against the page's engine for the same work (onnxruntime-web
   // WASM calibration of the same documents, in Node, plus the export): quantscope quantize --data.
   {
@@ -196,13 +226,4 @@ try {
       note: 'page engine = onnxruntime-web WASM calibration (2 threads) + export',
     });
   }
-  await benchCliRange(emit, dir);
-  await benchMethods(emit);
-  benchForms(emit);
-  await benchAlgorithms(emit);
-  await benchTune(emit);
-  benchLayout(emit);
-  benchBrowser();
-} finally {
-  rmSync(dir, { recursive: true, force: true });
 }
