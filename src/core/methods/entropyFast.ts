@@ -97,11 +97,15 @@ interface Slice {
  * positions their interior runs cover, the level v = trunc(mass / non-zeros) and the terms below,
  * summed in strided prefix rows (row j + m = row j + block at lowPos + j), so the blocks at
  * s, s + m, ..., s + k·m sum in one subtraction of two rows.
- * Fields a row holds, for blocks with v > 0 (G_0 = log v, G_k = v^-k / k):
- *   0..4 mass·G_k, 5..9 non-zeros·G_k, 10..14 G_k; for blocks with v = 0: 15 mass, 16 non-zeros,
- *   17 blocks; and 18 Σ v.
+ * Fields a row holds, with u = mass + eps·m (a run's p' mass is u - (e + eps)·non-zeros, e known
+ * only per candidate), for blocks with v > 0 (G_0 = log v, G_k = v^-k / k): 0..4 u·G_k,
+ * 5..9 non-zeros·G_k; for blocks with v = 0: 10 u, 11 non-zeros, 12 blocks; and 13 Σ v.
  */
-const FIELDS = 19;
+const FIELDS = 14;
+
+/** log v for the small integer levels most blocks have (the same bits as Math.log), built once. */
+const SMALL_LOGS = 4096;
+const smallLogs = Float64Array.from({ length: SMALL_LOGS }, (_, v) => Math.log(v));
 let blockScratch = new Float64Array(0);
 
 interface BlockSums {
@@ -117,6 +121,7 @@ function buildBlockSums(t: Tables, m: number, lowPos: number, highPos: number): 
   const rows = blockScratch;
   rows.fill(0, 0, m * FIELDS);
   const { H, Z } = t;
+  const epsM = EPS * m;
   for (let j = 0; j + m <= W; j++) {
     const a = lowPos + j;
     const nz = Z[a + m]! - Z[a]!;
@@ -135,17 +140,17 @@ function buildBlockSums(t: Tables, m: number, lowPos: number, highPos: number): 
     let zBlocks = 0;
     if (v > 0) {
       g1 = 1 / v;
-      g0 = Math.log(v);
+      g0 = v < SMALL_LOGS ? smallLogs[v]! : Math.log(v);
       const i2 = g1 * g1;
       g2 = i2 / 2;
       g3 = (i2 * g1) / 3;
       g4 = (i2 * i2) / 4;
     } else {
-      zMass = mass;
+      zMass = mass + epsM;
       zNz = nz;
       zBlocks = 1;
     }
-    const vm = v > 0 ? mass : 0;
+    const vm = v > 0 ? mass + epsM : 0;
     const vn = v > 0 ? nz : 0;
     rows[to] = rows[from]! + vm * g0;
     rows[to + 1] = rows[from + 1]! + vm * g1;
@@ -157,15 +162,10 @@ function buildBlockSums(t: Tables, m: number, lowPos: number, highPos: number): 
     rows[to + 7] = rows[from + 7]! + vn * g2;
     rows[to + 8] = rows[from + 8]! + vn * g3;
     rows[to + 9] = rows[from + 9]! + vn * g4;
-    rows[to + 10] = rows[from + 10]! + g0;
-    rows[to + 11] = rows[from + 11]! + g1;
-    rows[to + 12] = rows[from + 12]! + g2;
-    rows[to + 13] = rows[from + 13]! + g3;
-    rows[to + 14] = rows[from + 14]! + g4;
-    rows[to + 15] = rows[from + 15]! + zMass;
-    rows[to + 16] = rows[from + 16]! + zNz;
-    rows[to + 17] = rows[from + 17]! + zBlocks;
-    rows[to + 18] = rows[from + 18]! + v;
+    rows[to + 10] = rows[from + 10]! + zMass;
+    rows[to + 11] = rows[from + 11]! + zNz;
+    rows[to + 12] = rows[from + 12]! + zBlocks;
+    rows[to + 13] = rows[from + 13]! + v;
   }
   return { m, lowPos, rows };
 }
@@ -291,9 +291,9 @@ function blockedScore(t: Tables, s: Slice, nq: number, g: BlockSums, edge: Float
   const rows = g.rows;
   const lo = (s.start + m - g.lowPos) * FIELDS;
   const hi = (s.start + (nq - 1) * m - g.lowPos) * FIELDS;
-  const zeroBlocks = rows[hi + 17]! - rows[lo + 17]!;
+  const zeroBlocks = rows[hi + 12]! - rows[lo + 12]!;
   let zq = s.len - nq * m + zeroBlocks * m;
-  let sq = (rows[hi + 18]! - rows[lo + 18]!) * m;
+  let sq = (rows[hi + 13]! - rows[lo + 13]!) * m;
   // the first and last runs, with the outliers
   runOf(t, s, 0, nq, edge);
   const v0 = edge[0]!;
@@ -308,21 +308,20 @@ function blockedScore(t: Tables, s: Slice, nq: number, g: BlockSums, edge: Float
   if (nzq === 0) return Infinity;
   const eq = (EPS * zq) / nzq;
   if (eq > MAX_SERIES_EQ) return null;
-  // Σ w·log(v - eq) over the interior blocks with v > 0, w = mass - (e + eps)·non-zeros + eps·m
+  // Σ w·log(v - eq) over the interior blocks with v > 0, w = (mass + eps·m) - (e + eps)·non-zeros
   const c = s.e + EPS;
   let cross = 0;
   let pow = 1; // eq^k
   for (let k = 0; k < 5; k++) {
     const mass = rows[hi + k]! - rows[lo + k]!;
     const nz = rows[hi + 5 + k]! - rows[lo + 5 + k]!;
-    const ones = rows[hi + 10 + k]! - rows[lo + 10 + k]!;
-    const term = mass - c * nz + EPS * m * ones;
+    const term = mass - c * nz;
     cross += k === 0 ? term : -pow * term;
     pow *= eq;
   }
-  const zMass = rows[hi + 15]! - rows[lo + 15]!;
-  const zNz = rows[hi + 16]! - rows[lo + 16]!;
-  cross += (zMass - c * zNz + EPS * m * zeroBlocks) * LOG_EPS;
+  const zMass = rows[hi + 10]! - rows[lo + 10]!;
+  const zNz = rows[hi + 11]! - rows[lo + 11]!;
+  cross += (zMass - c * zNz) * LOG_EPS;
   cross += w0 * (v0 ? Math.log(v0 - eq) : LOG_EPS) + wl * (vl ? Math.log(vl - eq) : LOG_EPS);
   cross += remainderCross(t, s, nq);
   return selfTerm(t, s) / total - Math.log(total) - cross / total + Math.log(sq);
