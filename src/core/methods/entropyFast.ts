@@ -21,6 +21,8 @@
  * 1e-4 relative), so the expansion cannot change the range the search returns.
  */
 
+import { logCount } from './logTable';
+
 const EPS = 0.0001;
 const LOG_EPS = Math.log(EPS);
 /** Largest eq for which the 4-term expansion of log(v - eq) is used (error below eq⁵/5). */
@@ -57,7 +59,7 @@ function tablesOf(hist: Float64Array): Tables | null {
     H[k + 1] = H[k]! + h;
     if (h !== 0) {
       if (h < 1) return null;
-      const lg = Math.log(h);
+      const lg = logCount(h);
       Z[k + 1] = Z[k]! + 1;
       A[k + 1] = A[k]! + h * lg;
       L[k + 1] = L[k]! + lg + 1;
@@ -103,9 +105,6 @@ interface Slice {
  */
 const FIELDS = 14;
 
-/** log v for the small integer levels most blocks have (the same bits as Math.log), built once. */
-const SMALL_LOGS = 4096;
-const smallLogs = Float64Array.from({ length: SMALL_LOGS }, (_, v) => Math.log(v));
 let blockScratch = new Float64Array(0);
 
 interface BlockSums {
@@ -140,7 +139,7 @@ function buildBlockSums(t: Tables, m: number, lowPos: number, highPos: number): 
     let zBlocks = 0;
     if (v > 0) {
       g1 = 1 / v;
-      g0 = v < SMALL_LOGS ? smallLogs[v]! : Math.log(v);
+      g0 = logCount(v);
       const i2 = g1 * g1;
       g2 = i2 / 2;
       g3 = (i2 * g1) / 3;

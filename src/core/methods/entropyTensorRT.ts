@@ -15,6 +15,7 @@ import type { AbsHistogramState } from '../absHistogram';
 import { QuantscopeError } from '../errors';
 import { f32 } from '../rounding';
 import type { Range } from './percentile';
+import { logCount } from './logTable';
 
 export interface TensorRTEntropyOptions {
   readonly numBits?: number;
@@ -48,7 +49,7 @@ export function entropyAmaxTensorRT(h: AbsHistogramState, opts: TensorRTEntropyO
     const b = bins[k]!;
     H[k + 1] = H[k]! + b;
     Z[k + 1] = Z[k]! + (b !== 0 ? 1 : 0);
-    A[k + 1] = A[k]! + (b > 0 ? b * Math.log(b) : 0);
+    A[k + 1] = A[k]! + (b > 0 ? b * logCount(b) : 0);
   }
   const total = H[n]!;
   // A level's log(mass / non-zeros) depends only on its bins [a, b): about n·(n/levels) distinct
