@@ -41,7 +41,7 @@ test('GPTQ in the page: rounded in the worker, reported per layer, closer to flo
   await app.calibrateButton().click(); // the explorer (Weights tab) opens on calibrated statistics
   await app.waitCalibrated();
 
-  await page.getByLabel('Export form').selectOption('dq');
+  await page.getByLabel('File form').selectOption('dq');
   await page.getByLabel('Weight-only dtype').selectOption('int4');
   await page.getByLabel('Weight-only granularity').selectOption('32');
   const download = async () => {

@@ -30,7 +30,7 @@ test('weight-only int8 and q4f16 downloads of the recognition sample run and agr
   };
   const reference = await run(new Uint8Array(readFileSync(FLOAT_MODEL)));
 
-  await page.getByLabel('Export form').selectOption('dq');
+  await page.getByLabel('File form').selectOption('dq');
   await expect(page.getByTestId('form-description')).toContainText('needs no calibration');
   const [int8] = await Promise.all([
     page.waitForEvent('download'),

@@ -2,7 +2,8 @@
  * The layout holds it all: after calibrating the detection sample, the tensor list, the tensor under
  * study and the actions (Calibrate, Tune where the tuner is, Export) are on screen together, without
  * scrolling, at 1440x900 and at 1280x720; the stepper says where the user is; the arrow keys move
- * through the tensors. Screenshots of both sizes are kept (test-results/screens).
+ * through the tensors. After Tune the same holds, with the Tune panel's result in the side panel.
+ * Screenshots of both sizes, after calibration and after Tune, are kept (test-results/screens).
  */
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
@@ -52,6 +53,35 @@ test('tensor list, tensor detail and the actions on one screen at 1440x900 and 1
     const tune = page.getByRole('button', { name: 'Tune', exact: true });
     if (await tune.count()) await onScreen(page, tune);
     await page.screenshot({ path: `test-results/screens/layout-det-calibrated-${width}x${height}.png` });
+  }
+  // after Tune: percentile ranges give the det map 12.1 dB on the held-out pages, min-max 13.5 dB and
+  // entropy 14.4 dB (measured from the command line): from percentile, a 13 dB target is met by a
+  // model-wide move, in a few configurations
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await page.getByLabel('Range method', { exact: true }).selectOption('percentile');
+  await page.getByLabel('Target metric').selectOption('sqnr');
+  await page.getByLabel('Target value').fill('13');
+  await page.getByRole('button', { name: 'Tune', exact: true }).click();
+  const tuneStatus = page.getByTestId('tune-status');
+  await expect(tuneStatus).toHaveAttribute('data-status', /^(done|error)$/, { timeout: 300_000 });
+  await expect(page.getByTestId('tune-error')).toHaveCount(0);
+  await expect(page.getByTestId('tune-result')).toHaveAttribute('data-met', 'true');
+  for (const [width, height] of [
+    [1440, 900],
+    [1280, 720],
+  ] as const) {
+    await page.setViewportSize({ width, height });
+    const list = page.getByTestId('tensor-list');
+    expect(await page.evaluate(() => document.documentElement.scrollHeight)).toBeLessThanOrEqual(height + 1);
+    await onScreen(page, list.getByRole('button').first());
+    await onScreen(page, page.getByTestId('selected-tensor'));
+    await onScreen(page, page.getByTestId('histogram'));
+    await onScreen(page, app.calibrateButton());
+    await onScreen(page, page.getByRole('button', { name: 'Tune', exact: true }));
+    await onScreen(page, page.getByRole('button', { name: 'Export', exact: true }));
+    await page.getByTestId('pareto-plot').scrollIntoViewIfNeeded();
+    await onScreen(page, page.getByTestId('pareto-plot'));
+    await page.screenshot({ path: `test-results/screens/layout-det-tuned-${width}x${height}.png` });
   }
   // arrow keys: down moves to the next tensor in the list, up back
   const rows = page.getByTestId('tensor-list').getByRole('button');

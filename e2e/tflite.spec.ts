@@ -162,7 +162,7 @@ test('the page: TFLite int8 of the classifier, run in TFLite before it is offere
   await expect(page.getByTestId('data-label')).toHaveText('16 tensor samples from your files');
   await app.calibrateButton().click();
   await app.waitCalibrated();
-  await page.getByLabel('Export form').selectOption('tflite-int8');
+  await page.getByLabel('File form').selectOption('tflite-int8');
   await expect(page.getByTestId('form-description')).toContainText("TFLite's int8 specification");
   await page.getByLabel('TFLite inputs and outputs').selectOption('int8');
   const [download] = await Promise.all([
@@ -193,7 +193,7 @@ test('the page: TFLite int8 of the classifier, run in TFLite before it is offere
   // a model with an op TFLite has no builtin for: refused by node and op, nothing downloaded
   await app.loadModelFile('erf.onnx', Buffer.from(encodeModel(withUnsupportedOp())));
   await expect(page.getByTestId('model-summary')).toContainText('erf.onnx');
-  await page.getByLabel('Export form').selectOption('tflite-float32');
+  await page.getByLabel('File form').selectOption('tflite-float32');
   await page.getByRole('button', { name: 'Export' }).click();
   await expect(page.getByTestId('export-error')).toContainText('node "the_erf" (Erf)');
 });

@@ -54,7 +54,7 @@ export function ExportPanel() {
         <label>
           Form{' '}
           <select
-            aria-label="Export form"
+            aria-label="File form"
             value={formKindOf(form)}
             onChange={(e) => setForm(defaultForm(e.target.value as FormKind))}
           >
