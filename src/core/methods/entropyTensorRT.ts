@@ -74,18 +74,24 @@ export function entropyAmaxTensorRT(h: AbsHistogramState, opts: TensorRTEntropyO
     // bins j with floor(j * levels / i) = r: j in [ceil(r i / levels), ceil((r + 1) i / levels)), so
     // each level starts where the previous one ends
     let a = 0;
+    let Ha = 0; // H[a], Z[a]: the previous level's end
+    let Za = 0;
     for (let r = 0; r < levels; r++) {
       const b = Math.ceil(((r + 1) * i) / levels);
       if (b > a) {
-        const nz = Z[b]! - Z[a]!;
+        const Hb = H[b]!;
+        const Zb = Z[b]!;
+        const nz = Zb - Za;
         if (nz !== 0) {
-          const mass = H[b]! - H[a]!;
+          const mass = Hb - Ha;
           const key = a * keyWidth + (b - a);
           let lq = logQ[key]!;
           if (lq !== lq) lq = logQ[key] = Math.log(mass / nz);
           // p's mass over the level: its bins, plus the outliers if the level holds the last bin (b = i)
           cross += (mass + (b === i ? outliers : 0)) * lq;
         }
+        Ha = Hb;
+        Za = Zb;
       }
       a = b;
     }
