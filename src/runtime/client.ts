@@ -13,6 +13,7 @@ import type { TuneProgress, TuneRequest, TuneSummary } from './tuneJob';
 import type { DebugResult } from './debug';
 import type { DebugRequest } from './debugJob';
 import type { SensitivityReport, SensitivityRequest } from './sensitivityJob';
+import type { ExportFile, ExportRequest, LoadRequest, PreparedModelInfo } from './modelJob';
 import {
   isReplyTo,
   type Backend,
@@ -41,7 +42,7 @@ export interface CalibrationResult {
 
 export interface CalibrationHandlers {
   onStarted?(session: SessionInfo): void;
-  onProgress?(done: number, total: number): void;
+  onProgress?(done: number, total: number, stage?: string): void;
   /** A tuning run's phase, trials so far and last metric (with its progress). */
   onTuneProgress?(p: TuneProgress): void;
 }
@@ -64,16 +65,14 @@ interface Pending {
 }
 
 let worker: Worker | undefined;
+let modelWorker: Worker | undefined;
 let nextId = 1;
 const pending = new Map<number, Pending>();
+/** Which worker runs each request in flight (its cancel goes there). */
+const ownerOf = new Map<number, Worker>();
 
-function getWorker(): Worker {
-  if (worker) return worker;
-  worker = new Worker(new URL('./worker/calibration.worker.ts', import.meta.url), {
-    type: 'module',
-    name: 'quantscope-calibration',
-  });
-  worker.addEventListener('message', (e: MessageEvent<WorkerReply>) => {
+function listen(w: Worker, what: string): Worker {
+  w.addEventListener('message', (e: MessageEvent<WorkerReply>) => {
     const m = e.data;
     const p = pending.get(m.id);
     if (!p) return;
@@ -82,7 +81,7 @@ function getWorker(): Worker {
         p.handlers.onStarted?.(m.session);
         break;
       case 'progress':
-        p.handlers.onProgress?.(m.done, m.total);
+        p.handlers.onProgress?.(m.done, m.total, m.stage);
         if (m.tune) p.handlers.onTuneProgress?.(m.tune);
         break;
       case 'result':
@@ -95,30 +94,64 @@ function getWorker(): Worker {
       case 'algorithmsDone':
       case 'debugged':
       case 'sensitivity-ranked':
+      case 'loaded':
+      case 'exported':
         pending.delete(m.id);
+        ownerOf.delete(m.id);
         p.settle(m);
         break;
       case 'cancelled':
         pending.delete(m.id);
+        ownerOf.delete(m.id);
         p.reject(new QuantscopeError('CANCELLED', 'calibration was cancelled'));
         break;
       case 'error':
         pending.delete(m.id);
+        ownerOf.delete(m.id);
         p.reject(new QuantscopeError(m.error.code, m.error.message));
         break;
     }
   });
-  worker.addEventListener('error', (e) => {
+  w.addEventListener('error', (e) => {
     for (const [id, p] of pending) {
+      if (ownerOf.get(id) !== w) continue;
       pending.delete(id);
-      p.reject(new QuantscopeError('RUNTIME', `the calibration worker failed: ${e.message}`));
+      ownerOf.delete(id);
+      p.reject(new QuantscopeError('RUNTIME', `the ${what} worker failed: ${e.message}`));
     }
   });
+  return w;
+}
+
+function getWorker(): Worker {
+  worker ??= listen(
+    new Worker(new URL('./worker/calibration.worker.ts', import.meta.url), {
+      type: 'module',
+      name: 'quantscope-calibration',
+    }),
+    'calibration',
+  );
   return worker;
 }
 
+/** Loading and exporting run in a worker of their own: a model loads while another calibrates. */
+function getModelWorker(): Worker {
+  modelWorker ??= listen(
+    new Worker(new URL('./worker/model.worker.ts', import.meta.url), { type: 'module', name: 'quantscope-model' }),
+    'model',
+  );
+  return modelWorker;
+}
+
 function send(req: WorkerRequest, transfer: Transferable[] = []): void {
-  getWorker().postMessage(req, transfer);
+  const w =
+    req.type === 'cancel'
+      ? (ownerOf.get(req.id) ?? getWorker())
+      : req.type === 'load' || req.type === 'export'
+        ? getModelWorker()
+        : getWorker();
+  if (req.type !== 'cancel') ownerOf.set(req.id, w);
+  w.postMessage(req, transfer);
 }
 
 /**
@@ -239,6 +272,23 @@ export function startTune(
   );
 }
 
+/**
+ * Read, parse and prepare a model in the worker: the files go as Blobs (never read on the page's
+ * thread), the prepared model comes back with its buffers transferred. Stages arrive as progress.
+ */
+export function startModelLoad(
+  req: Omit<LoadRequest, 'type' | 'id'>,
+  handlers: CalibrationHandlers = {},
+): { id: number; result: Promise<PreparedModelInfo> } {
+  return request(
+    'load',
+    (id) => ({ type: 'load', id, ...req }),
+    [],
+    (m) => m.model,
+    handlers,
+  );
+}
+
 /** Equalization, SmoothQuant, bias correction in the worker (runtime/algorithmsJob.ts), with progress and cancel. */
 export function startAlgorithms(
   req: Omit<AlgorithmsRequest, 'type' | 'id'>,
@@ -278,5 +328,18 @@ export function startSensitivity(
     [req.model, ...sampleBuffers(req.samples)],
     (m) => m.report,
     handlers,
+  );
+}
+
+/** Build an export's file in the worker: it comes back as a Blob of its parts, with its reports. */
+export function startExportFile(req: Omit<ExportRequest, 'type' | 'id'>): {
+  id: number;
+  result: Promise<Omit<ExportFile, 'parts'>>;
+} {
+  return request(
+    'export',
+    (id) => ({ type: 'export', id, ...req }),
+    [],
+    (m) => m.file,
   );
 }

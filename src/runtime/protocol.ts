@@ -13,6 +13,7 @@ import type { AlgorithmsRequest, AlgorithmsResult } from './algorithmsJob';
 import type { TuneProgress, TuneRequest, TuneSummary } from './tuneJob';
 import type { DebugRequest, DebuggedReply } from './debugJob';
 import type { SensitivityReply, SensitivityRequest } from './sensitivityJob';
+import type { ExportedReply, ExportRequest, LoadedReply, LoadRequest } from './modelJob';
 
 export type { TuneProgress, TuneRequest, TuneSummary } from './tuneJob';
 export type { LatencyResult, ProbeRequest, ProbeStatus, SpeedRequest } from './speedJob';
@@ -20,6 +21,7 @@ export type { RoundRequest, RoundingSummary } from './roundJob';
 export type { AlgorithmsRequest, AlgorithmsResult } from './algorithmsJob';
 export type { DebugRequest, DebuggedReply } from './debugJob';
 export type { SensitivityReply, SensitivityRequest } from './sensitivityJob';
+export type { ExportedReply, ExportRequest, LoadedReply, LoadRequest } from './modelJob';
 
 /** Named as onnxruntime's execution providers: wasm, webgpu and webnn are onnxruntime-web's; cpu is onnxruntime-node's (CLI and tests). */
 export type Backend = 'wasm' | 'webgpu' | 'webnn' | 'cpu';
@@ -81,7 +83,9 @@ export type WorkerRequest =
   | TuneRequest
   | AlgorithmsRequest
   | DebugRequest
-  | SensitivityRequest;
+  | SensitivityRequest
+  | LoadRequest
+  | ExportRequest;
 
 /** What the session really runs with, as the worker sees it. */
 export interface SessionInfo {
@@ -103,6 +107,8 @@ export interface ProgressReply {
   readonly total: number;
   /** A tuning run's phase, trials so far and last metric. */
   readonly tune?: TuneProgress;
+  /** What is under way, when a job has stages (loading: reading, parsing, preparing). */
+  readonly stage?: string;
 }
 export interface CalibrationReply {
   readonly type: 'result';
@@ -176,6 +182,8 @@ export interface ReplyByRequest {
   readonly algorithms: AlgorithmsReply;
   readonly debug: DebuggedReply;
   readonly sensitivity: SensitivityReply;
+  readonly load: LoadedReply;
+  readonly export: ExportedReply;
 }
 export type JobKind = keyof ReplyByRequest;
 export type JobReply = ReplyByRequest[JobKind];
@@ -194,6 +202,8 @@ export const REPLY_TYPE: { readonly [K in JobKind]: ReplyByRequest[K]['type'] } 
   algorithms: 'algorithmsDone',
   debug: 'debugged',
   sensitivity: 'sensitivity-ranked',
+  load: 'loaded',
+  export: 'exported',
 };
 
 /** Whether a completing reply answers a request of this kind: the narrowing the client relies on. */

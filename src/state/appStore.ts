@@ -11,6 +11,8 @@ import {
   startRounding,
   startSpeed,
   startTune,
+  startModelLoad,
+  startExportFile,
 } from '../runtime/client';
 import { createAppStore } from './store';
 
@@ -25,5 +27,7 @@ export const appStore = createAppStore({
   algorithms: startAlgorithms,
   debug: startDebug,
   sensitivity: startSensitivity,
+  load: startModelLoad,
+  exportFile: startExportFile,
   cancel: cancelCalibration,
 });

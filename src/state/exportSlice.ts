@@ -4,13 +4,10 @@ import { DEFAULT_CONFIG, type QuantConfig } from '../core/config';
 import { applyConfigEdit } from '../core/configEdits';
 import { QuantscopeError, toErrorInfo } from '../core/errors';
 import {
-  encodeModelParts,
   exportForm,
   formFileTag,
-  initializerBytes,
   planQuantization,
   producerOpTypes,
-  supportReport,
   TRANSFORMERS_JS_PRESETS,
   decodeModel,
   encodeModel,
@@ -27,7 +24,8 @@ import { guardExportInPage, type ExportGuard } from './guard';
 import { exportTfliteInPage } from './tfliteExport';
 import { serializeRecipe } from '../core/recipe';
 import { buildRecipe, checkRecipeModel, parseRecipe, rangesFromRecipe } from './recipe';
-import type { AppState, Calibrator, ExportResult, ExportSlice } from './types';
+import type { AppState, Calibrator, ExportResult, ExportSlice, LoadedModel } from './types';
+import { exportFileOf, type ExportFile } from '../runtime/modelJob';
 
 /**
  * The calibrated ranges (core/calibratedRanges: the command line's too), computed in slices that
@@ -54,22 +52,39 @@ export async function rangesFromStatsYielding(
   return out;
 }
 
-/** A file's parts as a Blob (no concatenation); `parts` is kept to make the bytes if something asks. */
-function filePayload(parts: Uint8Array[]): { blob: Blob; size: number; parts: Uint8Array[] } {
-  const blob = new Blob(parts as Uint8Array<ArrayBuffer>[], { type: 'application/octet-stream' });
-  return { blob, size: blob.size, parts };
+/**
+ * A plain export (no rewrite, rounding or bias correction: nothing the page holds that the worker does
+ * not) of a model loaded from files is built in the model worker: the page receives a Blob of the
+ * parts and never encodes on its thread. Null when the export is not plain, or there is no worker.
+ */
+async function exportInWorker(
+  calibrator: Calibrator,
+  model: LoadedModel,
+  config: QuantConfig,
+  working: WorkingModel,
+  ranges?: ReadonlyMap<string, TensorRange | null>,
+): Promise<ExportFile | null> {
+  if (!calibrator.exportFile || !model.files || working.prepared !== model.prepared) return null;
+  if (biasCorrectionTargets(working.prepared, config).length > 0) return null;
+  const { result } = calibrator.exportFile({
+    files: model.files,
+    isSample: model.isSample,
+    fixedInputs: model.fixedInputs,
+    config,
+    ...(ranges ? { ranges } : {}),
+  });
+  return { ...(await result), parts: null };
 }
 
 /** The export result, its `bytes` a lazy getter (never spread: that would read it). */
-function exportResult(
-  fields: Omit<ExportResult, 'blob' | 'size' | 'bytes'>,
-  file: { blob: Blob; size: number; parts: Uint8Array[] },
-): ExportResult {
+function exportResult(fields: Omit<ExportResult, 'blob' | 'size' | 'bytes'>, file: ExportFile): ExportResult {
   let bytes: Uint8Array | undefined;
   const result = { ...fields, blob: file.blob, size: file.size } as ExportResult;
   Object.defineProperty(result, 'bytes', {
     enumerable: false,
     get() {
+      if (!file.parts)
+        throw new QuantscopeError('RUNTIME', 'this export was built in the worker: its bytes are in its Blob');
       if (!bytes) {
         bytes = new Uint8Array(file.size);
         let o = 0;
@@ -308,14 +323,17 @@ export function createExportSlice(calibrator: Calibrator): StateCreator<AppState
           const rounding = await roundInWorker(calibrator, get(), config, progress, working);
           if (get().config !== config || get().model !== model) return null;
           const rounded = rounding ? roundedMap(rounding) : undefined;
-          let r = exportForm(working.prepared, config, undefined, rounded);
-          const corrected = await correctBiasesInWorker(calibrator, get(), config, working, r.model, progress);
-          if (corrected) {
-            working = corrected;
-            r = exportForm(working.prepared, config, undefined, rounded);
+          let file = rounded ? null : await exportInWorker(calibrator, model, config, working);
+          if (!file) {
+            let r = exportForm(working.prepared, config, undefined, rounded);
+            const corrected = await correctBiasesInWorker(calibrator, get(), config, working, r.model, progress);
+            if (corrected) {
+              working = corrected;
+              r = exportForm(working.prepared, config, undefined, rounded);
+            }
+            file = exportFileOf(r);
           }
           if (get().config !== config || get().model !== model) return null;
-          const file = filePayload(encodeModelParts(r.model));
           const preset = TRANSFORMERS_JS_PRESETS.find((p) => JSON.stringify(p.form) === JSON.stringify(form));
           const result = exportResult(
             {
@@ -323,9 +341,9 @@ export function createExportSlice(calibrator: Calibrator): StateCreator<AppState
               fileName: preset ? preset.fileName : exportFileName(model.fileName, formFileTag(config)),
               floatBytes: model.bytes.length,
               report: null,
-              form: r.report,
-              weightBytes: initializerBytes(r.model.graph!.initializer),
-              support: supportReport(r.model),
+              form: file.report,
+              weightBytes: file.weightBytes,
+              support: file.support,
               config,
               ranges: null,
               ms: performance.now() - t0,
@@ -339,7 +357,7 @@ export function createExportSlice(calibrator: Calibrator): StateCreator<AppState
           if (problem)
             throw new QuantscopeError(
               'RUNTIME',
-              `the ${r.report.form} file does not load in onnxruntime, so it is not offered: ${problem}`,
+              `the ${file.report.form} file does not load in onnxruntime, so it is not offered: ${problem}`,
             );
           const guarded = withGuard(result, await guardExportInPage(calibrator, get(), file.blob));
           if (get().config !== config || get().model !== model) return null;
@@ -374,24 +392,27 @@ export function createExportSlice(calibrator: Calibrator): StateCreator<AppState
         } else {
           ranges = new Map(get().recipeRanges!);
         }
-        let r = exportForm(working.prepared, config, { plan, ranges });
-        const corrected = await correctBiasesInWorker(calibrator, get(), config, working, r.model, progress);
-        if (corrected) {
-          working = corrected;
-          plan = planQuantization(working.prepared, config);
-          r = exportForm(working.prepared, config, { plan, ranges });
+        let file = await exportInWorker(calibrator, model, config, working, ranges);
+        if (!file) {
+          let r = exportForm(working.prepared, config, { plan, ranges });
+          const corrected = await correctBiasesInWorker(calibrator, get(), config, working, r.model, progress);
+          if (corrected) {
+            working = corrected;
+            plan = planQuantization(working.prepared, config);
+            r = exportForm(working.prepared, config, { plan, ranges });
+          }
+          file = exportFileOf(r);
         }
         if (get().config !== config || get().model !== model) return null;
-        const file = filePayload(encodeModelParts(r.model));
         const result = exportResult(
           {
             guard: { verdict: null, note: null },
             fileName: exportFileName(model.fileName, formFileTag(config)),
             floatBytes: model.bytes.length,
-            report: r.qdqReport!,
-            form: r.report,
-            weightBytes: initializerBytes(r.model.graph!.initializer),
-            support: supportReport(r.model),
+            report: file.qdqReport,
+            form: file.report,
+            weightBytes: file.weightBytes,
+            support: file.support,
             config,
             ranges,
             ms: performance.now() - t0,

@@ -56,5 +56,10 @@ export async function loadSample(store: AppStore, base: string, id: SampleId = '
     fetchBytes(`${base}samples/models/${SAMPLES[id].model}`),
     loadSampleImages(store, base, id),
   ]);
-  store.getState().loadModel(SAMPLES[id].model, model, { isSample: true });
+  // prepared in the worker like any model (the page's thread stays free)
+  await store
+    .getState()
+    .loadModelFiles([{ name: SAMPLES[id].model, blob: new Blob([model as Uint8Array<ArrayBuffer>]) }], {
+      isSample: true,
+    });
 }

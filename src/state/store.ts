@@ -15,7 +15,7 @@ import type { AppState, Calibrator } from './types';
 
 export function createAppStore(calibrator: Calibrator) {
   return createStore<AppState>()((...a) => ({
-    ...createModelSlice(...a),
+    ...createModelSlice(calibrator)(...a),
     ...createDataSlice(...a),
     ...createCalibrationSlice(calibrator)(...a),
     ...createExportSlice(calibrator)(...a),

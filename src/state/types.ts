@@ -4,7 +4,7 @@ import type { ErrorInfo } from '../core/errors';
 import type { GuardVerdict } from '../core/guard';
 import type { ExportGuard } from './guard';
 import type { TfliteReport } from '../onnx/forms/tflite';
-import type { ExportReport, FormReport, ModelProto, ModelSummary, QuantPlan, SupportRow } from '../onnx';
+import type { ExportReport, FormReport, SupportRow } from '../onnx';
 import type { ImagePreset } from '../data/image';
 import type { CalibrationHandlers, CalibrationResult, ProbeResult, SpeedResult } from '../runtime/client';
 import type { CalibrationMode, StatsMap } from '../runtime/calibrate';
@@ -33,24 +33,14 @@ import type { ModelAlgorithmsReport } from '../runtime/modelAlgorithms';
 import type { DebugSlice } from './debugSlice';
 import type { DebugResult } from '../runtime/debug';
 import type { SensitivityReport } from '../runtime/sensitivityJob';
+import type { ExportFile, ExportRequest, LoadRequest, ModelFile, PreparedModelInfo } from '../runtime/modelJob';
 
-export interface LoadedModel {
-  readonly fileName: string;
-  readonly bytes: Uint8Array;
-  readonly prepared: ModelProto;
-  /** The prepared model encoded once at load, so no run re-encodes it on the page's thread. */
-  readonly preparedBytes: Uint8Array;
-  readonly plan: QuantPlan;
-  readonly summary: ModelSummary;
-  /** The image input calibration feeds, and how images become tensors for it; null when not image-like. */
-  readonly imageInput: { readonly name: string; readonly preset: ImagePreset } | null;
-  readonly isSample: boolean;
-  /** A PP-OCR model whose outputs the page can read (text, or boxes). */
-  readonly ocr: 'det' | 'rec' | null;
-  /** Inputs fixed to a value at preparation (Ifs on them folded). */
-  readonly fixedInputs: Readonly<Record<string, number>>;
-  /** Scalar integer inputs a control-flow node may branch on: candidates to fix. */
-  readonly fixableInputs: readonly string[];
+export type { ModelFile } from '../runtime/modelJob';
+
+/** A model as the page holds it: prepared (in the worker, or here in Node), and the files it came from. */
+export interface LoadedModel extends PreparedModelInfo {
+  /** The files it was loaded from (a user's model): what the worker prepares again for an export. */
+  readonly files?: readonly ModelFile[];
 }
 
 export type CalibrationStatus = 'idle' | 'running' | 'done' | 'error' | 'cancelled';
@@ -140,6 +130,13 @@ export interface Calibrator {
     req: Omit<SensitivityRequest, 'type' | 'id'>,
     handlers?: CalibrationHandlers,
   ): { id: number; result: Promise<SensitivityReport> };
+  /** Read, parse and prepare a model's files (the worker: the page's thread stays free). */
+  load?(
+    req: Omit<LoadRequest, 'type' | 'id'>,
+    handlers?: CalibrationHandlers,
+  ): { id: number; result: Promise<PreparedModelInfo> };
+  /** Build an export's file (the worker), returned as a Blob with its reports. */
+  exportFile?(req: Omit<ExportRequest, 'type' | 'id'>): { id: number; result: Promise<Omit<ExportFile, 'parts'>> };
   cancel(id: number): void;
 }
 
@@ -183,7 +180,11 @@ export interface CompareSlice {
 export interface ModelSlice {
   readonly model: LoadedModel | null;
   readonly modelError: ErrorInfo | null;
+  /** A model is being read and prepared (the previous one stays until it is ready). */
   readonly loading: boolean;
+  /** Which step of loading is under way: reading, parsing, preparing. */
+  readonly loadStage: string | null;
+  cancelModelLoad(): void;
   loadModel(
     fileName: string,
     bytes: Uint8Array,
@@ -196,13 +197,7 @@ export interface ModelSlice {
    * `.onnx` and any external data files beside it. Resolves whether the model was loaded (else
    * `modelError` says why); a new model starts with no calibration data chosen.
    */
-  loadModelFiles(files: readonly ModelFile[]): Promise<boolean>;
-}
-
-/** One of the files a model is loaded from: the `.onnx` or an external data file, by its own name. */
-export interface ModelFile {
-  readonly name: string;
-  readonly blob: Blob;
+  loadModelFiles(files: readonly ModelFile[], opts?: { isSample?: boolean }): Promise<boolean>;
 }
 
 export interface RemoteVariant extends ModelVariant {

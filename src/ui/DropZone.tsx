@@ -1,13 +1,16 @@
 import { useState, type ReactNode } from 'react';
+import { filesOfDrop } from './droppedFiles';
 
 /**
  * A drop target with its file button: files dropped on it or picked with the button reach `onFiles`
- * alike. The input is reset after each pick, so picking the same file again still fires.
+ * alike. The input is reset after each pick, so picking the same file again still fires. With
+ * `multiple`, a dropped folder gives its files, and `folderLabel` adds a button that picks a folder.
  */
 export function DropZone({
   label,
   accept,
   multiple = false,
+  folderLabel,
   hint,
   testId,
   className = '',
@@ -17,6 +20,7 @@ export function DropZone({
   label: string;
   accept: string;
   multiple?: boolean;
+  folderLabel?: string;
   hint: ReactNode;
   testId: string;
   className?: string;
@@ -36,8 +40,12 @@ export function DropZone({
       onDrop={(e) => {
         e.preventDefault();
         setDragging(false);
-        const files = [...e.dataTransfer.files];
-        if (files.length) onFiles(multiple ? files : files.slice(0, 1));
+        if (!multiple) {
+          const files = [...e.dataTransfer.files];
+          if (files.length) onFiles(files.slice(0, 1));
+          return;
+        }
+        void filesOfDrop(e.dataTransfer).then((files) => files.length && onFiles(files));
       }}
     >
       <p>{hint}</p>
@@ -55,6 +63,22 @@ export function DropZone({
           }}
         />
       </label>
+      {folderLabel && (
+        <label className="button">
+          {folderLabel}
+          <input
+            type="file"
+            aria-label={folderLabel}
+            // a folder pick: every file in it (Chromium, Firefox and Safari all take webkitdirectory)
+            ref={(el) => el?.setAttribute('webkitdirectory', '')}
+            onChange={(e) => {
+              const files = [...(e.target.files ?? [])];
+              e.target.value = '';
+              if (files.length) onFiles(files);
+            }}
+          />
+        </label>
+      )}
       {children}
     </div>
   );

@@ -8,6 +8,8 @@ import { useApp, useAppStore } from './useApp';
 export function ModelLoader() {
   const store = useAppStore();
   const error = useApp((s) => s.modelError);
+  const loading = useApp((s) => s.loading);
+  const loadStage = useApp((s) => s.loadStage);
   const [busy, setBusy] = useState(false);
   return (
     <section className="card" id="step-load">
@@ -16,6 +18,7 @@ export function ModelLoader() {
         label="Load model"
         accept=""
         multiple
+        folderLabel="Load folder"
         hint="Drop an .onnx file here (with its external data files, or their folder). It is read in this page and never leaves your machine."
         testId="dropzone"
         onFiles={(files) => void store.getState().loadModelFiles(files.map((f) => ({ name: f.name, blob: f })))}
@@ -41,6 +44,14 @@ export function ModelLoader() {
           </button>
         ))}
       </DropZone>
+      {loading && (
+        <p data-testid="model-loading">
+          Loading the model in the worker: {loadStage ?? 'reading'}…{' '}
+          <button type="button" onClick={() => store.getState().cancelModelLoad()}>
+            Cancel loading
+          </button>
+        </p>
+      )}
       <ModelUrlField />
       <ErrorBanner error={error} testId="model-error" />
     </section>

@@ -1,0 +1,39 @@
+/**
+ * The model worker: reads, parses and prepares models and builds export files (runtime/modelJob.ts),
+ * apart from the calibration worker, so a model loads or exports while a calibration runs, and neither
+ * holds the page's thread.
+ */
+import { QuantscopeError, toErrorInfo } from '../../core/errors';
+import { runExportJob, runModelLoadJob } from '../modelJob';
+import type { WorkerReply, WorkerRequest } from '../protocol';
+
+interface WorkerScope {
+  postMessage(message: WorkerReply, transfer?: Transferable[]): void;
+  addEventListener(type: 'message', listener: (e: MessageEvent<WorkerRequest>) => void): void;
+}
+const scope = self as unknown as WorkerScope;
+const running = new Map<number, AbortController>();
+const emit = (m: WorkerReply, transfer: Transferable[] = []) => scope.postMessage(m, transfer);
+
+scope.addEventListener('message', (e) => {
+  const req = e.data;
+  if (req.type === 'load' || req.type === 'export') {
+    const controller = new AbortController();
+    running.set(req.id, controller);
+    const job =
+      req.type === 'load' ? runModelLoadJob(req, controller.signal, emit) : runExportJob(req, controller.signal, emit);
+    void job.finally(() => running.delete(req.id));
+  } else if (req.type === 'cancel') {
+    const c = running.get(req.id);
+    if (c && !c.signal.aborted) {
+      emit({ type: 'cancelled', id: req.id });
+      c.abort();
+    }
+  } else {
+    emit({
+      type: 'error',
+      id: req.id,
+      error: toErrorInfo(new QuantscopeError('RUNTIME', `the model worker does not run '${req.type}' requests`)),
+    });
+  }
+});
