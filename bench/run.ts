@@ -13,13 +13,15 @@
  *   export_<form>_*                    every export form on a 96 MiB MLP built here: MB/s and peak memory, see bench/forms.ts
  *   tflite_det_*                       TFLite int8/float32 export of the sample: time and peak memory, see bench/tflite.ts
  *   algorithms_*                       GPTQ / AdaRound time, memory, X^T X MB/s on rec and the MLP: see bench/algorithms.ts
+ *   rewrite_*, bias_correction_*       equalization on det, SmoothQuant on a transformer, bias correction on det: see
+ *                                      bench/modelAlgorithms.ts
  *   graph_layout_*                     the graph view's layered layout at det, rec, 650 and 2000 nodes: see bench/layout.ts
  *   tune_*, sensitivity_*              switchboard sessions, evaluations, sweeps and a tune on det and rec: see bench/tune.ts
  *   explorer_drag_long_tasks           main-thread tasks over 50 ms while dragging a range, in Chromium (target 0):
  *                                      see bench/browser/drag.bench.ts (serves the app on QS_PORT, like e2e)
  *
  * Sections: `npm run bench -- <section>...` runs only those (calibration, tflite, cli-range, methods, forms,
- * algorithms, tune, layout, browser). With none, every section but `algorithms` runs: GPTQ and AdaRound
+ * algorithms, rewrites, tune, layout, browser). With none, every section but `algorithms` runs: GPTQ and AdaRound
  * on rec and the 100 MB MLP take over 20 minutes on 2 cores, so they run when asked for
  * (`npm run bench -- algorithms`, or `npx tsx bench/algorithms.ts`).
  */
@@ -36,6 +38,7 @@ import { calibratedRanges } from '../src/core/calibratedRanges';
 import { loadModelSync } from '../src/state/modelSlice';
 import { DOC_IMAGES, docFeeds, ocrModel, ROOT } from '../test/helpers/sample';
 import { benchAlgorithms } from './algorithms';
+import { benchModelAlgorithms } from './modelAlgorithms';
 import { benchCliRange } from './cliRange';
 import { benchForms } from './forms';
 import { benchMethods } from './methods';
@@ -47,7 +50,18 @@ import { buildCli } from '../scripts/build-cli.mjs';
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 6);
 
-const SECTIONS = ['calibration', 'tflite', 'cli-range', 'methods', 'forms', 'algorithms', 'tune', 'layout', 'browser'];
+const SECTIONS = [
+  'calibration',
+  'tflite',
+  'cli-range',
+  'methods',
+  'forms',
+  'algorithms',
+  'rewrites',
+  'tune',
+  'layout',
+  'browser',
+];
 /** Sections a plain `npm run bench` leaves out (long: asked for by name). */
 const LONG_SECTIONS = new Set(['algorithms']);
 const asked = process.argv.slice(2).filter((a) => a !== '--');
@@ -83,6 +97,7 @@ try {
   if (wanted('methods')) await benchMethods(emit);
   if (wanted('forms')) benchForms(emit);
   if (wanted('algorithms')) await benchAlgorithms(emit);
+  if (wanted('rewrites')) await benchModelAlgorithms(emit);
   if (wanted('tune')) await benchTune(emit);
   if (wanted('layout')) benchLayout(emit);
   if (wanted('browser')) benchBrowser();

@@ -73,3 +73,58 @@ test('GPTQ in the page: rounded in the worker, reported per layer, closer to flo
   expect(compareTensors(f, await run(gptq)).sqnrDb).toBeGreaterThan(compareTensors(f, await run(rtn)).sqnrDb + 1);
   await app.screenshot('algorithms-gptq');
 });
+
+test('SmoothQuant and bias correction in the page: run in the worker at export, reported, closer to float', async ({
+  page,
+}) => {
+  test.setTimeout(240_000);
+  const app = new QuantscopePage(page);
+  await app.open();
+  const { encodeModel } = await import('../src/onnx/codec');
+  const { outlierBlock } = await import('../test/helpers/models');
+  const model = encodeModel(outlierBlock());
+  await app.loadModelFile('block.onnx', Buffer.from(model));
+  await expect(page.getByTestId('model-summary')).toBeVisible();
+  const g = normalSampler(mulberry32(900));
+  const files = [0, 1, 2, 3, 4, 5].map((k) => ({
+    name: `x${k}.npy`,
+    mimeType: 'application/octet-stream',
+    buffer: Buffer.from(
+      makeNpy(
+        '<f4',
+        [1, 16, 32],
+        Float32Array.from({ length: 512 }, () => g()),
+      ),
+    ),
+  }));
+  await page.getByLabel('Calibration data').setInputFiles(files);
+  await expect(page.getByTestId('data-label')).toHaveText('6 tensor samples from your files');
+  await app.calibrateButton().click();
+  await app.waitCalibrated();
+  const download = async () => {
+    const [d] = await Promise.all([
+      page.waitForEvent('download', { timeout: 180_000 }),
+      page.getByRole('button', { name: 'Export' }).click(),
+    ]);
+    return new Uint8Array(readFileSync((await d.path())!));
+  };
+  const plain = await download();
+  await page.getByLabel('SmoothQuant').check();
+  await page.getByLabel('Bias correction').check();
+  const smoothed = await download();
+  const report = page.getByTestId('algorithms-report');
+  await expect(report).toContainText('1 inputs smoothed; 3 biases corrected');
+  await report.locator('summary').click();
+  await expect(report).toContainText('1/s folded into LayerNormalization');
+  const x = Float32Array.from({ length: 512 }, () => g());
+  const run = async (bytes: Uint8Array) => {
+    const s = await ort.InferenceSession.create(bytes);
+    return (await s.run({ X: new ort.Tensor('float32', x, [1, 16, 32]) })).Y!.data as Float32Array;
+  };
+  const f = await run(model);
+  // measured in Node (test/integration/modelAlgorithms.node.test.ts): 16.2 dB without, 36.6 dB with SmoothQuant
+  expect(compareTensors(f, await run(smoothed)).sqnrDb).toBeGreaterThan(
+    compareTensors(f, await run(plain)).sqnrDb + 10,
+  );
+  await app.screenshot('algorithms-smoothquant');
+});

@@ -23,7 +23,7 @@ import { equalizeModel } from '../../src/onnx/passes/equalize';
 import { readFloat32 } from '../../src/onnx/tensor';
 import type { OrtModule } from '../../src/runtime/ort';
 import { correctBiasesFromData } from '../../src/runtime/modelAlgorithms';
-import { buildModel, floatTensor } from '../helpers/models';
+import { buildModel, floatTensor, outlierBlock } from '../helpers/models';
 import { makeNpy } from '../helpers/npy';
 import { ROOT } from '../helpers/sample';
 
@@ -224,44 +224,6 @@ describe('bias correction', () => {
     expect(after.graph!.node.some((n) => n.opType === 'Add' && n.output[0] === 'M')).toBe(true);
   });
 });
-
-/**
- * A transformer block with outlier activation channels (as LLMs' LayerNorm outputs have: Xiao et al.
- * 2022 §3): X[1,16,32] → LayerNormalization (4 channels scaled ×30, their weight rows ÷30) → two MatMuls sharing it → Add →
- * Relu → MatMul → Y.
- */
-function outlierBlock(): ModelProto {
-  // the outlier channels' weight rows are as much smaller, so every channel matters to the output
-  const w = (name: string, seed: number, outlierRows: boolean) => {
-    const r = randoms(
-      32 * 32,
-      seed,
-      (g, i) => (outlierRows && Math.floor(i / 32) % 8 === 3 ? g / 30 : g) / Math.sqrt(32),
-    );
-    return floatTensor(name, [32, 32], (i) => r[i]!);
-  };
-  return buildModel({
-    opset: 17,
-    ir: 8,
-    inputs: [['X', [1, 16, 32]]],
-    outputs: [['Y', [1, 16, 32]]],
-    inits: [
-      floatTensor('gamma', [32], (i) => (i % 8 === 3 ? 30 : 1)),
-      floatTensor('beta', [32], (i) => 0.01 * i),
-      w('Wa', 31, true),
-      w('Wb', 32, true),
-      w('W2', 33, false),
-    ],
-    nodes: [
-      makeNode('LayerNormalization', ['X', 'gamma', 'beta'], ['ln'], 'ln', { axis: -1, epsilon: 1e-5 }),
-      makeNode('MatMul', ['ln', 'Wa'], ['a'], 'proj_a'),
-      makeNode('MatMul', ['ln', 'Wb'], ['b'], 'proj_b'),
-      makeNode('Add', ['a', 'b'], ['ab'], 'add'),
-      makeNode('Relu', ['ab'], ['h'], 'relu'),
-      makeNode('MatMul', ['h', 'W2'], ['Y'], 'proj_out'),
-    ],
-  });
-}
 
 describe('SmoothQuant and the flags on quantscope quantize', () => {
   const dir = mkdtempSync(join(tmpdir(), 'quantscope-modelalgos-'));
