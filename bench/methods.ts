@@ -42,22 +42,34 @@ export async function benchMethods(emit: Emit, samples = 2): Promise<void> {
   const names = Object.keys(stats).filter((t) => stats[t]!.minmax.nanCount + stats[t]!.minmax.infCount === 0);
   const act = activationConfigFor(DEFAULT_CONFIG, names[0]!);
   let total = 0;
+  let totalCpu = 0;
   for (const v of METHOD_VARIANTS) {
     const runs: number[] = [];
+    const cpu: number[] = [];
     for (let r = 0; r < 3; r++) {
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       for (const t of names) {
         const s = stats[t]!;
         const range = methodRange(s, v.method, v.params);
         histogramRangeError(s.histogram, range.rmin, range.rmax, act.dtype, act);
       }
+      const c = process.cpuUsage(c0);
+      cpu.push((c.user + c.system) / 1000);
       runs.push(performance.now() - t0);
     }
     const ms = median(runs);
     total += ms;
-    emit(`methods_${v.id}_all_tensors_ms`, ms, 'ms', { tensors: names.length });
+    totalCpu += median(cpu);
+    emit(`methods_${v.id}_all_tensors_ms`, ms, 'ms', { tensors: names.length, cpu_ms: Number(median(cpu).toFixed(1)) });
   }
-  emit('methods_all_tensors_ms', total, 'ms', { tensors: names.length, variants: METHOD_VARIANTS.length, target: 100 });
+  // CPU time beside wall time: on a loaded machine it moves far less from run to run
+  emit('methods_all_tensors_ms', total, 'ms', {
+    tensors: names.length,
+    variants: METHOD_VARIANTS.length,
+    cpu_ms: Number(totalCpu.toFixed(1)),
+    target: 100,
+  });
 
   // One 2048-bin histogram: a Gaussian with 1% outliers.
   const n = normalSampler(mulberry32(1));
