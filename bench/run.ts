@@ -19,6 +19,8 @@
  *   tune_*, sensitivity_*              switchboard sessions, evaluations, sweeps and a tune on det and rec: see bench/tune.ts
  *   explorer_drag_long_tasks           main-thread tasks over 50 ms while dragging a range, in Chromium (target 0):
  *                                      see bench/browser/drag.bench.ts (serves the app on QS_PORT, like e2e)
+ *   method_switch_*                    main-thread tasks over 50 ms while the model's method switches (target 0), and
+ *                                      the time until the new figures show: see bench/browser/methodSwitch.bench.ts
  *
  * Sections: `npm run bench -- <section>...` runs only those (calibration, tflite, cli-range, methods, forms,
  * algorithms, rewrites, tune, layout, browser). With none, every section but `algorithms` runs: GPTQ and AdaRound
