@@ -132,6 +132,50 @@ function follower(first: NodeProto, index: GraphIndex): { via: NodeProto | null;
   return { via: next, second };
 }
 
+/** Ops an activation function is built from when an exporter decomposes it (HardSwish as x·Clip(x+3, 0, 6)/6, SiLU as x·Sigmoid(x)). */
+const ELEMENTWISE = new Set([
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Clip',
+  'HardSigmoid',
+  'Sigmoid',
+  'HardSwish',
+  'Tanh',
+  'Relu',
+]);
+
+/**
+ * When `first`'s output reaches one next layer of its kind only through a small elementwise subgraph (a
+ * decomposed activation), that layer and the ops between: a pair that cannot be equalized, reported.
+ */
+function decomposedFollower(first: NodeProto, index: GraphIndex): { ops: string[]; second: NodeProto } | null {
+  const seen = new Set<NodeProto>();
+  const ops: string[] = [];
+  let second: NodeProto | null = null;
+  let frontier = [first.output[0]!];
+  for (let depth = 0; depth < 6 && frontier.length; depth++) {
+    const next: string[] = [];
+    for (const t of frontier) {
+      if (index.graphOutputs.has(t)) return null;
+      for (const c of index.consumers.get(t) ?? []) {
+        if (seen.has(c)) continue;
+        seen.add(c);
+        if (c.opType === first.opType && c.input[0] === t) {
+          if (second) return null;
+          second = c;
+        } else if (ELEMENTWISE.has(c.opType)) {
+          ops.push(c.opType);
+          next.push(...c.output);
+        } else return null;
+      }
+    }
+    frontier = next;
+  }
+  return second && frontier.length === 0 && ops.length > 1 ? { ops, second } : null;
+}
+
 function setInitializer(
   graph: GraphProto,
   name: (b: string) => string,
@@ -154,7 +198,16 @@ export function equalizeModel(model: ModelProto): { model: ModelProto; report: E
     if (first.opType !== 'Conv' && first.opType !== 'Gemm') continue;
     const index = indexGraph(graph); // earlier pairs replaced initializers
     const f = follower(first, index);
-    if (!f) continue;
+    if (!f) {
+      const d = decomposedFollower(first, index);
+      if (d)
+        skipped.push({
+          first: first.name,
+          second: d.second.name,
+          reason: `joined by ${[...new Set(d.ops)].join(', ')}, not one positively homogeneous op (e.g. HardSwish decomposed as x·Clip(x+3, 0, 6)/6)`,
+        });
+      continue;
+    }
     const skip = (reason: string) => skipped.push({ first: first.name, second: f.second.name, reason });
     if (f.via && !HOMOGENEOUS.has(f.via.opType)) {
       skip(`${f.via.opType} between them is not positively homogeneous (f(s·x) ≠ s·f(x))`);
