@@ -22,12 +22,14 @@ test('debugger: list, graph with the first divergence, click-through; sensitivit
   const nodes = page.getByTestId('graph-node');
   await expect(nodes.first()).toBeVisible();
   expect(await nodes.count()).toBeGreaterThan(300);
+  // two held-out lines keep the e2e short (the page's default is 4)
+  await page.getByLabel('Held-out samples').selectOption('2');
   await page.getByRole('button', { name: 'Run the debugger' }).click();
   const run = page.getByTestId('debug-run');
   await expect(run).toHaveAttribute('data-status', /^(done|error)$/, { timeout: 120_000 });
   await expect(page.getByTestId('debug-run-error')).toHaveCount(0);
   await expect(page.getByTestId('debug-run-time')).toContainText(/took \d+\.\d s/);
-  await expect(run).toContainText('held-out text lines');
+  await expect(run).toContainText('2 held-out text lines');
 
   // exactly one node is the first divergence; the button brings it into view and under study
   const first = page.locator('[data-testid="graph-node"][data-first-divergence="true"]');
@@ -105,6 +107,10 @@ test('debugger: list, graph with the first divergence, click-through; sensitivit
   expect(ranked).toBeGreaterThan(3);
   expect(ranked).toBeLessThanOrEqual(12);
   await expect(page.getByTestId('sensitivity-ranking')).toContainText(`${ranked} of `);
+  // the task metric the page knows for the text lines: character accuracy against their own text
+  await expect(page.getByTestId('sensitivity-task')).toContainText(
+    /character accuracy \d+\.\d% \(float model \d+\.\d%\)/,
+  );
   const sqnr = await rows.evaluateAll((rs) => rs.map((r) => Number(r.getAttribute('data-sqnr'))));
   expect(sqnr.every((x) => !Number.isNaN(x))).toBe(true);
   for (let i = 1; i < sqnr.length; i++) expect(sqnr[i]!).toBeGreaterThanOrEqual(sqnr[i - 1]!);

@@ -14,6 +14,17 @@ import type { Backend, WorkerReply } from './protocol';
 import type { SerialQueue } from './serialQueue';
 import { prepareTuning } from './tune/prepare';
 import { sensitivity, type SensitivityResult } from './tune/sensitivity';
+import { ocrDetectionTask, ocrRecognitionTask } from './tune/taskMetrics';
+import type { TaskMetric } from './tune/evaluate';
+
+/** The task metric, as data that crosses to the worker (runtime/tune/taskMetrics builds it there). */
+export type TaskSpec =
+  | { readonly kind: 'ocr-rec'; readonly dictionary: string; readonly texts: readonly (string | undefined)[] }
+  | { readonly kind: 'ocr-det' };
+
+export function taskMetricOf(spec: TaskSpec): TaskMetric {
+  return spec.kind === 'ocr-rec' ? ocrRecognitionTask(spec.dictionary, spec.texts) : ocrDetectionTask();
+}
 
 export interface SensitivityRequest {
   readonly type: 'sensitivity';
@@ -29,6 +40,8 @@ export interface SensitivityRequest {
   readonly backend: Backend;
   /** Rank only the groups holding these tensors (or with these ids: nodes, for weight-only); all when absent. */
   readonly groups?: readonly string[];
+  /** The task metric where the page knows the task (the OCR samples' text, or boxes). */
+  readonly task?: TaskSpec;
 }
 
 export interface SensitivityReport extends SensitivityResult {
@@ -40,6 +53,9 @@ export interface SensitivityReport extends SensitivityResult {
   /** Groups in the model (the ranking may hold fewer: the request's `groups`). */
   readonly totalGroups: number;
   readonly samples: number;
+  /** The task metric's name and the float model's score, when there is one. */
+  readonly taskName: string | null;
+  readonly floatTask: number | null;
 }
 
 export interface SensitivityReply {
@@ -62,6 +78,7 @@ export async function runSensitivityJob(
       const ctx = await prepareTuning(ort, prepared, req.config, req.stats, req.samples, {
         floatBytes: req.floatBytes,
         signal,
+        ...(req.task ? { task: taskMetricOf(req.task) } : {}),
       });
       try {
         const setupMs = performance.now() - t0;
@@ -82,6 +99,8 @@ export async function runSensitivityJob(
           setupMs,
           totalGroups: ctx.groups.length,
           samples: req.samples.length,
+          taskName: ctx.evaluator.taskName,
+          floatTask: ctx.evaluator.floatTask,
         };
       } finally {
         await ctx.release();

@@ -16,7 +16,7 @@ import type { SampleSpec } from '../data/samples';
 import { encodeModelParts, exportForm, planQuantization, producerOpTypes } from '../onnx';
 import type { DebugResult } from '../runtime/debug';
 import { decodeImage, isImageFile } from '../runtime/decodeImage';
-import type { SensitivityReport } from '../runtime/sensitivityJob';
+import type { SensitivityReport, TaskSpec } from '../runtime/sensitivityJob';
 import { rangesFromStatsYielding } from './exportSlice';
 import { DET_HELD_OUT, fetchSampleFiles, REC_HELD_OUT } from './sample';
 import type { AppState, Calibrator } from './types';
@@ -77,7 +77,7 @@ export interface DebugSlice {
   readonly debug: DebugState;
   readonly sensitivity: SensitivityState;
   /** Run the debugger on the static QDQ file the page would export now. `baseUrl` finds the samples' held-out images. */
-  runDebug(opts?: { readonly baseUrl?: string }): Promise<void>;
+  runDebug(opts?: { readonly baseUrl?: string; readonly samples?: number }): Promise<void>;
   cancelDebug(): void;
   /**
    * Rank the groups: all of them, or (`worst`) only the groups of the activations the last debugger run
@@ -127,7 +127,7 @@ export async function heldOutSamples(
       if (samples.length)
         return {
           samples,
-          source: `${samples.length} held-out ${model.ocr === 'rec' ? 'text lines' : 'documents'} of the sample (never calibrated on)`,
+          source: `${samples.length} held-out ${model.ocr === 'rec' ? 'text line' : 'document'}${samples.length === 1 ? '' : 's'} of the sample (never calibrated on)`,
         };
     } catch {
       // fall back to a split of the calibration data below
@@ -144,6 +144,36 @@ export async function heldOutSamples(
         ? split.source
         : `no held-out samples given: a split of the calibration data, its last ${chosen.length} of ${all.length} samples (calibrated on too, so the figures are optimistic)`,
   };
+}
+
+/**
+ * The task metric where the page knows the task: the built-in text lines' own text (character
+ * accuracy), or the built-in documents' boxes (box F1 against the float model's). Null otherwise, or
+ * when the dictionary or labels cannot be fetched.
+ */
+async function ocrTask(
+  state: AppState,
+  samples: readonly SampleSpec[],
+  baseUrl: string | undefined,
+): Promise<TaskSpec | null> {
+  const model = state.model!;
+  if (!model.isSample || !model.ocr || baseUrl === undefined) return null;
+  if (model.ocr === 'det') return { kind: 'ocr-det' };
+  try {
+    const text = async (url: string) => {
+      const r = await fetch(url);
+      if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+      return r.text();
+    };
+    const [dictionary, labels] = await Promise.all([
+      text(`${baseUrl}samples/models/ppocr_keys_v1.txt`),
+      text(`${baseUrl}samples/rec/labels.json`).then((t) => JSON.parse(t) as Record<string, string>),
+    ]);
+    const texts = samples.map((s) => labels[s.name]);
+    return texts.some((t) => t !== undefined) ? { kind: 'ocr-rec', dictionary, texts } : null;
+  } catch {
+    return null;
+  }
 }
 
 export function createDebugSlice(calibrator: Calibrator): StateCreator<AppState, [], [], DebugSlice> {
@@ -185,7 +215,8 @@ export function createDebugSlice(calibrator: Calibrator): StateCreator<AppState,
           const ranges = await rangesFromStatsYielding(stats, qdq, (t) => producers.get(t));
           const r = exportForm(model.prepared, qdq, { plan: planQuantization(model.prepared, qdq), ranges });
           const file = new Blob(encodeModelParts(r.model) as Uint8Array<ArrayBuffer>[]);
-          const { samples, source } = await heldOutSamples(get(), DEBUG_SAMPLES, opts.baseUrl);
+          const count = Math.max(1, Math.min(DEBUG_SAMPLES, opts.samples ?? DEBUG_SAMPLES));
+          const { samples, source } = await heldOutSamples(get(), count, opts.baseUrl);
           if (get().config !== config || get().model !== model) return;
           const { id, result } = calibrator.debug(
             {
@@ -249,6 +280,7 @@ export function createDebugSlice(calibrator: Calibrator): StateCreator<AppState,
           }
           const count = Math.max(1, Math.min(SENSITIVITY_SAMPLES, opts.samples ?? SENSITIVITY_SAMPLES));
           const { samples, source } = await heldOutSamples(get(), count, opts.baseUrl);
+          const task = await ocrTask(get(), samples, opts.baseUrl);
           if (get().config !== config || get().model !== model) return;
           const { id, result } = calibrator.sensitivity(
             {
@@ -259,6 +291,7 @@ export function createDebugSlice(calibrator: Calibrator): StateCreator<AppState,
               floatBytes: model.bytes.length,
               backend: get().backend === 'cpu' ? 'cpu' : 'wasm',
               ...(groups ? { groups } : {}),
+              ...(task ? { task } : {}),
             },
             {
               onProgress: (done, total) => {

@@ -11,7 +11,7 @@ import { SensitivityTable } from './SensitivityTable';
 import { TensorDetail } from './TensorDetail';
 import { TensorExplorer } from './TensorExplorer';
 import { useApp, useAppStore } from './useApp';
-import { SENSITIVITY_SAMPLES } from '../state/debugSlice';
+import { DEBUG_SAMPLES, SENSITIVITY_SAMPLES } from '../state/debugSlice';
 
 type View = 'tensors' | 'errors' | 'graph' | 'sensitivity';
 const VIEW_LABEL: Record<View, string> = {
@@ -42,10 +42,26 @@ function StudiedTensor() {
   );
 }
 
+function SampleCount({ value, onChange, max }: { value: number; onChange: (n: number) => void; max: number }) {
+  return (
+    <label className="small">
+      on{' '}
+      <select aria-label="Held-out samples" value={value} onChange={(e) => onChange(Number(e.target.value))}>
+        {[1, 2, max].map((n) => (
+          <option key={n} value={n}>
+            {n} held-out sample{n === 1 ? '' : 's'}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 function DebugJob() {
   const store = useAppStore();
   const debug = useApp((s) => s.debug);
   const config = useApp((s) => s.config);
+  const [samples, setSamples] = useState(DEBUG_SAMPLES);
   return (
     <DebugRunBar
       label="Run the debugger"
@@ -56,8 +72,9 @@ function DebugJob() {
       ms={debug.ms}
       source={debug.source}
       error={debug.error?.message ?? null}
-      onRun={() => void store.getState().runDebug({ baseUrl: BASE })}
+      onRun={() => void store.getState().runDebug({ baseUrl: BASE, samples })}
       onCancel={() => store.getState().cancelDebug()}
+      options={<SampleCount value={samples} onChange={setSamples} max={DEBUG_SAMPLES} />}
     >
       {debug.status === 'done' && debug.forConfig !== config && (
         <span className="warn-text small" data-testid="debug-stale">
@@ -115,16 +132,7 @@ function SensitivityView() {
             </option>
           </select>
         </label>
-        <label>
-          on{' '}
-          <select aria-label="Held-out samples" value={samples} onChange={(e) => setSamples(Number(e.target.value))}>
-            {[1, 2, SENSITIVITY_SAMPLES].map((n) => (
-              <option key={n} value={n}>
-                {n} held-out sample{n === 1 ? '' : 's'}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SampleCount value={samples} onChange={setSamples} max={SENSITIVITY_SAMPLES} />
       </div>
       <DebugRunBar
         label="Run sensitivity"

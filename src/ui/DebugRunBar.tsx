@@ -39,6 +39,7 @@ export function DebugRunBar({
   testId,
   disabled,
   children,
+  options,
 }: {
   label: string;
   status: JobStatus;
@@ -52,6 +53,8 @@ export function DebugRunBar({
   testId: string;
   disabled?: string | null;
   children?: ReactNode;
+  /** Choices shown after the Run button (how many samples). */
+  options?: ReactNode;
 }) {
   const running = status === 'running';
   const left = useTimeLeft(running, progress);
@@ -62,6 +65,7 @@ export function DebugRunBar({
         <button type="button" className="primary" onClick={onRun} disabled={running || Boolean(disabled)}>
           {label}
         </button>
+        {!running && options}
         {running && (
           <button type="button" onClick={onCancel}>
             Cancel

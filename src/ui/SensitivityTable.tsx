@@ -8,14 +8,17 @@ import { formatDb } from './format';
 import { sqnrColour } from './GraphView';
 import { useApp, useAppStore } from './useApp';
 
-function Metric({ m, top1 }: { m: EvalMetrics; top1: boolean }) {
+const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);
+
+function Metric({ m, top1, task }: { m: EvalMetrics; top1: boolean; task: boolean }) {
   return (
     <>
       <td className="num">
         <span className="swatch" style={{ background: sqnrColour(m.sqnrDb) }} />
         {formatDb(m.sqnrDb)}
       </td>
-      {top1 && <td className="num">{m.top1 === null ? '—' : `${(100 * m.top1).toFixed(1)}%`}</td>}
+      {top1 && <td className="num">{pct(m.top1)}</td>}
+      {task && <td className="num">{pct(m.task)}</td>}
     </>
   );
 }
@@ -25,13 +28,22 @@ export function SensitivityTable({ report }: { report: SensitivityReport }) {
   const stats = useApp((s) => s.calibration.stats);
   const selected = useApp((s) => s.selectedTensor);
   const top1 = report.classes !== null;
+  const task = report.taskName !== null;
+  const span = 1 + (top1 ? 1 : 0) + (task ? 1 : 0);
+  const cols = `SQNR dB${top1 ? ', top-1' : ''}${task ? `, ${report.taskName}` : ''}`;
   return (
     <div className="sensitivity" data-testid="sensitivity-ranking">
       <p className="small">
         Output <b className="mono">{report.output}</b>
         {top1 ? ` (top-1 agreement along its ${report.classes} classes too)` : ''}. Everything quantized: SQNR{' '}
         <b>{formatDb(report.all.sqnrDb)} dB</b>
-        {report.all.top1 !== null ? `, top-1 ${(100 * report.all.top1).toFixed(1)}%` : ''}. {report.groups.length}
+        {report.all.top1 !== null ? `, top-1 ${(100 * report.all.top1).toFixed(1)}%` : ''}
+        {task && (
+          <span data-testid="sensitivity-task">
+            , {report.taskName} {pct(report.all.task)} (float model {pct(report.floatTask)})
+          </span>
+        )}
+        . {report.groups.length}
         {report.groups.length < report.totalGroups ? ` of ${report.totalGroups}` : ''} groups on {report.samples}{' '}
         held-out sample{report.samples === 1 ? '' : 's'}, {report.runs} runs of one switchboard session; sweep{' '}
         {(report.elapsedMs / 1000).toFixed(1)} s after {(report.setupMs / 1000).toFixed(1)} s setting up.
@@ -42,8 +54,8 @@ export function SensitivityTable({ report }: { report: SensitivityReport }) {
             <tr>
               <th>#</th>
               <th>group</th>
-              <th colSpan={top1 ? 2 : 1}>only it quantized: SQNR dB{top1 ? ', top-1' : ''}</th>
-              <th colSpan={top1 ? 2 : 1}>only it float: SQNR dB{top1 ? ', top-1' : ''}</th>
+              <th colSpan={span}>only it quantized: {cols}</th>
+              <th colSpan={span}>only it float: {cols}</th>
             </tr>
           </thead>
           <tbody>
@@ -61,8 +73,8 @@ export function SensitivityTable({ report }: { report: SensitivityReport }) {
                   <td className="debug-name" title={`${g.group.label}\nnodes: ${g.group.nodes.join(', ')}`}>
                     <span className="mono">{g.group.label}</span>
                   </td>
-                  <Metric m={g.onlyQuantized} top1={top1} />
-                  <Metric m={g.onlyFloat} top1={top1} />
+                  <Metric m={g.onlyQuantized} top1={top1} task={task} />
+                  <Metric m={g.onlyFloat} top1={top1} task={task} />
                 </tr>
               );
             })}
