@@ -57,7 +57,7 @@ export function ParetoPlot({ trials, floatBytes, target, chosen, picked, onPick,
           dataKey="y"
           type="number"
           name="metric"
-          domain={['auto', 'auto']}
+          domain={target.metric === 'top1' ? ['auto', 1] : ['auto', 'auto']}
           width={52}
           tickFormatter={(v: number) => formatTuneValue(target.metric, v, true)}
         />
