@@ -17,6 +17,8 @@
  *                                      bench/modelAlgorithms.ts
  *   graph_layout_*                     the graph view's layered layout at det, rec, 650 and 2000 nodes: see bench/layout.ts
  *   tune_*, sensitivity_*              switchboard sessions, evaluations, sweeps and a tune on det and rec: see bench/tune.ts
+ *   big_*, vit_*                       2.5 GB decoder weight-only exports (MB/s, peak RSS) and the 344 MB ViT's
+ *                                      parse and calibration: see bench/bigModels.ts (long: `npm run bench -- big`)
  *   explorer_drag_long_tasks           main-thread tasks over 50 ms while dragging a range, in Chromium (target 0):
  *                                      see bench/browser/drag.bench.ts (serves the app on QS_PORT, like e2e)
  *   method_switch_*                    main-thread tasks over 50 ms while the model's method switches (target 0), and
@@ -40,6 +42,7 @@ import { calibratedRanges } from '../src/core/calibratedRanges';
 import { loadModelSync } from '../src/state/modelSlice';
 import { DOC_IMAGES, docFeeds, ocrModel, ROOT } from '../test/helpers/sample';
 import { benchAlgorithms } from './algorithms';
+import { benchBigModels } from './bigModels';
 import { benchModelAlgorithms } from './modelAlgorithms';
 import { benchCliRange } from './cliRange';
 import { benchForms } from './forms';
@@ -63,9 +66,10 @@ const SECTIONS = [
   'tune',
   'layout',
   'browser',
+  'big',
 ];
 /** Sections a plain `npm run bench` leaves out (long: asked for by name). */
-const LONG_SECTIONS = new Set(['algorithms']);
+const LONG_SECTIONS = new Set(['algorithms', 'big']);
 const asked = process.argv.slice(2).filter((a) => a !== '--');
 const unknown = asked.filter((a) => !SECTIONS.includes(a));
 if (unknown.length) {
@@ -103,6 +107,7 @@ try {
   if (wanted('tune')) await benchTune(emit);
   if (wanted('layout')) benchLayout(emit);
   if (wanted('browser')) benchBrowser();
+  if (wanted('big')) await benchBigModels(emit);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -49,6 +49,7 @@ export const FLAGS: Readonly<Record<string, FlagSpec>> = {
   recipe: { type: 'string', commands: ['quantize'] },
   force: { type: 'boolean', commands: ['quantize'] },
   'external-data': { type: 'boolean', commands: ['quantize'] },
+  'calibration-passes': { type: 'string', commands: ['calibrate', 'quantize'] },
   'write-recipe': { type: 'string', commands: ['quantize', 'tune'] },
   format: { type: 'string', commands: CONFIG },
   'tflite-io': { type: 'string', commands: CONFIG },

@@ -5,6 +5,7 @@ import { withExtraOutputs, type ModelProto } from '../onnx';
 import { calibrate, type StatsMap } from '../runtime/calibrate';
 import { materializeSample } from '../data/samples';
 import { nodeOrt } from '../runtime/ortNode';
+import { calibrateInPasses, planCalibrationPasses } from '../runtime/calibrationPasses';
 import { createNodeSessionForModel } from '../runtime/nodeModelSession';
 import type { Chain } from '../runtime/recurrent';
 import { roundWeights, type RoundingResult } from '../runtime/weightRounding';
@@ -19,25 +20,43 @@ export async function runCalibration(
   quiet: boolean,
   config?: QuantConfig,
   chain: readonly Chain[] = [],
+  /** --calibration-passes: that many sessions, each outputting a subset of the tensors (runtime/calibrationPasses). */
+  passes = 1,
 ): Promise<StatsMap> {
-  const session = await createNodeSessionForModel(withExtraOutputs(prepared, tensors));
   const bar = quiet ? null : progressBar('calibrating');
+  const source = { count: samples.length, feeds: async (i: number) => materializeSample(samples[i]!) };
+  const opts = {
+    mode,
+    torchHistograms: config !== undefined && needsTorchHistograms(config),
+    chain,
+    onProgress: (done: number, total: number) => bar?.update(done, total),
+  };
   try {
-    return await calibrate(
-      nodeOrt,
-      session,
-      { count: samples.length, feeds: async (i) => materializeSample(samples[i]!) },
-      tensors,
-      {
-        mode,
-        torchHistograms: config !== undefined && needsTorchHistograms(config),
-        chain,
-        onProgress: (done, total) => bar?.update(done, total),
-      },
-    );
+    if (passes > 1) {
+      // sizes do not matter for a forced split: the passes are asked for
+      const plan = planCalibrationPasses({
+        weightBytes: 0,
+        activationBytes: new Map(tensors.map((t) => [t, 1])),
+        budgetBytes: Number.MAX_SAFE_INTEGER,
+        passes,
+      });
+      console.error(plan.note);
+      return await calibrateInPasses(
+        nodeOrt,
+        (subset) => createNodeSessionForModel(withExtraOutputs(prepared, subset)),
+        source,
+        plan.passes,
+        opts,
+      );
+    }
+    const session = await createNodeSessionForModel(withExtraOutputs(prepared, tensors));
+    try {
+      return await calibrate(nodeOrt, session, source, tensors, opts);
+    } finally {
+      await session.release();
+    }
   } finally {
     bar?.stop();
-    await session.release();
   }
 }
 

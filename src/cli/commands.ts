@@ -93,6 +93,7 @@ export async function cmdCalibrate(a: Args): Promise<void> {
     hasFlag(a, 'json') || !process.stderr.isTTY,
     config,
     chain,
+    calibrationPasses(a),
   );
   const producers = producerOpTypes(prepared);
   const ranges = calibratedRanges(stats, config, (t) => producers.get(t));
@@ -188,6 +189,7 @@ export async function cmdQuantize(a: Args): Promise<void> {
         !process.stderr.isTTY,
         config,
         chain,
+        calibrationPasses(a),
       );
       const producers = producerOpTypes(prepared);
       ranges = calibratedRanges(stats, config, (t) => producers.get(t));
@@ -378,4 +380,11 @@ export async function cmdRange(a: Args): Promise<void> {
         .map(([k, v]) => `${k}: ${Array.isArray(v) ? `[${v.join(', ')}]` : v}`)
         .join('\n'),
     );
+}
+
+/** --calibration-passes N: calibrate in N sessions over subsets of the tensors (a model too large for one). */
+function calibrationPasses(a: Args): number {
+  const n = numberFlag(a, 'calibration-passes') ?? 1;
+  if (!(Number.isInteger(n) && n >= 1)) throw new UsageError(`--calibration-passes ${n}: a whole number, at least 1`);
+  return n;
 }

@@ -60,6 +60,8 @@ quantize FLAGS (defaults in brackets: what works for most models):
   --held-out PATH...                   samples kept aside to check the export on [a split of --data]
   --external-data                      write the weights to OUT.onnx_data beside OUT.onnx (always done past
                                        2 GiB); a model with external data is read from its folder
+  --calibration-passes N               calibrate in N sessions over subsets of the tensors (a model whose
+                                       every-tensor calibration would not fit in memory) [1]
 
 Every export is checked against the float model (top-1 agreement >= 99% on a class axis, else output
 SQNR >= 20 dB, on the first output that is not recurrent state); a miss is a warning naming the

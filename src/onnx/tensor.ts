@@ -56,6 +56,8 @@ function hasRaw(t: TensorProto): boolean {
   return t.rawData.length > 0 || isExternal(t);
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** A float tensor (float32, float16, bfloat16 or double) as float32 values. */
 export function readFloat32(t: TensorProto): Float32Array {
   const n = elementCount(t);
@@ -64,6 +66,9 @@ export function readFloat32(t: TensorProto): Float32Array {
     case DT.FLOAT: {
       if (!raw) return checkCount(t, Float32Array.from(t.floatData), n);
       const v = rawView(t, 4);
+      // the view is over a private copy: on a little-endian machine (every JS engine we run on) its
+      // bytes are the float32 values already, 4-byte aligned (a fresh buffer)
+      if (LITTLE_ENDIAN && v.byteOffset % 4 === 0) return new Float32Array(v.buffer, v.byteOffset, n);
       const out = new Float32Array(n);
       for (let i = 0; i < n; i++) out[i] = v.getFloat32(i * 4, true);
       return out;

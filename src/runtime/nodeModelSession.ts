@@ -13,7 +13,10 @@ import { createNodeSession, createNodeSessionFromPath } from './ortNode';
 
 let headers = 0;
 
-export async function createNodeSessionForModel(model: ModelProto): Promise<InferenceSession> {
+export async function createNodeSessionForModel(
+  model: ModelProto,
+  options: InferenceSession.SessionOptions = {},
+): Promise<InferenceSession> {
   const folders = new Set<string>();
   for (const t of graphTensors(model.graph!)) {
     if (!isExternal(t)) continue;
@@ -22,7 +25,7 @@ export async function createNodeSessionForModel(model: ModelProto): Promise<Infe
       throw new QuantscopeError('EXTERNAL_DATA', `tensor "${t.name}" is not in a file onnxruntime-node can open`);
     folders.add(dirname(path));
   }
-  if (folders.size === 0) return createNodeSession(encodeModel(model));
+  if (folders.size === 0) return createNodeSession(encodeModel(model), options);
   if (folders.size > 1)
     throw new QuantscopeError('EXTERNAL_DATA', `the model's data files are in ${folders.size} folders, not one`);
   const header = join([...folders][0]!, `.quantscope-session-${process.pid}-${headers++}.onnx`);
@@ -35,7 +38,7 @@ export async function createNodeSessionForModel(model: ModelProto): Promise<Infe
     );
   }
   try {
-    return await createNodeSessionFromPath(header);
+    return await createNodeSessionFromPath(header, options);
   } finally {
     rmSync(header, { force: true }); // onnxruntime has read it (and holds the data files itself)
   }

@@ -24,14 +24,20 @@ export const nodeOrt: OrtModule = {
 };
 
 /** A CPU session on onnxruntime-node, its warnings silenced (severity 3: errors only). */
-export function createNodeSession(model: Uint8Array): Promise<InferenceSession> {
-  return nodeOrt.InferenceSession.create(model, { logSeverityLevel: 3 });
+export function createNodeSession(
+  model: Uint8Array,
+  options: InferenceSession.SessionOptions = {},
+): Promise<InferenceSession> {
+  return nodeOrt.InferenceSession.create(model, { logSeverityLevel: 3, ...options });
 }
 
 /**
  * A CPU session from a model file: onnxruntime-node reads the external data files the .onnx names
  * from its folder itself (never through this process's JavaScript heap).
  */
-export function createNodeSessionFromPath(path: string): Promise<InferenceSession> {
-  return nodeOrt.InferenceSession.create(path as unknown as Uint8Array, { logSeverityLevel: 3 });
+export function createNodeSessionFromPath(
+  path: string,
+  options: InferenceSession.SessionOptions = {},
+): Promise<InferenceSession> {
+  return nodeOrt.InferenceSession.create(path as unknown as Uint8Array, { logSeverityLevel: 3, ...options });
 }

@@ -26,6 +26,7 @@ import {
 import { fileSink, fileSource, fileSpool } from '../../src/runtime/nodeFiles';
 import { createNodeSessionFromPath, nodeOrt } from '../../src/runtime/ortNode';
 import { DECODER_TINY, decoderModel, writeGenerated } from '../helpers/bigModels';
+import { onePassAndPasses } from '../helpers/multiPass';
 import { ROOT } from '../helpers/sample';
 
 const run = promisify(execFile);
@@ -205,5 +206,42 @@ describe('external data', () => {
       stderr: expect.stringMatching(/keeps its weights in "decoder\.onnx_data", which is not in/),
     });
     expect(() => statSync(join(lone, 'o.onnx'))).toThrow();
+  });
+
+  it('calibration forced into 3 passes over subsets of the tensors gives the one-pass statistics exactly', async () => {
+    const feeds = (i: number) => ({
+      input_ids: {
+        type: 'int64' as const,
+        data: BigInt64Array.from(TOKENS.map((t) => BigInt((t * (i + 3)) % 96))),
+        dims: [1, TOKENS.length],
+      },
+    });
+    const r = await onePassAndPasses(open(extPath), { count: 3, feeds: async (i) => feeds(i) }, 3);
+    expect(r.passCount).toBe(3);
+    expect(r.sessions).toBe(3);
+    expect(Object.keys(r.multi).sort()).toEqual([...r.tensors].sort());
+    expect(r.tensors.length).toBeGreaterThan(20);
+    for (const t of r.tensors) {
+      expect(r.multi[t]!.minmax).toEqual(r.one[t]!.minmax);
+      expect(Array.from(r.multi[t]!.histogram.counts)).toEqual(Array.from(r.one[t]!.histogram.counts));
+    }
+  });
+
+  it('the calibration memory estimate splits into passes that fit, and refuses in words when one tensor cannot', async () => {
+    const { planCalibrationPasses } = await import('../../src/runtime/calibrationPasses');
+    const sizes = new Map([...Array(10).keys()].map((k) => [`t${k}`, 100 * 1024 ** 2]));
+    const fits = planCalibrationPasses({ weightBytes: 1024 ** 3, activationBytes: sizes, budgetBytes: 3 * 1024 ** 3 });
+    expect(fits.onePassBytes).toBeGreaterThan(3 * 1024 ** 3);
+    expect(fits.passes.length).toBeGreaterThan(1);
+    expect(fits.peakBytes).toBeLessThanOrEqual(3 * 1024 ** 3);
+    expect(fits.note).toMatch(/passes over subsets of the 10 tensors \(one pass would need/);
+    expect(() =>
+      planCalibrationPasses({ weightBytes: 2 * 1024 ** 3, activationBytes: sizes, budgetBytes: 4 * 1024 ** 3 }),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'MODEL_TOO_LARGE',
+        message: expect.stringMatching(/needs at least 4\.29 GiB .* gives 4\.00 GiB/),
+      }),
+    );
   });
 });
