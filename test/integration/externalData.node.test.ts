@@ -27,6 +27,7 @@ import { fileSink, fileSource, fileSpool } from '../../src/runtime/nodeFiles';
 import { createNodeSessionFromPath, nodeOrt } from '../../src/runtime/ortNode';
 import { DECODER_TINY, decoderModel, writeGenerated } from '../helpers/bigModels';
 import { onePassAndPasses } from '../helpers/multiPass';
+import { makeNpy } from '../helpers/npy';
 import { ROOT } from '../helpers/sample';
 
 const run = promisify(execFile);
@@ -172,6 +173,17 @@ describe('external data', () => {
     expect(compareTensors(await logits(singlePath), await logits(i8)).sqnrDb).toBeGreaterThan(25);
   });
 
+  it('streams q4f16 and bfloat16 too: one weight held, outputs that onnxruntime runs', async () => {
+    const ref = await logits(singlePath);
+    for (const form of [{ kind: 'q4f16', blockSize: 32 }, { kind: 'bfloat16' }] as const) {
+      const out = join(dir, `${form.kind}.onnx`);
+      const r = await streamExport(open(extPath), { ...DEFAULT_CONFIG, form }, out, 0);
+      expect(r.stats.maxHeld).toBe(1);
+      expect(r.stats.tensorsSpilled).toBeGreaterThan(DECODER_TINY.layers * 6);
+      expect(compareTensors(ref, await logits(out)).cosine).toBeGreaterThan(0.99);
+    }
+  });
+
   it('quantscope quantize reads a model with external data and writes MatMulNBits, with --external-data beside it', async () => {
     const out = join(dir, 'cli-q4.onnx');
     const r = await cli(
@@ -243,5 +255,29 @@ describe('external data', () => {
         message: expect.stringMatching(/needs at least 4\.29 GiB .* gives 4\.00 GiB/),
       }),
     );
+  });
+
+  it('quantscope calibrate --calibration-passes 3 says so and gives the one-pass ranges', async () => {
+    const data = [0, 1, 2].map((i) => {
+      const p = join(dir, `ids${i}.npy`);
+      const ids = BigInt64Array.from(TOKENS.map((t) => BigInt((t * (i + 5)) % 96)));
+      writeFileSync(p, makeNpy('<i8', [1, TOKENS.length], ids));
+      return p;
+    });
+    const stats = async (passes: string[]) => {
+      const out = join(dir, `stats${passes.length}.json`);
+      const r = await cli('calibrate', extPath, '--data', ...data, ...passes, '-o', out);
+      const json = JSON.parse(readFileSync(out, 'utf8')) as { tensors: Record<string, { min: number; max: number }> };
+      return { stderr: r.stderr, tensors: json.tensors };
+    };
+    const one = await stats([]);
+    const three = await stats(['--calibration-passes', '3']);
+    expect(three.stderr).toMatch(/calibrating in 3 passes over subsets of the \d+ tensors \(as asked\)/);
+    expect(Object.keys(three.tensors).sort()).toEqual(Object.keys(one.tensors).sort());
+    // onnxruntime fuses differently with other outputs asked for: equal to float32 rounding
+    for (const [t, s] of Object.entries(one.tensors)) {
+      expect(three.tensors[t]!.min).toBeCloseTo(s.min, 5);
+      expect(three.tensors[t]!.max).toBeCloseTo(s.max, 5);
+    }
   });
 });
