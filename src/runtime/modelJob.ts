@@ -10,7 +10,14 @@ import { DEFAULT_CONFIG, type QuantConfig } from '../core/config';
 import { isQuantscopeError, QuantscopeError, toErrorInfo } from '../core/errors';
 import { imageInputOf, ocrKind } from '../data/modelInput';
 import {
+  blobSource,
+  blobSpool,
+  dataFileNameFor,
   decodeModel,
+  decodeModelWithExternalData,
+  newStreamStats,
+  spillLargeTensors,
+  writeModel,
   encodeModel,
   encodeModelParts,
   exportForm,
@@ -59,9 +66,19 @@ export function prepareModelBytes(
   isSample: boolean,
   fixedInputs: Readonly<Record<string, number>> = {},
   onStage?: (stage: LoadStage) => void,
+  dataFiles: readonly ModelFile[] = [],
 ): PreparedModelInfo {
   onStage?.('parsing');
-  const original = decodeModel(bytes, fileName);
+  // External data (onnx/externalData.ts): each external tensor becomes a lazy slice of its file, read
+  // only when a form needs it; a data file missing or too short is named. Without data files, a model
+  // that keeps tensors outside is refused by name.
+  const original = dataFiles.length
+    ? decodeModelWithExternalData(
+        bytes,
+        fileName,
+        dataFiles.map((f) => blobSource(f.blob, f.name)),
+      ).model
+    : decodeModel(bytes, fileName);
   onStage?.('preparing');
   let prep;
   try {
@@ -114,7 +131,8 @@ export async function prepareModelFiles(
   const file = modelFileOf(files);
   onStage?.('reading');
   const bytes = new Uint8Array(await file.blob.arrayBuffer());
-  return prepareModelBytes(file.name, bytes, isSample, fixedInputs, onStage);
+  const dataFiles = files.filter((f) => f !== file);
+  return prepareModelBytes(file.name, bytes, isSample, fixedInputs, onStage, dataFiles);
 }
 
 /** Every ArrayBuffer a model's tensors view (to transfer them with it instead of copying). */
@@ -149,6 +167,8 @@ export interface ExportFile {
   readonly qdqReport: ExportReport | null;
   readonly weightBytes: { readonly intBytes: number; readonly totalBytes: number };
   readonly support: readonly SupportRow[];
+  /** The external data file the .onnx names (its tensors are there), when written with one. */
+  readonly dataFile?: { readonly name: string; readonly blob: Blob };
 }
 
 /** The form the configuration names, built from the prepared model (static QDQ from its ranges). */
@@ -195,6 +215,8 @@ export interface ExportRequest {
   readonly config: QuantConfig;
   /** Static QDQ: the calibrated ranges. */
   readonly ranges?: ReadonlyMap<string, TensorRange | null>;
+  /** The export's file name: its external data file, if any, is named after it. */
+  readonly fileName: string;
 }
 
 export interface LoadedReply {
@@ -254,10 +276,55 @@ export async function runExportJob(req: ExportRequest, signal: AbortSignal, emit
       kept = { key, files: req.files, model: info.prepared };
     }
     if (signal.aborted) return;
-    const { parts: _parts, ...file } = buildExportFile(kept.model, req.config, req.ranges);
+    const file =
+      req.files.length > 1
+        ? await writeExportStreamed(kept.model, req.config, req.fileName, req.ranges)
+        : (({ parts: _parts, ...f }) => f)(buildExportFile(kept.model, req.config, req.ranges));
     if (signal.aborted) return;
     emit({ type: 'exported', id: req.id, file, ms: performance.now() - t0 });
   } catch (e) {
     if (!signal.aborted) emit({ type: 'error', id: req.id, error: toErrorInfo(e) });
   }
+}
+
+/** Bytes written as Blob parts, one a write: the browser keeps Blob data out of the worker's heap. */
+function blobSink(): { write(bytes: Uint8Array): void; blob(): Blob } {
+  const parts: Blob[] = [];
+  return {
+    write: (bytes) => void parts.push(new Blob([bytes as Uint8Array<ArrayBuffer>])),
+    blob: () => new Blob(parts, { type: 'application/octet-stream' }),
+  };
+}
+
+/**
+ * A model loaded with external data exports the same way, streamed (the command line's writer,
+ * onnx/writeModel.ts): the form's new large tensors are spilled to Blob parts as they are made, then
+ * written tensor by tensor as the .onnx plus `<file>_data`, the name the .onnx records, so the
+ * worker holds one weight at a time, never the model.
+ */
+async function writeExportStreamed(
+  prepared: ModelProto,
+  config: QuantConfig,
+  fileName: string,
+  ranges?: ReadonlyMap<string, TensorRange | null>,
+): Promise<Omit<ExportFile, 'parts'>> {
+  const stats = newStreamStats();
+  const spool = blobSpool(`${fileName}.spool`);
+  const qdq = ranges ? { plan: planQuantization(prepared, config), ranges } : undefined;
+  const r = spillLargeTensors(spool, stats, () => exportForm(prepared, config, qdq));
+  const dataFileName = dataFileNameFor(fileName);
+  const onnx = blobSink();
+  const data = blobSink();
+  // written with its data file as it came: the layout the user brought (and past 2 GiB, the only one)
+  const w = await writeModel(r.model, onnx, data, { dataFileName, externalAbove: 0 });
+  const blob = onnx.blob();
+  return {
+    blob,
+    size: w.onnxBytes + w.dataBytes,
+    report: r.report,
+    qdqReport: r.qdqReport ?? null,
+    weightBytes: initializerBytes(r.model.graph!.initializer),
+    support: supportReport(r.model),
+    ...(w.external ? { dataFile: { name: dataFileName, blob: data.blob() } } : {}),
+  };
 }

@@ -37,6 +37,8 @@ export interface ProbeRequest {
     readonly key: string;
     readonly bytes: ArrayBuffer | Blob;
     readonly sample: SampleSpec | null;
+    /** The model's external data files, by the names it records (onnxruntime-web's externalData option). */
+    readonly externalData?: readonly { readonly path: string; readonly data: Blob }[];
   }[];
   readonly backend: Backend;
   /** false: let the backend fall back to the CPU (checking that a file loads and runs at all). */
@@ -91,11 +93,11 @@ export async function probeModel(
   backend: Backend,
   queue: SerialQueue,
   noFallback = true,
+  externalData?: readonly { readonly path: string; readonly data: Blob }[],
 ): Promise<ProbeStatus> {
   try {
-    const session = await queue.run(() =>
-      ort.InferenceSession.create(bytes, sessionOptions(backend, noFallback) as never),
-    );
+    const options = { ...sessionOptions(backend, noFallback), ...(externalData ? { externalData } : {}) };
+    const session = await queue.run(() => ort.InferenceSession.create(bytes, options as never));
     try {
       if (sample) await queue.run(() => session.run(toOrtFeeds(ort, materializeSample(sample))));
     } finally {
@@ -149,6 +151,7 @@ export async function runProbeJob(
       req.backend,
       queue,
       req.noFallback ?? true,
+      m.externalData,
     );
   emit({ type: 'probed', id: req.id, backend: req.backend, results });
 }

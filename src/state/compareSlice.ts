@@ -82,6 +82,7 @@ export function createCompareSlice(calibrator: Calibrator): StateCreator<AppStat
       const r = await get().exportModel();
       if (!r) return null;
       save(r.fileName, r.blob);
+      if (r.dataFile) save(r.dataFile.name, r.dataFile.blob); // beside it, by the name the .onnx records
       if (r.tflite) return r; // onnxruntime does not run .tflite: it ran in TFLite's interpreter instead
       const ocr = get().model?.ocr;
       let heldOut: DataFile[] | undefined;

@@ -62,6 +62,7 @@ async function exportInWorker(
   model: LoadedModel,
   config: QuantConfig,
   working: WorkingModel,
+  fileName: string,
   ranges?: ReadonlyMap<string, TensorRange | null>,
 ): Promise<ExportFile | null> {
   if (!calibrator.exportFile || !model.files || working.prepared !== model.prepared) return null;
@@ -71,6 +72,7 @@ async function exportInWorker(
     isSample: model.isSample,
     fixedInputs: model.fixedInputs,
     config,
+    fileName,
     ...(ranges ? { ranges } : {}),
   });
   return { ...(await result), parts: null };
@@ -79,7 +81,12 @@ async function exportInWorker(
 /** The export result, its `bytes` a lazy getter (never spread: that would read it). */
 function exportResult(fields: Omit<ExportResult, 'blob' | 'size' | 'bytes'>, file: ExportFile): ExportResult {
   let bytes: Uint8Array | undefined;
-  const result = { ...fields, blob: file.blob, size: file.size } as ExportResult;
+  const result = {
+    ...fields,
+    blob: file.blob,
+    size: file.size,
+    ...(file.dataFile ? { dataFile: file.dataFile } : {}),
+  } as ExportResult;
   Object.defineProperty(result, 'bytes', {
     enumerable: false,
     get() {
@@ -99,10 +106,25 @@ function exportResult(fields: Omit<ExportResult, 'blob' | 'size' | 'bytes'>, fil
   return result;
 }
 
+/** The guard rail (state/guard.ts); a file with external data is loaded and run by checkLoads, not compared yet. */
+async function guardExport(calibrator: Calibrator, state: AppState, file: ExportFile): Promise<ExportGuard> {
+  if (file.dataFile)
+    return {
+      verdict: null,
+      note: `loaded and run in onnxruntime with ${file.dataFile.name}; not compared with the float model (the page's comparison reads single files)`,
+    };
+  return guardExportInPage(calibrator, state, file.blob);
+}
+
 /** The result with the guard's verdict (its lazy `bytes` kept: never spread). */
 function withGuard(result: ExportResult, guard: ExportGuard): ExportResult {
   Object.defineProperty(result, 'guard', { value: guard, enumerable: true });
   return result;
+}
+
+/** The float model's size: its .onnx and its external data files. */
+function floatModelBytes(model: LoadedModel): number {
+  return model.files && model.files.length > 1 ? model.files.reduce((a, f) => a + f.blob.size, 0) : model.bytes.length;
 }
 
 /** `model.onnx` → `model.int8.onnx`. */
@@ -115,7 +137,7 @@ export function exportFileName(fileName: string, suffix = 'int8'): string {
  * Load the export in onnxruntime (and run it on one generated sample when the inputs allow) before it
  * is offered: the page never offers a file that does not load. Null when it loads; else the reason.
  */
-async function checkLoads(calibrator: Calibrator, state: AppState, file: Blob): Promise<string | null> {
+async function checkLoads(calibrator: Calibrator, state: AppState, file: ExportFile): Promise<string | null> {
   if (!calibrator.probe || !state.model) return null;
   let sample: SampleSpec | null = null;
   try {
@@ -131,7 +153,13 @@ async function checkLoads(calibrator: Calibrator, state: AppState, file: Blob): 
     sample = null; // dynamic dimensions without values: load the file without running it
   }
   const backend = state.backend === 'cpu' ? 'cpu' : 'wasm';
-  const { result } = calibrator.probe({ models: [{ key: 'export', bytes: file, sample }], backend, noFallback: false });
+  // a file written with external data loads with it (onnxruntime-web's externalData, by the name the .onnx records)
+  const externalData = file.dataFile ? [{ path: file.dataFile.name, data: file.dataFile.blob }] : undefined;
+  const { result } = calibrator.probe({
+    models: [{ key: 'export', bytes: file.blob, sample, ...(externalData ? { externalData } : {}) }],
+    backend,
+    noFallback: false,
+  });
   const r = (await result).results.export;
   return r && !r.runs ? r.error : null;
 }
@@ -323,7 +351,9 @@ export function createExportSlice(calibrator: Calibrator): StateCreator<AppState
           const rounding = await roundInWorker(calibrator, get(), config, progress, working);
           if (get().config !== config || get().model !== model) return null;
           const rounded = rounding ? roundedMap(rounding) : undefined;
-          let file = rounded ? null : await exportInWorker(calibrator, model, config, working);
+          const preset = TRANSFORMERS_JS_PRESETS.find((p) => JSON.stringify(p.form) === JSON.stringify(form));
+          const fileName = preset ? preset.fileName : exportFileName(model.fileName, formFileTag(config));
+          let file = rounded ? null : await exportInWorker(calibrator, model, config, working, fileName);
           if (!file) {
             let r = exportForm(working.prepared, config, undefined, rounded);
             const corrected = await correctBiasesInWorker(calibrator, get(), config, working, r.model, progress);
@@ -334,12 +364,11 @@ export function createExportSlice(calibrator: Calibrator): StateCreator<AppState
             file = exportFileOf(r);
           }
           if (get().config !== config || get().model !== model) return null;
-          const preset = TRANSFORMERS_JS_PRESETS.find((p) => JSON.stringify(p.form) === JSON.stringify(form));
           const result = exportResult(
             {
               guard: { verdict: null, note: null },
-              fileName: preset ? preset.fileName : exportFileName(model.fileName, formFileTag(config)),
-              floatBytes: model.bytes.length,
+              fileName,
+              floatBytes: floatModelBytes(model),
               report: null,
               form: file.report,
               weightBytes: file.weightBytes,
@@ -353,13 +382,13 @@ export function createExportSlice(calibrator: Calibrator): StateCreator<AppState
             file,
           );
           if (get().config !== config || get().model !== model) return null;
-          const problem = await checkLoads(calibrator, get(), file.blob);
+          const problem = await checkLoads(calibrator, get(), file);
           if (problem)
             throw new QuantscopeError(
               'RUNTIME',
               `the ${file.report.form} file does not load in onnxruntime, so it is not offered: ${problem}`,
             );
-          const guarded = withGuard(result, await guardExportInPage(calibrator, get(), file.blob));
+          const guarded = withGuard(result, await guardExport(calibrator, get(), file));
           if (get().config !== config || get().model !== model) return null;
           set({ exported: guarded, exportError: null, exporting: null });
           return guarded;
@@ -392,7 +421,8 @@ export function createExportSlice(calibrator: Calibrator): StateCreator<AppState
         } else {
           ranges = new Map(get().recipeRanges!);
         }
-        let file = await exportInWorker(calibrator, model, config, working, ranges);
+        const fileName = exportFileName(model.fileName, formFileTag(config));
+        let file = await exportInWorker(calibrator, model, config, working, fileName, ranges);
         if (!file) {
           let r = exportForm(working.prepared, config, { plan, ranges });
           const corrected = await correctBiasesInWorker(calibrator, get(), config, working, r.model, progress);
@@ -407,8 +437,8 @@ export function createExportSlice(calibrator: Calibrator): StateCreator<AppState
         const result = exportResult(
           {
             guard: { verdict: null, note: null },
-            fileName: exportFileName(model.fileName, formFileTag(config)),
-            floatBytes: model.bytes.length,
+            fileName,
+            floatBytes: floatModelBytes(model),
             report: file.qdqReport,
             form: file.report,
             weightBytes: file.weightBytes,
@@ -420,13 +450,13 @@ export function createExportSlice(calibrator: Calibrator): StateCreator<AppState
           },
           file,
         );
-        const problem = await checkLoads(calibrator, get(), file.blob);
+        const problem = await checkLoads(calibrator, get(), file);
         if (problem)
           throw new QuantscopeError(
             'RUNTIME',
             `the static QDQ file does not load in onnxruntime, so it is not offered: ${problem}`,
           );
-        const guarded = withGuard(result, await guardExportInPage(calibrator, get(), file.blob));
+        const guarded = withGuard(result, await guardExport(calibrator, get(), file));
         if (get().config !== config || get().model !== model) return null;
         set({ exported: guarded, exportError: null, exporting: null });
         return guarded;

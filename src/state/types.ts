@@ -66,7 +66,10 @@ export interface ExportResult {
   readonly fileName: string;
   /** The file as a Blob of its encoded parts: downloaded and sent to the worker without one big copy. */
   readonly blob: Blob;
+  /** Bytes of the export (its data file's included). */
   readonly size: number;
+  /** Written with external data: the data file, by the name the .onnx records (saved beside it). */
+  readonly dataFile?: { readonly name: string; readonly blob: Blob };
   /** The file's bytes in one buffer, made on first use (Node tests; the page never asks). */
   readonly bytes: Uint8Array;
   readonly floatBytes: number;

@@ -9,7 +9,7 @@ import { RoundingReport } from './RoundingOptions';
 import { ModelAlgorithmsChoice, ModelAlgorithmsReport } from './ModelAlgorithms';
 import type { AppStore } from '../state/store';
 import { useApp, useAppStore } from './useApp';
-import { download } from './download';
+import { canSaveToFolder, download, saveToFolder } from './download';
 import { FORM_OPTIONS, FormOptions } from './ExportFormOptions';
 import { RecipeButtons } from './RecipeButtons';
 import { SupportTableView } from './SupportTableView';
@@ -106,13 +106,33 @@ export function ExportPanel() {
       {exported && (
         <div data-testid="export-result">
           <p>
-            Downloaded <b>{exported.fileName}</b> ({exported.form.form}
+            Downloaded <b>{exported.fileName}</b>
+            {exported.dataFile && (
+              <>
+                {' '}
+                and its data file <b data-testid="export-data-file">{exported.dataFile.name}</b> (keep them side by
+                side)
+              </>
+            )}{' '}
+            ({exported.form.form}
             {exported.tflite ? '' : `, opset ${exported.form.opset}`}):{' '}
             <b data-testid="export-size">{formatBytes(exported.size)}</b>, against {formatBytes(exported.floatBytes)}{' '}
             for the float model (
             <b data-testid="export-ratio">{((100 * exported.size) / exported.floatBytes).toFixed(1)}%</b>), built in{' '}
             {exported.ms.toFixed(0)} ms.
           </p>
+          {exported.dataFile && canSaveToFolder() && (
+            <button
+              type="button"
+              onClick={() =>
+                void saveToFolder([{ name: exported.fileName, blob: exported.blob }, exported.dataFile!]).catch(
+                  () => undefined /* the user closed the picker */,
+                )
+              }
+            >
+              Save both into a folder…
+            </button>
+          )}
           <GuardAlert guard={exported.guard} />
           <p className="muted">
             {exported.report

@@ -1,0 +1,93 @@
+/**
+ * A model with external data in the page: its .onnx and data file picked together load (a missing or
+ * short data file is named), and its q4 export (MatMulNBits) comes back as the .onnx plus the data
+ * file it names, which together load in onnxruntime-node and agree with the float model.
+ */
+import { expect, test, type Download } from '@playwright/test';
+import * as ort from 'onnxruntime-node';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sqnr } from '../src/core/metrics';
+import { QuantscopePage } from './app';
+
+const ROOT = join(import.meta.dirname, '..');
+
+let dir = '';
+let onnxPath = '';
+let dataPath = '';
+
+test.beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'quantscope-ext-'));
+  // the ONNX layer's JSON does not load in Playwright's loader: the model is written by a script
+  execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/make-external-model.ts'), dir], {
+    cwd: ROOT,
+  });
+  onnxPath = join(dir, 'decoder.onnx');
+  dataPath = join(dir, 'decoder.onnx_data');
+});
+
+test.afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function logits(modelPath: string): Promise<Float32Array> {
+  const s = await ort.InferenceSession.create(modelPath);
+  const ids = new ort.Tensor('int64', BigInt64Array.from([3n, 17n, 42n, 5n, 90n, 1n]), [1, 6]);
+  const out = (await s.run({ input_ids: ids })).logits!.data as Float32Array;
+  await s.release();
+  return out;
+}
+
+test('an .onnx with its data file, picked together, exports as q4 with its data file; both run in onnxruntime', async ({
+  page,
+}) => {
+  const app = new QuantscopePage(page);
+  await app.open();
+  await page.getByLabel('Load model').setInputFiles([onnxPath, dataPath]);
+  await expect(page.getByTestId('model-summary')).toContainText('decoder.onnx');
+
+  await page.getByRole('button', { name: /^q4 \(MatMulNBits/ }).click();
+  const downloads: Promise<Download>[] = [];
+  page.on('download', (d) => downloads.push(Promise.resolve(d)));
+  await page.getByRole('button', { name: 'Export' }).click();
+  await expect(page.getByTestId('export-data-file')).toHaveText('model_q4.onnx_data');
+  await expect.poll(() => downloads.length).toBe(2);
+  const [onnx, data] = await Promise.all(downloads);
+  expect(onnx!.suggestedFilename()).toBe('model_q4.onnx');
+  expect(data!.suggestedFilename()).toBe('model_q4.onnx_data');
+  const out = mkdtempSync(join(tmpdir(), 'quantscope-ext-out-'));
+  try {
+    copyFileSync((await onnx!.path())!, join(out, 'model_q4.onnx'));
+    copyFileSync((await data!.path())!, join(out, 'model_q4.onnx_data'));
+    // the .onnx is a small header naming its data file (the weights are there), with MatMulNBits nodes
+    const header = readFileSync(join(out, 'model_q4.onnx'));
+    expect(header.includes('model_q4.onnx_data')).toBe(true);
+    expect(header.includes('MatMulNBits')).toBe(true);
+    expect(header.length).toBeLessThan(readFileSync(join(out, 'model_q4.onnx_data')).length);
+    const reference = await logits(onnxPath);
+    expect(sqnr(reference, await logits(join(out, 'model_q4.onnx')))).toBeGreaterThan(10);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('a missing or short data file is named, and the page keeps working', async ({ page }) => {
+  const app = new QuantscopePage(page);
+  await app.open();
+  await page.getByLabel('Load model').setInputFiles([onnxPath]);
+  const error = page.getByTestId('model-error');
+  await expect(error).toHaveAttribute('data-code', 'EXTERNAL_DATA');
+  await expect(error).toContainText('decoder.onnx keeps tensor');
+
+  const short = join(dir, 'short', 'decoder.onnx_data');
+  rmSync(join(dir, 'short'), { recursive: true, force: true });
+  mkdirSync(join(dir, 'short'));
+  copyFileSync(dataPath, short);
+  truncateSync(short, 1000);
+  await page.getByLabel('Load model').setInputFiles([onnxPath, short]);
+  await expect(error).toHaveAttribute('data-code', 'EXTERNAL_DATA_SHORT');
+  await expect(error).toContainText('decoder.onnx_data is 1000 bytes, too short');
+
+  await page.getByLabel('Load model').setInputFiles([onnxPath, dataPath]);
+  await expect(page.getByTestId('model-summary')).toContainText('decoder.onnx');
+});
