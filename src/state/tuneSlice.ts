@@ -166,6 +166,11 @@ export function createTuneSlice(calibrator: Calibrator): StateCreator<AppState, 
       try {
         const summary = await result;
         if (get().tuning.runId !== id) return;
+        if (get().model !== model) {
+          // another model was loaded meanwhile: this choice is not its configuration
+          set({ tuning: { ...idleTuning(), status: 'cancelled' } });
+          return;
+        }
         const chosen = summary.result.trials[summary.chosen]!;
         set({
           tuning: {
