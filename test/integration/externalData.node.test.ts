@@ -13,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type QuantConfig } from '../../src/core/config';
 import { compareTensors } from '../../src/core/metrics';
 import {
+  blobSource,
+  blobSpool,
   decodeModel,
   decodeModelWithExternalData,
   exportForm,
@@ -182,6 +184,30 @@ describe('external data', () => {
       expect(r.stats.tensorsSpilled).toBeGreaterThan(DECODER_TINY.layers * 6);
       expect(compareTensors(ref, await logits(out)).cosine).toBeGreaterThan(0.99);
     }
+  });
+
+  it('the page path: Blob sources and Blob parts write the same bytes as the files do', async () => {
+    const bytes = new Uint8Array(readFileSync(extPath));
+    const dataBlob = new Blob([readFileSync(`${extPath}_data`)]);
+    const model = decodeModelWithExternalData(bytes, 'decoder.onnx', [blobSource(dataBlob, 'decoder.onnx_data')]).model;
+    const onnxParts: Blob[] = [];
+    const dataParts: Blob[] = [];
+    const w = await writeModel(
+      model,
+      { write: (b) => void onnxParts.push(new Blob([b as Uint8Array<ArrayBuffer>])) },
+      { write: (b) => void dataParts.push(new Blob([b as Uint8Array<ArrayBuffer>])) },
+      { dataFileName: 'decoder.onnx_data', externalAbove: 0 },
+    );
+    expect(w.external).toBe(true);
+    const out = new Uint8Array(await new Blob(onnxParts).arrayBuffer());
+    expect(Buffer.from(out).equals(readFileSync(extPath))).toBe(true);
+    expect(Buffer.from(await new Blob(dataParts).arrayBuffer()).equals(readFileSync(`${extPath}_data`))).toBe(true);
+    // a spool of Blob parts reads back what went in, at its offsets
+    const spool = blobSpool('s');
+    const a = spool.append(Uint8Array.of(1, 2, 3));
+    const b = spool.append(Uint8Array.of(4, 5));
+    expect([a, b, spool.size]).toEqual([0, 3, 5]);
+    expect(Array.from(await spool.read(3, 2))).toEqual([4, 5]);
   });
 
   it('quantscope quantize reads a model with external data and writes MatMulNBits, with --external-data beside it', async () => {
