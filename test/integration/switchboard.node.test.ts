@@ -126,11 +126,9 @@ describe('the switchboard model', () => {
         rows.push([await switchboardSqnr(ctx, c), sqnrAgainstFloat(await outputsOf(separateFile(c)))]);
       for (const [sb, file] of rows) {
         expect(Number.isFinite(sb)).toBe(true);
-        expect(Math.abs(sb - file)).toBeLessThan(1.5); // measured 1.14 (16.08 against 17.21 dB) and 0.01
+        // measured 1.14 (16.08 against 17.21 dB), 0.01, and 1.12 with one group int16 (16.41 against 15.29)
+        expect(Math.abs(sb - file)).toBeLessThan(1.5);
       }
-      console.log(
-        `switchboard against files (dB): ${rows.map(([a, b]) => `${a.toFixed(2)}/${b.toFixed(2)}`).join(', ')}`,
-      );
       // a bound that can fail: per-tensor weights in the file, per-channel in the switchboard, differ by far more
       const perTensor = sqnrAgainstFloat(
         await outputsOf(separateFile({ ...DEFAULT_CONFIG, weights: { ...DEFAULT_CONFIG.weights, perChannel: false } })),
