@@ -311,7 +311,11 @@ export function startDebug(
   return request(
     'debug',
     (id) => ({ type: 'debug', id, ...req }),
-    [req.float, ...(req.quantized instanceof Blob ? [] : [req.quantized]), ...sampleBuffers(req.samples)],
+    [
+      req.float,
+      ...(req.quantized && !(req.quantized instanceof Blob) ? [req.quantized] : []),
+      ...sampleBuffers(req.samples),
+    ],
     (m) => m.result,
     handlers,
   );

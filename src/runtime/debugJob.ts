@@ -3,9 +3,12 @@
  * page would write, streamed over samples by runtime/debug.ts (the function `quantscope debug`
  * calls), with progress, cancel and the time taken. Only the per-tensor figures come back.
  */
-import { toErrorInfo } from '../core/errors';
+import { calibratedRanges } from '../core/calibratedRanges';
+import type { QuantConfig } from '../core/config';
+import { QuantscopeError, toErrorInfo } from '../core/errors';
 import type { SampleSpec } from '../data/samples';
-import { decodeModel } from '../onnx';
+import { decodeModel, exportForm, planQuantization, producerOpTypes, type ModelProto } from '../onnx';
+import type { StatsMap } from './calibrate';
 import { debugModels, type DebugResult } from './debug';
 import type { OrtModule } from './ort';
 import type { Backend, WorkerReply } from './protocol';
@@ -17,8 +20,14 @@ export interface DebugRequest {
   readonly id: number;
   /** The prepared float model's bytes. */
   readonly float: ArrayBuffer;
-  /** The static QDQ export to debug (a Blob of its parts, or bytes). */
-  readonly quantized: ArrayBuffer | Blob;
+  /**
+   * The static QDQ file to debug (a Blob of its parts, or bytes); or, absent, the one built here from
+   * the float model, `config` and the calibrated `stats` exactly as Export builds it (the page's
+   * thread stays free, and the model is decoded here with all its fields).
+   */
+  readonly quantized?: ArrayBuffer | Blob;
+  readonly config?: QuantConfig;
+  readonly stats?: StatsMap;
   readonly samples: readonly SampleSpec[];
   readonly backend: Backend;
 }
@@ -27,6 +36,22 @@ export interface DebuggedReply {
   readonly type: 'debugged';
   readonly id: number;
   readonly result: DebugResult;
+}
+
+/** The static QDQ model Export writes for these choices and statistics (core/calibratedRanges, onnx/forms). */
+export function staticQdqExport(
+  float: ModelProto,
+  config: QuantConfig | undefined,
+  stats: StatsMap | undefined,
+): ModelProto {
+  if (!config || !stats)
+    throw new QuantscopeError(
+      'NO_STATISTICS',
+      'the debugger needs the export, or the choices and calibrated statistics',
+    );
+  const producers = producerOpTypes(float);
+  const ranges = calibratedRanges(stats, config, (t) => producers.get(t));
+  return exportForm(float, config, { plan: planQuantization(float, config), ranges }).model;
 }
 
 export async function runDebugJob(
@@ -38,7 +63,9 @@ export async function runDebugJob(
 ): Promise<void> {
   try {
     const float = decodeModel(new Uint8Array(req.float), 'the float model');
-    const quant = decodeModel(await modelBytes(req.quantized), 'the export');
+    const quant = req.quantized
+      ? decodeModel(await modelBytes(req.quantized), 'the export')
+      : staticQdqExport(float, req.config, req.stats);
     // one job holds the queue: its two sessions are the only ones running meanwhile
     const result = await queue.run(() =>
       debugModels(ort, float, quant, req.samples, {

@@ -13,11 +13,9 @@ import { QuantscopeError, toErrorInfo, type ErrorInfo } from '../core/errors';
 import { guardSplit } from '../core/guard';
 import { buildSamples, type DataSelection } from '../data/buildSamples';
 import type { SampleSpec } from '../data/samples';
-import { encodeModelParts, exportForm, planQuantization, producerOpTypes } from '../onnx';
 import type { DebugResult } from '../runtime/debug';
 import { decodeImage, isImageFile } from '../runtime/decodeImage';
 import type { SensitivityReport, TaskSpec } from '../runtime/sensitivityJob';
-import { rangesFromStatsYielding } from './exportSlice';
 import { DET_HELD_OUT, fetchSampleFiles, REC_HELD_OUT } from './sample';
 import type { AppState, Calibrator } from './types';
 
@@ -211,17 +209,15 @@ export function createDebugSlice(calibrator: Calibrator): StateCreator<AppState,
           // the file the page would export now, as static QDQ (the form the debugger reads activations from)
           const qdq: QuantConfig =
             (config.form ?? { kind: 'qdq' }).kind === 'qdq' ? config : { ...config, form: { kind: 'qdq' } };
-          const producers = producerOpTypes(model.prepared);
-          const ranges = await rangesFromStatsYielding(stats, qdq, (t) => producers.get(t));
-          const r = exportForm(model.prepared, qdq, { plan: planQuantization(model.prepared, qdq), ranges });
-          const file = new Blob(encodeModelParts(r.model) as Uint8Array<ArrayBuffer>[]);
           const count = Math.max(1, Math.min(DEBUG_SAMPLES, opts.samples ?? DEBUG_SAMPLES));
           const { samples, source } = await heldOutSamples(get(), count, opts.baseUrl);
           if (get().config !== config || get().model !== model) return;
           const { id, result } = calibrator.debug(
             {
               float: model.preparedBytes.slice().buffer as ArrayBuffer,
-              quantized: file,
+              // built in the worker from the same choices and statistics as Export (runtime/debugJob)
+              config: qdq,
+              stats,
               samples,
               backend: get().backend === 'cpu' ? 'cpu' : 'wasm',
             },

@@ -103,6 +103,20 @@ describe('the debugger job', () => {
     expect(r.samples).toBe(3);
   });
 
+  it('built in the job from the choices and statistics, the export is the one Export writes: same figures', async () => {
+    const base = { type: 'debug', float: bytes(prepared), samples: samples(2, 5), backend: 'cpu' } as const;
+    const results = [];
+    for (const extra of [{ quantized: quantized() }, { config: DEFAULT_CONFIG, stats }]) {
+      const replies = await run((emit) =>
+        runDebugJob(nodeOrt, { ...base, id: 9, ...extra }, new SerialQueue(), new AbortController().signal, emit),
+      );
+      const done = replies.find((m) => m.type === 'debugged') as { result: DebugResult } | undefined;
+      expect(done, JSON.stringify(replies.find((m) => m.type === 'error'))).toBeDefined();
+      results.push(done!.result.tensors.map((t) => [t.tensor, t.accumulated.sqnrDb]));
+    }
+    expect(results[1]).toEqual(results[0]);
+  });
+
   it('a cancelled job sends no reply', async () => {
     const c = new AbortController();
     c.abort();
