@@ -227,10 +227,17 @@ export function createDebugSlice(calibrator: Calibrator): StateCreator<AppState,
               },
             },
           );
+          // the rewrites Export applies around quantization are not applied here (yet): say so
+          const rewrites = [
+            config.algorithms?.equalize ? 'equalization' : null,
+            config.algorithms?.smoothquant ? 'SmoothQuant' : null,
+            JSON.stringify(config).includes('"biasCorrection":true') ? 'bias correction' : null,
+          ].filter((x) => x !== null);
           const subject =
-            qdq === config
+            (qdq === config
               ? 'the static QDQ file Export writes now'
-              : 'the static QDQ file of the current choices (the chosen export form has no quantized activations to trace)';
+              : 'the static QDQ file of the current choices (the chosen export form has no quantized activations to trace)') +
+            (rewrites.length ? ` without ${rewrites.join(', ')}, which the debugger does not apply` : '');
           set({ debug: { ...get().debug, runId: id, source, subject } });
           const res = await result;
           if (get().debug.runId !== id) return;
