@@ -5,7 +5,8 @@
  */
 import { toErrorInfo } from '../core/errors';
 import { decodeModel, encodeModel, withExtraOutputs } from '../onnx';
-import { calibrate } from './calibrate';
+import { calibrate, type CalibrationOptions } from './calibrate';
+import { calibrateInPasses } from './calibrationPasses';
 import { materializeSample } from '../data/samples';
 import type { OrtModule } from './ort';
 import { PROGRESS_INTERVAL_MS, type CalibrateRequest, type SessionInfo, type WorkerReply } from './protocol';
@@ -25,54 +26,57 @@ export async function runCalibrationJob(
   };
   try {
     const providers = [req.backend];
-    const calibrationModel = encodeModel(
-      withExtraOutputs(decodeModel(new Uint8Array(req.model), 'model'), req.tensors),
-    );
-    const session = await queue.run(() =>
-      ort.InferenceSession.create(calibrationModel, { executionProviders: providers, graphOptimizationLevel: 'all' }),
-    );
+    const decoded = decodeModel(new Uint8Array(req.model), 'model');
+    const open = (tensors: readonly string[]) =>
+      queue.run(() =>
+        ort.InferenceSession.create(encodeModel(withExtraOutputs(decoded, tensors)), {
+          executionProviders: providers,
+          graphOptimizationLevel: 'all',
+        }),
+      );
+    let inferenceMs = 0;
+    const timed = (session: Awaited<ReturnType<typeof open>>) => ({
+      outputNames: session.outputNames,
+      run: (feeds: Parameters<typeof session.run>[0], fetches: Parameters<typeof session.run>[1]) =>
+        queue.run(async () => {
+          const t = performance.now();
+          const r = await session.run(feeds, fetches);
+          inferenceMs += performance.now() - t;
+          return r;
+        }),
+      release: () => queue.run(() => session.release()),
+    });
+    const multi = req.passes && req.passes.length > 1;
+    // one pass: the session is made before 'started' (a model that does not load fails here)
+    const session = multi ? null : timed(await open(req.tensors));
     post({ type: 'started', id: req.id, session: info });
     let last = 0;
-    let inferenceMs = 0;
     const t0 = performance.now();
+    const source = { count: req.samples.length, feeds: async (i: number) => materializeSample(req.samples[i]!) };
+    const opts: CalibrationOptions = {
+      bins: req.bins,
+      mode: req.mode,
+      torchHistograms: req.torchHistograms,
+      chain: req.chain,
+      signal,
+      onProgress: (done, total) => {
+        const now = performance.now();
+        if (done === total || done === 1 || now - last >= PROGRESS_INTERVAL_MS) {
+          last = now;
+          post({ type: 'progress', id: req.id, done, total });
+        }
+      },
+    };
     try {
-      const stats = await calibrate(
-        ort,
-        {
-          outputNames: session.outputNames,
-          run: (feeds, fetches) =>
-            queue.run(async () => {
-              const t = performance.now();
-              const r = await session.run(feeds, fetches);
-              inferenceMs += performance.now() - t;
-              return r;
-            }),
-        },
-        {
-          count: req.samples.length,
-          feeds: async (i) => materializeSample(req.samples[i]!),
-        },
-        req.tensors,
-        {
-          bins: req.bins,
-          mode: req.mode,
-          torchHistograms: req.torchHistograms,
-          chain: req.chain,
-          signal,
-          onProgress: (done, total) => {
-            const now = performance.now();
-            if (done === total || done === 1 || now - last >= PROGRESS_INTERVAL_MS) {
-              last = now;
-              post({ type: 'progress', id: req.id, done, total });
-            }
-          },
-        },
-      );
+      // several passes: a session each over its subset of the tensors, the samples run once a pass
+      const stats = session
+        ? await calibrate(ort, session, source, req.tensors, opts)
+        : await calibrateInPasses(ort, async (subset) => timed(await open(subset)), source, req.passes!, opts);
       // The histograms move to the page (transferred, not copied: the page's thread stays free).
       const buffers = Object.values(stats).map((t) => t.histogram.counts.buffer as ArrayBuffer);
       post({ type: 'result', id: req.id, stats, session: info, ms: performance.now() - t0, inferenceMs }, buffers);
     } finally {
-      await queue.run(() => session.release());
+      await session?.release();
     }
   } catch (e) {
     const err = toErrorInfo(e);

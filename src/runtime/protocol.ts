@@ -41,6 +41,8 @@ export interface CalibrateRequest {
   readonly torchHistograms?: boolean;
   /** Recurrent pairs fed back in streaming order. */
   readonly chain?: readonly Chain[];
+  /** Subsets of `tensors`, one session each, when every tensor at once would not fit (runtime/pageMemory.ts). */
+  readonly passes?: readonly (readonly string[])[];
 }
 
 /** The guard rail: the float model and an export on the same samples, judged against a target. */

@@ -8,6 +8,8 @@ import { recurrentPairs } from '../core/guard';
 import { calibrationTensors, whyNothingToCalibrate } from '../onnx';
 import { autoFixNote, constantScalarInputs } from '../data/autoFix';
 import { buildSamples } from '../data/buildSamples';
+import { materializeSample } from '../data/samples';
+import { pageMemoryBudget, planPageCalibration } from '../runtime/pageMemory';
 import type { AppState, CalibrationSlice, CalibrationState, Calibrator } from './types';
 
 export function idleCalibration(): CalibrationState {
@@ -40,6 +42,7 @@ export function createCalibrationSlice(calibrator: Calibrator): StateCreator<App
     },
     calibrationMode: 'streaming',
     chainRecurrent: false,
+    memoryBudget: null,
     calibration: idleCalibration(),
     selectedTensor: null,
     setBackend(backend) {
@@ -90,6 +93,36 @@ export function createCalibrationSlice(calibrator: Calibrator): StateCreator<App
       const why = whyNothingToCalibrate(model.prepared, model.plan, model.fixableInputs, model.fixedInputs);
       if (why) return fail(new QuantscopeError('NO_STATISTICS', `${model.fileName}: ${why}`));
       const chain = get().chainRecurrent ? recurrentPairs(model.summary.inputs, model.summary.outputs) : [];
+      // Before anything is allocated: does it fit this browser? Refused in words with the numbers, or
+      // split into passes over subsets of the tensors (runtime/pageMemory.ts).
+      if (model.files && model.files.length > 1)
+        return fail(
+          new QuantscopeError(
+            'MODEL_TOO_LARGE',
+            `${model.fileName} keeps its weights in external data: the page exports its weight-only forms (no calibration) but does not calibrate it yet; calibrate it with quantscope calibrate`,
+          ),
+        );
+      let passes: readonly (readonly string[])[] | undefined;
+      try {
+        const dims = Object.fromEntries(
+          Object.entries(samples[0] ? materializeSample(samples[0]) : {}).map(([k, t]) => [k, t.dims]),
+        );
+        const deviceMemory =
+          typeof navigator === 'undefined' ? undefined : (navigator as { deviceMemory?: number }).deviceMemory;
+        const plan = planPageCalibration(
+          model.prepared,
+          model.summary.parameterBytes,
+          tensors,
+          dims,
+          get().memoryBudget ?? pageMemoryBudget(deviceMemory),
+        );
+        if (plan.passes.length > 1) {
+          passes = plan.passes;
+          notes = [...notes, plan.note];
+        }
+      } catch (e) {
+        return fail(e);
+      }
       const { id, result } = calibrator.start(
         {
           // The worker adds the tensors as outputs: nothing is re-encoded on the page's thread.
@@ -102,6 +135,7 @@ export function createCalibrationSlice(calibrator: Calibrator): StateCreator<App
           mode: calibrationMode,
           torchHistograms: needsTorchHistograms(config),
           chain,
+          ...(passes ? { passes } : {}),
         },
         {
           onStarted: (session) => {

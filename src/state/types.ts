@@ -260,6 +260,8 @@ export interface CalibrationSlice {
   setCalibrationMode(m: CalibrationMode): void;
   /** Recurrent models: calibrate in streaming order, each output fed back into the input it matches. */
   readonly chainRecurrent: boolean;
+  /** Bytes a calibration may use here; null: this browser's (wasm's 4 GiB, or the device's memory). */
+  readonly memoryBudget: number | null;
   setChainRecurrent(on: boolean): void;
   readonly calibration: CalibrationState;
   readonly selectedTensor: string | null;
