@@ -163,6 +163,7 @@ test('the guard offers Tune; Tune meets the default target; the export passes th
 test('rec sample: Tune from entropy ranges to a top-1 target, pick on the Pareto plot, export; the download meets the target', async ({
   page,
 }) => {
+  test.setTimeout(420_000); // calibrating and tuning the real rec model twice on 2 loaded cores
   const app = new QuantscopePage(page);
   await page.setViewportSize({ width: 1440, height: 900 });
   await app.open();
@@ -216,4 +217,13 @@ test('rec sample: Tune from entropy ranges to a top-1 target, pick on the Pareto
   const agreement = top1Agreement(float.outs, tuned.outs, float.classes);
   console.log(`tuned rec: top-1 agreement ${agreement.toFixed(4)} on ${HELD_OUT.length} held-out lines`);
   expect(agreement).toBeGreaterThanOrEqual(0.9);
+
+  // the task metric as a target: the lines' own text read by the tuned configuration (now the start)
+  // against the float model's, within 50 points of character accuracy
+  await page.getByLabel('Target metric').selectOption('task-drop');
+  await page.getByLabel('Target value').fill('50');
+  await tuneAndWait(app);
+  await expect(result).toHaveAttribute('data-met', 'true');
+  await expect(result).toContainText("Meets at most 50 points below the float model's task metric");
+  await expect(page.getByTestId('tune-after')).toHaveText(/^[+-]\d+\.\d pt$/);
 });

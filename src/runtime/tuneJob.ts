@@ -18,6 +18,7 @@ import { prepareTuning, rangesFor } from './tune/prepare';
 import { tune, type TuneResult } from './tune/search';
 import { defaultTarget, targetValue, type Target } from './tune/target';
 import { chooseRunnable } from './tune/verify';
+import { taskMetricOf, type TaskSpec } from './sensitivityJob';
 import { PROGRESS_INTERVAL_MS } from './protocol';
 
 export interface TuneRequest {
@@ -36,6 +37,8 @@ export interface TuneRequest {
   /** Null: the first output that is not recurrent state. */
   readonly output: string | null;
   readonly backend: Backend;
+  /** The task metric where the page knows the task (a task-drop target reads it). */
+  readonly task?: TaskSpec | null;
 }
 
 /** What the page shows of a run: the engine's result, and what it was measured on. */
@@ -108,6 +111,7 @@ export async function runTuneJob(
       const ctx = await prepareTuning(ort, prepared, req.config, req.stats, req.heldOut, {
         floatBytes: req.floatBytes,
         output: req.output ?? undefined,
+        task: req.task ? taskMetricOf(req.task) : undefined,
         signal,
       });
       try {

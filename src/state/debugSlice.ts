@@ -149,7 +149,7 @@ export async function heldOutSamples(
  * accuracy), or the built-in documents' boxes (box F1 against the float model's). Null otherwise, or
  * when the dictionary or labels cannot be fetched.
  */
-async function ocrTask(
+export async function ocrTask(
   state: AppState,
   samples: readonly SampleSpec[],
   baseUrl: string | undefined,

@@ -14,6 +14,7 @@ import { decodeImage, isImageFile } from '../runtime/decodeImage';
 import type { TuneProgress, TuneSummary } from '../runtime/tuneJob';
 import type { Target } from '../runtime/tune/target';
 import { DET_HELD_OUT, fetchSampleFiles, REC_HELD_OUT } from './sample';
+import { ocrTask } from './debugSlice';
 import type { AppState, Calibrator } from './types';
 
 export { targetLabel, type Target } from '../runtime/tune/target';
@@ -139,7 +140,17 @@ export function createTuneSlice(calibrator: Calibrator): StateCreator<AppState, 
       } catch (e) {
         return fail(e);
       }
+      // a task-drop target reads the task metric: the built-in lines' own text, or the pages' boxes
+      const wantsTask = get().tuneTarget?.metric === 'task-drop';
+      const task = wantsTask ? await ocrTask(get(), held.samples, opts.baseUrl) : null;
       if (mine !== generation) return; // cancelled (or asked again) while the files were fetched
+      if (wantsTask && !task)
+        return fail(
+          new QuantscopeError(
+            'BAD_DATA',
+            'a task-metric target needs a task the page knows: the built-in OCR samples (their text or boxes)',
+          ),
+        );
       const { id, result } = calibrator.tune(
         {
           model: model.preparedBytes.slice().buffer as ArrayBuffer,
@@ -150,6 +161,7 @@ export function createTuneSlice(calibrator: Calibrator): StateCreator<AppState, 
           target: get().tuneTarget,
           output: get().tuneOutput,
           backend: backend === 'cpu' ? 'cpu' : 'wasm',
+          task,
         },
         {
           onTuneProgress: (p) => {

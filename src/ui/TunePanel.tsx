@@ -41,20 +41,26 @@ function TargetControls({ disabled }: { disabled: boolean }) {
           <option value="default">default for the output</option>
           <option value="top1">top-1 agreement at least</option>
           <option value="sqnr">output SQNR at least (dB)</option>
+          {model.isSample && model.ocr && (
+            <option value="task-drop">
+              {model.ocr === 'rec' ? 'character accuracy' : 'box F1'} drop at most (points)
+            </option>
+          )}
         </select>
       </label>
       {target && (
         <input
           type="number"
           aria-label="Target value"
-          value={target.value}
-          step={target.metric === 'top1' ? 0.005 : 1}
+          value={target.metric === 'task-drop' ? Math.round(target.value * 1e4) / 100 : target.value}
+          step={target.metric === 'top1' ? 0.005 : target.metric === 'task-drop' ? 0.5 : 1}
           min={target.metric === 'top1' ? 0 : undefined}
           max={target.metric === 'top1' ? 1 : undefined}
           disabled={disabled}
           onChange={(e) => {
             const v = Number(e.target.value);
-            if (Number.isFinite(v)) store.getState().setTuneTarget({ ...target, value: v });
+            if (Number.isFinite(v))
+              store.getState().setTuneTarget({ ...target, value: target.metric === 'task-drop' ? v / 100 : v });
           }}
           style={{ width: 80 }}
         />
@@ -195,7 +201,8 @@ function TuneResultView() {
         on output <code>{s.output}</code>: {fmt(start.value)} → <b data-testid="tune-after">{fmt(chosen.value)}</b>,
         size {frac(start.bytes)} → {frac(chosen.bytes)} of the float file (about {formatBytes(chosen.bytes)}).{' '}
         <span className="muted">
-          {r.trials.length} configurations in {(r.elapsedMs / 1000).toFixed(1)} s, judged on {t.heldOutSource}.
+          {r.trials.length} configuration{r.trials.length === 1 ? '' : 's'} in {(r.elapsedMs / 1000).toFixed(1)} s,
+          judged on {t.heldOutSource}.
         </span>
       </p>
       <h3>What changed and why</h3>
