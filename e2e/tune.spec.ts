@@ -9,9 +9,9 @@
  *    its configuration); Export writes the choice, and the download meets the target in onnxruntime-node
  *    against the float model on the held-out lines (17-24, never calibrated on). The five action names
  *    each belong to one control only.
- * The rec sample with the default target (top-1 >= 0.99) is not run here: the engine keeps nearly every
- * group float to reach it, 325 configurations (30 min on this loaded 2-core machine from the command line),
- * far past an e2e's share; see README, Tune.
+ * The rec sample with the default target (top-1 >= 0.99) is not run here: the engine keeps many groups
+ * float to reach it, 116 configurations (793 s on this loaded 2-core machine from the command line), far
+ * past an e2e's share; see README, Tune in the page.
  */
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
