@@ -41,7 +41,9 @@ const FORMS: readonly [string, string[]][] = [
 export async function benchBigModels(emit: Emit): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'quantscope-bench-big-'));
   try {
-    for (const layers of [3, DECODER_2_5GB.layers]) {
+    // BENCH_BIG_LAYERS=1,3: other decoder depths (12 is the 2.55 GB model; each layer is 201 MB)
+    const depths = (process.env.BENCH_BIG_LAYERS ?? `3,${DECODER_2_5GB.layers}`).split(',').map(Number);
+    for (const layers of depths) {
       const shape = { ...DECODER_2_5GB, layers };
       const w = await writeGenerated(decoderModel(shape), dir, 'decoder.onnx', true);
       const gb = (w.result.dataBytes / 1e9).toFixed(2);
