@@ -172,11 +172,10 @@ function tensorParts(t: TensorProto): ModelPiece[] {
     .filter((n) => !headFields.includes(n) && n !== 'rawData');
   const raw: ModelPiece = lazy ? { tensor: t, length: lazy.length } : t.rawData;
   // the copy leaves the raw bytes behind; a lazy tensor is written inline (its external entries dropped)
-  const shell = (
-    lazy
-      ? { ...t, rawData: new Uint8Array(0), externalData: [], dataLocation: TensorProto_DataLocation.DEFAULT }
-      : { ...t, rawData: new Uint8Array(0) }
-  ) as TensorProto;
+  const shell = { ...t, rawData: new Uint8Array(0), ...(lazy ? { externalData: [] } : {}) } as TensorProto;
+  // written inline, data_location is left unset (proto2: a field set to its default is still written),
+  // so the bytes equal those of a tensor that was never external
+  if (lazy) Reflect.deleteProperty(shell, 'dataLocation');
   return [
     fieldsBytes(TensorProtoSchema, shell, headFields),
     delimited(9, pieceLength(raw)),

@@ -13,8 +13,8 @@
  * (makeTensor) goes straight to a spool and becomes a lazy tensor too, so a form that walks a 2.5 GB
  * model holds one weight at a time, not the whole output.
  */
-import { create } from '@bufbuild/protobuf';
-import { StringStringEntryProtoSchema, TensorProto_DataLocation } from 'onnx-buf';
+import { clearField, create } from '@bufbuild/protobuf';
+import { StringStringEntryProtoSchema, TensorProto_DataLocation, TensorProtoSchema } from 'onnx-buf';
 import { QuantscopeError } from '../core/errors';
 import type { GraphProto, ModelProto, TensorProto } from './proto';
 
@@ -228,7 +228,7 @@ export async function materializeExternalData(model: ModelProto): Promise<void> 
     const bytes = await readTensorBytes(t);
     t.rawData = bytes as Uint8Array<ArrayBuffer>;
     t.externalData = [];
-    t.dataLocation = TensorProto_DataLocation.DEFAULT;
+    clearField(t, TensorProtoSchema.field.dataLocation); // unset, not DEFAULT: proto2 writes a default that is set
   }
 }
 

@@ -8,7 +8,7 @@
  * A protobuf message cannot exceed 2 GiB, so a model whose tensors pass EXTERNAL_ABOVE is written
  * with external data; `externalAbove` lowers the threshold (a test, or a user who wants the layout).
  */
-import { clone, create } from '@bufbuild/protobuf';
+import { clearField, clone, create } from '@bufbuild/protobuf';
 import { StringStringEntryProtoSchema, TensorProto_DataLocation, TensorProtoSchema } from 'onnx-buf';
 import { QuantscopeError } from '../core/errors';
 import { encodeModel, encodeModelPieces } from './codec';
@@ -75,7 +75,7 @@ export async function writeModel(
     if (mainInits.has(t) || !isExternal(t)) continue;
     t.rawData = (await readTensorBytes(t)) as Uint8Array<ArrayBuffer>;
     t.externalData = [];
-    t.dataLocation = TensorProto_DataLocation.DEFAULT;
+    clearField(t, TensorProtoSchema.field.dataLocation); // unset, not DEFAULT: proto2 writes a default that is set
   }
   const total = modelTensorBytes(model);
   const external = total > (o.externalAbove ?? EXTERNAL_ABOVE);
@@ -154,7 +154,7 @@ function bare(t: TensorProto): TensorProto {
 
 function inline(t: TensorProto, bytes: Uint8Array): TensorProto {
   const c = bare(t);
-  c.dataLocation = TensorProto_DataLocation.DEFAULT;
+  clearField(c, TensorProtoSchema.field.dataLocation); // unset, not DEFAULT: proto2 writes a default that is set
   c.rawData = bytes as Uint8Array<ArrayBuffer>;
   return c;
 }
