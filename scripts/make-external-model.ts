@@ -1,15 +1,19 @@
 /**
- * Write the tiny decoder-shaped test model with external data (test/helpers/bigModels.ts) into a
- * folder: DIR/decoder.onnx and DIR/decoder.onnx_data. The page's e2e runs it (`npx tsx`), since
- * Playwright's loader cannot import the ONNX layer's JSON.
- *   npx tsx scripts/make-external-model.ts DIR
+ * Write a generated test model (test/helpers/bigModels.ts) into a folder: by default the tiny
+ * decoder-shaped model with external data (DIR/decoder.onnx + DIR/decoder.onnx_data, for the page's
+ * e2e), or with `vit` the ViT-B/16-sized model as one file (DIR/vit.onnx, 344 MB, for the page's bench).
+ * The page's tests run it with tsx, since Playwright's loader cannot import the ONNX layer's JSON.
+ *   npx tsx scripts/make-external-model.ts DIR [vit]
  */
-import { DECODER_TINY, decoderModel, writeGenerated } from '../test/helpers/bigModels';
+import { DECODER_TINY, decoderModel, VIT_B16, vitModel, writeGenerated } from '../test/helpers/bigModels';
 
-const dir = process.argv[2];
+const [dir, kind] = process.argv.slice(2);
 if (!dir) {
-  console.error('usage: make-external-model.ts DIR');
+  console.error('usage: make-external-model.ts DIR [vit]');
   process.exit(2);
 }
-const { result } = await writeGenerated(decoderModel(DECODER_TINY), dir, 'decoder.onnx', true);
+const { result } =
+  kind === 'vit'
+    ? await writeGenerated(vitModel(VIT_B16), dir, 'vit.onnx', false)
+    : await writeGenerated(decoderModel(DECODER_TINY), dir, 'decoder.onnx', true);
 console.log(JSON.stringify(result));
