@@ -91,3 +91,16 @@ test('a missing or short data file is named, and the page keeps working', async 
   await page.getByLabel('Load model').setInputFiles([onnxPath, dataPath]);
   await expect(page.getByTestId('model-summary')).toContainText('decoder.onnx');
 });
+
+test('a folder picked with Load folder gives the model its data file', async ({ page }) => {
+  const folder = join(dir, 'folder');
+  rmSync(folder, { recursive: true, force: true });
+  mkdirSync(folder);
+  copyFileSync(onnxPath, join(folder, 'decoder.onnx'));
+  copyFileSync(dataPath, join(folder, 'decoder.onnx_data'));
+  const app = new QuantscopePage(page);
+  await app.open();
+  await page.getByLabel('Load folder').setInputFiles(folder);
+  await expect(page.getByTestId('model-summary')).toContainText('decoder.onnx');
+  await expect(page.getByTestId('model-error')).toHaveCount(0);
+});
