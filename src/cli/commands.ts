@@ -31,6 +31,7 @@ import {
   correctBiasesFromData,
   rewriteBeforeCalibration,
   wantsRewrite,
+  withRenamedRanges,
   type ModelAlgorithmsReport,
 } from '../runtime/modelAlgorithms';
 import { describeSamples, loadSamples } from './data';
@@ -236,6 +237,7 @@ export async function cmdQuantize(a: Args): Promise<void> {
       if (!source) throw new UsageError("--bias-correction needs --data to measure the layers' mean inputs on");
       const c = await correctBiasesFromData(nodeOrt, prepared, config, source, runForm().model);
       prepared = c.model;
+      if (ranges) ranges = withRenamedRanges(ranges, c.renamed);
       plan = planQuantization(prepared, config);
       console.error(
         `bias correction: ${c.layers.length} biases corrected (largest mean shift removed ${Math.max(0, ...c.layers.map((l) => l.maxShift)).toExponential(2)})${c.skipped.length ? `; left alone: ${c.skipped.map((s) => `${s.node} (${s.reason})`).join(', ')}` : ''}`,

@@ -16,6 +16,7 @@ import {
   correctBiasesFromData,
   rewriteBeforeCalibration,
   wantsRewrite,
+  withRenamedRanges,
 } from '../runtime/modelAlgorithms';
 import { nodeOrt } from '../runtime/ortNode';
 import { prepareTuning, rangesFor } from '../runtime/tune/prepare';
@@ -296,14 +297,15 @@ export async function cmdTune(a: Args): Promise<void> {
   const chosen = checked.trial;
   const config: QuantConfig = chosen.config;
   const qdq = (config.form ?? { kind: 'qdq' }).kind === 'qdq';
-  const ranges = qdq && stats ? rangesFor(stats, prepared, config) : null;
+  let ranges = qdq && stats ? rangesFor(stats, prepared, config) : null;
   let fileBytes = checked.bytes;
   if (biasCorrectionTargets(prepared, config).length > 0) {
     // --bias-correction: applied to the chosen file (the search compared the files without it)
     const withRanges = (m: ModelProto) => (ranges ? { plan: planQuantization(m, config), ranges } : undefined);
     const first = exportForm(prepared, config, withRanges(prepared)).model;
-    const corrected = (await correctBiasesFromData(nodeOrt, prepared, config, source, first)).model;
-    fileBytes = concatBytes(encodeModelParts(exportForm(corrected, config, withRanges(corrected)).model));
+    const c = await correctBiasesFromData(nodeOrt, prepared, config, source, first);
+    if (ranges) ranges = withRenamedRanges(ranges, c.renamed);
+    fileBytes = concatBytes(encodeModelParts(exportForm(c.model, config, withRanges(c.model)).model));
   }
   writeAtomically(out, [fileBytes]);
   const size = fileBytes.length;

@@ -38,6 +38,8 @@ export interface AlgorithmsResult {
   readonly report: ModelAlgorithmsReport;
   /** rewrite, static QDQ: the rewritten model's statistics. */
   readonly stats?: StatsMap;
+  /** bias: tensors renamed by an inserted Add, [new, original] (static QDQ gives them the original's range). */
+  readonly renamed?: readonly (readonly [string, string])[];
 }
 
 export async function runAlgorithmsJob(
@@ -62,6 +64,7 @@ export async function runAlgorithmsJob(
         return {
           model: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
           report: { biasCorrection: c.layers, biasSkipped: c.skipped },
+          renamed: [...c.renamed],
         };
       }
       const r = await rewriteBeforeCalibration(ort, model, req.config, source, {

@@ -256,9 +256,15 @@ export async function correctBiasesFromData(
   source: CalibrationSource,
   exported: ModelProto,
   opts: RunOptions = {},
-): Promise<{ model: ModelProto; layers: BiasCorrectedLayer[]; skipped: { node: string; reason: string }[] }> {
+): Promise<{
+  model: ModelProto;
+  layers: BiasCorrectedLayer[];
+  skipped: { node: string; reason: string }[];
+  /** Tensors renamed by an inserted Add (new → original): static QDQ gives them the original's range. */
+  renamed: Map<string, string>;
+}> {
   const targets = biasCorrectionTargets(model, config);
-  if (targets.length === 0) return { model, layers: [], skipped: [] };
+  if (targets.length === 0) return { model, layers: [], skipped: [], renamed: new Map() };
   const { weights, skipped } = await exportedWeights(ort, exported, targets);
   const chosen = targets.filter((t) => weights.has(t.name));
   const inits = new Map(model.graph!.initializer.map((t) => [t.name, t]));
@@ -342,7 +348,15 @@ export async function correctBiasesFromData(
     corrections.set(t.name, c);
     layers.push({ node: t.name, opType: t.opType, maxShift: c.reduce((a, v) => Math.max(a, Math.abs(v)), 0) });
   });
-  return { model: correctBiases(model, corrections), layers, skipped };
+  const corrected = correctBiases(model, corrections);
+  return { model: corrected.model, layers, skipped, renamed: corrected.renamed };
+}
+
+/** The ranges with each renamed tensor given its original's (the shift bias correction adds is small against it). */
+export function withRenamedRanges<R>(ranges: Map<string, R>, renamed: ReadonlyMap<string, string>): Map<string, R> {
+  const out = new Map(ranges);
+  for (const [t, original] of renamed) if (ranges.has(original)) out.set(t, ranges.get(original)!);
+  return out;
 }
 
 const transBOf = (t: NodeProto) => t.opType === 'Gemm' && attrInt(t, 'transB', 0) === 1;

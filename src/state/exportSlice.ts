@@ -17,7 +17,12 @@ import {
 import type { StatsMap } from '../runtime/calibrate';
 import { roundedMap, type RoundingSummary } from '../runtime/roundJob';
 import { roundingTargets } from '../runtime/weightRounding';
-import { biasCorrectionTargets, wantsRewrite, type ModelAlgorithmsReport } from '../runtime/modelAlgorithms';
+import {
+  biasCorrectionTargets,
+  wantsRewrite,
+  withRenamedRanges,
+  type ModelAlgorithmsReport,
+} from '../runtime/modelAlgorithms';
 import type { SampleSpec } from '../data/samples';
 import { buildSamples } from '../data/buildSamples';
 import { guardExportInPage, type ExportGuard } from './guard';
@@ -205,6 +210,8 @@ interface WorkingModel {
   readonly report: ModelAlgorithmsReport;
   /** Static QDQ after a rewrite: the rewritten model's statistics. */
   readonly stats?: StatsMap;
+  /** After bias correction: tensors renamed by an inserted Add (new → original). */
+  readonly renamed?: ReadonlyMap<string, string>;
 }
 
 /** The page's samples for a job that needs data, or a coded error naming what is missing. */
@@ -289,6 +296,7 @@ async function correctBiasesInWorker(
     prepared: decodeModel(bytes, 'the corrected model'),
     bytes,
     report: { ...working.report, ...r.report },
+    renamed: new Map(r.renamed ?? []),
     ...(working.stats ? { stats: working.stats } : {}),
   };
 }
@@ -428,6 +436,7 @@ export function createExportSlice(calibrator: Calibrator): StateCreator<AppState
           const corrected = await correctBiasesInWorker(calibrator, get(), config, working, r.model, progress);
           if (corrected) {
             working = corrected;
+            ranges = withRenamedRanges(ranges, corrected.renamed ?? new Map<string, string>());
             plan = planQuantization(working.prepared, config);
             r = exportForm(working.prepared, config, { plan, ranges });
           }

@@ -129,6 +129,9 @@ describe('the page and the command line write the same bytes', () => {
     });
     expect(exported.algorithms?.smoothquant?.map((x) => x.foldedInto)).toEqual(['LayerNormalization']);
     expect(exported.algorithms?.biasCorrection?.map((b) => b.node)).toEqual(['fc1', 'fc2']);
+    // fc2 had no bias: the Add inserted after it takes the correction, and its MatMul's renamed output
+    // keeps the original's range (quantized, not left float)
+    expect(exported.report!.floatTensors.map((t) => t.tensor)).not.toContain('Y_uncorrected');
     expect(exported.config.algorithms).toEqual({ equalize: true, smoothquant: { alpha: 0.5 } });
   });
 

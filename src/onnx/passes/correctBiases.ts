@@ -10,10 +10,18 @@ import { indexGraph, pruneInitializers, uniqueNamer } from '../graph';
 import { attrFloat, bytesOf, dimsOf, makeNode, makeTensor, type ModelProto } from '../proto';
 import { DT, readFloat32 } from '../tensor';
 
-export function correctBiases(model: ModelProto, corrections: ReadonlyMap<string, Float64Array>): ModelProto {
+/**
+ * The corrected model, and the tensors renamed on the way (a MatMul's output that an inserted Add now
+ * takes: new name → the original, whose calibrated range it shares).
+ */
+export function correctBiases(
+  model: ModelProto,
+  corrections: ReadonlyMap<string, Float64Array>,
+): { model: ModelProto; renamed: Map<string, string> } {
   const out = clone(ModelProtoSchema, model);
   const graph = out.graph!;
   const name = uniqueNamer(graph);
+  const renamed = new Map<string, string>();
   for (const [nodeName, c] of corrections) {
     const index = indexGraph(graph);
     const node = graph.node.find((n) => n.name === nodeName);
@@ -49,6 +57,7 @@ export function correctBiases(model: ModelProto, corrections: ReadonlyMap<string
     const bName = name(`${nodeName}_correction`);
     graph.initializer.push(makeTensor(bName, DT.FLOAT, [n], bytesOf(corrected(null))));
     node.output[0] = raw;
+    renamed.set(raw, y);
     graph.node.splice(
       graph.node.indexOf(node) + 1,
       0,
@@ -56,5 +65,5 @@ export function correctBiases(model: ModelProto, corrections: ReadonlyMap<string
     );
   }
   pruneInitializers(graph);
-  return out;
+  return { model: out, renamed };
 }
