@@ -45,17 +45,17 @@ import { RANGE_COMMAND_METHODS, tensorChannelRanges, tensorRange } from './range
 export async function cmdInspect(a: Args): Promise<void> {
   const path = a.positional[0];
   if (!path) throw new UsageError('inspect needs a model');
-  const { bytes, model } = readModel(path);
+  const { bytes, model, sizeBytes, dataFiles } = readModel(path);
   const prep = prepareModel(model, { fixedInputs: fixedInputs(a) });
   const plan = planQuantization(prep.model, DEFAULT_CONFIG);
-  const s = summarizeModel(model, prep.model, plan, basename(path), bytes.length, prep.log);
+  const s = summarizeModel(model, prep.model, plan, basename(path), sizeBytes, prep.log);
   if (hasFlag(a, 'json')) {
     console.log(JSON.stringify({ ...s, sha256: sha256(bytes) }, null, 2));
     return;
   }
   const io = (v: (typeof s.inputs)[number]) => `  ${v.name}: ${v.dtype} [${(v.shape ?? ['?']).join(', ')}]`;
   console.log(
-    `${s.fileName}: ${bytes.length} bytes, IR ${s.irVersion}, opset ${s.opset}, ${s.nodeCount} nodes, ${s.parameterCount} parameters`,
+    `${s.fileName}: ${sizeBytes} bytes${dataFiles.length ? ` (weights in ${dataFiles.join(', ')})` : ''}, IR ${s.irVersion}, opset ${s.opset}, ${s.nodeCount} nodes, ${s.parameterCount} parameters`,
   );
   console.log(`inputs:\n${s.inputs.map(io).join('\n')}\noutputs:\n${s.outputs.map(io).join('\n')}`);
   console.log(

@@ -224,6 +224,10 @@ describe('external data', () => {
       out,
     );
     expect(r.stdout).toMatch(/weights in cli-q4\.onnx_data/);
+    const sizes = statSync(extPath).size + statSync(`${extPath}_data`).size;
+    expect((await cli('inspect', extPath)).stdout).toContain(
+      `decoder.onnx: ${sizes} bytes (weights in decoder.onnx_data)`,
+    );
     expect(statSync(`${out}_data`).size).toBeGreaterThan(10_000);
     expect(compareTensors(await logits(singlePath), await logits(out)).cosine).toBeGreaterThan(0.99);
     // a missing data file is named, and nothing is written
