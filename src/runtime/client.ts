@@ -2,6 +2,7 @@
  * The page's side of the worker protocol. The worker is created once, on first use, outside any
  * React effect (StrictMode's double effects would otherwise start two).
  */
+import { reviveOnnxMessages } from '../onnx/revive';
 import { QuantscopeError } from '../core/errors';
 import type { GuardVerdict } from '../core/guard';
 import type { StatsMap } from './calibrate';
@@ -73,7 +74,8 @@ const ownerOf = new Map<number, Worker>();
 
 function listen(w: Worker, what: string): Worker {
   w.addEventListener('message', (e: MessageEvent<WorkerReply>) => {
-    const m = e.data;
+    // a loaded model crossed a structured clone: its messages get their prototypes (proto2 defaults) back
+    const m = e.data.type === 'loaded' ? reviveOnnxMessages(e.data) : e.data;
     const p = pending.get(m.id);
     if (!p) return;
     switch (m.type) {

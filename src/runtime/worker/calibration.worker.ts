@@ -2,6 +2,7 @@
  * The calibration worker: one per page, created once. It owns onnxruntime-web; the page only ever
  * sees statistics. Every session create/run/release goes through one serial queue.
  */
+import { reviveOnnxMessages } from '../../onnx/revive';
 import { QuantscopeError, toErrorInfo } from '../../core/errors';
 import { runCalibrationJob } from '../calibrationJob';
 import { runCompareJob } from '../compareJob';
@@ -60,7 +61,8 @@ function runJob(
 }
 
 scope.addEventListener('message', (e) => {
-  const req = e.data;
+  // models in a request crossed a structured clone: their messages get their prototypes back (onnx/revive.ts)
+  const req = reviveOnnxMessages(e.data);
   if (req.type === 'calibrate') {
     runJob(req, (ort, signal, emit) => runCalibrationJob(ort, sessionInfo(ort, req.backend), req, queue, signal, emit));
   } else if (req.type === 'compare') {

@@ -3,6 +3,7 @@
  * apart from the calibration worker, so a model loads or exports while a calibration runs, and neither
  * holds the page's thread.
  */
+import { reviveOnnxMessages } from '../../onnx/revive';
 import { QuantscopeError, toErrorInfo } from '../../core/errors';
 import { runExportJob, runModelLoadJob } from '../modelJob';
 import type { WorkerReply, WorkerRequest } from '../protocol';
@@ -16,7 +17,8 @@ const running = new Map<number, AbortController>();
 const emit = (m: WorkerReply, transfer: Transferable[] = []) => scope.postMessage(m, transfer);
 
 scope.addEventListener('message', (e) => {
-  const req = e.data;
+  // models in a request crossed a structured clone: their messages get their prototypes back (onnx/revive.ts)
+  const req = reviveOnnxMessages(e.data);
   if (req.type === 'load' || req.type === 'export') {
     const controller = new AbortController();
     running.set(req.id, controller);
