@@ -107,7 +107,10 @@ describe('2.5 GB decoder with external data', () => {
     console.log(`fp16 CLI peak RSS ${(r.peakBytes / 2 ** 20).toFixed(0)} MiB`);
     expect(statSync(out).size).toBeLessThan(1e6);
     expect(statSync(`${out}_data`).size).toBeGreaterThan(1.25e9);
-    expect(r.peakBytes).toBeLessThan(GiB);
+    // The issue's 1 GiB bound is the q4 command's (above). float16's peak moves with V8's own schedule for
+    // collecting ArrayBuffers: 788 and 1056 MiB measured in two runs on the same machine (2 cores). A write
+    // that held every float16 weight would hold the 1.25 GB data file besides the process's ~300 MiB.
+    expect(r.peakBytes).toBeLessThan(1.5 * GiB);
     const m = compareTensors(floatLogits, await logits(out));
     expect(m.sqnrDb).toBeGreaterThan(40);
     rmSync(out);
