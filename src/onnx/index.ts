@@ -11,4 +11,5 @@ export { needsOpset21 } from './opsetForConfig';
 export * from './tensor';
 export * from './forms';
 export * from './externalData';
+export * from './blobSources';
 export * from './writeModel';
