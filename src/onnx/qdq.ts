@@ -24,9 +24,7 @@ import {
 } from '../core/weights';
 import { indexGraph, readNames, uniqueNamer } from './graph';
 import { upgradeOpset } from './passes/upgradeOpset';
-import { transpose2d, weightView } from './forms/weightView';
-import { quantizeBlockwise, quantizeBlockwiseColumns } from '../core/blockwise';
-import { roundToNearest } from '../core/algorithms/gptq';
+import { weightView } from './forms/weightView';
 import { weightMatrix } from './weightMatrix';
 import type { QuantPlan } from './plan';
 import {
@@ -43,6 +41,7 @@ import { readFloat32 } from './tensor';
 import { initializerBytes, intBytes } from './intTensorBytes';
 import { needsOpset21 } from './opsetForConfig';
 import { storedActivation } from './activationStorage';
+import { convBlockWeightDq, matmulBlockWeightDq, type QdqSink } from './qdqBlockWeights';
 
 export interface TensorRange {
   readonly rmin: number;
@@ -80,6 +79,7 @@ export function buildQdqModel(
   const floatTensors: { tensor: string; reason: string }[] = [];
   const newInits: TensorProto[] = [];
   const weightDqNodes: NodeProto[] = [];
+  const sink: QdqSink = { name, newInits, weightDqNodes };
   const qdqAfter = new Map<string, NodeProto[]>(); // tensor → its Q and DQ nodes
   const rewire = new Map<string, string>(); // activation tensor → its DequantizeLinear output
   const params = new Map<string, QParams>();
@@ -164,67 +164,13 @@ export function buildQdqModel(
         ? weightMatrix(node, index.initializers.get(pn.weight.tensor)!, blockWc.blockSize)
         : null;
     if (pn.weight && convBlocks && typeof convBlocks !== 'string' && convBlocks.grouping.groupSize !== null) {
-      const t = convBlocks.toTensors(
-        roundToNearest(convBlocks.matrix, convBlocks.rows, convBlocks.cols, {
-          dtype: blockWc.dtype,
-          symmetric: blockWc.symmetric,
-          ...convBlocks.grouping,
-        }),
-      );
       const wt = index.initializers.get(pn.weight.tensor)!;
-      const base = pn.weight.tensor;
-      const wq = name(`${base}_quantized`);
-      const ws = name(`${base}_scale`);
-      const wzp = name(`${base}_zero_point`);
-      const wdq = name(`${base}_DequantizeLinear_Output`);
-      newInits.push(makeTensor(wq, DTYPES[blockWc.dtype].onnx, dimsOf(wt), intBytes(blockWc.dtype, t.q)));
-      newInits.push(makeTensor(ws, 1, t.scaleDims, bytesOf(t.scales)));
-      newInits.push(makeTensor(wzp, DTYPES[blockWc.dtype].onnx, t.scaleDims, intBytes(blockWc.dtype, t.zeroPoints)));
-      weightDqNodes.push(
-        makeNode('DequantizeLinear', [wq, ws, wzp], [wdq], name(`${base}_DequantizeLinear`), {
-          axis: t.axis,
-          block_size: t.blockSize!,
-        }),
-      );
-      replace(node, pn.weight.inputIndex, wdq);
+      replace(node, pn.weight.inputIndex, convBlockWeightDq(sink, wt, pn.weight.tensor, convBlocks, blockWc));
       quantizedWeights++;
     } else if (pn.weight && view && typeof view !== 'string') {
       // Per-block weight scales (DequantizeLinear-21 block_size, along the reduction axis); bias stays float.
-      const b = view.storedKN
-        ? quantizeBlockwiseColumns(view.storedKN, view.cols, view.rows, blockWc.blockSize!, {
-            dtype: blockWc.dtype,
-            symmetric: blockWc.symmetric,
-          })
-        : quantizeBlockwise(view.matrix, view.rows, view.cols, blockWc.blockSize!, {
-            dtype: blockWc.dtype,
-            symmetric: blockWc.symmetric,
-            convention: 'qdq',
-          });
-      const shape = dimsOf(index.initializers.get(pn.weight.tensor)!);
-      const codes = b.layout === 'columns' ? b.q : view.toOriginal(b.q, (n) => new Int32Array(n));
-      const [scales, zps, sdims] =
-        view.blockAxis === 0
-          ? [
-              transpose2d(b.scales, view.rows, b.blocksPerRow, (n) => new Float32Array(n)),
-              transpose2d(b.zeroPoints, view.rows, b.blocksPerRow, (n) => new Int32Array(n)),
-              [b.blocksPerRow, view.rows],
-            ]
-          : [b.scales, b.zeroPoints, [view.rows, b.blocksPerRow]];
-      const base = pn.weight.tensor;
-      const wq = name(`${base}_quantized`);
-      const ws = name(`${base}_scale`);
-      const wzp = name(`${base}_zero_point`);
-      const wdq = name(`${base}_DequantizeLinear_Output`);
-      newInits.push(makeTensor(wq, DTYPES[blockWc.dtype].onnx, shape, intBytes(blockWc.dtype, codes)));
-      newInits.push(makeTensor(ws, 1, sdims, bytesOf(scales)));
-      newInits.push(makeTensor(wzp, DTYPES[blockWc.dtype].onnx, sdims, intBytes(blockWc.dtype, zps)));
-      weightDqNodes.push(
-        makeNode('DequantizeLinear', [wq, ws, wzp], [wdq], name(`${base}_DequantizeLinear`), {
-          axis: view.blockAxis,
-          block_size: blockWc.blockSize!,
-        }),
-      );
-      replace(node, pn.weight.inputIndex, wdq);
+      const wt = index.initializers.get(pn.weight.tensor)!;
+      replace(node, pn.weight.inputIndex, matmulBlockWeightDq(sink, wt, pn.weight.tensor, view, blockWc));
       quantizedWeights++;
     } else if (pn.weight) {
       const wt = index.initializers.get(pn.weight.tensor)!;
