@@ -4,7 +4,6 @@
  * exit codes and bad input.
  */
 import * as ort from 'onnxruntime-node';
-import { execFile } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
@@ -17,8 +16,6 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { createHash } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeModel } from '../../src/onnx';
 import { sqnr } from '../../src/core/metrics';
@@ -26,24 +23,13 @@ import { tinyTransformer } from '../helpers/models';
 import { makeNpy } from '../helpers/npy';
 import { num, referenceCases } from '../helpers/reference';
 import { docFeeds, ROOT } from '../helpers/sample';
+import { runCli as cli, sha256File } from '../helpers/cli';
 
-const run = promisify(execFile);
-const BIN = join(ROOT, 'bin', 'quantscope.mjs');
 const DET = join(ROOT, 'node_modules', '@gutenye', 'ocr-models', 'assets', 'ch_PP-OCRv4_det_infer.onnx');
 const dir = mkdtempSync(join(tmpdir(), 'quantscope-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [BIN, ...args], { cwd: ROOT, timeout: 240_000, maxBuffer: 64 << 20 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
-  }
-}
-
-const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
+const sha = sha256File;
 const data = join(dir, 'docs');
 mkdirSync(data);
 for (const f of ['doc-01.png', 'doc-02.png']) copyFileSync(join(ROOT, 'public', 'samples', 'det', f), join(data, f));

@@ -4,34 +4,20 @@
  * byte through quantize --recipe, debug finds the per-tensor errors and a first divergence, and bad
  * usage exits 2.
  */
-import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeModel } from '../../src/onnx';
 import { tinyConvNet } from '../helpers/models';
 import { makeNpy } from '../helpers/npy';
-import { ROOT, seededFloats } from '../helpers/sample';
+import { seededFloats } from '../helpers/sample';
+import { runCli as cli, sha256File } from '../helpers/cli';
 
-const run = promisify(execFile);
-const BIN = join(ROOT, 'bin', 'quantscope.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'quantscope-tune-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [BIN, ...args], { cwd: ROOT, timeout: 240_000, maxBuffer: 64 << 20 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
-  }
-}
-
-const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
+const sha = sha256File;
 const model = join(dir, 'tiny.onnx');
 writeFileSync(model, encodeModel(tinyConvNet()));
 const data = join(dir, 'data');

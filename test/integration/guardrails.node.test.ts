@@ -5,11 +5,9 @@
  * those), the words for a model with nothing to calibrate, and the command line on Silero without --fix.
  */
 import * as ort from 'onnxruntime-node';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/core/config';
 import { recurrentPairs } from '../../src/core/guard';
@@ -32,6 +30,7 @@ import { calibratedRanges } from '../../src/core/calibratedRanges';
 import { outlierModel } from '../helpers/guardModels';
 import { ROOT } from '../helpers/sample';
 import { sileroChunk, writeSileroData } from '../helpers/sileroData';
+import { runCli as cli } from '../helpers/cli';
 
 const ORT = ort as unknown as OrtModule;
 const SILERO = join(ROOT, 'node_modules', '@ricky0123', 'vad-web', 'dist', 'silero_vad_v5.onnx');
@@ -129,20 +128,6 @@ describe('Silero VAD v5: recurrent state and control flow', () => {
     expect(whyNothingToCalibrate(prepared, plan, fixableInputs(original), { sr: 16000 })).toBeNull();
   });
 });
-
-const run = promisify(execFile);
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [join(ROOT, 'bin', 'quantscope.mjs'), ...args], {
-      cwd: ROOT,
-      timeout: 120_000,
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
-  }
-}
 
 describe('quantscope quantize on Silero VAD v5', () => {
   it('without --fix: fixes sr from the data, says so, calibrates in streaming order, and checks the export', async () => {

@@ -5,11 +5,9 @@
  * SmoothQuant + equalization + bias correction (static QDQ) and for GPTQ (weight-only int4 blocks).
  */
 import * as ort from 'onnxruntime-node';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mulberry32, normalSampler } from '../../src/core/random';
 import { encodeModel, makeNode, type ModelProto } from '../../src/onnx';
@@ -18,7 +16,7 @@ import { createLocalCalibrator } from '../../src/runtime/localCalibrator';
 import { createAppStore } from '../../src/state/store';
 import { blockConvNet, buildModel, floatTensor } from '../helpers/models';
 import { makeNpy } from '../helpers/npy';
-import { ROOT } from '../helpers/sample';
+import { runCli as cli } from '../helpers/cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'quantscope-page-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -68,18 +66,6 @@ const store = () => {
   s.getState().setBackend('cpu');
   return s;
 };
-
-async function cli(...args: string[]) {
-  try {
-    const r = await promisify(execFile)(process.execPath, [join(ROOT, 'bin', 'quantscope.mjs'), ...args], {
-      cwd: ROOT,
-      timeout: 120_000,
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    return e as { code: number; stdout: string; stderr: string };
-  }
-}
 
 /** The page exports; the CLI rebuilds from the page's recipe and the same files; the bytes must agree. */
 async function samePageAndCli(

@@ -4,32 +4,23 @@
  * tflite-float32 needs no data, a misplaced --tflite-io is a usage error (exit 2), and a model with
  * an op TFLite lacks is refused by node and op (exit 1, nothing written).
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeModel } from '../../src/onnx/codec';
 import { decodeTflite } from '../../src/onnx/forms/tflite';
 import { BuiltinOperator, TensorType } from '../../src/onnx/forms/tflite/schema/generated';
 import { makeNpy } from '../helpers/npy';
-import { ROOT } from '../helpers/sample';
 import { classifier, patternImage, withUnsupportedOp } from '../helpers/tfliteModels';
+import { runCli } from '../helpers/cli';
 
-const run = promisify(execFile);
-const BIN = join(ROOT, 'bin', 'quantscope.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'quantscope-tflite-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function cli(...args: string[]): Promise<{ code: number; out: string }> {
-  try {
-    const r = await run(process.execPath, [BIN, ...args], { cwd: ROOT, timeout: 120_000 });
-    return { code: 0, out: r.stdout + r.stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, out: x.stdout + x.stderr };
-  }
+  const r = await runCli(...args);
+  return { code: r.code, out: r.stdout + r.stderr };
 }
 
 describe('quantscope quantize --format tflite', () => {
