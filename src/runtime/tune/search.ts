@@ -11,12 +11,11 @@
  * recorded (size against metric: the Pareto plot); the answer is the smallest file among those that
  * meet the target.
  */
-import { activationConfigFor, activationRange, type QuantConfig } from '../../core/config';
-import { histogramRangeError } from '../../core/methods/rangeError';
-import type { IntDType } from '../../core/dtype';
 import { variantFields, methodVariant } from '../../core/methods';
+import { activationConfigFor, type QuantConfig } from '../../core/config';
 import { applyGroupChoice, choiceLabel, type GroupChoice, type QuantGroup } from '../../onnx/groups';
 import { checkCancelled, type EvalMetrics } from './evaluate';
+import { describeState, fixChoices, fixLabel, groupState, orderByOwnError, wideOf } from './groupFixes';
 import { meets, targetValue, type Target } from './target';
 import { evalConfig, type Progress, type TuneContext } from './tuneContext';
 
@@ -54,29 +53,6 @@ const MAX_TRIM = 24;
 const MAX_RANKED_BY_RUNS = 32;
 /** Groups whose calibration method the search tries one by one (three tries each). */
 const MAX_METHOD_GROUPS = 6;
-
-function wideOf(d: IntDType): IntDType {
-  return d.startsWith('u') ? 'uint16' : 'int16';
-}
-
-/** The choices that fix a group, cheapest first. */
-function fixChoices(ctx: TuneContext, g: QuantGroup): GroupChoice[] {
-  const weighted = new Set(ctx.sb.weightNodes.map((w) => w.node));
-  const form = ctx.baseConfig.form ?? { kind: 'qdq' };
-  const out: GroupChoice[] = [];
-  if (form.kind === 'weight-only') {
-    if (form.dtype !== 'int8' && ctx.sb.weightVariants.includes('int8')) {
-      out.push({ kind: 'weights', dtype: 'int8', blockSize: null });
-    }
-  } else {
-    if (g.tensors.length && ctx.sb.activationDtypes.includes(wideOf(ctx.baseConfig.activations.dtype)))
-      out.push({ kind: 'activations', fields: { dtype: wideOf(ctx.baseConfig.activations.dtype) } });
-    // float activations on quantized weights: most of keeping float's accuracy at the quantized size
-    if (g.tensors.length && g.nodes.some((n) => weighted.has(n))) out.push({ kind: 'float-activations' });
-  }
-  out.push({ kind: 'float' });
-  return out;
-}
 
 export async function tune(
   ctx: TuneContext,
@@ -270,49 +246,4 @@ export async function tune(
     elapsedMs: performance.now() - t0,
     runs: ctx.evaluator.runs - runs0,
   };
-}
-
-/**
- * Static QDQ groups ordered by their activation's own quantization error under a configuration, worst
- * first: the SQNR of the calibration histogram against its range (no run). Groups with no activation
- * or no histogram go last, in graph order.
- */
-function orderByOwnError(ctx: TuneContext, config: QuantConfig): QuantGroup[] {
-  const producer = new Map(
-    ctx.setting.prepared.graph!.node.flatMap((n) => n.output.map((o) => [o, n.opType] as const)),
-  );
-  const own = (g: QuantGroup): number => {
-    const t = g.tensors[0];
-    const s = t === undefined ? undefined : ctx.setting.stats[t];
-    if (!t || !s || s.histogramError || s.minmax.min > s.minmax.max) return Infinity;
-    const act = activationConfigFor(config, t, producer.get(t));
-    const r = activationRange(s, act);
-    return histogramRangeError(s.histogram, Math.fround(r.rmin), Math.fround(r.rmax), act.dtype, act).sqnrDb;
-  };
-  const scored = ctx.groups.map((g, i) => ({ g, i, v: own(g) }));
-  scored.sort((a, b) => a.v - b.v || a.i - b.i);
-  return scored.map((x) => x.g);
-}
-
-/** The distinct fixes of a prefix, e.g. "int16 activations or kept float". */
-function fixLabel(fixes: readonly { choice: GroupChoice }[]): string {
-  return [...new Set(fixes.map((f) => choiceLabel(f.choice)))].join(' or ');
-}
-
-function groupState(config: QuantConfig, g: QuantGroup): string {
-  return JSON.stringify([g.tensors.map((t) => config.tensors?.[t]), g.nodes.map((n) => config.nodes?.[n])]);
-}
-
-function describeState(config: QuantConfig, g: QuantGroup): string {
-  if (g.nodes.some((n) => config.nodes?.[n]?.exclude)) return 'kept float';
-  if (g.tensors.some((t) => config.tensors?.[t]?.exclude))
-    return g.nodes.length ? 'activations kept float, weights quantized' : 'kept float';
-  const parts: string[] = [];
-  const a = g.tensors.map((t) => config.tensors?.[t]?.activations?.dtype).find((d) => d);
-  if (a) parts.push(`${a} activations`);
-  const m = g.tensors.map((t) => config.tensors?.[t]?.activations?.method).find((d) => d);
-  if (m) parts.push(`${m} range`);
-  const w = g.nodes.map((n) => config.nodes?.[n]?.weights).find((x) => x?.dtype);
-  if (w) parts.push(`${w.dtype} weights${w.blockSize ? ` in blocks of ${w.blockSize}` : ' per channel'}`);
-  return parts.join(', ') || 'as chosen';
 }
