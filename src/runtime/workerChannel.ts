@@ -1,0 +1,154 @@
+/**
+ * The page's channel to its workers: the two workers (calibration, and model loading/export),
+ * created once on first use outside any React effect (StrictMode's double effects would otherwise
+ * start two), the requests in flight and their replies, and cancel. client.ts's start* functions
+ * send through `request`.
+ */
+import { reviveOnnxMessages } from '../onnx/revive';
+import { QuantscopeError } from '../core/errors';
+import type { TuneProgress } from './tuneJob';
+import {
+  isReplyTo,
+  type JobKind,
+  type JobReply,
+  type ReplyByRequest,
+  type RequestOf,
+  type SessionInfo,
+  type WorkerReply,
+  type WorkerRequest,
+} from './protocol';
+
+export interface CalibrationHandlers {
+  onStarted?(session: SessionInfo): void;
+  onProgress?(done: number, total: number, stage?: string): void;
+  /** A tuning run's phase, trials so far and last metric (with its progress). */
+  onTuneProgress?(p: TuneProgress): void;
+}
+
+interface Pending {
+  readonly handlers: CalibrationHandlers;
+  /** Resolves with the completing reply when it answers this request's kind, rejects otherwise. */
+  settle(reply: JobReply): void;
+  reject(e: QuantscopeError): void;
+}
+
+let worker: Worker | undefined;
+let modelWorker: Worker | undefined;
+let nextId = 1;
+const pending = new Map<number, Pending>();
+/** Which worker runs each request in flight (its cancel goes there). */
+const ownerOf = new Map<number, Worker>();
+
+function listen(w: Worker, what: string): Worker {
+  w.addEventListener('message', (e: MessageEvent<WorkerReply>) => {
+    // a loaded model crossed a structured clone: its messages get their prototypes (proto2 defaults) back
+    const m = e.data.type === 'loaded' ? reviveOnnxMessages(e.data) : e.data;
+    const p = pending.get(m.id);
+    if (!p) return;
+    switch (m.type) {
+      case 'started':
+        p.handlers.onStarted?.(m.session);
+        break;
+      case 'progress':
+        p.handlers.onProgress?.(m.done, m.total, m.stage);
+        if (m.tune) p.handlers.onTuneProgress?.(m.tune);
+        break;
+      case 'result':
+      case 'compared':
+      case 'speed':
+      case 'probed':
+      case 'guarded':
+      case 'rounded':
+      case 'tuned':
+      case 'algorithmsDone':
+      case 'debugged':
+      case 'sensitivity-ranked':
+      case 'loaded':
+      case 'exported':
+        pending.delete(m.id);
+        ownerOf.delete(m.id);
+        p.settle(m);
+        break;
+      case 'cancelled':
+        pending.delete(m.id);
+        ownerOf.delete(m.id);
+        p.reject(new QuantscopeError('CANCELLED', 'calibration was cancelled'));
+        break;
+      case 'error':
+        pending.delete(m.id);
+        ownerOf.delete(m.id);
+        p.reject(new QuantscopeError(m.error.code, m.error.message));
+        break;
+    }
+  });
+  w.addEventListener('error', (e) => {
+    for (const [id, p] of pending) {
+      if (ownerOf.get(id) !== w) continue;
+      pending.delete(id);
+      ownerOf.delete(id);
+      p.reject(new QuantscopeError('RUNTIME', `the ${what} worker failed: ${e.message}`));
+    }
+  });
+  return w;
+}
+
+function getWorker(): Worker {
+  worker ??= listen(
+    new Worker(new URL('./worker/calibration.worker.ts', import.meta.url), {
+      type: 'module',
+      name: 'quantscope-calibration',
+    }),
+    'calibration',
+  );
+  return worker;
+}
+
+/** Loading and exporting run in a worker of their own: a model loads while another calibrates. */
+function getModelWorker(): Worker {
+  modelWorker ??= listen(
+    new Worker(new URL('./worker/model.worker.ts', import.meta.url), { type: 'module', name: 'quantscope-model' }),
+    'model',
+  );
+  return modelWorker;
+}
+
+function send(req: WorkerRequest, transfer: Transferable[] = []): void {
+  const w =
+    req.type === 'cancel'
+      ? (ownerOf.get(req.id) ?? getWorker())
+      : req.type === 'load' || req.type === 'export'
+        ? getModelWorker()
+        : getWorker();
+  if (req.type !== 'cancel') ownerOf.set(req.id, w);
+  w.postMessage(req, transfer);
+}
+
+/**
+ * Send one request and wait for the reply that completes it: the request's kind fixes that reply's
+ * type (ReplyByRequest), and `answer` turns it into what the caller gets.
+ */
+export function request<K extends JobKind, T>(
+  kind: K,
+  build: (id: number) => RequestOf<K>,
+  transfer: Transferable[],
+  answer: (reply: ReplyByRequest[K]) => T,
+  handlers: CalibrationHandlers = {},
+): { id: number; result: Promise<T> } {
+  const id = nextId++;
+  const result = new Promise<T>((resolve, reject) =>
+    pending.set(id, {
+      handlers,
+      reject,
+      settle: (reply) =>
+        isReplyTo(kind, reply)
+          ? resolve(answer(reply))
+          : reject(new QuantscopeError('RUNTIME', `the worker answered a '${kind}' request with '${reply.type}'`)),
+    }),
+  );
+  send(build(id), transfer);
+  return { id, result };
+}
+
+export function cancelCalibration(id: number): void {
+  if (pending.has(id)) send({ type: 'cancel', id });
+}
