@@ -38,8 +38,7 @@ test('GPTQ in the page: rounded in the worker, reported per layer, closer to flo
   }));
   await page.getByLabel('Calibration data').setInputFiles(files);
   await expect(page.getByTestId('data-label')).toHaveText('6 tensor samples from your files');
-  await app.calibrateButton().click(); // the explorer (Weights tab) opens on calibrated statistics
-  await app.waitCalibrated();
+  await app.calibrate(); // the explorer (Weights tab) opens on calibrated statistics
 
   await page.getByLabel('File form').selectOption('dq');
   await page.getByLabel('Weight-only dtype').selectOption('int4');
@@ -99,8 +98,7 @@ test('SmoothQuant and bias correction in the page: run in the worker at export, 
   }));
   await page.getByLabel('Calibration data').setInputFiles(files);
   await expect(page.getByTestId('data-label')).toHaveText('6 tensor samples from your files');
-  await app.calibrateButton().click();
-  await app.waitCalibrated();
+  await app.calibrate();
   const download = async () => {
     const [d] = await Promise.all([
       page.waitForEvent('download', { timeout: 180_000 }),

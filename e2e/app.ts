@@ -52,6 +52,18 @@ export class QuantscopePage {
     return bar;
   }
 
+  /**
+   * Press Calibrate and wait for that run to end (not an earlier run's "done", still on screen until the
+   * press renders): the status's run count must move first. Fails with the page's message on an error.
+   */
+  async calibrate(timeout = 180_000): Promise<void> {
+    const status = this.page.getByTestId('calibration-status');
+    const before = Number((await status.getAttribute('data-runs')) ?? 0);
+    await this.calibrateButton().click();
+    await expect.poll(async () => Number(await status.getAttribute('data-runs')), { timeout }).toBeGreaterThan(before);
+    await this.waitCalibrated(timeout);
+  }
+
   /** Wait for the run to end, and fail at once (with the page's message) if it ended in an error. */
   async waitCalibrated(timeout = 180_000): Promise<void> {
     const status = this.page.getByTestId('calibration-status');

@@ -33,8 +33,7 @@ test('switching to uint8 activations and per-tensor weights changes the exported
     return true;
   });
   expect(longTasks).toBe(true);
-  await app.calibrateButton().click();
-  await app.waitCalibrated();
+  await app.calibrate();
   const tasks = await page.evaluate(() => (window as unknown as { __long: number[] }).__long);
   const report = `${tasks.length} main-thread tasks over 50 ms during calibration (longest ${Math.round(Math.max(0, ...tasks))} ms)`;
   test.info().annotations.push({ type: 'long tasks', description: report });

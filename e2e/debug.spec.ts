@@ -14,8 +14,7 @@ test('debugger: list, graph with the first divergence, click-through; sensitivit
   await page.getByRole('button', { name: /Use the sample: PP-OCRv4 text recognition/ }).click();
   await expect(page.getByTestId('model-summary')).toBeVisible({ timeout: 60_000 });
   await expect(page.getByTestId('data-label')).toContainText('text lines');
-  await app.calibrateButton().click();
-  await app.waitCalibrated();
+  await app.calibrate();
 
   // the graph view, before and after the debugger
   await page.getByRole('tab', { name: 'Graph' }).click();

@@ -7,8 +7,7 @@ export async function openTensor(app: QuantscopePage, tensor: string): Promise<v
   const page = app.page;
   await app.open();
   await app.useSample();
-  await app.calibrateButton().click();
-  await app.waitCalibrated();
+  await app.calibrate();
   await page.getByLabel('Filter tensors').fill(tensor);
   await page.getByTestId('tensor-list').getByRole('button').first().click();
   await expect(page.getByTestId('selected-tensor')).toHaveText(tensor);

@@ -68,8 +68,7 @@ async function exportBuilt(app: QuantscopePage, name: string, gain: number) {
   const use = page.getByRole('button', { name: 'Use generated data' });
   if (!(await use.isVisible())) await page.getByRole('button', { name: 'Generate data…' }).click(); // a toggle
   await use.click();
-  await app.calibrateButton().click();
-  await app.waitCalibrated();
+  await app.calibrate();
   await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export', exact: true }).click()]);
   await expect(page.getByTestId('export-result')).toBeVisible();
 }
@@ -121,8 +120,7 @@ test('Silero VAD: sr fixed from the data, calibrated in streaming order, the cha
   await expect(page.getByTestId('data-label')).toHaveText('6 tensor samples from your files');
   await page.getByTestId('chain-recurrent').getByRole('checkbox').check();
   await expect(page.getByTestId('chain-recurrent')).toContainText('feed stateN back into state');
-  await app.calibrateButton().click();
-  await app.waitCalibrated();
+  await app.calibrate();
   await expect(page.getByTestId('calibration-note')).toContainText('fixed sr = 16000 automatically');
   await expect(page.getByTestId('chained-inputs')).toContainText('chained state');
 });

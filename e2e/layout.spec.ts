@@ -32,8 +32,7 @@ test('tensor list, tensor detail and the actions on one screen at 1440x900 and 1
     'aria-label',
     'Step 3: calibrate',
   );
-  await app.calibrateButton().click();
-  await app.waitCalibrated();
+  await app.calibrate();
   await expect(page.getByRole('link', { name: 'Step 3: calibrate (done)' })).toBeVisible();
   mkdirSync('test-results/screens', { recursive: true });
   for (const [width, height] of [

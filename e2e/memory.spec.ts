@@ -54,8 +54,7 @@ test('a calibration that cannot fit is refused with the numbers; one that fits i
 
   // room for the weights and four 768-byte tensors: a pass holds two (with its working copies)
   await setBudget(page, 4);
-  await app.calibrateButton().click();
-  await app.waitCalibrated();
+  await app.calibrate();
   await expect(page.getByTestId('calibration-note')).toContainText(/calibrating in [2-9] passes over subsets/);
   const extremes = () =>
     page.evaluate(() => {
@@ -75,10 +74,8 @@ test('a calibration that cannot fit is refused with the numbers; one that fits i
   await page.evaluate(() =>
     (window as unknown as { quantscope: { setState(s: object): void } }).quantscope.setState({ memoryBudget: null }),
   );
-  await app.calibrateButton().click();
-  // the passes' note goes with the run that had it (the press starts the new run at once)
-  await expect(page.getByTestId('calibration-note')).toHaveCount(0);
-  await app.waitCalibrated();
+  // the passes' note goes with the run that had it
+  await app.calibrate();
   await expect(page.getByTestId('calibration-note')).toHaveCount(0);
   expect(await extremes()).toEqual(inPasses);
 });

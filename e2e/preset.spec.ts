@@ -41,8 +41,7 @@ test('the PyTorch fbgemm preset: PyTorch choices, and PyTorch scales in the down
   await expect(page.getByLabel('Preset', { exact: true })).toHaveValue('custom');
   await page.getByLabel('Preset', { exact: true }).selectOption('fbgemm');
 
-  await app.calibrateButton().click();
-  await app.waitCalibrated();
+  await app.calibrate();
   const [download] = await Promise.all([
     page.waitForEvent('download'),
     page.getByRole('button', { name: 'Export' }).click(),

@@ -111,8 +111,7 @@ test('cancel mid-calibration: no progress after it, and a new run starts without
   // cancelled run could still say has arrived: the bar never moves while the cancelled run is shown,
   // and the new run's bar only climbs (a late figure from the old run would make it jump back).
   await recordProgress(page);
-  await app.calibrateButton().click();
-  await app.waitCalibrated();
+  await app.calibrate();
   const seen = await recordedProgress(page);
   expect(seen.filter((p) => p.status === 'cancelled' && p.now !== null && p.now !== after)).toEqual([]);
   const climbing = seen.filter((p) => p.status === 'running' && p.now !== null).map((p) => Number(p.now));
@@ -135,8 +134,7 @@ test('a second model loaded while the first calibrates ends that run cleanly', a
   // done anything the first run could still say has arrived. No list ever shows the first model's tensors.
   await expect(page.getByTestId('tensor-explorer')).toHaveCount(0);
   await recordProgress(page);
-  await app.calibrateButton().click();
-  await app.waitCalibrated();
+  await app.calibrate();
   await expect(page.getByTestId('tensor-list')).toContainText('relu');
   const lists = (await recordedProgress(page)).map((p) => p.tensors).filter((t) => t !== null);
   expect(lists.length).toBeGreaterThan(0);

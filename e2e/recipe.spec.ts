@@ -25,8 +25,7 @@ test('page export + recipe → quantscope quantize gives the same sha256; the re
   await app.useSample();
   // a choice that is not the default, to see it come back
   await page.getByLabel('Range method', { exact: true }).selectOption('percentile');
-  await app.calibrateButton().click();
-  await app.waitCalibrated();
+  await app.calibrate();
   const [exported] = await Promise.all([
     page.waitForEvent('download'),
     page.getByRole('button', { name: 'Export' }).click(),

@@ -160,8 +160,7 @@ test('the page: TFLite int8 of the classifier, run in TFLite before it is offere
     })),
   );
   await expect(page.getByTestId('data-label')).toHaveText('16 tensor samples from your files');
-  await app.calibrateButton().click();
-  await app.waitCalibrated();
+  await app.calibrate();
   await page.getByLabel('File form').selectOption('tflite-int8');
   await expect(page.getByTestId('form-description')).toContainText("TFLite's int8 specification");
   await page.getByLabel('TFLite inputs and outputs').selectOption('int8');

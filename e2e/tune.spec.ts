@@ -114,8 +114,7 @@ test('the guard offers Tune; Tune meets the default target; the export passes th
   const use = page.getByRole('button', { name: 'Use generated data' });
   if (!(await use.isVisible())) await page.getByRole('button', { name: 'Generate data…' }).click(); // a toggle
   await use.click();
-  await app.calibrateButton().click();
-  await app.waitCalibrated();
+  await app.calibrate();
   await exportAndRead(page);
   const alert = page.getByTestId('export-result').getByRole('alert');
   await expect(alert).toContainText('misses the target');
@@ -171,8 +170,7 @@ test('rec sample: Tune from entropy ranges to a top-1 target, pick on the Pareto
   await expect(page.getByTestId('model-summary')).toContainText('ch_PP-OCRv4_rec_infer.onnx', { timeout: 60_000 });
   const tune = page.getByRole('button', { name: 'Tune', exact: true });
   await expect(tune).toBeDisabled(); // nothing to search before calibration
-  await app.calibrateButton().click();
-  await app.waitCalibrated();
+  await app.calibrate();
   await expect(tune).toBeEnabled();
   for (const name of ['Load model', 'Calibration data', 'Calibrate', 'Tune', 'Export'])
     expect(await controlsNamed(page, name), `controls named "${name}…"`).toBeLessThanOrEqual(1);

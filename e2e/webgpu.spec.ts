@@ -40,15 +40,13 @@ test('a tiny model calibrates on WebGPU, with the statistics WASM gives', async 
   await app.useBuiltInDocuments();
   await page.getByLabel('Backend').selectOption('webgpu');
   await expect(page.getByTestId('webgpu-fallback')).toContainText('software fallback');
-  await app.calibrateButton().click();
-  await app.waitCalibrated(200_000);
+  await app.calibrate(200_000);
   await expect(page.getByTestId('session-info')).toContainText('webgpu');
   await expect(page.getByTestId('histogram')).toBeVisible();
   const gpu = await ranges(page);
 
   await page.getByLabel('Backend').selectOption('wasm');
-  await app.calibrateButton().click();
-  await app.waitCalibrated();
+  await app.calibrate();
   await expect(page.getByTestId('session-info')).toContainText('wasm');
   const cpu = await ranges(page);
   expect(Object.keys(gpu).sort()).toEqual(Object.keys(cpu).sort());

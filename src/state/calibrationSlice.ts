@@ -16,6 +16,8 @@ export function idleCalibration(): CalibrationState {
   return {
     status: 'idle',
     runId: null,
+    runs: 0,
+    statsData: null,
     progress: { done: 0, total: 0 },
     stats: null,
     statsFor: null,
@@ -149,11 +151,13 @@ export function createCalibrationSlice(calibrator: Calibrator): StateCreator<App
       );
       // Statistics of the previous run stay until this one finishes.
       const steps = calibrationMode === 'onnxruntime-exact' ? 2 * samples.length : samples.length;
+      const dataGeneration = get().dataGeneration;
       set({
         calibration: {
           ...get().calibration,
           status: 'running',
           runId: id,
+          runs: get().calibration.runs + 1,
           progress: { done: 0, total: steps },
           error: null,
         },
@@ -166,6 +170,8 @@ export function createCalibrationSlice(calibrator: Calibrator): StateCreator<App
           calibration: {
             status: 'done',
             runId: null,
+            runs: get().calibration.runs,
+            statsData: dataGeneration,
             progress: { done: steps, total: steps },
             stats: r.stats,
             statsFor: model.fileName,

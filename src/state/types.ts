@@ -48,6 +48,10 @@ export type CalibrationStatus = 'idle' | 'running' | 'done' | 'error' | 'cancell
 export interface CalibrationState {
   readonly status: CalibrationStatus;
   readonly runId: number | null;
+  /** Runs started on this model: what tells one run's end from the previous run's. */
+  readonly runs: number;
+  /** The data (its dataGeneration) the statistics were measured on: another choice since makes them stale. */
+  readonly statsData: number | null;
   readonly progress: { readonly done: number; readonly total: number };
   readonly stats: StatsMap | null;
   /** The model the statistics belong to. */

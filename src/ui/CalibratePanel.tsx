@@ -21,10 +21,13 @@ export function CalibratePanel() {
   const mode = useApp((s) => s.calibrationMode);
   const override = useApp((s) => s.presetOverride);
   const chainOn = useApp((s) => s.chainRecurrent);
+  const dataGeneration = useApp((s) => s.dataGeneration);
   const gpu = useWebGpu();
   if (!model) return null;
   const pairs = recurrentPairs(model.summary.inputs, model.summary.outputs);
   const running = cal.status === 'running';
+  // Statistics measured on data the user has since replaced: kept (the explorer still shows them), but said.
+  const stale = cal.stats !== null && cal.statsData !== null && cal.statsData !== dataGeneration;
   const pct = cal.progress.total ? Math.round((100 * cal.progress.done) / cal.progress.total) : 0;
   return (
     <section className="card" data-testid="calibrate-panel" id="step-calibrate">
@@ -122,7 +125,7 @@ export function CalibratePanel() {
           {cal.session.hardwareConcurrency} cores)
         </p>
       )}
-      <p data-testid="calibration-status" data-status={cal.status}>
+      <p data-testid="calibration-status" data-status={cal.status} data-runs={cal.runs} data-stale={stale}>
         {cal.status === 'done' &&
           cal.ms !== null &&
           `Calibrated in ${(cal.ms / 1000).toFixed(1)} s (inference ${((cal.inferenceMs ?? 0) / 1000).toFixed(1)} s).`}
@@ -135,6 +138,12 @@ export function CalibratePanel() {
         {cal.status === 'cancelled' && 'Cancelled. The statistics from before this run are kept.'}
         {running && 'Calibrating…'}
       </p>
+      {stale && !running && (
+        <p className="warn-text" data-testid="calibration-stale">
+          The calibration data changed since these statistics were measured: they are the earlier data's until you press
+          Calibrate again.
+        </p>
+      )}
       {cal.status === 'done' &&
         cal.notes.map((n) => (
           <p key={n} className="muted" data-testid="calibration-note">
