@@ -8,7 +8,8 @@
  *    Calibrate off meanwhile; afterwards what changed and the Pareto plot (each point a button that picks
  *    its configuration); Export writes the choice, and the download meets the target in onnxruntime-node
  *    against the float model on the held-out lines (17-24, never calibrated on). The five action names
- *    each belong to one control only.
+ *    each belong to one control only. Before that, a Tune cancelled as it prepares ends its worker at
+ *    once (the next Tune is not queued behind the cancelled one's session creation).
  * The rec sample with the default target (top-1 >= 0.99) is not run here: the engine keeps many groups
  * float to reach it, 116 configurations (793 s on this loaded 2-core machine from the command line), far
  * past an e2e's share; see README, Tune in the page.
@@ -178,6 +179,18 @@ test('rec sample: Tune from entropy ranges to a top-1 target, pick on the Pareto
     await expect(page.getByRole('button', { name, exact: false })).toHaveCount(1);
   await expect(page.getByLabel('Load model')).toHaveCount(1);
   await expect(page.getByLabel('Calibration data')).toHaveCount(1);
+
+  // a Tune cancelled while it prepares (the default target on rec: minutes of switchboard session and
+  // search) ends its worker at once, and the next Tune runs in a fresh one (below), not behind it
+  const [tuneWorker] = await Promise.all([
+    page.waitForEvent('worker', (w) => /tune\.worker/.test(w.url())),
+    tune.click(),
+  ]);
+  const closed = tuneWorker.waitForEvent('close');
+  await page.getByRole('button', { name: 'Cancel tuning' }).click();
+  await closed;
+  await expect(page.getByTestId('tune-status')).toHaveAttribute('data-status', 'cancelled');
+  await expect(tune).toBeEnabled();
 
   // start from entropy ranges everywhere, which rec's held-out lines disagree with on about half their
   // positions (0.46, measured from the command line), against 0.95 with min-max ranges and 0.96 with MSE

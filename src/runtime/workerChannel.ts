@@ -1,8 +1,9 @@
 /**
- * The page's channel to its workers: the two workers (calibration, and model loading/export),
- * created once on first use outside any React effect (StrictMode's double effects would otherwise
- * start two), the requests in flight and their replies, and cancel. client.ts's start* functions
- * send through `request`.
+ * The page's channel to its workers: the two long-lived workers (calibration, and model
+ * loading/export), created once on first use outside any React effect (StrictMode's double effects
+ * would otherwise start two), a tune worker started for each Tune run and ended with it (a cancel
+ * terminates it: see worker/tune.worker.ts), the requests in flight and their replies, and cancel.
+ * client.ts's start* functions send through `request`.
  */
 import { reviveOnnxMessages } from '../onnx/revive';
 import { QuantscopeError } from '../core/errors';
@@ -34,6 +35,8 @@ interface Pending {
 
 let worker: Worker | undefined;
 let modelWorker: Worker | undefined;
+/** The tune worker of the run in flight, if any: one run at a time (the page's Tune is off meanwhile). */
+let tuneWorker: Worker | undefined;
 let nextId = 1;
 const pending = new Map<number, Pending>();
 /** Which worker runs each request in flight (its cancel goes there). */
@@ -68,6 +71,7 @@ function listen(w: Worker, what: string): Worker {
         pending.delete(m.id);
         ownerOf.delete(m.id);
         p.settle(m);
+        if (w === tuneWorker) endTuneWorker(); // its one run answered: its WASM heap goes with it
         break;
       case 'cancelled':
         pending.delete(m.id);
@@ -78,6 +82,7 @@ function listen(w: Worker, what: string): Worker {
         pending.delete(m.id);
         ownerOf.delete(m.id);
         p.reject(new QuantscopeError(m.error.code, m.error.message));
+        if (w === tuneWorker) endTuneWorker();
         break;
     }
   });
@@ -112,13 +117,44 @@ function getModelWorker(): Worker {
   return modelWorker;
 }
 
+/** A fresh worker for a Tune run: whatever a cancelled run left running there cannot delay this one. */
+function newTuneWorker(): Worker {
+  endTuneWorker();
+  tuneWorker = listen(
+    new Worker(new URL('./worker/tune.worker.ts', import.meta.url), { type: 'module', name: 'quantscope-tune' }),
+    'tune',
+  );
+  return tuneWorker;
+}
+
+/** Terminate the tune worker (cancelled, or its run answered); its requests still pending are cancelled. */
+function endTuneWorker(): void {
+  const w = tuneWorker;
+  if (!w) return;
+  tuneWorker = undefined;
+  w.terminate();
+  for (const [id, p] of pending) {
+    if (ownerOf.get(id) !== w) continue;
+    pending.delete(id);
+    ownerOf.delete(id);
+    p.reject(new QuantscopeError('CANCELLED', 'tuning was cancelled'));
+  }
+}
+
 function send(req: WorkerRequest, transfer: Transferable[] = []): void {
+  if (req.type === 'cancel' && tuneWorker !== undefined && ownerOf.get(req.id) === tuneWorker) {
+    // a flag would wait for the run's next check, which a session being created never reaches: end it now
+    endTuneWorker();
+    return;
+  }
   const w =
     req.type === 'cancel'
       ? (ownerOf.get(req.id) ?? getWorker())
       : req.type === 'load' || req.type === 'export'
         ? getModelWorker()
-        : getWorker();
+        : req.type === 'tune'
+          ? newTuneWorker()
+          : getWorker();
   if (req.type !== 'cancel') ownerOf.set(req.id, w);
   w.postMessage(req, transfer);
 }

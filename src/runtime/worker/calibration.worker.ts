@@ -22,7 +22,6 @@ import type {
 import { runProbeJob, runSpeedJob } from '../speedJob';
 import { runRoundJob, type RoundRequest } from '../roundJob';
 import { SerialQueue } from '../serialQueue';
-import { runTuneJob, type TuneRequest } from '../tuneJob';
 import { runAlgorithmsJob, type AlgorithmsRequest } from '../algorithmsJob';
 
 interface WorkerScope {
@@ -45,7 +44,6 @@ function runJob(
     | ProbeRequest
     | GuardRequest
     | RoundRequest
-    | TuneRequest
     | AlgorithmsRequest
     | DebugRequest
     | SensitivityRequest,
@@ -75,8 +73,6 @@ scope.addEventListener('message', (e) => {
     runJob(req, (ort, _signal, emit) => runGuardJob(ort, req, queue, emit));
   } else if (req.type === 'round') {
     runJob(req, (ort, signal, emit) => runRoundJob(ort, req, queue, signal, emit));
-  } else if (req.type === 'tune') {
-    runJob(req, (ort, signal, emit) => runTuneJob(ort, req, queue, signal, emit));
   } else if (req.type === 'algorithms') {
     runJob(req, (ort, signal, emit) => runAlgorithmsJob(ort, req, queue, signal, emit));
   } else if (req.type === 'debug') {
