@@ -45,6 +45,8 @@ function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
 }
 
 const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : String(x));
+/** An SQNR in dB; +Infinity (no noise at all: the tensor quantizes exactly) reads "exact". */
+const fmtDb = (x: number) => (x === Infinity ? 'exact' : `${fmt(x)} dB`);
 
 function quiet(a: Args): boolean {
   return hasFlag(a, 'json') || !process.stderr.isTTY;
@@ -166,11 +168,11 @@ export async function cmdDebug(a: Args): Promise<void> {
     return;
   }
   console.log(
-    `${r.tensors.length} tensors over ${r.samples} samples (SQNR in dB; own: the tensor against its own Q/DQ; accumulated: float model's against the quantized model's)`,
+    `${r.tensors.length} tensors over ${r.samples} samples (SQNR; own: the tensor against its own Q/DQ; accumulated: float model's against the quantized model's; weights and constants: float against dequantized)`,
   );
   for (const t of r.tensors)
     console.log(
-      `${t.tensor === r.firstDivergence ? '>' : ' '} ${t.kind === 'weight' ? 'weight    ' : 'activation'} ${t.tensor} (${t.opType} ${t.node}): ${t.own ? `own ${fmt(t.own.sqnrDb)}, ` : ''}accumulated ${fmt(t.accumulated.sqnrDb)} (cosine ${t.accumulated.cosine.toFixed(5)})`,
+      `${t.tensor === r.firstDivergence ? '>' : ' '} ${t.kind.padEnd(10)} ${t.tensor} (${t.opType} ${t.node}): ${t.own ? `own ${fmtDb(t.own.sqnrDb)}, ` : ''}${t.kind === 'activation' ? 'accumulated' : 'float against dequantized'} ${fmtDb(t.accumulated.sqnrDb)} (cosine ${t.accumulated.cosine.toFixed(5)})`,
     );
   if (r.firstDivergence) {
     const t = r.tensors.find((x) => x.tensor === r.firstDivergence)!;

@@ -5,7 +5,12 @@
  *   own error          the quantized model's tensor against its own Q→DQ (what this range costs alone)
  *   accumulated error  the float model's tensor against the quantized model's Q→DQ output (what the
  *                      next op reads: this range's error plus all that reached it from upstream)
- *   weights            the float weight against the dequantized one.
+ *   weights            the float weight against the dequantized one (a Conv/ConvTranspose/MatMul/Gemm's
+ *                      weight or bias, as the plan quantizes them: onnx/plan.ts);
+ *   constants          any other initializer behind a DequantizeLinear (an Add's or Mul's constant input,
+ *                      quantized per tensor with the activations' dtype: onnx/qdq.ts), float against
+ *                      dequantized. One that quantizes exactly (a scalar 1, say) has no noise: its SQNR
+ *                      is +Infinity, which the views show as "exact", never as a dB figure.
  * Streamed: each sample runs both models, is folded into running sums (core/errorSums) and dropped;
  * no activation outlives its sample (onnxruntime's qdq_loss_debug keeps them all in memory).
  * The first divergence is the tensor whose accumulated SQNR falls most below that of the quantized
@@ -16,13 +21,14 @@ import { EMPTY_SUMS, foldErrorSums, sumsCosine, sumsSqnr, type ErrorSums } from 
 import { QuantscopeError } from '../core/errors';
 import { encodeModel, readFloat32, withExtraOutputs, type ModelProto } from '../onnx';
 import { indexGraph } from '../onnx/graph';
+import { WEIGHTED_OPS } from '../onnx/plan';
 import { materializeSample, type SampleSpec } from '../data/samples';
 import { toOrtFeeds, type OrtModule, type Tensor } from './ort';
 
 export interface TensorError {
   readonly tensor: string;
-  readonly kind: 'activation' | 'weight';
-  /** The node producing the activation, or the node reading the weight. */
+  readonly kind: 'activation' | 'weight' | 'constant';
+  /** The node producing the activation, or the node reading the weight or constant. */
   readonly node: string;
   readonly opType: string;
   readonly own: { readonly sqnrDb: number; readonly cosine: number } | null;
@@ -71,9 +77,17 @@ export async function debugModels(
   fg.node.forEach((n, i) => n.output.forEach((o) => order.set(o, i)));
   acts.sort((a, b) => order.get(a.tensor)! - order.get(b.tensor)!);
 
-  // weights: a DequantizeLinear of an initializer, read by a node the float model has by name
+  // weights and constants: a DequantizeLinear of an initializer, read by a node the float model has by
+  // name; a weight where it is a weighted op's weight (input 1) or bias (input 2), a constant elsewhere
   const floatNodes = new Map(fg.node.map((n) => [n.name, n]));
-  const weights: { dq: string; node: string; opType: string; float: Float32Array; tensor: string }[] = [];
+  const weights: {
+    dq: string;
+    node: string;
+    opType: string;
+    float: Float32Array;
+    tensor: string;
+    kind: 'weight' | 'constant';
+  }[] = [];
   for (const n of qg.node) {
     if (n.opType !== 'DequantizeLinear' || !qi.initializers.has(n.input[0]!)) continue;
     for (const c of qi.consumers.get(n.output[0]!) ?? []) {
@@ -81,7 +95,8 @@ export async function debugModels(
       const fw = floatNodes.get(c.name)?.input[i];
       const init = fw ? fi.initializers.get(fw) : undefined;
       if (!init || init.dataType !== 1) continue;
-      weights.push({ dq: n.output[0]!, node: c.name, opType: c.opType, float: readFloat32(init), tensor: fw! });
+      const kind = WEIGHTED_OPS.has(c.opType) && (i === 1 || i === 2) ? 'weight' : 'constant';
+      weights.push({ dq: n.output[0]!, node: c.name, opType: c.opType, float: readFloat32(init), tensor: fw!, kind });
     }
   }
   if (acts.length === 0 && weights.length === 0)
@@ -169,7 +184,7 @@ export async function debugModels(
     const s = weightSums.get(`${w.node}:${w.tensor}`)!;
     rows.push({
       tensor: w.tensor,
-      kind: 'weight',
+      kind: w.kind,
       node: w.node,
       opType: w.opType,
       own: null,

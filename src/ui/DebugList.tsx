@@ -2,8 +2,9 @@
  * The debugger's per-tensor list, in graph order: for each quantized activation its own error (the
  * tensor against its own Q→DQ: what this range costs alone) and its accumulated error (the float
  * model's tensor against the quantized model's: what reaches it from upstream) as SQNR bars, and the
- * cosine; then each weight (float against dequantized). The first divergence is marked; a click puts
- * the tensor under study beside the list.
+ * cosine; then each weight (float against dequantized), then each other constant the file quantizes
+ * (an Add's or Mul's constant input: quantized like an activation, not a weight), "exact" where it has
+ * no error at all. The first divergence is marked; a click puts the tensor under study beside the list.
  */
 import type { DebugResult, TensorError } from '../state/debugSlice';
 import { formatDb } from './format';
@@ -17,7 +18,7 @@ function Bar({ db, label }: { db: number | null; label: string }) {
   if (db === null) return <span className="debug-bar empty">—</span>;
   const w = Number.isFinite(db) ? Math.max(0, Math.min(1, db / BAR_MAX_DB)) : db > 0 ? 1 : 0;
   return (
-    <span className="debug-bar" title={`${label}: ${formatDb(db)} dB`}>
+    <span className="debug-bar" title={db === Infinity ? `${label}: exact (no error)` : `${label}: ${formatDb(db)} dB`}>
       <i style={{ width: `${(100 * w).toFixed(1)}%`, background: sqnrColour(db) }} />
       <span>{formatDb(db)}</span>
     </span>
@@ -64,13 +65,15 @@ export function DebugList({ result }: { result: DebugResult }) {
   const stats = useApp((s) => s.calibration.stats);
   const acts = result.tensors.filter((t) => t.kind === 'activation');
   const weights = result.tensors.filter((t) => t.kind === 'weight');
+  const constants = result.tensors.filter((t) => t.kind === 'constant');
   const first = result.tensors.find((t) => t.tensor === result.firstDivergence && t.kind === 'activation');
   const low = acts.filter((t) => t.accumulated.sqnrDb < SQNR_GOOD_DB / 2).length;
   return (
     <div className="debug-list" data-testid="debug-list">
       <p className="small" data-testid="debug-summary">
-        {acts.length} activations and {weights.length} weights over {result.samples} samples; {low} activations below{' '}
-        {SQNR_GOOD_DB / 2} dB accumulated.{' '}
+        {acts.length} activations, {weights.length} weights
+        {constants.length > 0 && ` and ${constants.length} constants`} over {result.samples} samples; {low} activations
+        below {SQNR_GOOD_DB / 2} dB accumulated.{' '}
         {first && (
           <span data-testid="first-divergence">
             First divergence: <b className="mono">{first.tensor}</b> ({first.opType} {first.node}), where accumulated
@@ -108,6 +111,16 @@ export function DebugList({ result }: { result: DebugResult }) {
               </tr>
             )}
             {weights.map((t) => (
+              <Row key={`${t.node}:${t.tensor}`} t={t} first={false} selected={false} canSelect={false} />
+            ))}
+            {constants.length > 0 && (
+              <tr className="debug-section">
+                <th colSpan={4}>
+                  Constants (an op&apos;s constant input, quantized like an activation): float against dequantized
+                </th>
+              </tr>
+            )}
+            {constants.map((t) => (
               <Row key={`${t.node}:${t.tensor}`} t={t} first={false} selected={false} canSelect={false} />
             ))}
           </tbody>

@@ -102,6 +102,14 @@ describe('quantscope tune, sensitivity, debug', () => {
     expect(dj.tensors.filter((t) => t.kind === 'weight').map((t) => t.tensor)).toEqual(
       expect.arrayContaining(['W', 'M', 'G']),
     );
+    // the Add's constant input is quantized like an activation (per tensor, the activations' dtype), not a weight
+    expect(dj.tensors.filter((t) => t.kind === 'weight').map((t) => t.tensor)).not.toContain('C');
+    expect(dj.tensors.find((t) => t.tensor === 'C')?.kind).toBe('constant');
+    // in words, a tensor with no error at all (the Reshape's output reuses its input's range) reads "exact"
+    const text = await cli('debug', model, quant, '--data', files[0]!);
+    expect(text.stdout).toMatch(/activation flat \(Reshape reshape0\): own exact, /);
+    expect(text.stdout).toMatch(/constant {3}C \(Add add0\): float against dequantized \d+\.\d+ dB/);
+    expect(text.stdout).not.toContain('Infinity');
     for (const t of acts) expect(Number(t.own!.sqnrDb)).toBeGreaterThan(20); // "Infinity" in JSON where exact
     expect(dj.tensors.map((t) => t.tensor)).toContain(dj.firstDivergence);
     // the float model against itself: no quantizer to find
