@@ -25,16 +25,18 @@ export class QuantscopePage {
   }
 
   async dropModelFile(name: string, buffer: Buffer): Promise<void> {
-    const data = buffer.toString('base64');
-    const transfer = await this.page.evaluateHandle(
-      ({ name, data }) => {
-        const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
-        const dt = new DataTransfer();
-        dt.items.add(new File([bytes], name));
-        return dt;
-      },
-      { name, data },
-    );
+    await this.dropModelFiles([{ name, buffer }]);
+  }
+
+  /** Drop several files together (a model with its external data files). */
+  async dropModelFiles(files: readonly { name: string; buffer: Buffer }[]): Promise<void> {
+    const encoded = files.map((f) => ({ name: f.name, data: f.buffer.toString('base64') }));
+    const transfer = await this.page.evaluateHandle((list) => {
+      const dt = new DataTransfer();
+      for (const { name, data } of list)
+        dt.items.add(new File([Uint8Array.from(atob(data), (c) => c.charCodeAt(0))], name));
+      return dt;
+    }, encoded);
     await this.page.getByTestId('dropzone').dispatchEvent('drop', { dataTransfer: transfer });
   }
 

@@ -1,7 +1,9 @@
 /**
  * A model with external data in the page: its .onnx and data file picked together load (a missing or
  * short data file is named), and its q4 export (MatMulNBits) comes back as the .onnx plus the data
- * file it names, which together load in onnxruntime-node and agree with the float model.
+ * file it names, which together load in onnxruntime-node and agree with the float model. It also
+ * calibrates (the worker's session gets the data file by the name the .onnx records) and exports as
+ * static QDQ, checked against the float model in the page and again here.
  */
 import { expect, test, type Download } from '@playwright/test';
 import * as ort from 'onnxruntime-node';
@@ -10,6 +12,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sqnr } from '../src/core/metrics';
+import { makeNpy } from '../test/helpers/npy';
 import { QuantscopePage } from './app';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -30,9 +33,9 @@ test.beforeAll(async () => {
 
 test.afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function logits(modelPath: string): Promise<Float32Array> {
+async function logits(modelPath: string, tokens = [3n, 17n, 42n, 5n, 90n, 1n]): Promise<Float32Array> {
   const s = await ort.InferenceSession.create(modelPath);
-  const ids = new ort.Tensor('int64', BigInt64Array.from([3n, 17n, 42n, 5n, 90n, 1n]), [1, 6]);
+  const ids = new ort.Tensor('int64', BigInt64Array.from(tokens), [1, tokens.length]);
   const out = (await s.run({ input_ids: ids })).logits!.data as Float32Array;
   await s.release();
   return out;
@@ -69,6 +72,62 @@ test('an .onnx with its data file, picked together, exports as q4 with its data 
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
+});
+
+test('an .onnx with its data file, dropped together, calibrates and exports as static QDQ that agrees with the float model', async ({
+  page,
+}) => {
+  const app = new QuantscopePage(page);
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await app.open();
+  await app.dropModelFiles([
+    { name: 'decoder.onnx', buffer: readFileSync(onnxPath) },
+    { name: 'decoder.onnx_data', buffer: readFileSync(dataPath) },
+  ]);
+  await expect(page.getByTestId('model-summary')).toContainText('decoder.onnx');
+  // token ids (int64 [1, 8]) as calibration data: the vocabulary is 96 tokens
+  const files = [0, 1, 2, 3].map((k) => ({
+    name: `ids${k}.npy`,
+    mimeType: 'application/octet-stream',
+    buffer: Buffer.from(
+      makeNpy(
+        '<i8',
+        [1, 8],
+        BigInt64Array.from({ length: 8 }, (_, i) => BigInt((i * 37 + k * 11 + 5) % 96)),
+      ),
+    ),
+  }));
+  await page.getByLabel('Calibration data').setInputFiles(files);
+  await expect(page.getByTestId('data-label')).toHaveText('4 tensor samples from your files');
+  await app.calibrate();
+  await expect(page.getByTestId('tensor-list').getByRole('button').first()).toBeVisible();
+
+  const downloads: Promise<Download>[] = [];
+  page.on('download', (d) => downloads.push(Promise.resolve(d)));
+  await page.getByRole('button', { name: 'Export' }).click();
+  await expect(page.getByTestId('export-data-file')).toHaveText('decoder.int8.onnx_data');
+  // the page compared it with the float model (both sessions with their data files)
+  await expect(page.getByTestId('guard-pass').or(page.getByTestId('guard-alert'))).toBeVisible();
+  await expect.poll(() => downloads.length).toBe(2);
+  const [onnx, data] = await Promise.all(downloads);
+  expect(onnx!.suggestedFilename()).toBe('decoder.int8.onnx');
+  expect(data!.suggestedFilename()).toBe('decoder.int8.onnx_data');
+  const out = mkdtempSync(join(tmpdir(), 'quantscope-ext-qdq-'));
+  try {
+    copyFileSync((await onnx!.path())!, join(out, 'decoder.int8.onnx'));
+    copyFileSync((await data!.path())!, join(out, 'decoder.int8.onnx_data'));
+    const header = readFileSync(join(out, 'decoder.int8.onnx'));
+    expect(header.includes('QuantizeLinear')).toBe(true);
+    const tokens = [7n, 30n, 61n, 2n, 88n, 15n, 44n, 9n];
+    const reference = await logits(onnxPath, tokens);
+    const quantized = await logits(join(out, 'decoder.int8.onnx'), tokens);
+    // a broken calibration (a range of 0 or of the wrong tensor) drops this far below
+    expect(sqnr(reference, quantized)).toBeGreaterThan(20);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+  expect(errors).toEqual([]);
 });
 
 test('a missing or short data file is named, and the page keeps working', async ({ page }) => {

@@ -5,7 +5,15 @@ import { clearField, clone, fromBinary, toBinary, type Message } from '@bufbuild
 import type { GenMessage } from '@bufbuild/protobuf/codegenv2';
 import { GraphProtoSchema, ModelProtoSchema, TensorProto_DataLocation, TensorProtoSchema } from 'onnx-buf';
 import { QuantscopeError } from '../core/errors';
-import { attachExternalData, isExternal, lazySlice, tensorBytes, type ByteSource } from './externalData';
+import {
+  attachExternalData,
+  graphTensors,
+  isExternal,
+  lazySlice,
+  SOURCE_KEY,
+  tensorBytes,
+  type ByteSource,
+} from './externalData';
 import type { GraphProto, ModelProto, TensorProto } from './proto';
 
 /**
@@ -114,6 +122,27 @@ function findExternalTensor(graph: GraphProto): string | undefined {
 
 export function encodeModel(model: ModelProto): Uint8Array {
   return toBinary(ModelProtoSchema, model, { writeUnknownFields: true });
+}
+
+/**
+ * The model encoded for a runtime elsewhere (a worker's onnxruntime-web session, another realm): an
+ * external tensor keeps only location, offset and length, the spec's keys, without the private entry
+ * naming this realm's open source (externalData.ts SOURCE_KEY), which means nothing there and which
+ * onnxruntime refuses ("model format error!" for any key it does not know:
+ * onnxruntime/core/framework/tensor_external_data_info.cc, ExternalDataInfo::Create). Nothing is read.
+ */
+export function encodeModelForRuntime(model: ModelProto): Uint8Array {
+  const saved: [TensorProto, TensorProto['externalData']][] = [];
+  for (const t of graphTensors(model.graph!)) {
+    if (!isExternal(t) || !t.externalData.some((e) => e.key === SOURCE_KEY)) continue;
+    saved.push([t, t.externalData]);
+    t.externalData = t.externalData.filter((e) => e.key !== SOURCE_KEY);
+  }
+  try {
+    return encodeModel(model);
+  } finally {
+    for (const [t, entries] of saved) t.externalData = entries;
+  }
 }
 
 /** Protobuf varint bytes. */

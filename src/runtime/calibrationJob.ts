@@ -26,12 +26,16 @@ export async function runCalibrationJob(
   };
   try {
     const providers = [req.backend];
-    const decoded = decodeModel(new Uint8Array(req.model), 'model');
+    // external tensors are kept (by location, offset, length) when their data files come with the request
+    const decoded = decodeModel(new Uint8Array(req.model), 'model', undefined, req.externalData ? 'keep' : 'refuse');
+    // onnxruntime-web reads each data file (a Blob) itself, matched by the location the .onnx records
+    const externalData = req.externalData?.length ? { externalData: [...req.externalData] } : {};
     const open = (tensors: readonly string[]) =>
       queue.run(() =>
         ort.InferenceSession.create(encodeModel(withExtraOutputs(decoded, tensors)), {
           executionProviders: providers,
           graphOptimizationLevel: 'all',
+          ...externalData,
         }),
       );
     let inferenceMs = 0;

@@ -16,7 +16,7 @@ import {
 import type { CalibrationSession, CalibrationSource } from './calibrate';
 import { materializeSample } from '../data/samples';
 import { toOrtFeeds, type FeedTensor, type OrtModule, type Tensor } from './ort';
-import type { GuardRequest, WorkerReply } from './protocol';
+import type { ExternalDataFile, GuardRequest, WorkerReply } from './protocol';
 import type { SerialQueue } from './serialQueue';
 import { modelBytes } from './speedJob';
 import { carryOver, chainedFeeds } from './recurrent';
@@ -83,12 +83,17 @@ export async function runGuardJob(
   emit: (m: WorkerReply) => void,
 ): Promise<void> {
   try {
-    const open = async (b: ArrayBuffer | Blob) => {
+    // a model with external data gets its files by the locations it records (onnxruntime-web's externalData)
+    const open = async (b: ArrayBuffer | Blob, externalData?: readonly ExternalDataFile[]) => {
       const bytes = await modelBytes(b);
-      return queue.run(() => ort.InferenceSession.create(bytes, { executionProviders: [req.backend] }));
+      const options = {
+        executionProviders: [req.backend],
+        ...(externalData?.length ? { externalData: [...externalData] } : {}),
+      };
+      return queue.run(() => ort.InferenceSession.create(bytes, options));
     };
-    const f = await open(req.float);
-    const q = await open(req.exported);
+    const f = await open(req.float, req.floatExternalData);
+    const q = await open(req.exported, req.exportedExternalData);
     const queued = (s: typeof f): CalibrationSession => ({
       outputNames: s.outputNames,
       run: (feeds, fetches) => queue.run(() => s.run(feeds, fetches)),

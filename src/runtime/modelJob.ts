@@ -13,7 +13,8 @@ import {
   blobSource,
   decodeModel,
   decodeModelWithExternalData,
-  encodeModel,
+  encodeModelForRuntime,
+  externalDataFiles,
   fixableInputs,
   planQuantization,
   prepareModel,
@@ -24,7 +25,7 @@ import {
   type TensorRange,
 } from '../onnx';
 import { buildExportFile, writeExportStreamed, type ExportFile } from './exportFile';
-import type { WorkerReply } from './protocol';
+import type { ExternalDataFile, WorkerReply } from './protocol';
 
 export { buildExportFile, exportFileOf, type ExportFile } from './exportFile';
 
@@ -39,7 +40,10 @@ export interface PreparedModelInfo {
   readonly fileName: string;
   readonly bytes: Uint8Array;
   readonly prepared: ModelProto;
-  /** The prepared model encoded once at load, so no run re-encodes it on the page's thread. */
+  /**
+   * The prepared model encoded once at load, so no run re-encodes it on the page's thread. External
+   * tensors keep the spec's location/offset/length (a session gets the data files by those names).
+   */
   readonly preparedBytes: Uint8Array;
   readonly plan: QuantPlan;
   readonly summary: ModelSummary;
@@ -84,7 +88,7 @@ export function prepareModelBytes(
     fileName,
     bytes,
     prepared: prep.model,
-    preparedBytes: encodeModel(prep.model),
+    preparedBytes: encodeModelForRuntime(prep.model),
     plan,
     summary,
     imageInput: imageInputOf(prep.model, isSample),
@@ -93,6 +97,25 @@ export function prepareModelBytes(
     fixedInputs,
     fixableInputs: fixableInputs(original),
   };
+}
+
+/**
+ * What an onnxruntime-web session needs to find a model's external data: each data file the model
+ * names, by the location it records (its `externalData` session option, matched by path), given as the
+ * user's Blob, which the runtime reads itself (the page never holds its bytes). Matched as the loader
+ * matches them: the location, else its base name.
+ */
+export function sessionExternalData(model: ModelProto, files: readonly ModelFile[]): ExternalDataFile[] {
+  const base = (p: string) => p.split(/[/\\]/).pop()!;
+  return externalDataFiles(model).map((location) => {
+    const f = files.find((x) => x.name === location) ?? files.find((x) => base(x.name) === base(location));
+    if (!f)
+      throw new QuantscopeError(
+        'EXTERNAL_DATA_MISSING',
+        `the model keeps tensors in "${location}", which is not among its files: load it together with the .onnx`,
+      );
+    return { path: location, data: f.blob };
+  });
 }
 
 /** The model among files given together: one file is the model whatever its name; among several, the .onnx. */

@@ -25,6 +25,11 @@ export function pageMemoryBudget(deviceMemoryGiB?: number): number {
   return deviceMemoryGiB && deviceMemoryGiB > 0 ? Math.min(wasm, deviceMemoryGiB * 1024 ** 3) : wasm;
 }
 
+/** navigator.deviceMemory where the browser reports it (Chromium: GiB, capped at 8), else undefined. */
+export function deviceMemoryGiB(): number | undefined {
+  return typeof navigator === 'undefined' ? undefined : (navigator as { deviceMemory?: number }).deviceMemory;
+}
+
 const ELEMENT_BYTES: Record<number, number> = { 1: 4, 2: 1, 3: 1, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 16: 2 };
 
 /**

@@ -26,6 +26,15 @@ export type { ExportedReply, ExportRequest, LoadedReply, LoadRequest } from './m
 /** Named as onnxruntime's execution providers: wasm, webgpu and webnn are onnxruntime-web's; cpu is onnxruntime-node's (CLI and tests). */
 export type Backend = 'wasm' | 'webgpu' | 'webnn' | 'cpu';
 
+/**
+ * A model's external data file for an onnxruntime-web session (its `externalData` option): `path` is
+ * the location the .onnx records, `data` the user's file, read by the runtime itself.
+ */
+export interface ExternalDataFile {
+  readonly path: string;
+  readonly data: Blob;
+}
+
 export interface CalibrateRequest {
   readonly type: 'calibrate';
   readonly id: number;
@@ -43,6 +52,8 @@ export interface CalibrateRequest {
   readonly chain?: readonly Chain[];
   /** Subsets of `tensors`, one session each, when every tensor at once would not fit (runtime/pageMemory.ts). */
   readonly passes?: readonly (readonly string[])[];
+  /** The model's external data files, when it keeps its weights outside the .onnx. */
+  readonly externalData?: readonly ExternalDataFile[];
 }
 
 /** The guard rail: the float model and an export on the same samples, judged against a target. */
@@ -51,6 +62,9 @@ export interface GuardRequest {
   readonly id: number;
   readonly float: ArrayBuffer;
   readonly exported: ArrayBuffer | Blob;
+  /** The float model's and the export's external data files, when they keep weights outside the .onnx. */
+  readonly floatExternalData?: readonly ExternalDataFile[];
+  readonly exportedExternalData?: readonly ExternalDataFile[];
   readonly samples: readonly SampleSpec[];
   readonly backend: Backend;
   readonly chain?: readonly Chain[];

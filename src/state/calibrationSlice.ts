@@ -10,6 +10,7 @@ import { autoFixNote, constantScalarInputs } from '../data/autoFix';
 import { buildSamples } from '../data/buildSamples';
 import { materializeSample } from '../data/samples';
 import { pageMemoryBudget, planPageCalibration } from '../runtime/pageMemory';
+import { sessionExternalData } from '../runtime/modelJob';
 import type { AppState, CalibrationSlice, CalibrationState, Calibrator } from './types';
 
 export function idleCalibration(): CalibrationState {
@@ -97,13 +98,14 @@ export function createCalibrationSlice(calibrator: Calibrator): StateCreator<App
       const chain = get().chainRecurrent ? recurrentPairs(model.summary.inputs, model.summary.outputs) : [];
       // Before anything is allocated: does it fit this browser? Refused in words with the numbers, or
       // split into passes over subsets of the tensors (runtime/pageMemory.ts).
-      if (model.files && model.files.length > 1)
-        return fail(
-          new QuantscopeError(
-            'MODEL_TOO_LARGE',
-            `${model.fileName} keeps its weights in external data: the page exports its weight-only forms (no calibration) but does not calibrate it yet; calibrate it with quantscope calibrate`,
-          ),
-        );
+      // A model that keeps its weights in external data files: the worker's session reads them itself
+      // (onnxruntime-web's externalData, by the names the .onnx records), counted like inline weights.
+      let externalData;
+      try {
+        externalData = model.files && model.files.length > 1 ? sessionExternalData(model.prepared, model.files) : [];
+      } catch (e) {
+        return fail(e);
+      }
       let passes: readonly (readonly string[])[] | undefined;
       try {
         const dims = Object.fromEntries(
@@ -138,6 +140,7 @@ export function createCalibrationSlice(calibrator: Calibrator): StateCreator<App
           torchHistograms: needsTorchHistograms(config),
           chain,
           ...(passes ? { passes } : {}),
+          ...(externalData.length ? { externalData } : {}),
         },
         {
           onStarted: (session) => {

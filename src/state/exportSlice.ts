@@ -113,12 +113,7 @@ function exportResult(fields: Omit<ExportResult, 'blob' | 'size' | 'bytes'>, fil
 
 /** The guard rail (state/guard.ts); a file with external data is loaded and run by checkLoads, not compared yet. */
 async function guardExport(calibrator: Calibrator, state: AppState, file: ExportFile): Promise<ExportGuard> {
-  if (file.dataFile)
-    return {
-      verdict: null,
-      note: `loaded and run in onnxruntime with ${file.dataFile.name}; not compared with the float model (the page's comparison reads single files)`,
-    };
-  return guardExportInPage(calibrator, state, file.blob);
+  return guardExportInPage(calibrator, state, file.blob, file.dataFile);
 }
 
 /** The result with the guard's verdict (its lazy `bytes` kept: never spread). */

@@ -7,6 +7,8 @@ import { guardSplit, recurrentPairs, type GuardVerdict } from '../core/guard';
 import { toErrorInfo } from '../core/errors';
 import type { SampleSpec } from '../data/samples';
 import { buildSamples } from '../data/buildSamples';
+import { sessionExternalData } from '../runtime/modelJob';
+import { deviceMemoryGiB, pageMemoryBudget } from '../runtime/pageMemory';
 import type { AppState, Calibrator } from './types';
 
 /** At most this many samples check an export (each runs both models). */
@@ -18,7 +20,13 @@ export interface ExportGuard {
   readonly note: string | null;
 }
 
-export async function guardExportInPage(calibrator: Calibrator, state: AppState, file: Blob): Promise<ExportGuard> {
+export async function guardExportInPage(
+  calibrator: Calibrator,
+  state: AppState,
+  file: Blob,
+  /** The export's data file, when it was written with one (named as its .onnx records it). */
+  dataFile?: { readonly name: string; readonly blob: Blob },
+): Promise<ExportGuard> {
   const model = state.model;
   if (!model || !calibrator.guard) return { verdict: null, note: null };
   let samples: SampleSpec[];
@@ -44,10 +52,25 @@ export async function guardExportInPage(calibrator: Calibrator, state: AppState,
         ? split.source
         : `no held-out samples: a split of the calibration data, its last ${chosen.length} of ${samples.length} samples (calibrated on too, so the check is optimistic)`;
   }
+  // Both models in one wasm heap, each loaded from its bytes (twice: the bytes and the runtime's copy):
+  // past the page's budget the check is skipped in words rather than risking the tab.
+  const floatBytes = model.files && model.files.length > 1 ? model.files.reduce((a, f) => a + f.blob.size, 0) : 0;
+  const needed = 2 * (floatBytes + (dataFile ? file.size + dataFile.blob.size : 0));
+  const budget = state.memoryBudget ?? pageMemoryBudget(deviceMemoryGiB());
+  if (needed > budget)
+    return {
+      verdict: null,
+      note: `not compared with the float model: both models at once need about ${(needed / 1024 ** 3).toFixed(2)} GiB, more than the ${(budget / 1024 ** 3).toFixed(2)} GiB this page can use (the command line checks it)`,
+    };
   try {
     const { result } = calibrator.guard({
       float: model.preparedBytes.slice().buffer as ArrayBuffer,
       exported: file,
+      // models with external data: each session reads its data files itself
+      ...(model.files && model.files.length > 1
+        ? { floatExternalData: sessionExternalData(model.prepared, model.files) }
+        : {}),
+      ...(dataFile ? { exportedExternalData: [{ path: dataFile.name, data: dataFile.blob }] } : {}),
       samples: chosen,
       backend: state.backend === 'cpu' ? 'cpu' : 'wasm',
       chain,
