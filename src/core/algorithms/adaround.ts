@@ -18,6 +18,7 @@ import { quantizeCode } from '../blockwise';
 import { QuantscopeError } from '../errors';
 import { dtypeBounds, gridParams, groupColumns, groupOf, groupsPerRow, type GridOptions, type Grouping } from './grid';
 import type { RoundedWeight } from './gptq';
+import { quadraticForms } from './hessian';
 
 export const ADAROUND_ZETA = 1.1;
 export const ADAROUND_GAMMA = -0.1;
@@ -49,20 +50,8 @@ export function adaroundBeta(iterations: number, iter: number, range: readonly [
   return range[1] + 0.5 * (range[0] - range[1]) * (1 + Math.cos(rel * Math.PI));
 }
 
-function recon(delta: Float64Array, rows: number, cols: number, m: Float64Array, grad: Float64Array | null): number {
-  let total = 0;
-  for (let r = 0; r < rows; r++) {
-    const dr = r * cols;
-    for (let i = 0; i < cols; i++) {
-      let acc = 0;
-      const mi = i * cols;
-      for (let j = 0; j < cols; j++) acc += m[mi + j]! * delta[dr + j]!;
-      total += delta[dr + i]! * acc;
-      if (grad) grad[dr + i] = 2 * acc;
-    }
-  }
-  return total;
-}
+const recon = (delta: Float64Array, rows: number, cols: number, m: Float64Array, grad: Float64Array | null) =>
+  quadraticForms(delta, rows, cols, m, grad);
 
 /**
  * AdaRound of a [rows, cols] weight given M = 1/n Σ x xᵀ of its inputs (core/algorithms/hessian.ts
