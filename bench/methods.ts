@@ -9,6 +9,7 @@
 import * as ort from 'onnxruntime-node';
 import { activationConfigFor } from '../src/core/config';
 import { createHistogram, updateHistogram, updateHistogramInRange } from '../src/core/histogram';
+import { forceHistogramKernel, histogramKernelKind } from '../src/core/histogramKernel';
 import {
   entropyRangeOrt,
   entropyRangeOrtExhaustive,
@@ -95,28 +96,35 @@ export async function benchMethods(emit: Emit, samples = 2): Promise<void> {
   // Histogram accumulation against the memory-read limit, on one activation-sized tensor.
   const data = Float32Array.from({ length: 4_000_000 }, () => n());
   const seeded = updateHistogram(createHistogram(2048), Float32Array.of(-8, 8));
+  // Alternated (read, kernel, read, JS loop, ...) so that the machine's load falls on all three alike.
   const read: number[] = [];
   const bin: number[] = [];
+  const binJs: number[] = [];
   let sink = 0;
-  for (let r = 0; r < 5; r++) {
+  for (let r = 0; r < 10; r++) {
     let t0 = performance.now();
     let s = 0;
     for (let i = 0; i < data.length; i++) s += data[i]!;
     sink += s;
     read.push(performance.now() - t0);
+    forceHistogramKernel(r % 2 ? 'js' : null);
     t0 = performance.now();
     const out = updateHistogramInRange(seeded, data);
     if (!out) throw new Error('data left the range');
-    bin.push(performance.now() - t0);
+    (r % 2 ? binJs : bin).push(performance.now() - t0);
   }
+  forceHistogramKernel(null);
   const readRate = data.length / (median(read) / 1000);
   const binRate = data.length / (median(bin) / 1000);
   emit('histogram_elements_per_s', binRate, 'elements/s', {
     plain_read_elements_per_s: Math.round(readRate),
+    js_loop_elements_per_s: Math.round(data.length / (median(binJs) / 1000)),
     sink: Math.sign(sink),
   });
   emit('histogram_throughput_ratio', binRate / readRate, 'ratio', {
     note: 'binning rate / plain read rate (1 = memory-bound)',
+    kernel: histogramKernelKind(),
+    js_loop_ratio: Number((median(read) / median(binJs)).toFixed(3)),
     target: 0.8,
   });
 

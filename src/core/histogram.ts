@@ -8,6 +8,7 @@
  * and nothing is re-binned. Counts always sum to the finite elements seen; NaN is dropped and counted.
  */
 import { QuantscopeError } from './errors';
+import { binFixedWasm } from './histogramKernel';
 import { finiteMinMax, signedZero, warmUpLoops } from './minmax';
 import { f32 } from './rounding';
 
@@ -107,9 +108,25 @@ interface BinGeometry {
    * (edges far from their ideal positions: subnormal or enormous ranges), and every value is checked.
    */
   readonly window: number;
+  /**
+   * The same window for the WASM kernel, whose position is computed in float32 (histogramKernel.wat):
+   * the subtraction, the product and the scale each round by at most 2^-24 relative, so at most
+   * 3 n 2^-24 bins more.
+   */
+  readonly windowF32: number;
+  /** The bin of ±0 (exact zeros sit on the centre edge of a symmetric range: walked once, here). */
+  readonly zeroBin: number;
 }
 
-let geometryCache: BinGeometry = { lo: NaN, hi: NaN, n: 0, edges: new Float64Array(0), window: 0 };
+let geometryCache: BinGeometry = {
+  lo: NaN,
+  hi: NaN,
+  n: 0,
+  edges: new Float64Array(0),
+  window: 0,
+  windowF32: 0,
+  zeroBin: 0,
+};
 
 /**
  * The edges for [lo, hi] in n bins, and how far a value's estimated position (x - lo) * scale can
@@ -128,7 +145,18 @@ function edgesFor(lo: number, hi: number, n: number): BinGeometry {
   const tol = drift + n * 2 ** -23 + 1e-9;
   const window = Math.ceil(tol * (1 << FRAC_BITS)) + 1;
   const trusted = Number.isFinite(scale) && window <= 64 && n * (1 << FRAC_BITS) < 2 ** 30;
-  geometryCache = { lo, hi, n, edges, window: trusted ? window : 0 };
+  const windowF32 = Math.ceil((tol + n * 3.001 * 2 ** -24) * (1 << FRAC_BITS)) + 1;
+  const zeroStart = Math.max(0, Math.min(n - 1, Math.floor((0 - lo) * scale)));
+  const zeroBin = walkToBin(0, zeroStart, lo, hi, edges, n - 1);
+  geometryCache = {
+    lo,
+    hi,
+    n,
+    edges,
+    window: trusted ? window : 0,
+    windowF32: trusted && windowF32 <= 64 ? windowF32 : 0,
+    zeroBin,
+  };
   return geometryCache;
 }
 
@@ -156,11 +184,16 @@ function binCovered(
   hi: number,
   n: number,
 ): { min: number; max: number; lanes: Uint32Array } {
+  const g = edgesFor(lo, hi, n);
+  const scale = n / f32(hi - lo);
+  if (g.windowF32 > 0) {
+    // The WASM SIMD kernel where the engine has it (the same loop, four values at a time)
+    const fast = binFixedWasm(data, lo, scale * (1 << FRAC_BITS), FRAC_BITS, g.windowF32, g.edges, g.zeroBin);
+    if (fast) return { min: signedZero(data, fast.min), max: signedZero(data, fast.max), lanes: fast.lanes };
+  }
   if (laneScratch.length < LANES * n) laneScratch = new Uint32Array(LANES * n);
   const lanes = laneScratch.length === LANES * n ? laneScratch : laneScratch.subarray(0, LANES * n);
   lanes.fill(0);
-  const g = edgesFor(lo, hi, n);
-  const scale = n / f32(hi - lo);
   if (g.window > 0) binLoopFixed(data, lo, hi, scale, g.edges, g.window, lanes);
   else binLoopChecked(data, lo, hi, scale, g.edges, lanes);
   return { min: signedZero(data, extremes[0]!), max: signedZero(data, extremes[1]!), lanes };

@@ -5,7 +5,7 @@
  * and one float32 ulp either side, subnormals, ±0, ranges from subnormal to near float32's maximum.
  */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   binInto,
   createHistogram,
@@ -16,6 +16,7 @@ import {
   updateHistogram,
   type HistogramState,
 } from '../../src/core';
+import { forceHistogramKernel, histogramKernelKind } from '../../src/core/histogramKernel';
 import { foldTensor, emptyStats } from '../../src/runtime/calibrate';
 
 /** The next float32 above (dir 1) or below (dir -1) a float32 value. */
@@ -78,7 +79,14 @@ function seeded(t: number, n: number): HistogramState {
   return { ...createHistogram(n), counts: new Float64Array(n), threshold: Math.fround(t) };
 }
 
-describe('the fast fold equals numpy’s rule bin for bin', () => {
+it('Node runs the WebAssembly SIMD kernel (assembled from histogramKernel.wat), not the fallback', () => {
+  expect(histogramKernelKind()).toBe('wasm-simd');
+});
+
+// Both loops, the WASM SIMD kernel and the JavaScript one where WASM SIMD is missing, against numpy's rule.
+describe.each(['wasm-simd', 'js'] as const)('the fast fold (%s) equals numpy’s rule bin for bin', (kind) => {
+  beforeAll(() => forceHistogramKernel(kind === 'js' ? 'js' : null));
+  afterAll(() => forceHistogramKernel(null));
   it('binInto on random and adversarial data (edges, ulp neighbours, subnormals, ±0, huge ranges)', () => {
     fc.assert(
       fc.property(
@@ -113,6 +121,28 @@ describe('the fast fold equals numpy’s rule bin for bin', () => {
       ),
       { numRuns: 300 },
     );
+  });
+
+  it('a batch longer than the kernel’s 16384-value chunks, of a length not a multiple of 4: the same bins and extremes', () => {
+    const t = 3;
+    const n = 2048;
+    const edges = histogramEdges(-t, t, n);
+    const rnd = (k: number) => ((k * 2654435761) >>> 0) / 2 ** 32;
+    const data = Float32Array.from({ length: 3 * 16384 + 7 }, (_, k) => {
+      const r = rnd(k);
+      if (k % 5 === 0) return edges[k % (n + 1)]!; // on an edge
+      if (k % 5 === 1) return nextF32(edges[k % (n + 1)]!, k % 2 ? 1 : -1); // one ulp beside it
+      if (k % 5 === 2) return k % 3 ? 0 : -0;
+      return Math.fround(-t + 2 * t * r);
+    }).map((x) => Math.min(t, Math.max(-t, x)) || x);
+    data[data.length - 1] = -t; // the minimum in the scalar tail
+    data[3 * 16384 + 2] = t;
+    const fast = foldInRange(seeded(t, n), data);
+    expect(Array.from(fast.histogram!.counts)).toEqual(referenceCounts(data, -t, t, n));
+    const ref = scalarMinMax(data);
+    expect([fast.min, fast.max]).toEqual([ref.min, ref.max]);
+    data[2 * 16384 + 9] = NaN; // NaN in a later chunk: declined
+    expect(foldInRange(seeded(t, n), data).histogram).toBeNull();
   });
 
   it('declines a batch with a value outside the range or NaN, and changes nothing', () => {

@@ -1,0 +1,126 @@
+/**
+ * The WebAssembly SIMD kernel for the histogram's one-pass fold (histogramKernel.wat, assembled at
+ * build time by scripts/build-wasm.mjs): min/max and binning four values at a time, the same bins as
+ * histogram.ts's binLoopFixed (its position estimate is float32, with a window widened to match). Loaded once, synchronously (the module is ~1 KB, under
+ * the browsers' 4 KB limit for synchronous compiles on a page's thread), wherever core runs: the
+ * calibration worker, the page, Node. Where WebAssembly SIMD is missing, `binFixedWasm` answers
+ * false and the caller runs the JavaScript loop.
+ */
+import { WASM_BASE64 } from './histogramKernel.wasm';
+
+interface KernelExports {
+  readonly memory: WebAssembly.Memory;
+  fold(
+    data: number,
+    len: number,
+    lanes: number,
+    edges: number,
+    last: number,
+    lo: number,
+    fixedScale: number,
+    shift: number,
+    mask: number,
+    window: number,
+    zeroBin: number,
+  ): void;
+}
+
+export type HistogramKernelKind = 'wasm-simd' | 'js';
+
+let kernel: KernelExports | null | undefined;
+let forced: HistogramKernelKind | null = null;
+
+function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(s);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return bytes;
+}
+
+function loadKernel(): KernelExports | null {
+  try {
+    if (typeof WebAssembly === 'undefined') return null;
+    const bytes = decodeBase64(WASM_BASE64);
+    if (!WebAssembly.validate(bytes)) return null; // no SIMD in this engine
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
+    return instance.exports as unknown as KernelExports;
+  } catch {
+    return null;
+  }
+}
+
+function active(): KernelExports | null {
+  if (forced === 'js') return null;
+  if (kernel === undefined) kernel = loadKernel();
+  return kernel;
+}
+
+/** Which loop the fold runs here: the WASM SIMD kernel, or JavaScript where it cannot load. */
+export function histogramKernelKind(): HistogramKernelKind {
+  return active() ? 'wasm-simd' : 'js';
+}
+
+/** Tests and the bench compare both loops: 'js' turns the kernel off, null restores the default. */
+export function forceHistogramKernel(kind: HistogramKernelKind | null): void {
+  forced = kind;
+}
+
+/**
+ * Bytes 0..8 hold min/max; the edges, lanes and a chunk of data follow, each 16-byte aligned. The
+ * batch is copied in and binned a chunk at a time: the chunk stays in cache between the copy and the
+ * kernel's read (one pass over memory, not two), and the kernel's memory stays small (it does not
+ * grow with the largest activation).
+ */
+const EDGES_AT = 16;
+const CHUNK = 16384; // float32 values: 64 KiB
+let edgesWritten: Float64Array | null = null;
+let views = { buffer: null as ArrayBuffer | null, f32: new Float32Array(0), u32: new Uint32Array(0) };
+
+function align16(n: number): number {
+  return (n + 15) & ~15;
+}
+
+/**
+ * Bin `data` into `lanes` (4 interleaved copies of n bins, returned as a view of the kernel's memory,
+ * valid until the next call) and find its min/max (float32; NaN when it holds NaN). Arguments as
+ * histogram.ts's binLoopFixed: the float64 edges, the fixed-point scale (rounded to float32 as it
+ * enters the kernel) and the window for float32 positions, and `zeroBin`, the bin of ±0. Null when the kernel is not available (the caller runs the JS loop).
+ */
+export function binFixedWasm(
+  data: Float32Array,
+  lo: number,
+  fixedScale: number,
+  shift: number,
+  window: number,
+  edges: Float64Array,
+  zeroBin: number,
+): { min: number; max: number; lanes: Uint32Array } | null {
+  const k = active();
+  if (!k) return null;
+  const n = edges.length - 1;
+  const lanesAt = align16(EDGES_AT + edges.byteLength);
+  const dataAt = align16(lanesAt + 16 * n);
+  const needed = dataAt + CHUNK * 4;
+  const memory = k.memory;
+  if (memory.buffer.byteLength < needed) memory.grow(Math.ceil((needed - memory.buffer.byteLength) / 65536));
+  if (views.buffer !== memory.buffer) {
+    views = { buffer: memory.buffer, f32: new Float32Array(memory.buffer), u32: new Uint32Array(memory.buffer) };
+    edgesWritten = null;
+  }
+  if (edgesWritten !== edges) {
+    new Float64Array(memory.buffer, EDGES_AT, edges.length).set(edges);
+    edgesWritten = edges;
+  }
+  const { f32, u32 } = views;
+  const lanes = u32.subarray(lanesAt >> 2, (lanesAt >> 2) + 4 * n);
+  lanes.fill(0);
+  f32[0] = Infinity;
+  f32[1] = -Infinity;
+  const mask = (1 << shift) - 1;
+  for (let at = 0; at < data.length; at += CHUNK) {
+    const chunk = data.subarray(at, Math.min(data.length, at + CHUNK));
+    f32.set(chunk, dataAt >> 2);
+    k.fold(dataAt, chunk.length, lanesAt, EDGES_AT, n - 1, lo, fixedScale, shift, mask, window, zeroBin);
+  }
+  return { min: f32[0]!, max: f32[1]!, lanes };
+}

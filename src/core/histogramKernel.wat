@@ -1,0 +1,159 @@
+;; The histogram fold's hot loop in WebAssembly SIMD, hand-written: min/max and binning of a float32
+;; batch in one pass, four values at a time. scripts/build-wasm.mjs assembles it (wabt) into
+;; src/core/histogramKernel.wasm.ts at build time; src/core/histogramKernel.ts loads it and falls
+;; back to the JavaScript loop (histogram.ts, binLoopFixed) where WASM SIMD is missing.
+;;
+;; It finds the bins binLoopFixed finds, value for value, the same way but for the position's precision:
+;;   v   = trunc((x - lo) * fixedScale)          in float32 (JS: float64); the caller's `window` is
+;;                                                widened by float32's rounding (histogram.ts, edgesFor)
+;;   bin = clamp(v >> shift, 0, last)
+;;   if x == ±0:                      bin = zeroBin (the caller walked 0 to its bin once)
+;;   else if ((v + window) & mask) < 2 window:  walk to the float32 edges that hold x (numpy's rule,
+;;                                              e_i <= x < e_i+1, the last bin closed)
+;;   lanes[(bin << 2) | (k & 3)] += 1             four interleaved copies of the counts, so that equal
+;;                                                consecutive values do not wait on each other's store
+;; min/max: f32x4.min/max, NaN-propagating like Math.min/max (the caller learns of NaN that way and
+;; discards the batch; a value outside [lo, hi] also discards it, so such values' bins never matter).
+;;
+;; Memory layout, chosen by the caller: bytes 0..8 hold min and max so far (float32), updated here; `edges` points at
+;; last + 2 float64 edges; `lanes` at 4 (last + 1) uint32 counts, zeroed by the caller; `data` at the
+;; batch, or a chunk of it (16-byte aligned; every chunk but the last a multiple of 4 long, so k & 3
+;; stays the value's lane).
+(module
+  (memory (export "memory") 1)
+
+  ;; Walk from bin $i to the bin whose float64 edges hold $x (edges are non-decreasing, so the end
+  ;; bin is the same from any start).
+  (func $walk (param $x f64) (param $i i32) (param $edges i32) (param $last i32) (result i32)
+    (block $down_done
+      (loop $down
+        (br_if $down_done (i32.le_s (local.get $i) (i32.const 0)))
+        (br_if $down_done
+          (i32.eqz (f64.lt (local.get $x)
+                           (f64.load (i32.add (local.get $edges) (i32.shl (local.get $i) (i32.const 3)))))))
+        (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+        (br $down)))
+    (block $up_done
+      (loop $up
+        (br_if $up_done (i32.ge_s (local.get $i) (local.get $last)))
+        (br_if $up_done
+          (i32.eqz (f64.ge (local.get $x)
+                           (f64.load offset=8 (i32.add (local.get $edges) (i32.shl (local.get $i) (i32.const 3)))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $up)))
+    (local.get $i))
+
+  ;; One value's bin, scalar (the batch's last length mod 4 values, and lanes near an edge).
+  (func $binOf (param $x f32) (param $lo f32) (param $fs f32) (param $shift i32) (param $mask i32)
+               (param $window i32) (param $zeroBin i32) (param $edges i32) (param $last i32) (result i32)
+    (local $v i32)
+    (local $i i32)
+    (if (f32.eq (local.get $x) (f32.const 0)) (then (return (local.get $zeroBin))))
+    (local.set $v (i32.trunc_sat_f32_s (f32.mul (f32.sub (local.get $x) (local.get $lo)) (local.get $fs))))
+    (local.set $i (i32.shr_s (local.get $v) (local.get $shift)))
+    (if (i32.lt_s (local.get $i) (i32.const 0)) (then (local.set $i (i32.const 0))))
+    (if (i32.gt_s (local.get $i) (local.get $last)) (then (local.set $i (local.get $last))))
+    (if (i32.lt_u (i32.and (i32.add (local.get $v) (local.get $window)) (local.get $mask))
+                  (i32.shl (local.get $window) (i32.const 1)))
+      (then (local.set $i (call $walk (f64.promote_f32 (local.get $x)) (local.get $i) (local.get $edges) (local.get $last)))))
+    (local.get $i))
+
+  (func (export "fold")
+        (param $data i32) (param $len i32) (param $lanes i32) (param $edges i32) (param $last i32)
+        (param $lo f32) (param $fs f32) (param $shift i32) (param $mask i32) (param $window i32)
+        (param $zeroBin i32)
+    (local $k i32) (local $end i32) (local $p i32) (local $a i32)
+    (local $x v128) (local $vmin v128) (local $vmax v128) (local $v v128) (local $bin v128)
+    (local $near v128) (local $zero v128)
+    (local $LO v128) (local $FS v128) (local $W v128) (local $MASK v128) (local $SPAN v128)
+    (local $LAST v128) (local $ZB v128) (local $OFF v128)
+    (local $min f32) (local $max f32) (local $xs f32)
+    (local.set $LO (f32x4.splat (local.get $lo)))
+    (local.set $FS (f32x4.splat (local.get $fs)))
+    (local.set $W (i32x4.splat (local.get $window)))
+    (local.set $MASK (i32x4.splat (local.get $mask)))
+    (local.set $SPAN (i32x4.splat (i32.shl (local.get $window) (i32.const 1))))
+    (local.set $LAST (i32x4.splat (local.get $last)))
+    (local.set $ZB (i32x4.splat (local.get $zeroBin)))
+    ;; byte offsets of lane l's copy: l * 4
+    (local.set $OFF (v128.const i32x4 0 4 8 12))
+    ;; the extremes so far (the caller folds a batch in chunks): bytes 0..8
+    (local.set $vmin (f32x4.splat (f32.load (i32.const 0))))
+    (local.set $vmax (f32x4.splat (f32.load (i32.const 4))))
+    (local.set $end (i32.and (local.get $len) (i32.const -4)))
+    (local.set $p (local.get $data))
+    (block $done
+      (loop $four
+        (br_if $done (i32.ge_u (local.get $k) (local.get $end)))
+        (local.set $x (v128.load (local.get $p)))
+        (local.set $vmin (f32x4.min (local.get $vmin) (local.get $x)))
+        (local.set $vmax (f32x4.max (local.get $vmax) (local.get $x)))
+        ;; positions in 2^-shift of a bin, in float32 (the caller's window covers float32's rounding)
+        (local.set $v (i32x4.trunc_sat_f32x4_s
+          (f32x4.mul (f32x4.sub (local.get $x) (local.get $LO)) (local.get $FS))))
+        (local.set $bin (i32x4.min_s (local.get $LAST)
+          (i32x4.max_s (i32x4.splat (i32.const 0)) (i32x4.shr_s (local.get $v) (local.get $shift)))))
+        (local.set $zero (f32x4.eq (local.get $x) (v128.const i32x4 0 0 0 0)))
+        (local.set $bin (v128.bitselect (local.get $ZB) (local.get $bin) (local.get $zero)))
+        (local.set $near (v128.andnot
+          (i32x4.lt_s (v128.and (i32x4.add (local.get $v) (local.get $W)) (local.get $MASK)) (local.get $SPAN))
+          (local.get $zero)))
+        (if (v128.any_true (local.get $near))
+          (then
+            ;; rare (values within the rounding window of an edge): walk those lanes, one at a time
+            (if (i32x4.extract_lane 0 (local.get $near))
+              (then (local.set $bin (i32x4.replace_lane 0 (local.get $bin)
+                (call $walk (f64.promote_f32 (f32x4.extract_lane 0 (local.get $x)))
+                            (i32x4.extract_lane 0 (local.get $bin)) (local.get $edges) (local.get $last))))))
+            (if (i32x4.extract_lane 1 (local.get $near))
+              (then (local.set $bin (i32x4.replace_lane 1 (local.get $bin)
+                (call $walk (f64.promote_f32 (f32x4.extract_lane 1 (local.get $x)))
+                            (i32x4.extract_lane 1 (local.get $bin)) (local.get $edges) (local.get $last))))))
+            (if (i32x4.extract_lane 2 (local.get $near))
+              (then (local.set $bin (i32x4.replace_lane 2 (local.get $bin)
+                (call $walk (f64.promote_f32 (f32x4.extract_lane 2 (local.get $x)))
+                            (i32x4.extract_lane 2 (local.get $bin)) (local.get $edges) (local.get $last))))))
+            (if (i32x4.extract_lane 3 (local.get $near))
+              (then (local.set $bin (i32x4.replace_lane 3 (local.get $bin)
+                (call $walk (f64.promote_f32 (f32x4.extract_lane 3 (local.get $x)))
+                            (i32x4.extract_lane 3 (local.get $bin)) (local.get $edges) (local.get $last))))))))
+        ;; byte address of lanes[(bin << 2) | l]: bin * 16 + l * 4
+        (local.set $bin (i32x4.add (i32x4.shl (local.get $bin) (i32.const 4)) (local.get $OFF)))
+        (local.set $a (i32.add (local.get $lanes) (i32x4.extract_lane 0 (local.get $bin))))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+        (local.set $a (i32.add (local.get $lanes) (i32x4.extract_lane 1 (local.get $bin))))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+        (local.set $a (i32.add (local.get $lanes) (i32x4.extract_lane 2 (local.get $bin))))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+        (local.set $a (i32.add (local.get $lanes) (i32x4.extract_lane 3 (local.get $bin))))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (local.set $k (i32.add (local.get $k) (i32.const 4)))
+        (br $four)))
+    ;; the four lanes' extremes, then the last len mod 4 values one at a time (k & 3 is their lane)
+    (local.set $min (f32.min (f32.min (f32x4.extract_lane 0 (local.get $vmin)) (f32x4.extract_lane 1 (local.get $vmin)))
+                             (f32.min (f32x4.extract_lane 2 (local.get $vmin)) (f32x4.extract_lane 3 (local.get $vmin)))))
+    (local.set $max (f32.max (f32.max (f32x4.extract_lane 0 (local.get $vmax)) (f32x4.extract_lane 1 (local.get $vmax)))
+                             (f32.max (f32x4.extract_lane 2 (local.get $vmax)) (f32x4.extract_lane 3 (local.get $vmax)))))
+    (block $tail_done
+      (loop $tail
+        (br_if $tail_done (i32.ge_u (local.get $k) (local.get $len)))
+        (local.set $xs (f32.load (local.get $p)))
+        (local.set $min (f32.min (local.get $min) (local.get $xs)))
+        (local.set $max (f32.max (local.get $max) (local.get $xs)))
+        (local.set $a (i32.add (local.get $lanes)
+          (i32.shl
+            (i32.or
+              (i32.shl
+                (call $binOf (local.get $xs) (local.get $lo) (local.get $fs) (local.get $shift) (local.get $mask)
+                             (local.get $window) (local.get $zeroBin) (local.get $edges) (local.get $last))
+                (i32.const 2))
+              (i32.and (local.get $k) (i32.const 3)))
+            (i32.const 2))))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $tail)))
+    (f32.store (i32.const 0) (local.get $min))
+    (f32.store (i32.const 4) (local.get $max)))
+)
