@@ -4,10 +4,14 @@ import type { ConfigEdit } from '../core/configEdits';
 import type { IntDType } from '../core/dtype';
 import { METHOD_VARIANTS, methodVariant, NO_VARIANT_FIELDS, variantFields, variantOf } from '../core/methods';
 import { presetOf, PYTORCH_PRESETS, type PytorchPreset } from '../core/presets';
+import { OpTypeBiasCorrection } from './ModelAlgorithms';
+import { OpTypeRounding } from './RoundingOptions';
 import { useApp, useAppStore } from './useApp';
 
 const ACT_DTYPES: IntDType[] = ['int8', 'uint8', 'int16', 'uint16'];
 const WEIGHT_DTYPES: IntDType[] = ['int8', 'uint8', 'int4', 'uint4'];
+/** Op types whose weights GPTQ/AdaRound round and bias correction corrects. */
+const ROUNDED_OPS = new Set(['MatMul', 'Gemm', 'Conv']);
 
 /** Model-level and per-op-type choices. Changing one re-derives scales from the kept statistics. */
 export function ChoicesPanel() {
@@ -169,6 +173,8 @@ export function ChoicesPanel() {
             <th>quantized nodes</th>
             <th>keep float</th>
             <th>weights</th>
+            <th title="weight-only exports: MatMul, Gemm and Conv weights">rounding</th>
+            <th>bias correction</th>
             <th>output range method</th>
           </tr>
         </thead>
@@ -177,6 +183,7 @@ export function ChoicesPanel() {
             const o = config.opTypes?.[op] ?? {};
             const count = model.plan.nodes.filter((n) => n.opType === op).length;
             const put = (next: Override) => edit({ kind: 'op-type', opType: op, set: next });
+            const hasWeights = model.plan.nodes.some((n) => n.opType === op && n.weight);
             const opMethod = o.activations?.method ? variantOf(o.activations.method, o.activations).id : 'default';
             return (
               <tr key={op} data-testid={`optype-${op}`}>
@@ -195,7 +202,7 @@ export function ChoicesPanel() {
                   )}
                 </td>
                 <td>
-                  {model.plan.nodes.some((n) => n.opType === op && n.weight) ? (
+                  {hasWeights ? (
                     <select
                       aria-label={`${op} weight granularity`}
                       value={
@@ -213,6 +220,20 @@ export function ChoicesPanel() {
                       <option value="channel">per channel</option>
                       <option value="tensor">per tensor</option>
                     </select>
+                  ) : (
+                    <span className="muted">—</span>
+                  )}
+                </td>
+                <td>
+                  {ROUNDED_OPS.has(op) && hasWeights ? (
+                    <OpTypeRounding opType={op} />
+                  ) : (
+                    <span className="muted">—</span>
+                  )}
+                </td>
+                <td>
+                  {ROUNDED_OPS.has(op) && hasWeights ? (
+                    <OpTypeBiasCorrection opType={op} />
                   ) : (
                     <span className="muted">—</span>
                   )}

@@ -110,6 +110,30 @@ export function NodeBiasCorrection({ node }: { node: string }) {
   );
 }
 
+/** The Choices table's per-op-type bias correction (an op-type override of `weights.biasCorrection`). */
+export function OpTypeBiasCorrection({ opType }: { opType: string }) {
+  const store = useAppStore();
+  const own = useApp((s) => s.config.opTypes?.[opType]?.weights?.biasCorrection);
+  return (
+    <select
+      aria-label={`${opType} bias correction`}
+      title="Bias correction: the mean output shift the quantized weights cause on your samples, subtracted from the bias (needs data)"
+      value={own === undefined ? 'default' : own ? 'on' : 'off'}
+      onChange={(e) =>
+        store.getState().editConfig({
+          kind: 'op-type',
+          opType,
+          set: { weights: { biasCorrection: e.target.value === 'default' ? undefined : e.target.value === 'on' } },
+        })
+      }
+    >
+      <option value="default">model default</option>
+      <option value="on">on</option>
+      <option value="off">off</option>
+    </select>
+  );
+}
+
 export function ModelAlgorithmsReport({ exported }: { exported: ExportResult }) {
   const r = exported.algorithms;
   if (!r) return null;

@@ -36,6 +36,35 @@ export function RoundingChoice() {
   );
 }
 
+/** The Choices table's per-op-type rounding (an op-type override of `weights.algorithm`, weight-only forms). */
+export function OpTypeRounding({ opType }: { opType: string }) {
+  const own = useApp((s) => s.config.opTypes?.[opType]?.weights?.algorithm);
+  const store = useAppStore();
+  return (
+    <select
+      aria-label={`${opType} weight rounding`}
+      title="How weight-only exports round this op type's weights (GPTQ and AdaRound need data)"
+      value={own ?? 'default'}
+      onChange={(e) =>
+        store.getState().editConfig({
+          kind: 'op-type',
+          opType,
+          set: {
+            weights: { algorithm: e.target.value === 'default' ? undefined : (e.target.value as WeightAlgorithm) },
+          },
+        })
+      }
+    >
+      <option value="default">model default</option>
+      {ALGORITHMS.map(([a, label]) => (
+        <option key={a} value={a}>
+          {label}
+        </option>
+      ))}
+    </select>
+  );
+}
+
 export function RoundingReport({ exported }: { exported: ExportResult }) {
   const r = exported.rounding;
   if (!r) return null;

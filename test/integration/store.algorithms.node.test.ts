@@ -121,7 +121,7 @@ describe('the page and the command line write the same bytes', () => {
     expect(exported.config.algorithms).toEqual({ equalize: true, smoothquant: { alpha: 0.5 } });
   });
 
-  it('GPTQ, weight-only int4 blocks of 16', async () => {
+  it('GPTQ and AdaRound chosen per op type (the Choices table), weight-only int4 blocks of 16', async () => {
     const files = [0, 1, 2].map((i) => ({
       name: `c${i}.npy`,
       bytes: makeNpy('<f4', [1, 32, 10, 10], randoms(3200, 700 + i)),
@@ -130,9 +130,17 @@ describe('the page and the command line write the same bytes', () => {
       s.getState().setConfig((c) => ({
         ...c,
         form: { kind: 'weight-only', format: 'dq', dtype: 'int4', symmetric: true, blockSize: 16 },
-        weights: { ...c.weights, algorithm: 'gptq' },
+        algorithms: { adaround: { iterations: 40 } },
       }));
+      // what the Choices table's per-op-type rounding selects dispatch (ui/RoundingOptions.tsx OpTypeRounding)
+      s.getState().editConfig({ kind: 'op-type', opType: 'Conv', set: { weights: { algorithm: 'gptq' } } });
+      s.getState().editConfig({ kind: 'op-type', opType: 'MatMul', set: { weights: { algorithm: 'adaround' } } });
     });
-    expect(exported.rounding?.layers.map((l) => l.node).sort()).toEqual(['conv1', 'conv2', 'mm']);
+    expect(exported.rounding?.layers.map((l) => `${l.node}:${l.algorithm}`).sort()).toEqual([
+      'conv1:gptq',
+      'conv2:gptq',
+      'mm:adaround',
+    ]);
+    expect(exported.config.opTypes?.Conv?.weights?.algorithm).toBe('gptq');
   });
 });

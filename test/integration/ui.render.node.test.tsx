@@ -63,6 +63,16 @@ describe('components against a test store', () => {
     store.getState().editConfig({ kind: 'tensor', tensor, activations: { dtype: 'int16' } });
     expect(render(store, <ChoicesPanel />)).toMatch(/<select aria-label="Weight dtype">.*?<option selected="">uint8</);
 
+    // the weight rounding and bias correction chosen per op type, as the table's selects dispatch them
+    store.getState().editConfig({ kind: 'op-type', opType: 'Conv', set: { weights: { algorithm: 'gptq' } } });
+    store.getState().editConfig({ kind: 'op-type', opType: 'Conv', set: { weights: { biasCorrection: false } } });
+    const choices = render(store, <ChoicesPanel />);
+    expect(choices).toMatch(/<select aria-label="Conv weight rounding"[^>]*>.*?<option value="gptq" selected=""/);
+    expect(choices).toMatch(/<select aria-label="Conv bias correction"[^>]*>.*?<option value="off" selected=""/);
+    expect(store.getState().config.opTypes?.Conv?.weights).toEqual({ algorithm: 'gptq', biasCorrection: false });
+    store.getState().editConfig({ kind: 'op-type', opType: 'Conv', set: { weights: { algorithm: undefined } } });
+    store.getState().editConfig({ kind: 'op-type', opType: 'Conv', set: { weights: { biasCorrection: undefined } } });
+
     const exported = (await store.getState().exportModel())!;
     const graph = decodeModel(exported.bytes, exported.fileName).graph!;
     const zeroPointType = (t: string) => {
