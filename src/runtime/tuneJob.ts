@@ -78,8 +78,10 @@ function watched(inner: Evaluator, onMetrics: (m: EvalMetrics) => void): Evaluat
     get runs() {
       return inner.runs;
     },
-    async evaluate(setting, signal) {
-      const m = await inner.evaluate(setting, signal);
+    sampleCount: inner.sampleCount,
+    hardestFirst: () => inner.hardestFirst(),
+    async evaluate(setting, signal, opts) {
+      const m = await inner.evaluate(setting, signal, opts);
       onMetrics(m);
       return m;
     },

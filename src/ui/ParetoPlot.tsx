@@ -35,8 +35,22 @@ function plotted(trials: readonly Trial[]): (v: number) => number {
   return (v) => (v === Infinity ? top + pad : v === -Infinity ? bottom - pad : v);
 }
 
+/**
+ * A trial's metric in words. The search stops a configuration once it cannot meet the target (or beat
+ * the best so far) and ranks some by a few samples only: those say so (runtime/tune/evaluate.ts).
+ */
+function valueText(metric: Target['metric'], t: Trial, all: number): string {
+  const v = formatTuneValue(metric, t.value);
+  const n = t.metrics.samples;
+  const samples = `${n} sample${n === 1 ? '' : 's'}`;
+  if (t.metrics.atMost !== undefined) return `at most ${v} (stopped after ${samples})`;
+  return n < all ? `${v} on the hardest ${samples} (ranking only)` : v;
+}
+
 export function ParetoPlot({ trials, floatBytes, target, chosen, picked, onPick, width = 350 }: ParetoPlotProps) {
   const y = plotted(trials);
+  // the start is measured on every held-out sample
+  const all = trials[0]?.metrics.samples ?? 0;
   const data: Point[] = trials.map((t) => ({ id: t.id, x: t.bytes / floatBytes, y: y(t.value), trial: t }));
   const targetY = target.metric === 'task-drop' ? -target.value : target.value;
   const pct = (v: number) => `${(100 * v).toFixed(0)}%`;
@@ -77,7 +91,7 @@ export function ParetoPlot({ trials, floatBytes, target, chosen, picked, onPick,
               <div className="pareto-tip">
                 <b>#{p.id}</b> {p.trial.label}
                 <br />
-                {formatTuneValue(target.metric, p.trial.value)}, {pct(p.x)} of the float file
+                {valueText(target.metric, p.trial, all)}, {pct(p.x)} of the float file
               </div>
             );
           }}
@@ -90,7 +104,8 @@ export function ParetoPlot({ trials, floatBytes, target, chosen, picked, onPick,
             const t = p.trial;
             const isPicked = t.id === picked;
             const isChosen = t.id === chosen;
-            const name = `Trial ${t.id}: ${t.label}, ${formatTuneValue(target.metric, t.value)}, ${pct(p.x)} of the float file${t.meets ? ', meets the target' : ''}${isChosen ? ', chosen by the search' : ''}${isPicked ? ' (in use)' : ''}`;
+            const stopped = t.metrics.atMost !== undefined;
+            const name = `Trial ${t.id}: ${t.label}, ${valueText(target.metric, t, all)}, ${pct(p.x)} of the float file${t.meets ? ', meets the target' : ''}${isChosen ? ', chosen by the search' : ''}${isPicked ? ' (in use)' : ''}`;
             return (
               <g
                 role="button"
@@ -113,9 +128,9 @@ export function ParetoPlot({ trials, floatBytes, target, chosen, picked, onPick,
                   cx={props.cx}
                   cy={props.cy}
                   r={isPicked ? 6 : 5}
-                  fill={isPicked ? '#1c2333' : t.meets ? '#2e9e5b' : '#9aa4bd'}
-                  stroke="#fff"
-                  strokeWidth={1}
+                  fill={isPicked ? '#1c2333' : t.meets ? '#2e9e5b' : stopped ? '#fff' : '#9aa4bd'}
+                  stroke={stopped && !isPicked ? '#9aa4bd' : '#fff'}
+                  strokeWidth={stopped ? 1.5 : 1}
                 />
               </g>
             );
@@ -123,8 +138,9 @@ export function ParetoPlot({ trials, floatBytes, target, chosen, picked, onPick,
         />
       </ScatterChart>
       <figcaption className="muted">
-        Each configuration tried: green meets the target, grey misses it; ringed: the search's choice; dark: in use.
-        Click a point to use it.
+        Each configuration tried: green meets the target, grey misses it (hollow: stopped early, once it could not meet
+        the target or beat the best so far; drawn at the most it could reach); ringed: the search's choice; dark: in
+        use. Click a point to use it.
       </figcaption>
     </figure>
   );

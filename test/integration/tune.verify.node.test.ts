@@ -28,7 +28,7 @@ const broken = (() => {
   return encodeModel(m);
 })();
 
-const metrics = { sqnrDb: 40, cosine: 1, top1: 1, task: null };
+const metrics = { sqnrDb: 40, cosine: 1, top1: 1, task: null, samples: 1 };
 const trial = (id: number, bytes: number, meets: boolean, tag: string): Trial => ({
   id,
   label: tag,

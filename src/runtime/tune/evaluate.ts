@@ -10,6 +10,7 @@ import {
   EMPTY_SUMS,
   foldAgreement,
   foldErrorSums,
+  mergeErrorSums,
   sumsCosine,
   sumsSqnr,
 } from '../../core/errorSums';
@@ -27,6 +28,34 @@ export interface EvalMetrics {
   readonly top1: number | null;
   /** The task metric (e.g. OCR character accuracy), when the samples carry what it needs. */
   readonly task: number | null;
+  /**
+   * Held-out samples these metrics were measured on: all of them, unless the evaluation stopped early
+   * (a bound showed it could not reach what it had to) or was asked for the first few only (screening).
+   */
+  readonly samples: number;
+  /**
+   * Where the evaluation stopped early: the most the bound's metric could reach over all samples
+   * (top-1 agreement if every remaining row agreed; SQNR if the remaining samples added no error).
+   */
+  readonly atMost?: number;
+}
+
+/**
+ * Stop once this metric cannot reach `below` over the whole held-out set, whatever the remaining
+ * samples give: exact, not a guess, so a configuration rejected this way would have been rejected
+ * after all samples too. Top-1 agreement: the rows that disagree so far are already too many.
+ * SQNR: the error so far against the float outputs' total energy (cached) is already too large.
+ */
+export interface EvalBound {
+  readonly metric: 'top1' | 'sqnr';
+  readonly below: number;
+}
+
+export interface EvalOptions {
+  readonly signal?: AbortSignal;
+  readonly bound?: EvalBound;
+  /** Only the first this many samples of the current order (screening; the metrics say how many). */
+  readonly samples?: number;
 }
 
 /** A task metric over the whole held-out set: e.g. character accuracy of the text read. */
@@ -45,7 +74,15 @@ export interface Evaluator {
   readonly taskName: string | null;
   /** Sessions runs so far (float cache included). */
   readonly runs: number;
-  evaluate(setting: SwitchSetting, signal?: AbortSignal): Promise<EvalMetrics>;
+  /** Held-out samples in all. */
+  readonly sampleCount: number;
+  evaluate(setting: SwitchSetting, signal?: AbortSignal, opts?: EvalOptions): Promise<EvalMetrics>;
+  /**
+   * Orders the samples by their error in the last full evaluation, worst first, so that a bound stops
+   * a bad configuration after as few runs as possible (the sums do not depend on the order, up to
+   * float rounding).
+   */
+  hardestFirst(): void;
   release(): Promise<void>;
 }
 
@@ -95,6 +132,15 @@ export async function createEvaluator(
   const classes = classAxisSize(dims);
   opts.task?.prepare?.(reference, dimsList);
   const floatTask = opts.task ? opts.task.score(reference, dimsList) : null;
+  // what the bounds need of the whole set: the float outputs' energy and each sample's class rows
+  const refEnergy = reference.reduce((n, r) => n + foldErrorSums(EMPTY_SUMS, r, r).ref2, 0);
+  const rowsOf = dimsList.map((d, i) => {
+    const c = classAxisSize(d);
+    return c === null ? 0 : reference[i]!.length / c;
+  });
+  const totalRows = rowsOf.reduce((a, b) => a + b, 0);
+  let order = samples.map((_, i) => i);
+  let last: { disagree: number[]; err2: number[] } | null = null;
   return {
     output: opts.output,
     dims,
@@ -104,24 +150,68 @@ export async function createEvaluator(
     get runs() {
       return runs;
     },
-    async evaluate(setting, signal) {
+    sampleCount: samples.length,
+    hardestFirst() {
+      const e = last;
+      if (e) order = [...order].sort((a, b) => e.disagree[b]! - e.disagree[a]! || e.err2[b]! - e.err2[a]! || a - b);
+    },
+    async evaluate(setting, signal, eo = {}) {
       let sums = EMPTY_SUMS;
       let agreement = EMPTY_AGREEMENT;
+      let rowsLeft = totalRows;
       const outs: Float32Array[] = [];
-      for (let i = 0; i < samples.length; i++) {
-        checkCancelled(signal, 'evaluation');
+      const disagree: number[] = new Array<number>(samples.length).fill(0);
+      const err2: number[] = new Array<number>(samples.length).fill(0);
+      const count = Math.min(samples.length, eo.samples ?? samples.length);
+      let done = 0;
+      let atMost: number | undefined;
+      const seq = order.slice(0, count);
+      const inOrder = (o: readonly Float32Array[]): Float32Array[] => {
+        const back = new Array<Float32Array>(o.length);
+        seq.forEach((i, k) => (back[i] = o[k]!));
+        return back;
+      };
+      for (const i of seq) {
+        checkCancelled(signal ?? eo.signal, 'evaluation');
         const t = await run(i, setting);
         const y = t.data as Float32Array;
-        sums = foldErrorSums(sums, reference[i]!, y);
+        const own = foldErrorSums(EMPTY_SUMS, reference[i]!, y);
+        err2[i] = own.err2;
+        sums = mergeErrorSums(sums, own);
         const c = classAxisSize(t.dims);
-        if (c !== null && classes !== null) agreement = foldAgreement(agreement, reference[i]!, y, c);
+        if (c !== null && classes !== null) {
+          const before = agreement.rows - agreement.agree;
+          agreement = foldAgreement(agreement, reference[i]!, y, c);
+          disagree[i] = agreement.rows - agreement.agree - before;
+        }
+        rowsLeft -= rowsOf[i]!;
         if (opts.task) outs.push(y.slice());
+        done++;
+        const b = eo.bound;
+        if (b && done < count) {
+          const best =
+            b.metric === 'top1'
+              ? totalRows > 0 && classes !== null
+                ? (agreement.agree + rowsLeft) / totalRows
+                : Infinity
+              : sums.err2 > 0 && refEnergy > 0
+                ? 10 * Math.log10(refEnergy / sums.err2)
+                : Infinity;
+          if (best < b.below) {
+            atMost = best;
+            break;
+          }
+        }
       }
+      if (done === samples.length) last = { disagree, err2 };
       return {
         sqnrDb: sumsSqnr(sums),
         cosine: sumsCosine(sums),
         top1: classes !== null ? agreementRate(agreement) : null,
-        task: opts.task ? opts.task.score(outs, dimsList) : null,
+        // a task metric reads every sample (in their own order): none where the evaluation stopped short
+        task: opts.task && done === samples.length ? opts.task.score(inOrder(outs), dimsList) : null,
+        samples: done,
+        ...(atMost !== undefined ? { atMost } : {}),
       };
     },
     async release() {

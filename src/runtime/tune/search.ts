@@ -16,17 +16,24 @@ import { activationConfigFor, type QuantConfig } from '../../core/config';
 import { applyGroupChoice, choiceLabel, type GroupChoice, type QuantGroup } from '../../onnx/groups';
 import { checkCancelled, type EvalMetrics } from './evaluate';
 import { describeState, fixChoices, fixLabel, groupState, orderByOwnError, wideOf } from './groupFixes';
-import { meets, targetValue, type Target } from './target';
-import { evalConfig, type Progress, type TuneContext } from './tuneContext';
+import { boundFor, meets, targetValue, type Target } from './target';
+import { settingKey, settingOf, type Progress, type TuneContext } from './tuneContext';
 
 export interface Trial {
   readonly id: number;
   readonly label: string;
   readonly config: QuantConfig;
   readonly metrics: EvalMetrics;
+  /** The target's metric; where the evaluation stopped early (metrics.atMost), the most it could be. */
   readonly value: number;
   readonly bytes: number;
+  /** Measured on every held-out sample and meets the target. */
   readonly meets: boolean;
+}
+
+/** Measured on fewer than all held-out samples: stopped by a bound, or a screening run. */
+export function isPartial(t: Pick<Trial, 'metrics'>, sampleCount: number): boolean {
+  return t.metrics.samples < sampleCount;
 }
 
 export interface Change {
@@ -53,6 +60,17 @@ const MAX_TRIM = 24;
 const MAX_RANKED_BY_RUNS = 32;
 /** Groups whose calibration method the search tries one by one (three tries each). */
 const MAX_METHOD_GROUPS = 6;
+/**
+ * Held-out samples (the hardest under the start) that rank groups by runs where there are more than
+ * MAX_RANKED_BY_RUNS: an order, not a verdict, so a screening run is enough for it.
+ */
+const RANKING_SAMPLES = 2;
+
+/**
+ * How a trial is measured: `meet` stops once the target cannot hold, `beat` once the trial cannot beat
+ * a value (both exact: evaluate.ts EvalBound), `screen` runs only the first few (hardest) samples.
+ */
+type Measure = { readonly meet: true } | { readonly beat: number } | { readonly screen: number } | null;
 
 export async function tune(
   ctx: TuneContext,
@@ -64,34 +82,56 @@ export async function tune(
   const form = ctx.baseConfig.form ?? { kind: 'qdq' };
   const floatTask = ctx.evaluator.floatTask;
   const trials: Trial[] = [];
+  const all = ctx.evaluator.sampleCount;
+  // configurations with the same switchboard setting have the same metrics: measured once
   const seen = new Map<string, Trial>();
   let total = 1 + 4 + 3 * ctx.groups.length;
   const progress = (phase: string) => opts.onProgress?.({ phase, done: trials.length, total });
-  const record = async (config: QuantConfig, label: string, phase: string): Promise<Trial> => {
+  const reusable = (hit: Trial, how: Measure): boolean => {
+    if (!isPartial(hit, all)) return true;
+    if (how === null) return false;
+    if ('screen' in how) return hit.metrics.atMost === undefined && hit.metrics.samples === how.screen;
+    // stopped by a bound: it stays below any higher one
+    const below = 'meet' in how ? target.value : how.beat;
+    return hit.metrics.atMost !== undefined && hit.metrics.atMost < below;
+  };
+  const record = async (config: QuantConfig, label: string, phase: string, how: Measure = null): Promise<Trial> => {
     checkCancelled(opts.signal, 'tuning');
-    const key = JSON.stringify(config);
+    const { setting, bytes } = settingOf(ctx, config);
+    const key = settingKey(setting);
     const hit = seen.get(key);
-    if (hit) return hit;
-    const { metrics, bytes } = await evalConfig(ctx, config, opts.signal);
+    if (hit && reusable(hit, how)) return hit;
+    const metrics = await ctx.evaluator.evaluate(setting, opts.signal, {
+      bound: how === null || 'screen' in how ? undefined : boundFor(target, 'meet' in how ? target.value : how.beat),
+      samples: how !== null && 'screen' in how ? how.screen : undefined,
+    });
+    const full = metrics.samples >= all;
     const t: Trial = {
       id: trials.length,
       label,
       config,
       metrics,
-      value: targetValue(target, metrics, floatTask),
+      value:
+        metrics.atMost ?? (full || target.metric !== 'task-drop' ? targetValue(target, metrics, floatTask) : -Infinity),
       bytes,
-      meets: meets(target, metrics, floatTask),
+      meets: full && meets(target, metrics, floatTask),
     };
     trials.push(t);
     seen.set(key, t);
     progress(phase);
     return t;
   };
-  // better: higher target value, then higher SQNR (top-1 agreement is coarse)
-  const better = (a: Trial, b: Trial) =>
-    a.value > b.value || (a.value === b.value && a.metrics.sqnrDb > b.metrics.sqnrDb);
+  // better: higher target value, then higher SQNR (top-1 agreement is coarse); a trial stopped early
+  // holds only an upper bound, so it is never better than a trial measured on every sample
+  const better = (a: Trial, b: Trial) => {
+    const [pa, pb] = [a.metrics.atMost !== undefined, b.metrics.atMost !== undefined];
+    if (pa !== pb) return pb;
+    return a.value > b.value || (a.value === b.value && a.metrics.sqnrDb > b.metrics.sqnrDb);
+  };
 
   const base = await record(ctx.baseConfig, 'start: the chosen settings', 'start');
+  // the samples the start gets most wrong first: a bound then stops a bad configuration soonest
+  ctx.evaluator.hardestFirst();
   let start = base;
   if (!base.meets) {
     // model-wide moves
@@ -102,6 +142,7 @@ export async function tune(
           { ...ctx.baseConfig, activations: { ...ctx.baseConfig.activations, ...variantFields(v) } },
           `${m} everywhere`,
           'model-wide',
+          { beat: start.value },
         );
         if (t.bytes <= start.bytes && better(t, start)) start = t;
       }
@@ -111,12 +152,14 @@ export async function tune(
           { ...start.config, activations: { ...start.config.activations, dtype: wide } },
           `${wide} activations everywhere`,
           'model-wide',
+          { meet: true },
         );
     } else if (form.kind === 'weight-only' && form.dtype !== 'int8' && ctx.sb.weightVariants.includes('int8')) {
       await record(
         { ...ctx.baseConfig, form: { ...form, dtype: 'int8', symmetric: true, blockSize: null } },
         'int8 weights everywhere',
         'model-wide',
+        { meet: true },
       );
     }
   }
@@ -131,7 +174,12 @@ export async function tune(
     const order = byProxy ? orderByOwnError(ctx, start.config) : [...ctx.groups];
     const ranked: { g: QuantGroup; t: Trial | null }[] = [];
     for (const g of order.slice(0, byProxy ? MAX_RANKED_BY_RUNS : order.length)) {
-      const t = await record(applyGroupChoice(start.config, g, { kind: 'float' }), `${g.id} kept float`, 'ranking');
+      const t = await record(
+        applyGroupChoice(start.config, g, { kind: 'float' }),
+        `${g.id} kept float`,
+        'ranking',
+        byProxy && target.metric !== 'task-drop' ? { screen: Math.min(RANKING_SAMPLES, all) } : null,
+      );
       ranked.push({ g, t });
     }
     ranked.sort((a, b) => (better(a.t!, b.t!) ? -1 : better(b.t!, a.t!) ? 1 : 0));
@@ -152,7 +200,9 @@ export async function tune(
         let bestChoice: GroupChoice | null = null;
         for (const m of METHODS.filter((x) => x !== now)) {
           const choice: GroupChoice = { kind: 'activations', fields: variantFields(methodVariant(m)!) };
-          const t = await record(applyGroupChoice(seed.config, g, choice), `${g.id}: ${m} range`, 'methods');
+          const t = await record(applyGroupChoice(seed.config, g, choice), `${g.id}: ${m} range`, 'methods', {
+            beat: bestHere.value,
+          });
           if (better(t, bestHere)) [bestHere, bestChoice] = [t, choice];
         }
         if (bestChoice) {
@@ -180,7 +230,9 @@ export async function tune(
     });
     for (const pick of seed.meets ? [] : picks) {
       const all = withPrefix(ranked.length, pick);
-      const top = await record(all.config, `the ${ranked.length} groups: ${fixLabel(all.fixes)}`, 'fixing');
+      const top = await record(all.config, `the ${ranked.length} groups: ${fixLabel(all.fixes)}`, 'fixing', {
+        beat: Math.min(target.value, current.value),
+      });
       if (!top.meets) {
         if (better(top, current)) [current, fixed] = [top, [...methodFixes, ...all.fixes]];
         continue;
@@ -191,7 +243,9 @@ export async function tune(
       while (hi - lo > 1) {
         const mid = (lo + hi) >> 1;
         const p = withPrefix(mid, pick);
-        const t = await record(p.config, `the ${mid} most sensitive groups: ${fixLabel(p.fixes)}`, 'fixing');
+        const t = await record(p.config, `the ${mid} most sensitive groups: ${fixLabel(p.fixes)}`, 'fixing', {
+          meet: true,
+        });
         if (t.meets) [hi, best, bestFixes] = [mid, t, p.fixes];
         else lo = mid;
       }
@@ -210,7 +264,10 @@ export async function tune(
           ...fixChoices(ctx, f.g).filter((c) => c.kind !== f.choice.kind),
         ];
         for (const c of options.filter((c) => c.kind !== 'float')) {
-          const t = await record(applyGroupChoice(current.config, f.g, c), `${f.g.id}: ${choiceLabel(c)}`, 'trimming');
+          const config = applyGroupChoice(current.config, f.g, c);
+          // only a smaller file is worth a run (the estimate needs none)
+          if (settingOf(ctx, config).bytes >= current.bytes) continue;
+          const t = await record(config, `${f.g.id}: ${choiceLabel(c)}`, 'trimming', { meet: true });
           if (t.meets && t.bytes <= current.bytes) {
             current = t;
             break;
@@ -234,9 +291,10 @@ export async function tune(
   }
   if (start !== base) changes.unshift({ group: 'model', choice: start.label, before: base.value, after: start.value });
   const meeting = trials.filter((t) => t.meets);
+  const measured = trials.filter((t) => !isPartial(t, all));
   const pick = meeting.length
     ? meeting.reduce((a, b) => (b.bytes < a.bytes || (b.bytes === a.bytes && better(b, a)) ? b : a))
-    : trials.reduce((a, b) => (better(b, a) ? b : a));
+    : measured.reduce((a, b) => (better(b, a) ? b : a));
   return {
     target,
     trials,

@@ -1,6 +1,6 @@
 /** The tuning target: which metric, what value counts as good enough, and whether a result meets it. */
 import { QuantscopeError } from '../../core/errors';
-import type { EvalMetrics, Evaluator } from './evaluate';
+import type { EvalBound, EvalMetrics, Evaluator } from './evaluate';
 
 export type TargetMetric = 'top1' | 'sqnr' | 'task-drop';
 
@@ -41,4 +41,12 @@ export function targetValue(t: Target, m: EvalMetrics, floatTask: number | null)
 export function meets(t: Target, m: EvalMetrics, floatTask: number | null): boolean {
   const v = targetValue(t, m, floatTask);
   return t.metric === 'task-drop' ? v >= -t.value : v >= t.value;
+}
+
+/**
+ * The bound that stops an evaluation once its target value cannot reach `value` (by default the
+ * target itself); none for a task metric, which reads every sample at once.
+ */
+export function boundFor(t: Target, value: number = t.value): EvalBound | undefined {
+  return t.metric === 'task-drop' ? undefined : { metric: t.metric, below: value };
 }

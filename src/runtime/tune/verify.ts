@@ -70,7 +70,8 @@ export async function chooseRunnable(
 ): Promise<CheckedChoice> {
   const chosen = result.trials[result.chosen]!;
   const rest = result.trials
-    .filter((t) => t.id !== chosen.id && t.meets === chosen.meets)
+    // measured on as many samples as the choice (not stopped early, whose value is only a bound)
+    .filter((t) => t.id !== chosen.id && t.meets === chosen.meets && t.metrics.samples === chosen.metrics.samples)
     .sort((a, b) => (chosen.meets ? a.bytes - b.bytes : b.value - a.value));
   const refused: { id: number; reason: string }[] = [];
   for (const t of [chosen, ...rest]) {
