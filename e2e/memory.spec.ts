@@ -50,7 +50,7 @@ test('a calibration that cannot fit is refused with the numbers; one that fits i
   const error = page.getByTestId('calibration-error');
   await expect(error).toHaveAttribute('data-code', 'MODEL_TOO_LARGE');
   await expect(error).toContainText('calibration needs at least');
-  await expect(error).toContainText('this runtime gives 0.00 GiB');
+  await expect(error).toContainText('this runtime gives 0.1 KiB');
 
   // room for the weights and four 768-byte tensors: a pass holds two (with its working copies)
   await setBudget(page, 4);

@@ -50,6 +50,7 @@ export const FLAGS: Readonly<Record<string, FlagSpec>> = {
   force: { type: 'boolean', commands: ['quantize'] },
   'external-data': { type: 'boolean', commands: ['quantize'] },
   'calibration-passes': { type: 'string', commands: ['calibrate', 'quantize'] },
+  'max-memory': { type: 'string', commands: ['calibrate', 'quantize'] },
   'write-recipe': { type: 'string', commands: ['quantize', 'tune'] },
   format: { type: 'string', commands: CONFIG },
   'tflite-io': { type: 'string', commands: CONFIG },

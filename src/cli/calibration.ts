@@ -5,7 +5,10 @@ import { withExtraOutputs, type ModelProto } from '../onnx';
 import { calibrate, type StatsMap } from '../runtime/calibrate';
 import { materializeSample } from '../data/samples';
 import { nodeOrt } from '../runtime/ortNode';
-import { calibrateInPasses, planCalibrationPasses } from '../runtime/calibrationPasses';
+import { freemem } from 'node:os';
+import { graphTensors, isExternal, storedByteLength } from '../onnx';
+import { calibrateInPasses } from '../runtime/calibrationPasses';
+import { planPageCalibration } from '../runtime/pageMemory';
 import { createNodeSessionForModel } from '../runtime/nodeModelSession';
 import type { Chain } from '../runtime/recurrent';
 import { roundWeights, type RoundingResult } from '../runtime/weightRounding';
@@ -22,7 +25,13 @@ export async function runCalibration(
   chain: readonly Chain[] = [],
   /** --calibration-passes: that many sessions, each outputting a subset of the tensors (runtime/calibrationPasses). */
   passes = 1,
+  /** --max-memory in bytes: what the run may use; by default the memory the machine has free now. */
+  maxMemoryBytes?: number,
 ): Promise<StatsMap> {
+  // Before any session: the page's estimate (runtime/pageMemory.ts) against this machine's memory.
+  // Refused in words with the numbers (a coded error: exit 1, nothing written), or split into passes.
+  const plan = calibrationMemoryPlan(prepared, tensors, samples, maxMemoryBytes ?? freemem(), passes);
+  if (plan.passes.length > 1) console.error(plan.note);
   const bar = quiet ? null : progressBar('calibrating');
   const source = { count: samples.length, feeds: async (i: number) => materializeSample(samples[i]!) };
   const opts = {
@@ -32,15 +41,7 @@ export async function runCalibration(
     onProgress: (done: number, total: number) => bar?.update(done, total),
   };
   try {
-    if (passes > 1) {
-      // sizes do not matter for a forced split: the passes are asked for
-      const plan = planCalibrationPasses({
-        weightBytes: 0,
-        activationBytes: new Map(tensors.map((t) => [t, 1])),
-        budgetBytes: Number.MAX_SAFE_INTEGER,
-        passes,
-      });
-      console.error(plan.note);
+    if (plan.passes.length > 1) {
       return await calibrateInPasses(
         nodeOrt,
         (subset) => createNodeSessionForModel(withExtraOutputs(prepared, subset)),
@@ -58,6 +59,34 @@ export async function runCalibration(
   } finally {
     bar?.stop();
   }
+}
+
+/**
+ * The memory a calibration run needs on onnxruntime-node, the page's estimate with this process's
+ * copies of the weights: a model with external data is opened by path (onnxruntime reads its data
+ * files itself: one copy); an inline one is held three times (the file's bytes the model views, the
+ * encoded calibration model, onnxruntime's copy). Tensor sizes from the first sample's shapes.
+ */
+export function calibrationMemoryPlan(
+  prepared: ModelProto,
+  tensors: readonly string[],
+  samples: ReturnType<typeof loadSamples>,
+  budgetBytes: number,
+  passes = 1,
+) {
+  let weightBytes = 0;
+  let external = false;
+  for (const t of graphTensors(prepared.graph!)) {
+    weightBytes += storedByteLength(t);
+    external ||= isExternal(t);
+  }
+  const first = samples[0] ? materializeSample(samples[0]) : {};
+  const dims = Object.fromEntries(Object.entries(first).map(([k, t]) => [k, t.dims]));
+  return planPageCalibration(prepared, weightBytes, tensors, dims, budgetBytes, {
+    weightCopies: external ? 1 : 3,
+    passes,
+    advice: `Give more with --max-memory (e.g. --max-memory 16G) on a machine that has it, or export a weight-only form (no calibration)`,
+  });
 }
 
 /** GPTQ/AdaRound on onnxruntime-node: the page worker's engine, with a progress bar. */

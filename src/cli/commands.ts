@@ -95,6 +95,7 @@ export async function cmdCalibrate(a: Args): Promise<void> {
     config,
     chain,
     calibrationPasses(a),
+    maxMemory(a),
   );
   const producers = producerOpTypes(prepared);
   const ranges = calibratedRanges(stats, config, (t) => producers.get(t));
@@ -191,6 +192,7 @@ export async function cmdQuantize(a: Args): Promise<void> {
         config,
         chain,
         calibrationPasses(a),
+        maxMemory(a),
       );
       const producers = producerOpTypes(prepared);
       ranges = calibratedRanges(stats, config, (t) => producers.get(t));
@@ -382,6 +384,16 @@ export async function cmdRange(a: Args): Promise<void> {
         .map(([k, v]) => `${k}: ${Array.isArray(v) ? `[${v.join(', ')}]` : v}`)
         .join('\n'),
     );
+}
+
+/** --max-memory SIZE (bytes, or with K/M/G: powers of 1024): what calibration may use; undefined: the machine's free memory. */
+function maxMemory(a: Args): number | undefined {
+  const v = flagValue(a, 'max-memory');
+  if (v === undefined) return undefined;
+  const m = /^(\d+(?:\.\d+)?)\s*([KMG]?)i?B?$/i.exec(v.trim());
+  if (!m || Number(m[1]) <= 0)
+    throw new UsageError(`--max-memory ${v}: a size in bytes, or with K, M or G (e.g. 512M, 16G)`);
+  return Math.floor(Number(m[1]) * 1024 ** ' KMG'.indexOf((m[2] || ' ').toUpperCase()));
 }
 
 /** --calibration-passes N: calibrate in N sessions over subsets of the tensors (a model too large for one). */

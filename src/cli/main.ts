@@ -62,6 +62,8 @@ quantize FLAGS (defaults in brackets: what works for most models):
                                        2 GiB); a model with external data is read from its folder
   --calibration-passes N               calibrate in N sessions over subsets of the tensors (a model whose
                                        every-tensor calibration would not fit in memory) [1]
+  --max-memory SIZE                    what calibration may use (512M, 16G): estimated before it starts, it
+                                       runs in passes or is refused with the numbers [the free memory]
 
 Every export is checked against the float model (top-1 agreement >= 99% on a class axis, else output
 SQNR >= 20 dB, on the first output that is not recurrent state); a miss is a warning naming the

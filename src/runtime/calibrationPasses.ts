@@ -32,6 +32,8 @@ export interface CalibrationMemoryInput {
   readonly budgetBytes: number;
   /** Force this many passes (at least; more if one still would not fit). */
   readonly passes?: number;
+  /** What the refusal advises (the page: a weight-only form or the command line). */
+  readonly advice?: string;
 }
 
 export interface CalibrationMemoryPlan {
@@ -44,7 +46,13 @@ export interface CalibrationMemoryPlan {
   readonly note: string;
 }
 
-const gib = (b: number) => `${(b / 1024 ** 3).toFixed(2)} GiB`;
+/** Bytes in words at a scale that shows them: GiB for a large model, MiB or KiB for a small one. */
+const gib = (b: number) =>
+  b >= 1024 ** 3
+    ? `${(b / 1024 ** 3).toFixed(2)} GiB`
+    : b >= 1024 ** 2
+      ? `${(b / 1024 ** 2).toFixed(1)} MiB`
+      : `${(b / 1024).toFixed(1)} KiB`;
 
 function passBytes(fixed: number, sizes: readonly number[]): number {
   const sum = sizes.reduce((a, b) => a + b, 0);
@@ -64,7 +72,7 @@ export function planCalibrationPasses(i: CalibrationMemoryInput): CalibrationMem
   if (fixed + 3 * largest > i.budgetBytes)
     throw new QuantscopeError(
       'MODEL_TOO_LARGE',
-      `calibration needs at least ${gib(fixed + 3 * largest)} (${gib(fixed)} for the weights, ${gib(largest)} for the largest activation and its working copies); this runtime gives ${gib(i.budgetBytes)}. Export a weight-only form (no calibration), or calibrate on the command line`,
+      `calibration needs at least ${gib(fixed + 3 * largest)} (${gib(fixed)} for the weights, ${gib(largest)} for the largest activation and its working copies); this runtime gives ${gib(i.budgetBytes)}. ${i.advice ?? 'Export a weight-only form (no calibration), or calibrate on the command line'}`,
     );
   const forced = Math.max(1, Math.min(names.length, i.passes ?? 1));
   // the most outputs a pass can hold: greedy in graph order, capped so that `forced` passes share them

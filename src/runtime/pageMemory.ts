@@ -64,18 +64,24 @@ export function activationBytesEstimate(
   );
 }
 
-/** The plan for calibrating `tensors` of `model` in this page: passes, or a MODEL_TOO_LARGE refusal (thrown). */
+/**
+ * The plan for calibrating `tensors` of `model` in this page: passes, or a MODEL_TOO_LARGE refusal
+ * (thrown). The command line calls it too (cli/calibration.ts) with its own copies, budget and advice.
+ */
 export function planPageCalibration(
   model: ModelProto,
   weightBytes: number,
   tensors: readonly string[],
   sampleDims: Readonly<Record<string, readonly number[]>>,
   budgetBytes: number,
+  opts: { readonly weightCopies?: number; readonly passes?: number; readonly advice?: string } = {},
 ): CalibrationMemoryPlan {
   return planCalibrationPasses({
     weightBytes,
-    weightCopies: 2,
+    weightCopies: opts.weightCopies ?? 2,
     activationBytes: activationBytesEstimate(model, tensors, sampleDims),
     budgetBytes,
+    ...(opts.passes ? { passes: opts.passes } : {}),
+    ...(opts.advice ? { advice: opts.advice } : {}),
   });
 }

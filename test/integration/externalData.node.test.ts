@@ -4,7 +4,16 @@
  * weight-only export streams tensor by tensor (a counter, not a timing), and the external-data writer
  * (forced by its threshold) writes what onnxruntime-node loads.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
@@ -30,6 +39,7 @@ import { createNodeSessionFromPath, nodeOrt } from '../../src/runtime/ortNode';
 import { DECODER_TINY, decoderModel, writeGenerated } from '../helpers/bigModels';
 import { onePassAndPasses } from '../helpers/multiPass';
 import { makeNpy } from '../helpers/npy';
+import { runCli } from '../helpers/cli';
 import { ROOT } from '../helpers/sample';
 
 const run = promisify(execFile);
@@ -285,6 +295,57 @@ describe('external data', () => {
         message: expect.stringMatching(/needs at least 4\.29 GiB .* gives 4\.00 GiB/),
       }),
     );
+  });
+
+  it("the command line estimates calibration's memory before it starts: passes when one would not fit, a refusal with the numbers and nothing written when one tensor cannot", async () => {
+    const { readModel } = await import('../../src/cli/files');
+    const { prepareWithData } = await import('../../src/cli/prepareData');
+    const { calibrationMemoryPlan } = await import('../../src/cli/calibration');
+    const { calibrationTensors, planQuantization } = await import('../../src/onnx');
+    const data = [0, 1].map((i) => {
+      const p = join(dir, `mem${i}.npy`);
+      writeFileSync(p, makeNpy('<i8', [1, TOKENS.length], BigInt64Array.from(TOKENS.map((t) => BigInt((t + i) % 96)))));
+      return p;
+    });
+    // the estimate the command makes (the page's function, with this process's copies of the weights)
+    const { model } = readModel(extPath);
+    const { prepared, samples } = prepareWithData(model, extPath, DEFAULT_CONFIG, {}, data, {
+      chain: false,
+      autoFix: true,
+    });
+    const tensors = calibrationTensors(prepared, planQuantization(prepared, DEFAULT_CONFIG));
+    const one = calibrationMemoryPlan(prepared, tensors, samples!, Number.MAX_SAFE_INTEGER);
+    expect(one.passes.length).toBe(1);
+    // the weights are in the data file, opened by path: counted once
+    expect(one.onePassBytes).toBeGreaterThan(statSync(`${extPath}_data`).size);
+    const split = calibrationMemoryPlan(prepared, tensors, samples!, one.onePassBytes - 1);
+    expect(split.passes.length).toBeGreaterThan(1);
+    expect(split.peakBytes).toBeLessThan(one.onePassBytes);
+
+    const out = join(dir, 'mem.int8.onnx');
+    const passes = await runCli(
+      'quantize',
+      extPath,
+      '--data',
+      ...data,
+      '--max-memory',
+      String(one.onePassBytes - 1),
+      '-o',
+      out,
+    );
+    expect(passes.code).toBe(0);
+    expect(passes.stderr).toMatch(/calibrating in \d+ passes over subsets of the \d+ tensors \(one pass would need/);
+    expect(statSync(out).size).toBeGreaterThan(0);
+    rmSync(out);
+
+    const refused = await runCli('quantize', extPath, '--data', ...data, '--max-memory', '64K', '-o', out);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      /calibration needs at least 3\d\d\.\d KiB .* this runtime gives 64\.0 KiB\. Give more with --max-memory/,
+    );
+    expect(refused.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.startsWith('.mem.int8'))).toEqual([]);
   });
 
   it('quantscope calibrate --calibration-passes 3 says so and gives the one-pass ranges', async () => {
