@@ -210,9 +210,30 @@ export async function roundWeights(
   opts: { signal?: AbortSignal; onProgress?: (p: RoundingProgress) => void } = {},
 ): Promise<RoundingResult> {
   const targets = roundingTargets(model, config);
-  const result: RoundingResult = { rounded: new Map(), layers: [], momentsMBps: 0, momentsSeconds: 0 };
-  if (targets.length === 0) return result;
-  const form = config.form as Extract<NonNullable<QuantConfig['form']>, { kind: 'weight-only' }>;
+  if (targets.length === 0) return { rounded: new Map(), layers: [], momentsMBps: 0, momentsSeconds: 0 };
+  const collected = await collectInputMoments(ort, model, targets, source, opts);
+  const result = await roundFromMoments(targets, collected.moments, config, opts);
+  return { ...result, momentsMBps: collected.momentsMBps, momentsSeconds: collected.momentsSeconds };
+}
+
+export interface CollectedMoments {
+  /** Per target, one set of moments a Conv group. */
+  readonly moments: InputMoments[][];
+  readonly momentsMBps: number;
+  readonly momentsSeconds: number;
+}
+
+/**
+ * Step 2: every target's input moments from one session that fetches all their inputs, one run a
+ * sample, each input folded and dropped as it arrives.
+ */
+export async function collectInputMoments(
+  ort: OrtModule,
+  model: ModelProto,
+  targets: readonly RoundingTarget[],
+  source: CalibrationSource,
+  opts: { signal?: AbortSignal; onProgress?: (p: RoundingProgress) => void } = {},
+): Promise<CollectedMoments> {
   if (source.count === 0)
     throw new QuantscopeError('NO_STATISTICS', 'GPTQ and AdaRound need calibration data: give samples to run');
   const inputs = [...new Set(targets.map((t) => t.input))];
@@ -240,6 +261,18 @@ export async function roundWeights(
   } finally {
     await (session as { release?: () => Promise<void> }).release?.();
   }
+  return { moments, momentsMBps: foldMs > 0 ? bytes / 1e6 / (foldMs / 1000) : 0, momentsSeconds: foldMs / 1000 };
+}
+
+/** Step 3: each target's weight rounded from its moments (targets and moments in the same order). */
+export async function roundFromMoments(
+  targets: readonly RoundingTarget[],
+  moments: readonly (readonly InputMoments[])[],
+  config: QuantConfig,
+  opts: { signal?: AbortSignal; onProgress?: (p: RoundingProgress) => void } = {},
+): Promise<Omit<RoundingResult, 'momentsMBps' | 'momentsSeconds'>> {
+  const result = { rounded: new Map<string, RoundedWeight>(), layers: [] as RoundedLayer[] };
+  const form = config.form as Extract<NonNullable<QuantConfig['form']>, { kind: 'weight-only' }>;
   const gopts = config.algorithms?.gptq ?? {};
   const iterations = config.algorithms?.adaround?.iterations ?? ADAROUND_DEFAULT_ITERATIONS;
   for (let k = 0; k < targets.length; k++) {
@@ -287,5 +320,5 @@ export async function roundWeights(
     await new Promise((resolve) => setTimeout(resolve, 0));
   }
   opts.onProgress?.({ phase: 'rounding', done: targets.length, total: targets.length });
-  return { ...result, momentsMBps: foldMs > 0 ? bytes / 1e6 / (foldMs / 1000) : 0, momentsSeconds: foldMs / 1000 };
+  return result;
 }
