@@ -4,12 +4,22 @@
  * fixed automatically where every sample gives them one value, and the recurrent pairs to chain.
  */
 import { createNodeSessionForModel } from '../runtime/nodeModelSession';
-import { describeVerdict, guardSplit, recurrentPairs, type Chain, type GuardVerdict } from '../core/guard';
+import {
+  describeVerdict,
+  formatGuardValue,
+  guardSplit,
+  recurrentPairs,
+  type Chain,
+  type GuardVerdict,
+} from '../core/guard';
 import type { ModelProto, ModelSummary } from '../onnx';
 import { guardExport } from '../runtime/guardRun';
 import { materializeSample, type SampleSpec } from '../data/samples';
 import { createNodeSession, nodeOrt } from '../runtime/ortNode';
+import { DEFAULT_WEIGHT_SQNR_DB } from '../core/guardWeights';
+import { checkWeightsStreamed } from '../runtime/guardWeights';
 import { UsageError } from './args';
+import { readModel } from './files';
 
 /** The recurrent pairs to chain when --chain is given; a hint on stderr when the model has some and it is not. */
 export function chainFor(summary: ModelSummary, wanted: boolean, say: (line: string) => void): Chain[] {
@@ -74,15 +84,34 @@ export async function guardOnNode(
   }
 }
 
+/**
+ * The weight-SQNR guard on a written export with external data (too large to run here): every
+ * quantized weight read back from OUT.onnx and its data file, one at a time, against the float model's.
+ */
+export async function guardWeightsOnNode(prepared: ModelProto, out: string): Promise<GuardVerdict | null> {
+  const written = readModel(out).model;
+  return checkWeightsStreamed(prepared, written, {
+    targetDb: DEFAULT_WEIGHT_SQNR_DB,
+    source: `not run: ${out} keeps its weights in external data, too large to run here`,
+  });
+}
+
 /** The guard's line: a warning on stderr when the export misses the target, else the check on stdout. */
-export function reportVerdict(v: GuardVerdict | null): void {
+export function reportVerdict(v: GuardVerdict | null, why?: string): void {
   if (!v) {
-    console.error('note: the export was not checked against the float model: no samples (give --data or --held-out)');
+    console.error(
+      `note: the export was not checked against the float model: ${why ?? 'no samples (give --data or --held-out)'}`,
+    );
     return;
   }
-  if (v.passed) console.log(`check: ${describeVerdict(v)}`);
+  const worst = v.worst?.length
+    ? `; worst weights: ${v.worst.map((w) => `${w.tensor} (${w.node}) ${formatGuardValue(v.metric, w.sqnrDb)}`).join(', ')}`
+    : '';
+  if (v.passed) console.log(`check: ${describeVerdict(v)}${worst}`);
   else
     console.error(
-      `warning: the export misses the target: ${describeVerdict(v)}. Try another --method, --activations int16, or --exclude the nodes at fault (quantscope tune searches for it)`,
+      v.metric === 'weight SQNR'
+        ? `warning: the export misses the target: ${describeVerdict(v)}${worst}. Try --weights int8, a smaller --block-size, or --exclude the nodes at fault (quantscope tune searches for it)`
+        : `warning: the export misses the target: ${describeVerdict(v)}. Try another --method, --activations int16, or --exclude the nodes at fault (quantscope tune searches for it)`,
     );
 }

@@ -126,6 +126,8 @@ export interface GuardVerdict {
   readonly samples: number;
   /** Where the samples came from, in words ("4 held-out samples", "a split of the calibration data: …"). */
   readonly source: string;
+  /** Weight SQNR (core/guardWeights.ts): the worst weights, worst first; `output` names the worst. */
+  readonly worst?: readonly { readonly tensor: string; readonly node: string; readonly sqnrDb: number }[];
 }
 
 export function judgeTally(t: OutputTally, target: GuardTarget, source: string): GuardVerdict {

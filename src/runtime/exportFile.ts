@@ -22,6 +22,10 @@ import {
   type SupportRow,
   type TensorRange,
 } from '../onnx';
+import type { GuardVerdict } from '../core/guard';
+import { DEFAULT_WEIGHT_SQNR_DB } from '../core/guardWeights';
+import { toErrorInfo } from '../core/errors';
+import { checkWeightsStreamed } from './guardWeights';
 
 /** What an export's file is, built once: the encoded parts and everything reported about it. */
 export interface ExportFile {
@@ -35,6 +39,11 @@ export interface ExportFile {
   readonly support: readonly SupportRow[];
   /** The external data file the .onnx names (its tensors are there), when written with one. */
   readonly dataFile?: { readonly name: string; readonly blob: Blob };
+  /**
+   * With a data file (too large to run in the page): the guard's verdict from each quantized weight
+   * against its float self (runtime/guardWeights.ts), or why there is none.
+   */
+  readonly weightGuard?: { readonly verdict: GuardVerdict | null; readonly note: string | null };
 }
 
 /** The form the configuration names, built from the prepared model (static QDQ from its ranges). */
@@ -94,6 +103,24 @@ export async function writeExportStreamed(
   // written with its data file as it came: the layout the user brought (and past 2 GiB, the only one)
   const w = await writeModel(r.model, onnx, data, { dataFileName, externalAbove: 0 });
   const blob = onnx.blob();
+  // too large to run here: each quantized weight (still readable from the spool, one at a time)
+  // against the float model's, instead of the outputs on samples
+  let weightGuard: ExportFile['weightGuard'];
+  if (w.external)
+    try {
+      const verdict = await checkWeightsStreamed(prepared, r.model, {
+        targetDb: DEFAULT_WEIGHT_SQNR_DB,
+        source: `the export as written with ${dataFileName}`,
+      });
+      weightGuard = verdict
+        ? { verdict, note: null }
+        : {
+            verdict: null,
+            note: `no DequantizeLinear weights in the export to check one by one against the float model`,
+          };
+    } catch (e) {
+      weightGuard = { verdict: null, note: `weights not checked against the float model: ${toErrorInfo(e).message}` };
+    }
   return {
     blob,
     size: w.onnxBytes + w.dataBytes,
@@ -102,5 +129,6 @@ export async function writeExportStreamed(
     weightBytes: initializerBytes(r.model.graph!.initializer),
     support: supportReport(r.model),
     ...(w.external ? { dataFile: { name: dataFileName, blob: data.blob() } } : {}),
+    ...(weightGuard ? { weightGuard } : {}),
   };
 }

@@ -111,9 +111,19 @@ function exportResult(fields: Omit<ExportResult, 'blob' | 'size' | 'bytes'>, fil
   return result;
 }
 
-/** The guard rail (state/guard.ts); a file with external data is loaded and run by checkLoads, not compared yet. */
+/**
+ * The guard rail (state/guard.ts): the export's outputs against the float model's; a file with external
+ * data too large to run here is judged by its weights instead, checked tensor by tensor as it was
+ * written (runtime/exportFile.ts, runtime/guardWeights.ts).
+ */
 async function guardExport(calibrator: Calibrator, state: AppState, file: ExportFile): Promise<ExportGuard> {
-  return guardExportInPage(calibrator, state, file.blob, file.dataFile);
+  const g = await guardExportInPage(calibrator, state, file.blob, file.dataFile);
+  // the outputs not compared (both models past the page's memory, or no samples to run): the weights,
+  // checked one by one as the export was written, judge it instead
+  const w = file.weightGuard?.verdict;
+  if (!g.verdict && w)
+    return { verdict: { ...w, source: `${w.source}; ${g.note ?? 'the outputs not compared'}` }, note: null };
+  return g;
 }
 
 /** The result with the guard's verdict (its lazy `bytes` kept: never spread). */

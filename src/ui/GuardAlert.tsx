@@ -1,6 +1,7 @@
 /**
  * The guard rail next to the download: the export against the float model on held-out (or split)
- * samples. Missing the target is an alert naming the metric, its value and the target, and offers Tune
+ * samples, or for a file too large to run here its weights tensor by tensor (weight SQNR, the worst
+ * named). Missing the target is an alert naming the metric, its value and the target, and offers Tune
  * (which searches the choices for a setting that meets it) and the choices themselves; meeting it is one
  * quiet line; no verdict says why.
  */
@@ -40,7 +41,19 @@ export function GuardAlert({ guard }: { guard: ExportGuard }) {
         This export misses the target: {v.metric} {formatGuardValue(v.metric, v.value)} against a target of{' '}
         {formatGuardValue(v.metric, v.target)}
       </b>{' '}
-      (output <code>{v.output}</code>, {v.source}).{' '}
+      ({v.metric === 'weight SQNR' ? 'worst weight' : 'output'} <code>{v.output}</code>, {v.source})
+      {v.worst && v.worst.length > 1 && (
+        <>
+          ; the worst weights:{' '}
+          {v.worst.map((w, i) => (
+            <span key={w.tensor}>
+              {i > 0 && ', '}
+              <code>{w.tensor}</code> {formatGuardValue(v.metric, w.sqnrDb)}
+            </span>
+          ))}
+        </>
+      )}
+      .{' '}
       <a
         href="#step-tune"
         onClick={(e) => {
