@@ -114,4 +114,11 @@ test('debugger: list, graph with the first divergence, click-through; sensitivit
   expect(sqnr.every((x) => !Number.isNaN(x))).toBe(true);
   for (let i = 1; i < sqnr.length; i++) expect(sqnr[i]!).toBeGreaterThanOrEqual(sqnr[i - 1]!);
   await app.screenshot('debug-sensitivity-rec-1440x900');
+  // every column on screen: the ranking's box scrolls down, never sideways, at 1440x900 and 1280x720
+  const tableBox = page.getByTestId('sensitivity-ranking').locator('.debug-table-box');
+  const overflow = () => tableBox.evaluate((b) => b.scrollWidth - b.clientWidth);
+  expect(await overflow(), 'sensitivity table wider than its box at 1440x900').toBeLessThanOrEqual(0);
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await expect.poll(overflow, { message: 'sensitivity table wider than its box at 1280x720' }).toBeLessThanOrEqual(0);
+  await app.screenshot('debug-sensitivity-rec-1280x720');
 });
