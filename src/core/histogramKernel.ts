@@ -23,6 +23,7 @@ interface KernelExports {
     window: number,
     zeroBin: number,
   ): void;
+  minmax(data: number, len: number): void;
 }
 
 export type HistogramKernelKind = 'wasm-simd' | 'js';
@@ -80,6 +81,36 @@ function align16(n: number): number {
   return (n + 15) & ~15;
 }
 
+/** Views of the kernel's memory, grown to `needed` bytes (growing detaches the old views). */
+function viewsOf(k: KernelExports, needed: number): typeof views {
+  const memory = k.memory;
+  if (memory.buffer.byteLength < needed) memory.grow(Math.ceil((needed - memory.buffer.byteLength) / 65536));
+  if (views.buffer !== memory.buffer) {
+    views = { buffer: memory.buffer, f32: new Float32Array(memory.buffer), u32: new Uint32Array(memory.buffer) };
+    edgesWritten = null;
+  }
+  return views;
+}
+
+/**
+ * A batch's min and max (float32 values; NaN when it holds NaN, ±Infinity when it holds them), four
+ * values at a time in the kernel, a chunk at a time as binFixedWasm; null without the kernel.
+ */
+export function minMaxWasm(data: Float32Array): { min: number; max: number } | null {
+  const k = active();
+  if (!k) return null;
+  const { f32 } = viewsOf(k, EDGES_AT + CHUNK * 4);
+  edgesWritten = null; // the data goes where the edges were
+  f32[0] = Infinity;
+  f32[1] = -Infinity;
+  for (let at = 0; at < data.length; at += CHUNK) {
+    const chunk = data.subarray(at, Math.min(data.length, at + CHUNK));
+    f32.set(chunk, EDGES_AT >> 2);
+    k.minmax(EDGES_AT, chunk.length);
+  }
+  return { min: f32[0]!, max: f32[1]! };
+}
+
 /**
  * Bin `data` into `lanes` (4 interleaved copies of n bins, returned as a view of the kernel's memory,
  * valid until the next call) and find its min/max (float32; NaN when it holds NaN). Arguments as
@@ -101,17 +132,11 @@ export function binFixedWasm(
   const lanesAt = align16(EDGES_AT + edges.byteLength);
   const dataAt = align16(lanesAt + 16 * n);
   const needed = dataAt + CHUNK * 4;
-  const memory = k.memory;
-  if (memory.buffer.byteLength < needed) memory.grow(Math.ceil((needed - memory.buffer.byteLength) / 65536));
-  if (views.buffer !== memory.buffer) {
-    views = { buffer: memory.buffer, f32: new Float32Array(memory.buffer), u32: new Uint32Array(memory.buffer) };
-    edgesWritten = null;
-  }
+  const { buffer, f32, u32 } = viewsOf(k, needed);
   if (edgesWritten !== edges) {
-    new Float64Array(memory.buffer, EDGES_AT, edges.length).set(edges);
+    new Float64Array(buffer!, EDGES_AT, edges.length).set(edges);
     edgesWritten = edges;
   }
-  const { f32, u32 } = views;
   const lanes = u32.subarray(lanesAt >> 2, (lanesAt >> 2) + 4 * n);
   lanes.fill(0);
   f32[0] = Infinity;

@@ -3,6 +3,8 @@
  * NaN and ±Inf are counted, not folded into the range: Quantscope's policy is to name a tensor
  * that produced them and keep it float (never a NaN scale).
  */
+import { minMaxWasm } from './histogramKernel';
+
 export interface MinMaxState {
   /** Smallest finite value seen (Infinity when none). */
   readonly min: number;
@@ -50,9 +52,11 @@ function minMaxLoop(data: Float32Array): void {
  */
 export function finiteMinMax(data: Float32Array): { min: number; max: number } | null {
   if (data.length === 0) return { min: Infinity, max: -Infinity };
-  minMaxLoop(data);
-  const min = extremes[0]!;
-  const max = extremes[1]!;
+  // The WASM SIMD kernel where the engine has it (histogramKernel.wat: f32x4.min/max, NaN-propagating too)
+  const fast = data.length >= 64 ? minMaxWasm(data) : null;
+  if (!fast) minMaxLoop(data);
+  const min = fast ? fast.min : extremes[0]!;
+  const max = fast ? fast.max : extremes[1]!;
   if (!(min > -Infinity && max < Infinity)) return null;
   return { min: signedZero(data, min), max: signedZero(data, max) };
 }

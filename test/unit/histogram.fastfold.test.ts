@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   binInto,
   createHistogram,
+  finiteMinMax,
   foldInRange,
   histogramEdges,
   histogramRange,
@@ -134,15 +135,23 @@ describe.each(['wasm-simd', 'js'] as const)('the fast fold (%s) equals numpy’s
       if (k % 5 === 1) return nextF32(edges[k % (n + 1)]!, k % 2 ? 1 : -1); // one ulp beside it
       if (k % 5 === 2) return k % 3 ? 0 : -0;
       return Math.fround(-t + 2 * t * r);
-    }).map((x) => Math.min(t, Math.max(-t, x)) || x);
-    data[data.length - 1] = -t; // the minimum in the scalar tail
-    data[3 * 16384 + 2] = t;
+    }).map((x) => Math.min(nextF32(t, -1), Math.max(nextF32(-t, 1), x)) || x);
+    data[data.length - 1] = -t; // the only minimum, in the last chunk's scalar tail
+    data[3 * 16384 + 2] = t; // the only maximum
     const fast = foldInRange(seeded(t, n), data);
     expect(Array.from(fast.histogram!.counts)).toEqual(referenceCounts(data, -t, t, n));
     const ref = scalarMinMax(data);
     expect([fast.min, fast.max]).toEqual([ref.min, ref.max]);
+    expect(finiteMinMax(data)).toEqual(ref); // min/max alone (the kernel's other loop)
+    // the fold again after min/max alone used the kernel's memory: the same bins
+    expect(Array.from(foldInRange(seeded(t, n), data).histogram!.counts)).toEqual(Array.from(fast.histogram!.counts));
+    const withInf = data.slice();
+    withInf[2 * 16384 + 5] = -Infinity; // ±Infinity in a later chunk: no finite min/max
+    expect(finiteMinMax(withInf)).toBeNull();
+    expect(reduceMinMax(withInf).infCount).toBe(1);
     data[2 * 16384 + 9] = NaN; // NaN in a later chunk: declined
     expect(foldInRange(seeded(t, n), data).histogram).toBeNull();
+    expect(finiteMinMax(data)).toBeNull();
   });
 
   it('declines a batch with a value outside the range or NaN, and changes nothing', () => {
