@@ -9,6 +9,7 @@ import { GraphProtoSchema, ModelProtoSchema } from 'onnx-buf';
 // module by module, not the onnx index: the e2e (plain Node ESM) builds these models too
 import { bytesOf, makeNode, makeOpset, makeTensor, makeValueInfo, type ModelProto } from '../../src/onnx/proto';
 import { DT } from '../../src/onnx/tensor';
+import { mulberry32 } from '../../src/core/random';
 
 function floatTensor(name: string, dims: number[], fill: (i: number) => number) {
   const n = dims.reduce((a, b) => a * b, 1);
@@ -42,4 +43,19 @@ export function outlierModel(gain: number): ModelProto {
       output: [makeValueInfo('out', DT.FLOAT, [1, 16, 1])],
     }),
   });
+}
+
+/**
+ * The weight-SQNR guard's broken weight: `name` (a [rows, cols] MatMul weight, quantized per column)
+ * replaced by a heavy-tailed one: rows 0 and 1 of every column at ±10, the rest uniform in [-1, 1].
+ * Int4's 7 steps of 10/7 round the rest to 0 or one step (about 13 dB); int8 keeps it above 35 dB.
+ */
+export function withHeavyTailedWeight(model: ModelProto, name: string): ModelProto {
+  const g = model.graph!;
+  const at = g.initializer.findIndex((t) => t.name === name);
+  if (at < 0) throw new Error(`no initializer ${name}`);
+  const dims = g.initializer[at]!.dims.map(Number);
+  const rand = mulberry32(5);
+  g.initializer[at] = floatTensor(name, dims, (i) => (i < 2 * dims[1]! ? (i % 2 ? 10 : -10) : rand() * 2 - 1));
+  return model;
 }

@@ -11,13 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type QuantConfig } from '../../src/core/config';
-import { mulberry32 } from '../../src/core/random';
 import { decodeModelWithExternalData, prepareModel } from '../../src/onnx';
 import { fileSource } from '../../src/runtime/nodeFiles';
 import { writeExportStreamed } from '../../src/runtime/exportFile';
 import { DECODER_TINY, decoderModel, writeGenerated } from '../helpers/bigModels';
 import { runCli } from '../helpers/cli';
-import { floatTensor } from '../helpers/models';
+import { withHeavyTailedWeight } from '../helpers/guardModels';
 
 let dir: string;
 let plain: string;
@@ -27,13 +26,7 @@ const BROKEN = 'l0_up';
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'qs-guard-weights-'));
   plain = (await writeGenerated(decoderModel(DECODER_TINY), dir, 'decoder.onnx', true)).path;
-  const m = decoderModel(DECODER_TINY);
-  const g = m.graph!;
-  const at = g.initializer.findIndex((t) => t.name === BROKEN);
-  const dims = g.initializer[at]!.dims.map(Number); // [D, hidden]: per channel, a column of D
-  const rand = mulberry32(5);
-  // rows 0 and 1 of every column at ±10, the rest uniform in [-1, 1]
-  g.initializer[at] = floatTensor(BROKEN, dims, (i) => (i < 2 * dims[1]! ? (i % 2 ? 10 : -10) : rand() * 2 - 1));
+  const m = withHeavyTailedWeight(decoderModel(DECODER_TINY), BROKEN);
   broken = (await writeGenerated(m, dir, 'broken.onnx', true)).path;
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
