@@ -67,7 +67,7 @@ export function forceHistogramKernel(kind: HistogramKernelKind | null): void {
 }
 
 /**
- * Bytes 0..8 hold min/max; the edges, lanes and a chunk of data follow, each 16-byte aligned. The
+ * Bytes 0..12 hold min, max and min |x|; the edges, lanes and a chunk of data follow, each 16-byte aligned. The
  * batch is copied in and binned a chunk at a time: the chunk stays in cache between the copy and the
  * kernel's read (one pass over memory, not two), and the kernel's memory stays small (it does not
  * grow with the largest activation).
@@ -93,22 +93,24 @@ function viewsOf(k: KernelExports, needed: number): typeof views {
 }
 
 /**
- * A batch's min and max (float32 values; NaN when it holds NaN, ±Infinity when it holds them), four
- * values at a time in the kernel, a chunk at a time as binFixedWasm; null without the kernel.
+ * A batch's min, max and min |x| (float32 values; NaN when it holds NaN, ±Infinity as min/max when it
+ * holds them), eight values at a time in the kernel, a chunk at a time as binFixedWasm; null without
+ * the kernel.
  */
-export function minMaxWasm(data: Float32Array): { min: number; max: number } | null {
+export function minMaxWasm(data: Float32Array): { min: number; max: number; minAbs: number } | null {
   const k = active();
   if (!k) return null;
   const { f32 } = viewsOf(k, EDGES_AT + CHUNK * 4);
   edgesWritten = null; // the data goes where the edges were
   f32[0] = Infinity;
   f32[1] = -Infinity;
+  f32[2] = Infinity;
   for (let at = 0; at < data.length; at += CHUNK) {
     const chunk = data.subarray(at, Math.min(data.length, at + CHUNK));
     f32.set(chunk, EDGES_AT >> 2);
     k.minmax(EDGES_AT, chunk.length);
   }
-  return { min: f32[0]!, max: f32[1]! };
+  return { min: f32[0]!, max: f32[1]!, minAbs: f32[2]! };
 }
 
 /**

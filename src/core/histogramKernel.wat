@@ -156,34 +156,44 @@
         (br $tail)))
     (f32.store (i32.const 0) (local.get $min))
     (f32.store (i32.const 4) (local.get $max)))
-;; min/max alone (the first sample of a tensor, the exact mode's first pass): the same convention,
-  ;; bytes 0..8 hold the extremes so far and are updated; eight values an iteration in two
-  ;; accumulators, so that one min's latency does not wait on the last.
+;; min/max alone (the first sample of a tensor, the exact mode's first pass), and min |x| beside
+  ;; them: the same convention, bytes 0..12 hold min, max and min |x| so far and are updated; eight
+  ;; values an iteration in two accumulators, so that one min's latency does not wait on the last.
+  ;; f32.min/max propagate NaN (the caller then counts NaN one value at a time); |-0| is +0.
   (func (export "minmax") (param $data i32) (param $len i32)
-    (local $p i32) (local $end i32) (local $x f32)
-    (local $min0 v128) (local $max0 v128) (local $min1 v128) (local $max1 v128)
-    (local $min f32) (local $max f32)
+    (local $p i32) (local $end i32) (local $x f32) (local $a v128) (local $b v128)
+    (local $min0 v128) (local $max0 v128) (local $min1 v128) (local $max1 v128) (local $abs0 v128) (local $abs1 v128)
+    (local $min f32) (local $max f32) (local $abs f32)
     (local.set $min0 (f32x4.splat (f32.load (i32.const 0))))
     (local.set $max0 (f32x4.splat (f32.load (i32.const 4))))
+    (local.set $abs0 (f32x4.splat (f32.load (i32.const 8))))
     (local.set $min1 (local.get $min0))
     (local.set $max1 (local.get $max0))
+    (local.set $abs1 (local.get $abs0))
     (local.set $p (local.get $data))
     (local.set $end (i32.add (local.get $data) (i32.shl (i32.and (local.get $len) (i32.const -8)) (i32.const 2))))
     (block $done
       (loop $eight
         (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
-        (local.set $min0 (f32x4.min (local.get $min0) (v128.load (local.get $p))))
-        (local.set $max0 (f32x4.max (local.get $max0) (v128.load (local.get $p))))
-        (local.set $min1 (f32x4.min (local.get $min1) (v128.load offset=16 (local.get $p))))
-        (local.set $max1 (f32x4.max (local.get $max1) (v128.load offset=16 (local.get $p))))
+        (local.set $a (v128.load (local.get $p)))
+        (local.set $b (v128.load offset=16 (local.get $p)))
+        (local.set $min0 (f32x4.min (local.get $min0) (local.get $a)))
+        (local.set $max0 (f32x4.max (local.get $max0) (local.get $a)))
+        (local.set $abs0 (f32x4.min (local.get $abs0) (f32x4.abs (local.get $a))))
+        (local.set $min1 (f32x4.min (local.get $min1) (local.get $b)))
+        (local.set $max1 (f32x4.max (local.get $max1) (local.get $b)))
+        (local.set $abs1 (f32x4.min (local.get $abs1) (f32x4.abs (local.get $b))))
         (local.set $p (i32.add (local.get $p) (i32.const 32)))
         (br $eight)))
     (local.set $min0 (f32x4.min (local.get $min0) (local.get $min1)))
     (local.set $max0 (f32x4.max (local.get $max0) (local.get $max1)))
+    (local.set $abs0 (f32x4.min (local.get $abs0) (local.get $abs1)))
     (local.set $min (f32.min (f32.min (f32x4.extract_lane 0 (local.get $min0)) (f32x4.extract_lane 1 (local.get $min0)))
                              (f32.min (f32x4.extract_lane 2 (local.get $min0)) (f32x4.extract_lane 3 (local.get $min0)))))
     (local.set $max (f32.max (f32.max (f32x4.extract_lane 0 (local.get $max0)) (f32x4.extract_lane 1 (local.get $max0)))
                              (f32.max (f32x4.extract_lane 2 (local.get $max0)) (f32x4.extract_lane 3 (local.get $max0)))))
+    (local.set $abs (f32.min (f32.min (f32x4.extract_lane 0 (local.get $abs0)) (f32x4.extract_lane 1 (local.get $abs0)))
+                             (f32.min (f32x4.extract_lane 2 (local.get $abs0)) (f32x4.extract_lane 3 (local.get $abs0)))))
     (local.set $end (i32.add (local.get $data) (i32.shl (local.get $len) (i32.const 2))))
     (block $tail_done
       (loop $tail
@@ -191,8 +201,10 @@
         (local.set $x (f32.load (local.get $p)))
         (local.set $min (f32.min (local.get $min) (local.get $x)))
         (local.set $max (f32.max (local.get $max) (local.get $x)))
+        (local.set $abs (f32.min (local.get $abs) (f32.abs (local.get $x))))
         (local.set $p (i32.add (local.get $p) (i32.const 4)))
         (br $tail)))
     (f32.store (i32.const 0) (local.get $min))
-    (f32.store (i32.const 4) (local.get $max)))
+    (f32.store (i32.const 4) (local.get $max))
+    (f32.store (i32.const 8) (local.get $abs)))
 )

@@ -102,6 +102,27 @@ export function reduceMinMax(data: ArrayLike<number>): MinMaxState {
   return { min, max, count: data.length, nanCount, infCount };
 }
 
+/**
+ * min |x| over the finite values (Infinity when none): the exact mode's |x| histogram starts there.
+ * The WASM kernel's pass where it loads; Math.min is branch-free; NaN poisons both, so a batch with
+ * NaN takes the scalar loop, where NaN compares false.
+ */
+export function minAbsOf(data: ArrayLike<number>): number {
+  const fast = data instanceof Float32Array && data.length >= 64 ? minMaxWasm(data) : null;
+  if (fast && fast.minAbs === fast.minAbs) return fast.minAbs;
+  let minAbs = Infinity;
+  if (!fast) {
+    for (let i = 0; i < data.length; i++) minAbs = Math.min(minAbs, Math.abs(data[i]!));
+    if (minAbs === minAbs) return minAbs;
+  }
+  minAbs = Infinity;
+  for (let i = 0; i < data.length; i++) {
+    const a = Math.abs(data[i]!);
+    if (a < minAbs) minAbs = a;
+  }
+  return minAbs;
+}
+
 export function mergeMinMax(a: MinMaxState, b: MinMaxState): MinMaxState {
   return {
     min: Math.min(a.min, b.min),

@@ -17,7 +17,7 @@ import { foldIntoAbsHistogram, seedAbsHistogram, type AbsHistogramState } from '
 import { createHistogram, foldInRange, updateHistogram, type HistogramState } from '../core/histogram';
 import { f32 } from '../core/rounding';
 import { createTorchHistogram, observeTorchHistogram, type TorchHistogramState } from '../core/torchHistogram';
-import { createMinMax, isNonFinite, reduceMinMax, mergeMinMax, type MinMaxState } from '../core/minmax';
+import { createMinMax, isNonFinite, minAbsOf, reduceMinMax, mergeMinMax, type MinMaxState } from '../core/minmax';
 import type { Feeds, FeedTensor, OrtModule, Tensor } from './ort';
 import { toOrtFeeds } from './ort';
 import { carryOver, chainedFeeds, withChainOutputs, type Chain } from './recurrent';
@@ -136,20 +136,6 @@ interface FirstPass {
 
 function scanFirstPass(prev: FirstPass, mm: MinMaxState, data: ArrayLike<number>): FirstPass {
   return { minmax: mergeMinMax(prev.minmax, mm), minAbs: Math.min(prev.minAbs, minAbsOf(data)) };
-}
-
-/** min |x| over the finite values (Infinity when none). Math.min is branch-free; NaN poisons it, so a
- * batch with NaN takes the scalar loop, where NaN compares false. */
-function minAbsOf(data: ArrayLike<number>): number {
-  let minAbs = Infinity;
-  for (let i = 0; i < data.length; i++) minAbs = Math.min(minAbs, Math.abs(data[i]!));
-  if (minAbs === minAbs) return minAbs;
-  minAbs = Infinity;
-  for (let i = 0; i < data.length; i++) {
-    const a = Math.abs(data[i]!);
-    if (a < minAbs) minAbs = a;
-  }
-  return minAbs;
 }
 
 /** Histograms seeded on the final ranges: every later sample is binned without growth. */

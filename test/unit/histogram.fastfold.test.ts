@@ -12,6 +12,7 @@ import {
   finiteMinMax,
   foldInRange,
   histogramEdges,
+  minAbsOf,
   histogramRange,
   reduceMinMax,
   updateHistogram,
@@ -171,6 +172,19 @@ describe.each(['wasm-simd', 'js'] as const)('the fast fold (%s) equals numpy’s
           if (odd !== 'outside') expect(r.min).toBeNaN();
         },
       ),
+    );
+  });
+
+  it('min |x| (the exact mode’s first pass) equals the scalar scan’s: ±0, NaN skipped, ±Infinity', () => {
+    const value = fc.oneof(fc.float({ noNaN: false }), fc.constantFrom(0, -0, NaN, Infinity, -Infinity, 1e-45, -1e-45));
+    fc.assert(
+      fc.property(fc.array(value, { minLength: 0, maxLength: 300 }), (values) => {
+        const data = Float32Array.from(values);
+        let ref = Infinity;
+        for (const v of data) if (Math.abs(v) < ref) ref = Math.abs(v);
+        expect(Object.is(minAbsOf(data), ref)).toBe(true);
+      }),
+      { numRuns: 300 },
     );
   });
 
