@@ -44,14 +44,20 @@ const plainMs = performance.now() - t;
 const rssBefore = process.memoryUsage().rss;
 t = performance.now();
 let runMs = 0;
+// The fold's CPU time too (the process's, taken while only the fold runs): on a loaded machine the
+// wall time of the fold moves with the other processes far more than its CPU time does.
+let foldCpuMs = 0;
 let stats = emptyStats(tensors);
 for (const d of feeds) {
   const t1 = performance.now();
   const r = await calib.run({ x: tensor(d) }, tensors);
   runMs += performance.now() - t1;
+  const c0 = process.cpuUsage();
   const next = {};
   for (const k of tensors) next[k] = foldTensor(stats[k], k, r[k].data);
   stats = next;
+  const c = process.cpuUsage(c0);
+  foldCpuMs += (c.user + c.system) / 1000;
 }
 const calibMs = performance.now() - t;
 console.log(
@@ -60,6 +66,7 @@ console.log(
     calibMs,
     runMs,
     foldMs: calibMs - runMs,
+    foldCpuMs,
     samples: feeds.length,
     runFreesCaller: { ticks, runMs: probeMs },
     memory: {

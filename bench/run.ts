@@ -163,6 +163,7 @@ async function benchCalibration(): Promise<void> {
       calibMs: number;
       runMs: number;
       foldMs: number;
+      foldCpuMs: number;
       samples: number;
       runFreesCaller: { ticks: number; runMs: number };
       memory: {
@@ -179,6 +180,7 @@ async function benchCalibration(): Promise<void> {
     emit(`calibration_ms_per_sample_wasm_t${threads}`, r.calibMs / r.samples, 'ms', tags);
     emit(`calibration_fold_ms_per_sample_wasm_t${threads}`, r.foldMs / r.samples, 'ms', {
       ...tags,
+      cpu_ms: Number((r.foldCpuMs / r.samples).toFixed(1)),
       target: Number((plainPerSample / 4).toFixed(1)),
       note: 'target: a quarter of the same run’s plain inference',
     });
