@@ -116,7 +116,7 @@ export function OpTypeBiasCorrection({ opType }: { opType: string }) {
   const own = useApp((s) => s.config.opTypes?.[opType]?.weights?.biasCorrection);
   return (
     <select
-      aria-label={`${opType} bias correction`}
+      aria-label={`Correct ${opType} biases`}
       title="Bias correction: the mean output shift the quantized weights cause on your samples, subtracted from the bias (needs data)"
       value={own === undefined ? 'default' : own ? 'on' : 'off'}
       onChange={(e) =>

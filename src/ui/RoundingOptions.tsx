@@ -36,13 +36,16 @@ export function RoundingChoice() {
   );
 }
 
-/** The Choices table's per-op-type rounding (an op-type override of `weights.algorithm`, weight-only forms). */
+/**
+ * The Choices table's per-op-type rounding (an op-type override of `weights.algorithm`, weight-only forms).
+ * Its label does not contain the model-level select's "Weight rounding" (Playwright's getByLabel matches substrings).
+ */
 export function OpTypeRounding({ opType }: { opType: string }) {
   const own = useApp((s) => s.config.opTypes?.[opType]?.weights?.algorithm);
   const store = useAppStore();
   return (
     <select
-      aria-label={`${opType} weight rounding`}
+      aria-label={`Rounding of ${opType} weights`}
       title="How weight-only exports round this op type's weights (GPTQ and AdaRound need data)"
       value={own ?? 'default'}
       onChange={(e) =>

@@ -67,8 +67,8 @@ describe('components against a test store', () => {
     store.getState().editConfig({ kind: 'op-type', opType: 'Conv', set: { weights: { algorithm: 'gptq' } } });
     store.getState().editConfig({ kind: 'op-type', opType: 'Conv', set: { weights: { biasCorrection: false } } });
     const choices = render(store, <ChoicesPanel />);
-    expect(choices).toMatch(/<select aria-label="Conv weight rounding"[^>]*>.*?<option value="gptq" selected=""/);
-    expect(choices).toMatch(/<select aria-label="Conv bias correction"[^>]*>.*?<option value="off" selected=""/);
+    expect(choices).toMatch(/<select aria-label="Rounding of Conv weights"[^>]*>.*?<option value="gptq" selected=""/);
+    expect(choices).toMatch(/<select aria-label="Correct Conv biases"[^>]*>.*?<option value="off" selected=""/);
     expect(store.getState().config.opTypes?.Conv?.weights).toEqual({ algorithm: 'gptq', biasCorrection: false });
     store.getState().editConfig({ kind: 'op-type', opType: 'Conv', set: { weights: { algorithm: undefined } } });
     store.getState().editConfig({ kind: 'op-type', opType: 'Conv', set: { weights: { biasCorrection: undefined } } });
