@@ -19,6 +19,8 @@
  *   tune_*, sensitivity_*              switchboard sessions, evaluations, sweeps and a tune on det and rec: see bench/tune.ts
  *   big_*, vit_*                       2.5 GB decoder weight-only exports (MB/s, peak RSS) and the 344 MB ViT's
  *                                      parse and calibration: see bench/bigModels.ts (long: `npm run bench -- big`)
+ *   tune_seg176_*, seg176_*            `quantscope tune` on a 176 MB U-Net with a 1024x1024 input, 8 samples (target
+ *                                      1200 s): see bench/segTune.ts (long: `npm run bench -- segtune`)
  *   explorer_drag_long_tasks           main-thread tasks over 50 ms while dragging a range, in Chromium (target 0):
  *                                      see bench/browser/drag.bench.ts (serves the app on QS_PORT, like e2e)
  *   method_switch_*                    main-thread tasks over 50 ms while the model's method switches (target 0), and
@@ -49,6 +51,7 @@ import { benchForms } from './forms';
 import { benchMethods } from './methods';
 import { benchTflite } from './tflite';
 import { benchTune } from './tune';
+import { benchSegTune } from './segTune';
 import { benchLayout } from './layout';
 // @ts-expect-error: a plain .mjs script
 import { buildCli } from '../scripts/build-cli.mjs';
@@ -67,9 +70,10 @@ const SECTIONS = [
   'layout',
   'browser',
   'big',
+  'segtune',
 ];
 /** Sections a plain `npm run bench` leaves out (long: asked for by name). */
-const LONG_SECTIONS = new Set(['algorithms', 'big']);
+const LONG_SECTIONS = new Set(['algorithms', 'big', 'segtune']);
 const asked = process.argv.slice(2).filter((a) => a !== '--');
 const unknown = asked.filter((a) => !SECTIONS.includes(a));
 if (unknown.length) {
@@ -108,6 +112,7 @@ try {
   if (wanted('layout')) benchLayout(emit);
   if (wanted('browser')) benchBrowser();
   if (wanted('big')) await benchBigModels(emit);
+  if (wanted('segtune')) await benchSegTune(emit);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

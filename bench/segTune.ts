@@ -1,0 +1,284 @@
+/**
+ * Tune on a background-removal-sized model (issue 12, §3: "on a 176 MB model with a 1024x1024 input,
+ * 8 samples and 2 cores, Tune must finish within 20 minutes"). No such model ships here, so this file
+ * builds one of that shape and size into a temporary folder (never committed): a U-Net-shaped conv
+ * encoder-decoder like IS-Net / RMBG-1.4, input [1, 3, 1024, 1024], a [1, 1, 1024, 1024] Sigmoid mask out.
+ *
+ *   seg176_model_mb                 float weights of the generated model (≈ 176 MB)
+ *   seg176_activation_mb            every intermediate tensor of one sample added up (what calibration sees)
+ *   seg176_inference_s              one plain onnxruntime-node run (the float model, default options)
+ *   tune_seg176_wall_s              `quantscope tune` wall time, 8 samples (6 calibration + 2 held out, the CLI's
+ *                                   default split), default target (output SQNR >= 30 dB), static QDQ int8 start
+ *   tune_seg176_cpu_s               its user + system CPU time (the machine is shared: read it beside the wall time)
+ *   tune_seg176_peak_rss_mb         its peak resident memory
+ *
+ *   npm run bench -- segtune        (a long section, left out of a plain `npm run bench`)
+ *   npx tsx bench/segTune.ts [--keep DIR]   (same; --keep leaves the model, samples and output in DIR)
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { create } from '@bufbuild/protobuf';
+import { GraphProtoSchema, ModelProtoSchema } from 'onnx-buf';
+import {
+  bytesOf,
+  encodeModel,
+  makeNode,
+  makeOpset,
+  makeTensor,
+  makeValueInfo,
+  type ModelProto,
+  type NodeProto,
+  type TensorProto,
+} from '../src/onnx';
+import type { AttrValue } from '../src/onnx/proto';
+import { createNodeSession, nodeOrt } from '../src/runtime/ortNode';
+import { makeNpy } from '../test/helpers/npy';
+import { ROOT } from '../test/helpers/sample';
+
+type Emit = (name: string, value: number, unit: string, extra?: Record<string, unknown>) => void;
+
+export interface SegShape {
+  /** Input side (square image). */
+  image: number;
+  /** Channels per encoder level, finest first; each level halves the resolution (MaxPool 2x2). */
+  widths: number[];
+}
+
+/**
+ * 1024x1024 input, 7 levels down to 16x16. Weights sit in the coarse levels, as in IS-Net, so the
+ * full-resolution convolutions stay narrow: 43.9 M parameters = 175.4 MB of float32, 2.2 GB of node
+ * outputs a sample, 127 G multiply-adds a sample.
+ */
+export const SEG_176MB: SegShape = { image: 1024, widths: [20, 40, 80, 160, 320, 640, 1120] };
+export const SEG_TINY: SegShape = { image: 64, widths: [4, 8, 16] };
+
+/** A stateless hash of (seed, index) → [-1, 1), so weights are reproducible without a PRNG state. */
+function hashUniform(seed: number, i: number): number {
+  let x = (Math.imul(i, 0x9e3779b1) ^ seed) >>> 0;
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b) >>> 0;
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35) >>> 0;
+  x = (x ^ (x >>> 16)) >>> 0;
+  return x / 2 ** 31 - 1;
+}
+
+export interface SegModel {
+  model: ModelProto;
+  /** Parameter count (float32 values in initializers). */
+  params: number;
+  /** Sum of the element counts of every node output for one sample (what every-tensor calibration holds). */
+  activationElements: number;
+}
+
+/**
+ * The U-Net: per encoder level two [Conv 3x3 (BatchNorm folded into weights and bias) → Relu], MaxPool 2x2
+ * between levels; per decoder level Resize x2 (linear, as IS-Net's bilinear upsampling), Concat with the
+ * encoder's skip, two [Conv 3x3 → Relu]; then Conv 1x1 → 1 channel → Sigmoid.
+ * Weights are He-uniform (He et al. 2015: Var(w) = 2 / fan_in keeps the second moment through ReLU), so the
+ * activations stay finite and varied at every depth; biases ±0.05 so ReLUs don't all switch together.
+ */
+export function segModel(s: SegShape, seed = 7): SegModel {
+  const inits: TensorProto[] = [];
+  const nodes: NodeProto[] = [];
+  let params = 0;
+  let activationElements = 0;
+  let k = 0;
+  const tensor = (name: string, dims: number[], scale: number) => {
+    const count = dims.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(count);
+    const sd = seed * 1000 + k++;
+    for (let i = 0; i < count; i++) data[i] = hashUniform(sd, i) * scale;
+    inits.push(makeTensor(name, 1, dims, bytesOf(data)));
+    params += count;
+    return name;
+  };
+  const n = (op: string, ins: string[], out: string, elements: number, attrs: Record<string, AttrValue> = {}) => {
+    nodes.push(makeNode(op, ins, [out], `${op}_${out}`, attrs));
+    activationElements += elements;
+    return out;
+  };
+  const convRelu = (x: string, cin: number, cout: number, side: number, name: string) => {
+    const fanIn = cin * 9;
+    const w = tensor(`${name}_w`, [cout, cin, 3, 3], Math.sqrt(6 / fanIn));
+    const b = tensor(`${name}_b`, [cout], 0.05);
+    const c = n('Conv', [x, w, b], name, cout * side * side, { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
+    return n('Relu', [c], `${name}_relu`, cout * side * side);
+  };
+  inits.push(makeTensor('scale_x2', 1, [4], bytesOf(Float32Array.of(1, 1, 2, 2))));
+  let x = 'image';
+  let cin = 3;
+  const skips: [string, number, number][] = [];
+  s.widths.forEach((c, level) => {
+    const side = s.image >> level;
+    if (level > 0) x = n('MaxPool', [x], `pool${level}`, cin * side * side, { kernel_shape: [2, 2], strides: [2, 2] });
+    x = convRelu(x, cin, c, side, `enc${level}a`);
+    x = convRelu(x, c, c, side, `enc${level}b`);
+    skips.push([x, c, side]);
+    cin = c;
+  });
+  for (let level = s.widths.length - 2; level >= 0; level--) {
+    const [skip, c, side] = skips[level]!;
+    const up = n('Resize', [x, '', 'scale_x2'], `up${level}`, cin * side * side, { mode: 'linear' });
+    const cat = n('Concat', [up, skip], `cat${level}`, (cin + c) * side * side, { axis: 1 });
+    x = convRelu(cat, cin + c, c, side, `dec${level}a`);
+    x = convRelu(x, c, c, side, `dec${level}b`);
+    cin = c;
+  }
+  const head = tensor('head_w', [1, cin, 1, 1], Math.sqrt(6 / cin));
+  const logits = n('Conv', [x, head, tensor('head_b', [1], 0.05)], 'logits', s.image ** 2);
+  n('Sigmoid', [logits], 'mask', s.image ** 2);
+  const model = create(ModelProtoSchema, {
+    irVersion: 8n,
+    producerName: 'quantscope-bench',
+    opsetImport: [makeOpset('', 18)],
+    graph: create(GraphProtoSchema, {
+      name: 'seg_unet',
+      node: nodes,
+      initializer: inits,
+      input: [makeValueInfo('image', 1, [1, 3, s.image, s.image])],
+      output: [makeValueInfo('mask', 1, [1, 1, s.image, s.image])],
+    }),
+  });
+  return { model, params, activationElements };
+}
+
+/**
+ * A photo-like sample, ImageNet-normalized [1, 3, H, W]: a vertical colour gradient background, a few
+ * soft-edged ellipses ("objects") of other colours, and mild texture, different per index.
+ */
+export function segSample(side: number, index: number): Float32Array {
+  const out = new Float32Array(3 * side * side);
+  const r = (j: number) => (hashUniform(9000 + index, j) + 1) / 2;
+  const bg0 = [r(0), r(1), r(2)];
+  const bg1 = [r(3), r(4), r(5)];
+  const blobs = Array.from({ length: 3 }, (_, b) => ({
+    cx: side * (0.2 + 0.6 * r(10 + b * 8)),
+    cy: side * (0.2 + 0.6 * r(11 + b * 8)),
+    rx: side * (0.08 + 0.2 * r(12 + b * 8)),
+    ry: side * (0.08 + 0.25 * r(13 + b * 8)),
+    rgb: [r(14 + b * 8), r(15 + b * 8), r(16 + b * 8)],
+  }));
+  const mean = [0.485, 0.456, 0.406];
+  const std = [0.229, 0.224, 0.225];
+  for (let y = 0; y < side; y++) {
+    for (let xx = 0; xx < side; xx++) {
+      const t = y / side;
+      const px = [0, 1, 2].map((c) => bg0[c]! * (1 - t) + bg1[c]! * t);
+      for (const b of blobs) {
+        const d = ((xx - b.cx) / b.rx) ** 2 + ((y - b.cy) / b.ry) ** 2;
+        const a = 1 / (1 + Math.exp((d - 1) * 12)); // soft edge
+        for (let c = 0; c < 3; c++) px[c] = px[c]! * (1 - a) + b.rgb[c]! * a;
+      }
+      const tex = 0.03 * Math.sin(xx * 0.21 + index) * Math.cos(y * 0.17);
+      for (let c = 0; c < 3; c++) out[c * side * side + y * side + xx] = (px[c]! + tex - mean[c]!) / std[c]!;
+    }
+  }
+  return out;
+}
+
+/** Parse GNU time -v's report (wall, user + system CPU, max RSS). */
+function parseTimeV(text: string): { wall: number; cpu: number; rssMb: number } {
+  const num = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
+  const wallText = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)/.exec(text)?.[1] ?? '';
+  const wall = wallText.split(':').reduce((acc, p) => acc * 60 + Number(p), 0);
+  const cpu = num(/User time \(seconds\): ([\d.]+)/) + num(/System time \(seconds\): ([\d.]+)/);
+  return { wall, cpu, rssMb: num(/Maximum resident set size \(kbytes\): (\d+)/) / 1024 };
+}
+
+export async function benchSegTune(emit: Emit, keep?: string): Promise<void> {
+  const dir = keep ?? mkdtempSync(join(tmpdir(), 'quantscope-bench-seg-'));
+  mkdirSync(dir, { recursive: true });
+  try {
+    const shape = SEG_176MB;
+    const built = segModel(shape);
+    const modelPath = join(dir, 'seg176.onnx');
+    writeFileSync(modelPath, encodeModel(built.model));
+    built.model.graph!.initializer = []; // let the builder's 176 MB go
+    const modelMb = statSync(modelPath).size / 1e6;
+    emit('seg176_model_mb', modelMb, 'MB', { params: built.params, nodes: built.model.graph!.node.length });
+    emit('seg176_activation_mb', (built.activationElements * 4) / 1e6, 'MB', { per: 'sample, every node output' });
+
+    const dataDir = join(dir, 'data');
+    mkdirSync(dataDir, { recursive: true });
+    const samples = Number(process.env.BENCH_SEG_SAMPLES ?? 8);
+    for (let i = 0; i < samples; i++) {
+      const px = segSample(shape.image, i);
+      writeFileSync(join(dataDir, `photo_${i}.npy`), makeNpy('<f4', [1, 3, shape.image, shape.image], px));
+    }
+
+    // The float model runs in onnxruntime-node and its mask is finite and not saturated.
+    const session = await createNodeSession(new Uint8Array(readFileSync(modelPath)));
+    const feed = new nodeOrt.Tensor('float32', segSample(shape.image, 0), [1, 3, shape.image, shape.image]);
+    await session.run({ image: feed } as never);
+    const t0 = performance.now();
+    const out = (await session.run({ image: feed } as never)) as Record<string, { data: Float32Array }>;
+    emit('seg176_inference_s', (performance.now() - t0) / 1000, 's', { load: loadavg()[0] });
+    const mask = out.mask!.data;
+    let lo = Infinity,
+      hi = -Infinity,
+      sum = 0;
+    for (const v of mask) {
+      if (!Number.isFinite(v)) throw new Error('seg176: the float mask has a non-finite value');
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+      sum += v;
+    }
+    emit('seg176_mask_mean', sum / mask.length, 'ratio', { min: lo, max: hi });
+    await session.release();
+
+    const outPath = join(dir, 'seg176.tuned.onnx');
+    const loadBefore = loadavg();
+    const tuned = spawnSync(
+      '/usr/bin/time',
+      [
+        '-v',
+        'node',
+        join(ROOT, 'bin', 'quantscope.mjs'),
+        'tune',
+        modelPath,
+        '--data',
+        dataDir,
+        '-o',
+        outPath,
+        '--json',
+      ],
+      { encoding: 'utf8', maxBuffer: 1 << 28 },
+    );
+    const loadAfter = loadavg();
+    writeFileSync(join(dir, 'tune.stdout'), tuned.stdout);
+    writeFileSync(join(dir, 'tune.stderr'), tuned.stderr);
+    const time = parseTimeV(tuned.stderr);
+    const tags: Record<string, unknown> = {
+      samples,
+      exit: tuned.status,
+      load_before: loadBefore.map((l) => Number(l.toFixed(1))),
+      load_after: loadAfter.map((l) => Number(l.toFixed(1))),
+    };
+    try {
+      const report = JSON.parse(tuned.stdout) as Record<string, unknown>;
+      for (const key of ['configurations', 'tried', 'sizeRatio', 'metricBefore', 'metricAfter', 'met']) {
+        if (key in report) tags[key] = report[key];
+      }
+    } catch {
+      tags.stdout_tail = tuned.stdout.slice(-400);
+    }
+    if (tuned.status !== 0) tags.stderr_tail = tuned.stderr.slice(-1200);
+    emit('tune_seg176_wall_s', time.wall, 's', { ...tags, target: 1200 });
+    emit('tune_seg176_cpu_s', time.cpu, 's');
+    emit('tune_seg176_peak_rss_mb', time.rssMb, 'MiB');
+    if (tuned.status === 0) emit('tune_seg176_output_mb', statSync(outPath).size / 1e6, 'MB');
+  } finally {
+    if (!keep) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const k = process.argv.indexOf('--keep');
+  await benchSegTune(
+    (name, value, unit, extra = {}) =>
+      console.log(JSON.stringify({ name, value: Number(value.toFixed(4)), unit, ...extra })),
+    k > 0 ? process.argv[k + 1] : undefined,
+  );
+}
