@@ -6,7 +6,7 @@
  * run (minutes on 2 cores), so it lives here and not in npm test; it exits 1 when GPTQ misses the
  * bounds it reached when measured (README: the numbers).
  *
- *   npx tsx bench/recAlgorithms.ts [rtn gptq adaround]
+ *   npx tsx bench/recAlgorithms.ts [rtn gptq adaround adaround@50 ...]   (adaround@N: N iterations a layer)
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -55,17 +55,20 @@ const floatBytes = ocrModel('rec');
 const rec = loadModelSync('ch_PP-OCRv4_rec_infer.onnx', floatBytes, false);
 const floatAcc = await accuracy(floatBytes);
 emit('rec_float_char_accuracy', floatAcc, 'fraction');
-const algorithms = (
-  process.argv.slice(2).length ? process.argv.slice(2) : ['rtn', 'gptq', 'adaround']
-) as WeightAlgorithm[];
+/** `adaround@N`: AdaRound at N iterations a layer (its curve: accuracy against iterations). */
+const runs = (process.argv.slice(2).length ? process.argv.slice(2) : ['rtn', 'gptq', 'adaround']).map((arg) => {
+  const [algorithm, iterations] = arg.split('@') as [WeightAlgorithm, string | undefined];
+  return { label: arg.replace('@', '_'), algorithm, iterations: iterations ? Number(iterations) : undefined };
+});
 let failed = false;
 // the layers' input moments, collected once for every algorithm (the weights rounded are the same set)
 let collected: CollectedMoments | undefined;
-for (const algorithm of algorithms) {
+for (const { label, algorithm, iterations } of runs) {
   const config: QuantConfig = {
     ...DEFAULT_CONFIG,
     form: { kind: 'weight-only', format: 'dq', dtype: 'int4', symmetric: true, blockSize: 32 },
     weights: { ...DEFAULT_CONFIG.weights, algorithm },
+    ...(iterations ? { algorithms: { adaround: { iterations } } } : {}),
   };
   const t0 = performance.now();
   const targets = roundingTargets(rec.prepared, config);
@@ -85,7 +88,7 @@ for (const algorithm of algorithms) {
   }
   const acc = await accuracy(bytes);
   const ratio = bytes.length / floatBytes.length;
-  emit(`rec_int4_b32_${algorithm}_char_accuracy`, acc, 'fraction', {
+  emit(`rec_int4_b32_${label}_char_accuracy`, acc, 'fraction', {
     float: floatAcc,
     drop_points: Number((100 * (floatAcc - acc)).toFixed(2)),
     size_ratio: Number(ratio.toFixed(4)),
