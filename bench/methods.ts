@@ -100,18 +100,29 @@ export async function benchMethods(emit: Emit, samples = 2): Promise<void> {
   const read: number[] = [];
   const bin: number[] = [];
   const binJs: number[] = [];
+  // CPU time of each phase too: on a loaded machine it moves far less than the wall time
+  const readCpu: number[] = [];
+  const binCpu: number[] = [];
+  const cpuMs = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
   let sink = 0;
   for (let r = 0; r < 10; r++) {
+    let c0 = cpuMs();
     let t0 = performance.now();
     let s = 0;
     for (let i = 0; i < data.length; i++) s += data[i]!;
     sink += s;
     read.push(performance.now() - t0);
+    readCpu.push(cpuMs() - c0);
     forceHistogramKernel(r % 2 ? 'js' : null);
+    c0 = cpuMs();
     t0 = performance.now();
     const out = updateHistogramInRange(seeded, data);
     if (!out) throw new Error('data left the range');
     (r % 2 ? binJs : bin).push(performance.now() - t0);
+    if (r % 2 === 0) binCpu.push(cpuMs() - c0);
   }
   forceHistogramKernel(null);
   const readRate = data.length / (median(read) / 1000);
@@ -124,6 +135,7 @@ export async function benchMethods(emit: Emit, samples = 2): Promise<void> {
   emit('histogram_throughput_ratio', binRate / readRate, 'ratio', {
     note: 'binning rate / plain read rate (1 = memory-bound)',
     kernel: histogramKernelKind(),
+    cpu_time_ratio: Number((median(readCpu) / median(binCpu)).toFixed(3)),
     js_loop_ratio: Number((median(read) / median(binJs)).toFixed(3)),
     target: 0.8,
   });
