@@ -22,7 +22,7 @@ import { nodeOrt } from '../runtime/ortNode';
 import { prepareTuning, rangesFor } from '../runtime/tune/prepare';
 import { tune, type TuneResult } from '../runtime/tune/search';
 import { sensitivity } from '../runtime/tune/sensitivity';
-import { defaultTarget, targetLabel, type Target } from '../runtime/tune/target';
+import { defaultTarget, meets, targetLabel, targetValue, type Target } from '../runtime/tune/target';
 import { chooseRunnable } from '../runtime/tune/verify';
 import type { TaskMetric } from '../runtime/tune/evaluate';
 import { ocrDetectionTask, ocrRecognitionTask } from '../runtime/tune/taskMetrics';
@@ -298,8 +298,15 @@ export async function cmdTune(a: Args): Promise<void> {
       ),
     );
   };
-  const checked = await chooseRunnable(nodeOrt, result, buildFile, heldOut[0]!, out);
+  const checked = await chooseRunnable(nodeOrt, result, buildFile, heldOut[0]!, out, undefined, {
+    evaluator: ctx.evaluator,
+    target,
+  });
   const chosen = checked.trial;
+  // met where the written file meets it in onnxruntime, not only the switchboard (runtime/tune/verify.ts)
+  const fileValue = checked.fileMetrics ? targetValue(target, checked.fileMetrics, ctx.evaluator.floatTask) : null;
+  const met =
+    chosen.meets && (checked.fileMetrics ? meets(target, checked.fileMetrics, ctx.evaluator.floatTask) : true);
   const config: QuantConfig = chosen.config;
   const qdq = (config.form ?? { kind: 'qdq' }).kind === 'qdq';
   let ranges = qdq && stats ? rangesFor(stats, prepared, config) : null;
@@ -340,7 +347,8 @@ export async function cmdTune(a: Args): Promise<void> {
           after: chosen.metrics.task,
         }
       : null,
-    met: chosen.meets,
+    met,
+    file: checked.fileMetrics ? { value: fileValue, metrics: checked.fileMetrics } : null,
     before: { value: base.value, metrics: base.metrics, bytes: base.bytes },
     after: { value: chosen.value, metrics: chosen.metrics, bytes: size, ratio: size / bytes.length },
     changes: result.changes,
@@ -365,7 +373,7 @@ export async function cmdTune(a: Args): Promise<void> {
         `  nothing changed: the starting settings already meet the target on the ${heldOut.length} held-out samples`,
       );
     console.log(
-      `after: ${fmt(chosen.value)} ${chosen.meets ? 'meets' : 'MISSES'} the target (best of ${result.trials.length} tried)`,
+      `after: ${fmt(chosen.value)} ${met ? 'meets' : 'MISSES'} the target (best of ${result.trials.length} tried)${fileValue !== null ? `; the written file in onnxruntime: ${fmt(fileValue)}` : ''}`,
     );
     for (const r of checked.refused) console.log(`  passed over trial ${r.id}: ${r.reason}`);
     if (ctx.evaluator.taskName) {
@@ -383,7 +391,7 @@ export async function cmdTune(a: Args): Promise<void> {
       `took ${secs(summary.totalMs)} in all (the search: ${tried}, ${result.runs} runs, ${secs(result.elapsedMs)})`,
     );
   }
-  if (!chosen.meets)
+  if (!met)
     throw new QuantscopeError(
       'BAD_RANGE',
       `no configuration tried meets ${targetLabel(target)}: ${out} holds the best (${fmt(chosen.value)})`,

@@ -80,6 +80,7 @@ function watched(inner: Evaluator, onMetrics: (m: EvalMetrics) => void): Evaluat
     },
     sampleCount: inner.sampleCount,
     hardestFirst: () => inner.hardestFirst(),
+    compare: (run, signal) => inner.compare(run, signal),
     async evaluate(setting, signal, opts) {
       const m = await inner.evaluate(setting, signal, opts);
       onMetrics(m);
@@ -159,7 +160,10 @@ export async function runTuneJob(
           }
           return out;
         };
-        const checked = await chooseRunnable(ort, result, build, req.heldOut[0]!, 'the tuned file', signal);
+        const checked = await chooseRunnable(ort, result, build, req.heldOut[0]!, 'the tuned file', signal, {
+          evaluator: ctx.evaluator,
+          target,
+        });
         return {
           result,
           chosen: checked.trial.id,

@@ -1,17 +1,22 @@
 /**
+ * The written file is judged in onnxruntime on every held-out sample against the same float outputs:
+ * a configuration that met the target on the switchboard but misses it in its file is passed over.
+ *
  * An evaluation stopped by a bound (runtime/tune/evaluate.ts EvalBound) is exact: it stops only once
  * the metric cannot reach the bound whatever the remaining samples give, and what it reports as the
  * most the metric could be is never below the value a full evaluation measures.
  */
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG } from '../../src/core/config';
+import { DEFAULT_CONFIG, type QuantConfig } from '../../src/core/config';
 import { materializeSample, type SampleSpec } from '../../src/data/samples';
-import { encodeModel, planQuantization, prepareModel, withExtraOutputs } from '../../src/onnx';
+import { encodeModel, exportForm, planQuantization, prepareModel, withExtraOutputs } from '../../src/onnx';
 import { makeNode } from '../../src/onnx/proto';
 import { calibrate } from '../../src/runtime/calibrate';
 import type { OrtModule } from '../../src/runtime/ort';
-import { prepareTuning } from '../../src/runtime/tune/prepare';
+import { prepareTuning, rangesFor } from '../../src/runtime/tune/prepare';
+import type { Trial, TuneResult } from '../../src/runtime/tune/search';
+import { checkFileRuns, chooseRunnable } from '../../src/runtime/tune/verify';
 import { settingFor } from '../../src/runtime/tune/setting';
 import { buildModel, floatTensor } from '../helpers/models';
 import { seededFloats } from '../helpers/sample';
@@ -39,8 +44,8 @@ const samples: SampleSpec[] = Array.from({ length: 12 }, (_, i) => ({
   },
 }));
 
-describe('evaluations stopped by a bound', () => {
-  it('stop only where the target cannot hold, and their upper bound is at least the full value', async () => {
+describe('evaluations stopped by a bound; the written file judged in onnxruntime', () => {
+  it('stop only where the target cannot hold, their upper bound is at least the full value; a file that misses is passed over', async () => {
     const plan = planQuantization(model, DEFAULT_CONFIG);
     const s = await ort.InferenceSession.create(encodeModel(withExtraOutputs(model, plan.activations)));
     const stats = await calibrate(
@@ -77,6 +82,54 @@ describe('evaluations stopped by a bound', () => {
       // screening: the first samples only, said so
       const screened = await ev.evaluate(setting, undefined, { samples: 2 });
       expect(screened.samples).toBe(2);
+
+      // the written int8 file, judged in onnxruntime: where it misses the target the next one is taken
+      const int8 = encodeModel(
+        exportForm(model, DEFAULT_CONFIG, {
+          plan: planQuantization(model, DEFAULT_CONFIG),
+          ranges: rangesFor(stats, model, DEFAULT_CONFIG),
+        }).model,
+      );
+      const floatFile = encodeModel(model);
+      const sample = samples[6]!;
+      const inFile = (await checkFileRuns(nodeOrt, int8, sample, 'int8.onnx', {
+        evaluator: ev,
+        target: { metric: 'sqnr', value: 0 },
+      }))!;
+      expect(inFile.samples).toBe(6);
+      expect(Math.abs(inFile.sqnrDb - full.sqnrDb)).toBeLessThan(3); // integer kernels against the switchboard
+      const trial = (id: number, bytes: number, tag: string): Trial => ({
+        id,
+        label: tag,
+        config: { ...DEFAULT_CONFIG, excludeNodes: [tag] } as QuantConfig,
+        metrics: { ...full, samples: 6 },
+        value: 99,
+        bytes,
+        meets: true,
+      });
+      const result = (value: number): TuneResult => ({
+        target: { metric: 'sqnr', value },
+        trials: [trial(0, 500, 'int8'), trial(1, 900, 'float')],
+        chosen: 0,
+        met: true,
+        changes: [],
+        elapsedMs: 0,
+        runs: 0,
+      });
+      const build = (c: QuantConfig) => (c.excludeNodes[0] === 'int8' ? int8 : floatFile);
+      const missed = await chooseRunnable(nodeOrt, result(inFile.sqnrDb + 1), build, sample, 'tuned.onnx', undefined, {
+        evaluator: ev,
+        target: { metric: 'sqnr', value: inFile.sqnrDb + 1 },
+      });
+      expect(missed.trial.id).toBe(1);
+      expect(missed.refused.map((r) => r.id)).toEqual([0]);
+      expect(missed.refused[0]!.reason).toMatch(/misses output SQNR .* in onnxruntime/);
+      const taken = await chooseRunnable(nodeOrt, result(inFile.sqnrDb - 1), build, sample, 'tuned.onnx', undefined, {
+        evaluator: ev,
+        target: { metric: 'sqnr', value: inFile.sqnrDb - 1 },
+      });
+      expect(taken.trial.id).toBe(0);
+      expect(taken.fileMetrics!.sqnrDb).toBeCloseTo(inFile.sqnrDb, 6);
     } finally {
       await ctx.release();
     }

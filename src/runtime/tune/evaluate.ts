@@ -18,7 +18,7 @@ import { QuantscopeError } from '../../core/errors';
 import { encodeModel } from '../../onnx';
 import type { Switchboard } from '../../onnx/switchboard';
 import { materializeSample, type SampleSpec } from '../../data/samples';
-import { toOrtFeeds, type InferenceSession, type OrtModule, type Tensor } from '../ort';
+import { toOrtFeeds, type Feeds, type InferenceSession, type OrtModule, type Tensor } from '../ort';
 import { controlFeeds, FLOAT_SETTING, type SwitchSetting } from './setting';
 
 export interface EvalMetrics {
@@ -83,6 +83,11 @@ export interface Evaluator {
    * float rounding).
    */
   hardestFirst(): void;
+  /**
+   * Metrics of another model on the same held-out samples against the same cached float outputs: the
+   * written file in a session of its own (`run` gets a sample's inputs and returns the output).
+   */
+  compare(run: (inputs: Feeds) => Promise<Tensor>, signal?: AbortSignal): Promise<EvalMetrics>;
   release(): Promise<void>;
 }
 
@@ -212,6 +217,27 @@ export async function createEvaluator(
         task: opts.task && done === samples.length ? opts.task.score(inOrder(outs), dimsList) : null,
         samples: done,
         ...(atMost !== undefined ? { atMost } : {}),
+      };
+    },
+    async compare(runFile, signal) {
+      let sums = EMPTY_SUMS;
+      let agreement = EMPTY_AGREEMENT;
+      const outs: Float32Array[] = [];
+      for (let i = 0; i < samples.length; i++) {
+        checkCancelled(signal, 'evaluation');
+        const t = await runFile(inputs[i]!);
+        const y = t.data as Float32Array;
+        sums = foldErrorSums(sums, reference[i]!, y);
+        const c = classAxisSize(t.dims);
+        if (c !== null && classes !== null) agreement = foldAgreement(agreement, reference[i]!, y, c);
+        if (opts.task) outs.push(y.slice());
+      }
+      return {
+        sqnrDb: sumsSqnr(sums),
+        cosine: sumsCosine(sums),
+        top1: classes !== null ? agreementRate(agreement) : null,
+        task: opts.task ? opts.task.score(outs, dimsList) : null,
+        samples: samples.length,
       };
     },
     async release() {
