@@ -194,9 +194,11 @@ export async function tune(
     // with int8 weights: top-1 0.977 against 0.99), so neither a range method per group nor a wider or
     // float activation level can meet it: the search tries the range methods on fewer groups (what they
     // gain still shortens the float prefix) and goes straight to keeping groups float.
-    // A probe, not a candidate: it is not recorded as a trial (so never chosen). Chosen, that file (no
-    // activation quantized) read 0.25 dB in onnxruntime-node on the guard's outlier model in the e2e,
-    // where the switchboard and the held-out samples had it meet 30 dB: not understood yet.
+    // A probe, not a candidate: it is not recorded as a trial (so never chosen). Written, that file (no
+    // activation quantized, weights DQ -> MatMul) is not what onnxruntime runs: at its 'extended'
+    // optimization level and above it fuses a weight's DequantizeLinear into the MatMul and quantizes the
+    // float activation per tensor at run time (measured on the guard's outlier model: exact at 'basic',
+    // 1.0 dB at 'extended'/'all'), which the switchboard does not model.
     let weightsBound = false;
     if (form.kind === 'qdq' && ctx.groups.some((g) => g.tensors.length)) {
       let c = start.config;
