@@ -45,6 +45,14 @@ export interface SegShape {
   image: number;
   /** Channels per encoder level, finest first; each level halves the resolution (MaxPool 2x2). */
   widths: number[];
+  /** Per-channel scale spread (natural-log half-range) left by folded BatchNorms; 0: none. */
+  spread?: number;
+}
+
+/** A tensor name with the per-channel scales its producers folded in. */
+interface Scaled {
+  name: string;
+  scales: Float32Array;
 }
 
 /**
@@ -52,7 +60,11 @@ export interface SegShape {
  * full-resolution convolutions stay narrow: 43.9 M parameters = 175.4 MB of float32, 2.2 GB of node
  * outputs a sample, 127 G multiply-adds a sample.
  */
-export const SEG_176MB: SegShape = { image: 1024, widths: [20, 40, 80, 160, 320, 640, 1120] };
+export const SEG_176MB: SegShape = {
+  image: 1024,
+  widths: [20, 40, 80, 160, 320, 640, 1120],
+  spread: Number(process.env.BENCH_SEG_SPREAD ?? 2),
+};
 export const SEG_TINY: SegShape = { image: 64, widths: [4, 8, 16] };
 
 /** A stateless hash of (seed, index) → [-1, 1), so weights are reproducible without a PRNG state. */
@@ -85,49 +97,91 @@ export function segModel(s: SegShape, seed = 7): SegModel {
   let params = 0;
   let activationElements = 0;
   let k = 0;
-  const tensor = (name: string, dims: number[], scale: number) => {
-    const count = dims.reduce((a, b) => a * b, 1);
-    const data = new Float32Array(count);
-    const sd = seed * 1000 + k++;
-    for (let i = 0; i < count; i++) data[i] = hashUniform(sd, i) * scale;
+  const store = (name: string, dims: number[], data: Float32Array) => {
     inits.push(makeTensor(name, 1, dims, bytesOf(data)));
-    params += count;
+    params += data.length;
     return name;
+  };
+  /** Per output channel, the scale a folded BatchNorm leaves: exp(u · spread), u uniform in [-1, 1). */
+  const channelScales = (count: number) => {
+    const sd = seed * 1000 + k++;
+    return Float32Array.from({ length: count }, (_, i) => Math.exp(hashUniform(sd, i) * (s.spread ?? 0)));
   };
   const n = (op: string, ins: string[], out: string, elements: number, attrs: Record<string, AttrValue> = {}) => {
     nodes.push(makeNode(op, ins, [out], `${op}_${out}`, attrs));
     activationElements += elements;
     return out;
   };
-  const convRelu = (x: string, cin: number, cout: number, side: number, name: string) => {
+  /**
+   * Conv 3x3 → Relu. Output channel o is scaled by sOut[o] (as a folded BatchNorm's γ/σ would) and input
+   * channel i's weights divided by the producer's sIn[i]: Relu, MaxPool, Resize and Concat commute with positive
+   * per-channel scales, so the function stays He-normalized while each tensor's channels span e^±spread, the
+   * per-channel range spread that makes per-tensor activation ranges hard on BN-folded nets (Nagel et al. 2019,
+   * "Data-Free Quantization Through Weight Equalization and Bias Correction", §3.1, Fig. 2).
+   */
+  const convRelu = (x: Scaled, cout: number, side: number, name: string): Scaled => {
+    const cin = x.scales.length;
     const fanIn = cin * 9;
-    const w = tensor(`${name}_w`, [cout, cin, 3, 3], Math.sqrt(6 / fanIn));
-    const b = tensor(`${name}_b`, [cout], 0.05);
-    const c = n('Conv', [x, w, b], name, cout * side * side, { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
-    return n('Relu', [c], `${name}_relu`, cout * side * side);
+    const he = Math.sqrt(6 / fanIn);
+    const sOut = channelScales(cout);
+    const sd = seed * 1000 + k++;
+    const w = new Float32Array(cout * cin * 9);
+    for (let i = 0; i < w.length; i++) {
+      const o = Math.floor(i / (cin * 9));
+      const ci = Math.floor(i / 9) % cin;
+      w[i] = (hashUniform(sd, i) * he * sOut[o]!) / x.scales[ci]!;
+    }
+    const sdB = seed * 1000 + k++;
+    const b = Float32Array.from({ length: cout }, (_, o) => hashUniform(sdB, o) * 0.05 * sOut[o]!);
+    const c = n(
+      'Conv',
+      [x.name, store(`${name}_w`, [cout, cin, 3, 3], w), store(`${name}_b`, [cout], b)],
+      name,
+      cout * side * side,
+      {
+        kernel_shape: [3, 3],
+        pads: [1, 1, 1, 1],
+      },
+    );
+    return { name: n('Relu', [c], `${name}_relu`, cout * side * side), scales: sOut };
   };
   inits.push(makeTensor('scale_x2', 1, [4], bytesOf(Float32Array.of(1, 1, 2, 2))));
-  let x = 'image';
-  let cin = 3;
-  const skips: [string, number, number][] = [];
+  let x: Scaled = { name: 'image', scales: new Float32Array(3).fill(1) };
+  const skips: [Scaled, number][] = [];
   s.widths.forEach((c, level) => {
     const side = s.image >> level;
-    if (level > 0) x = n('MaxPool', [x], `pool${level}`, cin * side * side, { kernel_shape: [2, 2], strides: [2, 2] });
-    x = convRelu(x, cin, c, side, `enc${level}a`);
-    x = convRelu(x, c, c, side, `enc${level}b`);
-    skips.push([x, c, side]);
-    cin = c;
+    if (level > 0) {
+      const pooled = n('MaxPool', [x.name], `pool${level}`, x.scales.length * side * side, {
+        kernel_shape: [2, 2],
+        strides: [2, 2],
+      });
+      x = { name: pooled, scales: x.scales };
+    }
+    x = convRelu(x, c, side, `enc${level}a`);
+    x = convRelu(x, c, side, `enc${level}b`);
+    skips.push([x, side]);
   });
   for (let level = s.widths.length - 2; level >= 0; level--) {
-    const [skip, c, side] = skips[level]!;
-    const up = n('Resize', [x, '', 'scale_x2'], `up${level}`, cin * side * side, { mode: 'linear' });
-    const cat = n('Concat', [up, skip], `cat${level}`, (cin + c) * side * side, { axis: 1 });
-    x = convRelu(cat, cin + c, c, side, `dec${level}a`);
-    x = convRelu(x, c, c, side, `dec${level}b`);
-    cin = c;
+    const [skip, side] = skips[level]!;
+    const cin = x.scales.length;
+    const c = skip.scales.length;
+    const up = n('Resize', [x.name, '', 'scale_x2'], `up${level}`, cin * side * side, { mode: 'linear' });
+    const cat = n('Concat', [up, skip.name], `cat${level}`, (cin + c) * side * side, { axis: 1 });
+    const scales = new Float32Array(cin + c);
+    scales.set(x.scales);
+    scales.set(skip.scales, cin);
+    x = convRelu({ name: cat, scales }, c, side, `dec${level}a`);
+    x = convRelu(x, c, side, `dec${level}b`);
   }
-  const head = tensor('head_w', [1, cin, 1, 1], Math.sqrt(6 / cin));
-  const logits = n('Conv', [x, head, tensor('head_b', [1], 0.05)], 'logits', s.image ** 2);
+  const cin = x.scales.length;
+  const sdH = seed * 1000 + k++;
+  const head = Float32Array.from({ length: cin }, (_, i) => (hashUniform(sdH, i) * Math.sqrt(6 / cin)) / x.scales[i]!);
+  const logits = n(
+    'Conv',
+    [x.name, store('head_w', [1, cin, 1, 1], head), store('head_b', [1], Float32Array.of(0.05))],
+    'logits',
+    s.image ** 2,
+  );
   n('Sigmoid', [logits], 'mask', s.image ** 2);
   const model = create(ModelProtoSchema, {
     irVersion: 8n,
