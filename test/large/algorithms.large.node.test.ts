@@ -137,8 +137,12 @@ describe('PP-OCRv4 rec, int4 blocks of 32 on every weight', () => {
   });
 });
 
-/** AdaRound's margin over round-to-nearest on rec asserted (measured at 50 iterations: 70.0% against 30.5%, 39.5 points). */
-const ADAROUND_MARGIN_POINTS = 30;
+/**
+ * AdaRound's margin over round-to-nearest on rec asserted. Measured at 50 iterations: 70.0% against 30.5%,
+ * 39.5 points; its curve is steep and not monotonic (bench/recAlgorithms.ts adaround@N: 10 iterations 4.8%,
+ * 25 9.5%, 100 59.5%, 300 86.2%), so the bound keeps room for onnxruntime's kernels moving the moments slightly.
+ */
+const ADAROUND_MARGIN_POINTS = 20;
 
 describe('PP-OCRv4 det, int4 blocks of 32 on every weight', () => {
   const floatBytes = ocrModel('det');
