@@ -87,6 +87,9 @@ test('the guard rail: an export that misses the target says so next to its downl
   await expect(alert).toContainText('a split of the calibration data');
   await expect(alert.getByRole('link', { name: 'Change the choices' })).toBeVisible();
   await expect(alert).toContainText('quantscope tune');
+  // Export is pressed at the top of the side panel: the alert is brought into view, not left below its fold
+  await expect(alert).toBeInViewport({ ratio: 0.9 });
+  await app.screenshot('guard-alert-in-view');
   // it offers Tune: the link brings the Tune button (in the action bar) into focus, ready to press
   await alert.getByRole('link', { name: 'Let Tune find a setting that meets it' }).click();
   await expect(page.getByRole('button', { name: 'Tune', exact: true })).toBeFocused();

@@ -5,6 +5,7 @@
  * (which searches the choices for a setting that meets it) and the choices themselves; meeting it is one
  * quiet line; no verdict says why.
  */
+import { useEffect, useRef } from 'react';
 import { describeVerdict, formatGuardValue } from '../core/guard';
 import type { ExportGuard } from '../state/guard';
 
@@ -23,6 +24,14 @@ function goToChoices(): void {
 
 export function GuardAlert({ guard }: { guard: ExportGuard }) {
   const v = guard.verdict;
+  const alertRef = useRef<HTMLDivElement>(null);
+  // Export is pressed in the action bar at the top of the side panel; the verdict lands below the
+  // export's controls, often under the panel's fold: a missed target is brought into view (the least
+  // scroll that shows it), not left for the user to find.
+  const missed = v !== null && !v.passed;
+  useEffect(() => {
+    if (missed) alertRef.current?.scrollIntoView?.({ block: 'nearest' });
+  }, [missed, v]);
   if (!v)
     return guard.note ? (
       <p className="muted" data-testid="guard-note">
@@ -36,7 +45,7 @@ export function GuardAlert({ guard }: { guard: ExportGuard }) {
       </p>
     );
   return (
-    <div className="guard-alert" role="alert" data-testid="guard-alert">
+    <div className="guard-alert" role="alert" data-testid="guard-alert" ref={alertRef}>
       <b>
         This export misses the target: {v.metric} {formatGuardValue(v.metric, v.value)} against a target of{' '}
         {formatGuardValue(v.metric, v.target)}
