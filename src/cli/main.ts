@@ -5,8 +5,14 @@
 import { isQuantscopeError } from '../core/errors';
 import { METHOD_VARIANTS } from '../core/methods';
 import { hasFlag, parseArgs, UsageError, type Args, type Command } from './args';
-import { cmdCalibrate, cmdEval, cmdInspect, cmdQuantize, cmdRange } from './commands';
-import { cmdDebug, cmdSensitivity, cmdTune } from './tuneCommands';
+import { cmdCalibrate } from './calibrateCommand';
+import { cmdDebug } from './debugCommand';
+import { cmdEval } from './evalCommand';
+import { cmdInspect } from './inspectCommand';
+import { cmdQuantize } from './quantizeCommand';
+import { cmdRange } from './rangeCommand';
+import { cmdSensitivity } from './sensitivityCommand';
+import { cmdTune } from './tuneCommand';
 
 const HELP = `quantscope — quantize ONNX models (the page's engine, from the command line)
 

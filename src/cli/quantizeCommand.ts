@@ -1,10 +1,9 @@
-/** The commands: inspect, calibrate, quantize, eval, range. */
+/** The quantize command: calibrate (or read a recipe), export the form, check it, and report. */
 import { basename } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { calibratedRanges } from '../core/calibratedRanges';
-import { DEFAULT_CONFIG, HISTOGRAM_BINS } from '../core/config';
-import { isQuantscopeError, QuantscopeError } from '../core/errors';
-import { compareTensors, topKAgreement } from '../core/metrics';
+import { HISTOGRAM_BINS } from '../core/config';
+import { QuantscopeError } from '../core/errors';
 import { buildRecipe, parseRecipe, rangesFromRecipe, serializeRecipe, type Recipe } from '../core/recipe';
 import { exportTflite, type TfliteReport } from '../onnx/forms/tflite';
 import {
@@ -13,17 +12,13 @@ import {
   fixableInputs,
   whyNothingToCalibrate,
   planQuantization,
-  prepareModel,
   producerOpTypes,
   summarizeModel,
   type TensorRange,
 } from '../onnx';
-import { npyToFloat32, parseNpy } from '../data/npy';
 import { materializeSample } from '../data/samples';
-import { toOrtFeeds, type Tensor } from '../runtime/ort';
 import { nodeOrt } from '../runtime/ortNode';
-import { createNodeSessionForModel } from '../runtime/nodeModelSession';
-import { choiceFlag, fixedInputs, hasFlag, numberFlag, flagValue, UsageError, type Args } from './args';
+import { choiceFlag, fixedInputs, hasFlag, flagValue, UsageError, type Args } from './args';
 import { runCalibration, runWeightRounding } from './calibration';
 import { roundingTargets } from '../runtime/weightRounding';
 import {
@@ -36,93 +31,11 @@ import {
 } from '../runtime/modelAlgorithms';
 import { describeSamples, loadSamples } from './data';
 import { imageInput, readModel, sha256, writeAtomically } from './files';
-import { configFromFlags, conventionFlag } from './flags';
+import { configFromFlags } from './flags';
 import { guardOnNode, guardWeightsOnNode, reportVerdict } from './guard';
 import { prepareWithData } from './prepareData';
 import { writeExportStreamed } from './writeExport';
-import { RANGE_COMMAND_METHODS, tensorChannelRanges, tensorRange } from './range';
-
-export async function cmdInspect(a: Args): Promise<void> {
-  const path = a.positional[0];
-  if (!path) throw new UsageError('inspect needs a model');
-  const { bytes, model, sizeBytes, dataFiles } = readModel(path);
-  const prep = prepareModel(model, { fixedInputs: fixedInputs(a) });
-  const plan = planQuantization(prep.model, DEFAULT_CONFIG);
-  const s = summarizeModel(model, prep.model, plan, basename(path), sizeBytes, prep.log);
-  if (hasFlag(a, 'json')) {
-    console.log(JSON.stringify({ ...s, sha256: sha256(bytes) }, null, 2));
-    return;
-  }
-  const io = (v: (typeof s.inputs)[number]) => `  ${v.name}: ${v.dtype} [${(v.shape ?? ['?']).join(', ')}]`;
-  console.log(
-    `${s.fileName}: ${sizeBytes} bytes${dataFiles.length ? ` (weights in ${dataFiles.join(', ')})` : ''}, IR ${s.irVersion}, opset ${s.opset}, ${s.nodeCount} nodes, ${s.parameterCount} parameters`,
-  );
-  console.log(`inputs:\n${s.inputs.map(io).join('\n')}\noutputs:\n${s.outputs.map(io).join('\n')}`);
-  console.log(
-    `operators: ${Object.entries(s.opCounts)
-      .map(([k, v]) => `${k} ${v}`)
-      .join(', ')}`,
-  );
-  if (s.preparation.length) console.log(`preparation:\n${s.preparation.map((l) => `  ${l}`).join('\n')}`);
-  console.log(
-    `${s.quantizedNodes.length} nodes will be quantized; ${s.floatNodes.length} quantizable nodes stay float`,
-  );
-}
-
-export async function cmdCalibrate(a: Args): Promise<void> {
-  const path = a.positional[0];
-  const out = flagValue(a, 'output');
-  if (!path || !out) throw new UsageError('calibrate needs a model and -o STATS.json');
-  const data = a.flags.get('data');
-  if (!data) throw new UsageError('calibrate needs --data');
-  const { model } = readModel(path);
-  const config = configFromFlags(a);
-  const { prepared, samples, chain, fixed } = prepareWithData(model, path, DEFAULT_CONFIG, fixedInputs(a), data, {
-    chain: hasFlag(a, 'chain'),
-    autoFix: true,
-  });
-  // the tensors to calibrate depend on where the pairs go (a PyTorch preset observes more)
-  const plan = planQuantization(prepared, { ...DEFAULT_CONFIG, placement: config.placement });
-  const why = whyNothingToCalibrate(prepared, plan, fixableInputs(model), fixed);
-  if (why) throw new QuantscopeError('NO_STATISTICS', `${path}: ${why}`);
-  const mode = choiceFlag(a, 'mode', ['streaming', 'onnxruntime-exact'] as const, 'streaming');
-  const stats = await runCalibration(
-    prepared,
-    calibrationTensors(prepared, plan),
-    samples!,
-    mode,
-    hasFlag(a, 'json') || !process.stderr.isTTY,
-    config,
-    chain,
-    calibrationPasses(a),
-    maxMemory(a),
-  );
-  const producers = producerOpTypes(prepared);
-  const ranges = calibratedRanges(stats, config, (t) => producers.get(t));
-  const json = {
-    model: basename(path),
-    samples: samples!.length,
-    mode,
-    method: flagValue(a, 'method') ?? 'minmax',
-    tensors: Object.fromEntries(
-      Object.entries(stats).map(([t, st]) => [
-        t,
-        {
-          min: st.minmax.min,
-          max: st.minmax.max,
-          count: st.minmax.count,
-          nanCount: st.minmax.nanCount,
-          infCount: st.minmax.infCount,
-          range: ranges.get(t) ? [ranges.get(t)!.rmin, ranges.get(t)!.rmax] : null,
-          histogram: { threshold: st.histogram.threshold, counts: Array.from(st.histogram.counts) },
-        },
-      ]),
-    ),
-  };
-  writeAtomically(out, [new TextEncoder().encode(`${JSON.stringify(json)}\n`)]);
-  if (!hasFlag(a, 'json'))
-    console.log(`${out}: statistics of ${plan.activations.length} tensors over ${samples!.length} samples`);
-}
+import { maxMemory, calibrationPasses } from './calibrationFlags';
 
 export async function cmdQuantize(a: Args): Promise<void> {
   const path = a.positional[0];
@@ -302,108 +215,4 @@ function tfliteSummary(out: string, r: TfliteReport, floatBytes: number): string
     `  ops: ${r.ops.map((o) => `${o.op}×${o.count}${o.micro?.int8 ? '' : ' (no TFLite Micro int8 kernel)'}`).join(', ')}`,
     ...(r.precision === 'int8' ? [`  every op has a TFLite Micro int8 kernel: ${r.microReady ? 'yes' : 'no'}`] : []),
   ].join('\n');
-}
-
-export async function cmdEval(a: Args): Promise<void> {
-  const [floatPath, quantPath] = a.positional;
-  if (!floatPath || !quantPath) throw new UsageError('eval needs FLOAT.onnx and QUANTIZED.onnx');
-  const data = a.flags.get('data');
-  if (!data) throw new UsageError('eval needs --data');
-  const f = readModel(floatPath);
-  const q = readModel(quantPath);
-  const fixed = fixedInputs(a);
-  const prepared = prepareModel(f.model, { fixedInputs: fixed }).model;
-  const s = summarizeModel(f.model, prepared, planQuantization(prepared, DEFAULT_CONFIG), basename(floatPath), 0, []);
-  const samples = loadSamples(data, s.inputs, imageInput(prepared), fixed);
-  const fs = await createNodeSessionForModel(f.model);
-  const qs = await createNodeSessionForModel(q.model);
-  const rows: {
-    sample: string;
-    output: string;
-    sqnrDb: number;
-    cosine: number;
-    maxAbsError: number;
-    top1: number | null;
-  }[] = [];
-  for (const sample of samples) {
-    const feeds = toOrtFeeds(nodeOrt, materializeSample(sample));
-    const fo = await fs.run(feeds);
-    const qo = await qs.run(feeds);
-    for (const name of fs.outputNames) {
-      const ft = fo[name] as unknown as Tensor;
-      const qt = qo[name] as unknown as Tensor | undefined;
-      if (!qt) throw new QuantscopeError('RUNTIME', `${quantPath}: has no output "${name}"`);
-      const m = compareTensors(ft.data as Float32Array, qt.data as Float32Array);
-      const top = topKAgreement(ft.data as Float32Array, qt.data as Float32Array, ft.dims);
-      rows.push({
-        sample: sample.name,
-        output: name,
-        sqnrDb: m.sqnrDb,
-        cosine: m.cosine,
-        maxAbsError: m.maxAbs,
-        top1: top ? top.top1 / top.rows : null,
-      });
-    }
-  }
-  if (hasFlag(a, 'json')) {
-    console.log(JSON.stringify(rows, null, 2));
-    return;
-  }
-  for (const r of rows)
-    console.log(
-      `${r.sample} ${r.output}: SQNR ${r.sqnrDb.toFixed(2)} dB, cosine ${r.cosine.toFixed(5)}, max error ${r.maxAbsError.toExponential(3)}${r.top1 !== null ? `, top-1 agreement ${(100 * r.top1).toFixed(1)}%` : ''}`,
-    );
-}
-
-export async function cmdRange(a: Args): Promise<void> {
-  const path = a.positional[0];
-  if (!path) throw new UsageError('range needs a .npy tensor');
-  let data: Float32Array;
-  let shape: number[];
-  try {
-    const arr = parseNpy(new Uint8Array(readFileSync(path)), path);
-    data = npyToFloat32(arr);
-    shape = arr.shape;
-  } catch (e) {
-    if (isQuantscopeError(e)) throw e;
-    throw new QuantscopeError('BAD_DATA', `${path}: cannot be read`);
-  }
-  const opts = {
-    method: choiceFlag(a, 'method', RANGE_COMMAND_METHODS, 'minmax'),
-    dtype: choiceFlag(a, 'dtype', ['int8', 'uint8', 'int16', 'uint16', 'int4', 'uint4'] as const, 'int8'),
-    symmetric: hasFlag(a, 'symmetric'),
-    reduceRange: hasFlag(a, 'reduce-range'),
-    convention: conventionFlag(a),
-    bins: numberFlag(a, 'bins', 2048)!,
-    percentile: numberFlag(a, 'percentile'),
-    quantizedBins: numberFlag(a, 'quantized-bins'),
-    name: path,
-  };
-  const result = hasFlag(a, 'per-channel')
-    ? tensorChannelRanges(data, shape, numberFlag(a, 'axis', 0)!, opts)
-    : tensorRange(data, opts);
-  if (hasFlag(a, 'json')) console.log(JSON.stringify(result));
-  else
-    console.log(
-      Object.entries(result)
-        .map(([k, v]) => `${k}: ${Array.isArray(v) ? `[${v.join(', ')}]` : v}`)
-        .join('\n'),
-    );
-}
-
-/** --max-memory SIZE (bytes, or with K/M/G: powers of 1024): what calibration may use; undefined: the machine's free memory. */
-function maxMemory(a: Args): number | undefined {
-  const v = flagValue(a, 'max-memory');
-  if (v === undefined) return undefined;
-  const m = /^(\d+(?:\.\d+)?)\s*([KMG]?)i?B?$/i.exec(v.trim());
-  if (!m || Number(m[1]) <= 0)
-    throw new UsageError(`--max-memory ${v}: a size in bytes, or with K, M or G (e.g. 512M, 16G)`);
-  return Math.floor(Number(m[1]) * 1024 ** ' KMG'.indexOf((m[2] || ' ').toUpperCase()));
-}
-
-/** --calibration-passes N: calibrate in N sessions over subsets of the tensors (a model too large for one). */
-function calibrationPasses(a: Args): number {
-  const n = numberFlag(a, 'calibration-passes') ?? 1;
-  if (!(Number.isInteger(n) && n >= 1)) throw new UsageError(`--calibration-passes ${n}: a whole number, at least 1`);
-  return n;
 }

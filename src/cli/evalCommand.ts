@@ -1,0 +1,64 @@
+/** The eval command: a float model against its quantized file, output by output, over --data. */
+import { basename } from 'node:path';
+import { DEFAULT_CONFIG } from '../core/config';
+import { QuantscopeError } from '../core/errors';
+import { compareTensors, topKAgreement } from '../core/metrics';
+import { planQuantization, prepareModel, summarizeModel } from '../onnx';
+import { materializeSample } from '../data/samples';
+import { toOrtFeeds, type Tensor } from '../runtime/ort';
+import { nodeOrt } from '../runtime/ortNode';
+import { createNodeSessionForModel } from '../runtime/nodeModelSession';
+import { fixedInputs, hasFlag, UsageError, type Args } from './args';
+import { loadSamples } from './data';
+import { imageInput, readModel } from './files';
+
+export async function cmdEval(a: Args): Promise<void> {
+  const [floatPath, quantPath] = a.positional;
+  if (!floatPath || !quantPath) throw new UsageError('eval needs FLOAT.onnx and QUANTIZED.onnx');
+  const data = a.flags.get('data');
+  if (!data) throw new UsageError('eval needs --data');
+  const f = readModel(floatPath);
+  const q = readModel(quantPath);
+  const fixed = fixedInputs(a);
+  const prepared = prepareModel(f.model, { fixedInputs: fixed }).model;
+  const s = summarizeModel(f.model, prepared, planQuantization(prepared, DEFAULT_CONFIG), basename(floatPath), 0, []);
+  const samples = loadSamples(data, s.inputs, imageInput(prepared), fixed);
+  const fs = await createNodeSessionForModel(f.model);
+  const qs = await createNodeSessionForModel(q.model);
+  const rows: {
+    sample: string;
+    output: string;
+    sqnrDb: number;
+    cosine: number;
+    maxAbsError: number;
+    top1: number | null;
+  }[] = [];
+  for (const sample of samples) {
+    const feeds = toOrtFeeds(nodeOrt, materializeSample(sample));
+    const fo = await fs.run(feeds);
+    const qo = await qs.run(feeds);
+    for (const name of fs.outputNames) {
+      const ft = fo[name] as unknown as Tensor;
+      const qt = qo[name] as unknown as Tensor | undefined;
+      if (!qt) throw new QuantscopeError('RUNTIME', `${quantPath}: has no output "${name}"`);
+      const m = compareTensors(ft.data as Float32Array, qt.data as Float32Array);
+      const top = topKAgreement(ft.data as Float32Array, qt.data as Float32Array, ft.dims);
+      rows.push({
+        sample: sample.name,
+        output: name,
+        sqnrDb: m.sqnrDb,
+        cosine: m.cosine,
+        maxAbsError: m.maxAbs,
+        top1: top ? top.top1 / top.rows : null,
+      });
+    }
+  }
+  if (hasFlag(a, 'json')) {
+    console.log(JSON.stringify(rows, null, 2));
+    return;
+  }
+  for (const r of rows)
+    console.log(
+      `${r.sample} ${r.output}: SQNR ${r.sqnrDb.toFixed(2)} dB, cosine ${r.cosine.toFixed(5)}, max error ${r.maxAbsError.toExponential(3)}${r.top1 !== null ? `, top-1 agreement ${(100 * r.top1).toFixed(1)}%` : ''}`,
+    );
+}
