@@ -10,7 +10,7 @@ import { formLabel, planQuantization, type TensorRange } from '../onnx';
 import { exportTflite } from '../onnx/forms/tflite';
 import { runTfliteOnce } from '../runtime/tflite';
 import { buildSamples } from '../data/buildSamples';
-import { rangesFromStatsYielding } from './exportSlice';
+import { rangesFromStatsYielding } from './exportRanges';
 import type { AppState, ExportResult } from './types';
 
 type Form = Extract<NonNullable<QuantConfig['form']>, { kind: 'tflite' }>;

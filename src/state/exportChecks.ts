@@ -1,0 +1,52 @@
+/** The checks before an export is offered: it loads in onnxruntime, and the guard rail's verdict (state/exportSlice.ts). */
+import type { SampleSpec } from '../data/samples';
+import { buildSamples } from '../data/buildSamples';
+import { guardExportInPage, type ExportGuard } from './guard';
+import type { AppState, Calibrator } from './types';
+import type { ExportFile } from '../runtime/modelJob';
+
+/**
+ * The guard rail (state/guard.ts): the export's outputs against the float model's; a file with external
+ * data too large to run here is judged by its weights instead, checked tensor by tensor as it was
+ * written (runtime/exportFile.ts, runtime/guardWeights.ts).
+ */
+export async function guardExport(calibrator: Calibrator, state: AppState, file: ExportFile): Promise<ExportGuard> {
+  const g = await guardExportInPage(calibrator, state, file.blob, file.dataFile);
+  // the outputs not compared (both models past the page's memory, or no samples to run): the weights,
+  // checked one by one as the export was written, judge it instead
+  const w = file.weightGuard?.verdict;
+  if (!g.verdict && w)
+    return { verdict: { ...w, source: `${w.source}; ${g.note ?? 'the outputs not compared'}` }, note: null };
+  return g;
+}
+
+/**
+ * Load the export in onnxruntime (and run it on one generated sample when the inputs allow) before it
+ * is offered: the page never offers a file that does not load. Null when it loads; else the reason.
+ */
+export async function checkLoads(calibrator: Calibrator, state: AppState, file: ExportFile): Promise<string | null> {
+  if (!calibrator.probe || !state.model) return null;
+  let sample: SampleSpec | null = null;
+  try {
+    sample =
+      buildSamples(
+        state.model.summary.inputs,
+        null,
+        { ...state, dataKind: 'generated', generatedCount: 1 },
+        null,
+        state.model.fixedInputs,
+      )[0] ?? null;
+  } catch {
+    sample = null; // dynamic dimensions without values: load the file without running it
+  }
+  const backend = state.backend === 'cpu' ? 'cpu' : 'wasm';
+  // a file written with external data loads with it (onnxruntime-web's externalData, by the name the .onnx records)
+  const externalData = file.dataFile ? [{ path: file.dataFile.name, data: file.dataFile.blob }] : undefined;
+  const { result } = calibrator.probe({
+    models: [{ key: 'export', bytes: file.blob, sample, ...(externalData ? { externalData } : {}) }],
+    backend,
+    noFallback: false,
+  });
+  const r = (await result).results.export;
+  return r && !r.runs ? r.error : null;
+}
