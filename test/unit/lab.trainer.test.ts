@@ -5,17 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { bitRange, fakeQuantize } from '../../src/core/quantize';
 import { makeDataset } from '../../src/lab/train/datasets';
-import {
-  accuracy,
-  createAdam,
-  createMlp,
-  lossAndGradients,
-  quantizeActivation,
-  quantizeWeights,
-  steGradient,
-  trainStep,
-  weightScale,
-} from '../../src/lab/train/mlp';
+import { createAdam, trainStep } from '../../src/lab/train/adam';
+import { quantizeActivation, quantizeWeights, steGradient, weightScale } from '../../src/lab/train/fakeQuant';
+import { accuracy, createMlp, lossAndGradients } from '../../src/lab/train/mlp';
 
 describe('gradients', () => {
   it('match central finite differences for every weight and bias (float network)', () => {

@@ -6,7 +6,9 @@
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { makeDataset, DATASETS, type Dataset, type DatasetName } from '../train/datasets';
-import { effectiveWeights, experiment, predict, type Experiment, type Mlp, type Quantization } from '../train/mlp';
+import { experiment, type Experiment } from '../train/experiment';
+import { effectiveWeights } from '../train/fakeQuant';
+import { predict, type Mlp, type Quantization } from '../train/mlp';
 import { Choice, Controls, Figures, num } from '../controls';
 import { useChoiceParam, useNumberParam } from '../url';
 import { median } from '../../core/metrics';

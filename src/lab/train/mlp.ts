@@ -10,9 +10,9 @@
  * Post-training quantization evaluates a float-trained net with quantization on; quantization-aware
  * training keeps it on while training, so the weights learn to live on the grid.
  */
-import { bitRange, fakeQuantize } from '../../core/quantize';
 import { mulberry32, normalSampler } from '../../core/random';
 import type { Dataset } from './datasets';
+import { effectiveWeights, quantizeActivation, steGradient } from './fakeQuant';
 
 export interface Layer {
   readonly inputs: number;
@@ -54,51 +54,6 @@ export function cloneMlp(m: Mlp): Mlp {
   return { layers: m.layers.map((l) => ({ ...l, w: Float64Array.from(l.w), b: Float64Array.from(l.b) })) };
 }
 
-/** The symmetric grid for b bits. */
-function grid(bits: number): { qmin: number; qmax: number } {
-  return bitRange(bits, true, bits > 1);
-}
-
-/** The weight scale for b bits: the least-squared-error one among 61 candidates, k/64 · max|w| / qmax for k = 64 down to 4. */
-export function weightScale(w: Float64Array, bits: number): number {
-  const { qmin, qmax } = grid(bits);
-  let amax = 0;
-  for (const v of w) amax = Math.max(amax, Math.abs(v));
-  if (amax === 0) return 1;
-  let best = amax / qmax;
-  let bestErr = Infinity;
-  for (let k = 64; k >= 4; k--) {
-    const s = ((amax / qmax) * k) / 64;
-    let err = 0;
-    for (const v of w) err += (v - fakeQuantize(v, s, 0, qmin, qmax)) ** 2;
-    if (err < bestErr) {
-      bestErr = err;
-      best = s;
-    }
-  }
-  return best;
-}
-
-/** Fake-quantized weights of a layer, and the clipping range the straight-through estimator passes. */
-export function quantizeWeights(w: Float64Array, bits: number): Float64Array & { readonly clip?: number } {
-  const { qmin, qmax } = grid(bits);
-  const scale = weightScale(w, bits);
-  const out = w.map((v) => fakeQuantize(v, scale, 0, qmin, qmax)) as Float64Array & { clip?: number };
-  out.clip = scale * qmax;
-  return out;
-}
-
-/** Fake quantization of a tanh output on [-1, 1]. */
-export function quantizeActivation(v: number, bits: number): number {
-  const { qmin, qmax } = grid(bits);
-  return fakeQuantize(v, 1 / Math.max(1, qmax), 0, qmin, qmax);
-}
-
-/** The straight-through estimator's gradient for a fake-quantized value: 1 inside the range, 0 outside. */
-export function steGradient(v: number, lo: number, hi: number): number {
-  return v >= lo && v <= hi ? 1 : 0;
-}
-
 interface Trace {
   /** Per layer: its input (post-activation of the previous layer) and its pre-activation. */
   readonly inputs: Float64Array[];
@@ -135,19 +90,6 @@ function forwardOne(m: Mlp, x: number, y: number, q: Quantization, weights: Floa
   const e = a.map((v) => Math.exp(v - mx));
   const sum = e.reduce((s, v) => s + v, 0);
   return { inputs, pre, weights, probs: e.map((v) => v / sum) };
-}
-
-/**
- * The bits of layer l's weights. With `edgeBits` the first and last layers keep that many (at least
- * `bits`), as deployments usually do: at 2 bits a first layer can only draw lines in four directions.
- */
-export function layerBits(q: NonNullable<Quantization>, l: number, layers: number): number {
-  return (l === 0 || l === layers - 1) && q.edgeBits ? Math.max(q.edgeBits, q.bits) : q.bits;
-}
-
-/** Every layer's weights as the forward pass uses them (fake-quantized when `q` is set). */
-export function effectiveWeights(m: Mlp, q: Quantization): Float64Array[] {
-  return m.layers.map((l, k) => (q ? quantizeWeights(l.w, layerBits(q, k, m.layers.length)) : l.w));
 }
 
 /** Class-1 probability for a point. */
@@ -218,111 +160,4 @@ export function lossAndGradients(
     });
   }
   return { loss: loss * inv, gw, gb };
-}
-
-export interface Adam {
-  readonly mw: Float64Array[];
-  readonly vw: Float64Array[];
-  readonly mb: Float64Array[];
-  readonly vb: Float64Array[];
-  t: number;
-}
-
-export function createAdam(m: Mlp): Adam {
-  return {
-    mw: m.layers.map((l) => new Float64Array(l.w.length)),
-    vw: m.layers.map((l) => new Float64Array(l.w.length)),
-    mb: m.layers.map((l) => new Float64Array(l.b.length)),
-    vb: m.layers.map((l) => new Float64Array(l.b.length)),
-    t: 0,
-  };
-}
-
-/** One full-batch Adam step; returns the loss before it. */
-export function trainStep(m: Mlp, opt: Adam, d: Dataset, q: Quantization, lr = 0.03): number {
-  const { loss, gw, gb } = lossAndGradients(m, d, q);
-  opt.t++;
-  const b1 = 0.9;
-  const b2 = 0.999;
-  const c1 = 1 - b1 ** opt.t;
-  const c2 = 1 - b2 ** opt.t;
-  const update = (p: Float64Array, g: Float64Array, mm: Float64Array, vv: Float64Array) => {
-    for (let i = 0; i < p.length; i++) {
-      mm[i] = b1 * mm[i]! + (1 - b1) * g[i]!;
-      vv[i] = b2 * vv[i]! + (1 - b2) * g[i]! * g[i]!;
-      p[i]! -= (lr * (mm[i]! / c1)) / (Math.sqrt(vv[i]! / c2) + 1e-8);
-    }
-  };
-  m.layers.forEach((l, k) => {
-    update(l.w, gw[k]!, opt.mw[k]!, opt.vw[k]!);
-    update(l.b, gb[k]!, opt.mb[k]!, opt.vb[k]!);
-  });
-  return loss;
-}
-
-export interface Experiment {
-  readonly floatAccuracy: number;
-  readonly ptqAccuracy: number;
-  readonly qatAccuracy: number;
-  readonly float: Mlp;
-  readonly qat: Mlp;
-}
-
-export interface ExperimentOptions {
-  readonly hidden: readonly number[];
-  readonly floatSteps: number;
-  readonly qatSteps: number;
-  readonly qatLearningRate: number;
-}
-
-export const EXPERIMENT: ExperimentOptions = {
-  hidden: [16, 16],
-  floatSteps: 400,
-  qatSteps: 400,
-  qatLearningRate: 0.03,
-};
-
-/**
- * The lesson's experiment, as a generator that yields after every chunk of steps so that a page can
- * run it in slices: train float; PTQ = the float net evaluated at `bits`; QAT = the float net
- * fine-tuned with fake quantization at `bits`, then evaluated at `bits`.
- */
-export function* experiment(
-  train: Dataset,
-  test: Dataset,
-  bits: number,
-  seed: number,
-  opts: { chunk?: number; edgeBits?: number; options?: ExperimentOptions } = {},
-): Generator<number, Experiment> {
-  const { chunk = 20, edgeBits = 8, options: o = EXPERIMENT } = opts;
-  const sizes = [2, ...o.hidden, 2];
-  const float = createMlp(sizes, seed);
-  const opt = createAdam(float);
-  const total = o.floatSteps + o.qatSteps;
-  for (let s = 0; s < o.floatSteps; s++) {
-    trainStep(float, opt, train, null);
-    if (s % chunk === chunk - 1) yield (s + 1) / total;
-  }
-  const qat = cloneMlp(float);
-  const qopt = createAdam(qat);
-  const q = { bits, edgeBits };
-  for (let s = 0; s < o.qatSteps; s++) {
-    trainStep(qat, qopt, train, q, o.qatLearningRate);
-    if (s % chunk === chunk - 1) yield (o.floatSteps + s + 1) / total;
-  }
-  return {
-    floatAccuracy: accuracy(float, test),
-    ptqAccuracy: accuracy(float, test, q),
-    qatAccuracy: accuracy(qat, test, q),
-    float,
-    qat,
-  };
-}
-
-/** Run a generator to its end (Node, tests). */
-export function runToEnd<T>(g: Generator<number, T>): T {
-  for (;;) {
-    const r = g.next();
-    if (r.done) return r.value;
-  }
 }
