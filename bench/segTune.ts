@@ -35,6 +35,7 @@ import {
 } from '../src/onnx';
 import type { AttrValue } from '../src/onnx/proto';
 import { createNodeSession, nodeOrt } from '../src/runtime/ortNode';
+import { hashUniform } from '../test/helpers/bigModels';
 import { makeNpy } from '../test/helpers/npy';
 import { ROOT } from '../test/helpers/sample';
 
@@ -66,15 +67,6 @@ export const SEG_176MB: SegShape = {
   spread: Number(process.env.BENCH_SEG_SPREAD ?? 2),
 };
 export const SEG_TINY: SegShape = { image: 64, widths: [4, 8, 16] };
-
-/** A stateless hash of (seed, index) → [-1, 1), so weights are reproducible without a PRNG state. */
-function hashUniform(seed: number, i: number): number {
-  let x = (Math.imul(i, 0x9e3779b1) ^ seed) >>> 0;
-  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b) >>> 0;
-  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35) >>> 0;
-  x = (x ^ (x >>> 16)) >>> 0;
-  return x / 2 ** 31 - 1;
-}
 
 export interface SegModel {
   model: ModelProto;

@@ -7,6 +7,7 @@ import { fromBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema } from 'onnx-buf';
 import { readFileSync } from 'node:fs';
 import { QuantscopePage } from './app';
+import { watchLongTasks } from './longTasks';
 
 function initializers(bytes: Buffer) {
   const m = fromBinary(ModelProtoSchema, new Uint8Array(bytes));
@@ -23,18 +24,9 @@ test('switching to uint8 activations and per-tensor weights changes the exported
   const app = new QuantscopePage(page);
   await app.open();
   await app.useSample();
-  const longTasks = await page.evaluate(() => {
-    const w = window as unknown as { __long: number[] };
-    w.__long = [];
-    new PerformanceObserver((list) => list.getEntries().forEach((e) => w.__long.push(e.duration))).observe({
-      type: 'longtask',
-      buffered: false,
-    });
-    return true;
-  });
-  expect(longTasks).toBe(true);
+  const readLongTasks = await watchLongTasks(page);
   await app.calibrate();
-  const tasks = await page.evaluate(() => (window as unknown as { __long: number[] }).__long);
+  const tasks = await readLongTasks();
   const report = `${tasks.length} main-thread tasks over 50 ms during calibration (longest ${Math.round(Math.max(0, ...tasks))} ms)`;
   test.info().annotations.push({ type: 'long tasks', description: report });
   console.log(report);

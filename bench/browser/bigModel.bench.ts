@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QuantscopePage } from '../../e2e/app';
+import { watchLongTasks } from '../../e2e/longTasks';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -23,26 +24,12 @@ test('long tasks while loading and exporting the 344 MB model', async ({ page })
     const path = join(dir, 'vit.onnx');
     const app = new QuantscopePage(page);
     await app.open();
-    await page.evaluate(() => {
-      const w = window as unknown as { __long: number[] };
-      w.__long = [];
-      new PerformanceObserver((list) => list.getEntries().forEach((e) => w.__long.push(e.duration))).observe({
-        type: 'longtask',
-        buffered: false,
-      });
-    });
-    const longTasks = () =>
-      page.evaluate(
-        () =>
-          new Promise<number[]>((resolve) =>
-            requestAnimationFrame(() => setTimeout(() => resolve((window as unknown as { __long: number[] }).__long))),
-          ),
-      );
+    const readLongTasks = await watchLongTasks(page);
     const t0 = Date.now();
     await page.getByLabel('Load model').setInputFiles(path);
     await expect(page.getByTestId('model-summary')).toContainText('vit.onnx', { timeout: 600_000 });
     const loadMs = Date.now() - t0;
-    const atLoad = await longTasks();
+    const atLoad = await readLongTasks();
     await page.getByLabel('File form').selectOption('dq');
     const t1 = Date.now();
     const [download] = await Promise.all([
@@ -51,7 +38,7 @@ test('long tasks while loading and exporting the 344 MB model', async ({ page })
     ]);
     await expect(page.getByTestId('export-result')).toBeVisible({ timeout: 600_000 });
     const exportMs = Date.now() - t1;
-    const all = await longTasks();
+    const all = await readLongTasks();
     const mb = statSync(path).size / 1e6;
     const lines = [
       {

@@ -6,27 +6,16 @@
 import { test } from '@playwright/test';
 import { QuantscopePage } from '../../e2e/app';
 import { dragUpperHandleLeft, openTensor } from '../../e2e/drag';
+import { watchLongTasks } from '../../e2e/longTasks';
 
 test('long tasks while dragging a range', async ({ page }) => {
   const app = new QuantscopePage(page);
   await openTensor(app, 'hardswish_58.tmp_0');
-  await page.evaluate(() => {
-    const w = window as unknown as { __long: number[] };
-    w.__long = [];
-    new PerformanceObserver((list) => list.getEntries().forEach((e) => w.__long.push(e.duration))).observe({
-      type: 'longtask',
-      buffered: false,
-    });
-  });
+  const readLongTasks = await watchLongTasks(page);
   await dragUpperHandleLeft(page);
   await page.mouse.up();
   // Long-task entries are delivered after the task ends: a frame and a task later, all have been queued.
-  const tasks = await page.evaluate(
-    () =>
-      new Promise<number[]>((resolve) =>
-        requestAnimationFrame(() => setTimeout(() => resolve((window as unknown as { __long: number[] }).__long))),
-      ),
-  );
+  const tasks = await readLongTasks();
   const line = {
     name: 'explorer_drag_long_tasks',
     value: tasks.length,

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QuantscopePage } from '../../e2e/app';
 import { rendererPeakBytes } from '../../e2e/rendererMemory';
+import { watchLongTasks } from '../../e2e/longTasks';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const MIB = 1024 ** 2;
@@ -32,14 +33,7 @@ test('renderer peak memory while the decoder with external data exports as q4', 
     const gb = (statSync(data).size / 1e9).toFixed(2);
     const app = new QuantscopePage(page);
     await app.open();
-    await page.evaluate(() => {
-      const w = window as unknown as { __long: number[] };
-      w.__long = [];
-      new PerformanceObserver((list) => list.getEntries().forEach((e) => w.__long.push(e.duration))).observe({
-        type: 'longtask',
-        buffered: false,
-      });
-    });
+    const readLongTasks = await watchLongTasks(page);
     const before = rendererPeakBytes();
     const t0 = Date.now();
     await page.getByLabel('Load model').setInputFiles([onnx, data]);
@@ -55,7 +49,7 @@ test('renderer peak memory while the decoder with external data exports as q4', 
     const exportMs = Date.now() - t1;
     await Promise.all(downloads.map((d) => d.path()));
     const peak = rendererPeakBytes();
-    const longTasks = await page.evaluate(() => (window as unknown as { __long: number[] }).__long);
+    const longTasks = await readLongTasks();
     const tags = { data_gb: Number(gb), layers };
     const lines = [
       {

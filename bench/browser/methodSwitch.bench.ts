@@ -6,6 +6,7 @@
 import { expect, test } from '@playwright/test';
 import { QuantscopePage } from '../../e2e/app';
 import { openTensor } from '../../e2e/drag';
+import { watchLongTasks } from '../../e2e/longTasks';
 
 test('long tasks while switching the model-level method', async ({ page }) => {
   const app = new QuantscopePage(page);
@@ -18,24 +19,12 @@ test('long tasks while switching the model-level method', async ({ page }) => {
     .poll(async () => (await figures.allTextContents()).filter((t) => t.endsWith('dB')).length)
     .toBeGreaterThan(5);
   const before = await top();
-  await page.evaluate(() => {
-    const w = window as unknown as { __long: number[] };
-    w.__long = [];
-    new PerformanceObserver((list) => list.getEntries().forEach((e) => w.__long.push(e.duration))).observe({
-      type: 'longtask',
-      buffered: false,
-    });
-  });
+  const readLongTasks = await watchLongTasks(page);
   const t0 = Date.now();
   await page.getByLabel('Range method', { exact: true }).selectOption('entropy');
   await expect.poll(top, { intervals: [20] }).not.toBe(before);
   const ms = Date.now() - t0;
-  const tasks = await page.evaluate(
-    () =>
-      new Promise<number[]>((resolve) =>
-        requestAnimationFrame(() => setTimeout(() => resolve((window as unknown as { __long: number[] }).__long))),
-      ),
-  );
+  const tasks = await readLongTasks();
   for (const line of [
     {
       name: 'method_switch_long_tasks',

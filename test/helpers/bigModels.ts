@@ -27,7 +27,7 @@ import {
 } from '../../src/onnx';
 
 /** A stateless 32-bit hash of (seed, index) → [-1, 1): any slice of a tensor is the same values. */
-function hashUniform(seed: number, i: number): number {
+export function hashUniform(seed: number, i: number): number {
   let x = (Math.imul(i, 0x9e3779b1) ^ seed) >>> 0;
   x = Math.imul(x ^ (x >>> 16), 0x85ebca6b) >>> 0;
   x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35) >>> 0;
