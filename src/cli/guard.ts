@@ -85,7 +85,7 @@ export async function guardOnNode(
 }
 
 /**
- * The weight-SQNR guard on a written export with external data (too large to run here): every
+ * The weight-SQNR guard on a written export with external data (which may not fit a session here): every
  * quantized weight read back from OUT.onnx and its data file, one at a time, against the float model's.
  */
 export async function guardWeightsOnNode(prepared: ModelProto, out: string): Promise<GuardVerdict | null> {

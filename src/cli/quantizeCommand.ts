@@ -166,12 +166,12 @@ export async function cmdQuantize(a: Args): Promise<void> {
     );
     const heldOutPaths = a.flags.get('held-out');
     const check = heldOutPaths ? load(heldOutPaths) : null;
-    // a file with external data (past 2 GiB, or --external-data) is too large to run here: its weights
+    // a file with external data (past 2 GiB, or --external-data) may not fit a session here: its weights
     // are checked tensor by tensor instead, read back from what was written, one at a time
     if (w.external)
       reportVerdict(
         await guardWeightsOnNode(prepared, out),
-        `${out} keeps its weights in external data (too large to run here) and has no DequantizeLinear weights to check one by one`,
+        `${out} keeps its weights in external data (checked weight by weight, not run) and has no DequantizeLinear weights to check one by one`,
       );
     else reportVerdict(await guardOnNode(prepared, [readFileSync(out)], check, samples, chain));
   }
