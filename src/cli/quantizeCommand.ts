@@ -20,7 +20,7 @@ import { materializeSample } from '../data/samples';
 import { nodeOrt } from '../runtime/ortNode';
 import { choiceFlag, fixedInputs, hasFlag, flagValue, UsageError, type Args } from './args';
 import { runCalibration, runWeightRounding } from './calibration';
-import { roundingTargets } from '../runtime/weightRounding';
+import { roundingTargets } from '../runtime/roundingTargets';
 import {
   biasCorrectionTargets,
   correctBiasesFromData,

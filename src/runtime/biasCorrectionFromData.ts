@@ -17,7 +17,7 @@ import { DT, readFloat32 } from '../onnx/tensor';
 import { eachSample, type RunOptions } from './algorithmSamples';
 import type { CalibrationSource } from './calibrate';
 import type { OrtModule, Tensor } from './ort';
-import { convGeometry } from './weightRounding';
+import { convGeometry } from './inputMoments';
 
 export interface BiasCorrectedLayer {
   readonly node: string;

@@ -12,28 +12,27 @@
  * outputs as the GPTQ paper's sequential pass does): one calibration pass serves every layer.
  */
 import {
-  accumulateRows,
   adaround,
-  createMoments,
   dequantizeRounded,
   gptq,
   gptqHessian,
-  im2colRowCount,
-  im2colRows,
   momentMatrix,
   reconstructionError,
   roundToNearest,
-  type ConvGeometry,
   type InputMoments,
   type RoundedWeight,
 } from '../core/algorithms';
-import { weightConfigFor, type QuantConfig, type WeightAlgorithm } from '../core/config';
+import type { QuantConfig, WeightAlgorithm } from '../core/config';
 import { QuantscopeError } from '../core/errors';
-import { encodeModel, withExtraOutputs, type ModelProto, type NodeProto } from '../onnx';
-import { attrInt, attrInts, attrString } from '../onnx/proto';
-import { weightMatrix, type WeightMatrix } from '../onnx/weightMatrix';
+import type { ModelProto } from '../onnx';
 import type { CalibrationSource } from './calibrate';
-import { toOrtFeeds, type OrtModule, type Tensor } from './ort';
+import { collectInputMoments } from './inputMoments';
+import type { OrtModule } from './ort';
+import { roundingTargets, type RoundingProgress, type RoundingTarget } from './roundingTargets';
+
+// moved out of this file; kept reachable from here for the bench and the large test that import them
+export { collectInputMoments, type CollectedMoments } from './inputMoments';
+export { roundingTargets } from './roundingTargets';
 
 /**
  * AdaRound's defaults here, measured (a [48, 144] layer, int4 blocks of 16, correlated inputs; hard-rounded
@@ -45,15 +44,6 @@ import { toOrtFeeds, type OrtModule, type Tensor } from './ort';
  */
 export const ADAROUND_DEFAULT_ITERATIONS = 300;
 export const ADAROUND_DEFAULT_LEARNING_RATE = 1e-2;
-
-export interface RoundingTarget {
-  readonly node: NodeProto;
-  readonly algorithm: Exclude<WeightAlgorithm, 'rtn'>;
-  readonly matrix: WeightMatrix;
-  readonly input: string;
-  /** The Conv kernel's spatial dims (the weight's dims after [M, C/g]). */
-  readonly kernel: readonly number[];
-}
 
 export interface RoundedLayer {
   readonly node: string;
@@ -71,103 +61,6 @@ export interface RoundingResult {
   /** Activation megabytes (float32) folded into moments per second. */
   readonly momentsMBps: number;
   readonly momentsSeconds: number;
-}
-
-export interface RoundingProgress {
-  readonly phase: 'moments' | 'rounding';
-  readonly done: number;
-  readonly total: number;
-  readonly node?: string;
-}
-
-/** The weight-only form's grid and which nodes an algorithm rounds; null when none does. */
-export function roundingTargets(model: ModelProto, config: QuantConfig): RoundingTarget[] {
-  const form = config.form;
-  if (!form || form.kind !== 'weight-only') return [];
-  const g = model.graph!;
-  const inits = new Map(g.initializer.map((t) => [t.name, t]));
-  const ops = new Set(form.ops ?? ['MatMul', 'Gemm', 'Conv']);
-  const out: RoundingTarget[] = [];
-  for (const node of g.node) {
-    if (!ops.has(node.opType) || !['MatMul', 'Gemm', 'Conv'].includes(node.opType)) continue;
-    if (config.excludeNodes.includes(node.name)) continue;
-    const algorithm = weightConfigFor(config, node.name, node.opType).algorithm ?? 'rtn';
-    if (algorithm === 'rtn') continue;
-    const w = inits.get(node.input[1] ?? '');
-    if (!w || w.dataType !== 1 || inits.has(node.input[0] ?? '')) continue;
-    if (form.format === 'matmulnbits' && node.opType === 'Conv') continue;
-    const matrix = weightMatrix(node, w, form.blockSize);
-    if (typeof matrix === 'string') continue;
-    out.push({ node, algorithm, matrix, input: node.input[0]!, kernel: w.dims.slice(2).map(Number) });
-  }
-  return out;
-}
-
-export function convGeometry(node: NodeProto, dims: readonly number[], kernel: readonly number[]): ConvGeometry {
-  const rank = dims.length;
-  const ks = attrInts(node, 'kernel_shape') ?? kernel;
-  const strides = attrInts(node, 'strides') ?? [];
-  const dil = attrInts(node, 'dilations') ?? [];
-  const pads = attrInts(node, 'pads') ?? [];
-  if (attrString(node, 'auto_pad', 'NOTSET') !== 'NOTSET')
-    throw new QuantscopeError(
-      'UNSUPPORTED_OP',
-      `node "${node.name}": Conv with auto_pad is not handled by GPTQ/AdaRound`,
-    );
-  if (rank === 4)
-    return {
-      n: dims[0]!,
-      c: dims[1]!,
-      h: dims[2]!,
-      w: dims[3]!,
-      group: attrInt(node, 'group', 1),
-      kh: ks[0]!,
-      kw: ks[1]!,
-      strides: [strides[0] ?? 1, strides[1] ?? 1],
-      dilations: [dil[0] ?? 1, dil[1] ?? 1],
-      pads: [pads[0] ?? 0, pads[1] ?? 0, pads[2] ?? 0, pads[3] ?? 0],
-    };
-  return {
-    n: dims[0]!,
-    c: dims[1]!,
-    h: 1,
-    w: dims[2]!,
-    group: attrInt(node, 'group', 1),
-    kh: 1,
-    kw: ks[0]!,
-    strides: [1, strides[0] ?? 1],
-    dilations: [1, dil[0] ?? 1],
-    pads: [0, pads[0] ?? 0, 0, pads[1] ?? 0],
-  };
-}
-
-const CHUNK_ROWS = 256;
-
-/** Folds one fetched input into a target's moments (one set per Conv group). */
-function foldInput(t: RoundingTarget, moments: InputMoments[], tensor: Tensor): void {
-  const data = tensor.data as Float32Array;
-  const dims = tensor.dims;
-  if (t.node.opType !== 'Conv') {
-    const k = dims[dims.length - 1]!;
-    if (k !== t.matrix.cols)
-      throw new QuantscopeError(
-        'BAD_TENSOR',
-        `node "${t.node.name}": input has ${k} features, the weight ${t.matrix.cols}`,
-      );
-    accumulateRows(moments[0]!, data, data.length / k);
-    return;
-  }
-  const geo = convGeometry(t.node, dims, t.kernel);
-  const cols = (geo.c / geo.group) * geo.kh * geo.kw;
-  const rows = im2colRowCount(geo);
-  const buf = new Float64Array(CHUNK_ROWS * cols);
-  for (let grp = 0; grp < geo.group; grp++) {
-    for (let r0 = 0; r0 < rows; r0 += CHUNK_ROWS) {
-      const count = Math.min(CHUNK_ROWS, rows - r0);
-      im2colRows(data, geo, grp, r0, count, buf);
-      accumulateRows(moments[grp]!, buf, count);
-    }
-  }
 }
 
 /** A moments matrix in the weight matrix's column order. */
@@ -214,54 +107,6 @@ export async function roundWeights(
   const collected = await collectInputMoments(ort, model, targets, source, opts);
   const result = await roundFromMoments(targets, collected.moments, config, opts);
   return { ...result, momentsMBps: collected.momentsMBps, momentsSeconds: collected.momentsSeconds };
-}
-
-export interface CollectedMoments {
-  /** Per target, one set of moments a Conv group. */
-  readonly moments: InputMoments[][];
-  readonly momentsMBps: number;
-  readonly momentsSeconds: number;
-}
-
-/**
- * Step 2: every target's input moments from one session that fetches all their inputs, one run a
- * sample, each input folded and dropped as it arrives.
- */
-export async function collectInputMoments(
-  ort: OrtModule,
-  model: ModelProto,
-  targets: readonly RoundingTarget[],
-  source: CalibrationSource,
-  opts: { signal?: AbortSignal; onProgress?: (p: RoundingProgress) => void } = {},
-): Promise<CollectedMoments> {
-  if (source.count === 0)
-    throw new QuantscopeError('NO_STATISTICS', 'GPTQ and AdaRound need calibration data: give samples to run');
-  const inputs = [...new Set(targets.map((t) => t.input))];
-  const moments = targets.map((t) => {
-    return Array.from({ length: t.matrix.convGroups }, () => createMoments(t.matrix.cols));
-  });
-  const session = await ort.InferenceSession.create(encodeModel(withExtraOutputs(model, inputs)), {
-    logSeverityLevel: 3,
-  } as never);
-  let bytes = 0;
-  let foldMs = 0;
-  try {
-    for (let i = 0; i < source.count; i++) {
-      if (opts.signal?.aborted) throw new QuantscopeError('CANCELLED', 'weight rounding was cancelled');
-      const out = await session.run(toOrtFeeds(ort, await source.feeds(i)), inputs);
-      const t0 = now();
-      for (let k = 0; k < targets.length; k++) {
-        const tensor = out[targets[k]!.input] as Tensor;
-        foldInput(targets[k]!, moments[k]!, tensor);
-      }
-      foldMs += now() - t0;
-      for (const name of inputs) bytes += (out[name] as Tensor).data.length * 4;
-      opts.onProgress?.({ phase: 'moments', done: i + 1, total: source.count });
-    }
-  } finally {
-    await (session as { release?: () => Promise<void> }).release?.();
-  }
-  return { moments, momentsMBps: foldMs > 0 ? bytes / 1e6 / (foldMs / 1000) : 0, momentsSeconds: foldMs / 1000 };
 }
 
 /** Step 3: each target's weight rounded from its moments (targets and moments in the same order). */

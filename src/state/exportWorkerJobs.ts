@@ -4,7 +4,7 @@ import { QuantscopeError } from '../core/errors';
 import { decodeModel, encodeModel, type ModelProto, type TensorRange } from '../onnx';
 import type { StatsMap } from '../runtime/calibrate';
 import type { RoundingSummary } from '../runtime/roundJob';
-import { roundingTargets } from '../runtime/weightRounding';
+import { roundingTargets } from '../runtime/roundingTargets';
 import { biasCorrectionTargets, wantsRewrite, type ModelAlgorithmsReport } from '../runtime/modelAlgorithms';
 import type { SampleSpec } from '../data/samples';
 import { buildSamples } from '../data/buildSamples';
