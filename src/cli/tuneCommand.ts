@@ -7,7 +7,8 @@ import { encodeModelParts, exportForm, planQuantization, type ModelProto } from 
 import { biasCorrectionTargets, correctBiasesFromData, withRenamedRanges } from '../runtime/modelAlgorithms';
 import { nodeOrt } from '../runtime/ortNode';
 import { rangesFor } from '../runtime/tune/prepare';
-import { tune, type TuneResult } from '../runtime/tune/search';
+import { tune } from '../runtime/tune/search';
+import type { TuneResult } from '../runtime/tune/trial';
 import { defaultTarget, meets, targetLabel, targetValue, type Target } from '../runtime/tune/target';
 import { chooseRunnable } from '../runtime/tune/verify';
 import { flagValue, hasFlag, numberFlag, UsageError, type Args } from './args';

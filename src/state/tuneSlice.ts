@@ -18,7 +18,7 @@ import { ocrTask } from './debugSlice';
 import type { AppState, Calibrator } from './types';
 
 export { targetLabel, type Target } from '../runtime/tune/target';
-export type { Change, Trial } from '../runtime/tune/search';
+export type { Change, Trial } from '../runtime/tune/trial';
 export type { TuneSummary } from '../runtime/tuneJob';
 
 /** At most this many held-out samples judge each configuration (each runs the switchboard once). */

@@ -15,7 +15,7 @@ import { makeNode } from '../../src/onnx/proto';
 import { calibrate } from '../../src/runtime/calibrate';
 import type { OrtModule } from '../../src/runtime/ort';
 import { prepareTuning, rangesFor } from '../../src/runtime/tune/prepare';
-import type { Trial, TuneResult } from '../../src/runtime/tune/search';
+import type { Trial, TuneResult } from '../../src/runtime/tune/trial';
 import { checkFileRuns, chooseRunnable } from '../../src/runtime/tune/verify';
 import { settingFor } from '../../src/runtime/tune/setting';
 import { buildModel, floatTensor } from '../helpers/models';

@@ -10,7 +10,7 @@ import { isQuantscopeError } from '../../src/core/errors';
 import type { SampleSpec } from '../../src/data/samples';
 import { encodeModel } from '../../src/onnx';
 import type { OrtModule } from '../../src/runtime/ort';
-import type { Trial, TuneResult } from '../../src/runtime/tune/search';
+import type { Trial, TuneResult } from '../../src/runtime/tune/trial';
 import { checkFileRuns, chooseRunnable } from '../../src/runtime/tune/verify';
 import { tinyConvNet } from '../helpers/models';
 import { seededFloats } from '../helpers/sample';

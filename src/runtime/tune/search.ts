@@ -14,45 +14,11 @@
 import { variantFields, methodVariant } from '../../core/methods';
 import { activationConfigFor, type QuantConfig } from '../../core/config';
 import { applyGroupChoice, choiceLabel, type GroupChoice, type QuantGroup } from '../../onnx/groups';
-import { checkCancelled, type EvalMetrics } from './evaluate';
+import { checkCancelled } from './evaluate';
 import { describeState, fixChoices, fixLabel, groupState, orderByOwnError, wideOf } from './groupFixes';
 import { boundFor, meets, targetValue, type Target } from './target';
+import { better, isPartial, type Change, type Measure, type Trial, type TuneResult } from './trial';
 import { settingKey, settingOf, type Progress, type TuneContext } from './tuneContext';
-
-export interface Trial {
-  readonly id: number;
-  readonly label: string;
-  readonly config: QuantConfig;
-  readonly metrics: EvalMetrics;
-  /** The target's metric; where the evaluation stopped early (metrics.atMost), the most it could be. */
-  readonly value: number;
-  readonly bytes: number;
-  /** Measured on every held-out sample and meets the target. */
-  readonly meets: boolean;
-}
-
-/** Measured on fewer than all held-out samples: stopped by a bound, or a screening run. */
-export function isPartial(t: Pick<Trial, 'metrics'>, sampleCount: number): boolean {
-  return t.metrics.samples < sampleCount;
-}
-
-export interface Change {
-  readonly group: string;
-  readonly choice: string;
-  readonly before: number;
-  readonly after: number;
-}
-
-export interface TuneResult {
-  readonly target: Target;
-  readonly trials: readonly Trial[];
-  /** Index into trials of the answer: the smallest that meets the target, else the best. */
-  readonly chosen: number;
-  readonly met: boolean;
-  readonly changes: readonly Change[];
-  readonly elapsedMs: number;
-  readonly runs: number;
-}
 
 const METHODS = ['minmax', 'percentile', 'entropy', 'mse'] as const;
 /** Fixes tried back, the biggest saving first, and the least saving worth a try (of the float file). */
@@ -69,12 +35,6 @@ const MAX_METHOD_GROUPS_WEIGHTS_BOUND = 2;
  * MAX_RANKED_BY_RUNS: an order, not a verdict, so a screening run is enough for it.
  */
 const RANKING_SAMPLES = 2;
-
-/**
- * How a trial is measured: `meet` stops once the target cannot hold, `beat` once the trial cannot beat
- * a value (both exact: evaluate.ts EvalBound), `screen` runs only the first few (hardest) samples.
- */
-type Measure = { readonly meet: true } | { readonly beat: number } | { readonly screen: number } | null;
 
 export async function tune(
   ctx: TuneContext,
@@ -124,13 +84,6 @@ export async function tune(
     seen.set(key, t);
     progress(phase);
     return t;
-  };
-  // better: higher target value, then higher SQNR (top-1 agreement is coarse); a trial stopped early
-  // holds only an upper bound, so it is never better than a trial measured on every sample
-  const better = (a: Trial, b: Trial) => {
-    const [pa, pb] = [a.metrics.atMost !== undefined, b.metrics.atMost !== undefined];
-    if (pa !== pb) return pb;
-    return a.value > b.value || (a.value === b.value && a.metrics.sqnrDb > b.metrics.sqnrDb);
   };
 
   const base = await record(ctx.baseConfig, 'start: the chosen settings', 'start');

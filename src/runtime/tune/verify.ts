@@ -10,7 +10,7 @@ import { QuantscopeError } from '../../core/errors';
 import { materializeSample, type SampleSpec } from '../../data/samples';
 import { toOrtFeeds, type OrtModule, type Tensor } from '../ort';
 import type { EvalMetrics, Evaluator } from './evaluate';
-import type { Trial, TuneResult } from './search';
+import type { Trial, TuneResult } from './trial';
 import { meets, targetLabel, targetValue, type Target } from './target';
 
 /**
