@@ -9,40 +9,21 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type QuantConfig } from '../../src/core/config';
-import { materializeSample, type SampleSpec } from '../../src/data/samples';
-import { encodeModel, exportForm, planQuantization, prepareModel, withExtraOutputs } from '../../src/onnx';
-import { makeNode } from '../../src/onnx/proto';
+import { materializeSample } from '../../src/data/samples';
+import { encodeModel, exportForm, planQuantization, withExtraOutputs } from '../../src/onnx';
 import { calibrate } from '../../src/runtime/calibrate';
 import type { OrtModule } from '../../src/runtime/ort';
 import { prepareTuning, rangesFor } from '../../src/runtime/tune/prepare';
 import type { Trial, TuneResult } from '../../src/runtime/tune/trial';
 import { checkFileRuns, chooseRunnable } from '../../src/runtime/tune/verify';
 import { settingFor } from '../../src/runtime/tune/setting';
-import { buildModel, floatTensor } from '../helpers/models';
-import { seededFloats } from '../helpers/sample';
+import { matMulChain, matMulChainSamples } from '../helpers/matMulChain';
 
 const nodeOrt = ort as unknown as OrtModule;
 const LAYERS = 6;
-const model = prepareModel(
-  buildModel({
-    inputs: [['X', [1, 16]]],
-    outputs: [[`t${LAYERS}`, [1, 16]]],
-    inits: Array.from({ length: LAYERS }, (_, k) =>
-      floatTensor(`W${k}`, [16, 16], (i) => (i % 17 === 0 ? 0.9 : 0.25 * Math.sin(i * (0.37 + 0.01 * k)))),
-    ),
-    nodes: Array.from({ length: LAYERS }, (_, k) =>
-      makeNode('MatMul', [k === 0 ? 'X' : `t${k}`, `W${k}`], [`t${k + 1}`], `mm${k}`),
-    ),
-  }),
-  {},
-).model;
+const model = matMulChain(LAYERS);
 // the held-out samples differ in scale, so that their errors differ and the hardest goes first
-const samples: SampleSpec[] = Array.from({ length: 12 }, (_, i) => ({
-  name: `x${i}`,
-  inputs: {
-    X: { kind: 'tensor', tensor: { data: seededFloats(16, 70 + i).map((v) => v * (1 + (i % 4))), dims: [1, 16] } },
-  },
-}));
+const samples = matMulChainSamples(12, 70, (i) => 1 + (i % 4));
 
 describe('evaluations stopped by a bound; the written file judged in onnxruntime', () => {
   it('stop only where the target cannot hold, their upper bound is at least the full value; a file that misses is passed over', async () => {

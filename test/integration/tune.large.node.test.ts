@@ -6,36 +6,18 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/core/config';
-import { materializeSample, type SampleSpec } from '../../src/data/samples';
-import { encodeModel, planQuantization, prepareModel, withExtraOutputs } from '../../src/onnx';
-import { makeNode } from '../../src/onnx/proto';
+import { materializeSample } from '../../src/data/samples';
+import { encodeModel, planQuantization, withExtraOutputs } from '../../src/onnx';
 import { calibrate } from '../../src/runtime/calibrate';
 import type { OrtModule } from '../../src/runtime/ort';
 import { prepareTuning } from '../../src/runtime/tune/prepare';
 import { tune } from '../../src/runtime/tune/search';
-import { buildModel, floatTensor } from '../helpers/models';
-import { seededFloats } from '../helpers/sample';
+import { matMulChain, matMulChainSamples } from '../helpers/matMulChain';
 
 const nodeOrt = ort as unknown as OrtModule;
 const LAYERS = 40;
-const model = prepareModel(
-  buildModel({
-    inputs: [['X', [1, 16]]],
-    outputs: [[`t${LAYERS}`, [1, 16]]],
-    inits: Array.from({ length: LAYERS }, (_, k) =>
-      // near-orthogonal mixing with a few large weights, so that some layers' ranges are wide
-      floatTensor(`W${k}`, [16, 16], (i) => (i % 17 === 0 ? 0.9 : 0.25 * Math.sin(i * (0.37 + 0.01 * k)))),
-    ),
-    nodes: Array.from({ length: LAYERS }, (_, k) =>
-      makeNode('MatMul', [k === 0 ? 'X' : `t${k}`, `W${k}`], [`t${k + 1}`], `mm${k}`),
-    ),
-  }),
-  {},
-).model;
-const samples: SampleSpec[] = Array.from({ length: 12 }, (_, i) => ({
-  name: `x${i}`,
-  inputs: { X: { kind: 'tensor', tensor: { data: seededFloats(16, 40 + i), dims: [1, 16] } } },
-}));
+const model = matMulChain(LAYERS);
+const samples = matMulChainSamples(12, 40);
 
 describe('tune on a model with many groups', () => {
   it('ranks only the 32 worst groups by runs and still meets the target', async () => {
