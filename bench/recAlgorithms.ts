@@ -12,12 +12,9 @@ import { DEFAULT_CONFIG, type QuantConfig, type WeightAlgorithm } from '../src/c
 import { encodeModelParts } from '../src/onnx';
 import { exportForm } from '../src/onnx/forms';
 import { nodeOrt } from '../src/runtime/ortNode';
-import {
-  collectInputMoments,
-  roundFromMoments,
-  roundingTargets,
-  type CollectedMoments,
-} from '../src/runtime/weightRounding';
+import { collectInputMoments, type CollectedMoments } from '../src/runtime/inputMoments';
+import { roundingTargets } from '../src/runtime/roundingTargets';
+import { roundFromMoments } from '../src/runtime/weightRounding';
 import { loadModelSync } from '../src/state/modelSlice';
 import { ocrModel } from '../test/helpers/sample';
 import { recCharacterAccuracy, recLine, recLineNames } from '../test/helpers/recLines';

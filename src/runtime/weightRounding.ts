@@ -30,10 +30,6 @@ import { collectInputMoments } from './inputMoments';
 import type { OrtModule } from './ort';
 import { roundingTargets, type RoundingProgress, type RoundingTarget } from './roundingTargets';
 
-// moved out of this file; kept reachable from here for the bench and the large test that import them
-export { collectInputMoments, type CollectedMoments } from './inputMoments';
-export { roundingTargets } from './roundingTargets';
-
 /**
  * AdaRound's defaults here, measured (a [48, 144] layer, int4 blocks of 16, correlated inputs; hard-rounded
  * loss against round-to-nearest's, and seconds on this 2-core machine):

@@ -17,13 +17,9 @@ import type { CalibrationSource } from '../../src/runtime/calibrate';
 import { nodeOrt } from '../../src/runtime/ortNode';
 import { matchedBoxes } from '../../src/runtime/tune/taskMetrics';
 import { detectBoxes } from '../../src/data/ocr';
-import {
-  collectInputMoments,
-  roundFromMoments,
-  roundingTargets,
-  type CollectedMoments,
-  type RoundedLayer,
-} from '../../src/runtime/weightRounding';
+import { collectInputMoments, type CollectedMoments } from '../../src/runtime/inputMoments';
+import { roundingTargets } from '../../src/runtime/roundingTargets';
+import { roundFromMoments, type RoundedLayer } from '../../src/runtime/weightRounding';
 import { loadModelSync } from '../../src/state/modelSlice';
 import { docFeeds, ocrModel } from '../helpers/sample';
 import { recCharacterAccuracy, recLine, recLineNames } from '../helpers/recLines';
