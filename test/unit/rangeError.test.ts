@@ -1,6 +1,14 @@
 /** What a range costs, from the histogram: rounding error for a covering range, clipping beyond it. */
 import { describe, expect, it } from 'vitest';
-import { activationQParams, createHistogram, updateHistogram } from '../../src/core';
+import {
+  activationQParams,
+  createHistogram,
+  histogramRange,
+  quantParams,
+  quantizeValue,
+  updateHistogram,
+} from '../../src/core';
+import type { IntDType } from '../../src/core/dtype';
 import { histogramRangeError, methodRange } from '../../src/core/methods';
 import { mulberry32, normalSampler } from '../../src/core/random';
 
@@ -34,6 +42,58 @@ describe('histogramRangeError', () => {
     expect(histogramRangeError(hh, pc.rmin, pc.rmax, 'int8', false).sqnrDb).toBeGreaterThan(
       histogramRangeError(hh, mm.rmin, mm.rmax, 'int8', false).sqnrDb,
     );
+  });
+});
+
+/** histogramRangeError's sums written with quantizeValue, bin by bin: the reference its one loop must equal bit for bit. */
+function straightforwardError(hh: typeof h, rmin: number, rmax: number, dtype: IntDType, symmetric: boolean) {
+  const p = quantParams(rmin, rmax, dtype, { symmetric });
+  const [lo, hi] = histogramRange(hh);
+  const w = (hi - lo) / hh.counts.length;
+  let signal = 0;
+  let noise = 0;
+  let total = 0;
+  hh.counts.forEach((c, i) => {
+    if (c === 0) return;
+    const x = lo + (i + 0.5) * w;
+    const xq = Math.fround((quantizeValue(x, p.scale, p.zeroPoint, dtype) - p.zeroPoint) * p.scale);
+    signal += c * x * x;
+    noise += c * (x - xq) ** 2;
+    total += c;
+  });
+  return { mse: total ? noise / total : 0, sqnrDb: noise === 0 ? Infinity : 10 * Math.log10(signal / noise) };
+}
+
+describe('histogramRangeError equals quantizeValue bin by bin', () => {
+  it('on random histograms, dtypes, clipping, symmetric and asymmetric ranges, bins on grid ties', () => {
+    const r = mulberry32(77);
+    const normal = normalSampler(mulberry32(78));
+    const dtypes: IntDType[] = ['int8', 'uint8', 'int4', 'uint4', 'int16', 'uint16'];
+    let checked = 0;
+    for (let k = 0; k < 60; k++) {
+      const spread = 10 ** (r() * 12 - 6);
+      const data = Float32Array.from({ length: 2000 }, () => normal() * spread + (r() < 0.3 ? spread * 3 : 0));
+      const hh = updateHistogram(createHistogram(k % 3 ? 2048 : 128), data);
+      const dtype = dtypes[k % dtypes.length]!;
+      // covering, clipping, one-sided and tiny ranges (x / scale far past the codes)
+      const ranges: [number, number][] = [
+        [hh.min, hh.max],
+        [hh.min * r(), hh.max * r()],
+        [0, hh.max],
+        [-spread * 1e-6, spread * 1e-6],
+        // a range whose grid lands on the bin centres: exact .5 ties in x / scale
+        [-hh.threshold, hh.threshold],
+      ];
+      for (const [a, b] of ranges) {
+        for (const symmetric of [false, true]) {
+          const fast = histogramRangeError(hh, a, b, dtype, symmetric);
+          const ref = straightforwardError(hh, a, b, dtype, symmetric);
+          expect(Object.is(fast.mse, ref.mse) && Object.is(fast.sqnrDb, ref.sqnrDb)).toBe(true);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBe(600);
   });
 });
 

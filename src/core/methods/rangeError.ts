@@ -4,11 +4,10 @@
  * (values outside the range saturate) and rounding error (values inside land on the grid) are both
  * counted. Exact up to the bin width, and cheap enough to redo while a user drags a range.
  */
-import type { IntDType } from '../dtype';
+import { DTYPES, type IntDType } from '../dtype';
 import { histogramRange, type HistogramState } from '../histogram';
-import { quantParams, quantRangeFor, type QParamOptions } from '../conventions';
 import { quantizeValue } from '../quantize';
-import { f32 } from '../rounding';
+import { quantParams, quantRangeFor, type QParamOptions } from '../conventions';
 
 export interface RangeError {
   readonly mse: number;
@@ -16,6 +15,49 @@ export interface RangeError {
   readonly sqnrDb: number;
   readonly scale: number;
   readonly zeroPoint: number;
+}
+
+/**
+ * Σ c·x², Σ c·(x - x̂)² and Σ c over the non-empty bins, x each bin's centre and x̂ its
+ * DequantizeLinear(QuantizeLinear(x)) in float32: quantizeValue's steps (x / scale in float32, round
+ * half to even, + zero point, saturate with NaN to 0) written out in one loop with the dtype's bounds
+ * hoisted, the same operations in the same order, so the same bits (rangeError.test.ts pins them to
+ * quantizeValue); the page redoes this for every method of every tensor.
+ */
+function binErrorSums(
+  h: HistogramState,
+  scale: number,
+  zeroPoint: number,
+  qmin: number,
+  qmax: number,
+): { signal: number; noise: number; total: number } {
+  const counts = h.counts;
+  const n = counts.length;
+  const [lo, hi] = histogramRange(h);
+  const w = (hi - lo) / n;
+  let signal = 0;
+  let noise = 0;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const c = counts[i]!;
+    if (c === 0) continue;
+    const x = lo + (i + 0.5) * w;
+    const v = Math.fround(x / scale);
+    let r = v;
+    if (v - v === 0) {
+      // finite: round half to even (an infinite v saturates below as it is)
+      const floor = Math.floor(v);
+      const diff = v - floor;
+      r = diff < 0.5 ? floor : diff > 0.5 ? floor + 1 : floor % 2 === 0 ? floor : floor + 1;
+    }
+    let q = r + zeroPoint;
+    q = q !== q ? 0 : q < qmin ? qmin : q > qmax ? qmax : q;
+    const d = x - Math.fround((q - zeroPoint) * scale);
+    signal += c * x * x;
+    noise += c * d ** 2;
+    total += c;
+  }
+  return { signal, noise, total };
 }
 
 export function histogramRangeError(
@@ -26,22 +68,7 @@ export function histogramRangeError(
   opts: QParamOptions | boolean,
 ): RangeError {
   const p = quantParams(rmin, rmax, dtype, typeof opts === 'boolean' ? { symmetric: opts } : opts);
-  const n = h.counts.length;
-  const [lo, hi] = histogramRange(h);
-  const w = (hi - lo) / n;
-  let signal = 0;
-  let noise = 0;
-  let total = 0;
-  for (let i = 0; i < n; i++) {
-    const c = h.counts[i]!;
-    if (c === 0) continue;
-    const x = lo + (i + 0.5) * w;
-    // DequantizeLinear of QuantizeLinear, in float32 as the runtime computes it
-    const xq = f32((quantizeValue(x, p.scale, p.zeroPoint, dtype) - p.zeroPoint) * p.scale);
-    signal += c * x * x;
-    noise += c * (x - xq) ** 2;
-    total += c;
-  }
+  const { signal, noise, total } = binErrorSums(h, p.scale, p.zeroPoint, DTYPES[dtype].min, DTYPES[dtype].max);
   return {
     mse: total ? noise / total : 0,
     sqnrDb: noise === 0 ? Infinity : 10 * Math.log10(signal / noise),
