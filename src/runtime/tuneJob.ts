@@ -17,7 +17,7 @@ import type { EvalMetrics, Evaluator } from './tune/evaluate';
 import { prepareTuning, rangesFor } from './tune/prepare';
 import { tune } from './tune/search';
 import type { TuneResult } from './tune/trial';
-import { defaultTarget, targetValue, type Target } from './tune/target';
+import { defaultTarget, meets, targetValue, type Target } from './tune/target';
 import { chooseRunnable } from './tune/verify';
 import { taskMetricOf, type TaskSpec } from './sensitivityJob';
 import { PROGRESS_INTERVAL_MS } from './protocol';
@@ -57,6 +57,20 @@ export interface TuneSummary {
   /** The output's class-axis size, when it has one. */
   readonly classes: number | null;
   readonly heldOut: number;
+  /**
+   * The written file itself (the chosen trial's bytes, as Export writes them), run in onnxruntime at the
+   * default optimization level on every held-out sample: its own metrics, the target's value and
+   * whether it meets the target there, and its size. The trial's value is the switchboard's (every op in
+   * float on dequantized values); the file runs onnxruntime's integer kernels, so the two can differ.
+   */
+  readonly file: TunedFile | null;
+}
+
+export interface TunedFile {
+  readonly metrics: EvalMetrics;
+  readonly value: number;
+  readonly meets: boolean;
+  readonly bytes: number;
 }
 
 export interface TuneProgress {
@@ -165,9 +179,19 @@ export async function runTuneJob(
           evaluator: ctx.evaluator,
           target,
         });
+        const fm = checked.fileMetrics;
+        const floatTask = ctx.evaluator.floatTask;
         return {
           result,
           chosen: checked.trial.id,
+          file: fm
+            ? {
+                metrics: fm,
+                value: targetValue(target, fm, floatTask),
+                meets: meets(target, fm, floatTask),
+                bytes: checked.bytes.length,
+              }
+            : null,
           refused: checked.refused,
           output: ctx.evaluator.output,
           classes: ctx.evaluator.classes,

@@ -25,6 +25,29 @@ export interface FileJudge {
   readonly target: Target;
 }
 
+/** What one file gave in onnxruntime: its metrics (with a judge) and its latency (when asked). */
+export interface FileMeasure {
+  readonly metrics?: EvalMetrics;
+  /** Median wall time of one run on the checked sample, in ms (onnxruntime at 'all', this backend). */
+  readonly latencyMs?: number;
+}
+
+/** Timed runs of the checked sample a latency is the median of (after the untimed first run). */
+export const LATENCY_RUNS = 5;
+
+/** The median of a few runs' wall time: one slow run (a GC, another process) does not move it. */
+async function medianRunMs(run: () => Promise<unknown>, runs: number): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await run();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  const mid = times.length >> 1;
+  return times.length % 2 ? times[mid]! : (times[mid - 1]! + times[mid]!) / 2;
+}
+
 /**
  * Loads the file at the default optimization level and runs one sample; throws a coded error naming
  * the file. With a judge, also measures the file on every held-out sample and returns its metrics.
@@ -37,6 +60,21 @@ export async function checkFileRuns(
   judge?: FileJudge,
   signal?: AbortSignal,
 ): Promise<EvalMetrics | undefined> {
+  return (await measureFile(ort, bytes, sample, file, { judge, signal })).metrics;
+}
+
+/**
+ * checkFileRuns, and with `latencyRuns` the median time of that many further runs of the sample in
+ * the same session (the first, untimed run warms it: kernels chosen, buffers allocated).
+ */
+export async function measureFile(
+  ort: OrtModule,
+  bytes: Uint8Array,
+  sample: SampleSpec,
+  file: string,
+  opts: { readonly judge?: FileJudge; readonly signal?: AbortSignal; readonly latencyRuns?: number } = {},
+): Promise<FileMeasure> {
+  const { judge, signal } = opts;
   let session;
   try {
     session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', logSeverityLevel: 3 } as never);
@@ -46,10 +84,13 @@ export async function checkFileRuns(
   try {
     const all = materializeSample(sample);
     // inputs the preparation fixed (Silero's sr) are no longer inputs of the written file
-    const feeds = Object.fromEntries(Object.entries(all).filter(([k]) => session.inputNames.includes(k)));
+    const feeds = toOrtFeeds(
+      ort,
+      Object.fromEntries(Object.entries(all).filter(([k]) => session.inputNames.includes(k))),
+    );
     let out: Record<string, Tensor>;
     try {
-      out = (await session.run(toOrtFeeds(ort, feeds))) as Record<string, Tensor>;
+      out = (await session.run(feeds)) as Record<string, Tensor>;
     } catch (e) {
       throw new QuantscopeError(
         'RUNTIME',
@@ -63,16 +104,26 @@ export async function checkFileRuns(
         if (!Number.isFinite(d[i]!))
           throw new QuantscopeError('NON_FINITE', `${file}: output ${name} is not finite on sample ${sample.name}`);
     }
-    if (!judge) return undefined;
+    const latencyMs = opts.latencyRuns ? await medianRunMs(() => session.run(feeds), opts.latencyRuns) : undefined;
+    const timed = latencyMs !== undefined ? { latencyMs } : {};
+    if (!judge) return timed;
     const output = judge.evaluator.output;
-    return await judge.evaluator.compare(async (inputs) => {
+    const metrics = await judge.evaluator.compare(async (inputs) => {
       const feeds = Object.fromEntries(Object.entries(inputs).filter(([k]) => session.inputNames.includes(k)));
       const r = (await session.run(toOrtFeeds(ort, feeds), [output])) as Record<string, Tensor>;
       return r[output]!;
     }, signal);
+    return { metrics, ...timed };
   } finally {
     await session.release();
   }
+}
+
+/** A trial whose file was written and run in onnxruntime. */
+export interface FileCheck extends FileMeasure {
+  readonly id: number;
+  /** The file's own size in bytes (the trial's bytes are the search's estimate). */
+  readonly bytes: number;
 }
 
 export interface CheckedChoice {
@@ -82,6 +133,8 @@ export interface CheckedChoice {
   readonly refused: readonly { readonly id: number; readonly reason: string }[];
   /** The written file's own metrics in onnxruntime (with a judge). */
   readonly fileMetrics?: EvalMetrics;
+  /** Every file that loaded and ran, the written one included, with what it gave. */
+  readonly checks: readonly FileCheck[];
 }
 
 /** Candidates whose file runs but misses the target in onnxruntime, passed over before giving up. */
@@ -99,6 +152,7 @@ export async function chooseRunnable(
   file: string,
   signal?: AbortSignal,
   judge?: FileJudge,
+  latencyRuns?: number,
 ): Promise<CheckedChoice> {
   const chosen = result.trials[result.chosen]!;
   const rest = result.trials
@@ -108,13 +162,16 @@ export async function chooseRunnable(
   const refused: { id: number; reason: string }[] = [];
   let failed = 0;
   let missed = 0;
+  const checks: FileCheck[] = [];
   let firstRunning: { trial: Trial; bytes: Uint8Array; fileMetrics?: EvalMetrics } | null = null;
   for (const t of [chosen, ...rest]) {
     if (signal?.aborted) throw new QuantscopeError('CANCELLED', 'tuning was cancelled');
     const bytes = build(t.config);
     let fileMetrics: EvalMetrics | undefined;
     try {
-      fileMetrics = await checkFileRuns(ort, bytes, sample, file, judge, signal);
+      const m = await measureFile(ort, bytes, sample, file, { judge, signal, latencyRuns });
+      fileMetrics = m.metrics;
+      checks.push({ id: t.id, bytes: bytes.length, ...m });
     } catch (e) {
       if (!(e instanceof QuantscopeError) || e.code === 'CANCELLED') throw e;
       refused.push({ id: t.id, reason: e.message });
@@ -132,10 +189,10 @@ export async function chooseRunnable(
       if (++missed >= MAX_MISSED_IN_FILE) break;
       continue;
     }
-    return { trial: t, bytes, refused, ...(fileMetrics ? { fileMetrics } : {}) };
+    return { trial: t, bytes, refused, checks, ...(fileMetrics ? { fileMetrics } : {}) };
   }
   // every candidate that runs misses in the file: the first of them (the caller says it misses)
-  if (firstRunning) return { ...firstRunning, refused };
+  if (firstRunning) return { ...firstRunning, refused, checks };
   throw new QuantscopeError(
     'RUNTIME',
     `none of the ${refused.length} best configurations tuned gives a file that runs in onnxruntime: ${refused[0]?.reason ?? ''}`,

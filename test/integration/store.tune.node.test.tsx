@@ -3,16 +3,23 @@
  * meets the target and becomes the page's configuration, Export writes it, and the recipe the page
  * downloads reproduces the exported file byte for byte through `quantscope quantize --recipe`;
  * picking the first trial brings back the configuration tuning started from; a cancel ends the run.
+ * The panel shows the written file's own numbers (run in onnxruntime on the held-out samples), not the
+ * switchboard's.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { renderToStaticMarkup } from 'react-dom/server';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createStore } from 'zustand/vanilla';
 import { createLocalCalibrator } from '../../src/runtime/localCalibrator';
 import { nodeOrt } from '../../src/runtime/ortNode';
-import { createAppStore } from '../../src/state/store';
+import { createAppStore, type AppState, type AppStore } from '../../src/state/store';
+import { formatTuneValue } from '../../src/ui/TuneFormat';
+import { TunePanel } from '../../src/ui/TunePanel';
+import { AppStoreProvider } from '../../src/ui/useApp';
 import { encodeModel, tinyConvNet } from '../helpers/models';
 import { ROOT } from '../helpers/sample';
 
@@ -69,6 +76,29 @@ describe('Tune in the page (store)', () => {
 
     const exported = await store.getState().exportModel();
     expect(exported?.config).toEqual(chosen.config);
+    // the written file's own numbers: Export's bytes, measured in onnxruntime on the 3 held-out samples
+    const file = t.summary!.file!;
+    expect(file.bytes).toBe(exported!.bytes.length);
+    expect(file.metrics.samples).toBe(3);
+    expect(file.value).toBe(file.metrics.sqnrDb);
+    expect(file.meets).toBe(file.value >= 60);
+    expect(file.value).toBeGreaterThanOrEqual(60);
+    console.log(
+      `store tune: file ${file.value.toFixed(2)} dB, switchboard ${chosen.value.toFixed(2)} dB, ${file.bytes} bytes (estimate ${chosen.bytes})`,
+    );
+    const now: AppStore = createStore<AppState>()(() => store.getState());
+    const panel = renderToStaticMarkup(
+      <AppStoreProvider store={now}>
+        <TunePanel />
+      </AppStoreProvider>,
+    ).replace(/<!-- -->/g, '');
+    expect(panel).toContain('Measured on the written file in onnxruntime (3 held-out samples)');
+    expect(panel).toContain(`<b data-testid="tune-after">${formatTuneValue('sqnr', file.value)}</b>`);
+    expect(panel).toContain(`${(file.bytes / 1024).toFixed(1)} KiB`);
+    // the switchboard's value is beside it only where it reads differently
+    expect(panel.includes('tune-switchboard')).toBe(
+      formatTuneValue('sqnr', file.value) !== formatTuneValue('sqnr', chosen.value),
+    );
     const recipe = join(dir, 'tuned.recipe.json');
     writeFileSync(recipe, await store.getState().downloadRecipeText());
     const model = join(dir, 'tiny-conv.onnx');
