@@ -58,3 +58,41 @@ describe('TensorRT entropy matches pytorch-quantization', () => {
     expect(() => entropyAmaxTensorRT(small)).toThrow(/first candidate/);
   });
 });
+
+describe("TensorRT entropy's width rows equal the level-by-level loop bit for bit", () => {
+  it('on random, sparse, spiky and unsigned histograms', async () => {
+    const { divergencesTensorRTByLevel } = await import('../../src/core/methods/entropyTensorRT');
+    const { mulberry32 } = await import('../../src/core/random');
+    const r = mulberry32(31);
+    let compared = 0;
+    for (let k = 0; k < 40; k++) {
+      const bins = [2048, 1000, 300, 129][k % 4]!;
+      const h = seedAbsHistogramFromZero(1, bins);
+      const counts = h.counts;
+      const kind = k % 5;
+      for (let j = 0; j < bins; j++) {
+        const decay = Math.exp(-j / (bins * (0.02 + r() * 0.3)));
+        if (kind === 0) counts[j] = Math.floor(1e6 * decay * r());
+        else if (kind === 1)
+          counts[j] = r() < 0.05 ? Math.floor(r() * 50) : 0; // sparse: many empty levels
+        else if (kind === 2)
+          counts[j] = j % 7 === 0 ? 1 : 0; // spikes on a lattice
+        else if (kind === 3)
+          counts[j] = Math.floor(r() * 3); // tiny counts, ties
+        else counts[j] = Math.floor(2 ** 40 * decay); // huge counts
+      }
+      counts[bins - 1] = Math.max(counts[bins - 1]!, 1);
+      const total = counts.reduce((a, b) => a + b, 0);
+      const hh = { ...h, total };
+      for (const opts of [{}, { unsigned: true }, { stride: 3, startBin: 200 }, { numBits: 4, startBin: 16 }]) {
+        if ((opts.startBin ?? 128) > bins) continue;
+        const fast = entropyAmaxTensorRT(hh, opts).divergences;
+        const ref = divergencesTensorRTByLevel(hh, opts);
+        expect(fast.length).toBe(ref.length);
+        for (let c = 0; c < ref.length; c++) if (!Object.is(fast[c], ref[c])) expect([c, fast[c]]).toEqual([c, ref[c]]);
+        compared += ref.length;
+      }
+    }
+    expect(compared).toBeGreaterThan(50_000);
+  });
+});

@@ -8,8 +8,9 @@
  *  - KL(p || q) after normalising both (scipy.stats.entropy; infinite when q is 0 where p is not);
  *  - amax = edges[i] of the last candidate with the least divergence.
  * Each candidate is scored in O(levels) from prefix sums of h and h log h, in float64, each level's
- * logarithm computed once for all the candidates that share it (scipy sums the
- * same terms pairwise, so candidates that tie to ~1e-15 may order differently: none do in the fixtures).
+ * term read from a row of precomputed terms for its width (scoreCandidates), so one logarithm a
+ * (start, width) pair rather than one a level of every candidate (scipy sums the same terms pairwise,
+ * so candidates that tie to ~1e-15 may order differently: none do in the fixtures).
  */
 import type { AbsHistogramState } from '../absHistogram';
 import { QuantscopeError } from '../errors';
@@ -40,7 +41,146 @@ export function entropyAmaxTensorRT(h: AbsHistogramState, opts: TensorRTEntropyO
       `the |x| histogram has ${n} bins: fewer than the first candidate, bin ${startBin}`,
     );
   const levels = 2 ** (numBits - 1 + (unsigned ? 1 : 0));
-  const bins = Float64Array.from(h.counts);
+  const divergences = new Float64Array(Math.floor((n - startBin) / stride) + 1);
+  scoreCandidates(prefixOf(h.counts), levels, startBin, stride, divergences, true);
+  let best = 0;
+  for (let c = 1; c < divergences.length; c++) if (divergences[c]! <= divergences[best]!) best = c; // the last minimum
+  return { amax: h.edges[startBin + best * stride]!, divergences };
+}
+
+interface Prefix {
+  readonly bins: Float64Array;
+  /** Σ bins, non-empty bins and Σ b log b over bins [0, k). */
+  readonly H: Float64Array;
+  readonly Z: Float64Array;
+  readonly A: Float64Array;
+}
+
+/**
+ * One width's level terms: row[a] = mass·log(mass / non-zeros) of the level over bins [a, a + w) (0 when
+ * it holds no non-zero bin), for a in [0, count): the expression the level loop evaluates, so the same bits.
+ */
+function widthRow(t: Prefix, w: number, count: number, row: Float64Array): void {
+  const { H, Z } = t;
+  for (let a = 0; a < count; a++) {
+    const nz = Z[a + w]! - Z[a]!;
+    if (nz === 0) {
+      row[a] = 0;
+      continue;
+    }
+    const mass = H[a + w]! - H[a]!;
+    row[a] = mass * Math.log(mass / nz);
+  }
+}
+
+/**
+ * Every candidate's divergence into `out`. The levels of candidate i are bins [ceil(r i / L),
+ * ceil((r + 1) i / L)): with i = w L + k each is w or w + 1 bins wide, so when `byWidth` each level's
+ * term is read from the row of its width (widthRow), built once for the candidates that share it (the
+ * row of width w + 1 serves candidates w L .. (w + 2) L - 1), instead of a logarithm a level: the same
+ * terms summed in the same order (tested bit for bit against the level-by-level loop).
+ */
+function scoreCandidates(
+  t: Prefix,
+  levels: number,
+  startBin: number,
+  stride: number,
+  out: Float64Array,
+  byWidth: boolean,
+): void {
+  const { bins, H, Z, A } = t;
+  const n = bins.length;
+  const total = H[n]!;
+  // rows for widths w and w + 1, swapped as w grows
+  let rowW = new Float64Array(n + 1);
+  let rowW1 = new Float64Array(n + 1);
+  let rowWidth = -1; // the width rowW holds (rowW1 holds rowWidth + 1)
+  for (let c = 0; c < out.length; c++) {
+    const i = startBin + c * stride;
+    const outliers = total - H[i]!;
+    const last = bins[i - 1]!;
+    const pLast = last + outliers;
+    if (pLast > 0 && last === 0) {
+      out[c] = Infinity; // q is 0 where p holds the outliers
+      continue;
+    }
+    // Σ p log p over p's positions, the last one with its outliers
+    const self = A[i - 1]! + (pLast > 0 ? pLast * Math.log(pLast) : 0);
+    // Σ p log q: q is the level's mean count over its non-empty bins, constant over them
+    let cross = 0;
+    const w = Math.floor(i / levels);
+    if (byWidth && w >= 1) {
+      if (w !== rowWidth) {
+        // the rows' levels start below i - w, i < (w + 1) L; the row of width w + 1 also serves the
+        // candidates of width w + 1, i < (w + 2) L, so it is built that far and kept for them
+        if (w === rowWidth + 1) [rowW, rowW1] = [rowW1, rowW];
+        else widthRow(t, w, Math.min((w + 1) * levels, n - w + 1), rowW);
+        widthRow(t, w + 1, Math.max(0, Math.min((w + 2) * levels, n - w)), rowW1);
+        rowWidth = w;
+      }
+      // every level but the last (the one that holds the outliers) from the rows
+      // level r ends at ceil((r + 1) i / L) = (r + 1) w + ceil((r + 1) k / L); that ceiling grows by one
+      // (the level is w + 1 wide) exactly when (r + 1) k passes its previous value times L
+      const k = i - w * levels;
+      let a = 0;
+      let rk = 0; // (r + 1) k
+      let eL = 0; // the previous ceiling, times L
+      for (let r = 0; r < levels - 1; r++) {
+        rk += k;
+        if (rk > eL) {
+          eL += levels;
+          cross += rowW1[a]!;
+          a += w + 1;
+        } else {
+          cross += rowW[a]!;
+          a += w;
+        }
+      }
+      const nz = Z[i]! - Z[a]!;
+      if (nz !== 0) {
+        const mass = H[i]! - H[a]!;
+        cross += (mass + outliers) * Math.log(mass / nz);
+      }
+    } else {
+      // bins j with floor(j * levels / i) = r: j in [ceil(r i / levels), ceil((r + 1) i / levels)), so
+      // each level starts where the previous one ends
+      let a = 0;
+      let Ha = 0; // H[a], Z[a]: the previous level's end
+      let Za = 0;
+      for (let r = 0; r < levels; r++) {
+        const b = Math.ceil(((r + 1) * i) / levels);
+        if (b > a) {
+          const Hb = H[b]!;
+          const Zb = Z[b]!;
+          const nz = Zb - Za;
+          if (nz !== 0) {
+            const mass = Hb - Ha;
+            // p's mass over the level: its bins, plus the outliers if the level holds the last bin (b = i)
+            cross += (mass + (b === i ? outliers : 0)) * Math.log(mass / nz);
+          }
+          Ha = Hb;
+          Za = Zb;
+        }
+        a = b;
+      }
+    }
+    const sq = H[i]!;
+    out[c] = self / total - Math.log(total) - cross / total + Math.log(sq);
+  }
+}
+
+/** The divergences with every level's logarithm taken in the level loop: the reference the width rows are tested against. */
+export function divergencesTensorRTByLevel(h: AbsHistogramState, opts: TensorRTEntropyOptions = {}): Float64Array {
+  const { numBits = 8, unsigned = false, startBin = 128, stride = 1 } = opts;
+  const t = prefixOf(h.counts);
+  const out = new Float64Array(Math.floor((h.counts.length - startBin) / stride) + 1);
+  scoreCandidates(t, 2 ** (numBits - 1 + (unsigned ? 1 : 0)), startBin, stride, out, false);
+  return out;
+}
+
+function prefixOf(counts: ArrayLike<number>): Prefix {
+  const n = counts.length;
+  const bins = Float64Array.from(counts);
   if (n > 1) bins[0] = bins[1]!;
   const H = new Float64Array(n + 1);
   const Z = new Float64Array(n + 1);
@@ -51,56 +191,7 @@ export function entropyAmaxTensorRT(h: AbsHistogramState, opts: TensorRTEntropyO
     Z[k + 1] = Z[k]! + (b !== 0 ? 1 : 0);
     A[k + 1] = A[k]! + (b > 0 ? b * logCount(b) : 0);
   }
-  const total = H[n]!;
-  // A level's log(mass / non-zeros) depends only on its bins [a, b): about n·(n/levels) distinct
-  // levels against (n - startBin)·levels terms, so each is computed once (the same expression, so the
-  // same bits) and kept, keyed by (a, b - a).
-  const keyWidth = Math.ceil(n / levels) + 2;
-  const logQ = new Float64Array((n + 1) * keyWidth).fill(NaN);
-  const divergences = new Float64Array(Math.floor((n - startBin) / stride) + 1);
-  for (let c = 0; c < divergences.length; c++) {
-    const i = startBin + c * stride;
-    const outliers = total - H[i]!;
-    const last = bins[i - 1]!;
-    const pLast = last + outliers;
-    if (pLast > 0 && last === 0) {
-      divergences[c] = Infinity; // q is 0 where p holds the outliers
-      continue;
-    }
-    // Σ p log p over p's positions, the last one with its outliers
-    const self = A[i - 1]! + (pLast > 0 ? pLast * Math.log(pLast) : 0);
-    // Σ p log q: q is the level's mean count over its non-empty bins, constant over them
-    let cross = 0;
-    // bins j with floor(j * levels / i) = r: j in [ceil(r i / levels), ceil((r + 1) i / levels)), so
-    // each level starts where the previous one ends
-    let a = 0;
-    let Ha = 0; // H[a], Z[a]: the previous level's end
-    let Za = 0;
-    for (let r = 0; r < levels; r++) {
-      const b = Math.ceil(((r + 1) * i) / levels);
-      if (b > a) {
-        const Hb = H[b]!;
-        const Zb = Z[b]!;
-        const nz = Zb - Za;
-        if (nz !== 0) {
-          const mass = Hb - Ha;
-          const key = a * keyWidth + (b - a);
-          let lq = logQ[key]!;
-          if (lq !== lq) lq = logQ[key] = Math.log(mass / nz);
-          // p's mass over the level: its bins, plus the outliers if the level holds the last bin (b = i)
-          cross += (mass + (b === i ? outliers : 0)) * lq;
-        }
-        Ha = Hb;
-        Za = Zb;
-      }
-      a = b;
-    }
-    const sq = H[i]!;
-    divergences[c] = self / total - Math.log(total) - cross / total + Math.log(sq);
-  }
-  let best = 0;
-  for (let c = 1; c < divergences.length; c++) if (divergences[c]! <= divergences[best]!) best = c; // the last minimum
-  return { amax: h.edges[startBin + best * stride]!, divergences };
+  return { bins, H, Z, A };
 }
 
 /** The symmetric range TensorRT's amax gives, each side clamped to the data (an all-positive tensor keeps its min). */
