@@ -57,6 +57,16 @@ export interface WeightConfig {
    * DequantizeLinear forms; settable per model, op type and node.
    */
   readonly biasCorrection?: boolean;
+  /**
+   * Cross-layer equalization of the pair this node starts (core/algorithms/choices.ts: a Conv/Gemm
+   * owns the pair it feeds, through Relu/PRelu/LeakyRelu or directly). Per op type and node; unset
+   * falls back to `algorithms.equalize`.
+   */
+  readonly equalize?: boolean;
+  /** SmoothQuant of this MatMul/Gemm's input (per op type and node; unset: `algorithms.smoothquant`). */
+  readonly smoothquant?: boolean;
+  /** This node's SmoothQuant alpha (unset: `algorithms.smoothquant.alpha`, else 0.5). */
+  readonly smoothquantAlpha?: number;
 }
 
 export type WeightAlgorithm = 'rtn' | 'gptq' | 'adaround';

@@ -14,12 +14,20 @@
  *    The caller exports again from the corrected model. Inputs come from the float model, as the
  *    rounding job's do (one pass serves every layer); samples run independently (no recurrent chain).
  */
+import {
+  equalizesByDefault,
+  equalizesPair,
+  SMOOTHQUANT_DEFAULT_ALPHA,
+  smoothQuantAlpha,
+  wantsEqualization,
+  wantsSmoothQuant,
+} from '../core/algorithms/choices';
 import { smoothingScales } from '../core/algorithms/smoothquant';
-import type { QuantConfig } from '../core/config';
+import { isExcluded, type QuantConfig } from '../core/config';
 import { QuantscopeError } from '../core/errors';
 import type { ModelProto } from '../onnx';
 import { equalizeModel, type EqualizationReport } from '../onnx/passes/equalize';
-import { applySmoothing, smoothableGroups, type SmoothedReport } from '../onnx/passes/smoothQuant';
+import { applySmoothing, smoothableGroups, type SmoothedReport, type SmoothGroup } from '../onnx/passes/smoothQuant';
 import { attrInt, dimsOf } from '../onnx/proto';
 import { readFloat32 } from '../onnx/tensor';
 import { eachSample, type RunOptions } from './algorithmSamples';
@@ -35,7 +43,7 @@ export {
   type BiasCorrectedLayer,
 } from './biasCorrectionFromData';
 
-export const SMOOTHQUANT_DEFAULT_ALPHA = 0.5;
+export { SMOOTHQUANT_DEFAULT_ALPHA };
 /**
  * Inputs smoothed: those with outlier channels, max_j max|X_j| at least this many times the median
  * channel's. Smoothing an even activation buys nothing, and where no producer can take 1/s the inserted
@@ -52,8 +60,28 @@ export interface ModelAlgorithmsReport {
   readonly biasSkipped?: readonly { node: string; reason: string }[];
 }
 
-export const wantsRewrite = (config: QuantConfig): boolean =>
-  Boolean(config.algorithms?.equalize || config.algorithms?.smoothquant);
+export const wantsRewrite = (config: QuantConfig): boolean => wantsEqualization(config) || wantsSmoothQuant(config);
+
+/**
+ * The SmoothQuant groups the configuration chooses, each with its alpha: a candidate input's nodes that
+ * are smoothed (not excluded, SmoothQuant on for them), split by alpha (each alpha its own s).
+ */
+export function chosenSmoothGroups(
+  groups: readonly SmoothGroup[],
+  config: QuantConfig,
+  opTypeOf: (node: string) => string,
+): { group: SmoothGroup; alpha: number }[] {
+  return groups.flatMap((g) => {
+    const byAlpha = new Map<number, string[]>();
+    for (const n of g.nodes) {
+      if (isExcluded(config, n, opTypeOf(n))) continue;
+      const alpha = smoothQuantAlpha(config, n, opTypeOf(n));
+      if (alpha === null) continue;
+      byAlpha.set(alpha, [...(byAlpha.get(alpha) ?? []), n]);
+    }
+    return [...byAlpha].map(([alpha, nodes]) => ({ group: { ...g, nodes }, alpha }));
+  });
+}
 
 /** Equalization and SmoothQuant as the configuration asks, on the prepared model (before calibration). */
 export async function rewriteBeforeCalibration(
@@ -65,23 +93,30 @@ export async function rewriteBeforeCalibration(
 ): Promise<{ model: ModelProto; report: ModelAlgorithmsReport }> {
   let m = model;
   let report: ModelAlgorithmsReport = {};
-  if (config.algorithms?.equalize) {
-    const e = equalizeModel(m);
+  if (wantsEqualization(config)) {
+    const byDefault = equalizesByDefault(config);
+    const e = equalizeModel(m, (first) =>
+      equalizesPair(config, first.name, first.opType)
+        ? true
+        : byDefault && `equalization turned off for "${first.name}" (its node or ${first.opType} choice)`,
+    );
     m = e.model;
     report = { ...report, equalization: e.report };
   }
-  const sq = config.algorithms?.smoothquant;
-  if (sq) {
+  if (wantsSmoothQuant(config)) {
     if (!source)
       throw new QuantscopeError('NO_STATISTICS', 'SmoothQuant needs calibration data to measure activations');
-    const alpha = sq.alpha ?? SMOOTHQUANT_DEFAULT_ALPHA;
-    smoothingScales([1], [1], alpha); // refuses a bad alpha before any run
-    const groups = smoothableGroups(m).filter((g) => !g.nodes.some((n) => config.excludeNodes.includes(n)));
+    const opTypes = new Map(m.graph!.node.map((n) => [n.name, n.opType]));
+    const chosen = chosenSmoothGroups(smoothableGroups(m), config, (n) => opTypes.get(n) ?? '');
+    // refuses a bad alpha before any run
+    const alphas = [config.algorithms?.smoothquant?.alpha ?? SMOOTHQUANT_DEFAULT_ALPHA, ...chosen.map((c) => c.alpha)];
+    for (const alpha of alphas) smoothingScales([1], [1], alpha);
+    const groups = chosen.map((c) => c.group);
     const maxAbs = groups.map((g) => new Float64Array(g.channels));
     await eachSample(
       ort,
       m,
-      groups.map((g) => g.input),
+      [...new Set(groups.map((g) => g.input))],
       source,
       { ...opts, phase: 'smoothquant' },
       (get) => {
@@ -120,7 +155,7 @@ export async function rewriteBeforeCalibration(
       const median = sorted[sorted.length >> 1]!;
       return {
         group: grp,
-        scales: smoothingScales(act, wmax, alpha),
+        scales: smoothingScales(act, wmax, chosen[k]!.alpha),
         outlierRatio: median > 0 ? sorted[sorted.length - 1]! / median : 0,
       };
     });

@@ -8,6 +8,7 @@
  * on held-out samples: the samples' own held-out images, else a split of the calibration data (said so).
  */
 import type { StateCreator } from 'zustand/vanilla';
+import { wantsEqualization, wantsSmoothQuant } from '../core/algorithms/choices';
 import type { QuantConfig } from '../core/config';
 import { QuantscopeError, toErrorInfo, type ErrorInfo } from '../core/errors';
 import { guardSplit } from '../core/guard';
@@ -229,8 +230,8 @@ export function createDebugSlice(calibrator: Calibrator): StateCreator<AppState,
           );
           // the rewrites Export applies around quantization are not applied here (yet): say so
           const rewrites = [
-            config.algorithms?.equalize ? 'equalization' : null,
-            config.algorithms?.smoothquant ? 'SmoothQuant' : null,
+            wantsEqualization(config) ? 'equalization' : null,
+            wantsSmoothQuant(config) ? 'SmoothQuant' : null,
             JSON.stringify(config).includes('"biasCorrection":true') ? 'bias correction' : null,
           ].filter((x) => x !== null);
           const subject =

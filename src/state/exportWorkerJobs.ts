@@ -5,6 +5,7 @@ import { decodeModel, encodeModel, type ModelProto, type TensorRange } from '../
 import type { StatsMap } from '../runtime/calibrate';
 import type { RoundingSummary } from '../runtime/roundJob';
 import { roundingTargets } from '../runtime/roundingTargets';
+import { wantsSmoothQuant } from '../core/algorithms/choices';
 import { biasCorrectionTargets, wantsRewrite, type ModelAlgorithmsReport } from '../runtime/modelAlgorithms';
 import type { SampleSpec } from '../data/samples';
 import { buildSamples } from '../data/buildSamples';
@@ -112,7 +113,7 @@ export async function rewriteInWorker(
   if (!calibrator.algorithms)
     throw new QuantscopeError('RUNTIME', 'equalization and SmoothQuant need the worker, which is not running');
   const qdq = (config.form ?? { kind: 'qdq' }).kind === 'qdq';
-  const samples = config.algorithms?.smoothquant || qdq ? samplesForJob(state, 'SmoothQuant (and calibration)') : [];
+  const samples = wantsSmoothQuant(config) || qdq ? samplesForJob(state, 'SmoothQuant (and calibration)') : [];
   const { result } = calibrator.algorithms(
     {
       stage: 'rewrite',

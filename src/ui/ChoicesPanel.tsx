@@ -4,7 +4,7 @@ import type { ConfigEdit } from '../core/configEdits';
 import type { IntDType } from '../core/dtype';
 import { METHOD_VARIANTS, methodVariant, NO_VARIANT_FIELDS, variantFields, variantOf } from '../core/methods';
 import { presetOf, PYTORCH_PRESETS, type PytorchPreset } from '../core/presets';
-import { OpTypeBiasCorrection } from './ModelAlgorithms';
+import { OpTypeAlgorithms, OpTypeBiasCorrection } from './ModelAlgorithms';
 import { OpTypeRounding } from './RoundingOptions';
 import { useApp, useAppStore } from './useApp';
 
@@ -175,6 +175,9 @@ export function ChoicesPanel() {
             <th>weights</th>
             <th title="weight-only exports: MatMul, Gemm and Conv weights">rounding</th>
             <th>bias correction</th>
+            <th title="equalization: the Conv/Gemm pairs these nodes start; SmoothQuant: MatMul/Gemm inputs">
+              equalize · SmoothQuant
+            </th>
             <th>output range method</th>
           </tr>
         </thead>
@@ -238,6 +241,7 @@ export function ChoicesPanel() {
                     <span className="muted">—</span>
                   )}
                 </td>
+                <td>{hasWeights ? <OpTypeAlgorithms opType={op} /> : <span className="muted">—</span>}</td>
                 <td>
                   {producing.has(op) ? (
                     <select

@@ -1,15 +1,26 @@
 /**
- * Equalization, SmoothQuant and bias correction in the page: the model-level choices (bias correction
- * per node too, in the Weights tab), run by the worker at export (runtime/algorithmsJob.ts, the command
- * line's engine), and after an export what each did: the pairs equalized and those skipped with the
- * reason, the inputs smoothed and where 1/s went, the biases corrected.
+ * Equalization, SmoothQuant and bias correction in the page: the model-level choices, per op type (the
+ * Choices table) and per node (the Weights tab) like any other choice (core/algorithms/choices.ts: an
+ * equalized pair belongs to its first node), run by the worker at export (runtime/algorithmsJob.ts, the
+ * command line's engine), and after an export what each did: the pairs equalized and those skipped with
+ * the reason, the inputs smoothed and where 1/s went, the biases corrected.
  */
-import type { ExportForm } from '../core/config';
+import type { ExportForm, WeightConfig } from '../core/config';
 import type { ExportResult } from '../state/types';
 import { useApp, useAppStore } from './useApp';
 
-/** SmoothQuant's default alpha (runtime/modelAlgorithms.ts SMOOTHQUANT_DEFAULT_ALPHA; the paper's and the CLI's). */
+/** SmoothQuant's default alpha (core/algorithms/choices.ts SMOOTHQUANT_DEFAULT_ALPHA; the paper's and the CLI's). */
 const DEFAULT_ALPHA = 0.5;
+
+/** Op types whose nodes start an equalized pair, and those whose input SmoothQuant smooths. */
+export const EQUALIZED_OPS = new Set(['Conv', 'Gemm']);
+export const SMOOTHED_OPS = new Set(['MatMul', 'Gemm']);
+
+type OnOff = 'equalize' | 'smoothquant';
+const onOffValue = (v: boolean | undefined) => (v === undefined ? 'default' : v ? 'on' : 'off');
+const onOffSet = (key: OnOff, value: string): Partial<WeightConfig> => ({
+  [key]: value === 'default' ? undefined : value === 'on',
+});
 
 export function ModelAlgorithmsChoice({ form }: { form: ExportForm }) {
   const appStore = useAppStore();
@@ -131,6 +142,101 @@ export function OpTypeBiasCorrection({ opType }: { opType: string }) {
       <option value="on">on</option>
       <option value="off">off</option>
     </select>
+  );
+}
+
+/**
+ * The Weights tab: this node's equalization (the pair it starts: Conv/Gemm) and SmoothQuant of its input
+ * with its own alpha (MatMul/Gemm), overrides like any other choice.
+ */
+export function NodeAlgorithms({ node, opType }: { node: string; opType: string }) {
+  const store = useAppStore();
+  const own = useApp((s) => s.config.nodes?.[node]?.weights);
+  const modelAlpha = useApp((s) => s.config.algorithms?.smoothquant?.alpha ?? DEFAULT_ALPHA);
+  const set = (weights: Partial<WeightConfig>) => store.getState().editConfig({ kind: 'node', node, weights });
+  if (!EQUALIZED_OPS.has(opType) && !SMOOTHED_OPS.has(opType)) return null;
+  return (
+    <div className="row small" data-testid="node-algorithms">
+      {EQUALIZED_OPS.has(opType) && (
+        <label title="Cross-layer equalization of the pair this node starts (its output channels and the next layer's inputs)">
+          pair equalization (the pair it starts){' '}
+          <select
+            aria-label="Node equalization"
+            value={onOffValue(own?.equalize)}
+            onChange={(e) => set(onOffSet('equalize', e.target.value))}
+          >
+            <option value="default">model&apos;s choice</option>
+            <option value="on">on</option>
+            <option value="off">off</option>
+          </select>
+        </label>
+      )}
+      {SMOOTHED_OPS.has(opType) && (
+        <>
+          <label title="SmoothQuant: this node's input outlier channels moved into its weight (needs data)">
+            input smoothing{' '}
+            <select
+              aria-label="Node input smoothing"
+              value={onOffValue(own?.smoothquant)}
+              onChange={(e) => set(onOffSet('smoothquant', e.target.value))}
+            >
+              <option value="default">model&apos;s choice</option>
+              <option value="on">on</option>
+              <option value="off">off</option>
+            </select>
+          </label>
+          <label>
+            alpha{' '}
+            <input
+              type="number"
+              aria-label="Node smoothing alpha"
+              min={0}
+              max={1}
+              step={0.05}
+              placeholder={String(modelAlpha)}
+              value={own?.smoothquantAlpha ?? ''}
+              onChange={(e) => {
+                const raw = e.target.value;
+                const alpha = Number(raw);
+                if (raw === '') set({ smoothquantAlpha: undefined });
+                else if (alpha >= 0 && alpha <= 1) set({ smoothquantAlpha: alpha });
+              }}
+            />
+          </label>
+        </>
+      )}
+    </div>
+  );
+}
+
+/**
+ * The Choices table's per-op-type equalization (Conv/Gemm) and SmoothQuant (MatMul/Gemm). Labels here and
+ * in NodeAlgorithms avoid the model-level "Equalize" and "SmoothQuant" (Playwright's getByLabel matches substrings).
+ */
+export function OpTypeAlgorithms({ opType }: { opType: string }) {
+  const store = useAppStore();
+  const own = useApp((s) => s.config.opTypes?.[opType]?.weights);
+  const set = (key: OnOff, value: string) =>
+    store.getState().editConfig({ kind: 'op-type', opType, set: { weights: onOffSet(key, value) } });
+  const select = (key: OnOff, label: string, title: string) => (
+    <select aria-label={label} title={title} value={onOffValue(own?.[key])} onChange={(e) => set(key, e.target.value)}>
+      <option value="default">model default</option>
+      <option value="on">on</option>
+      <option value="off">off</option>
+    </select>
+  );
+  if (!EQUALIZED_OPS.has(opType) && !SMOOTHED_OPS.has(opType)) return <span className="muted">—</span>;
+  return (
+    <>
+      {EQUALIZED_OPS.has(opType) &&
+        select(
+          'equalize',
+          `${opType} pair equalization`,
+          'Cross-layer equalization of the pairs these nodes start (joined by Relu, PRelu, LeakyRelu or nothing)',
+        )}{' '}
+      {SMOOTHED_OPS.has(opType) &&
+        select('smoothquant', `${opType} input smoothing`, 'SmoothQuant of these nodes’ inputs (needs data)')}
+    </>
   );
 }
 

@@ -7,7 +7,7 @@ import { formatNumber } from './format';
 import { onLinkClick } from './route';
 import { useApp, useAppStore } from './useApp';
 import { NodeRounding } from './RoundingOptions';
-import { NodeBiasCorrection } from './ModelAlgorithms';
+import { NodeAlgorithms, NodeBiasCorrection } from './ModelAlgorithms';
 
 /**
  * Weights, node by node: each output channel's min/max as a bar with the single range a per-tensor
@@ -161,6 +161,7 @@ export function WeightExplorer() {
             </div>
             <NodeRounding node={node.name} />
             <NodeBiasCorrection node={node.name} />
+            <NodeAlgorithms node={node.name} opType={node.opType} />
           </>
         ) : typeof report === 'string' ? (
           <p className="error">{report}</p>

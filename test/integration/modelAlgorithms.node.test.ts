@@ -22,7 +22,7 @@ import { exportForm } from '../../src/onnx/forms';
 import { equalizeModel } from '../../src/onnx/passes/equalize';
 import { readFloat32 } from '../../src/onnx/tensor';
 import type { OrtModule } from '../../src/runtime/ort';
-import { correctBiasesFromData } from '../../src/runtime/modelAlgorithms';
+import { correctBiasesFromData, rewriteBeforeCalibration } from '../../src/runtime/modelAlgorithms';
 import { buildModel, floatTensor, outlierBlock } from '../helpers/models';
 import { makeNpy } from '../helpers/npy';
 import { docFeeds, ocrModel, ROOT } from '../helpers/sample';
@@ -139,6 +139,112 @@ describe('cross-layer equalization', () => {
       const r2 = Math.max(...Array.from(g2.subarray(i * 6, (i + 1) * 6), Math.abs));
       expect(Math.abs(r1 - r2) / r1).toBeLessThan(1e-5);
     }
+  });
+});
+
+describe('equalization and SmoothQuant chosen per node and per op type', () => {
+  const ortModule = ort as unknown as OrtModule;
+  const noData = null;
+  const inits = (m: ModelProto) =>
+    new Map(
+      m.graph!.node.flatMap((n) => n.input.slice(1).map((i) => [`${n.name}:${i === n.input[1] ? 'w' : 'b'}`, i])),
+    );
+  /** Each node's weight (and bias) values by node, to see which ones a rewrite touched. */
+  const weightsByNode = (m: ModelProto) => {
+    const byName = new Map(m.graph!.initializer.map((t) => [t.name, t]));
+    return new Map(
+      [...inits(m)].filter(([, i]) => byName.has(i)).map(([k, i]) => [k, Array.from(readFloat32(byName.get(i)!))]),
+    );
+  };
+  const changed = (a: ModelProto, b: ModelProto) => {
+    const wa = weightsByNode(a);
+    const wb = weightsByNode(b);
+    return [...wa.keys()].filter((k) => JSON.stringify(wa.get(k)) !== JSON.stringify(wb.get(k))).sort();
+  };
+
+  it('one pair chosen (its first node, conv2): only conv2 and conv3 weights change, the float outputs within 1e-5', async () => {
+    const model = equalizeNet();
+    const config: QuantConfig = { ...DEFAULT_CONFIG, nodes: { conv2: { weights: { equalize: true } } } };
+    const { model: eq, report } = await rewriteBeforeCalibration(ortModule, model, config, noData);
+    expect(report.equalization?.pairs.map((p) => `${p.first}-${p.second}`)).toEqual(['conv2-conv3']);
+    // the HardSwish pair is not chosen, so it is not reported either
+    expect(report.equalization?.skipped).toEqual([]);
+    expect(changed(model, eq)).toEqual(['conv2:w', 'conv3:w']);
+    const feeds: Feeds = {
+      X: { data: randoms(8 * 144, 1), dims: [1, 8, 12, 12] },
+      Z: { data: randoms(40, 2), dims: [4, 10] },
+    };
+    const f = await run(model, feeds);
+    const e = await run(eq, feeds);
+    const scale = f.Y!.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    const diff = f.Y!.reduce((m, v, i) => Math.max(m, Math.abs(v - e.Y![i]!)), 0);
+    expect(diff / scale).toBeLessThan(1e-5);
+    expect(diff).toBeGreaterThan(0); // the pair was really rescaled (float32 rounding shows)
+    expect(Array.from(e.V!)).toEqual(Array.from(f.V!));
+  });
+
+  it('on for the model, off for Gemm and for conv1: the remaining pair only, the turned-off one reported', async () => {
+    const model = equalizeNet();
+    const config: QuantConfig = {
+      ...DEFAULT_CONFIG,
+      algorithms: { equalize: true },
+      opTypes: { Gemm: { weights: { equalize: false } } },
+      nodes: { conv1: { weights: { equalize: false } } },
+    };
+    const { model: eq, report } = await rewriteBeforeCalibration(ortModule, model, config, noData);
+    expect(report.equalization?.pairs.map((p) => `${p.first}-${p.second}`)).toEqual(['conv2-conv3']);
+    expect(report.equalization?.skipped.map((p) => `${p.first}-${p.second}: ${p.reason}`)).toEqual([
+      'conv1-conv2: equalization turned off for "conv1" (its node or Conv choice)',
+      'conv3-conv4: HardSwish between them is not positively homogeneous (f(s·x) ≠ s·f(x))',
+      'gemm1-gemm2: equalization turned off for "gemm1" (its node or Gemm choice)',
+    ]);
+    expect(changed(model, eq)).toEqual(['conv2:w', 'conv3:w']);
+  });
+
+  it('SmoothQuant for one of two MatMuls sharing an input, or per node alpha: a Mul where the fold cannot go', async () => {
+    const model = outlierBlock();
+    const samples = [0, 1, 2].map((i) => randoms(16 * 32, 500 + i));
+    const source = {
+      count: samples.length,
+      feeds: async (i: number) => ({ X: { type: 'float32' as const, data: samples[i]!, dims: [1, 16, 32] } }),
+    };
+    const only: QuantConfig = { ...DEFAULT_CONFIG, nodes: { proj_a: { weights: { smoothquant: true } } } };
+    const a = await rewriteBeforeCalibration(ortModule, model, only, source);
+    expect(a.report.smoothquant?.map((s) => `${s.input} → ${s.nodes.join('/')}: ${s.foldedInto}`)).toEqual([
+      'ln → proj_a: Mul',
+    ]);
+    expect(changed(model, a.model)).toEqual(['proj_a:w']);
+    // model-level SmoothQuant (alpha 0.5) with proj_b's own alpha 0.8: each its own scales, so each a Mul;
+    // on for the MatMul op type (one alpha): both share s and the LayerNormalization takes 1/s
+    const split: QuantConfig = {
+      ...DEFAULT_CONFIG,
+      algorithms: { smoothquant: { alpha: 0.5 } },
+      nodes: { proj_b: { weights: { smoothquantAlpha: 0.8 } } },
+    };
+    const b = await rewriteBeforeCalibration(ortModule, model, split, source);
+    expect(b.report.smoothquant?.map((s) => `${s.input} → ${s.nodes.join('/')}: ${s.foldedInto}`)).toEqual([
+      'ln → proj_a: Mul',
+      'ln → proj_b: Mul',
+    ]);
+    const together = await rewriteBeforeCalibration(
+      ortModule,
+      model,
+      { ...DEFAULT_CONFIG, opTypes: { MatMul: { weights: { smoothquant: true } } } },
+      source,
+    );
+    expect(together.report.smoothquant?.map((s) => `${s.input} → ${s.nodes.join('/')}: ${s.foldedInto}`)).toEqual([
+      'ln → proj_a/proj_b: LayerNormalization',
+    ]);
+    const feeds: Feeds = { X: { data: randoms(16 * 32, 600), dims: [1, 16, 32] } };
+    const f = await run(model, feeds);
+    for (const m of [a.model, b.model]) {
+      const y = (await run(m, feeds)).Y!;
+      const scale = f.Y!.reduce((acc, v) => Math.max(acc, Math.abs(v)), 0);
+      expect(f.Y!.reduce((acc, v, i) => Math.max(acc, Math.abs(v - y[i]!)), 0) / scale).toBeLessThan(1e-5);
+    }
+    // proj_b's weight smoothed with alpha 0.8 differs from the same weight smoothed with 0.5 (together)
+    const wb = (m: ModelProto) => weightsByNode(m).get('proj_b:w')!;
+    expect(wb(b.model)).not.toEqual(wb(together.model));
   });
 });
 

@@ -14,7 +14,7 @@ import { encodeModel, makeNode, type ModelProto } from '../../src/onnx';
 import type { OrtModule } from '../../src/runtime/ort';
 import { createLocalCalibrator } from '../../src/runtime/localCalibrator';
 import { createAppStore } from '../../src/state/store';
-import { blockConvNet, buildModel, floatTensor } from '../helpers/models';
+import { blockConvNet, buildModel, floatTensor, outlierBlock } from '../helpers/models';
 import { makeNpy } from '../helpers/npy';
 import { runCli as cli } from '../helpers/cli';
 
@@ -119,6 +119,39 @@ describe('the page and the command line write the same bytes', () => {
     // keeps the original's range (quantized, not left float)
     expect(exported.report!.floatTensors.map((t) => t.tensor)).not.toContain('Y_uncorrected');
     expect(exported.config.algorithms).toEqual({ equalize: true, smoothquant: { alpha: 0.5 } });
+  });
+
+  it('equalization chosen for one node (the Weights tab), static QDQ: the recipe carries it, the CLI agrees', async () => {
+    const files = [0, 1].map((i) => ({
+      name: `e${i}.npy`,
+      bytes: makeNpy('<f4', [1, 32, 10, 10], randoms(3200, 720 + i)),
+    }));
+    const { exported } = await samePageAndCli('eqnode', blockConvNet(), files, async (s) => {
+      await s.getState().calibrate();
+      // what the Weights tab's select dispatches (ui/ModelAlgorithms.tsx NodeAlgorithms)
+      s.getState().editConfig({ kind: 'node', node: 'conv1', weights: { equalize: true } });
+    });
+    expect(exported.algorithms?.equalization?.pairs.map((p) => `${p.first}-${p.second}`)).toEqual(['conv1-conv2']);
+    expect(exported.config.nodes?.conv1?.weights).toEqual({ equalize: true });
+    expect(exported.config.algorithms?.equalize).toBeUndefined();
+  });
+
+  it('SmoothQuant per op type with one node’s own alpha (the Choices table, the Weights tab)', async () => {
+    const files = [0, 1, 2].map((i) => ({
+      name: `s${i}.npy`,
+      bytes: makeNpy('<f4', [1, 16, 32], randoms(512, 740 + i)),
+    }));
+    const { exported } = await samePageAndCli('sqnode', outlierBlock(), files, async (s) => {
+      await s.getState().calibrate();
+      s.getState().editConfig({ kind: 'op-type', opType: 'MatMul', set: { weights: { smoothquant: true } } });
+      s.getState().editConfig({ kind: 'node', node: 'proj_b', weights: { smoothquantAlpha: 0.8 } });
+    });
+    expect(exported.algorithms?.smoothquant?.map((x) => `${x.nodes.join('/')}:${x.foldedInto}`)).toEqual([
+      'proj_a:Mul',
+      'proj_b:Mul',
+    ]);
+    expect(exported.config.opTypes?.MatMul?.weights).toEqual({ smoothquant: true });
+    expect(exported.config.nodes?.proj_b?.weights).toEqual({ smoothquantAlpha: 0.8 });
   });
 
   it('GPTQ and AdaRound chosen per op type (the Choices table), weight-only int4 blocks of 16', async () => {

@@ -14,6 +14,7 @@ import { createStore } from 'zustand/vanilla';
 import { ActionBar } from '../../src/ui/ActionBar';
 import { ChoicesPanel } from '../../src/ui/ChoicesPanel';
 import { ExportPanel } from '../../src/ui/ExportPanel';
+import { NodeAlgorithms } from '../../src/ui/ModelAlgorithms';
 import { AppStoreProvider } from '../../src/ui/useApp';
 import { encodeModel, tinyConvNet } from '../helpers/models';
 import { nodePageStore } from '../helpers/store';
@@ -70,6 +71,24 @@ describe('components against a test store', () => {
     expect(choices).toMatch(/<select aria-label="Rounding of Conv weights"[^>]*>.*?<option value="gptq" selected=""/);
     expect(choices).toMatch(/<select aria-label="Correct Conv biases"[^>]*>.*?<option value="off" selected=""/);
     expect(store.getState().config.opTypes?.Conv?.weights).toEqual({ algorithm: 'gptq', biasCorrection: false });
+    // equalization per op type (the pairs Conv nodes start) and per node, as the selects dispatch them
+    store.getState().editConfig({ kind: 'op-type', opType: 'Conv', set: { weights: { equalize: true } } });
+    expect(render(store, <ChoicesPanel />)).toMatch(
+      /<select aria-label="Conv pair equalization"[^>]*>.*?<option value="on" selected=""/,
+    );
+    const conv = store.getState().model!.plan.nodes.find((n) => n.opType === 'Conv')!.name;
+    store.getState().editConfig({ kind: 'node', node: conv, weights: { equalize: false, smoothquantAlpha: 0.7 } });
+    const nodeControls = render(store, <NodeAlgorithms node={conv} opType="Conv" />);
+    expect(nodeControls).toMatch(/<select aria-label="Node equalization"[^>]*>.*?<option value="off" selected=""/);
+    expect(nodeControls).not.toMatch(/Node input smoothing/); // a Conv's input is not SmoothQuant's
+    expect(render(store, <NodeAlgorithms node={conv} opType="MatMul" />)).toMatch(
+      /aria-label="Node smoothing alpha"[^>]*value="0.7"/,
+    );
+    store
+      .getState()
+      .editConfig({ kind: 'node', node: conv, weights: { equalize: undefined, smoothquantAlpha: undefined } });
+    store.getState().editConfig({ kind: 'op-type', opType: 'Conv', set: { weights: { equalize: undefined } } });
+    expect(store.getState().config.nodes?.[conv]?.weights ?? {}).toEqual({});
     store.getState().editConfig({ kind: 'op-type', opType: 'Conv', set: { weights: { algorithm: undefined } } });
     store.getState().editConfig({ kind: 'op-type', opType: 'Conv', set: { weights: { biasCorrection: undefined } } });
 

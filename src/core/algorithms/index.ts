@@ -7,3 +7,4 @@ export * from './hessian';
 export * from './im2col';
 export * from './linalg';
 export * from './smoothquant';
+export * from './choices';

@@ -8,6 +8,7 @@
  * Conv → Relu → Conv → Relu → Conv is equalized pair by pair, each with its predecessor's new weights.
  * A candidate pair (two such layers joined by one single-consumer unary op) that cannot be equalized is
  * reported with the reason: HardSwish, Sigmoid, Clip (ReLU6) and the like are not positively homogeneous.
+ * `choose` says which pairs to equalize, by their first node (the configuration's per-node choice).
  */
 import { clone } from '@bufbuild/protobuf';
 import { ModelProtoSchema } from 'onnx-buf';
@@ -188,7 +189,16 @@ function setInitializer(
   return n;
 }
 
-export function equalizeModel(model: ModelProto): { model: ModelProto; report: EqualizationReport } {
+/**
+ * Whether the pair `first` starts is equalized (core/algorithms/choices.ts: the first node owns the
+ * pair): true, false (left alone, not reported), or the reason it is left alone (reported as skipped).
+ */
+export type PairChoice = (first: NodeProto) => boolean | string;
+
+export function equalizeModel(
+  model: ModelProto,
+  choose: PairChoice = () => true,
+): { model: ModelProto; report: EqualizationReport } {
   const out = clone(ModelProtoSchema, model);
   const graph = out.graph!;
   const name = uniqueNamer(graph);
@@ -196,9 +206,12 @@ export function equalizeModel(model: ModelProto): { model: ModelProto; report: E
   const skipped: SkippedPairReport[] = [];
   for (const first of [...graph.node]) {
     if (first.opType !== 'Conv' && first.opType !== 'Gemm') continue;
+    const chosen = choose(first);
+    if (chosen === false) continue;
     const index = indexGraph(graph); // earlier pairs replaced initializers
     const f = follower(first, index);
     if (!f) {
+      if (chosen !== true) continue;
       const d = decomposedFollower(first, index);
       if (d)
         skipped.push({
@@ -209,6 +222,10 @@ export function equalizeModel(model: ModelProto): { model: ModelProto; report: E
       continue;
     }
     const skip = (reason: string) => skipped.push({ first: first.name, second: f.second.name, reason });
+    if (chosen !== true) {
+      skip(chosen);
+      continue;
+    }
     if (f.via && !HOMOGENEOUS.has(f.via.opType)) {
       skip(`${f.via.opType} between them is not positively homogeneous (f(s·x) ≠ s·f(x))`);
       continue;
