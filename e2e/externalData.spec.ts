@@ -3,12 +3,14 @@
  * short data file is named), and its q4 export (MatMulNBits) comes back as the .onnx plus the data
  * file it names, which together load in onnxruntime-node and agree with the float model. It also
  * calibrates (the worker's session gets the data file by the name the .onnx records) and exports as
- * static QDQ, checked against the float model in the page and again here.
+ * static QDQ, checked against the float model in the page and again here. Compare and the debugger run
+ * on it in the page's worker (each session given the data files) and give the numbers onnxruntime-node
+ * and the command line (`quantscope debug`) give for the same models and samples.
  */
 import { expect, test, type Download } from '@playwright/test';
 import * as ort from 'onnxruntime-node';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sqnr } from '../src/core/metrics';
@@ -87,16 +89,11 @@ test('an .onnx with its data file, dropped together, calibrates and exports as s
   ]);
   await expect(page.getByTestId('model-summary')).toContainText('decoder.onnx');
   // token ids (int64 [1, 8]) as calibration data: the vocabulary is 96 tokens
+  const tokensOf = (k: number) => Array.from({ length: 8 }, (_, i) => BigInt((i * 37 + k * 11 + 5) % 96));
   const files = [0, 1, 2, 3].map((k) => ({
     name: `ids${k}.npy`,
     mimeType: 'application/octet-stream',
-    buffer: Buffer.from(
-      makeNpy(
-        '<i8',
-        [1, 8],
-        BigInt64Array.from({ length: 8 }, (_, i) => BigInt((i * 37 + k * 11 + 5) % 96)),
-      ),
-    ),
+    buffer: Buffer.from(makeNpy('<i8', [1, 8], BigInt64Array.from(tokensOf(k)))),
   }));
   await page.getByLabel('Calibration data').setInputFiles(files);
   await expect(page.getByTestId('data-label')).toHaveText('4 tensor samples from your files');
@@ -124,6 +121,65 @@ test('an .onnx with its data file, dropped together, calibrates and exports as s
     const quantized = await logits(join(out, 'decoder.int8.onnx'), tokens);
     // a broken calibration (a range of 0 or of the wrong tensor) drops this far below
     expect(sqnr(reference, quantized)).toBeGreaterThan(20);
+
+    // Compare ran after Export in the worker, both sessions given their data files: its mean SQNR over
+    // the 4 calibration samples is the one onnxruntime-node gives for the same files and samples
+    await expect(page.getByTestId('compare-error')).toHaveCount(0);
+    const pageSqnr = Number(await page.getByTestId('compare-sqnr').first().textContent());
+    let nodeSqnr = 0;
+    for (const k of [0, 1, 2, 3])
+      nodeSqnr +=
+        sqnr(await logits(onnxPath, tokensOf(k)), await logits(join(out, 'decoder.int8.onnx'), tokensOf(k))) / 4;
+    console.log(`external data compare SQNR: page ${pageSqnr.toFixed(2)} dB, node ${nodeSqnr.toFixed(2)} dB`);
+    expect(pageSqnr).toBeGreaterThan(20);
+    expect(Math.abs(pageSqnr - nodeSqnr)).toBeLessThan(0.5);
+
+    // The debugger in the worker: the float model with its data file and the static QDQ file built there
+    // (quantized weights inline, the rest the same external references). Its held-out sample is the last
+    // of the 4 (no held-out data given); `quantscope debug` on the same files and sample gives its figures.
+    await page.getByRole('tab', { name: 'Error by tensor' }).click();
+    await page.getByRole('button', { name: 'Run the debugger' }).click();
+    const run = page.getByTestId('debug-run');
+    await expect(run).toHaveAttribute('data-status', /^(done|error)$/, { timeout: 120_000 });
+    await expect(page.getByTestId('debug-run-error')).toHaveCount(0);
+    type Row = { tensor: string; kind: string; node: string; accumulated: { sqnrDb: number } };
+    const pageRows = await page.evaluate(
+      () =>
+        (
+          window as unknown as { quantscope: { getState(): { debug: { result: { tensors: Row[] } | null } } } }
+        ).quantscope.getState().debug.result!.tensors,
+    );
+    expect(pageRows.filter((r) => r.kind === 'activation').length).toBeGreaterThan(3);
+    expect(pageRows.filter((r) => r.kind === 'weight').length).toBeGreaterThan(3);
+    writeFileSync(join(out, 'ids3.npy'), files[3]!.buffer);
+    copyFileSync(onnxPath, join(out, 'decoder.onnx'));
+    copyFileSync(dataPath, join(out, 'decoder.onnx_data'));
+    const cli = JSON.parse(
+      execFileSync(
+        process.execPath,
+        [
+          join(ROOT, 'bin', 'quantscope.mjs'),
+          'debug',
+          join(out, 'decoder.onnx'),
+          join(out, 'decoder.int8.onnx'),
+          '--data',
+          join(out, 'ids3.npy'),
+          '--json',
+        ],
+        { cwd: ROOT, encoding: 'utf8' },
+      ),
+    ) as { tensors: Row[] };
+    const cliDb = new Map(cli.tensors.map((r) => [`${r.kind}:${r.node}:${r.tensor}`, Number(r.accumulated.sqnrDb)]));
+    expect(cliDb.size).toBe(pageRows.length);
+    for (const r of pageRows) {
+      const c = cliDb.get(`${r.kind}:${r.node}:${r.tensor}`);
+      expect(c, `${r.kind} ${r.tensor} in quantscope debug`).toBeDefined();
+      // float weights against dequantized ones are the same arithmetic; activations differ by the two
+      // runtimes' kernels only
+      expect(Math.abs(Math.min(r.accumulated.sqnrDb, 150) - Math.min(c!, 150)), r.tensor).toBeLessThan(
+        r.kind === 'activation' ? 0.5 : 0.01,
+      );
+    }
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -1,6 +1,7 @@
 /** The debug command: which tensor broke it, the float model against the quantized one, tensor by tensor. */
 import { prepareModel } from '../onnx';
 import { debugModels } from '../runtime/debug';
+import { createNodeSessionForModel } from '../runtime/nodeModelSession';
 import { nodeOrt } from '../runtime/ortNode';
 import { fixedInputs, hasFlag, UsageError, type Args } from './args';
 import { readModel } from './files';
@@ -16,9 +17,11 @@ export async function cmdDebug(a: Args): Promise<void> {
   const samples = samplesFor(a, f.model, prepared, 'data');
   if (!samples) throw new UsageError('debug needs --data');
   const b = quiet(a) ? null : progressBar('debugging');
-  const r = await debugModels(nodeOrt, prepared, q.model, samples, { onProgress: (d, t) => b?.update(d, t) }).finally(
-    () => b?.stop(),
-  );
+  // models with external data: onnxruntime-node reads the data files where they are (never through this heap)
+  const r = await debugModels(nodeOrt, prepared, q.model, samples, {
+    onProgress: (d, t) => b?.update(d, t),
+    open: createNodeSessionForModel,
+  }).finally(() => b?.stop());
   if (hasFlag(a, 'json')) {
     console.log(
       JSON.stringify(r, (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2),

@@ -7,7 +7,7 @@ import { toErrorInfo } from '../core/errors';
 import { compareTensors, topKAgreement, type ErrorReport, type TopKAgreement } from '../core/metrics';
 import { materializeSample } from '../data/samples';
 import { toOrtFeeds, type OrtModule, type Tensor } from './ort';
-import type { CompareRequest, WorkerReply } from './protocol';
+import type { CompareRequest, ExternalDataFile, WorkerReply } from './protocol';
 import type { SerialQueue } from './serialQueue';
 import { modelBytes } from './speedJob';
 
@@ -41,12 +41,18 @@ export async function runCompareJob(
   };
   try {
     const providers = [req.backend];
-    const open = async (b: ArrayBuffer | Blob) => {
+    // a model with external data gets its files by the locations it records (onnxruntime-web's
+    // externalData, as calibration and the guard give them): the runtime reads them itself
+    const open = async (b: ArrayBuffer | Blob, externalData?: readonly ExternalDataFile[]) => {
       const bytes = await modelBytes(b);
-      return queue.run(() => ort.InferenceSession.create(bytes, { executionProviders: providers }));
+      const options = {
+        executionProviders: providers,
+        ...(externalData?.length ? { externalData: [...externalData] } : {}),
+      };
+      return queue.run(() => ort.InferenceSession.create(bytes, options));
     };
-    const floatSession = await open(req.float);
-    const quantSession = await open(req.quantized);
+    const floatSession = await open(req.float, req.floatExternalData);
+    const quantSession = await open(req.quantized, req.quantizedExternalData);
     const results: ComparedSample[] = [];
     try {
       for (let i = 0; i < req.samples.length; i++) {

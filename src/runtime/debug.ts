@@ -19,10 +19,11 @@
  */
 import { EMPTY_SUMS, foldErrorSums, sumsCosine, sumsSqnr, type ErrorSums } from '../core/errorSums';
 import { QuantscopeError } from '../core/errors';
-import { encodeModel, readFloat32, withExtraOutputs, type ModelProto } from '../onnx';
+import { readFloat32, withExtraOutputs, type ModelProto, type TensorProto } from '../onnx';
 import { indexGraph } from '../onnx/graph';
 import { WEIGHTED_OPS } from '../onnx/plan';
 import { materializeSample, type SampleSpec } from '../data/samples';
+import { bytesSessionOpener, type ModelSessionOpener } from './modelSession';
 import { toOrtFeeds, type OrtModule, type Tensor } from './ort';
 
 export interface TensorError {
@@ -57,8 +58,14 @@ export async function debugModels(
   float: ModelProto,
   quant: ModelProto,
   samples: readonly SampleSpec[],
-  opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
+  opts: {
+    signal?: AbortSignal;
+    onProgress?: (done: number, total: number) => void;
+    /** How to open a model's session (with its external data files): the bytes, by default. */
+    open?: ModelSessionOpener;
+  } = {},
 ): Promise<DebugResult> {
+  const open = opts.open ?? bytesSessionOpener(ort);
   const t0 = performance.now();
   if (samples.length === 0) throw new QuantscopeError('BAD_DATA', 'no samples to debug on');
   const fg = float.graph!;
@@ -84,7 +91,8 @@ export async function debugModels(
     dq: string;
     node: string;
     opType: string;
-    float: Float32Array;
+    /** The float weight, read when its error is measured (one at a time: a lazy tensor stays in its file). */
+    float: TensorProto;
     tensor: string;
     kind: 'weight' | 'constant';
   }[] = [];
@@ -96,7 +104,7 @@ export async function debugModels(
       const init = fw ? fi.initializers.get(fw) : undefined;
       if (!init || init.dataType !== 1) continue;
       const kind = WEIGHTED_OPS.has(c.opType) && (i === 1 || i === 2) ? 'weight' : 'constant';
-      weights.push({ dq: n.output[0]!, node: c.name, opType: c.opType, float: readFloat32(init), tensor: fw!, kind });
+      weights.push({ dq: n.output[0]!, node: c.name, opType: c.opType, float: init, tensor: fw!, kind });
     }
   }
   if (acts.length === 0 && weights.length === 0)
@@ -105,16 +113,20 @@ export async function debugModels(
       'the quantized model has no QuantizeLinear or DequantizeLinear the float model matches',
     );
 
-  const fs = await ort.InferenceSession.create(
-    encodeModel(
-      withExtraOutputs(
-        float,
-        acts.map((a) => a.tensor),
-      ),
+  const fs = await open(
+    withExtraOutputs(
+      float,
+      acts.map((a) => a.tensor),
     ),
   );
   const qFetch = [...new Set([...acts.flatMap((a) => [a.tensor, a.dq]), ...weights.map((w) => w.dq)])];
-  const qs = await ort.InferenceSession.create(encodeModel(withExtraOutputs(quant, qFetch)));
+  let qs;
+  try {
+    qs = await open(withExtraOutputs(quant, qFetch));
+  } catch (e) {
+    await fs.release();
+    throw e;
+  }
   const own = new Map<string, ErrorSums>();
   const acc = new Map<string, ErrorSums>();
   const weightSums = new Map<string, ErrorSums>();
@@ -136,7 +148,7 @@ export async function debugModels(
       }
       if (s === 0)
         for (const w of weights)
-          weightSums.set(`${w.node}:${w.tensor}`, foldErrorSums(EMPTY_SUMS, w.float, data(qo, w.dq)));
+          weightSums.set(`${w.node}:${w.tensor}`, foldErrorSums(EMPTY_SUMS, readFloat32(w.float), data(qo, w.dq)));
       for (const r of [fo, qo]) for (const v of Object.values(r)) (v as Tensor).dispose?.();
       opts.onProgress?.(s + 1, samples.length);
     }

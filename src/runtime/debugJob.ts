@@ -11,7 +11,8 @@ import { decodeModel, exportForm, planQuantization, producerOpTypes, type ModelP
 import type { StatsMap } from './calibrate';
 import { debugModels, type DebugResult } from './debug';
 import type { OrtModule } from './ort';
-import type { Backend, WorkerReply } from './protocol';
+import { decodeJobModel, webSessionOpener } from './modelSession';
+import type { Backend, ExternalDataFile, WorkerReply } from './protocol';
 import type { SerialQueue } from './serialQueue';
 import { modelBytes } from './speedJob';
 
@@ -30,6 +31,12 @@ export interface DebugRequest {
   readonly stats?: StatsMap;
   readonly samples: readonly SampleSpec[];
   readonly backend: Backend;
+  /**
+   * The float model's external data files (by the locations it records), when it keeps its weights
+   * outside the .onnx: the QDQ file built here keeps the weights it leaves float as the same external
+   * references, and both sessions read the files themselves (runtime/modelSession.ts).
+   */
+  readonly externalData?: readonly ExternalDataFile[];
 }
 
 export interface DebuggedReply {
@@ -62,7 +69,7 @@ export async function runDebugJob(
   emit: (m: WorkerReply) => void,
 ): Promise<void> {
   try {
-    const float = decodeModel(new Uint8Array(req.float), 'the float model');
+    const float = decodeJobModel(new Uint8Array(req.float), 'the float model', req.externalData);
     const quant = req.quantized
       ? decodeModel(await modelBytes(req.quantized), 'the export')
       : staticQdqExport(float, req.config, req.stats);
@@ -70,6 +77,7 @@ export async function runDebugJob(
     const result = await queue.run(() =>
       debugModels(ort, float, quant, req.samples, {
         signal,
+        open: webSessionOpener(ort, req.externalData),
         onProgress: (done, total) => emit({ type: 'progress', id: req.id, done, total }),
       }),
     );

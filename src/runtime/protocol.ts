@@ -79,6 +79,9 @@ export interface CompareRequest {
   readonly float: ArrayBuffer;
   /** The export: a Blob of its parts (never concatenated on the page) or bytes. */
   readonly quantized: ArrayBuffer | Blob;
+  /** The float model's and the export's external data files, when they keep weights outside the .onnx. */
+  readonly floatExternalData?: readonly ExternalDataFile[];
+  readonly quantizedExternalData?: readonly ExternalDataFile[];
   readonly samples: readonly SampleSpec[];
   readonly backend: Backend;
 }

@@ -5,6 +5,8 @@ import { buildSamples, type DataSelection } from '../data/buildSamples';
 import type { DataFile } from './dataSlice';
 import type { Backend } from '../runtime/protocol';
 import { DET_HELD_OUT, fetchSampleFiles, REC_HELD_OUT } from './sample';
+import { floatModelBytes } from './exportResult';
+import { checkJobFits, exportedExternalData, floatExternalData } from './jobModels';
 import type { AppState, Calibrator, CompareSlice } from './types';
 
 /** Compare float and exported models on at most this many samples. */
@@ -108,6 +110,7 @@ export function createCompareSlice(calibrator: Calibrator): StateCreator<AppStat
         sel = { ...sel, dataKind: 'images', images };
       }
       let samples;
+      let floatData;
       try {
         samples = buildSamples(
           model.summary.inputs,
@@ -116,9 +119,16 @@ export function createCompareSlice(calibrator: Calibrator): StateCreator<AppStat
           get().presetOverride,
           model.fixedInputs,
         ).slice(0, COMPARE_SAMPLES);
+        // a model with external data: both sessions at once must fit, and each gets its data files
+        checkJobFits(get(), model, 'comparing the float model with the export', [
+          { what: 'the float model', bytes: floatModelBytes(model) },
+          { what: 'the export', bytes: exported.size },
+        ]);
+        floatData = floatExternalData(model);
       } catch (e) {
         return fail(e);
       }
+      const quantData = exportedExternalData(exported);
       set({
         comparison: {
           status: 'running',
@@ -132,6 +142,8 @@ export function createCompareSlice(calibrator: Calibrator): StateCreator<AppStat
         const { result } = calibrator.compare({
           float: model.preparedBytes.slice().buffer as ArrayBuffer,
           quantized: exported.blob,
+          ...(floatData ? { floatExternalData: floatData } : {}),
+          ...(quantData ? { quantizedExternalData: quantData } : {}),
           samples,
           backend,
         });

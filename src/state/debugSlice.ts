@@ -18,6 +18,8 @@ import type { DebugResult } from '../runtime/debug';
 import { decodeImage, isImageFile } from '../runtime/decodeImage';
 import type { SensitivityReport, TaskSpec } from '../runtime/sensitivityJob';
 import { DET_HELD_OUT, fetchSampleFiles, REC_HELD_OUT } from './sample';
+import { floatModelBytes } from './exportResult';
+import { checkJobFits, floatExternalData } from './jobModels';
 import type { AppState, Calibrator } from './types';
 
 /** The figures the views draw (the ui reads the runtime's types through the state layer). */
@@ -213,9 +215,18 @@ export function createDebugSlice(calibrator: Calibrator): StateCreator<AppState,
           const count = Math.max(1, Math.min(DEBUG_SAMPLES, opts.samples ?? DEBUG_SAMPLES));
           const { samples, source } = await heldOutSamples(get(), count, opts.baseUrl);
           if (get().config !== config || get().model !== model) return;
+          // a model with external data: the float model and its QDQ file (its weights inline at a byte
+          // each, the rest the same external references) must fit at once; the worker gets the data files
+          const floatBytes = floatModelBytes(model);
+          checkJobFits(get(), model, 'the debugger', [
+            { what: 'the float model', bytes: floatBytes },
+            { what: 'its static QDQ file (reading the same data files)', bytes: floatBytes },
+          ]);
+          const externalData = floatExternalData(model);
           const { id, result } = calibrator.debug(
             {
               float: model.preparedBytes.slice().buffer as ArrayBuffer,
+              ...(externalData ? { externalData } : {}),
               // built in the worker from the same choices and statistics as Export (runtime/debugJob)
               config: qdq,
               stats,
