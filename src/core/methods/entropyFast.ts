@@ -14,8 +14,9 @@
  * grid of blocks: each block's level v and weights are computed once, and each candidate reads its
  * window of blocks from strided prefix sums (`BlockSums`): O(1) a candidate, ~10x fewer logarithms.
  * The level's log(v - eq) (eq the smoothing of q, known only once the candidate's zeros are counted)
- * is expanded as log v - Σ_k (eq/v)^k / k for k <= 4, valid to 2e-11 while eq <= 0.01; a candidate
- * with a larger eq (q almost all zeros) is summed run by run instead.
+ * is expanded as log v - Σ_k (eq/v)^k / k for k <= 3; the rest, below (3/4)·eq⁴·Σ w/(3v³)/(1 - eq) for
+ * v >= 1, is bounded from the k = 3 sum itself, and a candidate whose bound passes 2e-11 of its mass
+ * (eq large: q almost all zeros) is summed run by run instead.
  *
  * These scores only choose which candidates are re-scored exactly (entropy.ts, within a margin of
  * 1e-4 relative), so the expansion cannot change the range the search returns.
@@ -25,8 +26,10 @@ import { logCount } from './logTable';
 
 const EPS = 0.0001;
 const LOG_EPS = Math.log(EPS);
-/** Largest eq for which the 4-term expansion of log(v - eq) is used (error below eq⁵/5). */
+/** Largest eq for which the expansion of log(v - eq) is tried. */
 const MAX_SERIES_EQ = 0.01;
+/** Largest truncation bound of the expansion, relative to the histogram's mass. */
+const MAX_SERIES_ERROR = 2e-11;
 
 /** x log x, with 0 log 0 = 0. */
 function xlogx(x: number): number {
@@ -100,10 +103,11 @@ interface Slice {
  * summed in strided prefix rows (row j + m = row j + block at lowPos + j), so the blocks at
  * s, s + m, ..., s + k·m sum in one subtraction of two rows.
  * Fields a row holds, with u = mass + eps·m (a run's p' mass is u - (e + eps)·non-zeros, e known
- * only per candidate), for blocks with v > 0 (G_0 = log v, G_k = v^-k / k): 0..4 u·G_k,
- * 5..9 non-zeros·G_k; for blocks with v = 0: 10 u, 11 non-zeros, 12 blocks; and 13 Σ v.
+ * only per candidate), for blocks with v > 0 (G_0 = log v, G_k = v^-k / k): 0..3 u·G_k,
+ * 4..7 non-zeros·G_k; 8 the blocks with v = 0; and 9 Σ v. Every non-zero count is >= 1 (tablesOf
+ * refuses fractions), so v = 0 only in an empty block, whose p' mass is eps·m: no fields for its mass.
  */
-const FIELDS = 14;
+const FIELDS = 10;
 
 let blockScratch = new Float64Array(0);
 
@@ -133,9 +137,6 @@ function buildBlockSums(t: Tables, m: number, lowPos: number, highPos: number): 
     let g1 = 0;
     let g2 = 0;
     let g3 = 0;
-    let g4 = 0;
-    let zMass = 0;
-    let zNz = 0;
     let zBlocks = 0;
     if (v > 0) {
       g1 = 1 / v;
@@ -143,10 +144,7 @@ function buildBlockSums(t: Tables, m: number, lowPos: number, highPos: number): 
       const i2 = g1 * g1;
       g2 = i2 / 2;
       g3 = (i2 * g1) / 3;
-      g4 = (i2 * i2) / 4;
     } else {
-      zMass = mass + epsM;
-      zNz = nz;
       zBlocks = 1;
     }
     const vm = v > 0 ? mass + epsM : 0;
@@ -155,16 +153,12 @@ function buildBlockSums(t: Tables, m: number, lowPos: number, highPos: number): 
     rows[to + 1] = rows[from + 1]! + vm * g1;
     rows[to + 2] = rows[from + 2]! + vm * g2;
     rows[to + 3] = rows[from + 3]! + vm * g3;
-    rows[to + 4] = rows[from + 4]! + vm * g4;
-    rows[to + 5] = rows[from + 5]! + vn * g0;
-    rows[to + 6] = rows[from + 6]! + vn * g1;
-    rows[to + 7] = rows[from + 7]! + vn * g2;
-    rows[to + 8] = rows[from + 8]! + vn * g3;
-    rows[to + 9] = rows[from + 9]! + vn * g4;
-    rows[to + 10] = rows[from + 10]! + zMass;
-    rows[to + 11] = rows[from + 11]! + zNz;
-    rows[to + 12] = rows[from + 12]! + zBlocks;
-    rows[to + 13] = rows[from + 13]! + v;
+    rows[to + 4] = rows[from + 4]! + vn * g0;
+    rows[to + 5] = rows[from + 5]! + vn * g1;
+    rows[to + 6] = rows[from + 6]! + vn * g2;
+    rows[to + 7] = rows[from + 7]! + vn * g3;
+    rows[to + 8] = rows[from + 8]! + zBlocks;
+    rows[to + 9] = rows[from + 9]! + v;
   }
   return { m, lowPos, rows };
 }
@@ -290,9 +284,9 @@ function blockedScore(t: Tables, s: Slice, nq: number, g: BlockSums, edge: Float
   const rows = g.rows;
   const lo = (s.start + m - g.lowPos) * FIELDS;
   const hi = (s.start + (nq - 1) * m - g.lowPos) * FIELDS;
-  const zeroBlocks = rows[hi + 12]! - rows[lo + 12]!;
+  const zeroBlocks = rows[hi + 8]! - rows[lo + 8]!;
   let zq = s.len - nq * m + zeroBlocks * m;
-  let sq = (rows[hi + 13]! - rows[lo + 13]!) * m;
+  let sq = (rows[hi + 9]! - rows[lo + 9]!) * m;
   // the first and last runs, with the outliers
   runOf(t, s, 0, nq, edge);
   const v0 = edge[0]!;
@@ -311,16 +305,17 @@ function blockedScore(t: Tables, s: Slice, nq: number, g: BlockSums, edge: Float
   const c = s.e + EPS;
   let cross = 0;
   let pow = 1; // eq^k
-  for (let k = 0; k < 5; k++) {
+  let term = 0;
+  for (let k = 0; k < 4; k++) {
     const mass = rows[hi + k]! - rows[lo + k]!;
-    const nz = rows[hi + 5 + k]! - rows[lo + 5 + k]!;
-    const term = mass - c * nz;
+    const nz = rows[hi + 4 + k]! - rows[lo + 4 + k]!;
+    term = mass - c * nz;
     cross += k === 0 ? term : -pow * term;
     pow *= eq;
   }
-  const zMass = rows[hi + 10]! - rows[lo + 10]!;
-  const zNz = rows[hi + 11]! - rows[lo + 11]!;
-  cross += (zMass - c * zNz) * LOG_EPS;
+  // the terms past k = 3: Σ w (eq/v)^k / k <= eq⁴/4 Σ w/v⁴ / (1 - eq) <= (3/4) eq⁴ Σ w/(3v³) / (1 - eq), v >= 1
+  if ((0.75 * pow * Math.abs(term)) / (1 - eq) > MAX_SERIES_ERROR * total) return null;
+  cross += EPS * m * zeroBlocks * LOG_EPS;
   cross += w0 * (v0 ? Math.log(v0 - eq) : LOG_EPS) + wl * (vl ? Math.log(vl - eq) : LOG_EPS);
   cross += remainderCross(t, s, nq);
   return selfTerm(t, s) / total - Math.log(total) - cross / total + Math.log(sq);
