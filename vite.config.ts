@@ -24,7 +24,7 @@ export default defineConfig({
     viteStaticCopy({
       targets: [
         {
-          src: 'node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.{mjs,wasm,asyncify.mjs,asyncify.wasm,jsep.mjs,jsep.wasm}',
+          src: 'node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.{mjs,wasm,asyncify.mjs,asyncify.wasm,jsep.mjs,jsep.wasm,jspi.mjs,jspi.wasm}',
           dest: 'ort',
         },
         { src: 'node_modules/@tensorflow/tfjs-tflite/wasm/*', dest: 'tflite' },

@@ -36,6 +36,28 @@ export function loadOrt(backend: Backend, baseUrl: string): Promise<WebOrt> {
   return p;
 }
 
+let streaming: Promise<WebOrt> | null = null;
+
+/**
+ * onnxruntime-web's JSPI build, for sessions whose weights are in external data files given as Blobs:
+ * it reads each external tensor from its Blob slice straight into the wasm heap as the session is
+ * created (the ort-wasm-simd-threaded.jspi.mjs glue streams `blob.slice(offset, offset + length)`),
+ * where the other builds first read every data file whole into a JavaScript buffer (onnxruntime-web
+ * lib/wasm/wasm-utils-load-file.ts `loadFile`: `new Uint8Array(await blob.arrayBuffer())`), holding the
+ * weights twice while the session is made. Null where the browser lacks JSPI (WebAssembly.Suspending):
+ * the caller uses loadOrt's build then. Only the WASM (CPU) execution provider is used from it.
+ */
+export function loadOrtStreamingWeights(baseUrl: string): Promise<WebOrt> | null {
+  if (typeof (WebAssembly as unknown as { Suspending?: unknown }).Suspending !== 'function') return null;
+  streaming ??= import('onnxruntime-web/jspi').then((m) => {
+    const ort = m as unknown as WebOrt;
+    ort.env.wasm.wasmPaths = `${baseUrl}ort/`;
+    ort.env.wasm.numThreads = threadCount(globalThis.navigator?.hardwareConcurrency ?? 1);
+    return ort;
+  });
+  return streaming;
+}
+
 export function sessionInfo(ort: WebOrt, backend: Backend): SessionInfo {
   const isolated = globalThis.crossOriginIsolated === true;
   const asked = ort.env.wasm.numThreads ?? 1;
