@@ -119,6 +119,16 @@ test('SmoothQuant and bias correction in the page: run in the worker at export, 
     const s = await ort.InferenceSession.create(bytes);
     return (await s.run({ X: new ort.Tensor('float32', x, [1, 16, 32]) })).Y!.data as Float32Array;
   };
+  // per node (the Weights tab): proj_a's input left alone, so proj_b alone takes the scales through a Mul
+  await page.getByRole('tab', { name: /Weights/ }).click();
+  await page
+    .getByTestId('weight-list')
+    .getByRole('button', { name: /MatMul proj_a/ })
+    .click();
+  await page.getByLabel('Node input smoothing').selectOption('off');
+  await download();
+  await expect(report).toContainText('1 inputs smoothed');
+  await expect(report).toContainText(/smoothed ln → proj_b .*1\/s folded into Mul/);
   const f = await run(model);
   // measured in Node (test/integration/modelAlgorithms.node.test.ts): 16.2 dB without, 36.6 dB with SmoothQuant
   expect(compareTensors(f, await run(smoothed)).sqnrDb).toBeGreaterThan(
