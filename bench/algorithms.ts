@@ -35,14 +35,27 @@ const config = (algorithm: WeightAlgorithm): QuantConfig => ({
   algorithms: { adaround: { iterations: ADAROUND_ITERS } },
 });
 
-async function timed<T>(f: () => Promise<T>): Promise<{ value: T; seconds: number; peakMb: number }> {
+/**
+ * Wall seconds, and this process's CPU seconds (user + system, every thread: onnxruntime's too), which on
+ * a shared machine say more than the wall time does; peak live memory.
+ */
+async function timed<T>(
+  f: () => Promise<T>,
+): Promise<{ value: T; seconds: number; cpuSeconds: number; peakMb: number }> {
   const live = () => process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
   let peak = live();
   const timer = setInterval(() => (peak = Math.max(peak, live())), 20);
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   try {
     const value = await f();
-    return { value, seconds: (performance.now() - t0) / 1000, peakMb: Math.max(peak, live()) / 2 ** 20 };
+    const c = process.cpuUsage(c0);
+    return {
+      value,
+      seconds: (performance.now() - t0) / 1000,
+      cpuSeconds: (c.user + c.system) / 1e6,
+      peakMb: Math.max(peak, live()) / 2 ** 20,
+    };
   } finally {
     clearInterval(timer);
   }
@@ -60,6 +73,7 @@ export async function benchAlgorithms(emit: Emit): Promise<void> {
     );
     const better = r.value.layers.filter((l) => l.loss < l.lossRtn).length;
     emit(`algorithms_${alg}_rec_s`, r.seconds, 's', {
+      cpu_s: r.cpuSeconds,
       layers: r.value.layers.length,
       below_rtn: better,
       moments_s: r.value.momentsSeconds,
@@ -77,7 +91,13 @@ export async function benchAlgorithms(emit: Emit): Promise<void> {
       feeds: async () => ({ x: { data: Float32Array.from({ length: 2048 }, () => g()), dims: [1, 2048] } }),
     }),
   );
-  emit('algorithms_gptq_mlp_s', r.seconds, 's', { layers: r.value.layers.length, weights_mb: 100.7 });
+  emit('algorithms_gptq_mlp_s', r.seconds, 's', {
+    cpu_s: r.cpuSeconds,
+    layers: r.value.layers.length,
+    weights_mb: 100.7,
+    moments_s: r.value.momentsSeconds,
+  });
+  emit('algorithms_moments_MBps', r.value.momentsMBps, 'MB/s', { model: 'mlp' });
   emit('algorithms_gptq_mlp_peak_mb', r.peakMb, 'MiB');
   // AdaRound on one 2048x2048 layer: seconds an iteration
   const cols = 2048;
@@ -89,8 +109,12 @@ export async function benchAlgorithms(emit: Emit): Promise<void> {
   );
   const w = Float32Array.from({ length: cols * cols }, () => g() * 0.02);
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   adaround(w, cols, cols, momentMatrix(m, 1 / 64), { dtype: 'int4', symmetric: true, groupSize: 32, iterations: 2 });
-  emit('algorithms_adaround_iteration_2048x2048_s', (performance.now() - t0) / 1000 / 2, 's');
+  const c = process.cpuUsage(c0);
+  emit('algorithms_adaround_iteration_2048x2048_s', (performance.now() - t0) / 1000 / 2, 's', {
+    cpu_s: (c.user + c.system) / 1e6 / 2,
+  });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
