@@ -1,8 +1,11 @@
 /**
  * WebGPU on the software (SwiftShader) adapter that headless Chromium offers with
  * --enable-unsafe-webgpu: correct but 60-100x slower than WASM, so only a tiny model here.
- * A run on WebGPU must give the statistics a WASM run gives, within a measured tolerance
- * (measured: max relative difference of any tensor's min/max about 1e-7; asserted 1e-4).
+ *  - The statistics folded on the GPU (runtime/gpuHistogram.ts: activations left on the device,
+ *    min/max and the histogram by compute shaders) equal, bin for bin and bit for bit, the CPU
+ *    fold of the same WebGPU activations (read back and folded by the WASM kernel).
+ *  - A run on WebGPU gives the statistics a WASM run gives, within a measured tolerance (the two
+ *    backends' kernels differ: max relative difference of any tensor's min/max about 1e-7; asserted 1e-4).
  */
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
@@ -10,6 +13,41 @@ import { join } from 'node:path';
 import { QuantscopePage } from './app';
 
 type Ranges = Record<string, [number, number]>;
+
+interface Folded {
+  min: number;
+  max: number;
+  batchMin: number[];
+  batchMax: number[];
+  threshold: number;
+  total: number;
+  nanCount: number;
+  counts: number[];
+}
+
+/** Every tensor's statistics as the page holds them (signed zeros kept: -0 and 0 differ in Object.is). */
+async function folded(page: Page): Promise<Record<string, Folded>> {
+  return page.evaluate(() => {
+    type H = { threshold: number; total: number; nanCount: number; counts: Float64Array };
+    type S = { minmax: { min: number; max: number }; batchMin: Float32Array; batchMax: Float32Array; histogram: H };
+    const s = (
+      window as unknown as { quantscope: { getState(): { calibration: { stats: Record<string, S> } } } }
+    ).quantscope.getState();
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(s.calibration.stats))
+      out[k] = {
+        min: v.minmax.min,
+        max: v.minmax.max,
+        batchMin: Array.from(v.batchMin),
+        batchMax: Array.from(v.batchMax),
+        threshold: v.histogram.threshold,
+        total: v.histogram.total,
+        nanCount: v.histogram.nanCount,
+        counts: Array.from(v.histogram.counts),
+      };
+    return out as Record<string, Folded>;
+  });
+}
 
 async function ranges(page: Page): Promise<Ranges> {
   return page.evaluate(() => {
@@ -42,8 +80,31 @@ test('a tiny model calibrates on WebGPU, with the statistics WASM gives', async 
   await expect(page.getByTestId('webgpu-fallback')).toContainText('software fallback');
   await app.calibrate(200_000);
   await expect(page.getByTestId('session-info')).toContainText('webgpu');
+  await expect(page.getByTestId('statistics-fold')).toHaveText('; statistics folded on the GPU');
   await expect(page.getByTestId('histogram')).toBeVisible();
   const gpu = await ranges(page);
+  const onGpu = await folded(page);
+
+  // The same WebGPU activations read back and folded on the CPU: the reference, bin for bin
+  await page.evaluate(() =>
+    (window as unknown as { quantscope: { setState(s: object): void } }).quantscope.setState({ gpuFold: false }),
+  );
+  await app.calibrate(200_000);
+  await expect(page.getByTestId('statistics-fold')).toHaveText('; statistics folded on the CPU (as asked)');
+  const onCpu = await folded(page);
+  expect(Object.keys(onGpu).sort()).toEqual(Object.keys(onCpu).sort());
+  let bins = 0;
+  for (const [t, c] of Object.entries(onCpu)) {
+    const g = onGpu[t]!;
+    // toStrictEqual tells -0 from 0 (Object.is), as the CPU scan's signed zeros require
+    expect({ tensor: t, ...g, counts: undefined }, t).toStrictEqual({ tensor: t, ...c, counts: undefined });
+    expect(g.counts.length, t).toBe(c.counts.length);
+    const differing = g.counts.flatMap((n, i) => (n === c.counts[i] ? [] : [`bin ${i}: gpu ${n}, cpu ${c.counts[i]}`]));
+    expect(differing.slice(0, 5), `${t}: ${differing.length} bins differ`).toEqual([]);
+    expect(c.total).toBeGreaterThan(0);
+    bins += c.counts.length;
+  }
+  console.log(`webgpu: GPU fold equals the CPU fold bin for bin (${Object.keys(onCpu).length} tensors, ${bins} bins)`);
 
   await page.getByLabel('Backend').selectOption('wasm');
   await app.calibrate();

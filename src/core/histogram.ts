@@ -303,9 +303,53 @@ export function updateHistogram(
       known = { min: fast.min, max: fast.max, nanCount: 0, infCount: 0 };
   }
   const s = known ? { min: known.min, max: known.max, nan: known.nanCount, inf: known.infCount } : scan(data);
-  if (s.inf > 0) throw new QuantscopeError('NON_FINITE', `${tensorName} contains ±Infinity: it cannot be histogrammed`);
-  const finite = data.length - s.nan;
-  if (finite === 0) return { ...state, nanCount: state.nanCount + s.nan };
+  const step = planHistogramUpdate(
+    state,
+    { min: s.min, max: s.max, count: data.length, nanCount: s.nan, infCount: s.inf },
+    tensorName,
+  );
+  if (!('merge' in step)) return step;
+  const binned = new Float64Array(step.bins);
+  binInto(binned, data, step.lo, step.hi);
+  return step.merge(binned);
+}
+
+/**
+ * What folding one batch needs binned: its values' counts in `bins` bins over [lo, hi] (numpy's
+ * float32 edges, histogramEdges), which `merge` then folds into the state. The CPU fold bins with
+ * binInto; the WebGPU fold (runtime/gpuHistogram) bins on the device from the same plan.
+ */
+export interface HistogramStep {
+  readonly lo: number;
+  readonly hi: number;
+  readonly bins: number;
+  /** The state after the batch, from its bins (a Float64Array is taken over, not copied). */
+  merge(binned: ArrayLike<number>): HistogramState;
+}
+
+/** A batch's statistics as the fold needs them: its finite min/max and what it held. */
+export interface BatchStats {
+  readonly min: number;
+  readonly max: number;
+  readonly count: number;
+  readonly nanCount: number;
+  readonly infCount: number;
+}
+
+/**
+ * The range and bins a batch with these statistics is binned into (growing the range the ORT way),
+ * or the next state directly when it has nothing finite to bin. ±Inf and a range whose width
+ * overflows float32 are refused (NON_FINITE), as updateHistogram refuses them.
+ */
+export function planHistogramUpdate(
+  state: HistogramState,
+  s: BatchStats,
+  tensorName = 'tensor',
+): HistogramState | HistogramStep {
+  if (s.infCount > 0)
+    throw new QuantscopeError('NON_FINITE', `${tensorName} contains ±Infinity: it cannot be histogrammed`);
+  const finite = s.count - s.nanCount;
+  if (finite === 0) return { ...state, nanCount: state.nanCount + s.nanCount };
   const min = f32(s.min);
   const max = f32(s.max);
   const t = f32(Math.max(Math.abs(min), Math.abs(max)));
@@ -318,39 +362,48 @@ export function updateHistogram(
   const base = {
     min: Math.min(state.min, min),
     max: Math.max(state.max, max),
-    nanCount: state.nanCount + s.nan,
+    nanCount: state.nanCount + s.nanCount,
     binCount: state.binCount,
     rebinned: state.rebinned,
   };
-
-  if (state.counts.length === 0) {
-    const counts = new Float64Array(state.binCount);
-    const [lo, hi] = outerEdges(-t, t);
-    binInto(counts, data, lo, hi);
-    return { ...base, counts, threshold: t, total: finite };
-  }
   const old = state.counts;
+  const own = (b: ArrayLike<number>) => (b instanceof Float64Array ? b : Float64Array.from(b));
+  const addOld = (counts: Float64Array, at: number) => {
+    for (let i = 0; i < old.length; i++) counts[at + i]! += old[i]!;
+    return counts;
+  };
+  if (old.length === 0) {
+    const [lo, hi] = outerEdges(-t, t);
+    return { lo, hi, bins: state.binCount, merge: (b) => ({ ...base, counts: own(b), threshold: t, total: finite }) };
+  }
   if (t <= state.threshold) {
-    const counts = Float64Array.from(old);
     const [lo, hi] = outerEdges(-state.threshold, state.threshold);
-    binInto(counts, data, lo, hi);
-    return { ...base, counts, threshold: state.threshold, total: state.total + finite };
+    const threshold = state.threshold;
+    const total = state.total + finite;
+    return { lo, hi, bins: old.length, merge: (b) => ({ ...base, counts: addOld(own(b), 0), threshold, total }) };
   }
   if (state.threshold === 0) {
-    const counts = new Float64Array(old.length);
-    binInto(counts, data, -t, t);
-    for (let i = 0; i < old.length; i++) counts[i]! += old[i]!;
-    return { ...base, counts, threshold: t, total: state.total + finite };
+    const total = state.total + finite;
+    return {
+      lo: -t,
+      hi: t,
+      bins: old.length,
+      merge: (b) => ({ ...base, counts: addOld(own(b), 0), threshold: t, total }),
+    };
   }
   // Grow by whole bins of the old stride on both sides: all float32 arithmetic, as numpy does it.
   const stride = f32(f32(2 * state.threshold) / old.length);
   const half = stride > 0 ? floorDivide32(f32(t - state.threshold), stride) + 1 : Infinity;
-  if (!(old.length + 2 * half <= MAX_GROWN_BINS)) return rebinGrown(state, data, t, base, finite);
+  if (!(old.length + 2 * half <= MAX_GROWN_BINS))
+    return { lo: -t, hi: t, bins: state.binCount, merge: (b) => rebinGrown(state, own(b), t, base, finite) };
   const grown = f32(f32(half * stride) + state.threshold);
-  const counts = new Float64Array(old.length + 2 * half);
-  binInto(counts, data, -grown, grown);
-  for (let i = 0; i < old.length; i++) counts[half + i]! += old[i]!;
-  return { ...base, counts, threshold: grown, total: state.total + finite };
+  const total = state.total + finite;
+  return {
+    lo: -grown,
+    hi: grown,
+    bins: old.length + 2 * half,
+    merge: (b) => ({ ...base, counts: addOld(own(b), half), threshold: grown, total }),
+  };
 }
 
 /**
@@ -363,13 +416,11 @@ export const MAX_GROWN_BINS = 2048 * 16;
 
 function rebinGrown(
   state: HistogramState,
-  data: ArrayLike<number>,
+  counts: Float64Array,
   t: number,
   base: Pick<HistogramState, 'min' | 'max' | 'nanCount' | 'binCount' | 'rebinned'>,
   finite: number,
 ): HistogramState {
-  const counts = new Float64Array(state.binCount);
-  binInto(counts, data, -t, t);
   const n = state.counts.length;
   const [lo, hi] = histogramRange(state);
   const width = (hi - lo) / n;

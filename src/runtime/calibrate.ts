@@ -64,6 +64,11 @@ export interface CalibrationOptions {
    * i + 1 (the first sample keeps its own). Each pass starts the chain again from sample 0.
    */
   readonly chain?: readonly Chain[];
+  /**
+   * Fold each sample's outputs where they lie (WebGPU: on the device, runtime/gpuHistogramFold.ts),
+   * updating `stats` in place of the CPU fold. Streaming mode only.
+   */
+  readonly deviceFold?: (stats: StatsMap, results: Record<string, Tensor>, tensors: readonly string[]) => Promise<void>;
 }
 
 export function emptyStats(tensors: readonly string[], bins = 2048): StatsMap {
@@ -86,7 +91,7 @@ function appended(a: Float32Array, v: number): Float32Array {
 }
 
 /** A sample's extremes (NaN when it had no finite value), appended to the per-sample lists. */
-function withSample(stats: TensorStats, mm: MinMaxState): Pick<TensorStats, 'batchMin' | 'batchMax'> {
+export function withSample(stats: TensorStats, mm: MinMaxState): Pick<TensorStats, 'batchMin' | 'batchMax'> {
   const none = mm.min > mm.max;
   return {
     batchMin: appended(stats.batchMin, none ? NaN : mm.min),
@@ -201,7 +206,11 @@ export async function calibrate(
   const exact = opts.mode === 'onnxruntime-exact';
   const steps = exact ? 2 * source.count : source.count;
   // One pass over the samples: run the model, hand each fetched float32 tensor to `fold`, drop it.
-  const pass = async (offset: number, fold: (t: string, data: Float32Array) => void) => {
+  const pass = async (
+    offset: number,
+    fold: (t: string, data: Float32Array) => void,
+    foldAll?: (results: Record<string, Tensor>) => Promise<void>,
+  ) => {
     let carried: Record<string, FeedTensor> | null = null;
     for (let i = 0; i < source.count; i++) {
       checkCancelled(opts.signal);
@@ -209,7 +218,8 @@ export async function calibrate(
       checkCancelled(opts.signal);
       const results = await session.run(toOrtFeeds(ort, feeds), fetches);
       if (chain.length) carried = carryOver(results, chain);
-      for (const t of tensors) {
+      if (foldAll) await foldAll(results);
+      for (const t of foldAll ? [] : tensors) {
         const out = results[t] as Tensor;
         if (out.type !== 'float32') throw new QuantscopeError('RUNTIME', `tensor "${t}" is ${out.type}, not float32`);
         fold(t, out.data as Float32Array);
@@ -224,10 +234,15 @@ export async function calibrate(
     ? (t: string, data: Float32Array) => (stats[t] = observeTorch(stats[t]!, t, data))
     : () => undefined;
   if (!exact) {
-    await pass(0, (t, data) => {
-      stats[t] = foldTensor(stats[t]!, t, data);
-      observe(t, data);
-    });
+    const device = opts.deviceFold;
+    await pass(
+      0,
+      (t, data) => {
+        stats[t] = foldTensor(stats[t]!, t, data);
+        observe(t, data);
+      },
+      device && ((results) => device(stats, results, tensors)),
+    );
     return stats;
   }
   const first: Record<string, FirstPass> = {};

@@ -7,6 +7,7 @@ import { toErrorInfo } from '../core/errors';
 import { decodeModel, encodeModel, withExtraOutputs } from '../onnx';
 import { calibrate, type CalibrationOptions } from './calibrate';
 import { calibrateInPasses } from './calibrationPasses';
+import { webGpuFold } from './gpuHistogramFold';
 import { materializeSample } from '../data/samples';
 import type { OrtModule } from './ort';
 import { PROGRESS_INTERVAL_MS, type CalibrateRequest, type SessionInfo, type WorkerReply } from './protocol';
@@ -30,11 +31,36 @@ export async function runCalibrationJob(
     const decoded = decodeModel(new Uint8Array(req.model), 'model', undefined, req.externalData ? 'keep' : 'refuse');
     // onnxruntime-web reads each data file (a Blob) itself, matched by the location the .onnx records
     const externalData = req.externalData?.length ? { externalData: [...req.externalData] } : {};
+    // WebGPU: the activations stay on the GPU and are folded there (gpuHistogramFold.ts), in the
+    // streaming mode; the other modes read them on the CPU
+    const onGpu =
+      req.backend === 'webgpu' &&
+      req.gpuFold !== false &&
+      req.mode !== 'onnxruntime-exact' &&
+      !req.torchHistograms &&
+      !req.chain?.length;
+    let foldNote =
+      req.backend === 'webgpu' && !onGpu
+        ? 'statistics folded on the CPU (' +
+          (req.gpuFold === false
+            ? 'as asked)'
+            : 'the two-pass mode, PyTorch histograms and chained inputs read activations there)')
+        : '';
+    let gpu: ReturnType<typeof webGpuFold> | null = null;
+    const deviceFold: CalibrationOptions['deviceFold'] = onGpu
+      ? async (stats, results, tensors) => {
+          gpu ??= webGpuFold(ort); // onnxruntime's device exists once its first WebGPU session does
+          const { fold, note } = await gpu;
+          foldNote = note;
+          await fold(stats, results, tensors);
+        }
+      : undefined;
     const open = (tensors: readonly string[]) =>
       queue.run(() =>
         ort.InferenceSession.create(encodeModel(withExtraOutputs(decoded, tensors)), {
           executionProviders: providers,
           graphOptimizationLevel: 'all',
+          ...(onGpu ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
           ...externalData,
         }),
       );
@@ -62,6 +88,7 @@ export async function runCalibrationJob(
       mode: req.mode,
       torchHistograms: req.torchHistograms,
       chain: req.chain,
+      deviceFold,
       signal,
       onProgress: (done, total) => {
         const now = performance.now();
@@ -78,7 +105,8 @@ export async function runCalibrationJob(
         : await calibrateInPasses(ort, async (subset) => timed(await open(subset)), source, req.passes!, opts);
       // The histograms move to the page (transferred, not copied: the page's thread stays free).
       const buffers = Object.values(stats).map((t) => t.histogram.counts.buffer as ArrayBuffer);
-      post({ type: 'result', id: req.id, stats, session: info, ms: performance.now() - t0, inferenceMs }, buffers);
+      const withFold = foldNote ? { ...info, statisticsFold: foldNote } : info;
+      post({ type: 'result', id: req.id, stats, session: withFold, ms: performance.now() - t0, inferenceMs }, buffers);
     } finally {
       await session?.release();
     }

@@ -52,6 +52,8 @@ export interface CalibrateRequest {
   readonly chain?: readonly Chain[];
   /** Subsets of `tensors`, one session each, when every tensor at once would not fit (runtime/pageMemory.ts). */
   readonly passes?: readonly (readonly string[])[];
+  /** WebGPU: false folds the statistics on the CPU (activations read back) instead of on the GPU. */
+  readonly gpuFold?: boolean;
   /** The model's external data files, when it keeps its weights outside the .onnx. */
   readonly externalData?: readonly ExternalDataFile[];
 }
@@ -112,6 +114,8 @@ export interface SessionInfo {
   readonly numThreads: number;
   readonly crossOriginIsolated: boolean;
   readonly hardwareConcurrency: number;
+  /** On WebGPU: where calibration folded its statistics (on the GPU, or on the CPU and why). */
+  readonly statisticsFold?: string;
 }
 
 export interface StartedReply {

@@ -46,6 +46,7 @@ export function createCalibrationSlice(calibrator: Calibrator): StateCreator<App
     calibrationMode: 'streaming',
     chainRecurrent: false,
     memoryBudget: null,
+    gpuFold: true,
     calibration: idleCalibration(),
     selectedTensor: null,
     setBackend(backend) {
@@ -140,6 +141,7 @@ export function createCalibrationSlice(calibrator: Calibrator): StateCreator<App
           torchHistograms: needsTorchHistograms(config),
           chain,
           ...(passes ? { passes } : {}),
+          ...(get().gpuFold ? {} : { gpuFold: false }),
           ...(externalData.length ? { externalData } : {}),
         },
         {

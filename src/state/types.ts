@@ -267,6 +267,11 @@ export interface CalibrationSlice {
   /** Bytes a calibration may use here; null: this browser's (wasm's 4 GiB, or the device's memory). */
   readonly memoryBudget: number | null;
   setChainRecurrent(on: boolean): void;
+  /**
+   * WebGPU: fold the statistics on the GPU (default); false reads the activations back and folds them
+   * on the CPU, the reference that e2e/webgpu.spec.ts and the bench compare the GPU fold against.
+   */
+  readonly gpuFold: boolean;
   readonly calibration: CalibrationState;
   readonly selectedTensor: string | null;
   setBackend(b: Backend): void;

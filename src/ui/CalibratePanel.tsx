@@ -123,6 +123,7 @@ export function CalibratePanel() {
           {cal.session.numThreads === 1 ? '' : 's'} (
           {cal.session.crossOriginIsolated ? 'cross-origin isolated' : 'not cross-origin isolated'},{' '}
           {cal.session.hardwareConcurrency} cores)
+          {cal.session.statisticsFold && <span data-testid="statistics-fold">; {cal.session.statisticsFold}</span>}
         </p>
       )}
       <p data-testid="calibration-status" data-status={cal.status} data-runs={cal.runs} data-stale={stale}>

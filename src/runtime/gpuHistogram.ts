@@ -1,0 +1,301 @@
+/**
+ * Calibration statistics computed on the GPU (WebGPU): the extremes (min/max, NaN and ±Inf counts)
+ * and the histogram of activations that onnxruntime-web left on the device
+ * (preferredOutputLocation 'gpu-buffer'), on onnxruntime's own GPUDevice, reading back only a few
+ * words and the bin counts per tensor. The shaders and why their results equal the CPU fold's bit for
+ * bit: gpuHistogramShaders.ts. Each call batches every tensor of a sample into one submission and one
+ * read-back.
+ *
+ * The WebGPU API is typed here by the little this module uses (no @webgpu/types dependency).
+ */
+import { QuantscopeError } from '../core/errors';
+import { histogramEdges } from '../core/histogram';
+import type { MinMaxState } from '../core/minmax';
+import { binShader, EXTREMES_WORDS, extremesShader, SHARED_BINS, WORKGROUP } from './gpuHistogramShaders';
+
+export interface GpuBuffer {
+  readonly size: number;
+  destroy(): void;
+  mapAsync(mode: number): Promise<void>;
+  getMappedRange(): ArrayBuffer;
+  unmap(): void;
+}
+interface GpuPipeline {
+  getBindGroupLayout(i: number): unknown;
+}
+interface GpuPass {
+  setPipeline(p: GpuPipeline): void;
+  setBindGroup(i: number, g: unknown): void;
+  dispatchWorkgroups(x: number): void;
+  end(): void;
+}
+interface GpuEncoder {
+  beginComputePass(): GpuPass;
+  copyBufferToBuffer(src: GpuBuffer, srcOffset: number, dst: GpuBuffer, dstOffset: number, size: number): void;
+  finish(): unknown;
+}
+export interface GpuDevice {
+  createShaderModule(d: { code: string }): unknown;
+  createComputePipeline(d: { layout: 'auto'; compute: { module: unknown; entryPoint: string } }): GpuPipeline;
+  createBuffer(d: { size: number; usage: number }): GpuBuffer;
+  createBindGroup(d: {
+    layout: unknown;
+    entries: { binding: number; resource: { buffer: GpuBuffer; offset?: number; size?: number } }[];
+  }): unknown;
+  createCommandEncoder(): GpuEncoder;
+  readonly queue: {
+    writeBuffer(b: GpuBuffer, offset: number, data: ArrayBufferView): void;
+    submit(c: unknown[]): void;
+  };
+  readonly limits?: {
+    readonly minStorageBufferOffsetAlignment?: number;
+    readonly minUniformBufferOffsetAlignment?: number;
+  };
+  pushErrorScope(filter: 'validation' | 'out-of-memory'): void;
+  popErrorScope(): Promise<{ message: string } | null>;
+}
+
+// GPUBufferUsage and GPUMapMode flags (https://www.w3.org/TR/webgpu/#buffer-usage)
+const MAP_READ = 0x1;
+const COPY_SRC = 0x4;
+const COPY_DST = 0x8;
+const UNIFORM = 0x40;
+const STORAGE = 0x80;
+
+/** One tensor on the device: its buffer (onnxruntime's; may be larger than the tensor) and its float32 count. */
+export interface DeviceTensor {
+  readonly buffer: GpuBuffer;
+  readonly count: number;
+}
+
+/** Bin `tensor`'s values in [lo, hi] into `bins` bins with numpy's float32 edges (core/histogram's rule). */
+export interface DeviceBinning {
+  readonly tensor: DeviceTensor;
+  readonly lo: number;
+  readonly hi: number;
+  readonly bins: number;
+}
+
+/** Float32 bits <-> the shaders' order keys (gpuHistogramShaders.ts). */
+const bits = new Uint32Array(1);
+const asFloat = new Float32Array(bits.buffer);
+function keyOf(x: number): number {
+  asFloat[0] = x;
+  const m = bits[0]! & 0x7fffffff;
+  return bits[0]! >>> 31 ? -m : m;
+}
+function valueOfKey(key: number): number {
+  bits[0] = key < 0 ? (-key | 0x80000000) >>> 0 : key;
+  return asFloat[0]!;
+}
+
+/** Workgroups for `count` values with each invocation taking at least `perThread` (a grid-stride loop). */
+function workgroups(count: number, perThread: number, most: number): number {
+  return Math.max(1, Math.min(most, Math.ceil(count / (WORKGROUP * perThread))));
+}
+
+export class GpuStatistics {
+  private readonly extremesPipeline: GpuPipeline;
+  private readonly sharedPipeline: GpuPipeline;
+  private readonly globalPipeline: GpuPipeline;
+  /** Bytes between two tensors' parameters/results in one buffer (binding offsets must be aligned). */
+  private readonly stride: number;
+  /** Edge keys by range: once a range settles, every sample reuses its edges. */
+  private readonly edges = new Map<string, GpuBuffer>();
+
+  constructor(private readonly device: GpuDevice) {
+    const extremes = device.createShaderModule({ code: extremesShader });
+    const bin = device.createShaderModule({ code: binShader });
+    this.extremesPipeline = device.createComputePipeline({
+      layout: 'auto',
+      compute: { module: extremes, entryPoint: 'main' },
+    });
+    this.sharedPipeline = device.createComputePipeline({
+      layout: 'auto',
+      compute: { module: bin, entryPoint: 'binShared' },
+    });
+    this.globalPipeline = device.createComputePipeline({
+      layout: 'auto',
+      compute: { module: bin, entryPoint: 'binGlobal' },
+    });
+    const align = Math.max(
+      256,
+      device.limits?.minStorageBufferOffsetAlignment ?? 256,
+      device.limits?.minUniformBufferOffsetAlignment ?? 256,
+    );
+    this.stride = align;
+  }
+
+  /** The pipelines compiled on `device`, or a coded error naming what WebGPU said. */
+  static async create(device: GpuDevice): Promise<GpuStatistics> {
+    device.pushErrorScope('validation');
+    const s = new GpuStatistics(device);
+    const err = await device.popErrorScope();
+    if (err) throw new QuantscopeError('RUNTIME', `the WebGPU statistics shaders do not compile: ${err.message}`);
+    return s;
+  }
+
+  /** Each tensor's finite min/max (the CPU scan's signed zeros) and its NaN and ±Inf counts. */
+  async extremes(tensors: readonly DeviceTensor[]): Promise<MinMaxState[]> {
+    if (tensors.length === 0) return [];
+    const d = this.device;
+    const stride = this.stride;
+    const words = stride / 4;
+    const size = tensors.length * stride;
+    const init = new Int32Array(size / 4);
+    const params = new Uint32Array(size / 4);
+    tensors.forEach((t, j) => {
+      init.set([0x7fffffff, -0x80000000, 0, 0, -1], j * words);
+      params[j * words] = t.count;
+    });
+    return this.withBuffers(async (own) => {
+      const out = own(d.createBuffer({ size, usage: STORAGE | COPY_SRC | COPY_DST }));
+      const uni = own(d.createBuffer({ size, usage: UNIFORM | COPY_DST }));
+      const read = own(d.createBuffer({ size, usage: MAP_READ | COPY_DST }));
+      d.queue.writeBuffer(out, 0, init);
+      d.queue.writeBuffer(uni, 0, params);
+      const enc = d.createCommandEncoder();
+      const pass = enc.beginComputePass();
+      pass.setPipeline(this.extremesPipeline);
+      const layout = this.extremesPipeline.getBindGroupLayout(0);
+      tensors.forEach((t, j) => {
+        if (t.count === 0) return;
+        pass.setBindGroup(
+          0,
+          d.createBindGroup({
+            layout,
+            entries: [
+              { binding: 0, resource: { buffer: t.buffer, offset: 0, size: t.count * 4 } },
+              { binding: 1, resource: { buffer: uni, offset: j * stride, size: 16 } },
+              { binding: 2, resource: { buffer: out, offset: j * stride, size: EXTREMES_WORDS * 4 } },
+            ],
+          }),
+        );
+        pass.dispatchWorkgroups(workgroups(t.count, 16, 1024));
+      });
+      pass.end();
+      enc.copyBufferToBuffer(out, 0, read, 0, size);
+      d.queue.submit([enc.finish()]);
+      const got = await this.readBack(read);
+      const w = new Int32Array(got);
+      return tensors.map((t, j) => {
+        const at = j * words;
+        const [minKey, maxKey, nan, inf, zero] = [w[at]!, w[at + 1]!, w[at + 2]! >>> 0, w[at + 3]! >>> 0, w[at + 4]!];
+        // an extreme that is zero takes the sign of the data's first zero (core/minmax signedZero)
+        const zeroValue = zero & 1 ? -0 : 0;
+        const value = (k: number) => (k === 0 ? zeroValue : valueOfKey(k));
+        const none = minKey === 0x7fffffff && maxKey === -0x80000000;
+        return {
+          min: none ? Infinity : value(minKey),
+          max: none ? -Infinity : value(maxKey),
+          count: t.count,
+          nanCount: nan,
+          infCount: inf,
+        };
+      });
+    });
+  }
+
+  /** Each binning's counts (one Uint32Array of `bins` a job). */
+  async histograms(jobs: readonly DeviceBinning[]): Promise<Uint32Array[]> {
+    if (jobs.length === 0) return [];
+    const d = this.device;
+    const stride = this.stride;
+    // each job's counts start on an aligned offset of one buffer
+    const offsets: number[] = [];
+    let size = 0;
+    for (const j of jobs) {
+      offsets.push(size);
+      size += Math.ceil((j.bins * 4) / stride) * stride;
+    }
+    const params = new ArrayBuffer(jobs.length * stride);
+    const u32 = new Uint32Array(params);
+    const f32 = new Float32Array(params);
+    jobs.forEach((j, k) => {
+      const at = (k * stride) / 4;
+      u32[at] = j.tensor.count;
+      u32[at + 1] = j.bins;
+      f32[at + 2] = j.lo;
+      // only the shader's first guess of a bin: it is checked against the edges' keys
+      f32[at + 3] = j.bins / Math.fround(j.hi - j.lo);
+    });
+    return this.withBuffers(async (own) => {
+      const counts = own(d.createBuffer({ size, usage: STORAGE | COPY_SRC }));
+      const uni = own(d.createBuffer({ size: params.byteLength, usage: UNIFORM | COPY_DST }));
+      const read = own(d.createBuffer({ size, usage: MAP_READ | COPY_DST }));
+      d.queue.writeBuffer(uni, 0, u32);
+      const enc = d.createCommandEncoder();
+      const pass = enc.beginComputePass();
+      jobs.forEach((j, k) => {
+        if (j.tensor.count === 0) return;
+        const shared = j.bins <= SHARED_BINS;
+        const pipeline = shared ? this.sharedPipeline : this.globalPipeline;
+        pass.setPipeline(pipeline);
+        pass.setBindGroup(
+          0,
+          d.createBindGroup({
+            layout: pipeline.getBindGroupLayout(0),
+            entries: [
+              { binding: 0, resource: { buffer: j.tensor.buffer, offset: 0, size: j.tensor.count * 4 } },
+              { binding: 1, resource: { buffer: uni, offset: k * stride, size: 16 } },
+              { binding: 2, resource: { buffer: this.edgeKeys(j.lo, j.hi, j.bins) } },
+              { binding: 3, resource: { buffer: counts, offset: offsets[k]!, size: j.bins * 4 } },
+            ],
+          }),
+        );
+        pass.dispatchWorkgroups(shared ? workgroups(j.tensor.count, 64, 512) : workgroups(j.tensor.count, 16, 1024));
+      });
+      pass.end();
+      enc.copyBufferToBuffer(counts, 0, read, 0, size);
+      d.queue.submit([enc.finish()]);
+      const got = await this.readBack(read);
+      return jobs.map((j, k) => new Uint32Array(got, offsets[k]!, j.bins).slice());
+    });
+  }
+
+  /** Free the cached edges (the pipelines go with the device). */
+  dispose(): void {
+    for (const b of this.edges.values()) b.destroy();
+    this.edges.clear();
+  }
+
+  /** numpy's float32 edges for [lo, hi] in `bins` bins, as order keys on the device (cached). */
+  private edgeKeys(lo: number, hi: number, bins: number): GpuBuffer {
+    const id = `${lo}|${hi}|${bins}`;
+    const hit = this.edges.get(id);
+    if (hit) return hit;
+    if (this.edges.size >= 1024) this.dispose();
+    const edges = histogramEdges(lo, hi, bins);
+    const keys = new Int32Array(bins + 1);
+    for (let i = 0; i <= bins; i++) keys[i] = keyOf(edges[i]!);
+    const b = this.device.createBuffer({ size: keys.byteLength, usage: STORAGE | COPY_DST });
+    this.device.queue.writeBuffer(b, 0, keys);
+    this.edges.set(id, b);
+    return b;
+  }
+
+  private async readBack(b: GpuBuffer): Promise<ArrayBuffer> {
+    await b.mapAsync(MAP_READ);
+    const copy = b.getMappedRange().slice(0);
+    b.unmap();
+    return copy;
+  }
+
+  /** Run `f` with the buffers it makes destroyed after, and WebGPU's validation errors as a coded error. */
+  private async withBuffers<T>(f: (own: (b: GpuBuffer) => GpuBuffer) => Promise<T>): Promise<T> {
+    const made: GpuBuffer[] = [];
+    this.device.pushErrorScope('validation');
+    let result: T | undefined;
+    let failure: unknown;
+    try {
+      result = await f((b) => (made.push(b), b));
+    } catch (e) {
+      failure = e;
+    }
+    const err = await this.device.popErrorScope();
+    for (const b of made) b.destroy();
+    if (err) throw new QuantscopeError('RUNTIME', `the WebGPU statistics fold failed: ${err.message}`);
+    if (failure !== undefined) throw failure;
+    return result as T;
+  }
+}
