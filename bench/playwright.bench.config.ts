@@ -13,5 +13,24 @@ export default defineConfig({
     ...(base.webServer as object),
     cwd: fileURLToPath(new URL('..', import.meta.url)),
   } as typeof base.webServer,
-  projects: base.projects!.filter((p) => p.name === 'chromium-wasm').map((p) => ({ ...p, testIgnore: undefined })),
+  projects: [
+    ...base.projects!.filter((p) => p.name === 'chromium-wasm').map((p) => ({ ...p, testIgnore: /gpuFold/ })),
+    // bench/browser/gpuFold.bench.ts: WebGPU on, plus whatever flags this machine's GPU needs (QS_WEBGPU_ARGS)
+    ...base
+      .projects!.filter((p) => p.name === 'chromium-webgpu')
+      .map((p) => ({
+        ...p,
+        testMatch: /gpuFold\.bench\.ts$/,
+        use: {
+          ...p.use,
+          launchOptions: {
+            ...p.use!.launchOptions,
+            args: [
+              ...(p.use!.launchOptions!.args ?? []),
+              ...(process.env.QS_WEBGPU_ARGS ?? '').split(' ').filter(Boolean),
+            ],
+          },
+        },
+      })),
+  ],
 });

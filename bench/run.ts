@@ -25,9 +25,12 @@
  *                                      see bench/browser/drag.bench.ts (serves the app on QS_PORT, like e2e)
  *   method_switch_*                    main-thread tasks over 50 ms while the model's method switches (target 0), and
  *                                      the time until the new figures show: see bench/browser/methodSwitch.bench.ts
+ *   webgpu_*                           the WebGPU statistics fold (GPU shaders) against the CPU fold of the same
+ *                                      activations, only where Chromium has a real adapter (else one skip line):
+ *                                      see bench/browser/gpuFold.bench.ts (`npm run bench -- webgpu` runs it alone)
  *
  * Sections: `npm run bench -- <section>...` runs only those (calibration, tflite, cli-range, methods, forms,
- * algorithms, rewrites, tune, layout, browser). With none, every section but `algorithms` runs: GPTQ and AdaRound
+ * algorithms, rewrites, tune, layout, browser, webgpu). With none, every section but `algorithms` runs: GPTQ and AdaRound
  * on rec and the 100 MB MLP take over 20 minutes on 2 cores, so they run when asked for
  * (`npm run bench -- algorithms`, or `npx tsx bench/algorithms.ts`).
  */
@@ -69,6 +72,7 @@ const SECTIONS = [
   'tune',
   'layout',
   'browser',
+  'webgpu',
   'big',
   'segtune',
 ];
@@ -87,8 +91,9 @@ function emit(name: string, value: number, unit: string, extra: Record<string, u
 }
 
 /** The browser benchmarks run by Playwright against the built app; their JSON lines are printed as `BENCH {...}`. */
-function benchBrowser(): void {
-  const out = execFileSync('npx', ['playwright', 'test', '-c', join(ROOT, 'bench', 'playwright.bench.config.ts')], {
+function benchBrowser(only: string[] = []): void {
+  const config = join(ROOT, 'bench', 'playwright.bench.config.ts');
+  const out = execFileSync('npx', ['playwright', 'test', '-c', config, ...only], {
     cwd: ROOT,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -111,6 +116,7 @@ try {
   if (wanted('tune')) await benchTune(emit);
   if (wanted('layout')) benchLayout(emit);
   if (wanted('browser')) benchBrowser();
+  else if (wanted('webgpu')) benchBrowser(['gpuFold']);
   if (wanted('big')) await benchBigModels(emit);
   if (wanted('segtune')) await benchSegTune(emit);
 } finally {
