@@ -13,3 +13,4 @@ export * from './forms';
 export * from './externalData';
 export * from './blobSources';
 export * from './writeModel';
+export * from './shapeInference';

@@ -8,11 +8,12 @@
  * numbers, before anything is allocated, and the page stays as it was.
  *
  * Tensor sizes come from the graph's value_info where every dimension is known once the sample's
- * input shapes bind the symbolic ones; a tensor of unknown shape counts as large as the sample's
- * largest input (the size of a convolutional feature map at the input's resolution), an estimate the
- * refusal says it is.
+ * input shapes bind the symbolic ones, else from shape inference over the graph (onnx/shapeInference.ts);
+ * a tensor of a shape neither gives counts as large as the sample's largest input (the size of a
+ * convolutional feature map at the input's resolution), and the note or refusal says so.
  */
-import { valueInfoShape, type ModelProto } from '../onnx';
+import { QuantscopeError, isQuantscopeError } from '../core/errors';
+import { inferShapes, type ModelProto } from '../onnx';
 import { planCalibrationPasses, type CalibrationMemoryPlan } from './calibrationPasses';
 
 /** wasm32 addresses 4 GiB; the runtime's own code, stack and the page's buffers need some of it. */
@@ -32,36 +33,59 @@ export function deviceMemoryGiB(): number | undefined {
 
 const ELEMENT_BYTES: Record<number, number> = { 1: 4, 2: 1, 3: 1, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 16: 2 };
 
+export interface ActivationEstimate {
+  /** Each calibrated tensor's bytes for one sample. */
+  readonly bytes: Map<string, number>;
+  /** The tensors whose shape neither value_info nor shape inference gave: counted as the largest input. */
+  readonly assumed: readonly string[];
+  /** The sample's largest input in bytes (as float32), what each assumed tensor counts as. */
+  readonly largestInputBytes: number;
+}
+
 /**
- * Each calibrated tensor's bytes for one sample: from value_info with the inputs' symbolic dimensions
- * bound by the sample's shapes, else as large as the sample's largest input.
+ * Each calibrated tensor's bytes for one sample: its shape from value_info with the inputs' symbolic
+ * dimensions bound by the sample's shapes, or inferred through the graph from them
+ * (onnx/shapeInference.ts: a decoder fed token ids [1, T] has its [1, T, D] activations sized so, not
+ * as its int64 ids), else (an operator the inference does not cover) as large as the sample's largest
+ * input, and listed as assumed.
  */
+export function activationEstimate(
+  model: ModelProto,
+  tensors: readonly string[],
+  sampleDims: Readonly<Record<string, readonly number[]>>,
+): ActivationEstimate {
+  const shapes = inferShapes(model.graph!, sampleDims);
+  const largestInputBytes = Math.max(0, ...Object.values(sampleDims).map((d) => 4 * d.reduce((a, b) => a * b, 1)));
+  const assumed: string[] = [];
+  const bytes = new Map(
+    tensors.map((t) => {
+      const s = shapes.get(t);
+      if (!s) {
+        assumed.push(t);
+        return [t, largestInputBytes];
+      }
+      return [t, (ELEMENT_BYTES[s.elemType] ?? 4) * s.dims.reduce((a, b) => a * b, 1)];
+    }),
+  );
+  return { bytes, assumed, largestInputBytes };
+}
+
+/** activationEstimate's bytes alone. */
 export function activationBytesEstimate(
   model: ModelProto,
   tensors: readonly string[],
   sampleDims: Readonly<Record<string, readonly number[]>>,
 ): Map<string, number> {
-  const g = model.graph!;
-  const bound = new Map<string, number>();
-  for (const v of g.input) {
-    const shape = valueInfoShape(v);
-    const dims = sampleDims[v.name];
-    shape?.forEach((d, i) => {
-      if (typeof d === 'string' && dims?.[i] !== undefined) bound.set(d, dims[i]!);
-    });
-  }
-  const largestInput = Math.max(0, ...Object.values(sampleDims).map((d) => 4 * d.reduce((a, b) => a * b, 1)));
-  const infos = new Map([...g.input, ...g.valueInfo, ...g.output].map((v) => [v.name, v]));
-  return new Map(
-    tensors.map((t) => {
-      const v = infos.get(t);
-      const shape = v ? valueInfoShape(v) : undefined;
-      const dims = shape?.map((d) => (typeof d === 'number' && d > 0 ? d : bound.get(String(d))));
-      if (!dims || dims.some((d) => d === undefined)) return [t, largestInput];
-      const elem = ELEMENT_BYTES[v!.type?.value.case === 'tensorType' ? (v!.type.value.value.elemType ?? 1) : 1] ?? 4;
-      return [t, elem * dims.reduce((a: number, b) => a * b!, 1)];
-    }),
-  );
+  return activationEstimate(model, tensors, sampleDims).bytes;
+}
+
+/** The estimate's assumption in words (empty when every shape was known or inferred). */
+export function assumedShapesNote(e: ActivationEstimate): string {
+  if (!e.assumed.length) return '';
+  const b = e.largestInputBytes;
+  const size = b >= 1024 ** 2 ? `${(b / 1024 ** 2).toFixed(1)} MiB` : `${b} bytes`;
+  const some = e.assumed.slice(0, 3).join(', ') + (e.assumed.length > 3 ? ` and ${e.assumed.length - 3} more` : '');
+  return `${e.assumed.length} of the tensors (${some}) have a shape neither the model's value_info nor shape inference gives: the estimate assumed each as large as the largest input (${size})`;
 }
 
 /**
@@ -76,12 +100,21 @@ export function planPageCalibration(
   budgetBytes: number,
   opts: { readonly weightCopies?: number; readonly passes?: number; readonly advice?: string } = {},
 ): CalibrationMemoryPlan {
-  return planCalibrationPasses({
-    weightBytes,
-    weightCopies: opts.weightCopies ?? 2,
-    activationBytes: activationBytesEstimate(model, tensors, sampleDims),
-    budgetBytes,
-    ...(opts.passes ? { passes: opts.passes } : {}),
-    ...(opts.advice ? { advice: opts.advice } : {}),
-  });
+  const estimate = activationEstimate(model, tensors, sampleDims);
+  const assumption = assumedShapesNote(estimate);
+  try {
+    const plan = planCalibrationPasses({
+      weightBytes,
+      weightCopies: opts.weightCopies ?? 2,
+      activationBytes: estimate.bytes,
+      budgetBytes,
+      ...(opts.passes ? { passes: opts.passes } : {}),
+      ...(opts.advice ? { advice: opts.advice } : {}),
+    });
+    // the passes were planned on assumed sizes: say so with them
+    return plan.note && assumption ? { ...plan, note: `${plan.note} (${assumption})` } : plan;
+  } catch (e) {
+    if (assumption && isQuantscopeError(e)) throw new QuantscopeError(e.code, `${e.message} (${assumption})`);
+    throw e;
+  }
 }
