@@ -180,6 +180,21 @@ test('an .onnx with its data file, dropped together, calibrates and exports as s
         r.kind === 'activation' ? 0.5 : 0.01,
       );
     }
+
+    // sensitivity: the switchboard's session gets the data file too (the groups the debugger found worst)
+    await page.getByRole('tab', { name: 'Sensitivity' }).click();
+    await page.getByLabel('Groups to rank').selectOption('worst');
+    await page.getByRole('button', { name: 'Run sensitivity' }).click();
+    const srun = page.getByTestId('sensitivity-run');
+    await expect(srun).toHaveAttribute('data-status', /^(done|error)$/, { timeout: 120_000 });
+    await expect(page.getByTestId('sensitivity-run-error')).toHaveCount(0);
+    const ranked = await page
+      .getByTestId('sensitivity-row')
+      .evaluateAll((rs) => rs.map((r) => Number(r.getAttribute('data-sqnr'))));
+    expect(ranked.length).toBeGreaterThan(1);
+    // SQNR with only that group quantized, most sensitive first (+Infinity: a group that quantizes exactly)
+    expect(ranked.every((x) => x > 20)).toBe(true);
+    for (let i = 1; i < ranked.length; i++) expect(ranked[i]!).toBeGreaterThanOrEqual(ranked[i - 1]!);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -67,6 +67,24 @@ export function decodeJobModel(
   return model;
 }
 
+/**
+ * onnxruntime-web with a model's data files: every session the wrapped module opens gets them as its
+ * `externalData` (matched by the locations a model records; one without external tensors ignores
+ * them). For jobs that open sessions from bytes deep inside shared code (sensitivity's and Tune's
+ * switchboard, Tune's file check): the bytes must be encoded without our private source key
+ * (encodeModelForRuntime, the same as encodeModel for a model in one file). Without data files, `ort`.
+ */
+export function ortWithExternalData(ort: OrtModule, externalData?: readonly ExternalDataFile[]): OrtModule {
+  if (!externalData?.length) return ort;
+  const files = [...externalData];
+  return {
+    InferenceSession: {
+      create: (model, options = {}) => ort.InferenceSession.create(model, { ...options, externalData: files }),
+    },
+    Tensor: ort.Tensor,
+  };
+}
+
 /** Whether a model keeps any tensor in an external data file. */
 export function hasExternalData(model: ModelProto): boolean {
   return externalDataFiles(model).length > 0;

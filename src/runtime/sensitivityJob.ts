@@ -7,10 +7,10 @@
 import type { QuantConfig } from '../core/config';
 import { toErrorInfo } from '../core/errors';
 import type { SampleSpec } from '../data/samples';
-import { decodeModel } from '../onnx';
 import type { StatsMap } from './calibrate';
 import type { OrtModule } from './ort';
-import type { Backend, WorkerReply } from './protocol';
+import { decodeJobModel, ortWithExternalData } from './modelSession';
+import type { Backend, ExternalDataFile, WorkerReply } from './protocol';
 import type { SerialQueue } from './serialQueue';
 import { prepareTuning } from './tune/prepare';
 import { sensitivity, type SensitivityResult } from './tune/sensitivity';
@@ -42,6 +42,12 @@ export interface SensitivityRequest {
   readonly groups?: readonly string[];
   /** The task metric where the page knows the task (the OCR samples' text, or boxes). */
   readonly task?: TaskSpec;
+  /**
+   * The model's external data files (by the locations it records), when it keeps its weights outside
+   * the .onnx: the weight variants read them as lazy slices, and the switchboard's session gets them
+   * (runtime/modelSession.ts).
+   */
+  readonly externalData?: readonly ExternalDataFile[];
 }
 
 export interface SensitivityReport extends SensitivityResult {
@@ -73,13 +79,20 @@ export async function runSensitivityJob(
 ): Promise<void> {
   try {
     const t0 = performance.now();
-    const prepared = decodeModel(new Uint8Array(req.model), 'the prepared model');
+    const prepared = decodeJobModel(new Uint8Array(req.model), 'the prepared model', req.externalData);
     const report = await queue.run(async () => {
-      const ctx = await prepareTuning(ort, prepared, req.config, req.stats, req.samples, {
-        floatBytes: req.floatBytes,
-        signal,
-        ...(req.task ? { task: taskMetricOf(req.task) } : {}),
-      });
+      const ctx = await prepareTuning(
+        ortWithExternalData(ort, req.externalData),
+        prepared,
+        req.config,
+        req.stats,
+        req.samples,
+        {
+          floatBytes: req.floatBytes,
+          signal,
+          ...(req.task ? { task: taskMetricOf(req.task) } : {}),
+        },
+      );
       try {
         const setupMs = performance.now() - t0;
         // a requested tensor names the group that holds it (tensors that share a range are one group)

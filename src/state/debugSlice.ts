@@ -19,7 +19,7 @@ import { decodeImage, isImageFile } from '../runtime/decodeImage';
 import type { SensitivityReport, TaskSpec } from '../runtime/sensitivityJob';
 import { DET_HELD_OUT, fetchSampleFiles, REC_HELD_OUT } from './sample';
 import { floatModelBytes } from './exportResult';
-import { checkJobFits, floatExternalData } from './jobModels';
+import { checkJobFits, floatExternalData, switchboardModels } from './jobModels';
 import type { AppState, Calibrator } from './types';
 
 /** The figures the views draw (the ui reads the runtime's types through the state layer). */
@@ -297,13 +297,18 @@ export function createDebugSlice(calibrator: Calibrator): StateCreator<AppState,
           const { samples, source } = await heldOutSamples(get(), count, opts.baseUrl);
           const task = await ocrTask(get(), samples, opts.baseUrl);
           if (get().config !== config || get().model !== model) return;
+          // a model with external data: the switchboard must fit, and the worker gets the data files
+          checkJobFits(get(), model, 'sensitivity', switchboardModels(floatModelBytes(model)));
+          const externalData = floatExternalData(model);
           const { id, result } = calibrator.sensitivity(
             {
               model: model.preparedBytes.slice().buffer as ArrayBuffer,
+              ...(externalData ? { externalData } : {}),
               config,
               stats: qdq ? get().calibration.stats : null,
               samples,
-              floatBytes: model.bytes.length,
+              // sizes are fractions of the float model's files (its data files included)
+              floatBytes: floatModelBytes(model),
               backend: get().backend === 'cpu' ? 'cpu' : 'wasm',
               ...(groups ? { groups } : {}),
               ...(task ? { task } : {}),

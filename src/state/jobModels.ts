@@ -46,3 +46,15 @@ export function checkJobFits(
     `${model.fileName}: ${job} needs about ${gib(needed)} (${models.map((m) => `${m.what} ${gib(m.bytes)}`).join(' and ')}, each twice: the bytes read and onnxruntime's copy), more than the ${gib(budget)} this page can use (WebAssembly's 4 GiB, or the device's memory): the command line runs it without that limit`,
   );
 }
+
+/**
+ * What a switchboard job (sensitivity, Tune: runtime/tune/prepare.ts) holds at once: the float model,
+ * and its weights dequantized as float32 for each of the two weight variants (the chosen weights and
+ * int8 per channel), frozen into the switchboard's model (onnx/switchboardFrozenWeights.ts).
+ */
+export function switchboardModels(floatBytes: number): { what: string; bytes: number }[] {
+  return [
+    { what: 'the float model', bytes: floatBytes },
+    { what: "the switchboard's two dequantized weight variants", bytes: 2 * floatBytes },
+  ];
+}

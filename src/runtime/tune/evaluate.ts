@@ -15,7 +15,7 @@ import {
   sumsSqnr,
 } from '../../core/errorSums';
 import { QuantscopeError } from '../../core/errors';
-import { encodeModel } from '../../onnx';
+import { encodeModelForRuntime } from '../../onnx';
 import type { Switchboard } from '../../onnx/switchboard';
 import { materializeSample, type SampleSpec } from '../../data/samples';
 import { toOrtFeeds, type Feeds, type InferenceSession, type OrtModule, type Tensor } from '../ort';
@@ -107,7 +107,8 @@ export async function createEvaluator(
   // (session.disable_quant_qdq, onnxruntime_session_options_config_keys.h)
   const session =
     opts.session ??
-    (await ort.InferenceSession.create(encodeModel(sb.model), {
+    // encodeModelForRuntime: a model with external data keeps only the spec's keys (onnx/codec.ts)
+    (await ort.InferenceSession.create(encodeModelForRuntime(sb.model), {
       logSeverityLevel: 3,
       extra: { session: { disable_quant_qdq: '1' } },
     } as never));

@@ -9,7 +9,7 @@ import { buildQdqModel, exportForm, planQuantization, type ModelProto, type Tens
 import { qdqGroups, recurrentOutputs, weightGroups, type QuantGroup } from '../../onnx/groups';
 import { buildSwitchboard, type Switchboard, type WeightVariantModel } from '../../onnx/switchboard';
 import { frozenWeights, weightDqModel } from '../../onnx/switchboardFrozenWeights';
-import { encodeModel } from '../../onnx';
+import { encodeModel, encodeModelForRuntime } from '../../onnx';
 import type { Tensor } from '../ort';
 import type { StatsMap } from '../calibrate';
 import type { SampleSpec } from '../../data/samples';
@@ -137,7 +137,10 @@ export async function prepareTuning(
 /** The borrowed weight DequantizeLinear nodes run once, and their outputs stored as float32 initializers. */
 async function freeze(ort: OrtModule, sb: Switchboard): Promise<Switchboard> {
   if (sb.weightDqOutputs.length === 0) return sb;
-  const session = await ort.InferenceSession.create(encodeModel(weightDqModel(sb)), { logSeverityLevel: 3 } as never);
+  // encodeModelForRuntime: a model with external data keeps only the spec's keys (onnx/codec.ts)
+  const session = await ort.InferenceSession.create(encodeModelForRuntime(weightDqModel(sb)), {
+    logSeverityLevel: 3,
+  } as never);
   try {
     const r = await session.run({});
     const values = new Map<string, { data: Float32Array; dims: readonly number[] }>();
