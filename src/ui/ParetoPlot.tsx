@@ -1,8 +1,11 @@
 /**
  * Every configuration Tune tried, as a point: its file size (a fraction of the float model's) against
  * the target's metric, with the target as a line. The engine's choice is ringed, the configuration the
- * page holds now is filled dark; each point is a button (click, Enter or Space) that picks it.
+ * page holds now is filled dark; each point is a button (click, Enter or Space) that picks it. The
+ * x-axis switches to latency: only the trials whose file Tune built and ran in onnxruntime have one
+ * (runtime/tuneJob.ts TuneLatency), with the float model's as a line.
  */
+import { useState } from 'react';
 import { CartesianGrid, ReferenceLine, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from 'recharts';
 import type { Target, Trial } from '../state/tuneSlice';
 import { formatTuneValue } from './TuneFormat';
@@ -24,7 +27,18 @@ export interface ParetoPlotProps {
   readonly picked: number | null;
   readonly onPick: (id: number) => void;
   readonly width?: number;
+  /** Measured latencies (trial id -> median ms), the float model's, and what they were measured on. */
+  readonly latency?: {
+    readonly byTrial: Readonly<Record<number, number>>;
+    readonly floatMs: number | null;
+    readonly backend: string;
+    readonly runs: number;
+  };
 }
+
+type Axis = 'size' | 'latency';
+
+const ms = (v: number) => (v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0));
 
 /** Where a value is drawn: an exact output (SQNR +Infinity) sits just above the best finite one. */
 function plotted(trials: readonly Trial[]): (v: number) => number {
@@ -47,15 +61,45 @@ function valueText(metric: Target['metric'], t: Trial, all: number): string {
   return n < all ? `${v} on the hardest ${samples} (ranking only)` : v;
 }
 
-export function ParetoPlot({ trials, floatBytes, target, chosen, picked, onPick, width = 350 }: ParetoPlotProps) {
+export function ParetoPlot({
+  trials,
+  floatBytes,
+  target,
+  chosen,
+  picked,
+  onPick,
+  width = 350,
+  latency,
+}: ParetoPlotProps) {
+  const [axis, setAxis] = useState<Axis>('size');
   const y = plotted(trials);
   // the start is measured on every held-out sample
   const all = trials[0]?.metrics.samples ?? 0;
-  const data: Point[] = trials.map((t) => ({ id: t.id, x: t.bytes / floatBytes, y: y(t.value), trial: t }));
+  const timed = trials.filter((t) => latency?.byTrial[t.id] !== undefined);
+  const byLatency = axis === 'latency' && timed.length > 0;
+  const data: Point[] = (byLatency ? timed : trials).map((t) => ({
+    id: t.id,
+    x: byLatency ? latency!.byTrial[t.id]! : t.bytes / floatBytes,
+    y: y(t.value),
+    trial: t,
+  }));
   const targetY = target.metric === 'task-drop' ? -target.value : target.value;
   const pct = (v: number) => `${(100 * v).toFixed(0)}%`;
+  const where = latency ? `${latency.backend === 'cpu' ? 'CPU' : 'WASM'} latency on this machine` : '';
+  const xText = (p: Point) => (byLatency ? `${ms(p.x)} ms ${where}` : `${pct(p.x)} of the float file`);
   return (
-    <figure className="pareto" data-testid="pareto-plot">
+    <figure className="pareto" data-testid="pareto-plot" data-axis={byLatency ? 'latency' : 'size'}>
+      {latency && (
+        <label className="row">
+          Plot against{' '}
+          <select aria-label="Pareto plot x-axis" value={axis} onChange={(e) => setAxis(e.target.value as Axis)}>
+            <option value="size">file size</option>
+            <option value="latency" disabled={timed.length === 0}>
+              latency ({timed.length} measured)
+            </option>
+          </select>
+        </label>
+      )}
       <ScatterChart width={width} height={220} margin={{ top: 8, right: 12, bottom: 4, left: 4 }}>
         <CartesianGrid strokeDasharray="3 3" />
         <XAxis
@@ -63,9 +107,14 @@ export function ParetoPlot({ trials, floatBytes, target, chosen, picked, onPick,
           type="number"
           name="size"
           domain={['auto', 'auto']}
-          tickFormatter={pct}
+          tickFormatter={byLatency ? ms : pct}
           height={30}
-          label={{ value: 'size of the float file', position: 'insideBottom', offset: -2, fontSize: 11 }}
+          label={{
+            value: byLatency ? `ms, ${where}` : 'size of the float file',
+            position: 'insideBottom',
+            offset: -2,
+            fontSize: 11,
+          }}
         />
         <YAxis
           dataKey="y"
@@ -82,6 +131,15 @@ export function ParetoPlot({ trials, floatBytes, target, chosen, picked, onPick,
           ifOverflow="extendDomain"
           label={{ value: 'target', position: 'insideTopRight', fontSize: 11, fill: '#c0392b' }}
         />
+        {byLatency && latency!.floatMs !== null && (
+          <ReferenceLine
+            x={latency!.floatMs}
+            stroke="#5b6b8c"
+            strokeDasharray="2 3"
+            ifOverflow="extendDomain"
+            label={{ value: 'float', position: 'insideTopLeft', fontSize: 11, fill: '#5b6b8c' }}
+          />
+        )}
         <Tooltip
           cursor={false}
           content={({ payload }) => {
@@ -91,7 +149,7 @@ export function ParetoPlot({ trials, floatBytes, target, chosen, picked, onPick,
               <div className="pareto-tip">
                 <b>#{p.id}</b> {p.trial.label}
                 <br />
-                {valueText(target.metric, p.trial, all)}, {pct(p.x)} of the float file
+                {valueText(target.metric, p.trial, all)}, {xText(p)}
               </div>
             );
           }}
@@ -105,7 +163,7 @@ export function ParetoPlot({ trials, floatBytes, target, chosen, picked, onPick,
             const isPicked = t.id === picked;
             const isChosen = t.id === chosen;
             const stopped = t.metrics.atMost !== undefined;
-            const name = `Trial ${t.id}: ${t.label}, ${valueText(target.metric, t, all)}, ${pct(p.x)} of the float file${t.meets ? ', meets the target' : ''}${isChosen ? ', chosen by the search' : ''}${isPicked ? ' (in use)' : ''}`;
+            const name = `Trial ${t.id}: ${t.label}, ${valueText(target.metric, t, all)}, ${xText(p)}${t.meets ? ', meets the target' : ''}${isChosen ? ', chosen by the search' : ''}${isPicked ? ' (in use)' : ''}`;
             return (
               <g
                 role="button"
@@ -141,6 +199,8 @@ export function ParetoPlot({ trials, floatBytes, target, chosen, picked, onPick,
         Each configuration tried: green meets the target, grey misses it (hollow: stopped early, once it could not meet
         the target or beat the best so far; drawn at the most it could reach); ringed: the search's choice; dark: in
         use. Click a point to use it.
+        {byLatency &&
+          ` Latency view: only the ${timed.length} configuration${timed.length === 1 ? '' : 's'} whose file Tune built and ran in onnxruntime (the start, the choice, those passed over in the file) appear; ${where}, the median of ${latency!.runs} runs of one held-out sample in the tune worker${latency!.floatMs !== null ? `; the float model: ${ms(latency!.floatMs)} ms` : ''}.`}
       </figcaption>
     </figure>
   );

@@ -264,6 +264,7 @@ function TuneResultView() {
         chosen={chosen.id}
         picked={t.picked}
         onPick={(id) => store.getState().pickTrial(id)}
+        latency={s.latency}
       />
       <p data-testid="tune-picked">
         In use: #{picked.id} {picked.label} ({fmt(picked.value)}, {frac(picked.bytes)})

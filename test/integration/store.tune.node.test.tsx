@@ -86,6 +86,17 @@ describe('Tune in the page (store)', () => {
     console.log(
       `store tune: file ${file.value.toFixed(2)} dB, switchboard ${chosen.value.toFixed(2)} dB, ${file.bytes} bytes (estimate ${chosen.bytes})`,
     );
+    // latency of the files Tune built and ran (the start and the choice at least) and of the float model
+    const lat = t.summary!.latency;
+    expect(lat.backend).toBe('cpu');
+    const measured = Object.keys(lat.byTrial).map(Number);
+    expect(measured).toContain(0);
+    expect(measured).toContain(chosen.id);
+    expect(measured.length).toBeLessThan(r.trials.length); // only files that were built have one
+    for (const v of [...Object.values(lat.byTrial), lat.floatMs!]) expect(v > 0 && v < 10_000).toBe(true);
+    console.log(
+      `store tune latency (ms): float ${lat.floatMs!.toFixed(3)}, ${measured.map((id) => `#${id} ${lat.byTrial[id]!.toFixed(3)}`).join(', ')}`,
+    );
     const now: AppStore = createStore<AppState>()(() => store.getState());
     const panel = renderToStaticMarkup(
       <AppStoreProvider store={now}>
