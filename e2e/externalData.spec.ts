@@ -195,6 +195,19 @@ test('an .onnx with its data file, dropped together, calibrates and exports as s
     // SQNR with only that group quantized, most sensitive first (+Infinity: a group that quantizes exactly)
     expect(ranked.every((x) => x > 20)).toBe(true);
     for (let i = 1; i < ranked.length; i++) expect(ranked[i]!).toBeGreaterThanOrEqual(ranked[i - 1]!);
+
+    // Tune: the switchboard and the chosen file's check run with the data file; the result is shown
+    await page.getByRole('button', { name: 'Tune', exact: true }).click();
+    const status = page.getByTestId('tune-status');
+    await expect(status).toHaveAttribute('data-status', /^(done|error)$/, { timeout: 180_000 });
+    await expect(page.getByTestId('tune-error')).toHaveCount(0);
+    await expect(page.getByTestId('tune-result')).toContainText('on output logits');
+    // sizes are fractions of the float model's two files: int8 weights with the float embedding left in
+    // the data file measure about 37% (counting the .onnx alone would read thousands of percent)
+    const tuned = (await page.getByTestId('tune-result').textContent())!;
+    const size = Number(/size [\d.]+ KiB, ([\d.]+)% of the float file/.exec(tuned)?.[1]);
+    expect(size, tuned).toBeGreaterThan(25);
+    expect(size, tuned).toBeLessThan(50);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -7,11 +7,19 @@
  */
 import type { QuantConfig } from '../core/config';
 import { toErrorInfo } from '../core/errors';
-import { decodeModel, encodeModelParts, exportForm, planQuantization } from '../onnx';
+import {
+  encodeModelForRuntime,
+  exportForm,
+  graphTensors,
+  isExternal,
+  planQuantization,
+  storedByteLength,
+} from '../onnx';
 import type { SampleSpec } from '../data/samples';
 import type { StatsMap } from './calibrate';
 import type { OrtModule } from './ort';
-import type { Backend, WorkerReply } from './protocol';
+import { decodeJobModel, ortWithExternalData } from './modelSession';
+import type { Backend, ExternalDataFile, WorkerReply } from './protocol';
 import type { SerialQueue } from './serialQueue';
 import type { EvalMetrics, Evaluator } from './tune/evaluate';
 import { prepareTuning, rangesFor } from './tune/prepare';
@@ -40,6 +48,11 @@ export interface TuneRequest {
   readonly backend: Backend;
   /** The task metric where the page knows the task (a task-drop target reads it). */
   readonly task?: TaskSpec | null;
+  /**
+   * The model's external data files (by the locations it records), when it keeps its weights outside
+   * the .onnx: read as lazy slices, and given to every session the job opens (runtime/modelSession.ts).
+   */
+  readonly externalData?: readonly ExternalDataFile[];
 }
 
 /** What the page shows of a run: the engine's result, and what it was measured on. */
@@ -140,8 +153,10 @@ export async function runTuneJob(
         total: 1,
         tune: { phase: 'preparing', trials: 0, metric: null, target: null },
       });
-      const prepared = decodeModel(new Uint8Array(req.model), 'model');
-      const ctx = await prepareTuning(ort, prepared, req.config, req.stats, req.heldOut, {
+      const prepared = decodeJobModel(new Uint8Array(req.model), 'model', req.externalData);
+      // with external data, every session (the switchboard's, the file check's) gets the data files
+      const runtime = ortWithExternalData(ort, req.externalData);
+      const ctx = await prepareTuning(runtime, prepared, req.config, req.stats, req.heldOut, {
         floatBytes: req.floatBytes,
         output: req.output ?? undefined,
         task: req.task ? taskMetricOf(req.task) : undefined,
@@ -176,23 +191,26 @@ export async function runTuneJob(
           total: result.trials.length,
           tune: { phase: 'checking the file runs', trials: result.trials.length, metric, target },
         });
+        // a file's weights left float in the model's data files: counted in its size, never copied
+        const externalBytes = new WeakMap<Uint8Array, number>();
         const build = (c: QuantConfig): Uint8Array => {
           const qdq = (c.form ?? { kind: 'qdq' }).kind === 'qdq';
           const ranges = qdq && req.stats ? rangesFor(req.stats, prepared, c) : null;
-          const parts = encodeModelParts(
-            exportForm(prepared, c, ranges ? { plan: planQuantization(prepared, c), ranges } : undefined).model,
-          );
-          const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-          let at = 0;
-          for (const p of parts) {
-            out.set(p, at);
-            at += p.length;
-          }
+          const model = exportForm(
+            prepared,
+            c,
+            ranges ? { plan: planQuantization(prepared, c), ranges } : undefined,
+          ).model;
+          // encodeModelForRuntime: tensors in the data files keep only the spec's keys (onnx/codec.ts)
+          const out = encodeModelForRuntime(model);
+          let outside = 0;
+          for (const t of graphTensors(model.graph!)) if (isExternal(t)) outside += storedByteLength(t);
+          externalBytes.set(out, outside);
           return out;
         };
         const sample = req.heldOut[0]!;
         const checked = await chooseRunnable(
-          ort,
+          runtime,
           result,
           build,
           sample,
@@ -206,13 +224,13 @@ export async function runTuneJob(
         // the start (the user's own settings) and the float model, for reference: a few runs each
         const start = result.trials[0]!;
         if (byTrial[start.id] === undefined) {
-          const m = await measureFile(ort, build(start.config), sample, 'the starting configuration', {
+          const m = await measureFile(runtime, build(start.config), sample, 'the starting configuration', {
             signal,
             latencyRuns: LATENCY_RUNS,
           }).catch(() => null); // a start whose file does not run has no latency; the search still stands
           if (m?.latencyMs !== undefined) byTrial[start.id] = m.latencyMs;
         }
-        const float = await measureFile(ort, new Uint8Array(req.model), sample, 'the float model', {
+        const float = await measureFile(runtime, new Uint8Array(req.model), sample, 'the float model', {
           signal,
           latencyRuns: LATENCY_RUNS,
         }).catch(() => null);
@@ -226,7 +244,7 @@ export async function runTuneJob(
                 metrics: fm,
                 value: targetValue(target, fm, floatTask),
                 meets: meets(target, fm, floatTask),
-                bytes: checked.bytes.length,
+                bytes: checked.bytes.length + (externalBytes.get(checked.bytes) ?? 0),
               }
             : null,
           latency: { backend: req.backend, runs: LATENCY_RUNS, floatMs: float?.latencyMs ?? null, byTrial },

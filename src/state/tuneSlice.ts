@@ -15,6 +15,8 @@ import type { TuneProgress, TuneSummary } from '../runtime/tuneJob';
 import type { Target } from '../runtime/tune/target';
 import { DET_HELD_OUT, fetchSampleFiles, REC_HELD_OUT } from './sample';
 import { ocrTask } from './debugSlice';
+import { floatModelBytes } from './exportResult';
+import { checkJobFits, floatExternalData, switchboardModels } from './jobModels';
 import type { AppState, Calibrator } from './types';
 
 export { targetLabel, type Target } from '../runtime/tune/target';
@@ -151,10 +153,20 @@ export function createTuneSlice(calibrator: Calibrator): StateCreator<AppState, 
             'a task-metric target needs a task the page knows: the built-in OCR samples (their text or boxes)',
           ),
         );
+      // a model with external data: the switchboard must fit, and the worker gets the data files
+      let externalData;
+      try {
+        checkJobFits(get(), model, 'Tune', switchboardModels(floatModelBytes(model)));
+        externalData = floatExternalData(model);
+      } catch (e) {
+        return fail(e);
+      }
       const { id, result } = calibrator.tune(
         {
           model: model.preparedBytes.slice().buffer as ArrayBuffer,
-          floatBytes: model.bytes.length,
+          ...(externalData ? { externalData } : {}),
+          // sizes are fractions of the float model's files (its data files included)
+          floatBytes: floatModelBytes(model),
           config,
           stats: qdq ? calibration.stats : null,
           heldOut: held.samples,

@@ -5,6 +5,7 @@
  * Export writes it.
  */
 import { recurrentPairs } from '../core/guard';
+import { floatModelBytes } from '../state/exportResult';
 import { configChanges, type ConfigChange } from '../state/tuneChanges';
 import { targetLabel, type Target, type TuneSummary } from '../state/tuneSlice';
 import { ErrorBanner } from './ErrorBanner';
@@ -222,7 +223,9 @@ function TuneResultView() {
   const start = r.trials[0]!;
   const chosen = r.trials[s.chosen]!;
   const picked = t.picked !== null ? r.trials[t.picked]! : chosen;
-  const frac = (b: number) => `${((100 * b) / model.bytes.length).toFixed(1)}%`;
+  // the float model's files, its external data files included
+  const floatBytes = floatModelBytes(model);
+  const frac = (b: number) => `${((100 * b) / floatBytes).toFixed(1)}%`;
   const fmt = (v: number) => formatTuneValue(r.target.metric, v);
   // met where the written file meets it in onnxruntime, as the command line says it
   const met = chosen.meets && (s.file ? s.file.meets : true);
@@ -259,7 +262,7 @@ function TuneResultView() {
       )}
       <ParetoPlot
         trials={r.trials}
-        floatBytes={model.bytes.length}
+        floatBytes={floatBytes}
         target={r.target}
         chosen={chosen.id}
         picked={t.picked}

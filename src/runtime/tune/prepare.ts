@@ -9,7 +9,7 @@ import { buildQdqModel, exportForm, planQuantization, type ModelProto, type Tens
 import { qdqGroups, recurrentOutputs, weightGroups, type QuantGroup } from '../../onnx/groups';
 import { buildSwitchboard, type Switchboard, type WeightVariantModel } from '../../onnx/switchboard';
 import { frozenWeights, weightDqModel } from '../../onnx/switchboardFrozenWeights';
-import { encodeModel, encodeModelForRuntime } from '../../onnx';
+import { encodeModelForRuntime, graphTensors, isExternal, storedByteLength } from '../../onnx';
 import type { Tensor } from '../ort';
 import type { StatsMap } from '../calibrate';
 import type { SampleSpec } from '../../data/samples';
@@ -129,9 +129,16 @@ export async function prepareTuning(
     groups: groups(sb),
     baseConfig,
     floatBytes: opts.floatBytes,
-    preparedBytes: encodeModel(prepared).length,
+    preparedBytes: preparedFileBytes(prepared),
     release: () => evaluator.release(),
   };
+}
+
+/** The prepared model's size as a file: its encoding, plus the tensors it keeps in external data files. */
+function preparedFileBytes(prepared: ModelProto): number {
+  let outside = 0;
+  for (const t of graphTensors(prepared.graph!)) if (isExternal(t)) outside += storedByteLength(t);
+  return encodeModelForRuntime(prepared).length + outside;
 }
 
 /** The borrowed weight DequantizeLinear nodes run once, and their outputs stored as float32 initializers. */
