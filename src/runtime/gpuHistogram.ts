@@ -76,6 +76,9 @@ export interface DeviceBinning {
   readonly bins: number;
 }
 
+/** Ranges whose edges stay on the device (8 KiB each for 2048 bins). */
+const MAX_CACHED_EDGES = 1024;
+
 /** Float32 bits <-> the shaders' order keys (gpuHistogramShaders.ts). */
 const bits = new Uint32Array(1);
 const asFloat = new Float32Array(bits.buffer);
@@ -137,7 +140,50 @@ export class GpuStatistics {
 
   /** Each tensor's finite min/max (the CPU scan's signed zeros) and its NaN and ±Inf counts. */
   async extremes(tensors: readonly DeviceTensor[]): Promise<MinMaxState[]> {
-    if (tensors.length === 0) return [];
+    return (await this.fold(tensors, [])).extremes;
+  }
+
+  /** Each binning's counts (one Uint32Array of `bins` a job). */
+  async histograms(jobs: readonly DeviceBinning[]): Promise<Uint32Array[]> {
+    return (await this.fold([], jobs)).counts;
+  }
+
+  /**
+   * Extremes and binnings in one submission and one read-back (the calibration fold bins each tensor
+   * on its current range while finding its extremes: kept when the sample stayed inside that range).
+   */
+  async fold(
+    tensors: readonly DeviceTensor[],
+    jobs: readonly DeviceBinning[],
+  ): Promise<{ extremes: MinMaxState[]; counts: Uint32Array[] }> {
+    if (tensors.length === 0 && jobs.length === 0) return { extremes: [], counts: [] };
+    // the edge cache is emptied between submissions, never while one is being encoded
+    if (this.edges.size + jobs.length > MAX_CACHED_EDGES) this.dispose();
+    const d = this.device;
+    return this.withBuffers(async (own) => {
+      const enc = d.createCommandEncoder();
+      const pass = enc.beginComputePass();
+      const ext = tensors.length ? this.encodeExtremes(pass, tensors, own) : null;
+      const bins = jobs.length ? this.encodeBins(pass, jobs, own) : null;
+      pass.end();
+      const size = (ext?.size ?? 0) + (bins?.size ?? 0);
+      const read = own(d.createBuffer({ size, usage: MAP_READ | COPY_DST }));
+      if (ext) enc.copyBufferToBuffer(ext.out, 0, read, 0, ext.size);
+      if (bins) enc.copyBufferToBuffer(bins.out, 0, read, ext?.size ?? 0, bins.size);
+      d.queue.submit([enc.finish()]);
+      const got = await this.readBack(read);
+      return {
+        extremes: ext ? ext.decode(got.slice(0, ext.size)) : [],
+        counts: bins ? bins.decode(got.slice(ext?.size ?? 0)) : [],
+      };
+    });
+  }
+
+  private encodeExtremes(
+    pass: GpuPass,
+    tensors: readonly DeviceTensor[],
+    own: (b: GpuBuffer) => GpuBuffer,
+  ): { out: GpuBuffer; size: number; decode(got: ArrayBuffer): MinMaxState[] } {
     const d = this.device;
     const stride = this.stride;
     const words = stride / 4;
@@ -148,35 +194,28 @@ export class GpuStatistics {
       init.set([0x7fffffff, -0x80000000, 0, 0, -1], j * words);
       params[j * words] = t.count;
     });
-    return this.withBuffers(async (own) => {
-      const out = own(d.createBuffer({ size, usage: STORAGE | COPY_SRC | COPY_DST }));
-      const uni = own(d.createBuffer({ size, usage: UNIFORM | COPY_DST }));
-      const read = own(d.createBuffer({ size, usage: MAP_READ | COPY_DST }));
-      d.queue.writeBuffer(out, 0, init);
-      d.queue.writeBuffer(uni, 0, params);
-      const enc = d.createCommandEncoder();
-      const pass = enc.beginComputePass();
-      pass.setPipeline(this.extremesPipeline);
-      const layout = this.extremesPipeline.getBindGroupLayout(0);
-      tensors.forEach((t, j) => {
-        if (t.count === 0) return;
-        pass.setBindGroup(
-          0,
-          d.createBindGroup({
-            layout,
-            entries: [
-              { binding: 0, resource: { buffer: t.buffer, offset: 0, size: t.count * 4 } },
-              { binding: 1, resource: { buffer: uni, offset: j * stride, size: 16 } },
-              { binding: 2, resource: { buffer: out, offset: j * stride, size: EXTREMES_WORDS * 4 } },
-            ],
-          }),
-        );
-        pass.dispatchWorkgroups(workgroups(t.count, 16, 1024));
-      });
-      pass.end();
-      enc.copyBufferToBuffer(out, 0, read, 0, size);
-      d.queue.submit([enc.finish()]);
-      const got = await this.readBack(read);
+    const out = own(d.createBuffer({ size, usage: STORAGE | COPY_SRC | COPY_DST }));
+    const uni = own(d.createBuffer({ size, usage: UNIFORM | COPY_DST }));
+    d.queue.writeBuffer(out, 0, init);
+    d.queue.writeBuffer(uni, 0, params);
+    pass.setPipeline(this.extremesPipeline);
+    const layout = this.extremesPipeline.getBindGroupLayout(0);
+    tensors.forEach((t, j) => {
+      if (t.count === 0) return;
+      pass.setBindGroup(
+        0,
+        d.createBindGroup({
+          layout,
+          entries: [
+            { binding: 0, resource: { buffer: t.buffer, offset: 0, size: t.count * 4 } },
+            { binding: 1, resource: { buffer: uni, offset: j * stride, size: 16 } },
+            { binding: 2, resource: { buffer: out, offset: j * stride, size: EXTREMES_WORDS * 4 } },
+          ],
+        }),
+      );
+      pass.dispatchWorkgroups(workgroups(t.count, 16, 1024));
+    });
+    const decode = (got: ArrayBuffer): MinMaxState[] => {
       const w = new Int32Array(got);
       return tensors.map((t, j) => {
         const at = j * words;
@@ -193,12 +232,15 @@ export class GpuStatistics {
           infCount: inf,
         };
       });
-    });
+    };
+    return { out, size, decode };
   }
 
-  /** Each binning's counts (one Uint32Array of `bins` a job). */
-  async histograms(jobs: readonly DeviceBinning[]): Promise<Uint32Array[]> {
-    if (jobs.length === 0) return [];
+  private encodeBins(
+    pass: GpuPass,
+    jobs: readonly DeviceBinning[],
+    own: (b: GpuBuffer) => GpuBuffer,
+  ): { out: GpuBuffer; size: number; decode(got: ArrayBuffer): Uint32Array[] } {
     const d = this.device;
     const stride = this.stride;
     // each job's counts start on an aligned offset of one buffer
@@ -219,38 +261,30 @@ export class GpuStatistics {
       // only the shader's first guess of a bin: it is checked against the edges' keys
       f32[at + 3] = j.bins / Math.fround(j.hi - j.lo);
     });
-    return this.withBuffers(async (own) => {
-      const counts = own(d.createBuffer({ size, usage: STORAGE | COPY_SRC }));
-      const uni = own(d.createBuffer({ size: params.byteLength, usage: UNIFORM | COPY_DST }));
-      const read = own(d.createBuffer({ size, usage: MAP_READ | COPY_DST }));
-      d.queue.writeBuffer(uni, 0, u32);
-      const enc = d.createCommandEncoder();
-      const pass = enc.beginComputePass();
-      jobs.forEach((j, k) => {
-        if (j.tensor.count === 0) return;
-        const shared = j.bins <= SHARED_BINS;
-        const pipeline = shared ? this.sharedPipeline : this.globalPipeline;
-        pass.setPipeline(pipeline);
-        pass.setBindGroup(
-          0,
-          d.createBindGroup({
-            layout: pipeline.getBindGroupLayout(0),
-            entries: [
-              { binding: 0, resource: { buffer: j.tensor.buffer, offset: 0, size: j.tensor.count * 4 } },
-              { binding: 1, resource: { buffer: uni, offset: k * stride, size: 16 } },
-              { binding: 2, resource: { buffer: this.edgeKeys(j.lo, j.hi, j.bins) } },
-              { binding: 3, resource: { buffer: counts, offset: offsets[k]!, size: j.bins * 4 } },
-            ],
-          }),
-        );
-        pass.dispatchWorkgroups(shared ? workgroups(j.tensor.count, 64, 512) : workgroups(j.tensor.count, 16, 1024));
-      });
-      pass.end();
-      enc.copyBufferToBuffer(counts, 0, read, 0, size);
-      d.queue.submit([enc.finish()]);
-      const got = await this.readBack(read);
-      return jobs.map((j, k) => new Uint32Array(got, offsets[k]!, j.bins).slice());
+    const out = own(d.createBuffer({ size, usage: STORAGE | COPY_SRC }));
+    const uni = own(d.createBuffer({ size: params.byteLength, usage: UNIFORM | COPY_DST }));
+    d.queue.writeBuffer(uni, 0, u32);
+    jobs.forEach((j, k) => {
+      if (j.tensor.count === 0) return;
+      const shared = j.bins <= SHARED_BINS;
+      const pipeline = shared ? this.sharedPipeline : this.globalPipeline;
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(
+        0,
+        d.createBindGroup({
+          layout: pipeline.getBindGroupLayout(0),
+          entries: [
+            { binding: 0, resource: { buffer: j.tensor.buffer, offset: 0, size: j.tensor.count * 4 } },
+            { binding: 1, resource: { buffer: uni, offset: k * stride, size: 16 } },
+            { binding: 2, resource: { buffer: this.edgeKeys(j.lo, j.hi, j.bins) } },
+            { binding: 3, resource: { buffer: out, offset: offsets[k]!, size: j.bins * 4 } },
+          ],
+        }),
+      );
+      pass.dispatchWorkgroups(shared ? workgroups(j.tensor.count, 64, 512) : workgroups(j.tensor.count, 16, 1024));
     });
+    const decode = (got: ArrayBuffer) => jobs.map((j, k) => new Uint32Array(got, offsets[k]!, j.bins).slice());
+    return { out, size, decode };
   }
 
   /** Free the cached edges (the pipelines go with the device). */
@@ -264,7 +298,6 @@ export class GpuStatistics {
     const id = `${lo}|${hi}|${bins}`;
     const hit = this.edges.get(id);
     if (hit) return hit;
-    if (this.edges.size >= 1024) this.dispose();
     const edges = histogramEdges(lo, hi, bins);
     const keys = new Int32Array(bins + 1);
     for (let i = 0; i <= bins; i++) keys[i] = keyOf(edges[i]!);

@@ -4,6 +4,8 @@
  * min/max merge, per-sample extremes, refusal of NaN/±Inf and the histogram's range growth from
  * core/histogram planHistogramUpdate), with the extremes and the bins computed on the device
  * (gpuHistogram.ts). Tensors onnxruntime hands back on the CPU (empty ones) fold on the CPU.
+ * Once ranges settle, a sample costs one submission and one read-back; a sample that grows a range,
+ * a second for those tensors.
  *
  * Without a GPU fold (no device), `downloadedFold` reads each output back and folds it on the CPU.
  */
@@ -11,7 +13,7 @@ import { QuantscopeError } from '../core/errors';
 import { planHistogramUpdate, type HistogramStep } from '../core/histogram';
 import { isNonFinite, mergeMinMax } from '../core/minmax';
 import { foldTensor, withSample, type StatsMap } from './calibrate';
-import { GpuStatistics, type DeviceTensor, type GpuBuffer, type GpuDevice } from './gpuHistogram';
+import { GpuStatistics, type DeviceBinning, type DeviceTensor, type GpuBuffer, type GpuDevice } from './gpuHistogram';
 import type { Tensor } from './ort';
 
 type Fold = (stats: StatsMap, results: Record<string, Tensor>, tensors: readonly string[]) => Promise<void>;
@@ -35,28 +37,48 @@ export function gpuFold(gpu: GpuStatistics): Fold {
       count: results[t]!.size,
     });
     try {
-      const extremes = await gpu.extremes(onDevice.map(device));
-      const steps: { t: string; step: HistogramStep }[] = [];
+      // Each tensor is binned on its current range while its extremes are found (one submission, one
+      // read-back): kept when the sample stayed inside it, as it does once the range has settled.
+      const guesses = onDevice.map((t): DeviceBinning | null => {
+        const { histogram: h, minmax, histogramError } = stats[t]!;
+        if (isNonFinite(minmax) || histogramError || h.counts.length === 0 || h.threshold === 0) return null;
+        return { tensor: device(t), lo: -h.threshold, hi: h.threshold, bins: h.counts.length };
+      });
+      const first = await gpu.fold(
+        onDevice.map(device),
+        guesses.filter((g) => g !== null),
+      );
+      const guessed = new Map<string, Uint32Array>();
+      let at = 0;
+      onDevice.forEach((t, k) => guesses[k] && guessed.set(t, first.counts[at++]!));
+      const steps: { t: string; step: HistogramStep; counts?: Uint32Array }[] = [];
       onDevice.forEach((t, k) => {
         const before = stats[t]!;
-        const mm = extremes[k]!;
+        const mm = first.extremes[k]!;
         const minmax = mergeMinMax(before.minmax, mm);
         stats[t] = { ...before, minmax, ...withSample(before, mm) };
         if (isNonFinite(minmax) || before.histogramError) return;
         try {
           const step = planHistogramUpdate(before.histogram, mm, t);
-          if ('merge' in step) steps.push({ t, step });
-          else stats[t] = { ...stats[t]!, histogram: step };
+          if (!('merge' in step)) stats[t] = { ...stats[t]!, histogram: step };
+          else {
+            const g = guesses[k];
+            const same = g && g.lo === step.lo && g.hi === step.hi && g.bins === step.bins;
+            steps.push({ t, step, counts: same ? guessed.get(t) : undefined });
+          }
         } catch (e) {
           // a range too wide for float32: the histogram is kept and the reason named (as foldTensor does)
           if (!(e instanceof QuantscopeError && e.code === 'NON_FINITE')) throw e;
           stats[t] = { ...stats[t]!, histogramError: e.message };
         }
       });
+      // the rest (a first sample, a range that grew) binned on the range the plan gives
+      const again = steps.filter((s) => !s.counts);
       const counts = await gpu.histograms(
-        steps.map(({ t, step }) => ({ tensor: device(t), lo: step.lo, hi: step.hi, bins: step.bins })),
+        again.map(({ t, step }) => ({ tensor: device(t), lo: step.lo, hi: step.hi, bins: step.bins })),
       );
-      steps.forEach(({ t, step }, k) => (stats[t] = { ...stats[t]!, histogram: step.merge(counts[k]!) }));
+      again.forEach((s, k) => (s.counts = counts[k]!));
+      for (const { t, step, counts } of steps) stats[t] = { ...stats[t]!, histogram: step.merge(counts!) };
     } finally {
       for (const t of tensors) results[t]?.dispose?.();
     }
