@@ -42,6 +42,16 @@ test('long tasks while loading and exporting the 344 MB model', async ({ page })
     const mb = statSync(path).size / 1e6;
     const lines = [
       {
+        // the measure: no task on the page's thread over 50 ms at any model size (this flow:
+        // load and weight-only export of the 346 MB model; bench/browser/externalQ4.bench.ts the 2.55 GB's)
+        name: 'page_longest_task_ms',
+        value: Math.round(Math.max(0, ...all)),
+        unit: 'ms',
+        target: 50,
+        flow: 'vit_346mb_load_export_int8_wo',
+        long_tasks: all.length,
+      },
+      {
         name: 'page_big_model_longest_task',
         value: Math.round(Math.max(0, ...all)),
         unit: 'ms',

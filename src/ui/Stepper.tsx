@@ -11,6 +11,38 @@ function go(id: string, behavior: ScrollBehavior = 'smooth'): void {
   document.getElementById(id)?.scrollIntoView({ block: 'start', behavior });
 }
 
+/**
+ * Bring a step's panel into view only when it is not, asked of an IntersectionObserver: its answer
+ * comes after the browser's own layout of the frame, so nothing forces a layout of the page just
+ * rendered (a scrollIntoView in a requestAnimationFrame did: 48-87 ms on a loaded model's panels, the
+ * page's longest task), and the scroll itself then finds the layout clean. Panels mounted a few frames
+ * later (App's staged side panel) are waited for. Returns the cleanup.
+ */
+function scrollWhenOffScreen(id: string): () => void {
+  let observer: IntersectionObserver | null = null;
+  let timer = 0;
+  const watch = () => {
+    const el = document.getElementById(id);
+    if (!el) {
+      timer = window.setTimeout(watch, 50);
+      return;
+    }
+    observer = new IntersectionObserver((entries) => {
+      observer?.disconnect();
+      const e = entries[entries.length - 1];
+      // in view when its top is in the viewport, as `block: 'start'` would put it
+      if (e && (!e.isIntersecting || e.boundingClientRect.top < 0 || e.boundingClientRect.top > innerHeight - 48))
+        el.scrollIntoView({ block: 'start', behavior: 'auto' });
+    });
+    observer.observe(el);
+  };
+  watch();
+  return () => {
+    clearTimeout(timer);
+    observer?.disconnect();
+  };
+}
+
 export function Stepper() {
   const model = useApp((s) => s.model);
   const dataKind = useApp((s) => s.dataKind);
@@ -33,7 +65,7 @@ export function Stepper() {
     const before = last.current;
     last.current = firstTodo;
     const next = ['step-load', 'step-data', 'step-calibrate', 'step-tune', 'step-export'][firstTodo];
-    if (before !== -1 && firstTodo > before && next) requestAnimationFrame(() => go(next, 'auto'));
+    if (before !== -1 && firstTodo > before && next) return scrollWhenOffScreen(next);
   }, [firstTodo]);
   const steps: { label: string; target: string }[] = [
     { label: 'Load', target: model ? 'step-model' : 'step-load' },
