@@ -11,6 +11,7 @@ import type { SampleSpec } from '../data/samples';
 import { buildSamples } from '../data/buildSamples';
 import type { AppState, Calibrator, LoadedModel } from './types';
 import type { ExportFile } from '../runtime/modelJob';
+import { refuseRewriteOfExternalData } from './jobModels';
 
 /**
  * A plain export (no rewrite, rounding or bias correction: nothing the page holds that the worker does
@@ -51,6 +52,7 @@ export async function roundInWorker(
 ): Promise<RoundingSummary | null> {
   const model = state.model!;
   if (roundingTargets(working.prepared, config).length === 0) return null;
+  refuseRewriteOfExternalData(model, 'GPTQ and AdaRound');
   if (!calibrator.round)
     throw new QuantscopeError('RUNTIME', 'GPTQ and AdaRound need the worker, which is not running');
   let samples: SampleSpec[];
@@ -110,6 +112,7 @@ export async function rewriteInWorker(
   const model = state.model!;
   const plain: WorkingModel = { prepared: model.prepared, bytes: model.preparedBytes, report: {} };
   if (!wantsRewrite(config)) return plain;
+  refuseRewriteOfExternalData(model, 'equalization and SmoothQuant');
   if (!calibrator.algorithms)
     throw new QuantscopeError('RUNTIME', 'equalization and SmoothQuant need the worker, which is not running');
   const qdq = (config.form ?? { kind: 'qdq' }).kind === 'qdq';
@@ -145,6 +148,7 @@ export async function correctBiasesInWorker(
   onProgress: (done: number, total: number) => void,
 ): Promise<WorkingModel | null> {
   if (biasCorrectionTargets(working.prepared, config).length === 0) return null;
+  refuseRewriteOfExternalData(state.model!, 'bias correction');
   if (!calibrator.algorithms)
     throw new QuantscopeError('RUNTIME', 'bias correction needs the worker, which is not running');
   const e = encodeModel(exported);

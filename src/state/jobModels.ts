@@ -58,3 +58,17 @@ export function switchboardModels(floatBytes: number): { what: string; bytes: nu
     { what: "the switchboard's two dequantized weight variants", bytes: 2 * floatBytes },
   ];
 }
+
+/**
+ * Equalization, SmoothQuant, bias correction, GPTQ and AdaRound rewrite weights in the worker and send
+ * the rewritten model back for the export, whose weights this page would then have to hold (it keeps
+ * a model with external data as references into the user's files, never its bytes): not done for such
+ * a model yet, so refused before anything starts, in words (EXTERNAL_DATA), rather than failing halfway.
+ */
+export function refuseRewriteOfExternalData(model: LoadedModel, what: string): void {
+  if (!floatExternalData(model)) return;
+  throw new QuantscopeError(
+    'EXTERNAL_DATA',
+    `${model.fileName} keeps its weights in external data files: ${what} cannot run on it in the page yet (the rewritten weights would have to come back to this page, which holds only references into your files). Turn ${what} off to export it; compare, the debugger, sensitivity and Tune run on it.`,
+  );
+}

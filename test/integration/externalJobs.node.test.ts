@@ -29,6 +29,8 @@ import { staticQdqExport } from '../../src/runtime/debugJob';
 import { fileSource } from '../../src/runtime/nodeFiles';
 import { createNodeSessionForModel } from '../../src/runtime/nodeModelSession';
 import { nodeOrt } from '../../src/runtime/ortNode';
+import { createLocalCalibrator } from '../../src/runtime/localCalibrator';
+import { createAppStore } from '../../src/state/store';
 import { DECODER_TINY, decoderModel, writeGenerated } from '../helpers/bigModels';
 
 let dir: string;
@@ -82,4 +84,27 @@ it('debugs the two-file model: its QDQ file keeps float weights external, the fi
   expect(got.tensors.filter((t) => t.kind === 'weight').length).toBeGreaterThan(3);
   expect(got.tensors).toEqual(want.tensors);
   expect(got.firstDivergence).toBe(want.firstDivergence);
+});
+
+it('equalization and SmoothQuant on the two-file model are refused in words before they start (the worker would fail on them halfway)', async () => {
+  const s = createAppStore(
+    createLocalCalibrator(nodeOrt, {
+      backend: 'cpu',
+      numThreads: 1,
+      crossOriginIsolated: false,
+      hardwareConcurrency: 2,
+    }),
+  );
+  s.getState().setBackend('cpu');
+  const file = (name: string) => ({ name, blob: new Blob([readFileSync(join(dir, name))]) });
+  expect(await s.getState().loadModelFiles([file('decoder.onnx'), file('decoder.onnx_data')])).toBe(true);
+  const form = { kind: 'weight-only', format: 'dq', dtype: 'int8', symmetric: true, blockSize: null } as const;
+  s.getState().setConfig({ form, algorithms: { smoothquant: {} } });
+  expect(await s.getState().exportModel()).toBeNull();
+  expect(s.getState().exportError).toMatchObject({
+    code: 'EXTERNAL_DATA',
+    message: expect.stringMatching(
+      /decoder\.onnx keeps its weights in external data files: equalization and SmoothQuant cannot run/,
+    ),
+  });
 });
