@@ -50,6 +50,7 @@ export interface GpuDevice {
   readonly limits?: {
     readonly minStorageBufferOffsetAlignment?: number;
     readonly minUniformBufferOffsetAlignment?: number;
+    readonly maxStorageBufferBindingSize?: number;
   };
   pushErrorScope(filter: 'validation' | 'out-of-memory'): void;
   popErrorScope(): Promise<{ message: string } | null>;
@@ -103,6 +104,8 @@ export class GpuStatistics {
   private readonly globalPipeline: GpuPipeline;
   /** Bytes between two tensors' parameters/results in one buffer (binding offsets must be aligned). */
   private readonly stride: number;
+  /** The largest tensor (bytes) a shader can bind on this device; larger ones fold on the CPU. */
+  readonly maxBindingBytes: number;
   /** Edge keys by range: once a range settles, every sample reuses its edges. */
   private readonly edges = new Map<string, GpuBuffer>();
 
@@ -127,6 +130,7 @@ export class GpuStatistics {
       device.limits?.minUniformBufferOffsetAlignment ?? 256,
     );
     this.stride = align;
+    this.maxBindingBytes = device.limits?.maxStorageBufferBindingSize ?? 128 * 1024 * 1024;
   }
 
   /** The pipelines compiled on `device`, or a coded error naming what WebGPU said. */

@@ -29,8 +29,10 @@ export function gpuFold(gpu: GpuStatistics): Fold {
     for (const t of tensors) {
       const out = results[t] as Tensor;
       checkFloat(t, out);
-      if (out.location === 'gpu-buffer') onDevice.push(t);
-      else stats[t] = foldTensor(stats[t]!, t, out.data as Float32Array);
+      if (out.location !== 'gpu-buffer') stats[t] = foldTensor(stats[t]!, t, out.data as Float32Array);
+      else if (out.size * 4 <= gpu.maxBindingBytes) onDevice.push(t);
+      // larger than one shader binding on this device: read back and folded on the CPU
+      else stats[t] = foldTensor(stats[t]!, t, (await out.getData(true)) as Float32Array);
     }
     const device = (t: string): DeviceTensor => ({
       buffer: results[t]!.gpuBuffer as unknown as GpuBuffer,
