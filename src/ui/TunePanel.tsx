@@ -257,7 +257,7 @@ function TuneResultView() {
       {s.refused.length > 0 && (
         <p className="warn-text" data-testid="tune-refused">
           Passed over {s.refused.length} smaller configuration{s.refused.length === 1 ? '' : 's'} whose file does not
-          run in onnxruntime: {s.refused[0]!.reason}
+          run in onnxruntime or misses the target there: {s.refused[0]!.reason}
         </p>
       )}
       <ParetoPlot
