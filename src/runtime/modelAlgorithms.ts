@@ -77,6 +77,8 @@ export function chosenSmoothGroups(
       if (isExcluded(config, n, opTypeOf(n))) continue;
       const alpha = smoothQuantAlpha(config, n, opTypeOf(n));
       if (alpha === null) continue;
+      if (!(alpha >= 0 && alpha <= 1))
+        throw new QuantscopeError('BAD_RANGE', `node "${n}": SmoothQuant alpha ${alpha} must be in [0, 1]`);
       byAlpha.set(alpha, [...(byAlpha.get(alpha) ?? []), n]);
     }
     return [...byAlpha].map(([alpha, nodes]) => ({ group: { ...g, nodes }, alpha }));

@@ -242,6 +242,12 @@ describe('equalization and SmoothQuant chosen per node and per op type', () => {
       const scale = f.Y!.reduce((acc, v) => Math.max(acc, Math.abs(v)), 0);
       expect(f.Y!.reduce((acc, v, i) => Math.max(acc, Math.abs(v - y[i]!)), 0) / scale).toBeLessThan(1e-5);
     }
+    // a node's own alpha out of [0, 1] is refused, naming the node
+    const bad: QuantConfig = { ...split, nodes: { proj_a: { weights: { smoothquantAlpha: 1.5 } } } };
+    await expect(rewriteBeforeCalibration(ortModule, model, bad, source)).rejects.toMatchObject({
+      code: 'BAD_RANGE',
+      message: expect.stringContaining('node "proj_a": SmoothQuant alpha 1.5 must be in [0, 1]'),
+    });
     // proj_b's weight smoothed with alpha 0.8 differs from the same weight smoothed with 0.5 (together)
     const wb = (m: ModelProto) => weightsByNode(m).get('proj_b:w')!;
     expect(wb(b.model)).not.toEqual(wb(together.model));
