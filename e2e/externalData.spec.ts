@@ -134,6 +134,10 @@ test('an .onnx with its data file, dropped together, calibrates and exports as s
     expect(pageSqnr).toBeGreaterThan(20);
     expect(Math.abs(pageSqnr - nodeSqnr)).toBeLessThan(0.5);
 
+    // speed: both sessions with their data files (a ratio, not an error)
+    await page.getByRole('button', { name: 'Measure speed in this browser' }).click();
+    await expect(page.getByTestId('speed-ratio-wasm')).toHaveText(/^\d+\.\d\d×$/);
+
     // The debugger in the worker: the float model with its data file and the static QDQ file built there
     // (quantized weights inline, the rest the same external references). Its held-out sample is the last
     // of the 4 (no held-out data given); `quantscope debug` on the same files and sample gives its figures.

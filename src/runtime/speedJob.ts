@@ -6,6 +6,7 @@
  */
 import { toErrorInfo } from '../core/errors';
 import { materializeSample, type SampleSpec } from '../data/samples';
+import { ortWithExternalData } from './modelSession';
 import { toOrtFeeds, type OrtModule } from './ort';
 import type { Backend, WorkerReply } from './protocol';
 import type { SerialQueue } from './serialQueue';
@@ -27,6 +28,9 @@ export interface SpeedRequest {
   readonly sample: SampleSpec;
   readonly backend: Backend;
   readonly runs: number;
+  /** The float model's and the export's external data files, when they keep weights outside the .onnx. */
+  readonly floatExternalData?: readonly { readonly path: string; readonly data: Blob }[];
+  readonly exportedExternalData?: readonly { readonly path: string; readonly data: Blob }[];
 }
 
 export interface ProbeRequest {
@@ -121,9 +125,17 @@ export async function runSpeedJob(
   emit: (m: WorkerReply) => void,
 ): Promise<void> {
   try {
-    const float = await measureLatency(ort, new Uint8Array(req.float), req.sample, req.backend, req.runs, queue);
+    // a model with external data: its session gets the data files (runtime/modelSession.ts)
+    const float = await measureLatency(
+      ortWithExternalData(ort, req.floatExternalData),
+      new Uint8Array(req.float),
+      req.sample,
+      req.backend,
+      req.runs,
+      queue,
+    );
     const exported = await measureLatency(
-      ort,
+      ortWithExternalData(ort, req.exportedExternalData),
       await modelBytes(req.exported),
       req.sample,
       req.backend,

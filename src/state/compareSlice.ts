@@ -22,7 +22,14 @@ export function createCompareSlice(calibrator: Calibrator): StateCreator<AppStat
       if (!model || !exported) return fail(new QuantscopeError('NO_STATISTICS', 'export the model first'));
       if (!calibrator.speed) return fail(new QuantscopeError('RUNTIME', 'speed measurement is not available here'));
       let sample;
+      let floatData;
       try {
+        // a model with external data: both sessions at once must fit, and each gets its data files
+        checkJobFits(get(), model, 'timing the float model and the export', [
+          { what: 'the float model', bytes: floatModelBytes(model) },
+          { what: 'the export', bytes: exported.size },
+        ]);
+        floatData = floatExternalData(model);
         sample = buildSamples(
           model.summary.inputs,
           model.imageInput,
@@ -50,6 +57,7 @@ export function createCompareSlice(calibrator: Calibrator): StateCreator<AppStat
             : `WebGPU: ${gpu.description}`,
         );
       set({ speed: { status: 'running', results: [], error: null, forExport: exported.fileName, skipped } });
+      const quantData = exportedExternalData(exported);
       const results = [];
       try {
         for (const backend of backends) {
@@ -67,6 +75,8 @@ export function createCompareSlice(calibrator: Calibrator): StateCreator<AppStat
           const { result } = calibrator.speed({
             float: model.preparedBytes.slice().buffer as ArrayBuffer,
             exported: exported.blob,
+            ...(floatData ? { floatExternalData: floatData } : {}),
+            ...(quantData ? { exportedExternalData: quantData } : {}),
             sample: s,
             backend,
             runs: 10,
