@@ -6,7 +6,7 @@
  * 1.5 points of character accuracy) and on rec and det static QDQ with the default target (rec: top-1
  * agreement >= 0.99; det: output SQNR >= 30 dB), against the issue's 2 minutes on the built-in samples,
  * with the written file checked in onnxruntime-node. BENCH_TUNE_FULL=1 also times the full QDQ
- * sensitivity sweeps (tens of minutes on two cores).
+ * sensitivity sweeps (tens of minutes on two cores); BENCH_TUNE_ONLY=rec_qdq,det_qdq runs only those cases.
  */
 import * as ort from 'onnxruntime-node';
 import { readFileSync } from 'node:fs';
@@ -169,20 +169,24 @@ export async function benchTune(emit: Emit): Promise<void> {
     PPOCR_REC_PRESET,
   );
   const det = images(DOC_IMAGES, PPOCR_DET_PRESET);
-  await one(emit, 'rec_qdq', ocrModel('rec'), DEFAULT_CONFIG, rec.slice(0, 16), rec.slice(16));
-  await one(
-    emit,
-    'rec_weight_only_int4',
-    ocrModel('rec'),
-    { ...DEFAULT_CONFIG, form: { kind: 'weight-only', format: 'dq', dtype: 'int4', symmetric: true, blockSize: 32 } },
-    [],
-    rec.slice(16),
-    ocrRecognitionTask(
-      dictionary,
-      names.slice(16).map((n) => labels[n]),
-    ),
-  );
-  await one(emit, 'det_qdq', ocrModel('det'), DEFAULT_CONFIG, det.slice(0, 8), det.slice(14));
+  // BENCH_TUNE_ONLY=rec_qdq (comma-separated tags): only those cases
+  const only = process.env.BENCH_TUNE_ONLY?.split(',');
+  const wanted = (tag: string) => !only || only.includes(tag);
+  if (wanted('rec_qdq')) await one(emit, 'rec_qdq', ocrModel('rec'), DEFAULT_CONFIG, rec.slice(0, 16), rec.slice(16));
+  if (wanted('rec_weight_only_int4'))
+    await one(
+      emit,
+      'rec_weight_only_int4',
+      ocrModel('rec'),
+      { ...DEFAULT_CONFIG, form: { kind: 'weight-only', format: 'dq', dtype: 'int4', symmetric: true, blockSize: 32 } },
+      [],
+      rec.slice(16),
+      ocrRecognitionTask(
+        dictionary,
+        names.slice(16).map((n) => labels[n]),
+      ),
+    );
+  if (wanted('det_qdq')) await one(emit, 'det_qdq', ocrModel('det'), DEFAULT_CONFIG, det.slice(0, 8), det.slice(14));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -63,6 +63,24 @@ describe('evaluations stopped by a bound; the written file judged in onnxruntime
       // screening: the first samples only, said so
       const screened = await ev.evaluate(setting, undefined, { samples: 2 });
       expect(screened.samples).toBe(2);
+      // a floor (a configuration quantizing no more, measured on every sample): the samples not yet run
+      // are taken to lose at least what they lost there, so a bound just above the value stops after one
+      // run, where without the floor it needs more; a bound the value reaches is never stopped by it
+      const above = { metric: 'sqnr' as const, below: again.sqnrDb + 0.01 };
+      let r0 = ev.runs;
+      const plain = await ev.evaluate(setting, undefined, { bound: above });
+      expect(ev.runs - r0).toBeGreaterThan(1);
+      expect(plain.samples).toBeGreaterThan(1);
+      r0 = ev.runs;
+      const floored = await ev.evaluate(setting, undefined, { bound: above, floor: again });
+      expect(ev.runs - r0).toBe(1);
+      expect(floored.atMost!).toBeCloseTo(again.sqnrDb, 4);
+      const reached = await ev.evaluate(setting, undefined, {
+        bound: { metric: 'sqnr', below: again.sqnrDb - 0.01 },
+        floor: again,
+      });
+      expect(reached.samples).toBe(6);
+      expect(reached.atMost).toBeUndefined();
 
       // the written int8 file, judged in onnxruntime: where it misses the target the next one is taken
       const int8 = encodeModel(

@@ -35,7 +35,8 @@ export interface EvalMetrics {
   readonly samples: number;
   /**
    * Where the evaluation stopped early: the most the bound's metric could reach over all samples
-   * (top-1 agreement if every remaining row agreed; SQNR if the remaining samples added no error).
+   * (top-1 agreement if every remaining row agreed; SQNR if the remaining samples added no error; with
+   * a floor, if they lost only what they lost under the floor's configuration).
    */
   readonly atMost?: number;
 }
@@ -54,6 +55,14 @@ export interface EvalBound {
 export interface EvalOptions {
   readonly signal?: AbortSignal;
   readonly bound?: EvalBound;
+  /**
+   * The metrics of a configuration measured on every sample that this one quantizes no less (e.g. the
+   * current answer, when one of its fixes is given back): the bound then assumes each sample not yet run
+   * loses at least what it lost there (its error, its rows that disagree). Not exact like the bound alone,
+   * but the assumption the whole search rests on (quantizing more never helps, on the whole): with 2
+   * held-out samples a configuration at the target's margin is then rejected after 1 run, not 2.
+   */
+  readonly floor?: EvalMetrics;
   /** Only the first this many samples of the current order (screening; the metrics say how many). */
   readonly samples?: number;
 }
@@ -89,6 +98,12 @@ export interface Evaluator {
    */
   compare(run: (inputs: Feeds) => Promise<Tensor>, signal?: AbortSignal): Promise<EvalMetrics>;
   release(): Promise<void>;
+}
+
+/** Per held-out sample (by index): its output's squared error and its class rows that disagree. */
+interface PerSample {
+  readonly err2: readonly number[];
+  readonly disagree: readonly number[];
 }
 
 export function checkCancelled(signal: AbortSignal | undefined, what: string): void {
@@ -146,7 +161,9 @@ export async function createEvaluator(
   });
   const totalRows = rowsOf.reduce((a, b) => a + b, 0);
   let order = samples.map((_, i) => i);
-  let last: { disagree: number[]; err2: number[] } | null = null;
+  let last: PerSample | null = null;
+  // each full evaluation's per-sample losses, for a later evaluation's floor (EvalOptions.floor)
+  const perSample = new WeakMap<EvalMetrics, PerSample>();
   return {
     output: opts.output,
     dims,
@@ -172,6 +189,10 @@ export async function createEvaluator(
       let done = 0;
       let atMost: number | undefined;
       const seq = order.slice(0, count);
+      const floor = eo.floor ? perSample.get(eo.floor) : undefined;
+      // what the samples not yet run lose at least: under the floor's configuration (none without one)
+      const floorOf = (rest: readonly number[], of: 'err2' | 'disagree') =>
+        floor ? rest.reduce((n, i) => n + floor[of][i]!, 0) : 0;
       const inOrder = (o: readonly Float32Array[]): Float32Array[] => {
         const back = new Array<Float32Array>(o.length);
         seq.forEach((i, k) => (back[i] = o[k]!));
@@ -195,13 +216,15 @@ export async function createEvaluator(
         done++;
         const b = eo.bound;
         if (b && done < count) {
+          const rest = seq.slice(done);
+          const lost = sums.err2 + floorOf(rest, 'err2');
           const best =
             b.metric === 'top1'
               ? totalRows > 0 && classes !== null
-                ? (agreement.agree + rowsLeft) / totalRows
+                ? (agreement.agree + rowsLeft - floorOf(rest, 'disagree')) / totalRows
                 : Infinity
-              : sums.err2 > 0 && refEnergy > 0
-                ? 10 * Math.log10(refEnergy / sums.err2)
+              : lost > 0 && refEnergy > 0
+                ? 10 * Math.log10(refEnergy / lost)
                 : Infinity;
           if (best < b.below) {
             atMost = best;
@@ -209,8 +232,7 @@ export async function createEvaluator(
           }
         }
       }
-      if (done === samples.length) last = { disagree, err2 };
-      return {
+      const metrics: EvalMetrics = {
         sqnrDb: sumsSqnr(sums),
         cosine: sumsCosine(sums),
         top1: classes !== null ? agreementRate(agreement) : null,
@@ -219,6 +241,11 @@ export async function createEvaluator(
         samples: done,
         ...(atMost !== undefined ? { atMost } : {}),
       };
+      if (done === samples.length) {
+        last = { disagree, err2 };
+        perSample.set(metrics, last);
+      }
+      return metrics;
     },
     async compare(runFile, signal) {
       let sums = EMPTY_SUMS;
