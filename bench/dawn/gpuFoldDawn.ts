@@ -23,7 +23,8 @@ import { decodePng, imageToTensor, PPOCR_DET_PRESET } from '../../src/data/image
 import { encodeModel } from '../../src/onnx/codec';
 import { withExtraOutputs } from '../../src/onnx/calibrationModel';
 import { emptyStats, foldTensor, type StatsMap } from '../../src/runtime/calibrate';
-import { GpuStatistics, type GpuDevice } from '../../src/runtime/gpuHistogram';
+import { GpuStatistics } from '../../src/runtime/gpuHistogram';
+import type { GpuDevice } from '../../src/runtime/gpuHistogramWebGpu';
 import { gpuFold } from '../../src/runtime/gpuHistogramFold';
 import type { Tensor } from '../../src/runtime/ort';
 import { prepareModelBytes } from '../../src/runtime/modelJob';

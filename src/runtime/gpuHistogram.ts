@@ -5,63 +5,23 @@
  * words and the bin counts per tensor. The shaders and why their results equal the CPU fold's bit for
  * bit: gpuHistogramShaders.ts. Each call batches every tensor of a sample into one submission and one
  * read-back.
- *
- * The WebGPU API is typed here by the little this module uses (no @webgpu/types dependency).
  */
 import { QuantscopeError } from '../core/errors';
 import { histogramEdges } from '../core/histogram';
 import type { MinMaxState } from '../core/minmax';
 import { binShader, EXTREMES_WORDS, extremesShader, SHARED_BINS, WORKGROUP } from './gpuHistogramShaders';
-
-export interface GpuBuffer {
-  readonly size: number;
-  destroy(): void;
-  mapAsync(mode: number): Promise<void>;
-  getMappedRange(): ArrayBuffer;
-  unmap(): void;
-}
-interface GpuPipeline {
-  getBindGroupLayout(i: number): unknown;
-}
-interface GpuPass {
-  setPipeline(p: GpuPipeline): void;
-  setBindGroup(i: number, g: unknown): void;
-  dispatchWorkgroups(x: number): void;
-  end(): void;
-}
-interface GpuEncoder {
-  beginComputePass(): GpuPass;
-  copyBufferToBuffer(src: GpuBuffer, srcOffset: number, dst: GpuBuffer, dstOffset: number, size: number): void;
-  finish(): unknown;
-}
-export interface GpuDevice {
-  createShaderModule(d: { code: string }): unknown;
-  createComputePipeline(d: { layout: 'auto'; compute: { module: unknown; entryPoint: string } }): GpuPipeline;
-  createBuffer(d: { size: number; usage: number }): GpuBuffer;
-  createBindGroup(d: {
-    layout: unknown;
-    entries: { binding: number; resource: { buffer: GpuBuffer; offset?: number; size?: number } }[];
-  }): unknown;
-  createCommandEncoder(): GpuEncoder;
-  readonly queue: {
-    writeBuffer(b: GpuBuffer, offset: number, data: ArrayBufferView): void;
-    submit(c: unknown[]): void;
-  };
-  readonly limits?: {
-    readonly minStorageBufferOffsetAlignment?: number;
-    readonly minUniformBufferOffsetAlignment?: number;
-    readonly maxStorageBufferBindingSize?: number;
-  };
-  pushErrorScope(filter: 'validation' | 'out-of-memory'): void;
-  popErrorScope(): Promise<{ message: string } | null>;
-}
-
-// GPUBufferUsage and GPUMapMode flags (https://www.w3.org/TR/webgpu/#buffer-usage)
-const MAP_READ = 0x1;
-const COPY_SRC = 0x4;
-const COPY_DST = 0x8;
-const UNIFORM = 0x40;
-const STORAGE = 0x80;
+import { keyOf, valueOfKey } from './gpuHistogramKeys';
+import {
+  COPY_DST,
+  COPY_SRC,
+  MAP_READ,
+  STORAGE,
+  UNIFORM,
+  type GpuBuffer,
+  type GpuDevice,
+  type GpuPass,
+  type GpuPipeline,
+} from './gpuHistogramWebGpu';
 
 /** One tensor on the device: its buffer (onnxruntime's; may be larger than the tensor) and its float32 count. */
 export interface DeviceTensor {
@@ -79,19 +39,6 @@ export interface DeviceBinning {
 
 /** Ranges whose edges stay on the device (8 KiB each for 2048 bins). */
 const MAX_CACHED_EDGES = 1024;
-
-/** Float32 bits <-> the shaders' order keys (gpuHistogramShaders.ts). */
-const bits = new Uint32Array(1);
-const asFloat = new Float32Array(bits.buffer);
-function keyOf(x: number): number {
-  asFloat[0] = x;
-  const m = bits[0]! & 0x7fffffff;
-  return bits[0]! >>> 31 ? -m : m;
-}
-function valueOfKey(key: number): number {
-  bits[0] = key < 0 ? (-key | 0x80000000) >>> 0 : key;
-  return asFloat[0]!;
-}
 
 /** Workgroups for `count` values with each invocation taking at least `perThread` (a grid-stride loop). */
 function workgroups(count: number, perThread: number, most: number): number {

@@ -13,7 +13,8 @@ import { QuantscopeError } from '../core/errors';
 import { planHistogramUpdate, type HistogramStep } from '../core/histogram';
 import { isNonFinite, mergeMinMax } from '../core/minmax';
 import { foldTensor, withSample, type StatsMap } from './calibrate';
-import { GpuStatistics, type DeviceBinning, type DeviceTensor, type GpuBuffer, type GpuDevice } from './gpuHistogram';
+import { GpuStatistics, type DeviceBinning, type DeviceTensor } from './gpuHistogram';
+import type { GpuBuffer, GpuDevice } from './gpuHistogramWebGpu';
 import type { Tensor } from './ort';
 
 type Fold = (stats: StatsMap, results: Record<string, Tensor>, tensors: readonly string[]) => Promise<void>;
