@@ -11,7 +11,8 @@ import { buildSamples } from '../data/buildSamples';
 import { materializeSample } from '../data/samples';
 import { pageMemoryBudget, planPageCalibration } from '../runtime/pageMemory';
 import { sessionExternalData } from '../runtime/modelJob';
-import type { AppState, CalibrationSlice, CalibrationState, Calibrator } from './types';
+import type { Calibrator } from './calibrator';
+import type { AppState, CalibrationSlice, CalibrationState } from './types';
 
 export function idleCalibration(): CalibrationState {
   return {

@@ -7,7 +7,8 @@ import type { Backend } from '../runtime/protocol';
 import { DET_HELD_OUT, fetchSampleFiles, REC_HELD_OUT } from './sample';
 import { floatModelBytes } from './exportResult';
 import { checkJobFits, exportedExternalData, floatExternalData } from './jobModels';
-import type { AppState, Calibrator, CompareSlice } from './types';
+import type { Calibrator } from './calibrator';
+import type { AppState, CompareSlice } from './types';
 
 /** Compare float and exported models on at most this many samples. */
 export const COMPARE_SAMPLES = 8;

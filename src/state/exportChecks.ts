@@ -2,7 +2,8 @@
 import type { SampleSpec } from '../data/samples';
 import { buildSamples } from '../data/buildSamples';
 import { guardExportInPage, type ExportGuard } from './guard';
-import type { AppState, Calibrator } from './types';
+import type { Calibrator } from './calibrator';
+import type { AppState } from './types';
 import type { ExportFile } from '../runtime/modelJob';
 
 /**

@@ -9,7 +9,8 @@ import { wantsSmoothQuant } from '../core/algorithms/choices';
 import { biasCorrectionTargets, wantsRewrite, type ModelAlgorithmsReport } from '../runtime/modelAlgorithms';
 import type { SampleSpec } from '../data/samples';
 import { buildSamples } from '../data/buildSamples';
-import type { AppState, Calibrator, LoadedModel } from './types';
+import type { Calibrator } from './calibrator';
+import type { AppState, LoadedModel } from './types';
 import type { ExportFile } from '../runtime/modelJob';
 import { refuseRewriteOfExternalData } from './jobModels';
 

@@ -9,7 +9,8 @@ import type { SampleSpec } from '../data/samples';
 import { buildSamples } from '../data/buildSamples';
 import { sessionExternalData } from '../runtime/modelJob';
 import { deviceMemoryGiB, pageMemoryBudget } from '../runtime/pageMemory';
-import type { AppState, Calibrator } from './types';
+import type { Calibrator } from './calibrator';
+import type { AppState } from './types';
 
 /** At most this many samples check an export (each runs both models). */
 export const GUARD_SAMPLES = 4;

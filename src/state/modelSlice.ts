@@ -1,7 +1,8 @@
 import type { StateCreator } from 'zustand/vanilla';
 import { toErrorInfo } from '../core/errors';
 import { modelFileOf, prepareModelBytes, prepareModelFiles, type PreparedModelInfo } from '../runtime/modelJob';
-import type { AppState, Calibrator, LoadedModel, ModelFile, ModelSlice } from './types';
+import type { Calibrator } from './calibrator';
+import type { AppState, LoadedModel, ModelFile, ModelSlice } from './types';
 import { idleCalibration } from './calibrationSlice';
 
 /** Parse and prepare a model on this thread (Node tests, and the samples' small files). */

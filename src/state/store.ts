@@ -11,7 +11,8 @@ import { createExportSlice } from './exportSlice';
 import { createModelSlice } from './modelSlice';
 import { createRemoteSlice } from './remoteSlice';
 import { createTuneSlice } from './tuneSlice';
-import type { AppState, Calibrator } from './types';
+import type { Calibrator } from './calibrator';
+import type { AppState } from './types';
 
 export function createAppStore(calibrator: Calibrator) {
   return createStore<AppState>()((...a) => ({
@@ -28,3 +29,4 @@ export function createAppStore(calibrator: Calibrator) {
 
 export type AppStore = ReturnType<typeof createAppStore>;
 export type * from './types';
+export type * from './calibrator';

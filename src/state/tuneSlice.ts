@@ -14,10 +14,11 @@ import { decodeImage, isImageFile } from '../runtime/decodeImage';
 import type { TuneProgress, TuneSummary } from '../runtime/tuneJob';
 import type { Target } from '../runtime/tune/target';
 import { DET_HELD_OUT, fetchSampleFiles, REC_HELD_OUT } from './sample';
-import { ocrTask } from './debugSlice';
+import { ocrTask } from './heldOutSamples';
 import { floatModelBytes } from './exportResult';
 import { checkJobFits, floatExternalData, switchboardModels } from './jobModels';
-import type { AppState, Calibrator } from './types';
+import type { Calibrator } from './calibrator';
+import type { AppState } from './types';
 
 export { targetLabel, type Target } from '../runtime/tune/target';
 export type { Change, Trial } from '../runtime/tune/trial';
