@@ -8,7 +8,8 @@
  */
 import * as ort from 'onnxruntime-node';
 import { activationConfigFor } from '../src/core/config';
-import { createHistogram, updateHistogram, updateHistogramInRange } from '../src/core/histogram';
+import { createHistogram } from '../src/core/histogram';
+import { updateHistogram, updateHistogramInRange } from '../src/core/histogramFold';
 import { forceHistogramKernel, histogramKernelKind } from '../src/core/histogramKernel';
 import {
   entropyRangeOrt,

@@ -10,7 +10,9 @@
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createHistogram, histogramEdges, planHistogramUpdate, updateHistogram } from '../src/core/histogram';
+import { createHistogram, histogramEdges } from '../src/core/histogram';
+import { updateHistogram } from '../src/core/histogramFold';
+import { planHistogramUpdate } from '../src/core/histogramPlan';
 import type { HistogramState } from '../src/core/histogram';
 import { mulberry32 } from '../src/core/random';
 import { makeNpy } from '../test/helpers/npy';

@@ -6,7 +6,8 @@
 import { createAbsHistogram, updateAbsHistogram } from '../core/absHistogram';
 import { quantParams } from '../core/conventions';
 import type { IntDType } from '../core/dtype';
-import { createHistogram, updateHistogram } from '../core/histogram';
+import { createHistogram } from '../core/histogram';
+import { updateHistogram } from '../core/histogramFold';
 import { distribution, methodRange, type MethodStats } from '../core/methods';
 import { createMinMax, updateMinMax } from '../core/minmax';
 import { channelRanges } from '../core/weights';

@@ -1,7 +1,7 @@
 /**
  * The WebAssembly SIMD kernel for the histogram's one-pass fold (histogramKernel.wat, assembled at
  * build time by scripts/build-wasm.mjs): min/max and binning four values at a time, the same bins as
- * histogram.ts's binLoopFixed (its position estimate is float32, with a window widened to match). Loaded once, synchronously (the module is ~1 KB, under
+ * histogramBinning.ts's binLoopFixed (its position estimate is float32, with a window widened to match). Loaded once, synchronously (the module is ~1 KB, under
  * the browsers' 4 KB limit for synchronous compiles on a page's thread), wherever core runs: the
  * calibration worker, the page, Node. Where WebAssembly SIMD is missing, `binFixedWasm` answers
  * false and the caller runs the JavaScript loop.
@@ -116,7 +116,7 @@ export function minMaxWasm(data: Float32Array): { min: number; max: number; minA
 /**
  * Bin `data` into `lanes` (4 interleaved copies of n bins, returned as a view of the kernel's memory,
  * valid until the next call) and find its min/max (float32; NaN when it holds NaN). Arguments as
- * histogram.ts's binLoopFixed: the float64 edges, the fixed-point scale (rounded to float32 as it
+ * histogramBinning.ts's binLoopFixed: the float64 edges, the fixed-point scale (rounded to float32 as it
  * enters the kernel) and the window for float32 positions, and `zeroBin`, the bin of ±0. Null when the kernel is not available (the caller runs the JS loop).
  */
 export function binFixedWasm(

@@ -14,7 +14,8 @@
  */
 import { QuantscopeError } from '../core/errors';
 import { foldIntoAbsHistogram, seedAbsHistogram, type AbsHistogramState } from '../core/absHistogram';
-import { createHistogram, foldInRange, updateHistogram, type HistogramState } from '../core/histogram';
+import { createHistogram, type HistogramState } from '../core/histogram';
+import { foldInRange, updateHistogram } from '../core/histogramFold';
 import { f32 } from '../core/rounding';
 import { createTorchHistogram, observeTorchHistogram, type TorchHistogramState } from '../core/torchHistogram';
 import { createMinMax, isNonFinite, minAbsOf, reduceMinMax, mergeMinMax, type MinMaxState } from '../core/minmax';

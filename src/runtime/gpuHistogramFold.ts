@@ -10,7 +10,7 @@
  * Without a GPU fold (no device), `downloadedFold` reads each output back and folds it on the CPU.
  */
 import { QuantscopeError } from '../core/errors';
-import { planHistogramUpdate, type HistogramStep } from '../core/histogram';
+import { planHistogramUpdate, type HistogramStep } from '../core/histogramPlan';
 import { isNonFinite, mergeMinMax } from '../core/minmax';
 import { foldTensor, withSample, type StatsMap } from './calibrate';
 import { GpuStatistics, type DeviceBinning, type DeviceTensor } from './gpuHistogram';

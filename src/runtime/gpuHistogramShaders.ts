@@ -9,7 +9,7 @@
  * an implementation flush subnormals to zero: https://www.w3.org/TR/WGSL/#floating-point-accuracy),
  * so the min/max and every bin equal the CPU fold's, which compares float32 values exactly.
  *
- * The bin of a value is numpy's for float32 data (core/histogram.ts binInto): the largest i in
+ * The bin of a value is numpy's for float32 data (core/histogramBinning.ts binInto): the largest i in
  * [0, bins - 1] with edge_i <= x, over the float32 edges numpy's linspace makes (histogramEdges), the
  * last bin closed. A float estimate (x - lo) * scale finds the bin of most values at once; it is
  * checked against the two edges' keys, and where it is off (a value within rounding of an edge, a

@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createHistogram, updateHistogram, type HistogramState } from '../../src/core/histogram';
+import { createHistogram, type HistogramState } from '../../src/core/histogram';
+import { updateHistogram } from '../../src/core/histogramFold';
 import { npyToFloat32, parseNpy } from '../../src/data/npy';
 import { concat } from './arrays';
 

@@ -7,7 +7,8 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { createAbsHistogram, updateAbsHistogram } from '../../src/core/absHistogram';
-import { createHistogram, updateHistogram } from '../../src/core/histogram';
+import { createHistogram } from '../../src/core/histogram';
+import { updateHistogram } from '../../src/core/histogramFold';
 import { methodRange, ortPassRange, percentileRangeSymmetric } from '../../src/core/methods';
 import { mulberry32, normalSampler } from '../../src/core/random';
 import { encodeModel as encode, withExtraOutputs } from '../../src/onnx';

@@ -11,7 +11,8 @@ import {
   seedAbsHistogram,
   updateAbsHistogram,
 } from '../../src/core/absHistogram';
-import { createHistogram, updateHistogram } from '../../src/core/histogram';
+import { createHistogram } from '../../src/core/histogram';
+import { updateHistogram } from '../../src/core/histogramFold';
 import { percentileRangeSymmetric } from '../../src/core/methods/percentile';
 import { mulberry32, normalSampler } from '../../src/core/random';
 import { concat } from '../helpers/arrays';

@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { calibratedMetrics } from '../../src/core/calibratedRanges';
 import { DEFAULT_CONFIG, type QuantConfig } from '../../src/core/config';
-import { createHistogram, updateHistogram } from '../../src/core/histogram';
+import { createHistogram } from '../../src/core/histogram';
+import { updateHistogram } from '../../src/core/histogramFold';
 import type { MethodStats } from '../../src/core/methods';
 import { createMinMax, updateMinMax } from '../../src/core/minmax';
 import { mulberry32, normalSampler } from '../../src/core/random';

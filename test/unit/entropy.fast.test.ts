@@ -4,7 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createHistogram, updateHistogram } from '../../src/core/histogram';
+import { createHistogram } from '../../src/core/histogram';
+import { updateHistogram } from '../../src/core/histogramFold';
 import {
   entropyRangeOrt,
   entropyRangeOrtExhaustive,

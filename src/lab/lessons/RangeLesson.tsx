@@ -6,7 +6,8 @@
  */
 import { useMemo } from 'react';
 import type { IntDType } from '../../core/dtype';
-import { createHistogram, updateHistogram, type HistogramState } from '../../core/histogram';
+import { createHistogram, type HistogramState } from '../../core/histogram';
+import { updateHistogram } from '../../core/histogramFold';
 import { histogramRangeError, methodRange, type MethodStats } from '../../core/methods';
 import { createMinMax, updateMinMax } from '../../core/minmax';
 import { useApp } from '../../ui/useApp';
