@@ -14,30 +14,21 @@ import { promisify } from 'node:util';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createStore } from 'zustand/vanilla';
-import { createLocalCalibrator } from '../../src/runtime/localCalibrator';
-import { nodeOrt } from '../../src/runtime/ortNode';
-import { createAppStore, type AppState, type AppStore } from '../../src/state/store';
+import type { AppState, AppStore } from '../../src/state/store';
 import { formatTuneValue } from '../../src/ui/TuneFormat';
 import { TunePanel } from '../../src/ui/TunePanel';
 import { AppStoreProvider } from '../../src/ui/useApp';
 import { encodeModel, tinyConvNet } from '../helpers/models';
 import { ROOT } from '../helpers/sample';
+import { nodePageStore } from '../helpers/store';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'quantscope-store-tune-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const newStore = () => {
-  const store = createAppStore(
-    createLocalCalibrator(nodeOrt, {
-      backend: 'cpu',
-      numThreads: 1,
-      crossOriginIsolated: false,
-      hardwareConcurrency: 2,
-    }),
-  );
+  const store = nodePageStore();
   store.getState().loadModel('tiny-conv.onnx', encodeModel(tinyConvNet()));
-  store.getState().setBackend('cpu');
   store.getState().useGeneratedData(12);
   return store;
 };
