@@ -2,14 +2,12 @@
 import { basename } from 'node:path';
 import { calibratedRanges } from '../core/calibratedRanges';
 import { DEFAULT_CONFIG } from '../core/config';
-import { QuantscopeError } from '../core/errors';
-import { calibrationTensors, fixableInputs, whyNothingToCalibrate, planQuantization, producerOpTypes } from '../onnx';
-import { choiceFlag, fixedInputs, hasFlag, flagValue, UsageError, type Args } from './args';
-import { runCalibration } from './calibration';
+import { planQuantization, producerOpTypes } from '../onnx';
+import { fixedInputs, hasFlag, flagValue, UsageError, type Args } from './args';
+import { calibratePlan } from './calibratePlan';
 import { readModel, writeAtomically } from './files';
 import { configFromFlags } from './flags';
 import { prepareWithData } from './prepareData';
-import { maxMemory, calibrationPasses } from './calibrationFlags';
 
 export async function cmdCalibrate(a: Args): Promise<void> {
   const path = a.positional[0];
@@ -25,20 +23,17 @@ export async function cmdCalibrate(a: Args): Promise<void> {
   });
   // the tensors to calibrate depend on where the pairs go (a PyTorch preset observes more)
   const plan = planQuantization(prepared, { ...DEFAULT_CONFIG, placement: config.placement });
-  const why = whyNothingToCalibrate(prepared, plan, fixableInputs(model), fixed);
-  if (why) throw new QuantscopeError('NO_STATISTICS', `${path}: ${why}`);
-  const mode = choiceFlag(a, 'mode', ['streaming', 'onnxruntime-exact'] as const, 'streaming');
-  const stats = await runCalibration(
+  const { mode, stats } = await calibratePlan(a, {
+    path,
+    model,
     prepared,
-    calibrationTensors(prepared, plan),
-    samples!,
-    mode,
-    hasFlag(a, 'json') || !process.stderr.isTTY,
+    plan,
+    fixed,
+    samples: samples!,
     config,
     chain,
-    calibrationPasses(a),
-    maxMemory(a),
-  );
+    quiet: hasFlag(a, 'json') || !process.stderr.isTTY,
+  });
   const producers = producerOpTypes(prepared);
   const ranges = calibratedRanges(stats, config, (t) => producers.get(t));
   const json = {

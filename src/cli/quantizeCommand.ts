@@ -6,20 +6,12 @@ import { HISTOGRAM_BINS } from '../core/config';
 import { QuantscopeError } from '../core/errors';
 import { buildRecipe, parseRecipe, rangesFromRecipe, serializeRecipe, type Recipe } from '../core/recipe';
 import { exportTflite, type TfliteReport } from '../onnx/forms/tflite';
-import {
-  calibrationTensors,
-  exportForm,
-  fixableInputs,
-  whyNothingToCalibrate,
-  planQuantization,
-  producerOpTypes,
-  summarizeModel,
-  type TensorRange,
-} from '../onnx';
+import { exportForm, planQuantization, producerOpTypes, summarizeModel, type TensorRange } from '../onnx';
 import { materializeSample } from '../data/samples';
 import { nodeOrt } from '../runtime/ortNode';
-import { choiceFlag, fixedInputs, hasFlag, flagValue, UsageError, type Args } from './args';
-import { runCalibration, runWeightRounding } from './calibration';
+import { fixedInputs, hasFlag, flagValue, UsageError, type Args } from './args';
+import { runWeightRounding } from './calibration';
+import { calibratePlan } from './calibratePlan';
 import { roundingTargets } from '../runtime/roundingTargets';
 import {
   biasCorrectionTargets,
@@ -35,7 +27,6 @@ import { configFromFlags } from './flags';
 import { guardOnNode, guardWeightsOnNode, reportVerdict } from './guard';
 import { prepareWithData } from './prepareData';
 import { writeExportStreamed } from './writeExport';
-import { maxMemory, calibrationPasses } from './calibrationFlags';
 
 export async function cmdQuantize(a: Args): Promise<void> {
   const path = a.positional[0];
@@ -93,20 +84,17 @@ export async function cmdQuantize(a: Args): Promise<void> {
         throw new UsageError(
           `${tfliteInt8 ? 'TFLite int8' : 'static QDQ'} needs ranges: give --data to calibrate on, or a --recipe that has them`,
         );
-      const why = whyNothingToCalibrate(prepared, plan, fixableInputs(model), fixed);
-      if (why) throw new QuantscopeError('NO_STATISTICS', `${path}: ${why}`);
-      const mode = choiceFlag(a, 'mode', ['streaming', 'onnxruntime-exact'] as const, 'streaming');
-      const stats = await runCalibration(
+      const { mode, stats } = await calibratePlan(a, {
+        path,
+        model,
         prepared,
-        calibrationTensors(prepared, plan),
+        plan,
+        fixed,
         samples,
-        mode,
-        !process.stderr.isTTY,
         config,
         chain,
-        calibrationPasses(a),
-        maxMemory(a),
-      );
+        quiet: !process.stderr.isTTY,
+      });
       const producers = producerOpTypes(prepared);
       ranges = calibratedRanges(stats, config, (t) => producers.get(t));
       calibration = {
