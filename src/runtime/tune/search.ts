@@ -14,17 +14,15 @@
  */
 import { variantFields, methodVariant } from '../../core/methods';
 import { activationConfigFor, type QuantConfig } from '../../core/config';
-import { applyGroupChoice, choiceLabel, type GroupChoice, type QuantGroup } from '../../onnx/groups';
+import { applyGroupChoice, type GroupChoice, type QuantGroup } from '../../onnx/groups';
 import { checkCancelled } from './evaluate';
+import { giveBack } from './giveBack';
 import { describeState, fixChoices, fixLabel, groupState, orderByOwnError, wideOf } from './groupFixes';
 import { boundFor, meets, targetValue, type Target } from './target';
 import { better, isPartial, type Change, type Measure, type Trial, type TuneResult } from './trial';
 import { settingKey, settingOf, type Progress, type TuneContext } from './tuneContext';
 
 const METHODS = ['minmax', 'percentile', 'entropy', 'mse'] as const;
-/** Fixes tried back, the biggest saving first, and the least saving worth a try (of the float file). */
-const MAX_TRIM = 16;
-const MIN_TRIM_SAVING = 0.002;
 /** Above this many groups, only the worst by their own error are ranked by runs (static QDQ). */
 const MAX_RANKED_BY_RUNS = 32;
 /** Groups whose calibration method the search tries one by one (three tries each). */
@@ -246,55 +244,7 @@ export async function tune(
       break;
     }
     // cheaper choices back, least sensitive fix first, where the target still holds (a few tries)
-    if (current.meets) {
-      // only fixes that hold weights can give bytes back (an activation's dtype does not change the
-      // file's size), so those alone are tried
-      const weighted = new Set(ctx.sb.weightNodes.map((w) => w.node));
-      // the biggest saving first (least sensitive first among equals), so that the tries a search can
-      // afford go where the file shrinks most
-      const saving = (f: { g: QuantGroup }) =>
-        current.bytes - settingOf(ctx, applyGroupChoice(current.config, f.g, { kind: 'default' })).bytes;
-      const trimmable = [...fixed]
-        .reverse()
-        .filter((f) => f.g.nodes.some((n) => weighted.has(n)))
-        .map((f) => ({ f, saved: saving(f) }))
-        .filter((x) => x.saved > MIN_TRIM_SAVING * ctx.floatBytes)
-        .sort((a, b) => b.saved - a.saved)
-        .map((x) => x.f);
-      // The budget: giving back may cost at most as many sample runs as the search before it (every run
-      // is one held-out sample through the same switchboard session, so runs measure time: on the 176 MB
-      // 1024x1024 model 5.6 s each on 2 shared cores), so it at most doubles the search.
-      const trimBudget = ctx.evaluator.runs - runs0;
-      const trimRuns0 = ctx.evaluator.runs;
-      for (const f of trimmable.slice(0, MAX_TRIM)) {
-        if (ctx.evaluator.runs - trimRuns0 >= trimBudget) break;
-        // the cheaper choices that give bytes back (the estimate needs no run), cheapest first:
-        // default, then wider activations, then float activations on quantized weights
-        const options = [{ kind: 'default' } as GroupChoice, ...fixChoices(ctx, f.g)]
-          .filter((c) => c.kind !== 'float' && c.kind !== f.choice.kind)
-          .map((c) => ({ c, config: applyGroupChoice(current.config, f.g, c) }))
-          .filter((o) => settingOf(ctx, o.config).bytes < current.bytes);
-        if (!options.length) continue;
-        // The most accurate of them first (the last: it quantizes least): where it misses the target the
-        // others, which quantize the same weights and more, miss it too, and the group is passed after one
-        // try instead of three. Each is measured with the current answer as its floor (it quantizes no
-        // less): on 2 held-out samples, one at the target's margin is rejected after 1 run.
-        const probe = options[options.length - 1]!;
-        const p = await record(probe.config, `${f.g.id}: ${choiceLabel(probe.c)}`, 'trimming', { meet: true }, current);
-        if (!p.meets) continue;
-        let next = p;
-        for (const o of options.slice(0, -1)) {
-          const t = await record(o.config, `${f.g.id}: ${choiceLabel(o.c)}`, 'trimming', { meet: true }, p);
-          if (t.meets) {
-            // the cheaper choice met: the probe is not the answer (it stays on the plot)
-            superseded.add(p);
-            next = t;
-            break;
-          }
-        }
-        current = next;
-      }
-    }
+    if (current.meets) current = await giveBack(ctx, current, fixed, runs0, record, superseded);
     const reported = new Set<string>();
     for (const f of fixed) {
       if (reported.has(f.g.id)) continue;
