@@ -44,16 +44,78 @@ export function quantizationError(
   return total;
 }
 
+/** The kept bins, and the quantiles where the search stopped (to test the two loops against each other). */
+export interface L2SearchResult {
+  readonly startBin: number;
+  readonly endBin: number;
+  readonly alpha: number;
+  readonly beta: number;
+}
+
 /**
  * The search loop of _non_linear_param_search over a cumulative histogram: returns the kept bins.
  * `threshold` rounds the quantile bound before it is compared (PyTorch compares in float32).
+ *
+ * Most of PyTorch's iterations move neither end: `beta` steps down by 1e-5 while the right end's
+ * cumulative count stays at or below the bound (a histogram with 10% of its mass in its last bin
+ * takes 10,000 of them). Those steps are taken here in a tight loop that only updates `beta`, by the
+ * same repeated float64 subtraction, so every bound compared is the same number PyTorch compares and
+ * the kept bins are the same (tested against `l2RangeSearchStepwise`, the loop as PyTorch writes it).
  */
 export function l2RangeSearch(
   cum: ArrayLike<number>,
   total: number,
   error: (startBin: number, endBin: number) => number,
   threshold: (x: number) => number = (x) => x,
-): { startBin: number; endBin: number } {
+): L2SearchResult {
+  const n = cum.length;
+  const step = 1e-5;
+  let alpha = 0;
+  let beta = 1;
+  let startBin = 0;
+  let endBin = n - 1;
+  let best = Infinity;
+  while (alpha < beta) {
+    const nextAlpha = alpha + step;
+    let left = startBin;
+    while (left < endBin && cum[left]! < threshold(nextAlpha * total)) left++;
+    if (left === startBin) {
+      // the left end stays for every beta (alpha does not move while nothing changes): step beta
+      // while the right end stays too, exactly the iterations PyTorch ends with `continue`
+      const last = cum[endBin]!;
+      const stays = endBin <= startBin;
+      while (alpha < beta && (stays || last <= threshold((beta - step) * total))) beta -= step;
+      if (!(alpha < beta)) break;
+    }
+    const nextBeta = beta - step;
+    let right = endBin;
+    while (right > startBin && cum[right]! > threshold(nextBeta * total)) right--;
+    let nextStart = startBin;
+    let nextEnd = endBin;
+    if (left - startBin > endBin - right) {
+      nextStart = left;
+      alpha = nextAlpha;
+    } else {
+      nextEnd = right;
+      beta = nextBeta;
+    }
+    if (nextStart === startBin && nextEnd === endBin) continue;
+    const err = error(nextStart, nextEnd);
+    if (err > best) break;
+    best = err;
+    startBin = nextStart;
+    endBin = nextEnd;
+  }
+  return { startBin, endBin, alpha, beta };
+}
+
+/** The search loop one PyTorch iteration at a time: the reference `l2RangeSearch` is tested against. */
+export function l2RangeSearchStepwise(
+  cum: ArrayLike<number>,
+  total: number,
+  error: (startBin: number, endBin: number) => number,
+  threshold: (x: number) => number = (x) => x,
+): L2SearchResult {
   const n = cum.length;
   const step = 1e-5;
   let alpha = 0;
@@ -84,7 +146,7 @@ export function l2RangeSearch(
     startBin = nextStart;
     endBin = nextEnd;
   }
-  return { startBin, endBin };
+  return { startBin, endBin, alpha, beta };
 }
 
 export function mseRange(h: HistogramState, dstBins = 256): Range {
