@@ -11,12 +11,24 @@ import { buildWasm } from './build-wasm.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI_BUNDLE = join(ROOT, 'dist-cli', 'quantscope.mjs');
+/** The fold worker the command line starts beside its calibration (src/runtime/foldWorkerNode.ts). */
+export const FOLD_WORKER_BUNDLE = join(ROOT, 'dist-cli', 'foldWorker.mjs');
 
 export async function buildCli() {
   await buildWasm(); // the WASM kernels' modules, which the CLI bundles
   await build({
     entryPoints: [join(ROOT, 'src', 'cli', 'main.ts')],
     outfile: CLI_BUNDLE,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+  });
+  await build({
+    entryPoints: [join(ROOT, 'src', 'runtime', 'foldWorkerNodeEntry.ts')],
+    outfile: FOLD_WORKER_BUNDLE,
     bundle: true,
     platform: 'node',
     format: 'esm',

@@ -1,0 +1,198 @@
+/**
+ * Where a calibration's statistics are folded: in the calibrating thread, one sample after its run
+ * (the fallback), or in a fold worker, a second thread that folds sample i while the calibrating
+ * thread runs sample i + 1. A WASM run holds the thread that awaits it (bench: wasm_run_timer_ticks
+ * = 0), so the overlap needs that second thread. Both sides call the same fold (foldStats.ts'
+ * createSampleFold): the statistics are the same bit for bit.
+ *
+ * The worker takes each sample's arrays by transfer (onnxruntime-web copies a CPU output out of the
+ * wasm heap into an ArrayBuffer of its own; an array that does not own its buffer is copied first),
+ * and at most two samples are alive at once: the one being folded and the one the next run makes
+ * (`sample` resolves only once the worker has no more than one waiting). That is only chosen when
+ * two samples' activations fit the caller's budget; else one sample at a time, said in words.
+ *
+ * The environment's part is one function, a SpawnFoldWorker: a worker_threads Worker in Node
+ * (foldWorkerNode.ts), a nested Web Worker in the page's calibration worker (foldWorkerWeb.ts).
+ */
+import { QuantscopeError, toErrorInfo, type ErrorInfo } from '../core/errors';
+import { createSampleFold, type SampleArrays, type SampleFold, type SampleFoldPlan, type StatsMap } from './foldStats';
+
+export type FoldRequest =
+  | { readonly type: 'init'; readonly plan: SampleFoldPlan }
+  | { readonly type: 'sample'; readonly pass: 0 | 1; readonly arrays: SampleArrays }
+  | { readonly type: 'seed' }
+  | { readonly type: 'finish' };
+
+export type FoldReply =
+  | { readonly type: 'folded' }
+  | { readonly type: 'stats'; readonly stats: StatsMap }
+  | { readonly type: 'error'; readonly error: ErrorInfo };
+
+/** A started fold worker, as the calibrating thread sees it. */
+export interface FoldPort {
+  post(message: FoldRequest, transfer: ArrayBuffer[]): void;
+  /** Every reply in order; `fail` when the worker itself fails (did not load, crashed). */
+  listen(reply: (r: FoldReply) => void, fail: (e: ErrorInfo) => void): void;
+  terminate(): void;
+}
+
+/** Starts a fold worker; throws (synchronously) where there is none, and the fold stays in-thread. */
+export type SpawnFoldWorker = () => FoldPort;
+
+export interface FoldWorkerOption {
+  readonly spawn: SpawnFoldWorker;
+  /** What two samples' activations may take together (one folded, one made by the next run). */
+  readonly budgetBytes: number;
+}
+
+/** Where each sample's arrays are folded. */
+export interface StatsFolder {
+  /** Fold one sample (a worker takes the arrays: the caller must not use them after); resolves when the next run may start. */
+  sample(pass: 0 | 1, arrays: SampleArrays): Promise<void>;
+  /** The two-pass mode, between its passes. */
+  seedSecondPass(): Promise<void>;
+  /** The statistics, once every sample handed over is folded. */
+  finish(): Promise<StatsMap>;
+  /** Stop (a worker is terminated): always called, on success, error or cancel. */
+  close(): void;
+}
+
+/** The fold in the calling thread, one sample at a time. */
+export function inThreadFolder(fold: SampleFold): StatsFolder {
+  return {
+    sample: async (pass, arrays) => fold.sample(pass, arrays),
+    seedSecondPass: async () => fold.seedSecondPass(),
+    finish: async () => fold.stats,
+    close: () => undefined,
+  };
+}
+
+/** Bytes in words: GiB for a large figure, MiB otherwise. */
+const sized = (b: number) =>
+  b >= 1024 ** 3 ? `${(b / 1024 ** 3).toFixed(2)} GiB` : `${(b / 1024 ** 2).toFixed(1)} MiB`;
+
+export const FOLD_OVERLAPPED = 'statistics folded in a second worker, overlapping the next sample’s inference';
+
+/**
+ * After the first sample's run (its bytes known exactly): the fold worker when asked for, when there
+ * is a next run to overlap, and when two samples' activations fit the budget; else in this thread.
+ */
+export function chooseFolder(
+  plan: SampleFoldPlan,
+  first: SampleArrays,
+  runs: number,
+  option: FoldWorkerOption | undefined,
+  said?: (note: string, overlapped: boolean) => void,
+): StatsFolder {
+  const inThread = (why: string) => {
+    said?.(`statistics folded one sample at a time: ${why}`, false);
+    return inThreadFolder(createSampleFold(plan));
+  };
+  if (!option) return inThreadFolder(createSampleFold(plan));
+  if (runs < 2) return inThread('one run, nothing to overlap');
+  let sampleBytes = 0;
+  for (const t of plan.tensors) sampleBytes += first[t]!.byteLength;
+  if (2 * sampleBytes > option.budgetBytes)
+    return inThread(
+      `two samples of ${sized(sampleBytes)} of activations would not fit in the ${sized(option.budgetBytes)} available`,
+    );
+  let port: FoldPort;
+  try {
+    port = option.spawn();
+  } catch (e) {
+    return inThread(`no fold worker here (${toErrorInfo(e).message})`);
+  }
+  said?.(`${FOLD_OVERLAPPED} (${sized(sampleBytes)} of activations a sample)`, true);
+  return workerFolder(port, plan);
+}
+
+/** An array's buffer to transfer: its own, or (a view into a larger or shared buffer) a copy's. */
+function movable(a: Float32Array): Float32Array {
+  const whole = a.buffer instanceof ArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength;
+  return whole ? a : a.slice();
+}
+
+/** The calibrating thread's side of a fold worker. */
+export function workerFolder(port: FoldPort, plan: SampleFoldPlan): StatsFolder {
+  let waiting = 0; // samples sent and not yet folded
+  let failure: QuantscopeError | null = null;
+  let stats: StatsMap | null = null;
+  let wake: () => void = () => undefined;
+  port.listen(
+    (r) => {
+      if (r.type === 'folded') waiting--;
+      else if (r.type === 'stats') stats = r.stats;
+      else failure ??= new QuantscopeError(r.error.code, r.error.message);
+      wake();
+    },
+    (e) => {
+      failure ??= new QuantscopeError(e.code, `the fold worker failed: ${e.message}`);
+      wake();
+    },
+  );
+  const until = (done: () => boolean) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (failure) reject(failure);
+        else if (done()) resolve();
+        else wake = check;
+      };
+      check();
+    });
+  const send = (m: FoldRequest, transfer: ArrayBuffer[] = []) => {
+    if (failure) throw failure;
+    port.post(m, transfer);
+  };
+  send({ type: 'init', plan });
+  return {
+    async sample(pass, arrays) {
+      const moved: Record<string, Float32Array> = {};
+      const buffers = new Set<ArrayBuffer>();
+      for (const t of plan.tensors) {
+        const a = movable(arrays[t]!);
+        moved[t] = a;
+        buffers.add(a.buffer as ArrayBuffer);
+      }
+      send({ type: 'sample', pass, arrays: moved }, [...buffers]);
+      waiting++;
+      // back-pressure: the next run starts once at most this sample waits in the worker
+      await until(() => waiting <= 1);
+    },
+    async seedSecondPass() {
+      send({ type: 'seed' });
+    },
+    async finish() {
+      send({ type: 'finish' });
+      await until(() => stats !== null);
+      return stats!;
+    },
+    close: () => port.terminate(),
+  };
+}
+
+/**
+ * The fold worker's side, shared by the Node and web entries: fold each request in order, reply.
+ * After an error nothing more is folded (the calibrating thread stops at the error).
+ */
+export function serveFold(reply: (r: FoldReply, transfer?: ArrayBuffer[]) => void): (m: FoldRequest) => void {
+  let fold: SampleFold | null = null;
+  let failed = false;
+  return (m) => {
+    if (failed) return;
+    try {
+      if (m.type === 'init') fold = createSampleFold(m.plan);
+      else if (m.type === 'sample') {
+        fold!.sample(m.pass, m.arrays);
+        reply({ type: 'folded' });
+      } else if (m.type === 'seed') fold!.seedSecondPass();
+      else {
+        // the histograms move back (transferred: this worker is done with them)
+        const counts = new Set(Object.values(fold!.stats).map((s) => s.histogram.counts.buffer as ArrayBuffer));
+        reply({ type: 'stats', stats: fold!.stats }, [...counts]);
+      }
+    } catch (e) {
+      failed = true;
+      reply({ type: 'error', error: toErrorInfo(e) });
+    }
+  };
+}

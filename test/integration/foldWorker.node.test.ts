@@ -1,0 +1,120 @@
+/**
+ * The fold worker (runtime/foldWorker.ts) on PP-OCRv4 det in onnxruntime-node: statistics folded in a
+ * second thread equal the in-thread fold bit for bit (every histogram count, min/max, per-sample
+ * extremes, the |x| and PyTorch histograms), in both modes; the fallbacks say why; a worker that
+ * fails is a coded error; every worker started is terminated, on success, error and cancel.
+ */
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isQuantscopeError } from '../../src/core/errors';
+import { encodeModel, withExtraOutputs } from '../../src/onnx';
+import { calibrate, type CalibrationOptions, type CalibrationSource, type StatsMap } from '../../src/runtime/calibrate';
+import type { SpawnFoldWorker } from '../../src/runtime/foldWorker';
+import { nodeFoldWorker } from '../../src/runtime/foldWorkerNode';
+import { createNodeSession, nodeOrt } from '../../src/runtime/ortNode';
+import { loadModelSync } from '../../src/state/modelSlice';
+import { docFeeds, ocrModel, ROOT } from '../helpers/sample';
+
+// built by the test setup with the command line (scripts/build-cli.mjs)
+const ENTRY = join(ROOT, 'dist-cli', 'foldWorker.mjs');
+
+/** A spawn that counts the workers started and terminated. */
+function counted(spawn: SpawnFoldWorker) {
+  const c = { started: 0, terminated: 0 };
+  const counting: SpawnFoldWorker = () => {
+    const port = spawn();
+    c.started++;
+    return {
+      ...port,
+      terminate: () => {
+        c.terminated++;
+        port.terminate();
+      },
+    };
+  };
+  return { c, spawn: counting };
+}
+
+function expectSameStats(a: StatsMap, b: StatsMap): void {
+  expect(Object.keys(a)).toEqual(Object.keys(b));
+  for (const t of Object.keys(a)) {
+    const x = a[t]!;
+    const y = b[t]!;
+    expect(y.minmax).toEqual(x.minmax);
+    // typed arrays compared element by element
+    expect(y.histogram).toEqual(x.histogram);
+    expect(y.batchMin).toEqual(x.batchMin);
+    expect(y.batchMax).toEqual(x.batchMax);
+    expect(y.abs).toEqual(x.abs);
+    expect(y.torchHistogram).toEqual(x.torchHistogram);
+    expect(y.histogramError).toEqual(x.histogramError);
+  }
+}
+
+describe('fold worker', async () => {
+  const m = loadModelSync('det.onnx', ocrModel('det'), true);
+  const tensors = m.plan.activations;
+  const session = await createNodeSession(encodeModel(withExtraOutputs(m.prepared, tensors)));
+  const samples = [docFeeds(0), docFeeds(1)];
+  const source: CalibrationSource = { count: samples.length, feeds: async (i) => samples[i]! };
+  const run = (opts: CalibrationOptions, only: readonly string[] = tensors) =>
+    calibrate(nodeOrt, session, source, only, opts);
+  // PyTorch's observer is the slow part: the two-pass mode with it runs on every 12th tensor
+  const some = tensors.filter((_, k) => k % 12 === 0);
+
+  it.each([
+    ['streaming, every tensor', {}, tensors],
+    ['onnxruntime-exact with PyTorch histograms', { mode: 'onnxruntime-exact' as const, torchHistograms: true }, some],
+  ])('%s: the worker’s statistics equal the in-thread fold bit for bit', async (_, mode, only) => {
+    const inThread = await run(mode, only);
+    const { c, spawn } = counted(nodeFoldWorker(ENTRY));
+    const notes: string[] = [];
+    const overlapped = await run(
+      { ...mode, foldWorker: { spawn, budgetBytes: 2 ** 40 }, onFoldPath: (note) => notes.push(note) },
+      only,
+    );
+    expect(notes).toEqual([expect.stringMatching(/^statistics folded in a second worker, overlapping/)]);
+    expect(c).toEqual({ started: 1, terminated: 1 });
+    expectSameStats(inThread, overlapped);
+    // both samples folded, into histograms that hold values
+    for (const t of only) {
+      expect(overlapped[t]!.batchMin).toHaveLength(2);
+      expect(overlapped[t]!.histogram.total).toBeGreaterThan(0);
+    }
+  });
+
+  it('folds one sample at a time, saying why, when two samples would not fit or there is no worker', async () => {
+    const notes: string[] = [];
+    const { c, spawn } = counted(nodeFoldWorker(ENTRY));
+    await run({ foldWorker: { spawn, budgetBytes: 2 ** 20 }, onFoldPath: (n) => notes.push(n) }, some);
+    await run(
+      {
+        foldWorker: { spawn: nodeFoldWorker(join(ROOT, 'missing-fold-worker.mjs')), budgetBytes: 2 ** 40 },
+        onFoldPath: (n) => notes.push(n),
+      },
+      some,
+    );
+    expect(c.started).toBe(0);
+    expect(notes[0]).toMatch(
+      /one sample at a time: two samples of [\d.]+ MiB of activations would not fit in the 1.0 MiB/,
+    );
+    expect(notes[1]).toMatch(/one sample at a time: no fold worker here \(.*missing-fold-worker.mjs is missing/);
+  });
+
+  it('a fold worker that fails is a coded error, and a cancel terminates the worker', async () => {
+    const broken = counted(nodeFoldWorker(join(ROOT, 'test/fixtures/fold-worker/broken.mjs')));
+    const err = await run({ foldWorker: { spawn: broken.spawn, budgetBytes: 2 ** 40 } }, some).catch((e: unknown) => e);
+    expect(isQuantscopeError(err) && err.code).toBe('RUNTIME');
+    expect((err as Error).message).toMatch(/the fold worker failed: broken fold worker/);
+    expect(broken.c).toEqual({ started: 1, terminated: 1 });
+
+    const ac = new AbortController();
+    const { c, spawn } = counted(nodeFoldWorker(ENTRY));
+    const cancelled = await run(
+      { foldWorker: { spawn, budgetBytes: 2 ** 40 }, signal: ac.signal, onProgress: () => ac.abort() },
+      some,
+    ).catch((e: unknown) => e);
+    expect(isQuantscopeError(cancelled) && cancelled.code).toBe('CANCELLED');
+    expect(c).toEqual({ started: 1, terminated: 1 });
+  });
+});
