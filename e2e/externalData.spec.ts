@@ -54,8 +54,17 @@ test('an .onnx with its data file, picked together, exports as q4 with its data 
   await page.getByRole('button', { name: /^q4 \(MatMulNBits/ }).click();
   const downloads: Promise<Download>[] = [];
   page.on('download', (d) => downloads.push(Promise.resolve(d)));
+  // the check that the file loads runs in a worker of its own (onnxruntime-web's JSPI build), ended when it answers
+  const checks = { started: 0, closed: 0 };
+  page.on('worker', (w) => {
+    if (!/exportCheck\.worker/.test(w.url())) return;
+    checks.started++;
+    w.on('close', () => checks.closed++);
+  });
   await page.getByRole('button', { name: 'Export' }).click();
   await expect(page.getByTestId('export-data-file')).toHaveText('model_q4.onnx_data');
+  expect(checks.started).toBe(1);
+  await expect.poll(() => checks.closed).toBe(1);
   await expect.poll(() => downloads.length).toBe(2);
   const [onnx, data] = await Promise.all(downloads);
   expect(onnx!.suggestedFilename()).toBe('model_q4.onnx');

@@ -22,6 +22,8 @@ export type ErrorCode =
   | 'BUSY'
   | 'CANCELLED'
   | 'RUNTIME'
+  /** a worker ended by an error outside any job's own handling (a script error, a crashed wasm module) */
+  | 'WORKER_FAILED'
   | 'TFLITE_UNSUPPORTED'
   | 'TFLITE_NO_RANGE'
   | 'TFLITE_DYNAMIC_SHAPE'

@@ -2,7 +2,8 @@
  * The page's channel to its workers: the two long-lived workers (calibration, and model
  * loading/export), created once on first use outside any React effect (StrictMode's double effects
  * would otherwise start two), a tune worker started for each Tune run and ended with it (a cancel
- * terminates it: see worker/tune.worker.ts), the requests in flight and their replies, and cancel.
+ * terminates it: see worker/tune.worker.ts), a worker for each export check of a file with external data
+ * (worker/exportCheck.worker.ts), ended when it answers, the requests in flight and their replies, and cancel.
  * client.ts's start* functions send through `request`.
  */
 import { reviveOnnxMessages } from '../onnx/revive';
@@ -37,6 +38,8 @@ let worker: Worker | undefined;
 let modelWorker: Worker | undefined;
 /** The tune worker of the run in flight, if any: one run at a time (the page's Tune is off meanwhile). */
 let tuneWorker: Worker | undefined;
+/** The export checks' workers, one per check in flight, each ended when its check answers or fails. */
+const checkWorkers = new Set<Worker>();
 let nextId = 1;
 const pending = new Map<number, Pending>();
 /** Which worker runs each request in flight (its cancel goes there). */
@@ -91,16 +94,51 @@ function listen(w: Worker, what: string): Worker {
         if (w === tuneWorker) endTuneWorker();
         break;
     }
+    if (checkWorkers.has(w) && !ownsRequests(w)) endCheckWorker(w);
   });
-  w.addEventListener('error', (e) => {
+  // an error no job caught (a script error, a crashed wasm module) or a reply that cannot be read: its
+  // requests fail with a coded error rather than wait for a reply that will not come
+  const failAll = (why: string) => {
     for (const [id, p] of pending) {
       if (ownerOf.get(id) !== w) continue;
       pending.delete(id);
       ownerOf.delete(id);
-      p.reject(new QuantscopeError('RUNTIME', `the ${what} worker failed: ${e.message}`));
+      p.reject(new QuantscopeError('WORKER_FAILED', `the ${what} worker failed: ${why}`));
     }
-  });
+    if (checkWorkers.has(w)) endCheckWorker(w);
+  };
+  w.addEventListener('error', (e) => failAll(e.message || 'an error it did not report'));
+  w.addEventListener('messageerror', () => failAll('its reply could not be read'));
   return w;
+}
+
+function ownsRequests(w: Worker): boolean {
+  for (const owner of ownerOf.values()) if (owner === w) return true;
+  return false;
+}
+
+/** A fresh worker for one export check of a file with external data (worker/exportCheck.worker.ts). */
+function newCheckWorker(): Worker {
+  const w = listen(
+    new Worker(new URL('./worker/exportCheck.worker.ts', import.meta.url), {
+      type: 'module',
+      name: 'quantscope-export-check',
+    }),
+    'export check',
+  );
+  checkWorkers.add(w);
+  return w;
+}
+
+/** Terminate an export check's worker: its onnxruntime build and wasm heap go with it. */
+function endCheckWorker(w: Worker): void {
+  checkWorkers.delete(w);
+  w.terminate();
+}
+
+/** The export check of a file with external data: the JSPI build that streams its weights, in a worker of its own. */
+function isExternalDataCheck(req: WorkerRequest): boolean {
+  return req.type === 'probe' && req.models.some((m) => (m.externalData?.length ?? 0) > 0);
 }
 
 function getWorker(): Worker {
@@ -160,7 +198,9 @@ function send(req: WorkerRequest, transfer: Transferable[] = []): void {
         ? getModelWorker()
         : req.type === 'tune'
           ? newTuneWorker()
-          : getWorker();
+          : isExternalDataCheck(req)
+            ? newCheckWorker()
+            : getWorker();
   if (req.type !== 'cancel') ownerOf.set(req.id, w);
   w.postMessage(req, transfer);
 }

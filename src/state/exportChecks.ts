@@ -1,4 +1,5 @@
 /** The checks before an export is offered: it loads in onnxruntime, and the guard rail's verdict (state/exportSlice.ts). */
+import { QuantscopeError, toErrorInfo } from '../core/errors';
 import type { SampleSpec } from '../data/samples';
 import { buildSamples } from '../data/buildSamples';
 import { guardExportInPage, type ExportGuard } from './guard';
@@ -48,6 +49,17 @@ export async function checkLoads(calibrator: Calibrator, state: AppState, file: 
     backend,
     noFallback: false,
   });
-  const r = (await result).results.export;
+  let answer;
+  try {
+    answer = await result;
+  } catch (e) {
+    // the check's worker failed or crashed (WORKER_FAILED): named with the file it was checking
+    const { code, message } = toErrorInfo(e);
+    const which = file.dataFile
+      ? `the ${file.report.form} file with ${file.dataFile.name}`
+      : `the ${file.report.form} file`;
+    throw new QuantscopeError(code, `the check that ${which} loads in onnxruntime stopped: ${message}`);
+  }
+  const r = answer.results.export;
   return r && !r.runs ? r.error : null;
 }

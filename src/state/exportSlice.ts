@@ -112,6 +112,7 @@ export function createExportSlice(calibrator: Calibrator): StateCreator<AppState
             file,
           );
           if (get().config !== config || get().model !== model) return null;
+          set({ exporting: { done: 0, total: 1, checking: true } });
           const problem = await checkLoads(calibrator, get(), file);
           if (problem)
             throw new QuantscopeError(
@@ -181,6 +182,7 @@ export function createExportSlice(calibrator: Calibrator): StateCreator<AppState
           },
           file,
         );
+        set({ exporting: { done: 0, total: 1, checking: true } });
         const problem = await checkLoads(calibrator, get(), file);
         if (problem)
           throw new QuantscopeError(

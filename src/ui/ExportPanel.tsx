@@ -100,7 +100,11 @@ export function ExportPanel() {
       {exporting && (
         <span className="muted" data-testid="exporting">
           {' '}
-          {needsRanges ? `Computing ranges… ${exporting.done} / ${exporting.total}` : 'Building…'}
+          {exporting.checking
+            ? 'Checking that the file loads in onnxruntime…'
+            : needsRanges
+              ? `Computing ranges… ${exporting.done} / ${exporting.total}`
+              : 'Building…'}
         </span>
       )}
       {exported && (

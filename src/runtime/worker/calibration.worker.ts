@@ -9,7 +9,7 @@ import { runCompareJob } from '../compareJob';
 import { runDebugJob, type DebugRequest } from '../debugJob';
 import { runSensitivityJob, type SensitivityRequest } from '../sensitivityJob';
 import { runGuardJob } from '../guardRun';
-import { loadOrt, loadOrtStreamingWeights, sessionInfo } from '../ortWeb';
+import { loadOrt, sessionInfo } from '../ortWeb';
 import type {
   CalibrateRequest,
   CompareRequest,
@@ -48,17 +48,11 @@ function runJob(
     | DebugRequest
     | SensitivityRequest,
   job: (ort: WebOrt, signal: AbortSignal, emit: Emit) => Promise<void>,
-  /** Its sessions read external data files (Blobs): on the CPU, the build that streams them (ortWeb.ts). */
-  externalWeights = false,
 ): void {
   const controller = new AbortController();
   running.set(req.id, controller);
   const emit: Emit = (m, transfer = []) => scope.postMessage(m, transfer);
-  const cpu = req.backend === 'cpu' || req.backend === 'wasm';
-  (
-    (externalWeights && cpu ? loadOrtStreamingWeights(import.meta.env.BASE_URL) : null) ??
-    loadOrt(req.backend === 'cpu' ? 'wasm' : req.backend, import.meta.env.BASE_URL)
-  )
+  loadOrt(req.backend === 'cpu' ? 'wasm' : req.backend, import.meta.env.BASE_URL)
     .then((ort) => job(ort, controller.signal, emit))
     .catch((err: unknown) => emit({ type: 'error', id: req.id, error: toErrorInfo(err) }))
     .finally(() => running.delete(req.id));
@@ -74,11 +68,8 @@ scope.addEventListener('message', (e) => {
   } else if (req.type === 'speed') {
     runJob(req, (ort, _signal, emit) => runSpeedJob(ort, req, queue, emit));
   } else if (req.type === 'probe') {
-    runJob(
-      req,
-      (ort, _signal, emit) => runProbeJob(ort, req, queue, emit),
-      req.models.some((m) => m.externalData?.length),
-    );
+    // the export check of a file with external data runs in a worker of its own (exportCheck.worker.ts)
+    runJob(req, (ort, _signal, emit) => runProbeJob(ort, req, queue, emit));
   } else if (req.type === 'guard') {
     runJob(req, (ort, _signal, emit) => runGuardJob(ort, req, queue, emit));
   } else if (req.type === 'round') {
