@@ -1,11 +1,11 @@
 ;; The histogram fold's hot loop in WebAssembly SIMD, hand-written: min/max and binning of a float32
 ;; batch in one pass, four values at a time. scripts/build-wasm.mjs assembles it (wabt) into
 ;; src/core/histogramKernel.wasm.ts at build time; src/core/histogramKernel.ts loads it and falls
-;; back to the JavaScript loop (histogram.ts, binLoopFixed) where WASM SIMD is missing.
+;; back to the JavaScript loop (histogramBinning.ts, binLoopFixed) where WASM SIMD is missing.
 ;;
 ;; It finds the bins binLoopFixed finds, value for value, the same way but for the position's precision:
 ;;   v   = trunc((x - lo) * fixedScale)          in float32 (JS: float64); the caller's `window` is
-;;                                                widened by float32's rounding (histogram.ts, edgesFor)
+;;                                                widened by float32's rounding (histogramBinning.ts, edgesFor)
 ;;   bin = clamp(v >> shift, 0, last)
 ;;   if x == ±0:                      bin = zeroBin (the caller walked 0 to its bin once)
 ;;   else if ((v + window) & mask) < 2 window:  walk to the float32 edges that hold x (numpy's rule,

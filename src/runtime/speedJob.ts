@@ -126,22 +126,10 @@ export async function runSpeedJob(
 ): Promise<void> {
   try {
     // a model with external data: its session gets the data files (runtime/modelSession.ts)
-    const float = await measureLatency(
-      ortWithExternalData(ort, req.floatExternalData),
-      new Uint8Array(req.float),
-      req.sample,
-      req.backend,
-      req.runs,
-      queue,
-    );
-    const exported = await measureLatency(
-      ortWithExternalData(ort, req.exportedExternalData),
-      await modelBytes(req.exported),
-      req.sample,
-      req.backend,
-      req.runs,
-      queue,
-    );
+    const measure = (bytes: Uint8Array, externalData: SpeedRequest['floatExternalData']) =>
+      measureLatency(ortWithExternalData(ort, externalData), bytes, req.sample, req.backend, req.runs, queue);
+    const float = await measure(new Uint8Array(req.float), req.floatExternalData);
+    const exported = await measure(await modelBytes(req.exported), req.exportedExternalData);
     emit({ type: 'speed', id: req.id, float, exported });
   } catch (e) {
     emit({ type: 'error', id: req.id, error: toErrorInfo(e) });

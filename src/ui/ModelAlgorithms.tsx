@@ -16,11 +16,40 @@ const DEFAULT_ALPHA = 0.5;
 export const EQUALIZED_OPS = new Set(['Conv', 'Gemm']);
 export const SMOOTHED_OPS = new Set(['MatMul', 'Gemm']);
 
-type OnOff = 'equalize' | 'smoothquant';
-const onOffValue = (v: boolean | undefined) => (v === undefined ? 'default' : v ? 'on' : 'off');
-const onOffSet = (key: OnOff, value: string): Partial<WeightConfig> => ({
-  [key]: value === 'default' ? undefined : value === 'on',
-});
+/**
+ * A choice that is on, off, or left to the level above (undefined: the model's choice for a node, the
+ * model default for an op type): the one select of the Choices table and the Weights tab for bias
+ * correction, equalization and SmoothQuant.
+ */
+function OnOffSelect({
+  label,
+  title,
+  value,
+  inherit,
+  onChange,
+}: {
+  label: string;
+  title?: string;
+  value: boolean | undefined;
+  /** What 'default' is called: where the choice comes from when it is not set here. */
+  inherit: string;
+  onChange: (value: boolean | undefined) => void;
+}) {
+  return (
+    <select
+      aria-label={label}
+      title={title}
+      value={value === undefined ? 'default' : value ? 'on' : 'off'}
+      onChange={(e) => onChange(e.target.value === 'default' ? undefined : e.target.value === 'on')}
+    >
+      <option value="default">{inherit}</option>
+      <option value="on">on</option>
+      <option value="off">off</option>
+    </select>
+  );
+}
+const NODE_INHERIT = "model's choice";
+const OP_TYPE_INHERIT = 'model default';
 
 export function ModelAlgorithmsChoice({ form }: { form: ExportForm }) {
   const appStore = useAppStore();
@@ -101,22 +130,19 @@ export function NodeBiasCorrection({ node }: { node: string }) {
   return (
     <label className="small">
       bias correction{' '}
-      <select
-        aria-label="Node bias correction"
-        value={own === undefined ? 'default' : own ? 'on' : 'off'}
-        onChange={(e) =>
+      <OnOffSelect
+        label="Node bias correction"
+        value={own}
+        inherit={NODE_INHERIT}
+        onChange={(on) =>
           appStore.getState().setConfig((c) => {
             const { biasCorrection: _dropped, ...rest } = c.nodes?.[node]?.weights ?? {};
             void _dropped;
-            const weights = e.target.value === 'default' ? rest : { ...rest, biasCorrection: e.target.value === 'on' };
+            const weights = on === undefined ? rest : { ...rest, biasCorrection: on };
             return { ...c, nodes: { ...c.nodes, [node]: { ...c.nodes?.[node], weights } } };
           })
         }
-      >
-        <option value="default">model&apos;s choice</option>
-        <option value="on">on</option>
-        <option value="off">off</option>
-      </select>
+      />
     </label>
   );
 }
@@ -126,22 +152,15 @@ export function OpTypeBiasCorrection({ opType }: { opType: string }) {
   const store = useAppStore();
   const own = useApp((s) => s.config.opTypes?.[opType]?.weights?.biasCorrection);
   return (
-    <select
-      aria-label={`Correct ${opType} biases`}
+    <OnOffSelect
+      label={`Correct ${opType} biases`}
       title="Bias correction: the mean output shift the quantized weights cause on your samples, subtracted from the bias (needs data)"
-      value={own === undefined ? 'default' : own ? 'on' : 'off'}
-      onChange={(e) =>
-        store.getState().editConfig({
-          kind: 'op-type',
-          opType,
-          set: { weights: { biasCorrection: e.target.value === 'default' ? undefined : e.target.value === 'on' } },
-        })
+      value={own}
+      inherit={OP_TYPE_INHERIT}
+      onChange={(on) =>
+        store.getState().editConfig({ kind: 'op-type', opType, set: { weights: { biasCorrection: on } } })
       }
-    >
-      <option value="default">model default</option>
-      <option value="on">on</option>
-      <option value="off">off</option>
-    </select>
+    />
   );
 }
 
@@ -160,30 +179,24 @@ export function NodeAlgorithms({ node, opType }: { node: string; opType: string 
       {EQUALIZED_OPS.has(opType) && (
         <label title="Cross-layer equalization of the pair this node starts (its output channels and the next layer's inputs)">
           pair equalization (the pair it starts){' '}
-          <select
-            aria-label="Node equalization"
-            value={onOffValue(own?.equalize)}
-            onChange={(e) => set(onOffSet('equalize', e.target.value))}
-          >
-            <option value="default">model&apos;s choice</option>
-            <option value="on">on</option>
-            <option value="off">off</option>
-          </select>
+          <OnOffSelect
+            label="Node equalization"
+            value={own?.equalize}
+            inherit={NODE_INHERIT}
+            onChange={(on) => set({ equalize: on })}
+          />
         </label>
       )}
       {SMOOTHED_OPS.has(opType) && (
         <>
           <label title="SmoothQuant: this node's input outlier channels moved into its weight (needs data)">
             input smoothing{' '}
-            <select
-              aria-label="Node input smoothing"
-              value={onOffValue(own?.smoothquant)}
-              onChange={(e) => set(onOffSet('smoothquant', e.target.value))}
-            >
-              <option value="default">model&apos;s choice</option>
-              <option value="on">on</option>
-              <option value="off">off</option>
-            </select>
+            <OnOffSelect
+              label="Node input smoothing"
+              value={own?.smoothquant}
+              inherit={NODE_INHERIT}
+              onChange={(on) => set({ smoothquant: on })}
+            />
           </label>
           <label>
             alpha{' '}
@@ -216,14 +229,14 @@ export function NodeAlgorithms({ node, opType }: { node: string; opType: string 
 export function OpTypeAlgorithms({ opType }: { opType: string }) {
   const store = useAppStore();
   const own = useApp((s) => s.config.opTypes?.[opType]?.weights);
-  const set = (key: OnOff, value: string) =>
-    store.getState().editConfig({ kind: 'op-type', opType, set: { weights: onOffSet(key, value) } });
-  const select = (key: OnOff, label: string, title: string) => (
-    <select aria-label={label} title={title} value={onOffValue(own?.[key])} onChange={(e) => set(key, e.target.value)}>
-      <option value="default">model default</option>
-      <option value="on">on</option>
-      <option value="off">off</option>
-    </select>
+  const select = (key: 'equalize' | 'smoothquant', label: string, title: string) => (
+    <OnOffSelect
+      label={label}
+      title={title}
+      value={own?.[key]}
+      inherit={OP_TYPE_INHERIT}
+      onChange={(on) => store.getState().editConfig({ kind: 'op-type', opType, set: { weights: { [key]: on } } })}
+    />
   );
   if (!EQUALIZED_OPS.has(opType) && !SMOOTHED_OPS.has(opType)) return <span className="muted">—</span>;
   return (
