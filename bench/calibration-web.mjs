@@ -5,14 +5,18 @@
 // Also measured here:
 //  - whether a WASM run frees the calling thread (event-loop ticks while `run` is awaited): folding
 //    sample i while sample i+1 runs needs it; where it does not, calibration folds one sample at a time;
-//  - peak memory (getrusage's maxRSS, the whole process) against the model and the activations.
+//  - peak memory (getrusage's maxRSS, the whole process) against the model and the activations;
+//  - the same calibration through calibrate() with a fold worker (src/runtime/foldWorker.ts): sample
+//    i folded in a second thread while sample i+1 runs; wall and CPU time (all threads), peak memory;
+//  - what the 236 extra outputs cost a run: copying one sample's activations into fresh arrays,
+//    as onnxruntime-web does for each CPU output (out of the wasm heap).
 import { readFileSync, statSync } from 'node:fs';
 import * as ort from 'onnxruntime-web';
 
 const [plainPath, calibPath, tensorsPath, threads, ...inputs] = process.argv.slice(2);
 ort.env.wasm.numThreads = Number(threads);
 const tensors = JSON.parse(readFileSync(tensorsPath, 'utf8'));
-const { foldTensor, emptyStats } = await import(process.env.QS_CALIBRATE_MODULE);
+const { foldTensor, emptyStats, calibrate, nodeFoldWorker } = await import(process.env.QS_CALIBRATE_MODULE);
 const feeds = inputs.map((f) => {
   const b = readFileSync(f);
   return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
@@ -48,6 +52,7 @@ let runMs = 0;
 // wall time of the fold moves with the other processes far more than its CPU time does.
 let foldCpuMs = 0;
 let stats = emptyStats(tensors);
+const cpuInThread0 = process.cpuUsage();
 for (const d of feeds) {
   const t1 = performance.now();
   const r = await calib.run({ x: tensor(d) }, tensors);
@@ -60,17 +65,57 @@ for (const d of feeds) {
   foldCpuMs += (c.user + c.system) / 1000;
 }
 const calibMs = performance.now() - t;
+const cpuInThread = process.cpuUsage(cpuInThread0);
+const peakRssInThread = process.resourceUsage().maxRSS * 1024;
+
+// The same samples through calibrate() with a fold worker (the statistics checked equal below).
+const notes = [];
+const source = { count: feeds.length, feeds: async (i) => ({ x: { type: 'float32', data: feeds[i], dims } }) };
+const cpu0 = process.cpuUsage();
+t = performance.now();
+const overlapped = await calibrate(ort, calib, source, tensors, {
+  foldWorker: { spawn: nodeFoldWorker(process.env.QS_FOLD_WORKER), spareBytes: 8 * 1024 ** 3 },
+  onFoldPath: (note) => notes.push(note),
+});
+const overlapMs = performance.now() - t;
+const overlapCpu = process.cpuUsage(cpu0);
+let differing = 0;
+for (const k of tensors) {
+  const a = stats[k].histogram.counts;
+  const b = overlapped[k].histogram.counts;
+  if (a.length !== b.length || a.some((v, j) => v !== b[j]) || stats[k].minmax.min !== overlapped[k].minmax.min)
+    differing++;
+}
+
+// One sample's activations copied into fresh arrays, as each CPU output is copied out of the wasm heap.
+const copyOut = () => {
+  const t0 = performance.now();
+  for (const k of tensors) new Float32Array(first[k].data.length).set(first[k].data);
+  return performance.now() - t0;
+};
+copyOut();
+const copyMs = Math.min(copyOut(), copyOut(), copyOut());
+
 console.log(
   JSON.stringify({
     plainMs,
     calibMs,
     runMs,
+    cpuMs: (cpuInThread.user + cpuInThread.system) / 1000,
     foldMs: calibMs - runMs,
     foldCpuMs,
     samples: feeds.length,
     runFreesCaller: { ticks, runMs: probeMs },
+    overlap: {
+      calibMs: overlapMs,
+      cpuMs: (overlapCpu.user + overlapCpu.system) / 1000,
+      note: notes.join('; '),
+      differingTensors: differing,
+    },
+    copyOutMsPerSample: copyMs,
     memory: {
-      peakRss: process.resourceUsage().maxRSS * 1024,
+      peakRss: peakRssInThread,
+      peakRssOverlap: process.resourceUsage().maxRSS * 1024,
       rssBeforeCalibration: rssBefore,
       modelBytes: statSync(plainPath).size,
       sampleActivationBytes: sampleBytes,

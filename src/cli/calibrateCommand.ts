@@ -23,7 +23,7 @@ export async function cmdCalibrate(a: Args): Promise<void> {
   });
   // the tensors to calibrate depend on where the pairs go (a PyTorch preset observes more)
   const plan = planQuantization(prepared, { ...DEFAULT_CONFIG, placement: config.placement });
-  const { mode, stats } = await calibratePlan(a, {
+  const { mode, stats, statisticsFold } = await calibratePlan(a, {
     path,
     model,
     prepared,
@@ -40,6 +40,7 @@ export async function cmdCalibrate(a: Args): Promise<void> {
     model: basename(path),
     samples: samples!.length,
     mode,
+    statisticsFold,
     method: flagValue(a, 'method') ?? 'minmax',
     tensors: Object.fromEntries(
       Object.entries(stats).map(([t, st]) => [

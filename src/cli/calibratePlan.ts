@@ -30,10 +30,11 @@ export interface PlanToCalibrate {
 export async function calibratePlan(
   a: Args,
   p: PlanToCalibrate,
-): Promise<{ mode: 'streaming' | 'onnxruntime-exact'; stats: StatsMap }> {
+): Promise<{ mode: 'streaming' | 'onnxruntime-exact'; stats: StatsMap; statisticsFold: string }> {
   const why = whyNothingToCalibrate(p.prepared, p.plan, fixableInputs(p.model), p.fixed);
   if (why) throw new QuantscopeError('NO_STATISTICS', `${p.path}: ${why}`);
   const mode = choiceFlag(a, 'mode', ['streaming', 'onnxruntime-exact'] as const, 'streaming');
+  let statisticsFold = 'statistics folded one sample at a time';
   const stats = await runCalibration(
     p.prepared,
     calibrationTensors(p.prepared, p.plan),
@@ -44,6 +45,7 @@ export async function calibratePlan(
     p.chain,
     calibrationPasses(a),
     maxMemory(a),
+    (note) => (statisticsFold = note),
   );
-  return { mode, stats };
+  return { mode, stats, statisticsFold };
 }

@@ -3,6 +3,7 @@ import type { QuantConfig } from '../core/config';
 import { needsTorchHistograms } from '../core/presets';
 import { withExtraOutputs, type ModelProto } from '../onnx';
 import { calibrate, type StatsMap } from '../runtime/calibrate';
+import { nodeFoldWorker } from '../runtime/foldWorkerNode';
 import { materializeSample } from '../data/samples';
 import { nodeOrt } from '../runtime/ortNode';
 import { freemem } from 'node:os';
@@ -27,10 +28,13 @@ export async function runCalibration(
   passes = 1,
   /** --max-memory in bytes: what the run may use; by default the memory the machine has free now. */
   maxMemoryBytes?: number,
+  /** Which way the statistics were folded, in words (runtime/foldWorker.ts). */
+  onFoldPath?: (note: string) => void,
 ): Promise<StatsMap> {
   // Before any session: the page's estimate (runtime/pageMemory.ts) against this machine's memory.
   // Refused in words with the numbers (a coded error: exit 1, nothing written), or split into passes.
-  const plan = calibrationMemoryPlan(prepared, tensors, samples, maxMemoryBytes ?? freemem(), passes);
+  const budget = maxMemoryBytes ?? freemem();
+  const plan = calibrationMemoryPlan(prepared, tensors, samples, budget, passes);
   if (plan.passes.length > 1) console.error(plan.note);
   const bar = quiet ? null : progressBar('calibrating');
   const source = { count: samples.length, feeds: async (i: number) => materializeSample(samples[i]!) };
@@ -39,6 +43,14 @@ export async function runCalibration(
     torchHistograms: config !== undefined && needsTorchHistograms(config),
     chain,
     onProgress: (done: number, total: number) => bar?.update(done, total),
+    // onnxruntime-node's run holds the calling thread too (like the WASM one): the fold overlaps the
+    // next run from a worker (dist-cli/foldWorker.mjs, beside the built command), when a second
+    // sample fits beside the plan's estimate
+    foldWorker: {
+      spawn: nodeFoldWorker(new URL('./foldWorker.mjs', import.meta.url)),
+      spareBytes: budget - plan.peakBytes,
+    },
+    onFoldPath,
   };
   try {
     if (plan.passes.length > 1) {

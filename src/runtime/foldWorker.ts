@@ -9,7 +9,8 @@
  * wasm heap into an ArrayBuffer of its own; an array that does not own its buffer is copied first),
  * and at most two samples are alive at once: the one being folded and the one the next run makes
  * (`sample` resolves only once the worker has no more than one waiting). That is only chosen when
- * two samples' activations fit the caller's budget; else one sample at a time, said in words.
+ * the second sample's activations fit the memory the caller can spare beyond one sample's run (its
+ * estimate: runtime/pageMemory.ts, cli/calibration.ts); else one sample at a time, said in words.
  *
  * The environment's part is one function, a SpawnFoldWorker: a worker_threads Worker in Node
  * (foldWorkerNode.ts), a nested Web Worker in the page's calibration worker (foldWorkerWeb.ts).
@@ -41,8 +42,11 @@ export type SpawnFoldWorker = () => FoldPort;
 
 export interface FoldWorkerOption {
   readonly spawn: SpawnFoldWorker;
-  /** What two samples' activations may take together (one folded, one made by the next run). */
-  readonly budgetBytes: number;
+  /**
+   * Memory to spare beyond what one sample's run takes: the second sample alive (folded while the
+   * next run makes its own) must fit in it.
+   */
+  readonly spareBytes: number;
 }
 
 /** Where each sample's arrays are folded. */
@@ -75,7 +79,8 @@ export const FOLD_OVERLAPPED = 'statistics folded in a second worker, overlappin
 
 /**
  * After the first sample's run (its bytes known exactly): the fold worker when asked for, when there
- * is a next run to overlap, and when two samples' activations fit the budget; else in this thread.
+ * is a next run to overlap, and when a second sample's activations fit the memory to spare; else in
+ * this thread.
  */
 export function chooseFolder(
   plan: SampleFoldPlan,
@@ -92,9 +97,9 @@ export function chooseFolder(
   if (runs < 2) return inThread('one run, nothing to overlap');
   let sampleBytes = 0;
   for (const t of plan.tensors) sampleBytes += first[t]!.byteLength;
-  if (2 * sampleBytes > option.budgetBytes)
+  if (sampleBytes > option.spareBytes)
     return inThread(
-      `two samples of ${sized(sampleBytes)} of activations would not fit in the ${sized(option.budgetBytes)} available`,
+      `a second sample's ${sized(sampleBytes)} of activations would not fit beside the first (${sized(Math.max(0, option.spareBytes))} to spare)`,
     );
   let port: FoldPort;
   try {

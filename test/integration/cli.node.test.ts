@@ -50,9 +50,12 @@ describe('quantscope', () => {
     expect(c.code).toBe(0);
     const st = JSON.parse(readFileSync(stats, 'utf8')) as {
       samples: number;
+      statisticsFold: string;
       tensors: Record<string, { range: number[] | null; histogram: { counts: number[] } }>;
     };
     expect(st.samples).toBe(2);
+    // the built command starts its fold worker (dist-cli/foldWorker.mjs) beside it
+    expect(st.statisticsFold).toMatch(/^statistics folded in a second worker, overlapping/);
     expect(Object.keys(st.tensors).length).toBeGreaterThan(200);
 
     const out = join(dir, 'det.int8.onnx');

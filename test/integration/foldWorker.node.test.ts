@@ -70,7 +70,7 @@ describe('fold worker', async () => {
     const { c, spawn } = counted(nodeFoldWorker(ENTRY));
     const notes: string[] = [];
     const overlapped = await run(
-      { ...mode, foldWorker: { spawn, budgetBytes: 2 ** 40 }, onFoldPath: (note) => notes.push(note) },
+      { ...mode, foldWorker: { spawn, spareBytes: 2 ** 40 }, onFoldPath: (note) => notes.push(note) },
       only,
     );
     expect(notes).toEqual([expect.stringMatching(/^statistics folded in a second worker, overlapping/)]);
@@ -86,24 +86,24 @@ describe('fold worker', async () => {
   it('folds one sample at a time, saying why, when two samples would not fit or there is no worker', async () => {
     const notes: string[] = [];
     const { c, spawn } = counted(nodeFoldWorker(ENTRY));
-    await run({ foldWorker: { spawn, budgetBytes: 2 ** 20 }, onFoldPath: (n) => notes.push(n) }, some);
+    await run({ foldWorker: { spawn, spareBytes: 2 ** 20 }, onFoldPath: (n) => notes.push(n) }, some);
     await run(
       {
-        foldWorker: { spawn: nodeFoldWorker(join(ROOT, 'missing-fold-worker.mjs')), budgetBytes: 2 ** 40 },
+        foldWorker: { spawn: nodeFoldWorker(join(ROOT, 'missing-fold-worker.mjs')), spareBytes: 2 ** 40 },
         onFoldPath: (n) => notes.push(n),
       },
       some,
     );
     expect(c.started).toBe(0);
     expect(notes[0]).toMatch(
-      /one sample at a time: two samples of [\d.]+ MiB of activations would not fit in the 1.0 MiB/,
+      /one sample at a time: a second sample's [\d.]+ MiB of activations would not fit beside the first \(1.0 MiB to spare\)/,
     );
     expect(notes[1]).toMatch(/one sample at a time: no fold worker here \(.*missing-fold-worker.mjs is missing/);
   });
 
   it('a fold worker that fails is a coded error, and a cancel terminates the worker', async () => {
     const broken = counted(nodeFoldWorker(join(ROOT, 'test/fixtures/fold-worker/broken.mjs')));
-    const err = await run({ foldWorker: { spawn: broken.spawn, budgetBytes: 2 ** 40 } }, some).catch((e: unknown) => e);
+    const err = await run({ foldWorker: { spawn: broken.spawn, spareBytes: 2 ** 40 } }, some).catch((e: unknown) => e);
     expect(isQuantscopeError(err) && err.code).toBe('RUNTIME');
     expect((err as Error).message).toMatch(/the fold worker failed: broken fold worker/);
     expect(broken.c).toEqual({ started: 1, terminated: 1 });
@@ -111,7 +111,7 @@ describe('fold worker', async () => {
     const ac = new AbortController();
     const { c, spawn } = counted(nodeFoldWorker(ENTRY));
     const cancelled = await run(
-      { foldWorker: { spawn, budgetBytes: 2 ** 40 }, signal: ac.signal, onProgress: () => ac.abort() },
+      { foldWorker: { spawn, spareBytes: 2 ** 40 }, signal: ac.signal, onProgress: () => ac.abort() },
       some,
     ).catch((e: unknown) => e);
     expect(isQuantscopeError(cancelled) && cancelled.code).toBe('CANCELLED');
