@@ -37,6 +37,8 @@ test('sample: load, calibrate in the worker, see a histogram, export, run the do
   await app.screenshot('03-calibrating');
   await app.waitCalibrated();
   await expect(page.getByTestId('session-info')).toContainText('wasm');
+  // the statistics were folded in the calibration worker's nested fold worker (runtime/foldWorkerWeb.ts)
+  await expect(page.getByTestId('statistics-fold')).toContainText('statistics folded in a second worker, overlapping');
   const threads = Number(await page.getByTestId('thread-count').textContent());
   expect(threads).toBeGreaterThanOrEqual(1);
   expect(threads).toBeLessThanOrEqual(await page.evaluate(() => navigator.hardwareConcurrency));

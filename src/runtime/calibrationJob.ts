@@ -9,7 +9,9 @@ import { calibrate, type CalibrationOptions } from './calibrate';
 import { calibrateInPasses } from './calibrationPasses';
 import { webGpuFold } from './gpuHistogramFold';
 import { materializeSample } from '../data/samples';
+import type { SpawnFoldWorker } from './foldWorker';
 import type { OrtModule } from './ort';
+import { deviceMemoryGiB, pageMemoryBudget } from './pageMemory';
 import { PROGRESS_INTERVAL_MS, type CalibrateRequest, type SessionInfo, type WorkerReply } from './protocol';
 import type { SerialQueue } from './serialQueue';
 
@@ -20,6 +22,8 @@ export async function runCalibrationJob(
   queue: SerialQueue,
   signal: AbortSignal,
   emit: (reply: WorkerReply, transfer?: Transferable[]) => void,
+  /** A second thread to fold in while the next sample runs (the page: foldWorkerWeb.ts); none: in-thread. */
+  foldWorker?: SpawnFoldWorker,
 ): Promise<void> {
   const post = (m: WorkerReply, transfer?: Transferable[]): void => {
     // After a cancel is acknowledged nothing more is said about that request.
@@ -89,6 +93,14 @@ export async function runCalibrationJob(
       torchHistograms: req.torchHistograms,
       chain: req.chain,
       deviceFold,
+      // WASM: the fold overlaps the next run from a nested worker when a second sample's activations
+      // fit in half the page's budget (the first sample's run takes the wasm heap's share of it)
+      ...(foldWorker && req.backend !== 'webgpu'
+        ? {
+            foldWorker: { spawn: foldWorker, spareBytes: pageMemoryBudget(deviceMemoryGiB()) / 2 },
+            onFoldPath: (note: string) => (foldNote = note),
+          }
+        : {}),
       signal,
       onProgress: (done, total) => {
         const now = performance.now();

@@ -10,6 +10,7 @@ import { runDebugJob, type DebugRequest } from '../debugJob';
 import { runSensitivityJob, type SensitivityRequest } from '../sensitivityJob';
 import { runGuardJob } from '../guardRun';
 import { loadOrt, sessionInfo } from '../ortWeb';
+import { webFoldWorker } from '../foldWorkerWeb';
 import type {
   CalibrateRequest,
   CompareRequest,
@@ -62,7 +63,9 @@ scope.addEventListener('message', (e) => {
   // models in a request crossed a structured clone: their messages get their prototypes back (onnx/revive.ts)
   const req = reviveOnnxMessages(e.data);
   if (req.type === 'calibrate') {
-    runJob(req, (ort, signal, emit) => runCalibrationJob(ort, sessionInfo(ort, req.backend), req, queue, signal, emit));
+    runJob(req, (ort, signal, emit) =>
+      runCalibrationJob(ort, sessionInfo(ort, req.backend), req, queue, signal, emit, webFoldWorker()),
+    );
   } else if (req.type === 'compare') {
     runJob(req, (ort, signal, emit) => runCompareJob(ort, req, queue, signal, emit));
   } else if (req.type === 'speed') {
