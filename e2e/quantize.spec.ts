@@ -47,7 +47,7 @@ test('sample: load, calibrate in the worker, see a histogram, export, run the do
   await expect(page.getByTestId('tensor-range')).toContainText('min-max range');
   await page.getByTestId('tensor-list').getByRole('button').nth(5).click();
   // the other eight methods' ranges (dashed, 2 lines each) under the range in use (drawn with handles)
-  await expect(page.getByTestId('histogram').locator('.recharts-reference-line')).toHaveCount(16);
+  await expect(page.getByTestId('histogram').locator('.other-range-line')).toHaveCount(16);
   await expect(page.getByTestId('handle-min')).toBeVisible();
   await expect(page.getByTestId('method-table').locator('tbody tr')).toHaveCount(9);
   await app.screenshot('04-calibrated');

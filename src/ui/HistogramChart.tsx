@@ -1,5 +1,5 @@
 import { memo, useLayoutEffect, useRef, useState, type PointerEvent as ReactPointerEvent } from 'react';
-import { Area, AreaChart, CartesianGrid, ReferenceLine, Tooltip, XAxis, YAxis } from 'recharts';
+import { Area, AreaChart, CartesianGrid, Tooltip, XAxis, YAxis } from 'recharts';
 import { downsampleHistogram, type HistogramState } from '../core/histogram';
 import { formatNumber } from './format';
 
@@ -31,21 +31,24 @@ export function fitDomain(h: HistogramState, all: readonly { rmin: number; rmax:
   return [left - pad, right + pad];
 }
 
-/** The histogram (recharts) with other methods' ranges dashed. Memoised: dragging never redraws it. */
+/**
+ * The histogram (recharts). Memoised on the bins and the view only: dragging a range or switching the
+ * method never redraws it (the ranges are drawn in the overlay below: recharts' ReferenceLines each
+ * register in its internal store, and mounting or unmounting eight pairs of them on a method switch
+ * cost a 60-180 ms main-thread task).
+ */
 const Bars = memo(function Bars({
   histogram,
   width,
   lo,
   hi,
   logScale,
-  others,
 }: {
   histogram: HistogramState;
   width: number;
   lo: number;
   hi: number;
   logScale: boolean;
-  others: readonly ChartRange[];
 }) {
   const { edges, counts } = downsampleHistogram(histogram, 2048);
   const points: { x: number; count: number }[] = [];
@@ -75,33 +78,74 @@ const Bars = memo(function Bars({
         labelFormatter={(x) => formatNumber(Number(x))}
       />
       <Area type="stepAfter" dataKey="count" stroke="#3553c9" fill="#6f8cff" isAnimationActive={false} />
-      {others.flatMap((o, k) => [
-        <ReferenceLine
-          key={`${o.label}-lo`}
-          x={o.rmin}
-          stroke={o.color ?? '#888'}
-          strokeDasharray="4 3"
-          ifOverflow="hidden"
-        />,
-        <ReferenceLine
-          key={`${o.label}-hi`}
-          x={o.rmax}
-          stroke={o.color ?? '#888'}
-          strokeDasharray="4 3"
-          ifOverflow="hidden"
-          // labels stacked down the upper end, one row per method, so that close ranges stay readable
-          label={{
-            value: o.label,
-            position: 'insideTopLeft',
-            fill: o.color ?? '#888',
-            fontSize: 10,
-            offset: 4 + 11 * k,
-          }}
-        />,
-      ])}
     </AreaChart>
   );
 });
+
+/** Approximate width of a label in px (10 px sans-serif: about 0.6 em a character). */
+const labelWidth = (text: string, fontSize: number) => text.length * fontSize * 0.6;
+
+/**
+ * The other methods' ranges, dashed, each with its name in a row of its own (one row per method, under
+ * the range in use's labels) beside its upper end: right of the line, or left of it where the name
+ * would run past the plot's right edge.
+ */
+function OtherRanges({
+  others,
+  toX,
+  left,
+  right,
+  bottom,
+}: {
+  others: readonly ChartRange[];
+  toX: (v: number) => number;
+  left: number;
+  right: number;
+  bottom: number;
+}) {
+  return (
+    <>
+      {others.map((o, k) => {
+        const color = o.color ?? '#888';
+        const xs = [toX(o.rmin), toX(o.rmax)];
+        const y = PLOT.top + 24 + 11 * k;
+        const hi = xs[1]!;
+        const fits = hi + 3 + labelWidth(o.label, 10) <= right;
+        const inView = hi >= left - 1 && hi <= right + 1;
+        return (
+          <g key={o.label} data-testid="other-range" data-label={o.label}>
+            {xs.map((x, i) =>
+              x >= left - 1 && x <= right + 1 ? (
+                <line
+                  key={i}
+                  className="other-range-line"
+                  x1={x}
+                  x2={x}
+                  y1={PLOT.top}
+                  y2={bottom}
+                  stroke={color}
+                  strokeDasharray="4 3"
+                />
+              ) : null,
+            )}
+            {inView && (
+              <text
+                className="other-range-label"
+                x={fits ? hi + 3 : hi - 3}
+                y={y}
+                fill={color}
+                fontSize={10}
+                textAnchor={fits ? 'start' : 'end'}
+              >
+                {o.label}
+              </text>
+            )}
+          </g>
+        );
+      })}
+    </>
+  );
+}
 
 /**
  * A tensor's histogram (bins precomputed in core) with the range in use drawn over it: shaded, with
@@ -183,7 +227,7 @@ export function HistogramChart({
       ref={box}
       style={{ position: 'relative' }}
     >
-      {width > 0 && <Bars histogram={histogram} width={width} lo={lo} hi={hi} logScale={logScale} others={others} />}
+      {width > 0 && <Bars histogram={histogram} width={width} lo={lo} hi={hi} logScale={logScale} />}
       {width > 0 && (
         <svg
           className="overlay"
@@ -191,6 +235,7 @@ export function HistogramChart({
           height={HEIGHT}
           style={{ position: 'absolute', left: 0, top: 0, pointerEvents: 'none' }}
         >
+          <OtherRanges others={others} toX={toX} left={PLOT.left} right={PLOT.left + plotWidth} bottom={plotBottom} />
           {codes.map((q) => {
             const x = toX((q - grid!.zeroPoint) * grid!.scale);
             return (
