@@ -19,7 +19,7 @@ const TENSOR = new Set(['.npy', '.npz', '.pb']);
 const UNDECODED = new Set(['.jpg', '.jpeg', '.webp']);
 
 function readTensors(path: string): NamedTensor[] {
-  const bytes = new Uint8Array(readFileSync(path));
+  const bytes: Uint8Array = readFileSync(path); // a Buffer is a Uint8Array: no copy
   const ext = extname(path).toLowerCase();
   if (ext === '.npy') return [readNpyFile(bytes, path)];
   if (ext === '.npz') return readNpzFile(bytes, path);

@@ -12,7 +12,7 @@ export async function cmdRange(a: Args): Promise<void> {
   let data: Float32Array;
   let shape: number[];
   try {
-    const arr = parseNpy(new Uint8Array(readFileSync(path)), path);
+    const arr = parseNpy(readFileSync(path), path); // a Buffer is a Uint8Array: no copy
     data = npyToFloat32(arr);
     shape = arr.shape;
   } catch (e) {

@@ -23,6 +23,19 @@ function fail(name: string, why: string): never {
   throw new QuantscopeError('BAD_DATA', `${name}: ${why}`);
 }
 
+/** Bytes an element of each supported dtype takes. */
+const NPY_WIDTHS: Record<string, number> = {
+  '<f4': 4,
+  '<f8': 8,
+  '<f2': 2,
+  '<i8': 8,
+  '<i4': 4,
+  '<i2': 2,
+  '|u1': 1,
+  '|b1': 1,
+  '|i1': 1,
+};
+
 export function parseNpy(bytes: Uint8Array, name = 'array.npy'): NpyArray {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) fail(name, 'not a .npy file (bad magic)');
   const major = bytes[6]!;
@@ -54,46 +67,52 @@ export function parseNpy(bytes: Uint8Array, name = 'array.npy'): NpyArray {
   if (shape.some((d) => !Number.isInteger(d) || d < 0)) fail(name, `bad shape (${shapeText})`);
   const count = shape.reduce((a, b) => a * b, 1);
   const dataStart = offset + headerLen;
-  const body = bytes.slice(dataStart); // copy: the payload may sit at an unaligned offset
+  // A view of the payload where it sits at an offset its element width divides (npy pads the header
+  // to 64 bytes, so a file read whole always does); a copy otherwise. A view keeps `bytes` alive and
+  // shares it: a 4M-float tensor costs its file once, not three times.
+  const width = NPY_WIDTHS[descr] ?? 1;
+  const aligned = (bytes.byteOffset + dataStart) % width === 0;
+  const body = aligned ? bytes.subarray(dataStart) : bytes.slice(dataStart);
   const need = (width: number): void => {
     if (body.length < count * width)
       fail(name, `truncated data: ${count} elements of ${descr} need ${count * width} bytes, found ${body.length}`);
   };
   const buf = body.buffer;
+  const at = body.byteOffset;
   let data: NpyData;
   switch (descr) {
     case '<f4':
       need(4);
-      data = new Float32Array(buf, 0, count);
+      data = new Float32Array(buf, at, count);
       break;
     case '<f8':
       need(8);
-      data = new Float64Array(buf, 0, count);
+      data = new Float64Array(buf, at, count);
       break;
     case '<f2':
       need(2);
-      data = new Uint16Array(buf, 0, count);
+      data = new Uint16Array(buf, at, count);
       break;
     case '<i8':
       need(8);
-      data = new BigInt64Array(buf, 0, count);
+      data = new BigInt64Array(buf, at, count);
       break;
     case '<i4':
       need(4);
-      data = new Int32Array(buf, 0, count);
+      data = new Int32Array(buf, at, count);
       break;
     case '<i2':
       need(2);
-      data = new Int16Array(buf, 0, count);
+      data = new Int16Array(buf, at, count);
       break;
     case '|u1':
     case '|b1':
       need(1);
-      data = new Uint8Array(buf, 0, count);
+      data = new Uint8Array(buf, at, count);
       break;
     case '|i1':
       need(1);
-      data = new Int8Array(buf, 0, count);
+      data = new Int8Array(buf, at, count);
       break;
     default:
       fail(name, `unsupported dtype ${descr} (supported: <f4 <f8 <f2 <i8 <i4 <i2 |u1 |i1)`);

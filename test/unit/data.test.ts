@@ -42,7 +42,18 @@ describe('.npy', () => {
     const bytes = makeNpy('<f4', [3], Float32Array.of(1, 2, 3));
     const shifted = new Uint8Array(bytes.length + 1);
     shifted.set(bytes, 1);
-    expect(Array.from(npyToFloat32(parseNpy(shifted.subarray(1), 'x.npy')))).toEqual([1, 2, 3]);
+    const arr = parseNpy(shifted.subarray(1), 'x.npy');
+    expect(Array.from(npyToFloat32(arr))).toEqual([1, 2, 3]);
+    expect(arr.data.buffer).not.toBe(shifted.buffer); // copied: a Float32Array cannot start at an odd byte
+  });
+  it('views the payload without a copy where it is aligned, also inside a larger buffer', () => {
+    const bytes = makeNpy('<f8', [2], Float64Array.of(1.5, -2));
+    const inside = new Uint8Array(bytes.length + 16);
+    inside.set(bytes, 8);
+    const arr = parseNpy(inside.subarray(8, 8 + bytes.length), 'x.npy');
+    expect(Array.from(arr.data as Float64Array)).toEqual([1.5, -2]);
+    expect(arr.data.buffer).toBe(inside.buffer);
+    expect(() => parseNpy(inside.subarray(8, 8 + bytes.length - 1), 'x.npy')).toThrow(/truncated data/);
   });
 });
 
