@@ -4,7 +4,9 @@
  * lines (17-24, never calibrated on) run in onnxruntime-node for top-1 agreement against the float model.
  */
 import { expect, type Page } from '@playwright/test';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { decodePng, imageToTensor, PPOCR_REC_PRESET } from '../src/data/image';
@@ -51,6 +53,34 @@ export async function recOutputs(model: Uint8Array): Promise<{ outs: Float32Arra
     await s.release();
   }
   return { outs, classes };
+}
+
+/**
+ * The rec held-out lines through `model` in onnxruntime-web's WASM (the page's engine), each in a Node
+ * process of its own (test/helpers/ort-web-run.mjs: onnxruntime-web and -node must not share one).
+ */
+export function recOutputsWasm(model: Uint8Array): Float32Array[] {
+  const dir = mkdtempSync(join(tmpdir(), 'quantscope-rec-wasm-'));
+  try {
+    const path = join(dir, 'model.onnx');
+    writeFileSync(path, model);
+    return REC_HELD_OUT.map((f, i) => {
+      const img = imageToTensor(decodePng(new Uint8Array(readFileSync(f)), f), PPOCR_REC_PRESET);
+      const input = join(dir, `in${i}.f32`);
+      writeFileSync(input, new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength));
+      execFileSync(process.execPath, [
+        join(ROOT, 'test/helpers/ort-web-run.mjs'),
+        path,
+        'x',
+        JSON.stringify(img.dims),
+        input,
+      ]);
+      const out = readFileSync(input.replace(/\.f32$/, '.out.f32'));
+      return new Float32Array(out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength));
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Press Tune and wait for it to end; while it runs, a progress bar shows and Export and Calibrate are off. */

@@ -145,7 +145,7 @@ export async function cmdTune(a: Args): Promise<void> {
         `  nothing changed: the starting settings already meet the target on the ${heldOut.length} held-out samples`,
       );
     console.log(
-      `after: ${fmt(chosen.value)} ${met ? 'meets' : 'MISSES'} the target (best of ${result.trials.length} tried)${fileValue !== null ? `; the written file in onnxruntime: ${fmt(fileValue)}` : ''}`,
+      `after: ${fmt(chosen.value)} ${met ? 'meets' : 'MISSES'} the target (best of ${result.trials.length} tried)${fileValue !== null ? `; the written file in onnxruntime: ${fmt(fileValue)}${checked.fileMetrics?.stableTop1 !== undefined ? ` (counting only the rows that hold with the input nudged: runtime/tune/nudge.ts; ${fmt(checked.fileMetrics.top1!)} plain)` : ''}` : ''}`,
     );
     for (const r of checked.refused) console.log(`  passed over trial ${r.id}: ${r.reason}`);
     if (ctx.evaluator.taskName) {

@@ -102,6 +102,28 @@ export function foldAgreement(
   return { agree, rows: s.rows + rows };
 }
 
+/**
+ * Rows whose argmax in `ref` is the argmax in every one of `approxes` too (the written file's plain run
+ * and its nudged runs, runtime/tune/nudge.ts): a row that any of them reads differently does not count.
+ */
+export function foldAgreementAll(
+  s: Agreement,
+  ref: ArrayLike<number>,
+  approxes: readonly ArrayLike<number>[],
+  classes: number,
+): Agreement {
+  for (const a of approxes)
+    if (ref.length !== a.length || ref.length % classes !== 0)
+      throw new QuantscopeError('BAD_TENSOR', `cannot compare ${ref.length} and ${a.length} scores by ${classes}`);
+  let agree = s.agree;
+  const rows = ref.length / classes;
+  for (let r = 0; r < rows; r++) {
+    const want = argmax(ref, r * classes, classes);
+    if (approxes.every((a) => argmax(a, r * classes, classes) === want)) agree++;
+  }
+  return { agree, rows: s.rows + rows };
+}
+
 export function agreementRate(a: Agreement): number {
   return a.rows === 0 ? 1 : a.agree / a.rows;
 }

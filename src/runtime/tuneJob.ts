@@ -81,7 +81,8 @@ export interface TuneSummary {
    * Latency in onnxruntime on this backend and machine (WASM in the page): the median of LATENCY_RUNS
    * runs of the first held-out sample, after an untimed one, in the tune worker. Only files Tune built
    * and ran have one: the chosen trial's, those verify.ts passed over for missing the target in the
-   * file, and the start's; the float model's is the reference.
+   * file after measuring it on every held-out sample (not those whose check stopped early), and the
+   * start's; the float model's is the reference.
    */
   readonly latency: TuneLatency;
 }
@@ -123,7 +124,7 @@ function watched(inner: Evaluator, onMetrics: (m: EvalMetrics) => void): Evaluat
     },
     sampleCount: inner.sampleCount,
     hardestFirst: () => inner.hardestFirst(),
-    compare: (run, signal) => inner.compare(run, signal),
+    compare: (run, signal, opts) => inner.compare(run, signal, opts),
     async evaluate(setting, signal, opts) {
       const m = await inner.evaluate(setting, signal, opts);
       onMetrics(m);

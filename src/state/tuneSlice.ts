@@ -23,6 +23,7 @@ import type { AppState } from './types';
 export { targetLabel, type Target } from '../runtime/tune/target';
 export type { Change, Trial } from '../runtime/tune/trial';
 export type { TuneSummary } from '../runtime/tuneJob';
+export { FILE_NUDGES } from '../runtime/tune/verify';
 
 /** At most this many held-out samples judge each configuration (each runs the switchboard once). */
 export const TUNE_SAMPLES = 8;

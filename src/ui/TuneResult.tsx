@@ -3,7 +3,7 @@
  * what changed, and the Pareto plot of every configuration tried, where any point can be picked.
  */
 import { floatModelBytes } from '../state/exportResult';
-import { targetLabel, type TuneSummary } from '../state/tuneSlice';
+import { FILE_NUDGES, targetLabel, type TuneSummary } from '../state/tuneSlice';
 import { formatBytes } from './format';
 import { ParetoPlot } from './ParetoPlot';
 import { TuneChanges } from './TuneChanges';
@@ -25,10 +25,20 @@ function WrittenFile({ summary, frac }: { summary: TuneSummary; frac: (b: number
     r.target.metric !== 'top1' && m.top1 !== null ? `top-1 agreement ${formatTuneValue('top1', m.top1)}` : null,
     r.target.metric !== 'sqnr' ? `output SQNR ${formatTuneValue('sqnr', m.sqnrDb)}` : null,
   ].filter((x): x is string => x !== null);
+  // the page runs onnxruntime-web's WASM build; the tests' store runs onnxruntime-node ('cpu')
+  const engine = summary.latency.backend === 'wasm' ? '-web WASM on this machine' : '';
   return (
     <p data-testid="tune-file">
-      Measured on the written file in onnxruntime ({m.samples} held-out sample{m.samples === 1 ? '' : 's'}):{' '}
+      Measured on the written file in onnxruntime{engine} ({m.samples} held-out sample{m.samples === 1 ? '' : 's'}):{' '}
       <b data-testid="tune-after">{fmt(f.value)}</b>
+      {m.stableTop1 !== undefined && m.top1 !== null && (
+        <span data-testid="tune-stable">
+          {' '}
+          (counting only the rows that read the same with the input nudged by up to 0.1% of its largest value in{' '}
+          {FILE_NUDGES} more runs; {formatTuneValue('top1', m.top1)} plain: other builds of onnxruntime, such as
+          onnxruntime-node&rsquo;s native kernels, round some values the other way and read a few rows differently)
+        </span>
+      )}
       {fmt(f.value) !== fmt(chosen.value) && (
         <span className="muted" data-testid="tune-switchboard">
           {' '}

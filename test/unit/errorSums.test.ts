@@ -6,6 +6,7 @@ import {
   EMPTY_AGREEMENT,
   EMPTY_SUMS,
   foldAgreement,
+  foldAgreementAll,
   foldErrorSums,
   sumsCosine,
   sumsSqnr,
@@ -38,5 +39,14 @@ describe('error sums', () => {
     const r = foldAgreement(EMPTY_AGREEMENT, a, b, 3);
     expect(r).toEqual({ agree: 1, rows: 2 });
     expect(agreementRate(r)).toBe(0.5);
+  });
+  it("a row agrees in every run only where each run picks the float model's class", () => {
+    const ref = [0.1, 0.9, 0.8, 0.2, 0.3, 0.7]; // 3 rows of 2 classes: 1, 0, 1
+    const plain = [0.2, 0.8, 0.6, 0.4, 0.1, 0.9]; // all 3 agree
+    const nudged = [0.2, 0.8, 0.4, 0.6, 0.1, 0.9]; // row 1 flips
+    expect(agreementRate(foldAgreementAll(EMPTY_AGREEMENT, ref, [plain], 2))).toBe(1);
+    const both = foldAgreementAll(EMPTY_AGREEMENT, ref, [plain, nudged], 2);
+    expect(both).toEqual({ agree: 2, rows: 3 });
+    expect(() => foldAgreementAll(EMPTY_AGREEMENT, ref, [plain.slice(2)], 2)).toThrow(/cannot compare/);
   });
 });
