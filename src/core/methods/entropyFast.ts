@@ -62,7 +62,7 @@ function directScore(
     const v = runV[r]!;
     cross += runMass[r]! * (v ? Math.log(v - eq) : LOG_EPS);
   }
-  return selfTerm(t, s) / total - Math.log(total) - cross / total + Math.log(sq);
+  return selfTerm(t, s) / total - t.logTotal - cross / total + Math.log(sq);
 }
 
 function scoreCandidates(t: Tables, nq: number, blocked: boolean): Float64Array {

@@ -117,5 +117,5 @@ export function blockedScore(t: Tables, s: Slice, nq: number, g: BlockSums, edge
   cross += EPS * m * zeroBlocks * LOG_EPS;
   cross += w0 * (v0 ? Math.log(v0 - eq) : LOG_EPS) + wl * (vl ? Math.log(vl - eq) : LOG_EPS);
   cross += remainderCross(t, s, nq);
-  return selfTerm(t, s) / total - Math.log(total) - cross / total + Math.log(sq);
+  return selfTerm(t, s) / total - t.logTotal - cross / total + Math.log(sq);
 }

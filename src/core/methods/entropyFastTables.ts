@@ -22,17 +22,31 @@ export interface Tables {
   readonly R1: Float64Array;
   readonly R2: Float64Array;
   readonly R3: Float64Array;
+  /** Σ counts, and its logarithm (every candidate's score uses it). */
+  readonly total: number;
+  readonly logTotal: number;
 }
 
+/** One buffer the tables of every search share (they live only while one histogram is scored). */
+let tableScratch = new Float64Array(0);
+
+/**
+ * The tables of `hist`, in a buffer reused by the next call (searches run one at a time, and no
+ * table outlives its search); null when a non-zero count is below 1.
+ */
 export function tablesOf(hist: Float64Array): Tables | null {
   const n = hist.length;
-  const H = new Float64Array(n + 1);
-  const Z = new Float64Array(n + 1);
-  const A = new Float64Array(n + 1);
-  const L = new Float64Array(n + 1);
-  const R1 = new Float64Array(n + 1);
-  const R2 = new Float64Array(n + 1);
-  const R3 = new Float64Array(n + 1);
+  const size = 7 * (n + 1);
+  if (tableScratch.length < size) tableScratch = new Float64Array(size);
+  const row = (k: number) => tableScratch.subarray(k * (n + 1), (k + 1) * (n + 1));
+  const H = row(0);
+  const Z = row(1);
+  const A = row(2);
+  const L = row(3);
+  const R1 = row(4);
+  const R2 = row(5);
+  const R3 = row(6);
+  H[0] = Z[0] = A[0] = L[0] = R1[0] = R2[0] = R3[0] = 0;
   for (let k = 0; k < n; k++) {
     const h = hist[k]!;
     H[k + 1] = H[k]! + h;
@@ -54,7 +68,8 @@ export function tablesOf(hist: Float64Array): Tables | null {
       R3[k + 1] = R3[k]!;
     }
   }
-  return { hist, H, Z, A, L, R1, R2, R3 };
+  const total = H[n]!;
+  return { hist, H, Z, A, L, R1, R2, R3, total, logTotal: Math.log(total) };
 }
 
 /** One candidate's slice [start, end) and p's ends (with the outliers folded in). */
