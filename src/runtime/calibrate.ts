@@ -13,7 +13,14 @@
  *    semantics). It costs one more inference per sample.
  */
 import { QuantscopeError } from '../core/errors';
-import { createSampleFold, emptyStats, type SampleArrays, type SampleFoldPlan, type StatsMap } from './foldStats';
+import {
+  createSampleFold,
+  emptyStats,
+  type SampleArrays,
+  type SampleFold,
+  type SampleFoldPlan,
+  type StatsMap,
+} from './foldStats';
 import { chooseFolder, inThreadFolder, type FoldWorkerOption, type StatsFolder } from './foldWorker';
 import type { Feeds, FeedTensor, OrtModule, Tensor } from './ort';
 import { toOrtFeeds } from './ort';
@@ -90,6 +97,8 @@ export async function calibrate(
   const device = exact ? undefined : opts.deviceFold;
   // chosen on the first sample, when its activations' bytes are known
   let folder = null as StatsFolder | null;
+  // the statistics a device fold updates in place, sample after sample
+  let onDevice: SampleFold | null = null;
   // One pass over the samples: run the model, hand each sample's float32 tensors to the folder.
   const pass = async (p: 0 | 1) => {
     let carried: Record<string, FeedTensor> | null = null;
@@ -101,9 +110,9 @@ export async function calibrate(
       // chained outputs are copied out here, before the arrays may move to a fold worker
       if (chain.length) carried = carryOver(results, chain);
       if (device) {
-        const inThread = createSampleFold(plan);
-        folder ??= inThreadFolder(inThread);
-        await device(inThread.stats, results, tensors);
+        onDevice ??= createSampleFold(plan);
+        folder ??= inThreadFolder(onDevice);
+        await device(onDevice.stats, results, tensors);
       } else {
         const arrays = sampleArrays(results, tensors);
         folder ??= chooseFolder(plan, arrays, steps, opts.foldWorker, opts.onFoldPath);

@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isQuantscopeError } from '../../src/core/errors';
 import { encodeModel, withExtraOutputs } from '../../src/onnx';
-import { calibrate, type CalibrationOptions, type CalibrationSource, type StatsMap } from '../../src/runtime/calibrate';
+import {
+  calibrate,
+  foldTensor,
+  type CalibrationOptions,
+  type CalibrationSource,
+  type StatsMap,
+} from '../../src/runtime/calibrate';
 import type { SpawnFoldWorker } from '../../src/runtime/foldWorker';
 import { nodeFoldWorker } from '../../src/runtime/foldWorkerNode';
 import { createNodeSession, nodeOrt } from '../../src/runtime/ortNode';
@@ -81,6 +87,20 @@ describe('fold worker', async () => {
       expect(overlapped[t]!.batchMin).toHaveLength(2);
       expect(overlapped[t]!.histogram.total).toBeGreaterThan(0);
     }
+  });
+
+  it('a device fold (the WebGPU path) updates one set of statistics sample after sample', async () => {
+    const onDevice = await run(
+      {
+        deviceFold: async (stats, results, names) => {
+          for (const t of names) stats[t] = foldTensor(stats[t]!, t, results[t]!.data as Float32Array);
+        },
+      },
+      some,
+    );
+    const inThread = await run({}, some);
+    expectSameStats(inThread, onDevice);
+    for (const t of some) expect(onDevice[t]!.batchMin).toHaveLength(2);
   });
 
   it('folds one sample at a time, saying why, when two samples would not fit or there is no worker', async () => {
