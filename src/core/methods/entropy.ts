@@ -185,14 +185,14 @@ export function entropyRangeOrt(h: HistogramState, numQuantizedBins = 128): Entr
   const fast = fastDivergences(hist, numQuantizedBins);
   if (!fast || fast.length === 0) return entropyRangeOrtExhaustive(h, numQuantizedBins);
   let min = Infinity;
-  for (const d of fast) if (d < min) min = d;
+  for (let k = 0; k < fast.length; k++) if (fast[k]! < min) min = fast[k]!;
   if (min === Infinity) return entropyRangeOrtExhaustive(h, numQuantizedBins);
   const margin = Math.abs(min) * MARGIN_REL + MARGIN_ABS;
   const near: number[] = [];
   for (let k = 0; k < fast.length; k++) if (fast[k]! <= min + margin) near.push(k);
   if (near.length > MAX_EXACT) return entropyRangeOrtExhaustive(h, numQuantizedBins);
   // a lone candidate within the margin is ORT's argmin without scoring it (most tensors: 1 of ~960)
-  if (near.length === 1) return clampedRange(h, near[0]! + half, Float32Array.from(fast));
+  if (near.length === 1) return clampedRange(h, near[0]! + half, new Float32Array(fast));
   const prefix = prefixSums(hist);
   const b = buffers(hist.length, numQuantizedBins);
   let best = -1;
@@ -205,5 +205,5 @@ export function entropyRangeOrt(h: HistogramState, numQuantizedBins = 128): Entr
       bestDiv = div;
     }
   }
-  return clampedRange(h, best + half, Float32Array.from(fast));
+  return clampedRange(h, best + half, new Float32Array(fast));
 }

@@ -180,7 +180,7 @@ export function divergencesTensorRTByLevel(h: AbsHistogramState, opts: TensorRTE
 
 function prefixOf(counts: ArrayLike<number>): Prefix {
   const n = counts.length;
-  const bins = Float64Array.from(counts);
+  const bins = new Float64Array(counts); // a copy (the first bin is overwritten below)
   if (n > 1) bins[0] = bins[1]!;
   const H = new Float64Array(n + 1);
   const Z = new Float64Array(n + 1);
