@@ -116,6 +116,29 @@ describe('coarsening a grown histogram for the entropy search', () => {
     const half = (h: { counts: Float64Array }) => h.counts.slice(0, h.counts.length / 2).reduce((a, b) => a + b, 0);
     expect(half(c)).toBe(half(g));
   });
+
+  it('merges bin runs exactly as bin-by-bin assignment does, for every size and factor', async () => {
+    const { coarsenHistogram } = await import('../../src/core/methods');
+    for (const n of [2050, 2064, 2642, 4097 + 1, 6000, 130]) {
+      const counts = Float64Array.from({ length: n }, () => (rand() < 0.3 ? 0 : Math.floor(rand() * 1e6) + rand()));
+      const h = { ...createHistogram(2048), counts, threshold: 3, total: counts.reduce((a, b) => a + b, 0) };
+      for (const bins of [2048, 128]) {
+        const c = coarsenHistogram(h, bins);
+        if (n <= bins) {
+          expect(c).toBe(h); // nothing to merge
+          continue;
+        }
+        // the reference: each bin i added into merged bin floor((i + pad) / f)
+        const f = Math.floor(n / bins);
+        let m = Math.ceil(n / f);
+        if ((m * f - n) % 2) m++;
+        const pad = (m * f - n) / 2;
+        const ref = new Float64Array(m);
+        for (let i = 0; i < n; i++) ref[Math.floor((i + pad) / f)]! += counts[i]!;
+        expect(c.counts).toEqual(ref);
+      }
+    }
+  });
 });
 
 describe('the MSE search', () => {

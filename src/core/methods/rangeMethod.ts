@@ -78,7 +78,13 @@ export function coarsenHistogram(h: HistogramState, bins = 2048): HistogramState
   if ((m * f - n) % 2) m++;
   const pad = (m * f - n) / 2;
   const counts = new Float64Array(m);
-  for (let i = 0; i < n; i++) counts[Math.floor((i + pad) / f)]! += h.counts[i]!;
+  // merged bin j holds bins [j·f - pad, (j + 1)·f - pad), added in order
+  for (let j = 0; j < m; j++) {
+    const to = Math.min(n, (j + 1) * f - pad);
+    let sum = 0;
+    for (let i = Math.max(0, j * f - pad); i < to; i++) sum += h.counts[i]!;
+    counts[j] = sum;
+  }
   return { ...h, counts, threshold: (h.threshold * (m * f)) / n };
 }
 
