@@ -2,7 +2,8 @@
  * The layout holds it all: after calibrating the detection sample, the tensor list, the tensor under
  * study and the actions (Calibrate, Tune where the tuner is, Export) are on screen together, without
  * scrolling, at 1440x900 and at 1280x720; the stepper says where the user is; the arrow keys move
- * through the tensors. After Tune the same holds, with the Tune panel's result in the side panel.
+ * through the tensors. The histogram's range labels stay apart and inside it; the Choices table scrolls
+ * sideways in its own box, never the page. After Tune the same holds, with the Tune panel's result in the side panel.
  * Screenshots of both sizes, after calibration and after Tune, are kept (test-results/screens).
  */
 import { expect, test, type Locator, type Page } from '@playwright/test';
@@ -18,6 +19,57 @@ async function onScreen(page: Page, l: Locator): Promise<void> {
   expect(box!.y).toBeGreaterThanOrEqual(0);
   expect(box!.x + box!.width).toBeLessThanOrEqual(vp.width + 0.5);
   expect(box!.y + box!.height).toBeLessThanOrEqual(vp.height + 0.5);
+}
+
+/**
+ * Nothing in the side panel is wider than its card: the Choices table scrolls sideways in its own box,
+ * which says so (a shadow on the side with more columns, a line above it) and stops saying so at its
+ * end; the page itself never scrolls horizontally.
+ */
+async function choicesFit(page: Page, width: number): Promise<void> {
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
+  const card = page.getByTestId('choices-panel');
+  await card.scrollIntoViewIfNeeded();
+  const overflow = await card.evaluate((c) => c.scrollWidth - c.clientWidth);
+  expect(overflow, 'the Choices card overflows its width').toBeLessThanOrEqual(1);
+  const box = card.getByRole('region', { name: 'Choices by op type' });
+  const table = await box.evaluate((b) => ({ scroll: b.scrollWidth, client: b.clientWidth }));
+  const outer = box.locator('..');
+  if (table.scroll > table.client + 1) {
+    await expect(outer).toHaveAttribute('data-more-right', 'true');
+    await expect(card.getByTestId('scroll-hint')).toBeVisible();
+    await box.evaluate((b) => b.scrollTo({ left: b.scrollWidth }));
+    await expect(outer).toHaveAttribute('data-more-right', 'false');
+    await expect(outer).toHaveAttribute('data-more-left', 'true');
+    await box.evaluate((b) => b.scrollTo({ left: 0 }));
+    await expect(outer).toHaveAttribute('data-more-left', 'false');
+  }
+}
+
+/** The histogram's range labels (the range in use's ends, the other methods' names) meet neither each other nor its edges. */
+async function labelsApart(page: Page): Promise<void> {
+  const { chart, labels } = await page.getByTestId('histogram').evaluate((h) => {
+    const rect = (e: Element) => {
+      const r = e.getBoundingClientRect();
+      return { text: e.textContent ?? '', left: r.left, right: r.right, top: r.top, bottom: r.bottom };
+    };
+    return {
+      chart: rect(h.querySelector('svg')!),
+      // the range in use's labels (the overlay) and the other methods' (placed there, or on their reference lines)
+      labels: [...h.querySelectorAll('svg.overlay text, .recharts-reference-line text')]
+        .map(rect)
+        .filter((r) => r.right > r.left),
+    };
+  });
+  expect(labels.length, 'range labels drawn').toBeGreaterThan(1);
+  for (const [i, a] of labels.entries()) {
+    expect(a.left, `"${a.text}" inside the chart`).toBeGreaterThanOrEqual(chart.left);
+    expect(a.right, `"${a.text}" inside the chart`).toBeLessThanOrEqual(chart.right);
+    for (const b of labels.slice(i + 1)) {
+      const meet = a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+      expect(meet, `"${a.text}" and "${b.text}" overlap`).toBe(false);
+    }
+  }
 }
 
 test('tensor list, tensor detail and the actions on one screen at 1440x900 and 1280x720; arrow keys move', async ({
@@ -52,6 +104,10 @@ test('tensor list, tensor detail and the actions on one screen at 1440x900 and 1
     const tune = page.getByRole('button', { name: 'Tune', exact: true });
     if (await tune.count()) await onScreen(page, tune);
     await page.screenshot({ path: `test-results/screens/layout-det-calibrated-${width}x${height}.png` });
+    // the graph input's ranges end close together near the histogram's right edge, with 8 methods' labels
+    await labelsApart(page);
+    await choicesFit(page, width);
+    await page.screenshot({ path: `test-results/screens/layout-det-choices-${width}x${height}.png` });
   }
   // after Tune: percentile ranges give the det map 12.1 dB on the held-out pages, min-max 13.5 dB and
   // entropy 14.4 dB (measured from the command line): from percentile, a 13 dB target is met by a

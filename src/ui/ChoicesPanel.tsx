@@ -6,6 +6,7 @@ import { METHOD_VARIANTS, methodVariant, NO_VARIANT_FIELDS, variantFields, varia
 import { presetOf, PYTORCH_PRESETS, type PytorchPreset } from '../core/presets';
 import { OpTypeAlgorithms, OpTypeBiasCorrection } from './ModelAlgorithms';
 import { OpTypeRounding } from './RoundingOptions';
+import { ScrollBox } from './ScrollBox';
 import { useApp, useAppStore } from './useApp';
 
 const ACT_DTYPES: IntDType[] = ['int8', 'uint8', 'int16', 'uint16'];
@@ -166,112 +167,114 @@ export function ChoicesPanel() {
       <p className="muted small" data-testid="method-note">
         {variant.note}
       </p>
-      <table className="io small-table">
-        <thead>
-          <tr>
-            <th>op type</th>
-            <th>quantized nodes</th>
-            <th>keep float</th>
-            <th>weights</th>
-            <th title="weight-only exports: MatMul, Gemm and Conv weights">rounding</th>
-            <th>bias correction</th>
-            <th title="equalization: the Conv/Gemm pairs these nodes start; SmoothQuant: MatMul/Gemm inputs">
-              equalize · SmoothQuant
-            </th>
-            <th>output range method</th>
-          </tr>
-        </thead>
-        <tbody>
-          {opTypes.map((op) => {
-            const o = config.opTypes?.[op] ?? {};
-            const count = model.plan.nodes.filter((n) => n.opType === op).length;
-            const put = (next: Override) => edit({ kind: 'op-type', opType: op, set: next });
-            const hasWeights = model.plan.nodes.some((n) => n.opType === op && n.weight);
-            const opMethod = o.activations?.method ? variantOf(o.activations.method, o.activations).id : 'default';
-            return (
-              <tr key={op} data-testid={`optype-${op}`}>
-                <td>{op}</td>
-                <td>{count}</td>
-                <td>
-                  {count > 0 ? (
-                    <input
-                      type="checkbox"
-                      aria-label={`Keep ${op} float`}
-                      checked={o.exclude === true}
-                      onChange={(e) => put({ exclude: e.target.checked })}
-                    />
-                  ) : (
-                    <span className="muted">—</span>
-                  )}
-                </td>
-                <td>
-                  {hasWeights ? (
-                    <select
-                      aria-label={`${op} weight granularity`}
-                      value={
-                        o.weights?.perChannel === undefined ? 'default' : o.weights.perChannel ? 'channel' : 'tensor'
-                      }
-                      onChange={(e) =>
-                        put({
-                          weights: {
-                            perChannel: e.target.value === 'default' ? undefined : e.target.value === 'channel',
-                          },
-                        })
-                      }
-                    >
-                      <option value="default">model default</option>
-                      <option value="channel">per channel</option>
-                      <option value="tensor">per tensor</option>
-                    </select>
-                  ) : (
-                    <span className="muted">—</span>
-                  )}
-                </td>
-                <td>
-                  {ROUNDED_OPS.has(op) && hasWeights ? (
-                    <OpTypeRounding opType={op} />
-                  ) : (
-                    <span className="muted">—</span>
-                  )}
-                </td>
-                <td>
-                  {ROUNDED_OPS.has(op) && hasWeights ? (
-                    <OpTypeBiasCorrection opType={op} />
-                  ) : (
-                    <span className="muted">—</span>
-                  )}
-                </td>
-                <td>{hasWeights ? <OpTypeAlgorithms opType={op} /> : <span className="muted">—</span>}</td>
-                <td>
-                  {producing.has(op) ? (
-                    <select
-                      aria-label={`${op} range method`}
-                      value={opMethod}
-                      onChange={(e) =>
-                        put({
-                          activations:
-                            e.target.value === 'default'
-                              ? NO_VARIANT_FIELDS
-                              : variantFields(methodVariant(e.target.value)!),
-                        })
-                      }
-                    >
-                      <option value="default">model default</option>
-                      {METHOD_VARIANTS.map((m) => (
-                        <option key={m.id} value={m.id}>
-                          {m.label}
-                        </option>
-                      ))}
-                    </select>
-                  ) : (
-                    <span className="muted">—</span>
-                  )}
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
+      <ScrollBox label="Choices by op type">
+        <table className="io small-table">
+          <thead>
+            <tr>
+              <th>op type</th>
+              <th>quantized nodes</th>
+              <th>keep float</th>
+              <th>weights</th>
+              <th title="weight-only exports: MatMul, Gemm and Conv weights">rounding</th>
+              <th>bias correction</th>
+              <th title="equalization: the Conv/Gemm pairs these nodes start; SmoothQuant: MatMul/Gemm inputs">
+                equalize · SmoothQuant
+              </th>
+              <th>output range method</th>
+            </tr>
+          </thead>
+          <tbody>
+            {opTypes.map((op) => {
+              const o = config.opTypes?.[op] ?? {};
+              const count = model.plan.nodes.filter((n) => n.opType === op).length;
+              const put = (next: Override) => edit({ kind: 'op-type', opType: op, set: next });
+              const hasWeights = model.plan.nodes.some((n) => n.opType === op && n.weight);
+              const opMethod = o.activations?.method ? variantOf(o.activations.method, o.activations).id : 'default';
+              return (
+                <tr key={op} data-testid={`optype-${op}`}>
+                  <td>{op}</td>
+                  <td>{count}</td>
+                  <td>
+                    {count > 0 ? (
+                      <input
+                        type="checkbox"
+                        aria-label={`Keep ${op} float`}
+                        checked={o.exclude === true}
+                        onChange={(e) => put({ exclude: e.target.checked })}
+                      />
+                    ) : (
+                      <span className="muted">—</span>
+                    )}
+                  </td>
+                  <td>
+                    {hasWeights ? (
+                      <select
+                        aria-label={`${op} weight granularity`}
+                        value={
+                          o.weights?.perChannel === undefined ? 'default' : o.weights.perChannel ? 'channel' : 'tensor'
+                        }
+                        onChange={(e) =>
+                          put({
+                            weights: {
+                              perChannel: e.target.value === 'default' ? undefined : e.target.value === 'channel',
+                            },
+                          })
+                        }
+                      >
+                        <option value="default">model default</option>
+                        <option value="channel">per channel</option>
+                        <option value="tensor">per tensor</option>
+                      </select>
+                    ) : (
+                      <span className="muted">—</span>
+                    )}
+                  </td>
+                  <td>
+                    {ROUNDED_OPS.has(op) && hasWeights ? (
+                      <OpTypeRounding opType={op} />
+                    ) : (
+                      <span className="muted">—</span>
+                    )}
+                  </td>
+                  <td>
+                    {ROUNDED_OPS.has(op) && hasWeights ? (
+                      <OpTypeBiasCorrection opType={op} />
+                    ) : (
+                      <span className="muted">—</span>
+                    )}
+                  </td>
+                  <td>{hasWeights ? <OpTypeAlgorithms opType={op} /> : <span className="muted">—</span>}</td>
+                  <td>
+                    {producing.has(op) ? (
+                      <select
+                        aria-label={`${op} range method`}
+                        value={opMethod}
+                        onChange={(e) =>
+                          put({
+                            activations:
+                              e.target.value === 'default'
+                                ? NO_VARIANT_FIELDS
+                                : variantFields(methodVariant(e.target.value)!),
+                          })
+                        }
+                      >
+                        <option value="default">model default</option>
+                        {METHOD_VARIANTS.map((m) => (
+                          <option key={m.id} value={m.id}>
+                            {m.label}
+                          </option>
+                        ))}
+                      </select>
+                    ) : (
+                      <span className="muted">—</span>
+                    )}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </ScrollBox>
     </section>
   );
 }

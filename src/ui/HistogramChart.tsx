@@ -2,6 +2,7 @@ import { memo, useLayoutEffect, useRef, useState, type PointerEvent as ReactPoin
 import { Area, AreaChart, CartesianGrid, Tooltip, XAxis, YAxis } from 'recharts';
 import { downsampleHistogram, type HistogramState } from '../core/histogram';
 import { formatNumber } from './format';
+import { placeRangeLabels, textWidth } from './rangeLabels';
 
 export interface ChartRange {
   readonly label: string;
@@ -82,13 +83,8 @@ const Bars = memo(function Bars({
   );
 });
 
-/** Approximate width of a label in px (10 px sans-serif: about 0.6 em a character). */
-const labelWidth = (text: string, fontSize: number) => text.length * fontSize * 0.6;
-
 /**
- * The other methods' ranges, dashed, each with its name in a row of its own (one row per method, under
- * the range in use's labels) beside its upper end: right of the line, or left of it where the name
- * would run past the plot's right edge.
+ * The other methods' ranges, dashed (their names are placed with the range in use's labels: RangeLabels).
  */
 function OtherRanges({
   others,
@@ -105,16 +101,11 @@ function OtherRanges({
 }) {
   return (
     <>
-      {others.map((o, k) => {
+      {others.map((o) => {
         const color = o.color ?? '#888';
-        const xs = [toX(o.rmin), toX(o.rmax)];
-        const y = PLOT.top + 24 + 11 * k;
-        const hi = xs[1]!;
-        const fits = hi + 3 + labelWidth(o.label, 10) <= right;
-        const inView = hi >= left - 1 && hi <= right + 1;
         return (
           <g key={o.label} data-testid="other-range" data-label={o.label}>
-            {xs.map((x, i) =>
+            {[toX(o.rmin), toX(o.rmax)].map((x, i) =>
               x >= left - 1 && x <= right + 1 ? (
                 <line
                   key={i}
@@ -128,18 +119,93 @@ function OtherRanges({
                 />
               ) : null,
             )}
-            {inView && (
-              <text
-                className="other-range-label"
-                x={fits ? hi + 3 : hi - 3}
-                y={y}
-                fill={color}
-                fontSize={10}
-                textAnchor={fits ? 'start' : 'end'}
-              >
-                {o.label}
-              </text>
-            )}
+          </g>
+        );
+      })}
+    </>
+  );
+}
+
+const LABEL_FONT = "Inter, 'DejaVu Sans', system-ui, sans-serif";
+/** Label rows, top down from the plot's top: 13 px apart (the range in use's labels are 12 px, the others' 10). */
+const labelBaseline = (row: number) => PLOT.top + 12 + 13 * row;
+
+/**
+ * The range labels: the range in use's ends (its name and lower end beside its lower line, inside the
+ * range; its upper end beside its upper line) in the top row, then the other methods' names beside
+ * their upper lines in the rows below; each on the side of its line with room, in the first row where
+ * it meets no other (rangeLabels.ts), so ranges ending near the plot's right edge stay readable.
+ */
+function RangeLabels({
+  range,
+  others,
+  toX,
+  left,
+  right,
+}: {
+  range: ChartRange | null;
+  others: readonly ChartRange[];
+  toX: (v: number) => number;
+  left: number;
+  right: number;
+}) {
+  const inView = (x: number) => x >= left - 1 && x <= right + 1;
+  type Text = { key: string; text: string; x: number; size: number; color: string; prefer: 'left' | 'right' };
+  const own: Text[] = range
+    ? [
+        {
+          key: 'min',
+          text: `${range.label} ${formatNumber(range.rmin)}`,
+          x: toX(range.rmin),
+          prefer: 'right' as const,
+        },
+        { key: 'max', text: formatNumber(range.rmax), x: toX(range.rmax), prefer: 'left' as const },
+      ]
+        .filter((t) => inView(t.x))
+        .map((t) => ({ ...t, size: 12, color: '#d1495b' }))
+    : [];
+  const theirs: Text[] = others
+    .map((o) => ({
+      key: `other-${o.label}`,
+      text: o.label,
+      x: toX(o.rmax),
+      size: 10,
+      color: o.color ?? '#888',
+      prefer: 'right' as const,
+    }))
+    .filter((t) => inView(t.x));
+  const measured = (ts: Text[]) => ts.map((t) => ({ ...t, width: textWidth(t.text, t.size, LABEL_FONT) }));
+  const ownPlaced = placeRangeLabels(measured(own), left, right);
+  const placed = [...ownPlaced, ...placeRangeLabels(measured(theirs), left, right, 1, ownPlaced)];
+  const byKey = new Map([...own, ...theirs].map((t) => [t.key, t]));
+  return (
+    <>
+      {placed.map((p) => {
+        const t = byKey.get(p.key)!;
+        const y = labelBaseline(p.row);
+        return (
+          <g key={p.key}>
+            {/* a light backing: readable over the bars and the dashed lines */}
+            <rect
+              x={p.left - 2}
+              y={y - t.size}
+              width={p.right - p.left + 4}
+              height={t.size + 3}
+              rx={2}
+              fill="#fff"
+              fillOpacity={0.85}
+            />
+            <text
+              data-testid="range-label"
+              x={p.left}
+              y={y}
+              fill={t.color}
+              fontSize={t.size}
+              fontFamily={LABEL_FONT}
+              textAnchor="start"
+            >
+              {t.text}
+            </text>
           </g>
         );
       })}
@@ -268,15 +334,6 @@ export function HistogramChart({
                 return (
                   <g key={which}>
                     <line x1={x} x2={x} y1={PLOT.top} y2={plotBottom} stroke="#d1495b" strokeWidth={2} />
-                    <text
-                      x={which === 'min' ? x + 4 : x - 4}
-                      y={PLOT.top + 12}
-                      fill="#d1495b"
-                      fontSize={12}
-                      textAnchor={which === 'min' ? 'start' : 'end'}
-                    >
-                      {which === 'min' ? `${range.label} ${formatNumber(v)}` : formatNumber(v)}
-                    </text>
                     {onDrag && (
                       <rect
                         data-testid={`handle-${which}`}
@@ -299,6 +356,7 @@ export function HistogramChart({
               })}
             </>
           )}
+          <RangeLabels range={range} others={others} toX={toX} left={PLOT.left} right={PLOT.left + plotWidth} />
         </svg>
       )}
       {grid && width > 0 && (
