@@ -21,7 +21,7 @@ import {
   type SampleFoldPlan,
   type StatsMap,
 } from './foldStats';
-import { chooseFolder, inThreadFolder, type FoldWorkerOption, type StatsFolder } from './foldWorker';
+import { chooseFolder, inThreadFolder, startedEarly, type FoldWorkerOption, type StatsFolder } from './foldWorker';
 import type { Feeds, FeedTensor, OrtModule, Tensor } from './ort';
 import { toOrtFeeds } from './ort';
 import { carryOver, chainedFeeds, withChainOutputs, type Chain } from './recurrent';
@@ -99,6 +99,8 @@ export async function calibrate(
   let folder = null as StatsFolder | null;
   // the statistics a device fold updates in place, sample after sample
   let onDevice: SampleFold | null = null;
+  // a fold worker loads while the first sample runs (ended below if the first sample rules it out)
+  const early = opts.foldWorker && !device && steps >= 2 ? startedEarly(opts.foldWorker) : null;
   // One pass over the samples: run the model, hand each sample's float32 tensors to the folder.
   const pass = async (p: 0 | 1) => {
     let carried: Record<string, FeedTensor> | null = null;
@@ -115,7 +117,7 @@ export async function calibrate(
         await device(onDevice.stats, results, tensors);
       } else {
         const arrays = sampleArrays(results, tensors);
-        folder ??= chooseFolder(plan, arrays, steps, opts.foldWorker, opts.onFoldPath);
+        folder ??= chooseFolder(plan, arrays, steps, early?.option ?? opts.foldWorker, opts.onFoldPath);
         await folder.sample(p, arrays);
         for (const t of tensors) results[t]!.dispose?.();
       }
@@ -131,6 +133,7 @@ export async function calibrate(
     return await folder.finish();
   } finally {
     folder?.close();
+    early?.drop();
   }
 }
 

@@ -111,6 +111,27 @@ export function chooseFolder(
   return workerFolder(port, plan);
 }
 
+/**
+ * Start the fold worker at once, so that it loads while the first sample runs; `spawn` hands that
+ * worker over (or the error starting it), `drop` ends it if it was never handed over.
+ */
+export function startedEarly(option: FoldWorkerOption): { option: FoldWorkerOption; drop(): void } {
+  let port: FoldPort | null = null;
+  let error: unknown = null;
+  try {
+    port = option.spawn();
+  } catch (e) {
+    error = e;
+  }
+  let taken = false;
+  const spawn: SpawnFoldWorker = () => {
+    if (error !== null) throw error;
+    taken = true;
+    return port!;
+  };
+  return { option: { ...option, spawn }, drop: () => (taken ? undefined : port?.terminate()) };
+}
+
 /** An array's buffer to transfer: its own, or (a view into a larger or shared buffer) a copy's. */
 function movable(a: Float32Array): Float32Array {
   const whole = a.buffer instanceof ArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength;
