@@ -28,6 +28,7 @@ import {
   remainderCross,
   runOf,
   selfTerm,
+  emptySlice,
   sliceOf,
   tablesOf,
   type Slice,
@@ -73,11 +74,11 @@ function scoreCandidates(t: Tables, nq: number, blocked: boolean): Float64Array 
   const runV = new Float64Array(nq);
   const runMass = new Float64Array(nq);
   const edge = new Float64Array(2);
+  const s = emptySlice();
   const widthOf = (i: number) => Math.floor((Math.min(zero + i + 1, n) - (zero - i)) / nq);
   let group: BlockSums | null = null;
   for (let i = half; i <= zero; i++) {
-    const s = sliceOf(t, i, nq);
-    if (!s) {
+    if (!sliceOf(t, i, nq, s)) {
       out[i - half] = Infinity;
       continue;
     }

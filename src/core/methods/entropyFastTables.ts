@@ -74,21 +74,29 @@ export function tablesOf(hist: Float64Array): Tables | null {
 
 /** One candidate's slice [start, end) and p's ends (with the outliers folded in). */
 export interface Slice {
-  readonly start: number;
-  readonly end: number;
-  readonly len: number;
-  readonly leftOut: number;
-  readonly rightOut: number;
-  readonly first: number;
-  readonly lastH: number;
-  readonly p0: number;
-  readonly pl: number;
+  start: number;
+  end: number;
+  len: number;
+  leftOut: number;
+  rightOut: number;
+  first: number;
+  lastH: number;
+  p0: number;
+  pl: number;
   /** p's smoothing: eps·zeros/non-zeros. */
-  readonly e: number;
-  readonly merged: number;
+  e: number;
+  merged: number;
 }
 
-export function sliceOf(t: Tables, i: number, nq: number): Slice | null {
+export function emptySlice(): Slice {
+  return { start: 0, end: 0, len: 0, leftOut: 0, rightOut: 0, first: 0, lastH: 0, p0: 0, pl: 0, e: 0, merged: 0 };
+}
+
+/**
+ * Candidate i's slice into `s` (one object reused for every candidate: the search scores ~1000 a
+ * histogram); false when p is all zeros.
+ */
+export function sliceOf(t: Tables, i: number, nq: number, s: Slice): boolean {
   const { hist, H, Z } = t;
   const n = hist.length;
   const zero = Math.floor(n / 2);
@@ -106,9 +114,19 @@ export function sliceOf(t: Tables, i: number, nq: number): Slice | null {
   const interiorNz = Z[end - 1]! - Z[start + 1]!;
   const zp = len - 2 - interiorNz + (p0 === 0 ? 1 : 0) + (pl === 0 ? 1 : 0);
   const nzp = len - zp;
-  if (nzp === 0 || total === 0) return null;
-  const e = (EPS * zp) / nzp;
-  return { start, end, len, leftOut, rightOut, first, lastH, p0, pl, e, merged: Math.floor(len / nq) };
+  if (nzp === 0 || total === 0) return false;
+  s.start = start;
+  s.end = end;
+  s.len = len;
+  s.leftOut = leftOut;
+  s.rightOut = rightOut;
+  s.first = first;
+  s.lastH = lastH;
+  s.p0 = p0;
+  s.pl = pl;
+  s.e = (EPS * zp) / nzp;
+  s.merged = Math.floor(len / nq);
+  return true;
 }
 
 /** Σ p' log p' over the slice. */
