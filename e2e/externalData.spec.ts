@@ -85,6 +85,31 @@ test('an .onnx with its data file, picked together, exports as q4 with its data 
   }
 });
 
+test('an export check whose worker cannot start fails the export with WORKER_FAILED, naming the file; nothing is offered', async ({
+  page,
+}) => {
+  // the check's worker script does not load: the worker's 'error' event, not silence, answers the check
+  await page.route(/exportCheck\.worker[^/]*\.js$/, (route) => route.abort());
+  const app = new QuantscopePage(page);
+  await app.open();
+  await page.getByLabel('Load model').setInputFiles([onnxPath, dataPath]);
+  await expect(page.getByTestId('model-summary')).toContainText('decoder.onnx');
+  await page.getByRole('button', { name: /^q4 \(MatMulNBits/ }).click();
+  const downloads: Download[] = [];
+  page.on('download', (d) => downloads.push(d));
+  await page.getByRole('button', { name: 'Export' }).click();
+  const error = page.getByTestId('export-error');
+  await expect(error).toHaveAttribute('data-code', 'WORKER_FAILED');
+  await expect(error).toContainText('model_q4.onnx_data');
+  await expect(page.getByTestId('export-result')).toHaveCount(0);
+  expect(downloads).toEqual([]);
+  // the page keeps working: the next export's check gets a fresh worker
+  await page.unroute(/exportCheck\.worker[^/]*\.js$/);
+  await page.getByRole('button', { name: 'Export' }).click();
+  await expect(page.getByTestId('export-data-file')).toHaveText('model_q4.onnx_data');
+  await expect(page.getByTestId('export-error')).toHaveCount(0);
+});
+
 test('an .onnx with its data file, dropped together, calibrates and exports as static QDQ that agrees with the float model', async ({
   page,
 }) => {
