@@ -17,6 +17,9 @@ export interface RangeError {
   readonly zeroPoint: number;
 }
 
+const ROUNDER = 6755399441055744; // 1.5·2^52
+const ROUND_LIMIT = 2251799813685248; // 2^51
+
 /**
  * Σ c·x², Σ c·(x - x̂)² and Σ c over the non-empty bins, x each bin's centre and x̂ its
  * DequantizeLinear(QuantizeLinear(x)) in float32: quantizeValue's steps (x / scale in float32, round
@@ -43,9 +46,13 @@ function binErrorSums(
     if (c === 0) continue;
     const x = lo + (i + 0.5) * w;
     const v = Math.fround(x / scale);
+    // round half to even without a branch on the fraction (the CPU mispredicts it bin after bin): for
+    // |v| < 2^51, v + 1.5·2^52 lands where float64's spacing is 1, so the addition itself rounds v to
+    // the nearest integer, ties to even (1.5·2^52 is even), and subtracting it back is exact. Larger v
+    // (already whole), ±Infinity and NaN take the plain rule.
     let r = v;
-    if (v - v === 0) {
-      // finite: round half to even (an infinite v saturates below as it is)
+    if (v < ROUND_LIMIT && v > -ROUND_LIMIT) r = v + ROUNDER - ROUNDER;
+    else if (v - v === 0) {
       const floor = Math.floor(v);
       const diff = v - floor;
       r = diff < 0.5 ? floor : diff > 0.5 ? floor + 1 : floor % 2 === 0 ? floor : floor + 1;
