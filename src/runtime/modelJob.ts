@@ -171,21 +171,19 @@ export function modelBuffers(info: PreparedModelInfo): ArrayBuffer[] {
   return [...seen];
 }
 
-export interface LoadRequest {
-  readonly type: 'load';
+/** A model worker request about a model: its files and preparation, as the page loaded them. */
+interface ModelFilesRequest<T extends 'load' | 'export'> {
+  readonly type: T;
   readonly id: number;
   readonly files: readonly ModelFile[];
   readonly isSample: boolean;
   readonly fixedInputs: Readonly<Record<string, number>>;
 }
 
-export interface ExportRequest {
-  readonly type: 'export';
-  readonly id: number;
-  /** The model's files and preparation, as loaded (the worker prepares them again, or keeps them). */
-  readonly files: readonly ModelFile[];
-  readonly isSample: boolean;
-  readonly fixedInputs: Readonly<Record<string, number>>;
+export type LoadRequest = ModelFilesRequest<'load'>;
+
+/** The model's files and preparation, as loaded (the worker prepares them again, or keeps them). */
+export interface ExportRequest extends ModelFilesRequest<'export'> {
   readonly config: QuantConfig;
   /** Static QDQ: the calibrated ranges. */
   readonly ranges?: ReadonlyMap<string, TensorRange | null>;

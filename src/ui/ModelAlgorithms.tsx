@@ -49,6 +49,44 @@ function OnOffSelect({
   );
 }
 const NODE_INHERIT = "model's choice";
+
+/**
+ * SmoothQuant's alpha, in [0, 1] (other values are not taken). With `inherited` (the model's alpha, shown
+ * as the placeholder), an empty field takes it (undefined); without, emptying it changes nothing.
+ */
+function AlphaInput({
+  label,
+  value,
+  inherited,
+  onChange,
+}: {
+  label: string;
+  value: number | undefined;
+  inherited?: number;
+  onChange: (alpha: number | undefined) => void;
+}) {
+  return (
+    <label>
+      alpha{' '}
+      <input
+        type="number"
+        aria-label={label}
+        min={0}
+        max={1}
+        step={0.05}
+        placeholder={inherited === undefined ? undefined : String(inherited)}
+        value={value ?? ''}
+        onChange={(e) => {
+          const raw = e.target.value;
+          const alpha = Number(raw);
+          if (raw === '') {
+            if (inherited !== undefined) onChange(undefined);
+          } else if (alpha >= 0 && alpha <= 1) onChange(alpha);
+        }}
+      />
+    </label>
+  );
+}
 const OP_TYPE_INHERIT = 'model default';
 
 export function ModelAlgorithmsChoice({ form }: { form: ExportForm }) {
@@ -88,21 +126,11 @@ export function ModelAlgorithmsChoice({ form }: { form: ExportForm }) {
         SmoothQuant
       </label>
       {smooth !== undefined && (
-        <label>
-          alpha{' '}
-          <input
-            type="number"
-            aria-label="SmoothQuant alpha"
-            min={0}
-            max={1}
-            step={0.05}
-            value={smooth.alpha ?? DEFAULT_ALPHA}
-            onChange={(e) => {
-              const alpha = Number(e.target.value);
-              if (alpha >= 0 && alpha <= 1) setAlgorithms({ ...algorithms, smoothquant: { alpha } });
-            }}
-          />
-        </label>
+        <AlphaInput
+          label="SmoothQuant alpha"
+          value={smooth.alpha ?? DEFAULT_ALPHA}
+          onChange={(alpha) => alpha !== undefined && setAlgorithms({ ...algorithms, smoothquant: { alpha } })}
+        />
       )}
       <label title="Bias correction: the mean output shift each quantized weight causes on your samples, subtracted from its bias (needs data)">
         <input
@@ -198,24 +226,12 @@ export function NodeAlgorithms({ node, opType }: { node: string; opType: string 
               onChange={(on) => set({ smoothquant: on })}
             />
           </label>
-          <label>
-            alpha{' '}
-            <input
-              type="number"
-              aria-label="Node smoothing alpha"
-              min={0}
-              max={1}
-              step={0.05}
-              placeholder={String(modelAlpha)}
-              value={own?.smoothquantAlpha ?? ''}
-              onChange={(e) => {
-                const raw = e.target.value;
-                const alpha = Number(raw);
-                if (raw === '') set({ smoothquantAlpha: undefined });
-                else if (alpha >= 0 && alpha <= 1) set({ smoothquantAlpha: alpha });
-              }}
-            />
-          </label>
+          <AlphaInput
+            label="Node smoothing alpha"
+            value={own?.smoothquantAlpha}
+            inherited={modelAlpha}
+            onChange={(alpha) => set({ smoothquantAlpha: alpha })}
+          />
         </>
       )}
     </div>
