@@ -107,7 +107,7 @@ function listen(w: Worker, what: string): Worker {
     }
     if (checkWorkers.has(w)) endCheckWorker(w);
   };
-  w.addEventListener('error', (e) => failAll(e.message || 'an error it did not report'));
+  w.addEventListener('error', (e) => failAll(e.message || 'it did not start, or stopped without saying why'));
   w.addEventListener('messageerror', () => failAll('its reply could not be read'));
   return w;
 }
