@@ -9,8 +9,13 @@
 //  - the same calibration through calibrate() with a fold worker (src/runtime/foldWorker.ts): sample
 //    i folded in a second thread while sample i+1 runs; wall and CPU time (all threads), peak memory;
 //  - what the 236 extra outputs cost a run: copying one sample's activations into fresh arrays,
-//    as onnxruntime-web does for each CPU output (out of the wasm heap).
+//    as onnxruntime-web does for each CPU output (out of the wasm heap);
+//  - the overlapped run's timeline, per sample: each run (wall, and this thread's CPU time), the wait
+//    for the fold worker before the next run (back-pressure), each fold in the worker (wall, its
+//    thread's CPU time; the worker is bench/foldWorkerTimed.ts), the worker's idle time before each
+//    sample, post-to-fold-start latency, and this thread's garbage collection.
 import { readFileSync, statSync } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-web';
 
 const [plainPath, calibPath, tensorsPath, threads, ...inputs] = process.argv.slice(2);
@@ -68,17 +73,80 @@ const calibMs = performance.now() - t;
 const cpuInThread = process.cpuUsage(cpuInThread0);
 const peakRssInThread = process.resourceUsage().maxRSS * 1024;
 
-// The same samples through calibrate() with a fold worker (the statistics checked equal below).
+// The same samples through calibrate() with a fold worker (the statistics checked equal below),
+// its timeline taken around the session's runs and the worker's messages.
 const notes = [];
 const source = { count: feeds.length, feeds: async (i) => ({ x: { type: 'float32', data: feeds[i], dims } }) };
+const now = () => performance.timeOrigin + performance.now();
+const threadCpuMs = () => {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
+  } catch {
+    return NaN;
+  }
+};
+const runs = []; // { start, end, cpuMs }
+const posts = []; // when each sample was posted to the worker
+const folds = []; // the worker's timing of each sample: { receivedAt, foldedAt, cpuMs }
+const timedSession = {
+  outputNames: calib.outputNames,
+  run: async (f, fetches) => {
+    const start = now();
+    const c = threadCpuMs();
+    const r = await calib.run(f, fetches);
+    runs.push({ start, end: now(), cpuMs: threadCpuMs() - c });
+    return r;
+  },
+};
+const spawnWorker = nodeFoldWorker(process.env.QS_FOLD_WORKER);
+const timedSpawn = () => {
+  const port = spawnWorker();
+  return {
+    ...port,
+    post: (m, transfer) => {
+      if (m.type === 'sample') posts.push(now());
+      port.post(m, transfer);
+    },
+    listen: (reply, fail) =>
+      port.listen((r) => {
+        if (r.type === 'folded' && r.timing) folds.push(r.timing);
+        reply(r);
+      }, fail),
+  };
+};
+const gcs = [];
+const gcObserver = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcs.push({ start: performance.timeOrigin + e.startTime, ms: e.duration });
+});
+gcObserver.observe({ entryTypes: ['gc'] });
 const cpu0 = process.cpuUsage();
 t = performance.now();
-const overlapped = await calibrate(ort, calib, source, tensors, {
-  foldWorker: { spawn: nodeFoldWorker(process.env.QS_FOLD_WORKER), spareBytes: 8 * 1024 ** 3 },
+const calibStart = now();
+const overlapped = await calibrate(ort, timedSession, source, tensors, {
+  foldWorker: { spawn: timedSpawn, spareBytes: 8 * 1024 ** 3 },
   onFoldPath: (note) => notes.push(note),
 });
 const overlapMs = performance.now() - t;
+const calibEnd = now();
 const overlapCpu = process.cpuUsage(cpu0);
+await new Promise((resolve) => setImmediate(resolve)); // the last gc entries are delivered
+gcObserver.disconnect();
+const mean = (xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+const timeline = {
+  runMs: mean(runs.map((r) => r.end - r.start)),
+  runCpuMs: mean(runs.map((r) => r.cpuMs)),
+  // from a run's end to the next run's start: mostly waiting for the worker to take the sample
+  waitMs: mean(runs.slice(1).map((r, i) => r.start - runs[i].end)),
+  foldMs: mean(folds.map((f) => f.foldedAt - f.receivedAt)),
+  foldCpuMs: mean(folds.map((f) => f.cpuMs)),
+  // the worker with nothing to fold, before each sample after the first
+  workerIdleMs: mean(folds.slice(1).map((f, i) => f.receivedAt - folds[i].foldedAt)),
+  postToFoldMs: mean(folds.map((f, i) => f.receivedAt - posts[i])),
+  mainGcMs:
+    gcs.filter((g) => g.start >= calibStart && g.start <= calibEnd).reduce((a, g) => a + g.ms, 0) / feeds.length,
+  // after the last run, the last fold alone
+  tailMs: runs.length ? calibEnd - runs[runs.length - 1].end : NaN,
+};
 let differing = 0;
 for (const k of tensors) {
   const a = stats[k].histogram.counts;
@@ -119,6 +187,7 @@ console.log(
       cpuMs: (overlapCpu.user + overlapCpu.system) / 1000,
       note: notes.join('; '),
       differingTensors: differing,
+      timeline,
     },
     copyOutMsPerSample: copyMs,
     ownOutputRunMs: Math.min(...ownOutputMs),
