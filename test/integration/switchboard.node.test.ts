@@ -134,6 +134,25 @@ describe('the switchboard model', () => {
         await outputsOf(separateFile({ ...DEFAULT_CONFIG, weights: { ...DEFAULT_CONFIG.weights, perChannel: false } })),
       );
       expect(Math.abs(rows[0]![0] - perTensor)).toBeGreaterThan(1.5);
+      // settingFor keeps each tensor's range per statistics object (setting.ts cachedRange): asked in turn
+      // for min-max, MSE, a one-group override and min-max again, the settings equal those computed on a
+      // fresh copy of the statistics (nothing cached), and MSE's differ from min-max's (a key that left out
+      // the method would hand MSE the min-max ranges)
+      const mse: QuantConfig = { ...DEFAULT_CONFIG, activations: { ...DEFAULT_CONFIG.activations, method: 'mse' } };
+      const asked = [
+        DEFAULT_CONFIG,
+        mse,
+        applyGroupChoice(mse, t, { kind: 'activations', fields: { method: 'percentile' } }),
+        DEFAULT_CONFIG,
+      ];
+      const got = asked.map((c) => settingFor(ctx.sb, ctx.setting, c));
+      got.forEach((s, i) =>
+        expect(s).toEqual(
+          settingFor(ctx.sb, { prepared: ctx.setting.prepared, stats: { ...ctx.setting.stats } }, asked[i]!),
+        ),
+      );
+      expect(got[1]!.activations).not.toEqual(got[0]!.activations);
+      expect(got[2]!.activations.get(t.tensors[0]!)).not.toEqual(got[1]!.activations.get(t.tensors[0]!));
     } finally {
       await ctx.release();
     }

@@ -8,6 +8,7 @@ import {
   activationConfigFor,
   activationRange,
   isExcluded,
+  type ActivationConfig,
   weightConfigFor,
   type QuantConfig,
   type WeightConfig,
@@ -15,7 +16,7 @@ import {
 import { quantParams } from '../../core/conventions';
 import type { IntDType } from '../../core/dtype';
 import { QuantscopeError } from '../../core/errors';
-import type { MethodStats } from '../../core/methods';
+import type { MethodStats, Range } from '../../core/methods';
 import { planQuantization, type ModelProto } from '../../onnx';
 import type { Switchboard } from '../../onnx/switchboard';
 import type { FeedTensor, Feeds } from '../ort';
@@ -42,6 +43,24 @@ export function weightKey(w: Pick<WeightConfig, 'dtype' | 'symmetric' | 'perChan
 export interface SettingContext {
   readonly prepared: ModelProto;
   readonly stats: Readonly<Record<string, MethodStats & { minmax: { nanCount: number; infCount: number } }>>;
+}
+
+/**
+ * Activation ranges already computed, per statistics object (one tuning context) and tensor: a range is
+ * a pure function of the tensor's statistics and its activation settings, and the search asks for the
+ * same ones again and again (every configuration it sizes or measures, with the model-wide method
+ * PP-OCRv4 rec's search picks, MSE, searches each of 274 histograms anew otherwise).
+ */
+const rangeCache = new WeakMap<object, Map<string, Range>>();
+
+function cachedRange(stats: SettingContext['stats'], tensor: string, act: ActivationConfig): Range {
+  let byKey = rangeCache.get(stats);
+  if (!byKey) rangeCache.set(stats, (byKey = new Map()));
+  // every field in the key (dtype and the rest too): two settings share a range only when they are equal
+  const key = `${tensor}\u0000${JSON.stringify(act)}`;
+  let r = byKey.get(key);
+  if (!r) byKey.set(key, (r = activationRange(stats[tensor]!, act)));
+  return r;
 }
 
 export function settingFor(sb: Switchboard, ctx: SettingContext, config: QuantConfig): SwitchSetting {
@@ -81,7 +100,7 @@ export function settingFor(sb: Switchboard, ctx: SettingContext, config: QuantCo
     const act = activationConfigFor(config, t, producer.get(t));
     if (!sb.activationDtypes.includes(act.dtype))
       throw new QuantscopeError('BAD_RANGE', `the switchboard has no ${act.dtype} branch for "${t}"`);
-    const r = activationRange(s, act);
+    const r = cachedRange(ctx.stats, t, act);
     const p = quantParams(Math.fround(r.rmin), Math.fround(r.rmax), act.dtype, act);
     if (!Number.isFinite(p.scale)) continue;
     activations.set(t, { dtype: act.dtype, scale: p.scale, zeroPoint: p.zeroPoint });
