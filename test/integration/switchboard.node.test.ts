@@ -27,7 +27,7 @@ import {
 } from '../../src/onnx';
 import { applyGroupChoice } from '../../src/onnx/groups';
 import { calibrate, type StatsMap } from '../../src/runtime/calibrate';
-import type { OrtModule } from '../../src/runtime/ort';
+import { toOrtFeeds, type OrtModule } from '../../src/runtime/ort';
 import { prepareTuning, rangesFor } from '../../src/runtime/tune/prepare';
 import type { TuneContext } from '../../src/runtime/tune/tuneContext';
 import { settingFor } from '../../src/runtime/tune/setting';
@@ -111,7 +111,28 @@ describe('the switchboard model', () => {
       // all gates off: exactly the float model
       let allFloat: QuantConfig = DEFAULT_CONFIG;
       for (const g of ctx.groups) allFloat = applyGroupChoice(allFloat, g, { kind: 'float' });
-      expect(await switchboardSqnr(ctx, allFloat)).toBe(Infinity);
+      // all gates off is answered from the cached float outputs (evaluate.ts): no run, every metric exact
+      const runs0 = ctx.evaluator.runs;
+      const off = await ctx.evaluator.evaluate(settingFor(ctx.sb, ctx.setting, allFloat));
+      expect(ctx.evaluator.runs).toBe(runs0);
+      expect(off).toMatchObject({ sqnrDb: Infinity, top1: 1, samples: held.length });
+      // and those cached outputs (the switchboard run with every gate off) are the float model's: the float
+      // file in a session of its own, against them (measured: float rounding of fused kernels only)
+      const floatFile = await ort.InferenceSession.create(raw, { logSeverityLevel: 3 });
+      try {
+        const fileVsCache = await ctx.evaluator.compare(async (inputs) => {
+          const r = await floatFile.run(toOrtFeeds(nodeOrt, inputs), [ctx.evaluator.output]);
+          return r[ctx.evaluator.output] as never;
+        });
+        expect(fileVsCache.sqnrDb).toBeGreaterThan(80);
+        expect(fileVsCache.top1).toBe(1);
+      } finally {
+        await floatFile.release();
+      }
+      // a setting that quantizes is run, and is not the float model
+      const one = await ctx.evaluator.evaluate(settingFor(ctx.sb, ctx.setting, DEFAULT_CONFIG));
+      expect(ctx.evaluator.runs).toBe(runs0 + held.length);
+      expect(one.sqnrDb).toBeLessThan(80);
       const g = ctx.groups.find((x) => x.nodes.length > 0)!;
       // a file mixing int16 into int8 activations is opset 21: it loads at onnxruntime's default
       // optimization level since its int8 activations are stored as uint8 (onnx/activationStorage.ts)
@@ -146,11 +167,14 @@ describe('the switchboard model', () => {
         DEFAULT_CONFIG,
       ];
       const got = asked.map((c) => settingFor(ctx.sb, ctx.setting, c));
+      // the cache is keyed by each tensor's statistics object: copies of them have nothing cached
+      const fresh = () => Object.fromEntries(Object.entries(stats).map(([t, s]) => [t, { ...s }]));
       got.forEach((s, i) =>
-        expect(s).toEqual(
-          settingFor(ctx.sb, { prepared: ctx.setting.prepared, stats: { ...ctx.setting.stats } }, asked[i]!),
-        ),
+        expect(s).toEqual(settingFor(ctx.sb, { prepared: ctx.setting.prepared, stats: fresh() }, asked[i]!)),
       );
+      // the written file's ranges (prepare.ts rangesFor) go through the same cache
+      expect(rangesFor(stats, prepared, mse)).toEqual(rangesFor(fresh(), prepared, mse));
+      expect(rangesFor(stats, prepared, mse)).not.toEqual(rangesFor(stats, prepared, DEFAULT_CONFIG));
       expect(got[1]!.activations).not.toEqual(got[0]!.activations);
       expect(got[2]!.activations.get(t.tensors[0]!)).not.toEqual(got[1]!.activations.get(t.tensors[0]!));
     } finally {
