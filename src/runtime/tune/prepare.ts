@@ -3,7 +3,7 @@
  * exports of the prepared model: the chosen weights, and int8 per channel as the fix), the switchboard
  * model over them, one session with the float outputs cached, and the groups.
  */
-import { activationConfigFor, activationRange, type QuantConfig, type WeightConfig } from '../../core/config';
+import { activationConfigFor, type QuantConfig, type WeightConfig } from '../../core/config';
 import { QuantscopeError } from '../../core/errors';
 import { buildQdqModel, exportForm, planQuantization, type ModelProto, type TensorRange } from '../../onnx';
 import { qdqGroups, recurrentOutputs, weightGroups, type QuantGroup } from '../../onnx/groups';
@@ -16,7 +16,7 @@ import type { SampleSpec } from '../../data/samples';
 import type { OrtModule } from '../ort';
 import { createEvaluator, type TaskMetric } from './evaluate';
 import type { TuneContext } from './tuneContext';
-import { weightKey } from './setting';
+import { cachedRange, weightKey } from './setting';
 
 /** The ranges a configuration takes from calibration statistics (null: NaN or Infinity seen). */
 export function rangesFor(stats: StatsMap, prepared: ModelProto, config: QuantConfig): Map<string, TensorRange | null> {
@@ -27,7 +27,7 @@ export function rangesFor(stats: StatsMap, prepared: ModelProto, config: QuantCo
       out.set(t, null);
       continue;
     }
-    const r = activationRange(s, activationConfigFor(config, t, producer.get(t)));
+    const r = cachedRange(stats, t, activationConfigFor(config, t, producer.get(t)));
     out.set(t, { rmin: Math.fround(r.rmin), rmax: Math.fround(r.rmax) });
   }
   return out;

@@ -46,20 +46,23 @@ export interface SettingContext {
 }
 
 /**
- * Activation ranges already computed, per statistics object (one tuning context) and tensor: a range is
- * a pure function of the tensor's statistics and its activation settings, and the search asks for the
- * same ones again and again (every configuration it sizes or measures, with the model-wide method
- * PP-OCRv4 rec's search picks, MSE, searches each of 274 histograms anew otherwise).
+ * Activation ranges already computed, per tensor statistics object: a range is a pure function of the
+ * tensor's statistics and its activation settings, and the search asks for the same ones again and
+ * again (every configuration it sizes or measures, with the model-wide method PP-OCRv4 rec's search
+ * picks, MSE, searches each of 274 histograms anew otherwise), and so do the files it writes and checks
+ * (prepare.ts rangesFor). Keyed by the statistics object itself: calibration replaces a tensor's object
+ * with each sample it folds (runtime/foldStats.ts), so a cached range never outlives its statistics.
  */
 const rangeCache = new WeakMap<object, Map<string, Range>>();
 
-function cachedRange(stats: SettingContext['stats'], tensor: string, act: ActivationConfig): Range {
-  let byKey = rangeCache.get(stats);
-  if (!byKey) rangeCache.set(stats, (byKey = new Map()));
+export function cachedRange(stats: SettingContext['stats'], tensor: string, act: ActivationConfig): Range {
+  const s = stats[tensor]!;
+  let byAct = rangeCache.get(s);
+  if (!byAct) rangeCache.set(s, (byAct = new Map()));
   // every field in the key (dtype and the rest too): two settings share a range only when they are equal
-  const key = `${tensor}\u0000${JSON.stringify(act)}`;
-  let r = byKey.get(key);
-  if (!r) byKey.set(key, (r = activationRange(stats[tensor]!, act)));
+  const key = JSON.stringify(act);
+  let r = byAct.get(key);
+  if (!r) byAct.set(key, (r = activationRange(s, act)));
   return r;
 }
 
