@@ -169,5 +169,27 @@ export function imageToTensor(img: RgbaImage, preset: ImagePreset): { data: Floa
       else data[i * 3 + c] = v;
     }
   }
-  return { data, dims: preset.layout === 'NCHW' ? [1, 3, H, W] : [1, H, W, 3] };
+  return { data, dims: imageTensorDims(img.width, img.height, preset) };
+}
+
+/** The dims imageToTensor gives an image of this size under `preset`: [1, 3, H, W] (NCHW) or [1, H, W, 3]. */
+export function imageTensorDims(width: number, height: number, preset: ImagePreset): number[] {
+  const { width: W, height: H } = targetSize(preset, width, height);
+  return preset.layout === 'NCHW' ? [1, 3, H, W] : [1, H, W, 3];
+}
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/**
+ * A PNG's width and height read from its header, without decoding it: the 8-byte signature, then the
+ * IHDR chunk first (PNG spec, 5.2 and 11.2.2: length, "IHDR", width and height as big-endian uint32).
+ * Null when the bytes do not start like a PNG (decodePng then says why).
+ */
+export function pngSize(bytes: Uint8Array): { width: number; height: number } | null {
+  if (bytes.length < 24 || PNG_SIGNATURE.some((b, i) => bytes[i] !== b)) return null;
+  if (String.fromCharCode(bytes[12]!, bytes[13]!, bytes[14]!, bytes[15]!) !== 'IHDR') return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const width = view.getUint32(16);
+  const height = view.getUint32(20);
+  return width > 0 && height > 0 ? { width, height } : null;
 }

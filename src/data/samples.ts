@@ -5,7 +5,7 @@
 import { QuantscopeError } from '../core/errors';
 import { mulberry32, normalSampler } from '../core/random';
 import type { Feeds, FeedData, FeedTensor, FeedType } from './feeds';
-import { decodePng, imageToTensor, type ImagePreset, type RgbaImage } from './image';
+import { decodePng, imageTensorDims, imageToTensor, pngSize, type ImagePreset, type RgbaImage } from './image';
 
 export type Distribution = 'normal' | 'uniform' | 'constant';
 
@@ -88,6 +88,24 @@ export function materializeSample(spec: SampleSpec): Feeds {
       }
     }
     out[name] = t;
+  }
+  return out;
+}
+
+/**
+ * Each input's dims for a sample, without building its tensors where an image's size decides them
+ * (the page plans calibration memory from them before the worker starts: decoding and normalising a
+ * document image on the page's thread cost over 100 ms). Otherwise, or for a PNG whose header does not
+ * read, exactly what materializeSample gives, errors included.
+ */
+export function sampleDims(spec: SampleSpec): Record<string, readonly number[]> {
+  const out: Record<string, readonly number[]> = {};
+  for (const [name, input] of Object.entries(spec.inputs)) {
+    const size =
+      input.kind === 'image' ? input.image : input.kind === 'png' ? pngSize(new Uint8Array(input.bytes)) : null;
+    if (!size || (input.kind !== 'image' && input.kind !== 'png'))
+      return Object.fromEntries(Object.entries(materializeSample(spec)).map(([k, t]) => [k, t.dims]));
+    out[name] = imageTensorDims(size.width, size.height, input.preset);
   }
   return out;
 }

@@ -8,7 +8,7 @@ import { recurrentPairs } from '../core/guard';
 import { calibrationTensors, whyNothingToCalibrate } from '../onnx';
 import { autoFixNote, constantScalarInputs } from '../data/autoFix';
 import { buildSamples } from '../data/buildSamples';
-import { materializeSample } from '../data/samples';
+import { sampleDims } from '../data/samples';
 import { pageMemoryBudget, planPageCalibration } from '../runtime/pageMemory';
 import { sessionExternalData } from '../runtime/modelJob';
 import type { Calibrator } from './calibrator';
@@ -110,9 +110,7 @@ export function createCalibrationSlice(calibrator: Calibrator): StateCreator<App
       }
       let passes: readonly (readonly string[])[] | undefined;
       try {
-        const dims = Object.fromEntries(
-          Object.entries(samples[0] ? materializeSample(samples[0]) : {}).map(([k, t]) => [k, t.dims]),
-        );
+        const dims = samples[0] ? sampleDims(samples[0]) : {};
         const deviceMemory =
           typeof navigator === 'undefined' ? undefined : (navigator as { deviceMemory?: number }).deviceMemory;
         const plan = planPageCalibration(

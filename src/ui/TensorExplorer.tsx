@@ -3,6 +3,7 @@ import { activationConfigFor } from '../core/config';
 import { formatDb, formatNumber } from './format';
 import { TensorDetail } from './TensorDetail';
 import { useTensorMetrics, type TensorMetrics } from './useTensorMetrics';
+import { useAfterATask } from './useStagedCount';
 import { useApp, useAppStore } from './useApp';
 import { WeightExplorer } from './WeightExplorer';
 import { isNonFinite } from '../core/minmax';
@@ -121,6 +122,8 @@ export function TensorExplorer() {
   );
   const producerOf = useCallback((t: string) => producers.get(t)?.opType, [producers]);
   const metrics = useTensorMetrics(stats, config, producerOf);
+  // fresh statistics: the list first, the chart (recharts measures its tick labels in the DOM) a task later
+  const detailReady = useAfterATask(stats);
   const names = useMemo(() => (stats ? Object.keys(stats) : []), [stats]);
   const [listBox, listHeight] = useHeight<HTMLDivElement>(520, stats !== null && tab === 'activations');
   if (!stats || !model) return null;
@@ -243,7 +246,9 @@ export function TensorExplorer() {
             <p className="muted small keys-hint">↑ ↓ move through the tensors</p>
           </div>
           <div className="tensor-detail">
-            {sel && selected ? (
+            {sel && selected && !detailReady ? (
+              <p className="muted">Drawing the histogram…</p>
+            ) : sel && selected ? (
               <TensorDetail tensor={selected} stats={sel} producer={producers.get(selected)} />
             ) : (
               <p>Pick a tensor.</p>

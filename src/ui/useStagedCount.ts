@@ -15,3 +15,17 @@ export function useStagedCount(stages: number): number {
   }, [shown, stages]);
   return shown;
 }
+
+/**
+ * Whether a task has passed since `key` last changed: false in the commit that brings a new key, true
+ * from the next task on (a transition, so React yields within it). A heavy part of a view (the
+ * explorer's chart when fresh statistics arrive) mounts a task after the rest, so neither task is long.
+ */
+export function useAfterATask(key: unknown): boolean {
+  const [ready, setReady] = useState<{ key: unknown } | null>(null);
+  useEffect(() => {
+    const id = setTimeout(() => startTransition(() => setReady({ key })), 0);
+    return () => clearTimeout(id);
+  }, [key]);
+  return ready?.key === key;
+}

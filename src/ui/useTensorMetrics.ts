@@ -21,11 +21,17 @@ export function useTensorMetrics(
   useEffect(() => {
     if (!stats) return;
     let live = true;
-    void requestTensorMetrics(stats, config, producerOf).then((m) => {
-      if (live) setMetrics(m);
-    });
+    // posted in a task of its own: cloning every histogram for the worker is no small part of a frame
+    const id = setTimeout(
+      () =>
+        void requestTensorMetrics(stats, config, producerOf).then((m) => {
+          if (live) setMetrics(m);
+        }),
+      0,
+    );
     return () => {
       live = false;
+      clearTimeout(id);
     };
   }, [stats, config, producerOf]);
   return metrics;

@@ -4,12 +4,24 @@ import { zipSync } from 'fflate';
 import { TensorProtoSchema } from 'onnx-buf';
 import { describe, expect, it } from 'vitest';
 import { bytesOf, makeTensor } from '../../src/onnx';
-import { imageToTensor, targetSize, type ImagePreset, type RgbaImage } from '../../src/data/image';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  decodePng,
+  imageToTensor,
+  pngSize,
+  PPOCR_DET_PRESET,
+  PPOCR_REC_PRESET,
+  targetSize,
+  type ImagePreset,
+  type RgbaImage,
+} from '../../src/data/image';
 import { npyToFloat32, parseNpy } from '../../src/data/npy';
-import { generateTensor, materializeSample } from '../../src/data/samples';
+import { generateTensor, materializeSample, sampleDims } from '../../src/data/samples';
 import { fitToInput, readNpyFile, readNpzFile, readTensorProtoFile } from '../../src/data/tensorFile';
 import { buildSamples, type DataSelection } from '../../src/data/buildSamples';
 import { makeNpy } from '../helpers/npy';
+import { ROOT } from '../helpers/sample';
 
 describe('.npy', () => {
   const values = [1.5, -2, 0.25, 3];
@@ -180,5 +192,36 @@ describe('generated data and sample specs', () => {
       images: [{ name: 'a.png', image: { width: 1, height: 1, data: new Uint8Array(4) } }],
     });
     expect(() => buildSamples(silero, null, s, null)).toThrow('the model has no 3-channel image input');
+  });
+});
+
+describe('sample dims without building the tensors', () => {
+  const png = (p: string) => {
+    const b = readFileSync(join(ROOT, p));
+    return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+  };
+  it('reads a PNG size from its header and gives the dims imageToTensor gives (det and rec presets)', () => {
+    for (const [file, preset] of [
+      ['public/samples/det/doc-01.png', PPOCR_DET_PRESET],
+      ['public/samples/rec/line-03.png', PPOCR_REC_PRESET],
+    ] as const) {
+      const spec = { name: file, inputs: { x: { kind: 'png' as const, name: file, bytes: png(file), preset } } };
+      const built = materializeSample(spec).x!.dims;
+      expect(sampleDims(spec).x).toEqual(built);
+      const img = decodePng(new Uint8Array(png(file)));
+      expect(pngSize(new Uint8Array(png(file)))).toEqual({ width: img.width, height: img.height });
+    }
+  });
+  it('falls back to building the sample (and its error) where the header does not read', () => {
+    const bytes = new Uint8Array(png('public/samples/rec/line-03.png'));
+    bytes[13] = 0x00; // "IHDR" broken
+    expect(pngSize(bytes)).toBeNull();
+    const spec = {
+      name: 'bad',
+      inputs: { x: { kind: 'png' as const, name: 'bad.png', bytes: bytes.buffer, preset: PPOCR_REC_PRESET } },
+    };
+    expect(() => sampleDims(spec)).toThrow(/bad.png could not be decoded as PNG/);
+    const t = { type: 'float32' as const, data: Float32Array.of(1, NaN), dims: [1, 2] };
+    expect(() => sampleDims({ name: 's', inputs: { x: { kind: 'tensor', tensor: t } } })).toThrow(/NaN or Infinity/);
   });
 });
