@@ -106,7 +106,19 @@ beforeAll(async () => {
 
 describe('the switchboard model', () => {
   it('static QDQ: every gate off is the float model; configurations match separately built files', async () => {
-    const ctx = await prepareTuning(nodeOrt, prepared, DEFAULT_CONFIG, stats, held, { floatBytes: raw.length });
+    // the real onnxruntime-node, with the options of each session it creates noted
+    const options: unknown[] = [];
+    const noting: OrtModule = {
+      ...nodeOrt,
+      InferenceSession: {
+        create: (m: never, o?: never) => (options.push(o), nodeOrt.InferenceSession.create(m, o)),
+      } as OrtModule['InferenceSession'],
+    };
+    const ctx = await prepareTuning(noting, prepared, DEFAULT_CONFIG, stats, held, { floatBytes: raw.length });
+    // the switchboard session: QDQ transformers off, and threads that wait without spinning (evaluate.ts)
+    expect(options).toContainEqual(
+      expect.objectContaining({ extra: { session: { disable_quant_qdq: '1', intra_op: { allow_spinning: '0' } } } }),
+    );
     try {
       // all gates off: exactly the float model
       let allFloat: QuantConfig = DEFAULT_CONFIG;

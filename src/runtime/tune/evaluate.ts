@@ -137,13 +137,18 @@ export async function createEvaluator(
   if (samples.length === 0) throw new QuantscopeError('BAD_DATA', 'no held-out samples to evaluate on');
   // onnxruntime's QDQ transformers (propagation, int8 → uint8 conversion) must not rewrite the gated
   // Q/DQ pairs: their scales are inputs, and the switchboard stays plain fake quantization
-  // (session.disable_quant_qdq, onnxruntime_session_options_config_keys.h)
+  // (session.disable_quant_qdq, onnxruntime_session_options_config_keys.h). Its intra-op threads wait
+  // without spinning (session.intra_op.allow_spinning, same header): between the short runs a tune makes
+  // back to back, spinning threads only take the cores from the next run and from other processes (rec
+  // on 2 shared cores at load 3-4: 3 evaluations of 8 lines 2.8 s wall and CPU spinning, 1.4 s not; the
+  // default-target tune 45 s wall and 47 s CPU spinning, 23 s and 23 s not, with the same 75 trials and
+  // choice: the threads split the work the same way, so the outputs are the same)
   const session =
     opts.session ??
     // encodeModelForRuntime: a model with external data keeps only the spec's keys (onnx/codec.ts)
     (await ort.InferenceSession.create(encodeModelForRuntime(sb.model), {
       logSeverityLevel: 3,
-      extra: { session: { disable_quant_qdq: '1' } },
+      extra: { session: { disable_quant_qdq: '1', intra_op: { allow_spinning: '0' } } },
     } as never));
   if (!session.outputNames.includes(opts.output))
     throw new QuantscopeError('BAD_DATA', `the model has no output "${opts.output}"`);
