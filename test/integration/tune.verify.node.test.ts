@@ -11,7 +11,7 @@ import type { SampleSpec } from '../../src/data/samples';
 import { encodeModel } from '../../src/onnx';
 import type { OrtModule } from '../../src/runtime/ort';
 import type { Trial, TuneResult } from '../../src/runtime/tune/trial';
-import { checkFileRuns, chooseRunnable } from '../../src/runtime/tune/verify';
+import { checkFileRuns, chooseRunnable, measureFile } from '../../src/runtime/tune/verify';
 import { tinyConvNet } from '../helpers/models';
 import { seededFloats } from '../helpers/sample';
 
@@ -45,6 +45,26 @@ describe('tune checks that its file loads and runs', () => {
     const e = await checkFileRuns(nodeOrt, broken, sample, 'tuned.onnx').catch((x: unknown) => x);
     expect(isQuantscopeError(e) && e.code).toBe('RUNTIME');
     expect((e as Error).message).toMatch(/^tuned\.onnx does not load in onnxruntime/);
+  });
+
+  it("a check's session waits without spinning its threads; a timed one runs as users run it", async () => {
+    // the real onnxruntime-node, with the options of each session it creates noted
+    const options: unknown[] = [];
+    const noting: OrtModule = {
+      ...nodeOrt,
+      InferenceSession: {
+        create: (m: never, o?: never) => (options.push(o), nodeOrt.InferenceSession.create(m, o)),
+      } as OrtModule['InferenceSession'],
+    };
+    await checkFileRuns(noting, good, sample, 'good.onnx');
+    expect(options[0]).toMatchObject({
+      graphOptimizationLevel: 'all',
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
+    });
+    const timed = await measureFile(noting, good, sample, 'good.onnx', { latencyRuns: 2 });
+    expect(timed.latencyMs).toBeGreaterThan(0);
+    expect(options[1]).toMatchObject({ graphOptimizationLevel: 'all' });
+    expect(options[1]).not.toHaveProperty('extra');
   });
 
   it('the next smallest configuration that meets the target is written where the chosen one does not load', async () => {

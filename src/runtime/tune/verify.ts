@@ -90,7 +90,14 @@ export async function measureFile(
   const { judge, signal } = opts;
   let session;
   try {
-    session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', logSeverityLevel: 3 } as never);
+    // threads that wait without spinning where no latency is timed (as the switchboard's, evaluate.ts:
+    // the same outputs, fewer cores taken between runs); a timed file runs as users run it, spinning
+    const quiet = opts.latencyRuns ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } };
+    session = await ort.InferenceSession.create(bytes, {
+      graphOptimizationLevel: 'all',
+      logSeverityLevel: 3,
+      ...quiet,
+    } as never);
   } catch (e) {
     throw new QuantscopeError('RUNTIME', `${file} does not load in onnxruntime: ${(e as Error).message ?? String(e)}`);
   }
