@@ -6,15 +6,14 @@
  */
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, type QuantConfig } from '../../src/core/config';
+import { DEFAULT_CONFIG } from '../../src/core/config';
 import { materializeSample, type SampleSpec } from '../../src/data/samples';
 import { encodeModel, planQuantization, prepareModel, withExtraOutputs } from '../../src/onnx';
 import { makeNode } from '../../src/onnx/proto';
 import { calibrate } from '../../src/runtime/calibrate';
 import type { OrtModule } from '../../src/runtime/ort';
 import { prepareTuning } from '../../src/runtime/tune/prepare';
-import { checkFileRuns, chooseRunnable, FILE_NUDGES } from '../../src/runtime/tune/verify';
-import type { Trial, TuneResult } from '../../src/runtime/tune/trial';
+import { checkFileRuns, FILE_NUDGES } from '../../src/runtime/tune/verify';
 import { buildModel, floatTensor } from '../helpers/models';
 
 const nodeOrt = ort as unknown as OrtModule;
@@ -41,7 +40,7 @@ function sample(name: string, gap: number): SampleSpec {
   return { name, inputs: { X: { kind: 'tensor', tensor: { data, dims: [ROWS, C] } } } };
 }
 
-async function tuning(heldOut: SampleSpec[]) {
+async function fileTop1(heldOut: SampleSpec[]) {
   const plan = planQuantization(model, DEFAULT_CONFIG);
   const s = await ort.InferenceSession.create(encodeModel(withExtraOutputs(model, plan.activations)));
   const stats = await calibrate(
@@ -51,11 +50,9 @@ async function tuning(heldOut: SampleSpec[]) {
     plan.activations,
   );
   await s.release();
-  return prepareTuning(nodeOrt, model, DEFAULT_CONFIG, stats, heldOut, { floatBytes: encodeModel(model).length });
-}
-
-async function fileTop1(heldOut: SampleSpec[]) {
-  const ctx = await tuning(heldOut);
+  const ctx = await prepareTuning(nodeOrt, model, DEFAULT_CONFIG, stats, heldOut, {
+    floatBytes: encodeModel(model).length,
+  });
   try {
     return (await checkFileRuns(nodeOrt, encodeModel(model), heldOut[0]!, 'float.onnx', {
       evaluator: ctx.evaluator,
@@ -81,63 +78,5 @@ describe("the written file's top-1 under nudged inputs", () => {
     expect(clear.stableTop1).toBe(1);
     expect(clear.samples).toBe(2);
     expect(clear.atMost).toBeUndefined();
-  }, 120_000);
-
-  it('a bigger file the switchboard reads no better than one that missed is passed over unchecked', async () => {
-    // out = x + 0.01 * (the next entry): the leader's lead grows to about 0.004, which no nudge undoes
-    const lead = prepareModel(
-      buildModel({
-        inputs: [['X', [ROWS, C]]],
-        outputs: [['Y', [ROWS, C]]],
-        inits: [floatTensor('W', [C, C], (i) => (i % (C + 1) === 0 ? 1 : i % C === Math.floor(i / C) - 1 ? 0.01 : 0))],
-        nodes: [makeNode('MatMul', ['X', 'W'], ['Y'], 'mm')],
-      }),
-      {},
-    ).model;
-    const files: Record<string, Uint8Array> = { ties: encodeModel(model), lead: encodeModel(lead) };
-    const trial = (id: number, bytes: number, value: number, file: string): Trial => ({
-      id,
-      label: file,
-      config: { ...DEFAULT_CONFIG, excludeNodes: [file] } as QuantConfig,
-      metrics: { sqnrDb: 40, cosine: 1, top1: value, task: null, samples: 2 },
-      value,
-      bytes,
-      meets: true,
-    });
-    const target = { metric: 'top1' as const, value: 0.99 };
-    const result: TuneResult = {
-      target,
-      trials: [trial(0, 100, 0.995, 'ties'), trial(1, 200, 0.995, 'ties'), trial(2, 300, 1, 'lead')],
-      chosen: 0,
-      met: true,
-      changes: [],
-      elapsedMs: 0,
-      runs: 0,
-    };
-    const heldOut = [sample('ties-a', 1e-6), sample('ties-b', 2e-6)];
-    const ctx = await tuning(heldOut);
-    try {
-      const r = await chooseRunnable(
-        nodeOrt,
-        result,
-        (c) => files[c.excludeNodes[0]!]!,
-        heldOut[0]!,
-        'tuned.onnx',
-        undefined,
-        {
-          evaluator: ctx.evaluator,
-          target,
-        },
-      );
-      expect(r.trial.id).toBe(2);
-      expect(r.fileMetrics!.stableTop1).toBe(1);
-      expect(r.refused.map((x) => x.id)).toEqual([0]);
-      expect(r.refused[0]!.reason).toMatch(
-        /misses top-1 agreement >= 0\.99 in onnxruntime \(at most .* counting only the rows that hold with the input nudged/,
-      );
-      expect(r.checks.map((x) => x.id)).toEqual([0, 2]); // trial 1 reads no better than 0: not checked
-    } finally {
-      await ctx.release();
-    }
   }, 120_000);
 });

@@ -194,15 +194,8 @@ export async function chooseRunnable(
   let missed = 0;
   const checks: FileCheck[] = [];
   let firstRunning: { trial: Trial; bytes: Uint8Array; fileMetrics?: EvalMetrics } | null = null;
-  // Top-1: a bigger file the switchboard reads no better than one that missed in the file is passed
-  // over unchecked (the rows the nudged check drops are at the switchboard's margin: a candidate with
-  // no more rows to spare there misses too). PP-OCRv4 rec from the command line: 4 files checked
-  // instead of 16, the three sizes that missed at 437, 438 and 439 rows, then the one at 441.
-  const skipNoBetter = judge?.target.metric === 'top1';
-  let bestMissed = -Infinity;
   for (const t of [chosen, ...rest]) {
     if (signal?.aborted) throw new QuantscopeError('CANCELLED', 'tuning was cancelled');
-    if (skipNoBetter && t.meets && t.value <= bestMissed) continue;
     const bytes = build(t.config);
     let fileMetrics: EvalMetrics | undefined;
     try {
@@ -223,7 +216,6 @@ export async function chooseRunnable(
         id: t.id,
         reason: `${file} misses ${targetLabel(judge.target)} in onnxruntime (${fileMetrics.atMost !== undefined ? 'at most ' : ''}${+v.toFixed(4)}${fileMetrics.stableTop1 !== undefined ? ' counting only the rows that hold with the input nudged' : ''}; ${+t.value.toFixed(4)} on the switchboard)`,
       });
-      bestMissed = Math.max(bestMissed, t.value);
       if (++missed >= MAX_MISSED_IN_FILE) break;
       continue;
     }
