@@ -37,7 +37,7 @@ async function logits(path: string): Promise<Float32Array> {
   }
 }
 
-/** The command line with its peak resident memory (getrusage's maxrss, read at exit). */
+/** The command line with its peak resident memory (VmHWM on Linux, read at exit: bench/peak-rss.mjs). */
 async function cliPeak(...args: string[]): Promise<{ stdout: string; peakBytes: number }> {
   const rssFile = join(dir, `rss-${Date.now()}`);
   const r = await run(
