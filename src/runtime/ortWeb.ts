@@ -52,12 +52,7 @@ export function loadOrtStreamingWeights(baseUrl: string): Promise<WebOrt> | null
   streaming ??= import('onnxruntime-web/jspi').then((m) => {
     const ort = m as unknown as WebOrt;
     ort.env.wasm.wasmPaths = `${baseUrl}ort/`;
-    // One thread, no pthread pool: with its pool, a test:large page export of the 2.55 GB decoder
-    // hung in the check about one run in ten, every thread of the renderer parked on a futex (the
-    // check worker and its pthread included) with no error to report. A JSPI call suspends the wasm
-    // thread on a Blob read while a pool thread may wait on it. The check loads the file and runs it
-    // once: it needs no threads.
-    ort.env.wasm.numThreads = 1;
+    ort.env.wasm.numThreads = threadCount(globalThis.navigator?.hardwareConcurrency ?? 1);
     return ort;
   });
   return streaming;
