@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'RUNTIME'
   /** a worker ended by an error outside any job's own handling (a script error, a crashed wasm module) */
   | 'WORKER_FAILED'
+  | 'CHECK_STALLED'
   | 'TFLITE_UNSUPPORTED'
   | 'TFLITE_NO_RANGE'
   | 'TFLITE_DYNAMIC_SHAPE'

@@ -40,6 +40,9 @@ let modelWorker: Worker | undefined;
 let tuneWorker: Worker | undefined;
 /** The export checks' workers, one per check in flight, each ended when its check answers or fails. */
 const checkWorkers = new Set<Worker>();
+/** Each check worker's stall timer, and how to fail its requests (listen's failAll). */
+const checkTimers = new Map<Worker, ReturnType<typeof setTimeout>>();
+const failers = new Map<Worker, (why: string, code?: 'WORKER_FAILED' | 'CHECK_STALLED') => void>();
 let nextId = 1;
 const pending = new Map<number, Pending>();
 /** Which worker runs each request in flight (its cancel goes there). */
@@ -98,15 +101,16 @@ function listen(w: Worker, what: string): Worker {
   });
   // an error no job caught (a script error, a crashed wasm module) or a reply that cannot be read: its
   // requests fail with a coded error rather than wait for a reply that will not come
-  const failAll = (why: string) => {
+  const failAll = (why: string, code: 'WORKER_FAILED' | 'CHECK_STALLED' = 'WORKER_FAILED') => {
     for (const [id, p] of pending) {
       if (ownerOf.get(id) !== w) continue;
       pending.delete(id);
       ownerOf.delete(id);
-      p.reject(new QuantscopeError('WORKER_FAILED', `the ${what} worker failed: ${why}`));
+      p.reject(new QuantscopeError(code, `the ${what} worker failed: ${why}`));
     }
     if (checkWorkers.has(w)) endCheckWorker(w);
   };
+  failers.set(w, failAll);
   w.addEventListener('error', (e) => failAll(e.message || 'it did not start, or stopped without saying why'));
   w.addEventListener('messageerror', () => failAll('its reply could not be read'));
   return w;
@@ -133,7 +137,26 @@ function newCheckWorker(): Worker {
 /** Terminate an export check's worker: its onnxruntime build and wasm heap go with it. */
 function endCheckWorker(w: Worker): void {
   checkWorkers.delete(w);
+  clearTimeout(checkTimers.get(w));
+  checkTimers.delete(w);
+  failers.delete(w);
   w.terminate();
+}
+
+/**
+ * How long an export check may go without answering before its worker is ended (CHECK_STALLED): a
+ * minute, plus a minute a GB of the files it loads. A check loads the file and runs it once, seconds
+ * for the 2.55 GB decoder's q4 file; test:large saw its worker park for good (every thread on a futex,
+ * no error to report) in about one run in five, whatever its thread count.
+ */
+export function checkStallMs(req: WorkerRequest): number {
+  if (req.type !== 'probe') return 60_000;
+  let bytes = 0;
+  for (const m of req.models) {
+    bytes += m.bytes instanceof Blob ? m.bytes.size : (m.bytes as ArrayBuffer).byteLength;
+    for (const d of m.externalData ?? []) bytes += d.data instanceof Blob ? d.data.size : 0;
+  }
+  return 60_000 + 60_000 * (bytes / 1e9);
 }
 
 /** The export check of a file with external data: the JSPI build that streams its weights, in a worker of its own. */
@@ -202,6 +225,13 @@ function send(req: WorkerRequest, transfer: Transferable[] = []): void {
             ? newCheckWorker()
             : getWorker();
   if (req.type !== 'cancel') ownerOf.set(req.id, w);
+  if (req.type !== 'cancel' && checkWorkers.has(w)) {
+    const ms = checkStallMs(req);
+    checkTimers.set(
+      w,
+      setTimeout(() => failers.get(w)?.(`it did not answer in ${Math.round(ms / 1000)} s`, 'CHECK_STALLED'), ms),
+    );
+  }
   w.postMessage(req, transfer);
 }
 

@@ -44,14 +44,19 @@ export async function checkLoads(calibrator: Calibrator, state: AppState, file: 
   const backend = state.backend === 'cpu' ? 'cpu' : 'wasm';
   // a file written with external data loads with it (onnxruntime-web's externalData, by the name the .onnx records)
   const externalData = file.dataFile ? [{ path: file.dataFile.name, data: file.dataFile.blob }] : undefined;
-  const { result } = calibrator.probe({
-    models: [{ key: 'export', bytes: file.blob, sample, ...(externalData ? { externalData } : {}) }],
-    backend,
-    noFallback: false,
-  });
+  const probe = () =>
+    calibrator.probe!({
+      models: [{ key: 'export', bytes: file.blob, sample, ...(externalData ? { externalData } : {}) }],
+      backend,
+      noFallback: false,
+    }).result;
   let answer;
   try {
-    answer = await result;
+    // a check whose worker stalled (CHECK_STALLED: ended) runs once more in a fresh worker
+    answer = await probe().catch((e: unknown) => {
+      if (toErrorInfo(e).code === 'CHECK_STALLED') return probe();
+      throw e;
+    });
   } catch (e) {
     // the check's worker failed or crashed (WORKER_FAILED): named with the file it was checking
     const { code, message } = toErrorInfo(e);
