@@ -9,7 +9,6 @@ import {
   EMPTY_AGREEMENT,
   EMPTY_SUMS,
   foldAgreement,
-  foldAgreementAll,
   foldErrorSums,
   mergeErrorSums,
   sumsCosine,
@@ -21,7 +20,8 @@ import type { Switchboard } from '../../onnx/switchboard';
 import { materializeSample, type SampleSpec } from '../../data/samples';
 import { toOrtFeeds, type Feeds, type InferenceSession, type OrtModule, type Tensor } from '../ort';
 import { controlFeeds, FLOAT_SETTING, type SwitchSetting } from './setting';
-import { nudgedFeeds } from './nudge';
+import { checkCancelled } from './cancelled';
+import { compareOnHeldOut, type CompareOptions } from './nudgedCompare';
 
 export interface EvalMetrics {
   readonly sqnrDb: number;
@@ -101,20 +101,10 @@ export interface Evaluator {
   hardestFirst(): void;
   /**
    * Metrics of another model on the same held-out samples against the same cached float outputs: the
-   * written file in a session of its own (`run` gets a sample's inputs and returns the output).
+   * written file in a session of its own (`run` gets a sample's inputs and returns the output;
+   * nudgedCompare.ts).
    */
-  compare(
-    run: (inputs: Feeds) => Promise<Tensor>,
-    signal?: AbortSignal,
-    opts?: {
-      readonly nudges?: number;
-      /**
-       * With nudges: stop once the rows that hold cannot reach this top-1 agreement (the metrics then
-       * cover the samples run, and stableTop1 and atMost are the most it could reach).
-       */
-      readonly need?: number;
-    },
-  ): Promise<EvalMetrics>;
+  compare(run: (inputs: Feeds) => Promise<Tensor>, signal?: AbortSignal, opts?: CompareOptions): Promise<EvalMetrics>;
   release(): Promise<void>;
 }
 
@@ -122,10 +112,6 @@ export interface Evaluator {
 interface PerSample {
   readonly err2: readonly number[];
   readonly disagree: readonly number[];
-}
-
-export function checkCancelled(signal: AbortSignal | undefined, what: string): void {
-  if (signal?.aborted) throw new QuantscopeError('CANCELLED', `${what} was cancelled`);
 }
 
 export async function createEvaluator(
@@ -273,56 +259,14 @@ export async function createEvaluator(
       }
       return metrics;
     },
-    async compare(runFile, signal, co = {}) {
-      let sums = EMPTY_SUMS;
-      let agreement = EMPTY_AGREEMENT;
-      let stable = EMPTY_AGREEMENT;
-      // nudged runs only say something about a class axis (which rows flip)
-      const nudges = classes !== null ? (co.nudges ?? 0) : 0;
-      const outs: Float32Array[] = [];
-      let rowsLeft = totalRows;
-      let done = 0;
-      let atMost: number | undefined;
-      // with a need, the hardest samples first: a file that cannot reach it stops soonest
-      const seq = co.need !== undefined && nudges > 0 ? order : samples.map((_, i) => i);
-      for (const i of seq) {
-        checkCancelled(signal, 'evaluation');
-        const t = await runFile(inputs[i]!);
-        const y = t.data as Float32Array;
-        sums = foldErrorSums(sums, reference[i]!, y);
-        const c = classAxisSize(t.dims);
-        if (c !== null && classes !== null) {
-          agreement = foldAgreement(agreement, reference[i]!, y, c);
-          if (nudges > 0) {
-            const runs: Float32Array[] = [y.slice()];
-            for (let k = 1; k <= nudges; k++) {
-              checkCancelled(signal, 'evaluation');
-              runs.push((await runFile(nudgedFeeds(inputs[i]!, 1000 * i + k))).data as Float32Array);
-            }
-            stable = foldAgreementAll(stable, reference[i]!, runs, c);
-          }
-        }
-        if (opts.task) outs.push(y.slice());
-        rowsLeft -= rowsOf[i]!;
-        done++;
-        // the most the stable rows can reach if every row left held: below the need, the file misses
-        if (co.need !== undefined && nudges > 0 && done < samples.length && totalRows > 0) {
-          const best = (stable.agree + rowsLeft) / totalRows;
-          if (best < co.need) {
-            atMost = best;
-            break;
-          }
-        }
-      }
-      return {
-        sqnrDb: sumsSqnr(sums),
-        cosine: sumsCosine(sums),
-        top1: classes !== null ? agreementRate(agreement) : null,
-        task: opts.task && done === samples.length ? opts.task.score(outs, dimsList) : null,
-        samples: done,
-        ...(nudges > 0 ? { stableTop1: atMost ?? agreementRate(stable) } : {}),
-        ...(atMost !== undefined ? { atMost } : {}),
-      };
+    compare(runFile, signal, co = {}) {
+      return compareOnHeldOut(
+        { inputs, reference, dims: dimsList, classes, rowsOf, totalRows, task: opts.task },
+        order,
+        runFile,
+        signal,
+        co,
+      );
     },
     async release() {
       if (!opts.session) await session.release();

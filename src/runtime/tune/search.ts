@@ -15,7 +15,7 @@
 import { variantFields, methodVariant } from '../../core/methods';
 import { activationConfigFor, type QuantConfig } from '../../core/config';
 import { applyGroupChoice, type GroupChoice, type QuantGroup } from '../../onnx/groups';
-import { checkCancelled } from './evaluate';
+import { checkCancelled } from './cancelled';
 import { giveBack } from './giveBack';
 import { describeState, fixChoices, fixLabel, groupState, orderByOwnError, wideOf } from './groupFixes';
 import { boundFor, meets, targetValue, type Target } from './target';

@@ -4,7 +4,8 @@
  */
 import type { QuantConfig } from '../../core/config';
 import { applyGroupChoice, type QuantGroup } from '../../onnx/groups';
-import { checkCancelled, type EvalMetrics } from './evaluate';
+import { checkCancelled } from './cancelled';
+import type { EvalMetrics } from './evaluate';
 import { evalConfig, type Progress, type TuneContext } from './tuneContext';
 
 export interface GroupSensitivity {
