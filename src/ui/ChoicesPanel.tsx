@@ -4,7 +4,7 @@ import type { ConfigEdit } from '../core/configEdits';
 import type { IntDType } from '../core/dtype';
 import { METHOD_VARIANTS, methodVariant, NO_VARIANT_FIELDS, variantFields, variantOf } from '../core/methods';
 import { presetOf, PYTORCH_PRESETS, type PytorchPreset } from '../core/presets';
-import { OpTypeAlgorithms, OpTypeBiasCorrection } from './ModelAlgorithms';
+import { OpTypeAlgorithms, OpTypeBiasCorrection } from './AlgorithmOverrides';
 import { OpTypeRounding } from './RoundingOptions';
 import { ScrollBox } from './ScrollBox';
 import { useApp, useAppStore } from './useApp';

@@ -7,7 +7,7 @@ import { formatNumber } from './format';
 import { onLinkClick } from './route';
 import { useApp, useAppStore } from './useApp';
 import { NodeRounding } from './RoundingOptions';
-import { NodeAlgorithms, NodeBiasCorrection } from './ModelAlgorithms';
+import { NodeAlgorithms, NodeBiasCorrection } from './AlgorithmOverrides';
 
 /**
  * Weights, node by node: each output channel's min/max as a bar with the single range a per-tensor

@@ -128,7 +128,7 @@ describe('the page and the command line write the same bytes', () => {
     }));
     const { exported } = await samePageAndCli('eqnode', blockConvNet(), files, async (s) => {
       await s.getState().calibrate();
-      // what the Weights tab's select dispatches (ui/ModelAlgorithms.tsx NodeAlgorithms)
+      // what the Weights tab's select dispatches (ui/AlgorithmOverrides.tsx NodeAlgorithms)
       s.getState().editConfig({ kind: 'node', node: 'conv1', weights: { equalize: true } });
     });
     expect(exported.algorithms?.equalization?.pairs.map((p) => `${p.first}-${p.second}`)).toEqual(['conv1-conv2']);

@@ -14,7 +14,7 @@ import { createStore } from 'zustand/vanilla';
 import { ActionBar } from '../../src/ui/ActionBar';
 import { ChoicesPanel } from '../../src/ui/ChoicesPanel';
 import { ExportPanel } from '../../src/ui/ExportPanel';
-import { NodeAlgorithms } from '../../src/ui/ModelAlgorithms';
+import { NodeAlgorithms } from '../../src/ui/AlgorithmOverrides';
 import { AppStoreProvider } from '../../src/ui/useApp';
 import { encodeModel, tinyConvNet } from '../helpers/models';
 import { nodePageStore } from '../helpers/store';
