@@ -69,9 +69,12 @@ interface BinGeometry {
   /**
    * The same window for the WASM kernel, whose position is computed in float32 (histogramKernel.wat):
    * the subtraction, the product and the scale each round by at most 2^-24 relative, so at most
-   * 3 n 2^-24 bins more.
+   * 3 n 2^-24 bins more. In units of 2^-shiftF32 of a bin: the kernel rounds positions by adding 2^23,
+   * exact while they stay under 2^22, so past 4096 bins (a grown histogram) it counts fewer
+   * fractional bits. 0 where the kernel cannot be used.
    */
   readonly windowF32: number;
+  readonly shiftF32: number;
   /** The bin of ±0 (exact zeros sit on the centre edge of a symmetric range: walked once, here). */
   readonly zeroBin: number;
 }
@@ -83,6 +86,7 @@ let geometryCache: BinGeometry = {
   edges: new Float64Array(0),
   window: 0,
   windowF32: 0,
+  shiftF32: FRAC_BITS,
   zeroBin: 0,
 };
 
@@ -103,7 +107,8 @@ function edgesFor(lo: number, hi: number, n: number): BinGeometry {
   const tol = drift + n * 2 ** -23 + 1e-9;
   const window = Math.ceil(tol * (1 << FRAC_BITS)) + 1;
   const trusted = Number.isFinite(scale) && window <= 64 && n * (1 << FRAC_BITS) < 2 ** 30;
-  const windowF32 = Math.ceil((tol + n * 3.001 * 2 ** -24) * (1 << FRAC_BITS)) + 1;
+  const shiftF32 = Math.min(FRAC_BITS, 22 - Math.ceil(Math.log2(n)));
+  const windowF32 = Math.ceil((tol + n * 3.001 * 2 ** -24) * 2 ** shiftF32) + 1;
   const zeroStart = Math.max(0, Math.min(n - 1, Math.floor((0 - lo) * scale)));
   const zeroBin = walkToBin(0, zeroStart, lo, hi, edges, n - 1);
   geometryCache = {
@@ -112,7 +117,9 @@ function edgesFor(lo: number, hi: number, n: number): BinGeometry {
     n,
     edges,
     window: trusted ? window : 0,
-    windowF32: trusted && windowF32 <= 64 ? windowF32 : 0,
+    // the window is well under half a bin (the kernel's ±0 sits mid-bin, never near an edge)
+    windowF32: trusted && shiftF32 >= 6 && windowF32 <= 2 ** (shiftF32 - 4) ? windowF32 : 0,
+    shiftF32,
     zeroBin,
   };
   return geometryCache;
@@ -146,7 +153,7 @@ export function binCovered(
   const scale = n / f32(hi - lo);
   if (g.windowF32 > 0) {
     // The WASM SIMD kernel where the engine has it (the same loop, four values at a time)
-    const fast = binFixedWasm(data, lo, scale * (1 << FRAC_BITS), FRAC_BITS, g.windowF32, g.edges, g.zeroBin);
+    const fast = binFixedWasm(data, lo, scale * 2 ** g.shiftF32, g.shiftF32, g.windowF32, g.edges, g.zeroBin);
     if (fast) return { min: signedZero(data, fast.min), max: signedZero(data, fast.max), lanes: fast.lanes };
   }
   if (laneScratch.length < LANES * n) laneScratch = new Uint32Array(LANES * n);

@@ -22,6 +22,7 @@ interface KernelExports {
     mask: number,
     window: number,
     zeroBin: number,
+    fix: number,
   ): void;
   minmax(data: number, len: number): void;
 }
@@ -133,7 +134,9 @@ export function binFixedWasm(
   const n = edges.length - 1;
   const lanesAt = align16(EDGES_AT + edges.byteLength);
   const dataAt = align16(lanesAt + 16 * n);
-  const needed = dataAt + CHUNK * 4;
+  // where the kernel notes the values near an edge: at most every quad of a chunk, 32 bytes each
+  const fixAt = dataAt + CHUNK * 4;
+  const needed = fixAt + CHUNK * 8;
   const { buffer, f32, u32 } = viewsOf(k, needed);
   if (edgesWritten !== edges) {
     new Float64Array(buffer!, EDGES_AT, edges.length).set(edges);
@@ -147,7 +150,7 @@ export function binFixedWasm(
   for (let at = 0; at < data.length; at += CHUNK) {
     const chunk = data.subarray(at, Math.min(data.length, at + CHUNK));
     f32.set(chunk, dataAt >> 2);
-    k.fold(dataAt, chunk.length, lanesAt, EDGES_AT, n - 1, lo, fixedScale, shift, mask, window, zeroBin);
+    k.fold(dataAt, chunk.length, lanesAt, EDGES_AT, n - 1, lo, fixedScale, shift, mask, window, zeroBin, fixAt);
   }
   return { min: f32[0]!, max: f32[1]!, lanes };
 }

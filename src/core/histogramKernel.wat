@@ -4,12 +4,14 @@
 ;; back to the JavaScript loop (histogramBinning.ts, binLoopFixed) where WASM SIMD is missing.
 ;;
 ;; It finds the bins binLoopFixed finds, value for value, the same way but for the position's precision:
-;;   v   = trunc((x - lo) * fixedScale)          in float32 (JS: float64); the caller's `window` is
-;;                                                widened by float32's rounding (histogramBinning.ts, edgesFor)
-;;   bin = clamp(v >> shift, 0, last)
-;;   if x == ±0:                      bin = zeroBin (the caller walked 0 to its bin once)
-;;   else if ((v + window) & mask) < 2 window:  walk to the float32 edges that hold x (numpy's rule,
-;;                                              e_i <= x < e_i+1, the last bin closed)
+;;   v   = round((x - lo) * fixedScale)          in float32 (JS: float64, truncated); the caller's `window`
+;;                                                is widened by float32's rounding (histogramBinning.ts,
+;;                                                edgesFor), and its last unit covers rounding or truncation
+;;   if x == ±0:                      v = the middle of zeroBin (the caller walked 0 to its bin once)
+;;   bin = min(v >> shift, last)
+;;   if ((v + window) & mask) < 2 window:  walk to the float32 edges that hold x (numpy's rule,
+;;                                         e_i <= x < e_i+1, the last bin closed): noted in the loop,
+;;                                         set right after it
 ;;   lanes[(bin << 2) | (k & 3)] += 1             four interleaved copies of the counts, so that equal
 ;;                                                consecutive values do not wait on each other's store
 ;; min/max: f32x4.min/max, NaN-propagating like Math.min/max (the caller learns of NaN that way and
@@ -17,8 +19,8 @@
 ;;
 ;; Memory layout, chosen by the caller: bytes 0..8 hold min and max so far (float32), updated here; `edges` points at
 ;; last + 2 float64 edges; `lanes` at 4 (last + 1) uint32 counts, zeroed by the caller; `data` at the
-;; batch, or a chunk of it (16-byte aligned; every chunk but the last a multiple of 4 long, so k & 3
-;; stays the value's lane).
+;; batch, or a chunk of it (16-byte aligned; every chunk but the last a multiple of 8 long, so k & 3
+;; stays the value's lane); `fix` at room for 8 bytes a value of the chunk (the quads near an edge).
 (module
   (memory (export "memory") 1)
 
@@ -58,15 +60,29 @@
       (then (local.set $i (call $walk (f64.promote_f32 (local.get $x)) (local.get $i) (local.get $edges) (local.get $last)))))
     (local.get $i))
 
-  (func (export "fold")
+;; A value counted in its estimated bin $bin of lane $l: moved to the bin whose float32 edges hold it
+  ;; when that is another (the walk from $bin; a value not near an edge, ±0 included, stays).
+  (func $fixLane (param $x f32) (param $bin i32) (param $l i32) (param $lanes i32) (param $edges i32) (param $last i32)
+    (local $to i32) (local $a i32)
+    (local.set $to (call $walk (f64.promote_f32 (local.get $x)) (local.get $bin) (local.get $edges) (local.get $last)))
+    (if (i32.ne (local.get $to) (local.get $bin))
+      (then
+        (local.set $a (i32.add (local.get $lanes)
+          (i32.shl (i32.or (i32.shl (local.get $bin) (i32.const 2)) (local.get $l)) (i32.const 2))))
+        (i32.store (local.get $a) (i32.sub (i32.load (local.get $a)) (i32.const 1)))
+        (local.set $a (i32.add (local.get $lanes)
+          (i32.shl (i32.or (i32.shl (local.get $to) (i32.const 2)) (local.get $l)) (i32.const 2))))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1))))))
+
+    (func (export "fold")
         (param $data i32) (param $len i32) (param $lanes i32) (param $edges i32) (param $last i32)
         (param $lo f32) (param $fs f32) (param $shift i32) (param $mask i32) (param $window i32)
-        (param $zeroBin i32)
-    (local $k i32) (local $end i32) (local $p i32) (local $a i32)
-    (local $x v128) (local $vmin v128) (local $vmax v128) (local $v v128) (local $bin v128)
-    (local $near v128) (local $zero v128)
+        (param $zeroBin i32) (param $fix i32)
+    (local $k i32) (local $end i32) (local $p i32) (local $a i32) (local $fixEnd i32)
+    (local $x0 v128) (local $x1 v128) (local $vmin v128) (local $vmax v128) (local $nan v128)
+    (local $v0 v128) (local $v1 v128) (local $bin0 v128) (local $bin1 v128)
     (local $LO v128) (local $FS v128) (local $W v128) (local $MASK v128) (local $SPAN v128)
-    (local $LAST v128) (local $ZB v128) (local $OFF v128)
+    (local $LAST v128) (local $ZV v128) (local $OFF v128)
     (local $min f32) (local $max f32) (local $xs f32)
     (local.set $LO (f32x4.splat (local.get $lo)))
     (local.set $FS (f32x4.splat (local.get $fs)))
@@ -74,67 +90,113 @@
     (local.set $MASK (i32x4.splat (local.get $mask)))
     (local.set $SPAN (i32x4.splat (i32.shl (local.get $window) (i32.const 1))))
     (local.set $LAST (i32x4.splat (local.get $last)))
-    (local.set $ZB (i32x4.splat (local.get $zeroBin)))
-    ;; byte offsets of lane l's copy: l * 4
-    (local.set $OFF (v128.const i32x4 0 4 8 12))
-    ;; the extremes so far (the caller folds a batch in chunks): bytes 0..8
+    ;; ±0's position: the middle of its bin (zeroBin, walked once by the caller), so that the rest of
+    ;; the loop bins it there and never finds it near an edge (window <= 64 < half a bin's 2^shift)
+    (local.set $ZV (i32x4.splat (i32.or (i32.shl (local.get $zeroBin) (local.get $shift))
+                                        (i32.shr_u (local.get $mask) (i32.const 1)))))
+    ;; byte addresses of lane l's copy of bin 0: lanes + l * 4
+    (local.set $OFF (i32x4.add (i32x4.splat (local.get $lanes)) (v128.const i32x4 0 4 8 12)))
+    ;; the extremes so far (the caller folds a batch in chunks): bytes 0..8. f32x4.pmin/pmax are one
+    ;; instruction each (minps/maxps) where min/max's NaN and ±0 rules cost seven: NaN is kept apart
+    ;; in $nan (x != x) and returned as a NaN minimum and maximum; a NaN carried in from an earlier
+    ;; chunk stays (pmin(NaN, x) = x < NaN ? x : NaN); a zero extreme's sign is the caller's
+    ;; (minmax.ts, signedZero)
     (local.set $vmin (f32x4.splat (f32.load (i32.const 0))))
     (local.set $vmax (f32x4.splat (f32.load (i32.const 4))))
-    (local.set $end (i32.and (local.get $len) (i32.const -4)))
+    (local.set $nan (v128.const i32x4 0 0 0 0))
+    (local.set $end (i32.add (local.get $data) (i32.shl (i32.and (local.get $len) (i32.const -8)) (i32.const 2))))
     (local.set $p (local.get $data))
+    (local.set $fixEnd (local.get $fix))
+    ;; eight values an iteration, two quads (one test for both whether any is near an edge)
     (block $done
-      (loop $four
-        (br_if $done (i32.ge_u (local.get $k) (local.get $end)))
-        (local.set $x (v128.load (local.get $p)))
-        (local.set $vmin (f32x4.min (local.get $vmin) (local.get $x)))
-        (local.set $vmax (f32x4.max (local.get $vmax) (local.get $x)))
-        ;; positions in 2^-shift of a bin, in float32 (the caller's window covers float32's rounding)
-        (local.set $v (i32x4.trunc_sat_f32x4_s
-          (f32x4.mul (f32x4.sub (local.get $x) (local.get $LO)) (local.get $FS))))
-        (local.set $bin (i32x4.min_s (local.get $LAST)
-          (i32x4.max_s (i32x4.splat (i32.const 0)) (i32x4.shr_s (local.get $v) (local.get $shift)))))
-        (local.set $zero (f32x4.eq (local.get $x) (v128.const i32x4 0 0 0 0)))
-        (local.set $bin (v128.bitselect (local.get $ZB) (local.get $bin) (local.get $zero)))
-        (local.set $near (v128.andnot
-          (i32x4.lt_s (v128.and (i32x4.add (local.get $v) (local.get $W)) (local.get $MASK)) (local.get $SPAN))
-          (local.get $zero)))
-        (if (v128.any_true (local.get $near))
+      (loop $eight
+        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        ;; positions in 2^-shift of a bin, in float32 (the caller's window covers float32's rounding),
+        ;; rounded to an integer by adding 2^23 (float32's ulp is 1 in [2^23, 2^24): the sum's bits
+        ;; less 2^23's are the nearest integer; the caller keeps positions under 2^22). Half a unit
+        ;; off at most, where truncation is up to one: the window's last unit covers either. Three
+        ;; instructions where trunc_sat's NaN and overflow rules take seven. A value outside [lo, hi]
+        ;; or NaN gets some integer: a negative one is clamped by the unsigned minimum to the last bin
+        ;; (its batch is discarded: only memory safety matters); ±0 takes $ZV
+        (local.set $x0 (v128.load offset=0 (local.get $p)))
+        (local.set $vmin (f32x4.pmin (local.get $vmin) (local.get $x0)))
+        (local.set $vmax (f32x4.pmax (local.get $vmax) (local.get $x0)))
+        (local.set $nan (v128.or (local.get $nan) (f32x4.ne (local.get $x0) (local.get $x0))))
+        (local.set $v0 (i32x4.sub
+          (f32x4.add (f32x4.mul (f32x4.sub (local.get $x0) (local.get $LO)) (local.get $FS))
+                     (v128.const f32x4 8388608 8388608 8388608 8388608))
+          (v128.const i32x4 0x4b000000 0x4b000000 0x4b000000 0x4b000000)))
+        (local.set $v0 (v128.bitselect (local.get $ZV) (local.get $v0)
+          (f32x4.eq (local.get $x0) (v128.const i32x4 0 0 0 0))))
+        (local.set $bin0 (i32x4.min_u (local.get $LAST) (i32x4.shr_s (local.get $v0) (local.get $shift))))
+        (local.set $x1 (v128.load offset=16 (local.get $p)))
+        (local.set $vmin (f32x4.pmin (local.get $vmin) (local.get $x1)))
+        (local.set $vmax (f32x4.pmax (local.get $vmax) (local.get $x1)))
+        (local.set $nan (v128.or (local.get $nan) (f32x4.ne (local.get $x1) (local.get $x1))))
+        (local.set $v1 (i32x4.sub
+          (f32x4.add (f32x4.mul (f32x4.sub (local.get $x1) (local.get $LO)) (local.get $FS))
+                     (v128.const f32x4 8388608 8388608 8388608 8388608))
+          (v128.const i32x4 0x4b000000 0x4b000000 0x4b000000 0x4b000000)))
+        (local.set $v1 (v128.bitselect (local.get $ZV) (local.get $v1)
+          (f32x4.eq (local.get $x1) (v128.const i32x4 0 0 0 0))))
+        (local.set $bin1 (i32x4.min_u (local.get $LAST) (i32x4.shr_s (local.get $v1) (local.get $shift))))
+        ;; rare (values within the rounding window of an edge): the quads and their estimated bins
+        ;; are noted at $fixEnd and set right after the loop ($fixLane). No call inside the loop: a
+        ;; call clobbers every SIMD register, and V8 then keeps the loop's vectors on the stack
+        ;; (measured 2x slower)
+        (if (v128.any_true (v128.or
+              (i32x4.lt_s (v128.and (i32x4.add (local.get $v0) (local.get $W)) (local.get $MASK)) (local.get $SPAN))
+              (i32x4.lt_s (v128.and (i32x4.add (local.get $v1) (local.get $W)) (local.get $MASK)) (local.get $SPAN))))
           (then
-            ;; rare (values within the rounding window of an edge): walk those lanes, one at a time
-            (if (i32x4.extract_lane 0 (local.get $near))
-              (then (local.set $bin (i32x4.replace_lane 0 (local.get $bin)
-                (call $walk (f64.promote_f32 (f32x4.extract_lane 0 (local.get $x)))
-                            (i32x4.extract_lane 0 (local.get $bin)) (local.get $edges) (local.get $last))))))
-            (if (i32x4.extract_lane 1 (local.get $near))
-              (then (local.set $bin (i32x4.replace_lane 1 (local.get $bin)
-                (call $walk (f64.promote_f32 (f32x4.extract_lane 1 (local.get $x)))
-                            (i32x4.extract_lane 1 (local.get $bin)) (local.get $edges) (local.get $last))))))
-            (if (i32x4.extract_lane 2 (local.get $near))
-              (then (local.set $bin (i32x4.replace_lane 2 (local.get $bin)
-                (call $walk (f64.promote_f32 (f32x4.extract_lane 2 (local.get $x)))
-                            (i32x4.extract_lane 2 (local.get $bin)) (local.get $edges) (local.get $last))))))
-            (if (i32x4.extract_lane 3 (local.get $near))
-              (then (local.set $bin (i32x4.replace_lane 3 (local.get $bin)
-                (call $walk (f64.promote_f32 (f32x4.extract_lane 3 (local.get $x)))
-                            (i32x4.extract_lane 3 (local.get $bin)) (local.get $edges) (local.get $last))))))))
-        ;; byte address of lanes[(bin << 2) | l]: bin * 16 + l * 4
-        (local.set $bin (i32x4.add (i32x4.shl (local.get $bin) (i32.const 4)) (local.get $OFF)))
-        (local.set $a (i32.add (local.get $lanes) (i32x4.extract_lane 0 (local.get $bin))))
+            (v128.store (local.get $fixEnd) (local.get $x0))
+            (v128.store offset=16 (local.get $fixEnd) (local.get $bin0))
+            (v128.store offset=32 (local.get $fixEnd) (local.get $x1))
+            (v128.store offset=48 (local.get $fixEnd) (local.get $bin1))
+            (local.set $fixEnd (i32.add (local.get $fixEnd) (i32.const 64)))))
+        ;; byte address of lanes[(bin << 2) | l]: lanes + bin * 16 + l * 4
+        (local.set $bin0 (i32x4.add (i32x4.shl (local.get $bin0) (i32.const 4)) (local.get $OFF)))
+        (local.set $a (i32x4.extract_lane 0 (local.get $bin0)))
         (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
-        (local.set $a (i32.add (local.get $lanes) (i32x4.extract_lane 1 (local.get $bin))))
+        (local.set $a (i32x4.extract_lane 1 (local.get $bin0)))
         (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
-        (local.set $a (i32.add (local.get $lanes) (i32x4.extract_lane 2 (local.get $bin))))
+        (local.set $a (i32x4.extract_lane 2 (local.get $bin0)))
         (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
-        (local.set $a (i32.add (local.get $lanes) (i32x4.extract_lane 3 (local.get $bin))))
+        (local.set $a (i32x4.extract_lane 3 (local.get $bin0)))
         (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
-        (local.set $p (i32.add (local.get $p) (i32.const 16)))
-        (local.set $k (i32.add (local.get $k) (i32.const 4)))
-        (br $four)))
-    ;; the four lanes' extremes, then the last len mod 4 values one at a time (k & 3 is their lane)
+        (local.set $bin1 (i32x4.add (i32x4.shl (local.get $bin1) (i32.const 4)) (local.get $OFF)))
+        (local.set $a (i32x4.extract_lane 0 (local.get $bin1)))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+        (local.set $a (i32x4.extract_lane 1 (local.get $bin1)))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+        (local.set $a (i32x4.extract_lane 2 (local.get $bin1)))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+        (local.set $a (i32x4.extract_lane 3 (local.get $bin1)))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+        (local.set $p (i32.add (local.get $p) (i32.const 32)))
+        (br $eight)))
+    (local.set $k (i32.and (local.get $len) (i32.const -8)))
+    ;; the noted values' bins set right: from $fix to $fixEnd, 32 bytes a quad (x, then its bins)
+    (block $fixed
+      (loop $next
+        (br_if $fixed (i32.ge_u (local.get $fix) (local.get $fixEnd)))
+        (call $fixLane (f32.load (local.get $fix)) (i32.load offset=16 (local.get $fix)) (i32.const 0)
+                       (local.get $lanes) (local.get $edges) (local.get $last))
+        (call $fixLane (f32.load offset=4 (local.get $fix)) (i32.load offset=20 (local.get $fix)) (i32.const 1)
+                       (local.get $lanes) (local.get $edges) (local.get $last))
+        (call $fixLane (f32.load offset=8 (local.get $fix)) (i32.load offset=24 (local.get $fix)) (i32.const 2)
+                       (local.get $lanes) (local.get $edges) (local.get $last))
+        (call $fixLane (f32.load offset=12 (local.get $fix)) (i32.load offset=28 (local.get $fix)) (i32.const 3)
+                       (local.get $lanes) (local.get $edges) (local.get $last))
+        (local.set $fix (i32.add (local.get $fix) (i32.const 32)))
+        (br $next)))
+    ;; the four lanes' extremes (NaN where any lane saw NaN), then the last len mod 4 values one at a
+    ;; time (k & 3 is their lane; f32.min/max propagate NaN)
     (local.set $min (f32.min (f32.min (f32x4.extract_lane 0 (local.get $vmin)) (f32x4.extract_lane 1 (local.get $vmin)))
                              (f32.min (f32x4.extract_lane 2 (local.get $vmin)) (f32x4.extract_lane 3 (local.get $vmin)))))
     (local.set $max (f32.max (f32.max (f32x4.extract_lane 0 (local.get $vmax)) (f32x4.extract_lane 1 (local.get $vmax)))
                              (f32.max (f32x4.extract_lane 2 (local.get $vmax)) (f32x4.extract_lane 3 (local.get $vmax)))))
+    (if (v128.any_true (local.get $nan))
+      (then (local.set $min (f32.const nan)) (local.set $max (f32.const nan))))
     (block $tail_done
       (loop $tail
         (br_if $tail_done (i32.ge_u (local.get $k) (local.get $len)))
@@ -156,12 +218,15 @@
         (br $tail)))
     (f32.store (i32.const 0) (local.get $min))
     (f32.store (i32.const 4) (local.get $max)))
-;; min/max alone (the first sample of a tensor, the exact mode's first pass), and min |x| beside
+
+  ;; min/max alone (the first sample of a tensor, the exact mode's first pass), and min |x| beside
   ;; them: the same convention, bytes 0..12 hold min, max and min |x| so far and are updated; eight
   ;; values an iteration in two accumulators, so that one min's latency does not wait on the last.
-  ;; f32.min/max propagate NaN (the caller then counts NaN one value at a time); |-0| is +0.
+  ;; pmin/pmax as in "fold" (one instruction each), NaN kept apart and returned as a NaN minimum and
+  ;; maximum (the caller then counts NaN one value at a time); min |x| skips NaN (pmin keeps the
+  ;; accumulator when |x| is NaN), as the scalar `a < minAbs` scan does; |-0| is +0.
   (func (export "minmax") (param $data i32) (param $len i32)
-    (local $p i32) (local $end i32) (local $x f32) (local $a v128) (local $b v128)
+    (local $p i32) (local $end i32) (local $x f32) (local $a v128) (local $b v128) (local $nan v128)
     (local $min0 v128) (local $max0 v128) (local $min1 v128) (local $max1 v128) (local $abs0 v128) (local $abs1 v128)
     (local $min f32) (local $max f32) (local $abs f32)
     (local.set $min0 (f32x4.splat (f32.load (i32.const 0))))
@@ -170,6 +235,7 @@
     (local.set $min1 (local.get $min0))
     (local.set $max1 (local.get $max0))
     (local.set $abs1 (local.get $abs0))
+    (local.set $nan (v128.const i32x4 0 0 0 0))
     (local.set $p (local.get $data))
     (local.set $end (i32.add (local.get $data) (i32.shl (i32.and (local.get $len) (i32.const -8)) (i32.const 2))))
     (block $done
@@ -177,23 +243,30 @@
         (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
         (local.set $a (v128.load (local.get $p)))
         (local.set $b (v128.load offset=16 (local.get $p)))
-        (local.set $min0 (f32x4.min (local.get $min0) (local.get $a)))
-        (local.set $max0 (f32x4.max (local.get $max0) (local.get $a)))
-        (local.set $abs0 (f32x4.min (local.get $abs0) (f32x4.abs (local.get $a))))
-        (local.set $min1 (f32x4.min (local.get $min1) (local.get $b)))
-        (local.set $max1 (f32x4.max (local.get $max1) (local.get $b)))
-        (local.set $abs1 (f32x4.min (local.get $abs1) (f32x4.abs (local.get $b))))
+        (local.set $min0 (f32x4.pmin (local.get $min0) (local.get $a)))
+        (local.set $max0 (f32x4.pmax (local.get $max0) (local.get $a)))
+        (local.set $abs0 (f32x4.pmin (local.get $abs0) (f32x4.abs (local.get $a))))
+        (local.set $min1 (f32x4.pmin (local.get $min1) (local.get $b)))
+        (local.set $max1 (f32x4.pmax (local.get $max1) (local.get $b)))
+        (local.set $abs1 (f32x4.pmin (local.get $abs1) (f32x4.abs (local.get $b))))
+        (local.set $nan (v128.or (local.get $nan)
+          (v128.or (f32x4.ne (local.get $a) (local.get $a)) (f32x4.ne (local.get $b) (local.get $b)))))
         (local.set $p (i32.add (local.get $p) (i32.const 32)))
         (br $eight)))
     (local.set $min0 (f32x4.min (local.get $min0) (local.get $min1)))
     (local.set $max0 (f32x4.max (local.get $max0) (local.get $max1)))
-    (local.set $abs0 (f32x4.min (local.get $abs0) (local.get $abs1)))
+    (local.set $abs0 (f32x4.pmin (local.get $abs0) (local.get $abs1)))
     (local.set $min (f32.min (f32.min (f32x4.extract_lane 0 (local.get $min0)) (f32x4.extract_lane 1 (local.get $min0)))
                              (f32.min (f32x4.extract_lane 2 (local.get $min0)) (f32x4.extract_lane 3 (local.get $min0)))))
     (local.set $max (f32.max (f32.max (f32x4.extract_lane 0 (local.get $max0)) (f32x4.extract_lane 1 (local.get $max0)))
                              (f32.max (f32x4.extract_lane 2 (local.get $max0)) (f32x4.extract_lane 3 (local.get $max0)))))
-    (local.set $abs (f32.min (f32.min (f32x4.extract_lane 0 (local.get $abs0)) (f32x4.extract_lane 1 (local.get $abs0)))
-                             (f32.min (f32x4.extract_lane 2 (local.get $abs0)) (f32x4.extract_lane 3 (local.get $abs0)))))
+    (local.set $abs0 (f32x4.pmin (local.get $abs0) (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7
+                                                     (local.get $abs0) (local.get $abs0))))
+    (local.set $abs0 (f32x4.pmin (local.get $abs0) (i8x16.shuffle 4 5 6 7 0 1 2 3 4 5 6 7 0 1 2 3
+                                                     (local.get $abs0) (local.get $abs0))))
+    (local.set $abs (f32x4.extract_lane 0 (local.get $abs0)))
+    (if (v128.any_true (local.get $nan))
+      (then (local.set $min (f32.const nan)) (local.set $max (f32.const nan))))
     (local.set $end (i32.add (local.get $data) (i32.shl (local.get $len) (i32.const 2))))
     (block $tail_done
       (loop $tail
@@ -201,7 +274,7 @@
         (local.set $x (f32.load (local.get $p)))
         (local.set $min (f32.min (local.get $min) (local.get $x)))
         (local.set $max (f32.max (local.get $max) (local.get $x)))
-        (local.set $abs (f32.min (local.get $abs) (f32.abs (local.get $x))))
+        (if (f32.lt (f32.abs (local.get $x)) (local.get $abs)) (then (local.set $abs (f32.abs (local.get $x)))))
         (local.set $p (i32.add (local.get $p) (i32.const 4)))
         (br $tail)))
     (f32.store (i32.const 0) (local.get $min))

@@ -105,6 +105,24 @@ describe.each(['wasm-simd', 'js'] as const)('the fast fold (%s) equals numpy’s
     );
   });
 
+  it('binInto with a grown histogram’s bin counts (over 4096: the kernel counts fewer fractional bits)', () => {
+    fc.assert(
+      fc.property(
+        threshold.chain((t) =>
+          fc.constantFrom(4097, 6144, 32768).chain((n) => adversarialData(t, n).map((d) => [t, n, d] as const)),
+        ),
+        ([t, n, data]) => {
+          const lo = -Math.fround(t);
+          const hi = Math.fround(t);
+          const counts = new Float64Array(n);
+          binInto(counts, data, lo, hi);
+          expect(Array.from(counts)).toEqual(referenceCounts(data, lo, hi, n));
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
   it('one pass inside a known range: the same bins, and min/max equal to the scalar scan’s, zeros’ signs included', () => {
     fc.assert(
       fc.property(
