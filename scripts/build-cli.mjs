@@ -14,28 +14,24 @@ export const CLI_BUNDLE = join(ROOT, 'dist-cli', 'quantscope.mjs');
 /** The fold worker the command line starts beside its calibration (src/runtime/foldWorkerNode.ts). */
 export const FOLD_WORKER_BUNDLE = join(ROOT, 'dist-cli', 'foldWorker.mjs');
 
+/** One entry point bundled for Node 20 as an ES module, its packages left to node_modules. */
+function bundleForNode(entry, outfile) {
+  return build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+  });
+}
+
 export async function buildCli() {
   await buildWasm(); // the WASM kernels' modules, which the CLI bundles
-  await build({
-    entryPoints: [join(ROOT, 'src', 'cli', 'main.ts')],
-    outfile: CLI_BUNDLE,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'warning',
-  });
-  await build({
-    entryPoints: [join(ROOT, 'src', 'runtime', 'foldWorkerNodeEntry.ts')],
-    outfile: FOLD_WORKER_BUNDLE,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'warning',
-  });
+  await bundleForNode(join(ROOT, 'src', 'cli', 'main.ts'), CLI_BUNDLE);
+  await bundleForNode(join(ROOT, 'src', 'runtime', 'foldWorkerNodeEntry.ts'), FOLD_WORKER_BUNDLE);
   return CLI_BUNDLE;
 }
 
