@@ -18,50 +18,36 @@ import type { DebugResult } from '../runtime/debug';
 import type { SensitivityReport } from '../runtime/sensitivityJob';
 import type { ExportFile, ExportRequest, LoadRequest, PreparedModelInfo } from '../runtime/modelJob';
 
+/** A request as the store sends it: the worker's message without the type and id the client adds. */
+type JobRequest<R> = Omit<R, 'type' | 'id'>;
+/** A job started in the worker: its id (to cancel it) and its answer. */
+type Job<T> = { id: number; result: Promise<T> };
+/** A job that reports progress on the way (CalibrationHandlers). */
+type JobWithProgress<R, T> = (req: JobRequest<R>, handlers?: CalibrationHandlers) => Job<T>;
+
 /** How the store reaches the calibration worker (injected, so tests can drive a real runtime in Node). */
 export interface Calibrator {
-  start(
-    req: Omit<CalibrateRequest, 'type' | 'id'>,
-    handlers: CalibrationHandlers,
-  ): { id: number; result: Promise<CalibrationResult> };
-  compare(req: Omit<CompareRequest, 'type' | 'id'>): { id: number; result: Promise<readonly ComparedSample[]> };
+  start(req: JobRequest<CalibrateRequest>, handlers: CalibrationHandlers): Job<CalibrationResult>;
+  compare(req: JobRequest<CompareRequest>): Job<readonly ComparedSample[]>;
   /** Latency of float and exported models on one backend. */
-  speed?(req: Omit<SpeedRequest, 'type' | 'id'>): { id: number; result: Promise<SpeedResult> };
+  speed?(req: JobRequest<SpeedRequest>): Job<SpeedResult>;
   /** Load (and run, given a sample) models on a backend: the check every export passes before it is offered. */
-  probe?(req: Omit<ProbeRequest, 'type' | 'id'>): { id: number; result: Promise<ProbeResult> };
+  probe?(req: JobRequest<ProbeRequest>): Job<ProbeResult>;
   /** The guard rail: float against an export on samples, judged against the default target. */
-  guard?(req: Omit<GuardRequest, 'type' | 'id'>): { id: number; result: Promise<GuardVerdict> };
+  guard?(req: JobRequest<GuardRequest>): Job<GuardVerdict>;
   /** GPTQ/AdaRound: weights rounded from the layers' inputs on samples (runtime/roundJob.ts). */
-  round?(
-    req: Omit<RoundRequest, 'type' | 'id'>,
-    handlers?: CalibrationHandlers,
-  ): { id: number; result: Promise<RoundingSummary> };
+  round?: JobWithProgress<RoundRequest, RoundingSummary>;
   /** Equalization, SmoothQuant, bias correction (runtime/algorithmsJob.ts). */
-  algorithms?(
-    req: Omit<AlgorithmsRequest, 'type' | 'id'>,
-    handlers?: CalibrationHandlers,
-  ): { id: number; result: Promise<AlgorithmsResult> };
+  algorithms?: JobWithProgress<AlgorithmsRequest, AlgorithmsResult>;
   /** Tune: the command line's search, in the worker (runtime/tuneJob.ts). */
-  tune?(
-    req: Omit<TuneRequest, 'type' | 'id'>,
-    handlers?: CalibrationHandlers,
-  ): { id: number; result: Promise<TuneSummary> };
+  tune?: JobWithProgress<TuneRequest, TuneSummary>;
   /** The per-tensor debugger: float against a static QDQ file, streamed over samples. */
-  debug?(
-    req: Omit<DebugRequest, 'type' | 'id'>,
-    handlers?: CalibrationHandlers,
-  ): { id: number; result: Promise<DebugResult> };
+  debug?: JobWithProgress<DebugRequest, DebugResult>;
   /** Sensitivity: every group quantized alone and kept float alone, over one switchboard session. */
-  sensitivity?(
-    req: Omit<SensitivityRequest, 'type' | 'id'>,
-    handlers?: CalibrationHandlers,
-  ): { id: number; result: Promise<SensitivityReport> };
+  sensitivity?: JobWithProgress<SensitivityRequest, SensitivityReport>;
   /** Read, parse and prepare a model's files (the worker: the page's thread stays free). */
-  load?(
-    req: Omit<LoadRequest, 'type' | 'id'>,
-    handlers?: CalibrationHandlers,
-  ): { id: number; result: Promise<PreparedModelInfo> };
+  load?: JobWithProgress<LoadRequest, PreparedModelInfo>;
   /** Build an export's file (the worker), returned as a Blob with its reports. */
-  exportFile?(req: Omit<ExportRequest, 'type' | 'id'>): { id: number; result: Promise<Omit<ExportFile, 'parts'>> };
+  exportFile?(req: JobRequest<ExportRequest>): Job<Omit<ExportFile, 'parts'>>;
   cancel(id: number): void;
 }
