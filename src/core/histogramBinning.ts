@@ -153,7 +153,7 @@ export function binCovered(
   const scale = n / f32(hi - lo);
   if (g.windowF32 > 0) {
     // The WASM SIMD kernel where the engine has it (the same loop, four values at a time)
-    const fast = binFixedWasm(data, lo, scale * 2 ** g.shiftF32, g.shiftF32, g.windowF32, g.edges, g.zeroBin);
+    const fast = binFixedWasm(data, lo, hi, scale * 2 ** g.shiftF32, g.shiftF32, g.windowF32, g.edges, g.zeroBin);
     if (fast) return { min: signedZero(data, fast.min), max: signedZero(data, fast.max), lanes: fast.lanes };
   }
   if (laneScratch.length < LANES * n) laneScratch = new Uint32Array(LANES * n);

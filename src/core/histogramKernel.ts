@@ -119,10 +119,14 @@ export function minMaxWasm(data: Float32Array): { min: number; max: number; minA
  * valid until the next call) and find its min/max (float32; NaN when it holds NaN). Arguments as
  * histogramBinning.ts's binLoopFixed: the float64 edges, the fixed-point scale (rounded to float32 as it
  * enters the kernel) and the window for float32 positions, and `zeroBin`, the bin of ±0. Null when the kernel is not available (the caller runs the JS loop).
+ * Once a chunk's extremes leave [lo, hi] (or it held NaN) the bins are void, and the rest of the
+ * batch is only scanned for its min/max (a sample that grows a streaming histogram is binned again
+ * on the grown range: binning all of it here first would be wasted).
  */
 export function binFixedWasm(
   data: Float32Array,
   lo: number,
+  hi: number,
   fixedScale: number,
   shift: number,
   window: number,
@@ -147,10 +151,14 @@ export function binFixedWasm(
   f32[0] = Infinity;
   f32[1] = -Infinity;
   const mask = (1 << shift) - 1;
+  let inside = true;
   for (let at = 0; at < data.length; at += CHUNK) {
     const chunk = data.subarray(at, Math.min(data.length, at + CHUNK));
     f32.set(chunk, dataAt >> 2);
-    k.fold(dataAt, chunk.length, lanesAt, EDGES_AT, n - 1, lo, fixedScale, shift, mask, window, zeroBin, fixAt);
+    if (inside) {
+      k.fold(dataAt, chunk.length, lanesAt, EDGES_AT, n - 1, lo, fixedScale, shift, mask, window, zeroBin, fixAt);
+      inside = f32[0]! >= lo && f32[1]! <= hi;
+    } else k.minmax(dataAt, chunk.length); // bytes 0..8 as fold keeps them; min |x| (bytes 8..12) unused
   }
   return { min: f32[0]!, max: f32[1]!, lanes };
 }

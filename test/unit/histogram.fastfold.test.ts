@@ -173,6 +173,26 @@ describe.each(['wasm-simd', 'js'] as const)('the fast fold (%s) equals numpy’s
     expect(finiteMinMax(data)).toBeNull();
   });
 
+  it('a batch that leaves the range in its first chunk: min/max of the whole batch (later chunks only scanned), then the same statistics as the general path', () => {
+    const t = 2;
+    const data = Float32Array.from({ length: 4 * 16384 + 3 }, (_, k) => Math.fround(Math.sin(k) * 1.5));
+    data[10] = 2.5; // outside [-2, 2] in the first chunk: binning stops there
+    data[3 * 16384 + 1] = -7; // the minimum, two chunks later
+    data[2 * 16384 + 8] = 9; // the maximum
+    const fast = foldInRange(seeded(t, 64), data);
+    expect(fast.histogram).toBeNull();
+    expect([fast.min, fast.max]).toEqual([-7, 9]);
+    let stats = emptyStats(['t'], 64)['t']!;
+    stats = foldTensor(stats, 't', Float32Array.of(-t, t)); // the range [-2, 2] binned
+    stats = foldTensor(stats, 't', data);
+    let h = updateHistogram(createHistogram(64), Float32Array.of(-t, t));
+    h = updateHistogram(h, data, 't', { min: -7, max: 9, nanCount: 0, infCount: 0 });
+    expect(Array.from(stats.histogram.counts)).toEqual(Array.from(h.counts));
+    expect([stats.minmax.min, stats.minmax.max, stats.histogram.threshold]).toEqual([-7, 9, h.threshold]);
+    data[4 * 16384] = NaN; // NaN in the last chunk, after binning stopped: still seen
+    expect(foldInRange(seeded(t, 64), data).min).toBeNaN();
+  });
+
   it('declines a batch with a value outside the range or NaN, and changes nothing', () => {
     fc.assert(
       fc.property(
