@@ -10,17 +10,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/core/config';
 import { mulberry32 } from '../../src/core/random';
 import type { SampleSpec } from '../../src/data/samples';
-import { materializeSample } from '../../src/data/samples';
 import {
   encodeModel,
   encodeModelParts,
   exportForm,
   planQuantization,
   prepareModel,
-  withExtraOutputs,
   type ModelProto,
 } from '../../src/onnx';
-import { calibrate, type StatsMap } from '../../src/runtime/calibrate';
+import type { StatsMap } from '../../src/runtime/calibrate';
 import type { DebugResult } from '../../src/runtime/debug';
 import { runDebugJob } from '../../src/runtime/debugJob';
 import type { OrtModule } from '../../src/runtime/ort';
@@ -29,6 +27,7 @@ import { runSensitivityJob, type SensitivityReport } from '../../src/runtime/sen
 import { SerialQueue } from '../../src/runtime/serialQueue';
 import { rangesFor } from '../../src/runtime/tune/prepare';
 import { tinyConvNet } from '../helpers/models';
+import { calibrateOnSamples } from '../helpers/tuneSetup';
 
 const nodeOrt = ort as unknown as OrtModule;
 
@@ -51,16 +50,7 @@ const bytes = (m: ModelProto) => encodeModel(m).slice().buffer as ArrayBuffer;
 
 beforeAll(async () => {
   prepared = prepareModel(tinyConvNet()).model;
-  const plan = planQuantization(prepared, DEFAULT_CONFIG);
-  const s = await ort.InferenceSession.create(encodeModel(withExtraOutputs(prepared, plan.activations)));
-  const calib = samples(6, 1);
-  stats = await calibrate(
-    nodeOrt,
-    s,
-    { count: calib.length, feeds: async (i) => materializeSample(calib[i]!) },
-    plan.activations,
-  );
-  await s.release();
+  stats = await calibrateOnSamples(prepared, samples(6, 1));
 });
 
 async function run(job: (emit: (m: WorkerReply) => void) => Promise<void>): Promise<WorkerReply[]> {

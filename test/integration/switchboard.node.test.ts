@@ -16,22 +16,15 @@ import { EMPTY_SUMS, foldErrorSums, sumsSqnr } from '../../src/core/errorSums';
 import { decodePng, PPOCR_REC_PRESET } from '../../src/data/image';
 import type { SampleSpec } from '../../src/data/samples';
 import { materializeSample } from '../../src/data/samples';
-import {
-  decodeModel,
-  encodeModel,
-  exportForm,
-  planQuantization,
-  prepareModel,
-  withExtraOutputs,
-  type ModelProto,
-} from '../../src/onnx';
+import { decodeModel, encodeModel, exportForm, planQuantization, prepareModel, type ModelProto } from '../../src/onnx';
 import { applyGroupChoice } from '../../src/onnx/groups';
-import { calibrate, type StatsMap } from '../../src/runtime/calibrate';
+import type { StatsMap } from '../../src/runtime/calibrate';
 import { toOrtFeeds, type OrtModule } from '../../src/runtime/ort';
 import { prepareTuning, rangesFor } from '../../src/runtime/tune/prepare';
 import type { TuneContext } from '../../src/runtime/tune/tuneContext';
 import { settingFor } from '../../src/runtime/tune/setting';
 import { ocrModel, ROOT } from '../helpers/sample';
+import { calibrateOnSamples, notingSessionOptions } from '../helpers/tuneSetup';
 
 const nodeOrt = ort as unknown as OrtModule;
 const LINES = join(ROOT, 'public', 'samples', 'rec');
@@ -90,30 +83,13 @@ async function switchboardSqnr(ctx: TuneContext, config: QuantConfig): Promise<n
 
 beforeAll(async () => {
   prepared = prepareModel(decodeModel(raw, 'rec.onnx'), {}).model;
-  const plan = planQuantization(prepared, DEFAULT_CONFIG);
-  const session = await ort.InferenceSession.create(encodeModel(withExtraOutputs(prepared, plan.activations)), {
-    logSeverityLevel: 3,
-  });
-  stats = await calibrate(
-    nodeOrt,
-    session,
-    { count: calib.length, feeds: async (i) => materializeSample(calib[i]!) },
-    plan.activations,
-  );
-  await session.release();
+  stats = await calibrateOnSamples(prepared, calib);
   floatOut = await outputsOf(raw);
 }, 120_000);
 
 describe('the switchboard model', () => {
   it('static QDQ: every gate off is the float model; configurations match separately built files', async () => {
-    // the real onnxruntime-node, with the options of each session it creates noted
-    const options: unknown[] = [];
-    const noting: OrtModule = {
-      ...nodeOrt,
-      InferenceSession: {
-        create: (m: never, o?: never) => (options.push(o), nodeOrt.InferenceSession.create(m, o)),
-      } as OrtModule['InferenceSession'],
-    };
+    const { ort: noting, options } = notingSessionOptions();
     const ctx = await prepareTuning(noting, prepared, DEFAULT_CONFIG, stats, held, { floatBytes: raw.length });
     // the switchboard session: QDQ transformers off, and threads that wait without spinning (evaluate.ts)
     expect(options).toContainEqual(

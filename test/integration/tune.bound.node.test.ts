@@ -9,15 +9,14 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type QuantConfig } from '../../src/core/config';
-import { materializeSample } from '../../src/data/samples';
-import { encodeModel, exportForm, planQuantization, withExtraOutputs } from '../../src/onnx';
-import { calibrate } from '../../src/runtime/calibrate';
+import { encodeModel, exportForm, planQuantization } from '../../src/onnx';
 import type { OrtModule } from '../../src/runtime/ort';
 import { prepareTuning, rangesFor } from '../../src/runtime/tune/prepare';
 import type { Trial, TuneResult } from '../../src/runtime/tune/trial';
 import { checkFileRuns, chooseRunnable } from '../../src/runtime/tune/verify';
 import { settingFor } from '../../src/runtime/tune/setting';
 import { matMulChain, matMulChainSamples } from '../helpers/matMulChain';
+import { calibrateOnSamples } from '../helpers/tuneSetup';
 
 const nodeOrt = ort as unknown as OrtModule;
 const LAYERS = 6;
@@ -27,15 +26,7 @@ const samples = matMulChainSamples(12, 70, (i) => 1 + (i % 4));
 
 describe('evaluations stopped by a bound; the written file judged in onnxruntime', () => {
   it('stop only where the target cannot hold, their upper bound is at least the full value; a file that misses is passed over', async () => {
-    const plan = planQuantization(model, DEFAULT_CONFIG);
-    const s = await ort.InferenceSession.create(encodeModel(withExtraOutputs(model, plan.activations)));
-    const stats = await calibrate(
-      nodeOrt,
-      s,
-      { count: 6, feeds: async (i) => materializeSample(samples[i]!) },
-      plan.activations,
-    );
-    await s.release();
+    const stats = await calibrateOnSamples(model, samples.slice(0, 6));
     const ctx = await prepareTuning(nodeOrt, model, DEFAULT_CONFIG, stats, samples.slice(6), {
       floatBytes: encodeModel(model).length,
     });

@@ -6,13 +6,12 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/core/config';
-import { materializeSample } from '../../src/data/samples';
-import { encodeModel, planQuantization, withExtraOutputs } from '../../src/onnx';
-import { calibrate } from '../../src/runtime/calibrate';
+import { encodeModel } from '../../src/onnx';
 import type { OrtModule } from '../../src/runtime/ort';
 import { prepareTuning } from '../../src/runtime/tune/prepare';
 import { tune } from '../../src/runtime/tune/search';
 import { matMulChain, matMulChainSamples } from '../helpers/matMulChain';
+import { calibrateOnSamples } from '../helpers/tuneSetup';
 
 const nodeOrt = ort as unknown as OrtModule;
 const LAYERS = 40;
@@ -21,15 +20,7 @@ const samples = matMulChainSamples(12, 40);
 
 describe('tune on a model with many groups', () => {
   it('ranks only the 32 worst groups by runs and still meets the target', async () => {
-    const plan = planQuantization(model, DEFAULT_CONFIG);
-    const s = await ort.InferenceSession.create(encodeModel(withExtraOutputs(model, plan.activations)));
-    const stats = await calibrate(
-      nodeOrt,
-      s,
-      { count: 8, feeds: async (i) => materializeSample(samples[i]!) },
-      plan.activations,
-    );
-    await s.release();
+    const stats = await calibrateOnSamples(model, samples.slice(0, 8));
     const ctx = await prepareTuning(nodeOrt, model, DEFAULT_CONFIG, stats, samples.slice(8), {
       floatBytes: encodeModel(model).length,
     });

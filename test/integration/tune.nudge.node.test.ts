@@ -7,14 +7,14 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/core/config';
-import { materializeSample, type SampleSpec } from '../../src/data/samples';
-import { encodeModel, planQuantization, prepareModel, withExtraOutputs } from '../../src/onnx';
+import type { SampleSpec } from '../../src/data/samples';
+import { encodeModel, prepareModel } from '../../src/onnx';
 import { makeNode } from '../../src/onnx/proto';
-import { calibrate } from '../../src/runtime/calibrate';
 import type { OrtModule } from '../../src/runtime/ort';
 import { prepareTuning } from '../../src/runtime/tune/prepare';
 import { checkFileRuns, FILE_NUDGES } from '../../src/runtime/tune/verify';
 import { buildModel, floatTensor } from '../helpers/models';
+import { calibrateOnSamples } from '../helpers/tuneSetup';
 
 const nodeOrt = ort as unknown as OrtModule;
 const ROWS = 8;
@@ -41,15 +41,7 @@ function sample(name: string, gap: number): SampleSpec {
 }
 
 async function fileTop1(heldOut: SampleSpec[]) {
-  const plan = planQuantization(model, DEFAULT_CONFIG);
-  const s = await ort.InferenceSession.create(encodeModel(withExtraOutputs(model, plan.activations)));
-  const stats = await calibrate(
-    nodeOrt,
-    s,
-    { count: heldOut.length, feeds: async (i) => materializeSample(heldOut[i]!) },
-    plan.activations,
-  );
-  await s.release();
+  const stats = await calibrateOnSamples(model, heldOut);
   const ctx = await prepareTuning(nodeOrt, model, DEFAULT_CONFIG, stats, heldOut, {
     floatBytes: encodeModel(model).length,
   });

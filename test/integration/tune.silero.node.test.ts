@@ -14,7 +14,6 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type QuantConfig } from '../../src/core/config';
 import type { SampleSpec } from '../../src/data/samples';
-import { materializeSample } from '../../src/data/samples';
 import {
   decodeModel,
   encodeModel,
@@ -22,15 +21,15 @@ import {
   exportForm,
   planQuantization,
   prepareModel,
-  withExtraOutputs,
   type ModelProto,
 } from '../../src/onnx';
-import { calibrate, type StatsMap } from '../../src/runtime/calibrate';
+import type { StatsMap } from '../../src/runtime/calibrate';
 import type { OrtModule } from '../../src/runtime/ort';
 import { prepareTuning, rangesFor } from '../../src/runtime/tune/prepare';
 import { tune } from '../../src/runtime/tune/search';
 import { defaultTarget } from '../../src/runtime/tune/target';
 import { ROOT } from '../helpers/sample';
+import { calibrateOnSamples } from '../helpers/tuneSetup';
 
 const nodeOrt = ort as unknown as OrtModule;
 const RAW = new Uint8Array(
@@ -121,17 +120,7 @@ beforeAll(async () => {
   calibFrames = (await stream(RAW, audio(160, 1))).samples;
   heldOutAudio = audio(96, 2);
   floatHeld = (await stream(RAW, heldOutAudio)).probs;
-  const plan = planQuantization(prepared, DEFAULT_CONFIG);
-  const session = await ort.InferenceSession.create(encodeModel(withExtraOutputs(prepared, plan.activations)), {
-    logSeverityLevel: 3,
-  });
-  stats = await calibrate(
-    nodeOrt,
-    session,
-    { count: calibFrames.length, feeds: async (i) => materializeSample(calibFrames[i]!) },
-    plan.activations,
-  );
-  await session.release();
+  stats = await calibrateOnSamples(prepared, calibFrames);
 }, 120_000);
 
 describe('tune on Silero VAD v5', () => {

@@ -14,6 +14,7 @@ import type { Trial, TuneResult } from '../../src/runtime/tune/trial';
 import { checkFileRuns, chooseRunnable, measureFile } from '../../src/runtime/tune/verify';
 import { tinyConvNet } from '../helpers/models';
 import { seededFloats } from '../helpers/sample';
+import { notingSessionOptions } from '../helpers/tuneSetup';
 
 const nodeOrt = ort as unknown as OrtModule;
 const sample: SampleSpec = {
@@ -48,14 +49,7 @@ describe('tune checks that its file loads and runs', () => {
   });
 
   it("a check's session waits without spinning its threads; a timed one runs as users run it", async () => {
-    // the real onnxruntime-node, with the options of each session it creates noted
-    const options: unknown[] = [];
-    const noting: OrtModule = {
-      ...nodeOrt,
-      InferenceSession: {
-        create: (m: never, o?: never) => (options.push(o), nodeOrt.InferenceSession.create(m, o)),
-      } as OrtModule['InferenceSession'],
-    };
+    const { ort: noting, options } = notingSessionOptions();
     await checkFileRuns(noting, good, sample, 'good.onnx');
     expect(options[0]).toMatchObject({
       graphOptimizationLevel: 'all',
