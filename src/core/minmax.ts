@@ -123,6 +123,26 @@ export function minAbsOf(data: ArrayLike<number>): number {
   return minAbs;
 }
 
+/**
+ * reduceMinMax and minAbsOf at once (the exact mode's first pass): one pass of the WASM kernel, which
+ * finds min |x| beside min/max, where the batch is finite; the two scans otherwise.
+ */
+export function reduceMinMaxAbs(data: ArrayLike<number>): { minmax: MinMaxState; minAbs: number } {
+  const fast = data instanceof Float32Array && data.length >= 64 ? minMaxWasm(data) : null;
+  if (fast && fast.min > -Infinity && fast.max < Infinity) {
+    const d = data as Float32Array;
+    const minmax = {
+      min: signedZero(d, fast.min),
+      max: signedZero(d, fast.max),
+      count: d.length,
+      nanCount: 0,
+      infCount: 0,
+    };
+    return { minmax, minAbs: fast.minAbs };
+  }
+  return { minmax: reduceMinMax(data), minAbs: minAbsOf(data) };
+}
+
 export function mergeMinMax(a: MinMaxState, b: MinMaxState): MinMaxState {
   return {
     min: Math.min(a.min, b.min),

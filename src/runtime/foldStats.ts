@@ -10,7 +10,14 @@ import { createHistogram, type HistogramState } from '../core/histogram';
 import { foldInRange, updateHistogram } from '../core/histogramFold';
 import { f32 } from '../core/rounding';
 import { createTorchHistogram, observeTorchHistogram, type TorchHistogramState } from '../core/torchHistogram';
-import { createMinMax, isNonFinite, minAbsOf, reduceMinMax, mergeMinMax, type MinMaxState } from '../core/minmax';
+import {
+  createMinMax,
+  isNonFinite,
+  reduceMinMax,
+  reduceMinMaxAbs,
+  mergeMinMax,
+  type MinMaxState,
+} from '../core/minmax';
 
 export interface TensorStats {
   readonly minmax: MinMaxState;
@@ -96,8 +103,8 @@ interface FirstPass {
   readonly minAbs: number;
 }
 
-function scanFirstPass(prev: FirstPass, mm: MinMaxState, data: ArrayLike<number>): FirstPass {
-  return { minmax: mergeMinMax(prev.minmax, mm), minAbs: Math.min(prev.minAbs, minAbsOf(data)) };
+function scanFirstPass(prev: FirstPass, mm: MinMaxState, minAbs: number): FirstPass {
+  return { minmax: mergeMinMax(prev.minmax, mm), minAbs: Math.min(prev.minAbs, minAbs) };
 }
 
 /** Histograms seeded on the final ranges: every later sample is binned without growth. */
@@ -178,8 +185,8 @@ export function createSampleFold(plan: SampleFoldPlan): SampleFold {
           observe(t, data);
         } else {
           observe(t, data);
-          const mm = reduceMinMax(data);
-          first[t] = scanFirstPass(first[t]!, mm, data);
+          const { minmax: mm, minAbs } = reduceMinMaxAbs(data);
+          first[t] = scanFirstPass(first[t]!, mm, minAbs);
           stats[t] = { ...stats[t]!, ...withSample(stats[t]!, mm) };
         }
       }

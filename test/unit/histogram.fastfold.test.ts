@@ -15,6 +15,7 @@ import {
   minAbsOf,
   histogramRange,
   reduceMinMax,
+  reduceMinMaxAbs,
   updateHistogram,
   type HistogramState,
 } from '../../src/core';
@@ -221,6 +222,28 @@ describe.each(['wasm-simd', 'js'] as const)('the fast fold (%s) equals numpy’s
         let ref = Infinity;
         for (const v of data) if (Math.abs(v) < ref) ref = Math.abs(v);
         expect(Object.is(minAbsOf(data), ref)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('min/max and min |x| in one pass (the exact mode’s first pass) equal the two scans, zeros’ signs included', () => {
+    const value = fc.oneof(
+      fc.float({ min: -1e6, max: 1e6, noNaN: true }),
+      fc.constantFrom(0, -0, NaN, Infinity, -Infinity, 1e-45, -1e-45),
+    );
+    fc.assert(
+      fc.property(fc.array(value, { minLength: 0, maxLength: 300 }), (values) => {
+        const data = Float32Array.from(values);
+        const one = reduceMinMaxAbs(data);
+        const mm = reduceMinMax(data);
+        expect(Object.is(one.minmax.min, mm.min) && Object.is(one.minmax.max, mm.max)).toBe(true);
+        expect([one.minmax.nanCount, one.minmax.infCount, one.minmax.count]).toEqual([
+          mm.nanCount,
+          mm.infCount,
+          mm.count,
+        ]);
+        expect(Object.is(one.minAbs, minAbsOf(data))).toBe(true);
       }),
       { numRuns: 300 },
     );
