@@ -94,6 +94,33 @@ describe('fast entropy search', () => {
     );
   });
 
+  it('reuses a repeated term without changing a bit of any exact score', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1e6 }),
+        fc.integer({ min: 0, max: 8 }),
+        fc.constantFrom(256, 512),
+        fc.integer({ min: 10, max: 20_000 }),
+        (seed, kind, bins, size) => {
+          const h = updateHistogram(createHistogram(bins), sample(seed, kind, size));
+          const reused = entropyRangeOrtExhaustive(h).divergences;
+          const plain = entropyRangeOrtExhaustive(h, 128, { reuseTerms: false }).divergences;
+          expect(Buffer.from(reused.buffer)).toEqual(Buffer.from(plain.buffer));
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it("scores onnxruntime's lone candidate (128 bins, 128 quantized bins) as the exhaustive search does", () => {
+    for (let kind = 0; kind <= 8; kind++) {
+      const h = updateHistogram(createHistogram(128), sample(kind + 1, kind, 3000));
+      const a = entropyRangeOrt(h);
+      const b = entropyRangeOrtExhaustive(h);
+      expect([a.rmin, a.rmax, ...a.divergences]).toEqual([b.rmin, b.rmax, ...b.divergences]);
+    }
+  });
+
   it('falls back to the exhaustive search for fractional counts', () => {
     const h = updateHistogram(createHistogram(512), sample(5, 0, 5000));
     const scaled = { ...h, counts: h.counts.map((c) => c * 0.3) };

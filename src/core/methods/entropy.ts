@@ -15,7 +15,8 @@
  * margin holds one candidate for most tensors, 345 in all). When the margin holds too many candidates (a flat divergence curve) it scores them all.
  */
 import type { HistogramState } from '../histogram';
-import { histogramEdges, histogramRange } from '../histogram';
+import { histogramRange } from '../histogram';
+import { histogramEdge } from './edges';
 import { QuantscopeError } from '../errors';
 import { f32 } from '../rounding';
 import type { Range } from './percentile';
@@ -67,16 +68,29 @@ function pairwiseSum32(a: Float32Array, start: number, n: number): number {
   return f32(pairwiseSum32(a, start, n2) + pairwiseSum32(a, start + n2, n - n2));
 }
 
-/** The local `entropy(p, q)` of calibrate.py: both normalised in float32, Σ p log(p / q). */
-function klDivergence(p: Float32Array, q: Float32Array, len: number, terms: Float32Array): number {
+/**
+ * The local `entropy(p, q)` of calibrate.py: both normalised in float32, Σ p log(p / q). A term equal
+ * in (p, q) to the one before it is the same float32 number, so its logarithm is not taken again: the
+ * smoothed zeros of p inside one merged run (q constant over it) all have the same term, which makes
+ * a sparse histogram's score cost a logarithm a non-zero bin and a run rather than one a bin.
+ */
+function klDivergence(p: Float32Array, q: Float32Array, len: number, terms: Float32Array, reuse: boolean): number {
   const sp = pairwiseSum32(p, 0, len);
   const sq = pairwiseSum32(q, 0, len);
+  let lastP = NaN; // no pair equals NaN: the first term is always computed
+  let lastQ = NaN;
+  let last = 0;
   for (let i = 0; i < len; i++) {
     const pi = f32(p[i]! / sp);
     const qi = f32(q[i]! / sq);
-    if (pi === 0 && qi >= 0) terms[i] = 0;
-    else if (pi > 0 && qi > 0) terms[i] = f32(pi * f32(Math.log(f32(pi / qi))));
-    else terms[i] = Infinity;
+    if (!reuse || pi !== lastP || qi !== lastQ) {
+      if (pi === 0 && qi >= 0) last = 0;
+      else if (pi > 0 && qi > 0) last = f32(pi * f32(Math.log(f32(pi / qi))));
+      else last = Infinity;
+      lastP = pi;
+      lastQ = qi;
+    }
+    terms[i] = last;
   }
   return pairwiseSum32(terms, 0, len);
 }
@@ -114,7 +128,14 @@ function prefixSums(hist: Float64Array): Float64Array {
 }
 
 /** ORT's divergence for candidate i, computed exactly as calibrate.py does (float32 where it is). */
-function exactDivergence(hist: Float64Array, prefix: Float64Array, i: number, nq: number, b: Buffers): number {
+function exactDivergence(
+  hist: Float64Array,
+  prefix: Float64Array,
+  i: number,
+  nq: number,
+  b: Buffers,
+  reuseTerms = true,
+): number {
   const n = hist.length;
   const zero = Math.floor(n / 2);
   const { p, q, ps, qs, terms, qb } = b;
@@ -134,23 +155,29 @@ function exactDivergence(hist: Float64Array, prefix: Float64Array, i: number, nq
     // ORT assigns the truncated average to every position of the merged run (zeros included).
     if (norm) q.fill(Math.trunc(qb[r]! / norm), r * merged, (r + 1) * merged);
   }
-  return smoothInto(p, len, ps) && smoothInto(q, len, qs) ? klDivergence(ps, qs, len, terms) : Infinity;
+  return smoothInto(p, len, ps) && smoothInto(q, len, qs) ? klDivergence(ps, qs, len, terms, reuseTerms) : Infinity;
 }
 
 function clampedRange(h: HistogramState, i: number, divergences: Float32Array): EntropyResult {
   const n = h.counts.length;
   const zero = Math.floor(n / 2);
   const [lo, hi] = histogramRange(h);
-  const edges = histogramEdges(lo, hi, n);
-  let rmin = edges[zero - i]!;
-  let rmax = edges[Math.min(zero + i + 1, n)]!;
+  let rmin = histogramEdge(lo, hi, n, zero - i);
+  let rmax = histogramEdge(lo, hi, n, Math.min(zero + i + 1, n));
   if (rmin < h.min) rmin = h.min;
   if (rmax > h.max) rmax = h.max;
   return { rmin, rmax, divergences };
 }
 
-/** Every candidate scored exactly: O(bins²). The reference the fast search is tested against. */
-export function entropyRangeOrtExhaustive(h: HistogramState, numQuantizedBins = 128): EntropyResult {
+/**
+ * Every candidate scored exactly: O(bins²). The reference the fast search is tested against;
+ * `reuseTerms: false` takes every term's logarithm, the reference for the reuse in klDivergence.
+ */
+export function entropyRangeOrtExhaustive(
+  h: HistogramState,
+  numQuantizedBins = 128,
+  { reuseTerms = true }: { reuseTerms?: boolean } = {},
+): EntropyResult {
   const hist = h.counts;
   const n = hist.length;
   const zero = Math.floor(n / 2);
@@ -160,7 +187,7 @@ export function entropyRangeOrtExhaustive(h: HistogramState, numQuantizedBins = 
   const b = buffers(n, numQuantizedBins);
   let best = 0;
   for (let i = half; i <= zero; i++) {
-    const div = exactDivergence(hist, prefix, i, numQuantizedBins, b);
+    const div = exactDivergence(hist, prefix, i, numQuantizedBins, b, reuseTerms);
     divergences[i - half] = div;
     if (div < divergences[best]!) best = i - half;
   }
@@ -182,6 +209,13 @@ export function entropyRangeOrt(h: HistogramState, numQuantizedBins = 128): Entr
     );
   }
   const half = Math.floor(numQuantizedBins / 2);
+  const zero = Math.floor(hist.length / 2);
+  if (zero === half) {
+    // one candidate (onnxruntime's defaults: 128 bins, 128 quantized bins): it is the argmin whatever
+    // its score, so only that score is computed, for the chart
+    const div = exactDivergence(hist, prefixSums(hist), half, numQuantizedBins, buffers(hist.length, numQuantizedBins));
+    return clampedRange(h, half, Float32Array.of(div));
+  }
   const fast = fastDivergences(hist, numQuantizedBins);
   if (!fast || fast.length === 0) return entropyRangeOrtExhaustive(h, numQuantizedBins);
   let min = Infinity;

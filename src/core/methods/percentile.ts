@@ -6,7 +6,8 @@
  */
 import type { AbsHistogramState } from '../absHistogram';
 import type { HistogramState } from '../histogram';
-import { histogramEdges, histogramRange } from '../histogram';
+import { histogramRange } from '../histogram';
+import { histogramEdge } from './edges';
 import { QuantscopeError } from '../errors';
 import { f32 } from '../rounding';
 
@@ -43,11 +44,11 @@ export function percentileRange(h: HistogramState, percentile = 99.999): Range {
     throw new QuantscopeError('BAD_RANGE', `percentile ${percentile} is not in [0, 100]`);
   if (h.total === 0) throw new QuantscopeError('NO_STATISTICS', 'the histogram is empty');
   const [lo, hi] = histogramRange(h);
-  const edges = histogramEdges(lo, hi, h.counts.length);
+  const n = h.counts.length;
   const cdf = histogramCdf(h.counts, h.total);
   const cut = (100 - percentile) / 200;
-  let rmin = edges[searchSortedLeft(cdf, cut)]!;
-  let rmax = edges[searchSortedLeft(cdf, 1 - cut)]!;
+  let rmin = histogramEdge(lo, hi, n, searchSortedLeft(cdf, cut));
+  let rmax = histogramEdge(lo, hi, n, searchSortedLeft(cdf, 1 - cut));
   if (rmin < h.min) rmin = h.min;
   if (rmax > h.max) rmax = h.max;
   return { rmin, rmax };
