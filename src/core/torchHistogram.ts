@@ -23,6 +23,9 @@
 import { QuantscopeError } from './errors';
 import { l2RangeSearch } from './methods/mse';
 import { f32, roundHalfToEven } from './rounding';
+import { torchQuantizationError } from './torchHistogramError';
+
+export { divFloor32, divFloor32Fast, torchQuantizationError } from './torchHistogramError';
 
 export interface TorchHistogramState {
   /** torch.float32 counts (fractional after a combine). */
@@ -172,74 +175,6 @@ export function observeTorchHistogram(
     for (let i = 0; i < bins; i++) counts[i] = f32(counts[i]! + state.counts[i]!);
   } else counts = combineHistograms(counts, state.counts, state.upsampleRate, downsampleRate, startIdx);
   return { ...state, counts, min: combinedMin, max: combinedMax, calls: state.calls + 1 };
-}
-
-/** torch.div(a, b, rounding_mode='floor') for float32 (c10 div_floor_floating). */
-export function divFloor32(a: number, b: number): number {
-  if (b === 0) return f32(a / b);
-  const mod = f32(a % b);
-  let div = f32(f32(a - mod) / b);
-  if (mod !== 0 && b < 0 !== mod < 0) div = f32(div - 1);
-  if (div === 0) return 0;
-  let floordiv = Math.floor(div);
-  if (div - floordiv > 0.5) floordiv += 1;
-  return floordiv;
-}
-
-/**
- * divFloor32 where the float64 quotient sits clearly between two integers: its steps (an exact fmod,
- * then float32 roundings that the final rounding to an integer undoes for quotients below 2^22) give
- * the exact floor of a / b, which the float64 quotient's floor equals away from an integer. Quotients
- * within 1e-6 of an integer take divFloor32 itself.
- */
-export function divFloor32Fast(a: number, b: number): number {
-  const q = a / b;
-  const f = Math.floor(q);
-  const frac = q - f;
-  if (frac > 1e-6 && frac < 1 - 1e-6 && q < 4194304 && q > -4194304) return f;
-  return divFloor32(a, b);
-}
-
-/** _get_norm's (end³ - begin³) / 3 in float32. */
-function cubeDiff(begin: number, end: number): number {
-  return f32(f32(f32(f32(end * end) * end) - f32(f32(begin * begin) * begin)) / 3);
-}
-
-/** _compute_quantization_error(startBin, endBin) over `counts` spanning [min, max]. */
-export function torchQuantizationError(
-  counts: Float32Array,
-  min: number,
-  max: number,
-  startBin: number,
-  endBin: number,
-  dstBins: number,
-): number {
-  const bins = counts.length;
-  const binWidth = (max - min) / bins; // Python floats (float64)
-  const dstWidth = (binWidth * (endBin - startBin + 1)) / dstBins;
-  if (dstWidth === 0) return 0;
-  const bw = f32(binWidth);
-  const dw = f32(dstWidth);
-  const halfDw = f32(dstWidth / 2);
-  const negHalfDw = f32(-dstWidth / 2);
-  const middle = cubeDiff(negHalfDw, halfDw);
-  let total = 0;
-  for (let i = 0; i < bins; i++) {
-    // an empty bin's density is 0, so each of its terms is exactly 0 (the ends are finite): skip it
-    if (counts[i] === 0) continue;
-    const begin = f32(f32(i - startBin) * bw);
-    const end = f32(begin + bw);
-    const dBegin = Math.min(dstBins - 1, Math.max(0, divFloor32Fast(begin, dw)));
-    const dEnd = Math.min(dstBins - 1, Math.max(0, divFloor32Fast(end, dw)));
-    const beginCentre = f32(f32(dBegin + 0.5) * dw);
-    const density = f32(counts[i]! / bw);
-    let norm = f32(density * cubeDiff(f32(begin - beginCentre), halfDw));
-    norm = f32(norm + f32(f32(f32(dEnd - dBegin) - 1) * f32(density * middle)));
-    const endCentre = f32(f32(dEnd * dw) + halfDw);
-    norm = f32(norm + f32(density * cubeDiff(negHalfDw, f32(end - endCentre))));
-    total += norm;
-  }
-  return f32(total);
 }
 
 /** _non_linear_param_search: the [new_min, new_max] calculate_qparams hands to _calculate_qparams. */
