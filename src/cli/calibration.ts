@@ -6,7 +6,7 @@ import { calibrate, type StatsMap } from '../runtime/calibrate';
 import { nodeFoldWorker } from '../runtime/foldWorkerNode';
 import { materializeSample } from '../data/samples';
 import { nodeOrt } from '../runtime/ortNode';
-import { freemem } from 'node:os';
+import { availableParallelism, freemem } from 'node:os';
 import { graphTensors, isExternal, storedByteLength } from '../onnx';
 import { calibrateInPasses } from '../runtime/calibrationPasses';
 import { planPageCalibration } from '../runtime/pageMemory';
@@ -49,6 +49,7 @@ export async function runCalibration(
     foldWorker: {
       spawn: nodeFoldWorker(new URL('./foldWorker.mjs', import.meta.url)),
       spareBytes: budget - plan.peakBytes,
+      cores: availableParallelism(), // one core: the fold stays in this thread (foldWorker.ts)
     },
     onFoldPath,
   };

@@ -21,7 +21,14 @@ import {
   type SampleFoldPlan,
   type StatsMap,
 } from './foldStats';
-import { chooseFolder, inThreadFolder, startedEarly, type FoldWorkerOption, type StatsFolder } from './foldWorker';
+import {
+  chooseFolder,
+  foldWorkerUseful,
+  inThreadFolder,
+  startedEarly,
+  type FoldWorkerOption,
+  type StatsFolder,
+} from './foldWorker';
 import type { Feeds, FeedTensor, OrtModule, Tensor } from './ort';
 import { toOrtFeeds } from './ort';
 import { carryOver, chainedFeeds, withChainOutputs, type Chain } from './recurrent';
@@ -100,7 +107,10 @@ export async function calibrate(
   // the statistics a device fold updates in place, sample after sample
   let onDevice: SampleFold | null = null;
   // a fold worker loads while the first sample runs (ended below if the first sample rules it out)
-  const early = opts.foldWorker && !device && steps >= 2 ? startedEarly(opts.foldWorker) : null;
+  const early =
+    opts.foldWorker && !device && steps >= 2 && foldWorkerUseful(opts.foldWorker)
+      ? startedEarly(opts.foldWorker)
+      : null;
   // One pass over the samples: run the model, hand each sample's float32 tensors to the folder.
   const pass = async (p: 0 | 1) => {
     let carried: Record<string, FeedTensor> | null = null;

@@ -126,6 +126,26 @@ describe('fold worker', async () => {
     expect(notes[1]).toMatch(/one sample at a time: no fold worker here \(.*missing-fold-worker.mjs is missing/);
   });
 
+  it('folds in its own thread where the process has one core, and starts no worker', async () => {
+    const notes: string[] = [];
+    const one = counted(nodeFoldWorker(ENTRY));
+    await run(
+      { foldWorker: { spawn: one.spawn, spareBytes: 2 ** 40, cores: 1 }, onFoldPath: (n) => notes.push(n) },
+      some,
+    );
+    expect(one.c).toEqual({ started: 0, terminated: 0 });
+    expect(notes).toEqual([
+      'statistics folded one sample at a time: one core here, where a fold worker would only take turns with the inference',
+    ]);
+    const two = counted(nodeFoldWorker(ENTRY));
+    await run(
+      { foldWorker: { spawn: two.spawn, spareBytes: 2 ** 40, cores: 2 }, onFoldPath: (n) => notes.push(n) },
+      some,
+    );
+    expect(two.c).toEqual({ started: 1, terminated: 1 });
+    expect(notes[1]).toMatch(/folded in a second worker/);
+  });
+
   it('a fold worker that fails is a coded error, and a cancel terminates the worker', async () => {
     const broken = counted(nodeFoldWorker(join(ROOT, 'test/fixtures/fold-worker/broken.mjs')));
     const err = await run({ foldWorker: { spawn: broken.spawn, spareBytes: 2 ** 40 } }, some).catch((e: unknown) => e);
