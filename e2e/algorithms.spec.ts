@@ -130,7 +130,7 @@ test('SmoothQuant and bias correction in the page: run in the worker at export, 
   await expect(report).toContainText('1 inputs smoothed');
   await expect(report).toContainText(/smoothed ln → proj_b .*1\/s folded into Mul/);
   const f = await run(model);
-  // measured in Node (test/integration/modelAlgorithms.node.test.ts): 16.2 dB without, 36.6 dB with SmoothQuant
+  // measured in Node (test/integration/modelAlgorithms.cli.node.test.ts): 16.2 dB without, 36.6 dB with SmoothQuant
   expect(compareTensors(f, await run(smoothed)).sqnrDb).toBeGreaterThan(
     compareTensors(f, await run(plain)).sqnrDb + 10,
   );

@@ -1,107 +1,24 @@
 /**
- * Equalization, SmoothQuant and bias correction through the engine (runtime/modelAlgorithms.ts) and
- * the command line, on models built here, run in onnxruntime-node:
+ * Equalization, SmoothQuant and bias correction through the engine (runtime/modelAlgorithms.ts), on
+ * models built here (test/helpers/algorithmNets.ts) and on PP-OCRv4 det, run in onnxruntime-node:
  *  - equalization leaves the float outputs unchanged (1e-5) and evens the paired ranges; HardSwish
- *    pairs are skipped with the reason;
- *  - bias correction zeroes each corrected layer's mean output error on its calibration data;
- *  - a transformer block with outlier activation channels: int8 activations with SmoothQuant reach a
- *    higher output SQNR than without; the recipe reproduces the same bytes.
+ *    pairs are skipped with the reason; chosen per node and per op type, only the pairs chosen change;
+ *  - bias correction zeroes each corrected layer's mean output error on its calibration data.
+ * The command line's flags: modelAlgorithms.cli.node.test.ts.
  */
 import * as ort from 'onnxruntime-node';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type QuantConfig } from '../../src/core/config';
-import { compareTensors } from '../../src/core/metrics';
-import { mulberry32, normalSampler } from '../../src/core/random';
-import { encodeModel, makeNode, type ModelProto } from '../../src/onnx';
+import type { ModelProto } from '../../src/onnx';
 import { exportForm } from '../../src/onnx/forms';
 import { equalizeModel } from '../../src/onnx/passes/equalize';
 import { readFloat32 } from '../../src/onnx/tensor';
 import type { OrtModule } from '../../src/runtime/ort';
 import { correctBiasesFromData, rewriteBeforeCalibration } from '../../src/runtime/modelAlgorithms';
-import { buildModel, floatTensor, outlierBlock } from '../helpers/models';
-import { makeNpy } from '../helpers/npy';
-import { docFeeds, ocrModel, ROOT } from '../helpers/sample';
+import { biasFeeds, biasNet, equalizeNet, randoms, run, type Feeds } from '../helpers/algorithmNets';
+import { outlierBlock } from '../helpers/models';
+import { docFeeds, ocrModel } from '../helpers/sample';
 import { loadModelSync } from '../../src/state/modelSlice';
-
-type Feeds = Record<string, { data: Float32Array; dims: number[] }>;
-
-/**
- * Sessions without graph optimizations: the ONNX semantics of the file. (With them, onnxruntime 1.30
- * rewrites an int4 per-channel DequantizeLinear → MatMul into its own kernel whose weights differ from
- * the file's: the MatMul's mean output error measured 0.8229 there against 0.8182 by the file's
- * DequantizeLinear, so a correction made from the file leaves 0.0055 of it.)
- */
-async function run(model: ModelProto | Uint8Array, feeds: Feeds): Promise<Record<string, Float32Array>> {
-  const s = await ort.InferenceSession.create(model instanceof Uint8Array ? model : encodeModel(model), {
-    graphOptimizationLevel: 'disabled',
-  });
-  const out = await s.run(
-    Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, new ort.Tensor('float32', v.data, v.dims)])),
-  );
-  await s.release();
-  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.data as Float32Array]));
-}
-
-function randoms(n: number, seed: number, f: (g: number, i: number) => number = (g) => g): Float32Array {
-  const g = normalSampler(mulberry32(seed));
-  return Float32Array.from({ length: n }, (_, i) => f(g(), i));
-}
-
-/** Weights whose output channels' ranges differ by up to e^±1.5 (what equalization evens out). */
-const uneven = (dims: number[], seed: number) => {
-  const per = dims.slice(1).reduce((a, b) => a * b, 1);
-  const gains = randoms(dims[0]!, seed + 1, (g) => Math.exp(1.5 * Math.tanh(g)));
-  const w = randoms(dims[0]! * per, seed, (g, i) => 0.3 * g * gains[Math.floor(i / per)]!);
-  return floatTensor(`W${seed}`, dims, (i) => w[i]!);
-};
-
-/**
- * X[1,8,12,12] → Conv 3x3 → Relu → Conv 3x3 (group 2) → PRelu → depthwise Conv → HardSwish → Conv 1x1 → Y,
- * and Z[4,10] → Gemm (transB) → LeakyRelu → Gemm → V.
- */
-function equalizeNet(): ModelProto {
-  const t = (name: string, dims: number[], seed: number) => ({ ...uneven(dims, seed), name });
-  return buildModel({
-    opset: 14,
-    inputs: [
-      ['X', [1, 8, 12, 12]],
-      ['Z', [4, 10]],
-    ],
-    outputs: [
-      ['Y', [1, 8, 12, 12]],
-      ['V', [4, 6]],
-    ],
-    inits: [
-      t('W1', [16, 8, 3, 3], 11),
-      floatTensor('B1', [16], (i) => 0.05 * i - 0.3),
-      t('W2', [16, 8, 3, 3], 12),
-      floatTensor('slope', [16, 1, 1], (i) => 0.01 * (i + 1)),
-      t('W3', [16, 1, 3, 3], 13),
-      floatTensor('B3', [16], (i) => 0.02 * i),
-      t('W4', [8, 16, 1, 1], 14),
-      t('G1', [12, 10], 15),
-      floatTensor('C1', [12], (i) => 0.1 - 0.01 * i),
-      t('G2', [12, 6], 16),
-    ],
-    nodes: [
-      makeNode('Conv', ['X', 'W1', 'B1'], ['c1'], 'conv1', { pads: [1, 1, 1, 1] }),
-      makeNode('Relu', ['c1'], ['r1'], 'relu1'),
-      makeNode('Conv', ['r1', 'W2'], ['c2'], 'conv2', { pads: [1, 1, 1, 1], group: 2 }),
-      makeNode('PRelu', ['c2', 'slope'], ['r2'], 'prelu2'),
-      makeNode('Conv', ['r2', 'W3', 'B3'], ['c3'], 'conv3', { pads: [1, 1, 1, 1], group: 16 }),
-      makeNode('HardSwish', ['c3'], ['r3'], 'hswish3'),
-      makeNode('Conv', ['r3', 'W4'], ['Y'], 'conv4'),
-      makeNode('Gemm', ['Z', 'G1', 'C1'], ['g1'], 'gemm1', { transB: 1 }),
-      makeNode('LeakyRelu', ['g1'], ['l1'], 'leaky1', { alpha: 0.1 }),
-      makeNode('Gemm', ['l1', 'G2'], ['V'], 'gemm2'),
-    ],
-  });
-}
 
 describe('cross-layer equalization', () => {
   it('keeps the float outputs within 1e-5, evens each pair’s ranges, and says why HardSwish is skipped', async () => {
@@ -278,40 +195,6 @@ describe('cross-layer equalization on PP-OCRv4 det', () => {
   });
 });
 
-/** X[1,8,10,10] → Conv 3x3 (bias) → A; P[2,5,24] → MatMul [24,12] → M; Q[6,24] → Gemm (transB, no bias) → G. */
-function biasNet(): ModelProto {
-  return buildModel({
-    inputs: [
-      ['X', [1, 8, 10, 10]],
-      ['P', [2, 5, 24]],
-      ['Q', [6, 24]],
-    ],
-    outputs: [
-      ['A', [1, 16, 10, 10]],
-      ['M', [2, 5, 12]],
-      ['G', [6, 10]],
-    ],
-    inits: [
-      { ...uneven([16, 8, 3, 3], 21), name: 'WC' },
-      floatTensor('BC', [16], (i) => 0.01 * i),
-      { ...uneven([24, 12], 22), name: 'WM' },
-      { ...uneven([10, 24], 23), name: 'WG' },
-    ],
-    nodes: [
-      makeNode('Conv', ['X', 'WC', 'BC'], ['A'], 'conv', { pads: [1, 1, 1, 1] }),
-      makeNode('MatMul', ['P', 'WM'], ['M'], 'matmul'),
-      makeNode('Gemm', ['Q', 'WG'], ['G'], 'gemm', { transB: 1 }),
-    ],
-  });
-}
-
-/** Inputs with a positive mean per channel (as after a ReLU), where a weight's rounding error shifts the mean output. */
-const biasFeeds = (seed: number): Feeds => ({
-  X: { data: randoms(800, seed, (g, i) => Math.abs(g) + 0.2 * (Math.floor(i / 100) % 3)), dims: [1, 8, 10, 10] },
-  P: { data: randoms(240, seed + 1, (g, i) => Math.abs(g) + (i % 24) / 24), dims: [2, 5, 24] },
-  Q: { data: randoms(144, seed + 2, (g, i) => Math.abs(g) + (i % 3)), dims: [6, 24] },
-});
-
 describe('bias correction', () => {
   const config: QuantConfig = {
     ...DEFAULT_CONFIG,
@@ -359,115 +242,5 @@ describe('bias correction', () => {
     }
     // the MatMul had no bias: an Add carries its correction, and its output keeps its name
     expect(after.graph!.node.some((n) => n.opType === 'Add' && n.output[0] === 'M')).toBe(true);
-  });
-});
-
-describe('SmoothQuant and the flags on quantscope quantize', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'quantscope-modelalgos-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const modelPath = join(dir, 'block.onnx');
-  writeFileSync(modelPath, encodeModel(outlierBlock()));
-  const x = (seed: number) => randoms(16 * 32, seed);
-  const files = [0, 1, 2, 3, 4, 5].map((i) => {
-    const p = join(dir, `x${i}.npy`);
-    writeFileSync(p, makeNpy('<f4', [1, 16, 32], x(300 + i)));
-    return p;
-  });
-  const cli = async (...args: string[]) => {
-    try {
-      const r = await promisify(execFile)(process.execPath, [join(ROOT, 'bin', 'quantscope.mjs'), ...args], {
-        cwd: ROOT,
-        timeout: 120_000,
-      });
-      return { code: 0, stdout: r.stdout, stderr: r.stderr };
-    } catch (e) {
-      return e as { code: number; stdout: string; stderr: string };
-    }
-  };
-  const sqnr = async (path: string) => {
-    let total = 0;
-    for (const seed of [401, 402, 403]) {
-      const feeds = { X: { data: x(seed), dims: [1, 16, 32] } };
-      const f = await run(outlierBlock(), feeds);
-      const q = await run(new Uint8Array(readFileSync(path)), feeds);
-      total += compareTensors(f.Y!, q.Y!).sqnrDb / 3;
-    }
-    return total;
-  };
-
-  it('int8 activations with SmoothQuant: a higher output SQNR, folded into the LayerNormalization', async () => {
-    const plain = join(dir, 'plain.onnx');
-    const smooth = join(dir, 'smooth.onnx');
-    expect((await cli('quantize', modelPath, '--data', ...files, '-o', plain)).code).toBe(0);
-    const r = await cli('quantize', modelPath, '--data', ...files, '--smoothquant', '-o', smooth);
-    expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/SmoothQuant: 1 inputs smoothed \(ln → proj_a\/proj_b, folded into LayerNormalization\)/);
-    const s0 = await sqnr(plain);
-    const s1 = await sqnr(smooth);
-    // measured: 16.2 dB without, 36.6 dB with (alpha 0.5); the Relu output (no outliers) is left alone
-    expect(s1).toBeGreaterThan(s0 + 15);
-  });
-
-  it('refuses a bad alpha, SmoothQuant without data, and bias correction on a form without quantized weights', async () => {
-    const out = join(dir, 'bad.onnx');
-    const a = await cli(
-      'quantize',
-      modelPath,
-      '--data',
-      ...files,
-      '--smoothquant',
-      '--smoothquant-alpha',
-      '1.5',
-      '-o',
-      out,
-    );
-    expect(a.code).toBe(2);
-    expect(a.stderr).toMatch(/--smoothquant-alpha 1.5: a fraction in \[0, 1\]/);
-    const b = await cli('quantize', modelPath, '--format', 'fp16', '--bias-correction', '-o', out);
-    expect(b.code).toBe(2);
-    expect(b.stderr).toMatch(/--bias-correction corrects/);
-    const c = await cli('quantize', modelPath, '--format', 'weight-only', '--smoothquant', '-o', out);
-    expect(c.code).toBe(1);
-    expect(c.stderr).toMatch(/SmoothQuant needs calibration data/);
-    expect(c.stderr).not.toMatch(/at .*\.(ts|mjs):\d+/);
-  });
-
-  it('--equalize --smoothquant --bias-correction: the recipe records them and reproduces the same bytes', async () => {
-    const first = join(dir, 'all.onnx');
-    const again = join(dir, 'again.onnx');
-    const recipe = join(dir, 'all.recipe.json');
-    const flags = ['--equalize', '--smoothquant', '--smoothquant-alpha', '0.6', '--bias-correction'];
-    const r = await cli('quantize', modelPath, '--data', ...files, ...flags, '-o', first, '--write-recipe', recipe);
-    expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/bias correction: 3 biases corrected/);
-    const saved = JSON.parse(readFileSync(recipe, 'utf8')) as { config: QuantConfig };
-    expect(saved.config.algorithms).toMatchObject({ equalize: true, smoothquant: { alpha: 0.6 } });
-    expect(saved.config.weights.biasCorrection).toBe(true);
-    expect((await cli('quantize', modelPath, '--data', ...files, '--recipe', recipe, '-o', again)).code).toBe(0);
-    expect(Buffer.compare(readFileSync(first), readFileSync(again))).toBe(0);
-  });
-
-  it('quantscope tune takes the flags: the starting point smoothed, the written file bias-corrected', async () => {
-    const out = join(dir, 'tuned.onnx');
-    const r = await cli(
-      'tune',
-      modelPath,
-      '--data',
-      ...files,
-      '--smoothquant',
-      '--bias-correction',
-      '--target-sqnr',
-      '30',
-      '--json',
-      '-o',
-      out,
-    );
-    expect(r.code).toBe(0);
-    const summary = JSON.parse(r.stdout) as { config: QuantConfig; before: { value: number } };
-    expect(summary.config.algorithms?.smoothquant).toEqual({});
-    expect(summary.config.weights.biasCorrection).toBe(true);
-    // the starting point is the smoothed model: its SQNR is SmoothQuant's (36.6 dB measured), not 16.2
-    expect(summary.before.value).toBeGreaterThan(30);
-    expect(await sqnr(out)).toBeGreaterThan(30);
   });
 });
