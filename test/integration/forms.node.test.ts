@@ -1,8 +1,9 @@
 /**
- * Every export form on real and built models: the file loads and runs in onnxruntime-node and
+ * Every export form on a small built transformer: the file loads and runs in onnxruntime-node and
  * onnxruntime-web (WASM, in a process of its own), its output agrees with the float model's above a
  * measured bound, and its size is what the form promises. Bounds were measured here and are asserted
  * a little below (measured values in the comments); a deliberately broken file fails them.
+ * On PP-OCRv4: forms.ocr.node.test.ts; through the page's store: forms.store.node.test.ts.
  */
 import * as ort from 'onnxruntime-node';
 import { execFileSync } from 'node:child_process';
@@ -10,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, type ExportForm } from '../../src/core/config';
+import { DEFAULT_CONFIG } from '../../src/core/config';
 import { sqnr } from '../../src/core/metrics';
 import {
   bytesOf,
@@ -21,23 +22,12 @@ import {
   type ModelProto,
 } from '../../src/onnx';
 import { prepareModel } from '../../src/onnx/prepare';
-import { decodePng, imageToTensor, PPOCR_REC_PRESET } from '../../src/data/image';
-import { concat } from '../helpers/arrays';
+import { runAll, type Feed, type Row } from '../helpers/formRuns';
 import { tinyTransformer } from '../helpers/models';
-import { ocrModel, ROOT } from '../helpers/sample';
-import { loadModelSync } from '../../src/state/modelSlice';
+import { ROOT } from '../helpers/sample';
 
 const dir = mkdtempSync(join(tmpdir(), 'quantscope-forms-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-type Feed = { name: string; tensor: ort.Tensor };
-
-async function runAll(bytes: Uint8Array, feeds: Feed[]): Promise<Float32Array> {
-  const s = await ort.InferenceSession.create(bytes);
-  const parts: Float32Array[] = [];
-  for (const f of feeds) parts.push((await s.run({ [f.name]: f.tensor }))[s.outputNames[0]!]!.data as Float32Array);
-  return concat(parts);
-}
 
 /** The same file through onnxruntime-web's WASM build, in a child process. */
 function runWeb(bytes: Uint8Array, feed: Feed): Float32Array {
@@ -64,12 +54,6 @@ const tokens: Feed[] = [0, 1].map((k) => ({
     [1, 16],
   ),
 }));
-
-interface Row {
-  form: ExportForm;
-  minSqnr: number;
-  size: [number, number];
-}
 
 // transformer (2.1 MB float): measured SQNR / size ratio in the comments
 const TRANSFORMER_ROWS: Row[] = [
@@ -162,42 +146,6 @@ describe('every form on a small transformer (embedding, attention, LayerNorm, GE
   });
 });
 
-describe('forms on PP-OCRv4 rec (convolutions and SVTR MatMuls), on held-out text lines', () => {
-  const rec = loadModelSync('ch_PP-OCRv4_rec_infer.onnx', ocrModel('rec'), true).prepared;
-  const lines: Feed[] = [17, 18, 19].map((i) => {
-    const t = imageToTensor(
-      decodePng(new Uint8Array(readFileSync(join(ROOT, 'public', 'samples', 'rec', `line-${i}.png`)))),
-      PPOCR_REC_PRESET,
-    );
-    return { name: 'x', tensor: new ort.Tensor('float32', t.data as Float32Array, t.dims) };
-  });
-  // measured: dq int8 14.9 dB (every Conv too), MatMulNBits int4 16.0, fp16 49.8, dynamic (MatMul) ≥ 30
-  const rows: Row[] = [
-    {
-      form: { kind: 'weight-only', format: 'dq', dtype: 'int8', symmetric: true, blockSize: null },
-      minSqnr: 12,
-      size: [0.24, 0.3],
-    },
-    {
-      form: { kind: 'weight-only', format: 'matmulnbits', dtype: 'int4', symmetric: true, blockSize: 32 },
-      minSqnr: 13,
-      size: [0.6, 0.75],
-    },
-    { form: { kind: 'float16', keepIoTypes: true }, minSqnr: 45, size: [0.49, 0.52] },
-    { form: { kind: 'dynamic', ops: ['MatMul', 'Gemm'] }, minSqnr: 25, size: [0.6, 0.8] },
-  ];
-  let reference: Float32Array;
-  it.each(rows.map((r) => [JSON.stringify(r.form), r] as const))('%s', async (_label, row) => {
-    const floatBytes = encodeModel(rec);
-    reference ??= await runAll(floatBytes, lines);
-    const bytes = encodeModel(exportForm(rec, { ...DEFAULT_CONFIG, form: row.form }).model);
-    expect(sqnr(reference, await runAll(bytes, lines))).toBeGreaterThanOrEqual(row.minSqnr);
-    const ratio = bytes.length / floatBytes.length;
-    expect(ratio).toBeGreaterThanOrEqual(row.size[0]);
-    expect(ratio).toBeLessThanOrEqual(row.size[1]);
-  });
-});
-
 describe('bad input', () => {
   it('names what stays float and why: activation MatMuls, a non-constant weight, an excluded node', () => {
     const r = exportForm(transformer, {
@@ -251,35 +199,6 @@ describe('what runs where, and how fast', () => {
     missing.delete('');
     expect([...missing]).toEqual([]);
   });
-
-  it('times float and exported models through the store (session creation apart, median of 10 runs)', async () => {
-    const { createAppStore } = await import('../../src/state/store');
-    const { createLocalCalibrator } = await import('../../src/runtime/localCalibrator');
-    const { tinyConvNet, encodeModel: enc } = await import('../helpers/models');
-    const store = createAppStore(
-      createLocalCalibrator(ort as never, {
-        backend: 'cpu',
-        numThreads: 1,
-        crossOriginIsolated: false,
-        hardwareConcurrency: 2,
-      }),
-    );
-    store.getState().loadModel('tiny.onnx', enc(tinyConvNet()));
-    store.getState().setBackend('cpu');
-    store.getState().useGeneratedData(2);
-    store.getState().setConfig((c) => ({ ...c, form: { kind: 'float16', keepIoTypes: true } }));
-    const exported = (await store.getState().exportModel())!;
-    // the page keeps the file as a Blob of its parts; one buffer is made only when asked for
-    expect(Object.keys(exported)).not.toContain('bytes');
-    expect(exported.size).toBe(exported.blob.size);
-    expect(Buffer.from(await exported.blob.arrayBuffer()).equals(Buffer.from(exported.bytes))).toBe(true);
-    await store.getState().measureSpeed();
-    const s = store.getState().speed;
-    expect(s.status).toBe('done');
-    expect(s.results[0]!.float.runs).toBeGreaterThanOrEqual(10);
-    expect(s.results[0]!.exported.medianMs).toBeGreaterThan(0);
-    expect(s.skipped.join(' ')).toMatch(/WebGPU/);
-  });
 });
 
 describe('static QDQ beyond int8: 16-bit activations, 4-bit and block-wise weights (opset 21)', () => {
@@ -327,66 +246,5 @@ describe('static QDQ beyond int8: 16-bit activations, 4-bit and block-wise weigh
     expect(int8.sqnr).toBeGreaterThan(15);
     expect(block.sqnr).toBeGreaterThan(int4.sqnr); // blocks of 32 keep more than one int4 scale per channel
     expect(int4.sqnr).toBeGreaterThan(3);
-  });
-});
-
-describe('the page never offers a file that does not load', () => {
-  it('an export onnxruntime cannot load is refused with its reason, and nothing is offered', async () => {
-    const { createAppStore } = await import('../../src/state/store');
-    const { createLocalCalibrator } = await import('../../src/runtime/localCalibrator');
-    const { tinyConvNet, encodeModel: enc } = await import('../helpers/models');
-    const m = tinyConvNet();
-    // an op from a domain no runtime knows, kept as is by the float16 form
-    const custom = m.graph!.node.find((n) => n.opType === 'Relu')!;
-    custom.domain = 'com.example';
-    custom.opType = 'MysteryRelu';
-    m.opsetImport.push({ ...m.opsetImport[0]!, domain: 'com.example', version: 1n });
-    const store = createAppStore(
-      createLocalCalibrator(ort as never, {
-        backend: 'cpu',
-        numThreads: 1,
-        crossOriginIsolated: false,
-        hardwareConcurrency: 2,
-      }),
-    );
-    store.getState().loadModel('mystery.onnx', enc(m));
-    store.getState().setBackend('cpu');
-    store.getState().setConfig((c) => ({ ...c, form: { kind: 'float16', keepIoTypes: true } }));
-    expect(await store.getState().exportModel()).toBeNull();
-    expect(store.getState().exported).toBeNull();
-    expect(store.getState().exportError!.message).toMatch(
-      /does not load in onnxruntime, so it is not offered: .*MysteryRelu/,
-    );
-  });
-});
-
-describe('forms on PP-OCRv4 det (convolutions only), on a held-out document', () => {
-  const det = loadModelSync('ch_PP-OCRv4_det_infer.onnx', ocrModel('det'), true).prepared;
-  const doc: Feed[] = [14].map((i) => {
-    const t = imageToTensor(
-      decodePng(new Uint8Array(readFileSync(join(ROOT, 'public', 'samples', 'det', `doc-${i}.png`)))),
-      { normalize: 'imagenet', channels: 'BGR', layout: 'NCHW', resize: 'stretch', multipleOf: 32 },
-    );
-    return { name: 'x', tensor: new ort.Tensor('float32', t.data as Float32Array, t.dims) };
-  });
-  // measured: dq int8 26.4 dB / 0.271, float16 52.7 / 0.504, dynamic (ConvInteger, per-tensor uint8) 11.9 / 0.271
-  const rows: Row[] = [
-    {
-      form: { kind: 'weight-only', format: 'dq', dtype: 'int8', symmetric: true, blockSize: null },
-      minSqnr: 24,
-      size: [0.24, 0.3],
-    },
-    { form: { kind: 'float16', keepIoTypes: true }, minSqnr: 48, size: [0.49, 0.52] },
-    { form: { kind: 'dynamic', ops: ['Conv'] }, minSqnr: 10, size: [0.24, 0.3] },
-  ];
-  let reference: Float32Array;
-  it.each(rows.map((r) => [JSON.stringify(r.form), r] as const))('%s', async (_label, row) => {
-    const floatBytes = encodeModel(det);
-    reference ??= await runAll(floatBytes, doc);
-    const bytes = encodeModel(exportForm(det, { ...DEFAULT_CONFIG, form: row.form }).model);
-    expect(sqnr(reference, await runAll(bytes, doc))).toBeGreaterThanOrEqual(row.minSqnr);
-    const ratio = bytes.length / floatBytes.length;
-    expect(ratio).toBeGreaterThanOrEqual(row.size[0]);
-    expect(ratio).toBeLessThanOrEqual(row.size[1]);
   });
 });
