@@ -152,7 +152,7 @@ export function binCovered(
   const g = edgesFor(lo, hi, n);
   const scale = n / f32(hi - lo);
   if (g.windowF32 > 0) {
-    // The WASM SIMD kernel where the engine has it (the same loop, four values at a time)
+    // The WASM SIMD kernel where the engine has it (the same bins, eight values at a time)
     const fast = binFixedWasm(data, lo, hi, scale * 2 ** g.shiftF32, g.shiftF32, g.windowF32, g.edges, g.zeroBin);
     if (fast) return { min: signedZero(data, fast.min), max: signedZero(data, fast.max), lanes: fast.lanes };
   }

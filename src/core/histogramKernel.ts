@@ -1,7 +1,7 @@
 /**
  * The WebAssembly SIMD kernel for the histogram's one-pass fold (histogramKernel.wat, assembled at
- * build time by scripts/build-wasm.mjs): min/max and binning four values at a time, the same bins as
- * histogramBinning.ts's binLoopFixed (its position estimate is float32, with a window widened to match). Loaded once, synchronously (the module is ~1 KB, under
+ * build time by scripts/build-wasm.mjs): min/max and binning eight values at a time, the same bins as
+ * histogramBinning.ts's binLoopFixed (its position estimate is float32, with a window widened to match). Loaded once, synchronously (the module is ~2 KB, under
  * the browsers' 4 KB limit for synchronous compiles on a page's thread), wherever core runs: the
  * calibration worker, the page, Node. Where WebAssembly SIMD is missing, `binFixedWasm` answers
  * false and the caller runs the JavaScript loop.

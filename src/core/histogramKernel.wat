@@ -1,5 +1,5 @@
 ;; The histogram fold's hot loop in WebAssembly SIMD, hand-written: min/max and binning of a float32
-;; batch in one pass, four values at a time. scripts/build-wasm.mjs assembles it (wabt) into
+;; batch in one pass, eight values at a time. scripts/build-wasm.mjs assembles it (wabt) into
 ;; src/core/histogramKernel.wasm.ts at build time; src/core/histogramKernel.ts loads it and falls
 ;; back to the JavaScript loop (histogramBinning.ts, binLoopFixed) where WASM SIMD is missing.
 ;;
@@ -45,7 +45,7 @@
         (br $up)))
     (local.get $i))
 
-  ;; One value's bin, scalar (the batch's last length mod 4 values, and lanes near an edge).
+  ;; One value's bin, scalar (the batch's last length mod 8 values).
   (func $binOf (param $x f32) (param $lo f32) (param $fs f32) (param $shift i32) (param $mask i32)
                (param $window i32) (param $zeroBin i32) (param $edges i32) (param $last i32) (result i32)
     (local $v i32)
