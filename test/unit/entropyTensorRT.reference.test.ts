@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { foldIntoAbsHistogram, seedAbsHistogramFromZero } from '../../src/core/absHistogram';
-import { entropyAmaxTensorRT, entropyRangeTensorRT } from '../../src/core/methods/entropyTensorRT';
+import { entropyAmaxTensorRT } from '../../src/core/methods/entropyTensorRT';
+import { entropyAmaxTensorRTFast, entropyRangeTensorRT } from '../../src/core/methods/entropyTensorRTFast';
 import { FIXTURES, loadArray } from '../helpers/reference';
 
 interface TrtCase {
@@ -43,6 +44,7 @@ describe('TensorRT entropy matches pytorch-quantization', () => {
     expect(r.divergences.length).toBe(c.candidates);
     expect(Math.fround(r.amax)).toBe(Math.fround(c.amax));
     expect(Math.min(...r.divergences)).toBeCloseTo(c.min_divergence, 10);
+    expect(entropyAmaxTensorRTFast(h, { unsigned: c.unsigned })).toBe(r.amax);
   });
 
   it('gives a symmetric range clamped to the data', () => {
@@ -94,5 +96,79 @@ describe("TensorRT entropy's width rows equal the level-by-level loop bit for bi
       }
     }
     expect(compared).toBeGreaterThan(50_000);
+  });
+});
+
+describe("TensorRT entropy's rough pass with exact re-scores", () => {
+  it('keeps the exhaustive search amax on random, sparse, spiky, tied, two-mode and outlier histograms', async () => {
+    const { mulberry32 } = await import('../../src/core/random');
+    const r = mulberry32(77);
+    let ties = 0;
+    for (let k = 0; k < 120; k++) {
+      const bins = [2048, 1100, 300, 129][k % 4]!;
+      const h = seedAbsHistogramFromZero(1, bins);
+      const counts = h.counts;
+      const kind = k % 8;
+      for (let j = 0; j < bins; j++) {
+        const decay = Math.exp(-j / (bins * (0.02 + r() * 0.3)));
+        if (kind === 0) counts[j] = Math.floor(1e6 * decay * r());
+        else if (kind === 1)
+          counts[j] = r() < 0.05 ? Math.floor(r() * 50) : 0; // sparse
+        else if (kind === 2)
+          counts[j] = j % 7 === 0 ? 1 : 0; // spikes on a lattice: exact ties
+        else if (kind === 3)
+          counts[j] = 1 + Math.floor(r() * 2); // tiny counts, near-ties
+        else if (kind === 4)
+          counts[j] = j === 5 ? 1e6 : 0; // all mass in one bin
+        else if (kind === 5)
+          counts[j] = Math.abs(j - bins / 3) < 20 || Math.abs(j - (2 * bins) / 3) < 20 ? 1000 : 0; // two modes
+        else if (kind === 6)
+          counts[j] = j < 40 ? Math.floor(1e7 * r()) : 0; // the body in a few bins, one far outlier below
+        else counts[j] = Math.floor(2 ** 40 * decay); // huge counts
+      }
+      counts[bins - 1] = Math.max(counts[bins - 1]!, 1);
+      const total = counts.reduce((a, b) => a + b, 0);
+      const hh = { ...h, total };
+      for (const opts of [{}, { unsigned: true }, { stride: 3, startBin: 200 }]) {
+        if ((opts.startBin ?? 128) > bins) continue;
+        const exact = entropyAmaxTensorRT(hh, opts);
+        expect([k, entropyAmaxTensorRTFast(hh, opts)]).toEqual([k, exact.amax]);
+        const d = exact.divergences;
+        const min = Math.min(...d);
+        if (d.filter((x) => x === min).length > 1) ties++;
+      }
+    }
+    expect(ties).toBeGreaterThan(0); // exact ties are among the cases: the last minimum must win
+  });
+
+  it('scores every candidate within ROUGH_BOUND of its exact score, a bound the reordering needs', async () => {
+    const { divergencesTensorRTByLevel } = await import('../../src/core/methods/entropyTensorRT');
+    const { divergencesTensorRTRough, ROUGH_BOUND } = await import('../../src/core/methods/entropyTensorRTFast');
+    const { mulberry32 } = await import('../../src/core/random');
+    const r = mulberry32(5);
+    let worst = 0;
+    for (let k = 0; k < 30; k++) {
+      const bins = [2048, 700, 300][k % 3]!;
+      const h = seedAbsHistogramFromZero(1, bins);
+      for (let j = 0; j < bins; j++)
+        h.counts[j] = k % 2 ? Math.floor(1e6 * Math.exp(-j / (bins * 0.1)) * r()) : 1 + Math.floor(r() * 4);
+      h.counts[bins - 1] = Math.max(1, h.counts[bins - 1]!);
+      const hh = { ...h, total: h.counts.reduce((a, b) => a + b, 0) };
+      const exact = divergencesTensorRTByLevel(hh);
+      const { rough, scale } = divergencesTensorRTRough(hh);
+      for (let c = 0; c < exact.length; c++) {
+        if (!Number.isFinite(exact[c]!)) expect(rough[c]).toBe(exact[c]);
+        else worst = Math.max(worst, Math.abs(rough[c]! - exact[c]!) / scale[c]!);
+      }
+    }
+    expect(worst).toBeLessThanOrEqual(ROUGH_BOUND / 100); // the bound holds with room
+    expect(worst).toBeGreaterThan(0); // the orders do differ: re-scoring within the bound is needed
+  });
+
+  it('takes the exhaustive search for fractional counts', () => {
+    const h = seedAbsHistogramFromZero(1, 300);
+    for (let j = 0; j < 300; j++) h.counts[j] = 0.25 + (j % 5) * 0.5;
+    const hh = { ...h, total: h.counts.reduce((a, b) => a + b, 0) };
+    expect(entropyAmaxTensorRTFast(hh)).toBe(entropyAmaxTensorRT(hh).amax);
   });
 });

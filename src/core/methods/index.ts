@@ -7,3 +7,4 @@ export * from './rangeError';
 export * from './rangeMethod';
 export * from './variants';
 export * from './entropyTensorRT';
+export * from './entropyTensorRTFast';

@@ -17,7 +17,7 @@ import { QuantscopeError } from '../errors';
 import type { HistogramState } from '../histogram';
 import type { MinMaxState } from '../minmax';
 import { entropyRangeOrt } from './entropy';
-import { entropyRangeTensorRT } from './entropyTensorRT';
+import { entropyRangeTensorRT } from './entropyTensorRTFast';
 import { ortPassRange, torchMovingAverage } from './movingAverage';
 import { mseRange } from './mse';
 import { torchHistogramRange, type TorchHistogramState } from '../torchHistogram';
