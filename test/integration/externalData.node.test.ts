@@ -2,18 +2,10 @@
  * External data and streaming on tiny models (the 2.5 GB versions are in test/large): a decoder with
  * its weights in a data file opens without reading them, a missing or short data file is named, a
  * weight-only export streams tensor by tensor (a counter, not a timing), and the external-data writer
- * (forced by its threshold) writes what onnxruntime-node loads.
+ * (forced by its threshold) writes what onnxruntime-node loads. Calibrating such a model in passes:
+ * externalData.calibration.node.test.ts.
  */
-import {
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  truncateSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
@@ -27,7 +19,6 @@ import {
   decodeModel,
   decodeModelWithExternalData,
   exportForm,
-  externalDataFiles,
   newStreamStats,
   prepareModel,
   spillLargeTensors,
@@ -36,11 +27,9 @@ import {
 } from '../../src/onnx';
 import { fileSink, fileSource, fileSpool } from '../../src/runtime/nodeFiles';
 import { createNodeSessionFromPath, nodeOrt } from '../../src/runtime/ortNode';
-import { DECODER_TINY, decoderModel, writeGenerated } from '../helpers/bigModels';
-import { onePassAndPasses } from '../helpers/multiPass';
-import { makeNpy } from '../helpers/npy';
-import { runCli } from '../helpers/cli';
+import { DECODER_TINY } from '../helpers/bigModels';
 import { ROOT } from '../helpers/sample';
+import { openWithData, TOKENS, writeTinyDecoder } from '../helpers/tinyDecoderFiles';
 
 const run = promisify(execFile);
 const cli = (...args: string[]) => run('node', [join(ROOT, 'bin', 'quantscope.mjs'), ...args], { cwd: dir });
@@ -51,12 +40,10 @@ let singlePath: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'qs-extdata-'));
-  extPath = (await writeGenerated(decoderModel(DECODER_TINY), dir, 'decoder.onnx', true)).path;
-  singlePath = (await writeGenerated(decoderModel(DECODER_TINY), dir, 'decoder-single.onnx', false)).path;
+  extPath = await writeTinyDecoder(dir, 'decoder.onnx', true);
+  singlePath = await writeTinyDecoder(dir, 'decoder-single.onnx', false);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const TOKENS = [3, 17, 42, 5, 88, 1];
 
 async function logits(path: string): Promise<Float32Array> {
   const s = await createNodeSessionFromPath(path);
@@ -65,13 +52,6 @@ async function logits(path: string): Promise<Float32Array> {
   await s.release();
   return (out.logits as unknown as { data: Float32Array }).data;
 }
-
-function open(path: string, name = 'decoder.onnx'): ModelProto {
-  const bytes = new Uint8Array(readFileSync(path));
-  const files = externalDataFiles(decodeModel(bytes, name, undefined, 'keep')).map((f) => fileSource(join(dir, f), f));
-  return decodeModelWithExternalData(bytes, name, files).model;
-}
-
 /** Stream a form into `out` (+ its data file when external): the CLI's path. */
 async function streamExport(model: ModelProto, config: QuantConfig, out: string, externalAbove?: number) {
   const stats = newStreamStats();
@@ -99,7 +79,7 @@ describe('external data', () => {
     const onnxSize = statSync(extPath).size;
     expect(onnxSize).toBeLessThan(20_000); // the graph only
     expect(statSync(`${extPath}_data`).size).toBeGreaterThan(200_000);
-    const model = open(extPath);
+    const model = openWithData(extPath);
     const lazy = model.graph!.initializer.filter((t) => t.dataLocation === 1);
     expect(lazy.length).toBe(2 + DECODER_TINY.layers * 6);
     expect(lazy.every((t) => t.rawData.length === 0)).toBe(true);
@@ -137,7 +117,7 @@ describe('external data', () => {
       form: { kind: 'weight-only', format: 'matmulnbits', dtype: 'int4', symmetric: true, blockSize: 32 },
     };
     const out = join(dir, 'q4.onnx');
-    const { stats, report, written } = await streamExport(open(extPath), config, out, 0);
+    const { stats, report, written } = await streamExport(openWithData(extPath), config, out, 0);
     const matmuls = DECODER_TINY.layers * 6 + 1;
     expect(report.quantizedNodes.length).toBe(matmuls);
     // every float weight read once, every new packed weight spilled as made: one tensor held at a time
@@ -158,7 +138,7 @@ describe('external data', () => {
       form: { kind: 'weight-only', format: 'dq', dtype: 'int8', symmetric: true, blockSize: null },
     };
     const stats = newStreamStats();
-    const prepared = prepareModel(open(extPath)).model;
+    const prepared = prepareModel(openWithData(extPath)).model;
     spillLargeTensors(undefined, stats, () => exportForm(prepared, config), 1024);
     expect(stats.tensorsSpilled).toBe(0);
     expect(stats.maxHeld).toBeGreaterThan(DECODER_TINY.layers * 6);
@@ -167,7 +147,7 @@ describe('external data', () => {
   it('writes float16 in one file under the threshold and int8 weight-only with external data over it', async () => {
     const f16 = join(dir, 'f16.onnx');
     const r16 = await streamExport(
-      open(extPath),
+      openWithData(extPath),
       { ...DEFAULT_CONFIG, form: { kind: 'float16', keepIoTypes: true } },
       f16,
     );
@@ -179,7 +159,7 @@ describe('external data', () => {
       ...DEFAULT_CONFIG,
       form: { kind: 'weight-only', format: 'dq', dtype: 'int8', symmetric: true, blockSize: null },
     };
-    const r8 = await streamExport(open(extPath), config, i8, 50_000);
+    const r8 = await streamExport(openWithData(extPath), config, i8, 50_000);
     expect(r8.written.external).toBe(true);
     expect(r8.stats.maxHeld).toBe(1);
     expect(compareTensors(await logits(singlePath), await logits(i8)).sqnrDb).toBeGreaterThan(25);
@@ -189,7 +169,7 @@ describe('external data', () => {
     const ref = await logits(singlePath);
     for (const form of [{ kind: 'q4f16', blockSize: 32 }, { kind: 'bfloat16' }] as const) {
       const out = join(dir, `${form.kind}.onnx`);
-      const r = await streamExport(open(extPath), { ...DEFAULT_CONFIG, form }, out, 0);
+      const r = await streamExport(openWithData(extPath), { ...DEFAULT_CONFIG, form }, out, 0);
       expect(r.stats.maxHeld).toBe(1);
       expect(r.stats.tensorsSpilled).toBeGreaterThan(DECODER_TINY.layers * 6);
       expect(compareTensors(ref, await logits(out)).cosine).toBeGreaterThan(0.99);
@@ -258,117 +238,5 @@ describe('external data', () => {
       stderr: expect.stringMatching(/keeps its weights in "decoder\.onnx_data", which is not in/),
     });
     expect(() => statSync(join(lone, 'o.onnx'))).toThrow();
-  });
-
-  it('calibration forced into 3 passes over subsets of the tensors gives the one-pass statistics exactly', async () => {
-    const feeds = (i: number) => ({
-      input_ids: {
-        type: 'int64' as const,
-        data: BigInt64Array.from(TOKENS.map((t) => BigInt((t * (i + 3)) % 96))),
-        dims: [1, TOKENS.length],
-      },
-    });
-    const r = await onePassAndPasses(open(extPath), { count: 3, feeds: async (i) => feeds(i) }, 3);
-    expect(r.passCount).toBe(3);
-    expect(r.sessions).toBe(3);
-    expect(Object.keys(r.multi).sort()).toEqual([...r.tensors].sort());
-    expect(r.tensors.length).toBeGreaterThan(20);
-    for (const t of r.tensors) {
-      expect(r.multi[t]!.minmax).toEqual(r.one[t]!.minmax);
-      expect(Array.from(r.multi[t]!.histogram.counts)).toEqual(Array.from(r.one[t]!.histogram.counts));
-    }
-  });
-
-  it('the calibration memory estimate splits into passes that fit, and refuses in words when one tensor cannot', async () => {
-    const { planCalibrationPasses } = await import('../../src/runtime/calibrationPasses');
-    const sizes = new Map([...Array(10).keys()].map((k) => [`t${k}`, 100 * 1024 ** 2]));
-    const fits = planCalibrationPasses({ weightBytes: 1024 ** 3, activationBytes: sizes, budgetBytes: 3 * 1024 ** 3 });
-    expect(fits.onePassBytes).toBeGreaterThan(3 * 1024 ** 3);
-    expect(fits.passes.length).toBeGreaterThan(1);
-    expect(fits.peakBytes).toBeLessThanOrEqual(3 * 1024 ** 3);
-    expect(fits.note).toMatch(/passes over subsets of the 10 tensors \(one pass would need/);
-    expect(() =>
-      planCalibrationPasses({ weightBytes: 2 * 1024 ** 3, activationBytes: sizes, budgetBytes: 4 * 1024 ** 3 }),
-    ).toThrow(
-      expect.objectContaining({
-        code: 'MODEL_TOO_LARGE',
-        message: expect.stringMatching(/needs at least 4\.29 GiB .* gives 4\.00 GiB/),
-      }),
-    );
-  });
-
-  it("the command line estimates calibration's memory before it starts: passes when one would not fit, a refusal with the numbers and nothing written when one tensor cannot", async () => {
-    const { readModel } = await import('../../src/cli/files');
-    const { prepareWithData } = await import('../../src/cli/prepareData');
-    const { calibrationMemoryPlan } = await import('../../src/cli/calibration');
-    const { calibrationTensors, planQuantization } = await import('../../src/onnx');
-    const data = [0, 1].map((i) => {
-      const p = join(dir, `mem${i}.npy`);
-      writeFileSync(p, makeNpy('<i8', [1, TOKENS.length], BigInt64Array.from(TOKENS.map((t) => BigInt((t + i) % 96)))));
-      return p;
-    });
-    // the estimate the command makes (the page's function, with this process's copies of the weights)
-    const { model } = readModel(extPath);
-    const { prepared, samples } = prepareWithData(model, extPath, DEFAULT_CONFIG, {}, data, {
-      chain: false,
-      autoFix: true,
-    });
-    const tensors = calibrationTensors(prepared, planQuantization(prepared, DEFAULT_CONFIG));
-    const one = calibrationMemoryPlan(prepared, tensors, samples!, Number.MAX_SAFE_INTEGER);
-    expect(one.passes.length).toBe(1);
-    // the weights are in the data file, opened by path: counted once
-    expect(one.onePassBytes).toBeGreaterThan(statSync(`${extPath}_data`).size);
-    const split = calibrationMemoryPlan(prepared, tensors, samples!, one.onePassBytes - 1);
-    expect(split.passes.length).toBeGreaterThan(1);
-    expect(split.peakBytes).toBeLessThan(one.onePassBytes);
-
-    const out = join(dir, 'mem.int8.onnx');
-    const passes = await runCli(
-      'quantize',
-      extPath,
-      '--data',
-      ...data,
-      '--max-memory',
-      String(one.onePassBytes - 1),
-      '-o',
-      out,
-    );
-    expect(passes.code).toBe(0);
-    expect(passes.stderr).toMatch(/calibrating in \d+ passes over subsets of the \d+ tensors \(one pass would need/);
-    expect(statSync(out).size).toBeGreaterThan(0);
-    rmSync(out);
-
-    const refused = await runCli('quantize', extPath, '--data', ...data, '--max-memory', '64K', '-o', out);
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(
-      /calibration needs at least 3\d\d\.\d KiB .* this runtime gives 64\.0 KiB\. Give more with --max-memory/,
-    );
-    expect(refused.stderr).not.toMatch(/\n\s+at /); // no stack trace
-    expect(existsSync(out)).toBe(false);
-    expect(readdirSync(dir).filter((f) => f.startsWith('.mem.int8'))).toEqual([]);
-  });
-
-  it('quantscope calibrate --calibration-passes 3 says so and gives the one-pass ranges', async () => {
-    const data = [0, 1, 2].map((i) => {
-      const p = join(dir, `ids${i}.npy`);
-      const ids = BigInt64Array.from(TOKENS.map((t) => BigInt((t * (i + 5)) % 96)));
-      writeFileSync(p, makeNpy('<i8', [1, TOKENS.length], ids));
-      return p;
-    });
-    const stats = async (passes: string[]) => {
-      const out = join(dir, `stats${passes.length}.json`);
-      const r = await cli('calibrate', extPath, '--data', ...data, ...passes, '-o', out);
-      const json = JSON.parse(readFileSync(out, 'utf8')) as { tensors: Record<string, { min: number; max: number }> };
-      return { stderr: r.stderr, tensors: json.tensors };
-    };
-    const one = await stats([]);
-    const three = await stats(['--calibration-passes', '3']);
-    expect(three.stderr).toMatch(/calibrating in 3 passes over subsets of the \d+ tensors \(as asked\)/);
-    expect(Object.keys(three.tensors).sort()).toEqual(Object.keys(one.tensors).sort());
-    // onnxruntime fuses differently with other outputs asked for: equal to float32 rounding
-    for (const [t, s] of Object.entries(one.tensors)) {
-      expect(three.tensors[t]!.min).toBeCloseTo(s.min, 5);
-      expect(three.tensors[t]!.max).toBeCloseTo(s.max, 5);
-    }
   });
 });
