@@ -9,11 +9,28 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/core/config';
 import { sqnr } from '../../src/core/metrics';
-import { encodeModel, exportForm } from '../../src/onnx';
+import { encodeModel, exportForm, type ModelProto } from '../../src/onnx';
 import { decodePng, imageToTensor, PPOCR_REC_PRESET } from '../../src/data/image';
 import { runAll, type Feed, type Row } from '../helpers/formRuns';
 import { ocrModel, ROOT } from '../helpers/sample';
 import { loadModelSync } from '../../src/state/modelSlice';
+
+/**
+ * A test per row: the row's form exported from `model` agrees with the float model over `feeds` (output
+ * SQNR at least the row's) and its file is the row's size (a fraction of the float file's).
+ */
+function eachFormAgrees(model: ModelProto, feeds: Feed[], rows: Row[]): void {
+  let reference: Float32Array;
+  it.each(rows.map((r) => [JSON.stringify(r.form), r] as const))('%s', async (_label, row) => {
+    const floatBytes = encodeModel(model);
+    reference ??= await runAll(floatBytes, feeds);
+    const bytes = encodeModel(exportForm(model, { ...DEFAULT_CONFIG, form: row.form }).model);
+    expect(sqnr(reference, await runAll(bytes, feeds))).toBeGreaterThanOrEqual(row.minSqnr);
+    const ratio = bytes.length / floatBytes.length;
+    expect(ratio).toBeGreaterThanOrEqual(row.size[0]);
+    expect(ratio).toBeLessThanOrEqual(row.size[1]);
+  });
+}
 
 describe('forms on PP-OCRv4 rec (convolutions and SVTR MatMuls), on held-out text lines', () => {
   const rec = loadModelSync('ch_PP-OCRv4_rec_infer.onnx', ocrModel('rec'), true).prepared;
@@ -39,16 +56,7 @@ describe('forms on PP-OCRv4 rec (convolutions and SVTR MatMuls), on held-out tex
     { form: { kind: 'float16', keepIoTypes: true }, minSqnr: 45, size: [0.49, 0.52] },
     { form: { kind: 'dynamic', ops: ['MatMul', 'Gemm'] }, minSqnr: 25, size: [0.6, 0.8] },
   ];
-  let reference: Float32Array;
-  it.each(rows.map((r) => [JSON.stringify(r.form), r] as const))('%s', async (_label, row) => {
-    const floatBytes = encodeModel(rec);
-    reference ??= await runAll(floatBytes, lines);
-    const bytes = encodeModel(exportForm(rec, { ...DEFAULT_CONFIG, form: row.form }).model);
-    expect(sqnr(reference, await runAll(bytes, lines))).toBeGreaterThanOrEqual(row.minSqnr);
-    const ratio = bytes.length / floatBytes.length;
-    expect(ratio).toBeGreaterThanOrEqual(row.size[0]);
-    expect(ratio).toBeLessThanOrEqual(row.size[1]);
-  });
+  eachFormAgrees(rec, lines, rows);
 });
 
 describe('forms on PP-OCRv4 det (convolutions only), on a held-out document', () => {
@@ -70,14 +78,5 @@ describe('forms on PP-OCRv4 det (convolutions only), on a held-out document', ()
     { form: { kind: 'float16', keepIoTypes: true }, minSqnr: 48, size: [0.49, 0.52] },
     { form: { kind: 'dynamic', ops: ['Conv'] }, minSqnr: 10, size: [0.24, 0.3] },
   ];
-  let reference: Float32Array;
-  it.each(rows.map((r) => [JSON.stringify(r.form), r] as const))('%s', async (_label, row) => {
-    const floatBytes = encodeModel(det);
-    reference ??= await runAll(floatBytes, doc);
-    const bytes = encodeModel(exportForm(det, { ...DEFAULT_CONFIG, form: row.form }).model);
-    expect(sqnr(reference, await runAll(bytes, doc))).toBeGreaterThanOrEqual(row.minSqnr);
-    const ratio = bytes.length / floatBytes.length;
-    expect(ratio).toBeGreaterThanOrEqual(row.size[0]);
-    expect(ratio).toBeLessThanOrEqual(row.size[1]);
-  });
+  eachFormAgrees(det, doc, rows);
 });

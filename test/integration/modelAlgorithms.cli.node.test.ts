@@ -3,19 +3,17 @@
  * transformer block with outlier activation channels built here: int8 activations with SmoothQuant reach a
  * higher output SQNR than without; bad flags are refused in words; the recipe reproduces the same bytes.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { QuantConfig } from '../../src/core/config';
 import { compareTensors } from '../../src/core/metrics';
 import { encodeModel } from '../../src/onnx';
 import { randoms, run } from '../helpers/algorithmNets';
+import { runCli } from '../helpers/cli';
 import { outlierBlock } from '../helpers/models';
 import { makeNpy } from '../helpers/npy';
-import { ROOT } from '../helpers/sample';
 
 describe('SmoothQuant and the flags on quantscope quantize', () => {
   const dir = mkdtempSync(join(tmpdir(), 'quantscope-modelalgos-'));
@@ -28,17 +26,6 @@ describe('SmoothQuant and the flags on quantscope quantize', () => {
     writeFileSync(p, makeNpy('<f4', [1, 16, 32], x(300 + i)));
     return p;
   });
-  const cli = async (...args: string[]) => {
-    try {
-      const r = await promisify(execFile)(process.execPath, [join(ROOT, 'bin', 'quantscope.mjs'), ...args], {
-        cwd: ROOT,
-        timeout: 120_000,
-      });
-      return { code: 0, stdout: r.stdout, stderr: r.stderr };
-    } catch (e) {
-      return e as { code: number; stdout: string; stderr: string };
-    }
-  };
   const sqnr = async (path: string) => {
     let total = 0;
     for (const seed of [401, 402, 403]) {
@@ -53,8 +40,8 @@ describe('SmoothQuant and the flags on quantscope quantize', () => {
   it('int8 activations with SmoothQuant: a higher output SQNR, folded into the LayerNormalization', async () => {
     const plain = join(dir, 'plain.onnx');
     const smooth = join(dir, 'smooth.onnx');
-    expect((await cli('quantize', modelPath, '--data', ...files, '-o', plain)).code).toBe(0);
-    const r = await cli('quantize', modelPath, '--data', ...files, '--smoothquant', '-o', smooth);
+    expect((await runCli('quantize', modelPath, '--data', ...files, '-o', plain)).code).toBe(0);
+    const r = await runCli('quantize', modelPath, '--data', ...files, '--smoothquant', '-o', smooth);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/SmoothQuant: 1 inputs smoothed \(ln → proj_a\/proj_b, folded into LayerNormalization\)/);
     const s0 = await sqnr(plain);
@@ -65,7 +52,7 @@ describe('SmoothQuant and the flags on quantscope quantize', () => {
 
   it('refuses a bad alpha, SmoothQuant without data, and bias correction on a form without quantized weights', async () => {
     const out = join(dir, 'bad.onnx');
-    const a = await cli(
+    const a = await runCli(
       'quantize',
       modelPath,
       '--data',
@@ -78,10 +65,10 @@ describe('SmoothQuant and the flags on quantscope quantize', () => {
     );
     expect(a.code).toBe(2);
     expect(a.stderr).toMatch(/--smoothquant-alpha 1.5: a fraction in \[0, 1\]/);
-    const b = await cli('quantize', modelPath, '--format', 'fp16', '--bias-correction', '-o', out);
+    const b = await runCli('quantize', modelPath, '--format', 'fp16', '--bias-correction', '-o', out);
     expect(b.code).toBe(2);
     expect(b.stderr).toMatch(/--bias-correction corrects/);
-    const c = await cli('quantize', modelPath, '--format', 'weight-only', '--smoothquant', '-o', out);
+    const c = await runCli('quantize', modelPath, '--format', 'weight-only', '--smoothquant', '-o', out);
     expect(c.code).toBe(1);
     expect(c.stderr).toMatch(/SmoothQuant needs calibration data/);
     expect(c.stderr).not.toMatch(/at .*\.(ts|mjs):\d+/);
@@ -92,19 +79,19 @@ describe('SmoothQuant and the flags on quantscope quantize', () => {
     const again = join(dir, 'again.onnx');
     const recipe = join(dir, 'all.recipe.json');
     const flags = ['--equalize', '--smoothquant', '--smoothquant-alpha', '0.6', '--bias-correction'];
-    const r = await cli('quantize', modelPath, '--data', ...files, ...flags, '-o', first, '--write-recipe', recipe);
+    const r = await runCli('quantize', modelPath, '--data', ...files, ...flags, '-o', first, '--write-recipe', recipe);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/bias correction: 3 biases corrected/);
     const saved = JSON.parse(readFileSync(recipe, 'utf8')) as { config: QuantConfig };
     expect(saved.config.algorithms).toMatchObject({ equalize: true, smoothquant: { alpha: 0.6 } });
     expect(saved.config.weights.biasCorrection).toBe(true);
-    expect((await cli('quantize', modelPath, '--data', ...files, '--recipe', recipe, '-o', again)).code).toBe(0);
+    expect((await runCli('quantize', modelPath, '--data', ...files, '--recipe', recipe, '-o', again)).code).toBe(0);
     expect(Buffer.compare(readFileSync(first), readFileSync(again))).toBe(0);
   });
 
   it('quantscope tune takes the flags: the starting point smoothed, the written file bias-corrected', async () => {
     const out = join(dir, 'tuned.onnx');
-    const r = await cli(
+    const r = await runCli(
       'tune',
       modelPath,
       '--data',
