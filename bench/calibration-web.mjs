@@ -47,12 +47,17 @@ await plain.run({ x: tensor(feeds[0]) });
 const probeMs = performance.now() - tRun;
 clearInterval(timer);
 
+const cpuOf = (c) => (c.user + c.system) / 1000;
+const plainCpu0 = process.cpuUsage();
 let t = performance.now();
 for (const d of feeds) await plain.run({ x: tensor(d) });
 const plainMs = performance.now() - t;
+// CPU time beside the wall time: on a shared machine the wall time of a phase moves with the load
+const plainCpuMs = cpuOf(process.cpuUsage(plainCpu0));
 const rssBefore = process.memoryUsage().rss;
 t = performance.now();
 let runMs = 0;
+let runCpuMs = 0;
 // The fold's CPU time too (the process's, taken while only the fold runs): on a loaded machine the
 // wall time of the fold moves with the other processes far more than its CPU time does.
 let foldCpuMs = 0;
@@ -60,8 +65,10 @@ let stats = emptyStats(tensors);
 const cpuInThread0 = process.cpuUsage();
 for (const d of feeds) {
   const t1 = performance.now();
+  const rc0 = process.cpuUsage();
   const r = await calib.run({ x: tensor(d) }, tensors);
   runMs += performance.now() - t1;
+  runCpuMs += cpuOf(process.cpuUsage(rc0));
   const c0 = process.cpuUsage();
   const next = {};
   for (const k of tensors) next[k] = foldTensor(stats[k], k, r[k].data);
@@ -175,8 +182,10 @@ for (const d of feeds.slice(0, 3)) {
 console.log(
   JSON.stringify({
     plainMs,
+    plainCpuMs,
     calibMs,
     runMs,
+    runCpuMs,
     cpuMs: (cpuInThread.user + cpuInThread.system) / 1000,
     foldMs: calibMs - runMs,
     foldCpuMs,

@@ -188,7 +188,9 @@ async function benchCalibration(): Promise<void> {
     );
     const r = JSON.parse(out.trim().split('\n').pop()!) as {
       plainMs: number;
+      plainCpuMs: number;
       calibMs: number;
+      runCpuMs: number;
       cpuMs: number;
       runMs: number;
       foldMs: number;
@@ -229,6 +231,8 @@ async function benchCalibration(): Promise<void> {
       ...tags,
       target: 1.3,
       in_thread: Number((r.calibMs / r.plainMs).toFixed(2)),
+      // the same in CPU time (the process's), steadier than wall time on a shared machine
+      in_thread_cpu_ratio: Number((r.cpuMs / r.plainCpuMs).toFixed(2)),
       cpu_ms_per_sample: Math.round(r.overlap.cpuMs / r.samples),
       in_thread_cpu_ms_per_sample: Math.round(r.cpuMs / r.samples),
       tensors_differing_from_in_thread: r.overlap.differingTensors,
@@ -268,6 +272,7 @@ async function benchCalibration(): Promise<void> {
       target: 1.3,
       run_ms: Number((r.runMs / r.samples).toFixed(1)),
       plain_ms: Number(plainPerSample.toFixed(1)),
+      cpu_ratio: Number((r.runCpuMs / r.plainCpuMs).toFixed(2)),
       note: 'the calibration run alone (every calibrated tensor fetched from onnxruntime-web, no fold) over plain inference: the best calibration_over_inference can be',
     });
     // Overlapping the fold with the next sample's inference needs the run to free the calling thread:
