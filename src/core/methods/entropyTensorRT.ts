@@ -52,6 +52,8 @@ interface Prefix {
   readonly H: Float64Array;
   readonly Z: Float64Array;
   readonly A: Float64Array;
+  /** Two rows of n + 1 values the width rows may use instead of fresh ones. */
+  readonly rows?: readonly [Float64Array, Float64Array];
 }
 
 /**
@@ -94,8 +96,8 @@ export function scoreCandidates(
   const n = bins.length;
   const total = H[n]!;
   // rows for widths w and w + 1, swapped as w grows
-  let rowW = new Float64Array(n + 1);
-  let rowW1 = new Float64Array(n + 1);
+  let rowW = t.rows?.[0] ?? new Float64Array(n + 1);
+  let rowW1 = t.rows?.[1] ?? new Float64Array(n + 1);
   let rowWidth = -1; // the width rowW holds (rowW1 holds rowWidth + 1)
   for (let c = 0; c < out.length; c++) {
     const i = startBin + c * stride;
@@ -229,18 +231,25 @@ export function divergencesTensorRTByLevel(h: AbsHistogramState, opts: TensorRTE
   return out;
 }
 
-export function prefixOf(counts: ArrayLike<number>): Prefix {
+/**
+ * The prefix sums of `counts`; in `scratch` (at least 6 (n + 1) values, reused by the next call) when
+ * given, else in fresh arrays. scoreCandidates takes its two width rows from the scratch too.
+ */
+export function prefixOf(counts: ArrayLike<number>, scratch?: Float64Array): Prefix {
   const n = counts.length;
-  const bins = new Float64Array(counts); // a copy (the first bin is overwritten below)
+  const part = (k: number) => (scratch ? scratch.subarray(k * (n + 1), (k + 1) * (n + 1)) : new Float64Array(n + 1));
+  const bins = part(0); // a copy (the first bin is overwritten below)
+  for (let k = 0; k < n; k++) bins[k] = counts[k]!;
   if (n > 1) bins[0] = bins[1]!;
-  const H = new Float64Array(n + 1);
-  const Z = new Float64Array(n + 1);
-  const A = new Float64Array(n + 1);
+  const H = part(1);
+  const Z = part(2);
+  const A = part(3);
+  H[0] = Z[0] = A[0] = 0;
   for (let k = 0; k < n; k++) {
     const b = bins[k]!;
     H[k + 1] = H[k]! + b;
     Z[k + 1] = Z[k]! + (b !== 0 ? 1 : 0);
     A[k + 1] = A[k]! + (b > 0 ? b * logCount(b) : 0);
   }
-  return { bins, H, Z, A };
+  return { bins: bins.subarray(0, n), H, Z, A, rows: scratch ? [part(4), part(5)] : undefined };
 }

@@ -18,6 +18,8 @@ import type { Range } from './percentile';
  */
 export const ROUGH_BOUND = 1e-12;
 
+let scratch = new Float64Array(0);
+
 /**
  * TensorRT's amax (entropyAmaxTensorRT's) from a rough pass and exact re-scores: every candidate scored
  * with its level terms summed four at a time, then only those within the rough bound of the least
@@ -33,9 +35,13 @@ export function entropyAmaxTensorRTFast(h: AbsHistogramState, opts: TensorRTEntr
   if (!whole) return entropyAmaxTensorRT(h, opts).amax; // its errors, or fractional counts
   const levels = 2 ** (numBits - 1 + (unsigned ? 1 : 0));
   const count = Math.floor((n - startBin) / stride) + 1;
-  const rough = new Float64Array(count);
-  const scale = new Float64Array(count);
-  const t = prefixOf(h.counts);
+  // one buffer for the prefix sums, the width rows and the rough scores, reused call after call (the
+  // page and the bench range every tensor in turn: fresh arrays each time were ~20 MB of garbage a pass)
+  const size = 6 * (n + 1) + 2 * count;
+  if (scratch.length < size) scratch = new Float64Array(size);
+  const t = prefixOf(h.counts, scratch);
+  const rough = scratch.subarray(6 * (n + 1), 6 * (n + 1) + count);
+  const scale = scratch.subarray(6 * (n + 1) + count, size);
   scoreCandidates(t, levels, startBin, stride, rough, 'rough', scale);
   let upper = Infinity;
   for (let c = 0; c < count; c++) upper = Math.min(upper, rough[c]! + ROUGH_BOUND * scale[c]!);
