@@ -12,6 +12,8 @@
  * streaming calibration has without a second pass over the data.
  */
 import { QuantscopeError } from './errors';
+import { addLanes, binAbsCovered } from './histogramBinning';
+import { finiteMinMax } from './minmax';
 import { histogramEdges, histogramRange, type HistogramState } from './histogram';
 import { f32 } from './rounding';
 
@@ -155,9 +157,14 @@ export function foldIntoAbsHistogram(
   data: ArrayLike<number>,
   name = 'tensor',
 ): AbsHistogramState {
-  const s = absStats(data, name);
+  // the WASM kernel where it loads: min/max (null with NaN or ±Infinity: absStats then refuses them)
+  // and every |x| binned at once when all lie within the edges, as binAbsByEdges would bin them
+  const fast = data instanceof Float32Array ? finiteMinMax(data) : null;
+  const s = fast ?? absStats(data, name);
   const counts = Float64Array.from(state.counts);
-  const added = binAbsByEdges(counts, state.edges, data);
+  const lanes = fast && data.length > 0 ? binAbsCovered(data as Float32Array, state.edges) : null;
+  if (lanes) addLanes(counts, lanes);
+  const added = lanes ? data.length : binAbsByEdges(counts, state.edges, data);
   return {
     ...state,
     counts,

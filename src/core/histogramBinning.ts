@@ -164,6 +164,25 @@ export function binCovered(
   return { min: signedZero(data, extremes[0]!), max: signedZero(data, extremes[1]!), lanes };
 }
 
+/**
+ * |x| of every value binned into `edges` (numpy's float32 linspace edges, as float64; the |x|
+ * histogram of onnxruntime's exact mode, seeded on the final range) by the WASM kernel, in its four
+ * lanes (addLanes adds them up); null when the kernel is not here, the edges are not the linspace
+ * the kernel would use, or some |x| lies outside them (the caller then bins value by value).
+ */
+export function binAbsCovered(data: Float32Array, edges: Float64Array): Uint32Array | null {
+  const n = edges.length - 1;
+  if (n < 1) return null;
+  const lo = edges[0]!;
+  const hi = edges[n]!;
+  const g = edgesFor(lo, hi, n);
+  if (g.windowF32 === 0) return null;
+  for (let k = 0; k <= n; k++) if (g.edges[k] !== edges[k]) return null;
+  const scale = n / f32(hi - lo);
+  const fast = binFixedWasm(data, lo, hi, scale * 2 ** g.shiftF32, g.shiftF32, g.windowF32, g.edges, g.zeroBin, true);
+  return fast && fast.min >= lo && fast.max <= hi ? fast.lanes : null;
+}
+
 /** The last loop's min and max: the hot loops write here rather than allocate a result. */
 const extremes = new Float64Array(2);
 

@@ -23,6 +23,7 @@ interface KernelExports {
     window: number,
     zeroBin: number,
     fix: number,
+    absMask: number,
   ): void;
   minmax(data: number, len: number): void;
 }
@@ -119,6 +120,7 @@ export function minMaxWasm(data: Float32Array): { min: number; max: number; minA
  * valid until the next call) and find its min/max (float32; NaN when it holds NaN). Arguments as
  * histogramBinning.ts's binLoopFixed: the float64 edges, the fixed-point scale (rounded to float32 as it
  * enters the kernel) and the window for float32 positions, and `zeroBin`, the bin of ±0. Null when the kernel is not available (the caller runs the JS loop).
+ * With `abs`, the same for |x| (min/max of |x| too), onnxruntime's |x| histogram.
  * Once a chunk's extremes leave [lo, hi] (or it held NaN) the bins are void, and the rest of the
  * batch is only scanned for its min/max (a sample that grows a streaming histogram is binned again
  * on the grown range: binning all of it here first would be wasted).
@@ -132,6 +134,7 @@ export function binFixedWasm(
   window: number,
   edges: Float64Array,
   zeroBin: number,
+  abs = false,
 ): { min: number; max: number; lanes: Uint32Array } | null {
   const k = active();
   if (!k) return null;
@@ -151,14 +154,31 @@ export function binFixedWasm(
   f32[0] = Infinity;
   f32[1] = -Infinity;
   const mask = (1 << shift) - 1;
+  const absMask = abs ? 0x7fffffff : -1;
   let inside = true;
   for (let at = 0; at < data.length; at += CHUNK) {
     const chunk = data.subarray(at, Math.min(data.length, at + CHUNK));
     f32.set(chunk, dataAt >> 2);
     if (inside) {
-      k.fold(dataAt, chunk.length, lanesAt, EDGES_AT, n - 1, lo, fixedScale, shift, mask, window, zeroBin, fixAt);
+      k.fold(
+        dataAt,
+        chunk.length,
+        lanesAt,
+        EDGES_AT,
+        n - 1,
+        lo,
+        fixedScale,
+        shift,
+        mask,
+        window,
+        zeroBin,
+        fixAt,
+        absMask,
+      );
       inside = f32[0]! >= lo && f32[1]! <= hi;
-    } else k.minmax(dataAt, chunk.length); // bytes 0..8 as fold keeps them; min |x| (bytes 8..12) unused
+    } else if (abs)
+      break; // the |x| fold's caller only needs to know the batch left the range
+    else k.minmax(dataAt, chunk.length); // bytes 0..8 as fold keeps them; min |x| (bytes 8..12) unused
   }
   return { min: f32[0]!, max: f32[1]!, lanes };
 }

@@ -21,6 +21,7 @@
 ;; last + 2 float64 edges; `lanes` at 4 (last + 1) uint32 counts, zeroed by the caller; `data` at the
 ;; batch, or a chunk of it (16-byte aligned; every chunk but the last a multiple of 8 long, so k & 3
 ;; stays the value's lane); `fix` at room for 8 bytes a value of the chunk (the quads near an edge).
+;; With `absMask` 0x7fffffff every value's sign bit is cleared first: the same fold of |x| (min/max too).
 (module
   (memory (export "memory") 1)
 
@@ -77,12 +78,12 @@
     (func (export "fold")
         (param $data i32) (param $len i32) (param $lanes i32) (param $edges i32) (param $last i32)
         (param $lo f32) (param $fs f32) (param $shift i32) (param $mask i32) (param $window i32)
-        (param $zeroBin i32) (param $fix i32)
+        (param $zeroBin i32) (param $fix i32) (param $absMask i32)
     (local $k i32) (local $end i32) (local $p i32) (local $a i32) (local $fixEnd i32)
     (local $x0 v128) (local $x1 v128) (local $vmin v128) (local $vmax v128) (local $nan v128)
     (local $v0 v128) (local $v1 v128) (local $bin0 v128) (local $bin1 v128)
     (local $LO v128) (local $FS v128) (local $W v128) (local $MASK v128) (local $SPAN v128)
-    (local $LAST v128) (local $ZV v128) (local $OFF v128)
+    (local $LAST v128) (local $ZV v128) (local $OFF v128) (local $AM v128)
     (local $min f32) (local $max f32) (local $xs f32)
     (local.set $LO (f32x4.splat (local.get $lo)))
     (local.set $FS (f32x4.splat (local.get $fs)))
@@ -90,6 +91,8 @@
     (local.set $MASK (i32x4.splat (local.get $mask)))
     (local.set $SPAN (i32x4.splat (i32.shl (local.get $window) (i32.const 1))))
     (local.set $LAST (i32x4.splat (local.get $last)))
+    ;; -1, or 0x7fffffff to bin |x| (the sign bit cleared: onnxruntime's |x| histogram)
+    (local.set $AM (i32x4.splat (local.get $absMask)))
     ;; ±0's position: the middle of its bin (zeroBin, walked once by the caller), so that the rest of
     ;; the loop bins it there and never finds it near an edge (window <= 64 < half a bin's 2^shift)
     (local.set $ZV (i32x4.splat (i32.or (i32.shl (local.get $zeroBin) (local.get $shift))
@@ -118,7 +121,7 @@
         ;; instructions where trunc_sat's NaN and overflow rules take seven. A value outside [lo, hi]
         ;; or NaN gets some integer: a negative one is clamped by the unsigned minimum to the last bin
         ;; (its batch is discarded: only memory safety matters); ±0 takes $ZV
-        (local.set $x0 (v128.load offset=0 (local.get $p)))
+        (local.set $x0 (v128.and (v128.load offset=0 (local.get $p)) (local.get $AM)))
         (local.set $vmin (f32x4.pmin (local.get $vmin) (local.get $x0)))
         (local.set $vmax (f32x4.pmax (local.get $vmax) (local.get $x0)))
         (local.set $nan (v128.or (local.get $nan) (f32x4.ne (local.get $x0) (local.get $x0))))
@@ -129,7 +132,7 @@
         (local.set $v0 (v128.bitselect (local.get $ZV) (local.get $v0)
           (f32x4.eq (local.get $x0) (v128.const i32x4 0 0 0 0))))
         (local.set $bin0 (i32x4.min_u (local.get $LAST) (i32x4.shr_s (local.get $v0) (local.get $shift))))
-        (local.set $x1 (v128.load offset=16 (local.get $p)))
+        (local.set $x1 (v128.and (v128.load offset=16 (local.get $p)) (local.get $AM)))
         (local.set $vmin (f32x4.pmin (local.get $vmin) (local.get $x1)))
         (local.set $vmax (f32x4.pmax (local.get $vmax) (local.get $x1)))
         (local.set $nan (v128.or (local.get $nan) (f32x4.ne (local.get $x1) (local.get $x1))))
@@ -200,7 +203,7 @@
     (block $tail_done
       (loop $tail
         (br_if $tail_done (i32.ge_u (local.get $k) (local.get $len)))
-        (local.set $xs (f32.load (local.get $p)))
+        (local.set $xs (f32.reinterpret_i32 (i32.and (i32.load (local.get $p)) (local.get $absMask))))
         (local.set $min (f32.min (local.get $min) (local.get $xs)))
         (local.set $max (f32.max (local.get $max) (local.get $xs)))
         (local.set $a (i32.add (local.get $lanes)

@@ -20,6 +20,7 @@ import {
   type HistogramState,
 } from '../../src/core';
 import { forceHistogramKernel, histogramKernelKind } from '../../src/core/histogramKernel';
+import { autoEdges, binAbsByEdges, createAbsHistogram, foldIntoAbsHistogram } from '../../src/core/absHistogram';
 import { foldTensor, emptyStats } from '../../src/runtime/calibrate';
 
 /** The next float32 above (dir 1) or below (dir -1) a float32 value. */
@@ -84,6 +85,49 @@ function seeded(t: number, n: number): HistogramState {
 
 it('Node runs the WebAssembly SIMD kernel (assembled from histogramKernel.wat), not the fallback', () => {
   expect(histogramKernelKind()).toBe('wasm-simd');
+});
+
+it('the |x| histogram on edges seeded in advance (the exact mode’s second pass): the kernel bins as binAbsByEdges does', () => {
+  const amin = fc.oneof(fc.constantFrom(0, 1e-45, 1e-40, 0.5), fc.float({ min: 0, max: 10, noNaN: true }));
+  const width = fc.oneof(fc.constantFrom(0, 1e-44, 1e-30, 3, 1e20), fc.float({ min: 0, max: 1000, noNaN: true }));
+  // ranges too narrow for float32 bins are refused by autoEdges (as numpy refuses them): not drawn
+  const edgesOrNull = (lo: number, hi: number, n: number) => {
+    try {
+      return autoEdges(lo, hi, n);
+    } catch {
+      return null;
+    }
+  };
+  const seededRange = fc
+    .tuple(amin, width, fc.constantFrom(8, 128, 2048))
+    .map(([a, w, n]) => edgesOrNull(Math.fround(a), Math.fround(Math.fround(a) + w), n))
+    .filter((e): e is Float64Array => e !== null);
+  const cases = seededRange.chain((edges) => {
+    const n = edges.length - 1;
+    const first = edges[0]!;
+    const last = edges[n]!;
+    const onEdge = fc.integer({ min: 0, max: n }).map((k) => edges[k]!);
+    const nearEdge = fc
+      .tuple(fc.integer({ min: 0, max: n }), fc.constantFrom(1 as const, -1 as const))
+      .map(([k, d]) => nextF32(edges[k]!, d));
+    const inside = fc.double({ min: 0, max: 1, noNaN: true }).map((u) => Math.fround(first + u * (last - first)));
+    const magnitude = fc.oneof(onEdge, nearEdge, inside).map((x) => Math.min(last, Math.max(first, x)));
+    const value = fc.tuple(magnitude, fc.boolean()).map(([m, neg]) => (neg ? -m : m));
+    return fc.array(value, { minLength: 1, maxLength: 300 }).map((d) => [edges, Float32Array.from(d)] as const);
+  });
+  fc.assert(
+    fc.property(cases, ([edges, data]) => {
+      const seeded = { ...createAbsHistogram(), counts: new Float64Array(edges.length - 1), edges };
+      const folded = foldIntoAbsHistogram(seeded, data);
+      const ref = new Float64Array(edges.length - 1);
+      const added = binAbsByEdges(ref, edges, data);
+      expect(Array.from(folded.counts)).toEqual(Array.from(ref));
+      expect(folded.total).toBe(added);
+      const mm = scalarMinMax(data);
+      expect([folded.min, folded.max]).toEqual([Math.fround(mm.min), Math.fround(mm.max)]);
+    }),
+    { numRuns: 300 },
+  );
 });
 
 // Both loops, the WASM SIMD kernel and the JavaScript one where WASM SIMD is missing, against numpy's rule.
