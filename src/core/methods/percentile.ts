@@ -34,6 +34,33 @@ export function histogramCdf(counts: Float64Array, total: number): Float64Array 
   return cdf;
 }
 
+/**
+ * searchSortedLeft(histogramCdf(counts, total), v) for each v of `cuts` (ascending), in one pass that
+ * stops at the last one: the same running sum (acc += count / total, in order), non-decreasing for a
+ * positive total, compared as it grows, so the same indices without the CDF array (tests pin it to
+ * the two steps).
+ */
+export function cdfCrossings(counts: Float64Array, total: number, cuts: readonly number[]): number[] {
+  if (!(total > 0)) {
+    // a CDF of NaN or ±Infinity is not increasing: the binary search decides, as before
+    const cdf = histogramCdf(counts, total);
+    return cuts.map((v) => searchSortedLeft(cdf, v));
+  }
+  const out: number[] = [];
+  let acc = 0;
+  let c = 0;
+  const n = counts.length;
+  for (let i = 0; i < n && c < cuts.length; i++) {
+    acc += counts[i]! / total;
+    while (c < cuts.length && acc >= cuts[c]!) {
+      out.push(i);
+      c++;
+    }
+  }
+  while (c++ < cuts.length) out.push(n);
+  return out;
+}
+
 export interface Range {
   readonly rmin: number;
   readonly rmax: number;
@@ -45,10 +72,10 @@ export function percentileRange(h: HistogramState, percentile = 99.999): Range {
   if (h.total === 0) throw new QuantscopeError('NO_STATISTICS', 'the histogram is empty');
   const [lo, hi] = histogramRange(h);
   const n = h.counts.length;
-  const cdf = histogramCdf(h.counts, h.total);
   const cut = (100 - percentile) / 200;
-  let rmin = histogramEdge(lo, hi, n, searchSortedLeft(cdf, cut));
-  let rmax = histogramEdge(lo, hi, n, searchSortedLeft(cdf, 1 - cut));
+  const [low, high] = cdfCrossings(h.counts, h.total, [cut, 1 - cut]);
+  let rmin = histogramEdge(lo, hi, n, low!);
+  let rmax = histogramEdge(lo, hi, n, high!);
   if (rmin < h.min) rmin = h.min;
   if (rmax > h.max) rmax = h.max;
   return { rmin, rmax };
@@ -72,8 +99,8 @@ export function percentileRangeSymmetric(h: AbsHistogramState, percentile = 99.9
 
 /** The |x| histogram's edge where its CDF reaches p percent (numpy searchsorted, side left). */
 export function absPercentile(h: AbsHistogramState, percentile: number): number {
-  const cdf = histogramCdf(h.counts, sumOf(h.counts));
-  return f32(h.edges[Math.min(searchSortedLeft(cdf, percentile / 100), h.edges.length - 1)]!);
+  const [k] = cdfCrossings(h.counts, sumOf(h.counts), [percentile / 100]);
+  return f32(h.edges[Math.min(k!, h.edges.length - 1)]!);
 }
 
 function sumOf(a: Float64Array): number {
