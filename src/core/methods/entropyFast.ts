@@ -66,6 +66,67 @@ function directScore(
   return selfTerm(t, s) / total - t.logTotal - cross / total + Math.log(sq);
 }
 
+/**
+ * directScore for a sparse slice: only the interior runs holding a non-zero bin (`nonZero`, the
+ * histogram's non-zero bins in order) are read one by one; the empty ones (level 0, p' mass eps·m,
+ * log q' = log eps) are counted together. The same terms as directScore's, fewer of them summed one at
+ * a time: O(non-zero bins) a candidate instead of O(quantized bins).
+ */
+function sparseDirectScore(
+  t: Tables,
+  s: Slice,
+  nq: number,
+  nonZero: Int32Array,
+  runV: Float64Array,
+  runMass: Float64Array,
+  run: Float64Array,
+): number {
+  const total = t.H[t.hist.length]!;
+  const m = s.merged;
+  const from = s.start + m; // the interior runs: [from, to)
+  const to = s.start + (nq - 1) * m;
+  let zq = s.len - nq * m;
+  let sq = 0;
+  let used = 0; // runV/runMass entries: the first run, the last, then the non-empty interior ones
+  for (const r of [0, nq - 1]) {
+    runOf(t, s, r, nq, run);
+    if (run[0] === 0) zq += m;
+    sq += run[0]! * m;
+    runV[used] = run[0]!;
+    runMass[used++] = run[1]!;
+  }
+  // the first non-zero bin at or past `from` (binary search), then run by run
+  let lo = 0;
+  let hi = nonZero.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (nonZero[mid]! < from) lo = mid + 1;
+    else hi = mid;
+  }
+  let filled = 0;
+  for (let k = lo; k < nonZero.length && nonZero[k]! < to;) {
+    const r = Math.floor((nonZero[k]! - s.start) / m);
+    runOf(t, s, r, nq, run);
+    sq += run[0]! * m;
+    runV[used] = run[0]!;
+    runMass[used++] = run[1]!;
+    filled++;
+    const end = s.start + (r + 1) * m;
+    while (k < nonZero.length && nonZero[k]! < end) k++;
+  }
+  const empty = nq - 2 - filled;
+  zq += empty * m;
+  const nzq = s.len - zq;
+  if (nzq === 0) return Infinity;
+  const eq = (EPS * zq) / nzq;
+  let cross = remainderCross(t, s, nq) + empty * EPS * m * LOG_EPS;
+  for (let r = 0; r < used; r++) {
+    const v = runV[r]!;
+    cross += runMass[r]! * (v ? Math.log(v - eq) : LOG_EPS);
+  }
+  return selfTerm(t, s) / total - t.logTotal - cross / total + Math.log(sq);
+}
+
 function scoreCandidates(t: Tables, nq: number, blocked: boolean): Float64Array {
   const n = t.hist.length;
   const zero = Math.floor(n / 2);
@@ -77,6 +138,7 @@ function scoreCandidates(t: Tables, nq: number, blocked: boolean): Float64Array 
   const s = emptySlice();
   const widthOf = (i: number) => Math.floor((Math.min(zero + i + 1, n) - (zero - i)) / nq);
   let group: BlockSums | null = null;
+  let nonZero: Int32Array | null = null; // the non-zero bins, listed at the first sparse fallback
   for (let i = half; i <= zero; i++) {
     if (!sliceOf(t, i, nq, s)) {
       out[i - half] = Infinity;
@@ -91,9 +153,22 @@ function scoreCandidates(t: Tables, nq: number, blocked: boolean): Float64Array 
         group = buildBlockSums(t, s.merged, zero - last + s.merged, zero - i + (nq - 1) * s.merged);
       }
       score = blockedScore(t, s, nq, group, edge);
+      if (score === null && nq >= 3) {
+        // the series does not hold (q mostly empty): sum the runs, the non-empty ones alone
+        if (!nonZero) nonZero = nonZeroBins(t.hist);
+        score = sparseDirectScore(t, s, nq, nonZero, runV, runMass, edge);
+      }
     }
     out[i - half] = score ?? directScore(t, s, nq, runV, runMass, edge);
   }
+  return out;
+}
+
+function nonZeroBins(hist: Float64Array): Int32Array {
+  let count = 0;
+  for (let j = 0; j < hist.length; j++) if (hist[j] !== 0) count++;
+  const out = new Int32Array(count);
+  for (let j = 0, k = 0; j < hist.length; j++) if (hist[j] !== 0) out[k++] = j;
   return out;
 }
 
