@@ -23,6 +23,14 @@ export async function guardExport(calibrator: Calibrator, state: AppState, file:
 }
 
 /**
+ * How long a stalled check waits before it runs once more. The ended worker's wasm heap goes back to the
+ * system some seconds after terminate(), not at once: in a simulated stall of the 2.55 GB decoder's q4
+ * check (its first worker stopped after reading 200 MB), a retry at once peaked the renderer at 1067-1070
+ * MiB, two check heaps alive together; ten seconds later, 800 MiB, as a check that never stalled.
+ */
+export const STALL_RETRY_DELAY_MS = 10_000;
+
+/**
  * Load the export in onnxruntime (and run it on one generated sample when the inputs allow) before it
  * is offered: the page never offers a file that does not load. Null when it loads; else the reason.
  */
@@ -52,10 +60,11 @@ export async function checkLoads(calibrator: Calibrator, state: AppState, file: 
     }).result;
   let answer;
   try {
-    // a check whose worker stalled (CHECK_STALLED: ended) runs once more in a fresh worker
+    // a check whose worker stalled (CHECK_STALLED: ended) runs once more in a fresh worker, once the
+    // ended one's memory has gone back
     answer = await probe().catch((e: unknown) => {
-      if (toErrorInfo(e).code === 'CHECK_STALLED') return probe();
-      throw e;
+      if (toErrorInfo(e).code !== 'CHECK_STALLED') throw e;
+      return new Promise((resolve) => setTimeout(resolve, STALL_RETRY_DELAY_MS)).then(probe);
     });
   } catch (e) {
     // the check's worker failed or crashed (WORKER_FAILED): named with the file it was checking
