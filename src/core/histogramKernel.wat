@@ -94,7 +94,8 @@
     ;; -1, or 0x7fffffff to bin |x| (the sign bit cleared: onnxruntime's |x| histogram)
     (local.set $AM (i32x4.splat (local.get $absMask)))
     ;; ±0's position: the middle of its bin (zeroBin, walked once by the caller), so that the rest of
-    ;; the loop bins it there and never finds it near an edge (window <= 64 < half a bin's 2^shift)
+    ;; the loop bins it there and never finds it near an edge (the caller keeps window <= 2^(shift - 4),
+    ;; well under half a bin's 2^shift: histogramBinning.ts, edgesFor)
     (local.set $ZV (i32x4.splat (i32.or (i32.shl (local.get $zeroBin) (local.get $shift))
                                         (i32.shr_u (local.get $mask) (i32.const 1)))))
     ;; byte addresses of lane l's copy of bin 0: lanes + l * 4
@@ -192,7 +193,7 @@
                        (local.get $lanes) (local.get $edges) (local.get $last))
         (local.set $fix (i32.add (local.get $fix) (i32.const 32)))
         (br $next)))
-    ;; the four lanes' extremes (NaN where any lane saw NaN), then the last len mod 4 values one at a
+    ;; the four lanes' extremes (NaN where any lane saw NaN), then the last len mod 8 values one at a
     ;; time (k & 3 is their lane; f32.min/max propagate NaN)
     (local.set $min (f32.min (f32.min (f32x4.extract_lane 0 (local.get $vmin)) (f32x4.extract_lane 1 (local.get $vmin)))
                              (f32.min (f32x4.extract_lane 2 (local.get $vmin)) (f32x4.extract_lane 3 (local.get $vmin)))))

@@ -52,7 +52,7 @@ function minMaxLoop(data: Float32Array): void {
  */
 export function finiteMinMax(data: Float32Array): { min: number; max: number } | null {
   if (data.length === 0) return { min: Infinity, max: -Infinity };
-  // The WASM SIMD kernel where the engine has it (histogramKernel.wat: f32x4.min/max, NaN-propagating too)
+  // The WASM SIMD kernel where the engine has it (histogramKernel.wat: NaN kept apart, returned as NaN min/max)
   const fast = data.length >= 64 ? minMaxWasm(data) : null;
   if (!fast) minMaxLoop(data);
   const min = fast ? fast.min : extremes[0]!;
@@ -104,8 +104,8 @@ export function reduceMinMax(data: ArrayLike<number>): MinMaxState {
 
 /**
  * min |x| over the finite values (Infinity when none): the exact mode's |x| histogram starts there.
- * The WASM kernel's pass where it loads; Math.min is branch-free; NaN poisons both, so a batch with
- * NaN takes the scalar loop, where NaN compares false.
+ * The WASM kernel's pass where it loads (its min |x| skips NaN); elsewhere Math.min, branch-free, which
+ * NaN poisons: a batch with NaN then takes the scalar loop, where NaN compares false.
  */
 export function minAbsOf(data: ArrayLike<number>): number {
   const fast = data instanceof Float32Array && data.length >= 64 ? minMaxWasm(data) : null;
