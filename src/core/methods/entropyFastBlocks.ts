@@ -3,6 +3,7 @@
  * one run width, read from strided prefix sums, with log(v - eq) expanded as a series in eq.
  */
 import { EPS, LOG_EPS, remainderCross, runOf, selfTerm, type Slice, type Tables } from './entropyFastTables';
+import { blockSumsWasm } from './entropyBlocksKernel';
 import { logCount } from './logTable';
 
 /** Largest eq for which the expansion of log(v - eq) is tried. */
@@ -24,8 +25,8 @@ const MAX_SERIES_ERROR = 2e-11;
  * leaves out stay far below the series bound for the eq of nearly every candidate (blockedScore checks
  * each candidate's bound all the same, and a candidate over it is summed run by run).
  */
-const FULL = 10;
-const SHORT = 7;
+const FULL = 10 as const;
+const SHORT = 7 as const;
 export const SHORT_MIN_TOTAL = 1e5;
 
 let blockScratch = new Float64Array(0);
@@ -42,12 +43,15 @@ export function buildBlockSums(t: Tables, m: number, lowPos: number, highPos: nu
   const short = t.total >= SHORT_MIN_TOTAL;
   const F = short ? SHORT : FULL;
   const W = highPos - lowPos;
+  const epsM = EPS * m;
+  // the same rows from the WASM SIMD kernel where the engine has it (entropyBlocksKernel.wat)
+  const fromKernel = blockSumsWasm(t, m, lowPos, highPos, F, epsM);
+  if (fromKernel) return { m, lowPos, rows: fromKernel, fields: F };
   const size = (W + 1) * F;
   if (blockScratch.length < size) blockScratch = new Float64Array(Math.max(size, blockScratch.length * 2));
   const rows = blockScratch;
   rows.fill(0, 0, m * F);
   const { H, Z } = t;
-  const epsM = EPS * m;
   // one statement a field (a loop over the fields measured 2x slower)
   if (short) {
     for (let j = 0, from = 0, to = m * SHORT; j + m <= W; j++, from += SHORT, to += SHORT) {
