@@ -162,3 +162,26 @@ test('Silero VAD: sr fixed from the data, calibrated in streaming order, the cha
   await expect(page.getByTestId('calibration-note')).toContainText('fixed sr = 16000 automatically');
   await expect(page.getByTestId('chained-inputs')).toContainText('chained state');
 });
+
+test('generated data names the dynamic dimensions it needs before it can be used (Silero VAD legacy)', async ({
+  page,
+}) => {
+  const app = new QuantscopePage(page);
+  await app.open();
+  await app.loadModelFile(
+    'silero_vad_legacy.onnx',
+    readFileSync(join(ROOT, 'node_modules/@ricky0123/vad-web/dist/silero_vad_legacy.onnx')),
+  );
+  await expect(page.getByTestId('model-summary')).toContainText('silero_vad_legacy.onnx');
+  await page.getByRole('button', { name: 'Generate data…' }).click();
+  const use = page.getByRole('button', { name: 'Use generated data' });
+  // batch leads "input" but is the middle axis of the LSTM state h and c: both need a value
+  await expect(page.getByTestId('generated-missing-dims')).toContainText('Give sequence and batch a value first');
+  await expect(use).toBeDisabled();
+  await page.getByLabel('Value of sequence').fill('512');
+  await expect(page.getByTestId('generated-missing-dims')).toContainText('Give batch a value first');
+  await page.getByLabel('Value of batch').fill('1');
+  await expect(page.getByTestId('generated-missing-dims')).toHaveCount(0);
+  await use.click();
+  await expect(page.getByTestId('data-label')).toHaveText('16 generated samples');
+});

@@ -46,12 +46,31 @@ export function symbolicDims(inputs: readonly IoInfo[]): string[] {
   return [...out];
 }
 
+/** A value the user gave a dynamic dimension, when it is one a tensor can have (a whole number, at least 1). */
+function givenDim(dimValues: Readonly<Record<string, number>>, d: string): number | undefined {
+  const v = dimValues[d];
+  return v !== undefined && Number.isInteger(v) && v >= 1 ? v : undefined;
+}
+
+/**
+ * The dynamic dimensions generated data still needs a value for: those past an input's first axis (a
+ * leading one is the batch, 1) with no usable value. What resolveDims would refuse, named up front.
+ */
+export function dimsNeedingValues(inputs: readonly IoInfo[], dimValues: Readonly<Record<string, number>>): string[] {
+  const out = new Set<string>();
+  for (const i of inputs)
+    (i.shape ?? []).forEach((d, axis) => {
+      if (typeof d === 'string' && axis > 0 && givenDim(dimValues, d) === undefined) out.add(d);
+    });
+  return [...out];
+}
+
 function resolveDims(input: IoInfo, dimValues: Readonly<Record<string, number>>): number[] {
   if (!input.shape)
     throw new QuantscopeError('BAD_DATA', `input "${input.name}" has no declared shape: give calibration data for it`);
   return input.shape.map((d, axis) => {
     if (typeof d === 'number') return d;
-    const v = dimValues[d];
+    const v = givenDim(dimValues, d);
     if (v !== undefined) return v;
     if (axis === 0) return 1; // a leading symbolic dimension is the batch: one sample at a time
     throw new QuantscopeError(

@@ -1,5 +1,5 @@
 /** The calibration-data panel's "Generate data…" editor: a distribution per model input, dynamic dimensions, sample count. */
-import { defaultGenerated, symbolicDims } from '../data/buildSamples';
+import { defaultGenerated, dimsNeedingValues, symbolicDims } from '../data/buildSamples';
 import { formatShape } from './format';
 import { useApp, useAppStore } from './useApp';
 
@@ -12,6 +12,7 @@ export function GeneratedEditor() {
   if (!model) return null;
   const inputs = model.summary.inputs;
   const dims = symbolicDims(inputs);
+  const missing = dimsNeedingValues(inputs, dimValues);
   return (
     <div data-testid="generated-editor">
       {inputs.map((input) => {
@@ -84,6 +85,7 @@ export function GeneratedEditor() {
         </label>
         <button
           type="button"
+          disabled={missing.length > 0}
           onClick={() =>
             store
               .getState()
@@ -95,6 +97,12 @@ export function GeneratedEditor() {
           Use generated data
         </button>
       </div>
+      {missing.length > 0 && (
+        <p className="muted small" data-testid="generated-missing-dims">
+          Give {missing.join(' and ')} a value first: the model leaves {missing.length > 1 ? 'them' : 'it'} open, and
+          generated data needs a size.
+        </p>
+      )}
     </div>
   );
 }

@@ -19,7 +19,7 @@ import {
 import { npyToFloat32, parseNpy } from '../../src/data/npy';
 import { generateTensor, materializeSample, sampleDims } from '../../src/data/samples';
 import { fitToInput, readNpyFile, readNpzFile, readTensorProtoFile } from '../../src/data/tensorFile';
-import { buildSamples, type DataSelection } from '../../src/data/buildSamples';
+import { buildSamples, dimsNeedingValues, type DataSelection } from '../../src/data/buildSamples';
 import { makeNpy } from '../helpers/npy';
 import { ROOT } from '../helpers/sample';
 
@@ -178,6 +178,24 @@ describe('generated data and sample specs', () => {
     expect(materializeSample(buildSamples(rec, null, sel({ dimValues: { W: 320 } }), null)[0]!).x!.dims).toEqual([
       1, 3, 48, 320,
     ]);
+  });
+  it('names the dynamic dimensions still needing a value before data is generated (a leading one is the batch)', () => {
+    // Silero VAD legacy: batch leads "input" but is the middle axis of the LSTM state h
+    const vad = [
+      { name: 'input', dtype: 'float', shape: ['batch', 'sequence'] },
+      { name: 'h', dtype: 'float', shape: [2, 'batch', 64] },
+    ];
+    expect(dimsNeedingValues(vad, {})).toEqual(['sequence', 'batch']);
+    expect(dimsNeedingValues(vad, { batch: 1, sequence: 0 })).toEqual(['sequence']); // a cleared field reads 0
+    expect(dimsNeedingValues(vad, { batch: 1, sequence: 512 })).toEqual([]);
+    expect(dimsNeedingValues([{ name: 'x', dtype: 'float', shape: ['N', 3, 224, 224] }], {})).toEqual([]);
+    // what it names is what building the samples refuses, and nothing else
+    expect(() => buildSamples(vad, null, sel({ dimValues: { batch: 1, sequence: 0 } }), null)).toThrow(
+      'input "input" has a dynamic dimension "sequence" (axis 1)',
+    );
+    expect(
+      materializeSample(buildSamples(vad, null, sel({ dimValues: { batch: 1, sequence: 512 } }), null)[0]!).h!.dims,
+    ).toEqual([2, 1, 64]);
   });
   it('uniform data stays in [a, b) and is the same for the same seed', () => {
     const g = { type: 'float32' as const, dims: [1000], dist: 'uniform' as const, a: -2, b: 3, seed: 7 };
