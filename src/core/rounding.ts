@@ -1,7 +1,7 @@
 /**
  * Rounding as the ONNX spec defines it for QuantizeLinear: round half to even
  * (onnx/docs/Operators.md, QuantizeLinear: "rounding to nearest ties to even").
- * JavaScript's Math.round rounds ties towards +Infinity, so it is never used for quantization.
+ * JavaScript's built-in round() rounds ties towards +Infinity, so it is never used for quantization.
  */
 export function roundHalfToEven(x: number): number {
   if (!Number.isFinite(x)) return x;

@@ -5,7 +5,10 @@
  */
 import { f32 } from './rounding';
 
-/** torch.div(a, b, rounding_mode='floor') for float32 (c10 div_floor_floating). */
+/**
+ * torch.div(a, b, rounding_mode='floor') for float32 (c10 div_floor_floating); numpy's floor_divide
+ * (npy_divmod) takes the same steps: fmod first, then the quotient, then floor (histogramPlan.ts uses it so).
+ */
 export function divFloor32(a: number, b: number): number {
   if (b === 0) return f32(a / b);
   const mod = f32(a % b);
@@ -55,14 +58,14 @@ export function floorDiv32(a: number, b: number, inv: number): number {
     const f = Math.floor(q);
     const frac = q - f;
     if (frac > 1e-6 && frac < 1 - 1e-6) return f;
-    const r = Math.round(q);
+    const r = frac <= 1e-6 ? f : f + 1; // the integer q is within 1e-6 of (no tie to round)
     if (r * b === a) return r + 0; // + 0: never -0
   }
   return divFloor32(a, b);
 }
 
 /** _get_norm's (end³ - begin³) / 3 in float32. */
-function cubeDiff(begin: number, end: number): number {
+export function cubeDiff(begin: number, end: number): number {
   return f32(f32(f32(f32(end * end) * end) - f32(f32(begin * begin) * begin)) / 3);
 }
 
@@ -109,46 +112,6 @@ export function torchQuantizationError(
     norm = f32(norm + f32(f32(f32(dEnd - dBegin) - 1) * f32(density * middle)));
     const e = f32(end - f32(f32(dEnd * dw) + halfDw));
     norm = f32(norm + f32(density * third32(f32(f32(f32(e * e) * e) - negHalfCube))));
-    total += norm;
-  }
-  return f32(total);
-}
-
-/**
- * _compute_quantization_error written plainly (cubeDiff for every cube, divFloor32Fast for every floor):
- * the reference torchQuantizationError is pinned to bit for bit.
- */
-export function torchQuantizationErrorReference(
-  counts: Float32Array,
-  min: number,
-  max: number,
-  startBin: number,
-  endBin: number,
-  dstBins: number,
-): number {
-  const bins = counts.length;
-  const binWidth = (max - min) / bins; // Python floats (float64)
-  const dstWidth = (binWidth * (endBin - startBin + 1)) / dstBins;
-  if (dstWidth === 0) return 0;
-  const bw = f32(binWidth);
-  const dw = f32(dstWidth);
-  const halfDw = f32(dstWidth / 2);
-  const negHalfDw = f32(-dstWidth / 2);
-  const middle = cubeDiff(negHalfDw, halfDw);
-  let total = 0;
-  for (let i = 0; i < bins; i++) {
-    // an empty bin's density is 0, so each of its terms is exactly 0 (the ends are finite): skip it
-    if (counts[i] === 0) continue;
-    const begin = f32(f32(i - startBin) * bw);
-    const end = f32(begin + bw);
-    const dBegin = Math.min(dstBins - 1, Math.max(0, divFloor32Fast(begin, dw)));
-    const dEnd = Math.min(dstBins - 1, Math.max(0, divFloor32Fast(end, dw)));
-    const beginCentre = f32(f32(dBegin + 0.5) * dw);
-    const density = f32(counts[i]! / bw);
-    let norm = f32(density * cubeDiff(f32(begin - beginCentre), halfDw));
-    norm = f32(norm + f32(f32(f32(dEnd - dBegin) - 1) * f32(density * middle)));
-    const endCentre = f32(f32(dEnd * dw) + halfDw);
-    norm = f32(norm + f32(density * cubeDiff(negHalfDw, f32(end - endCentre))));
     total += norm;
   }
   return f32(total);

@@ -4,13 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  divFloor32,
-  floorDiv32,
-  third32,
-  torchQuantizationError,
-  torchQuantizationErrorReference,
-} from '../../src/core/torchHistogramError';
+import { divFloor32, floorDiv32, third32, torchQuantizationError } from '../../src/core/torchHistogramError';
+import { torchQuantizationErrorReference } from '../helpers/torchHistogramErrorReference';
 import { mulberry32 } from '../../src/core/random';
 
 const f32 = Math.fround;
