@@ -5,6 +5,8 @@
 import { QuantscopeError } from './errors';
 import { histogramRange, outerEdges, type HistogramState } from './histogram';
 import { f32 } from './rounding';
+// numpy's float32 floor_divide (npy_divmod) takes c10's div_floor_floating steps: one function for both
+import { divFloor32 } from './torchHistogramError';
 
 /**
  * What folding one batch needs binned: its values' counts in `bins` bins over [lo, hi] (numpy's
@@ -85,7 +87,7 @@ export function planHistogramUpdate(
   }
   // Grow by whole bins of the old stride on both sides: all float32 arithmetic, as numpy does it.
   const stride = f32(f32(2 * state.threshold) / old.length);
-  const half = stride > 0 ? floorDivide32(f32(t - state.threshold), stride) + 1 : Infinity;
+  const half = stride > 0 ? divFloor32(f32(t - state.threshold), stride) + 1 : Infinity;
   if (!(old.length + 2 * half <= MAX_GROWN_BINS))
     return { lo: -t, hi: t, bins: state.binCount, merge: (b) => rebinGrown(state, own(b), t, base, finite) };
   const grown = f32(f32(half * stride) + state.threshold);
@@ -124,15 +126,4 @@ function rebinGrown(
     counts[j]! += c;
   }
   return { ...base, counts, threshold: t, total: state.total + finite, rebinned: base.rebinned + 1 };
-}
-
-/** numpy's floor_divide for float32 (npy_divmod): fmod first, then the quotient, then floor. */
-function floorDivide32(a: number, b: number): number {
-  const mod = f32(a % b);
-  let div = f32(f32(a - mod) / b);
-  if (mod !== 0 && b < 0 !== mod < 0) div = f32(div - 1);
-  if (div === 0) return 0;
-  let floordiv = Math.floor(div);
-  if (div - floordiv > 0.5) floordiv += 1;
-  return floordiv;
 }
