@@ -7,6 +7,7 @@
  * false and the caller runs the JavaScript loop.
  */
 import { WASM_BASE64 } from './histogramKernel.wasm';
+import { instantiateSimdKernel, lazyKernel, type KernelKind } from './wasmKernel';
 
 interface KernelExports {
   readonly memory: WebAssembly.Memory;
@@ -28,44 +29,19 @@ interface KernelExports {
   minmax(data: number, len: number): void;
 }
 
-export type HistogramKernelKind = 'wasm-simd' | 'js';
+export type HistogramKernelKind = KernelKind;
 
-let kernel: KernelExports | null | undefined;
-let forced: HistogramKernelKind | null = null;
+const kernels = lazyKernel(() => instantiateSimdKernel<KernelExports>(WASM_BASE64));
+const active = (): KernelExports | null => kernels.active();
 
-function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
-  const bin = atob(s);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return bytes;
-}
-
-function loadKernel(): KernelExports | null {
-  try {
-    if (typeof WebAssembly === 'undefined') return null;
-    const bytes = decodeBase64(WASM_BASE64);
-    if (!WebAssembly.validate(bytes)) return null; // no SIMD in this engine
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
-    return instance.exports as unknown as KernelExports;
-  } catch {
-    return null;
-  }
-}
-
-function active(): KernelExports | null {
-  if (forced === 'js') return null;
-  if (kernel === undefined) kernel = loadKernel();
-  return kernel;
-}
-
-/** Which loop the fold runs here: the WASM SIMD kernel, or JavaScript where it cannot load. */
+/** Which loop runs here: the WASM SIMD kernel, or JavaScript where it cannot load. */
 export function histogramKernelKind(): HistogramKernelKind {
-  return active() ? 'wasm-simd' : 'js';
+  return kernels.kind();
 }
 
 /** Tests and the bench compare both loops: 'js' turns the kernel off, null restores the default. */
 export function forceHistogramKernel(kind: HistogramKernelKind | null): void {
-  forced = kind;
+  kernels.force(kind);
 }
 
 /**

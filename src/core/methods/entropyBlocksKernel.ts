@@ -7,6 +7,7 @@
  */
 import { WASM_BASE64 } from '../entropyBlocksKernel.wasm';
 import { LOG_TABLE } from './logTable';
+import { instantiateSimdKernel, lazyKernel, type KernelKind } from '../wasmKernel';
 
 interface KernelExports {
   readonly memory: WebAssembly.Memory;
@@ -14,47 +15,24 @@ interface KernelExports {
   full(h: number, z: number, rows: number, logs: number, m: number, W: number, epsM: number): void;
 }
 
-export type BlockSumsKernelKind = 'wasm-simd' | 'js';
+export type BlockSumsKernelKind = KernelKind;
 
-let kernel: KernelExports | null | undefined;
-let forced: BlockSumsKernelKind | null = null;
+const kernels = lazyKernel(() => {
+  // Math.log itself for levels past the table: the same bits as logCount's
+  const k = instantiateSimdKernel<KernelExports>(WASM_BASE64, { m: { log: Math.log } });
+  if (k) new Float64Array(k.memory.buffer, 0, LOG_TABLE.length).set(LOG_TABLE);
+  return k;
+});
+const active = (): KernelExports | null => kernels.active();
 
-function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
-  const bin = atob(s);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return bytes;
-}
-
-function loadKernel(): KernelExports | null {
-  try {
-    if (typeof WebAssembly === 'undefined') return null;
-    const bytes = decodeBase64(WASM_BASE64);
-    if (!WebAssembly.validate(bytes)) return null; // no SIMD in this engine
-    // Math.log itself for levels past the table: the same bits as logCount's
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { m: { log: Math.log } });
-    const k = instance.exports as unknown as KernelExports;
-    new Float64Array(k.memory.buffer, 0, LOG_TABLE.length).set(LOG_TABLE);
-    return k;
-  } catch {
-    return null;
-  }
-}
-
-function active(): KernelExports | null {
-  if (forced === 'js') return null;
-  if (kernel === undefined) kernel = loadKernel();
-  return kernel;
-}
-
-/** Which loop builds the block sums here: the WASM SIMD kernel, or JavaScript where it cannot load. */
+/** Which loop runs here: the WASM SIMD kernel, or JavaScript where it cannot load. */
 export function blockSumsKernelKind(): BlockSumsKernelKind {
-  return active() ? 'wasm-simd' : 'js';
+  return kernels.kind();
 }
 
 /** Tests and the bench compare both loops: 'js' turns the kernel off, null restores the default. */
 export function forceBlockSumsKernel(kind: BlockSumsKernelKind | null): void {
-  forced = kind;
+  kernels.force(kind);
 }
 
 /** Memory: the log table (bytes 0..32 KiB), then H and Z (n + 1 float64 each), then the rows. */
