@@ -22,7 +22,8 @@ import {
   requantizeWeight,
   type QuantizedWeight,
 } from '../core/weights';
-import { indexGraph, outerScopeReads, readNames, uniqueNamer } from './graph';
+import { indexGraph, readNames, uniqueNamer } from './graph';
+import { branchReadMovedTensors, rewireBranchReads } from './qdqBranchReads';
 import { upgradeOpset } from './passes/upgradeOpset';
 import { weightView } from './forms/weightView';
 import { weightMatrix } from './weightMatrix';
@@ -33,7 +34,6 @@ import {
   dimsOf,
   makeNode,
   makeTensor,
-  type GraphProto,
   type ModelProto,
   type NodeProto,
   type TensorProto,
@@ -58,21 +58,6 @@ export interface ExportReport {
   /** Initializer bytes stored as 8-bit (or narrower) integers, and all initializer bytes. */
   readonly intWeightBytes: number;
   readonly totalWeightBytes: number;
-}
-
-/** Ops that only move or reshape data: their output can take their input's quantization parameters. */
-const DATA_MOVEMENT_OPS = new Set(['Transpose', 'Reshape', 'Squeeze', 'Unsqueeze', 'Flatten']);
-
-/**
- * Point a subgraph's reads of outer-scope tensors (at any depth) at their replacements. ONNX names are
- * unique across a graph and its subgraphs (onnx/IR.md, "Names Within a Graph"), so a read of one of
- * these names is always the outer tensor's.
- */
-function rewireReads(g: GraphProto, to: ReadonlyMap<string, string>): void {
-  for (const n of g.node) {
-    n.input = n.input.map((t) => to.get(t) ?? t);
-    for (const a of n.attribute) for (const s of [...(a.g ? [a.g] : []), ...a.graphs]) rewireReads(s, to);
-  }
 }
 
 export function buildQdqModel(
@@ -154,24 +139,17 @@ export function buildQdqModel(
     params.set(y, params.get(t)!); // a consumer's int32 bias takes this scale
   }
 
-  // A data-movement node (Transpose, Reshape...) that reads a quantized activation and whose output a
-  // subgraph (If/Loop branch) reads gets its output quantized too, with its input's parameters: the
-  // values are already on that grid, so nothing changes but the file. Why: onnxruntime 1.30's basic
-  // graph optimizer (its transpose optimizer, which moves Transposes through DQ nodes and repairs QDQ
-  // node units after them) fails to load a DQ → Transpose whose output is an outer-scope read of a
-  // subgraph ("Graph::AddEdge ... Argument type mismatch when adding edge"; onnxruntime-node aborts on
-  // an assertion): Silero VAD legacy's LSTM branch, with sr fixed. onnxruntime's own quantizer writes
-  // this pair for every such op (its direct 8-bit ops quantize their output), and the file then loads.
-  const subgraphReads = outerScopeReads(graph);
-  const subgraphRewire = new Map<string, string>();
-  for (const node of graph.node) {
-    const y = node.output[0];
-    const names = paramNames.get(node.input[0] ?? '');
-    if (!DATA_MOVEMENT_OPS.has(node.opType) || !y || !names || !subgraphReads.has(y) || qdqAfter.has(y)) continue;
-    addPair(y, ...names);
-    params.set(y, params.get(node.input[0]!)!);
+  // Data-movement outputs that If/Loop branches read take their input's pair (qdqBranchReads.ts).
+  const branchRewire = new Map<string, string>();
+  for (const { tensor: y, from } of branchReadMovedTensors(
+    graph,
+    (t) => paramNames.has(t),
+    (t) => qdqAfter.has(t),
+  )) {
+    addPair(y, ...paramNames.get(from)!);
+    params.set(y, params.get(from)!);
     const dq = rewire.get(y);
-    if (dq) subgraphRewire.set(y, dq);
+    if (dq) branchRewire.set(y, dq);
   }
 
   // 2. Weights, biases and constant inputs, per planned node.
@@ -296,13 +274,11 @@ export function buildQdqModel(
     node.input = node.input.map((t, i) => reps?.get(i) ?? rewire.get(t) ?? t);
     const outputs = node.output;
     node.output = outputs.map((o) => renamedOutputs.get(o) ?? o);
-    if (subgraphRewire.size)
-      for (const a of node.attribute)
-        for (const g of [...(a.g ? [a.g] : []), ...a.graphs]) rewireReads(g, subgraphRewire);
     nodes.push(node);
     for (const o of outputs) nodes.push(...(qdqAfter.get(o) ?? []));
   }
   graph.node = nodes;
+  rewireBranchReads(graph, branchRewire);
 
   // 4. Drop float initializers nothing reads any more.
   const used = readNames(graph); // subgraphs' outer-scope reads count as reads
