@@ -100,6 +100,43 @@ describe('histogramRangeError equals quantizeValue bin by bin', () => {
   });
 });
 
+describe('histogramRangeError on grids whose code boundaries fall on or next to bin centres', () => {
+  // The sums take each run of bins with one code from a boundary estimate, confirmed by the exact code
+  // only when a bin centre sits within 2^-20 of a boundary: here the bin centres land on the
+  // boundaries (x / scale a half-integer: round half to even decides) or within float32 rounding of
+  // them, on both sides, so both the estimate and the exact codes decide some runs.
+  it('equals quantizeValue bin by bin', () => {
+    const r = mulberry32(91);
+    const dtypes: IntDType[] = ['int8', 'uint8', 'int4', 'uint4'];
+    let checked = 0;
+    for (let k = 0; k < 48; k++) {
+      const n = k % 2 ? 2048 : 128;
+      // the bin width: a power of two (centres and boundaries exact: round half to even decides) or not
+      // (centres within float64 rounding of the boundaries, which rounding to float32 erases)
+      const u = 2 ** -(Math.floor(r() * 40) - 10) * (k % 4 < 2 ? 1 : 1 + r());
+      const counts = Float64Array.from({ length: n }, () => (r() < 0.2 ? 0 : Math.floor(r() * 1000) + 1));
+      const total = counts.reduce((a, b) => a + b, 0);
+      const hh = { ...createHistogram(n), counts, threshold: (n / 2) * u, min: -(n / 2) * u, max: (n / 2) * u, total };
+      const dtype = dtypes[k % dtypes.length]!;
+      for (const symmetric of [false, true]) {
+        const unit = quantParams(-1, 1, dtype, { symmetric }).scale; // the scale of the range [-1, 1]
+        for (const m of [1, 3, 4.5, 5, 7, 16]) {
+          for (const e of [0, 2 ** -40, -(2 ** -30), 2 ** -25, -(2 ** -24), 2 ** -22, -(2 ** -20), 2 ** -19]) {
+            // a range whose scale is m bin widths, times (1 + e): boundaries (j + 1/2)·scale on centres
+            // (m < 4: more codes than a quarter of the bins, each bin's code taken in turn)
+            const reach = (m * u * (1 + e)) / unit;
+            const fast = histogramRangeError(hh, -reach, reach, dtype, symmetric);
+            const ref = straightforwardError(hh, -reach, reach, dtype, symmetric);
+            expect(Object.is(fast.mse, ref.mse) && Object.is(fast.sqnrDb, ref.sqnrDb)).toBe(true);
+            checked++;
+          }
+        }
+      }
+    }
+    expect(checked).toBe(4608);
+  });
+});
+
 describe('coarsening a grown histogram for the entropy search', () => {
   it('keeps every count, the range and zero on a bin edge', async () => {
     const { coarsenHistogram } = await import('../../src/core/methods');
