@@ -6,7 +6,12 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { l2RangeSearch, l2RangeSearchStepwise, quantizationError } from '../../src/core/methods/mse';
+import {
+  l2RangeSearch,
+  l2RangeSearchStepwise,
+  quantizationError,
+  quantizationErrorByRuns,
+} from '../../src/core/methods/mse';
 import { torchQuantizationError } from '../../src/core/torchHistogram';
 import { mulberry32 } from '../../src/core/random';
 
@@ -93,5 +98,40 @@ describe('L2 range search', () => {
     const r = searchBoth(c, false);
     expect(r.fastAsked.length).toBeGreaterThan(1);
     expect(r.fast).toEqual(r.step);
+  });
+});
+
+describe('the L2 error by runs of whole bins', () => {
+  // quantizationErrorByRuns (one division-free term a bin, the cut bins by quantizationError's terms)
+  // against quantizationError bin by bin: kept ranges from one bin to all of them, destination bins
+  // fewer and more than the kept bins (a source bin cut by several boundaries), boundaries on bin edges
+  it('equals the bin-by-bin error up to rounding', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1e6 }),
+        fc.integer({ min: 0, max: 6 }),
+        fc.constantFrom(64, 2048),
+        fc.constantFrom(256, 16, 7, 4096),
+        fc.double({ min: 1e-6, max: 1e3, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (seed, kind, bins, dstBins, width, a, b) => {
+          const c = Float64Array.from(counts(seed, kind, bins));
+          const s = Math.floor(Math.min(a, b) * (bins - 1));
+          const e = Math.max(s, Math.floor(Math.max(a, b) * (bins - 1)));
+          for (const [start, end] of [
+            [s, e],
+            [0, bins - 1],
+            [e, e],
+            [0, dstBins - 1 < bins ? dstBins - 1 : bins - 1], // boundaries on every bin edge
+          ] as const) {
+            const ref = quantizationError(c, start, end, width, dstBins);
+            const runs = quantizationErrorByRuns(c, start, end, width, dstBins);
+            expect(Math.abs(runs - ref)).toBeLessThanOrEqual(1e-10 * ref);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
