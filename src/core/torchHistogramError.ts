@@ -4,6 +4,8 @@
  * (c10 div_floor_floating); see torchHistogram.ts for the observer itself.
  */
 import { f32 } from './rounding';
+import { torchErrorKernel, type TorchErrorTerms } from './torchErrorKernel';
+import type { KernelKind } from './wasmKernel';
 
 /**
  * torch.div(a, b, rounding_mode='floor') for float32 (c10 div_floor_floating); numpy's floor_divide
@@ -69,7 +71,23 @@ export function cubeDiff(begin: number, end: number): number {
   return f32(f32(f32(f32(end * end) * end) - f32(f32(begin * begin) * begin)) / 3);
 }
 
-/** _compute_quantization_error(startBin, endBin) over `counts` spanning [min, max]. */
+/** The WASM SIMD kernel for the loop below, floorDiv32 its fallback floor (loaded on first use). */
+const kernel = torchErrorKernel(floorDiv32);
+
+/** Which loop torchQuantizationError runs here: the WASM SIMD kernel, or JavaScript where it cannot load. */
+export function torchErrorKernelKind(): KernelKind {
+  return kernel.kind();
+}
+
+/** Tests and the bench compare both loops: 'js' turns the kernel off, null restores the default. */
+export function forceTorchErrorKernel(kind: KernelKind | null): void {
+  kernel.force(kind);
+}
+
+/**
+ * _compute_quantization_error(startBin, endBin) over `counts` spanning [min, max]: the WASM SIMD kernel
+ * (torchErrorKernel.wat) where it loads, else the JavaScript loop; the same float32 result, bit for bit.
+ */
 export function torchQuantizationError(
   counts: Float32Array,
   min: number,
@@ -78,20 +96,44 @@ export function torchQuantizationError(
   endBin: number,
   dstBins: number,
 ): number {
-  const bins = counts.length;
+  const terms = torchErrorTerms(counts.length, min, max, startBin, endBin, dstBins);
+  if (!terms) return 0;
+  return f32(kernel.total(counts, terms) ?? totalJs(counts, terms));
+}
+
+/** The float32 terms every bin's norm uses, for `bins` bins over [min, max]; null when dst_bin_width is 0. */
+export function torchErrorTerms(
+  bins: number,
+  min: number,
+  max: number,
+  startBin: number,
+  endBin: number,
+  dstBins: number,
+): TorchErrorTerms | null {
   const binWidth = (max - min) / bins; // Python floats (float64)
   const dstWidth = (binWidth * (endBin - startBin + 1)) / dstBins;
-  if (dstWidth === 0) return 0;
-  const bw = f32(binWidth);
-  const dw = f32(dstWidth);
+  if (dstWidth === 0) return null;
   const halfDw = f32(dstWidth / 2);
   const negHalfDw = f32(-dstWidth / 2);
-  const middle = cubeDiff(negHalfDw, halfDw);
-  // the cubes of the fixed ends of cubeDiff's two calls a bin, taken once (the same float32 steps)
-  const halfCube = f32(f32(halfDw * halfDw) * halfDw);
-  const negHalfCube = f32(f32(negHalfDw * negHalfDw) * negHalfDw);
-  const last = dstBins - 1;
-  const inv = 1 / dw;
+  const dw = f32(dstWidth);
+  return {
+    startBin,
+    bw: f32(binWidth),
+    dw,
+    halfDw,
+    middle: cubeDiff(negHalfDw, halfDw),
+    // the cubes of the fixed ends of cubeDiff's two calls a bin, taken once (the same float32 steps)
+    halfCube: f32(f32(halfDw * halfDw) * halfDw),
+    negHalfCube: f32(f32(negHalfDw * negHalfDw) * negHalfDw),
+    last: dstBins - 1,
+    inv: 1 / dw,
+  };
+}
+
+/** The bins' float32 norms summed in float64, in bin order: the kernel's loop in JavaScript. */
+function totalJs(counts: Float32Array, t: TorchErrorTerms): number {
+  const { startBin, bw, dw, halfDw, middle, halfCube, negHalfCube, last, inv } = t;
+  const bins = counts.length;
   let total = 0;
   for (let i = 0; i < bins; i++) {
     // an empty bin's density is 0, so each of its terms is exactly 0 (the ends are finite): skip it
@@ -114,5 +156,5 @@ export function torchQuantizationError(
     norm = f32(norm + f32(density * third32(f32(f32(f32(e * e) * e) - negHalfCube))));
     total += norm;
   }
-  return f32(total);
+  return total;
 }
