@@ -109,15 +109,25 @@ interface Buffers {
   readonly qb: Float64Array;
 }
 
+let scratch: Buffers | null = null;
+
+/**
+ * Buffers for n bins and nq quantized bins, shared by every search (searches run one at a time and
+ * each writes a slice before it reads it): fresh ones each call were ~80 KB of garbage a tensor.
+ */
 function buffers(n: number, nq: number): Buffers {
-  return {
-    p: new Float64Array(n),
-    q: new Float64Array(n),
-    ps: new Float32Array(n),
-    qs: new Float32Array(n),
-    terms: new Float32Array(n),
-    qb: new Float64Array(nq),
-  };
+  if (!scratch || scratch.p.length < n || scratch.qb.length < nq) {
+    const size = Math.max(n, scratch?.p.length ?? 0);
+    scratch = {
+      p: new Float64Array(size),
+      q: new Float64Array(size),
+      ps: new Float32Array(size),
+      qs: new Float32Array(size),
+      terms: new Float32Array(size),
+      qb: new Float64Array(Math.max(nq, scratch?.qb.length ?? 0)),
+    };
+  }
+  return scratch;
 }
 
 /** Σ hist[0..k) for every k: outlier and run masses in O(1). */
