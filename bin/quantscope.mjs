@@ -1,12 +1,48 @@
 #!/usr/bin/env node
 // The quantscope command: the CLI as JavaScript built ahead by esbuild (scripts/build-cli.mjs, run by
 // npm's `prepare` on install), so a start costs loading JavaScript, not compiling TypeScript.
+//
+// The commands that run models (onnxruntime-node) run in a child process this one watches. A model
+// onnxruntime cannot handle can trip an assertion in its C++ code, which aborts the whole process
+// (SIGABRT) before any JavaScript error is thrown: run in place, that would end the command with a
+// libstdc++ message and no word from quantscope. Watched, the crash becomes a coded error naming the
+// command, exit 1. `range` and `inspect` run no model and start no second process.
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 const built = new URL('../dist-cli/quantscope.mjs', import.meta.url);
 if (!existsSync(built)) {
   console.error('quantscope: error CLI_NOT_BUILT: dist-cli/quantscope.mjs is missing; run `npm run build:cli`');
   process.exit(1);
 }
-const { main } = await import(built.href);
-process.exitCode = await main(process.argv.slice(2));
+const argv = process.argv.slice(2);
+const RUNS_MODELS = new Set(['calibrate', 'quantize', 'eval', 'debug', 'sensitivity', 'tune']);
+const CRASHES = new Set(['SIGABRT', 'SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE']);
+
+if (process.env.QUANTSCOPE_WATCHED !== '1' && RUNS_MODELS.has(argv[0] ?? '')) {
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...argv], {
+    stdio: 'inherit',
+    env: { ...process.env, QUANTSCOPE_WATCHED: '1' },
+  });
+  // The peak-memory probe the bench and the large tests load (bench/peak-rss.mjs, through execArgv)
+  // reports the child, which does the work; this process writes nothing.
+  delete process.env.QS_PEAK_RSS_FILE;
+  // Ctrl-C reaches both processes from the terminal: this one waits for the child to stop. A signal
+  // sent to this process alone (a timeout's SIGTERM) is passed on.
+  process.on('SIGINT', () => {});
+  for (const s of ['SIGTERM', 'SIGHUP']) process.on(s, () => child.kill(s));
+  const [code, signal] = await new Promise((resolve) => child.on('exit', (c, s) => resolve([c, s])));
+  if (signal && CRASHES.has(signal)) {
+    console.error(
+      `quantscope ${argv[0]}: error NATIVE_CRASH: onnxruntime-node crashed (${signal}) inside its native code, ` +
+        'on a model it cannot load or run (its own message, if any, is above). Nothing ran after the lines ' +
+        'above: a file they say was written was not checked against the float model. The page ' +
+        '(onnxruntime-web) reports such a model as an error instead.',
+    );
+    process.exitCode = 1;
+  } else process.exitCode = signal ? 128 + ({ SIGINT: 2, SIGTERM: 15, SIGHUP: 1 }[signal] ?? 0) : (code ?? 1);
+} else {
+  const { main } = await import(built.href);
+  process.exitCode = await main(argv);
+}

@@ -12,6 +12,15 @@ import { fixedInputs, hasFlag, UsageError, type Args } from './args';
 import { loadSamples } from './data';
 import { imageInput, readModel } from './files';
 
+/** A session on the model, onnxruntime-node's refusal named for the file (a coded RUNTIME error). */
+async function openNamed(model: Parameters<typeof createNodeSessionForModel>[0], path: string) {
+  try {
+    return await createNodeSessionForModel(model);
+  } catch (e) {
+    throw new QuantscopeError('RUNTIME', `onnxruntime-node cannot load ${basename(path)}: ${(e as Error).message}`);
+  }
+}
+
 export async function cmdEval(a: Args): Promise<void> {
   const [floatPath, quantPath] = a.positional;
   if (!floatPath || !quantPath) throw new UsageError('eval needs FLOAT.onnx and QUANTIZED.onnx');
@@ -23,8 +32,8 @@ export async function cmdEval(a: Args): Promise<void> {
   const prepared = prepareModel(f.model, { fixedInputs: fixed }).model;
   const s = summarizeModel(f.model, prepared, planQuantization(prepared, DEFAULT_CONFIG), basename(floatPath), 0, []);
   const samples = loadSamples(data, s.inputs, imageInput(prepared), fixed);
-  const fs = await createNodeSessionForModel(f.model);
-  const qs = await createNodeSessionForModel(q.model);
+  const fs = await openNamed(f.model, floatPath);
+  const qs = await openNamed(q.model, quantPath);
   const rows: {
     sample: string;
     output: string;

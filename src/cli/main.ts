@@ -116,7 +116,18 @@ export async function main(argv: readonly string[]): Promise<number> {
       console.error(`quantscope ${command}: ${e.message} (quantscope --help)`);
       return 2;
     }
-    console.error(`quantscope ${command}: ${isQuantscopeError(e) ? e.message : ((e as Error).stack ?? String(e))}`);
+    console.error(`quantscope ${command}: ${failureMessage(e)}`);
     return 1;
   }
+}
+
+/**
+ * What a failure says: a coded error's message; anything else (an error onnxruntime-node throws, say,
+ * on a model it refuses) its message alone, never a stack trace, unless QUANTSCOPE_DEBUG=1 asks for one.
+ */
+function failureMessage(e: unknown): string {
+  if (isQuantscopeError(e)) return e.message;
+  if (process.env.QUANTSCOPE_DEBUG === '1' && e instanceof Error && e.stack) return e.stack;
+  const message = e instanceof Error ? e.message : String(e);
+  return `error RUNTIME: ${message.trim() || 'failed with no message'} (QUANTSCOPE_DEBUG=1 shows where)`;
 }

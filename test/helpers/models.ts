@@ -1,7 +1,7 @@
 /** Small models built in tests, for unit cases (real models are for integration and e2e). */
 import { create } from '@bufbuild/protobuf';
 import { mulberry32, normalSampler } from '../../src/core/random';
-import { GraphProtoSchema, ModelProtoSchema } from 'onnx-buf';
+import { AttributeProtoSchema, GraphProtoSchema, ModelProtoSchema } from 'onnx-buf';
 import { encodeModel } from '../../src/onnx/codec';
 import {
   bytesOf,
@@ -257,4 +257,39 @@ export function outlierBlock(): ModelProto {
       makeNode('MatMul', ['h', 'W2'], ['Y'], 'proj_out'),
     ],
   });
+}
+
+/**
+ * A model onnxruntime-node aborts on while loading (an assertion in its C++ graph code, SIGABRT; onnxruntime
+ * 1.2x): DequantizeLinear → Transpose, the Transpose's output read from outer scope by an If's branches.
+ * onnxruntime-web refuses it with an error ("Argument type mismatch when adding edge"). X[1,4,8] → Y[1,8,4].
+ */
+export function onnxruntimeNodeAborter(): ModelProto {
+  const branch = (name: string, op: string) =>
+    create(GraphProtoSchema, {
+      name,
+      node: [makeNode(op, ['t'], [`${name}_out`], `${name}_node`)],
+      output: [makeValueInfo(`${name}_out`, 1)],
+    });
+  const m = buildModel({
+    inputs: [['X', [1, 4, 8]]],
+    outputs: [['Y', undefined]],
+    opset: 17,
+    ir: 8,
+    inits: [floatTensor('s', [], () => 0.05), makeTensor('z', 2, [], new Uint8Array(1))],
+    nodes: [
+      makeNode('Relu', ['X'], ['r'], 'relu'),
+      makeNode('QuantizeLinear', ['r', 's', 'z'], ['rq'], 'q'),
+      makeNode('DequantizeLinear', ['rq', 's', 'z'], ['rd'], 'dq'),
+      makeNode('Transpose', ['rd'], ['t'], 'transpose', { perm: [0, 2, 1] }),
+      makeNode('ReduceMax', ['X'], ['m'], 'max', { keepdims: 0 }),
+      makeNode('Greater', ['m', 's'], ['cond'], 'cond'),
+      makeNode('If', ['cond'], ['Y'], 'branch'),
+    ],
+  });
+  m.graph!.node.at(-1)!.attribute = [
+    create(AttributeProtoSchema, { name: 'then_branch', type: 5, g: branch('then', 'Identity') }),
+    create(AttributeProtoSchema, { name: 'else_branch', type: 5, g: branch('else', 'Neg') }),
+  ];
+  return m;
 }

@@ -17,9 +17,9 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { encodeModel } from '../../src/onnx';
+import { bytesOf, encodeModel, makeNode, makeTensor } from '../../src/onnx';
 import { sqnr } from '../../src/core/metrics';
-import { tinyTransformer } from '../helpers/models';
+import { buildModel, onnxruntimeNodeAborter, tinyTransformer } from '../helpers/models';
 import { makeNpy } from '../helpers/npy';
 import { num, referenceCases } from '../helpers/reference';
 import { docFeeds, ROOT } from '../helpers/sample';
@@ -195,4 +195,45 @@ describe('bad input', () => {
     expect(existsSync(unwritable)).toBe(false);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   }, 120_000);
+
+  it('a model onnxruntime-node refuses, or crashes on: a coded error, exit 1, never a stack trace', async () => {
+    const x = join(dir, 'x.npy');
+    writeFileSync(
+      x,
+      makeNpy(
+        '<f4',
+        [1, 4, 8],
+        Float32Array.from({ length: 32 }, (_, i) => Math.sin(i)),
+      ),
+    );
+    // refused: Add of a float and an int64 (onnxruntime-node throws)
+    const refused = join(dir, 'refused.onnx');
+    writeFileSync(
+      refused,
+      encodeModel(
+        buildModel({
+          inputs: [['X', [1, 4, 8]]],
+          outputs: [['Y', [1, 4, 8]]],
+          inits: [makeTensor('k', 7, [], bytesOf(BigInt64Array.of(2n)))],
+          nodes: [makeNode('Add', ['X', 'k'], ['Y'], 'add')],
+        }),
+      ),
+    );
+    const e = await cli('eval', refused, refused, '--data', x);
+    expect(e.code).toBe(1);
+    expect(e.stderr).toMatch(
+      /^quantscope eval: onnxruntime-node cannot load refused\.onnx: .*bound to different types/,
+    );
+    // the same refusal where no command names the file (the export's check): the message, coded, no stack
+    const q = await cli('quantize', refused, '--format', 'fp16', '--data', x, '-o', join(dir, 'r16.onnx'));
+    expect(q.code).toBe(1);
+    expect(q.stderr).toMatch(/quantscope quantize: error RUNTIME: .*bound to different types/);
+    for (const r of [e, q]) expect(r.stderr).not.toMatch(/\n\s+at /);
+    // crashed: onnxruntime-node aborts on an assertion while loading (SIGABRT); the command ends coded
+    const crash = join(dir, 'aborts.onnx');
+    writeFileSync(crash, encodeModel(onnxruntimeNodeAborter()));
+    const c = await cli('eval', crash, crash, '--data', x);
+    expect(c.code).toBe(1);
+    expect(c.stderr).toMatch(/quantscope eval: error NATIVE_CRASH: onnxruntime-node crashed \(SIGABRT\)/);
+  }, 60_000);
 });
