@@ -59,6 +59,28 @@ export const DEFAULT_FP16_BLOCK_LIST: readonly string[] = [
   'Upsample',
 ];
 
+/**
+ * Ops of a model quantized already whose float tensors only float32 may fill, by their type constraints:
+ * QLinearConv/QLinearMatMul's scales and DynamicQuantizeLinear's input at every opset, and the
+ * standard QuantizeLinear (input, scale) and DequantizeLinear (scale, output) below opset 19, which
+ * added float16 to them (ONNX Operators.md, QuantizeLinear-19 / DequantizeLinear-19). onnxruntime's
+ * contrib ops with float scales (com.microsoft QLinearAdd, QGemm, ...) likewise. They keep float32,
+ * with Casts around them, like the block list's ops.
+ */
+function float32Only(n: NodeProto, opset: number): boolean {
+  if (n.domain === '' || n.domain === 'ai.onnx') {
+    if (n.opType === 'QuantizeLinear' || n.opType === 'DequantizeLinear') return opset < 19;
+    return n.opType === 'DynamicQuantizeLinear' || n.opType === 'QLinearConv' || n.opType === 'QLinearMatMul';
+  }
+  return (
+    n.domain === 'com.microsoft' &&
+    (n.opType.startsWith('QLinear') ||
+      n.opType === 'QGemm' ||
+      n.opType === 'DynamicQuantizeMatMul' ||
+      n.opType === 'MatMulIntegerToFloat')
+  );
+}
+
 /** Inputs that stay float32 whatever the model's precision (by the op's type constraints). */
 const FLOAT32_INPUTS: Record<string, readonly number[]> = { Resize: [2], Upsample: [1] };
 
@@ -101,8 +123,10 @@ export function convertToFloat16(model: ModelProto, o: Float16Options = {}): { m
   // Control flow stays float32 whole: its subgraphs are not converted, and the tensors they read
   // from this scope keep their names and their float32 type.
   const hasSubgraph = (n: NodeProto) => n.attribute.some((a) => a.g || a.graphs.length);
+  const opset = defaultOpset(model);
   const kept32 = (n: NodeProto) =>
     block.has(n.opType) ||
+    float32Only(n, opset) ||
     excluded.has(n.name) ||
     hasSubgraph(n) ||
     (n.domain !== '' && n.domain !== 'ai.onnx' && n.domain !== 'com.microsoft');
