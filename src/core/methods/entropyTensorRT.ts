@@ -46,7 +46,7 @@ export function entropyAmaxTensorRT(h: AbsHistogramState, opts: TensorRTEntropyO
   return { amax: h.edges[startBin + best * stride]!, divergences };
 }
 
-interface Prefix {
+export interface Prefix {
   readonly bins: Float64Array;
   /** Σ bins, non-empty bins and Σ b log b over bins [0, k). */
   readonly H: Float64Array;
@@ -60,7 +60,7 @@ interface Prefix {
  * One width's level terms: row[a] = mass·log(mass / non-zeros) of the level over bins [a, a + w) (0 when
  * it holds no non-zero bin), for a in [0, count): the expression the level loop evaluates, so the same bits.
  */
-function widthRow(t: Prefix, w: number, count: number, row: Float64Array): void {
+export function widthRow(t: Prefix, w: number, count: number, row: Float64Array): void {
   const { H, Z } = t;
   for (let a = 0; a < count; a++) {
     const nz = Z[a + w]! - Z[a]!;
@@ -88,95 +88,82 @@ export function scoreCandidates(
   startBin: number,
   stride: number,
   out: Float64Array,
-  mode: 'rows' | 'levels' | 'rough',
+  mode: ScoreMode,
   scale?: Float64Array,
 ): void {
-  const byWidth = mode !== 'levels';
-  const { bins, H, Z, A } = t;
-  const n = bins.length;
-  const total = H[n]!;
+  const n = t.bins.length;
   // rows for widths w and w + 1, swapped as w grows
   let rowW = t.rows?.[0] ?? new Float64Array(n + 1);
   let rowW1 = t.rows?.[1] ?? new Float64Array(n + 1);
   let rowWidth = -1; // the width rowW holds (rowW1 holds rowWidth + 1)
   for (let c = 0; c < out.length; c++) {
     const i = startBin + c * stride;
-    const outliers = total - H[i]!;
-    const last = bins[i - 1]!;
-    const pLast = last + outliers;
-    if (pLast > 0 && last === 0) {
-      out[c] = Infinity; // q is 0 where p holds the outliers
-      continue;
-    }
-    // Σ p log p over p's positions, the last one with its outliers
-    const self = A[i - 1]! + (pLast > 0 ? pLast * Math.log(pLast) : 0);
-    // Σ p log q: q is the level's mean count over its non-empty bins, constant over them
-    let cross = 0;
     const w = Math.floor(i / levels);
-    if (byWidth && w >= 1) {
-      if (w !== rowWidth) {
-        // the rows' levels start below i - w, i < (w + 1) L; the row of width w + 1 also serves the
-        // candidates of width w + 1, i < (w + 2) L, so it is built that far and kept for them
-        if (w === rowWidth + 1) [rowW, rowW1] = [rowW1, rowW];
-        else widthRow(t, w, Math.min((w + 1) * levels, n - w + 1), rowW);
-        widthRow(t, w + 1, Math.max(0, Math.min((w + 2) * levels, n - w)), rowW1);
-        rowWidth = w;
-      }
-      // every level but the last (the one that holds the outliers) from the rows
-      // level r ends at ceil((r + 1) i / L) = (r + 1) w + ceil((r + 1) k / L); that ceiling grows by one
-      // (the level is w + 1 wide) exactly when (r + 1) k passes its previous value times L
-      const k = i - w * levels;
-      let a = 0;
-      let rk = 0; // (r + 1) k
-      let eL = 0; // the previous ceiling, times L
-      let r = 0;
-      if (mode === 'rough') {
-        // four running sums, so that an addition need not wait for the one before: the same terms in
-        // another order, within ROUGH_BOUND of the sequential sum (entropyAmaxTensorRTFast re-scores)
-        let c1 = 0;
-        let c2 = 0;
-        let c3 = 0;
-        for (; r + 4 <= levels - 1; r += 4) {
-          rk += k;
-          if (rk > eL) {
-            eL += levels;
-            cross += rowW1[a]!;
-            a += w + 1;
-          } else {
-            cross += rowW[a]!;
-            a += w;
-          }
-          rk += k;
-          if (rk > eL) {
-            eL += levels;
-            c1 += rowW1[a]!;
-            a += w + 1;
-          } else {
-            c1 += rowW[a]!;
-            a += w;
-          }
-          rk += k;
-          if (rk > eL) {
-            eL += levels;
-            c2 += rowW1[a]!;
-            a += w + 1;
-          } else {
-            c2 += rowW[a]!;
-            a += w;
-          }
-          rk += k;
-          if (rk > eL) {
-            eL += levels;
-            c3 += rowW1[a]!;
-            a += w + 1;
-          } else {
-            c3 += rowW[a]!;
-            a += w;
-          }
-        }
-        cross += c1 + (c2 + c3);
-      }
-      for (; r < levels - 1; r++) {
+    if (mode !== 'levels' && w >= 1 && w !== rowWidth && !infiniteAt(t, i)) {
+      // the rows' levels start below i - w, i < (w + 1) L; the row of width w + 1 also serves the
+      // candidates of width w + 1, i < (w + 2) L, so it is built that far and kept for them
+      if (w === rowWidth + 1) [rowW, rowW1] = [rowW1, rowW];
+      else widthRow(t, w, Math.min((w + 1) * levels, n - w + 1), rowW);
+      widthRow(t, w + 1, Math.max(0, Math.min((w + 2) * levels, n - w)), rowW1);
+      rowWidth = w;
+    }
+    out[c] = scoreCandidate(t, levels, i, mode, rowW, rowW1, scale, c);
+  }
+}
+
+export type ScoreMode = 'rows' | 'levels' | 'rough';
+
+/** Whether candidate i's divergence is infinite: its last bin is empty and p puts the outliers there. */
+export function infiniteAt(t: Prefix, i: number): boolean {
+  return t.bins[i - 1]! === 0 && t.H[t.bins.length]! - t.H[i]! > 0;
+}
+
+/**
+ * Candidate i's divergence (scoreCandidates' modes); with `rows` or `rough` and i >= `levels`,
+ * `rowW` and `rowW1` must hold widthRow's terms of widths floor(i / levels) and one more over
+ * positions [0, i - floor(i / levels)). `scale[c]` receives the magnitude of the score's parts.
+ */
+export function scoreCandidate(
+  t: Prefix,
+  levels: number,
+  i: number,
+  mode: ScoreMode,
+  rowW: Float64Array,
+  rowW1: Float64Array,
+  scale?: Float64Array,
+  c = 0,
+): number {
+  const { bins, H, Z, A } = t;
+  const n = bins.length;
+  const total = H[n]!;
+  const outliers = total - H[i]!;
+  const last = bins[i - 1]!;
+  const pLast = last + outliers;
+  if (pLast > 0 && last === 0) {
+    if (scale) scale[c] = 0;
+    return Infinity; // q is 0 where p holds the outliers
+  }
+  // Σ p log p over p's positions, the last one with its outliers
+  const self = A[i - 1]! + (pLast > 0 ? pLast * Math.log(pLast) : 0);
+  // Σ p log q: q is the level's mean count over its non-empty bins, constant over them
+  let cross = 0;
+  const w = Math.floor(i / levels);
+  if (mode !== 'levels' && w >= 1) {
+    // every level but the last (the one that holds the outliers) from the rows
+    // level r ends at ceil((r + 1) i / L) = (r + 1) w + ceil((r + 1) k / L); that ceiling grows by one
+    // (the level is w + 1 wide) exactly when (r + 1) k passes its previous value times L
+    const k = i - w * levels;
+    let a = 0;
+    let rk = 0; // (r + 1) k
+    let eL = 0; // the previous ceiling, times L
+    let r = 0;
+    if (mode === 'rough') {
+      // four running sums, so that an addition need not wait for the one before: the same terms in
+      // another order, within ROUGH_BOUND of the sequential sum (entropyAmaxTensorRTFast re-scores)
+      let c1 = 0;
+      let c2 = 0;
+      let c3 = 0;
+      for (; r + 4 <= levels - 1; r += 4) {
         rk += k;
         if (rk > eL) {
           eL += levels;
@@ -186,40 +173,79 @@ export function scoreCandidates(
           cross += rowW[a]!;
           a += w;
         }
-      }
-      const nz = Z[i]! - Z[a]!;
-      if (nz !== 0) {
-        const mass = H[i]! - H[a]!;
-        cross += (mass + outliers) * Math.log(mass / nz);
-      }
-    } else {
-      // bins j with floor(j * levels / i) = r: j in [ceil(r i / levels), ceil((r + 1) i / levels)), so
-      // each level starts where the previous one ends
-      let a = 0;
-      let Ha = 0; // H[a], Z[a]: the previous level's end
-      let Za = 0;
-      for (let r = 0; r < levels; r++) {
-        const b = Math.ceil(((r + 1) * i) / levels);
-        if (b > a) {
-          const Hb = H[b]!;
-          const Zb = Z[b]!;
-          const nz = Zb - Za;
-          if (nz !== 0) {
-            const mass = Hb - Ha;
-            // p's mass over the level: its bins, plus the outliers if the level holds the last bin (b = i)
-            cross += (mass + (b === i ? outliers : 0)) * Math.log(mass / nz);
-          }
-          Ha = Hb;
-          Za = Zb;
+        rk += k;
+        if (rk > eL) {
+          eL += levels;
+          c1 += rowW1[a]!;
+          a += w + 1;
+        } else {
+          c1 += rowW[a]!;
+          a += w;
         }
-        a = b;
+        rk += k;
+        if (rk > eL) {
+          eL += levels;
+          c2 += rowW1[a]!;
+          a += w + 1;
+        } else {
+          c2 += rowW[a]!;
+          a += w;
+        }
+        rk += k;
+        if (rk > eL) {
+          eL += levels;
+          c3 += rowW1[a]!;
+          a += w + 1;
+        } else {
+          c3 += rowW[a]!;
+          a += w;
+        }
+      }
+      cross += c1 + (c2 + c3);
+    }
+    for (; r < levels - 1; r++) {
+      rk += k;
+      if (rk > eL) {
+        eL += levels;
+        cross += rowW1[a]!;
+        a += w + 1;
+      } else {
+        cross += rowW[a]!;
+        a += w;
       }
     }
-    const sq = H[i]!;
-    out[c] = self / total - Math.log(total) - cross / total + Math.log(sq);
-    if (scale)
-      scale[c] = Math.abs(self / total) + Math.abs(Math.log(total)) + Math.abs(cross / total) + Math.abs(Math.log(sq));
+    const nz = Z[i]! - Z[a]!;
+    if (nz !== 0) {
+      const mass = H[i]! - H[a]!;
+      cross += (mass + outliers) * Math.log(mass / nz);
+    }
+  } else {
+    // bins j with floor(j * levels / i) = r: j in [ceil(r i / levels), ceil((r + 1) i / levels)), so
+    // each level starts where the previous one ends
+    let a = 0;
+    let Ha = 0; // H[a], Z[a]: the previous level's end
+    let Za = 0;
+    for (let r = 0; r < levels; r++) {
+      const b = Math.ceil(((r + 1) * i) / levels);
+      if (b > a) {
+        const Hb = H[b]!;
+        const Zb = Z[b]!;
+        const nz = Zb - Za;
+        if (nz !== 0) {
+          const mass = Hb - Ha;
+          // p's mass over the level: its bins, plus the outliers if the level holds the last bin (b = i)
+          cross += (mass + (b === i ? outliers : 0)) * Math.log(mass / nz);
+        }
+        Ha = Hb;
+        Za = Zb;
+      }
+      a = b;
+    }
   }
+  const sq = H[i]!;
+  if (scale)
+    scale[c] = Math.abs(self / total) + Math.abs(Math.log(total)) + Math.abs(cross / total) + Math.abs(Math.log(sq));
+  return self / total - Math.log(total) - cross / total + Math.log(sq);
 }
 
 /** The divergences with every level's logarithm taken in the level loop: the reference the width rows are tested against. */

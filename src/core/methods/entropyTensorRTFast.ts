@@ -1,10 +1,21 @@
 /**
- * TensorRT's entropy search (entropyTensorRT.ts) the fast way: a rough pass that sums each candidate's
- * level terms four at a time, then exact re-scores of the candidates the rough pass cannot rule out.
+ * TensorRT's entropy search (entropyTensorRT.ts) the fast way: candidates a lower bound on their
+ * divergence proves worse than one already scored are skipped, the others scored in a rough pass that
+ * sums each candidate's level terms four at a time, then exact re-scores of the candidates the rough
+ * pass cannot rule out.
  */
 import type { AbsHistogramState } from '../absHistogram';
 import { f32 } from '../rounding';
-import { entropyAmaxTensorRT, prefixOf, scoreCandidates, type TensorRTEntropyOptions } from './entropyTensorRT';
+import {
+  entropyAmaxTensorRT,
+  infiniteAt,
+  prefixOf,
+  scoreCandidate,
+  scoreCandidates,
+  widthRow,
+  type Prefix,
+  type TensorRTEntropyOptions,
+} from './entropyTensorRT';
 import type { Range } from './percentile';
 
 /**
@@ -21,44 +32,207 @@ export const ROUGH_BOUND = 1e-12;
 let scratch = new Float64Array(0);
 
 /**
- * TensorRT's amax (entropyAmaxTensorRT's) from a rough pass and exact re-scores: every candidate scored
- * with its level terms summed four at a time, then only those within the rough bound of the least
- * upper estimate scored exactly (level by level: the same bits as the rows; tested), the last least of
- * them kept, as the exhaustive search does. Fractional counts (a level mean below 1, terms of either
- * sign) take the exhaustive search.
+ * A lower bound on candidate i's divergence, in O(1) from the prefix sums. Merging positions never
+ * increases a KL divergence (the data-processing inequality: Cover & Thomas, Elements of Information
+ * Theory, 2nd ed., Theorem 2.8.1 / the log-sum inequality 2.7.1), so KL(p || q) >= KL(P || Q) for the
+ * masses P, Q of p and q (each normalised as the search normalises it: p by the total T with the
+ * outliers O, q by S = H[i] without them) over three groups of positions:
+ *  - the levels before the last, [0, a) with a = i - floor(i / L) (the last level is floor(i / L)
+ *    bins wide): p and q hold the same counts there, F = H[a], so P = F / T and Q = F / S;
+ *  - the last level but its last bin, [a, i - 1): mass m - b (m = H[i] - H[a], b = the last bin) in
+ *    p; in q each of the level's nz non-empty bins holds m / nz, and nz - [b > 0] of them lie here;
+ *  - the last bin: b + O in p (the outliers are folded into it), m / nz in q when b > 0, else 0
+ *    (infinite: the search scores that candidate Infinity too).
+ * It is the clipping cost alone (what the outliers do to p), zero when there are none: it rules out
+ * candidates that clip too much, not those whose levels are too coarse. With `logs` false each term
+ * P·log(P / Q) is replaced by klTermBelow's lower bound: weaker, but without a logarithm.
+ */
+export function clipBound(t: Prefix, levels: number, i: number, logs = true): number {
+  const { bins, H, Z } = t;
+  const total = H[bins.length]!;
+  const S = H[i]!;
+  const O = total - S;
+  const b = bins[i - 1]!;
+  if (b === 0 && O > 0) return Infinity;
+  const a = i - Math.floor(i / levels);
+  const F = H[a]!;
+  const m = S - F;
+  if (m === 0) return 0; // no outliers (b = 0 and O = 0) and an empty last level: p = q over it
+  const nz = Z[i]! - Z[a]!;
+  const qBin = m / S / nz; // q's mass a non-empty bin of the last level
+  const rest = m - b;
+  const pFront = F / total;
+  const qFront = F / S;
+  const pRest = rest / total;
+  const qRest = qBin * (nz - (b > 0 ? 1 : 0));
+  const pLast = (b + O) / total;
+  if (logs)
+    return (
+      (F > 0 ? klTerm(pFront, qFront) : 0) +
+      (rest > 0 ? klTerm(pRest, qRest) : 0) +
+      (b + O > 0 ? klTerm(pLast, qBin) : 0)
+    );
+  return (
+    (F > 0 ? klTermBelow(pFront, qFront) : 0) +
+    (rest > 0 ? klTermBelow(pRest, qRest) : 0) +
+    (b + O > 0 ? klTermBelow(pLast, qBin) : 0)
+  );
+}
+
+/** x·log(x / y), x and y > 0. */
+function klTerm(x: number, y: number): number {
+  return x * Math.log(x / y);
+}
+
+/**
+ * A lower bound on x·log(x / y) (x, y > 0) without a logarithm, for clipBound to rule out most
+ * candidates before it takes any: with z = x / y, log z >= (z - 1/z) / 2 for z <= 1 (equal at 1, and
+ * the difference's derivative -(1 - 1/z)^2 / 2 <= 0), and for z > 1 log z = 2 atanh(v) = 2 Σ v^(2k+1) /
+ * (2k + 1), v = (z - 1) / (z + 1) in (0, 1), whose first three terms (all positive) stay below it.
+ */
+function klTermBelow(x: number, y: number): number {
+  const z = x / y;
+  if (z <= 1) return (x * (z - 1 / z)) / 2;
+  const v = (z - 1) / (z + 1);
+  const v2 = v * v;
+  return 2 * x * v * (1 + v2 * (1 / 3 + v2 / 5));
+}
+
+/**
+ * How far clipBound's float value (either form) and a candidate's computed score (the level-by-level sum
+ * the search re-scores with) may each be from the real values they stand for. A candidate is skipped
+ * only when its bound, less this allowance, is above an upper value of the least computed score, so
+ * that its own computed score is strictly above that least: it can be neither the minimum nor a tie
+ * the last-minimum rule would prefer. With integer counts (T < 2^53, so H and Z are exact) and
+ * u = 2^-53 (Higham, Accuracy and Stability of Numerical Algorithms, §2.2 and §4.2; Math.log within
+ * one ulp, fdlibm's):
+ *  - A[i - 1] sums i - 1 terms b log b >= 0, each within 3u: off by at most (n + 3)·u'·T log T;
+ *  - the cross sum adds L terms (mass + O)·log(mass / nz), mass / nz >= 1, each off by at most 4u of
+ *    itself plus 2u·(mass + O) (a rounded quotient near 1 moves its log by u absolutely): off by at
+ *    most (L + 6)·u'·T·(log T + 1);
+ *  - so self / T and cross / T are within (n + L + 9)·u'·(log T + 1), and the last expression's four
+ *    parts (each at most log T + 1 in size) and three additions round by at most 8u·(log T + 1) more;
+ *  - clipBound: three terms P·log(P / Q) (or its lower bound: at most eight operations), P <= 1 and
+ *    P / Q <= T·n, each term at most log T + log n + 1 in size: within 32u·(log T + log n + 1).
+ * Together below (n + L + 64)·u·(log T + log n + 2); the allowance takes 8 times that (~6e-11 for
+ * 2048 bins and 1e8 counts, far below the gaps between candidates it decides on).
+ */
+export function clipAllowance(n: number, levels: number, total: number): number {
+  return (n + levels + 64) * 2 ** -50 * (Math.log(total) + Math.log(n) + 2);
+}
+
+/**
+ * TensorRT's amax (entropyAmaxTensorRT's) from pruned rough scores and exact re-scores. From the last
+ * candidate down, each one whose clipBound, less clipAllowance, is above U (the least upper value of a
+ * score so far) is skipped: its computed score is above the least one's, so it is neither the last
+ * minimum nor tied with it. The others are scored with their level terms summed four at a time (U
+ * lowered to rough + ROUGH_BOUND·scale), or exactly, level by level, where a width has too few of them
+ * to pay for its rows; then only those within the rough bound of U are scored exactly (level by level:
+ * the same bits as the rows; tested), the last least of them kept, as the exhaustive search does.
+ * Fractional counts (a level mean below 1, terms of either sign) take the exhaustive search.
  */
 export function entropyAmaxTensorRTFast(h: AbsHistogramState, opts: TensorRTEntropyOptions = {}): number {
+  return searchTensorRT(h, opts).amax;
+}
+
+export interface TensorRTSearch {
+  readonly amax: number;
+  /** Candidates, and how many of them clipBound ruled out unscored (0 when the exhaustive search ran). */
+  readonly candidates: number;
+  readonly skipped: number;
+}
+
+/** entropyAmaxTensorRTFast's search, with how many candidates it skipped. */
+export function searchTensorRT(h: AbsHistogramState, opts: TensorRTEntropyOptions = {}): TensorRTSearch {
   const { numBits = 8, unsigned = false, startBin = 128, stride = 1 } = opts;
   const n = h.counts.length;
   let whole = n > 0 && h.total !== 0 && startBin <= n;
   for (let k = 0; k < n && whole; k++) if (h.counts[k]! !== 0 && !(h.counts[k]! >= 1)) whole = false;
-  if (!whole) return entropyAmaxTensorRT(h, opts).amax; // its errors, or fractional counts
+  if (!whole) {
+    // its errors, or fractional counts
+    const { amax, divergences } = entropyAmaxTensorRT(h, opts);
+    return { amax, candidates: divergences.length, skipped: 0 };
+  }
   const levels = 2 ** (numBits - 1 + (unsigned ? 1 : 0));
   const count = Math.floor((n - startBin) / stride) + 1;
   // one buffer for the prefix sums, the width rows and the rough scores, reused call after call (the
   // page and the bench range every tensor in turn: fresh arrays each time were ~20 MB of garbage a pass)
-  const size = 6 * (n + 1) + 2 * count;
+  const size = 6 * (n + 1) + 3 * count;
   if (scratch.length < size) scratch = new Float64Array(size);
   const t = prefixOf(h.counts, scratch);
   const rough = scratch.subarray(6 * (n + 1), 6 * (n + 1) + count);
-  const scale = scratch.subarray(6 * (n + 1) + count, size);
-  scoreCandidates(t, levels, startBin, stride, rough, 'rough', scale);
-  let upper = Infinity;
-  for (let c = 0; c < count; c++) upper = Math.min(upper, rough[c]! + ROUGH_BOUND * scale[c]!);
+  const scale = scratch.subarray(6 * (n + 1) + count, 6 * (n + 1) + 2 * count);
+  const lower = scratch.subarray(6 * (n + 1) + 2 * count, size);
+  let [rowW, rowW1] = t.rows!;
+  const allowance = clipAllowance(n, levels, t.H[n]!);
+  let upper = Infinity; // U: the least upper value of a score so far, rough + ROUGH_BOUND·scale or exact
+  // from the last candidate down, a width at a time, so that the row of width w + 1 serves the
+  // candidates of width w too; the least is most often among the wide candidates, whose clipping is
+  // small: scored first, they make U small for the narrow ones, which clip more and are ruled out
+  let rowWidth = -1; // the width rowW holds (rowW1 holds rowWidth + 1)
+  let skipped = 0;
+  for (let top = count - 1; top >= 0;) {
+    const w = Math.floor((startBin + top * stride) / levels);
+    let low = top; // the candidates of width w: low..top
+    while (low > 0 && Math.floor((startBin + (low - 1) * stride) / levels) === w) low--;
+    let alive = 0;
+    let iMax = -1; // the largest candidate not ruled out
+    for (let c = top; c >= low; c--) {
+      const i = startBin + c * stride;
+      // without logarithms first: most candidates that clip too much are ruled out by that alone
+      lower[c] = clipBound(t, levels, i, false) - allowance;
+      if (!(lower[c]! > upper)) lower[c] = clipBound(t, levels, i) - allowance;
+      if (lower[c]! > upper) continue;
+      alive++;
+      if (iMax < 0 && !infiniteAt(t, i)) iMax = i;
+    }
+    // rows cost a logarithm a position, levels - 1 logarithms each candidate scored level by level (the
+    // widest width often holds a single candidate: i = n)
+    const rowCost = iMax < 0 ? 0 : (w === rowWidth - 1 ? 1 : 2) * (iMax - w);
+    const byLevels = w < 1 || alive * (levels - 1) < rowCost;
+    if (!byLevels && iMax >= 0 && w !== rowWidth) {
+      // iMax is the largest candidate of width w to be scored: its levels start below iMax - w, and
+      // those of the candidates of width w - 1 (below w L <= iMax) below w L - w + 1, so the row of
+      // width w is built over [0, iMax - w + 1) and kept for them; the row of width w + 1 over [0, iMax - w)
+      if (w === rowWidth - 1) [rowW, rowW1] = [rowW1, rowW];
+      else widthRow(t, w + 1, iMax - w, rowW1);
+      widthRow(t, w, iMax - w + 1, rowW);
+      rowWidth = w;
+    }
+    for (let c = top; c >= low; c--) {
+      if (lower[c]! > upper) {
+        rough[c] = NaN; // ruled out: its computed score is above the least
+        skipped++;
+        continue;
+      }
+      const i = startBin + c * stride;
+      if (byLevels) {
+        // exactly, level by level: no re-score needed (scale -1 says so)
+        rough[c] = scoreCandidate(t, levels, i, 'levels', rowW, rowW1);
+        scale[c] = -1;
+        upper = Math.min(upper, rough[c]!);
+      } else {
+        rough[c] = scoreCandidate(t, levels, i, 'rough', rowW, rowW1, scale, c);
+        upper = Math.min(upper, rough[c]! + ROUGH_BOUND * scale[c]!);
+      }
+    }
+    top = low - 1;
+  }
   let best = -1;
   let bestDiv = Infinity;
-  const one = new Float64Array(1);
   for (let c = 0; c < count; c++) {
     const d = rough[c]!;
-    if (d === Infinity ? upper !== Infinity : d - ROUGH_BOUND * scale[c]! > upper) continue;
+    if (Number.isNaN(d)) continue;
+    const exact = scale[c]! < 0;
+    if (d === Infinity ? upper !== Infinity : d - (exact ? 0 : ROUGH_BOUND * scale[c]!) > upper) continue;
     // exactly, level by level (one candidate: i = startBin + c·stride)
-    scoreCandidates(t, levels, startBin + c * stride, 1, one, 'levels');
-    if (best < 0 || one[0]! <= bestDiv) {
+    const div = exact ? d : scoreCandidate(t, levels, startBin + c * stride, 'levels', rowW, rowW1);
+    if (best < 0 || div <= bestDiv) {
       best = c; // the last minimum
-      bestDiv = one[0]!;
+      bestDiv = div;
     }
   }
-  return h.edges[startBin + best * stride]!;
+  return { amax: h.edges[startBin + best * stride]!, candidates: count, skipped };
 }
 
 /** The rough pass's scores and each one's magnitude of parts: to test ROUGH_BOUND against the exact scores. */
