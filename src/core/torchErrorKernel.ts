@@ -45,6 +45,8 @@ interface KernelExports {
     negHalfCube: number,
     last: number,
     inv: number,
+    inv32: number,
+    approx: number,
   ): number;
 }
 
@@ -81,7 +83,12 @@ export function torchErrorKernel(floorDiv: FloorDiv32): TorchErrorKernel {
         countsOf = counts;
         buffer = memory.buffer;
       }
-      return k.total(0, groups, t.startBin, t.bw, t.dw, t.halfDw, t.middle, t.halfCube, t.negHalfCube, t.last, t.inv);
+      // the float32 quotients' error bound holds for a normal dw with a normal reciprocal, within 2048
+      // destination bins (torchErrorKernel.wat); else every floor takes floorDiv32's own steps
+      const approx = t.dw >= 2 ** -126 && t.dw <= 2 ** 126 && t.last + 2 <= 2048 ? 1 : 0;
+      const inv32 = Math.fround(1 / t.dw);
+      const { startBin, bw, dw, halfDw, middle, halfCube, negHalfCube, last, inv } = t;
+      return k.total(0, groups, startBin, bw, dw, halfDw, middle, halfCube, negHalfCube, last, inv, inv32, approx);
     },
     kind: () => kernels.kind(),
     force: (kind) => kernels.force(kind),

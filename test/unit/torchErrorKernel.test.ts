@@ -141,6 +141,18 @@ describe('HistogramObserver error kernel', () => {
     expect(wasm).toBe(js);
   });
 
+  it('keeps NaN where a bin ends past float32 (begin finite, end Infinity) and the mass stops there', () => {
+    // over [-3e38, 3e38] bin 1161 begins at 3.40137e38 and its end overflows to Infinity: floorDiv32's
+    // fmod gives NaN there (the kernel takes its own steps for a quotient that is not finite)
+    const counts = new Float32Array(2048);
+    counts[1161] = 5;
+    for (const end of [2047, 1500, 1161, 700]) {
+      const { js, wasm } = both({ counts, min: f32(-3e38), max: f32(3e38), start: 0, end, dstBins: 256 });
+      expect(js).toBeNaN();
+      expect(wasm).toBeNaN();
+    }
+  });
+
   it('copies the counts again for another histogram, and past one page of memory', () => {
     const arrays = [countsOf(2048, 'random', 3), countsOf(2048, 'sparse', 4), countsOf(20_000, 'random', 5)];
     for (let k = 0; k < 9; k++) {
