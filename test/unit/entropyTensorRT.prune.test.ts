@@ -24,7 +24,7 @@ function histogramOf(bins: number, kind: number, seed: number): AbsHistogramStat
   const h = seedAbsHistogramFromZero(1, bins);
   const c = h.counts;
   const spread = bins * (0.02 + r() * 0.3);
-  const at = Math.floor(r() * bins);
+  const at = r() < 0.2 ? 0 : Math.floor(r() * bins); // 0: the first bin, which takes the second's count
   for (let j = 0; j < bins; j++) {
     const decay = Math.exp(-j / spread);
     if (kind === 0) c[j] = Math.floor(1e6 * decay * r());

@@ -52,6 +52,10 @@ export interface Prefix {
   readonly H: Float64Array;
   readonly Z: Float64Array;
   readonly A: Float64Array;
+  /** Math.log(H[n]), taken once for every candidate's score. */
+  readonly logTotal: number;
+  /** Every count 0 or at least 1 (each level's mean count then at least 1: see ROUGH_BOUND). */
+  readonly whole: boolean;
   /** Two rows of n + 1 values the width rows may use instead of fresh ones. */
   readonly rows?: readonly [Float64Array, Float64Array];
 }
@@ -244,8 +248,8 @@ export function scoreCandidate(
   }
   const sq = H[i]!;
   if (scale)
-    scale[c] = Math.abs(self / total) + Math.abs(Math.log(total)) + Math.abs(cross / total) + Math.abs(Math.log(sq));
-  return self / total - Math.log(total) - cross / total + Math.log(sq);
+    scale[c] = Math.abs(self / total) + Math.abs(t.logTotal) + Math.abs(cross / total) + Math.abs(Math.log(sq));
+  return self / total - t.logTotal - cross / total + Math.log(sq);
 }
 
 /** The divergences with every level's logarithm taken in the level loop: the reference the width rows are tested against. */
@@ -265,7 +269,12 @@ export function prefixOf(counts: ArrayLike<number>, scratch?: Float64Array): Pre
   const n = counts.length;
   const part = (k: number) => (scratch ? scratch.subarray(k * (n + 1), (k + 1) * (n + 1)) : new Float64Array(n + 1));
   const bins = part(0); // a copy (the first bin is overwritten below)
-  for (let k = 0; k < n; k++) bins[k] = counts[k]!;
+  let whole = true;
+  for (let k = 0; k < n; k++) {
+    const c = counts[k]!;
+    bins[k] = c;
+    if (c !== 0 && !(c >= 1)) whole = false;
+  }
   if (n > 1) bins[0] = bins[1]!;
   const H = part(1);
   const Z = part(2);
@@ -277,5 +286,6 @@ export function prefixOf(counts: ArrayLike<number>, scratch?: Float64Array): Pre
     Z[k + 1] = Z[k]! + (b !== 0 ? 1 : 0);
     A[k + 1] = A[k]! + (b > 0 ? b * logCount(b) : 0);
   }
-  return { bins: bins.subarray(0, n), H, Z, A, rows: scratch ? [part(4), part(5)] : undefined };
+  const logTotal = Math.log(H[n]!);
+  return { bins: bins.subarray(0, n), H, Z, A, logTotal, whole, rows: scratch ? [part(4), part(5)] : undefined };
 }

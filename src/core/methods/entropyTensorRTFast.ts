@@ -31,6 +31,11 @@ export const ROUGH_BOUND = 1e-12;
 
 let scratch = new Float64Array(0);
 
+function scratchOf(size: number): Float64Array {
+  if (scratch.length < size) scratch = new Float64Array(size);
+  return scratch;
+}
+
 /**
  * A lower bound on candidate i's divergence, in O(1) from the prefix sums. Merging positions never
  * increases a KL divergence (the data-processing inequality: Cover & Thomas, Elements of Information
@@ -146,20 +151,18 @@ export interface TensorRTSearch {
 export function searchTensorRT(h: AbsHistogramState, opts: TensorRTEntropyOptions = {}): TensorRTSearch {
   const { numBits = 8, unsigned = false, startBin = 128, stride = 1 } = opts;
   const n = h.counts.length;
-  let whole = n > 0 && h.total !== 0 && startBin <= n;
-  for (let k = 0; k < n && whole; k++) if (h.counts[k]! !== 0 && !(h.counts[k]! >= 1)) whole = false;
-  if (!whole) {
-    // its errors, or fractional counts
-    const { amax, divergences } = entropyAmaxTensorRT(h, opts);
-    return { amax, candidates: divergences.length, skipped: 0 };
-  }
   const levels = 2 ** (numBits - 1 + (unsigned ? 1 : 0));
   const count = Math.floor((n - startBin) / stride) + 1;
   // one buffer for the prefix sums, the width rows and the rough scores, reused call after call (the
   // page and the bench range every tensor in turn: fresh arrays each time were ~20 MB of garbage a pass)
   const size = 6 * (n + 1) + 3 * count;
-  if (scratch.length < size) scratch = new Float64Array(size);
-  const t = prefixOf(h.counts, scratch);
+  const t = n > 0 && h.total !== 0 && startBin <= n ? prefixOf(h.counts, scratchOf(size)) : null;
+  if (!t?.whole || t.H[n] === 0) {
+    // its errors, fractional counts, or all the mass in the first bin (which takes the second's count:
+    // every score 0 / 0, and the exhaustive search keeps the first candidate)
+    const { amax, divergences } = entropyAmaxTensorRT(h, opts);
+    return { amax, candidates: divergences.length, skipped: 0 };
+  }
   const rough = scratch.subarray(6 * (n + 1), 6 * (n + 1) + count);
   const scale = scratch.subarray(6 * (n + 1) + count, 6 * (n + 1) + 2 * count);
   const lower = scratch.subarray(6 * (n + 1) + 2 * count, size);
