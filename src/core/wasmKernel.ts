@@ -2,8 +2,8 @@
  * What every WebAssembly SIMD kernel of core shares (histogramKernel.ts, methods/entropyBlocksKernel.ts,
  * torchErrorKernel.ts): instantiating its module from the base64 that scripts/build-wasm.mjs writes,
  * synchronously (each is under the browsers' 4 KB limit for synchronous compiles on a page's thread),
- * null where WebAssembly or its SIMD is missing; and loading it once, on first use, with a switch that tests and the bench use to
- * run the JavaScript loop instead.
+ * null where WebAssembly or its SIMD is missing; and loading it once, on first use, with a switch that
+ * tests and the bench use to run the JavaScript loop instead.
  */
 export type KernelKind = 'wasm-simd' | 'js';
 
