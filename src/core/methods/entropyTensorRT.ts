@@ -62,11 +62,11 @@ export interface Prefix {
 
 /**
  * One width's level terms: row[a] = mass·log(mass / non-zeros) of the level over bins [a, a + w) (0 when
- * it holds no non-zero bin), for a in [0, count): the expression the level loop evaluates, so the same bits.
+ * it holds no non-zero bin), for a in [from, count): the expression the level loop evaluates, so the same bits.
  */
-export function widthRow(t: Prefix, w: number, count: number, row: Float64Array): void {
+export function widthRow(t: Prefix, w: number, count: number, row: Float64Array, from = 0): void {
   const { H, Z } = t;
-  for (let a = 0; a < count; a++) {
+  for (let a = from; a < count; a++) {
     const nz = Z[a + w]! - Z[a]!;
     if (nz === 0) {
       row[a] = 0;
@@ -137,18 +137,12 @@ export function scoreCandidate(
   scale?: Float64Array,
   c = 0,
 ): number {
-  const { bins, H, Z, A } = t;
-  const n = bins.length;
-  const total = H[n]!;
-  const outliers = total - H[i]!;
-  const last = bins[i - 1]!;
-  const pLast = last + outliers;
-  if (pLast > 0 && last === 0) {
+  const { H, Z } = t;
+  if (infiniteAt(t, i)) {
     if (scale) scale[c] = 0;
     return Infinity; // q is 0 where p holds the outliers
   }
-  // Σ p log p over p's positions, the last one with its outliers
-  const self = A[i - 1]! + (pLast > 0 ? pLast * Math.log(pLast) : 0);
+  const outliers = H[t.bins.length]! - H[i]!;
   // Σ p log q: q is the level's mean count over its non-empty bins, constant over them
   let cross = 0;
   const w = Math.floor(i / levels);
@@ -246,6 +240,20 @@ export function scoreCandidate(
       a = b;
     }
   }
+  return divergenceOf(t, i, cross, scale, c);
+}
+
+/**
+ * KL(p || q) of candidate i (finite) from its Σ p log q, `cross`: Σ p log p less it, each normalised
+ * (p by the total, q by H[i]); `scale[c]` receives the magnitude of its parts.
+ */
+export function divergenceOf(t: Prefix, i: number, cross: number, scale?: Float64Array, c = 0): number {
+  const { bins, H, A } = t;
+  const total = H[bins.length]!;
+  const outliers = total - H[i]!;
+  const pLast = bins[i - 1]! + outliers;
+  // Σ p log p over p's positions, the last one with its outliers
+  const self = A[i - 1]! + (pLast > 0 ? pLast * Math.log(pLast) : 0);
   const sq = H[i]!;
   if (scale)
     scale[c] = Math.abs(self / total) + Math.abs(t.logTotal) + Math.abs(cross / total) + Math.abs(Math.log(sq));

@@ -1,13 +1,15 @@
 /**
  * TensorRT's entropy search (entropyTensorRT.ts) the fast way: candidates a lower bound on their
- * divergence proves worse than one already scored are skipped, the others scored in a rough pass that
- * sums each candidate's level terms four at a time, then exact re-scores of the candidates the rough
- * pass cannot rule out.
+ * divergence proves worse than one already scored are skipped, before any level is summed (clipBound)
+ * or after the first levels (roughPruned); the others are scored in a rough pass that sums each
+ * candidate's level terms four at a time, then exact re-scores of the candidates the rough pass cannot
+ * rule out.
  */
 import type { AbsHistogramState } from '../absHistogram';
 import { f32 } from '../rounding';
 import {
   entropyAmaxTensorRT,
+  divergenceOf,
   infiniteAt,
   prefixOf,
   scoreCandidate,
@@ -118,8 +120,10 @@ function klTermBelow(x: number, y: number): number {
  *  - so self / T and cross / T are within (n + L + 9)·u'·(log T + 1), and the last expression's four
  *    parts (each at most log T + 1 in size) and three additions round by at most 8u·(log T + 1) more;
  *  - clipBound: three terms P·log(P / Q) (or its lower bound: at most eight operations), P <= 1 and
- *    P / Q <= T·n, each term at most log T + log n + 1 in size: within 32u·(log T + log n + 1).
- * Together below (n + L + 64)·u·(log T + log n + 2); the allowance takes 8 times that (~6e-11 for
+ *    P / Q <= T·n, each term at most log T + log n + 1 in size: within 32u·(log T + log n + 1);
+ *  - roughPruned's levels' shares, (A[a] - a partial sum of row terms) / T: A[a] and the row terms are
+ *    rounded as the score's, so within (n + L + 9)·u'·(log T + 1) again, in any order of summing.
+ * Together below 2·(n + L + 64)·u·(log T + log n + 2); the allowance takes 4 times that (~6e-11 for
  * 2048 bins and 1e8 counts, far below the gaps between candidates it decides on).
  */
 export function clipAllowance(n: number, levels: number, total: number): number {
@@ -130,11 +134,13 @@ export function clipAllowance(n: number, levels: number, total: number): number 
  * TensorRT's amax (entropyAmaxTensorRT's) from pruned rough scores and exact re-scores. From the last
  * candidate down, each one whose clipBound, less clipAllowance, is above U (the least upper value of a
  * score so far) is skipped: its computed score is above the least one's, so it is neither the last
- * minimum nor tied with it. The others are scored with their level terms summed four at a time (U
- * lowered to rough + ROUGH_BOUND·scale), or exactly, level by level, where a width has too few of them
- * to pay for its rows; then only those within the rough bound of U are scored exactly (level by level:
- * the same bits as the rows; tested), the last least of them kept, as the exhaustive search does.
- * Fractional counts (a level mean below 1, terms of either sign) take the exhaustive search.
+ * minimum nor tied with it. The others are scored with their level terms summed four at a time, 16
+ * levels at a time, and skipped as soon as the levels summed add enough to the bound (roughPruned: the
+ * candidates past the least, whose levels are too coarse), U lowered to rough + ROUGH_BOUND·scale by
+ * those scored in full; or exactly, level by level, where a width has too few of them to pay for its
+ * rows. Then only those within the rough bound of U are scored exactly (level by level: the same bits
+ * as the rows; tested), the last least of them kept, as the exhaustive search does. Fractional counts
+ * (a level mean below 1, terms of either sign) take the exhaustive search.
  */
 export function entropyAmaxTensorRTFast(h: AbsHistogramState, opts: TensorRTEntropyOptions = {}): number {
   return searchTensorRT(h, opts).amax;
@@ -142,7 +148,7 @@ export function entropyAmaxTensorRTFast(h: AbsHistogramState, opts: TensorRTEntr
 
 export interface TensorRTSearch {
   readonly amax: number;
-  /** Candidates, and how many of them clipBound ruled out unscored (0 when the exhaustive search ran). */
+  /** Candidates, and how many of them a bound ruled out (0 when the exhaustive search ran). */
   readonly candidates: number;
   readonly skipped: number;
 }
@@ -166,13 +172,12 @@ export function searchTensorRT(h: AbsHistogramState, opts: TensorRTEntropyOption
   const rough = scratch.subarray(6 * (n + 1), 6 * (n + 1) + count);
   const scale = scratch.subarray(6 * (n + 1) + count, 6 * (n + 1) + 2 * count);
   const lower = scratch.subarray(6 * (n + 1) + 2 * count, size);
-  let [rowW, rowW1] = t.rows!;
+  const [row0, row1] = t.rows!;
+  const rows: LazyRows = { w: -1, rowW: row0, rowW1: row1, extW: 0, extW1: 0 };
   const allowance = clipAllowance(n, levels, t.H[n]!);
   let upper = Infinity; // U: the least upper value of a score so far, rough + ROUGH_BOUND·scale or exact
   // from the last candidate down, a width at a time, so that the row of width w + 1 serves the
-  // candidates of width w too; the least is most often among the wide candidates, whose clipping is
-  // small: scored first, they make U small for the narrow ones, which clip more and are ruled out
-  let rowWidth = -1; // the width rowW holds (rowW1 holds rowWidth + 1)
+  // candidates of width w too (the wide ones, scored first, most often hold the least)
   let skipped = 0;
   for (let top = count - 1; top >= 0;) {
     const w = Math.floor((startBin + top * stride) / levels);
@@ -191,16 +196,17 @@ export function searchTensorRT(h: AbsHistogramState, opts: TensorRTEntropyOption
     }
     // rows cost a logarithm a position, levels - 1 logarithms each candidate scored level by level (the
     // widest width often holds a single candidate: i = n)
-    const rowCost = iMax < 0 ? 0 : (w === rowWidth - 1 ? 1 : 2) * (iMax - w);
+    const rowCost = iMax < 0 ? 0 : (w === rows.w - 1 ? 1 : 2) * (iMax - w);
     const byLevels = w < 1 || alive * (levels - 1) < rowCost;
-    if (!byLevels && iMax >= 0 && w !== rowWidth) {
-      // iMax is the largest candidate of width w to be scored: its levels start below iMax - w, and
-      // those of the candidates of width w - 1 (below w L <= iMax) below w L - w + 1, so the row of
-      // width w is built over [0, iMax - w + 1) and kept for them; the row of width w + 1 over [0, iMax - w)
-      if (w === rowWidth - 1) [rowW, rowW1] = [rowW1, rowW];
-      else widthRow(t, w + 1, iMax - w, rowW1);
-      widthRow(t, w, iMax - w + 1, rowW);
-      rowWidth = w;
+    if (!byLevels && iMax >= 0 && w !== rows.w) {
+      // the row of width w + 1 is the previous width's row of width w when it was w + 1; rows are
+      // built as far as the candidates read them (extendRows)
+      if (w === rows.w - 1) {
+        [rows.rowW, rows.rowW1] = [rows.rowW1, rows.rowW];
+        rows.extW1 = rows.extW;
+      } else rows.extW1 = 0;
+      rows.extW = 0;
+      rows.w = w;
     }
     for (let c = top; c >= low; c--) {
       if (lower[c]! > upper) {
@@ -211,12 +217,14 @@ export function searchTensorRT(h: AbsHistogramState, opts: TensorRTEntropyOption
       const i = startBin + c * stride;
       if (byLevels) {
         // exactly, level by level: no re-score needed (scale -1 says so)
-        rough[c] = scoreCandidate(t, levels, i, 'levels', rowW, rowW1);
+        rough[c] = scoreCandidate(t, levels, i, 'levels', row0, row1);
         scale[c] = -1;
         upper = Math.min(upper, rough[c]!);
       } else {
-        rough[c] = scoreCandidate(t, levels, i, 'rough', rowW, rowW1, scale, c);
-        upper = Math.min(upper, rough[c]! + ROUGH_BOUND * scale[c]!);
+        const d = infiniteAt(t, i) ? Infinity : roughPruned(t, levels, i, rows, lower[c]!, upper, scale, c);
+        rough[c] = d;
+        if (Number.isNaN(d)) skipped++;
+        else upper = Math.min(upper, d === Infinity ? d : d + ROUGH_BOUND * scale[c]!);
       }
     }
     top = low - 1;
@@ -229,13 +237,135 @@ export function searchTensorRT(h: AbsHistogramState, opts: TensorRTEntropyOption
     const exact = scale[c]! < 0;
     if (d === Infinity ? upper !== Infinity : d - (exact ? 0 : ROUGH_BOUND * scale[c]!) > upper) continue;
     // exactly, level by level (one candidate: i = startBin + c·stride)
-    const div = exact ? d : scoreCandidate(t, levels, startBin + c * stride, 'levels', rowW, rowW1);
+    const div = exact ? d : scoreCandidate(t, levels, startBin + c * stride, 'levels', row0, row1);
     if (best < 0 || div <= bestDiv) {
       best = c; // the last minimum
       bestDiv = div;
     }
   }
   return { amax: h.edges[startBin + best * stride]!, candidates: count, skipped };
+}
+
+/** Levels summed between two looks at roughPruned's bound (8 to 32 measured alike on det). */
+const CHUNK = 16;
+
+/** The width rows of one width w (rowW) and w + 1 (rowW1), built over [0, extW) and [0, extW1). */
+interface LazyRows {
+  w: number;
+  rowW: Float64Array;
+  rowW1: Float64Array;
+  extW: number;
+  extW1: number;
+}
+
+/** Both rows built over at least [0, need) (as far as they go: a level of w bins starts at n - w at most). */
+function extendRows(t: Prefix, rows: LazyRows, need: number): void {
+  const n = t.bins.length;
+  if (rows.extW < need) {
+    const to = Math.min(need, n - rows.w + 1);
+    widthRow(t, rows.w, to, rows.rowW, rows.extW);
+    rows.extW = to;
+  }
+  if (rows.extW1 < need) {
+    const to = Math.min(need, n - rows.w);
+    widthRow(t, rows.w + 1, to, rows.rowW1, rows.extW1);
+    rows.extW1 = to;
+  }
+}
+
+/**
+ * Candidate i's rough score (finite, i >= L, rows.w = floor(i / L)), its level terms summed four at a
+ * time as scoreCandidate's `rough` mode does, a chunk of levels at a time; NaN as soon as the levels
+ * summed prove it above `upper`. By the chain rule over clipBound's groups with the levels before the
+ * last taken one by one (Cover & Thomas, Theorem 2.5.3), the divergence is clipBound plus each level's
+ * own share, (Σ b log b - m_r log(m_r / nz_r)) / T >= 0 (q uniform over its nz_r non-empty bins): after
+ * levels 0..r - 1, ending at a, `floor` (clipBound less the allowance) + (A[a] - Σ row terms) / T is below
+ * it. The rows are extended only as far as the levels read reach.
+ */
+function roughPruned(
+  t: Prefix,
+  levels: number,
+  i: number,
+  rows: LazyRows,
+  floor: number,
+  upper: number,
+  scale: Float64Array,
+  c: number,
+): number {
+  const { H, Z, A } = t;
+  const total = H[t.bins.length]!;
+  const w = rows.w;
+  const k = i - w * levels;
+  const { rowW, rowW1 } = rows;
+  let a = 0;
+  let rk = 0; // (r + 1) k
+  let eL = 0; // the previous level end's ceiling, times L
+  let c0 = 0;
+  let c1 = 0;
+  let c2 = 0;
+  let c3 = 0;
+  for (let r = 0; r < levels - 1;) {
+    const end = Math.min(r + CHUNK, levels - 1);
+    // level r starts at ceil(r i / L) <= r (w + 1) (i < (w + 1) L)
+    extendRows(t, rows, (end - 1) * (w + 1) + 1);
+    for (; r + 4 <= end; r += 4) {
+      rk += k;
+      if (rk > eL) {
+        eL += levels;
+        c0 += rowW1[a]!;
+        a += w + 1;
+      } else {
+        c0 += rowW[a]!;
+        a += w;
+      }
+      rk += k;
+      if (rk > eL) {
+        eL += levels;
+        c1 += rowW1[a]!;
+        a += w + 1;
+      } else {
+        c1 += rowW[a]!;
+        a += w;
+      }
+      rk += k;
+      if (rk > eL) {
+        eL += levels;
+        c2 += rowW1[a]!;
+        a += w + 1;
+      } else {
+        c2 += rowW[a]!;
+        a += w;
+      }
+      rk += k;
+      if (rk > eL) {
+        eL += levels;
+        c3 += rowW1[a]!;
+        a += w + 1;
+      } else {
+        c3 += rowW[a]!;
+        a += w;
+      }
+    }
+    for (; r < end; r++) {
+      rk += k;
+      if (rk > eL) {
+        eL += levels;
+        c0 += rowW1[a]!;
+        a += w + 1;
+      } else {
+        c0 += rowW[a]!;
+        a += w;
+      }
+    }
+    if (end < levels - 1 && floor + (A[a]! - (c0 + c1 + (c2 + c3))) / total > upper) return NaN;
+  }
+  let cross = c0 + c1 + (c2 + c3);
+  const nz = Z[i]! - Z[a]!;
+  if (nz !== 0) {
+    const mass = H[i]! - H[a]!;
+    cross += (mass + total - H[i]!) * Math.log(mass / nz);
+  }
+  return divergenceOf(t, i, cross, scale, c);
 }
 
 /** The rough pass's scores and each one's magnitude of parts: to test ROUGH_BOUND against the exact scores. */
