@@ -187,12 +187,13 @@ export function absFromValueHistogram(h: HistogramState): AbsHistogramState {
   const counts = new Float64Array(n - half);
   for (let k = 0; k < n - half; k++)
     counts[k] = h.counts[half + k]! + (half - 1 - k >= 0 ? h.counts[half - 1 - k]! : 0);
-  // the value histogram's upper edges (histogramEdges' float32 linspace, the last one hi itself)
+  // the value histogram's upper edges: histogramEdges' float32 linspace, its last one hi as its
+  // Float32Array holds it (rounded to float32: a threshold need not be one)
   const edges = new Float64Array(n - half + 1);
   const step = f32(f32(hi - lo) / n);
   edges[0] = 0;
   for (let k = 1; k < n - half; k++) edges[k] = f32(f32((half + k) * step) + lo);
-  edges[n - half] = hi;
+  edges[n - half] = f32(hi);
   return { counts, edges, min: h.min, max: h.max, total: h.total };
 }
 

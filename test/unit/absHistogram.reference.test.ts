@@ -11,7 +11,7 @@ import {
   seedAbsHistogram,
   updateAbsHistogram,
 } from '../../src/core/absHistogram';
-import { createHistogram } from '../../src/core/histogram';
+import { createHistogram, histogramEdges, histogramRange } from '../../src/core/histogram';
 import { updateHistogram } from '../../src/core/histogramFold';
 import { percentileRangeSymmetric } from '../../src/core/methods/percentile';
 import { mulberry32, normalSampler } from '../../src/core/random';
@@ -85,5 +85,22 @@ describe('|x| folded from the value histogram', () => {
     // the bound means something: the edges one bin off (a fold against the wrong half) miss it
     const shifted = { ...folded, edges: folded.edges.map((e) => e + 3 * width) };
     expect(Math.abs(percentileRangeSymmetric(shifted, 99.9).rmax - exact.rmax)).toBeGreaterThan(2 * width);
+  });
+
+  it("takes the value histogram's upper edges as histogramEdges gives them, float32 threshold or not", () => {
+    // a threshold from data is a float32; one set by hand (a test's) need not be, and the
+    // last edge is then histogramEdges' float32 rounding of it, not the float64 value
+    for (const [bins, threshold] of [
+      [2048, Math.fround(3.7)],
+      [2048, 0.1],
+      [256, Math.PI * 1e3],
+      [7, 1 / 3],
+    ] as const) {
+      const h = { ...createHistogram(bins), counts: new Float64Array(bins).fill(1), threshold, total: bins };
+      const [lo, hi] = histogramRange(h);
+      const half = bins >> 1;
+      const want = [0, ...Array.from(histogramEdges(lo, hi, bins).subarray(half + 1))];
+      expect(Array.from(absFromValueHistogram(h).edges)).toEqual(want);
+    }
   });
 });
