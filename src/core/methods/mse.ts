@@ -38,8 +38,10 @@ export function quantizationError(
  * c_i·w²·((i - t)² + 1/12) (its mass, centred at bin i, about the destination centre at bin position t;
  * w the bin width: ∫ x² over a bin of width w about its centre x_i is w·(x_i² + w²/12)); the source bins
  * a destination boundary cuts (boundary d sits at bin startBin + d·K/dstBins, K the kept bins, found
- * in integers) take quantizationError's own per-bin terms. Float64 throughout: it equals
- * quantizationError up to rounding (tested), about 5x faster (no division or floor a bin).
+ * in integers) take their two parts' integrals in closed form, or quantizationError's own per-bin
+ * terms where destination bins are under a bin wide (several boundaries in one bin). Float64
+ * throughout: it equals quantizationError up to rounding (tested), about 2.5x faster (no division or
+ * floor a bin: 2048 bins, ~15 -> ~6 µs a call, measured back to back on this 2-core machine).
  */
 export function quantizationErrorByRuns(
   counts: Float64Array,
