@@ -87,6 +87,8 @@ export function forceTorchErrorKernel(kind: KernelKind | null): void {
 /**
  * _compute_quantization_error(startBin, endBin) over `counts` spanning [min, max]: the WASM SIMD kernel
  * (torchErrorKernel.wat) where it loads, else the JavaScript loop; the same float32 result, bit for bit.
+ * `counts` must not be written between calls: the kernel keeps its copy of the last array it was given,
+ * keyed by the array itself (a histogram's counts are never written once it is made); pass a new array.
  */
 export function torchQuantizationError(
   counts: Float32Array,
