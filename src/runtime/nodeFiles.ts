@@ -109,7 +109,16 @@ export function fileSink(path: string): ByteSink & { commit(): void; abort(): vo
     },
     commit: () => {
       close();
-      renameSync(tmp, path);
+      try {
+        renameSync(tmp, path);
+      } catch (e) {
+        // a directory there, say: named and coded like a file that cannot be opened, the temporary removed
+        rmSync(tmp, { force: true });
+        throw new QuantscopeError(
+          'BAD_DATA',
+          `${path}: cannot be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+        );
+      }
     },
     abort: () => {
       try {

@@ -5,7 +5,16 @@
  * (forced by its threshold) writes what onnxruntime-node loads. Calibrating such a model in passes:
  * externalData.calibration.node.test.ts.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
@@ -101,6 +110,17 @@ describe('external data', () => {
         message: expect.stringMatching(/decoder\.onnx_data is 1000 bytes/),
       }),
     );
+  });
+
+  it('names an output it cannot rename into place (a directory there), coded, the temporary removed', () => {
+    const at = join(dir, 'taken');
+    mkdirSync(at);
+    const sink = fileSink(at);
+    sink.write(Uint8Array.of(1, 2, 3));
+    expect(() => sink.commit()).toThrow(
+      expect.objectContaining({ code: 'BAD_DATA', message: `${at}: cannot be written (EISDIR)` }),
+    );
+    expect(readdirSync(dir).filter((f) => f.startsWith('.taken'))).toEqual([]);
   });
 
   it('parses a single-file model without copying its weights (views into the file buffer)', () => {
