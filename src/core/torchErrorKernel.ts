@@ -2,7 +2,7 @@
  * The WebAssembly SIMD kernel for PyTorch HistogramObserver's quantization error (torchErrorKernel.wat,
  * assembled at build time by scripts/build-wasm.mjs): the same total as torchQuantizationError's
  * JavaScript loop (torchHistogramError.ts), bit for bit, four bins at a time. Loaded once, synchronously
- * (about 1 KB, within the browsers' 4 KB limit for synchronous compiles on a page's thread), through
+ * (about 1.5 KB, within the browsers' 4 KB limit for synchronous compiles on a page's thread), through
  * wasmKernel.ts's shared loader; where WebAssembly SIMD is missing, `total` answers null and the caller
  * runs the JavaScript loop.
  *
