@@ -146,4 +146,313 @@
         (local.set $to (i32.add (local.get $to) (i32.const 80)))
         (local.set $h (i32.add (local.get $h) (i32.const 8)))
         (local.set $z (i32.add (local.get $z) (i32.const 8)))
-        (br $blocks)))))
+        (br $blocks))))
+
+  ;; The scores of candidates i = $i .. $last, which share the run width $m, into out[0 .. last - i]:
+  ;; for each, sliceOf then blockedScore (src/core/methods/entropyFastTables.ts, entropyFastBlocks.ts)
+  ;; over the counts and tablesOf's prefix arrays (H, Z, A, L, R1, R2, R3, n + 1 float64 each, one after
+  ;; another from $H; the counts just before H) and the block sums at $rows ($F fields a row, from
+  ;; $lowPos). The same float64 operations in the same order as the JS, Math.log imported: the same bits.
+  ;; A NaN marks a candidate the series does not serve (blockedScore's null), which the caller scores
+  ;; in JS; Infinity where p or q is all zeros. The constants are the JS ones' bits: EPS = 1e-4
+  ;; (0x1.a36e2eb1c432dp-14), MAX_SERIES_EQ = 0.01 (0x1.47ae147ae147bp-7), MAX_SERIES_ERROR = 2e-11
+  ;; (0x1.5fd7fe1796495p-36), 2/3 (0x1.5555555555555p-1); log(EPS) comes from the caller. No helper
+  ;; functions: a call in V8's WASM measured ~2x this loop's whole cost, so every read is inline, with
+  ;; byte offsets: s8 = start·8, e8 = end·8, m8 = m·8.
+  (func (export "score")
+    (param $H i32) (param $n i32) (param $nq i32) (param $rows i32) (param $lowPos i32) (param $F i32)
+    (param $m i32) (param $i i32) (param $last i32) (param $out i32) (param $logTotal f64) (param $logEps f64)
+    (local $S i32) (local $cnt i32) (local $Z i32) (local $A i32) (local $L i32) (local $R1 i32) (local $R2 i32)
+    (local $R3 i32) (local $zero i32) (local $s8 i32) (local $e8 i32) (local $m8 i32) (local $b8 i32)
+    (local $lo i32) (local $hi i32) (local $r8 i32) (local $len i32)
+    (local $total f64) (local $mf f64) (local $lenf f64) (local $leftOut f64) (local $rightOut f64)
+    (local $first f64) (local $lastH f64) (local $p0 f64) (local $pl f64) (local $zp f64) (local $nzp f64)
+    (local $e f64) (local $e2 f64) (local $zeroBlocks f64) (local $zq f64) (local $sq f64)
+    (local $nz f64) (local $mass f64) (local $qb f64) (local $v0 f64) (local $w0 f64) (local $vl f64)
+    (local $wl f64) (local $nzq f64) (local $eq f64) (local $c f64) (local $pow f64) (local $term f64)
+    (local $u2 f64) (local $n1 f64) (local $cross f64) (local $self f64) (local $x f64) (local $score f64)
+    (local.set $S (i32.shl (i32.add (local.get $n) (i32.const 1)) (i32.const 3)))
+    (local.set $cnt (i32.sub (local.get $H) (i32.shl (local.get $n) (i32.const 3))))
+    (local.set $Z (i32.add (local.get $H) (local.get $S)))
+    (local.set $A (i32.add (local.get $Z) (local.get $S)))
+    (local.set $L (i32.add (local.get $A) (local.get $S)))
+    (local.set $R1 (i32.add (local.get $L) (local.get $S)))
+    (local.set $R2 (i32.add (local.get $R1) (local.get $S)))
+    (local.set $R3 (i32.add (local.get $R2) (local.get $S)))
+    (local.set $zero (i32.shr_u (local.get $n) (i32.const 1)))
+    (local.set $total (f64.load (i32.add (local.get $H) (i32.shl (local.get $n) (i32.const 3)))))
+    (local.set $mf (f64.convert_i32_s (local.get $m)))
+    (local.set $m8 (i32.shl (local.get $m) (i32.const 3)))
+    (block $done
+      (loop $candidates
+        (br_if $done (i32.gt_s (local.get $i) (local.get $last)))
+        (block $scored
+          ;; sliceOf: [start, end), the outliers, p's ends, p's zeros and its smoothing e
+          (local.set $s8 (i32.shl (i32.sub (local.get $zero) (local.get $i)) (i32.const 3)))
+          (local.set $e8 (i32.shl (i32.add (i32.add (local.get $zero) (local.get $i)) (i32.const 1)) (i32.const 3)))
+          (if (i32.gt_s (local.get $e8) (i32.shl (local.get $n) (i32.const 3)))
+            (then (local.set $e8 (i32.shl (local.get $n) (i32.const 3)))))
+          (local.set $len (i32.shr_s (i32.sub (local.get $e8) (local.get $s8)) (i32.const 3)))
+          (local.set $lenf (f64.convert_i32_s (local.get $len)))
+          (local.set $leftOut (f64.load (i32.add (local.get $H) (local.get $s8))))
+          (local.set $rightOut (f64.sub (local.get $total) (f64.load (i32.add (local.get $H) (local.get $e8)))))
+          (local.set $first (f64.load (i32.add (local.get $cnt) (local.get $s8))))
+          (local.set $lastH (f64.load (i32.sub (i32.add (local.get $cnt) (local.get $e8)) (i32.const 8))))
+          (local.set $p0 (f64.add (local.get $first) (local.get $leftOut)))
+          (local.set $pl (f64.add (local.get $lastH) (local.get $rightOut)))
+          ;; zp = len - 2 - (Z[end - 1] - Z[start + 1]) + (p0 === 0) + (pl === 0)
+          (local.set $zp
+            (f64.add
+              (f64.add
+                (f64.sub (f64.sub (local.get $lenf) (f64.const 2))
+                  (f64.sub (f64.load (i32.sub (i32.add (local.get $Z) (local.get $e8)) (i32.const 8)))
+                    (f64.load offset=8 (i32.add (local.get $Z) (local.get $s8)))))
+                (f64.convert_i32_u (f64.eq (local.get $p0) (f64.const 0))))
+              (f64.convert_i32_u (f64.eq (local.get $pl) (f64.const 0)))))
+          (local.set $nzp (f64.sub (local.get $lenf) (local.get $zp)))
+          (if (i32.or (f64.eq (local.get $nzp) (f64.const 0)) (f64.eq (local.get $total) (f64.const 0)))
+            (then (local.set $score (f64.const inf)) (br $scored)))
+          (local.set $e (f64.div (f64.mul (f64.const 0x1.a36e2eb1c432dp-14) (local.get $zp)) (local.get $nzp)))
+          ;; blockedScore: the rows at the first interior block (lo) and past the last (hi)
+          (local.set $lo
+            (i32.add (local.get $rows)
+              (i32.shl
+                (i32.mul (i32.sub (i32.add (i32.shr_s (local.get $s8) (i32.const 3)) (local.get $m)) (local.get $lowPos))
+                  (local.get $F))
+                (i32.const 3))))
+          (local.set $hi
+            (i32.add (local.get $lo)
+              (i32.shl (i32.mul (i32.mul (i32.sub (local.get $nq) (i32.const 2)) (local.get $m)) (local.get $F))
+                (i32.const 3))))
+          ;; fields F - 2 (empty blocks) and F - 1 (Σ v): r8 = (F - 2)·8
+          (local.set $r8 (i32.shl (i32.sub (local.get $F) (i32.const 2)) (i32.const 3)))
+          (local.set $zeroBlocks
+            (f64.sub (f64.load (i32.add (local.get $hi) (local.get $r8)))
+              (f64.load (i32.add (local.get $lo) (local.get $r8)))))
+          (local.set $zq
+            (f64.add
+              (f64.sub (local.get $lenf) (f64.convert_i32_s (i32.mul (local.get $nq) (local.get $m))))
+              (f64.mul (local.get $zeroBlocks) (local.get $mf))))
+          (local.set $sq
+            (f64.mul
+              (f64.sub (f64.load offset=8 (i32.add (local.get $hi) (local.get $r8)))
+                (f64.load offset=8 (i32.add (local.get $lo) (local.get $r8))))
+              (local.get $mf)))
+          ;; runOf(0): the first run [start, start + m), with the left outliers
+          (local.set $b8 (i32.add (local.get $s8) (local.get $m8)))
+          (local.set $nz
+            (f64.add
+              (f64.sub (f64.load (i32.add (local.get $Z) (local.get $b8)))
+                (f64.load (i32.add (local.get $Z) (local.get $s8))))
+              (f64.sub (f64.convert_i32_u (f64.ne (local.get $p0) (f64.const 0)))
+                (f64.convert_i32_u (f64.ne (local.get $first) (f64.const 0))))))
+          (local.set $qb
+            (f64.sub (f64.load (i32.add (local.get $H) (local.get $b8)))
+              (f64.load (i32.add (local.get $H) (local.get $s8)))))
+          (local.set $mass (f64.add (local.get $qb) (local.get $leftOut)))
+          (local.set $v0
+            (if (result f64) (f64.ne (local.get $nz) (f64.const 0))
+              (then (f64.trunc (f64.div (local.get $qb) (local.get $nz))))
+              (else (f64.const 0))))
+          ;; its p' mass: mass - e·nz + EPS·(m - nz)
+          (local.set $w0
+            (f64.add (f64.sub (local.get $mass) (f64.mul (local.get $e) (local.get $nz)))
+              (f64.mul (f64.const 0x1.a36e2eb1c432dp-14) (f64.sub (local.get $mf) (local.get $nz)))))
+          ;; runOf(nq - 1): the last run [a, b), b8 = b·8, q's remainder past it, the right outliers when b = end
+          (local.set $b8
+            (i32.add (local.get $s8) (i32.mul (local.get $nq) (local.get $m8))))
+          (local.set $nz
+            (f64.sub (f64.load (i32.add (local.get $Z) (local.get $b8)))
+              (f64.load (i32.sub (i32.add (local.get $Z) (local.get $b8)) (local.get $m8)))))
+          (local.set $mass
+            (f64.sub (f64.load (i32.add (local.get $H) (local.get $b8)))
+              (f64.load (i32.sub (i32.add (local.get $H) (local.get $b8)) (local.get $m8)))))
+          (local.set $qb
+            (f64.add (local.get $mass)
+              (f64.sub (f64.load (i32.add (local.get $H) (local.get $e8)))
+                (f64.load (i32.add (local.get $H) (local.get $b8))))))
+          (if (i32.eq (local.get $b8) (local.get $e8))
+            (then
+              (local.set $nz
+                (f64.add (local.get $nz)
+                  (f64.sub (f64.convert_i32_u (f64.ne (local.get $pl) (f64.const 0)))
+                    (f64.convert_i32_u (f64.ne (local.get $lastH) (f64.const 0))))))
+              (local.set $mass (f64.add (local.get $mass) (local.get $rightOut)))))
+          (local.set $vl
+            (if (result f64) (f64.ne (local.get $nz) (f64.const 0))
+              (then (f64.trunc (f64.div (local.get $qb) (local.get $nz))))
+              (else (f64.const 0))))
+          (local.set $wl
+            (f64.add (f64.sub (local.get $mass) (f64.mul (local.get $e) (local.get $nz)))
+              (f64.mul (f64.const 0x1.a36e2eb1c432dp-14) (f64.sub (local.get $mf) (local.get $nz)))))
+          (if (f64.eq (local.get $v0) (f64.const 0)) (then (local.set $zq (f64.add (local.get $zq) (local.get $mf)))))
+          (if (f64.eq (local.get $vl) (f64.const 0)) (then (local.set $zq (f64.add (local.get $zq) (local.get $mf)))))
+          (local.set $sq (f64.add (local.get $sq) (f64.mul (f64.add (local.get $v0) (local.get $vl)) (local.get $mf))))
+          (local.set $nzq (f64.sub (local.get $lenf) (local.get $zq)))
+          (if (f64.eq (local.get $nzq) (f64.const 0)) (then (local.set $score (f64.const inf)) (br $scored)))
+          (local.set $eq (f64.div (f64.mul (f64.const 0x1.a36e2eb1c432dp-14) (local.get $zq)) (local.get $nzq)))
+          ;; eq over MAX_SERIES_EQ: the series is not tried
+          (if (f64.gt (local.get $eq) (f64.const 0x1.47ae147ae147bp-7))
+            (then (local.set $score (f64.const nan)) (br $scored)))
+          (local.set $c (f64.add (local.get $e) (f64.const 0x1.a36e2eb1c432dp-14)))
+          (if (i32.eq (local.get $F) (i32.const 10))
+            (then
+              ;; the full layout: Σ_k ± eq^k (field k - c·field k + 4), k = 0..3, eq^k as the JS multiplies it
+              (local.set $cross
+                (f64.add (f64.const 0)
+                  (f64.sub (f64.sub (f64.load (local.get $hi)) (f64.load (local.get $lo)))
+                    (f64.mul (local.get $c)
+                      (f64.sub (f64.load offset=32 (local.get $hi)) (f64.load offset=32 (local.get $lo)))))))
+              (local.set $pow (f64.mul (f64.const 1) (local.get $eq)))
+              (local.set $cross
+                (f64.add (local.get $cross)
+                  (f64.mul (f64.neg (local.get $pow))
+                    (f64.sub (f64.sub (f64.load offset=8 (local.get $hi)) (f64.load offset=8 (local.get $lo)))
+                      (f64.mul (local.get $c)
+                        (f64.sub (f64.load offset=40 (local.get $hi)) (f64.load offset=40 (local.get $lo))))))))
+              (local.set $pow (f64.mul (local.get $pow) (local.get $eq)))
+              (local.set $cross
+                (f64.add (local.get $cross)
+                  (f64.mul (f64.neg (local.get $pow))
+                    (f64.sub (f64.sub (f64.load offset=16 (local.get $hi)) (f64.load offset=16 (local.get $lo)))
+                      (f64.mul (local.get $c)
+                        (f64.sub (f64.load offset=48 (local.get $hi)) (f64.load offset=48 (local.get $lo))))))))
+              (local.set $pow (f64.mul (local.get $pow) (local.get $eq)))
+              (local.set $term
+                (f64.sub (f64.sub (f64.load offset=24 (local.get $hi)) (f64.load offset=24 (local.get $lo)))
+                  (f64.mul (local.get $c)
+                    (f64.sub (f64.load offset=56 (local.get $hi)) (f64.load offset=56 (local.get $lo))))))
+              (local.set $cross (f64.add (local.get $cross) (f64.mul (f64.neg (local.get $pow)) (local.get $term))))
+              (local.set $pow (f64.mul (local.get $pow) (local.get $eq)))
+              ;; the truncation bound over MAX_SERIES_ERROR of the mass: scored run by run
+              (if (f64.gt
+                    (f64.div (f64.mul (f64.mul (f64.const 0.75) (local.get $pow)) (f64.abs (local.get $term)))
+                      (f64.sub (f64.const 1) (local.get $eq)))
+                    (f64.mul (f64.const 0x1.5fd7fe1796495p-36) (local.get $total)))
+                (then (local.set $score (f64.const nan)) (br $scored))))
+            (else
+              ;; the short layout: fields u·log v, u/v, u/(2v²), nz·log v, nz/v
+              (local.set $u2 (f64.sub (f64.load offset=16 (local.get $hi)) (f64.load offset=16 (local.get $lo))))
+              (local.set $n1 (f64.sub (f64.load offset=32 (local.get $hi)) (f64.load offset=32 (local.get $lo))))
+              (if (f64.gt
+                    (f64.div
+                      (f64.add
+                        (f64.mul
+                          (f64.mul (f64.mul (f64.mul (f64.const 0x1.5555555555555p-1) (local.get $eq)) (local.get $eq))
+                            (local.get $eq))
+                          (local.get $u2))
+                        (f64.div
+                          (f64.mul (f64.mul (f64.mul (local.get $c) (local.get $eq)) (local.get $eq)) (local.get $n1))
+                          (f64.const 2)))
+                      (f64.sub (f64.const 1) (local.get $eq)))
+                    (f64.mul (f64.const 0x1.5fd7fe1796495p-36) (local.get $total)))
+                (then (local.set $score (f64.const nan)) (br $scored)))
+              (local.set $cross
+                (f64.sub (f64.sub (f64.load (local.get $hi)) (f64.load (local.get $lo)))
+                  (f64.mul (local.get $c)
+                    (f64.sub (f64.load offset=24 (local.get $hi)) (f64.load offset=24 (local.get $lo))))))
+              (local.set $cross
+                (f64.sub (local.get $cross)
+                  (f64.mul (local.get $eq)
+                    (f64.sub (f64.sub (f64.load offset=8 (local.get $hi)) (f64.load offset=8 (local.get $lo)))
+                      (f64.mul (local.get $c) (local.get $n1))))))
+              (local.set $cross
+                (f64.sub (local.get $cross) (f64.mul (f64.mul (local.get $eq) (local.get $eq)) (local.get $u2))))))
+          ;; the empty interior blocks (p' = EPS, q' = EPS), then the first and last runs' w·log(v - eq)
+          (local.set $cross
+            (f64.add (local.get $cross)
+              (f64.mul
+                (f64.mul (f64.mul (f64.const 0x1.a36e2eb1c432dp-14) (local.get $mf)) (local.get $zeroBlocks))
+                (local.get $logEps))))
+          (local.set $cross
+            (f64.add (local.get $cross)
+              (f64.add
+                (f64.mul (local.get $w0)
+                  (if (result f64) (f64.ne (local.get $v0) (f64.const 0))
+                    (then (call $log (f64.sub (local.get $v0) (local.get $eq))))
+                    (else (local.get $logEps))))
+                (f64.mul (local.get $wl)
+                  (if (result f64) (f64.ne (local.get $vl) (f64.const 0))
+                    (then (call $log (f64.sub (local.get $vl) (local.get $eq))))
+                    (else (local.get $logEps)))))))
+          ;; remainderCross: past the last whole run [b, end), q = 0 (b8 still b·8)
+          (local.set $term (f64.const 0))
+          (if (i32.lt_s (local.get $b8) (local.get $e8))
+            (then
+              (local.set $nz
+                (f64.sub
+                  (f64.add
+                    (f64.sub (f64.load (i32.add (local.get $Z) (local.get $e8)))
+                      (f64.load (i32.add (local.get $Z) (local.get $b8))))
+                    (f64.convert_i32_u (f64.ne (local.get $pl) (f64.const 0))))
+                  (f64.convert_i32_u (f64.ne (local.get $lastH) (f64.const 0)))))
+              (local.set $term
+                (f64.mul
+                  (f64.add
+                    (f64.sub
+                      (f64.add
+                        (f64.sub (f64.load (i32.add (local.get $H) (local.get $e8)))
+                          (f64.load (i32.add (local.get $H) (local.get $b8))))
+                        (local.get $rightOut))
+                      (f64.mul (local.get $e) (local.get $nz)))
+                    (f64.mul (f64.const 0x1.a36e2eb1c432dp-14)
+                      (f64.sub
+                        (f64.convert_i32_s (i32.shr_s (i32.sub (local.get $e8) (local.get $b8)) (i32.const 3)))
+                        (local.get $nz))))
+                  (local.get $logEps)))))
+          (local.set $cross (f64.add (local.get $cross) (local.get $term)))
+          ;; selfTerm: Σ p' log p', the series over the interior [start + 1, end - 1), x log x at the ends
+          (local.set $e2 (f64.mul (local.get $e) (local.get $e)))
+          (local.set $self
+            (f64.mul (f64.mul (local.get $zp) (f64.const 0x1.a36e2eb1c432dp-14)) (local.get $logEps)))
+          (if (i32.gt_s (local.get $len) (i32.const 2))
+            (then
+              ;; a8 = (start + 1)·8 is s8 + 8 (offset=8), b8 = (end - 1)·8
+              (local.set $b8 (i32.sub (local.get $e8) (i32.const 8)))
+              (local.set $self
+                (f64.add (local.get $self)
+                  (f64.add
+                    (f64.add
+                      (f64.add
+                        (f64.sub
+                          (f64.sub (f64.load (i32.add (local.get $A) (local.get $b8)))
+                            (f64.load offset=8 (i32.add (local.get $A) (local.get $s8))))
+                          (f64.mul (local.get $e)
+                            (f64.sub (f64.load (i32.add (local.get $L) (local.get $b8)))
+                              (f64.load offset=8 (i32.add (local.get $L) (local.get $s8))))))
+                        (f64.mul (f64.div (local.get $e2) (f64.const 2))
+                          (f64.sub (f64.load (i32.add (local.get $R1) (local.get $b8)))
+                            (f64.load offset=8 (i32.add (local.get $R1) (local.get $s8))))))
+                      (f64.mul (f64.div (f64.mul (local.get $e2) (local.get $e)) (f64.const 6))
+                        (f64.sub (f64.load (i32.add (local.get $R2) (local.get $b8)))
+                          (f64.load offset=8 (i32.add (local.get $R2) (local.get $s8))))))
+                    (f64.mul (f64.div (f64.mul (local.get $e2) (local.get $e2)) (f64.const 12))
+                      (f64.sub (f64.load (i32.add (local.get $R3) (local.get $b8)))
+                        (f64.load offset=8 (i32.add (local.get $R3) (local.get $s8))))))))))
+          ;; xlogx(p0 - e), xlogx(pl - e) where p0, pl are not 0 (x log x, 0 for x <= 0)
+          (if (f64.ne (local.get $p0) (f64.const 0))
+            (then
+              (local.set $x (f64.sub (local.get $p0) (local.get $e)))
+              (local.set $self
+                (f64.add (local.get $self)
+                  (if (result f64) (f64.gt (local.get $x) (f64.const 0))
+                    (then (f64.mul (local.get $x) (call $log (local.get $x))))
+                    (else (f64.const 0)))))))
+          (if (f64.ne (local.get $pl) (f64.const 0))
+            (then
+              (local.set $x (f64.sub (local.get $pl) (local.get $e)))
+              (local.set $self
+                (f64.add (local.get $self)
+                  (if (result f64) (f64.gt (local.get $x) (f64.const 0))
+                    (then (f64.mul (local.get $x) (call $log (local.get $x))))
+                    (else (f64.const 0)))))))
+          (local.set $score
+            (f64.add
+              (f64.sub
+                (f64.sub (f64.div (local.get $self) (local.get $total)) (local.get $logTotal))
+                (f64.div (local.get $cross) (local.get $total)))
+              (call $log (local.get $sq)))))
+        (f64.store (local.get $out) (local.get $score))
+        (local.set $out (i32.add (local.get $out) (i32.const 8)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $candidates)))))

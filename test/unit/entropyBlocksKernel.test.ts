@@ -1,13 +1,15 @@
 /**
- * The entropy first pass's block sums from the WASM SIMD kernel (entropyBlocksKernel.wat) against the
- * JavaScript loop it replaces (entropyFastBlocks.ts): the same rows, bit for bit, in both layouts, with
- * empty blocks, levels within the log table and past it (v >= 4096: Math.log).
+ * The entropy first pass's block sums and candidate scores from the WASM SIMD kernel
+ * (entropyBlocksKernel.wat) against the JavaScript they replace (entropyFastBlocks.ts, entropyFast.ts):
+ * the same rows and scores, bit for bit, in both layouts, with empty blocks, levels within the log
+ * table and past it (v >= 4096: Math.log); and the search's range against the exhaustive one.
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { blockSumsKernelKind, forceBlockSumsKernel } from '../../src/core/methods/entropyBlocksKernel';
 import { buildBlockSums, SHORT_MIN_TOTAL } from '../../src/core/methods/entropyFastBlocks';
 import { tablesOf } from '../../src/core/methods/entropyFastTables';
+import { entropyRangeOrt, entropyRangeOrtExhaustive, fastDivergences } from '../../src/core/methods/entropy';
 
 const BINS = 2048;
 
@@ -25,6 +27,67 @@ const histogram = fc
     for (let k = 0; k < BINS; k++) hist[k] = k % (seed.length + emptyRun) < seed.length ? seed[k % seed.length]! : 0;
     return hist;
   });
+
+/**
+ * Histograms the fast pass finds hard: spikes, all the mass in one bin (the centre or an edge), empty
+ * bins between two modes, huge outliers far from a narrow body, fractional counts (the series refused:
+ * the kernel must answer as the JS does), sparse noise, and dense smooth bodies.
+ */
+const ADVERSARIAL_KINDS = ['spike', 'one-bin', 'two-modes', 'outliers', 'fractional', 'sparse', 'dense'] as const;
+const adversarial = fc
+  .record({
+    kind: fc.constantFrom(...ADVERSARIAL_KINDS),
+    bins: fc.constantFrom(256, 2048, 2301),
+    at: fc.double({ min: 0, max: 1, noNaN: true }),
+    size: fc.integer({ min: 1, max: 4e6 }),
+    seed: fc.integer({ min: 1, max: 1e6 }),
+  })
+  .map(({ kind, bins, at, size, seed }) => {
+    const hist = new Float64Array(bins);
+    let r = seed;
+    const rnd = () => (r = (r * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const centre = Math.floor(at * (bins - 1));
+    const body = (width: number, mass: number) => {
+      for (let k = -width; k <= width; k++) {
+        const j = centre + k;
+        if (j >= 0 && j < bins) hist[j]! += Math.floor(mass * Math.exp(-(k * k) / (2 * (width / 3 + 1) ** 2)));
+      }
+    };
+    switch (kind) {
+      case 'spike':
+        body(Math.floor(bins / 8), 1 + (size % 1000));
+        hist[centre]! += size;
+        break;
+      case 'one-bin':
+        hist[seed % 3 === 0 ? 0 : seed % 3 === 1 ? bins - 1 : centre] = size;
+        break;
+      case 'two-modes':
+        body(3, size);
+        hist[(centre + (bins >> 1)) % bins]! += 1 + (size >> 3);
+        break;
+      case 'outliers':
+        body(2, size);
+        for (let k = 0; k < 1 + (seed % 5); k++) hist[Math.floor(rnd() * bins)]! += 1;
+        break;
+      case 'fractional':
+        body(Math.floor(bins / 16), 50);
+        hist[centre] = 1.5 + (seed % 3 === 0 ? -1 : 0); // 0.5: the series is refused; 1.5 is allowed
+        break;
+      case 'sparse':
+        for (let k = 0; k < bins; k++) if (rnd() < 0.02) hist[k] = 1 + Math.floor(rnd() * (seed % 7 === 0 ? 1e6 : 9));
+        break;
+      default:
+        for (let k = 0; k < bins; k++) hist[k] = 1 + Math.floor(rnd() * size);
+    }
+    if (hist.every((c) => c === 0)) hist[centre] = 1;
+    return { kind, hist };
+  });
+
+/** A histogram state over [-1, 1] holding `counts`, its data filling the bins' range. */
+function histogramState(counts: Float64Array) {
+  const total = counts.reduce((a, b) => a + b, 0);
+  return { counts, threshold: 1, min: -1, max: 1, total, nanCount: 0, binCount: counts.length, rebinned: 0 };
+}
 
 function rowsOf(hist: Float64Array, m: number, lowPos: number, highPos: number, kind: 'js' | null) {
   forceBlockSumsKernel(kind);
@@ -81,5 +144,29 @@ describe('entropy block sums kernel', () => {
         const wasm = rowsOf(hist, m, 3, BINS - 1, null);
         expect(new BigUint64Array(wasm.rows.buffer)).toEqual(new BigUint64Array(js.rows.buffer));
       }
+  });
+
+  it("scores every candidate as the JavaScript pass does, bit for bit, and picks the exhaustive search's range", () => {
+    const shapes = new Set<string>();
+    fc.assert(
+      fc.property(adversarial, fc.constantFrom(3, 16, 128), ({ kind, hist }, nq) => {
+        shapes.add(kind);
+        forceBlockSumsKernel('js');
+        const js = fastDivergences(hist, nq);
+        forceBlockSumsKernel(null);
+        const wasm = fastDivergences(hist, nq);
+        if (!js || !wasm) {
+          expect(wasm).toBe(js); // fractional counts: both refuse the series
+        } else {
+          expect(new BigUint64Array(wasm.buffer)).toEqual(new BigUint64Array(js.buffer));
+        }
+        const state = { ...histogramState(hist) };
+        const a = entropyRangeOrt(state, nq);
+        const b = entropyRangeOrtExhaustive(state, nq);
+        expect([a.rmin, a.rmax]).toEqual([b.rmin, b.rmax]);
+      }),
+      { numRuns: 40, seed: 1601 },
+    );
+    expect(shapes.size).toBe(ADVERSARIAL_KINDS.length);
   });
 });

@@ -1,18 +1,34 @@
 /**
- * The WebAssembly SIMD kernel for the entropy first pass's block sums (src/core/entropyBlocksKernel.wat,
- * assembled at build time by scripts/build-wasm.mjs): the same rows as buildBlockSums's JavaScript
- * loop, bit for bit. Loaded once, synchronously (under 1 KB, within the browsers' 4 KB limit for
- * synchronous compiles on a page's thread), as histogramKernel.ts loads the fold's kernel. Where
- * WebAssembly SIMD is missing, `blockSumsWasm` answers null and the caller runs the JavaScript loop.
+ * The WebAssembly SIMD kernel for the entropy first pass (src/core/entropyBlocksKernel.wat, assembled
+ * at build time by scripts/build-wasm.mjs): the block sums of a run width, the same rows as
+ * buildBlockSums's JavaScript loop, and its candidates' scores, the same as blockedScore's, bit for
+ * bit. Loaded once, synchronously (under 3 KB, within the browsers' 4 KB limit for synchronous
+ * compiles on a page's thread), as histogramKernel.ts loads the fold's kernel. Where WebAssembly SIMD
+ * is missing, these answer null (or undefined) and the caller runs the JavaScript.
  */
 import { WASM_BASE64 } from '../entropyBlocksKernel.wasm';
 import { LOG_TABLE } from './logTable';
 import { instantiateSimdKernel, lazyKernel, type KernelKind } from '../wasmKernel';
+import { LOG_EPS, tablesOf, type Tables } from './entropyFastTables';
 
 interface KernelExports {
   readonly memory: WebAssembly.Memory;
   short(h: number, z: number, rows: number, logs: number, m: number, W: number, epsM: number): void;
   full(h: number, z: number, rows: number, logs: number, m: number, W: number, epsM: number): void;
+  score(
+    H: number,
+    n: number,
+    nq: number,
+    rows: number,
+    lowPos: number,
+    fields: number,
+    m: number,
+    i: number,
+    last: number,
+    out: number,
+    logTotal: number,
+    logEps: number,
+  ): void;
 }
 
 export type BlockSumsKernelKind = KernelKind;
@@ -35,9 +51,28 @@ export function forceBlockSumsKernel(kind: BlockSumsKernelKind | null): void {
   kernels.force(kind);
 }
 
-/** Memory: the log table (bytes 0..32 KiB), then H and Z (n + 1 float64 each), then the rows. */
-const PREFIX_AT = LOG_TABLE.length * 8;
+/**
+ * Memory: the log table (bytes 0..32 KiB), then the n counts and the seven prefix arrays of tablesOf
+ * (H, Z, A, L, R1, R2, R3, n + 1 float64 each), then the scores (n + 1), then the block rows (up to
+ * (n + 1)·10). The whole of it is reserved before a search makes views of it: no growth (which would
+ * detach them) while one runs.
+ */
+const TABLES_AT = LOG_TABLE.length * 8;
+const layout = (n: number) => {
+  const H = TABLES_AT + n * 8;
+  const out = H + 7 * (n + 1) * 8;
+  const rows = out + (n + 1) * 8;
+  return { H, Z: H + (n + 1) * 8, out, rows, end: rows + (n + 1) * 10 * 8 };
+};
 let prefixOf: { readonly H: Float64Array; readonly Z: Float64Array } | null = null;
+
+function reserve(k: KernelExports, bytes: number): void {
+  const memory = k.memory;
+  if (memory.buffer.byteLength < bytes) {
+    memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
+    prefixOf = null;
+  }
+}
 
 /**
  * The block sums of buildBlockSums (entropyFastBlocks.ts) for run width m over [lowPos, highPos) of
@@ -54,26 +89,65 @@ export function blockSumsWasm(
 ): Float64Array | null {
   const k = active();
   if (!k) return null;
-  const n1 = tables.H.length;
-  const zAt = PREFIX_AT + n1 * 8;
-  const rowsAt = zAt + n1 * 8;
-  const W = highPos - lowPos;
-  const size = (W + 1) * fields;
-  const needed = rowsAt + size * 8;
+  const n = tables.H.length - 1;
+  const at = layout(n);
+  reserve(k, at.end);
   const memory = k.memory;
-  if (memory.buffer.byteLength < needed) {
-    memory.grow(Math.ceil((needed - memory.buffer.byteLength) / 65536));
-    prefixOf = null;
-  }
-  // the prefix sums are copied once a histogram (every run width of its search reads the same)
+  // the prefix sums are copied once a histogram (every run width of its search reads the same), and
+  // not at all when the kernel built them (tablesWasm)
   if (prefixOf !== tables) {
-    new Float64Array(memory.buffer, PREFIX_AT, n1).set(tables.H);
-    new Float64Array(memory.buffer, zAt, n1).set(tables.Z);
+    if (tables.H.buffer !== memory.buffer || tables.H.byteOffset !== at.H) {
+      new Float64Array(memory.buffer, at.H, n + 1).set(tables.H);
+      new Float64Array(memory.buffer, at.Z, n + 1).set(tables.Z);
+    }
     prefixOf = tables;
   }
-  const rows = new Float64Array(memory.buffer, rowsAt, size);
+  const W = highPos - lowPos;
+  const size = (W + 1) * fields;
+  const rows = new Float64Array(memory.buffer, at.rows, size);
   rows.fill(0, 0, m * fields);
   const run = fields === 7 ? k.short : k.full;
-  run(PREFIX_AT + lowPos * 8, zAt + lowPos * 8, rowsAt, 0, m, W, epsM);
+  run(at.H + lowPos * 8, at.Z + lowPos * 8, at.rows, 0, m, W, epsM);
   return rows;
+}
+
+/**
+ * tablesOf (entropyFastTables.ts) over a copy of `hist` in the kernel's memory, where `scoreWidthWasm`
+ * reads them (views valid for one search: until the next call); null for a fractional count (as
+ * tablesOf), undefined without the kernel.
+ */
+export function tablesWasm(hist: Float64Array): Tables | null | undefined {
+  const k = active();
+  if (!k) return undefined;
+  const n = hist.length;
+  const at = layout(n);
+  reserve(k, at.end);
+  const counts = new Float64Array(k.memory.buffer, TABLES_AT, n);
+  counts.set(hist);
+  const t = tablesOf(counts, new Float64Array(k.memory.buffer, at.H, 7 * (n + 1)));
+  prefixOf = t; // H and Z are where blockSumsWasm reads them
+  return t;
+}
+
+/**
+ * blockedScore (entropyFastBlocks.ts) for candidates i..last, which share the run width of the block
+ * sums `g` (the view blockSumsWasm returned last, over tables from tablesWasm), into out[i - half ..]:
+ * the same bits, NaN where blockedScore answers null (the caller scores those in JS). False when `t`
+ * or `g` is not in the kernel's memory (nothing written).
+ */
+export function scoreWidthWasm(
+  t: Tables,
+  g: { readonly rows: Float64Array; readonly lowPos: number; readonly fields: number; readonly m: number },
+  nq: number,
+  i: number,
+  last: number,
+  out: Float64Array,
+): boolean {
+  const k = active();
+  const n = t.hist.length;
+  if (!k || t.H.buffer !== k.memory.buffer || g.rows.buffer !== k.memory.buffer) return false;
+  const at = layout(n);
+  k.score(at.H, n, nq, g.rows.byteOffset, g.lowPos, g.fields, g.m, i, last, at.out, t.logTotal, LOG_EPS);
+  out.set(new Float64Array(k.memory.buffer, at.out, last - i + 1), i - Math.floor(nq / 2));
+  return true;
 }

@@ -20,8 +20,12 @@
  *
  * These scores only choose which candidates are re-scored exactly (entropy.ts, within a margin of
  * 1e-4 relative), so the expansion cannot change the range the search returns.
+
+ * Where WebAssembly SIMD loads, the block sums and the candidates' scores run in its kernel
+ * (entropyBlocksKernel.wat), bit for bit the JS's; the JS below stays the reference and the fallback.
  */
 import { blockedScore, buildBlockSums, type BlockSums } from './entropyFastBlocks';
+import { scoreWidthWasm, tablesWasm } from './entropyBlocksKernel';
 import {
   EPS,
   LOG_EPS,
@@ -173,10 +177,58 @@ function nonZeroBins(hist: Float64Array): Int32Array {
 }
 
 /**
+ * scoreCandidates(t, nq, true) with the WASM kernel (entropyBlocksKernel.wat): each run width's block
+ * sums, then its candidates' scores in one call (the same bits as blockedScore's), the few the
+ * series does not serve (NaN) scored here as scoreCandidates scores them.
+ */
+function scoreCandidatesWasm(t: Tables, nq: number): Float64Array {
+  const n = t.hist.length;
+  const zero = Math.floor(n / 2);
+  const half = Math.floor(nq / 2);
+  const out = new Float64Array(Math.max(zero - half + 1, 0));
+  const widthOf = (i: number) => Math.floor((Math.min(zero + i + 1, n) - (zero - i)) / nq);
+  const s = emptySlice();
+  const edge = new Float64Array(2);
+  let nonZero: Int32Array | null = null;
+  let runV: Float64Array | null = null;
+  let runMass: Float64Array | null = null;
+  for (let i = half; i <= zero;) {
+    const m = widthOf(i);
+    let last = i;
+    while (last < zero && widthOf(last + 1) === m) last++;
+    // the rows at a position depend on lowPos alone, so those scoreCandidates reads are these
+    const group = buildBlockSums(t, m, zero - last + m, zero - i + (nq - 1) * m);
+    if (!scoreWidthWasm(t, group, nq, i, last, out)) out.fill(NaN, i - half, last - half + 1);
+    for (let k = i; k <= last; k++) {
+      if (!Number.isNaN(out[k - half]!)) continue;
+      if (!sliceOf(t, k, nq, s)) {
+        out[k - half] = Infinity;
+        continue;
+      }
+      let score = blockedScore(t, s, nq, group, edge);
+      if (score === null) {
+        nonZero ??= nonZeroBins(t.hist);
+        runV ??= new Float64Array(nq);
+        runMass ??= new Float64Array(nq);
+        score = sparseDirectScore(t, s, nq, nonZero, runV, runMass, edge);
+      }
+      out[k - half] = score;
+    }
+    i = last + 1;
+  }
+  return out;
+}
+
+/**
  * Every candidate's KL(p || q) in float64, interior runs from block sums. Returns null when a
  * non-zero count is below 1 (fractional counts: the series needs h >= 1).
  */
 export function fastDivergences(hist: Float64Array, nq: number): Float64Array | null {
+  if (nq >= 3) {
+    // the tables and the scores from the WASM kernel where it loads (undefined where it does not)
+    const fromKernel = tablesWasm(hist);
+    if (fromKernel !== undefined) return fromKernel && scoreCandidatesWasm(fromKernel, nq);
+  }
   const t = tablesOf(hist);
   return t && scoreCandidates(t, nq, true);
 }
