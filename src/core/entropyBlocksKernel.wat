@@ -7,13 +7,15 @@
 ;;
 ;; Bit for bit the JavaScript loop's rows: every field is the same float64 operations in the same order
 ;; (f64x2 lanes only pair two fields' independent `row + weight * g` updates; WASM's f64 add, mul, div
-;; and trunc are IEEE 754 round-to-nearest like JavaScript's). log v comes from the table the caller
-;; writes at `logs` (Math.log of 0..4095, logTable.ts's values) or, for v >= 4096, from the imported
-;; Math.log itself: the same bits as logCount.
+;; and trunc are IEEE 754 round-to-nearest like JavaScript's). A level's terms come from the table the
+;; caller writes at `levels`, 32 bytes a level v = 0..4095: log v (Math.log, logTable.ts's values), 1/v,
+;; (1/v)²/2 and ((1/v)²·(1/v))/3, each computed in JS as the loops compute them, so a load is the same
+;; bits as the arithmetic (two divisions and the shuffles a block saved); for v >= 4096 they are
+;; computed here, log v with the imported Math.log itself: the same bits as logCount.
 ;;
 ;; Memory (byte offsets from the caller): `h` and `z` point at H[lowPos] and Z[lowPos] (float64 prefix
-;; sums of counts and non-zero bins), `rows` at row 0, whose first m rows the caller zeroes; `logs`
-;; at the 4096-entry log table.
+;; sums of counts and non-zero bins), `rows` at row 0, whose first m rows the caller zeroes; `levels`
+;; at the 4096-level table.
 (module
   (import "m" "log" (func $log (param f64) (result f64)))
   (memory (export "memory") 1)
@@ -21,10 +23,10 @@
   ;; The short layout, 7 fields a row (56 bytes): u·log v, u/v, u·(1/v)²/2, nz·log v, nz/v, empty
   ;; blocks, Σ v; u = mass + eps·m. Blocks j = 0 .. W - m.
   (func (export "short")
-    (param $h i32) (param $z i32) (param $rows i32) (param $logs i32)
+    (param $h i32) (param $z i32) (param $rows i32) (param $levels i32)
     (param $m i32) (param $W i32) (param $epsM f64)
-    (local $j i32) (local $from i32) (local $to i32) (local $mb i32)
-    (local $nz f64) (local $mass f64) (local $v f64) (local $g0 f64) (local $g1 f64) (local $u f64)
+    (local $j i32) (local $from i32) (local $to i32) (local $mb i32) (local $at i32)
+    (local $nz f64) (local $mass f64) (local $v f64) (local $g1 f64) (local $g2 f64) (local $g01 v128)
     (local.set $mb (i32.shl (local.get $m) (i32.const 3)))
     (local.set $from (local.get $rows))
     (local.set $to (i32.add (local.get $rows) (i32.mul (local.get $m) (i32.const 56))))
@@ -45,33 +47,31 @@
             (local.set $mass
               (f64.sub (f64.load (i32.add (local.get $h) (local.get $mb))) (f64.load (local.get $h))))
             (local.set $v (f64.trunc (f64.div (local.get $mass) (local.get $nz))))
-            (local.set $g1 (f64.div (f64.const 1) (local.get $v)))
-            (local.set $g0
-              ;; logCount(v), inline: the table below 4096, Math.log past it
-              (if (result f64) (f64.lt (local.get $v) (f64.const 4096))
-                (then
-                  (f64.load
-                    (i32.add (local.get $logs) (i32.shl (i32.trunc_f64_u (local.get $v)) (i32.const 3)))))
-                (else (call $log (local.get $v)))))
-            (local.set $u (f64.add (local.get $mass) (local.get $epsM)))
-            ;; fields 0, 1: + u·g0, u·g1
+            ;; g01 = (log v, 1/v), g2 = (1/v)²/2: the table's, or computed past it
+            (if (f64.lt (local.get $v) (f64.const 4096))
+              (then
+                (local.set $at
+                  (i32.add (local.get $levels) (i32.shl (i32.trunc_f64_u (local.get $v)) (i32.const 5))))
+                (local.set $g01 (v128.load (local.get $at)))
+                (local.set $g2 (f64.load offset=16 (local.get $at))))
+              (else
+                (local.set $g1 (f64.div (f64.const 1) (local.get $v)))
+                (local.set $g01 (f64x2.replace_lane 1 (f64x2.splat (call $log (local.get $v))) (local.get $g1)))
+                (local.set $g2 (f64.div (f64.mul (local.get $g1) (local.get $g1)) (f64.const 2)))))
+            ;; fields 0, 1: + u·(log v, 1/v), u = mass + eps·m
             (v128.store (local.get $to)
               (f64x2.add (v128.load (local.get $from))
-                (f64x2.mul (f64x2.splat (local.get $u))
-                  (f64x2.replace_lane 1 (f64x2.splat (local.get $g0)) (local.get $g1)))))
-            ;; fields 2, 3: + u·((g1·g1)/2), nz·g0
-            (v128.store offset=16 (local.get $to)
-              (f64x2.add (v128.load offset=16 (local.get $from))
-                (f64x2.mul
-                  (f64x2.replace_lane 1 (f64x2.splat (local.get $u)) (local.get $nz))
-                  (f64x2.replace_lane 1
-                    (f64x2.splat (f64.div (f64.mul (local.get $g1) (local.get $g1)) (f64.const 2)))
-                    (local.get $g0)))))
-            ;; fields 4, 5: + nz·g1, + 0 (the rows are >= +0, so x + 0 is x)
-            (v128.store offset=32 (local.get $to)
-              (f64x2.add (v128.load offset=32 (local.get $from))
-                (f64x2.replace_lane 0 (v128.const f64x2 0 0) (f64.mul (local.get $nz) (local.get $g1)))))
-            ;; field 6: + v
+                (f64x2.mul (f64x2.splat (f64.add (local.get $mass) (local.get $epsM))) (local.get $g01))))
+            ;; field 2: + u·g2
+            (f64.store offset=16 (local.get $to)
+              (f64.add (f64.load offset=16 (local.get $from))
+                (f64.mul (f64.add (local.get $mass) (local.get $epsM)) (local.get $g2))))
+            ;; fields 3, 4: + nz·(log v, 1/v)
+            (v128.store offset=24 (local.get $to)
+              (f64x2.add (v128.load offset=24 (local.get $from))
+                (f64x2.mul (f64x2.splat (local.get $nz)) (local.get $g01))))
+            ;; field 5 carried over, field 6: + v
+            (f64.store offset=40 (local.get $to) (f64.load offset=40 (local.get $from)))
             (f64.store offset=48 (local.get $to)
               (f64.add (f64.load offset=48 (local.get $from)) (local.get $v)))))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
@@ -84,9 +84,9 @@
   ;; The full layout, 10 fields a row (80 bytes): vm·g0..g3, vn·g0..g3, empty blocks, Σ v, with
   ;; g0 = log v, g_k = v^-k / k, vm = mass + eps·m and vn = nz for v > 0, all 0 for an empty block.
   (func (export "full")
-    (param $h i32) (param $z i32) (param $rows i32) (param $logs i32)
+    (param $h i32) (param $z i32) (param $rows i32) (param $levels i32)
     (param $m i32) (param $W i32) (param $epsM f64)
-    (local $j i32) (local $from i32) (local $to i32) (local $mb i32)
+    (local $j i32) (local $from i32) (local $to i32) (local $mb i32) (local $at i32)
     (local $nz f64) (local $mass f64) (local $v f64) (local $g1 f64) (local $i2 f64)
     (local $g01 v128) (local $g23 v128) (local $vm v128) (local $vn v128) (local $zv v128)
     (local.set $mb (i32.shl (local.get $m) (i32.const 3)))
@@ -105,22 +105,21 @@
             (else (f64.const 0))))
         (if (f64.gt (local.get $v) (f64.const 0))
           (then
-            (local.set $g1 (f64.div (f64.const 1) (local.get $v)))
-            (local.set $i2 (f64.mul (local.get $g1) (local.get $g1)))
-            (local.set $g01
-              (f64x2.replace_lane 1
-                (f64x2.splat
-                  ;; logCount(v), inline: the table below 4096, Math.log past it
-                  (if (result f64) (f64.lt (local.get $v) (f64.const 4096))
-                    (then
-                      (f64.load
-                        (i32.add (local.get $logs) (i32.shl (i32.trunc_f64_u (local.get $v)) (i32.const 3)))))
-                    (else (call $log (local.get $v)))))
-                (local.get $g1)))
-            (local.set $g23
-              (f64x2.replace_lane 1
-                (f64x2.splat (f64.div (local.get $i2) (f64.const 2)))
-                (f64.div (f64.mul (local.get $i2) (local.get $g1)) (f64.const 3))))
+            ;; g01 = (log v, 1/v), g23 = ((1/v)²/2, (1/v)³/3): the table's, or computed past it
+            (if (f64.lt (local.get $v) (f64.const 4096))
+              (then
+                (local.set $at
+                  (i32.add (local.get $levels) (i32.shl (i32.trunc_f64_u (local.get $v)) (i32.const 5))))
+                (local.set $g01 (v128.load (local.get $at)))
+                (local.set $g23 (v128.load offset=16 (local.get $at))))
+              (else
+                (local.set $g1 (f64.div (f64.const 1) (local.get $v)))
+                (local.set $i2 (f64.mul (local.get $g1) (local.get $g1)))
+                (local.set $g01 (f64x2.replace_lane 1 (f64x2.splat (call $log (local.get $v))) (local.get $g1)))
+                (local.set $g23
+                  (f64x2.replace_lane 1
+                    (f64x2.splat (f64.div (local.get $i2) (f64.const 2)))
+                    (f64.div (f64.mul (local.get $i2) (local.get $g1)) (f64.const 3))))))
             (local.set $vm (f64x2.splat (f64.add (local.get $mass) (local.get $epsM))))
             (local.set $vn (f64x2.splat (local.get $nz)))
             (local.set $zv (f64x2.replace_lane 1 (v128.const f64x2 0 0) (local.get $v))))

@@ -36,7 +36,10 @@ export type BlockSumsKernelKind = KernelKind;
 const kernels = lazyKernel(() => {
   // Math.log itself for levels past the table: the same bits as logCount's
   const k = instantiateSimdKernel<KernelExports>(WASM_BASE64, { m: { log: Math.log } });
-  if (k) new Float64Array(k.memory.buffer, 0, LOG_TABLE.length).set(LOG_TABLE);
+  if (k) {
+    reserve(k, TABLES_AT);
+    new Float64Array(k.memory.buffer, 0, LEVELS * 4).set(levelTable());
+  }
   return k;
 });
 const active = (): KernelExports | null => kernels.active();
@@ -51,13 +54,30 @@ export function forceBlockSumsKernel(kind: BlockSumsKernelKind | null): void {
   kernels.force(kind);
 }
 
+/** The levels the kernel's table holds: logTable.ts's. */
+const LEVELS = LOG_TABLE.length;
+
 /**
- * Memory: the log table (bytes 0..32 KiB), then the n counts and the seven prefix arrays of tablesOf
+ * The kernel's level table: for v = 0..4095, log v and 1/v, (1/v)²/2, ((1/v)²·(1/v))/3, as
+ * buildBlockSums computes them (the same expressions, so the same bits); v = 0 is never read.
+ */
+function levelTable(): Float64Array {
+  const table = new Float64Array(LEVELS * 4);
+  for (let v = 1; v < LEVELS; v++) {
+    const g1 = 1 / v;
+    const i2 = g1 * g1;
+    table.set([LOG_TABLE[v]!, g1, i2 / 2, (i2 * g1) / 3], v * 4);
+  }
+  return table;
+}
+
+/**
+ * Memory: the level table (bytes 0..128 KiB), then the n counts and the seven prefix arrays of tablesOf
  * (H, Z, A, L, R1, R2, R3, n + 1 float64 each), then the scores (n + 1), then the block rows (up to
  * (n + 1)·10). The whole of it is reserved before a search makes views of it: no growth (which would
  * detach them) while one runs.
  */
-const TABLES_AT = LOG_TABLE.length * 8;
+const TABLES_AT = LEVELS * 32;
 const layout = (n: number) => {
   const H = TABLES_AT + n * 8;
   const out = H + 7 * (n + 1) * 8;
