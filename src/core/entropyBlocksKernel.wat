@@ -8,10 +8,11 @@
 ;; Bit for bit the JavaScript loop's rows: every field is the same float64 operations in the same order
 ;; (f64x2 lanes only pair two fields' independent `row + weight * g` updates; WASM's f64 add, mul, div
 ;; and trunc are IEEE 754 round-to-nearest like JavaScript's). A level's terms come from the table the
-;; caller writes at `levels`, 32 bytes a level v = 0..4095: log v (Math.log, logTable.ts's values), 1/v,
-;; (1/v)²/2 and ((1/v)²·(1/v))/3, each computed in JS as the loops compute them, so a load is the same
-;; bits as the arithmetic (two divisions and the shuffles a block saved); for v >= 4096 they are
-;; computed here, log v with the imported Math.log itself: the same bits as logCount.
+;; caller writes at `levels`, 64 bytes a level v = 0..4095: log v (Math.log, logTable.ts's values), 1/v,
+;; (1/v)²/2, ((1/v)²·(1/v))/3, 1/(v·v) and 1/((v·v)·v) (the last two for `tables`), each computed in
+;; JS as the loops compute them, so a load is the same bits as the arithmetic (two divisions and the
+;; shuffles a block saved); for v >= 4096 they are computed here, log v with the imported Math.log
+;; itself: the same bits as logCount.
 ;;
 ;; Memory (byte offsets from the caller): `h` and `z` point at H[lowPos] and Z[lowPos] (float64 prefix
 ;; sums of counts and non-zero bins), `rows` at row 0, whose first m rows the caller zeroes; `levels`
@@ -51,7 +52,7 @@
             (if (f64.lt (local.get $v) (f64.const 4096))
               (then
                 (local.set $at
-                  (i32.add (local.get $levels) (i32.shl (i32.trunc_f64_u (local.get $v)) (i32.const 5))))
+                  (i32.add (local.get $levels) (i32.shl (i32.trunc_f64_u (local.get $v)) (i32.const 6))))
                 (local.set $g01 (v128.load (local.get $at)))
                 (local.set $g2 (f64.load offset=16 (local.get $at))))
               (else
@@ -109,7 +110,7 @@
             (if (f64.lt (local.get $v) (f64.const 4096))
               (then
                 (local.set $at
-                  (i32.add (local.get $levels) (i32.shl (i32.trunc_f64_u (local.get $v)) (i32.const 5))))
+                  (i32.add (local.get $levels) (i32.shl (i32.trunc_f64_u (local.get $v)) (i32.const 6))))
                 (local.set $g01 (v128.load (local.get $at)))
                 (local.set $g23 (v128.load offset=16 (local.get $at))))
               (else
@@ -454,4 +455,69 @@
         (f64.store (local.get $out) (local.get $score))
         (local.set $out (i32.add (local.get $out) (i32.const 8)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $candidates)))))
+        (br $candidates))))
+
+  ;; The prefix sums of tablesOf (src/core/methods/entropyFastTables.ts) over the `n` counts at $hist:
+  ;; H, Z, A, L, R1, R2, R3, n + 1 float64 each, one after another right after the counts. The same
+  ;; float64 operations in the same order (a running sum kept in a local is the value the JS loop
+  ;; reads back); log h, 1/h, 1/(h·h), 1/((h·h)·h) from the level table for an integer h below 4096
+  ;; (the same bits), computed otherwise. Answers 0 when a non-zero count is below 1 (tablesOf's null:
+  ;; the caller runs the exhaustive search), else 1.
+  (func (export "tables") (param $hist i32) (param $n i32) (param $levels i32) (result i32)
+    (local $S i32) (local $at i32) (local $end i32) (local $t i32) (local $p i32) (local $h f64) (local $lg f64)
+    (local $r1 f64) (local $r2 f64) (local $r3 f64)
+    (local $H f64) (local $Z f64) (local $A f64) (local $L f64) (local $R1 f64) (local $R2 f64) (local $R3 f64)
+    (local.set $S (i32.shl (i32.add (local.get $n) (i32.const 1)) (i32.const 3)))
+    ;; $at: &H[k + 1] for count k (at $hist + 8k); the other arrays $S bytes apart; row 0 is zeros
+    (local.set $end (i32.add (local.get $hist) (i32.shl (local.get $n) (i32.const 3))))
+    (local.set $at (local.get $end))
+    (local.set $p (local.get $at))
+    (f64.store (local.get $p) (f64.const 0))
+    (f64.store (local.tee $p (i32.add (local.get $p) (local.get $S))) (f64.const 0))
+    (f64.store (local.tee $p (i32.add (local.get $p) (local.get $S))) (f64.const 0))
+    (f64.store (local.tee $p (i32.add (local.get $p) (local.get $S))) (f64.const 0))
+    (f64.store (local.tee $p (i32.add (local.get $p) (local.get $S))) (f64.const 0))
+    (f64.store (local.tee $p (i32.add (local.get $p) (local.get $S))) (f64.const 0))
+    (f64.store (local.tee $p (i32.add (local.get $p) (local.get $S))) (f64.const 0))
+    (block $done
+      (loop $bins
+        (br_if $done (i32.ge_u (local.get $hist) (local.get $end)))
+        (local.set $h (f64.load (local.get $hist)))
+        (local.set $at (i32.add (local.get $at) (i32.const 8)))
+        (local.set $H (f64.add (local.get $H) (local.get $h)))
+        (if (f64.ne (local.get $h) (f64.const 0))
+          (then
+            (if (f64.lt (local.get $h) (f64.const 1)) (then (return (i32.const 0))))
+            (if (i32.and (f64.lt (local.get $h) (f64.const 4096)) (f64.eq (f64.trunc (local.get $h)) (local.get $h)))
+              (then
+                (local.set $t
+                  (i32.add (local.get $levels) (i32.shl (i32.trunc_f64_u (local.get $h)) (i32.const 6))))
+                (local.set $lg (f64.load (local.get $t)))
+                (local.set $r1 (f64.load offset=8 (local.get $t)))
+                (local.set $r2 (f64.load offset=32 (local.get $t)))
+                (local.set $r3 (f64.load offset=40 (local.get $t))))
+              (else
+                (local.set $lg (call $log (local.get $h)))
+                (local.set $r1 (f64.div (f64.const 1) (local.get $h)))
+                (local.set $r2 (f64.div (f64.const 1) (f64.mul (local.get $h) (local.get $h))))
+                (local.set $r3
+                  (f64.div (f64.const 1) (f64.mul (f64.mul (local.get $h) (local.get $h)) (local.get $h))))))
+            (local.set $Z (f64.add (local.get $Z) (f64.const 1)))
+            (local.set $A (f64.add (local.get $A) (f64.mul (local.get $h) (local.get $lg))))
+            ;; L[k] + lg + 1, left to right as the JS adds
+            (local.set $L (f64.add (f64.add (local.get $L) (local.get $lg)) (f64.const 1)))
+            (local.set $R1 (f64.add (local.get $R1) (local.get $r1)))
+            (local.set $R2 (f64.add (local.get $R2) (local.get $r2)))
+            (local.set $R3 (f64.add (local.get $R3) (local.get $r3)))))
+        ;; the seven sums at &H[k + 1] and $S, 2S, ..., 6S bytes on (inline: a call a bin cost more)
+        (local.set $p (local.get $at))
+        (f64.store (local.get $p) (local.get $H))
+        (f64.store (local.tee $p (i32.add (local.get $p) (local.get $S))) (local.get $Z))
+        (f64.store (local.tee $p (i32.add (local.get $p) (local.get $S))) (local.get $A))
+        (f64.store (local.tee $p (i32.add (local.get $p) (local.get $S))) (local.get $L))
+        (f64.store (local.tee $p (i32.add (local.get $p) (local.get $S))) (local.get $R1))
+        (f64.store (local.tee $p (i32.add (local.get $p) (local.get $S))) (local.get $R2))
+        (f64.store (local.tee $p (i32.add (local.get $p) (local.get $S))) (local.get $R3))
+        (local.set $hist (i32.add (local.get $hist) (i32.const 8)))
+        (br $bins)))
+    (i32.const 1)))

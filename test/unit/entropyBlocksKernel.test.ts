@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { blockSumsKernelKind, forceBlockSumsKernel } from '../../src/core/methods/entropyBlocksKernel';
+import { blockSumsKernelKind, forceBlockSumsKernel, tablesWasm } from '../../src/core/methods/entropyBlocksKernel';
 import { buildBlockSums, SHORT_MIN_TOTAL } from '../../src/core/methods/entropyFastBlocks';
 import { tablesOf } from '../../src/core/methods/entropyFastTables';
 import { entropyRangeOrt, entropyRangeOrtExhaustive, fastDivergences } from '../../src/core/methods/entropy';
@@ -146,11 +146,20 @@ describe('entropy block sums kernel', () => {
       }
   });
 
-  it("scores every candidate as the JavaScript pass does, bit for bit, and picks the exhaustive search's range", () => {
+  it("builds the tables and scores every candidate as the JavaScript pass does, bit for bit, and picks the exhaustive search's range", () => {
     const shapes = new Set<string>();
     fc.assert(
       fc.property(adversarial, fc.constantFrom(3, 16, 128), ({ kind, hist }, nq) => {
         shapes.add(kind);
+        // the prefix sums first: tablesOf's, bit for bit (null alike for a count below 1)
+        const fromJs = tablesOf(hist);
+        const fromKernel = tablesWasm(hist);
+        if (!fromJs || !fromKernel) expect(fromKernel).toBe(fromJs);
+        else
+          for (const key of ['hist', 'H', 'Z', 'A', 'L', 'R1', 'R2', 'R3'] as const)
+            expect(new BigUint64Array(fromKernel[key].slice().buffer)).toEqual(
+              new BigUint64Array(fromJs[key].slice().buffer),
+            );
         forceBlockSumsKernel('js');
         const js = fastDivergences(hist, nq);
         forceBlockSumsKernel(null);

@@ -1,20 +1,21 @@
 /**
  * The WebAssembly SIMD kernel for the entropy first pass (src/core/entropyBlocksKernel.wat, assembled
- * at build time by scripts/build-wasm.mjs): the block sums of a run width, the same rows as
- * buildBlockSums's JavaScript loop, and its candidates' scores, the same as blockedScore's, bit for
- * bit. Loaded once, synchronously (under 3 KB, within the browsers' 4 KB limit for synchronous
+ * at build time by scripts/build-wasm.mjs): a histogram's prefix sums, the same as tablesOf's, the
+ * block sums of a run width, the same rows as buildBlockSums's JavaScript loop, and its candidates'
+ * scores, the same as blockedScore's, bit for bit. Loaded once, synchronously (under 3 KB, within the browsers' 4 KB limit for synchronous
  * compiles on a page's thread), as histogramKernel.ts loads the fold's kernel. Where WebAssembly SIMD
  * is missing, these answer null (or undefined) and the caller runs the JavaScript.
  */
 import { WASM_BASE64 } from '../entropyBlocksKernel.wasm';
 import { LOG_TABLE } from './logTable';
 import { instantiateSimdKernel, lazyKernel, type KernelKind } from '../wasmKernel';
-import { LOG_EPS, tablesOf, type Tables } from './entropyFastTables';
+import { LOG_EPS, type Tables } from './entropyFastTables';
 
 interface KernelExports {
   readonly memory: WebAssembly.Memory;
   short(h: number, z: number, rows: number, logs: number, m: number, W: number, epsM: number): void;
   full(h: number, z: number, rows: number, logs: number, m: number, W: number, epsM: number): void;
+  tables(hist: number, n: number, levels: number): number;
   score(
     H: number,
     n: number,
@@ -38,7 +39,7 @@ const kernels = lazyKernel(() => {
   const k = instantiateSimdKernel<KernelExports>(WASM_BASE64, { m: { log: Math.log } });
   if (k) {
     reserve(k, TABLES_AT);
-    new Float64Array(k.memory.buffer, 0, LEVELS * 4).set(levelTable());
+    new Float64Array(k.memory.buffer, 0, LEVELS * 8).set(levelTable());
   }
   return k;
 });
@@ -59,25 +60,26 @@ const LEVELS = LOG_TABLE.length;
 
 /**
  * The kernel's level table: for v = 0..4095, log v and 1/v, (1/v)²/2, ((1/v)²·(1/v))/3, as
- * buildBlockSums computes them (the same expressions, so the same bits); v = 0 is never read.
+ * buildBlockSums computes them, then 1/(v·v) and 1/((v·v)·v), as tablesOf does (the same expressions,
+ * so the same bits); v = 0 is never read.
  */
 function levelTable(): Float64Array {
-  const table = new Float64Array(LEVELS * 4);
+  const table = new Float64Array(LEVELS * 8);
   for (let v = 1; v < LEVELS; v++) {
     const g1 = 1 / v;
     const i2 = g1 * g1;
-    table.set([LOG_TABLE[v]!, g1, i2 / 2, (i2 * g1) / 3], v * 4);
+    table.set([LOG_TABLE[v]!, g1, i2 / 2, (i2 * g1) / 3, 1 / (v * v), 1 / (v * v * v)], v * 8);
   }
   return table;
 }
 
 /**
- * Memory: the level table (bytes 0..128 KiB), then the n counts and the seven prefix arrays of tablesOf
+ * Memory: the level table (bytes 0..256 KiB), then the n counts and the seven prefix arrays of tablesOf
  * (H, Z, A, L, R1, R2, R3, n + 1 float64 each), then the scores (n + 1), then the block rows (up to
  * (n + 1)·10). The whole of it is reserved before a search makes views of it: no growth (which would
  * detach them) while one runs.
  */
-const TABLES_AT = LEVELS * 32;
+const TABLES_AT = LEVELS * 64;
 const layout = (n: number) => {
   const H = TABLES_AT + n * 8;
   const out = H + 7 * (n + 1) * 8;
@@ -132,9 +134,9 @@ export function blockSumsWasm(
 }
 
 /**
- * tablesOf (entropyFastTables.ts) over a copy of `hist` in the kernel's memory, where `scoreWidthWasm`
- * reads them (views valid for one search: until the next call); null for a fractional count (as
- * tablesOf), undefined without the kernel.
+ * tablesOf (entropyFastTables.ts) built by the kernel over a copy of `hist` in its memory, bit for
+ * bit, where `scoreWidthWasm` reads them (views valid for one search: until the next call); null for
+ * a fractional count (as tablesOf), undefined without the kernel.
  */
 export function tablesWasm(hist: Float64Array): Tables | null | undefined {
   const k = active();
@@ -142,9 +144,25 @@ export function tablesWasm(hist: Float64Array): Tables | null | undefined {
   const n = hist.length;
   const at = layout(n);
   reserve(k, at.end);
-  const counts = new Float64Array(k.memory.buffer, TABLES_AT, n);
+  const buffer = k.memory.buffer;
+  const counts = new Float64Array(buffer, TABLES_AT, n);
   counts.set(hist);
-  const t = tablesOf(counts, new Float64Array(k.memory.buffer, at.H, 7 * (n + 1)));
+  if (!k.tables(TABLES_AT, n, 0)) return null;
+  const row = (r: number) => new Float64Array(buffer, at.H + r * (n + 1) * 8, n + 1);
+  const H = row(0);
+  const total = H[n]!;
+  const t: Tables = {
+    hist: counts,
+    H,
+    Z: row(1),
+    A: row(2),
+    L: row(3),
+    R1: row(4),
+    R2: row(5),
+    R3: row(6),
+    total,
+    logTotal: Math.log(total),
+  };
   prefixOf = t; // H and Z are where blockSumsWasm reads them
   return t;
 }

@@ -32,15 +32,13 @@ let tableScratch = new Float64Array(0);
 
 /**
  * The tables of `hist`, in a buffer reused by the next call (searches run one at a time, and no
- * table outlives its search), or in `into` (7·(n + 1) float64: the WASM kernel's memory); null when
- * a non-zero count is below 1.
+ * table outlives its search); null when a non-zero count is below 1.
  */
-export function tablesOf(hist: Float64Array, into?: Float64Array): Tables | null {
+export function tablesOf(hist: Float64Array): Tables | null {
   const n = hist.length;
   const size = 7 * (n + 1);
-  if (!into && tableScratch.length < size) tableScratch = new Float64Array(size);
-  const buffer = into ?? tableScratch;
-  const row = (k: number) => buffer.subarray(k * (n + 1), (k + 1) * (n + 1));
+  if (tableScratch.length < size) tableScratch = new Float64Array(size);
+  const row = (k: number) => tableScratch.subarray(k * (n + 1), (k + 1) * (n + 1));
   const H = row(0);
   const Z = row(1);
   const A = row(2);
