@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const KERNELS = ['histogramKernel', 'entropyBlocksKernel', 'torchErrorKernel'];
+const KERNELS = ['histogramKernel', 'entropyBlocksKernel', 'torchErrorKernel', 'elementwiseKernel'];
 
 export async function buildWasm() {
   let wabt = null;

@@ -1,7 +1,7 @@
 /** Calibration on onnxruntime-node for the command line (the ranges come from core/calibratedRanges, as the page's). */
 import type { QuantConfig } from '../core/config';
 import { needsTorchHistograms } from '../core/presets';
-import { withExtraOutputs, type ModelProto } from '../onnx';
+import { planCalibrationFetches, withExtraOutputs, type ModelProto } from '../onnx';
 import { calibrate, type StatsMap } from '../runtime/calibrate';
 import { nodeFoldWorker } from '../runtime/foldWorkerNode';
 import { materializeSample } from '../data/samples';
@@ -63,9 +63,11 @@ export async function runCalibration(
         opts,
       );
     }
-    const session = await createNodeSessionForModel(withExtraOutputs(prepared, tensors));
+    // the run fetches only the tensors the fold cannot recompute from them (onnx/derivedTensors.ts)
+    const recompute = planCalibrationFetches(prepared, tensors);
+    const session = await createNodeSessionForModel(withExtraOutputs(prepared, recompute.fetched));
     try {
-      return await calibrate(nodeOrt, session, source, tensors, opts);
+      return await calibrate(nodeOrt, session, source, tensors, { ...opts, recompute });
     } finally {
       await session.release();
     }

@@ -14,3 +14,4 @@ export * from './externalData';
 export * from './blobSources';
 export * from './writeModel';
 export * from './shapeInference';
+export * from './derivedTensors';

@@ -17,6 +17,7 @@ import {
   createSampleFold,
   emptyStats,
   type SampleArrays,
+  type SampleDims,
   type SampleFold,
   type SampleFoldPlan,
   type StatsMap,
@@ -29,6 +30,7 @@ import {
   type FoldWorkerOption,
   type StatsFolder,
 } from './foldWorker';
+import type { CalibrationFetchPlan } from '../onnx/derivedTensors';
 import type { Feeds, FeedTensor, OrtModule, Tensor } from './ort';
 import { toOrtFeeds } from './ort';
 import { carryOver, chainedFeeds, withChainOutputs, type Chain } from './recurrent';
@@ -73,6 +75,11 @@ export interface CalibrationOptions {
   readonly foldWorker?: FoldWorkerOption;
   /** Which way the statistics were folded, in words (said once, after the first sample). */
   readonly onFoldPath?: (note: string, overlapped: boolean) => void;
+  /**
+   * Fetch only `fetched` and recompute the other tensors from them in the fold
+   * (onnx/derivedTensors.ts: planCalibrationFetches); the session outputs `fetched`. Not with `deviceFold`.
+   */
+  readonly recompute?: CalibrationFetchPlan;
 }
 
 function checkCancelled(signal: AbortSignal | undefined): void {
@@ -87,7 +94,8 @@ export async function calibrate(
   opts: CalibrationOptions = {},
 ): Promise<StatsMap> {
   const bins = opts.bins ?? 2048;
-  const missing = tensors.filter((t) => !session.outputNames.includes(t));
+  const fetchedTensors = opts.recompute?.fetched ?? tensors;
+  const missing = fetchedTensors.filter((t) => !session.outputNames.includes(t));
   if (missing.length)
     throw new QuantscopeError('RUNTIME', `the calibration session does not output ${missing.slice(0, 3).join(', ')}`);
   if (tensors.length === 0)
@@ -96,12 +104,15 @@ export async function calibrate(
   const missingChain = chain.filter((c) => !session.outputNames.includes(c.output));
   if (missingChain.length)
     throw new QuantscopeError('RUNTIME', `the calibration session does not output ${missingChain[0]!.output} to chain`);
-  const fetches = withChainOutputs(tensors, chain);
+  const fetches = withChainOutputs(fetchedTensors, chain);
   const exact = opts.mode === 'onnxruntime-exact';
   const steps = exact ? 2 * source.count : source.count;
-  const plan: SampleFoldPlan = { tensors, bins, exact, torchHistograms: opts.torchHistograms === true };
+  const derived = opts.recompute?.steps.length ? opts.recompute.steps : undefined;
+  const plan: SampleFoldPlan = { tensors, bins, exact, torchHistograms: opts.torchHistograms === true, derived };
   // WebGPU folds on the device, into statistics kept here (streaming mode only)
   const device = exact ? undefined : opts.deviceFold;
+  if (device && derived)
+    throw new QuantscopeError('RUNTIME', 'a device fold reads every tensor on the device: none can be recomputed');
   // chosen on the first sample, when its activations' bytes are known
   let folder = null as StatsFolder | null;
   // the statistics a device fold updates in place, sample after sample
@@ -126,10 +137,11 @@ export async function calibrate(
         folder ??= inThreadFolder(onDevice);
         await device(onDevice.stats, results, tensors);
       } else {
-        const arrays = sampleArrays(results, tensors);
-        folder ??= chooseFolder(plan, arrays, steps, early?.option ?? opts.foldWorker, opts.onFoldPath);
-        await folder.sample(p, arrays);
-        for (const t of tensors) results[t]!.dispose?.();
+        const arrays = sampleArrays(results, fetchedTensors);
+        const dims = derived ? sampleDims(results, fetchedTensors) : undefined;
+        folder ??= chooseFolder(plan, arrays, steps, early?.option ?? opts.foldWorker, opts.onFoldPath, dims);
+        await folder.sample(p, arrays, dims);
+        for (const t of fetchedTensors) results[t]!.dispose?.();
       }
       opts.onProgress?.(p * source.count + i + 1, steps);
     }
@@ -145,6 +157,13 @@ export async function calibrate(
     folder?.close();
     early?.drop();
   }
+}
+
+/** The fetched tensors' shapes (the recomputed tensors broadcast from them). */
+function sampleDims(results: Record<string, Tensor>, tensors: readonly string[]): SampleDims {
+  const dims: Record<string, readonly number[]> = {};
+  for (const t of tensors) dims[t] = results[t]!.dims;
+  return dims;
 }
 
 /** A run's fetched tensors as float32 arrays (a tensor of another type cannot be calibrated). */

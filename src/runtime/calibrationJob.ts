@@ -4,7 +4,7 @@
  * onnxruntime-node, through the same code. Replies stop once the request is cancelled.
  */
 import { toErrorInfo } from '../core/errors';
-import { decodeModel, encodeModel, withExtraOutputs } from '../onnx';
+import { decodeModel, encodeModel, planCalibrationFetches, withExtraOutputs } from '../onnx';
 import { calibrate, type CalibrationOptions } from './calibrate';
 import { calibrateInPasses } from './calibrationPasses';
 import { webGpuFold } from './gpuHistogramFold';
@@ -81,8 +81,12 @@ export async function runCalibrationJob(
       release: () => queue.run(() => session.release()),
     });
     const multi = req.passes && req.passes.length > 1;
+    // One pass on the CPU: the run fetches only the tensors the fold cannot recompute from them
+    // (onnx/derivedTensors.ts: elementwise tails, recomputed bit for bit in the fold). A WebGPU fold
+    // reads every tensor on the device; several passes each fetch their own subset.
+    const recompute = multi || onGpu ? undefined : planCalibrationFetches(decoded, req.tensors);
     // one pass: the session is made before 'started' (a model that does not load fails here)
-    const session = multi ? null : timed(await open(req.tensors));
+    const session = multi ? null : timed(await open(recompute?.fetched ?? req.tensors));
     post({ type: 'started', id: req.id, session: info });
     let last = 0;
     const t0 = performance.now();
@@ -102,6 +106,7 @@ export async function runCalibrationJob(
           }
         : {}),
       signal,
+      recompute,
       onProgress: (done, total) => {
         const now = performance.now();
         if (done === total || done === 1 || now - last >= PROGRESS_INTERVAL_MS) {

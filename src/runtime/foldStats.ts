@@ -5,6 +5,7 @@
  * histogram; the |x| histogram and PyTorch's observer histogram where asked) and dropped.
  */
 import { QuantscopeError } from '../core/errors';
+import { withDerivedTensors, type DerivedStep } from './derivedSample';
 import { foldIntoAbsHistogram, seedAbsHistogram, type AbsHistogramState } from '../core/absHistogram';
 import { createHistogram, type HistogramState } from '../core/histogram';
 import { foldInRange, updateHistogram } from '../core/histogramFold';
@@ -153,7 +154,15 @@ export interface SampleFoldPlan {
   readonly exact: boolean;
   /** PyTorch's observer sees each sample once, whatever the mode: one call a sample, in pass 0. */
   readonly torchHistograms: boolean;
+  /**
+   * Tensors recomputed from the fetched ones (onnx/derivedTensors.ts) before each sample is folded;
+   * the fetched arrays come with their shapes.
+   */
+  readonly derived?: readonly DerivedStep[];
 }
+
+/** The fetched tensors' shapes, by name (the recomputed tensors broadcast from them). */
+export type SampleDims = Readonly<Record<string, readonly number[]>>;
 
 /** One sample's fetched float32 arrays, by tensor name. */
 export type SampleArrays = Readonly<Record<string, Float32Array>>;
@@ -161,7 +170,7 @@ export type SampleArrays = Readonly<Record<string, Float32Array>>;
 /** The fold of a whole calibration run, fed one sample at a time in order. */
 export interface SampleFold {
   readonly stats: StatsMap;
-  sample(pass: 0 | 1, arrays: SampleArrays): void;
+  sample(pass: 0 | 1, arrays: SampleArrays, dims?: SampleDims): void;
   /** The two-pass mode, between its passes: histograms seeded on the ranges pass 0 found. */
   seedSecondPass(): void;
 }
@@ -171,12 +180,15 @@ export function createSampleFold(plan: SampleFoldPlan): SampleFold {
   const stats = emptyStats(tensors, bins);
   const first: Record<string, FirstPass> = {};
   for (const t of tensors) first[t] = { minmax: createMinMax(), minAbs: Infinity };
+  // the recomputed tensors' arrays, written again sample after sample (each sample is folded before the next)
+  const recomputed = new Map<string, Float32Array>();
   const observe = (t: string, data: Float32Array) => {
     if (plan.torchHistograms) stats[t] = observeTorch(stats[t]!, t, data);
   };
   return {
     stats,
-    sample(pass, arrays) {
+    sample(pass, fetched, dims = {}) {
+      const arrays = plan.derived?.length ? withDerivedTensors(plan.derived, fetched, dims, recomputed) : fetched;
       for (const t of tensors) {
         const data = arrays[t]!;
         if (pass === 1) stats[t] = foldSecondPass(stats[t]!, t, data);

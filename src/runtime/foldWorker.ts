@@ -16,11 +16,19 @@
  * (foldWorkerNode.ts), a nested Web Worker in the page's calibration worker (foldWorkerWeb.ts).
  */
 import { QuantscopeError, toErrorInfo, type ErrorInfo } from '../core/errors';
-import { createSampleFold, type SampleArrays, type SampleFold, type SampleFoldPlan, type StatsMap } from './foldStats';
+import { derivedBytes } from './derivedSample';
+import {
+  createSampleFold,
+  type SampleArrays,
+  type SampleDims,
+  type SampleFold,
+  type SampleFoldPlan,
+  type StatsMap,
+} from './foldStats';
 
 export type FoldRequest =
   | { readonly type: 'init'; readonly plan: SampleFoldPlan }
-  | { readonly type: 'sample'; readonly pass: 0 | 1; readonly arrays: SampleArrays }
+  | { readonly type: 'sample'; readonly pass: 0 | 1; readonly arrays: SampleArrays; readonly dims?: SampleDims }
   | { readonly type: 'seed' }
   | { readonly type: 'finish' };
 
@@ -75,7 +83,7 @@ export function foldWorkerUseful(option: FoldWorkerOption): boolean {
 /** Where each sample's arrays are folded. */
 export interface StatsFolder {
   /** Fold one sample (a worker takes the arrays: the caller must not use them after); resolves when the next run may start. */
-  sample(pass: 0 | 1, arrays: SampleArrays): Promise<void>;
+  sample(pass: 0 | 1, arrays: SampleArrays, dims?: SampleDims): Promise<void>;
   /** The two-pass mode, between its passes. */
   seedSecondPass(): Promise<void>;
   /** The statistics, once every sample handed over is folded. */
@@ -87,7 +95,7 @@ export interface StatsFolder {
 /** The fold in the calling thread, one sample at a time. */
 export function inThreadFolder(fold: SampleFold): StatsFolder {
   return {
-    sample: async (pass, arrays) => fold.sample(pass, arrays),
+    sample: async (pass, arrays, dims) => fold.sample(pass, arrays, dims),
     seedSecondPass: async () => fold.seedSecondPass(),
     finish: async () => fold.stats,
     close: () => undefined,
@@ -111,6 +119,7 @@ export function chooseFolder(
   runs: number,
   option: FoldWorkerOption | undefined,
   said?: (note: string, overlapped: boolean) => void,
+  firstDims?: SampleDims,
 ): StatsFolder {
   const inThread = (why: string) => {
     said?.(`statistics folded one sample at a time: ${why}`, false);
@@ -120,8 +129,9 @@ export function chooseFolder(
   if (runs < 2) return inThread('one run, nothing to overlap');
   if (!foldWorkerUseful(option))
     return inThread('one core here, where a fold worker would only take turns with the inference');
-  let sampleBytes = 0;
-  for (const t of plan.tensors) sampleBytes += first[t]!.byteLength;
+  // the fetched arrays, and the ones the fold recomputes from them
+  let sampleBytes = plan.derived?.length ? derivedBytes(plan.derived, firstDims ?? {}) : 0;
+  for (const a of Object.values(first)) sampleBytes += a.byteLength;
   if (sampleBytes > option.spareBytes)
     return inThread(
       `a second sample's ${sized(sampleBytes)} of activations would not fit beside the first (${sized(Math.max(0, option.spareBytes))} to spare)`,
@@ -196,15 +206,15 @@ export function workerFolder(port: FoldPort, plan: SampleFoldPlan): StatsFolder 
   };
   send({ type: 'init', plan });
   return {
-    async sample(pass, arrays) {
+    async sample(pass, arrays, dims) {
       const moved: Record<string, Float32Array> = {};
       const buffers = new Set<ArrayBuffer>();
-      for (const t of plan.tensors) {
-        const a = movable(arrays[t]!);
+      for (const [t, array] of Object.entries(arrays)) {
+        const a = movable(array);
         moved[t] = a;
         buffers.add(a.buffer as ArrayBuffer);
       }
-      send({ type: 'sample', pass, arrays: moved }, [...buffers]);
+      send({ type: 'sample', pass, arrays: moved, dims }, [...buffers]);
       waiting++;
       // back-pressure: the next run starts once at most this sample waits in the worker
       await until(() => waiting <= 1);
@@ -233,7 +243,7 @@ export function serveFold(reply: (r: FoldReply, transfer?: ArrayBuffer[]) => voi
     try {
       if (m.type === 'init') fold = createSampleFold(m.plan);
       else if (m.type === 'sample') {
-        fold!.sample(m.pass, m.arrays);
+        fold!.sample(m.pass, m.arrays, m.dims);
         reply({ type: 'folded' });
       } else if (m.type === 'seed') fold!.seedSecondPass();
       else {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/core/config';
 import { isQuantscopeError } from '../../src/core/errors';
-import { decodeModel, encodeModel, planQuantization, withExtraOutputs } from '../../src/onnx';
+import { decodeModel, encodeModel, planCalibrationFetches, planQuantization, withExtraOutputs } from '../../src/onnx';
 import { prepareModel } from '../../src/onnx/prepare';
 import {
   calibrate,
@@ -24,6 +24,7 @@ import { createNodeSession, nodeOrt } from '../../src/runtime/ortNode';
 import { loadModelSync } from '../../src/state/modelSlice';
 import { docFeeds, ocrModel, ROOT } from '../helpers/sample';
 import { sileroChunk } from '../helpers/sileroData';
+import { tinyTransformer } from '../helpers/models';
 
 // built by the test setup with the command line (scripts/build-cli.mjs)
 const ENTRY = join(ROOT, 'dist-cli', 'foldWorker.mjs');
@@ -192,5 +193,53 @@ describe('fold worker', async () => {
     // the chain changed the statistics (the decoder sees the carried state), so the comparison can fail
     const unchained = await calibrate(nodeOrt, vad, vadSource, names);
     expect(names.some((t) => unchained[t]!.minmax.max !== inThread[t]!.minmax.max)).toBe(true);
+  });
+});
+
+describe('recomputed tensors (onnx/derivedTensors.ts): only what the fold cannot make is fetched', async () => {
+  const m = loadModelSync('det.onnx', ocrModel('det'), true);
+  const tensors = m.plan.activations;
+  const samples = [docFeeds(0), docFeeds(1)];
+  const source: CalibrationSource = { count: samples.length, feeds: async (i) => samples[i]! };
+  const all = await createNodeSession(encodeModel(withExtraOutputs(m.prepared, tensors)));
+
+  it.each([
+    ['streaming, every tensor, in a fold worker', {}, tensors, true],
+    ['onnxruntime-exact, every tensor, in this thread', { mode: 'onnxruntime-exact' as const }, tensors, false],
+    // PyTorch's observer is the slow part: on the first 40 tensors (a Conv's hard-swish tail among them)
+    ['streaming with PyTorch histograms, in a fold worker', { torchHistograms: true }, tensors.slice(0, 40), true],
+  ])('%s: the statistics of a run that fetches every tensor, bit for bit', async (_, mode, only, worker) => {
+    const recompute = planCalibrationFetches(m.prepared, only);
+    // det: the hard-swish tails, Relus and HardSigmoids are recomputed; the Convs and the rest fetched
+    if (only === tensors) expect([recompute.fetched.length, recompute.steps.length]).toEqual([85, 175]);
+    expect(recompute.steps.length).toBeGreaterThan(0);
+    const fetching = await createNodeSession(encodeModel(withExtraOutputs(m.prepared, recompute.fetched)));
+    const reference = await calibrate(nodeOrt, all, source, only, mode);
+    const got = await calibrate(nodeOrt, fetching, source, only, {
+      ...mode,
+      recompute,
+      ...(worker ? { foldWorker: { spawn: nodeFoldWorker(ENTRY), spareBytes: 2 ** 40, cores: 2 } } : {}),
+    });
+    expectSameStats(reference, got);
+    await fetching.release();
+  });
+
+  it('on a transformer: tensors a MatMul reads stay fetched (onnxruntime may fold a scale into it)', async () => {
+    const t = prepareModel(tinyTransformer({ layers: 1 })).model;
+    const names = planQuantization(t, DEFAULT_CONFIG).activations;
+    const recompute = planCalibrationFetches(t, names);
+    const reads = new Set(t.graph!.node.filter((n) => n.opType === 'MatMul').flatMap((n) => n.input));
+    expect(recompute.steps.some((s) => reads.has(s.output))).toBe(false);
+    const feeds = (i: number) => ({
+      tokens: {
+        type: 'int64' as const,
+        data: BigInt64Array.from({ length: 16 }, (_, k) => BigInt((k * 37 + i * 11) % 512)),
+        dims: [1, 16],
+      },
+    });
+    const src: CalibrationSource = { count: 2, feeds: async (i) => feeds(i) };
+    const a = await createNodeSession(encodeModel(withExtraOutputs(t, names)));
+    const b = await createNodeSession(encodeModel(withExtraOutputs(t, recompute.fetched)));
+    expectSameStats(await calibrate(nodeOrt, a, src, names), await calibrate(nodeOrt, b, src, names, { recompute }));
   });
 });

@@ -1,0 +1,146 @@
+/**
+ * A sample's recomputed tensors (elementwise.ts's ops, in step order) computed in the WebAssembly SIMD
+ * kernel (elementwiseKernel.wat, assembled at build time by scripts/build-wasm.mjs): the tensors the
+ * steps read are copied into the kernel's memory once, every step writes its tensor there, and the
+ * results are views of that memory, valid until the next call. Bit for bit elementwise.ts's results
+ * (tested); four float32 lanes a step instead of one element a JavaScript iteration. Broadcasts other
+ * than a scalar or a run per leading index (a per-channel scale) run elementwise.ts's loop into the
+ * kernel's memory. Where WASM SIMD is missing, `deriveTensors` runs elementwise.ts alone.
+ */
+import { WASM_BASE64 } from './elementwiseKernel.wasm';
+import { applyElementwise, broadcastDims, trailingRun, type ElementwiseStep, type Float32Tensor } from './elementwise';
+import { QuantscopeError } from './errors';
+import { instantiateSimdKernel, lazyKernel, type KernelKind } from './wasmKernel';
+
+interface KernelExports {
+  readonly memory: WebAssembly.Memory;
+  same(op: number, a: number, b: number, out: number, n: number): void;
+  scalar(op: number, a: number, v: number, out: number, n: number, swapped: number): void;
+  runs(op: number, a: number, b: number, out: number, n: number, run: number, swapped: number): void;
+  clip(x: number, out: number, n: number, lo: number, hi: number): void;
+  hardSigmoid(x: number, out: number, n: number, alpha: number, beta: number): void;
+}
+
+const kernels = lazyKernel(() => instantiateSimdKernel<KernelExports>(WASM_BASE64));
+
+/** Which loop runs here: the WASM SIMD kernel, or JavaScript where it cannot load. */
+export function elementwiseKernelKind(): KernelKind {
+  return kernels.kind();
+}
+
+/** Tests and the bench compare both: 'js' turns the kernel off, null restores the default. */
+export function forceElementwiseKernel(kind: KernelKind | null): void {
+  kernels.force(kind);
+}
+
+const OP_CODE = { Add: 0, Sub: 1, Mul: 2, Div: 3 } as const;
+
+/**
+ * The kernel's memory holds a sample's recomputed tensors and the ones they read: past 1 GiB (a
+ * segmentation model at 1024x1024, say) the JavaScript loops write into arrays of their own instead,
+ * rather than grow one WebAssembly memory towards its 4 GiB limit.
+ */
+const MAX_KERNEL_BYTES = 2 ** 30;
+
+const sizeOf = (dims: readonly number[]) => dims.reduce((p, d) => p * d, 1);
+
+/**
+ * Every step's tensor, from the named tensors in `given`. With the kernel the results (and nothing in
+ * `given`) are views of its memory, overwritten by the next call: the caller is done with them first.
+ * Without it, each step writes into `reuse`'s array for it when the size matches (memory already
+ * touched: writing to fresh memory costs about twice as much) and records the new one there.
+ */
+export function deriveTensors(
+  steps: readonly ElementwiseStep[],
+  given: Readonly<Record<string, Float32Tensor>>,
+  reuse?: Map<string, Float32Array>,
+): Record<string, Float32Tensor> {
+  const k = kernels.active();
+  const out: Record<string, Float32Tensor> = {};
+  const tensor = (i: string | Float32Tensor, step: ElementwiseStep): Float32Tensor => {
+    if (typeof i !== 'string') return i;
+    const t = out[i] ?? given[i];
+    if (!t)
+      throw new QuantscopeError(
+        'RUNTIME',
+        `recomputing "${step.output}": its input "${i}" was neither fetched nor made`,
+      );
+    return t;
+  };
+  const js = () => {
+    for (const s of steps) {
+      const r = applyElementwise(
+        s.op,
+        s.inputs.map((i) => tensor(i, s)),
+        s.attrs,
+        reuse?.get(s.output),
+      );
+      reuse?.set(s.output, r.data);
+      out[s.output] = r;
+    }
+    return out;
+  };
+  if (!k) return js();
+  // Lay the memory out first (inputs copied in once, each step's output), grow it once, then compute:
+  // a grow would detach the views taken before it.
+  const at = new Map<string | Float32Tensor, number>(); // byte offset of each tensor in the kernel's memory
+  const shapes = new Map<string, readonly number[]>();
+  let end = 0;
+  const place = (key: string | Float32Tensor, n: number) => {
+    at.set(key, end);
+    end += ((n * 4 + 15) >> 4) << 4; // 16-byte aligned
+  };
+  for (const s of steps) {
+    let dims: readonly number[] = [];
+    for (const i of s.inputs) {
+      const t = typeof i === 'string' ? (shapes.has(i) ? null : tensor(i, s)) : i;
+      if (t && !at.has(i)) place(i, t.data.length);
+      const d = typeof i === 'string' ? (shapes.get(i) ?? t!.dims) : i.dims;
+      const b = broadcastDims(dims, d);
+      if (!b) throw new QuantscopeError('BAD_TENSOR', `${s.op}: shapes [${dims}] and [${d}] do not broadcast`);
+      dims = b;
+    }
+    shapes.set(s.output, dims);
+    place(s.output, sizeOf(dims));
+  }
+  if (end > MAX_KERNEL_BYTES) return js();
+  const memory = k.memory;
+  if (memory.buffer.byteLength < end) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
+  const view = (offset: number, n: number) => new Float32Array(memory.buffer, offset, n);
+  for (const [key, offset] of at) {
+    if (typeof key === 'string' && shapes.has(key)) continue; // a step's output, written below
+    const t = typeof key === 'string' ? given[key]! : key;
+    view(offset, t.data.length).set(t.data);
+  }
+  const inKernel = (i: string | Float32Tensor): Float32Tensor & { offset: number } => {
+    const offset = at.get(i)!;
+    const dims = typeof i === 'string' ? (shapes.get(i) ?? given[i]!.dims) : i.dims;
+    return { data: view(offset, sizeOf(dims)), dims, offset };
+  };
+  for (const s of steps) {
+    const dims = shapes.get(s.output)!;
+    const n = sizeOf(dims);
+    const o = at.get(s.output)!;
+    const [a, b] = s.inputs.map(inKernel);
+    if (s.op === 'Relu') k.clip(a!.offset, o, n, 0, Infinity);
+    else if (s.op === 'Clip') k.clip(a!.offset, o, n, s.attrs.min ?? -Infinity, s.attrs.max ?? Infinity);
+    else if (s.op === 'HardSigmoid') k.hardSigmoid(a!.offset, o, n, s.attrs.alpha ?? 0.2, s.attrs.beta ?? 0.5);
+    else {
+      const op = OP_CODE[s.op];
+      const na = a!.data.length;
+      const nb = b!.data.length;
+      if (na === n && nb === n) k.same(op, a!.offset, b!.offset, o, n);
+      else if (na === n && nb === 1) k.scalar(op, a!.offset, b!.data[0]!, o, n, 0);
+      else if (nb === n && na === 1) k.scalar(op, b!.offset, a!.data[0]!, o, n, 1);
+      else {
+        const runB = na === n ? trailingRun(b!.dims, dims) : 0;
+        const runA = nb === n ? trailingRun(a!.dims, dims) : 0;
+        if (runB) k.runs(op, a!.offset, b!.offset, o, n, runB, 0);
+        else if (runA) k.runs(op, b!.offset, a!.offset, o, n, runA, 1);
+        else applyElementwise(s.op, [a!, b!], s.attrs, view(o, n)); // other broadcasts: the JS loop
+      }
+    }
+    out[s.output] = { data: view(o, n), dims };
+  }
+  return out;
+}

@@ -1,0 +1,169 @@
+/**
+ * Which tensors a calibration run fetches from the runtime, and which it recomputes from them.
+ *
+ * Fetching a tensor costs more than computing it: onnxruntime keeps every graph output in its own
+ * buffer (none is reused) and copies each out of its heap. On PP-OCRv4 det (236 calibrated tensors,
+ * WASM, one thread) a run that fetches them all takes 1.6-2.2x plain inference; most of them are the
+ * elementwise tails of a convolution (hard-swish's Add, Clip, Div, Mul; Relu; HardSigmoid), and a run
+ * fetching only the 71 others takes 1.2-1.4x. So a tensor an elementwise op (core/elementwise.ts)
+ * makes from fetched or recomputed tensors and small float constants is recomputed in the fold, in
+ * float32 exactly as onnxruntime's kernels compute it, and only the rest is fetched.
+ *
+ * A tensor that is no longer a graph output may be fused by onnxruntime's graph optimizer into its
+ * consumer, which would change the bits of what that consumer makes (a Div before a MatMul folded
+ * into the MatMul's scale, say; 1/x then Mul turned into one Div). So a tensor is recomputed only when
+ * every node reading it is one of CONSUMERS, ops no onnxruntime fusion (1.2x, CPU and WASM) merges a
+ * preceding elementwise op into, and a Div only with a tensor numerator. On PP-OCRv4 det the
+ * statistics are then the same bits as a run that fetches every tensor (tested).
+ */
+import type { ElementwiseOp, ElementwiseStep, Float32Tensor } from '../core/elementwise';
+import { attrFloat, defaultOpset, dimsOf, type ModelProto, type NodeProto } from './proto';
+import { DT, readFloat32 } from './tensor';
+import { isExternal } from './externalData';
+import { outerScopeReads } from './graph';
+
+/** One recomputed tensor: its op over fetched or recomputed tensors (by name) and constants. */
+export type DerivedStep = ElementwiseStep;
+
+export interface CalibrationFetchPlan {
+  /** The tensors the run fetches (graph outputs of the calibration model). */
+  readonly fetched: readonly string[];
+  /** The others, in graph order: each step's tensor inputs are fetched or made by an earlier step. */
+  readonly steps: readonly DerivedStep[];
+}
+
+/** Constants larger than this stay out of the plan (a step's constant travels with each fold's plan). */
+const MAX_CONSTANT_ELEMENTS = 1 << 16;
+
+const BINARY = new Set(['Add', 'Sub', 'Mul', 'Div']);
+
+/** The readers a recomputed tensor may have (see above); any other reader keeps it fetched. */
+const CONSUMERS = new Set([
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Relu',
+  'Clip',
+  'HardSigmoid',
+  'Conv',
+  'ConvTranspose',
+  'Concat',
+  'Resize',
+  'MaxPool',
+  'AveragePool',
+  'GlobalAveragePool',
+  'Reshape',
+  'Transpose',
+  'Flatten',
+  'Squeeze',
+  'Unsqueeze',
+  'Identity',
+]);
+
+export function planCalibrationFetches(model: ModelProto, tensors: readonly string[]): CalibrationFetchPlan {
+  const g = model.graph!;
+  const want = new Set(tensors);
+  const opset = defaultOpset(model);
+  const inits = new Map(g.initializer.map((t) => [t.name, t]));
+  const constant = (name: string): Float32Tensor | null => {
+    const t = inits.get(name);
+    if (!t || t.dataType !== DT.FLOAT || isExternal(t)) return null;
+    const dims = dimsOf(t);
+    if (dims.reduce((p, d) => p * d, 1) > MAX_CONSTANT_ELEMENTS) return null;
+    return { data: readFloat32(t), dims };
+  };
+  const scalar = (name: string | undefined): number | undefined | null => {
+    if (!name) return undefined; // an omitted optional input
+    const c = constant(name);
+    return c && c.data.length === 1 ? c.data[0]! : null;
+  };
+  // tensors the fold will hold: fetched, or recomputed by a step
+  const available = new Set<string>();
+  const fetched: string[] = [];
+  const steps = new Map<string, DerivedStep>();
+  const fetch = (t: string) => {
+    if (available.has(t)) return;
+    available.add(t);
+    fetched.push(t);
+  };
+  // tensors read by a node outside CONSUMERS, or from a subgraph (an If's branch), stay fetched
+  const pinned = outerScopeReads(g);
+  for (const n of g.node) if (!CONSUMERS.has(n.opType) || n.domain) for (const i of n.input) pinned.add(i);
+  for (const v of g.input) if (want.has(v.name) && !inits.has(v.name)) fetch(v.name);
+  for (const n of g.node) {
+    const step = pinned.has(n.output[0] ?? '') ? null : stepFor(n, opset, available, constant, scalar);
+    if (step) {
+      steps.set(step.output, step);
+      available.add(step.output);
+      continue;
+    }
+    for (const o of n.output) if (want.has(o)) fetch(o);
+  }
+  // a wanted tensor no node of this graph makes (an initializer, say) is fetched as before
+  for (const t of tensors) if (!available.has(t)) fetch(t);
+  // only the steps a wanted tensor needs, in graph order
+  const needed = new Set<string>();
+  const visit = (t: string) => {
+    const s = steps.get(t);
+    if (!s || needed.has(t)) return;
+    needed.add(t);
+    for (const i of s.inputs) if (typeof i === 'string') visit(i);
+  };
+  for (const t of tensors) visit(t);
+  return { fetched, steps: [...steps.values()].filter((s) => needed.has(s.output)) };
+}
+
+function stepFor(
+  n: NodeProto,
+  opset: number,
+  available: ReadonlySet<string>,
+  constant: (name: string) => Float32Tensor | null,
+  scalar: (name: string | undefined) => number | undefined | null,
+): DerivedStep | null {
+  if ((n.domain !== '' && n.domain !== 'ai.onnx') || n.output.length !== 1 || !n.output[0]) return null;
+  const output = n.output[0];
+  const x = n.input[0];
+  if (!x || !available.has(x)) {
+    // a binary op may take its tensor second (Mul(constant, x))
+    if (!BINARY.has(n.opType) || n.input.length !== 2 || !available.has(n.input[1]!)) return null;
+  }
+  if (BINARY.has(n.opType)) {
+    if (n.input.length !== 2) return null;
+    if (n.opType === 'Div' && !available.has(n.input[0]!)) return null; // c / x: see CONSUMERS
+    const inputs: (string | Float32Tensor)[] = [];
+    for (const i of n.input) {
+      if (available.has(i)) inputs.push(i);
+      else {
+        const c = constant(i);
+        if (!c) return null;
+        inputs.push(c);
+      }
+    }
+    return { output, op: n.opType as ElementwiseOp, inputs, attrs: {} };
+  }
+  if (n.opType === 'Relu') return { output, op: 'Relu', inputs: [x!], attrs: {} };
+  if (n.opType === 'HardSigmoid')
+    return {
+      output,
+      op: 'HardSigmoid',
+      inputs: [x!],
+      attrs: { alpha: attrFloat(n, 'alpha', 0.2), beta: attrFloat(n, 'beta', 0.5) },
+    };
+  if (n.opType === 'Clip') {
+    if (opset < 11) {
+      // Clip-6: the bounds are attributes (float32 lowest and max when absent)
+      return {
+        output,
+        op: 'Clip',
+        inputs: [x!],
+        attrs: { min: attrFloat(n, 'min', -3.4028234663852886e38), max: attrFloat(n, 'max', 3.4028234663852886e38) },
+      };
+    }
+    const min = scalar(n.input[1]);
+    const max = scalar(n.input[2]);
+    if (min === null || max === null) return null; // a bound that is not a float constant
+    return { output, op: 'Clip', inputs: [x!], attrs: { min, max } };
+  }
+  return null;
+}

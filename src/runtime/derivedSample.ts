@@ -1,0 +1,42 @@
+/**
+ * A sample's recomputed tensors (onnx/derivedTensors.ts plans them; core/elementwiseKernel.ts computes
+ * them, in WASM SIMD where it loads): added to the fetched arrays before the fold, wherever the fold
+ * runs (this thread or a fold worker), so that the statistics are those of a run that fetched every
+ * tensor.
+ */
+import { broadcastDims, type Float32Tensor } from '../core/elementwise';
+import { deriveTensors } from '../core/elementwiseKernel';
+import type { DerivedStep } from '../onnx/derivedTensors';
+
+export type { DerivedStep };
+
+/**
+ * The fetched arrays with each step's tensor added (`dims`: the fetched tensors' shapes). The added
+ * arrays are only valid until the next call (they live in the kernel's memory, or in `reuse`'s arrays
+ * when the kernel is missing): the caller folds a sample before it asks for the next.
+ */
+export function withDerivedTensors(
+  steps: readonly DerivedStep[],
+  arrays: Readonly<Record<string, Float32Array>>,
+  dims: Readonly<Record<string, readonly number[]>>,
+  reuse?: Map<string, Float32Array>,
+): Record<string, Float32Array> {
+  const given: Record<string, Float32Tensor> = {};
+  for (const [name, data] of Object.entries(arrays)) given[name] = { data, dims: dims[name] ?? [data.length] };
+  const out: Record<string, Float32Array> = { ...arrays };
+  for (const [name, t] of Object.entries(deriveTensors(steps, given, reuse))) out[name] = t.data;
+  return out;
+}
+
+/** The bytes the steps add to a sample, from the fetched shapes alone (no value computed). */
+export function derivedBytes(steps: readonly DerivedStep[], dims: Readonly<Record<string, readonly number[]>>): number {
+  const shapes: Record<string, readonly number[]> = { ...dims };
+  let bytes = 0;
+  for (const s of steps) {
+    let shape: readonly number[] = [];
+    for (const i of s.inputs) shape = broadcastDims(shape, typeof i === 'string' ? (shapes[i] ?? []) : i.dims) ?? shape;
+    shapes[s.output] = shape;
+    bytes += 4 * shape.reduce((p, d) => p * d, 1);
+  }
+  return bytes;
+}
