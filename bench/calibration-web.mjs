@@ -1,6 +1,8 @@
 // Calibration over plain inference for the sample, on onnxruntime-web's WASM backend (the kernels
 // the page runs), in a process of its own. Prints one JSON object on stdout.
 // Usage: node bench/calibration-web.mjs plain.onnx calibration.onnx tensors.json threads in0.f32 ...
+// (QS_RECOMPUTE: the fetch plan's JSON and QS_RECOMPUTE_MODEL its calibration model, fetching only
+// the plan's tensors: the page's calibration, which recomputes the others in the fold)
 //
 // Also measured here:
 //  - whether a WASM run frees the calling thread (event-loop ticks while `run` is awaited): folding
@@ -154,6 +156,69 @@ const timeline = {
   // after the last run, the last fold alone
   tailMs: runs.length ? calibEnd - runs[runs.length - 1].end : NaN,
 };
+// The page's calibration: only the plan's tensors fetched, the rest recomputed in the fold worker
+// (onnx/derivedTensors.ts), its statistics checked equal to the fetch-everything fold's below.
+let recompute = null;
+if (process.env.QS_RECOMPUTE) {
+  const raw = JSON.parse(readFileSync(process.env.QS_RECOMPUTE, 'utf8'));
+  const plan = {
+    fetched: raw.fetched,
+    steps: raw.steps.map((s) => ({
+      ...s,
+      inputs: s.inputs.map((i) => (typeof i === 'string' ? i : { data: Float32Array.from(i.data), dims: i.dims })),
+    })),
+  };
+  const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(process.env.QS_RECOMPUTE_MODEL)));
+  const runs2 = [];
+  const timed2 = {
+    outputNames: session.outputNames,
+    run: async (f, fetches) => {
+      const start = performance.now();
+      const r = await session.run(f, fetches);
+      runs2.push(performance.now() - start);
+      return r;
+    },
+  };
+  await session.run({ x: tensor(feeds[0]) }, plan.fetched); // warm-up, as the other sessions had
+  const c0 = process.cpuUsage();
+  const t2 = performance.now();
+  const got = await calibrate(ort, timed2, source, tensors, {
+    foldWorker: { spawn: nodeFoldWorker(process.env.QS_FOLD_WORKER), spareBytes: 8 * 1024 ** 3 },
+    recompute: plan,
+  });
+  const ms = performance.now() - t2;
+  const cpu = process.cpuUsage(c0);
+  // the run alone, fetching the plan's tensors (no fold): the floor of this calibration
+  const floor = [];
+  for (const d of feeds) {
+    const t0 = performance.now();
+    const r = await session.run({ x: tensor(d) }, plan.fetched);
+    floor.push(performance.now() - t0);
+    for (const k of plan.fetched) r[k].dispose?.();
+  }
+  let differ = 0;
+  for (const k of tensors) {
+    const a = stats[k];
+    const b = got[k];
+    if (
+      a.histogram.counts.length !== b.histogram.counts.length ||
+      a.histogram.counts.some((v, j) => v !== b.histogram.counts[j]) ||
+      !Object.is(a.minmax.min, b.minmax.min) ||
+      !Object.is(a.minmax.max, b.minmax.max)
+    )
+      differ++;
+  }
+  recompute = {
+    calibMs: ms,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    runMs: mean(runs2),
+    floorRunMs: floor.reduce((a, b) => a + b, 0) / floor.length,
+    fetched: plan.fetched.length,
+    recomputed: plan.steps.length,
+    differingTensors: differ,
+  };
+}
+
 let differing = 0;
 for (const k of tensors) {
   const a = stats[k].histogram.counts;
@@ -198,6 +263,7 @@ console.log(
       differingTensors: differing,
       timeline,
     },
+    recompute,
     copyOutMsPerSample: copyMs,
     ownOutputRunMs: Math.min(...ownOutputMs),
     memory: {
