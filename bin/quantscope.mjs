@@ -9,6 +9,7 @@
 // command, exit 1. `range` and `inspect` run no model and start no second process.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 const built = new URL('../dist-cli/quantscope.mjs', import.meta.url);
@@ -18,9 +19,12 @@ if (!existsSync(built)) {
 }
 const argv = process.argv.slice(2);
 const RUNS_MODELS = new Set(['calibrate', 'quantize', 'eval', 'debug', 'sensitivity', 'tune']);
+// the command may follow flags (`quantscope --json eval ...`)
+const command = argv.find((a) => RUNS_MODELS.has(a));
 const CRASHES = new Set(['SIGABRT', 'SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE']);
+const STOPS = new Set(['SIGINT', 'SIGTERM', 'SIGHUP']);
 
-if (process.env.QUANTSCOPE_WATCHED !== '1' && RUNS_MODELS.has(argv[0] ?? '')) {
+if (process.env.QUANTSCOPE_WATCHED !== '1' && command) {
   const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...argv], {
     stdio: 'inherit',
     env: { ...process.env, QUANTSCOPE_WATCHED: '1' },
@@ -35,13 +39,20 @@ if (process.env.QUANTSCOPE_WATCHED !== '1' && RUNS_MODELS.has(argv[0] ?? '')) {
   const [code, signal] = await new Promise((resolve) => child.on('exit', (c, s) => resolve([c, s])));
   if (signal && CRASHES.has(signal)) {
     console.error(
-      `quantscope ${argv[0]}: error NATIVE_CRASH: onnxruntime-node crashed (${signal}) inside its native code, ` +
+      `quantscope ${command}: error NATIVE_CRASH: onnxruntime-node crashed (${signal}) inside its native code, ` +
         'on a model it cannot load or run (its own message, if any, is above). Nothing ran after the lines ' +
         'above: a file they say was written was not checked against the float model. The page ' +
         '(onnxruntime-web) reports such a model as an error instead.',
     );
     process.exitCode = 1;
-  } else process.exitCode = signal ? 128 + ({ SIGINT: 2, SIGTERM: 15, SIGHUP: 1 }[signal] ?? 0) : (code ?? 1);
+  } else if (signal && !STOPS.has(signal)) {
+    // stopped from outside: SIGKILL is what the kernel's out-of-memory killer sends
+    console.error(
+      `quantscope ${command}: error KILLED: the command was stopped by ${signal}` +
+        (signal === 'SIGKILL' ? ' (the system may have run out of memory)' : ''),
+    );
+    process.exitCode = 1;
+  } else process.exitCode = signal ? 128 + (constants.signals[signal] ?? 0) : (code ?? 1);
 } else {
   const { main } = await import(built.href);
   process.exitCode = await main(argv);

@@ -1,7 +1,7 @@
 /** The eval command: a float model against its quantized file, output by output, over --data. */
 import { basename } from 'node:path';
 import { DEFAULT_CONFIG } from '../core/config';
-import { QuantscopeError } from '../core/errors';
+import { isQuantscopeError, QuantscopeError } from '../core/errors';
 import { compareTensors, topKAgreement } from '../core/metrics';
 import { planQuantization, prepareModel, summarizeModel } from '../onnx';
 import { materializeSample } from '../data/samples';
@@ -17,6 +17,7 @@ async function openNamed(model: Parameters<typeof createNodeSessionForModel>[0],
   try {
     return await createNodeSessionForModel(model);
   } catch (e) {
+    if (isQuantscopeError(e)) throw e; // ours (external data, a folder that cannot be written): already coded
     throw new QuantscopeError('RUNTIME', `onnxruntime-node cannot load ${basename(path)}: ${(e as Error).message}`);
   }
 }

@@ -129,5 +129,5 @@ function failureMessage(e: unknown): string {
   if (isQuantscopeError(e)) return e.message;
   if (process.env.QUANTSCOPE_DEBUG === '1' && e instanceof Error && e.stack) return e.stack;
   const message = e instanceof Error ? e.message : String(e);
-  return `error RUNTIME: ${message.trim() || 'failed with no message'} (QUANTSCOPE_DEBUG=1 shows where)`;
+  return `${message.trim() || 'failed with no message'} (QUANTSCOPE_DEBUG=1 shows where)`;
 }

@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { calibratedRanges } from '../core/calibratedRanges';
 import { HISTOGRAM_BINS } from '../core/config';
-import { QuantscopeError } from '../core/errors';
+import { QuantscopeError, toErrorInfo } from '../core/errors';
 import { buildRecipe, parseRecipe, rangesFromRecipe, serializeRecipe, type Recipe } from '../core/recipe';
 import { exportTflite, type TfliteReport } from '../onnx/forms/tflite';
 import { exportForm, planQuantization, producerOpTypes, summarizeModel, type TensorRange } from '../onnx';
@@ -158,10 +158,11 @@ export async function cmdQuantize(a: Args): Promise<void> {
     // are checked tensor by tensor instead, read back from what was written, one at a time
     if (w.external)
       reportVerdict(
-        await guardWeightsOnNode(prepared, out),
+        await checkedOrSaid(out, () => guardWeightsOnNode(prepared, out)),
         `${out} keeps its weights in external data (checked weight by weight, not run) and has no DequantizeLinear weights to check one by one`,
       );
-    else reportVerdict(await guardOnNode(prepared, [readFileSync(out)], check, samples, chain));
+    else
+      reportVerdict(await checkedOrSaid(out, () => guardOnNode(prepared, [readFileSync(out)], check, samples, chain)));
   }
   const recipeOut = flagValue(a, 'write-recipe');
   if (recipeOut) {
@@ -173,6 +174,19 @@ export async function cmdQuantize(a: Args): Promise<void> {
       ranges: ranges ?? null,
     });
     writeAtomically(recipeOut, [new TextEncoder().encode(serializeRecipe(written))]);
+  }
+}
+
+/**
+ * The export's check against the float model. When the check itself fails (onnxruntime-node refuses
+ * the float model or the export, say), the error says that the file was written and was not checked.
+ */
+async function checkedOrSaid<T>(out: string, check: () => Promise<T>): Promise<T> {
+  try {
+    return await check();
+  } catch (e) {
+    const { code, message } = toErrorInfo(e);
+    throw new QuantscopeError(code, `${out} was written but not checked against the float model: ${message}`);
   }
 }
 

@@ -227,12 +227,15 @@ describe('bad input', () => {
     // the same refusal where no command names the file (the export's check): the message, coded, no stack
     const q = await cli('quantize', refused, '--format', 'fp16', '--data', x, '-o', join(dir, 'r16.onnx'));
     expect(q.code).toBe(1);
-    expect(q.stderr).toMatch(/quantscope quantize: error RUNTIME: .*bound to different types/);
+    expect(q.stderr).toMatch(
+      /quantscope quantize: .*r16\.onnx was written but not checked against the float model: .*bound to different types/,
+    );
     for (const r of [e, q]) expect(r.stderr).not.toMatch(/\n\s+at /);
     // crashed: onnxruntime-node aborts on an assertion while loading (SIGABRT); the command ends coded
     const crash = join(dir, 'aborts.onnx');
     writeFileSync(crash, encodeModel(onnxruntimeNodeAborter()));
-    const c = await cli('eval', crash, crash, '--data', x);
+    // the command after a flag is watched too
+    const c = await cli('--json', 'eval', crash, crash, '--data', x);
     expect(c.code).toBe(1);
     expect(c.stderr).toMatch(/quantscope eval: error NATIVE_CRASH: onnxruntime-node crashed \(SIGABRT\)/);
   }, 60_000);
