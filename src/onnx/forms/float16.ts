@@ -61,7 +61,8 @@ export const DEFAULT_FP16_BLOCK_LIST: readonly string[] = [
 
 /**
  * Ops of a model quantized already whose float tensors only float32 may fill, by their type constraints:
- * QLinearConv/QLinearMatMul's scales and DynamicQuantizeLinear's input at every opset, and the
+ * DynamicQuantizeLinear's input at every opset, QLinearConv/QLinearMatMul's scales (float16 only from
+ * QLinearMatMul-21: kept float32 at every opset, which stays valid), and the
  * standard QuantizeLinear (input, scale) and DequantizeLinear (scale, output) below opset 19, which
  * added float16 to them (ONNX Operators.md, QuantizeLinear-19 / DequantizeLinear-19). onnxruntime's
  * contrib ops with float scales (com.microsoft QLinearAdd, QGemm, ...) likewise. They keep float32,
@@ -191,9 +192,23 @@ export function convertToFloat16(model: ModelProto, o: Float16Options = {}): { m
   };
   const nodes: NodeProto[] = [];
   const blockedNodes: string[] = [];
+  const kept: { node: string; opType: string; reason: string }[] = [];
+  const why = (n: NodeProto) =>
+    excluded.has(n.name)
+      ? 'excluded: kept float32'
+      : hasSubgraph(n)
+        ? 'control flow: its subgraphs stay float32'
+        : float32Only(n, opset)
+          ? `its type constraints take float32 only (opset ${opset})`
+          : block.has(n.opType)
+            ? 'block list: kept float32'
+            : `domain ${n.domain}: kept float32`;
   for (const n of g.node) {
     const at32 = kept32(n);
-    if (at32 && n.output.some(isFloat)) blockedNodes.push(`${n.name} (${n.opType})`);
+    if (at32 && n.output.some(isFloat)) {
+      blockedNodes.push(`${n.name} (${n.opType})`);
+      kept.push({ node: `${n.name} (${n.opType})`, opType: n.opType, reason: why(n) });
+    }
     n.input = n.input.map((t, i) => {
       if (!isFloat(t)) return t;
       const wants32 = at32 || FLOAT32_INPUTS[n.opType]?.includes(i);
@@ -267,7 +282,7 @@ export function convertToFloat16(model: ModelProto, o: Float16Options = {}): { m
     report: {
       form: 'float16',
       quantizedNodes: [],
-      floatNodes: blockedNodes.map((b) => ({ node: b, opType: '', reason: 'block list: kept float32' })),
+      floatNodes: kept,
       notes,
       opset: defaultOpset(out),
     },
