@@ -47,19 +47,28 @@ function pairwiseSum32(a: Float32Array, start: number, n: number): number {
     return s;
   }
   if (n <= 128) {
-    const r = [
-      a[start]!,
-      a[start + 1]!,
-      a[start + 2]!,
-      a[start + 3]!,
-      a[start + 4]!,
-      a[start + 5]!,
-      a[start + 6]!,
-      a[start + 7]!,
-    ];
+    // the eight accumulators in locals (an array of them was a small allocation a leaf)
+    let r0 = a[start]!;
+    let r1 = a[start + 1]!;
+    let r2 = a[start + 2]!;
+    let r3 = a[start + 3]!;
+    let r4 = a[start + 4]!;
+    let r5 = a[start + 5]!;
+    let r6 = a[start + 6]!;
+    let r7 = a[start + 7]!;
     let i = 8;
-    for (; i < n - (n % 8); i += 8) for (let k = 0; k < 8; k++) r[k] = f32(r[k]! + a[start + i + k]!);
-    let res = f32(f32(f32(r[0]! + r[1]!) + f32(r[2]! + r[3]!)) + f32(f32(r[4]! + r[5]!) + f32(r[6]! + r[7]!)));
+    for (; i < n - (n % 8); i += 8) {
+      const j = start + i;
+      r0 = f32(r0 + a[j]!);
+      r1 = f32(r1 + a[j + 1]!);
+      r2 = f32(r2 + a[j + 2]!);
+      r3 = f32(r3 + a[j + 3]!);
+      r4 = f32(r4 + a[j + 4]!);
+      r5 = f32(r5 + a[j + 5]!);
+      r6 = f32(r6 + a[j + 6]!);
+      r7 = f32(r7 + a[j + 7]!);
+    }
+    let res = f32(f32(f32(r0 + r1) + f32(r2 + r3)) + f32(f32(r4 + r5) + f32(r6 + r7)));
     for (; i < n; i++) res = f32(res + a[start + i]!);
     return res;
   }
