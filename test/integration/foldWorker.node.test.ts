@@ -224,6 +224,29 @@ describe('recomputed tensors (onnx/derivedTensors.ts): only what the fold cannot
     await fetching.release();
   });
 
+  it.each([
+    ['rec', [1, 3, 48, 320], 190],
+    ['cls', [1, 3, 48, 192], 97],
+  ] as const)(
+    'on PP-OCR %s: %j inputs, %i tensors recomputed, the statistics of a fetch-everything run',
+    async (name, dims, recomputed) => {
+      const r = loadModelSync(`${name}.onnx`, ocrModel(name), true);
+      const names = r.plan.activations;
+      const recompute = planCalibrationFetches(r.prepared, names);
+      expect(recompute.steps.length).toBe(recomputed);
+      const n = dims.reduce<number>((p, d) => p * d, 1);
+      const src: CalibrationSource = {
+        count: 2,
+        feeds: async (i) => ({
+          x: { data: Float32Array.from({ length: n }, (_, k) => Math.sin(k * 0.01 + i)), dims: [...dims] },
+        }),
+      };
+      const a = await createNodeSession(encodeModel(withExtraOutputs(r.prepared, names)));
+      const b = await createNodeSession(encodeModel(withExtraOutputs(r.prepared, recompute.fetched)));
+      expectSameStats(await calibrate(nodeOrt, a, src, names), await calibrate(nodeOrt, b, src, names, { recompute }));
+    },
+  );
+
   it('on a transformer: tensors a MatMul reads stay fetched (onnxruntime may fold a scale into it)', async () => {
     const t = prepareModel(tinyTransformer({ layers: 1 })).model;
     const names = planQuantization(t, DEFAULT_CONFIG).activations;
