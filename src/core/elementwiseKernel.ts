@@ -33,6 +33,14 @@ export function forceElementwiseKernel(kind: KernelKind | null): void {
   kernels.force(kind);
 }
 
+/**
+ * Give the kernel's memory back (it grows to a whole sample's recomputed tensors, and a WebAssembly
+ * memory never shrinks): calibration calls this when it ends, in the thread that folded.
+ */
+export function releaseElementwiseKernel(): void {
+  kernels.release();
+}
+
 const OP_CODE = { Add: 0, Sub: 1, Mul: 2, Div: 3 } as const;
 
 /**

@@ -26,6 +26,8 @@ export interface LazyKernel<T> {
   kind(): KernelKind;
   /** 'js' turns the kernel off, null restores the default. */
   force(kind: KernelKind | null): void;
+  /** Drop the instance (and its memory, which a WebAssembly memory cannot give back otherwise); the next use loads it again. */
+  release(): void;
 }
 
 export function lazyKernel<T>(load: () => T | null): LazyKernel<T> {
@@ -41,6 +43,9 @@ export function lazyKernel<T>(load: () => T | null): LazyKernel<T> {
     kind: () => (active() ? 'wasm-simd' : 'js'),
     force: (kind) => {
       forced = kind;
+    },
+    release: () => {
+      kernel = undefined;
     },
   };
 }

@@ -12,6 +12,7 @@
  *    entropy and the |x| histogram of its symmetric percentile equal onnxruntime's (its `batches`
  *    semantics). It costs one more inference per sample.
  */
+import { releaseElementwiseKernel } from '../core/elementwiseKernel';
 import { QuantscopeError } from '../core/errors';
 import {
   createSampleFold,
@@ -156,6 +157,8 @@ export async function calibrate(
   } finally {
     folder?.close();
     early?.drop();
+    // the recomputed tensors' kernel memory, when this thread folded (a fold worker ends with its own)
+    if (derived) releaseElementwiseKernel();
   }
 }
 

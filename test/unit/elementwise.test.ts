@@ -7,7 +7,12 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyElementwise, type ElementwiseStep, type Float32Tensor } from '../../src/core/elementwise';
-import { deriveTensors, elementwiseKernelKind, forceElementwiseKernel } from '../../src/core/elementwiseKernel';
+import {
+  deriveTensors,
+  elementwiseKernelKind,
+  forceElementwiseKernel,
+  releaseElementwiseKernel,
+} from '../../src/core/elementwiseKernel';
 import { mulberry32 } from '../../src/core/random';
 import { makeNode, makeTensor, bytesOf } from '../../src/onnx';
 import { planCalibrationFetches } from '../../src/onnx/derivedTensors';
@@ -126,6 +131,19 @@ describe('elementwise kernel', () => {
       if (v < 0) v = 0;
       expect(Object.is(hs[k], v)).toBe(true);
     }
+  });
+
+  it('gives its memory back when released (a WebAssembly memory never shrinks on its own)', () => {
+    const big = { data: new Float32Array(1 << 20), dims: [1 << 20] };
+    const step = (input: string): ElementwiseStep => ({ output: 'r', op: 'Relu', inputs: [input], attrs: {} });
+    const grown = deriveTensors([step('x')], { x: big }).r!.data.buffer.byteLength;
+    expect(grown).toBeGreaterThanOrEqual(8 << 20); // the input and its result
+    const tiny = { data: Float32Array.of(-1, 2), dims: [2] };
+    expect(deriveTensors([step('x')], { x: tiny }).r!.data.buffer.byteLength).toBe(grown); // kept while in use
+    releaseElementwiseKernel();
+    const again = deriveTensors([step('x')], { x: tiny }).r!;
+    expect(again.data.buffer.byteLength).toBeLessThan(1 << 20);
+    expect(Array.from(again.data)).toEqual([0, 2]);
   });
 
   it('a broken kernel op fails the comparison', () => {
