@@ -1,9 +1,11 @@
-;; The entropy first pass's block sums (src/core/methods/entropyFastBlocks.ts, buildBlockSums) in
-;; WebAssembly SIMD, hand-written: for every block [a, a + m) of the positions a run width's candidates
-;; cover, the block's level v = trunc(mass / non-zeros) and its terms, summed in strided prefix rows
-;; (row j + m = row j + block j). scripts/build-wasm.mjs assembles it (wabt) into
-;; src/core/entropyBlocksKernel.wasm.ts at build time; src/core/methods/entropyBlocksKernel.ts loads it
-;; and falls back to the JavaScript loop where WASM SIMD is missing.
+;; The entropy first pass (src/core/methods/entropyFast.ts) in WebAssembly SIMD, hand-written: a
+;; histogram's prefix sums (`tables`, tablesOf), then for each run width the block sums
+;; (`short`/`full`, buildBlockSums: for every block [a, a + m) of the positions the width's candidates
+;; cover, the block's level v = trunc(mass / non-zeros) and its terms, summed in strided prefix rows,
+;; row j + m = row j + block j) and its candidates' scores (`score`, blockedScore). scripts/build-wasm.mjs
+;; assembles it (wabt) into src/core/entropyBlocksKernel.wasm.ts at build time;
+;; src/core/methods/entropyBlocksKernel.ts loads it and falls back to the JavaScript where WASM SIMD is
+;; missing.
 ;;
 ;; Bit for bit the JavaScript loop's rows: every field is the same float64 operations in the same order
 ;; (f64x2 lanes only pair two fields' independent `row + weight * g` updates; WASM's f64 add, mul, div
@@ -157,8 +159,8 @@
   ;; in JS; Infinity where p or q is all zeros. The constants are the JS ones' bits: EPS = 1e-4
   ;; (0x1.a36e2eb1c432dp-14), MAX_SERIES_EQ = 0.01 (0x1.47ae147ae147bp-7), MAX_SERIES_ERROR = 2e-11
   ;; (0x1.5fd7fe1796495p-36), 2/3 (0x1.5555555555555p-1); log(EPS) comes from the caller. No helper
-  ;; functions: a call in V8's WASM measured ~2x this loop's whole cost, so every read is inline, with
-  ;; byte offsets: s8 = start·8, e8 = end·8, m8 = m·8.
+  ;; functions: written with them (~50 calls a candidate, which V8 does not inline) this loop measured
+  ;; ~4x slower, so every read is inline, with byte offsets: s8 = start·8, e8 = end·8, m8 = m·8.
   (func (export "score")
     (param $H i32) (param $n i32) (param $nq i32) (param $rows i32) (param $lowPos i32) (param $F i32)
     (param $m i32) (param $i i32) (param $last i32) (param $out i32) (param $logTotal f64) (param $logEps f64)
@@ -217,7 +219,8 @@
           (local.set $lo
             (i32.add (local.get $rows)
               (i32.shl
-                (i32.mul (i32.sub (i32.add (i32.shr_s (local.get $s8) (i32.const 3)) (local.get $m)) (local.get $lowPos))
+                (i32.mul
+                  (i32.sub (i32.add (i32.shr_s (local.get $s8) (i32.const 3)) (local.get $m)) (local.get $lowPos))
                   (local.get $F))
                 (i32.const 3))))
           (local.set $hi

@@ -146,7 +146,7 @@ describe('entropy block sums kernel', () => {
       }
   });
 
-  it("builds the tables and scores every candidate as the JavaScript pass does, bit for bit, and picks the exhaustive search's range", () => {
+  it("builds the tables and scores of the JavaScript pass, bit for bit, and the exhaustive search's range", () => {
     const shapes = new Set<string>();
     fc.assert(
       fc.property(adversarial, fc.constantFrom(3, 16, 128), ({ kind, hist }, nq) => {

@@ -2,9 +2,10 @@
  * The WebAssembly SIMD kernel for the entropy first pass (src/core/entropyBlocksKernel.wat, assembled
  * at build time by scripts/build-wasm.mjs): a histogram's prefix sums, the same as tablesOf's, the
  * block sums of a run width, the same rows as buildBlockSums's JavaScript loop, and its candidates'
- * scores, the same as blockedScore's, bit for bit. Loaded once, synchronously (under 3 KB, within the browsers' 4 KB limit for synchronous
- * compiles on a page's thread), as histogramKernel.ts loads the fold's kernel. Where WebAssembly SIMD
- * is missing, these answer null (or undefined) and the caller runs the JavaScript.
+ * scores, the same as blockedScore's, bit for bit. Loaded once, synchronously (under 3.5 KB, within
+ * the browsers' 4 KB limit for synchronous compiles on a page's thread), as histogramKernel.ts loads
+ * the fold's kernel. Where WebAssembly SIMD is missing, these answer null (or undefined) and the
+ * caller runs the JavaScript.
  */
 import { WASM_BASE64 } from '../entropyBlocksKernel.wasm';
 import { LOG_TABLE } from './logTable';
@@ -13,8 +14,8 @@ import { LOG_EPS, type Tables } from './entropyFastTables';
 
 interface KernelExports {
   readonly memory: WebAssembly.Memory;
-  short(h: number, z: number, rows: number, logs: number, m: number, W: number, epsM: number): void;
-  full(h: number, z: number, rows: number, logs: number, m: number, W: number, epsM: number): void;
+  short(h: number, z: number, rows: number, levels: number, m: number, W: number, epsM: number): void;
+  full(h: number, z: number, rows: number, levels: number, m: number, W: number, epsM: number): void;
   tables(hist: number, n: number, levels: number): number;
   score(
     H: number,
