@@ -123,6 +123,16 @@ export async function calibrate(
     opts.foldWorker && !device && steps >= 2 && foldWorkerUseful(opts.foldWorker)
       ? startedEarly(opts.foldWorker)
       : null;
+  // the fold path in words, and how many tensors the fold recomputes
+  const fetchedWanted = new Set(fetchedTensors.filter((t) => tensors.includes(t))).size;
+  const said =
+    derived && opts.onFoldPath
+      ? (note: string, overlapped: boolean) =>
+          opts.onFoldPath!(
+            `${note}; ${tensors.length - fetchedWanted} of the ${tensors.length} tensors recomputed in the fold from the ${fetchedTensors.length} fetched`,
+            overlapped,
+          )
+      : opts.onFoldPath;
   // One pass over the samples: run the model, hand each sample's float32 tensors to the folder.
   const pass = async (p: 0 | 1) => {
     let carried: Record<string, FeedTensor> | null = null;
@@ -140,7 +150,7 @@ export async function calibrate(
       } else {
         const arrays = sampleArrays(results, fetchedTensors);
         const dims = derived ? sampleDims(results, fetchedTensors) : undefined;
-        folder ??= chooseFolder(plan, arrays, steps, early?.option ?? opts.foldWorker, opts.onFoldPath, dims);
+        folder ??= chooseFolder(plan, arrays, steps, early?.option ?? opts.foldWorker, said, dims);
         await folder.sample(p, arrays, dims);
         for (const t of fetchedTensors) results[t]!.dispose?.();
       }

@@ -81,10 +81,11 @@ export async function runCalibrationJob(
       release: () => queue.run(() => session.release()),
     });
     const multi = req.passes && req.passes.length > 1;
-    // One pass on the CPU: the run fetches only the tensors the fold cannot recompute from them
-    // (onnx/derivedTensors.ts: elementwise tails, recomputed bit for bit in the fold). A WebGPU fold
-    // reads every tensor on the device; several passes each fetch their own subset.
-    const recompute = multi || onGpu ? undefined : planCalibrationFetches(decoded, req.tensors);
+    // One pass on WASM: the run fetches only the tensors the fold cannot recompute from them
+    // (onnx/derivedTensors.ts: elementwise tails, recomputed in the fold as onnxruntime's CPU kernels
+    // compute them, bit for bit). Not on WebGPU, whose shaders need not round as the CPU does (WGSL's
+    // division is within 2.5 ulp); several passes each fetch their own subset.
+    const recompute = multi || req.backend === 'webgpu' ? undefined : planCalibrationFetches(decoded, req.tensors);
     // one pass: the session is made before 'started' (a model that does not load fails here)
     const session = multi ? null : timed(await open(recompute?.fetched ?? req.tensors));
     post({ type: 'started', id: req.id, session: info });

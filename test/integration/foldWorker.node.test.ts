@@ -215,12 +215,19 @@ describe('recomputed tensors (onnx/derivedTensors.ts): only what the fold cannot
     expect(recompute.steps.length).toBeGreaterThan(0);
     const fetching = await createNodeSession(encodeModel(withExtraOutputs(m.prepared, recompute.fetched)));
     const reference = await calibrate(nodeOrt, all, source, only, mode);
+    const notes: string[] = [];
     const got = await calibrate(nodeOrt, fetching, source, only, {
       ...mode,
       recompute,
       ...(worker ? { foldWorker: { spawn: nodeFoldWorker(ENTRY), spareBytes: 2 ** 40, cores: 2 } } : {}),
+      onFoldPath: (n) => notes.push(n),
     });
     expectSameStats(reference, got);
+    // the fold path says how many tensors it recomputed
+    if (only === tensors && worker)
+      expect(notes).toEqual([
+        expect.stringMatching(/; 151 of the 236 tensors recomputed in the fold from the 85 fetched$/),
+      ]);
     await fetching.release();
   });
 
