@@ -154,8 +154,9 @@
   ;; for each, sliceOf then blockedScore (src/core/methods/entropyFastTables.ts, entropyFastBlocks.ts)
   ;; over the counts and tablesOf's prefix arrays (H, Z, A, L, R1, R2, R3, n + 1 float64 each, one after
   ;; another from $H; the counts just before H) and the block sums at $rows ($F fields a row, from
-  ;; $lowPos). The same float64 operations in the same order as the JS, Math.log imported: the same bits.
-  ;; A NaN marks a candidate the series does not serve (blockedScore's null), which the caller scores
+  ;; $lowPos). The same float64 operations in the same order as the JS, its logarithms from $ln2
+  ;; (below, within 2e-14 of Math.log's: a score within 1e-13 of the JS's). A NaN marks a candidate the
+  ;; series does not serve (blockedScore's null, decided before any logarithm), which the caller scores
   ;; in JS; Infinity where p or q is all zeros. The constants are the JS ones' bits: EPS = 1e-4
   ;; (0x1.a36e2eb1c432dp-14), MAX_SERIES_EQ = 0.01 (0x1.47ae147ae147bp-7), MAX_SERIES_ERROR = 2e-11
   ;; (0x1.5fd7fe1796495p-36), 2/3 (0x1.5555555555555p-1); log(EPS) comes from the caller. No helper
@@ -164,8 +165,9 @@
   (func (export "score")
     (param $H i32) (param $n i32) (param $nq i32) (param $rows i32) (param $lowPos i32) (param $F i32)
     (param $m i32) (param $i i32) (param $last i32) (param $out i32) (param $logTotal f64) (param $logEps f64)
-    (local $S i32) (local $cnt i32) (local $Z i32) (local $A i32) (local $L i32) (local $R1 i32) (local $R2 i32)
-    (local $R3 i32) (local $zero i32) (local $s8 i32) (local $e8 i32) (local $m8 i32) (local $b8 i32)
+    (param $logt i32)
+    (local $lg v128) (local $S i32) (local $cnt i32) (local $Z i32) (local $A i32) (local $L i32) (local $R1 i32)
+    (local $R2 i32) (local $R3 i32) (local $zero i32) (local $s8 i32) (local $e8 i32) (local $m8 i32) (local $b8 i32)
     (local $lo i32) (local $hi i32) (local $r8 i32) (local $len i32)
     (local $total f64) (local $mf f64) (local $lenf f64) (local $leftOut f64) (local $rightOut f64)
     (local $first f64) (local $lastH f64) (local $p0 f64) (local $pl f64) (local $zp f64) (local $nzp f64)
@@ -367,16 +369,21 @@
               (f64.mul
                 (f64.mul (f64.mul (f64.const 0x1.a36e2eb1c432dp-14) (local.get $mf)) (local.get $zeroBlocks))
                 (local.get $logEps))))
+          (local.set $lg
+            (call $ln2
+              (f64x2.replace_lane 1 (f64x2.splat (f64.sub (local.get $v0) (local.get $eq)))
+                (f64.sub (local.get $vl) (local.get $eq)))
+              (local.get $logt)))
           (local.set $cross
             (f64.add (local.get $cross)
               (f64.add
                 (f64.mul (local.get $w0)
                   (if (result f64) (f64.ne (local.get $v0) (f64.const 0))
-                    (then (call $log (f64.sub (local.get $v0) (local.get $eq))))
+                    (then (f64x2.extract_lane 0 (local.get $lg)))
                     (else (local.get $logEps))))
                 (f64.mul (local.get $wl)
                   (if (result f64) (f64.ne (local.get $vl) (f64.const 0))
-                    (then (call $log (f64.sub (local.get $vl) (local.get $eq))))
+                    (then (f64x2.extract_lane 1 (local.get $lg)))
                     (else (local.get $logEps)))))))
           ;; remainderCross: past the last whole run [b, end), q = 0 (b8 still b·8)
           (local.set $term (f64.const 0))
@@ -433,13 +440,18 @@
                       (f64.sub (f64.load (i32.add (local.get $R3) (local.get $b8)))
                         (f64.load offset=8 (i32.add (local.get $R3) (local.get $s8))))))))))
           ;; xlogx(p0 - e), xlogx(pl - e) where p0, pl are not 0 (x log x, 0 for x <= 0)
+          (local.set $lg
+            (call $ln2
+              (f64x2.replace_lane 1 (f64x2.splat (f64.sub (local.get $p0) (local.get $e)))
+                (f64.sub (local.get $pl) (local.get $e)))
+              (local.get $logt)))
           (if (f64.ne (local.get $p0) (f64.const 0))
             (then
               (local.set $x (f64.sub (local.get $p0) (local.get $e)))
               (local.set $self
                 (f64.add (local.get $self)
                   (if (result f64) (f64.gt (local.get $x) (f64.const 0))
-                    (then (f64.mul (local.get $x) (call $log (local.get $x))))
+                    (then (f64.mul (local.get $x) (f64x2.extract_lane 0 (local.get $lg))))
                     (else (f64.const 0)))))))
           (if (f64.ne (local.get $pl) (f64.const 0))
             (then
@@ -447,14 +459,14 @@
               (local.set $self
                 (f64.add (local.get $self)
                   (if (result f64) (f64.gt (local.get $x) (f64.const 0))
-                    (then (f64.mul (local.get $x) (call $log (local.get $x))))
+                    (then (f64.mul (local.get $x) (f64x2.extract_lane 1 (local.get $lg))))
                     (else (f64.const 0)))))))
           (local.set $score
             (f64.add
               (f64.sub
                 (f64.sub (f64.div (local.get $self) (local.get $total)) (local.get $logTotal))
                 (f64.div (local.get $cross) (local.get $total)))
-              (call $log (local.get $sq)))))
+              (f64x2.extract_lane 0 (call $ln2 (f64x2.splat (local.get $sq)) (local.get $logt))))))
         (f64.store (local.get $out) (local.get $score))
         (local.set $out (i32.add (local.get $out) (i32.const 8)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
@@ -523,4 +535,57 @@
         (f64.store (local.tee $p (i32.add (local.get $p) (local.get $S))) (local.get $R3))
         (local.set $hist (i32.add (local.get $hist) (i32.const 8)))
         (br $bins)))
-    (i32.const 1)))
+    (i32.const 1))
+
+  ;; The natural logarithm of both lanes (positive, finite, normal; a lane outside that gives a value
+  ;; the caller discards), our own, for the scores: x = 2^k·m, m in [1, 2); j = m's top 7 mantissa bits
+  ;; picks c_j = 1 + (j + 1/2)/128, whose 1/c_j and -log(1/c_j) the caller tabulates at $logt (16 bytes
+  ;; a j, Math.log's); r = m·(1/c_j) - 1 (the product rounded once, the subtraction exact: Sterbenz),
+  ;; |r| < 0.0040; log x = k·ln 2 + (-log(1/c_j) + log1p r), log1p r to r⁵ (Estrin: a short chain).
+  ;; Error bound: the terms left out, < r⁶/6/(1 - r) < 7e-16; the product's rounding moves r by
+  ;; < 1.2e-16, the polynomial's and the table's roundings add < 2e-16; k·ln 2 (ln 2 rounded, then
+  ;; the product) and the last sum add at most |k|·1.2e-16 + ulp(|log x|)/2. For x in [2^-64, 2^64]
+  ;; the result is within 2e-14 of log x (test/unit/entropyBlocksKernel.test.ts checks it against
+  ;; Math.log). Each logarithm enters a score weighted by at most ~1 (w/total, x/total, or 1 for
+  ;; log Sq), so a score moves by < 1e-13, far inside the margin (1e-4 relative, 1e-6 absolute)
+  ;; within which entropy.ts re-scores candidates exactly: this pass only chooses which candidates
+  ;; are re-scored, and the range the search returns cannot change.
+  (func $ln2 (param $x v128) (param $logt i32) (result v128)
+    (local $m v128) (local $k v128) (local $j v128) (local $a i32) (local $b i32) (local $r v128)
+    (local $r2 v128)
+    (local.set $m
+      (v128.or (v128.and (local.get $x) (v128.const i64x2 0x000fffffffffffff 0x000fffffffffffff))
+        (v128.const i64x2 0x3ff0000000000000 0x3ff0000000000000)))
+    (local.set $k (i64x2.sub (i64x2.shr_u (local.get $x) (i32.const 52)) (v128.const i64x2 1023 1023)))
+    ;; the table entries: $logt + 16·j for each lane
+    (local.set $j (i64x2.shr_u (local.get $x) (i32.const 41)))
+    (local.set $a
+      (i32.add (local.get $logt) (i32.and (i32.wrap_i64 (i64x2.extract_lane 0 (local.get $j))) (i32.const 0x7f0))))
+    (local.set $b
+      (i32.add (local.get $logt) (i32.and (i32.wrap_i64 (i64x2.extract_lane 1 (local.get $j))) (i32.const 0x7f0))))
+    (local.set $r
+      (f64x2.sub
+        (f64x2.mul (local.get $m)
+          (f64x2.replace_lane 1 (f64x2.splat (f64.load (local.get $a))) (f64.load (local.get $b))))
+        (v128.const f64x2 1 1)))
+    (local.set $r2 (f64x2.mul (local.get $r) (local.get $r)))
+    (f64x2.add
+      (f64x2.mul
+        (f64x2.convert_low_i32x4_s (i8x16.shuffle 0 1 2 3 8 9 10 11 0 1 2 3 8 9 10 11 (local.get $k) (local.get $k)))
+        (v128.const f64x2 0.6931471805599453 0.6931471805599453))
+      (f64x2.add
+        (f64x2.replace_lane 1 (f64x2.splat (f64.load offset=8 (local.get $a))) (f64.load offset=8 (local.get $b)))
+        ;; r + r²·((-1/2 + r/3) + r²·(-1/4 + r/5))
+        (f64x2.add (local.get $r)
+          (f64x2.mul (local.get $r2)
+            (f64x2.add
+              (f64x2.add (v128.const f64x2 -0.5 -0.5)
+                (f64x2.mul (local.get $r) (v128.const f64x2 0.3333333333333333 0.3333333333333333)))
+              (f64x2.mul (local.get $r2)
+                (f64x2.add (v128.const f64x2 -0.25 -0.25)
+                  (f64x2.mul (local.get $r) (v128.const f64x2 0.2 0.2))))))))))
+
+  ;; $ln2 for tests: lane 0 of the logarithm of (a, b), with the table at $logt
+  (func (export "ln2") (param $a f64) (param $b f64) (param $logt i32) (result f64)
+    (f64x2.extract_lane 0
+      (call $ln2 (f64x2.replace_lane 1 (f64x2.splat (local.get $a)) (local.get $b)) (local.get $logt)))))

@@ -2,10 +2,10 @@
  * The WebAssembly SIMD kernel for the entropy first pass (src/core/entropyBlocksKernel.wat, assembled
  * at build time by scripts/build-wasm.mjs): a histogram's prefix sums, the same as tablesOf's, the
  * block sums of a run width, the same rows as buildBlockSums's JavaScript loop, and its candidates'
- * scores, the same as blockedScore's, bit for bit. Loaded once, synchronously (under 3.5 KB, within
- * the browsers' 4 KB limit for synchronous compiles on a page's thread), as histogramKernel.ts loads
- * the fold's kernel. Where WebAssembly SIMD is missing, these answer null (or undefined) and the
- * caller runs the JavaScript.
+ * scores, blockedScore's within 1e-13 (its own logarithm), the first two bit for bit. Loaded once,
+ * synchronously (3.9 KB, within the browsers' 4 KB limit for synchronous compiles on a page's thread:
+ * no room left for more), as histogramKernel.ts loads the fold's kernel. Where WebAssembly SIMD is
+ * missing, these answer null (or undefined) and the caller runs the JavaScript.
  */
 import { WASM_BASE64 } from '../entropyBlocksKernel.wasm';
 import { LOG_TABLE } from './logTable';
@@ -30,7 +30,9 @@ interface KernelExports {
     out: number,
     logTotal: number,
     logEps: number,
+    logt: number,
   ): void;
+  ln2(a: number, b: number, logt: number): number;
 }
 
 export type BlockSumsKernelKind = KernelKind;
@@ -41,6 +43,7 @@ const kernels = lazyKernel(() => {
   if (k) {
     reserve(k, TABLES_AT);
     new Float64Array(k.memory.buffer, 0, LEVELS * 8).set(levelTable());
+    new Float64Array(k.memory.buffer, LOG_AT, 256).set(logReductionTable());
   }
   return k;
 });
@@ -75,12 +78,27 @@ function levelTable(): Float64Array {
 }
 
 /**
- * Memory: the level table (bytes 0..256 KiB), then the n counts and the seven prefix arrays of tablesOf
- * (H, Z, A, L, R1, R2, R3, n + 1 float64 each), then the scores (n + 1), then the block rows (up to
- * (n + 1)·10). The whole of it is reserved before a search makes views of it: no growth (which would
- * detach them) while one runs.
+ * The scores' logarithm's table (the kernel's $ln2): for j = 0..127, 1/c and -log(1/c) with
+ * c = 1 + (j + 1/2)/128, the centre of the j-th 128th of [1, 2).
  */
-const TABLES_AT = LEVELS * 64;
+function logReductionTable(): Float64Array {
+  const table = new Float64Array(256);
+  for (let j = 0; j < 128; j++) {
+    const inverse = 1 / (1 + (j + 0.5) / 128);
+    table[2 * j] = inverse;
+    table[2 * j + 1] = -Math.log(inverse);
+  }
+  return table;
+}
+
+/**
+ * Memory: the level table (bytes 0..256 KiB), the logarithm's (2 KiB), then the n counts and the
+ * seven prefix arrays of tablesOf (H, Z, A, L, R1, R2, R3, n + 1 float64 each), then the scores
+ * (n + 1), then the block rows (up to (n + 1)·10). The whole of it is reserved before a search makes
+ * views of it: no growth (which would detach them) while one runs.
+ */
+const LOG_AT = LEVELS * 64;
+const TABLES_AT = LOG_AT + 2048;
 const layout = (n: number) => {
   const H = TABLES_AT + n * 8;
   const out = H + 7 * (n + 1) * 8;
@@ -171,7 +189,8 @@ export function tablesWasm(hist: Float64Array): Tables | null | undefined {
 /**
  * blockedScore (entropyFastBlocks.ts) for candidates i..last, which share the run width of the block
  * sums `g` (the view blockSumsWasm returned last, over tables from tablesWasm), into out[i - half ..]:
- * the same bits, NaN where blockedScore answers null (the caller scores those in JS). False when `t`
+ * within 1e-13 (the kernel's logarithm), NaN where blockedScore answers null (the same decisions, taken
+ * before any logarithm; the caller scores those in JS). False when `t`
  * or `g` is not in the kernel's memory (nothing written).
  */
 export function scoreWidthWasm(
@@ -186,7 +205,13 @@ export function scoreWidthWasm(
   const n = t.hist.length;
   if (!k || t.H.buffer !== k.memory.buffer || g.rows.buffer !== k.memory.buffer) return false;
   const at = layout(n);
-  k.score(at.H, n, nq, g.rows.byteOffset, g.lowPos, g.fields, g.m, i, last, at.out, t.logTotal, LOG_EPS);
+  k.score(at.H, n, nq, g.rows.byteOffset, g.lowPos, g.fields, g.m, i, last, at.out, t.logTotal, LOG_EPS, LOG_AT);
   out.set(new Float64Array(k.memory.buffer, at.out, last - i + 1), i - Math.floor(nq / 2));
   return true;
+}
+
+/** The scores' own logarithm (the kernel's $ln2, lane 0 of (x, y)), for its accuracy test; null without the kernel. */
+export function kernelLog(x: number, y = x): number | null {
+  const k = active();
+  return k ? k.ln2(x, y, LOG_AT) : null;
 }

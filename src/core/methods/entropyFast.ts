@@ -20,9 +20,11 @@
  *
  * These scores only choose which candidates are re-scored exactly (entropy.ts, within a margin of
  * 1e-4 relative), so the expansion cannot change the range the search returns.
-
- * Where WebAssembly SIMD loads, the block sums and the candidates' scores run in its kernel
- * (entropyBlocksKernel.wat), bit for bit the JS's; the JS below stays the reference and the fallback.
+ *
+ * Where WebAssembly SIMD loads, the tables, block sums and candidates' scores run in its kernel
+ * (entropyBlocksKernel.wat): the tables and block sums bit for bit the JS's, the scores within 1e-13
+ * (the kernel's own logarithm, its bound proven there); the JS below stays the reference and the
+ * fallback.
  */
 import { blockedScore, buildBlockSums, type BlockSums } from './entropyFastBlocks';
 import { scoreWidthWasm, tablesWasm } from './entropyBlocksKernel';
@@ -178,7 +180,7 @@ function nonZeroBins(hist: Float64Array): Int32Array {
 
 /**
  * scoreCandidates(t, nq, true) with the WASM kernel (entropyBlocksKernel.wat): each run width's block
- * sums, then its candidates' scores in one call (the same bits as blockedScore's), the few the
+ * sums, then its candidates' scores in one call (blockedScore's within 1e-13), the few the
  * series does not serve (NaN) scored here as scoreCandidates scores them.
  */
 function scoreCandidatesWasm(t: Tables, nq: number): Float64Array {
