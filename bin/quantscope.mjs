@@ -8,7 +8,8 @@
 // libstdc++ message and no word from quantscope. Watched, the crash becomes a coded error naming the
 // command, exit 1. `range` and `inspect` run no model and start no second process.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -36,7 +37,8 @@ if (process.env.QUANTSCOPE_WATCHED !== '1' && command) {
   // sent to this process alone (a timeout's SIGTERM) is passed on.
   process.on('SIGINT', () => {});
   for (const s of ['SIGTERM', 'SIGHUP']) process.on(s, () => child.kill(s));
-  const [code, signal] = await new Promise((resolve) => child.on('exit', (c, s) => resolve([c, s])));
+  const [code, signal] = await new Promise((done) => child.on('exit', (c, s) => done([c, s])));
+  if (signal) removeSessionHeaders(child.pid);
   if (signal && CRASHES.has(signal)) {
     console.error(
       `quantscope ${command}: error NATIVE_CRASH: onnxruntime-node crashed (${signal}) inside its native code, ` +
@@ -56,4 +58,30 @@ if (process.env.QUANTSCOPE_WATCHED !== '1' && command) {
 } else {
   const { main } = await import(built.href);
   process.exitCode = await main(argv);
+}
+
+/**
+ * A model with external data opens through a small header .onnx written beside its data files
+ * (src/runtime/nodeModelSession.ts: `.quantscope-session-<pid>-<n>.onnx`, removed once onnxruntime has
+ * read it). A child that crashed or was killed while onnxruntime read it never removed it: the
+ * folders of the files the command names are cleared of the child's headers.
+ */
+function removeSessionHeaders(pid) {
+  const folders = new Set();
+  for (const a of argv) {
+    try {
+      const p = resolve(a);
+      folders.add(statSync(p).isDirectory() ? p : dirname(p));
+    } catch {
+      // not a path; an output not written yet lies in a folder named by another argument or not at all
+    }
+  }
+  const mine = `.quantscope-session-${pid}-`;
+  for (const folder of folders) {
+    try {
+      for (const f of readdirSync(folder)) if (f.startsWith(mine)) rmSync(join(folder, f), { force: true });
+    } catch {
+      // a folder that cannot be read holds none of ours
+    }
+  }
 }

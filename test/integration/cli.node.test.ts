@@ -17,6 +17,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { create } from '@bufbuild/protobuf';
+import { StringStringEntryProtoSchema, TensorProto_DataLocation } from 'onnx-buf';
 import { bytesOf, encodeModel, makeNode, makeTensor } from '../../src/onnx';
 import { sqnr } from '../../src/core/metrics';
 import { buildModel, onnxruntimeNodeAborter, tinyTransformer } from '../helpers/models';
@@ -238,5 +240,22 @@ describe('bad input', () => {
     const c = await cli('--json', 'eval', crash, crash, '--data', x);
     expect(c.code).toBe(1);
     expect(c.stderr).toMatch(/quantscope eval: error NATIVE_CRASH: onnxruntime-node crashed \(SIGABRT\)/);
+    // with external data it opens through a header written beside its data: the crash leaves none behind
+    const folder = join(dir, 'external-crash');
+    mkdirSync(folder);
+    const m = onnxruntimeNodeAborter();
+    const s = m.graph!.initializer.find((t) => t.name === 's')!;
+    writeFileSync(join(folder, 'aborts.bin'), s.rawData);
+    s.rawData = new Uint8Array(0);
+    s.dataLocation = TensorProto_DataLocation.EXTERNAL;
+    s.externalData = [
+      ['location', 'aborts.bin'],
+      ['offset', '0'],
+      ['length', '4'],
+    ].map(([key, value]) => create(StringStringEntryProtoSchema, { key, value }));
+    writeFileSync(join(folder, 'aborts.onnx'), encodeModel(m));
+    const e2 = await cli('eval', join(folder, 'aborts.onnx'), join(folder, 'aborts.onnx'), '--data', x);
+    expect(e2.stderr).toMatch(/error NATIVE_CRASH/);
+    expect(readdirSync(folder).sort()).toEqual(['aborts.bin', 'aborts.onnx']);
   }, 60_000);
 });
