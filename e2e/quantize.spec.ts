@@ -39,6 +39,11 @@ test('sample: load, calibrate in the worker, see a histogram, export, run the do
   await expect(page.getByTestId('session-info')).toContainText('wasm');
   // the statistics were folded in the calibration worker's nested fold worker (runtime/foldWorkerWeb.ts)
   await expect(page.getByTestId('statistics-fold')).toContainText('statistics folded in a second worker, overlapping');
+  // and the run fetched only what the fold cannot recompute (onnx/derivedTensors.ts)
+  await expect(page.getByTestId('statistics-fold')).toContainText(
+    '151 of the 237 tensors recomputed in the fold from the 86 fetched', // the page also calibrates the model's output
+  );
+  await app.screenshot('03b-calibrated');
   const threads = Number(await page.getByTestId('thread-count').textContent());
   expect(threads).toBeGreaterThanOrEqual(1);
   expect(threads).toBeLessThanOrEqual(await page.evaluate(() => navigator.hardwareConcurrency));

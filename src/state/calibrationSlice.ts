@@ -1,11 +1,11 @@
 import type { StateCreator } from 'zustand/vanilla';
-import { DEFAULT_CONFIG, HISTOGRAM_BINS } from '../core/config';
+import { DEFAULT_CONFIG, HISTOGRAM_BINS, type QuantConfig } from '../core/config';
 import { QuantscopeError, toErrorInfo } from '../core/errors';
 import { needsTorchHistograms } from '../core/presets';
-import { planQuantization } from '../onnx/plan';
+import { planQuantization, type QuantPlan } from '../onnx/plan';
 import { probeWebGpu, type GpuAdapterInfo } from '../runtime/gpu';
 import { recurrentPairs } from '../core/guard';
-import { calibrationTensors, whyNothingToCalibrate } from '../onnx';
+import { calibrationTensors, whyNothingToCalibrate, type ModelProto } from '../onnx';
 import { autoFixNote, constantScalarInputs } from '../data/autoFix';
 import { buildSamples } from '../data/buildSamples';
 import { sampleDims } from '../data/samples';
@@ -85,16 +85,7 @@ export function createCalibrationSlice(calibrator: Calibrator): StateCreator<App
           return get().calibrate([...notes, autoFixNote(auto)!]);
         }
       }
-      // a PyTorch preset observes more tensors (a Linear's output before its ReLU, the model's outputs)
-      const tensors =
-        config.placement === 'pytorch-eager'
-          ? [
-              ...new Set([
-                ...model.plan.activations,
-                ...planQuantization(model.prepared, { ...DEFAULT_CONFIG, placement: config.placement }).activations,
-              ]),
-            ]
-          : calibrationTensors(model.prepared, model.plan); // the model's inputs and outputs too (TFLite int8)
+      const tensors = tensorsToCalibrate(model, config);
       const why = whyNothingToCalibrate(model.prepared, model.plan, model.fixableInputs, model.fixedInputs);
       if (why) return fail(new QuantscopeError('NO_STATISTICS', `${model.fileName}: ${why}`));
       const chain = get().chainRecurrent ? recurrentPairs(model.summary.inputs, model.summary.outputs) : [];
@@ -212,4 +203,22 @@ export function createCalibrationSlice(calibrator: Calibrator): StateCreator<App
       set({ selectedTensor: t });
     },
   });
+}
+
+/**
+ * The tensors a calibration observes: the plan's activations and the model's inputs and outputs (TFLite
+ * int8 needs theirs); a PyTorch preset observes more (a Linear's output before its ReLU). The calibrate
+ * panel says this count.
+ */
+export function tensorsToCalibrate(
+  model: { readonly prepared: ModelProto; readonly plan: QuantPlan },
+  config: QuantConfig,
+): string[] {
+  if (config.placement !== 'pytorch-eager') return calibrationTensors(model.prepared, model.plan);
+  return [
+    ...new Set([
+      ...model.plan.activations,
+      ...planQuantization(model.prepared, { ...DEFAULT_CONFIG, placement: config.placement }).activations,
+    ]),
+  ];
 }

@@ -1,8 +1,9 @@
 import { ErrorBanner } from './ErrorBanner';
 import { useApp, useAppStore } from './useApp';
 
-import { useEffect } from 'react';
+import { useEffect, useMemo } from 'react';
 import { recurrentPairs } from '../core/guard';
+import { tensorsToCalibrate } from '../state/calibrationSlice';
 
 /** The store's WebGPU adapter, probed once when the panel first shows. */
 function useWebGpu() {
@@ -23,6 +24,9 @@ export function CalibratePanel() {
   const chainOn = useApp((s) => s.chainRecurrent);
   const dataGeneration = useApp((s) => s.dataGeneration);
   const gpu = useWebGpu();
+  const config = useApp((s) => s.config);
+  // the count the calibration will observe (a PyTorch preset plans more: computed once a choice)
+  const calibrated = useMemo(() => (model ? tensorsToCalibrate(model, config).length : 0), [model, config]);
   if (!model) return null;
   const pairs = recurrentPairs(model.summary.inputs, model.summary.outputs);
   const running = cal.status === 'running';
@@ -44,8 +48,9 @@ export function CalibratePanel() {
         )}
       </p>
       <p className="muted">
-        Calibrates {model.plan.activations.length} activation tensors: each run is reduced to min/max and a histogram
-        inside the worker, and only those statistics reach this page.
+        Calibrates {calibrated} tensors ({model.plan.activations.length} activations, and the model&apos;s inputs and
+        outputs): each run is reduced to min/max and a histogram inside the worker, and only those statistics reach this
+        page.
       </p>
       <div className="row">
         <label>
