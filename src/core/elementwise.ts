@@ -55,7 +55,35 @@ export function broadcastDims(a: readonly number[], b: readonly number[]): numbe
   return out;
 }
 
-const sizeOf = (dims: readonly number[]) => dims.reduce((p, d) => p * d, 1);
+/** The number of elements of a shape. */
+export const sizeOf = (dims: readonly number[]): number => dims.reduce((p, d) => p * d, 1);
+
+/**
+ * Each step's output shape, in step order, from the shapes of the named tensors it starts from
+ * (`dimsOf`; a name neither given nor made by an earlier step is an error).
+ */
+export function stepShapes(
+  steps: readonly ElementwiseStep[],
+  dimsOf: (name: string) => readonly number[] | undefined,
+): Map<string, readonly number[]> {
+  const shapes = new Map<string, readonly number[]>();
+  for (const s of steps) {
+    let dims: readonly number[] = [];
+    for (const i of s.inputs) {
+      const d = typeof i === 'string' ? (shapes.get(i) ?? dimsOf(i)) : i.dims;
+      if (!d)
+        throw new QuantscopeError(
+          'RUNTIME',
+          `recomputing "${s.output}": its input "${i}" was neither fetched nor made`,
+        );
+      const b = broadcastDims(dims, d);
+      if (!b) throw new QuantscopeError('BAD_TENSOR', `${s.op}: shapes [${dims}] and [${d}] do not broadcast`);
+      dims = b;
+    }
+    shapes.set(s.output, dims);
+  }
+  return shapes;
+}
 
 /** For each output element, the index of the element of an operand of shape `dims` it reads (broadcast to `out`). */
 function sourceIndex(dims: readonly number[], out: readonly number[]): Int32Array {

@@ -8,7 +8,14 @@
  * kernel's memory. Where WASM SIMD is missing, `deriveTensors` runs elementwise.ts alone.
  */
 import { WASM_BASE64 } from './elementwiseKernel.wasm';
-import { applyElementwise, broadcastDims, trailingRun, type ElementwiseStep, type Float32Tensor } from './elementwise';
+import {
+  applyElementwise,
+  sizeOf,
+  stepShapes,
+  trailingRun,
+  type ElementwiseStep,
+  type Float32Tensor,
+} from './elementwise';
 import { QuantscopeError } from './errors';
 import { instantiateSimdKernel, lazyKernel, type KernelKind } from './wasmKernel';
 
@@ -50,8 +57,6 @@ const OP_CODE = { Add: 0, Sub: 1, Mul: 2, Div: 3 } as const;
  */
 const MAX_KERNEL_BYTES = 2 ** 30;
 
-const sizeOf = (dims: readonly number[]) => dims.reduce((p, d) => p * d, 1);
-
 /**
  * Every step's tensor, from the named tensors in `given`. With the kernel the results (and nothing in
  * `given`) are views of its memory, overwritten by the next call: the caller is done with them first.
@@ -92,24 +97,18 @@ export function deriveTensors(
   // Lay the memory out first (inputs copied in once, each step's output), grow it once, then compute:
   // a grow would detach the views taken before it.
   const at = new Map<string | Float32Tensor, number>(); // byte offset of each tensor in the kernel's memory
-  const shapes = new Map<string, readonly number[]>();
+  const shapes = stepShapes(steps, (name) => given[name]?.dims);
   let end = 0;
   const place = (key: string | Float32Tensor, n: number) => {
     at.set(key, end);
     end += ((n * 4 + 15) >> 4) << 4; // 16-byte aligned
   };
   for (const s of steps) {
-    let dims: readonly number[] = [];
     for (const i of s.inputs) {
-      const t = typeof i === 'string' ? (shapes.has(i) ? null : tensor(i, s)) : i;
-      if (t && !at.has(i)) place(i, t.data.length);
-      const d = typeof i === 'string' ? (shapes.get(i) ?? t!.dims) : i.dims;
-      const b = broadcastDims(dims, d);
-      if (!b) throw new QuantscopeError('BAD_TENSOR', `${s.op}: shapes [${dims}] and [${d}] do not broadcast`);
-      dims = b;
+      if (at.has(i) || (typeof i === 'string' && shapes.has(i))) continue; // placed, or a step's output
+      place(i, tensor(i, s).data.length);
     }
-    shapes.set(s.output, dims);
-    place(s.output, sizeOf(dims));
+    place(s.output, sizeOf(shapes.get(s.output)!));
   }
   if (end > MAX_KERNEL_BYTES) return js();
   const memory = k.memory;

@@ -4,7 +4,7 @@
  * runs (this thread or a fold worker), so that the statistics are those of a run that fetched every
  * tensor.
  */
-import { broadcastDims, type Float32Tensor } from '../core/elementwise';
+import { sizeOf, stepShapes, type Float32Tensor } from '../core/elementwise';
 import { deriveTensors } from '../core/elementwiseKernel';
 import type { DerivedStep } from '../onnx/derivedTensors';
 
@@ -30,13 +30,7 @@ export function withDerivedTensors(
 
 /** The bytes the steps add to a sample, from the fetched shapes alone (no value computed). */
 export function derivedBytes(steps: readonly DerivedStep[], dims: Readonly<Record<string, readonly number[]>>): number {
-  const shapes: Record<string, readonly number[]> = { ...dims };
   let bytes = 0;
-  for (const s of steps) {
-    let shape: readonly number[] = [];
-    for (const i of s.inputs) shape = broadcastDims(shape, typeof i === 'string' ? (shapes[i] ?? []) : i.dims) ?? shape;
-    shapes[s.output] = shape;
-    bytes += 4 * shape.reduce((p, d) => p * d, 1);
-  }
+  for (const shape of stepShapes(steps, (name) => dims[name]).values()) bytes += 4 * sizeOf(shape);
   return bytes;
 }
