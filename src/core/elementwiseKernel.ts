@@ -17,9 +17,12 @@ import {
   type Float32Tensor,
 } from './elementwise';
 import { QuantscopeError } from './errors';
+import { releaseHistogramKernel } from './histogramKernel';
+import { KERNEL_SCRATCH_BYTES, kernelMemory, releaseKernelMemory } from './kernelMemory';
 import { instantiateSimdKernel, lazyKernel, type KernelKind } from './wasmKernel';
 
 interface KernelExports {
+  /** The memory it shares with the histogram kernel (kernelMemory.ts). */
   readonly memory: WebAssembly.Memory;
   same(op: number, a: number, b: number, out: number, n: number): void;
   scalar(op: number, a: number, v: number, out: number, n: number, swapped: number): void;
@@ -28,7 +31,11 @@ interface KernelExports {
   hardSigmoid(x: number, out: number, n: number, alpha: number, beta: number): void;
 }
 
-const kernels = lazyKernel(() => instantiateSimdKernel<KernelExports>(WASM_BASE64));
+const kernels = lazyKernel(() =>
+  typeof WebAssembly === 'undefined'
+    ? null
+    : instantiateSimdKernel<KernelExports>(WASM_BASE64, { env: { memory: kernelMemory() } }),
+);
 
 /** Which loop runs here: the WASM SIMD kernel, or JavaScript where it cannot load. */
 export function elementwiseKernelKind(): KernelKind {
@@ -42,10 +49,13 @@ export function forceElementwiseKernel(kind: KernelKind | null): void {
 
 /**
  * Give the kernel's memory back (it grows to a whole sample's recomputed tensors, and a WebAssembly
- * memory never shrinks): calibration calls this when it ends, in the thread that folded.
+ * memory never shrinks): calibration calls this when it ends, in the thread that folded. The memory
+ * is the histogram kernel's too: both are dropped with it, and load again on next use.
  */
 export function releaseElementwiseKernel(): void {
   kernels.release();
+  releaseHistogramKernel();
+  releaseKernelMemory();
 }
 
 const OP_CODE = { Add: 0, Sub: 1, Mul: 2, Div: 3 } as const;
@@ -58,8 +68,10 @@ const OP_CODE = { Add: 0, Sub: 1, Mul: 2, Div: 3 } as const;
 const MAX_KERNEL_BYTES = 2 ** 30;
 
 /**
- * Every step's tensor, from the named tensors in `given`. With the kernel the results (and nothing in
- * `given`) are views of its memory, overwritten by the next call: the caller is done with them first.
+ * Every step's tensor, from the named tensors in `given`. With the kernel the results are views of its
+ * memory, overwritten by the next call: the caller is done with them first. They include the named
+ * tensors of `given` that the steps read, as the kernel's copies (the same values, and where the
+ * histogram kernel bins them in place: kernelMemory.ts); `given` itself is left as it is.
  * Without it, each step writes into `reuse`'s array for it when the size matches (memory already
  * touched: writing to fresh memory costs about twice as much) and records the new one there.
  */
@@ -98,7 +110,7 @@ export function deriveTensors(
   // a grow would detach the views taken before it.
   const at = new Map<string | Float32Tensor, number>(); // byte offset of each tensor in the kernel's memory
   const shapes = stepShapes(steps, (name) => given[name]?.dims);
-  let end = 0;
+  let end = KERNEL_SCRATCH_BYTES; // the histogram kernel's scratch lies below
   const place = (key: string | Float32Tensor, n: number) => {
     at.set(key, end);
     end += ((n * 4 + 15) >> 4) << 4; // 16-byte aligned
@@ -117,7 +129,9 @@ export function deriveTensors(
   for (const [key, offset] of at) {
     if (typeof key === 'string' && shapes.has(key)) continue; // a step's output, written below
     const t = typeof key === 'string' ? given[key]! : key;
-    view(offset, t.data.length).set(t.data);
+    const copy = view(offset, t.data.length);
+    copy.set(t.data);
+    if (typeof key === 'string') out[key] = { data: copy, dims: t.dims };
   }
   const inKernel = (i: string | Float32Tensor): Float32Tensor & { offset: number } => {
     const offset = at.get(i)!;

@@ -8,7 +8,10 @@
 ;; comparisons compute, -0 and NaN included. scripts/build-wasm.mjs assembles it (wabt) into
 ;; src/core/elementwiseKernel.wasm.ts at build time.
 (module
-  (memory (export "memory") 1)
+  ;; the memory it shares with histogramKernel.wat (kernelMemory.ts): the tensors lie above the
+  ;; histogram kernel's scratch, where that kernel bins them in place
+  (import "env" "memory" (memory 1))
+  (export "memory" (memory 0))
 
   ;; out[k] = a[k] op b[k], k < n (op: 0 add, 1 sub, 2 mul, 3 div)
   (func $same (param $op i32) (param $a i32) (param $b i32) (param $out i32) (param $n i32)

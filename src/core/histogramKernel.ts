@@ -7,9 +7,11 @@
  * false and the caller runs the JavaScript loop.
  */
 import { WASM_BASE64 } from './histogramKernel.wasm';
+import { KERNEL_SCRATCH_BYTES, kernelMemory } from './kernelMemory';
 import { instantiateSimdKernel, lazyKernel, type KernelKind } from './wasmKernel';
 
 interface KernelExports {
+  /** The shared memory it imported (kernelMemory.ts): this instance's, even after a release. */
   readonly memory: WebAssembly.Memory;
   fold(
     data: number,
@@ -31,7 +33,11 @@ interface KernelExports {
 
 export type HistogramKernelKind = KernelKind;
 
-const kernels = lazyKernel(() => instantiateSimdKernel<KernelExports>(WASM_BASE64));
+const kernels = lazyKernel(() =>
+  typeof WebAssembly === 'undefined'
+    ? null
+    : instantiateSimdKernel<KernelExports>(WASM_BASE64, { env: { memory: kernelMemory() } }),
+);
 const active = (): KernelExports | null => kernels.active();
 
 /** Which loop runs here: the WASM SIMD kernel, or JavaScript where it cannot load. */
@@ -44,14 +50,21 @@ export function forceHistogramKernel(kind: HistogramKernelKind | null): void {
   kernels.force(kind);
 }
 
+/** Drop the instance (with the shared memory it imported: elementwiseKernel.ts, releaseElementwiseKernel). */
+export function releaseHistogramKernel(): void {
+  kernels.release();
+}
+
 /**
- * Bytes 0..12 hold min, max and min |x|; the edges, lanes and a chunk of data follow, each 16-byte aligned. The
- * batch is copied in and binned a chunk at a time: the chunk stays in cache between the copy and the
- * kernel's read (one pass over memory, not two), and the kernel's memory stays small (it does not
- * grow with the largest activation).
+ * The kernel's scratch, the shared memory's first KERNEL_SCRATCH_BYTES (kernelMemory.ts): bytes 0..12
+ * hold min, max and min |x|; the edges, lanes and a chunk of data follow, each 16-byte aligned. A
+ * batch that lies in the shared memory (a tensor the elementwise kernel recomputed, or copied in for
+ * its steps) is binned where it lies; any other is copied in and binned a chunk at a time: the chunk
+ * stays in cache between the copy and the kernel's read (one pass over memory, not two), and the
+ * scratch does not grow with the largest activation.
  */
 const EDGES_AT = 16;
-const CHUNK = 16384; // float32 values: 64 KiB
+const CHUNK = 8192; // float32 values: 32 KiB (the scratch holds 2^15 bins' edges and counts beside it)
 let edgesWritten: Float64Array | null = null;
 let views = { buffer: null as ArrayBuffer | null, f32: new Float32Array(0), u32: new Uint32Array(0) };
 
@@ -59,15 +72,28 @@ function align16(n: number): number {
   return (n + 15) & ~15;
 }
 
-/** Views of the kernel's memory, grown to `needed` bytes (growing detaches the old views). */
-function viewsOf(k: KernelExports, needed: number): typeof views {
+/**
+ * Views of the shared memory (the elementwise kernel's growing it detaches the old ones). Never
+ * grown here: the scratch is there from the start, and tensors above it may be in use.
+ */
+function viewsOf(k: KernelExports): typeof views {
   const memory = k.memory;
-  if (memory.buffer.byteLength < needed) memory.grow(Math.ceil((needed - memory.buffer.byteLength) / 65536));
   if (views.buffer !== memory.buffer) {
     views = { buffer: memory.buffer, f32: new Float32Array(memory.buffer), u32: new Uint32Array(memory.buffer) };
     edgesWritten = null;
   }
   return views;
+}
+
+/** Where the kernel reads `data` from: its place in the shared memory, or -1 (copied in, a chunk at a time). */
+function placeOf(data: Float32Array, buffer: ArrayBuffer | null): number {
+  return data.buffer === buffer && data.byteOffset >= KERNEL_SCRATCH_BYTES ? data.byteOffset : -1;
+}
+
+/** Whether the kernel reads `data` where it lies (in the shared memory, above the scratch) rather than copy it. */
+export function binsInPlace(data: Float32Array): boolean {
+  const k = active();
+  return k !== null && placeOf(data, viewsOf(k).buffer) >= 0;
 }
 
 /**
@@ -78,15 +104,19 @@ function viewsOf(k: KernelExports, needed: number): typeof views {
 export function minMaxWasm(data: Float32Array): { min: number; max: number; minAbs: number } | null {
   const k = active();
   if (!k) return null;
-  const { f32 } = viewsOf(k, EDGES_AT + CHUNK * 4);
-  edgesWritten = null; // the data goes where the edges were
+  const { buffer, f32 } = viewsOf(k);
+  const place = placeOf(data, buffer);
   f32[0] = Infinity;
   f32[1] = -Infinity;
   f32[2] = Infinity;
-  for (let at = 0; at < data.length; at += CHUNK) {
-    const chunk = data.subarray(at, Math.min(data.length, at + CHUNK));
-    f32.set(chunk, EDGES_AT >> 2);
-    k.minmax(EDGES_AT, chunk.length);
+  if (place >= 0) k.minmax(place, data.length);
+  else {
+    edgesWritten = null; // the data goes where the edges were
+    for (let at = 0; at < data.length; at += CHUNK) {
+      const chunk = data.subarray(at, Math.min(data.length, at + CHUNK));
+      f32.set(chunk, EDGES_AT >> 2);
+      k.minmax(EDGES_AT, chunk.length);
+    }
   }
   return { min: f32[0]!, max: f32[1]!, minAbs: f32[2]! };
 }
@@ -119,8 +149,9 @@ export function binFixedWasm(
   const dataAt = align16(lanesAt + 16 * n);
   // where the kernel notes the values near an edge: at most every quad of a chunk, 32 bytes each
   const fixAt = dataAt + CHUNK * 4;
-  const needed = fixAt + CHUNK * 8;
-  const { buffer, f32, u32 } = viewsOf(k, needed);
+  if (fixAt + CHUNK * 8 > KERNEL_SCRATCH_BYTES) return null; // past 2^15 bins or so: the JS loop
+  const { buffer, f32, u32 } = viewsOf(k);
+  const place = placeOf(data, buffer);
   if (edgesWritten !== edges) {
     new Float64Array(buffer!, EDGES_AT, edges.length).set(edges);
     edgesWritten = edges;
@@ -133,28 +164,18 @@ export function binFixedWasm(
   const absMask = abs ? 0x7fffffff : -1;
   let inside = true;
   for (let at = 0; at < data.length; at += CHUNK) {
-    const chunk = data.subarray(at, Math.min(data.length, at + CHUNK));
-    f32.set(chunk, dataAt >> 2);
+    const length = Math.min(CHUNK, data.length - at);
+    let from = place + at * 4;
+    if (place < 0) {
+      f32.set(data.subarray(at, at + length), dataAt >> 2);
+      from = dataAt;
+    }
     if (inside) {
-      k.fold(
-        dataAt,
-        chunk.length,
-        lanesAt,
-        EDGES_AT,
-        n - 1,
-        lo,
-        fixedScale,
-        shift,
-        mask,
-        window,
-        zeroBin,
-        fixAt,
-        absMask,
-      );
+      k.fold(from, length, lanesAt, EDGES_AT, n - 1, lo, fixedScale, shift, mask, window, zeroBin, fixAt, absMask);
       inside = f32[0]! >= lo && f32[1]! <= hi;
     } else if (abs)
       break; // the |x| fold's caller only needs to know the batch left the range
-    else k.minmax(dataAt, chunk.length); // bytes 0..8 as fold keeps them; min |x| (bytes 8..12) unused
+    else k.minmax(from, length); // bytes 0..8 as fold keeps them; min |x| (bytes 8..12) unused
   }
   return { min: f32[0]!, max: f32[1]!, lanes };
 }

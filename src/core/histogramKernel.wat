@@ -23,7 +23,10 @@
 ;; stays the value's lane); `fix` at room for 8 bytes a value of the chunk (the quads near an edge).
 ;; With `absMask` 0x7fffffff every value's sign bit is cleared first: the same fold of |x| (min/max too).
 (module
-  (memory (export "memory") 1)
+  ;; the memory it shares with elementwiseKernel.wat (kernelMemory.ts): this kernel's scratch is its
+  ;; first KERNEL_SCRATCH_BYTES, the tensors it bins in place lie above
+  (import "env" "memory" (memory 1))
+  (export "memory" (memory 0))
 
   ;; Walk from bin $i to the bin whose float64 edges hold $x (edges are non-decreasing, so the end
   ;; bin is the same from any start).
