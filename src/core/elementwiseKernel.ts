@@ -18,8 +18,8 @@ import {
 } from './elementwise';
 import { QuantscopeError } from './errors';
 import { releaseHistogramKernel } from './histogramKernel';
-import { KERNEL_SCRATCH_BYTES, kernelMemory, releaseKernelMemory } from './kernelMemory';
-import { instantiateSimdKernel, lazyKernel, type KernelKind } from './wasmKernel';
+import { KERNEL_SCRATCH_BYTES, releaseKernelMemory, sharedMemoryKernel } from './kernelMemory';
+import { lazyKernel, type KernelKind } from './wasmKernel';
 
 interface KernelExports {
   /** The memory it shares with the histogram kernel (kernelMemory.ts). */
@@ -31,11 +31,7 @@ interface KernelExports {
   hardSigmoid(x: number, out: number, n: number, alpha: number, beta: number): void;
 }
 
-const kernels = lazyKernel(() =>
-  typeof WebAssembly === 'undefined'
-    ? null
-    : instantiateSimdKernel<KernelExports>(WASM_BASE64, { env: { memory: kernelMemory() } }),
-);
+const kernels = lazyKernel(() => sharedMemoryKernel<KernelExports>(WASM_BASE64));
 
 /** Which loop runs here: the WASM SIMD kernel, or JavaScript where it cannot load. */
 export function elementwiseKernelKind(): KernelKind {

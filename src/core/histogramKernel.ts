@@ -7,8 +7,8 @@
  * false and the caller runs the JavaScript loop.
  */
 import { WASM_BASE64 } from './histogramKernel.wasm';
-import { KERNEL_SCRATCH_BYTES, kernelMemory } from './kernelMemory';
-import { instantiateSimdKernel, lazyKernel, type KernelKind } from './wasmKernel';
+import { KERNEL_SCRATCH_BYTES, sharedMemoryKernel } from './kernelMemory';
+import { lazyKernel, type KernelKind } from './wasmKernel';
 
 interface KernelExports {
   /** The shared memory it imported (kernelMemory.ts): this instance's, even after a release. */
@@ -33,11 +33,7 @@ interface KernelExports {
 
 export type HistogramKernelKind = KernelKind;
 
-const kernels = lazyKernel(() =>
-  typeof WebAssembly === 'undefined'
-    ? null
-    : instantiateSimdKernel<KernelExports>(WASM_BASE64, { env: { memory: kernelMemory() } }),
-);
+const kernels = lazyKernel(() => sharedMemoryKernel<KernelExports>(WASM_BASE64));
 const active = (): KernelExports | null => kernels.active();
 
 /** Which loop runs here: the WASM SIMD kernel, or JavaScript where it cannot load. */

@@ -6,6 +6,8 @@
  * them. The histogram kernel then bins those tensors where they lie, instead of copying each one
  * into its own memory 64 KiB at a time (det: 221 of its 236 tensors, ~40 ms of a sample's ~250).
  */
+import { instantiateSimdKernel } from './wasmKernel';
+
 export const KERNEL_SCRATCH_BYTES = 14 * 65536;
 
 let memory: WebAssembly.Memory | null = null;
@@ -21,4 +23,16 @@ export function kernelMemory(): WebAssembly.Memory {
  */
 export function releaseKernelMemory(): void {
   memory = null;
+}
+
+/**
+ * A kernel module that imports the shared memory (as env.memory) and exports it back, instantiated;
+ * null where WebAssembly SIMD is missing, or where the module is not one that shares it (a .wasm.ts
+ * built from an older .wat with a memory of its own: the JavaScript loops then run, never a kernel
+ * writing outside its memory).
+ */
+export function sharedMemoryKernel<T extends { readonly memory: WebAssembly.Memory }>(base64: string): T | null {
+  if (typeof WebAssembly === 'undefined') return null;
+  const k = instantiateSimdKernel<T>(base64, { env: { memory: kernelMemory() } });
+  return k && k.memory === kernelMemory() ? k : null;
 }

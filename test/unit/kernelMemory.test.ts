@@ -11,7 +11,7 @@ import { addLanes, binAbsCovered } from '../../src/core/histogramBinning';
 import { deriveTensors, releaseElementwiseKernel } from '../../src/core/elementwiseKernel';
 import { createHistogram, type HistogramState } from '../../src/core/histogram';
 import { binsInPlace } from '../../src/core/histogramKernel';
-import { KERNEL_SCRATCH_BYTES, kernelMemory } from '../../src/core/kernelMemory';
+import { KERNEL_SCRATCH_BYTES, kernelMemory, sharedMemoryKernel } from '../../src/core/kernelMemory';
 import { mulberry32 } from '../../src/core/random';
 
 function nextF32(x: number, dir: 1 | -1): number {
@@ -123,5 +123,21 @@ describe('binning in the shared kernel memory', () => {
     expect(kernelMemory()).not.toBe(old);
     expect(Array.from(foldInRange(seeded(t, 2048), again).histogram!.counts)).toEqual(Array.from(before));
     expectSameFold(again, t, 2048);
+  });
+});
+
+describe('a kernel module', () => {
+  const HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  const EXPORT_MEMORY = [0x07, 0x0a, 0x01, 0x06, ...new TextEncoder().encode('memory'), 0x02, 0x00];
+  const base64 = (bytes: number[]) => btoa(String.fromCharCode(...bytes));
+  it('that imports the shared memory loads on it; one with a memory of its own (a stale build) does not load', () => {
+    const importing = [0x02, 0x0f, 0x01, 0x03, ...new TextEncoder().encode('env')];
+    importing.push(0x06, ...new TextEncoder().encode('memory'), 0x02, 0x00, 0x01);
+    const shared = sharedMemoryKernel<{ memory: WebAssembly.Memory }>(
+      base64([...HEADER, ...importing, ...EXPORT_MEMORY]),
+    );
+    expect(shared?.memory).toBe(kernelMemory());
+    const own = [0x05, 0x03, 0x01, 0x00, 0x01];
+    expect(sharedMemoryKernel(base64([...HEADER, ...own, ...EXPORT_MEMORY]))).toBeNull();
   });
 });
