@@ -143,9 +143,9 @@ export function binFixedWasm(
   const n = edges.length - 1;
   const lanesAt = align16(EDGES_AT + edges.byteLength);
   const dataAt = align16(lanesAt + 16 * n);
-  // where the kernel notes the values near an edge: at most every quad of a chunk, 32 bytes each
+  // the loop's constants (160 bytes), then the quads noted near an edge: at most every quad of a chunk, 32 bytes each
   const fixAt = dataAt + CHUNK * 4;
-  if (fixAt + CHUNK * 8 > KERNEL_SCRATCH_BYTES) return null; // past 2^15 bins or so: the JS loop
+  if (fixAt + 160 + CHUNK * 8 > KERNEL_SCRATCH_BYTES) return null; // past 2^15 bins or so: the JS loop
   const { buffer, f32, u32 } = viewsOf(k);
   const place = placeOf(data, buffer);
   if (edgesWritten !== edges) {
