@@ -10,6 +10,7 @@
 import type { HistogramState } from '../histogram';
 import { histogramRange } from '../histogram';
 import type { Range } from './percentile';
+import { subtractUntil } from './repeatedSubtraction';
 
 /** ∫ x² over [begin, end], times a density. */
 function norm(begin: number, end: number, density: number): number {
@@ -133,9 +134,10 @@ export interface L2SearchResult {
  *
  * Most of PyTorch's iterations move neither end: `beta` steps down by 1e-5 while the right end's
  * cumulative count stays at or below the bound (a histogram with 10% of its mass in its last bin
- * takes 10,000 of them). Those steps are taken here in a tight loop that only updates `beta`, by the
- * same repeated float64 subtraction, so every bound compared is the same number PyTorch compares and
- * the kept bins are the same (tested against `l2RangeSearchStepwise`, the loop as PyTorch writes it).
+ * takes 10,000 of them). Those steps are taken here without the rest of the iteration, a binade's
+ * worth at a time (subtractUntil: the same values the repeated float64 subtraction reaches), so every
+ * bound compared is the same number PyTorch compares and the kept bins are the same (tested against
+ * `l2RangeSearchStepwise`, the loop as PyTorch writes it). A scan's bound is taken once a scan.
  */
 export function l2RangeSearch(
   cum: ArrayLike<number>,
@@ -153,18 +155,24 @@ export function l2RangeSearch(
   while (alpha < beta) {
     const nextAlpha = alpha + step;
     let left = startBin;
-    while (left < endBin && cum[left]! < threshold(nextAlpha * total)) left++;
+    // the bound is the same number at every step of the scan: taken once
+    const leftBound = threshold(nextAlpha * total);
+    while (left < endBin && cum[left]! < leftBound) left++;
     if (left === startBin) {
       // the left end stays for every beta (alpha does not move while nothing changes): step beta
       // while the right end stays too, exactly the iterations PyTorch ends with `continue`
       const last = cum[endBin]!;
       const stays = endBin <= startBin;
-      while (alpha < beta && (stays || last <= threshold((beta - step) * total))) beta -= step;
+      // `while (alpha < beta && (stays || last <= threshold((beta - step) * total))) beta -= step`, a
+      // binade's steps at a time (the rule is monotone: beta only falls, and so does the bound)
+      const a = alpha;
+      beta = subtractUntil(beta, step, (b) => !(a < b && (stays || last <= threshold((b - step) * total))));
       if (!(alpha < beta)) break;
     }
     const nextBeta = beta - step;
     let right = endBin;
-    while (right > startBin && cum[right]! > threshold(nextBeta * total)) right--;
+    const rightBound = threshold(nextBeta * total);
+    while (right > startBin && cum[right]! > rightBound) right--;
     let nextStart = startBin;
     let nextEnd = endBin;
     if (left - startBin > endBin - right) {
