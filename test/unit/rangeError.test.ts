@@ -176,6 +176,8 @@ describe('coarsening a grown histogram for the entropy search', () => {
         const ref = new Float64Array(m);
         for (let i = 0; i < n; i++) ref[Math.floor((i + pad) / f)]! += counts[i]!;
         expect(c.counts).toEqual(ref);
+        expect(c.threshold).toBe((h.threshold * (m * f)) / n);
+        expect(c.total).toBe(h.total);
       }
     }
   });

@@ -77,6 +77,10 @@ export function coarsenHistogram(h: HistogramState, bins = 2048): HistogramState
   let m = Math.ceil(n / f);
   if ((m * f - n) % 2) m++;
   const pad = (m * f - n) / 2;
+  // f = 1 (fewer than 2·bins: most grown histograms) merges nothing: bin j is 0 + h.counts[j], the
+  // same counts, so they are shared rather than copied (no caller writes them); the threshold keeps
+  // its expression, whose rounding the ranges depend on
+  if (f === 1) return { ...h, threshold: (h.threshold * (m * f)) / n };
   const counts = new Float64Array(m);
   // merged bin j holds bins [j·f - pad, (j + 1)·f - pad), added in order
   for (let j = 0; j < m; j++) {
