@@ -88,10 +88,20 @@ function klDivergence(p: Float32Array, q: Float32Array, len: number, terms: Floa
   const sq = pairwiseSum32(q, 0, len);
   let lastP = NaN; // no pair equals NaN: the first term is always computed
   let lastQ = NaN;
+  let rawP = NaN; // the unnormalised pair the last term came from
+  let rawQ = NaN;
   let last = 0;
   for (let i = 0; i < len; i++) {
-    const pi = f32(p[i]! / sp);
-    const qi = f32(q[i]! / sq);
+    const a = p[i]!;
+    const b = q[i]!;
+    // the same unnormalised pair as the bin before (a run of smoothed zeros): the same term, without
+    // its two divisions
+    if (reuse && a === rawP && b === rawQ) {
+      terms[i] = last;
+      continue;
+    }
+    const pi = f32(a / sp);
+    const qi = f32(b / sq);
     if (!reuse || pi !== lastP || qi !== lastQ) {
       if (pi === 0 && qi >= 0) last = 0;
       else if (pi > 0 && qi > 0) last = f32(pi * f32(Math.log(f32(pi / qi))));
@@ -99,6 +109,8 @@ function klDivergence(p: Float32Array, q: Float32Array, len: number, terms: Floa
       lastP = pi;
       lastQ = qi;
     }
+    rawP = a;
+    rawQ = b;
     terms[i] = last;
   }
   return pairwiseSum32(terms, 0, len);
