@@ -15,12 +15,28 @@ export interface BatchRange {
 
 /** One ORT pass (call) over its batches: the mean of their extremes, NaN-ignoring as nanmean. */
 export function ortPassRange(batches: readonly BatchRange[]): Range {
-  // numpy's nanmean over float32 values: the sum in float32, then divided.
-  const mean = (xs: number[]) => {
-    const v = xs.filter((x) => !Number.isNaN(x));
-    return v.length ? f32(v.reduce((a, b) => f32(a + b), 0) / v.length) : NaN;
-  };
-  return { rmin: mean(batches.map((b) => b.min)), rmax: mean(batches.map((b) => b.max)) };
+  return ortPassRangeOf(
+    batches.map((b) => b.min),
+    batches.map((b) => b.max),
+  );
+}
+
+/** ortPassRange over each batch's minimum and maximum as two arrays (what calibration keeps). */
+export function ortPassRangeOf(mins: ArrayLike<number>, maxs: ArrayLike<number>): Range {
+  return { rmin: nanMean32(mins), rmax: nanMean32(maxs) };
+}
+
+/** numpy's nanmean over float32 values: the sum in float32 (from 0, in order), then divided. */
+function nanMean32(xs: ArrayLike<number>): number {
+  let sum = 0;
+  let count = 0;
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i]!;
+    if (Number.isNaN(x)) continue;
+    sum = f32(sum + x);
+    count++;
+  }
+  return count ? f32(sum / count) : NaN;
 }
 
 /** ORT's merge_range across passes (moving average). */
@@ -34,13 +50,21 @@ export function ortMergeRange(old: Range | null, next: Range, c = 0.01): Range {
 
 /** PyTorch's per-batch EMA. */
 export function torchMovingAverage(batches: readonly BatchRange[], c = 0.01): Range {
-  let r: Range | null = null;
-  for (const b of batches) {
-    r =
-      r === null
-        ? { rmin: f32(b.min), rmax: f32(b.max) }
-        : { rmin: f32(r.rmin + f32(c * f32(b.min - r.rmin))), rmax: f32(r.rmax + f32(c * f32(b.max - r.rmax))) };
+  return torchMovingAverageOf(
+    batches.map((b) => b.min),
+    batches.map((b) => b.max),
+    c,
+  );
+}
+
+/** torchMovingAverage over each batch's minimum and maximum as two arrays (what calibration keeps). */
+export function torchMovingAverageOf(mins: ArrayLike<number>, maxs: ArrayLike<number>, c = 0.01): Range {
+  if (mins.length === 0) throw new Error('no batches');
+  let rmin = f32(mins[0]!);
+  let rmax = f32(maxs[0]!);
+  for (let i = 1; i < mins.length; i++) {
+    rmin = f32(rmin + f32(c * f32(mins[i]! - rmin)));
+    rmax = f32(rmax + f32(c * f32(maxs[i]! - rmax)));
   }
-  if (!r) throw new Error('no batches');
-  return r;
+  return { rmin, rmax };
 }

@@ -18,7 +18,7 @@ import type { HistogramState } from '../histogram';
 import type { MinMaxState } from '../minmax';
 import { entropyRangeOrt } from './entropy';
 import { entropyRangeTensorRT } from './entropyTensorRTFast';
-import { ortPassRange, torchMovingAverage } from './movingAverage';
+import { ortPassRangeOf, torchMovingAverageOf } from './movingAverage';
 import { mseRange } from './mse';
 import { torchHistogramRange, type TorchHistogramState } from '../torchHistogram';
 import { percentileRange, percentileRangeSymmetric, type Range } from './percentile';
@@ -107,10 +107,9 @@ export function methodRange(stats: MethodStats, method: RangeMethod, params: Met
       const maxs = stats.batchMax;
       if (!mins || !maxs || mins.length === 0)
         throw new QuantscopeError('NO_STATISTICS', 'moving average needs per-sample min/max: calibrate again');
-      const batches = Array.from({ length: mins.length }, (_, i) => ({ min: mins[i]!, max: maxs[i]! }));
       return (params.movingAverage ?? 'onnxruntime') === 'pytorch'
-        ? torchMovingAverage(batches, params.averagingConstant ?? 0.01)
-        : ortPassRange(batches);
+        ? torchMovingAverageOf(mins, maxs, params.averagingConstant ?? 0.01)
+        : ortPassRangeOf(mins, maxs);
     }
     case 'percentile':
       return (params.percentileTails ?? 'abs') === 'abs'
