@@ -152,7 +152,9 @@ export function searchTensorRT(h: AbsHistogramState, opts: TensorRTEntropyOption
     if (d === Infinity ? upper !== Infinity : d - (exact ? 0 : ROUGH_BOUND * scale[c]!) > upper) continue;
     // exactly, level by level (one candidate: i = startBin + c·stride)
     const div = exact ? d : scoreCandidate(t, levels, startBin + c * stride, 'levels', row0, row1);
-    if (best < 0 || div <= bestDiv) {
+    // the comparison first, so that it always runs: most tensors bring one candidate here, and V8
+    // deoptimized on the comparison's first use (no type feedback) several times a pass over det
+    if (div <= bestDiv || best < 0) {
       best = c; // the last minimum
       bestDiv = div;
     }
