@@ -65,26 +65,60 @@ function binErrorSums(
   const n = counts.length;
   const [lo, hi] = histogramRange(h);
   const w = (hi - lo) / n;
+  // the two loops are two functions, so that V8 optimizes each on its own: one function holding both
+  // was deoptimized whenever a tensor first took the other loop
+  return scale > 0 && scale < Infinity && (hi - lo) / scale < n / 4
+    ? sumsByRuns(counts, lo, w, scale, zeroPoint, qmin, qmax)
+    : sumsByBin(counts, lo, w, scale, zeroPoint, qmin, qmax);
+}
+
+/** binErrorSums with every non-empty bin's code taken in turn. */
+function sumsByBin(
+  counts: Float64Array,
+  lo: number,
+  w: number,
+  scale: number,
+  zeroPoint: number,
+  qmin: number,
+  qmax: number,
+): { signal: number; noise: number; total: number } {
+  const n = counts.length;
   let signal = 0;
   let noise = 0;
   let total = 0;
-  const byRuns = scale > 0 && scale < Infinity && (hi - lo) / scale < n / 4;
-  if (!byRuns) {
-    for (let i = 0; i < n; i++) {
-      const c = counts[i]!;
-      if (c === 0) continue;
-      const x = lo + (i + 0.5) * w;
-      const d = x - Math.fround((codeOf(x, scale, zeroPoint, qmin, qmax) - zeroPoint) * scale);
-      signal += c * x * x;
-      noise += c * d ** 2;
-      total += c;
-    }
-    return { signal, noise, total };
+  for (let i = 0; i < n; i++) {
+    const c = counts[i]!;
+    if (c === 0) continue;
+    const x = lo + (i + 0.5) * w;
+    const d = x - Math.fround((codeOf(x, scale, zeroPoint, qmin, qmax) - zeroPoint) * scale);
+    signal += c * x * x;
+    noise += c * d ** 2;
+    total += c;
   }
-  const code = (i: number) => codeOf(lo + (i + 0.5) * w, scale, zeroPoint, qmin, qmax);
+  return { signal, noise, total };
+}
+
+/**
+ * binErrorSums by runs of one code (a positive, finite scale; bins under a quarter of a code wide). The
+ * codes are codeOf's at the bin centres, called directly (a closure made a call was a new call target
+ * for V8 each time, which deoptimized this loop).
+ */
+function sumsByRuns(
+  counts: Float64Array,
+  lo: number,
+  w: number,
+  scale: number,
+  zeroPoint: number,
+  qmin: number,
+  qmax: number,
+): { signal: number; noise: number; total: number } {
+  const n = counts.length;
+  let signal = 0;
+  let noise = 0;
+  let total = 0;
   const inv = 1 / scale;
   const invW = 1 / w;
-  let q = code(0);
+  let q = codeOf(lo + 0.5 * w, scale, zeroPoint, qmin, qmax);
   for (let i = 0; i < n;) {
     // the run's end: the first bin past i whose code is not q, and that bin's code
     let end = n;
@@ -104,8 +138,8 @@ function binErrorSums(
       const after = end < n ? (lo + (end + 0.5) * w) * inv : NaN;
       if (before && after > b + margin) next = q + 1;
       else if (!(before && end === n)) {
-        while (end > i + 1 && code(end - 1) !== q) end--;
-        while (end < n && (next = code(end)) === q) end++;
+        while (end > i + 1 && codeOf(lo + (end - 0.5) * w, scale, zeroPoint, qmin, qmax) !== q) end--;
+        while (end < n && (next = codeOf(lo + (end + 0.5) * w, scale, zeroPoint, qmin, qmax)) === q) end++;
       }
     }
     const xq = Math.fround((q - zeroPoint) * scale);
