@@ -46,9 +46,15 @@ export function forceHistogramKernel(kind: HistogramKernelKind | null): void {
   kernels.force(kind);
 }
 
-/** Drop the instance (with the shared memory it imported: elementwiseKernel.ts, releaseElementwiseKernel). */
+/**
+ * Drop the instance (with the shared memory it imported: elementwiseKernel.ts, releaseElementwiseKernel)
+ * and the views of that memory kept below: a view holds the memory's buffer, which would keep the
+ * whole grown memory alive until the next fold.
+ */
 export function releaseHistogramKernel(): void {
   kernels.release();
+  views = NO_VIEWS;
+  edgesWritten = null;
 }
 
 /**
@@ -62,7 +68,8 @@ export function releaseHistogramKernel(): void {
 const EDGES_AT = 16;
 const CHUNK = 8192; // float32 values: 32 KiB (the scratch holds 2^15 bins' edges and counts beside it)
 let edgesWritten: Float64Array | null = null;
-let views = { buffer: null as ArrayBuffer | null, f32: new Float32Array(0), u32: new Uint32Array(0) };
+const NO_VIEWS = { buffer: null as ArrayBuffer | null, f32: new Float32Array(0), u32: new Uint32Array(0) };
+let views = NO_VIEWS;
 
 function align16(n: number): number {
   return (n + 15) & ~15;

@@ -3,8 +3,11 @@
  * in for its steps) in the memory both share (core/kernelMemory.ts): the same bins, min/max and min
  * |x| as the copying path, bin for bin and bit for bit, on adversarial data (edges and their float32
  * neighbours, ±0, subnormals, the range's ends, values outside it, NaN), in lengths that span several
- * of the kernel's chunks and leave a tail; and again after the shared memory was given back.
+ * of the kernel's chunks and leave a tail; and again after the shared memory was given back, which
+ * nothing then holds (collected).
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { finiteMinMax, foldInRange, histogramEdges, reduceMinMaxAbs } from '../../src/core';
 import { addLanes, binAbsCovered } from '../../src/core/histogramBinning';
@@ -123,6 +126,23 @@ describe('binning in the shared kernel memory', () => {
     expect(kernelMemory()).not.toBe(old);
     expect(Array.from(foldInRange(seeded(t, 2048), again).histogram!.counts)).toEqual(Array.from(before));
     expectSameFold(again, t, 2048);
+  });
+});
+
+describe('giving the shared memory back', () => {
+  it('leaves nothing of the kernels holding it: the grown memory is collected', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    // a grown memory the histogram kernel has binned in (its views of the memory taken), then released
+    const held = (() => {
+      const data = adversarial(11, 4 * 8192, Math.fround(1), 2048);
+      expectSameFold(inKernelMemory(data), Math.fround(1), 2048);
+      return new WeakRef(kernelMemory().buffer);
+    })();
+    releaseElementwiseKernel();
+    await new Promise((resolve) => setImmediate(resolve)); // a WeakRef holds its target until the job ends
+    gc();
+    expect(held.deref()).toBeUndefined();
   });
 });
 
