@@ -99,5 +99,7 @@ describe('subtractUntil', () => {
     expect(stepsInBinade(Infinity, 1, Infinity)).toBe(0);
     expect(stepsInBinade(1, NaN, NaN)).toBe(0);
     expect(stepsInBinade(-1, 1e-5, -1 - 1e-5)).toBe(0);
+    // a step under half the spacing rounds back to x: 0, where the count of steps came out Infinity
+    expect(stepsInBinade(1.5, 2 ** -60, 1.5 - 2 ** -60)).toBe(0);
   });
 });

@@ -49,8 +49,8 @@ const MIN_BINADE = 2 ** -1000;
 
 /**
  * How many steps from x (next = x - step, its first) subtract exactly x - next each and stay at or
- * above p + u, p the bottom of x's binade: 0 when the first step leaves it, on a tie, or outside the
- * positive normal range.
+ * above p + u, p the bottom of x's binade: 0 when the first step leaves it or does not move x, on a
+ * tie, or outside the positive normal range.
  */
 export function stepsInBinade(x: number, step: number, next: number): number {
   if (!(x > 0 && x < Infinity && step > 0 && step < Infinity)) return 0;
@@ -61,6 +61,7 @@ export function stepsInBinade(x: number, step: number, next: number): number {
   const u = p * 2 ** -52;
   if (next < p + u) return 0;
   const d = x - next;
+  if (!(d > 0)) return 0; // a step under half a spacing leaves x where it is: no stretch to take
   if (!(Math.abs(step - d) < u / 2)) return 0; // a tie (or the rounding is not the nearest multiple)
   // in units of u (integers below 2^53, exact): the largest k with x - k·d >= p + u
   const room = (x - p - u) / u;
