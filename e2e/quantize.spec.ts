@@ -41,7 +41,7 @@ test('sample: load, calibrate in the worker, see a histogram, export, run the do
   await expect(page.getByTestId('statistics-fold')).toContainText('statistics folded in a second worker, overlapping');
   // and the run fetched only what the fold cannot recompute (onnx/derivedTensors.ts)
   await expect(page.getByTestId('statistics-fold')).toContainText(
-    '151 of the 237 tensors recomputed in the fold from the 86 fetched', // the page also calibrates the model's output
+    '158 of the 237 tensors recomputed in the fold from the 79 fetched', // the page also calibrates the model's output
   );
   await app.screenshot('03b-calibrated');
   const threads = Number(await page.getByTestId('thread-count').textContent());

@@ -12,6 +12,7 @@
  *    multiply-add: WebAssembly has none, and x86-64's baseline neither).
  * Pure functions over typed arrays; `dims` are row-major shapes.
  */
+import { copyDims, type CopyStep } from './copySteps';
 import { QuantscopeError } from './errors';
 
 export type ElementwiseOp = 'Add' | 'Sub' | 'Mul' | 'Div' | 'Relu' | 'Clip' | 'HardSigmoid';
@@ -40,6 +41,12 @@ export interface ElementwiseStep {
   readonly attrs: ElementwiseAttrs;
 }
 
+/** A recomputed calibration tensor: an elementwise op's, or a copy's (copySteps.ts: Concat, nearest Resize). */
+export type TensorStep = ElementwiseStep | CopyStep;
+
+/** Whether a step is a copy (copySteps.ts) rather than an elementwise op. */
+export const isCopyStep = (s: TensorStep): s is CopyStep => s.op === 'Concat' || s.op === 'Resize';
+
 const f32 = Math.fround;
 
 /** The broadcast shape of two shapes (numpy's rule: align right, a 1 stretches), or null when they do not broadcast. */
@@ -63,19 +70,26 @@ export const sizeOf = (dims: readonly number[]): number => dims.reduce((p, d) =>
  * (`dimsOf`; a name neither given nor made by an earlier step is an error).
  */
 export function stepShapes(
-  steps: readonly ElementwiseStep[],
+  steps: readonly TensorStep[],
   dimsOf: (name: string) => readonly number[] | undefined,
 ): Map<string, readonly number[]> {
   const shapes = new Map<string, readonly number[]>();
   for (const s of steps) {
-    let dims: readonly number[] = [];
-    for (const i of s.inputs) {
+    const inputDims = (s.inputs as readonly (string | Float32Tensor)[]).map((i) => {
       const d = typeof i === 'string' ? (shapes.get(i) ?? dimsOf(i)) : i.dims;
       if (!d)
         throw new QuantscopeError(
           'RUNTIME',
           `recomputing "${s.output}": its input "${i}" was neither fetched nor made`,
         );
+      return d;
+    });
+    if (isCopyStep(s)) {
+      shapes.set(s.output, copyDims(s.op, s.attrs, inputDims));
+      continue;
+    }
+    let dims: readonly number[] = [];
+    for (const d of inputDims) {
       const b = broadcastDims(dims, d);
       if (!b) throw new QuantscopeError('BAD_TENSOR', `${s.op}: shapes [${dims}] and [${d}] do not broadcast`);
       dims = b;

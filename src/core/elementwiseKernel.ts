@@ -8,13 +8,15 @@
  * kernel's memory. Where WASM SIMD is missing, `deriveTensors` runs elementwise.ts alone.
  */
 import { WASM_BASE64 } from './elementwiseKernel.wasm';
+import { applyCopy } from './copySteps';
 import {
   applyElementwise,
+  isCopyStep,
   sizeOf,
   stepShapes,
   trailingRun,
-  type ElementwiseStep,
   type Float32Tensor,
+  type TensorStep,
 } from './elementwise';
 import { QuantscopeError } from './errors';
 import { releaseHistogramKernel } from './histogramKernel';
@@ -64,7 +66,8 @@ const OP_CODE = { Add: 0, Sub: 1, Mul: 2, Div: 3 } as const;
 const MAX_KERNEL_BYTES = 2 ** 30;
 
 /**
- * Every step's tensor, from the named tensors in `given`. With the kernel the results are views of its
+ * Every step's tensor, from the named tensors in `given` (a copy step, copySteps.ts, runs its
+ * JavaScript copy, into the kernel's memory where the kernel lays the tensors out). With the kernel the results are views of its
  * memory, overwritten by the next call: the caller is done with them first. They include the named
  * tensors of `given` that the steps read, as the kernel's copies (the same values, and where the
  * histogram kernel bins them in place: kernelMemory.ts); `given` itself is left as it is.
@@ -72,13 +75,13 @@ const MAX_KERNEL_BYTES = 2 ** 30;
  * touched: writing to fresh memory costs about twice as much) and records the new one there.
  */
 export function deriveTensors(
-  steps: readonly ElementwiseStep[],
+  steps: readonly TensorStep[],
   given: Readonly<Record<string, Float32Tensor>>,
   reuse?: Map<string, Float32Array>,
 ): Record<string, Float32Tensor> {
   const k = kernels.active();
   const out: Record<string, Float32Tensor> = {};
-  const tensor = (i: string | Float32Tensor, step: ElementwiseStep): Float32Tensor => {
+  const tensor = (i: string | Float32Tensor, step: TensorStep): Float32Tensor => {
     if (typeof i !== 'string') return i;
     const t = out[i] ?? given[i];
     if (!t)
@@ -90,12 +93,10 @@ export function deriveTensors(
   };
   const js = () => {
     for (const s of steps) {
-      const r = applyElementwise(
-        s.op,
-        s.inputs.map((i) => tensor(i, s)),
-        s.attrs,
-        reuse?.get(s.output),
-      );
+      const inputs = (s.inputs as readonly (string | Float32Tensor)[]).map((i) => tensor(i, s));
+      const r = isCopyStep(s)
+        ? applyCopy(s.op, inputs, s.attrs, reuse?.get(s.output))
+        : applyElementwise(s.op, inputs, s.attrs, reuse?.get(s.output));
       reuse?.set(s.output, r.data);
       out[s.output] = r;
     }
@@ -138,6 +139,11 @@ export function deriveTensors(
     const dims = shapes.get(s.output)!;
     const n = sizeOf(dims);
     const o = at.get(s.output)!;
+    if (isCopyStep(s)) {
+      applyCopy(s.op, s.inputs.map(inKernel), s.attrs, view(o, n));
+      out[s.output] = { data: view(o, n), dims };
+      continue;
+    }
     const [a, b] = s.inputs.map(inKernel);
     if (s.op === 'Relu') k.clip(a!.offset, o, n, 0, Infinity);
     else if (s.op === 'Clip') k.clip(a!.offset, o, n, s.attrs.min ?? -Infinity, s.attrs.max ?? Infinity);
