@@ -6,6 +6,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nextF32 } from '../helpers/arrays';
 import {
   binInto,
   createHistogram,
@@ -23,15 +24,6 @@ import { forceHistogramKernel, histogramKernelKind } from '../../src/core/histog
 import { addLanes, binAbsCovered } from '../../src/core/histogramBinning';
 import { autoEdges, binAbsByEdges, createAbsHistogram, foldIntoAbsHistogram } from '../../src/core/absHistogram';
 import { foldTensor, emptyStats } from '../../src/runtime/calibrate';
-
-/** The next float32 above (dir 1) or below (dir -1) a float32 value. */
-function nextF32(x: number, dir: 1 | -1): number {
-  if (x === 0) return dir * 1e-45;
-  const f = new Float32Array([x]);
-  const u = new Int32Array(f.buffer);
-  u[0]! += (x > 0 ? 1 : -1) * dir;
-  return f[0]!;
-}
 
 /** numpy's rule, one value at a time, by search over the float32 edges. */
 function referenceCounts(data: ArrayLike<number>, lo: number, hi: number, n: number): number[] {

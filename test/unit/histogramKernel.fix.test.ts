@@ -9,19 +9,13 @@
  * values on an edge, into the bin below.
  */
 import { describe, expect, it } from 'vitest';
+import { nextF32 } from '../helpers/arrays';
 import { binInto, histogramEdges } from '../../src/core';
 import { addLanes, binAbsCovered } from '../../src/core/histogramBinning';
 import { histogramKernelKind } from '../../src/core/histogramKernel';
 import { mulberry32 } from '../../src/core/random';
 
 const f = Math.fround;
-
-function nextF32(x: number, dir: 1 | -1): number {
-  if (x === 0) return dir * 1e-45;
-  const u = new Int32Array(Float32Array.of(x).buffer);
-  u[0]! += (x > 0 ? 1 : -1) * dir;
-  return new Float32Array(u.buffer)[0]!;
-}
 
 /**
  * numpy's bin of x over float32 edges: the last of bins 0..n-1 whose left edge is <= x (0 when none),

@@ -9,6 +9,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
+import { nextF32 } from '../helpers/arrays';
 import { finiteMinMax, foldInRange, histogramEdges, reduceMinMaxAbs } from '../../src/core';
 import { addLanes, binAbsCovered } from '../../src/core/histogramBinning';
 import { deriveTensors, releaseElementwiseKernel } from '../../src/core/elementwiseKernel';
@@ -16,13 +17,6 @@ import { createHistogram, type HistogramState } from '../../src/core/histogram';
 import { binsInPlace } from '../../src/core/histogramKernel';
 import { KERNEL_SCRATCH_BYTES, kernelMemory, sharedMemoryKernel } from '../../src/core/kernelMemory';
 import { mulberry32 } from '../../src/core/random';
-
-function nextF32(x: number, dir: 1 | -1): number {
-  if (x === 0) return dir * 1e-45;
-  const u = new Int32Array(Float32Array.of(x).buffer);
-  u[0]! += (x > 0 ? 1 : -1) * dir;
-  return new Float32Array(u.buffer)[0]!;
-}
 
 /** Values in [-t, t] that sit on the n-bin edges, one ulp beside them, at ±0, subnormal, or anywhere. */
 function adversarial(seed: number, length: number, t: number, n: number): Float32Array {
