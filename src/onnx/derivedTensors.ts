@@ -18,10 +18,11 @@
  *
  * Copies are recomputed too (core/copySteps.ts): a Concat of fetched or recomputed tensors, and a
  * nearest Resize whose output index maps to its input index by integer arithmetic (asymmetric
- * coordinates, nearest_mode floor, constant integer upsampling scales): on det its 6 Resize outputs and
- * the Concat of four of them are 21.5 MiB of the fetched 113 MiB a sample. Every other Resize (another
- * mode or coordinate convention, sizes instead of scales, a fractional or downsampling scale, opset 18's
- * axes or keep_aspect_ratio_policy, antialias) stays fetched.
+ * coordinates and nearest_mode floor, or another pair that maps the same: FLOOR_MAP_MODES; constant
+ * integer upsampling scales): on det its 6 Resize outputs and
+ * the Concat of four of them are 21.6 MiB of the fetched 113.2 MiB a sample. Every other Resize (another
+ * mode or coordinate convention, sizes over a dynamic shape, a fractional or downsampling scale, opset
+ * 18's axes or keep_aspect_ratio_policy, antialias) stays fetched.
  */
 import type { ElementwiseOp, Float32Tensor, TensorStep } from '../core/elementwise';
 import {
@@ -31,10 +32,12 @@ import {
   attrString,
   defaultOpset,
   dimsOf,
+  valueInfoShape,
   type ModelProto,
   type NodeProto,
 } from './proto';
-import { DT, readFloat32 } from './tensor';
+import { DT, readFloat32, readInts } from './tensor';
+import { inferShapes, type InferredShape } from './shapeInference';
 import { isExternal } from './externalData';
 import { outerScopeReads } from './graph';
 
@@ -89,6 +92,28 @@ export function planCalibrationFetches(model: ModelProto, tensors: readonly stri
     if (dims.reduce((p, d) => p * d, 1) > MAX_CONSTANT_ELEMENTS) return null;
     return { data: readFloat32(t), dims };
   };
+  const int64s = (name: string): number[] | null => {
+    const t = inits.get(name);
+    if (!t || t.dataType !== DT.INT64 || isExternal(t)) return null;
+    try {
+      return readInts(t);
+    } catch {
+      return null; // a value past 2^53: no size a tensor has
+    }
+  };
+  // the shapes a static-shape model fixes (a Resize given sizes needs its input's), worked out on first use
+  let shapes: Map<string, InferredShape> | undefined;
+  const staticDims = (name: string): readonly number[] | undefined => {
+    if (!shapes) {
+      const inputs: Record<string, number[]> = {};
+      for (const v of g.input) {
+        const dims = valueInfoShape(v);
+        if (dims?.every((d) => typeof d === 'number' && d > 0)) inputs[v.name] = dims as number[];
+      }
+      shapes = g.input.every((v) => inits.has(v.name) || inputs[v.name]) ? inferShapes(g, inputs) : new Map();
+    }
+    return shapes.get(name)?.dims;
+  };
   const scalar = (name: string | undefined): number | undefined | null => {
     if (!name) return undefined; // an omitted optional input
     const c = constant(name);
@@ -108,7 +133,9 @@ export function planCalibrationFetches(model: ModelProto, tensors: readonly stri
   for (const n of g.node) if (!CONSUMERS.has(n.opType) || n.domain) for (const i of n.input) pinned.add(i);
   for (const v of g.input) if (want.has(v.name) && !inits.has(v.name)) fetch(v.name);
   for (const n of g.node) {
-    const step = pinned.has(n.output[0] ?? '') ? null : stepFor(n, opset, available, constant, scalar);
+    const step = pinned.has(n.output[0] ?? '')
+      ? null
+      : stepFor(n, opset, available, constant, scalar, staticDims, int64s);
     if (step) {
       steps.set(step.output, step);
       available.add(step.output);
@@ -136,6 +163,8 @@ function stepFor(
   available: ReadonlySet<string>,
   constant: (name: string) => Float32Tensor | null,
   scalar: (name: string | undefined) => number | undefined | null,
+  staticDims: (name: string) => readonly number[] | undefined,
+  int64s: (name: string) => number[] | null,
 ): DerivedStep | null {
   if ((n.domain !== '' && n.domain !== 'ai.onnx') || n.output.length !== 1 || !n.output[0]) return null;
   const output = n.output[0];
@@ -164,7 +193,7 @@ function stepFor(
     return { output, op: 'Concat', inputs: [...n.input], attrs: { axis: attrInt(n, 'axis', 1) } };
   }
   if (n.opType === 'Resize') {
-    const scales = integerUpsampling(n, opset, constant);
+    const scales = integerUpsampling(n, opset, constant, staticDims, int64s);
     return scales ? { output, op: 'Resize', inputs: [x!], attrs: { scales } } : null;
   }
   if (n.opType === 'Relu') return { output, op: 'Relu', inputs: [x!], attrs: {} };
@@ -194,27 +223,59 @@ function stepFor(
 }
 
 /**
+ * The (coordinate_transformation_mode, nearest_mode) pairs whose input index is floor(out / s) at an
+ * integer scale s (out = q·s + r, 0 <= r < s), as onnxruntime computes the coordinate in float32
+ * (onnxruntime/core/providers/cpu/tensor/upsamplebase.h, GetOriginalCoordinateFromResizedCoordinate
+ * and GetNearestPixelFromOriginal; each pair tested against onnxruntime in
+ * test/integration/copySteps.node.test.ts):
+ *  - asymmetric, floor: x = out / s = q + r/s, below q + 1 by 1/s;
+ *  - tf_half_pixel_for_nn, floor: x = (out + 0.5) / s = q + (r + 0.5)/s, within [q + 0.5/s, q + 1 - 0.5/s];
+ *  - half_pixel (and pytorch_half_pixel, the same for an output longer than 1; 0 otherwise), either
+ *    rounding mode: x = (out + 0.5) / s - 0.5 = q + (r + 0.5)/s - 0.5, within 0.5 - 0.5/s of q and
+ *    never on a half, so it rounds to q (at q = 0 onnxruntime's clamp to 0 agrees).
+ * float32's error (under q·2^-23) stays far inside those margins for any axis under 2^20 long. Other
+ * pairs pick another index for some r (asymmetric with rounding: out = 2 at s = 3 reads 1).
+ */
+const FLOOR_MAP_MODES: Readonly<Record<string, readonly string[]>> = {
+  asymmetric: ['floor'],
+  tf_half_pixel_for_nn: ['floor'],
+  half_pixel: ['round_prefer_floor', 'round_prefer_ceil'],
+  pytorch_half_pixel: ['round_prefer_floor', 'round_prefer_ceil'],
+};
+
+/**
  * A Resize's per-axis scales when its output is its input with each value repeated by an integer
  * scale on each axis (core/copySteps.ts), else null. ONNX Resize-11 on: inputs (X, roi, scales,
  * sizes), roi read only by tf_crop_and_resize; Resize-10's (X, scales) has no coordinate mode and
  * onnxruntime runs it with its own nearest rule (upsamplebase.h: SIMPLE), so it stays fetched.
  * Resize-18's `axes` and `keep_aspect_ratio_policy` (which apply to sizes) and `antialias` are refused
- * when set to anything but their defaults.
+ * when set to anything but their defaults. With `sizes` instead of scales, the scales are sizes over
+ * the input's shape, only where that shape is static (`staticDims`) and divides the sizes.
  */
 function integerUpsampling(
   n: NodeProto,
   opset: number,
   constant: (name: string) => Float32Tensor | null,
+  staticDims: (name: string) => readonly number[] | undefined,
+  int64s: (name: string) => number[] | null,
 ): number[] | null {
   if (opset < 11) return null;
   if (attrString(n, 'mode', 'nearest') !== 'nearest') return null;
-  if (attrString(n, 'coordinate_transformation_mode', 'half_pixel') !== 'asymmetric') return null;
-  if (attrString(n, 'nearest_mode', 'round_prefer_floor') !== 'floor') return null;
+  const coordinates = attrString(n, 'coordinate_transformation_mode', 'half_pixel');
+  const rounding = attrString(n, 'nearest_mode', 'round_prefer_floor');
+  if (!FLOOR_MAP_MODES[coordinates]?.includes(rounding)) return null;
   if (attrInts(n, 'axes') !== undefined || attrInt(n, 'antialias', 0) !== 0) return null;
   if (attrString(n, 'keep_aspect_ratio_policy', 'stretch') !== 'stretch') return null;
-  if (n.input[3]) return null; // sizes: the input's shape is not known when planning
-  const s = n.input[2] ? constant(n.input[2]) : null;
-  if (!s || s.data.length === 0) return null;
-  const scales = [...s.data];
+  let scales: number[];
+  if (n.input[3]) {
+    const sizes = int64s(n.input[3]);
+    const dims = staticDims(n.input[0]!);
+    if (!sizes || !dims || sizes.length !== dims.length || dims.some((d) => d < 1)) return null;
+    scales = sizes.map((v, i) => v / dims[i]!);
+  } else {
+    const s = n.input[2] ? constant(n.input[2]) : null;
+    if (!s || s.data.length === 0) return null;
+    scales = [...s.data];
+  }
   return scales.every((v) => Number.isInteger(v) && v >= 1) ? scales : null;
 }

@@ -2,10 +2,13 @@
  * The copies calibration recomputes instead of fetching (core/copySteps.ts: Concat, nearest Resize at
  * integer scales): on a small built model run in onnxruntime-node, every recomputed tensor, through the
  * WASM kernel's memory and through the JavaScript path, has the bits onnxruntime returned for it
- * (Resize by 2 and 3 on every axis, N and C included; Concat on axes 0, 1, 2 and -1, of fetched and of
- * recomputed tensors); and the Resizes whose index map is not that integer one stay fetched.
+ * (Resize by 2 and 3 on every axis, N and C included, in each coordinate/rounding pair that reads
+ * floor(out / s), by scales or by sizes over a static shape; Concat on axes 0, 1, 2 and -1, of fetched
+ * and of recomputed tensors); and the Resizes whose index map is another stay fetched (and differ from
+ * the copy).
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { applyCopy } from '../../src/core/copySteps';
 import { deriveTensors, forceElementwiseKernel } from '../../src/core/elementwiseKernel';
 import type { Float32Tensor } from '../../src/core/elementwise';
 import { mulberry32 } from '../../src/core/random';
@@ -17,74 +20,89 @@ import { buildModel, floatTensor } from '../helpers/models';
 afterEach(() => forceElementwiseKernel(null));
 
 const scales = (name: string, s: number[]) => floatTensor(name, [s.length], (i) => s[i]!);
-const nearest = { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' };
+const int64s = (name: string, v: number[]) =>
+  makeTensor(name, 7, [v.length], new Uint8Array(BigInt64Array.from(v, BigInt).buffer));
+const nearest = (coordinate_transformation_mode: string, nearest_mode: string) => ({
+  mode: 'nearest',
+  coordinate_transformation_mode,
+  nearest_mode,
+});
+const floor = nearest('asymmetric', 'floor');
 
-function model() {
-  const sizes = makeTensor('sizes', 7, [4], new Uint8Array(BigInt64Array.of(1n, 3n, 8n, 10n).buffer));
+/** The Resizes that stay fetched, with integer scales: their index map is not floor(out / s). */
+const OTHER_MAPS = [
+  ['asymmetric', 'round_prefer_floor'],
+  ['asymmetric', 'ceil'],
+  ['half_pixel', 'floor'],
+  ['tf_half_pixel_for_nn', 'round_prefer_ceil'],
+  ['align_corners', 'round_prefer_floor'],
+] as const;
+
+function model(inputDims: (number | string)[] = [1, 3, 4, 5]) {
   return buildModel({
-    inputs: [['X', [1, 3, 4, 5]]],
+    inputs: [['X', inputDims]],
     outputs: [['cat', undefined]],
     inits: [
       scales('s23', [1, 1, 2, 3]),
       scales('s32', [2, 3, 3, 2]),
       scales('s3', [1, 1, 3, 1]),
       scales('half', [1, 1, 1.5, 2]),
-      sizes,
+      int64s('sizes', [1, 3, 8, 10]),
+      int64s('sizes12', [1, 3, 8, 12]),
     ],
     nodes: [
       makeNode('Relu', ['X'], ['r'], 'relu'),
-      // recomputed: integer scales with asymmetric coordinates and nearest_mode floor
-      makeNode('Resize', ['r', '', 's23'], ['up23'], 'up23', nearest),
-      makeNode('Resize', ['X', '', 's32'], ['up32'], 'up32', nearest),
-      makeNode('Resize', ['up23', '', 's3'], ['up3'], 'up3', nearest),
+      // recomputed: integer scales with a coordinate convention and rounding that read floor(out / s)
+      makeNode('Resize', ['r', '', 's23'], ['up23'], 'up23', floor),
+      makeNode('Resize', ['X', '', 's32'], ['up32'], 'up32', floor),
+      makeNode('Resize', ['up23', '', 's3'], ['up3'], 'up3', floor),
+      makeNode('Resize', ['r', '', 's32'], ['halfPixel'], 'halfPixel', { mode: 'nearest' }), // the defaults
+      makeNode('Resize', ['r', '', 's23'], ['halfCeil'], 'halfCeil', nearest('half_pixel', 'round_prefer_ceil')),
+      makeNode('Resize', ['r', '', 's32'], ['torch'], 'torch', nearest('pytorch_half_pixel', 'round_prefer_floor')),
+      makeNode('Resize', ['X', '', 's23'], ['tfNN'], 'tfNN', nearest('tf_half_pixel_for_nn', 'floor')),
+      makeNode('Resize', ['r', '', '', 'sizes'], ['bySizes'], 'bySizes', floor),
       makeNode('Concat', ['r', 'X'], ['cat0'], 'cat0', { axis: 0 }),
       makeNode('Concat', ['r', 'X', 'r'], ['cat1'], 'cat1', { axis: 1 }),
       makeNode('Concat', ['X', 'r'], ['catLast'], 'catLast', { axis: -1 }),
       makeNode('Concat', ['up23', 'up3', 'up23'], ['cat2'], 'cat2', { axis: 2 }),
-      // fetched: half_pixel (the default) and round_prefer_floor, a fractional scale, sizes
-      makeNode('Resize', ['r', '', 's23'], ['halfPixel'], 'halfPixel', { mode: 'nearest' }),
-      makeNode('Resize', ['r', '', 'half'], ['fractional'], 'fractional', nearest),
-      makeNode('Resize', ['r', '', '', 'sizes'], ['bySizes'], 'bySizes', nearest),
-      makeNode('Resize', ['r', '', 's23'], ['linear'], 'linear', { ...nearest, mode: 'linear' }),
-      makeNode('Concat', ['halfPixel', 'up23'], ['cat'], 'cat', { axis: 1 }),
+      // fetched: the other index maps, a fractional scale, sizes no multiple of the shape, linear
+      ...OTHER_MAPS.map(([c, r]) => makeNode('Resize', ['r', '', 's23'], [`${c} ${r}`], `${c} ${r}`, nearest(c, r))),
+      makeNode('Resize', ['r', '', 'half'], ['fractional'], 'fractional', floor),
+      makeNode('Resize', ['r', '', '', 'sizes12'], ['notMultiple'], 'notMultiple', floor),
+      makeNode('Resize', ['r', '', 's23'], ['linear'], 'linear', { ...floor, mode: 'linear' }),
+      makeNode('Concat', ['linear', 'up23'], ['cat'], 'cat', { axis: 1 }),
     ],
   });
 }
 
-const NAMES = [
-  'X',
+const RECOMPUTED = [
   'r',
   'up23',
   'up32',
   'up3',
+  'halfPixel',
+  'halfCeil',
+  'torch',
+  'tfNN',
+  'bySizes',
   'cat0',
   'cat1',
   'catLast',
   'cat2',
-  'halfPixel',
-  'fractional',
-  'bySizes',
-  'linear',
-  'cat',
 ];
+const FETCHED = ['X', ...OTHER_MAPS.map(([c, r]) => `${c} ${r}`), 'fractional', 'notMultiple', 'linear'];
+const NAMES = [...FETCHED, ...RECOMPUTED, 'cat'];
 
 describe('copies recomputed in the fold (Concat, nearest Resize by integer scales)', () => {
   it('plans the integer upsamplings and the Concats as copies, and fetches the other Resizes', () => {
     const plan = planCalibrationFetches(model(), NAMES);
-    expect(plan.fetched).toEqual(['X', 'halfPixel', 'fractional', 'bySizes', 'linear']);
-    expect(plan.steps.map((s) => `${s.op} ${s.output}`)).toEqual([
-      'Relu r',
-      'Resize up23',
-      'Resize up32',
-      'Resize up3',
-      'Concat cat0',
-      'Concat cat1',
-      'Concat catLast',
-      'Concat cat2',
-      'Concat cat',
-    ]);
+    expect(plan.fetched).toEqual(FETCHED);
+    expect(plan.steps.map((s) => s.output)).toEqual([...RECOMPUTED, 'cat']);
     expect(plan.steps.find((s) => s.output === 'up32')!.attrs).toEqual({ scales: [2, 3, 3, 2] });
+    expect(plan.steps.find((s) => s.output === 'bySizes')!.attrs).toEqual({ scales: [1, 1, 2, 2] });
     expect(plan.steps.find((s) => s.output === 'catLast')!.attrs).toEqual({ axis: -1 });
+    // sizes over an input whose shape is known only when it runs: fetched
+    expect(planCalibrationFetches(model(['N', 3, 4, 5]), NAMES).fetched).toEqual(['X', 'bySizes', ...FETCHED.slice(1)]);
   });
 
   it.each([['kernel', null] as const, ['JavaScript', 'js'] as const])(
@@ -116,6 +134,13 @@ describe('copies recomputed in the fold (Concat, nearest Resize by integer scale
       }
       // the Resize outputs hold distinct values (a wrong source index changes them)
       expect(new Set(made.up32!.data).size).toBe(60);
+      // and the maps left fetched are not this copy: each differs from onnxruntime's output somewhere
+      const relu = { data: out.r!.data as Float32Array, dims: [1, 3, 4, 5] };
+      for (const [c, m] of OTHER_MAPS) {
+        const copy = applyCopy('Resize', [relu], { scales: [1, 1, 2, 3] }).data;
+        const want = out[`${c} ${m}`]!.data as Float32Array;
+        expect([c, m, copy.some((v, k) => !Object.is(v, want[k]))]).toEqual([c, m, true]);
+      }
     },
   );
 });
