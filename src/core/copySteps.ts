@@ -11,7 +11,9 @@
  *    length is floor(in · s) = in · s. onnxruntime's upsamplebase.h computes the same coordinate in
  *    float32 (x_resized / scale): for out = q·s + r (0 <= r < s) the float32 quotient stays within half
  *    an ulp of q + r/s, below q + 1 by at least 1/s, so its floor is q for any tensor under 2^20
- *    elements an axis (tested against onnxruntime, scales 2 and 3).
+ *    elements an axis (tested against onnxruntime, scales 2 and 3). Upsample-7/9 and Resize-10 nearest,
+ *    and the other coordinate/rounding pairs that pick the same index, are this copy too
+ *    (onnx/derivedTensors.ts: FLOOR_MAP_MODES).
  * Pure functions over typed arrays; `dims` are row-major shapes.
  */
 import { QuantscopeError } from './errors';

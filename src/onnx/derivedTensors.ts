@@ -18,8 +18,8 @@
  *
  * Copies are recomputed too (core/copySteps.ts): a Concat of fetched or recomputed tensors, and a
  * nearest Resize whose output index maps to its input index by integer arithmetic (asymmetric
- * coordinates and nearest_mode floor, or another pair that maps the same: FLOOR_MAP_MODES; constant
- * integer upsampling scales): on det its 6 Resize outputs and
+ * coordinates and nearest_mode floor, or another pair that maps the same: FLOOR_MAP_MODES; Upsample-7/9
+ * and Resize-10 nearest; constant integer upsampling scales): on det its 6 Resize outputs and
  * the Concat of four of them are 21.6 MiB of the fetched 113.2 MiB a sample. Every other Resize (another
  * mode or coordinate convention, sizes over a dynamic shape, a fractional or downsampling scale, opset
  * 18's axes or keep_aspect_ratio_policy, antialias) stays fetched.
@@ -32,6 +32,7 @@ import {
   attrString,
   defaultOpset,
   dimsOf,
+  getAttr,
   valueInfoShape,
   type ModelProto,
   type NodeProto,
@@ -69,6 +70,7 @@ const CONSUMERS = new Set([
   'ConvTranspose',
   'Concat',
   'Resize',
+  'Upsample',
   'MaxPool',
   'AveragePool',
   'GlobalAveragePool',
@@ -192,7 +194,7 @@ function stepFor(
     // Concat-1 defaults the axis to 1; from Concat-4 on it is required
     return { output, op: 'Concat', inputs: [...n.input], attrs: { axis: attrInt(n, 'axis', 1) } };
   }
-  if (n.opType === 'Resize') {
+  if (n.opType === 'Resize' || n.opType === 'Upsample') {
     const scales = integerUpsampling(n, opset, constant, staticDims, int64s);
     return scales ? { output, op: 'Resize', inputs: [x!], attrs: { scales } } : null;
   }
@@ -246,8 +248,7 @@ const FLOOR_MAP_MODES: Readonly<Record<string, readonly string[]>> = {
 /**
  * A Resize's per-axis scales when its output is its input with each value repeated by an integer
  * scale on each axis (core/copySteps.ts), else null. ONNX Resize-11 on: inputs (X, roi, scales,
- * sizes), roi read only by tf_crop_and_resize; Resize-10's (X, scales) has no coordinate mode and
- * onnxruntime runs it with its own nearest rule (upsamplebase.h: SIMPLE), so it stays fetched.
+ * sizes), roi read only by tf_crop_and_resize; Resize-10 and Upsample-7/9 have no coordinate mode.
  * Resize-18's `axes` and `keep_aspect_ratio_policy` (which apply to sizes) and `antialias` are refused
  * when set to anything but their defaults. With `sizes` instead of scales, the scales are sizes over
  * the input's shape, only where that shape is static (`staticDims`) and divides the sizes.
@@ -259,8 +260,18 @@ function integerUpsampling(
   staticDims: (name: string) => readonly number[] | undefined,
   int64s: (name: string) => number[] | null,
 ): number[] | null {
-  if (opset < 11) return null;
   if (attrString(n, 'mode', 'nearest') !== 'nearest') return null;
+  if (n.opType === 'Upsample' || opset < 11) {
+    // Upsample-7 (scales an attribute), Upsample-9 and Resize-10 (X, scales): onnxruntime takes the
+    // coordinate as asymmetric and, upsampling, truncates it (upsamplebase.h: ResizeNearestMode::SIMPLE,
+    // static_cast<int64_t>(x_original) when not down-sampling): floor(out / s) as above.
+    if (n.opType === 'Upsample' && opset >= 10) return null; // deprecated: onnxruntime refuses the model
+    const s =
+      n.opType === 'Upsample' && opset < 9
+        ? (getAttr(n, 'scales')?.floats ?? [])
+        : [...((n.input[1] ? constant(n.input[1]) : null)?.data ?? [])];
+    return s.length && s.every((v) => Number.isInteger(v) && v >= 1) ? [...s] : null;
+  }
   const coordinates = attrString(n, 'coordinate_transformation_mode', 'half_pixel');
   const rounding = attrString(n, 'nearest_mode', 'round_prefer_floor');
   if (!FLOOR_MAP_MODES[coordinates]?.includes(rounding)) return null;

@@ -12,7 +12,7 @@ import { applyCopy } from '../../src/core/copySteps';
 import { deriveTensors, forceElementwiseKernel } from '../../src/core/elementwiseKernel';
 import type { Float32Tensor } from '../../src/core/elementwise';
 import { mulberry32 } from '../../src/core/random';
-import { encodeModel, makeNode, makeTensor, withExtraOutputs } from '../../src/onnx';
+import { encodeModel, makeAttribute, makeNode, makeTensor, withExtraOutputs, type ModelProto } from '../../src/onnx';
 import { planCalibrationFetches } from '../../src/onnx/derivedTensors';
 import { createNodeSession, nodeOrt } from '../../src/runtime/ortNode';
 import { buildModel, floatTensor } from '../helpers/models';
@@ -108,30 +108,7 @@ describe('copies recomputed in the fold (Concat, nearest Resize by integer scale
   it.each([['kernel', null] as const, ['JavaScript', 'js'] as const])(
     'through the %s path: every recomputed tensor has the bits onnxruntime returned',
     async (_, kind) => {
-      const m = model();
-      const session = await createNodeSession(encodeModel(withExtraOutputs(m, NAMES)));
-      const r = mulberry32(16);
-      const x = Float32Array.from({ length: 60 }, () => (r() - 0.5) * 8);
-      const out = await session.run({ X: new nodeOrt.Tensor('float32', x, [1, 3, 4, 5]) });
-      await session.release();
-      const plan = planCalibrationFetches(m, NAMES);
-      const given: Record<string, Float32Tensor> = {};
-      for (const name of plan.fetched) {
-        const t = out[name]!;
-        given[name] = { data: t.data as Float32Array, dims: t.dims.map(Number) };
-      }
-      forceElementwiseKernel(kind);
-      const made = deriveTensors(plan.steps, given);
-      for (const s of plan.steps) {
-        const want = out[s.output]!;
-        const got = made[s.output]!;
-        expect([s.output, got.dims]).toEqual([s.output, want.dims.map(Number)]);
-        const a = new Uint32Array(Float32Array.from(got.data).buffer);
-        const b = new Uint32Array((want.data as Float32Array).slice().buffer);
-        let differ = 0;
-        for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) differ++;
-        expect([s.output, differ]).toEqual([s.output, 0]);
-      }
+      const { out, made } = await expectOnnxruntimeBits(model(), NAMES, kind);
       // the Resize outputs hold distinct values (a wrong source index changes them)
       expect(new Set(made.up32!.data).size).toBe(60);
       // and the maps left fetched are not this copy: each differs from onnxruntime's output somewhere
@@ -143,4 +120,56 @@ describe('copies recomputed in the fold (Concat, nearest Resize by integer scale
       }
     },
   );
+
+  // Upsample-7's scales are an attribute (floats); Upsample-9 and Resize-10 read them as input 1
+  const upsample7 = (y: string, s: number[]) => {
+    const n = makeNode('Upsample', ['r'], [y], y);
+    n.attribute.push(makeAttribute('scales', s, 'float'));
+    return n;
+  };
+  it.each([
+    ['Upsample-7', 7, upsample7],
+    ['Upsample-9', 9, (y: string) => makeNode('Upsample', ['r', `s${y}`], [y], y)],
+    ['Resize-10', 10, (y: string) => makeNode('Resize', ['r', `s${y}`], [y], y)],
+  ] as const)('%s, nearest: recomputed with the bits onnxruntime returned', async (_, opset, node) => {
+    const S = { a: [1, 1, 2, 3], b: [2, 3, 3, 2] };
+    const m = buildModel({
+      opset,
+      inputs: [['X', [1, 3, 4, 5]]],
+      outputs: [['a', undefined]],
+      inits: opset < 9 ? [] : [scales('sa', S.a), scales('sb', S.b)],
+      nodes: [makeNode('Relu', ['X'], ['r'], 'relu'), node('a', S.a), node('b', S.b)],
+    });
+    const plan = planCalibrationFetches(m, ['X', 'r', 'a', 'b']);
+    expect([plan.fetched, plan.steps.map((s) => s.attrs)]).toEqual([['X'], [{}, { scales: S.a }, { scales: S.b }]]);
+    await expectOnnxruntimeBits(m, ['X', 'r', 'a', 'b'], null);
+  });
 });
+
+/** Each step of `m`'s plan for `names` against onnxruntime-node's output, bit for bit. */
+async function expectOnnxruntimeBits(m: ModelProto, names: readonly string[], kind: 'js' | null) {
+  const session = await createNodeSession(encodeModel(withExtraOutputs(m, names)));
+  const r = mulberry32(16);
+  const x = Float32Array.from({ length: 60 }, () => (r() - 0.5) * 8);
+  const out = await session.run({ X: new nodeOrt.Tensor('float32', x, [1, 3, 4, 5]) });
+  await session.release();
+  const plan = planCalibrationFetches(m, names);
+  const given: Record<string, Float32Tensor> = {};
+  for (const name of plan.fetched) {
+    const t = out[name]!;
+    given[name] = { data: t.data as Float32Array, dims: t.dims.map(Number) };
+  }
+  forceElementwiseKernel(kind);
+  const made = deriveTensors(plan.steps, given);
+  for (const s of plan.steps) {
+    const want = out[s.output]!;
+    const got = made[s.output]!;
+    expect([s.output, got.dims]).toEqual([s.output, want.dims.map(Number)]);
+    const a = new Uint32Array(Float32Array.from(got.data).buffer);
+    const b = new Uint32Array((want.data as Float32Array).slice().buffer);
+    let differ = 0;
+    for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) differ++;
+    expect([s.output, differ]).toEqual([s.output, 0]);
+  }
+  return { out, made };
+}
