@@ -121,7 +121,16 @@ export function deriveTensors(
   }
   if (end > MAX_KERNEL_BYTES) return js();
   const memory = k.memory;
-  if (memory.buffer.byteLength < end) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
+  if (memory.buffer.byteLength < end) {
+    // A grow the browser or Node cannot back (a RangeError) leaves the memory as it was: the JavaScript
+    // loops then write into arrays of their own, as past MAX_KERNEL_BYTES. (No `given` tensor is a view of
+    // this memory: the fold hands over onnxruntime's arrays, so a grow detaches nothing the copies read.)
+    try {
+      memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
+    } catch {
+      return js();
+    }
+  }
   const view = (offset: number, n: number) => new Float32Array(memory.buffer, offset, n);
   for (const [key, offset] of at) {
     if (typeof key === 'string' && shapes.has(key)) continue; // a step's output, written below

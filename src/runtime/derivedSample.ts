@@ -12,8 +12,10 @@ export type { DerivedStep };
 
 /**
  * The fetched arrays with each step's tensor added (`dims`: the fetched tensors' shapes). The added
- * arrays are only valid until the next call (they live in the kernel's memory, or in `reuse`'s arrays
- * when the kernel is missing): the caller folds a sample before it asks for the next.
+ * arrays, and with the kernel the fetched arrays the steps read too (its copies of them are returned in
+ * their place, binned where they lie), are only valid until the next call (they live in the kernel's
+ * memory, or in `reuse`'s arrays when the kernel is missing): the caller folds a sample before it asks
+ * for the next.
  */
 export function withDerivedTensors(
   steps: readonly DerivedStep[],
