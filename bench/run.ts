@@ -12,6 +12,8 @@
  *                                    (fetching every tensor beside it)
  *   calibration_peak_rss_mb          peak memory of the calibration process, beside the model and activation sizes
  *   wasm_run_timer_ticks             whether a WASM run frees the calling thread (the fold could overlap the next run)
+ *   second_core_slowdown_wasm_t1     inference beside a busy second thread over alone: whether the overlap has a second core
+ *                                    to itself (bench/second-core.mjs)
  *   cli_range_4m_entropy_*           the command line (built ahead by esbuild) on one 4M tensor: see bench/cliRange.ts
  *   export_ms, export_peak_rss_mb    building and encoding the int8 QDQ model
  *   methods_*, entropy_*, histogram_*   calibration methods from kept statistics: see bench/methods.ts
@@ -173,6 +175,22 @@ async function benchCalibration(): Promise<void> {
     platform: 'node',
     outfile: calibrateModule,
     logLevel: 'silent',
+  });
+  // How much a second thread's work slows inference here (bench/second-core.mjs): the overlap above
+  // assumes a second core as fast as the first.
+  const contention = JSON.parse(
+    execFileSync(
+      process.execPath,
+      [join(ROOT, 'bench/second-core.mjs'), plainPath, inputs[0]!, JSON.stringify(docFeeds(0).x.dims)],
+      {
+        encoding: 'utf8',
+      },
+    ).trim(),
+  ) as { aloneMs: number; besideMs: number };
+  emit('second_core_slowdown_wasm_t1', contention.besideMs / contention.aloneMs, 'ratio', {
+    alone_ms: Number(contention.aloneMs.toFixed(1)),
+    beside_busy_thread_ms: Number(contention.besideMs.toFixed(1)),
+    note: 'plain inference (1 thread) beside a thread that only computes in registers, over alone (medians of 12, alternated): 1 = two independent cores; above 1, work overlapped with inference (the fold worker) slows it that much',
   });
   let webCalibrationMsPerSample = 0;
   for (const threads of [1, 2]) {
