@@ -1,5 +1,5 @@
 /**
- * Generates src/onnx/forms/tflite/schema/generated.ts from TFLite's own schema.fbs, given by path:
+ * Generates src/onnx/forms/tflite/schema/ (generated.ts and its parts, tfliteSchemaFiles.ts) from TFLite's own schema.fbs, given by path:
  * `npm run gen:tflite-schema -- PATH/schema.fbs`. The schema itself is not kept in this repository
  * (its README names the commit and sha256 the committed generated.ts was made from, and the script
  * refuses any other file); a unit test runs the generator on a small schema of our own.
@@ -14,9 +14,10 @@
  * `flatbuffers` runtime's Builder and ByteBuffer.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as prettier from 'prettier';
+import { schemaFiles } from './tfliteSchemaFiles';
 
 const DIR = join(import.meta.dirname, '..', 'src', 'onnx', 'forms', 'tflite', 'schema');
 const SCALARS: Record<string, string> = {
@@ -255,8 +256,12 @@ if (process.argv[1] && import.meta.filename === process.argv[1]) {
     );
     process.exit(1);
   }
-  const out = join(DIR, 'generated.ts');
-  const options = await prettier.resolveConfig(out);
-  writeFileSync(out, await prettier.format(generate(bytes.toString('utf8')), { ...options, parser: 'typescript' }));
-  console.log(`wrote ${join(DIR, 'generated.ts')}`);
+  // the parts of an earlier run go first (a smaller schema may need fewer)
+  for (const f of readdirSync(DIR)) if (/^(enums|tables|interfaces)\d+\.ts$/.test(f)) rmSync(join(DIR, f));
+  for (const [name, text] of Object.entries(schemaFiles(generate(bytes.toString('utf8'))))) {
+    const out = join(DIR, name);
+    const options = await prettier.resolveConfig(out);
+    writeFileSync(out, await prettier.format(text, { ...options, parser: 'typescript' }));
+    console.log(`wrote ${out}`);
+  }
 }

@@ -4,7 +4,7 @@
  * parameters, op codes and options); the int8 spec's rules hold on it; integer-I/O files have int8
  * inputs and outputs; unsupported ops are refused by node name and op before any work.
  */
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type QuantConfig } from '../../src/core';
@@ -19,6 +19,7 @@ import {
 } from '../../src/onnx/forms/tflite';
 import { BuiltinOperator, TensorType, type Model, type Tensor } from '../../src/onnx/forms/tflite/schema/generated';
 import { generate } from '../../scripts/gen-tflite-schema';
+import { schemaFiles } from '../../scripts/tfliteSchemaFiles';
 import { tinyConvNet } from '../helpers/models';
 import { classifier, opsZoo, withUnsupportedOp } from '../helpers/tfliteModels';
 import type { ModelProto } from '../../src/onnx';
@@ -121,6 +122,23 @@ describe('the schema code generator', () => {
     expect(committed).toContain("FILE_IDENTIFIER = 'TFL3'");
     expect(BuiltinOperator.TRANSPOSE_CONV).toBe(67);
     expect(BuiltinOperator.CONV_2D).toBe(3);
+  });
+
+  it('lays the generated code out in parts of at most 300 lines, re-exported by generated.ts', () => {
+    const files = schemaFiles(made);
+    expect(Object.keys(files).sort()).toEqual([
+      'enums1.ts',
+      'generated.ts',
+      'interfaces1.ts',
+      'layout.ts',
+      'tables1.ts',
+    ]);
+    expect(files['generated.ts']).toContain('FILE_IDENTIFIER = "DEMO"');
+    expect(files['generated.ts']).toMatch(/TABLES: Readonly<Record<string, TableLayout>> = \{ \.\.\.TABLES_1 \}/);
+    expect(files['tables1.ts']).toMatch(/Root: \{\s*slots: 6/);
+    expect(files['interfaces1.ts']).toContain("import type { Payload } from './enums1';");
+    for (const f of readdirSync(SCHEMA_DIR).filter((n) => n.endsWith('.ts')))
+      expect(readFileSync(join(SCHEMA_DIR, f), 'utf8').split('\n').length, f).toBeLessThanOrEqual(300);
   });
 });
 
