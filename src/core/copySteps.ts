@@ -17,14 +17,9 @@
  * Pure functions over typed arrays; `dims` are row-major shapes.
  */
 import { QuantscopeError } from './errors';
+import { sizeOf, type Float32Tensor } from './float32Tensor';
 
 export type CopyOp = 'Concat' | 'Resize';
-
-/** A float32 tensor: its values and row-major shape (the same shape as elementwise.ts's). */
-interface Tensor {
-  readonly data: Float32Array;
-  readonly dims: readonly number[];
-}
 
 /** Concat's axis (may be negative); Resize's integer upsampling scale on every axis. */
 export interface CopyAttrs {
@@ -39,8 +34,6 @@ export interface CopyStep {
   readonly inputs: readonly string[];
   readonly attrs: CopyAttrs;
 }
-
-const sizeOf = (dims: readonly number[]): number => dims.reduce((p, d) => p * d, 1);
 
 function concatAxis(axis: number, rank: number): number {
   const a = axis < 0 ? axis + rank : axis;
@@ -70,7 +63,7 @@ export function copyDims(op: CopyOp, attrs: CopyAttrs, inputs: readonly (readonl
 }
 
 /** Concat: for each index before the axis, each input's block (its axis and the axes after) in turn. */
-function concat(axis: number, inputs: readonly Tensor[], out: Float32Array): void {
+function concat(axis: number, inputs: readonly Float32Tensor[], out: Float32Array): void {
   const outer = sizeOf(inputs[0]!.dims.slice(0, axis));
   const blocks = inputs.map((t) => sizeOf(t.dims.slice(axis)));
   let at = 0;
@@ -91,7 +84,7 @@ function concat(axis: number, inputs: readonly Tensor[], out: Float32Array): voi
  * The last axis repeats each value s times; each earlier axis copies the s-times-longer block it made
  * for an input index s - 1 more times.
  */
-function upsample(x: Tensor, scales: readonly number[], out: Float32Array): void {
+function upsample(x: Float32Tensor, scales: readonly number[], out: Float32Array): void {
   const dims = x.dims;
   const rank = dims.length;
   const data = x.data;
@@ -136,7 +129,7 @@ function upsample(x: Tensor, scales: readonly number[], out: Float32Array): void
  */
 export function applyCopy(
   op: CopyOp,
-  inputs: readonly Tensor[],
+  inputs: readonly Float32Tensor[],
   attrs: CopyAttrs,
   into?: Float32Array,
 ): { data: Float32Array; dims: number[] } {

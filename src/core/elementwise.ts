@@ -14,16 +14,13 @@
  */
 import { copyDims, type CopyStep } from './copySteps';
 import { QuantscopeError } from './errors';
+import { sizeOf, type Float32Tensor } from './float32Tensor';
+
+export { sizeOf, type Float32Tensor };
 
 export type ElementwiseOp = 'Add' | 'Sub' | 'Mul' | 'Div' | 'Relu' | 'Clip' | 'HardSigmoid';
 
 export const ELEMENTWISE_OPS: readonly ElementwiseOp[] = ['Add', 'Sub', 'Mul', 'Div', 'Relu', 'Clip', 'HardSigmoid'];
-
-/** A float32 tensor: its values and row-major shape. */
-export interface Float32Tensor {
-  readonly data: Float32Array;
-  readonly dims: readonly number[];
-}
 
 /** An op's attributes: Clip's bounds (absent: unbounded), HardSigmoid's alpha and beta (float32). */
 export interface ElementwiseAttrs {
@@ -61,9 +58,6 @@ export function broadcastDims(a: readonly number[], b: readonly number[]): numbe
   }
   return out;
 }
-
-/** The number of elements of a shape. */
-export const sizeOf = (dims: readonly number[]): number => dims.reduce((p, d) => p * d, 1);
 
 /**
  * Each step's output shape, in step order, from the shapes of the named tensors it starts from
