@@ -24,7 +24,7 @@
  * mode or coordinate convention, sizes over a dynamic shape, a fractional or downsampling scale, opset
  * 18's axes or keep_aspect_ratio_policy, antialias) stays fetched.
  */
-import type { ElementwiseOp, Float32Tensor, TensorStep } from '../core/elementwise';
+import { sizeOf, type ElementwiseOp, type Float32Tensor, type TensorStep } from '../core/elementwise';
 import {
   attrFloat,
   attrInt,
@@ -91,7 +91,7 @@ export function planCalibrationFetches(model: ModelProto, tensors: readonly stri
     const t = inits.get(name);
     if (!t || t.dataType !== DT.FLOAT || isExternal(t)) return null;
     const dims = dimsOf(t);
-    if (dims.reduce((p, d) => p * d, 1) > MAX_CONSTANT_ELEMENTS) return null;
+    if (sizeOf(dims) > MAX_CONSTANT_ELEMENTS) return null;
     return { data: readFloat32(t), dims };
   };
   const int64s = (name: string): number[] | null => {
