@@ -137,7 +137,6 @@ export function convertToFloat16(model: ModelProto, o: Float16Options = {}): { m
     return c;
   };
   const nodes: NodeProto[] = [];
-  const blockedNodes: string[] = [];
   const kept: { node: string; opType: string; reason: string }[] = [];
   const why = (n: NodeProto) =>
     excluded.has(n.name)
@@ -151,10 +150,8 @@ export function convertToFloat16(model: ModelProto, o: Float16Options = {}): { m
             : `domain ${n.domain}: kept float32`;
   for (const n of g.node) {
     const at32 = kept32(n);
-    if (at32 && n.output.some(isFloat)) {
-      blockedNodes.push(`${n.name} (${n.opType})`);
+    if (at32 && n.output.some(isFloat))
       kept.push({ node: `${n.name} (${n.opType})`, opType: n.opType, reason: why(n) });
-    }
     n.input = n.input.map((t, i) => {
       if (!isFloat(t)) return t;
       const wants32 = at32 || FLOAT32_INPUTS[n.opType]?.includes(i);
@@ -219,10 +216,12 @@ export function convertToFloat16(model: ModelProto, o: Float16Options = {}): { m
     notes.push(
       `${clamped} weight values past ±65504 clamped to it (in ${clampedTensors.slice(0, 3).join(', ')}${clampedTensors.length > 3 ? ', …' : ''})`,
     );
-  if (blockedNodes.length)
+  if (kept.length) {
+    const named = kept.slice(0, 4).map((k) => k.node);
     notes.push(
-      `${blockedNodes.length} nodes kept float32 with Casts around them: ${blockedNodes.slice(0, 4).join(', ')}${blockedNodes.length > 4 ? ', …' : ''}`,
+      `${kept.length} nodes kept float32 with Casts around them: ${named.join(', ')}${kept.length > 4 ? ', …' : ''}`,
     );
+  }
   return {
     model: out,
     report: {
