@@ -214,10 +214,11 @@ export function tensorsToCalibrate(
   model: { readonly prepared: ModelProto; readonly plan: QuantPlan },
   config: QuantConfig,
 ): string[] {
-  if (config.placement !== 'pytorch-eager') return calibrationTensors(model.prepared, model.plan);
+  const tensors = calibrationTensors(model.prepared, model.plan);
+  if (config.placement !== 'pytorch-eager') return tensors;
   return [
     ...new Set([
-      ...model.plan.activations,
+      ...tensors,
       ...planQuantization(model.prepared, { ...DEFAULT_CONFIG, placement: config.placement }).activations,
     ]),
   ];
