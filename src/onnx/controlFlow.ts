@@ -41,13 +41,16 @@ function quantizableInside(n: NodeProto): number {
 
 /**
  * Why a model has nothing to calibrate at its top level, in words; null when it has something.
- * `fixable` are the inputs a fix could fold control flow on (fixableInputs of the original model).
+ * `fixable` are the inputs a fix could fold control flow on (fixableInputs of the original model);
+ * `howToFix` says how the caller's user fixes one (the command line's flag by default).
  */
 export function whyNothingToCalibrate(
   prepared: ModelProto,
   plan: QuantPlan,
   fixable: readonly string[],
   fixed: Readonly<Record<string, number>> = {},
+  howToFix: (input: string) => string = (input) =>
+    `e.g. --fix ${input}=VALUE, or calibration samples that all give it one value`,
 ): string | null {
   if (plan.activations.length) return null;
   const g = prepared.graph!;
@@ -63,7 +66,7 @@ export function whyNothingToCalibrate(
       .map((h) => h.name)
       .join(', ');
     const how = open.length
-      ? ` Fix the input it branches on (${open.join(', ')}: e.g. --fix ${open[0]}=VALUE, or calibration samples that all give it one value) so the branch folds into the graph.`
+      ? ` Fix the input it branches on (${open.join(', ')}: ${howToFix(open[0]!)}) so the branch folds into the graph.`
       : ' Those branches depend on values known only at run time, so Quantscope leaves them float.';
     return `nothing to calibrate at the top level: all ${total} quantizable nodes are inside control flow (${names}${hidden.length > 3 ? ', …' : ''}), and tensors inside a branch are not calibrated.${how}`;
   }

@@ -86,7 +86,14 @@ export function createCalibrationSlice(calibrator: Calibrator): StateCreator<App
         }
       }
       const tensors = tensorsToCalibrate(model, config);
-      const why = whyNothingToCalibrate(model.prepared, model.plan, model.fixableInputs, model.fixedInputs);
+      const why = whyNothingToCalibrate(
+        model.prepared,
+        model.plan,
+        model.fixableInputs,
+        model.fixedInputs,
+        (input) =>
+          `give "Fix ${input}" in step 1 the value you deploy with, or load calibration files that all give it one value (generated data does not count)`,
+      );
       if (why) return fail(new QuantscopeError('NO_STATISTICS', `${model.fileName}: ${why}`));
       const chain = get().chainRecurrent ? recurrentPairs(model.summary.inputs, model.summary.outputs) : [];
       // Before anything is allocated: does it fit this browser? Refused in words with the numbers, or
