@@ -39,10 +39,20 @@ export function defaultGenerated(input: IoInfo): GeneratedSettings {
   return input.dtype === 'float' ? { dist: 'normal', a: 0, b: 1 } : { dist: 'constant', a: 0, b: 0 };
 }
 
+/**
+ * The name a dynamic dimension's value goes by: its symbolic name, shared by every axis that has it
+ * (ONNX dim_param: the same name is the same size); an axis with no name ('?': neither dim_value nor
+ * dim_param) goes by its input and axis, `input[1]`, since two unnamed axes need not be equal
+ * (Silero VAD v6's input [?, ?] is [batch, 576]).
+ */
+export function dimKey(input: IoInfo, d: string, axis: number): string {
+  return d === '?' ? `${input.name}[${axis}]` : d;
+}
+
 /** The symbolic dimensions among the inputs that generated data would need values for. */
 export function symbolicDims(inputs: readonly IoInfo[]): string[] {
   const out = new Set<string>();
-  for (const i of inputs) for (const d of i.shape ?? []) if (typeof d === 'string') out.add(d);
+  for (const i of inputs) (i.shape ?? []).forEach((d, axis) => typeof d === 'string' && out.add(dimKey(i, d, axis)));
   return [...out];
 }
 
@@ -60,7 +70,8 @@ export function dimsNeedingValues(inputs: readonly IoInfo[], dimValues: Readonly
   const out = new Set<string>();
   for (const i of inputs)
     (i.shape ?? []).forEach((d, axis) => {
-      if (typeof d === 'string' && axis > 0 && givenDim(dimValues, d) === undefined) out.add(d);
+      if (typeof d === 'string' && axis > 0 && givenDim(dimValues, dimKey(i, d, axis)) === undefined)
+        out.add(dimKey(i, d, axis));
     });
   return [...out];
 }
@@ -70,12 +81,12 @@ function resolveDims(input: IoInfo, dimValues: Readonly<Record<string, number>>)
     throw new QuantscopeError('BAD_DATA', `input "${input.name}" has no declared shape: give calibration data for it`);
   return input.shape.map((d, axis) => {
     if (typeof d === 'number') return d;
-    const v = givenDim(dimValues, d);
+    const v = givenDim(dimValues, dimKey(input, d, axis));
     if (v !== undefined) return v;
     if (axis === 0) return 1; // a leading symbolic dimension is the batch: one sample at a time
     throw new QuantscopeError(
       'BAD_DATA',
-      `input "${input.name}" has a dynamic dimension "${d}" (axis ${axis}): give it a value to generate data`,
+      `input "${input.name}" has a dynamic dimension "${dimKey(input, d, axis)}" (axis ${axis}): give it a value to generate data`,
     );
   });
 }

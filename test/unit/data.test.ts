@@ -19,7 +19,7 @@ import {
 import { npyToFloat32, parseNpy } from '../../src/data/npy';
 import { generateTensor, materializeSample, sampleDims } from '../../src/data/samples';
 import { fitToInput, readNpyFile, readNpzFile, readTensorProtoFile } from '../../src/data/tensorFile';
-import { buildSamples, dimsNeedingValues, type DataSelection } from '../../src/data/buildSamples';
+import { buildSamples, dimsNeedingValues, symbolicDims, type DataSelection } from '../../src/data/buildSamples';
 import { makeNpy } from '../helpers/npy';
 import { ROOT } from '../helpers/sample';
 
@@ -196,6 +196,22 @@ describe('generated data and sample specs', () => {
     expect(
       materializeSample(buildSamples(vad, null, sel({ dimValues: { batch: 1, sequence: 512 } }), null)[0]!).h!.dims,
     ).toEqual([2, 1, 64]);
+  });
+  it('asks for each unnamed dynamic axis on its own (two ? need not be equal: Silero VAD v6)', () => {
+    const vad6 = [
+      { name: 'input', dtype: 'float', shape: ['?', '?'] },
+      { name: 'state', dtype: 'float', shape: [2, '?', 128] },
+    ];
+    expect(symbolicDims(vad6)).toEqual(['input[0]', 'input[1]', 'state[1]']);
+    expect(dimsNeedingValues(vad6, {})).toEqual(['input[1]', 'state[1]']);
+    expect(() => buildSamples(vad6, null, sel({ dimValues: { 'state[1]': 1 } }), null)).toThrow(
+      'input "input" has a dynamic dimension "input[1]" (axis 1)',
+    );
+    const s = materializeSample(
+      buildSamples(vad6, null, sel({ dimValues: { 'input[0]': 1, 'input[1]': 576, 'state[1]': 1 } }), null)[0]!,
+    );
+    expect(s.input!.dims).toEqual([1, 576]);
+    expect(s.state!.dims).toEqual([2, 1, 128]);
   });
   it('uniform data stays in [a, b) and is the same for the same seed', () => {
     const g = { type: 'float32' as const, dims: [1000], dist: 'uniform' as const, a: -2, b: 3, seed: 7 };
