@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { symbolicDims } from '../../src/data/buildSamples';
 import { createAppStore, type Calibrator } from '../../src/state/store';
 
 const SILERO = join(
@@ -33,8 +34,7 @@ describe('nothing to calibrate, on the page', () => {
     store.getState().loadModel('silero_vad_v5.onnx', new Uint8Array(readFileSync(SILERO)));
     const model = store.getState().model!;
     expect(model.fixableInputs).toContain('sr');
-    for (const input of model.summary.inputs)
-      for (const d of input.shape ?? []) if (typeof d === 'string') store.getState().setDimValue(d, 2);
+    for (const d of symbolicDims(model.summary.inputs)) store.getState().setDimValue(d, 2);
     store.getState().setGenerated('sr', { dist: 'constant', a: 16000, b: 0 });
     store.getState().useGeneratedData(2);
     await store.getState().calibrate();
