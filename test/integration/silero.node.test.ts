@@ -27,6 +27,7 @@ import type { OrtModule } from '../../src/runtime/ort';
 import { calibratedRanges } from '../../src/core/calibratedRanges';
 import { ROOT } from '../helpers/sample';
 import { nodePageStore } from '../helpers/store';
+import { symbolicDims } from '../../src/data/buildSamples';
 
 const RAW = new Uint8Array(
   readFileSync(join(ROOT, 'node_modules', '@ricky0123', 'vad-web', 'dist', 'silero_vad_v5.onnx')),
@@ -147,11 +148,7 @@ describe('Silero VAD through the store, as the page drives it', () => {
     expect(m.fixedInputs).toEqual({ sr: 16000 });
     expect(m.summary.preparation.join('\n')).toMatch(/folded If_0/);
     expect(m.plan.nodes.length).toBeGreaterThanOrEqual(7);
-    for (const d of Object.keys(
-      Object.fromEntries(
-        m.summary.inputs.flatMap((i) => (i.shape ?? []).filter((x) => typeof x === 'string').map((x) => [x, 1])),
-      ),
-    )) {
+    for (const d of symbolicDims(m.summary.inputs)) {
       store.getState().setDimValue(d, d.toLowerCase().includes('batch') ? 1 : 512);
     }
     store.getState().useGeneratedData(4);
