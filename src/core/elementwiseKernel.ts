@@ -21,6 +21,7 @@ import {
 import { QuantscopeError } from './errors';
 import { releaseHistogramKernel } from './histogramKernel';
 import { KERNEL_SCRATCH_BYTES, releaseKernelMemory, sharedMemoryKernel } from './kernelMemory';
+import { layoutSteps, type StepTensorKey } from './stepLayout';
 import { lazyKernel, type KernelKind } from './wasmKernel';
 
 interface KernelExports {
@@ -65,6 +66,9 @@ const OP_CODE = { Add: 0, Sub: 1, Mul: 2, Div: 3 } as const;
  */
 const MAX_KERNEL_BYTES = 2 ** 30;
 
+/** Takes a tensor as soon as it is complete: the view is only valid during the call. */
+export type TensorVisitor = (name: string, tensor: Float32Tensor) => void;
+
 /**
  * Every step's tensor, from the named tensors in `given` (a copy step, copySteps.ts, runs its
  * JavaScript copy, into the kernel's memory where the kernel lays the tensors out). With the kernel the results are views of its
@@ -79,11 +83,50 @@ export function deriveTensors(
   given: Readonly<Record<string, Float32Tensor>>,
   reuse?: Map<string, Float32Array>,
 ): Record<string, Float32Tensor> {
-  const k = kernels.active();
   const out: Record<string, Float32Tensor> = {};
+  runSteps(steps, given, reuse, (name, t) => (out[name] = t), false);
+  return out;
+}
+
+/**
+ * deriveTensors for a caller that takes each tensor as soon as it is made (the fold bins it while it is
+ * still in cache): `visit` gets each step's tensor right after its step and, with the kernel, each named
+ * tensor of `given` the steps read as the kernel's copy right after it is copied in. The kernel's memory
+ * is laid out by liveness (stepLayout.ts): a tensor's region serves a later one once no step reads it,
+ * so each view is only valid during its `visit` call. Every step's tensor is visited once; a `given`
+ * tensor is visited at most once (never without the kernel).
+ */
+export function visitDerivedTensors(
+  steps: readonly TensorStep[],
+  given: Readonly<Record<string, Float32Tensor>>,
+  visit: TensorVisitor,
+  reuse?: Map<string, Float32Array>,
+): void {
+  runSteps(steps, given, reuse, visit, true);
+}
+
+/** The bytes of kernel memory the steps take above its scratch (laid out by liveness, as the fold runs them). */
+export function derivedKernelBytes(
+  steps: readonly TensorStep[],
+  dimsOf: (name: string) => readonly number[] | undefined,
+): number {
+  const shapes = stepShapes(steps, dimsOf);
+  const length = (k: StepTensorKey) => (typeof k === 'string' ? sizeOf(dimsOf(k)!) : k.data.length);
+  return layoutSteps(steps, (name) => shapes.get(name)!, length, 0, true).end;
+}
+
+function runSteps(
+  steps: readonly TensorStep[],
+  given: Readonly<Record<string, Float32Tensor>>,
+  reuse: Map<string, Float32Array> | undefined,
+  visit: TensorVisitor,
+  byLiveness: boolean,
+): void {
+  const k = kernels.active();
+  const made: Record<string, Float32Tensor> = {};
   const tensor = (i: string | Float32Tensor, step: TensorStep): Float32Tensor => {
     if (typeof i !== 'string') return i;
-    const t = out[i] ?? given[i];
+    const t = made[i] ?? given[i];
     if (!t)
       throw new QuantscopeError(
         'RUNTIME',
@@ -98,81 +141,77 @@ export function deriveTensors(
         ? applyCopy(s.op, inputs, s.attrs, reuse?.get(s.output))
         : applyElementwise(s.op, inputs, s.attrs, reuse?.get(s.output));
       reuse?.set(s.output, r.data);
-      out[s.output] = r;
+      made[s.output] = r;
+      visit(s.output, r);
     }
-    return out;
   };
   if (!k) return js();
-  // Lay the memory out first (inputs copied in once, each step's output), grow it once, then compute:
-  // a grow would detach the views taken before it.
-  const at = new Map<string | Float32Tensor, number>(); // byte offset of each tensor in the kernel's memory
+  // Lay the memory out first (inputs copied in before their first reader, each step's output), grow it
+  // once, then compute: a grow would detach the views taken before it.
   const shapes = stepShapes(steps, (name) => given[name]?.dims);
-  let end = KERNEL_SCRATCH_BYTES; // the histogram kernel's scratch lies below
-  const place = (key: string | Float32Tensor, n: number) => {
-    at.set(key, end);
-    end += ((n * 4 + 15) >> 4) << 4; // 16-byte aligned
-  };
-  for (const s of steps) {
-    for (const i of s.inputs) {
-      if (at.has(i) || (typeof i === 'string' && shapes.has(i))) continue; // placed, or a step's output
-      place(i, tensor(i, s).data.length);
-    }
-    place(s.output, sizeOf(shapes.get(s.output)!));
-  }
-  if (end > MAX_KERNEL_BYTES) return js();
+  const length = (key: StepTensorKey) => (typeof key === 'string' ? given[key]!.data.length : key.data.length);
+  const layout = layoutSteps(steps, (name) => shapes.get(name)!, length, KERNEL_SCRATCH_BYTES, byLiveness);
+  if (layout.end > MAX_KERNEL_BYTES) return js();
   const memory = k.memory;
-  if (memory.buffer.byteLength < end) {
+  if (memory.buffer.byteLength < layout.end) {
     // A grow the browser or Node cannot back (a RangeError) leaves the memory as it was: the JavaScript
     // loops then write into arrays of their own, as past MAX_KERNEL_BYTES. (No `given` tensor is a view of
     // this memory: the fold hands over onnxruntime's arrays, so a grow detaches nothing the copies read.)
     try {
-      memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
+      memory.grow(Math.ceil((layout.end - memory.buffer.byteLength) / 65536));
     } catch {
       return js();
     }
   }
+  const at = layout.offsets;
   const view = (offset: number, n: number) => new Float32Array(memory.buffer, offset, n);
-  for (const [key, offset] of at) {
-    if (typeof key === 'string' && shapes.has(key)) continue; // a step's output, written below
-    const t = typeof key === 'string' ? given[key]! : key;
-    const copy = view(offset, t.data.length);
-    copy.set(t.data);
-    if (typeof key === 'string') out[key] = { data: copy, dims: t.dims };
-  }
   const inKernel = (i: string | Float32Tensor): Float32Tensor & { offset: number } => {
     const offset = at.get(i)!;
     const dims = typeof i === 'string' ? (shapes.get(i) ?? given[i]!.dims) : i.dims;
     return { data: view(offset, sizeOf(dims)), dims, offset };
   };
-  for (const s of steps) {
+  steps.forEach((s, i) => {
+    for (const key of layout.copiedBefore[i]!) {
+      const t = typeof key === 'string' ? given[key]! : key;
+      const copy = view(at.get(key)!, t.data.length);
+      copy.set(t.data);
+      if (typeof key === 'string') visit(key, { data: copy, dims: t.dims });
+    }
     const dims = shapes.get(s.output)!;
     const n = sizeOf(dims);
     const o = at.get(s.output)!;
-    if (isCopyStep(s)) {
-      applyCopy(s.op, s.inputs.map(inKernel), s.attrs, view(o, n));
-      out[s.output] = { data: view(o, n), dims };
-      continue;
-    }
-    const [a, b] = s.inputs.map(inKernel);
-    if (s.op === 'Relu') k.clip(a!.offset, o, n, 0, Infinity);
-    else if (s.op === 'Clip') k.clip(a!.offset, o, n, s.attrs.min ?? -Infinity, s.attrs.max ?? Infinity);
-    else if (s.op === 'HardSigmoid') k.hardSigmoid(a!.offset, o, n, s.attrs.alpha ?? 0.2, s.attrs.beta ?? 0.5);
+    if (isCopyStep(s)) applyCopy(s.op, s.inputs.map(inKernel), s.attrs, view(o, n));
+    else computeElementwise(k, s, s.inputs.map(inKernel), dims, o, view(o, n));
+    visit(s.output, { data: view(o, n), dims });
+  });
+}
+
+/** One elementwise step in the kernel, its inputs and output at their places in its memory. */
+function computeElementwise(
+  k: KernelExports,
+  s: TensorStep,
+  [a, b]: (Float32Tensor & { offset: number })[],
+  dims: readonly number[],
+  o: number,
+  out: Float32Array,
+): void {
+  const n = out.length;
+  if (s.op === 'Relu') k.clip(a!.offset, o, n, 0, Infinity);
+  else if (s.op === 'Clip') k.clip(a!.offset, o, n, s.attrs.min ?? -Infinity, s.attrs.max ?? Infinity);
+  else if (s.op === 'HardSigmoid') k.hardSigmoid(a!.offset, o, n, s.attrs.alpha ?? 0.2, s.attrs.beta ?? 0.5);
+  else if (s.op === 'Add' || s.op === 'Sub' || s.op === 'Mul' || s.op === 'Div') {
+    const op = OP_CODE[s.op];
+    const na = a!.data.length;
+    const nb = b!.data.length;
+    if (na === n && nb === n) k.same(op, a!.offset, b!.offset, o, n);
+    else if (na === n && nb === 1) k.scalar(op, a!.offset, b!.data[0]!, o, n, 0);
+    else if (nb === n && na === 1) k.scalar(op, b!.offset, a!.data[0]!, o, n, 1);
     else {
-      const op = OP_CODE[s.op];
-      const na = a!.data.length;
-      const nb = b!.data.length;
-      if (na === n && nb === n) k.same(op, a!.offset, b!.offset, o, n);
-      else if (na === n && nb === 1) k.scalar(op, a!.offset, b!.data[0]!, o, n, 0);
-      else if (nb === n && na === 1) k.scalar(op, b!.offset, a!.data[0]!, o, n, 1);
-      else {
-        const runB = na === n ? trailingRun(b!.dims, dims) : 0;
-        const runA = nb === n ? trailingRun(a!.dims, dims) : 0;
-        if (runB) k.runs(op, a!.offset, b!.offset, o, n, runB, 0);
-        else if (runA) k.runs(op, b!.offset, a!.offset, o, n, runA, 1);
-        else applyElementwise(s.op, [a!, b!], s.attrs, view(o, n)); // other broadcasts: the JS loop
-      }
+      const runB = na === n ? trailingRun(b!.dims, dims) : 0;
+      const runA = nb === n ? trailingRun(a!.dims, dims) : 0;
+      if (runB) k.runs(op, a!.offset, b!.offset, o, n, runB, 0);
+      else if (runA) k.runs(op, b!.offset, a!.offset, o, n, runA, 1);
+      else applyElementwise(s.op, [a!, b!], s.attrs, out); // other broadcasts: the JS loop
     }
-    out[s.output] = { data: view(o, n), dims };
   }
-  return out;
 }

@@ -5,7 +5,7 @@
  * histogram; the |x| histogram and PyTorch's observer histogram where asked) and dropped.
  */
 import { QuantscopeError } from '../core/errors';
-import { withDerivedTensors, type DerivedStep } from './derivedSample';
+import { visitSampleTensors, type DerivedStep } from './derivedSample';
 import { foldIntoAbsHistogram, seedAbsHistogram, type AbsHistogramState } from '../core/absHistogram';
 import { createHistogram, type HistogramState } from '../core/histogram';
 import { foldInRange, updateHistogram } from '../core/histogramFold';
@@ -182,15 +182,14 @@ export function createSampleFold(plan: SampleFoldPlan): SampleFold {
   for (const t of tensors) first[t] = { minmax: createMinMax(), minAbs: Infinity };
   // the recomputed tensors' arrays, written again sample after sample (each sample is folded before the next)
   const recomputed = new Map<string, Float32Array>();
+  const wanted = new Set(tensors);
   const observe = (t: string, data: Float32Array) => {
     if (plan.torchHistograms) stats[t] = observeTorch(stats[t]!, t, data);
   };
   return {
     stats,
     sample(pass, fetched, dims = {}) {
-      const arrays = plan.derived?.length ? withDerivedTensors(plan.derived, fetched, dims, recomputed) : fetched;
-      for (const t of tensors) {
-        const data = arrays[t]!;
+      const foldOne = (t: string, data: Float32Array) => {
         if (pass === 1) stats[t] = foldSecondPass(stats[t]!, t, data);
         else if (!plan.exact) {
           stats[t] = foldTensor(stats[t]!, t, data);
@@ -201,7 +200,14 @@ export function createSampleFold(plan: SampleFoldPlan): SampleFold {
           first[t] = scanFirstPass(first[t]!, mm, minAbs);
           stats[t] = { ...stats[t]!, ...withSample(stats[t]!, mm) };
         }
-      }
+      };
+      // the recomputed tensors (and the fetched ones they read) folded as they are made, while in
+      // cache and before their memory serves the next (a tensor's statistics do not depend on the
+      // order the tensors are folded in); then the other fetched ones
+      const visited = plan.derived?.length
+        ? visitSampleTensors(plan.derived, fetched, dims, (t, data) => wanted.has(t) && foldOne(t, data), recomputed)
+        : new Set<string>();
+      for (const t of tensors) if (!visited.has(t)) foldOne(t, fetched[t]!);
     },
     seedSecondPass() {
       for (const t of tensors)
