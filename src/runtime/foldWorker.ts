@@ -142,8 +142,15 @@ export function chooseFolder(
   } catch (e) {
     return inThread(`no fold worker here (${toErrorInfo(e).message})`);
   }
-  said?.(`${FOLD_OVERLAPPED} (${sized(sampleBytes)} of activations a sample)`, true);
-  return workerFolder(port, plan);
+  // Two samples may wait in the worker where their activations fit: the first fold (code still cold in
+  // the worker, its memory touched for the first time) or a slow one then delays no run, the next one
+  // catching up. det, 1 thread: the third run no longer waits ~60 ms for the first fold.
+  const queued = 2 * sampleBytes <= option.spareBytes ? 2 : 1;
+  said?.(
+    `${FOLD_OVERLAPPED} (${sized(sampleBytes)} of activations a sample, ${queued === 2 ? 'two' : 'one'} at most waiting to be folded)`,
+    true,
+  );
+  return workerFolder(port, plan, queued);
 }
 
 /**
@@ -173,8 +180,8 @@ function movable(a: Float32Array): Float32Array {
   return whole ? a : a.slice();
 }
 
-/** The calibrating thread's side of a fold worker. */
-export function workerFolder(port: FoldPort, plan: SampleFoldPlan): StatsFolder {
+/** The calibrating thread's side of a fold worker: at most `queued` samples sent and not yet folded when a run starts. */
+export function workerFolder(port: FoldPort, plan: SampleFoldPlan, queued = 1): StatsFolder {
   let waiting = 0; // samples sent and not yet folded
   let failure: QuantscopeError | null = null;
   let stats: StatsMap | null = null;
@@ -216,8 +223,8 @@ export function workerFolder(port: FoldPort, plan: SampleFoldPlan): StatsFolder 
       }
       send({ type: 'sample', pass, arrays: moved, dims }, [...buffers]);
       waiting++;
-      // back-pressure: the next run starts once at most this sample waits in the worker
-      await until(() => waiting <= 1);
+      // back-pressure: the next run starts once at most `queued` samples wait in the worker
+      await until(() => waiting <= queued);
     },
     async seedSecondPass() {
       send({ type: 'seed' });
