@@ -61,7 +61,8 @@ export function layoutSteps(
   let top = base;
   let end = base;
   const take = (key: StepTensorKey, elements: number) => {
-    const bytes = align16(elements * 4);
+    const bytes = align16(Math.max(1, elements) * 4); // an empty tensor too takes a region of its own
+
     sizes.set(key, bytes);
     const hole = byLiveness ? free.findIndex((f) => f.bytes >= bytes) : -1;
     if (hole >= 0) {
