@@ -6,11 +6,12 @@
  * createSampleFold): the statistics are the same bit for bit.
  *
  * The worker takes each sample's arrays by transfer (onnxruntime-web copies a CPU output out of the
- * wasm heap into an ArrayBuffer of its own; an array that does not own its buffer is copied first),
- * and at most two samples are alive at once: the one being folded and the one the next run makes
- * (`sample` resolves only once the worker has no more than one waiting). That is only chosen when
- * the second sample's activations fit the memory the caller can spare beyond one sample's run (its
- * estimate: runtime/pageMemory.ts, cli/calibration.ts); else one sample at a time, said in words.
+ * wasm heap into an ArrayBuffer of its own; an array that does not own its buffer is copied first).
+ * Back-pressure bounds the samples alive at once: a run starts only while at most one sample waits in
+ * the worker (the one being folded), or two where two samples' activations fit the memory to spare
+ * (a slow first fold then delays no run). The worker is only chosen when a second sample's
+ * activations fit the memory the caller can spare beyond one sample's run (its estimate:
+ * runtime/pageMemory.ts, cli/calibration.ts); else one sample at a time, said in words.
  *
  * The environment's part is one function, a SpawnFoldWorker: a worker_threads Worker in Node
  * (foldWorkerNode.ts), a nested Web Worker in the page's calibration worker (foldWorkerWeb.ts).
