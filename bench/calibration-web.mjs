@@ -12,10 +12,11 @@
 //    i folded in a second thread while sample i+1 runs; wall and CPU time (all threads), peak memory;
 //  - what the 236 extra outputs cost a run: copying one sample's activations into fresh arrays,
 //    as onnxruntime-web does for each CPU output (out of the wasm heap);
-//  - the overlapped run's timeline, per sample: each run (wall, and this thread's CPU time), the wait
-//    for the fold worker before the next run (back-pressure), each fold in the worker (wall, its
-//    thread's CPU time; the worker is bench/foldWorkerTimed.ts), the worker's idle time before each
-//    sample, post-to-fold-start latency, and this thread's garbage collection.
+//  - each overlapped run's timeline (the page's, recomputing what it can, and fetching everything), per
+//    sample: each run (wall, and this thread's CPU time), the wait for the fold worker before the next
+//    run (back-pressure), each fold in the worker (wall, its thread's CPU time, the first one apart; the
+//    worker is bench/foldWorkerTimed.ts), the worker's idle time before each sample, post-to-fold-start
+//    latency, this thread's garbage collection, and the last fold after the last run.
 import { readFileSync, statSync } from 'node:fs';
 import { PerformanceObserver } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-web';
@@ -85,6 +86,7 @@ const peakRssInThread = process.resourceUsage().maxRSS * 1024;
 // The same samples through calibrate() with a fold worker (the statistics checked equal below),
 // its timeline taken around the session's runs and the worker's messages.
 const notes = [];
+const mean = (xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 const source = { count: feeds.length, feeds: async (i) => ({ x: { type: 'float32', data: feeds[i], dims } }) };
 const now = () => performance.timeOrigin + performance.now();
 const threadCpuMs = () => {
@@ -94,68 +96,81 @@ const threadCpuMs = () => {
     return NaN;
   }
 };
-const runs = []; // { start, end, cpuMs }
-const posts = []; // when each sample was posted to the worker
-const folds = []; // the worker's timing of each sample: { receivedAt, foldedAt, cpuMs }
-const timedSession = {
-  outputNames: calib.outputNames,
-  run: async (f, fetches) => {
-    const start = now();
-    const c = threadCpuMs();
-    const r = await calib.run(f, fetches);
-    runs.push({ start, end: now(), cpuMs: threadCpuMs() - c });
-    return r;
-  },
-};
-const spawnWorker = nodeFoldWorker(process.env.QS_FOLD_WORKER);
-const timedSpawn = () => {
-  const port = spawnWorker();
-  return {
-    ...port,
-    post: (m, transfer) => {
-      if (m.type === 'sample') posts.push(now());
-      port.post(m, transfer);
+/**
+ * calibrate() with the (timed) fold worker on `session`, and its timeline: each run's start and end (and
+ * this thread's CPU), when each sample was posted, the worker's timing of each fold, this thread's
+ * garbage collections.
+ */
+async function timedCalibrate(session, opts) {
+  const runs = []; // { start, end, cpuMs }
+  const posts = []; // when each sample was posted to the worker
+  const folds = []; // the worker's timing of each sample: { receivedAt, foldedAt, cpuMs }
+  const timedSession = {
+    outputNames: session.outputNames,
+    run: async (f, fetches) => {
+      const start = now();
+      const c = threadCpuMs();
+      const r = await session.run(f, fetches);
+      runs.push({ start, end: now(), cpuMs: threadCpuMs() - c });
+      return r;
     },
-    listen: (reply, fail) =>
-      port.listen((r) => {
-        if (r.type === 'folded' && r.timing) folds.push(r.timing);
-        reply(r);
-      }, fail),
   };
-};
-const gcs = [];
-const gcObserver = new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) gcs.push({ start: performance.timeOrigin + e.startTime, ms: e.duration });
-});
-gcObserver.observe({ entryTypes: ['gc'] });
-const cpu0 = process.cpuUsage();
-t = performance.now();
-const calibStart = now();
-const overlapped = await calibrate(ort, timedSession, source, tensors, {
-  foldWorker: { spawn: timedSpawn, spareBytes: 8 * 1024 ** 3 },
-  onFoldPath: (note) => notes.push(note),
-});
-const overlapMs = performance.now() - t;
-const calibEnd = now();
-const overlapCpu = process.cpuUsage(cpu0);
-await new Promise((resolve) => setImmediate(resolve)); // the last gc entries are delivered
-gcObserver.disconnect();
-const mean = (xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
-const timeline = {
-  runMs: mean(runs.map((r) => r.end - r.start)),
-  runCpuMs: mean(runs.map((r) => r.cpuMs)),
-  // from a run's end to the next run's start: mostly waiting for the worker to take the sample
-  waitMs: mean(runs.slice(1).map((r, i) => r.start - runs[i].end)),
-  foldMs: mean(folds.map((f) => f.foldedAt - f.receivedAt)),
-  foldCpuMs: mean(folds.map((f) => f.cpuMs)),
-  // the worker with nothing to fold, before each sample after the first
-  workerIdleMs: mean(folds.slice(1).map((f, i) => f.receivedAt - folds[i].foldedAt)),
-  postToFoldMs: mean(folds.map((f, i) => f.receivedAt - posts[i])),
-  mainGcMs:
-    gcs.filter((g) => g.start >= calibStart && g.start <= calibEnd).reduce((a, g) => a + g.ms, 0) / feeds.length,
-  // after the last run, the last fold alone
-  tailMs: runs.length ? calibEnd - runs[runs.length - 1].end : NaN,
-};
+  const spawnWorker = nodeFoldWorker(process.env.QS_FOLD_WORKER);
+  const timedSpawn = () => {
+    const port = spawnWorker();
+    return {
+      ...port,
+      post: (m, transfer) => {
+        if (m.type === 'sample') posts.push(now());
+        port.post(m, transfer);
+      },
+      listen: (reply, fail) =>
+        port.listen((r) => {
+          if (r.type === 'folded' && r.timing) folds.push(r.timing);
+          reply(r);
+        }, fail),
+    };
+  };
+  const gcs = [];
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcs.push({ start: performance.timeOrigin + e.startTime, ms: e.duration });
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const calibStart = now();
+  const stats = await calibrate(ort, timedSession, source, tensors, {
+    foldWorker: { spawn: timedSpawn, spareBytes: 8 * 1024 ** 3 },
+    ...opts,
+  });
+  const ms = performance.now() - t0;
+  const calibEnd = now();
+  const cpu = process.cpuUsage(cpu0);
+  await new Promise((resolve) => setImmediate(resolve)); // the last gc entries are delivered
+  gcObserver.disconnect();
+  const timeline = {
+    runMs: mean(runs.map((r) => r.end - r.start)),
+    runCpuMs: mean(runs.map((r) => r.cpuMs)),
+    // from a run's end to the next run's start: mostly waiting for the worker to take the sample
+    waitMs: mean(runs.slice(1).map((r, i) => r.start - runs[i].end)),
+    foldMs: mean(folds.map((f) => f.foldedAt - f.receivedAt)),
+    foldCpuMs: mean(folds.map((f) => f.cpuMs)),
+    // the first sample's fold (code still cold in the worker) apart
+    firstFoldMs: folds.length ? folds[0].foldedAt - folds[0].receivedAt : NaN,
+    // the worker with nothing to fold, before each sample after the first
+    workerIdleMs: mean(folds.slice(1).map((f, i) => Math.max(0, f.receivedAt - folds[i].foldedAt))),
+    postToFoldMs: mean(folds.map((f, i) => f.receivedAt - posts[i])),
+    mainGcMs:
+      gcs.filter((g) => g.start >= calibStart && g.start <= calibEnd).reduce((a, g) => a + g.ms, 0) / feeds.length,
+    // after the last run, the last fold alone
+    tailMs: runs.length ? calibEnd - runs[runs.length - 1].end : NaN,
+  };
+  return { stats, ms, cpuMs: (cpu.user + cpu.system) / 1000, runs, timeline };
+}
+const fetchAll = await timedCalibrate(calib, { onFoldPath: (note) => notes.push(note) });
+const overlapped = fetchAll.stats;
+const overlapMs = fetchAll.ms;
+const timeline = fetchAll.timeline;
 // The page's calibration: only the plan's tensors fetched, the rest recomputed in the fold worker
 // (onnx/derivedTensors.ts), its statistics checked equal to the fetch-everything fold's below.
 let recompute = null;
@@ -169,25 +184,10 @@ if (process.env.QS_RECOMPUTE) {
     })),
   };
   const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(process.env.QS_RECOMPUTE_MODEL)));
-  const runs2 = [];
-  const timed2 = {
-    outputNames: session.outputNames,
-    run: async (f, fetches) => {
-      const start = performance.now();
-      const r = await session.run(f, fetches);
-      runs2.push(performance.now() - start);
-      return r;
-    },
-  };
   await session.run({ x: tensor(feeds[0]) }, plan.fetched); // warm-up, as the other sessions had
-  const c0 = process.cpuUsage();
-  const t2 = performance.now();
-  const got = await calibrate(ort, timed2, source, tensors, {
-    foldWorker: { spawn: nodeFoldWorker(process.env.QS_FOLD_WORKER), spareBytes: 8 * 1024 ** 3 },
-    recompute: plan,
-  });
-  const ms = performance.now() - t2;
-  const cpu = process.cpuUsage(c0);
+  const pageNotes = [];
+  const page = await timedCalibrate(session, { recompute: plan, onFoldPath: (note) => pageNotes.push(note) });
+  const got = page.stats;
   // the run alone, fetching the plan's tensors (no fold): the floor of this calibration
   const floor = [];
   for (const d of feeds) {
@@ -209,9 +209,11 @@ if (process.env.QS_RECOMPUTE) {
       differ++;
   }
   recompute = {
-    calibMs: ms,
-    cpuMs: (cpu.user + cpu.system) / 1000,
-    runMs: mean(runs2),
+    calibMs: page.ms,
+    cpuMs: page.cpuMs,
+    runMs: page.timeline.runMs,
+    timeline: page.timeline,
+    note: pageNotes.join('; '),
     floorRunMs: floor.reduce((a, b) => a + b, 0) / floor.length,
     fetched: plan.fetched.length,
     recomputed: plan.steps.length,
@@ -258,7 +260,7 @@ console.log(
     runFreesCaller: { ticks, runMs: probeMs },
     overlap: {
       calibMs: overlapMs,
-      cpuMs: (overlapCpu.user + overlapCpu.system) / 1000,
+      cpuMs: fetchAll.cpuMs,
       note: notes.join('; '),
       differingTensors: differing,
       timeline,
