@@ -144,6 +144,11 @@ test('Silero VAD: sr fixed from the data, calibrated in streaming order, the cha
     readFileSync(join(ROOT, 'node_modules/@ricky0123/vad-web/dist/silero_vad_v5.onnx')),
   );
   await expect(page.getByTestId('model-summary')).toContainText('silero_vad_v5.onnx');
+  // said before any run: every quantizable node sits in the If on sr, and how the page fixes it
+  const nothing = page.getByTestId('calibrate-nothing');
+  await expect(nothing).toContainText('As the model stands, nothing to calibrate at the top level');
+  await expect(nothing).toContainText('give "Fix sr" in step 1');
+  await expect(page.getByTestId('canvas-intro')).toContainText('As the model stands there is nothing to calibrate');
   const pb = (t: ReturnType<typeof makeTensor>, name: string) => ({
     name,
     mimeType: 'application/octet-stream',
@@ -156,10 +161,12 @@ test('Silero VAD: sr fixed from the data, calibrated in streaming order, the cha
   ]).flat();
   await page.getByLabel('Calibration data').setInputFiles(files);
   await expect(page.getByTestId('data-label')).toHaveText('6 tensor samples from your files');
+  await expect(nothing).toContainText('Calibrate checks your files for one value first.');
   await page.getByTestId('chain-recurrent').getByRole('checkbox').check();
   await expect(page.getByTestId('chain-recurrent')).toContainText('feed stateN back into state');
   await app.calibrate();
   await expect(page.getByTestId('calibration-note')).toContainText('fixed sr = 16000 automatically');
+  await expect(nothing).toHaveCount(0); // sr fixed: the branch folded into the graph
   await expect(page.getByTestId('chained-inputs')).toContainText('chained state');
 });
 

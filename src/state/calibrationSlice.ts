@@ -86,14 +86,7 @@ export function createCalibrationSlice(calibrator: Calibrator): StateCreator<App
         }
       }
       const tensors = tensorsToCalibrate(model, config);
-      const why = whyNothingToCalibrate(
-        model.prepared,
-        model.plan,
-        model.fixableInputs,
-        model.fixedInputs,
-        (input) =>
-          `give "Fix ${input}" in step 1 the value you deploy with, or load calibration files that all give it one value (generated data does not count)`,
-      );
+      const why = nothingToCalibrate(model);
       if (why) return fail(new QuantscopeError('NO_STATISTICS', `${model.fileName}: ${why}`));
       const chain = get().chainRecurrent ? recurrentPairs(model.summary.inputs, model.summary.outputs) : [];
       // Before anything is allocated: does it fit this browser? Refused in words with the numbers, or
@@ -217,6 +210,27 @@ export function createCalibrationSlice(calibrator: Calibrator): StateCreator<App
  * int8 needs theirs); a PyTorch preset observes more (a Linear's output before its ReLU). The calibrate
  * panel says this count.
  */
+/**
+ * Why this model, as it stands, has nothing to calibrate (every quantizable node inside control flow),
+ * with the page's own fix (step 1's "Fix <input>", or calibration files that give the input one value);
+ * null when it has something. The calibrate panel says it before the run, calibrate() refuses with it.
+ */
+export function nothingToCalibrate(model: {
+  readonly prepared: ModelProto;
+  readonly plan: QuantPlan;
+  readonly fixableInputs: readonly string[];
+  readonly fixedInputs: Readonly<Record<string, number>>;
+}): string | null {
+  return whyNothingToCalibrate(
+    model.prepared,
+    model.plan,
+    model.fixableInputs,
+    model.fixedInputs,
+    (input) =>
+      `give "Fix ${input}" in step 1 the value you deploy with, or load calibration files that all give it one value (generated data does not count)`,
+  );
+}
+
 export function tensorsToCalibrate(
   model: { readonly prepared: ModelProto; readonly plan: QuantPlan },
   config: QuantConfig,

@@ -18,6 +18,8 @@ import { Stepper } from './Stepper';
 import { TunePanel } from './TunePanel';
 import { onLinkClick } from './route';
 import { useApp } from './useApp';
+import { useMemo } from 'react';
+import { nothingToCalibrate } from '../state/calibrationSlice';
 import { useStagedCount } from './useStagedCount';
 
 /** What the canvas shows before there are tensors to study. */
@@ -25,6 +27,7 @@ function CanvasIntro() {
   const model = useApp((s) => s.model);
   const dataKind = useApp((s) => s.dataKind);
   const status = useApp((s) => s.calibration.status);
+  const nothing = useMemo(() => (model ? nothingToCalibrate(model) !== null : false), [model]);
   if (!model) return <ModelLoader />;
   return (
     <div className="canvas-intro" data-testid="canvas-intro">
@@ -32,9 +35,11 @@ function CanvasIntro() {
       <p>
         {status === 'running'
           ? 'Calibrating: each tensor appears here with its histogram and ranges when the run ends.'
-          : dataKind === 'none'
-            ? 'Next: choose calibration data in the side panel (step 2), then press Calibrate.'
-            : `Next: press Calibrate. The ${model.plan.activations.length} tensors it measures appear here, one under study at a time (arrow keys move through them).`}
+          : nothing
+            ? 'As the model stands there is nothing to calibrate: every quantizable node sits inside control flow. Step 3 in the side panel says how to fold it into the graph.'
+            : dataKind === 'none'
+              ? 'Next: choose calibration data in the side panel (step 2), then press Calibrate.'
+              : `Next: press Calibrate. The ${model.plan.activations.length} tensors it measures appear here, one under study at a time (arrow keys move through them).`}
       </p>
     </div>
   );

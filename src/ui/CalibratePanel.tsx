@@ -3,7 +3,7 @@ import { useApp, useAppStore } from './useApp';
 
 import { useEffect, useMemo } from 'react';
 import { recurrentPairs } from '../core/guard';
-import { tensorsToCalibrate } from '../state/calibrationSlice';
+import { nothingToCalibrate, tensorsToCalibrate } from '../state/calibrationSlice';
 
 /** The store's WebGPU adapter, probed once when the panel first shows. */
 function useWebGpu() {
@@ -27,6 +27,8 @@ export function CalibratePanel() {
   const config = useApp((s) => s.config);
   // the count the calibration will observe (a PyTorch preset plans more: computed once a choice)
   const calibrated = useMemo(() => (model ? tensorsToCalibrate(model, config).length : 0), [model, config]);
+  // a model whose quantizable nodes all sit in control flow: said before the run, not only when refused
+  const nothing = useMemo(() => (model ? nothingToCalibrate(model) : null), [model]);
   if (!model) return null;
   const pairs = recurrentPairs(model.summary.inputs, model.summary.outputs);
   const running = cal.status === 'running';
@@ -47,11 +49,18 @@ export function CalibratePanel() {
           </span>
         )}
       </p>
-      <p className="muted">
-        Calibrates {calibrated} tensors ({model.plan.activations.length} activations, and the model&apos;s inputs and
-        outputs): each run is reduced to min/max and a histogram inside the worker, and only those statistics reach this
-        page.
-      </p>
+      {nothing ? (
+        <p className="muted" data-testid="calibrate-nothing">
+          As the model stands, {nothing}
+          {dataKind === 'tensors' && ' Calibrate checks your files for one value first.'}
+        </p>
+      ) : (
+        <p className="muted">
+          Calibrates {calibrated} tensors ({model.plan.activations.length} activations, and the model&apos;s inputs and
+          outputs): each run is reduced to min/max and a histogram inside the worker, and only those statistics reach
+          this page.
+        </p>
+      )}
       <div className="row">
         <label>
           Backend{' '}
