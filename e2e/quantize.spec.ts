@@ -29,6 +29,9 @@ test('sample: load, calibrate in the worker, see a histogram, export, run the do
   await expect(page.getByTestId('op-counts')).toContainText('Conv 62');
   await expect(page.getByTestId('params')).toContainText('1.17 M');
   await expect(page.getByTestId('quantized-count')).toContainText('nodes will be quantized');
+  // the canvas and the calibrate panel count the same tensors (the model's output beside its activations)
+  await expect(page.getByTestId('canvas-intro')).toContainText('The 237 tensors it measures');
+  await expect(page.getByTestId('calibrate-panel')).toContainText('Calibrates 237 tensors');
   await app.screenshot('02-model-loaded');
 
   await app.calibrateButton().click();

@@ -19,7 +19,7 @@ import { TunePanel } from './TunePanel';
 import { onLinkClick } from './route';
 import { useApp } from './useApp';
 import { useMemo } from 'react';
-import { nothingToCalibrate } from '../state/calibrationSlice';
+import { nothingToCalibrate, tensorsToCalibrate } from '../state/calibrationSlice';
 import { useStagedCount } from './useStagedCount';
 
 /** What the canvas shows before there are tensors to study. */
@@ -27,7 +27,10 @@ function CanvasIntro() {
   const model = useApp((s) => s.model);
   const dataKind = useApp((s) => s.dataKind);
   const status = useApp((s) => s.calibration.status);
+  const config = useApp((s) => s.config);
   const nothing = useMemo(() => (model ? nothingToCalibrate(model) !== null : false), [model]);
+  // the count the calibrate panel gives (the model's inputs and outputs beside its activations)
+  const measured = useMemo(() => (model ? tensorsToCalibrate(model, config).length : 0), [model, config]);
   if (!model) return <ModelLoader />;
   return (
     <div className="canvas-intro" data-testid="canvas-intro">
@@ -39,7 +42,7 @@ function CanvasIntro() {
             ? 'As the model stands there is nothing to calibrate: every quantizable node sits inside control flow. Step 3 in the side panel says how to fold it into the graph.'
             : dataKind === 'none'
               ? 'Next: choose calibration data in the side panel (step 2), then press Calibrate.'
-              : `Next: press Calibrate. The ${model.plan.activations.length} tensors it measures appear here, one under study at a time (arrow keys move through them).`}
+              : `Next: press Calibrate. The ${measured} tensors it measures appear here, one under study at a time (arrow keys move through them).`}
       </p>
     </div>
   );
