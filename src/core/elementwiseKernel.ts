@@ -21,7 +21,7 @@ import {
 import { QuantscopeError } from './errors';
 import { releaseHistogramKernel } from './histogramKernel';
 import { KERNEL_SCRATCH_BYTES, releaseKernelMemory, sharedMemoryKernel } from './kernelMemory';
-import { layoutSteps, type StepTensorKey } from './stepLayout';
+import { layoutSteps, type StepLayout, type StepTensorKey } from './stepLayout';
 import { lazyKernel, type KernelKind } from './wasmKernel';
 
 interface KernelExports {
@@ -110,9 +110,23 @@ export function derivedKernelBytes(
   steps: readonly TensorStep[],
   dimsOf: (name: string) => readonly number[] | undefined,
 ): number {
+  return laidOut(steps, dimsOf, (name) => sizeOf(dimsOf(name)!), 0, true).layout.end;
+}
+
+/**
+ * Each step's output shape (stepShapes) and the steps' layout from `base` up (stepLayout.ts); `lengthOf`
+ * gives a named input's element count.
+ */
+function laidOut(
+  steps: readonly TensorStep[],
+  dimsOf: (name: string) => readonly number[] | undefined,
+  lengthOf: (name: string) => number,
+  base: number,
+  byLiveness: boolean,
+): { shapes: Map<string, readonly number[]>; layout: StepLayout } {
   const shapes = stepShapes(steps, dimsOf);
-  const length = (k: StepTensorKey) => (typeof k === 'string' ? sizeOf(dimsOf(k)!) : k.data.length);
-  return layoutSteps(steps, (name) => shapes.get(name)!, length, 0, true).end;
+  const length = (k: StepTensorKey) => (typeof k === 'string' ? lengthOf(k) : k.data.length);
+  return { shapes, layout: layoutSteps(steps, (name) => shapes.get(name)!, length, base, byLiveness) };
 }
 
 function runSteps(
@@ -148,9 +162,13 @@ function runSteps(
   if (!k) return js();
   // Lay the memory out first (inputs copied in before their first reader, each step's output), grow it
   // once, then compute: a grow would detach the views taken before it.
-  const shapes = stepShapes(steps, (name) => given[name]?.dims);
-  const length = (key: StepTensorKey) => (typeof key === 'string' ? given[key]!.data.length : key.data.length);
-  const layout = layoutSteps(steps, (name) => shapes.get(name)!, length, KERNEL_SCRATCH_BYTES, byLiveness);
+  const { shapes, layout } = laidOut(
+    steps,
+    (name) => given[name]?.dims,
+    (name) => given[name]!.data.length,
+    KERNEL_SCRATCH_BYTES,
+    byLiveness,
+  );
   if (layout.end > MAX_KERNEL_BYTES) return js();
   const memory = k.memory;
   if (memory.buffer.byteLength < layout.end) {

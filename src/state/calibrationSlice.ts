@@ -210,6 +210,20 @@ export function createCalibrationSlice(calibrator: Calibrator): StateCreator<App
  * int8 needs theirs); a PyTorch preset observes more (a Linear's output before its ReLU). The calibrate
  * panel says this count.
  */
+export function tensorsToCalibrate(
+  model: { readonly prepared: ModelProto; readonly plan: QuantPlan },
+  config: QuantConfig,
+): string[] {
+  const tensors = calibrationTensors(model.prepared, model.plan);
+  if (config.placement !== 'pytorch-eager') return tensors;
+  return [
+    ...new Set([
+      ...tensors,
+      ...planQuantization(model.prepared, { ...DEFAULT_CONFIG, placement: config.placement }).activations,
+    ]),
+  ];
+}
+
 /**
  * Why this model, as it stands, has nothing to calibrate (every quantizable node inside control flow),
  * with the page's own fix (step 1's "Fix <input>", or calibration files that give the input one value);
@@ -229,18 +243,4 @@ export function nothingToCalibrate(model: {
     (input) =>
       `give "Fix ${input}" in step 1 the value you deploy with, or load calibration files that all give it one value (generated data does not count)`,
   );
-}
-
-export function tensorsToCalibrate(
-  model: { readonly prepared: ModelProto; readonly plan: QuantPlan },
-  config: QuantConfig,
-): string[] {
-  const tensors = calibrationTensors(model.prepared, model.plan);
-  if (config.placement !== 'pytorch-eager') return tensors;
-  return [
-    ...new Set([
-      ...tensors,
-      ...planQuantization(model.prepared, { ...DEFAULT_CONFIG, placement: config.placement }).activations,
-    ]),
-  ];
 }

@@ -18,8 +18,7 @@ import { Stepper } from './Stepper';
 import { TunePanel } from './TunePanel';
 import { onLinkClick } from './route';
 import { useApp } from './useApp';
-import { useMemo } from 'react';
-import { nothingToCalibrate, tensorsToCalibrate } from '../state/calibrationSlice';
+import { useCalibrationScope } from './useCalibrationScope';
 import { useStagedCount } from './useStagedCount';
 
 /** What the canvas shows before there are tensors to study. */
@@ -27,10 +26,8 @@ function CanvasIntro() {
   const model = useApp((s) => s.model);
   const dataKind = useApp((s) => s.dataKind);
   const status = useApp((s) => s.calibration.status);
-  const config = useApp((s) => s.config);
-  const nothing = useMemo(() => (model ? nothingToCalibrate(model) !== null : false), [model]);
-  // the count the calibrate panel gives (the model's inputs and outputs beside its activations)
-  const measured = useMemo(() => (model ? tensorsToCalibrate(model, config).length : 0), [model, config]);
+  // what the calibrate panel says too: the count (the model's inputs and outputs beside its activations)
+  const { count: measured, nothing } = useCalibrationScope();
   if (!model) return <ModelLoader />;
   return (
     <div className="canvas-intro" data-testid="canvas-intro">

@@ -1,9 +1,9 @@
 import { ErrorBanner } from './ErrorBanner';
 import { useApp, useAppStore } from './useApp';
 
-import { useEffect, useMemo } from 'react';
+import { useEffect } from 'react';
 import { recurrentPairs } from '../core/guard';
-import { nothingToCalibrate, tensorsToCalibrate } from '../state/calibrationSlice';
+import { useCalibrationScope } from './useCalibrationScope';
 
 /** The store's WebGPU adapter, probed once when the panel first shows. */
 function useWebGpu() {
@@ -24,11 +24,9 @@ export function CalibratePanel() {
   const chainOn = useApp((s) => s.chainRecurrent);
   const dataGeneration = useApp((s) => s.dataGeneration);
   const gpu = useWebGpu();
-  const config = useApp((s) => s.config);
-  // the count the calibration will observe (a PyTorch preset plans more: computed once a choice)
-  const calibrated = useMemo(() => (model ? tensorsToCalibrate(model, config).length : 0), [model, config]);
-  // a model whose quantizable nodes all sit in control flow: said before the run, not only when refused
-  const nothing = useMemo(() => (model ? nothingToCalibrate(model) : null), [model]);
+  // the count the calibration will observe; a model whose quantizable nodes all sit in control flow is
+  // said before the run, not only when refused
+  const { count: calibrated, nothing } = useCalibrationScope();
   if (!model) return null;
   const pairs = recurrentPairs(model.summary.inputs, model.summary.outputs);
   const running = cal.status === 'running';
