@@ -3,10 +3,11 @@
  * spilled to a spool file as they are made (onnx/externalData.ts spillLargeTensors), then the writer
  * (onnx/writeModel.ts) copies tensor by tensor into OUT.onnx, or OUT.onnx plus OUT.onnx_data when
  * the output passes 2 GiB or --external-data asks. Both files are written under temporary names and
- * renamed only when both are complete; on any error neither is left.
+ * renamed only when both are complete; on any error neither is left, and the files an earlier export
+ * left under those names stay as they were.
  */
 import { basename, dirname, join } from 'node:path';
-import { rmSync } from 'node:fs';
+import { lstatSync, renameSync, rmSync } from 'node:fs';
 import {
   newStreamStats,
   spillLargeTensors,
@@ -39,6 +40,27 @@ const collect: () => void = (() => {
 
 /** Collect after every this many bytes spilled or written. */
 const COLLECT_EVERY = 32 * 1024 * 1024;
+
+/**
+ * The data file, then the .onnx that names it, into place: where the .onnx cannot be renamed in (a
+ * directory of that name, say), the data file an earlier export left there is put back, so a failed
+ * export replaces nothing. The earlier data file waits under a temporary name until the .onnx is in.
+ */
+function commitPair(data: { commit(): void }, onnx: { commit(): void }, dataPath: string): void {
+  const aside = join(dirname(dataPath), `.${basename(dataPath)}.${process.pid}.old`);
+  // a file only: a directory of that name stays, and the data file's own rename names it
+  const hadData = lstatSync(dataPath, { throwIfNoEntry: false })?.isFile() ?? false;
+  if (hadData) renameSync(dataPath, aside);
+  try {
+    data.commit();
+    onnx.commit();
+  } catch (e) {
+    rmSync(dataPath, { force: true });
+    if (hadData) renameSync(aside, dataPath);
+    throw e;
+  }
+  if (hadData) rmSync(aside, { force: true });
+}
 
 export interface WrittenExport<R> {
   readonly result: R;
@@ -92,12 +114,12 @@ export async function writeExportStreamed<R extends { model: ModelProto }>(
       },
       ...(opts.forceExternal ? { externalAbove: 0 } : {}),
     });
-    if (w.external) data.commit();
+    if (w.external) commitPair(data, onnx, dataPath);
     else {
       data.abort();
+      onnx.commit();
       rmSync(dataPath, { force: true }); // a stale data file of an earlier export is not this model's
     }
-    onnx.commit();
     return {
       result,
       model: result.model,

@@ -34,6 +34,7 @@ import {
   writeModel,
   type ModelProto,
 } from '../../src/onnx';
+import { writeExportStreamed } from '../../src/cli/writeExport';
 import { fileSink, fileSource, fileSpool } from '../../src/runtime/nodeFiles';
 import { createNodeSessionFromPath, nodeOrt } from '../../src/runtime/ortNode';
 import { DECODER_TINY } from '../helpers/bigModels';
@@ -121,6 +122,32 @@ describe('external data', () => {
       expect.objectContaining({ code: 'BAD_DATA', message: `${at}: cannot be written (EISDIR)` }),
     );
     expect(readdirSync(dir).filter((f) => f.startsWith('.taken'))).toEqual([]);
+  });
+
+  it('leaves the files an earlier export left as they were when the .onnx cannot be renamed into place', async () => {
+    // a directory where the .onnx goes: the data file is renamed in first, so the old one must come back
+    const sub = mkdtempSync(join(dir, 'pair-'));
+    const out = join(sub, 'pair.onnx');
+    mkdirSync(out);
+    writeFileSync(`${out}_data`, 'an earlier export');
+    const config: QuantConfig = {
+      ...DEFAULT_CONFIG,
+      form: { kind: 'weight-only', format: 'dq', dtype: 'int8', symmetric: true, blockSize: null },
+    };
+    const form = () => exportForm(prepareModel(openWithData(extPath)).model, config);
+    for (const forceExternal of [true, false]) {
+      await expect(writeExportStreamed(out, form, { forceExternal })).rejects.toThrow(
+        expect.objectContaining({ code: 'BAD_DATA', message: `${out}: cannot be written (EISDIR)` }),
+      );
+      expect(readFileSync(`${out}_data`, 'utf8')).toBe('an earlier export');
+      expect(readdirSync(sub).sort()).toEqual(['pair.onnx', 'pair.onnx_data']); // no temporary left
+    }
+    // and where it can, the pair replaces the earlier data file
+    rmSync(out, { recursive: true });
+    const w = await writeExportStreamed(out, form, { forceExternal: true });
+    expect(w.external).toBe(true);
+    expect(statSync(`${out}_data`).size).toBeGreaterThan(1000);
+    expect(readdirSync(sub).sort()).toEqual(['pair.onnx', 'pair.onnx_data']);
   });
 
   it('parses a single-file model without copying its weights (views into the file buffer)', () => {
