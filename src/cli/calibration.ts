@@ -4,7 +4,7 @@ import { needsTorchHistograms } from '../core/presets';
 import { planCalibrationFetches, withExtraOutputs, type ModelProto } from '../onnx';
 import { calibrate, type StatsMap } from '../runtime/calibrate';
 import { nodeFoldWorker } from '../runtime/foldWorkerNode';
-import { materializeSample } from '../data/samples';
+import { materializeSample, sampleSource } from '../data/samples';
 import { nodeOrt } from '../runtime/ortNode';
 import { availableParallelism, freemem } from 'node:os';
 import { graphTensors, isExternal, storedByteLength } from '../onnx';
@@ -37,7 +37,7 @@ export async function runCalibration(
   const plan = calibrationMemoryPlan(prepared, tensors, samples, budget, passes);
   if (plan.passes.length > 1) console.error(plan.note);
   const bar = quiet ? null : progressBar('calibrating');
-  const source = { count: samples.length, feeds: async (i: number) => materializeSample(samples[i]!) };
+  const source = sampleSource(samples);
   const opts = {
     mode,
     torchHistograms: config !== undefined && needsTorchHistograms(config),
@@ -113,16 +113,10 @@ export async function runWeightRounding(
 ): Promise<RoundingResult> {
   const bar = quiet ? null : progressBar('rounding weights');
   try {
-    return await roundWeights(
-      nodeOrt,
-      prepared,
-      config,
-      { count: samples.length, feeds: async (i) => materializeSample(samples[i]!) },
-      {
-        onProgress: (p) =>
-          bar?.update(p.phase === 'moments' ? p.done : samples.length + p.done, samples.length + p.total),
-      },
-    );
+    return await roundWeights(nodeOrt, prepared, config, sampleSource(samples), {
+      onProgress: (p) =>
+        bar?.update(p.phase === 'moments' ? p.done : samples.length + p.done, samples.length + p.total),
+    });
   } finally {
     bar?.stop();
   }

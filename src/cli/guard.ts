@@ -14,7 +14,7 @@ import {
 } from '../core/guard';
 import type { ModelProto, ModelSummary } from '../onnx';
 import { guardExport } from '../runtime/guardRun';
-import { materializeSample, type SampleSpec } from '../data/samples';
+import { sampleSource, type SampleSpec } from '../data/samples';
 import { createNodeSession, nodeOrt } from '../runtime/ortNode';
 import { DEFAULT_WEIGHT_SQNR_DB } from '../core/guardWeights';
 import { checkWeightsStreamed } from '../runtime/guardWeights';
@@ -71,13 +71,7 @@ export async function guardOnNode(
   const f = await createNodeSessionForModel(prepared);
   const q = await createNodeSession(bytes);
   try {
-    return await guardExport(
-      nodeOrt,
-      f,
-      q,
-      { count: samples.length, feeds: async (i) => materializeSample(samples[i]!) },
-      { chain, source },
-    );
+    return await guardExport(nodeOrt, f, q, sampleSource(samples), { chain, source });
   } finally {
     await f.release();
     await q.release();

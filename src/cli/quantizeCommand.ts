@@ -7,7 +7,7 @@ import { QuantscopeError, toErrorInfo } from '../core/errors';
 import { buildRecipe, parseRecipe, rangesFromRecipe, serializeRecipe, type Recipe } from '../core/recipe';
 import { exportTflite, type TfliteReport } from '../onnx/forms/tflite';
 import { exportForm, planQuantization, producerOpTypes, summarizeModel, type TensorRange } from '../onnx';
-import { materializeSample } from '../data/samples';
+import { materializeSample, sampleSource } from '../data/samples';
 import { nodeOrt } from '../runtime/ortNode';
 import { fixedInputs, hasFlag, flagValue, UsageError, type Args } from './args';
 import { runWeightRounding } from './calibration';
@@ -65,7 +65,7 @@ export async function cmdQuantize(a: Args): Promise<void> {
     { chain: hasFlag(a, 'chain'), autoFix: !recipe },
   );
   const { fixed, samples, chain, load, log } = prep;
-  const source = samples ? { count: samples.length, feeds: async (i: number) => materializeSample(samples[i]!) } : null;
+  const source = samples ? sampleSource(samples) : null;
   // equalization and SmoothQuant rewrite the float model that calibration, rounding and export then see
   const rewritten = wantsRewrite(config)
     ? await rewriteBeforeCalibration(nodeOrt, prep.prepared, config, source)

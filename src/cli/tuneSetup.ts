@@ -7,7 +7,7 @@ import { planQuantization, prepareModel, summarizeModel, type ModelProto } from 
 import { ocrKind } from '../data/modelInput';
 import type { SampleSpec } from '../data/samples';
 import type { StatsMap } from '../runtime/calibrate';
-import { materializeSample } from '../data/samples';
+import { sampleSource } from '../data/samples';
 import { rewriteBeforeCalibration, wantsRewrite } from '../runtime/modelAlgorithms';
 import { nodeOrt } from '../runtime/ortNode';
 import { prepareTuning } from '../runtime/tune/prepare';
@@ -115,7 +115,7 @@ export async function setUp(a: Args, path: string) {
   const preparation = prepareModel(model, { fixedInputs: fixed });
   const config = configFromFlags(a);
   const { calibration, heldOut, note } = splitData(a, model, preparation.model);
-  const source = { count: calibration.length, feeds: async (i: number) => materializeSample(calibration[i]!) };
+  const source = sampleSource(calibration);
   // --equalize and --smoothquant rewrite the starting point: calibration and every trial see the result
   const prepared = wantsRewrite(config)
     ? (await rewriteBeforeCalibration(nodeOrt, preparation.model, config, source)).model

@@ -77,6 +77,15 @@ export function materializeInput(spec: InputSpec): FeedTensor {
   }
 }
 
+/** Samples as a calibration or evaluation source: each decoded when asked for (one in memory at a time), named by its file. */
+export function sampleSource(specs: readonly SampleSpec[]): {
+  readonly count: number;
+  feeds(i: number): Promise<Feeds>;
+  name(i: number): string;
+} {
+  return { count: specs.length, feeds: async (i) => materializeSample(specs[i]!), name: (i) => specs[i]!.name };
+}
+
 export function materializeSample(spec: SampleSpec): Feeds {
   const out: Record<string, FeedTensor> = {};
   for (const [name, input] of Object.entries(spec.inputs)) {

@@ -10,7 +10,7 @@
 import type { QuantConfig } from '../core/config';
 import { toErrorInfo } from '../core/errors';
 import { needsTorchHistograms } from '../core/presets';
-import { materializeSample, type SampleSpec } from '../data/samples';
+import { sampleSource, type SampleSpec } from '../data/samples';
 import { calibrationTensors, decodeModel, encodeModel, planQuantization, withExtraOutputs } from '../onnx';
 import { calibrate, type CalibrationMode, type StatsMap } from './calibrate';
 import { correctBiasesFromData, rewriteBeforeCalibration, type ModelAlgorithmsReport } from './modelAlgorithms';
@@ -51,7 +51,7 @@ export async function runAlgorithmsJob(
 ): Promise<void> {
   try {
     const model = decodeModel(new Uint8Array(req.model), 'the prepared model');
-    const source = { count: req.samples.length, feeds: async (i: number) => materializeSample(req.samples[i]!) };
+    const source = sampleSource(req.samples);
     const progress = (done: number, total: number) => emit({ type: 'progress', id: req.id, done, total });
     const result = await queue.run(async (): Promise<AlgorithmsResult> => {
       if (req.stage === 'bias') {

@@ -13,7 +13,7 @@
  *    semantics). It costs one more inference per sample.
  */
 import { releaseElementwiseKernel } from '../core/elementwiseKernel';
-import { QuantscopeError } from '../core/errors';
+import { isQuantscopeError, QuantscopeError } from '../core/errors';
 import {
   createSampleFold,
   emptyStats,
@@ -44,6 +44,8 @@ export interface CalibrationSource {
   readonly count: number;
   /** Produce sample i's feeds (decoded lazily, so only one sample is in memory at a time). */
   feeds(i: number): Promise<Feeds>;
+  /** Sample i's name (its file), for a run that fails on it. */
+  name?(i: number): string;
 }
 
 /** The part of an InferenceSession that calibration needs (a queued wrapper satisfies it too). */
@@ -140,7 +142,7 @@ export async function calibrate(
       checkCancelled(opts.signal);
       const feeds = chainedFeeds(await source.feeds(i), carried);
       checkCancelled(opts.signal);
-      const results = await session.run(toOrtFeeds(ort, feeds), fetches);
+      const results = await runSample(ort, session, feeds, fetches, i, source);
       // chained outputs are copied out here, before the arrays may move to a fold worker
       if (chain.length) carried = carryOver(results, chain);
       if (device) {
@@ -169,6 +171,35 @@ export async function calibrate(
     early?.drop();
     // the recomputed tensors' kernel memory, when this thread folded (a fold worker ends with its own)
     if (derived) releaseElementwiseKernel();
+  }
+}
+
+/**
+ * One sample's run. onnxruntime's own message names the node that failed, not the sample: a failure
+ * is said with the sample (its name where the source has one) and the shapes it was given, so that
+ * a user can tell which file, or which generated shape, to change.
+ */
+async function runSample(
+  ort: OrtModule,
+  session: CalibrationSession,
+  feeds: Feeds,
+  fetches: string[],
+  i: number,
+  source: CalibrationSource,
+): Promise<Record<string, Tensor>> {
+  try {
+    return await session.run(toOrtFeeds(ort, feeds), fetches);
+  } catch (e) {
+    if (isQuantscopeError(e)) throw e;
+    const name = source.name?.(i);
+    const shapes = Object.entries(feeds)
+      .map(([input, t]) => `${input} ${t.type ?? 'float32'} [${t.dims.join(', ')}]`)
+      .join(', ');
+    const why = (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ').trim();
+    throw new QuantscopeError(
+      'RUNTIME',
+      `sample ${i + 1} of ${source.count}${name ? ` (${name})` : ''}, inputs ${shapes}: the model failed on it: ${why}`,
+    );
   }
 }
 

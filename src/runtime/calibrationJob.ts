@@ -8,7 +8,7 @@ import { decodeModel, encodeModel, planCalibrationFetches, withExtraOutputs } fr
 import { calibrate, type CalibrationOptions } from './calibrate';
 import { calibrateInPasses } from './calibrationPasses';
 import { webGpuFold } from './gpuHistogramFold';
-import { materializeSample } from '../data/samples';
+import { sampleSource } from '../data/samples';
 import type { SpawnFoldWorker } from './foldWorker';
 import type { OrtModule } from './ort';
 import { deviceMemoryGiB, pageMemoryBudget } from './pageMemory';
@@ -91,7 +91,7 @@ export async function runCalibrationJob(
     post({ type: 'started', id: req.id, session: info });
     let last = 0;
     const t0 = performance.now();
-    const source = { count: req.samples.length, feeds: async (i: number) => materializeSample(req.samples[i]!) };
+    const source = sampleSource(req.samples);
     const opts: CalibrationOptions = {
       bins: req.bins,
       mode: req.mode,

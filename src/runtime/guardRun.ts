@@ -14,7 +14,7 @@ import {
   type GuardVerdict,
 } from '../core/guard';
 import type { CalibrationSession, CalibrationSource } from './calibrate';
-import { materializeSample } from '../data/samples';
+import { sampleSource } from '../data/samples';
 import { toOrtFeeds, type FeedTensor, type OrtModule, type Tensor } from './ort';
 import type { ExternalDataFile, GuardRequest, WorkerReply } from './protocol';
 import type { SerialQueue } from './serialQueue';
@@ -99,13 +99,11 @@ export async function runGuardJob(
       run: (feeds, fetches) => queue.run(() => s.run(feeds, fetches)),
     });
     try {
-      const verdict = await guardExport(
-        ort,
-        queued(f),
-        queued(q),
-        { count: req.samples.length, feeds: async (i) => materializeSample(req.samples[i]!) },
-        { chain: req.chain, source: req.source, target: req.target },
-      );
+      const verdict = await guardExport(ort, queued(f), queued(q), sampleSource(req.samples), {
+        chain: req.chain,
+        source: req.source,
+        target: req.target,
+      });
       emit({ type: 'guarded', id: req.id, verdict });
     } finally {
       await queue.run(async () => {

@@ -6,7 +6,7 @@
 import type { RoundedWeight } from '../core/algorithms/gptq';
 import type { QuantConfig } from '../core/config';
 import { toErrorInfo } from '../core/errors';
-import { materializeSample, type SampleSpec } from '../data/samples';
+import { sampleSource, type SampleSpec } from '../data/samples';
 import { decodeModel } from '../onnx';
 import type { OrtModule } from './ort';
 import type { Backend, WorkerReply } from './protocol';
@@ -48,22 +48,16 @@ export async function runRoundJob(
   try {
     const model = decodeModel(new Uint8Array(req.model), 'the prepared model');
     const r = await queue.run(() =>
-      roundWeights(
-        ort,
-        model,
-        req.config,
-        { count: req.samples.length, feeds: async (i) => materializeSample(req.samples[i]!) },
-        {
-          signal,
-          onProgress: (p) =>
-            emit({
-              type: 'progress',
-              id: req.id,
-              done: p.phase === 'moments' ? p.done : req.samples.length + p.done,
-              total: req.samples.length + (p.phase === 'moments' ? 0 : p.total),
-            }),
-        },
-      ),
+      roundWeights(ort, model, req.config, sampleSource(req.samples), {
+        signal,
+        onProgress: (p) =>
+          emit({
+            type: 'progress',
+            id: req.id,
+            done: p.phase === 'moments' ? p.done : req.samples.length + p.done,
+            total: req.samples.length + (p.phase === 'moments' ? 0 : p.total),
+          }),
+      }),
     );
     const rounded = [...r.rounded].map(([node, w]) => ({ node, ...w }));
     emit({ type: 'rounded', id: req.id, summary: { rounded, layers: r.layers, momentsMBps: r.momentsMBps } }, [

@@ -81,6 +81,29 @@ describe('the guard rail on an export', () => {
   });
 });
 
+describe('a sample the model fails on', () => {
+  it('is named, with the shapes it gave, beside the words of onnxruntime', async () => {
+    const model = prepareModel(outlierModel(1)).model;
+    const plan = planQuantization(model, DEFAULT_CONFIG);
+    const shapes = [
+      [1, 16],
+      [1, 8],
+    ];
+    const source = {
+      count: 2,
+      feeds: async (i: number): Promise<Feeds> => ({ x: { data: normals(i + 1, shapes[i]![1]!), dims: shapes[i]! } }),
+      name: (i: number) => `row-${i + 1}.npy`,
+    };
+    const run = calibrate(ORT, await session(withExtraOutputs(model, plan.activations)), source, plan.activations);
+    await expect(run).rejects.toMatchObject({
+      code: 'RUNTIME',
+      message: expect.stringMatching(
+        /^sample 2 of 2 \(row-2\.npy\), inputs x float32 \[1, 8\]: the model failed on it: .*invalid dimensions for input: x.* Got: 8 Expected: 16/,
+      ),
+    });
+  });
+});
+
 describe('Silero VAD v5: recurrent state and control flow', () => {
   const original = decodeModel(RAW, 'silero_vad_v5.onnx');
   const prepared = prepareModel(original, { fixedInputs: { sr: 16000 } }).model;
