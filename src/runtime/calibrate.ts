@@ -175,6 +175,19 @@ export async function calibrate(
 }
 
 /**
+ * onnxruntime's message without what only its developers read: onnxruntime-web's wrapper ("failed to
+ * call OrtRun(). ERROR_CODE: 1, ERROR_MESSAGE: ") and a failed check's build path and C++ signature
+ * ("…/element_wise_ops.h:583 void onnxruntime::BroadcastIterator::Append(…) axis == 1 || … was false.").
+ */
+export function onnxruntimeWords(message: string): string {
+  return message
+    .replace(/\s+/g, ' ')
+    .replace(/^failed to call OrtRun\(\)\. ERROR_CODE: \d+, ERROR_MESSAGE: /, '')
+    .replace(/\S+\.(?:h|cc|cpp):\d+ .*? was false\. /, '')
+    .trim();
+}
+
+/**
  * One sample's run. onnxruntime's own message names the node that failed, not the sample: a failure
  * is said with the sample (its name where the source has one) and the shapes it was given, so that
  * a user can tell which file, or which generated shape, to change.
@@ -195,7 +208,7 @@ async function runSample(
     const shapes = Object.entries(feeds)
       .map(([input, t]) => `${input} ${t.type ?? 'float32'} [${t.dims.join(', ')}]`)
       .join(', ');
-    const why = (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ').trim();
+    const why = onnxruntimeWords(e instanceof Error ? e.message : String(e));
     throw new QuantscopeError(
       'RUNTIME',
       `sample ${i + 1} of ${source.count}${name ? ` (${name})` : ''}, inputs ${shapes}: the model failed on it: ${why}`,
