@@ -6,6 +6,7 @@ import { QuantscopeError } from '../core/errors';
 import { encodeModel, withExtraOutputs, type ModelProto } from '../onnx';
 import type { CalibrationSource } from './calibrate';
 import { toOrtFeeds, type OrtModule, type Tensor } from './ort';
+import { runOnSample, sampleAt } from './sampleRun';
 
 export interface AlgorithmProgress {
   readonly phase: 'smoothquant' | 'bias-correction';
@@ -40,8 +41,11 @@ export async function eachSample(
   try {
     for (let i = 0; i < source.count; i++) {
       if (opts.signal?.aborted) throw new QuantscopeError('CANCELLED', `${opts.phase} was cancelled`);
-      const feeds = toOrtFeeds(ort, await source.feeds(i));
-      const out = fetched.length ? await session.run(feeds, [...fetched]) : {};
+      const given = await source.feeds(i);
+      const feeds = toOrtFeeds(ort, given);
+      const out = fetched.length
+        ? await runOnSample(() => session.run(feeds, [...fetched]), given, sampleAt(source, i))
+        : {};
       visit((name) => (inputs.has(name) ? feeds[name]! : (out[name] as Tensor)));
       opts.onProgress?.({ phase: opts.phase, done: i + 1, total: source.count });
     }

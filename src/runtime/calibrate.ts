@@ -13,7 +13,7 @@
  *    semantics). It costs one more inference per sample.
  */
 import { releaseElementwiseKernel } from '../core/elementwiseKernel';
-import { isQuantscopeError, QuantscopeError } from '../core/errors';
+import { QuantscopeError } from '../core/errors';
 import {
   createSampleFold,
   emptyStats,
@@ -35,6 +35,7 @@ import type { CalibrationFetchPlan } from '../onnx/derivedTensors';
 import type { Feeds, FeedTensor, OrtModule, Tensor } from './ort';
 import { toOrtFeeds } from './ort';
 import { carryOver, chainedFeeds, withChainOutputs, type Chain } from './recurrent';
+import { runOnSample, sampleAt } from './sampleRun';
 
 export { emptyStats, foldTensor, withSample, type StatsMap, type TensorStats } from './foldStats';
 
@@ -142,7 +143,7 @@ export async function calibrate(
       checkCancelled(opts.signal);
       const feeds = chainedFeeds(await source.feeds(i), carried);
       checkCancelled(opts.signal);
-      const results = await runSample(ort, session, feeds, fetches, i, source);
+      const results = await runOnSample(() => session.run(toOrtFeeds(ort, feeds), fetches), feeds, sampleAt(source, i));
       // chained outputs are copied out here, before the arrays may move to a fold worker
       if (chain.length) carried = carryOver(results, chain);
       if (device) {
@@ -171,48 +172,6 @@ export async function calibrate(
     early?.drop();
     // the recomputed tensors' kernel memory, when this thread folded (a fold worker ends with its own)
     if (derived) releaseElementwiseKernel();
-  }
-}
-
-/**
- * onnxruntime's message without what only its developers read: onnxruntime-web's wrapper ("failed to
- * call OrtRun(). ERROR_CODE: 1, ERROR_MESSAGE: ") and a failed check's build path and C++ signature
- * ("…/element_wise_ops.h:583 void onnxruntime::BroadcastIterator::Append(…) axis == 1 || … was false.").
- */
-export function onnxruntimeWords(message: string): string {
-  return message
-    .replace(/\s+/g, ' ')
-    .replace(/^failed to call OrtRun\(\)\. ERROR_CODE: \d+, ERROR_MESSAGE: /, '')
-    .replace(/\S+\.(?:h|cc|cpp):\d+ .*? was false\. /, '')
-    .trim();
-}
-
-/**
- * One sample's run. onnxruntime's own message names the node that failed, not the sample: a failure
- * is said with the sample (its name where the source has one) and the shapes it was given, so that
- * a user can tell which file, or which generated shape, to change.
- */
-async function runSample(
-  ort: OrtModule,
-  session: CalibrationSession,
-  feeds: Feeds,
-  fetches: string[],
-  i: number,
-  source: CalibrationSource,
-): Promise<Record<string, Tensor>> {
-  try {
-    return await session.run(toOrtFeeds(ort, feeds), fetches);
-  } catch (e) {
-    if (isQuantscopeError(e)) throw e;
-    const name = source.name?.(i);
-    const shapes = Object.entries(feeds)
-      .map(([input, t]) => `${input} ${t.type ?? 'float32'} [${t.dims.join(', ')}]`)
-      .join(', ');
-    const why = onnxruntimeWords(e instanceof Error ? e.message : String(e));
-    throw new QuantscopeError(
-      'RUNTIME',
-      `sample ${i + 1} of ${source.count}${name ? ` (${name})` : ''}, inputs ${shapes}: the model failed on it: ${why}`,
-    );
   }
 }
 

@@ -25,6 +25,7 @@ import { WEIGHTED_OPS } from '../onnx/plan';
 import { materializeSample, type SampleSpec } from '../data/samples';
 import { bytesSessionOpener, type ModelSessionOpener } from './modelSession';
 import { toOrtFeeds, type OrtModule, type Tensor } from './ort';
+import { runOnSample } from './sampleRun';
 
 export interface TensorError {
   readonly tensor: string;
@@ -133,12 +134,12 @@ export async function debugModels(
   try {
     for (let s = 0; s < samples.length; s++) {
       if (opts.signal?.aborted) throw new QuantscopeError('CANCELLED', 'debugging was cancelled');
-      const feeds = toOrtFeeds(ort, materializeSample(samples[s]!));
-      const fo = await fs.run(
-        feeds,
-        acts.map((a) => a.tensor),
-      );
-      const qo = await qs.run(feeds, qFetch);
+      const given = materializeSample(samples[s]!);
+      const feeds = toOrtFeeds(ort, given);
+      const at = { index: s, count: samples.length, name: samples[s]!.name };
+      const floatFetch = acts.map((a) => a.tensor);
+      const fo = await runOnSample(() => fs.run(feeds, floatFetch), given, at, 'the float model');
+      const qo = await runOnSample(() => qs.run(feeds, qFetch), given, at, 'the quantized model');
       const data = (r: Record<string, unknown>, t: string) => (r[t] as Tensor).data as Float32Array;
       for (const a of acts) {
         const qt = data(qo, a.tensor);

@@ -20,6 +20,7 @@ import type { ExternalDataFile, GuardRequest, WorkerReply } from './protocol';
 import type { SerialQueue } from './serialQueue';
 import { modelBytes } from './speedJob';
 import { carryOver, chainedFeeds } from './recurrent';
+import { runOnSample, sampleAt } from './sampleRun';
 
 export interface GuardOptions {
   /** Recurrent pairs: fed back in streaming order, and never the output judged. */
@@ -56,8 +57,21 @@ export async function guardExport(
   for (let i = 0; i < source.count; i++) {
     if (opts.signal?.aborted) throw new QuantscopeError('CANCELLED', 'the check was cancelled');
     const feeds = await source.feeds(i);
-    const a = await float.run(toOrtFeeds(ort, chainedFeeds(feeds, carriedFloat)), fetches);
-    const b = await exported.run(toOrtFeeds(ort, chainedFeeds(feeds, carriedExport)), fetches);
+    const at = sampleAt(source, i);
+    const floatFeeds = chainedFeeds(feeds, carriedFloat);
+    const exportFeeds = chainedFeeds(feeds, carriedExport);
+    const a = await runOnSample(
+      () => float.run(toOrtFeeds(ort, floatFeeds), fetches),
+      floatFeeds,
+      at,
+      'the float model',
+    );
+    const b = await runOnSample(
+      () => exported.run(toOrtFeeds(ort, exportFeeds), fetches),
+      exportFeeds,
+      at,
+      'the export',
+    );
     if (chain.length) {
       carriedFloat = carryOver(a, chain);
       carriedExport = carryOver(b, chain);

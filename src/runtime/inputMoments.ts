@@ -18,6 +18,7 @@ import { attrInt, attrInts, attrString } from '../onnx/proto';
 import type { CalibrationSource } from './calibrate';
 import { toOrtFeeds, type OrtModule, type Tensor } from './ort';
 import type { RoundingProgress, RoundingTarget } from './roundingTargets';
+import { runOnSample, sampleAt } from './sampleRun';
 
 export function convGeometry(node: NodeProto, dims: readonly number[], kernel: readonly number[]): ConvGeometry {
   const rank = dims.length;
@@ -120,7 +121,8 @@ export async function collectInputMoments(
   try {
     for (let i = 0; i < source.count; i++) {
       if (opts.signal?.aborted) throw new QuantscopeError('CANCELLED', 'weight rounding was cancelled');
-      const out = await session.run(toOrtFeeds(ort, await source.feeds(i)), inputs);
+      const feeds = await source.feeds(i);
+      const out = await runOnSample(() => session.run(toOrtFeeds(ort, feeds), inputs), feeds, sampleAt(source, i));
       const t0 = now();
       for (let k = 0; k < targets.length; k++) {
         const tensor = out[targets[k]!.input] as Tensor;

@@ -2,7 +2,8 @@
  * Guard rails in onnxruntime-node: the check every export gets (a built model whose middle tensor
  * needs more than 8 bits misses the target, its twin without the outlier meets it), Silero VAD v5's
  * recurrent state chained through calibration (it moves the ranges of the state path, and only
- * those), the words for a model with nothing to calibrate, and the command line on Silero without --fix.
+ * those), the words for a model with nothing to calibrate and for a sample the model or its export
+ * fails on, and the command line on Silero without --fix.
  */
 import * as ort from 'onnxruntime-node';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -28,6 +29,8 @@ import { guardExport } from '../../src/runtime/guardRun';
 import type { Feeds, OrtModule } from '../../src/runtime/ort';
 import { calibratedRanges } from '../../src/core/calibratedRanges';
 import { outlierModel } from '../helpers/guardModels';
+import { makeValueInfo } from '../../src/onnx/proto';
+import { DT } from '../../src/onnx/tensor';
 import { ROOT } from '../helpers/sample';
 import { sileroChunk, writeSileroData } from '../helpers/sileroData';
 import { runCli as cli } from '../helpers/cli';
@@ -101,6 +104,33 @@ describe('a sample the model fails on', () => {
         /^sample 2 of 2 \(row-2\.npy\), inputs x float32 \[1, 8\]: the model failed on it: .*invalid dimensions for input: x.* Got: 8 Expected: 16/,
       ),
     });
+  });
+});
+
+describe('a sample the export fails on', () => {
+  it('is named in the check as the export failing, not the float model', async () => {
+    const model = prepareModel(outlierModel(1)).model;
+    // the export's Reshape asks for 15 of the 16 values: it loads, and fails on the first sample
+    const broken = prepareModel(outlierModel(1)).model;
+    const shape = broken.graph!.initializer.find((t) => t.name === 'shape')!;
+    shape.rawData = new Uint8Array(BigInt64Array.of(1n, 15n, 1n).buffer);
+    broken.graph!.output[0] = makeValueInfo('out', DT.FLOAT, [1, 15, 1]);
+    const source = {
+      count: 3,
+      feeds: async (i: number): Promise<Feeds> => ({ x: { data: normals(i + 1, 16), dims: [1, 16] } }),
+      name: (i: number) => `held-${i + 1}.npy`,
+    };
+    const check = guardExport(ORT, await session(model), await session(broken), source, { source: '3 samples' });
+    const error = await check.then(
+      () => null,
+      (e: unknown) => e as { code: string; message: string },
+    );
+    expect(error?.code).toBe('RUNTIME');
+    expect(error?.message).toMatch(
+      /^sample 1 of 3 \(held-1\.npy\), inputs x float32 \[1, 16\]: the export failed on it: .*cannot be reshaped/,
+    );
+    // onnxruntime's build path and C++ signature are not a user's words
+    expect(error?.message).not.toMatch(/reshape_helper\.h|onnxruntime::/);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { onnxruntimeWords } from '../../src/runtime/calibrate';
+import { onnxruntimeWords } from '../../src/runtime/sampleRun';
 
 describe('onnxruntimeWords', () => {
   it("keeps onnxruntime's words and drops the wrapper, the build path and the C++ signature", () => {

@@ -12,6 +12,7 @@ import { toOrtFeeds, type OrtModule, type Tensor } from '../ort';
 import type { EvalMetrics, Evaluator } from './evaluate';
 import type { Trial, TuneResult } from './trial';
 import { meets, targetLabel, targetValue, type Target } from './target';
+import { feedShapes, onnxruntimeWords } from '../sampleRun';
 
 /**
  * What the written file is judged by: the search's evaluator (its cached float outputs and held-out
@@ -104,17 +105,15 @@ export async function measureFile(
   try {
     const all = materializeSample(sample);
     // inputs the preparation fixed (Silero's sr) are no longer inputs of the written file
-    const feeds = toOrtFeeds(
-      ort,
-      Object.fromEntries(Object.entries(all).filter(([k]) => session.inputNames.includes(k))),
-    );
+    const given = Object.fromEntries(Object.entries(all).filter(([k]) => session.inputNames.includes(k)));
+    const feeds = toOrtFeeds(ort, given);
     let out: Record<string, Tensor>;
     try {
       out = (await session.run(feeds)) as Record<string, Tensor>;
     } catch (e) {
       throw new QuantscopeError(
         'RUNTIME',
-        `${file} loads but does not run on sample ${sample.name}: ${(e as Error).message ?? String(e)}`,
+        `${file} loads but does not run on sample ${sample.name} (inputs ${feedShapes(given)}): ${onnxruntimeWords((e as Error).message ?? String(e))}`,
       );
     }
     for (const [name, t] of Object.entries(out)) {
