@@ -2,7 +2,7 @@ import { memo } from 'react';
 import { Area, AreaChart, CartesianGrid, Tooltip, XAxis, YAxis } from 'recharts';
 import { downsampleHistogram, type HistogramState } from '../core/histogram';
 import { formatNumber } from './format';
-import { HEIGHT, PLOT } from './histogramPlot';
+import { HEIGHT, niceTicks, PLOT } from './histogramPlot';
 
 /** No vertical grid lines (see HistogramBars). */
 const noLines = (): number[] => [];
@@ -49,12 +49,13 @@ export const HistogramBars = memo(function HistogramBars({
       {/* horizontal lines only: recharts places vertical ones (and computes them even when hidden, unless
           given a generator) by a tick search that measures every label in the DOM */}
       <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ee" vertical={false} verticalCoordinatesGenerator={noLines} />
-      {/* interval 0: every tick of the (5) nice ticks drawn, none measured in the DOM to thin them out
+      {/* interval 0: every one of the (about 5) round ticks drawn, none measured in the DOM to thin them out
           (recharts' default measures each label with a forced layout: most of a 70-200 ms first draw) */}
       <XAxis
         dataKey="x"
         type="number"
         domain={[lo, hi]}
+        ticks={niceTicks(lo, hi)}
         tickFormatter={formatNumber}
         allowDataOverflow
         height={30}

@@ -4,6 +4,7 @@ import { weightConfigFor } from '../core/config';
 import { weightGranularity, type WeightGranularityReport } from '../core/weightStats';
 import { readFloat32 } from '../onnx';
 import { formatNumber } from './format';
+import { niceTicks } from './histogramPlot';
 import { onLinkClick } from './route';
 import { useApp, useAppStore } from './useApp';
 import { NodeRounding } from './RoundingOptions';
@@ -196,6 +197,7 @@ function ChannelChart({ report }: { report: WeightGranularityReport }) {
             tickFormatter={formatNumber}
             width={56}
             domain={[-report.absMax * 1.08, report.absMax * 1.08]}
+            ticks={niceTicks(-report.absMax * 1.08, report.absMax * 1.08)}
             allowDataOverflow
           />
           <Tooltip
