@@ -8,6 +8,7 @@ import { materializeSample } from '../data/samples';
 import { toOrtFeeds, type Tensor } from '../runtime/ort';
 import { nodeOrt } from '../runtime/ortNode';
 import { createNodeSessionForModel } from '../runtime/nodeModelSession';
+import { runOnSample } from '../runtime/sampleRun';
 import { fixedInputs, hasFlag, UsageError, type Args } from './args';
 import { loadSamples } from './data';
 import { imageInput, readModel } from './files';
@@ -43,10 +44,12 @@ export async function cmdEval(a: Args): Promise<void> {
     maxAbsError: number;
     top1: number | null;
   }[] = [];
-  for (const sample of samples) {
-    const feeds = toOrtFeeds(nodeOrt, materializeSample(sample));
-    const fo = await fs.run(feeds);
-    const qo = await qs.run(feeds);
+  for (const [index, sample] of samples.entries()) {
+    const given = materializeSample(sample);
+    const feeds = toOrtFeeds(nodeOrt, given);
+    const at = { index, count: samples.length, name: sample.name };
+    const fo = await runOnSample(() => fs.run(feeds), given, at, basename(floatPath));
+    const qo = await runOnSample(() => qs.run(feeds), given, at, basename(quantPath));
     for (const name of fs.outputNames) {
       const ft = fo[name] as unknown as Tensor;
       const qt = qo[name] as unknown as Tensor | undefined;

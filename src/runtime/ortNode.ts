@@ -14,21 +14,32 @@ let loaded: NodeOrt | undefined;
 // onnxruntime-node is CommonJS: require gives the very module object `import` does (one registry of backends)
 const load = (): NodeOrt => (loaded ??= createRequire(import.meta.url)('onnxruntime-node') as NodeOrt);
 
+/**
+ * Every session logs at severity 4 (fatal only): a failure onnxruntime-node logs is also thrown, and
+ * said once in the command's own words (runtime/sampleRun.ts); its log line repeated it first, in red,
+ * with a build path and a C++ signature. Its warnings (a deprecated attribute) are not the user's to act on.
+ */
+const quietSessions: OrtModule['InferenceSession'] = {
+  create: (model, options = {}) =>
+    (load().InferenceSession as unknown as OrtModule['InferenceSession']).create(model, {
+      ...options,
+      logSeverityLevel: 4,
+    }),
+};
+
 export const nodeOrt: OrtModule = {
-  get InferenceSession() {
-    return load().InferenceSession as unknown as OrtModule['InferenceSession'];
-  },
+  InferenceSession: quietSessions,
   get Tensor() {
     return load().Tensor as unknown as OrtModule['Tensor'];
   },
 };
 
-/** A CPU session on onnxruntime-node, its warnings silenced (severity 3: errors only). */
+/** A CPU session on onnxruntime-node, logging nothing but fatal errors (quietSessions). */
 export function createNodeSession(
   model: Uint8Array,
   options: InferenceSession.SessionOptions = {},
 ): Promise<InferenceSession> {
-  return nodeOrt.InferenceSession.create(model, { logSeverityLevel: 3, ...options });
+  return nodeOrt.InferenceSession.create(model, options);
 }
 
 /**
@@ -39,5 +50,5 @@ export function createNodeSessionFromPath(
   path: string,
   options: InferenceSession.SessionOptions = {},
 ): Promise<InferenceSession> {
-  return nodeOrt.InferenceSession.create(path as unknown as Uint8Array, { logSeverityLevel: 3, ...options });
+  return nodeOrt.InferenceSession.create(path as unknown as Uint8Array, options);
 }

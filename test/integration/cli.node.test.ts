@@ -198,6 +198,35 @@ describe('bad input', () => {
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   }, 120_000);
 
+  it("a sample the model fails on: one line, naming the sample and the model, without onnxruntime-node's log", async () => {
+    // det adds a 3-wide and a 4-wide map on a 48x4 image: onnxruntime-node fails in the run
+    const narrow = join(dir, 'narrow.npy');
+    writeFileSync(
+      narrow,
+      makeNpy(
+        '<f4',
+        [1, 3, 48, 4],
+        Float32Array.from({ length: 576 }, (_, i) => Math.sin(i)),
+      ),
+    );
+    const q = await cli('quantize', DET, '--data', narrow, '-o', join(dir, 'narrow.onnx'));
+    expect(q.code).toBe(1);
+    expect(q.stderr).toMatch(
+      /^quantscope quantize: sample 1 of 1 \(narrow\.npy\), inputs x float32 \[1, 3, 48, 4\]: the model failed on it: .*Attempting to broadcast/,
+    );
+    const e = await cli('eval', DET, DET, '--data', narrow);
+    expect(e.code).toBe(1);
+    expect(e.stderr).toMatch(
+      /^quantscope eval: sample 1 of 1 \(narrow\.npy\), .*: ch_PP-OCRv4_det_infer\.onnx failed on it/,
+    );
+    // said once: onnxruntime-node's own log line (its build path, a C++ signature) is not printed first
+    for (const r of [q, e]) {
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).not.toMatch(/\[E:onnxruntime|onnxruntime::|\.h:\d+/);
+    }
+    expect(existsSync(join(dir, 'narrow.onnx'))).toBe(false);
+  }, 120_000);
+
   it('a model onnxruntime-node refuses, or crashes on: a coded error, exit 1, never a stack trace', async () => {
     const x = join(dir, 'x.npy');
     writeFileSync(
