@@ -65,10 +65,21 @@ test('lesson 2: the error against the threshold, and where each method lands', a
   await page.getByLabel('Threshold T').fill('0.1');
   const clipped = await number(page, 'fig-mse-at-t');
   expect(clipped).toBeGreaterThan(mid); // clipping the bulk costs more than rounding
+  // ±1.2 clips both tails of N(0, 1) with an outlier, not every value (the values near 0 stay)
+  await expect(page.getByText('every value is clipped')).toHaveCount(0);
   // min-max keeps the outlier (T = max|x|); entropy clips it
   const minmaxT = parseFloat((await value(page, 'fig-method-minmax')).split(',')[0]!);
   const entropyT = parseFloat((await value(page, 'fig-method-entropy')).split(',')[0]!);
   expect(entropyT).toBeLessThan(minmaxT / 2);
+  // the outlier sits on one side: the MSE search keeps an asymmetric range (its own MSE, the figure's
+  // last number) that beats the curve's best symmetric ±T, which its own T does not
+  const [bestT, bestMse] = (await value(page, 'fig-best-t')).split(',').map(parseFloat) as [number, number];
+  const mse = await value(page, 'fig-method-mse');
+  const [mseT, mseAtT] = mse.split(',').map(parseFloat) as [number, number];
+  const own = parseFloat(mse.split(',').at(-1)!);
+  expect(mseT).toBeGreaterThan(bestT);
+  expect(mseAtT).toBeGreaterThan(bestMse);
+  expect(own).toBeLessThan(bestMse);
   await new QuantscopePage(page).screenshot('41-lab-range');
   await page.goto('/lab/range?dist=normal&t=0');
   await expect(page.getByTestId('fig-mse-at-t')).toHaveText('T must be above 0');

@@ -6,7 +6,7 @@
  */
 import { useMemo } from 'react';
 import type { IntDType } from '../../core/dtype';
-import { createHistogram, type HistogramState } from '../../core/histogram';
+import { createHistogram, histogramEdges, histogramRange, type HistogramState } from '../../core/histogram';
 import { updateHistogram } from '../../core/histogramFold';
 import { histogramRangeError, methodRange, type MethodStats } from '../../core/methods';
 import { createMinMax, updateMinMax } from '../../core/minmax';
@@ -31,6 +31,23 @@ function statsOf(data: Float32Array): MethodStats {
 export function thresholdError(h: HistogramState, t: number, dtype: IntDType, nonNegative: boolean): number {
   if (!(t > 0)) return NaN;
   return histogramRangeError(h, nonNegative ? 0 : -t, t, dtype, !nonNegative).mse;
+}
+
+/**
+ * A lower bound of the data's smallest |x|, to the histogram's bin: 0 where a non-empty bin holds 0,
+ * else the nearest edge of the non-empty bin closest to 0. Below it, ±T clips every value.
+ */
+export function smallestAbsBound(h: HistogramState): number {
+  const [lo, hi] = histogramRange(h);
+  const edges = histogramEdges(lo, hi, h.counts.length);
+  let bound = Infinity;
+  for (let i = 0; i < h.counts.length; i++) {
+    if (h.counts[i] === 0) continue;
+    const a = edges[i]!;
+    const b = edges[i + 1]!;
+    bound = Math.min(bound, a <= 0 && b >= 0 ? 0 : Math.min(Math.abs(a), Math.abs(b)));
+  }
+  return bound;
 }
 
 export function RangeLesson() {
@@ -63,12 +80,15 @@ export function RangeLesson() {
       MARKERS.map(([m, label, color]) => {
         try {
           const r = methodRange(stats, m);
-          return { m, label, color, t: Math.max(Math.abs(r.rmin), Math.abs(r.rmax)) };
+          // the method's own range, quantized asymmetrically as it is used for activations (the
+          // curve is symmetric ±T: an asymmetric range can beat every point on it)
+          const own = histogramRangeError(stats.histogram, r.rmin, r.rmax, dtype, false).mse;
+          return { m, label, color, t: Math.max(Math.abs(r.rmin), Math.abs(r.rmax)), r, own };
         } catch {
           return null;
         }
       }).filter((x) => x !== null),
-    [stats],
+    [stats, dtype],
   );
   const err = thresholdError(stats.histogram, t, dtype, nonNegative);
   const best = curve.reduce((a, p) => (p[1] < a[1] ? p : a), [amax, Infinity] as [number, number]);
@@ -81,14 +101,20 @@ export function RangeLesson() {
     ((Math.log10(Math.max(e, minErr)) - Math.log10(minErr)) / Math.max(1e-9, Math.log10(maxErr) - Math.log10(minErr))) *
       150;
   const X = (v: number) => 40 + (v / amax) * (W - 60);
-  const below = t < Math.min(Math.abs(min), Math.abs(max)) && t < amax;
+  const smallest = useMemo(() => smallestAbsBound(stats.histogram), [stats]);
+  // every value beyond ±T; otherwise only the tails are (min and max themselves are only its ends)
+  const below = t < smallest;
   return (
     <article className="lesson" data-testid="lesson-range">
       <h2>2 · Choosing the range</h2>
       <p>
         Calibration picks the clipping threshold T. Min-max keeps every value; percentile drops a tiny fraction of the
-        tails; entropy keeps the distribution's shape (least KL divergence); the MSE search minimises the squared error
-        directly. Drag T and watch the error: rounding error grows with T, clipping error shrinks.
+        tails; entropy keeps the distribution's shape (least KL divergence); the MSE search (PyTorch's
+        HistogramObserver) cuts one tail or the other while its estimate of the squared error falls, and stops at the
+        first rise. Drag T and watch the error: rounding error grows with T, clipping error shrinks. The curve clips
+        symmetrically at ±T; the methods pick a range [min, max] of their own, quantized with a zero point, whose error
+        (beside each, in the figures) can be below every point of the curve: a skewed tensor wastes none of its codes on
+        the side it does not reach.
         {modelStats ? (
           <>
             {' '}
@@ -155,16 +181,20 @@ export function RangeLesson() {
           MSE against the threshold T (log scale)
         </text>
       </svg>
-      {below && <p className="warn-text">T is below the smallest |x| in the data: every value is clipped.</p>}
+      {below && (
+        <p className="warn-text">
+          T is below the smallest |x| in the data (about {num(smallest, 3)}): every value is clipped.
+        </p>
+      )}
       <Figures
         items={[
           { id: 'fig-threshold', label: 'T', value: num(t) },
           { id: 'fig-mse-at-t', label: 'MSE at T', value: Number.isFinite(err) ? num(err) : 'T must be above 0' },
-          { id: 'fig-best-t', label: 'least MSE at T =', value: num(best[0]) },
+          { id: 'fig-best-t', label: 'least MSE on the curve: T, MSE', value: `${num(best[0])}, ${num(best[1])}` },
           ...markers.map((mk) => ({
             id: `fig-method-${mk.m}`,
-            label: `${mk.label}: T, MSE`,
-            value: `${num(mk.t)}, ${num(thresholdError(stats.histogram, mk.t, dtype, nonNegative))}`,
+            label: `${mk.label}: T, MSE; own range, MSE`,
+            value: `${num(mk.t)}, ${num(thresholdError(stats.histogram, mk.t, dtype, nonNegative))}; [${num(mk.r.rmin)}, ${num(mk.r.rmax)}], ${num(mk.own)}`,
           })),
         ]}
       />
