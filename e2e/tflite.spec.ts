@@ -11,6 +11,8 @@
  *   Resize, Concat, Pad, AveragePool, Slice, Tanh, Clip, Transpose, MaxPool, Reshape, Squeeze/Unsqueeze):
  *   float32 file against the float model, int8 file against the QDQ export;
  * - PP-OCRv4 det (depthwise convs, HardSigmoid, Resize, ConvTranspose): SQNR of the probability map;
+ * - PaddleOCR's direction classifier, whose Reshapes take shapes computed at run time (fixed for the
+ *   lines' shape): top-1 agreement with float and QDQ on upright and turned lines, SQNR against QDQ;
  * - the page: the classifier calibrated on the same .npy files and exported as TFLite int8 with int8
  *   edges (run in TFLite before it is offered, the report beside it) is the Node engine's file checked
  *   above (same ops, tensors, zero points; scales to 1e-6); a model with an unsupported op is refused by name.
@@ -141,6 +143,30 @@ test('PP-OCRv4 det: TFLite int8 agrees with the QDQ export', async ({ page }) =>
     `det: TFLite int8 map against the QDQ export ${s.toFixed(1)} dB, against float ${sqnr(floats('det-float.bin'), out as Float32Array).toFixed(1)} dB; ${meta.bytes} bytes, arena ${meta.arenaBytes}`,
   );
   expect(s).toBeGreaterThan(18); // measured 24.0 dB
+});
+
+test("PaddleOCR's direction classifier: its run-time shapes computed for the lines' shape, TFLite int8 agrees with float and QDQ", async ({
+  page,
+}) => {
+  await page.goto('/');
+  const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')).ocrcls;
+  // Shape of the pooled features (Reshape to [N, -1]) and of the Softmax's input (opset 13's Reshape back)
+  expect(meta.shapesFixed).toBe(2);
+  expect(meta.ops).toEqual(expect.arrayContaining(['RESHAPE', 'FULLY_CONNECTED', 'SOFTMAX']));
+  const n = meta.count as number;
+  const outs = await runFile(page, file('ocrcls.int8.tflite'), split(floats('ocrcls-x.bin'), n));
+  const got = split(flat(outs as Float32Array[]), n);
+  const [float, qdq] = [split(floats('ocrcls-float.bin'), n), split(floats('ocrcls-qdq.bin'), n)];
+  const agree = (ref: Float32Array[]) => got.filter((g, i) => argmax(g) === argmax(ref[i]!)).length;
+  const s = sqnr(flat(qdq), flat(got));
+  console.log(
+    `PaddleOCR cls: TFLite int8 top-1 agrees with float on ${agree(float)} of ${n}, with QDQ on ${agree(qdq)}; probabilities ${s.toFixed(1)} dB against QDQ`,
+  );
+  // upright and turned lines: the float model tells them apart, and so does the file
+  expect(new Set(float.map((f) => argmax(f))).size).toBe(2);
+  expect(agree(float)).toBe(n);
+  expect(agree(qdq)).toBe(n);
+  expect(s).toBeGreaterThan(20);
 });
 
 test('the page: TFLite int8 of the classifier, run in TFLite before it is offered, with its report; a model with an unsupported op refused by name', async ({

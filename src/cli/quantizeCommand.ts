@@ -5,7 +5,7 @@ import { calibratedRanges } from '../core/calibratedRanges';
 import { HISTOGRAM_BINS } from '../core/config';
 import { QuantscopeError, toErrorInfo } from '../core/errors';
 import { buildRecipe, parseRecipe, rangesFromRecipe, serializeRecipe, type Recipe } from '../core/recipe';
-import { exportTflite, type TfliteReport } from '../onnx/forms/tflite';
+import { exportTflite, shapesFixedWords, type TfliteReport } from '../onnx/forms/tflite';
 import { exportForm, planQuantization, producerOpTypes, summarizeModel, type TensorRange } from '../onnx';
 import { materializeSample, sampleSource } from '../data/samples';
 import { nodeOrt } from '../runtime/ortNode';
@@ -213,6 +213,7 @@ function tfliteSummary(out: string, r: TfliteReport, floatBytes: number): string
     `${out}: TFLite ${r.precision}, ${r.bytes} bytes (${((100 * r.bytes) / floatBytes).toFixed(1)}% of the float model)`,
     `  inputs: ${r.inputs.map(io).join('; ')}`,
     `  outputs: ${r.outputs.map(io).join('; ')}`,
+    ...(r.shapesFixed ? [`  ${shapesFixedWords(r)}`] : []),
     `  TFLite Micro arena at least ${r.arenaBytes} bytes (largest live activations, at ${r.arenaPeakAt})`,
     `  ops: ${r.ops.map((o) => `${o.op}×${o.count}${o.micro?.int8 ? '' : ' (no TFLite Micro int8 kernel)'}`).join(', ')}`,
     ...(r.precision === 'int8' ? [`  every op has a TFLite Micro int8 kernel: ${r.microReady ? 'yes' : 'no'}`] : []),

@@ -105,6 +105,13 @@ function matMulShape(a: readonly number[], b: readonly number[]): number[] | und
   return [...batch, ...(a.length === 1 ? [] : [a2[a2.length - 2]!]), ...(b.length === 1 ? [] : [b2[b2.length - 1]!])];
 }
 
+/** Shape's output: the dims from its `start` to its `end` (opset 15; negative counts from the end, clamped). */
+export function shapeSlice(node: NodeProto, dims: readonly number[]): number[] {
+  const rank = dims.length;
+  const at = (v: number) => Math.min(rank, Math.max(0, v < 0 ? v + rank : v));
+  return dims.slice(at(attrInt(node, 'start', 0)), at(attrInt(node, 'end', rank)));
+}
+
 /** Conv and pooling's spatial output size (Operators.md, Conv / MaxPool: pads, strides, dilations, auto_pad). */
 function windowShape(node: NodeProto, x: readonly number[], kernel: readonly number[], channels: number): number[] {
   const n = kernel.length;
@@ -270,7 +277,7 @@ function inferNode(
     case 'GlobalMaxPool':
       return same([x.dims[0]!, x.dims[1]!, ...x.dims.slice(2).map(() => 1)]);
     case 'Shape':
-      return same([rank], 7);
+      return same([shapeSlice(node, x.dims).length], 7);
     default:
       break;
   }

@@ -1,6 +1,6 @@
 /** The TFLite forms in the export panel: their options, their description, and the report beside the download. */
 import type { ExportForm } from '../core/config';
-import { TFLITE_MICRO, type TfliteReport } from '../onnx/forms/tflite';
+import { shapesFixedWords, TFLITE_MICRO, type TfliteReport } from '../onnx/forms/tflite';
 import { formatBytes } from './format';
 
 type Form = Extract<ExportForm, { kind: 'tflite' }>;
@@ -57,6 +57,7 @@ export function TfliteReportView({ report }: { report: TfliteReport }) {
         {report.outputs.map((x) => (
           <li key={`out-${x.name}`}>output {io(x)}</li>
         ))}
+        {report.shapesFixed > 0 && <li data-testid="tflite-shapes-fixed">{shapesFixedWords(report)}</li>}
         <li data-testid="tflite-arena">
           TFLite Micro tensor arena: at least {formatBytes(report.arenaBytes)} (the largest set of activations alive at
           once, at {report.arenaPeakAt}); weights {formatBytes(report.weightBytes)}

@@ -1,11 +1,12 @@
 /**
  * The Node half of e2e/tflite.spec.ts (run with tsx: the engine imports JSON that Playwright's loader
- * refuses): trains the classifier's head, calibrates the classifier and PP-OCRv4 det on onnxruntime-node
- * as the page does, writes their TFLite exports (the page's engine) and what the static QDQ export and
- * the float model output on held-out inputs, into the folder given as argv[2].
+ * refuses): trains the classifier's head, calibrates the classifier, PP-OCRv4 det and PaddleOCR's
+ * direction classifier on onnxruntime-node as the page does, writes their TFLite exports (the page's
+ * engine) and what the static QDQ export and the float model output on held-out inputs, into the
+ * folder given as argv[2].
  */
 import * as ort from 'onnxruntime-node';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG } from '../../src/core';
 import { buildQdqModel, calibrationTensors, encodeModel, withExtraOutputs, type ModelProto } from '../../src/onnx';
@@ -14,7 +15,8 @@ import { calibrate } from '../../src/runtime/calibrate';
 import type { OrtModule } from '../../src/runtime/ort';
 import { calibratedRanges } from '../../src/core/calibratedRanges';
 import { loadModelSync } from '../../src/state/modelSlice';
-import { docFeeds, ocrModel } from './sample';
+import { docFeeds, ocrModel, ROOT } from './sample';
+import { decodePng, imageToTensor, PPOCR_REC_PRESET } from '../../src/data/image';
 import { seededFloats } from './sample';
 import { classifier, classifierFeatures, opsZoo, patternImage, SIDE, trainHead } from './tfliteModels';
 
@@ -163,5 +165,39 @@ const meta: Record<string, unknown> = {};
     arenaBytes: report.arenaBytes,
     bytes: bytes.length,
   };
+}
+// PaddleOCR's direction classifier: its Reshape to [N, -1] and its Softmax's Reshape back take shapes
+// computed at run time (Shape nodes), fixed here for the lines' shape [1, 3, 48, 192]. Calibrated on six
+// text lines, compared on three others, upright and turned 180° (what it tells apart).
+{
+  const preset = { ...PPOCR_REC_PRESET, width: 192, height: 48 };
+  const line = (i: number) => {
+    const path = join(ROOT, 'public', 'samples', 'rec', `line-0${i}.png`);
+    return imageToTensor(decodePng(new Uint8Array(readFileSync(path)), path), preset).data as Float32Array;
+  };
+  const dims = [1, 3, 48, 192];
+  // 180°: each channel's plane read backwards
+  const turned = (x: Float32Array) => {
+    const plane = 48 * 192;
+    const out = new Float32Array(x.length);
+    for (let c = 0; c < 3; c++) for (let k = 0; k < plane; k++) out[c * plane + k] = x[c * plane + plane - 1 - k]!;
+    return out;
+  };
+  const { m, calib } = await calibrated(
+    'ch_ppocr_mobile_v2.0_cls_infer.onnx',
+    ocrModel('cls'),
+    [1, 2, 3, 4, 5, 6].flatMap((i) => [line(i), turned(line(i))]),
+    dims,
+  );
+  const { bytes, report } = exportTflite(m.prepared, { precision: 'int8', inputShapes: { x: dims } }, calib);
+  save('ocrcls.int8.tflite', bytes);
+  const held = [7, 8, 9].flatMap((i) => [line(i), turned(line(i))]);
+  save('ocrcls-x.bin', concat(held.map((x) => toNhwc(x, dims))));
+  save(
+    'ocrcls-qdq.bin',
+    concat(await run(buildQdqModel(m.prepared, m.plan, calib.ranges, DEFAULT_CONFIG).model, held, dims)),
+  );
+  save('ocrcls-float.bin', concat(await run(m.prepared, held, dims)));
+  meta.ocrcls = { count: held.length, shapesFixed: report.shapesFixed, ops: report.ops.map((o) => o.op) };
 }
 writeFileSync(join(dir, 'meta.json'), JSON.stringify(meta));

@@ -22,6 +22,7 @@ import {
   type NodeProto,
   type TensorProto,
 } from '../proto';
+import { shapeSlice } from '../shapeInference';
 import { DT, readFloat32, readInts } from '../tensor';
 
 const MAX_ELEMENTS = 64 * 2 ** 20;
@@ -44,6 +45,21 @@ function read(t: TensorProto): Arr | null {
     }
   }
   return null;
+}
+
+/**
+ * Slice's starts, ends, axes and steps: int64 values past 2^53 (INT64_MAX for "to the end" is the
+ * usual) clamped to ±2^53, which Slice clamps to the dimension anyway.
+ */
+function readIndexes(t: TensorProto): Arr | null {
+  if (t.dataType !== DT.INT64 || !t.rawData.length) return read(t);
+  const v = new DataView(t.rawData.buffer, t.rawData.byteOffset, t.rawData.byteLength);
+  const limit = BigInt(Number.MAX_SAFE_INTEGER);
+  const data = Array.from({ length: t.rawData.byteLength / 8 }, (_, i) => {
+    const x = v.getBigInt64(i * 8, true);
+    return Number(x > limit ? limit : x < -limit ? -limit : x);
+  });
+  return { type: DT.INT64, dims: t.dims.map(Number), data };
 }
 
 function write(name: string, a: Arr): TensorProto {
@@ -120,6 +136,49 @@ function binary(a: Arr, b: Arr, f: (x: number, y: number) => number): Arr | null
   return { type: a.type, dims, data: out };
 }
 
+/**
+ * Slice (Operators.md, Slice): per axis, start and end counted from the end when negative, then
+ * clamped to [0, dim] for a positive step and to [0, dim - 1] / [-1, dim - 1] for a negative one.
+ */
+function sliceArr(a: Arr, starts: number[], ends: number[], axes?: number[], steps?: number[]): Arr | null {
+  const rank = a.dims.length;
+  const from = a.dims.map(() => 0);
+  const step = a.dims.map(() => 1);
+  const count = [...a.dims];
+  for (let i = 0; i < starts.length; i++) {
+    const axis = ((axes?.[i] ?? i) + rank) % rank;
+    const dim = a.dims[axis]!;
+    const st = steps?.[i] ?? 1;
+    if (st === 0 || ends[i] === undefined) return null;
+    let b = starts[i]! < 0 ? starts[i]! + dim : starts[i]!;
+    let e = ends[i]! < 0 ? ends[i]! + dim : ends[i]!;
+    if (st > 0) {
+      b = Math.min(dim, Math.max(0, b));
+      e = Math.min(dim, Math.max(0, e));
+    } else {
+      b = Math.min(dim - 1, Math.max(0, b));
+      e = Math.min(dim - 1, Math.max(-1, e));
+    }
+    from[axis] = b;
+    step[axis] = st;
+    count[axis] = Math.max(0, Math.ceil((e - b) / st));
+  }
+  const inS = strides(a.dims);
+  const outS = strides(count);
+  const out = like(a, size(count));
+  for (let o = 0; o < out.length; o++) {
+    let rem = o;
+    let src = 0;
+    for (let k = 0; k < rank; k++) {
+      const i = Math.floor(rem / outS[k]!);
+      rem -= i * outS[k]!;
+      src += (from[k]! + i * step[k]!) * inS[k]!;
+    }
+    out[o] = a.data[src]!;
+  }
+  return { type: a.type, dims: count, data: out };
+}
+
 function evaluate(node: NodeProto, ins: (Arr | null)[], opset: number): Arr[] | null {
   const [a, b] = ins;
   const flt = (x: number) => f32(x);
@@ -170,8 +229,22 @@ function evaluate(node: NodeProto, ins: (Arr | null)[], opset: number): Arr[] | 
         return [{ type: to, dims: a.dims, data: Array.from(a.data, (v) => Math.trunc(v)) }];
       return null;
     }
-    case 'Shape':
-      return a ? [{ type: DT.INT64, dims: [a.dims.length], data: [...a.dims] }] : null;
+    case 'Shape': {
+      if (!a) return null;
+      const dims = shapeSlice(node, a.dims);
+      return [{ type: DT.INT64, dims: [dims.length], data: dims }];
+    }
+    case 'Slice': {
+      if (!a) return null;
+      // opset 10 on: starts, ends, axes, steps are inputs; before, attributes (no steps)
+      const arg = (k: number, attr: string) =>
+        opset >= 10 ? (ins[k] ? (ins[k].data as number[]) : undefined) : attrInts(node, attr);
+      const starts = arg(1, 'starts');
+      const ends = arg(2, 'ends');
+      if (!starts || !ends) return null;
+      const r = sliceArr(a, starts, ends, arg(3, 'axes'), opset >= 10 ? arg(4, 'steps') : undefined);
+      return r ? [r] : null;
+    }
     case 'Neg':
       return a
         ? [
@@ -260,7 +333,9 @@ export function foldConstants(model: ModelProto): { model: ModelProto; folded: n
     changed = false;
     const inits = new Map(g.initializer.map((t) => [t.name, t]));
     for (const node of foldable(g)) {
-      const ins = node.input.map((i) => (i ? read(inits.get(i)!) : null));
+      const ins = node.input.map((i, k) =>
+        i ? (node.opType === 'Slice' && k > 0 ? readIndexes(inits.get(i)!) : read(inits.get(i)!)) : null,
+      );
       if (node.input.some((i, k) => i !== '' && !ins[k])) continue;
       const result = evaluate(node, ins, opset);
       if (!result || result.some((r) => r.data.length > MAX_ELEMENTS)) continue;

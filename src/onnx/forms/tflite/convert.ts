@@ -28,6 +28,7 @@
  */
 import { QuantscopeError } from '../../../core/errors';
 import { indexGraph } from '../../graph';
+import { freezeShapes } from '../../passes/freezeShapes';
 import type { ModelProto } from '../../proto';
 import { cancelTransposes } from './cancel';
 import { makeCtx } from './ctx';
@@ -53,7 +54,12 @@ import type { TfliteBuild, TfliteCalibration, TfliteOptions, Val } from './types
 export { permute, tflShape } from './layout';
 export type { TfliteBuild, TfliteCalibration, TfliteIo, TfliteOptions, TflitePrecision } from './types';
 
-export function buildTflite(model: ModelProto, opts: TfliteOptions, calib?: TfliteCalibration): TfliteBuild {
+export function buildTflite(given: ModelProto, opts: TfliteOptions, calib?: TfliteCalibration): TfliteBuild {
+  // TFLite's shapes are fixed: the shape arithmetic an exporter left for run time is computed for
+  // the inputs' shapes (a Reshape to Shape(x) becomes a Reshape to a constant)
+  const frozen =
+    opts.inputShapes && Object.keys(opts.inputShapes).length ? freezeShapes(given, opts.inputShapes) : null;
+  const model = frozen?.model ?? given;
   const refused = refusedNodes(model);
   if (refused.length) {
     throw new QuantscopeError(
@@ -181,6 +187,7 @@ export function buildTflite(model: ModelProto, opts: TfliteOptions, calib?: Tfli
     graphOutputs,
     derivedRanges,
     biasesAdjusted: state.biasesAdjusted,
+    shapesFixed: frozen?.shapes ?? 0,
   };
 }
 

@@ -38,6 +38,8 @@ export interface TfliteReport {
   readonly derivedRanges: TfliteBuild['derivedRanges'];
   /** Weights whose scale was enlarged so that their int32 bias fits. */
   readonly biasesAdjusted: number;
+  /** Shape computations fixed for the inputs' shapes: the file runs at those shapes only. */
+  readonly shapesFixed: number;
   /** Whether every op has an int8 kernel in TFLite Micro (int8 files). */
   readonly microReady: boolean;
 }
@@ -94,11 +96,20 @@ export function tfliteReport(build: TfliteBuild, precision: TfliteOptions['preci
     weightBytes,
     derivedRanges: build.derivedRanges,
     biasesAdjusted: build.biasesAdjusted,
+    shapesFixed: build.shapesFixed,
     microReady: precision === 'int8' && ops.every((o) => o.micro?.registered && o.micro.int8),
   };
 }
 
 /** The whole export: refuses unsupported nodes first (by name), then builds, writes and reports. */
+/**
+ * What fixing the shapes means for the user, said alike by the page and the command line: the file
+ * runs at the inputs' shapes only (TFLite's are fixed anyway), with the shape arithmetic computed here.
+ */
+export function shapesFixedWords(r: Pick<TfliteReport, 'shapesFixed' | 'inputs'>): string {
+  return `${r.shapesFixed} shape computation${r.shapesFixed === 1 ? '' : 's'} (Shape nodes) computed for the input shape${r.inputs.length === 1 ? '' : 's'} ${r.inputs.map((x) => `[${x.onnxShape.join(', ')}]`).join(', ')}: the file takes inputs of exactly that shape`;
+}
+
 export function exportTflite(
   model: Parameters<typeof buildTflite>[0],
   opts: TfliteOptions,

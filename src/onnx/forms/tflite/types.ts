@@ -42,6 +42,8 @@ export interface TfliteBuild {
   /** Activations whose range the spec fixed or the writer derived (not calibrated). */
   readonly derivedRanges: readonly { tensor: string; how: string }[];
   readonly biasesAdjusted: number;
+  /** Shape nodes computed for the given input shapes (passes/freezeShapes), with what they made constant. */
+  readonly shapesFixed: number;
 }
 
 /** A value flowing through the graph: its TFLite tensor, its ONNX shape and (int8) its parameters. */
