@@ -73,8 +73,9 @@ quantize FLAGS (defaults in brackets: what works for most models):
 
 Every export is checked against the float model (top-1 agreement >= 99% on a class axis, else output
 SQNR >= 20 dB, on the first output that is not recurrent state); a miss is a warning naming the
-metric, its value and the target. A scalar input every sample gives one value, that an If branches
-on, is fixed automatically (--fix overrides).
+metric, its value and the target (a .tflite cannot run here: an int8 one is checked through its static
+QDQ twin, the same ranges, and says so; a float one is said unchecked). A scalar input every sample
+gives one value, that an If branches on, is fixed automatically (--fix overrides).
 
 range options: --dtype int8|uint8|int16|uint16|int4|uint4 [int8] --symmetric --reduce-range
   --convention onnxruntime|pytorch [onnxruntime] --percentile P --bins N [2048] --quantized-bins M [128] --per-channel --axis N

@@ -6,7 +6,15 @@ import { HISTOGRAM_BINS } from '../core/config';
 import { QuantscopeError, toErrorInfo } from '../core/errors';
 import { buildRecipe, parseRecipe, rangesFromRecipe, serializeRecipe, type Recipe } from '../core/recipe';
 import { exportTflite, shapesFixedWords, type TfliteReport } from '../onnx/forms/tflite';
-import { exportForm, planQuantization, producerOpTypes, summarizeModel, type TensorRange } from '../onnx';
+import {
+  buildQdqModel,
+  encodeModel,
+  exportForm,
+  planQuantization,
+  producerOpTypes,
+  summarizeModel,
+  type TensorRange,
+} from '../onnx';
 import { materializeSample, sampleSource } from '../data/samples';
 import { nodeOrt } from '../runtime/ortNode';
 import { fixedInputs, hasFlag, flagValue, UsageError, type Args } from './args';
@@ -133,6 +141,25 @@ export async function cmdQuantize(a: Args): Promise<void> {
     );
     writeAtomically(out, [t.bytes]);
     console.log(tfliteSummary(out, t.report, bytes.length));
+    // The command line has no TFLite interpreter: the file itself is not run here. An int8 file's static
+    // QDQ twin (the same ranges) is checked against the float model in its place, and said to be the twin.
+    const heldOut = a.flags.get('held-out');
+    if (tfliteInt8 && ranges) {
+      const twin = encodeModel(buildQdqModel(prepared, plan, ranges, config).model);
+      const v = await checkedOrSaid(out, () =>
+        guardOnNode(prepared, [twin], heldOut ? load(heldOut) : null, samples, chain),
+      );
+      reportVerdict(
+        v && {
+          ...v,
+          source: `${v.source}; measured on the static QDQ export of the same ranges in onnxruntime-node, not on the .tflite, which the command line cannot run`,
+        },
+      );
+    } else
+      reportVerdict(
+        null,
+        `${out} is a .tflite file, which the command line cannot run (it has no TFLite interpreter); the page runs it in TFLite's own`,
+      );
   } else {
     // the form, run again on the corrected model when bias correction measured it first
     const runForm = () => exportForm(prepared, config, ranges ? { plan, ranges } : undefined, rounded?.rounded);

@@ -1,7 +1,7 @@
 /**
  * `quantscope quantize --format tflite`: the same engine as the page. A small classifier calibrated
  * on .npy files becomes an int8 .tflite (float edges by default, int8 edges with --tflite-io int8),
- * tflite-float32 needs no data, a misplaced --tflite-io is a usage error (exit 2), and a model with
+ * checked through its static QDQ twin and said so, tflite-float32 needs no data (and says it was not checked), a misplaced --tflite-io is a usage error (exit 2), and a model with
  * an op TFLite lacks is refused by node and op (exit 1, nothing written).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,6 +38,10 @@ describe('quantscope quantize --format tflite', () => {
     const r = await cli('quantize', model, '--format', 'tflite', '--data', ...data, '-o', out);
     expect(r.code).toBe(0);
     expect(r.out).toContain('every op has a TFLite Micro int8 kernel: yes');
+    // never silent about accuracy: the file cannot run here, its static QDQ twin is checked and named so
+    expect(r.out).toMatch(
+      /check: top-1 agreement [\d.]+% on output \S+, .*measured on the static QDQ export of the same ranges in onnxruntime-node, not on the \.tflite/,
+    );
     const g = decodeTflite(new Uint8Array(readFileSync(out))).subgraphs![0]!;
     expect(g.tensors![g.inputs![0]!]!.type ?? 0).toBe(TensorType.FLOAT32);
     const out8 = join(dir, 'cls.io8.tflite');
@@ -109,6 +113,12 @@ describe('quantscope quantize --format tflite', () => {
     const erf = join(dir, 'erf.onnx');
     writeFileSync(erf, encodeModel(withUnsupportedOp()));
     const out = join(dir, 'erf.tflite');
+    // a float file: nothing to compare here, and said so
+    const f32 = join(dir, 'cls.f32.tflite');
+    const rf = await cli('quantize', model, '--format', 'tflite-float32', '-o', f32);
+    expect(rf.code).toBe(0);
+    expect(rf.out).toContain('note: the export was not checked against the float model: ');
+    expect(rf.out).toContain('which the command line cannot run (it has no TFLite interpreter)');
     const r = await cli('quantize', erf, '--format', 'tflite-float32', '-o', out);
     expect(r.code).toBe(1);
     expect(r.out).toContain('node "the_erf" (Erf)');
