@@ -8,7 +8,7 @@ import { materializeSample } from '../data/samples';
 import { toOrtFeeds, type Tensor } from '../runtime/ort';
 import { nodeOrt } from '../runtime/ortNode';
 import { createNodeSessionForModel } from '../runtime/nodeModelSession';
-import { runOnSample } from '../runtime/sampleRun';
+import { listSampleAt, runOnSample } from '../runtime/sampleRun';
 import { fixedInputs, hasFlag, UsageError, type Args } from './args';
 import { loadSamples } from './data';
 import { imageInput, readModel } from './files';
@@ -47,7 +47,7 @@ export async function cmdEval(a: Args): Promise<void> {
   for (const [index, sample] of samples.entries()) {
     const given = materializeSample(sample);
     const feeds = toOrtFeeds(nodeOrt, given);
-    const at = { index, count: samples.length, name: sample.name };
+    const at = listSampleAt(samples, index);
     const fo = await runOnSample(() => fs.run(feeds), given, at, basename(floatPath));
     const qo = await runOnSample(() => qs.run(feeds), given, at, basename(quantPath));
     for (const name of fs.outputNames) {

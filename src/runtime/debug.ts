@@ -25,7 +25,7 @@ import { WEIGHTED_OPS } from '../onnx/plan';
 import { materializeSample, type SampleSpec } from '../data/samples';
 import { bytesSessionOpener, type ModelSessionOpener } from './modelSession';
 import { toOrtFeeds, type OrtModule, type Tensor } from './ort';
-import { runOnSample } from './sampleRun';
+import { listSampleAt, runOnSample } from './sampleRun';
 
 export interface TensorError {
   readonly tensor: string;
@@ -136,7 +136,7 @@ export async function debugModels(
       if (opts.signal?.aborted) throw new QuantscopeError('CANCELLED', 'debugging was cancelled');
       const given = materializeSample(samples[s]!);
       const feeds = toOrtFeeds(ort, given);
-      const at = { index: s, count: samples.length, name: samples[s]!.name };
+      const at = listSampleAt(samples, s);
       const floatFetch = acts.map((a) => a.tensor);
       const fo = await runOnSample(() => fs.run(feeds, floatFetch), given, at, 'the float model');
       const qo = await runOnSample(() => qs.run(feeds, qFetch), given, at, 'the quantized model');

@@ -21,6 +21,11 @@ export function sampleAt(source: { readonly count: number; name?(i: number): str
   return name ? { index, count: source.count, name } : { index, count: source.count };
 }
 
+/** Sample `index` of a list of named samples (SampleSpecs, whose name is their file's). */
+export function listSampleAt(samples: readonly { readonly name: string }[], index: number): SampleAt {
+  return { index, count: samples.length, name: samples[index]!.name };
+}
+
 /**
  * onnxruntime's message without what only its developers read: onnxruntime-web's wrapper ("failed to
  * call OrtRun(). ERROR_CODE: 1, ERROR_MESSAGE: ") and a failed check's build path and C++ signature

@@ -21,10 +21,9 @@ const MAX_ROUNDS = 16;
 export function freezeShapes(
   model: ModelProto,
   inputDims: Readonly<Record<string, readonly number[]>>,
-): { model: ModelProto; shapes: number; folded: number } {
+): { model: ModelProto; shapes: number } {
   let out = model;
   let shapes = 0;
-  let folded = 0;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const g = out.graph!;
     const known = inferShapes(g, inputDims);
@@ -45,9 +44,7 @@ export function freezeShapes(
         makeTensor(node.output[0]!, DT.INT64, [dims.length], bytesOf(BigInt64Array.from(dims.map(BigInt)))),
       );
     shapes += fixed.length;
-    const f = foldConstants(out);
-    out = f.model;
-    folded += f.folded;
+    out = foldConstants(out).model;
   }
-  return { model: out, shapes, folded };
+  return { model: out, shapes };
 }

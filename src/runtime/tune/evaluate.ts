@@ -22,7 +22,7 @@ import { toOrtFeeds, type Feeds, type InferenceSession, type OrtModule, type Ten
 import { controlFeeds, FLOAT_SETTING, type SwitchSetting } from './setting';
 import { checkCancelled } from './cancelled';
 import { compareOnHeldOut, type CompareOptions } from './nudgedCompare';
-import { runOnSample } from '../sampleRun';
+import { listSampleAt, runOnSample } from '../sampleRun';
 
 export interface EvalMetrics {
   readonly sqnrDb: number;
@@ -144,7 +144,7 @@ export async function createEvaluator(
   const inputs = samples.map((s) => materializeSample(s));
   const run = async (i: number, setting: SwitchSetting): Promise<Tensor> => {
     const feeds = { ...inputs[i]!, ...controlFeeds(sb, setting) };
-    const at = { index: i, count: samples.length, name: samples[i]!.name };
+    const at = listSampleAt(samples, i);
     // the failure names the sample's own inputs, not the switchboard's scales
     const r = await runOnSample(() => session.run(toOrtFeeds(ort, feeds), [opts.output]), inputs[i]!, at);
     runs++;
