@@ -13,9 +13,14 @@
  * - PP-OCRv4 det (depthwise convs, HardSigmoid, Resize, ConvTranspose): SQNR of the probability map;
  * - PaddleOCR's direction classifier, whose Reshapes take shapes computed at run time (fixed for the
  *   lines' shape): top-1 agreement with float and QDQ on upright and turned lines, SQNR against QDQ;
+ * - the page's check of a .tflite against the float model (the file in TFLite's interpreter, the float model
+ *   in onnxruntime-web): det's float32 file over 80 dB (its three channels laid out NHWC: the same check
+ *   without the layout fails), and PaddleOCR's classifier on text lines of other widths than the file's,
+ *   checked on the calibration line of its shape, said so;
  * - the page: the classifier calibrated on the same .npy files and exported as TFLite int8 with int8
- *   edges (run in TFLite before it is offered, the report beside it) is the Node engine's file checked
- *   above (same ops, tensors, zero points; scales to 1e-6); a model with an unsupported op is refused by name.
+ *   edges (run in TFLite before it is offered, then checked there against the float model, the report
+ *   beside it) is the Node engine's file checked above (same ops, tensors, zero points; scales to 1e-6);
+ *   a model with an unsupported op is refused by name.
  * Bounds sit below the values measured (in the comments).
  */
 import { expect, test, type Page } from '@playwright/test';
@@ -169,6 +174,39 @@ test("PaddleOCR's direction classifier: its run-time shapes computed for the lin
   expect(s).toBeGreaterThan(20);
 });
 
+test("the page checks a .tflite against the float model in TFLite's interpreter: det's map in NHWC, and only samples of the file's shape", async ({
+  page,
+}) => {
+  const app = new QuantscopePage(page);
+  await app.open();
+  // PP-OCRv4 det as TFLite float32 (no calibration needed), checked on the built-in documents (480x640, three
+  // channels laid out NHWC): measured 106.1 dB against the float model in onnxruntime-web
+  await app.useSample();
+  await page.getByLabel('File form').selectOption('tflite-float32');
+  await page.getByRole('button', { name: 'Export' }).click();
+  const pass = page.getByTestId('guard-pass');
+  await expect(pass).toContainText("the .tflite run in TFLite's interpreter", { timeout: 120_000 });
+  const db = Number((await pass.textContent())!.match(/output SQNR ([\d.]+) dB on output sigmoid_0\.tmp_0/)![1]);
+  expect(db).toBeGreaterThan(80);
+  // PaddleOCR's direction classifier on the built-in text lines: the file takes the first line's shape
+  // (1x3x53x437); the check's lines are of other widths, so it runs the calibration lines of that shape
+  // instead and says so
+  await app.loadModelFile(
+    'cls.onnx',
+    readFileSync(join('node_modules', '@gutenye', 'ocr-models', 'assets', 'ch_ppocr_mobile_v2.0_cls_infer.onnx')),
+  );
+  await expect(page.getByTestId('model-summary')).toContainText('cls.onnx');
+  await page.getByRole('button', { name: /Built-in text lines/ }).click();
+  await expect(page.getByTestId('data-label')).toContainText('text line');
+  await page.getByLabel('File form').selectOption('tflite-float32');
+  await page.getByRole('button', { name: 'Export' }).click();
+  await expect(page.getByTestId('guard-pass')).toContainText(
+    /top-1 agreement 100\.0% on output softmax_0\.tmp_0, meets the 99\.0% target \(the check's samples are not of the file's input shape \[1, 3, 53, 437\]: 1 calibration sample of that shape instead \(calibrated on too, so the check is optimistic\); the \.tflite run in TFLite's interpreter\)/,
+    { timeout: 60_000 },
+  );
+  await app.screenshot('61-tflite-check');
+});
+
 test('the page: TFLite int8 of the classifier, run in TFLite before it is offered, with its report; a model with an unsupported op refused by name', async ({
   page,
 }) => {
@@ -196,6 +234,11 @@ test('the page: TFLite int8 of the classifier, run in TFLite before it is offere
   ]);
   expect(download.suggestedFilename()).toBe('classifier.int8.tflite');
   await expect(page.getByTestId('form-notes')).toContainText("ran in TFLite's interpreter");
+  // the file itself, in TFLite's interpreter, against the float model in onnxruntime-web on the last 4 of the
+  // 16 samples (int8 inputs quantized as TFLite's QUANTIZE rounds, outputs dequantized): 4 of 4 agree
+  await expect(page.getByTestId('guard-pass')).toHaveText(
+    /^Checked against the float model: top-1 agreement 100\.0% on output probs, meets the 99\.0% target \(no held-out samples given: a split of the calibration data, its last 4 of 16 samples .*; the \.tflite run in TFLite's interpreter\)\.$/,
+  );
   await expect(page.getByTestId('tflite-micro-ready')).toContainText('Every op has an int8 kernel in TFLite Micro');
   await expect(page.getByTestId('tflite-op-HARD_SWISH')).toContainText('✓');
   await expect(page.getByTestId('tflite-arena')).toContainText('TFLite Micro tensor arena');

@@ -18,6 +18,8 @@ import {
   type CalibrateRequest,
   type CompareRequest,
   type GuardRequest,
+  type OutputsRequest,
+  type SampleOutput,
   type LatencyResult,
   type ProbeRequest,
   type ProbeStatus,
@@ -102,6 +104,19 @@ export function startGuard(req: Omit<GuardRequest, 'type' | 'id'>): { id: number
     (id) => ({ type: 'guard', id, ...req }),
     [req.float, ...(req.exported instanceof Blob ? [] : [req.exported]), ...sampleBuffers(req.samples)],
     (m) => m.verdict,
+  );
+}
+
+/** One model's output on each sample, in the worker (the reference for a file the page runs itself). */
+export function startOutputs(req: Omit<OutputsRequest, 'type' | 'id'>): {
+  id: number;
+  result: Promise<readonly SampleOutput[]>;
+} {
+  return request(
+    'outputs',
+    (id) => ({ type: 'outputs', id, ...req }),
+    [req.model, ...sampleBuffers(req.samples)],
+    (m) => m.outputs,
   );
 }
 

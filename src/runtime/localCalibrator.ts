@@ -5,6 +5,7 @@
 import { QuantscopeError } from '../core/errors';
 import type { GuardVerdict } from '../core/guard';
 import { runGuardJob } from './guardRun';
+import { runOutputsJob } from './outputsJob';
 import { runCalibrationJob } from './calibrationJob';
 import type { CalibrationHandlers, CalibrationResult, ProbeResult, SpeedResult } from './client';
 import { runProbeJob, runSpeedJob } from './speedJob';
@@ -14,7 +15,9 @@ import type {
   CalibrateRequest,
   CompareRequest,
   GuardRequest,
+  OutputsRequest,
   ProbeRequest,
+  SampleOutput,
   SessionInfo,
   SpeedRequest,
   WorkerReply,
@@ -96,6 +99,12 @@ export function createLocalCalibrator(ort: OrtModule, info: SessionInfo) {
       return once(
         (id, emit) => runGuardJob(ort, { type: 'guard', id, ...req }, queue, emit),
         (m) => (m.type === 'guarded' ? m.verdict : undefined),
+      );
+    },
+    outputs(req: Omit<OutputsRequest, 'type' | 'id'>): { id: number; result: Promise<readonly SampleOutput[]> } {
+      return once(
+        (id, emit) => runOutputsJob(ort, { type: 'outputs', id, ...req }, queue, emit),
+        (m) => (m.type === 'outputsDone' ? m.outputs : undefined),
       );
     },
     round(

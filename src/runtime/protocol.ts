@@ -75,6 +75,26 @@ export interface GuardRequest {
   readonly source: string;
 }
 
+/**
+ * One model's named output on each of a list of samples (the float model's, against which the page
+ * checks a file it runs itself: a .tflite in TFLite's interpreter, state/tfliteGuard.ts).
+ */
+export interface OutputsRequest {
+  readonly type: 'outputs';
+  readonly id: number;
+  readonly model: ArrayBuffer;
+  readonly externalData?: readonly ExternalDataFile[];
+  readonly samples: readonly SampleSpec[];
+  readonly backend: Backend;
+  readonly output: string;
+}
+
+/** One sample's output (float32). */
+export interface SampleOutput {
+  readonly dims: readonly number[];
+  readonly data: Float32Array;
+}
+
 export interface CompareRequest {
   readonly type: 'compare';
   readonly id: number;
@@ -100,6 +120,7 @@ export type WorkerRequest =
   | SpeedRequest
   | ProbeRequest
   | GuardRequest
+  | OutputsRequest
   | RoundRequest
   | TuneRequest
   | AlgorithmsRequest
@@ -155,6 +176,11 @@ export interface GuardedReply {
   readonly id: number;
   readonly verdict: GuardVerdict;
 }
+export interface OutputsReply {
+  readonly type: 'outputsDone';
+  readonly id: number;
+  readonly outputs: readonly SampleOutput[];
+}
 export interface RoundedReply {
   readonly type: 'rounded';
   readonly id: number;
@@ -200,6 +226,7 @@ export interface ReplyByRequest {
   readonly speed: SpeedReply;
   readonly probe: ProbedReply;
   readonly guard: GuardedReply;
+  readonly outputs: OutputsReply;
   readonly round: RoundedReply;
   readonly tune: TunedReply;
   readonly algorithms: AlgorithmsReply;
@@ -220,6 +247,7 @@ export const REPLY_TYPE: { readonly [K in JobKind]: ReplyByRequest[K]['type'] } 
   speed: 'speed',
   probe: 'probed',
   guard: 'guarded',
+  outputs: 'outputsDone',
   round: 'rounded',
   tune: 'tuned',
   algorithms: 'algorithmsDone',

@@ -40,13 +40,46 @@ export function loadTfliteRuntime(base = `${import.meta.env.BASE_URL}tflite/`): 
   return loading;
 }
 
+export interface TfliteOutput {
+  readonly dataType: string;
+  readonly shape: readonly number[];
+  readonly data: ArrayBufferView & ArrayLike<number>;
+}
+
 export interface TfliteRun {
-  readonly outputs: readonly {
-    readonly dataType: string;
-    readonly shape: readonly number[];
-    readonly data: ArrayBufferView;
-  }[];
+  readonly outputs: readonly TfliteOutput[];
   readonly ms: number;
+}
+
+/** A .tflite file loaded in TFLite's interpreter: run as often as needed, then closed. */
+export interface TfliteModel {
+  /** Runs once on the given inputs, in the file's order and layout (zeros where none is given). */
+  run(inputs?: readonly (ArrayLike<number> | null)[]): TfliteRun;
+  close(): void;
+}
+
+export async function openTflite(bytes: Uint8Array): Promise<TfliteModel> {
+  const tflite = await loadTfliteRuntime();
+  const model = await tflite.loadTFLiteModel(bytes.slice().buffer, { numThreads: 1 });
+  const runner = model.modelRunner;
+  return {
+    run(inputs = []) {
+      const t0 = performance.now();
+      runner.getInputs().forEach((t, i) => {
+        const v = inputs[i];
+        if (v) t.data().set(v);
+      });
+      if (!runner.infer()) throw new Error('the TFLite interpreter could not run the file');
+      // copies: the interpreter's buffers are overwritten by the next run
+      const outputs = runner.getOutputs().map((o) => ({
+        dataType: o.dataType,
+        shape: o.shape.split(',').map(Number),
+        data: (o.data() as unknown as { slice(): ArrayBufferView & ArrayLike<number> }).slice(),
+      }));
+      return { outputs, ms: performance.now() - t0 };
+    },
+    close: () => runner.cleanUp(),
+  };
 }
 
 /** Loads a .tflite file and runs it once on the given inputs (zeros where none is given). */
@@ -54,24 +87,10 @@ export async function runTfliteOnce(
   bytes: Uint8Array,
   inputs: readonly (ArrayLike<number> | null)[] = [],
 ): Promise<TfliteRun> {
-  const tflite = await loadTfliteRuntime();
-  const copy = bytes.slice().buffer;
-  const model = await tflite.loadTFLiteModel(copy, { numThreads: 1 });
-  const runner = model.modelRunner;
+  const model = await openTflite(bytes);
   try {
-    const t0 = performance.now();
-    runner.getInputs().forEach((t, i) => {
-      const v = inputs[i];
-      if (v) t.data().set(v);
-    });
-    if (!runner.infer()) throw new Error('the TFLite interpreter could not run the file');
-    const outputs = runner.getOutputs().map((o) => ({
-      dataType: o.dataType,
-      shape: o.shape.split(',').map(Number),
-      data: (o.data() as unknown as { slice(): ArrayBufferView }).slice(),
-    }));
-    return { outputs, ms: performance.now() - t0 };
+    return model.run(inputs);
   } finally {
-    runner.cleanUp();
+    model.close();
   }
 }

@@ -67,6 +67,7 @@ function listen(w: Worker, what: string): Worker {
       case 'speed':
       case 'probed':
       case 'guarded':
+      case 'outputsDone':
       case 'rounded':
       case 'tuned':
       case 'loaded':

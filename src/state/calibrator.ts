@@ -4,6 +4,8 @@ import type {
   CalibrateRequest,
   CompareRequest,
   GuardRequest,
+  OutputsRequest,
+  SampleOutput,
   ProbeRequest,
   RoundRequest,
   RoundingSummary,
@@ -35,6 +37,8 @@ export interface Calibrator {
   probe?(req: JobRequest<ProbeRequest>): Job<ProbeResult>;
   /** The guard rail: float against an export on samples, judged against the default target. */
   guard?(req: JobRequest<GuardRequest>): Job<GuardVerdict>;
+  /** One model's output on each sample (the reference for a .tflite the page runs in TFLite's interpreter). */
+  outputs?(req: JobRequest<OutputsRequest>): Job<readonly SampleOutput[]>;
   /** GPTQ/AdaRound: weights rounded from the layers' inputs on samples (runtime/roundJob.ts). */
   round?: JobWithProgress<RoundRequest, RoundingSummary>;
   /** Equalization, SmoothQuant, bias correction (runtime/algorithmsJob.ts). */

@@ -67,7 +67,7 @@ export function createExportSlice(calibrator: Calibrator): StateCreator<AppState
         if (form.kind === 'tflite') {
           set({ exporting: { done: 0, total: 1 } });
           await new Promise((r) => setTimeout(r, 0)); // let the page show it
-          const r = await exportTfliteInPage(get, (done, total) => set({ exporting: { done, total } }), form);
+          const r = await exportTfliteInPage(get, calibrator, (exporting) => set({ exporting }), form);
           if (get().config !== config || get().model !== model) return null;
           set({ exported: r, exportError: null, exporting: null });
           return r;
@@ -112,7 +112,7 @@ export function createExportSlice(calibrator: Calibrator): StateCreator<AppState
             file,
           );
           if (get().config !== config || get().model !== model) return null;
-          set({ exporting: { done: 0, total: 1, checking: true } });
+          set({ exporting: { done: 0, total: 1, checking: 'onnx' } });
           const problem = await checkLoads(calibrator, get(), file);
           if (problem)
             throw new QuantscopeError(
@@ -182,7 +182,7 @@ export function createExportSlice(calibrator: Calibrator): StateCreator<AppState
           },
           file,
         );
-        set({ exporting: { done: 0, total: 1, checking: true } });
+        set({ exporting: { done: 0, total: 1, checking: 'onnx' } });
         const problem = await checkLoads(calibrator, get(), file);
         if (problem)
           throw new QuantscopeError(

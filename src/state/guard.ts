@@ -3,7 +3,7 @@
  * (runtime/guardRun, the function the command line calls) before it is offered, on a split of the
  * calibration data (said so), in streaming order when the model's state is chained.
  */
-import { guardSplit, recurrentPairs, type GuardVerdict } from '../core/guard';
+import { guardSplit, recurrentPairs, type Chain, type GuardVerdict } from '../core/guard';
 import { toErrorInfo } from '../core/errors';
 import type { SampleSpec } from '../data/samples';
 import { buildSamples } from '../data/buildSamples';
@@ -21,6 +21,54 @@ export interface ExportGuard {
   readonly note: string | null;
 }
 
+/** The samples an export is checked on, and where they came from in words; or why there are none. */
+export type GuardSamples =
+  | {
+      /** Every calibration sample, in order. */
+      readonly all: readonly SampleSpec[];
+      readonly chosen: readonly SampleSpec[];
+      readonly source: string;
+      readonly chain: readonly Chain[];
+    }
+  | { readonly note: string };
+
+/**
+ * Which samples check an export: a split of the calibration data (core/guard's guardSplit, its last
+ * GUARD_SAMPLES), or for a model whose state is chained the first ones, streamed in order.
+ */
+export function guardSamples(state: AppState): GuardSamples {
+  const model = state.model!;
+  let samples: SampleSpec[];
+  try {
+    samples = buildSamples(model.summary.inputs, model.imageInput, state, state.presetOverride, model.fixedInputs);
+  } catch {
+    samples = [];
+  }
+  if (!samples.length) return { note: 'not compared with the float model: choose calibration data to check it on' };
+  const chain = state.chainRecurrent ? recurrentPairs(model.summary.inputs, model.summary.outputs) : [];
+  if (chain.length) {
+    // a stream is checked from its start, in order
+    const chosen = samples.slice(0, 4 * GUARD_SAMPLES);
+    return {
+      all: samples,
+      chosen,
+      chain,
+      source: `no held-out samples: the first ${chosen.length} calibration samples streamed in order (calibrated on too, so the check is optimistic)`,
+    };
+  }
+  const split = guardSplit(samples.length);
+  const chosen = split.indices.slice(-GUARD_SAMPLES).map((i) => samples[i]!);
+  return {
+    all: samples,
+    chosen,
+    chain,
+    source:
+      chosen.length === split.indices.length
+        ? split.source
+        : `no held-out samples: a split of the calibration data, its last ${chosen.length} of ${samples.length} samples (calibrated on too, so the check is optimistic)`,
+  };
+}
+
 export async function guardExportInPage(
   calibrator: Calibrator,
   state: AppState,
@@ -30,29 +78,9 @@ export async function guardExportInPage(
 ): Promise<ExportGuard> {
   const model = state.model;
   if (!model || !calibrator.guard) return { verdict: null, note: null };
-  let samples: SampleSpec[];
-  try {
-    samples = buildSamples(model.summary.inputs, model.imageInput, state, state.presetOverride, model.fixedInputs);
-  } catch {
-    samples = [];
-  }
-  if (!samples.length)
-    return { verdict: null, note: 'not compared with the float model: choose calibration data to check it on' };
-  const chain = state.chainRecurrent ? recurrentPairs(model.summary.inputs, model.summary.outputs) : [];
-  let chosen: SampleSpec[];
-  let source: string;
-  if (chain.length) {
-    // a stream is checked from its start, in order
-    chosen = samples.slice(0, 4 * GUARD_SAMPLES);
-    source = `no held-out samples: the first ${chosen.length} calibration samples streamed in order (calibrated on too, so the check is optimistic)`;
-  } else {
-    const split = guardSplit(samples.length);
-    chosen = split.indices.slice(-GUARD_SAMPLES).map((i) => samples[i]!);
-    source =
-      chosen.length === split.indices.length
-        ? split.source
-        : `no held-out samples: a split of the calibration data, its last ${chosen.length} of ${samples.length} samples (calibrated on too, so the check is optimistic)`;
-  }
+  const picked = guardSamples(state);
+  if ('note' in picked) return { verdict: null, note: picked.note };
+  const { chosen, source, chain } = picked;
   // Both models in one wasm heap, each loaded from its bytes (twice: the bytes and the runtime's copy):
   // past the page's budget the check is skipped in words rather than risking the tab.
   const floatBytes = model.files && model.files.length > 1 ? model.files.reduce((a, f) => a + f.blob.size, 0) : 0;

@@ -1,14 +1,18 @@
 /**
  * The page's TFLite export: the same engine as `quantscope quantize --format tflite` (onnx/forms/tflite),
  * int8 from the calibrated ranges the static QDQ export uses, shapes from the first sample; the file is
- * run once in TFLite's own interpreter (runtime/tflite) before it is offered.
+ * run once in TFLite's own interpreter (runtime/tflite) before it is offered, then checked there against the
+ * float model (state/tfliteGuard.ts).
  */
 import type { QuantConfig } from '../core/config';
 import { QuantscopeError } from '../core/errors';
 import { materializeSample } from '../data/samples';
 import { formLabel, planQuantization, type TensorRange } from '../onnx';
 import { exportTflite } from '../onnx/forms/tflite';
-import { runTfliteOnce } from '../runtime/tflite';
+import { openTflite, runTfliteOnce } from '../runtime/tflite';
+import type { Calibrator } from './calibrator';
+import type { ExportGuard } from './guard';
+import { guardTfliteInPage } from './tfliteGuard';
 import { buildSamples } from '../data/buildSamples';
 import { rangesFromStatsYielding } from './exportRanges';
 import type { AppState, ExportResult } from './types';
@@ -23,9 +27,11 @@ export function tfliteFileName(fileName: string, form: Form): string {
 
 export async function exportTfliteInPage(
   get: () => AppState,
-  onProgress: (done: number, total: number) => void,
+  calibrator: Calibrator,
+  setExporting: (e: NonNullable<AppState['exporting']>) => void,
   form: Form,
 ): Promise<ExportResult | null> {
+  const onProgress = (done: number, total: number) => setExporting({ done, total });
   const t0 = performance.now();
   const { model, calibration, config } = get();
   if (!model) throw new QuantscopeError('NO_STATISTICS', 'load a model first');
@@ -65,8 +71,13 @@ export async function exportTfliteInPage(
     calib,
     `Quantscope TFLite export of ${model.fileName}`,
   );
-  // Run once in TFLite's interpreter (zeros in): a file it cannot load is never offered.
+  // Run once in TFLite's interpreter (zeros in): a file it cannot load is never offered. Then the
+  // guard rail: the file against the float model on the samples every export is checked on.
   let notes = [`${report.ops.length} op kinds; TFLite Micro arena at least ${report.arenaBytes} bytes`];
+  let guard: ExportGuard = {
+    verdict: null,
+    note: 'not compared with the float model: TFLite’s interpreter runs in the page only',
+  };
   if (typeof document !== 'undefined') {
     try {
       const run = await runTfliteOnce(bytes);
@@ -77,10 +88,14 @@ export async function exportTfliteInPage(
         `the TFLite file does not run in TFLite's interpreter, so it is not offered: ${e instanceof Error ? e.message : String(e)}`,
       );
     }
+    setExporting({ done: 0, total: 1, checking: 'tflite' });
+    guard = await guardTfliteInPage(calibrator, get(), { bytes, report }, openTflite, (done, total) =>
+      setExporting({ done, total, checking: 'tflite' }),
+    );
   }
   const blob = new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' });
   const result = {
-    guard: { verdict: null, note: 'a .tflite file is checked in TFLite’s interpreter, not against onnxruntime' },
+    guard,
     fileName: tfliteFileName(model.fileName, form),
     blob,
     size: bytes.length,

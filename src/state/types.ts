@@ -229,7 +229,7 @@ export interface ExportSlice {
   readonly exported: ExportResult | null;
   readonly exportError: ErrorInfo | null;
   /** Progress while the ranges are computed (an entropy search takes a while); `checking`: the file is being loaded in onnxruntime before it is offered. */
-  readonly exporting: { readonly done: number; readonly total: number; readonly checking?: boolean } | null;
+  readonly exporting: { readonly done: number; readonly total: number; readonly checking?: 'onnx' | 'tflite' } | null;
   exportModel(): Promise<ExportResult | null>;
   /** Ranges from a loaded recipe: static QDQ exports from them when there is no calibration. */
   readonly recipeRanges: ReadonlyMap<string, { readonly rmin: number; readonly rmax: number } | null> | null;

@@ -101,11 +101,13 @@ export function ExportPanel() {
       {exporting && (
         <span className="muted" data-testid="exporting">
           {' '}
-          {exporting.checking
-            ? 'Checking that the file loads in onnxruntime…'
-            : needsRanges
-              ? `Computing ranges… ${exporting.done} / ${exporting.total}`
-              : 'Building…'}
+          {exporting.checking === 'tflite'
+            ? `Checking the .tflite against the float model in TFLite’s interpreter… ${exporting.done} / ${exporting.total}`
+            : exporting.checking
+              ? 'Checking that the file loads in onnxruntime…'
+              : needsRanges
+                ? `Computing ranges… ${exporting.done} / ${exporting.total}`
+                : 'Building…'}
         </span>
       )}
       {exported && (
@@ -138,7 +140,7 @@ export function ExportPanel() {
               Save both into a folder…
             </button>
           )}
-          <GuardAlert guard={exported.guard} />
+          <GuardAlert guard={exported.guard} int8Throughout={exported.tflite?.precision === 'int8'} />
           <p className="muted">
             {exported.report
               ? `${exported.report.quantizedNodes} nodes quantized, ${exported.report.quantizedActivations} activations and ${exported.report.quantizedWeights} weights; `

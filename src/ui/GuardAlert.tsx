@@ -22,7 +22,14 @@ function goToChoices(): void {
   choices?.focus();
 }
 
-export function GuardAlert({ guard }: { guard: ExportGuard }) {
+export function GuardAlert({
+  guard,
+  int8Throughout = false,
+}: {
+  guard: ExportGuard;
+  /** A TFLite int8 file: every tensor int8 by TFLite's specification, so only the ranges can change it. */
+  int8Throughout?: boolean;
+}) {
   const v = guard.verdict;
   const alertRef = useRef<HTMLDivElement>(null);
   // Export is pressed in the action bar at the top of the side panel; the verdict lands below the
@@ -63,6 +70,32 @@ export function GuardAlert({ guard }: { guard: ExportGuard }) {
         </>
       )}
       .{' '}
+      {int8Throughout ? (
+        <>
+          A TFLite int8 file is int8 throughout (TFLite’s int8 specification), so its ranges are what can change:{' '}
+          <a
+            href="#step-choices"
+            onClick={(e) => {
+              e.preventDefault();
+              goToChoices();
+            }}
+          >
+            choose another calibration method
+          </a>{' '}
+          (per tensor, or for the model). What Tune finds by keeping nodes float or at 16 bits applies to the static QDQ
+          form, not to this file.
+        </>
+      ) : (
+        <MissedTargetFixes />
+      )}
+    </div>
+  );
+}
+
+/** What fixes a missed target in a form that can keep nodes float or at 16 bits: Tune, or the choices by hand. */
+function MissedTargetFixes() {
+  return (
+    <>
       <a
         href="#step-tune"
         onClick={(e) => {
@@ -84,6 +117,6 @@ export function GuardAlert({ guard }: { guard: ExportGuard }) {
       </a>{' '}
       by hand (another method, 16-bit activations, or the nodes at fault kept float). From the command line,{' '}
       <code>quantscope tune</code> runs the same search.
-    </div>
+    </>
   );
 }

@@ -34,6 +34,8 @@ import { DT } from '../../src/onnx/tensor';
 import { ROOT } from '../helpers/sample';
 import { sileroChunk, writeSileroData } from '../helpers/sileroData';
 import { runCli as cli } from '../helpers/cli';
+import { createLocalCalibrator } from '../../src/runtime/localCalibrator';
+import type { SampleSpec } from '../../src/data/samples';
 
 const ORT = ort as unknown as OrtModule;
 const SILERO = join(ROOT, 'node_modules', '@ricky0123', 'vad-web', 'dist', 'silero_vad_v5.onnx');
@@ -131,6 +133,41 @@ describe('a sample the export fails on', () => {
     );
     // onnxruntime's build path and C++ signature are not a user's words
     expect(error?.message).not.toMatch(/reshape_helper\.h|onnxruntime::/);
+  });
+});
+
+describe("the float model's outputs for a file the page runs itself (a .tflite's check)", () => {
+  const local = () =>
+    createLocalCalibrator(ORT, { backend: 'cpu', numThreads: 1, crossOriginIsolated: false, hardwareConcurrency: 2 });
+  const spec = (name: string, seed: number, width = 16): SampleSpec => ({
+    name,
+    inputs: { x: { kind: 'tensor', tensor: { data: normals(seed, width), dims: [1, width] } } },
+  });
+  it("are onnxruntime's own outputs, sample by sample", async () => {
+    const model = prepareModel(outlierModel(1)).model;
+    const bytes = encodeModel(model);
+    const samples = [spec('a.npy', 1), spec('b.npy', 2)];
+    const got = await local().outputs({ model: bytes.slice().buffer, samples, backend: 'cpu', output: 'out' }).result;
+    const s = await session(bytes);
+    for (let i = 0; i < 2; i++) {
+      const want = (await s.run({ x: new ort.Tensor('float32', normals(i + 1, 16), [1, 16]) })).out!;
+      expect(got[i]!.dims).toEqual([...want.dims]);
+      expect(Array.from(got[i]!.data)).toEqual(Array.from(want.data as Float32Array));
+    }
+  });
+  it('name the sample the float model fails on, and an output the model lacks', async () => {
+    const bytes = encodeModel(prepareModel(outlierModel(1)).model);
+    const run = (samples: SampleSpec[], output = 'out') =>
+      local().outputs({ model: bytes.slice().buffer, samples, backend: 'cpu', output }).result;
+    await expect(run([spec('a.npy', 1), spec('narrow.npy', 2, 8)])).rejects.toMatchObject({
+      code: 'RUNTIME',
+      message: expect.stringMatching(
+        /^sample 2 of 2 \(narrow\.npy\), inputs x float32 \[1, 8\]: the float model failed on it/,
+      ),
+    });
+    await expect(run([spec('a.npy', 1)], 'logits')).rejects.toMatchObject({
+      message: 'the model has no output "logits"',
+    });
   });
 });
 

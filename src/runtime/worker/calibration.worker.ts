@@ -9,12 +9,14 @@ import { runCompareJob } from '../compareJob';
 import { runDebugJob, type DebugRequest } from '../debugJob';
 import { runSensitivityJob, type SensitivityRequest } from '../sensitivityJob';
 import { runGuardJob } from '../guardRun';
+import { runOutputsJob } from '../outputsJob';
 import { loadOrt, sessionInfo } from '../ortWeb';
 import { webFoldWorker } from '../foldWorkerWeb';
 import type {
   CalibrateRequest,
   CompareRequest,
   GuardRequest,
+  OutputsRequest,
   ProbeRequest,
   SpeedRequest,
   WorkerReply,
@@ -44,6 +46,7 @@ function runJob(
     | SpeedRequest
     | ProbeRequest
     | GuardRequest
+    | OutputsRequest
     | RoundRequest
     | AlgorithmsRequest
     | DebugRequest
@@ -75,6 +78,8 @@ scope.addEventListener('message', (e) => {
     runJob(req, (ort, _signal, emit) => runProbeJob(ort, req, queue, emit));
   } else if (req.type === 'guard') {
     runJob(req, (ort, _signal, emit) => runGuardJob(ort, req, queue, emit));
+  } else if (req.type === 'outputs') {
+    runJob(req, (ort, _signal, emit) => runOutputsJob(ort, req, queue, emit));
   } else if (req.type === 'round') {
     runJob(req, (ort, signal, emit) => runRoundJob(ort, req, queue, signal, emit));
   } else if (req.type === 'algorithms') {

@@ -11,6 +11,7 @@ import { MICRO_TABLE } from './micro';
 export { buildTflite, permute, tflShape } from './convert';
 export type { TfliteCalibration, TfliteIo, TfliteOptions, TflitePrecision } from './convert';
 export { decodeTflite, encodeTflite } from './flatbuffer';
+export { onnxOutput, takesShape, tfliteInput, tfliteQuantize } from './feeds';
 export { refusedNodes, TFLITE_ONNX_OPS, type RefusedNode } from './ops';
 
 export interface MicroSupport {
