@@ -58,6 +58,24 @@ export function configFromFlags(a: Args): QuantConfig {
   return preset ? applyPreset(config, preset) : config;
 }
 
+/**
+ * A TFLite int8 file is int8 throughout by TFLite's int8 specification (activations int8 asymmetric per
+ * tensor, Conv weights int8 symmetric per channel, no node left float): choices it cannot hold are refused,
+ * never written as something else (nor checked through a QDQ twin that holds them).
+ */
+function refuseOutsideTfliteInt8(a: Args, adt: string, wdt: string): void {
+  const given = [
+    ...(adt !== 'int8' ? [`--activations ${adt}`] : []),
+    ...(wdt !== 'int8' ? [`--weights ${wdt}`] : []),
+    ...(['symmetric-activations', 'per-tensor'] as const).filter((f) => hasFlag(a, f)).map((f) => `--${f}`),
+    ...(a.flags.get('exclude')?.length ? ['--exclude'] : []),
+  ];
+  if (given.length)
+    throw new UsageError(
+      `${given.join(', ')}: a TFLite int8 file is int8 throughout by TFLite's int8 specification (activations int8 asymmetric per tensor, Conv weights int8 symmetric per channel, no node kept float); give --format qdq for ${given.length === 1 ? 'it' : 'them'}`,
+    );
+}
+
 function choicesFromFlags(a: Args): QuantConfig {
   const fmt = choiceFlag(a, 'format', Object.keys(CLI_FORMATS) as (keyof typeof CLI_FORMATS)[], 'qdq');
   const kind = CLI_FORMATS[fmt];
@@ -111,6 +129,7 @@ function choicesFromFlags(a: Args): QuantConfig {
     weightDtype: wdt,
     ...(kind !== 'qdq' && block !== undefined ? { blockSize: block } : {}),
   });
+  if (kind === 'tflite-int8') refuseOutsideTfliteInt8(a, adt, wdt);
   if (kind === 'tflite-int8' && form.kind === 'tflite')
     form = {
       ...form,

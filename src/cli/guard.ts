@@ -92,8 +92,11 @@ export async function guardWeightsOnNode(prepared: ModelProto, out: string): Pro
   });
 }
 
-/** The guard's line: a warning on stderr when the export misses the target, else the check on stdout. */
-export function reportVerdict(v: GuardVerdict | null, why?: string): void {
+/**
+ * The guard's line: a warning on stderr when the export misses the target, else the check on stdout.
+ * `int8Throughout` (a TFLite int8 file): only the ranges can change it, and the advice says so.
+ */
+export function reportVerdict(v: GuardVerdict | null, why?: string, int8Throughout = false): void {
   if (!v) {
     console.error(
       `note: the export was not checked against the float model: ${why ?? 'no samples (give --data or --held-out)'}`,
@@ -106,8 +109,10 @@ export function reportVerdict(v: GuardVerdict | null, why?: string): void {
   if (v.passed) console.log(`check: ${describeVerdict(v)}${worst}`);
   else
     console.error(
-      v.metric === 'weight SQNR'
-        ? `warning: the export misses the target: ${describeVerdict(v)}${worst}. Try --weights int8, a smaller --block-size, or --exclude the nodes at fault (quantscope tune searches for it)`
-        : `warning: the export misses the target: ${describeVerdict(v)}. Try another --method, --activations int16, or --exclude the nodes at fault (quantscope tune searches for it)`,
+      int8Throughout
+        ? `warning: the export misses the target: ${describeVerdict(v)}. Try another --method: a TFLite int8 file is int8 throughout (TFLite's int8 specification), so --activations int16 and --exclude, which quantscope tune searches, apply to the ONNX forms, not to it`
+        : v.metric === 'weight SQNR'
+          ? `warning: the export misses the target: ${describeVerdict(v)}${worst}. Try --weights int8, a smaller --block-size, or --exclude the nodes at fault (quantscope tune searches for it)`
+          : `warning: the export misses the target: ${describeVerdict(v)}. Try another --method, --activations int16, or --exclude the nodes at fault (quantscope tune searches for it)`,
     );
 }

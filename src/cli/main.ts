@@ -38,7 +38,9 @@ quantize FLAGS (defaults in brackets: what works for most models):
                                        QDQ pairs where eager PyTorch observes (sets the flags below itself)
   --format qdq|weight-only|matmulnbits|dynamic|fp16|bf16|q4f16      [qdq]
   --format tflite|tflite-float16|tflite-float32   a .tflite file: fully int8 (TFLite's int8 spec, calibrated
-                                       like qdq), float16 weights, or float32; NHWC inputs
+                                       like qdq; --method applies, --activations/--weights other than
+                                       int8, --per-tensor, --symmetric-activations and --exclude are
+                                       refused), float16 weights, or float32; NHWC inputs
   --tflite-io int8|float               int8 .tflite: integer inputs and outputs (microcontrollers) [float]
   --tflite-fc-per-channel              int8 .tflite: FullyConnected weights per output channel [per tensor]
   --weights int8|uint8|int4|uint4                                   [int8, symmetric]

@@ -154,11 +154,13 @@ export async function cmdQuantize(a: Args): Promise<void> {
           ...v,
           source: `${v.source}; measured on the static QDQ export of the same ranges in onnxruntime-node, not on the .tflite, which the command line cannot run`,
         },
+        undefined,
+        true,
       );
     } else
       reportVerdict(
         null,
-        `${out} is a .tflite file, which the command line cannot run (it has no TFLite interpreter); the page runs it in TFLite's own`,
+        `${out} is a .tflite file, which the command line cannot run (it has no TFLite interpreter); the page runs it in TFLite's own and checks it against the float model`,
       );
   } else {
     // the form, run again on the corrected model when bias correction measured it first

@@ -8,7 +8,7 @@ import type { QuantConfig } from '../core/config';
 import { QuantscopeError } from '../core/errors';
 import { materializeSample } from '../data/samples';
 import { formLabel, planQuantization, type TensorRange } from '../onnx';
-import { exportTflite } from '../onnx/forms/tflite';
+import { exportTflite, tfliteInt8Unheld } from '../onnx/forms/tflite';
 import { openTflite, runTfliteOnce } from '../runtime/tflite';
 import type { Calibrator } from './calibrator';
 import type { ExportGuard } from './guard';
@@ -74,6 +74,12 @@ export async function exportTfliteInPage(
   // Run once in TFLite's interpreter (zeros in): a file it cannot load is never offered. Then the
   // guard rail: the file against the float model on the samples every export is checked on.
   let notes = [`${report.ops.length} op kinds; TFLite Micro arena at least ${report.arenaBytes} bytes`];
+  const unheld = form.precision === 'int8' ? tfliteInt8Unheld(config) : [];
+  if (unheld.length)
+    notes = [
+      ...notes,
+      `written int8 all the same: ${unheld.join(', ')} (chosen for the ONNX forms; a TFLite int8 file is int8 throughout, by TFLite's int8 specification)`,
+    ];
   let guard: ExportGuard = {
     verdict: null,
     note: 'not compared with the float model: TFLite’s interpreter runs in the page only',

@@ -67,4 +67,23 @@ describe('quantscope arguments', () => {
       /expected one of onnxruntime, pytorch/,
     );
   });
+
+  it('refuses with --format tflite (int8) the choices a TFLite int8 file cannot hold, by name', () => {
+    const config = (...flags: string[]) =>
+      configFromFlags(parseArgs(['quantize', 'm.onnx', '--format', 'tflite', ...flags, '-o', 'x']));
+    expect(() => config('--activations', 'int16')).toThrow(
+      /^--activations int16: a TFLite int8 file is int8 throughout by TFLite's int8 specification .*; give --format qdq for it$/,
+    );
+    expect(() => config('--weights', 'int4', '--per-tensor', '--exclude', 'conv1')).toThrow(
+      /^--weights int4, --per-tensor, --exclude: .*give --format qdq for them$/,
+    );
+    expect(() => config('--symmetric-activations')).toThrow(/^--symmetric-activations: /);
+    // what it holds is taken: the method, reduce-range, int8 named explicitly
+    expect(config('--method', 'entropy', '--reduce-range', '--activations', 'int8').activations.method).toBe('entropy');
+    // the same choices with static QDQ are fine
+    expect(
+      configFromFlags(parseArgs(['quantize', 'm.onnx', '--activations', 'int16', '--exclude', 'conv1', '-o', 'x']))
+        .excludeNodes,
+    ).toEqual(['conv1']);
+  });
 });

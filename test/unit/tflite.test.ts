@@ -15,6 +15,7 @@ import {
   exportTflite,
   refusedNodes,
   TFLITE_MICRO,
+  tfliteInt8Unheld,
   type TfliteCalibration,
 } from '../../src/onnx/forms/tflite';
 import { BuiltinOperator, TensorType, type Model, type Tensor } from '../../src/onnx/forms/tflite/schema/generated';
@@ -255,5 +256,31 @@ describe('refusals', () => {
     expect(() => exportTflite(m, { precision: 'int8' }, { ...calib, ranges })).toThrow(
       /tensor "logits" has no calibrated range/,
     );
+  });
+});
+
+describe('choices a TFLite int8 file cannot hold (said beside the page’s file)', () => {
+  it('names each, from the model level and from overrides; the defaults and the method hold', () => {
+    expect(tfliteInt8Unheld(DEFAULT_CONFIG)).toEqual([]);
+    expect(
+      tfliteInt8Unheld({ ...DEFAULT_CONFIG, activations: { ...DEFAULT_CONFIG.activations, method: 'entropy' } }),
+    ).toEqual([]);
+    expect(
+      tfliteInt8Unheld({
+        ...DEFAULT_CONFIG,
+        activations: { dtype: 'int16', symmetric: true },
+        weights: { ...DEFAULT_CONFIG.weights, perChannel: false },
+        opTypes: { Conv: { weights: { dtype: 'int4' } } },
+        tensors: { t: { activations: { dtype: 'uint8' } }, u: { exclude: true } },
+        excludeNodes: ['a', 'b'],
+      }),
+    ).toEqual([
+      'int16 activations',
+      'uint8 activations',
+      'symmetric activations',
+      'int4 weights',
+      'per-tensor weights',
+      '3 nodes or tensors kept float',
+    ]);
   });
 });
