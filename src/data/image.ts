@@ -22,12 +22,15 @@ export interface ImagePreset {
   readonly channels: 'RGB' | 'BGR';
   readonly layout: 'NCHW' | 'NHWC';
   /**
-   * Target size. Both given: `resize` decides (stretch, or keep the aspect and pad right/bottom).
-   * One given: the other follows the image's aspect ratio. Neither: the image's own size.
+   * Target size. Both given: `resize` decides: stretch; keep the aspect and pad right/bottom with black;
+   * or height-pad (PaddleOCR's text classifier, predict_cls.py resize_norm_img): the height stretched to
+   * H, the width following the aspect (ceil) up to W, squeezed to W past it, and the columns right of it
+   * zeros after normalization. One given: the other follows the image's aspect ratio. Neither: the
+   * image's own size.
    */
   readonly width?: number;
   readonly height?: number;
-  readonly resize: 'stretch' | 'pad';
+  readonly resize: 'stretch' | 'pad' | 'height-pad';
   /** Round a free dimension up to a multiple of this (PP-OCR det wants multiples of 32). */
   readonly multipleOf?: number;
 }
@@ -55,6 +58,20 @@ export const PPOCR_DET_PRESET: ImagePreset = {
   layout: 'NCHW',
   resize: 'stretch',
   multipleOf: 32,
+};
+
+/**
+ * PaddleOCR's text direction classifier (tools/infer/predict_cls.py, resize_norm_img with its default
+ * cls_image_shape 3,48,192): BGR, height 48, the width by the aspect up to 192 then padded right with
+ * zeros, x/255 - 0.5 over 0.5 (= x/127.5 - 1).
+ */
+export const PPOCR_CLS_PRESET: ImagePreset = {
+  normalize: 'signed',
+  channels: 'BGR',
+  layout: 'NCHW',
+  resize: 'height-pad',
+  width: 192,
+  height: 48,
 };
 
 /** PP-OCR's recognition preprocessing (resize_norm_img): BGR, height 48 keeping the aspect, x/127.5 - 1. */
@@ -134,7 +151,14 @@ function resampleRgb(img: RgbaImage, w: number, h: number): Float32Array {
 export function imageToTensor(img: RgbaImage, preset: ImagePreset): { data: Float32Array; dims: number[] } {
   const { width: W, height: H } = targetSize(preset, img.width, img.height);
   let rgb: Float32Array;
-  if (W === img.width && H === img.height) {
+  // columns of image data from the left; those right of them are zeros after normalization (height-pad)
+  let imageW = W;
+  if (preset.resize === 'height-pad' && !(W === img.width && H === img.height)) {
+    imageW = Math.min(W, Math.ceil((H * img.width) / img.height));
+    const inner = resampleRgb(img, imageW, H);
+    rgb = new Float32Array(W * H * 3);
+    for (let y = 0; y < H; y++) rgb.set(inner.subarray(y * imageW * 3, (y + 1) * imageW * 3), y * W * 3);
+  } else if (W === img.width && H === img.height) {
     rgb = new Float32Array(W * H * 3);
     for (let i = 0; i < W * H; i++) for (let c = 0; c < 3; c++) rgb[i * 3 + c] = img.data[i * 4 + c]!;
   } else if (preset.resize === 'stretch') {
@@ -163,8 +187,9 @@ export function imageToTensor(img: RgbaImage, preset: ImagePreset): { data: Floa
     }
   };
   for (let i = 0; i < W * H; i++) {
+    const padded = i % W >= imageW;
     for (let c = 0; c < 3; c++) {
-      const v = norm(rgb[i * 3 + order[c]!]!, c);
+      const v = padded ? 0 : norm(rgb[i * 3 + order[c]!]!, c);
       if (preset.layout === 'NCHW') data[c * W * H + i] = v;
       else data[i * 3 + c] = v;
     }

