@@ -1,96 +1,66 @@
 /**
  * TFLite's own interpreter, compiled to WebAssembly (@tensorflow/tfjs-tflite, with the tfjs-core and
- * CPU-backend builds it runs on), loaded from the app's /tflite/ (vite.config.ts copies it there:
- * offline, nothing fetched from elsewhere). The page runs every .tflite export once here before it
- * offers it, as it loads every ONNX export in onnxruntime.
+ * CPU-backend builds it runs on), in a worker of its own (worker/tflite.worker.ts), loaded from the
+ * app's /tflite/ (offline). The page runs every .tflite export here before it offers it, as it loads
+ * every ONNX export in onnxruntime, then checks it against the float model (state/tfliteGuard.ts).
  */
-type TensorInfo = { dataType: string; shape: string; data(): ArrayBufferView & { set(a: ArrayLike<number>): void } };
-interface Runner {
-  getInputs(): TensorInfo[];
-  getOutputs(): TensorInfo[];
-  infer(): boolean;
-  cleanUp(): void;
-}
-interface TfliteGlobal {
-  setWasmPath(p: string): void;
-  loadTFLiteModel(b: ArrayBuffer, o?: { numThreads?: number }): Promise<{ modelRunner: Runner }>;
-}
+import type { TfliteOutput, TfliteWorkerReply, TfliteWorkerRequest } from './tfliteProtocol';
 
-let loading: Promise<TfliteGlobal> | null = null;
-
-function loadScript(src: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const s = document.createElement('script');
-    s.src = src;
-    s.onload = () => resolve();
-    s.onerror = () => reject(new Error(`cannot load ${src}`));
-    document.head.appendChild(s);
-  });
-}
-
-/** Loads tfjs-core, its CPU backend and tfjs-tflite once (classic scripts: tfjs-tflite's UMD build). */
-export function loadTfliteRuntime(base = `${import.meta.env.BASE_URL}tflite/`): Promise<TfliteGlobal> {
-  loading ??= (async () => {
-    for (const f of ['tf-core.min.js', 'tf-backend-cpu.min.js', 'tf-tflite.min.js']) await loadScript(`${base}${f}`);
-    const g = (globalThis as unknown as { tflite: TfliteGlobal }).tflite;
-    g.setWasmPath(base);
-    return g;
-  })();
-  loading.catch(() => (loading = null));
-  return loading;
-}
-
-export interface TfliteOutput {
-  readonly dataType: string;
-  readonly shape: readonly number[];
-  readonly data: ArrayBufferView & ArrayLike<number>;
-}
+export type { TfliteOutput };
 
 export interface TfliteRun {
   readonly outputs: readonly TfliteOutput[];
   readonly ms: number;
 }
 
-/** A .tflite file loaded in TFLite's interpreter: run as often as needed, then closed. */
+/** A .tflite file loaded in TFLite's interpreter: run as often as needed, one run at a time, then closed. */
 export interface TfliteModel {
   /** Runs once on the given inputs, in the file's order and layout (zeros where none is given). */
-  run(inputs?: readonly (ArrayLike<number> | null)[]): TfliteRun;
+  run(inputs?: readonly (Float32Array | Int8Array | null)[]): Promise<TfliteRun>;
   close(): void;
 }
 
-export async function openTflite(bytes: Uint8Array): Promise<TfliteModel> {
-  const tflite = await loadTfliteRuntime();
-  const model = await tflite.loadTFLiteModel(bytes.slice().buffer, { numThreads: 1 });
-  const runner = model.modelRunner;
-  return {
-    run(inputs = []) {
-      const t0 = performance.now();
-      runner.getInputs().forEach((t, i) => {
-        const v = inputs[i];
-        if (v) t.data().set(v);
-      });
-      if (!runner.infer()) throw new Error('the TFLite interpreter could not run the file');
-      // copies: the interpreter's buffers are overwritten by the next run
-      const outputs = runner.getOutputs().map((o) => ({
-        dataType: o.dataType,
-        shape: o.shape.split(',').map(Number),
-        data: (o.data() as unknown as { slice(): ArrayBufferView & ArrayLike<number> }).slice(),
-      }));
-      return { outputs, ms: performance.now() - t0 };
-    },
-    close: () => runner.cleanUp(),
-  };
-}
-
-/** Loads a .tflite file and runs it once on the given inputs (zeros where none is given). */
-export async function runTfliteOnce(
-  bytes: Uint8Array,
-  inputs: readonly (ArrayLike<number> | null)[] = [],
-): Promise<TfliteRun> {
-  const model = await openTflite(bytes);
+/** Loads a .tflite file in a new TFLite worker; fails with the interpreter's words where it cannot. */
+export async function openTflite(bytes: Uint8Array, base = `${import.meta.env.BASE_URL}tflite/`): Promise<TfliteModel> {
+  // a classic worker: tfjs-tflite loads its WebAssembly with importScripts
+  const worker = new Worker(new URL('./worker/tflite.worker.ts', import.meta.url), {
+    type: 'classic',
+    name: 'quantscope-tflite',
+  });
+  let answer: ((r: TfliteWorkerReply) => void) | null = null;
+  let broken: string | null = null;
+  worker.addEventListener('message', (e: MessageEvent<TfliteWorkerReply>) => answer?.(e.data));
+  worker.addEventListener('error', (e) => {
+    broken = e.message || 'the TFLite worker stopped without saying why';
+    answer?.({ type: 'error', message: broken });
+  });
+  const ask = (m: TfliteWorkerRequest, transfer: Transferable[] = []) =>
+    new Promise<TfliteWorkerReply>((resolve, reject) => {
+      if (broken) return reject(new Error(broken));
+      answer = (r) => {
+        answer = null;
+        if (r.type === 'error') reject(new Error(r.message));
+        else resolve(r);
+      };
+      worker.postMessage(m, transfer);
+    });
+  const copy = bytes.slice().buffer;
   try {
-    return model.run(inputs);
-  } finally {
-    model.close();
+    await ask({ type: 'open', base, bytes: copy }, [copy]);
+  } catch (e) {
+    worker.terminate();
+    throw e;
   }
+  return {
+    async run(inputs = []) {
+      const r = await ask({ type: 'run', inputs });
+      if (r.type !== 'ran') throw new Error(`the TFLite worker answered '${r.type}' to a run`);
+      return { outputs: r.outputs, ms: r.ms };
+    },
+    close() {
+      worker.postMessage({ type: 'close' } satisfies TfliteWorkerRequest);
+      // the worker closes itself; terminate in case it is stuck in a run
+      setTimeout(() => worker.terminate(), 1000);
+    },
+  };
 }

@@ -9,7 +9,7 @@ import { QuantscopeError } from '../core/errors';
 import { materializeSample } from '../data/samples';
 import { formLabel, planQuantization, type TensorRange } from '../onnx';
 import { exportTflite, tfliteInt8Unheld } from '../onnx/forms/tflite';
-import { openTflite, runTfliteOnce } from '../runtime/tflite';
+import { openTflite, type TfliteModel } from '../runtime/tflite';
 import type { Calibrator } from './calibrator';
 import type { ExportGuard } from './guard';
 import { guardTfliteInPage } from './tfliteGuard';
@@ -18,6 +18,13 @@ import { rangesFromStatsYielding } from './exportRanges';
 import type { AppState, ExportResult } from './types';
 
 type Form = Extract<NonNullable<QuantConfig['form']>, { kind: 'tflite' }>;
+
+/** A file TFLite's interpreter cannot load or run is never offered. */
+const notRunning = (e: unknown) =>
+  new QuantscopeError(
+    'RUNTIME',
+    `the TFLite file does not run in TFLite's interpreter, so it is not offered: ${e instanceof Error ? e.message : String(e)}`,
+  );
 
 /** `model.onnx` → `model.int8.tflite`. */
 export function tfliteFileName(fileName: string, form: Form): string {
@@ -85,19 +92,24 @@ export async function exportTfliteInPage(
     note: 'not compared with the float model: TFLite’s interpreter runs in the page only',
   };
   if (typeof document !== 'undefined') {
+    let tflite: TfliteModel;
     try {
-      const run = await runTfliteOnce(bytes);
-      notes = [...notes, `ran in TFLite's interpreter (tfjs-tflite, WebAssembly) in ${run.ms.toFixed(0)} ms`];
+      tflite = await openTflite(bytes);
     } catch (e) {
-      throw new QuantscopeError(
-        'RUNTIME',
-        `the TFLite file does not run in TFLite's interpreter, so it is not offered: ${e instanceof Error ? e.message : String(e)}`,
-      );
+      throw notRunning(e);
     }
-    setExporting({ done: 0, total: 1, checking: 'tflite' });
-    guard = await guardTfliteInPage(calibrator, get(), { bytes, report }, openTflite, (done, total) =>
-      setExporting({ done, total, checking: 'tflite' }),
-    );
+    try {
+      const run = await tflite.run().catch((e: unknown) => {
+        throw notRunning(e);
+      });
+      notes = [...notes, `ran in TFLite's interpreter (tfjs-tflite, WebAssembly) in ${run.ms.toFixed(0)} ms`];
+      setExporting({ done: 0, total: 1, checking: 'tflite' });
+      guard = await guardTfliteInPage(calibrator, get(), { report, tflite }, (done, total) =>
+        setExporting({ done, total, checking: 'tflite' }),
+      );
+    } finally {
+      tflite.close();
+    }
   }
   const blob = new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' });
   const result = {

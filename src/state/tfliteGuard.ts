@@ -1,6 +1,6 @@
 /**
- * The guard rail for a .tflite export: the file itself run in TFLite's interpreter on the page's thread
- * (runtime/tflite.ts: the worker has no TFLite), the float model in the worker (runtime/outputsJob.ts), on
+ * The guard rail for a .tflite export: the file itself run in TFLite's interpreter (runtime/tflite.ts, a
+ * worker of its own), the float model in the worker (runtime/outputsJob.ts), on
  * the samples every export is checked on (state/guard.ts), folded and judged by the same core/guard as
  * every other export. The file takes one input shape (the first sample's): samples of another shape
  * cannot run in it, and the check says which it used.
@@ -35,8 +35,7 @@ function fitsFile(spec: SampleSpec, report: TfliteReport): boolean {
 export async function guardTfliteInPage(
   calibrator: Calibrator,
   state: AppState,
-  file: { readonly bytes: Uint8Array; readonly report: TfliteReport },
-  open: (bytes: Uint8Array) => Promise<TfliteModel>,
+  file: { readonly report: TfliteReport; readonly tflite: TfliteModel },
   onProgress?: (done: number, total: number) => void,
 ): Promise<ExportGuard> {
   const model = state.model;
@@ -81,31 +80,17 @@ export async function guardTfliteInPage(
       output,
     }).result;
     const at = report.outputs.indexOf(io);
-    // the interpreter loads while the worker runs the float model
-    const [floatRuns, opened] = await Promise.allSettled([floats, open(file.bytes)]);
-    if (opened.status === 'rejected') {
-      if (floatRuns.status === 'rejected') throw floatRuns.reason;
-      throw opened.reason;
-    }
-    const tflite = opened.value;
+    const reference = await floats;
     const tally = createTally(output);
-    try {
-      if (floatRuns.status === 'rejected') throw floatRuns.reason;
-      const reference = floatRuns.value;
-      for (let i = 0; i < inputs.length; i++) {
-        // one sample a task: the page repaints between runs
-        await new Promise((r) => setTimeout(r, 0));
-        const y = onnxOutput(io, tflite.run(inputs[i]!).outputs[at]!.data);
-        const x = reference[i]!;
-        if (x.data.length !== y.length)
-          return notCompared(
-            `output "${output}" has ${x.data.length} values from the float model and ${y.length} from the TFLite file`,
-          );
-        foldTally(tally, x.data, y, x.dims);
-        onProgress?.(i + 1, inputs.length);
-      }
-    } finally {
-      tflite.close();
+    for (let i = 0; i < inputs.length; i++) {
+      const y = onnxOutput(io, (await file.tflite.run(inputs[i]!)).outputs[at]!.data);
+      const x = reference[i]!;
+      if (x.data.length !== y.length)
+        return notCompared(
+          `output "${output}" has ${x.data.length} values from the float model and ${y.length} from the TFLite file`,
+        );
+      foldTally(tally, x.data, y, x.dims);
+      onProgress?.(i + 1, inputs.length);
     }
     return { verdict: judgeTally(tally, DEFAULT_GUARD_TARGET, source), note: null };
   } catch (e) {
