@@ -80,6 +80,7 @@ export async function guardTfliteInPage(
       output,
     }).result;
     const at = report.outputs.indexOf(io);
+    onProgress?.(0, inputs.length);
     const reference = await floats;
     const tally = createTally(output);
     for (let i = 0; i < inputs.length; i++) {

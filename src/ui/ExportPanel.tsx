@@ -102,7 +102,7 @@ export function ExportPanel() {
         <span className="muted" data-testid="exporting">
           {' '}
           {exporting.checking === 'tflite'
-            ? `Checking the .tflite against the float model in TFLite’s interpreter… ${exporting.done} / ${exporting.total}`
+            ? `Checking the .tflite against the float model in TFLite’s interpreter… ${exporting.done} / ${exporting.total} samples`
             : exporting.checking
               ? 'Checking that the file loads in onnxruntime…'
               : needsRanges
