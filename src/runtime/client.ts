@@ -25,7 +25,9 @@ import {
   type ProbeStatus,
   type SessionInfo,
   type SpeedRequest,
+  type TfliteExportRequest,
 } from './protocol';
+import type { TfliteFile } from './tfliteExportJob';
 import { request, type CalibrationHandlers } from './workerChannel';
 
 export { cancelCalibration, type CalibrationHandlers } from './workerChannel';
@@ -212,6 +214,19 @@ export function startSensitivity(
 }
 
 /** Build an export's file in the worker: it comes back as a Blob of its parts, with its reports. */
+/** A .tflite file built in the model worker, from the model it keeps prepared. */
+export function startTfliteExport(req: Omit<TfliteExportRequest, 'type' | 'id'>): {
+  id: number;
+  result: Promise<TfliteFile>;
+} {
+  return request(
+    'tfliteExport',
+    (id) => ({ type: 'tfliteExport', id, ...req }),
+    [],
+    (m) => m.file,
+  );
+}
+
 export function startExportFile(req: Omit<ExportRequest, 'type' | 'id'>): {
   id: number;
   result: Promise<Omit<ExportFile, 'parts'>>;

@@ -172,7 +172,7 @@ export function modelBuffers(info: PreparedModelInfo): ArrayBuffer[] {
 }
 
 /** A model worker request about a model: its files and preparation, as the page loaded them. */
-interface ModelFilesRequest<T extends 'load' | 'export'> {
+export interface ModelFilesRequest<T extends 'load' | 'export' | 'tfliteExport'> {
   readonly type: T;
   readonly id: number;
   readonly files: readonly ModelFile[];
@@ -238,20 +238,26 @@ export async function runModelLoadJob(req: LoadRequest, signal: AbortSignal, emi
   }
 }
 
+/** The prepared model of a request's files: the one kept from the last export, or prepared again (and kept). */
+export async function keptModel(req: ModelFilesRequest<'export' | 'tfliteExport'>): Promise<ModelProto> {
+  const key = keyOf(req.files, req.fixedInputs);
+  if (kept?.key !== key) {
+    kept = null; // one model at a time
+    const info = await prepareModelFiles(req.files, req.isSample, req.fixedInputs);
+    kept = { key, files: req.files, model: info.prepared };
+  }
+  return kept.model;
+}
+
 export async function runExportJob(req: ExportRequest, signal: AbortSignal, emit: Emit): Promise<void> {
   const t0 = performance.now();
   try {
-    const key = keyOf(req.files, req.fixedInputs);
-    if (kept?.key !== key) {
-      kept = null; // one model at a time
-      const info = await prepareModelFiles(req.files, req.isSample, req.fixedInputs);
-      kept = { key, files: req.files, model: info.prepared };
-    }
+    const model = await keptModel(req);
     if (signal.aborted) return;
     const file =
       req.files.length > 1
-        ? await writeExportStreamed(kept.model, req.config, req.fileName, req.ranges)
-        : (({ parts: _parts, ...f }) => f)(buildExportFile(kept.model, req.config, req.ranges));
+        ? await writeExportStreamed(model, req.config, req.fileName, req.ranges)
+        : (({ parts: _parts, ...f }) => f)(buildExportFile(model, req.config, req.ranges));
     if (signal.aborted) return;
     emit({ type: 'exported', id: req.id, file, ms: performance.now() - t0 });
   } catch (e) {

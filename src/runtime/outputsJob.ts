@@ -42,15 +42,23 @@ export async function runOutputsJob(
             'RUNTIME',
             `output "${req.output}" is ${t.type}, not float32: the check compares float outputs`,
           );
-        outputs.push({ dims: [...t.dims], data: t.data as Float32Array });
+        const inputs = req.withInputs
+          ? Object.fromEntries(
+              Object.entries(feeds)
+                .filter(([, f]) => f.data instanceof Float32Array)
+                .map(([k, f]) => [k, { dims: [...f.dims], data: f.data as Float32Array }]),
+            )
+          : undefined;
+        outputs.push({ dims: [...t.dims], data: t.data as Float32Array, ...(inputs ? { inputs } : {}) });
       }
     } finally {
       await queue.run(() => session.release());
     }
-    emit(
-      { type: 'outputsDone', id: req.id, outputs },
-      outputs.map((o) => o.data.buffer as ArrayBuffer),
-    );
+    emit({ type: 'outputsDone', id: req.id, outputs }, [
+      ...new Set(
+        outputs.flatMap((o) => [o.data, ...Object.values(o.inputs ?? {}).map((x) => x.data)].map((a) => a.buffer)),
+      ),
+    ] as ArrayBuffer[]);
   } catch (e) {
     emit({ type: 'error', id: req.id, error: toErrorInfo(e) });
   }

@@ -14,6 +14,7 @@ import type { TuneProgress, TuneRequest, TuneSummary } from './tuneJob';
 import type { DebugRequest, DebuggedReply } from './debugJob';
 import type { SensitivityReply, SensitivityRequest } from './sensitivityJob';
 import type { ExportedReply, ExportRequest, LoadedReply, LoadRequest } from './modelJob';
+import type { TfliteExportedReply, TfliteExportRequest } from './tfliteExportJob';
 
 export type { TuneProgress, TuneRequest, TuneSummary } from './tuneJob';
 export type { LatencyResult, ProbeRequest, ProbeStatus, SpeedRequest } from './speedJob';
@@ -22,6 +23,7 @@ export type { AlgorithmsRequest, AlgorithmsResult } from './algorithmsJob';
 export type { DebugRequest, DebuggedReply } from './debugJob';
 export type { SensitivityReply, SensitivityRequest } from './sensitivityJob';
 export type { ExportedReply, ExportRequest, LoadedReply, LoadRequest } from './modelJob';
+export type { TfliteExportedReply, TfliteExportRequest } from './tfliteExportJob';
 
 /** Named as onnxruntime's execution providers: wasm, webgpu and webnn are onnxruntime-web's; cpu is onnxruntime-node's (CLI and tests). */
 export type Backend = 'wasm' | 'webgpu' | 'webnn' | 'cpu';
@@ -87,12 +89,15 @@ export interface OutputsRequest {
   readonly samples: readonly SampleSpec[];
   readonly backend: Backend;
   readonly output: string;
+  /** Send back each sample's float32 inputs as fed (built here: the page never decodes the images). */
+  readonly withInputs?: boolean;
 }
 
-/** One sample's output (float32). */
+/** One sample's output (float32), and its float32 inputs as fed when asked for. */
 export interface SampleOutput {
   readonly dims: readonly number[];
   readonly data: Float32Array;
+  readonly inputs?: Readonly<Record<string, { readonly dims: readonly number[]; readonly data: Float32Array }>>;
 }
 
 export interface CompareRequest {
@@ -127,7 +132,8 @@ export type WorkerRequest =
   | DebugRequest
   | SensitivityRequest
   | LoadRequest
-  | ExportRequest;
+  | ExportRequest
+  | TfliteExportRequest;
 
 /** What the session really runs with, as the worker sees it. */
 export interface SessionInfo {
@@ -234,6 +240,7 @@ export interface ReplyByRequest {
   readonly sensitivity: SensitivityReply;
   readonly load: LoadedReply;
   readonly export: ExportedReply;
+  readonly tfliteExport: TfliteExportedReply;
 }
 export type JobKind = keyof ReplyByRequest;
 export type JobReply = ReplyByRequest[JobKind];
@@ -255,6 +262,7 @@ export const REPLY_TYPE: { readonly [K in JobKind]: ReplyByRequest[K]['type'] } 
   sensitivity: 'sensitivity-ranked',
   load: 'loaded',
   export: 'exported',
+  tfliteExport: 'tfliteExported',
 };
 
 /** Whether a completing reply answers a request of this kind: the narrowing the client relies on. */

@@ -81,6 +81,7 @@ function listen(w: Worker, what: string): Worker {
       case 'debugged':
       case 'sensitivity-ranked':
       case 'exported':
+      case 'tfliteExported':
         pending.delete(m.id);
         ownerOf.delete(m.id);
         p.settle(m);
@@ -218,7 +219,7 @@ function send(req: WorkerRequest, transfer: Transferable[] = []): void {
   const w =
     req.type === 'cancel'
       ? (ownerOf.get(req.id) ?? getWorker())
-      : req.type === 'load' || req.type === 'export'
+      : req.type === 'load' || req.type === 'export' || req.type === 'tfliteExport'
         ? getModelWorker()
         : req.type === 'tune'
           ? newTuneWorker()

@@ -14,6 +14,7 @@ import {
   startTune,
   startModelLoad,
   startExportFile,
+  startTfliteExport,
 } from '../runtime/client';
 import { createAppStore } from './store';
 
@@ -31,5 +32,6 @@ export const appStore = createAppStore({
   sensitivity: startSensitivity,
   load: startModelLoad,
   exportFile: startExportFile,
+  tfliteExport: startTfliteExport,
   cancel: cancelCalibration,
 });

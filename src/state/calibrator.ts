@@ -19,6 +19,7 @@ import type { AlgorithmsRequest, AlgorithmsResult } from '../runtime/algorithmsJ
 import type { DebugResult } from '../runtime/debug';
 import type { SensitivityReport } from '../runtime/sensitivityJob';
 import type { ExportFile, ExportRequest, LoadRequest, PreparedModelInfo } from '../runtime/modelJob';
+import type { TfliteExportRequest, TfliteFile } from '../runtime/tfliteExportJob';
 
 /** A request as the store sends it: the worker's message without the type and id the client adds. */
 type JobRequest<R> = Omit<R, 'type' | 'id'>;
@@ -53,5 +54,7 @@ export interface Calibrator {
   load?: JobWithProgress<LoadRequest, PreparedModelInfo>;
   /** Build an export's file (the worker), returned as a Blob with its reports. */
   exportFile?(req: JobRequest<ExportRequest>): Job<Omit<ExportFile, 'parts'>>;
+  /** Build a .tflite file (the model worker), from the model it keeps prepared. */
+  tfliteExport?(req: JobRequest<TfliteExportRequest>): Job<TfliteFile>;
   cancel(id: number): void;
 }

@@ -1,14 +1,15 @@
 /**
  * The page's TFLite export: the same engine as `quantscope quantize --format tflite` (onnx/forms/tflite),
- * int8 from the calibrated ranges the static QDQ export uses, shapes from the first sample; the file is
- * run once in TFLite's own interpreter (runtime/tflite) before it is offered, then checked there against the
- * float model (state/tfliteGuard.ts).
+ * built in the model worker (runtime/tfliteExportJob.ts); int8 from the calibrated ranges the static QDQ
+ * export uses, shapes from the first sample. The file is run once in TFLite's own interpreter
+ * (runtime/tflite) before it is offered, then checked there against the float model (state/tfliteGuard.ts).
  */
 import type { QuantConfig } from '../core/config';
 import { QuantscopeError } from '../core/errors';
-import { materializeSample } from '../data/samples';
-import { formLabel, planQuantization, type TensorRange } from '../onnx';
-import { exportTflite, tfliteInt8Unheld } from '../onnx/forms/tflite';
+import { sampleDims } from '../data/samples';
+import { formLabel, type TensorRange } from '../onnx';
+import { tfliteInt8Unheld } from '../onnx/forms/tflite';
+import { buildTfliteFile, type TfliteExportRequest } from '../runtime/tfliteExportJob';
 import { openTflite, type TfliteModel } from '../runtime/tflite';
 import type { Calibrator } from './calibrator';
 import type { ExportGuard } from './guard';
@@ -42,7 +43,7 @@ export async function exportTfliteInPage(
   const t0 = performance.now();
   const { model, calibration, config } = get();
   if (!model) throw new QuantscopeError('NO_STATISTICS', 'load a model first');
-  let calib: Parameters<typeof exportTflite>[2];
+  let int8: TfliteExportRequest['int8'];
   let ranges: Map<string, TensorRange | null> | null = null;
   if (form.precision === 'int8') {
     const calibrated = calibration.stats !== null && calibration.statsFor === model.fileName;
@@ -55,9 +56,10 @@ export async function exportTfliteInPage(
     ranges = new Map(
       [...ranges].map(([t, r]) => [t, r ? { rmin: Math.fround(r.rmin), rmax: Math.fround(r.rmax) } : null]),
     );
-    calib = { plan: planQuantization(model.prepared, config), ranges, config };
+    int8 = { config, ranges };
   }
-  // TFLite needs fixed shapes: the first sample's (the data the page calibrates on).
+  // TFLite needs fixed shapes: the first sample's (the data the page calibrates on), read without
+  // decoding it where it is an image
   let inputShapes: Record<string, number[]> = {};
   try {
     const first = buildSamples(
@@ -67,17 +69,29 @@ export async function exportTfliteInPage(
       get().presetOverride,
       model.fixedInputs,
     )[0];
-    if (first)
-      inputShapes = Object.fromEntries(Object.entries(materializeSample(first)).map(([k, v]) => [k, [...v.dims]]));
+    if (first) inputShapes = Object.fromEntries(Object.entries(sampleDims(first)).map(([k, v]) => [k, [...v]]));
   } catch {
     inputShapes = {}; // static shapes need none; a dynamic one is then refused by name
   }
-  const { bytes, report } = exportTflite(
-    model.prepared,
-    { precision: form.precision, io: form.io, fullyConnectedPerChannel: form.fullyConnectedPerChannel, inputShapes },
-    calib,
-    `Quantscope TFLite export of ${model.fileName}`,
-  );
+  const options = {
+    precision: form.precision,
+    io: form.io,
+    fullyConnectedPerChannel: form.fullyConnectedPerChannel,
+    inputShapes,
+  };
+  const description = `Quantscope TFLite export of ${model.fileName}`;
+  // built in the model worker from the model it keeps prepared; in this thread where there is none
+  const { bytes, report } =
+    calibrator.tfliteExport && model.files
+      ? await calibrator.tfliteExport({
+          files: model.files,
+          isSample: model.isSample,
+          fixedInputs: model.fixedInputs,
+          options,
+          ...(int8 ? { int8 } : {}),
+          description,
+        }).result
+      : buildTfliteFile(model.prepared, options, int8, description);
   // Run once in TFLite's interpreter (zeros in): a file it cannot load is never offered. Then the
   // guard rail: the file against the float model on the samples every export is checked on.
   let notes = [`${report.ops.length} op kinds; TFLite Micro arena at least ${report.arenaBytes} bytes`];

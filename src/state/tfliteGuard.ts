@@ -6,8 +6,8 @@
  * cannot run in it, and the check says which it used.
  */
 import { createTally, DEFAULT_GUARD_TARGET, foldTally, judgeTally } from '../core/guard';
-import { toErrorInfo } from '../core/errors';
-import { sampleDims, materializeSample, type SampleSpec } from '../data/samples';
+import { QuantscopeError, toErrorInfo } from '../core/errors';
+import { sampleDims, type SampleSpec } from '../data/samples';
 import { onnxOutput, takesShape, tfliteInput, type TfliteReport } from '../onnx/forms/tflite';
 import { sessionExternalData } from '../runtime/modelJob';
 import { guardedOutput } from '../runtime/guardRun';
@@ -65,11 +65,7 @@ export async function guardTfliteInPage(
   if (!chosen.length) return notCompared(`no sample is of the file's input shape ${shapeWords}`);
   source = `${source}; the .tflite run in TFLite's interpreter`;
   try {
-    // the file's inputs, built before the samples' buffers go to the worker
-    const inputs = chosen.map((spec) => {
-      const feeds = materializeSample(spec);
-      return report.inputs.map((x) => tfliteInput(x, feeds[x.name]!.data as ArrayLike<number>, feeds[x.name]!.dims));
-    });
+    // the float model's outputs, and the inputs it was fed (built in the worker, images decoded there)
     const floats = calibrator.outputs({
       model: model.preparedBytes.slice().buffer as ArrayBuffer,
       ...(model.files && model.files.length > 1
@@ -78,20 +74,28 @@ export async function guardTfliteInPage(
       samples: chosen,
       backend: state.backend === 'cpu' ? 'cpu' : 'wasm',
       output,
+      withInputs: true,
     }).result;
     const at = report.outputs.indexOf(io);
-    onProgress?.(0, inputs.length);
+    onProgress?.(0, chosen.length);
     const reference = await floats;
     const tally = createTally(output);
-    for (let i = 0; i < inputs.length; i++) {
-      const y = onnxOutput(io, (await file.tflite.run(inputs[i]!)).outputs[at]!.data);
+    for (let i = 0; i < reference.length; i++) {
       const x = reference[i]!;
+      const fed = x.inputs ?? {};
+      const inputs = report.inputs.map((t) => {
+        const f = fed[t.name];
+        if (!f)
+          throw new QuantscopeError('RUNTIME', `the TFLite file's input "${t.name}" is not a float input of the model`);
+        return tfliteInput(t, f.data, f.dims);
+      });
+      const y = onnxOutput(io, (await file.tflite.run(inputs)).outputs[at]!.data);
       if (x.data.length !== y.length)
         return notCompared(
           `output "${output}" has ${x.data.length} values from the float model and ${y.length} from the TFLite file`,
         );
       foldTally(tally, x.data, y, x.dims);
-      onProgress?.(i + 1, inputs.length);
+      onProgress?.(i + 1, reference.length);
     }
     return { verdict: judgeTally(tally, DEFAULT_GUARD_TARGET, source), note: null };
   } catch (e) {

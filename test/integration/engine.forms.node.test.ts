@@ -15,6 +15,10 @@ import { encodeModel } from '../../src/onnx';
 import { type AppStore } from '../../src/state/store';
 import { tinyConvNet, tinyTransformer } from '../helpers/models';
 import { makeNpy } from '../helpers/npy';
+import { withUnsupportedOp } from '../helpers/tfliteModels';
+import { calibratedRanges } from '../../src/core/calibratedRanges';
+import { buildTfliteFile, runTfliteExportJob } from '../../src/runtime/tfliteExportJob';
+import type { WorkerReply } from '../../src/runtime/protocol';
 import { nodePageStore } from '../helpers/store';
 
 const CLI_FORMAT: Record<FormKind, string> = {
@@ -105,5 +109,61 @@ describe('the page and the command line write the same bytes', () => {
     expect(sha(cli)).toBe(sha(page.bytes));
     // the same choices, field for field (the recipe holds the configuration the file was built from)
     expect(parseRecipe(readFileSync(recipe, 'utf8'), recipe).config).toEqual(JSON.parse(JSON.stringify(page.config)));
+  });
+});
+
+describe("the model worker's TFLite job (the page's TFLite export)", () => {
+  it('writes the bytes the in-thread build writes, from its own preparation of the files', async () => {
+    const { store, modelPath } = cnn;
+    const model = store.getState().model!;
+    const ranges = new Map(
+      [...calibratedRanges(store.getState().calibration.stats!)].map(([t, r]) => [
+        t,
+        r && { rmin: Math.fround(r.rmin), rmax: Math.fround(r.rmax) },
+      ]),
+    );
+    const options = { precision: 'int8' as const, inputShapes: { x: [1, 3, 8, 8] } };
+    const int8 = { config: store.getState().config, ranges };
+    const replies: WorkerReply[] = [];
+    await runTfliteExportJob(
+      {
+        type: 'tfliteExport',
+        id: 1,
+        files: [{ name: 'cnn.onnx', blob: new Blob([readFileSync(modelPath)]) }],
+        isSample: false,
+        fixedInputs: {},
+        options,
+        int8,
+        description: 'd',
+      },
+      new AbortController().signal,
+      (m) => replies.push(m),
+    );
+    const reply = replies[0]!;
+    expect(reply.type).toBe('tfliteExported');
+    const inThread = buildTfliteFile(model.prepared, options, int8, 'd');
+    if (reply.type === 'tfliteExported') {
+      expect(sha(reply.file.bytes)).toBe(sha(inThread.bytes));
+      expect(reply.file.report.ops.map((o) => o.op)).toContain('CONV_2D');
+    }
+    // a model the writer refuses is an error reply, in words
+    const refused: WorkerReply[] = [];
+    await runTfliteExportJob(
+      {
+        type: 'tfliteExport',
+        id: 2,
+        files: [{ name: 'erf.onnx', blob: new Blob([encodeModel(withUnsupportedOp()) as Uint8Array<ArrayBuffer>]) }],
+        isSample: false,
+        fixedInputs: {},
+        options: { precision: 'float32' },
+        description: 'd',
+      },
+      new AbortController().signal,
+      (m) => refused.push(m),
+    );
+    expect(refused[0]).toMatchObject({
+      type: 'error',
+      error: { message: expect.stringMatching(/node "the_erf" \(Erf\)/) },
+    });
   });
 });

@@ -147,12 +147,21 @@ describe("the float model's outputs for a file the page runs itself (a .tflite's
     const model = prepareModel(outlierModel(1)).model;
     const bytes = encodeModel(model);
     const samples = [spec('a.npy', 1), spec('b.npy', 2)];
-    const got = await local().outputs({ model: bytes.slice().buffer, samples, backend: 'cpu', output: 'out' }).result;
+    const got = await local().outputs({
+      model: bytes.slice().buffer,
+      samples,
+      backend: 'cpu',
+      output: 'out',
+      withInputs: true,
+    }).result;
     const s = await session(bytes);
     for (let i = 0; i < 2; i++) {
       const want = (await s.run({ x: new ort.Tensor('float32', normals(i + 1, 16), [1, 16]) })).out!;
       expect(got[i]!.dims).toEqual([...want.dims]);
       expect(Array.from(got[i]!.data)).toEqual(Array.from(want.data as Float32Array));
+      // the inputs as fed, for the file the page runs itself
+      expect(got[i]!.inputs?.x?.dims).toEqual([1, 16]);
+      expect(Array.from(got[i]!.inputs!.x!.data)).toEqual(Array.from(normals(i + 1, 16)));
     }
   });
   it('name the sample the float model fails on, and an output the model lacks', async () => {

@@ -6,6 +6,7 @@
 import { reviveOnnxMessages } from '../../onnx/revive';
 import { QuantscopeError, toErrorInfo } from '../../core/errors';
 import { runExportJob, runModelLoadJob } from '../modelJob';
+import { runTfliteExportJob } from '../tfliteExportJob';
 import type { WorkerReply, WorkerRequest } from '../protocol';
 
 interface WorkerScope {
@@ -19,11 +20,15 @@ const emit = (m: WorkerReply, transfer: Transferable[] = []) => scope.postMessag
 scope.addEventListener('message', (e) => {
   // models in a request crossed a structured clone: their messages get their prototypes back (onnx/revive.ts)
   const req = reviveOnnxMessages(e.data);
-  if (req.type === 'load' || req.type === 'export') {
+  if (req.type === 'load' || req.type === 'export' || req.type === 'tfliteExport') {
     const controller = new AbortController();
     running.set(req.id, controller);
     const job =
-      req.type === 'load' ? runModelLoadJob(req, controller.signal, emit) : runExportJob(req, controller.signal, emit);
+      req.type === 'load'
+        ? runModelLoadJob(req, controller.signal, emit)
+        : req.type === 'export'
+          ? runExportJob(req, controller.signal, emit)
+          : runTfliteExportJob(req, controller.signal, emit);
     void job.finally(() => running.delete(req.id));
   } else if (req.type === 'cancel') {
     const c = running.get(req.id);
