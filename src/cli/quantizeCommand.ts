@@ -5,7 +5,13 @@ import { calibratedRanges } from '../core/calibratedRanges';
 import { HISTOGRAM_BINS } from '../core/config';
 import { QuantscopeError, toErrorInfo } from '../core/errors';
 import { buildRecipe, parseRecipe, rangesFromRecipe, serializeRecipe, type Recipe } from '../core/recipe';
-import { exportTflite, shapesFixedWords, type TfliteReport } from '../onnx/forms/tflite';
+import {
+  exportTflite,
+  shapesFixedWords,
+  tfliteInt8HeldConfig,
+  tfliteInt8Unheld,
+  type TfliteReport,
+} from '../onnx/forms/tflite';
 import {
   buildQdqModel,
   encodeModel,
@@ -141,11 +147,20 @@ export async function cmdQuantize(a: Args): Promise<void> {
     );
     writeAtomically(out, [t.bytes]);
     console.log(tfliteSummary(out, t.report, bytes.length));
+    // flags that ask for these are refused (cli/flags.ts); a recipe made on the page may hold them, and
+    // the file is written int8 all the same, as the page writes it, and said so as the page says it
+    const unheld = tfliteInt8 ? tfliteInt8Unheld(config) : [];
+    if (unheld.length)
+      console.error(
+        `note: written int8 all the same: ${unheld.join(', ')} (chosen for the ONNX forms in ${recipePath ?? 'the configuration'}; a TFLite int8 file is int8 throughout, by TFLite's int8 specification)`,
+      );
     // The command line has no TFLite interpreter: the file itself is not run here. An int8 file's static
-    // QDQ twin (the same ranges) is checked against the float model in its place, and said to be the twin.
+    // QDQ twin (the same ranges, the choices the file holds: never those it cannot) is checked against the
+    // float model in its place, and said to be the twin.
     const heldOut = a.flags.get('held-out');
     if (tfliteInt8 && ranges) {
-      const twin = encodeModel(buildQdqModel(prepared, plan, ranges, config).model);
+      const held = tfliteInt8HeldConfig(config, { fullyConnectedPerChannel: form.fullyConnectedPerChannel === true });
+      const twin = encodeModel(buildQdqModel(prepared, planQuantization(prepared, held), ranges, held).model);
       const v = await checkedOrSaid(out, () =>
         guardOnNode(prepared, [twin], heldOut ? load(heldOut) : null, samples, chain),
       );

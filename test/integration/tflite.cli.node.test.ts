@@ -52,6 +52,46 @@ describe('quantscope quantize --format tflite', () => {
     expect(g8.tensors![g8.outputs![0]!]!.type).toBe(TensorType.INT8);
   });
 
+  it('writes a recipe holding choices an int8 file cannot hold as the page does: int8 all the same, said so, its twin checked without them', async () => {
+    const plain = join(dir, 'cls.plain.tflite');
+    const recipe = join(dir, 'cls.recipe.json');
+    const r = await cli(
+      'quantize',
+      model,
+      '--format',
+      'tflite',
+      '--data',
+      ...data,
+      '-o',
+      plain,
+      '--write-recipe',
+      recipe,
+    );
+    expect(r.code).toBe(0);
+    const check = (out: string) => out.split('\n').find((l) => l.startsWith('check: '));
+    expect(check(r.out)).toMatch(/^check: top-1 agreement/);
+    // as a page recipe holds them: an int16 tensor, int4 per-tensor weights, a node kept float
+    const json = JSON.parse(readFileSync(recipe, 'utf8'));
+    const tensor = Object.keys(json.ranges)[0]!;
+    json.config = {
+      ...json.config,
+      weights: { ...json.config.weights, dtype: 'int4', perChannel: false },
+      tensors: { [tensor]: { activations: { dtype: 'int16' } } },
+      excludeNodes: ['fc'],
+    };
+    const doctored = join(dir, 'cls.doctored.json');
+    writeFileSync(doctored, JSON.stringify(json));
+    const out = join(dir, 'cls.doctored.tflite');
+    const d = await cli('quantize', model, '--recipe', doctored, '--data', ...data, '-o', out);
+    expect(d.code).toBe(0);
+    expect(d.out).toContain(
+      `note: written int8 all the same: int16 activations, int4 weights, per-tensor weights, 1 node or tensors kept float (chosen for the ONNX forms in ${doctored}; `,
+    );
+    expect(readFileSync(out).equals(readFileSync(plain))).toBe(true);
+    // the twin is the file's choices, not the recipe's: the same figures as the plain file's check
+    expect(check(d.out)).toBe(check(r.out));
+  });
+
   it('writes FullyConnected weights per tensor by default, per output channel on request', async () => {
     /** Scales of the FULLY_CONNECTED weight in a .tflite file. */
     const fcScales = (path: string): number => {

@@ -9,12 +9,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type QuantConfig } from '../../src/core';
 import { f32 } from '../../src/core/rounding';
-import { calibrationTensors, planQuantization, type TensorRange } from '../../src/onnx';
+import { buildQdqModel, calibrationTensors, encodeModel, planQuantization, type TensorRange } from '../../src/onnx';
 import {
   decodeTflite,
   exportTflite,
   refusedNodes,
   TFLITE_MICRO,
+  tfliteInt8HeldConfig,
   tfliteInt8Unheld,
   type TfliteCalibration,
 } from '../../src/onnx/forms/tflite';
@@ -282,5 +283,35 @@ describe('choices a TFLite int8 file cannot hold (said beside the page’s file)
       'per-tensor weights',
       '3 nodes or tensors kept float',
     ]);
+  });
+
+  it('leaves them out of the static QDQ twin the command line checks in the file’s place', () => {
+    const m = classifier({ w: Float32Array.from({ length: 64 }, (_, i) => Math.sin(i)), b: new Float32Array(4) });
+    const plain: QuantConfig = { ...DEFAULT_CONFIG, activations: { ...DEFAULT_CONFIG.activations, method: 'entropy' } };
+    const chosen: QuantConfig = {
+      ...plain,
+      activations: { ...plain.activations, symmetric: true },
+      weights: { ...DEFAULT_CONFIG.weights, dtype: 'int4', perChannel: false },
+      opTypes: { Conv: { weights: { dtype: 'int4' }, activations: { dtype: 'int16', reduceRange: true } } },
+      tensors: { logits: { activations: { dtype: 'uint8' } } },
+      nodes: { fc: { exclude: true } },
+      excludeNodes: ['conv1'],
+    };
+    const { ranges } = fixedCalibration(m);
+    const twin = (c: QuantConfig) => {
+      const held = tfliteInt8HeldConfig(c, { fullyConnectedPerChannel: true });
+      return encodeModel(buildQdqModel(m, planQuantization(m, held), ranges, held).model);
+    };
+    // what the file holds stays (the method, reduce-range: the writer's parameters); the rest is gone
+    const kept = { ...plain, opTypes: { Conv: { activations: { reduceRange: true } } } };
+    expect(tfliteInt8Unheld(tfliteInt8HeldConfig(chosen, { fullyConnectedPerChannel: true }))).toEqual([]);
+    expect(tfliteInt8HeldConfig(chosen, { fullyConnectedPerChannel: true })).toEqual(kept);
+    expect(twin(chosen)).toEqual(twin(kept));
+    expect(twin(chosen)).not.toEqual(encodeModel(buildQdqModel(m, planQuantization(m, chosen), ranges, chosen).model));
+    // FullyConnected per tensor, as the file writes it by default
+    expect(tfliteInt8HeldConfig(plain).opTypes).toEqual({
+      MatMul: { weights: { perChannel: false } },
+      Gemm: { weights: { perChannel: false } },
+    });
   });
 });

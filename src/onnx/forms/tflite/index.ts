@@ -12,7 +12,7 @@ export { buildTflite, permute, tflShape } from './convert';
 export type { TfliteCalibration, TfliteIo, TfliteOptions, TflitePrecision } from './convert';
 export { decodeTflite, encodeTflite } from './flatbuffer';
 export { onnxOutput, takesShape, tfliteInput, tfliteQuantize } from './feeds';
-export { tfliteInt8Unheld } from './unheld';
+export { tfliteInt8HeldConfig, tfliteInt8Unheld } from './unheld';
 export { refusedNodes, TFLITE_ONNX_OPS, type RefusedNode } from './ops';
 
 export interface MicroSupport {
