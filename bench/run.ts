@@ -30,6 +30,8 @@
  *                                      1200 s): see bench/segTune.ts (long: `npm run bench -- segtune`)
  *   explorer_drag_long_tasks           main-thread tasks over 50 ms while dragging a range, in Chromium (target 0):
  *                                      see bench/browser/drag.bench.ts (serves the app on QS_PORT, like e2e)
+ *   calibration_over_inference_page    the page calibrating the sample in Chromium, per sample, over the float model's
+ *                                      median run in the same page (target 1.3): see bench/browser/calibration.bench.ts
  *   method_switch_*                    main-thread tasks over 50 ms while the model's method switches (target 0), and
  *                                      the time until the new figures show: see bench/browser/methodSwitch.bench.ts
  *   webgpu_*                           the WebGPU statistics fold (GPU shaders) against the CPU fold of the same
