@@ -25,6 +25,7 @@ import { WEIGHTED_OPS } from '../onnx/plan';
 import { materializeSample, type SampleSpec } from '../data/samples';
 import { bytesSessionOpener, type ModelSessionOpener } from './modelSession';
 import { toOrtFeeds, type OrtModule, type Tensor } from './ort';
+import { openOutputArrayPool } from './outputArrayPool';
 import { listSampleAt, runOnSample } from './sampleRun';
 
 export interface TensorError {
@@ -64,6 +65,8 @@ export async function debugModels(
     onProgress?: (done: number, total: number) => void;
     /** How to open a model's session (with its external data files): the bytes, by default. */
     open?: ModelSessionOpener;
+    /** Lend each sample's arrays to the next sample's outputs (default; see outputArrayPool.ts). */
+    recycleOutputs?: boolean;
   } = {},
 ): Promise<DebugResult> {
   const open = opts.open ?? bytesSessionOpener(ort);
@@ -131,6 +134,9 @@ export async function debugModels(
   const own = new Map<string, ErrorSums>();
   const acc = new Map<string, ErrorSums>();
   const weightSums = new Map<string, ErrorSums>();
+  // each sample's arrays, once its errors are summed, are lent to the next sample's outputs where the
+  // runtime asks (the page's onnxruntime-web: outputArrayPool.ts): two models' every tensor a sample
+  const pool = opts.recycleOutputs === false ? null : openOutputArrayPool();
   try {
     for (let s = 0; s < samples.length; s++) {
       if (opts.signal?.aborted) throw new QuantscopeError('CANCELLED', 'debugging was cancelled');
@@ -150,10 +156,14 @@ export async function debugModels(
       if (s === 0)
         for (const w of weights)
           weightSums.set(`${w.node}:${w.tensor}`, foldErrorSums(EMPTY_SUMS, readFloat32(w.float), data(qo, w.dq)));
-      for (const r of [fo, qo]) for (const v of Object.values(r)) (v as Tensor).dispose?.();
+      for (const r of [fo, qo]) {
+        pool?.give(floatArrays(r));
+        for (const v of Object.values(r)) (v as Tensor).dispose?.();
+      }
       opts.onProgress?.(s + 1, samples.length);
     }
   } finally {
+    pool?.close();
     await fs.release();
     await qs.release();
   }
@@ -213,4 +223,14 @@ export async function debugModels(
     samples: samples.length,
     elapsedMs: performance.now() - t0,
   };
+}
+
+/** A run's float32 output arrays. */
+function floatArrays(r: Record<string, unknown>): Float32Array[] {
+  const out: Float32Array[] = [];
+  for (const v of Object.values(r)) {
+    const data = (v as Tensor).data;
+    if (data instanceof Float32Array) out.push(data);
+  }
+  return out;
 }

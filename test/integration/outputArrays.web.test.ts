@@ -3,7 +3,9 @@
  * output copy rewritten as the app's build rewrites it (scripts/ortOutputArrayHook.ts), calibrating
  * PP-OCRv4 det as the page does (the fetch plan, the fold worker). The runs write into the arrays the
  * fold gave back (only the samples in flight get new ones), and the statistics equal, bit for bit, a
- * calibration whose every output is a new array; the same with the fold in this thread.
+ * calibration whose every output is a new array; the same with the fold in this thread. The debugger
+ * (two models' every tensor a sample) likewise: the second sample's outputs are the first's arrays, and
+ * its figures those of a debugger run on new arrays.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +13,11 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hookOutputArrays } from '../../scripts/ortOutputArrayHook';
 import { encodeModel, planCalibrationFetches, withExtraOutputs } from '../../src/onnx';
+import { DEFAULT_CONFIG } from '../../src/core/config';
+import type { SampleSpec } from '../../src/data/samples';
 import { calibrate, type CalibrationOptions, type CalibrationSource, type StatsMap } from '../../src/runtime/calibrate';
+import { debugModels } from '../../src/runtime/debug';
+import { staticQdqExport } from '../../src/runtime/debugJob';
 import { nodeFoldWorker } from '../../src/runtime/foldWorkerNode';
 import type { OrtModule } from '../../src/runtime/ort';
 import { OUTPUT_ARRAY_HOOK } from '../../src/runtime/outputArrayPool';
@@ -62,8 +68,8 @@ describe('onnxruntime-web writing into recycled output arrays', async () => {
     spareBytes: 4 * 1024 ** 3,
     cores: 2,
   };
-  /** A calibration, and how many output arrays onnxruntime made new (the pool had none to lend). */
-  const run = async (opts: CalibrationOptions) => {
+  /** What `job` returns, and how many output arrays onnxruntime made new meanwhile (none lent to it). */
+  const counting = async <T>(job: () => Promise<T>) => {
     const host = globalThis as Host;
     let made = 0;
     host[OUTPUT_ARRAY_HOOK] = () => {
@@ -71,11 +77,15 @@ describe('onnxruntime-web writing into recycled output arrays', async () => {
       return undefined;
     };
     try {
-      const stats = await calibrate(ort, session, source, tensors, { recompute, ...opts });
-      return { stats, made };
+      return { result: await job(), made };
     } finally {
       delete host[OUTPUT_ARRAY_HOOK];
     }
+  };
+  /** A calibration, and how many output arrays onnxruntime made new (the pool had none to lend). */
+  const run = async (opts: CalibrationOptions) => {
+    const r = await counting(() => calibrate(ort, session, source, tensors, { recompute, ...opts }));
+    return { stats: r.result, made: r.made };
   };
   const fresh = await run({ foldWorker: worker, recycleOutputs: false });
 
@@ -95,5 +105,19 @@ describe('onnxruntime-web writing into recycled output arrays', async () => {
     const r = await run({});
     expect(r.made).toBe(fetched);
     expectSameStats(fresh.stats, r.stats);
+  });
+
+  it('the debugger: the second sample’s outputs are the first’s arrays, its figures the same', async () => {
+    const quant = staticQdqExport(m.prepared, DEFAULT_CONFIG, fresh.stats);
+    const specs: SampleSpec[] = [0, 1].map((i) => ({
+      name: `doc${i}.png`,
+      inputs: { x: { kind: 'tensor', tensor: samples[i]!.x! } },
+    }));
+    const plain = await counting(() => debugModels(ort, m.prepared, quant, specs, { recycleOutputs: false }));
+    const recycled = await counting(() => debugModels(ort, m.prepared, quant, specs));
+    expect(plain.made).toBeGreaterThan(2 * tensors.length);
+    expect(recycled.made * 2).toBe(plain.made);
+    expect(recycled.result.tensors).toEqual(plain.result.tensors);
+    expect(recycled.result.firstDivergence).toBe(plain.result.firstDivergence);
   });
 });
