@@ -66,11 +66,12 @@ export function openOutputArrayPool(): OutputArrayPool {
       for (const a of arrays) {
         const n = out.get(a.length);
         if (!n) continue; // never asked for (or every one given back already)
-        out.set(a.length, n - 1);
-        const whole = a.buffer instanceof ArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength;
         let list = free.get(a.length);
         if (!list) free.set(a.length, (list = []));
-        if (whole && list.length < peak.get(a.length)! && !list.includes(a)) list.push(a);
+        if (list.includes(a)) continue; // given back already: not out twice
+        out.set(a.length, n - 1);
+        const whole = a.buffer instanceof ArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength;
+        if (whole && list.length < peak.get(a.length)!) list.push(a);
       }
     },
     get reused() {

@@ -32,10 +32,13 @@ describe('quantscope quantize --format tflite', () => {
     writeFileSync(p, makeNpy('<f4', [1, 1, 16, 16], patternImage(k, k)));
     return p;
   });
+  /** The classifier quantized to an int8 .tflite at `out` on the .npy files, with `flags` besides. */
+  const toTflite = (out: string, ...flags: string[]) =>
+    cli('quantize', model, '--format', 'tflite', ...flags, '--data', ...data, '-o', out);
 
   it('writes an int8 file with float edges, and int8 edges on request, reporting the input parameters', async () => {
     const out = join(dir, 'cls.int8.tflite');
-    const r = await cli('quantize', model, '--format', 'tflite', '--data', ...data, '-o', out);
+    const r = await toTflite(out);
     expect(r.code).toBe(0);
     expect(r.out).toContain('every op has a TFLite Micro int8 kernel: yes');
     // never silent about accuracy: the file cannot run here, its static QDQ twin is checked and named so
@@ -45,7 +48,7 @@ describe('quantscope quantize --format tflite', () => {
     const g = decodeTflite(new Uint8Array(readFileSync(out))).subgraphs![0]!;
     expect(g.tensors![g.inputs![0]!]!.type ?? 0).toBe(TensorType.FLOAT32);
     const out8 = join(dir, 'cls.io8.tflite');
-    const r8 = await cli('quantize', model, '--format', 'tflite', '--tflite-io', 'int8', '--data', ...data, '-o', out8);
+    const r8 = await toTflite(out8, '--tflite-io', 'int8');
     expect(r8.out).toMatch(/inputs: x int8\[1, 16, 16, 1\] scale [\d.e-]+ zero point -?\d+/);
     const g8 = decodeTflite(new Uint8Array(readFileSync(out8))).subgraphs![0]!;
     expect(g8.tensors![g8.inputs![0]!]!.type).toBe(TensorType.INT8);
@@ -55,18 +58,7 @@ describe('quantscope quantize --format tflite', () => {
   it('writes a recipe holding choices an int8 file cannot hold as the page does: int8 all the same, said so, its twin checked without them', async () => {
     const plain = join(dir, 'cls.plain.tflite');
     const recipe = join(dir, 'cls.recipe.json');
-    const r = await cli(
-      'quantize',
-      model,
-      '--format',
-      'tflite',
-      '--data',
-      ...data,
-      '-o',
-      plain,
-      '--write-recipe',
-      recipe,
-    );
+    const r = await toTflite(plain, '--write-recipe', recipe);
     expect(r.code).toBe(0);
     const check = (out: string) => out.split('\n').find((l) => l.startsWith('check: '));
     expect(check(r.out)).toMatch(/^check: top-1 agreement/);
@@ -104,20 +96,10 @@ describe('quantscope quantize --format tflite', () => {
       return g.tensors![fc.inputs![1]!]!.quantization!.scale!.length;
     };
     const perTensor = join(dir, 'cls.fc1.tflite');
-    expect((await cli('quantize', model, '--format', 'tflite', '--data', ...data, '-o', perTensor)).code).toBe(0);
+    expect((await toTflite(perTensor)).code).toBe(0);
     expect(fcScales(perTensor)).toBe(1);
     const perChannel = join(dir, 'cls.fc4.tflite');
-    const r = await cli(
-      'quantize',
-      model,
-      '--format',
-      'tflite',
-      '--tflite-fc-per-channel',
-      '--data',
-      ...data,
-      '-o',
-      perChannel,
-    );
+    const r = await toTflite(perChannel, '--tflite-fc-per-channel');
     expect(r.code).toBe(0);
     expect(fcScales(perChannel)).toBe(4);
     const misplaced = await cli(
