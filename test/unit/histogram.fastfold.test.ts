@@ -155,6 +155,67 @@ describe.each(['wasm-simd', 'js'] as const)('the fast fold (%s) equals numpy’s
     );
   });
 
+  it('runs of one value (the kernel counts eight or more equal values at once): the same bins and extremes', () => {
+    // Runs of 1 to 60 copies of one drawn value (on an edge, one ulp beside one, ±0, subnormal,
+    // uniform), starting anywhere (a run need not begin on a group of eight): a run on an edge, or one
+    // counted one value short or in the next bin, differs from numpy's rule here
+    const runs = (t: number, n: number) =>
+      fc
+        .array(
+          fc.tuple(
+            adversarialData(t, n).map((d) => d[0]!),
+            fc.integer({ min: 1, max: 60 }),
+          ),
+          { minLength: 1, maxLength: 12 },
+        )
+        .map((rs) => Float32Array.from(rs.flatMap(([v, k]) => new Array<number>(k).fill(v))));
+    fc.assert(
+      fc.property(
+        threshold.chain((t) => binCounts.chain((n) => runs(t, n).map((d) => [t, n, d] as const))),
+        ([t, n, data]) => {
+          const lo = -Math.fround(t);
+          const hi = Math.fround(t);
+          const ref = referenceCounts(data, lo, hi, n);
+          const counts = new Float64Array(n);
+          binInto(counts, data, lo, hi);
+          expect(Array.from(counts)).toEqual(ref);
+          const fast = foldInRange(seeded(t, n), data);
+          expect(Array.from(fast.histogram!.counts)).toEqual(ref);
+          const mm = scalarMinMax(data);
+          expect(Object.is(fast.min, mm.min) && Object.is(fast.max, mm.max)).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('runs across the kernel’s chunks, of |x| too: a run of -v beside a run of v, a run of NaN declined', () => {
+    const t = 3;
+    const n = 2048;
+    const edges = histogramEdges(-t, t, n);
+    const values = [0.7071, -0.7071, 0, -0, edges[1000]!, nextF32(edges[1500]!, -1), 1e-45, -t, t];
+    const data = new Float32Array(2 * 16384 + 11);
+    let at = 0;
+    for (let k = 0; at < data.length; k++) {
+      const len = 3 + ((k * 37) % 90);
+      data.fill(Math.fround(values[k % values.length]!), at, at + len);
+      at += len;
+    }
+    data.fill(1.5, 16384 - 20, 16384 + 20); // a run across the first chunk's end
+    const fast = foldInRange(seeded(t, n), data);
+    expect(Array.from(fast.histogram!.counts)).toEqual(referenceCounts(data, -t, t, n));
+    const absEdges = autoEdges(0, t, n);
+    const ref = new Float64Array(n);
+    binAbsByEdges(ref, absEdges, data);
+    const lanes = binAbsCovered(data, absEdges);
+    const byKernel = new Float64Array(n);
+    if (lanes) addLanes(byKernel, lanes);
+    else binAbsByEdges(byKernel, absEdges, data); // the JavaScript loop declines nothing it covers
+    expect(Array.from(byKernel)).toEqual(Array.from(ref));
+    data.fill(NaN, 100, 164);
+    expect(foldInRange(seeded(t, n), data).histogram).toBeNull();
+  });
+
   it('binInto with a grown histogram’s bin counts (over 4096: the kernel counts fewer fractional bits)', () => {
     fc.assert(
       fc.property(
