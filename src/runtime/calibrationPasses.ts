@@ -11,6 +11,7 @@
  * `planCalibrationPasses` is the estimate (pure): the bytes a pass needs against what the runtime
  * gives (WebAssembly's 4 GiB, the device's memory, or a Node budget), the passes, or a refusal in words.
  */
+import { byteSize } from '../core/byteSize';
 import { QuantscopeError } from '../core/errors';
 import {
   calibrate,
@@ -46,14 +47,6 @@ export interface CalibrationMemoryPlan {
   readonly note: string;
 }
 
-/** Bytes in words at a scale that shows them: GiB for a large model, MiB or KiB for a small one. */
-const gib = (b: number) =>
-  b >= 1024 ** 3
-    ? `${(b / 1024 ** 3).toFixed(2)} GiB`
-    : b >= 1024 ** 2
-      ? `${(b / 1024 ** 2).toFixed(1)} MiB`
-      : `${(b / 1024).toFixed(1)} KiB`;
-
 function passBytes(fixed: number, sizes: readonly number[]): number {
   const sum = sizes.reduce((a, b) => a + b, 0);
   return fixed + sum + 2 * Math.max(0, ...sizes);
@@ -72,7 +65,7 @@ export function planCalibrationPasses(i: CalibrationMemoryInput): CalibrationMem
   if (fixed + 3 * largest > i.budgetBytes)
     throw new QuantscopeError(
       'MODEL_TOO_LARGE',
-      `calibration needs at least ${gib(fixed + 3 * largest)} (${gib(fixed)} for the weights, ${gib(largest)} for the largest activation and its working copies); this runtime gives ${gib(i.budgetBytes)}. ${i.advice ?? 'Export a weight-only form (no calibration), or calibrate on the command line'}`,
+      `calibration needs at least ${byteSize(fixed + 3 * largest)} (${byteSize(fixed)} for the weights, ${byteSize(largest)} for the largest activation and its working copies); this runtime gives ${byteSize(i.budgetBytes)}. ${i.advice ?? 'Export a weight-only form (no calibration), or calibrate on the command line'}`,
     );
   const forced = Math.max(1, Math.min(names.length, i.passes ?? 1));
   // the most outputs a pass can hold: greedy in graph order, capped so that `forced` passes share them
@@ -102,7 +95,7 @@ export function planCalibrationPasses(i: CalibrationMemoryInput): CalibrationMem
   const note =
     passes.length === 1
       ? ''
-      : `calibrating in ${passes.length} passes over subsets of the ${names.length} tensors (${onePassBytes > i.budgetBytes ? `one pass would need ${gib(onePassBytes)}, more than the ${gib(i.budgetBytes)} available` : 'as asked'}): the samples run ${passes.length} times`;
+      : `calibrating in ${passes.length} passes over subsets of the ${names.length} tensors (${onePassBytes > i.budgetBytes ? `one pass would need ${byteSize(onePassBytes)}, more than the ${byteSize(i.budgetBytes)} available` : 'as asked'}): the samples run ${passes.length} times`;
   return { passes, peakBytes, onePassBytes, note };
 }
 

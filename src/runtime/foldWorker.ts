@@ -16,6 +16,7 @@
  * The environment's part is one function, a SpawnFoldWorker: a worker_threads Worker in Node
  * (foldWorkerNode.ts), a nested Web Worker in the page's calibration worker (foldWorkerWeb.ts).
  */
+import { byteSize } from '../core/byteSize';
 import { QuantscopeError, toErrorInfo, type ErrorInfo } from '../core/errors';
 import { derivedBytes } from './derivedSample';
 import {
@@ -110,10 +111,6 @@ export function inThreadFolder(fold: SampleFold, recycle?: Recycle): StatsFolder
   };
 }
 
-/** Bytes in words: GiB for a large figure, MiB otherwise. */
-const sized = (b: number) =>
-  b >= 1024 ** 3 ? `${(b / 1024 ** 3).toFixed(2)} GiB` : `${(b / 1024 ** 2).toFixed(1)} MiB`;
-
 export const FOLD_OVERLAPPED = 'statistics folded in a second worker, overlapping the next sample’s inference';
 
 /**
@@ -143,7 +140,7 @@ export function chooseFolder(
   for (const a of Object.values(first)) sampleBytes += a.byteLength;
   if (sampleBytes > option.spareBytes)
     return inThread(
-      `a second sample's ${sized(sampleBytes)} of activations would not fit beside the first (${sized(Math.max(0, option.spareBytes))} to spare)`,
+      `a second sample's ${byteSize(sampleBytes)} of activations would not fit beside the first (${byteSize(Math.max(0, option.spareBytes))} to spare)`,
     );
   let port: FoldPort;
   try {
@@ -156,7 +153,7 @@ export function chooseFolder(
   // catching up. det, 1 thread: the third run no longer waits ~60 ms for the first fold.
   const queued = 2 * sampleBytes <= option.spareBytes ? 2 : 1;
   said?.(
-    `${FOLD_OVERLAPPED} (${sized(sampleBytes)} of activations a sample, ${queued === 2 ? 'two' : 'one'} at most waiting to be folded)`,
+    `${FOLD_OVERLAPPED} (${byteSize(sampleBytes)} of activations a sample, ${queued === 2 ? 'two' : 'one'} at most waiting to be folded)`,
     true,
   );
   return workerFolder(port, plan, queued, recycle);

@@ -61,6 +61,24 @@ export async function heldOutSamples(
 }
 
 /**
+ * How many held-out samples heldOutSamples(state, max) gives in the page, counted without building
+ * them: what the debugger's sample choice offers (never a count it cannot run on).
+ */
+export function heldOutCount(state: AppState, max: number): number {
+  const model = state.model;
+  if (model?.ocr && model.isSample) return Math.min(max, (model.ocr === 'rec' ? REC_HELD_OUT : DET_HELD_OUT).length);
+  const n =
+    state.dataKind === 'images'
+      ? state.images.length
+      : state.dataKind === 'tensors'
+        ? state.tensorSamples.length
+        : state.dataKind === 'generated'
+          ? state.generatedCount
+          : 0;
+  return Math.min(max, guardSplit(n).indices.length);
+}
+
+/**
  * The task metric where the page knows the task: the built-in text lines' own text (character
  * accuracy), or the built-in documents' boxes (box F1 against the float model's). Null otherwise, or
  * when the dictionary or labels cannot be fetched.

@@ -12,6 +12,7 @@ import { TensorDetail } from './TensorDetail';
 import { TensorExplorer } from './TensorExplorer';
 import { useApp, useAppStore } from './useApp';
 import { DEBUG_SAMPLES, SENSITIVITY_SAMPLES } from '../state/debugSlice';
+import { heldOutCount } from '../state/heldOutSamples';
 
 type View = 'tensors' | 'errors' | 'graph' | 'sensitivity';
 const VIEW_LABEL: Record<View, string> = {
@@ -42,12 +43,18 @@ function StudiedTensor() {
   );
 }
 
+/** The held-out sample counts on offer: 1, 2 and all there are (at most `max`), none the run would not use. */
 function SampleCount({ value, onChange, max }: { value: number; onChange: (n: number) => void; max: number }) {
+  const choices = [...new Set([1, 2, max])].filter((n) => n <= Math.max(1, max));
   return (
     <label className="small">
       on{' '}
-      <select aria-label="Held-out samples" value={value} onChange={(e) => onChange(Number(e.target.value))}>
-        {[1, 2, max].map((n) => (
+      <select
+        aria-label="Held-out samples"
+        value={Math.min(value, Math.max(1, max))}
+        onChange={(e) => onChange(Number(e.target.value))}
+      >
+        {choices.map((n) => (
           <option key={n} value={n}>
             {n} held-out sample{n === 1 ? '' : 's'}
           </option>
@@ -61,7 +68,9 @@ function DebugJob() {
   const store = useAppStore();
   const debug = useApp((s) => s.debug);
   const config = useApp((s) => s.config);
-  const [samples, setSamples] = useState(DEBUG_SAMPLES);
+  const available = useApp((s) => heldOutCount(s, DEBUG_SAMPLES));
+  const [chosen, setSamples] = useState(DEBUG_SAMPLES);
+  const samples = Math.min(chosen, Math.max(1, available));
   return (
     <DebugRunBar
       label="Run the debugger"
@@ -74,7 +83,7 @@ function DebugJob() {
       error={debug.error?.message ?? null}
       onRun={() => void store.getState().runDebug({ baseUrl: BASE, samples })}
       onCancel={() => store.getState().cancelDebug()}
-      options={<SampleCount value={samples} onChange={setSamples} max={DEBUG_SAMPLES} />}
+      options={<SampleCount value={samples} onChange={setSamples} max={available} />}
     >
       {debug.status === 'done' && debug.forConfig !== config && (
         <span className="warn-text small" data-testid="debug-stale">
