@@ -188,6 +188,13 @@ if (process.env.QS_RECOMPUTE) {
   const pageNotes = [];
   const page = await timedCalibrate(session, { recompute: plan, onFoldPath: (note) => pageNotes.push(note) });
   const got = page.stats;
+  // the same calibration with the fold in this thread, one sample after the other (no fold worker):
+  // where the inference already takes every core, the worker only takes turns with it
+  const inThreadCpu0 = process.cpuUsage();
+  const inThreadT0 = performance.now();
+  const inThreadStats = await calibrate(ort, session, source, tensors, { recompute: plan });
+  const inThreadMs = performance.now() - inThreadT0;
+  const inThreadCpuMs = cpuOf(process.cpuUsage(inThreadCpu0));
   // the run alone, fetching the plan's tensors (no fold): the floor of this calibration
   const floor = [];
   for (const d of feeds) {
@@ -197,6 +204,13 @@ if (process.env.QS_RECOMPUTE) {
     for (const k of plan.fetched) r[k].dispose?.();
   }
   let differ = 0;
+  let differInThread = 0;
+  const same = (a, b) =>
+    a.histogram.counts.length === b.histogram.counts.length &&
+    a.histogram.counts.every((v, j) => v === b.histogram.counts[j]) &&
+    Object.is(a.minmax.min, b.minmax.min) &&
+    Object.is(a.minmax.max, b.minmax.max);
+  for (const k of tensors) if (!same(got[k], inThreadStats[k])) differInThread++;
   for (const k of tensors) {
     const a = stats[k];
     const b = got[k];
@@ -218,6 +232,9 @@ if (process.env.QS_RECOMPUTE) {
     fetched: plan.fetched.length,
     recomputed: plan.steps.length,
     differingTensors: differ,
+    inThreadMs,
+    inThreadCpuMs,
+    differingInThread: differInThread,
   };
 }
 

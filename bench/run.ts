@@ -247,6 +247,9 @@ async function benchCalibration(): Promise<void> {
         fetched: number;
         recomputed: number;
         differingTensors: number;
+        inThreadMs: number;
+        inThreadCpuMs: number;
+        differingInThread: number;
         timeline: Record<string, number>;
         note: string;
       };
@@ -283,6 +286,10 @@ async function benchCalibration(): Promise<void> {
       cpu_ms_per_sample: Math.round(rc.cpuMs / r.samples),
       fetching_all: Number((r.overlap.calibMs / r.plainMs).toFixed(2)),
       fetching_all_cpu_ms_per_sample: Math.round(r.overlap.cpuMs / r.samples),
+      // the page's calibration with the fold in the calibrating thread (no fold worker), recomputing the same
+      recomputing_in_thread: Number((rc.inThreadMs / r.plainMs).toFixed(2)),
+      recomputing_in_thread_cpu_ms_per_sample: Math.round(rc.inThreadCpuMs / r.samples),
+      tensors_differing_in_thread: rc.differingInThread,
       in_thread: Number((r.calibMs / r.plainMs).toFixed(2)),
       // the same in CPU time (the process's), steadier than wall time on a shared machine
       in_thread_cpu_ratio: Number((r.cpuMs / r.plainCpuMs).toFixed(2)),

@@ -30,6 +30,15 @@ test('switching to uint8 activations and per-tensor weights changes the exported
   const report = `${tasks.length} main-thread tasks over 50 ms during calibration (longest ${Math.round(Math.max(0, ...tasks))} ms)`;
   test.info().annotations.push({ type: 'long tasks', description: report });
   console.log(report);
+  // the fold path the page picks by default: a fold worker only where a core is left beside
+  // onnxruntime's threads (runtime/foldWorker.ts, foldWorkerUseless)
+  const threads = Number(await page.getByTestId('thread-count').textContent());
+  const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+  await expect(page.getByTestId('statistics-fold')).toContainText(
+    threads >= cores
+      ? `statistics folded one sample at a time: onnxruntime's ${threads} threads take all ${cores} cores here`
+      : 'statistics folded in a second worker, overlapping',
+  );
 
   // Defaults first: int8 asymmetric input.
   const list = page.getByTestId('tensor-list');

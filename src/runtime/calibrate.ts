@@ -25,7 +25,7 @@ import {
 } from './foldStats';
 import {
   chooseFolder,
-  foldWorkerUseful,
+  foldWorkerUseless,
   inThreadFolder,
   startedEarly,
   type FoldWorkerOption,
@@ -133,7 +133,7 @@ export async function calibrate(
   let onDevice: SampleFold | null = null;
   // a fold worker loads while the first sample runs (ended below if the first sample rules it out)
   const early =
-    opts.foldWorker && !device && steps >= 2 && foldWorkerUseful(opts.foldWorker)
+    opts.foldWorker && !device && steps >= 2 && !foldWorkerUseless(opts.foldWorker)
       ? startedEarly(opts.foldWorker)
       : null;
   // the fold path in words, and how many tensors the fold recomputes

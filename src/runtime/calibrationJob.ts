@@ -99,10 +99,16 @@ export async function runCalibrationJob(
       chain: req.chain,
       deviceFold,
       // WASM: the fold overlaps the next run from a nested worker when a second sample's activations
-      // fit in half the page's budget (the first sample's run takes the wasm heap's share of it)
+      // fit in half the page's budget (the first sample's run takes the wasm heap's share of it), and
+      // a core is left beside onnxruntime's threads (foldWorker.ts, foldWorkerUseless)
       ...(foldWorker && req.backend !== 'webgpu'
         ? {
-            foldWorker: { spawn: foldWorker, spareBytes: pageMemoryBudget(deviceMemoryGiB()) / 2 },
+            foldWorker: {
+              spawn: foldWorker,
+              spareBytes: pageMemoryBudget(deviceMemoryGiB()) / 2,
+              cores: info.hardwareConcurrency,
+              ...(req.foldWorkerBesideThreads ? {} : { inferenceThreads: info.numThreads }),
+            },
             onFoldPath: (note: string) => (foldNote = note),
           }
         : {}),

@@ -68,6 +68,17 @@ export interface FoldWorkerOption {
    * against 2.30, 2.04, 2.77 in this thread (load 5-8): no loss shown, so it stays.
    */
   readonly cores?: number;
+  /**
+   * The threads the inference itself runs on (onnxruntime-web's numThreads), where the caller knows
+   * them: with no core left beside them the fold stays in this thread too, the worker only taking turns
+   * with onnxruntime's threads (whose parallel loops then wait on a preempted thread). Measured in
+   * Chromium on det, 16 documents, 2 threads on 2 cores: 431, 481, 506 ms a sample in this thread
+   * against 581, 606, 531 with the worker (bench/browser/calibration.bench.ts, alternated); in Node
+   * (bench/calibration-web.mjs, recomputing_in_thread) 2.64, 2.62, 2.65 x plain inference against
+   * 2.53, 2.89, 2.40, at 467-585 ms of CPU a sample against 545-674. With one thread on 2 cores the
+   * worker wins: 1.20-1.53 against 1.46-2.77.
+   */
+  readonly inferenceThreads?: number;
 }
 
 /** The cores an option says, else navigator's (workers and Node 21+ have it), else unknown. */
@@ -77,10 +88,18 @@ function coresOf(option: FoldWorkerOption): number | undefined {
   return nav?.hardwareConcurrency || undefined;
 }
 
-/** Whether a fold worker can overlap anything here: not with a single core. */
-export function foldWorkerUseful(option: FoldWorkerOption): boolean {
+/**
+ * Why a fold worker cannot overlap anything here (a single core, or every core running the inference's
+ * threads), or null where it can.
+ */
+export function foldWorkerUseless(option: FoldWorkerOption): string | null {
   const cores = coresOf(option);
-  return cores === undefined || cores >= 2;
+  if (cores === undefined) return null;
+  if (cores < 2) return 'one core here, where a fold worker would only take turns with the inference';
+  const threads = option.inferenceThreads;
+  if (threads !== undefined && threads >= cores)
+    return `onnxruntime's ${threads} threads take all ${cores} cores here, where a fold worker would only take turns with them`;
+  return null;
 }
 
 /** Where each sample's arrays are folded. */
@@ -133,8 +152,8 @@ export function chooseFolder(
   };
   if (!option) return inThreadFolder(createSampleFold(plan), recycle);
   if (runs < 2) return inThread('one run, nothing to overlap');
-  if (!foldWorkerUseful(option))
-    return inThread('one core here, where a fold worker would only take turns with the inference');
+  const useless = foldWorkerUseless(option);
+  if (useless) return inThread(useless);
   // the fetched arrays, and the ones the fold recomputes from them
   let sampleBytes = plan.derived?.length ? derivedBytes(plan.derived, firstDims ?? {}) : 0;
   for (const a of Object.values(first)) sampleBytes += a.byteLength;

@@ -56,6 +56,11 @@ export interface CalibrateRequest {
   readonly passes?: readonly (readonly string[])[];
   /** WebGPU: false folds the statistics on the CPU (activations read back) instead of on the GPU. */
   readonly gpuFold?: boolean;
+  /**
+   * WASM: fold in the nested fold worker even where onnxruntime's threads take every core (by default
+   * the fold stays in the calibrating thread there: runtime/foldWorker.ts, foldWorkerUseless).
+   */
+  readonly foldWorkerBesideThreads?: boolean;
   /** The model's external data files, when it keeps its weights outside the .onnx. */
   readonly externalData?: readonly ExternalDataFile[];
 }

@@ -48,6 +48,7 @@ export function createCalibrationSlice(calibrator: Calibrator): StateCreator<App
     chainRecurrent: false,
     memoryBudget: null,
     gpuFold: true,
+    foldWorkerBesideThreads: false,
     calibration: idleCalibration(),
     selectedTensor: null,
     setBackend(backend) {
@@ -132,6 +133,7 @@ export function createCalibrationSlice(calibrator: Calibrator): StateCreator<App
           chain,
           ...(passes ? { passes } : {}),
           ...(get().gpuFold ? {} : { gpuFold: false }),
+          ...(get().foldWorkerBesideThreads ? { foldWorkerBesideThreads: true } : {}),
           ...(externalData.length ? { externalData } : {}),
         },
         {

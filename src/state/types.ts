@@ -207,6 +207,12 @@ export interface CalibrationSlice {
    * on the CPU, the reference that e2e/webgpu.spec.ts and the bench compare the GPU fold against.
    */
   readonly gpuFold: boolean;
+  /**
+   * WASM: fold in the nested fold worker even where onnxruntime's threads take every core, where the
+   * page folds in the calibrating thread by default (faster there); e2e/quantize.spec.ts sets it to
+   * check that worker on a 2-core machine.
+   */
+  readonly foldWorkerBesideThreads: boolean;
   readonly calibration: CalibrationState;
   readonly selectedTensor: string | null;
   setBackend(b: Backend): void;

@@ -147,6 +147,33 @@ describe('fold worker', async () => {
     expect(notes[1]).toMatch(/folded in a second worker/);
   });
 
+  it('folds in its own thread where the inference’s threads take every core, and starts no worker', async () => {
+    const notes: string[] = [];
+    const busy = counted(nodeFoldWorker(ENTRY));
+    await run(
+      {
+        foldWorker: { spawn: busy.spawn, spareBytes: 2 ** 40, cores: 2, inferenceThreads: 2 },
+        onFoldPath: (n) => notes.push(n),
+      },
+      some,
+    );
+    expect(busy.c).toEqual({ started: 0, terminated: 0 });
+    expect(notes).toEqual([
+      "statistics folded one sample at a time: onnxruntime's 2 threads take all 2 cores here, where a fold worker would only take turns with them",
+    ]);
+    // a core left beside them: the worker folds
+    const spare = counted(nodeFoldWorker(ENTRY));
+    await run(
+      {
+        foldWorker: { spawn: spare.spawn, spareBytes: 2 ** 40, cores: 4, inferenceThreads: 2 },
+        onFoldPath: (n) => notes.push(n),
+      },
+      some,
+    );
+    expect(spare.c).toEqual({ started: 1, terminated: 1 });
+    expect(notes[1]).toMatch(/folded in a second worker/);
+  });
+
   it('a fold worker that fails is a coded error, and a cancel terminates the worker', async () => {
     const broken = counted(nodeFoldWorker(join(ROOT, 'test/fixtures/fold-worker/broken.mjs')));
     const err = await run({ foldWorker: { spawn: broken.spawn, spareBytes: 2 ** 40 } }, some).catch((e: unknown) => e);
