@@ -127,51 +127,42 @@ describe('fold worker', async () => {
     expect(notes[1]).toMatch(/one sample at a time: no fold worker here \(.*missing-fold-worker.mjs is missing/);
   });
 
-  it('folds in its own thread where the process has one core, and starts no worker', async () => {
+  // one core, or onnxruntime's threads on every core: no worker starts; a core to spare: the worker folds
+  it.each([
+    {
+      cores: 1,
+      threads: undefined,
+      note: 'statistics folded one sample at a time: one core here, where a fold worker would only take turns with the inference',
+    },
+    { cores: 2, threads: undefined, note: null },
+    {
+      cores: 2,
+      threads: 2,
+      note: "statistics folded one sample at a time: onnxruntime's 2 threads take all 2 cores here, where a fold worker would only take turns with them",
+    },
+    { cores: 4, threads: 2, note: null },
+  ])('$cores cores, inference threads $threads: a fold worker only with a core beside them', async (c) => {
     const notes: string[] = [];
-    const one = counted(nodeFoldWorker(ENTRY));
-    await run(
-      { foldWorker: { spawn: one.spawn, spareBytes: 2 ** 40, cores: 1 }, onFoldPath: (n) => notes.push(n) },
-      some,
-    );
-    expect(one.c).toEqual({ started: 0, terminated: 0 });
-    expect(notes).toEqual([
-      'statistics folded one sample at a time: one core here, where a fold worker would only take turns with the inference',
-    ]);
-    const two = counted(nodeFoldWorker(ENTRY));
-    await run(
-      { foldWorker: { spawn: two.spawn, spareBytes: 2 ** 40, cores: 2 }, onFoldPath: (n) => notes.push(n) },
-      some,
-    );
-    expect(two.c).toEqual({ started: 1, terminated: 1 });
-    expect(notes[1]).toMatch(/folded in a second worker/);
-  });
-
-  it('folds in its own thread where the inference’s threads take every core, and starts no worker', async () => {
-    const notes: string[] = [];
-    const busy = counted(nodeFoldWorker(ENTRY));
+    const w = counted(nodeFoldWorker(ENTRY));
     await run(
       {
-        foldWorker: { spawn: busy.spawn, spareBytes: 2 ** 40, cores: 2, inferenceThreads: 2 },
+        foldWorker: {
+          spawn: w.spawn,
+          spareBytes: 2 ** 40,
+          cores: c.cores,
+          ...(c.threads ? { inferenceThreads: c.threads } : {}),
+        },
         onFoldPath: (n) => notes.push(n),
       },
       some,
     );
-    expect(busy.c).toEqual({ started: 0, terminated: 0 });
-    expect(notes).toEqual([
-      "statistics folded one sample at a time: onnxruntime's 2 threads take all 2 cores here, where a fold worker would only take turns with them",
-    ]);
-    // a core left beside them: the worker folds
-    const spare = counted(nodeFoldWorker(ENTRY));
-    await run(
-      {
-        foldWorker: { spawn: spare.spawn, spareBytes: 2 ** 40, cores: 4, inferenceThreads: 2 },
-        onFoldPath: (n) => notes.push(n),
-      },
-      some,
-    );
-    expect(spare.c).toEqual({ started: 1, terminated: 1 });
-    expect(notes[1]).toMatch(/folded in a second worker/);
+    if (c.note) {
+      expect(w.c).toEqual({ started: 0, terminated: 0 });
+      expect(notes).toEqual([c.note]);
+    } else {
+      expect(w.c).toEqual({ started: 1, terminated: 1 });
+      expect(notes).toEqual([expect.stringMatching(/^statistics folded in a second worker/)]);
+    }
   });
 
   it('a fold worker that fails is a coded error, and a cancel terminates the worker', async () => {
