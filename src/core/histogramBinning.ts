@@ -79,16 +79,15 @@ interface BinGeometry {
   readonly zeroBin: number;
 }
 
-let geometryCache: BinGeometry = {
-  lo: NaN,
-  hi: NaN,
-  n: 0,
-  edges: new Float64Array(0),
-  window: 0,
-  windowF32: 0,
-  shiftF32: FRAC_BITS,
-  zeroBin: 0,
-};
+/**
+ * The geometries of the ranges binned lately, by range and bin count: a calibration bins each of its
+ * tensors (det: 236, each its own range) once a sample, so one entry made every tensor's edges again
+ * every sample (~5 ms a det sample). Bounded by its edges' bytes (16 KiB an entry for 2048 bins, 512 such
+ * entries): past GEOMETRY_CACHE_BYTES the oldest entries go, as a range that grew is not asked for again.
+ */
+const geometryCache = new Map<string, BinGeometry>();
+const GEOMETRY_CACHE_BYTES = 8 * 2 ** 20;
+let geometryCacheBytes = 0;
 
 /**
  * The edges for [lo, hi] in n bins, and how far a value's estimated position (x - lo) * scale can
@@ -98,8 +97,10 @@ let geometryCache: BinGeometry = {
  * whose estimate is further than that from every edge is in the estimated bin for certain.
  */
 function edgesFor(lo: number, hi: number, n: number): BinGeometry {
-  const c = geometryCache;
-  if (c.lo === lo && c.hi === hi && c.n === n) return c;
+  // ±0 are one key (String(-0) is "0"): their edges are the same numbers
+  const key = `${lo} ${hi} ${n}`;
+  const cached = geometryCache.get(key);
+  if (cached) return cached;
   const edges = Float64Array.from(histogramEdges(lo, hi, n));
   const scale = n / f32(hi - lo);
   let drift = 0;
@@ -111,7 +112,7 @@ function edgesFor(lo: number, hi: number, n: number): BinGeometry {
   const windowF32 = Math.ceil((tol + n * 3.001 * 2 ** -24) * 2 ** shiftF32) + 1;
   const zeroStart = Math.max(0, Math.min(n - 1, Math.floor((0 - lo) * scale)));
   const zeroBin = walkToBin(0, zeroStart, lo, hi, edges, n - 1);
-  geometryCache = {
+  const g: BinGeometry = {
     lo,
     hi,
     n,
@@ -122,7 +123,14 @@ function edgesFor(lo: number, hi: number, n: number): BinGeometry {
     shiftF32,
     zeroBin,
   };
-  return geometryCache;
+  for (const [k, old] of geometryCache) {
+    if (geometryCacheBytes + edges.byteLength <= GEOMETRY_CACHE_BYTES) break;
+    geometryCache.delete(k);
+    geometryCacheBytes -= old.edges.byteLength;
+  }
+  geometryCache.set(key, g);
+  geometryCacheBytes += edges.byteLength;
+  return g;
 }
 
 /** The exact bin of a value near an edge: walk to the float32 edges that hold it (e_i <= x < e_i+1, the last bin closed). */
