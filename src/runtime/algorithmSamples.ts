@@ -6,6 +6,7 @@ import { QuantscopeError } from '../core/errors';
 import { encodeModel, withExtraOutputs, type ModelProto } from '../onnx';
 import type { CalibrationSource } from './calibrate';
 import { toOrtFeeds, type OrtModule, type Tensor } from './ort';
+import { floatOutputArrays, openOutputArrayPool } from './outputArrayPool';
 import { runOnSample, sampleAt } from './sampleRun';
 
 export interface AlgorithmProgress {
@@ -17,6 +18,8 @@ export interface AlgorithmProgress {
 export interface RunOptions {
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: AlgorithmProgress) => void;
+  /** false: every output a new array (by default each visited sample's arrays serve the next run's outputs). */
+  readonly recycleOutputs?: boolean;
 }
 
 /** Runs every sample through `model` with `tensors` fetched, handing each sample's tensors to `visit`. */
@@ -38,6 +41,9 @@ export async function eachSample(
   const session = await ort.InferenceSession.create(encodeModel(withExtraOutputs(model, fetched)), {
     logSeverityLevel: 3,
   } as never);
+  // each visited sample's arrays are lent to the next run's outputs where the runtime asks (the page's
+  // onnxruntime-web: outputArrayPool.ts); the visitors fold what they read and keep no array
+  const pool = opts.recycleOutputs === false ? null : openOutputArrayPool();
   try {
     for (let i = 0; i < source.count; i++) {
       if (opts.signal?.aborted) throw new QuantscopeError('CANCELLED', `${opts.phase} was cancelled`);
@@ -47,9 +53,11 @@ export async function eachSample(
         ? await runOnSample(() => session.run(feeds, [...fetched]), given, sampleAt(source, i))
         : {};
       visit((name) => (inputs.has(name) ? feeds[name]! : (out[name] as Tensor)));
+      pool?.give(floatOutputArrays(out));
       opts.onProgress?.({ phase: opts.phase, done: i + 1, total: source.count });
     }
   } finally {
+    pool?.close();
     await (session as { release?: () => Promise<void> }).release?.();
   }
 }

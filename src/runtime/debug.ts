@@ -25,7 +25,7 @@ import { WEIGHTED_OPS } from '../onnx/plan';
 import { materializeSample, type SampleSpec } from '../data/samples';
 import { bytesSessionOpener, type ModelSessionOpener } from './modelSession';
 import { toOrtFeeds, type OrtModule, type Tensor } from './ort';
-import { openOutputArrayPool } from './outputArrayPool';
+import { floatOutputArrays, openOutputArrayPool } from './outputArrayPool';
 import { listSampleAt, runOnSample } from './sampleRun';
 
 export interface TensorError {
@@ -157,7 +157,7 @@ export async function debugModels(
         for (const w of weights)
           weightSums.set(`${w.node}:${w.tensor}`, foldErrorSums(EMPTY_SUMS, readFloat32(w.float), data(qo, w.dq)));
       for (const r of [fo, qo]) {
-        pool?.give(floatArrays(r));
+        pool?.give(floatOutputArrays(r));
         for (const v of Object.values(r)) (v as Tensor).dispose?.();
       }
       opts.onProgress?.(s + 1, samples.length);
@@ -223,14 +223,4 @@ export async function debugModels(
     samples: samples.length,
     elapsedMs: performance.now() - t0,
   };
-}
-
-/** A run's float32 output arrays. */
-function floatArrays(r: Record<string, unknown>): Float32Array[] {
-  const out: Float32Array[] = [];
-  for (const v of Object.values(r)) {
-    const data = (v as Tensor).data;
-    if (data instanceof Float32Array) out.push(data);
-  }
-  return out;
 }

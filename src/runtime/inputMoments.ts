@@ -17,6 +17,7 @@ import { encodeModel, withExtraOutputs, type ModelProto, type NodeProto } from '
 import { attrInt, attrInts, attrString } from '../onnx/proto';
 import type { CalibrationSource } from './calibrate';
 import { toOrtFeeds, type OrtModule, type Tensor } from './ort';
+import { floatOutputArrays, openOutputArrayPool } from './outputArrayPool';
 import type { RoundingProgress, RoundingTarget } from './roundingTargets';
 import { runOnSample, sampleAt } from './sampleRun';
 
@@ -105,7 +106,12 @@ export async function collectInputMoments(
   model: ModelProto,
   targets: readonly RoundingTarget[],
   source: CalibrationSource,
-  opts: { signal?: AbortSignal; onProgress?: (p: RoundingProgress) => void } = {},
+  opts: {
+    signal?: AbortSignal;
+    onProgress?: (p: RoundingProgress) => void;
+    /** false: every output a new array (by default each folded sample's arrays serve the next run's outputs). */
+    recycleOutputs?: boolean;
+  } = {},
 ): Promise<CollectedMoments> {
   if (source.count === 0)
     throw new QuantscopeError('NO_STATISTICS', 'GPTQ and AdaRound need calibration data: give samples to run');
@@ -118,6 +124,9 @@ export async function collectInputMoments(
   } as never);
   let bytes = 0;
   let foldMs = 0;
+  // each folded sample's arrays are lent to the next run's outputs where the runtime asks (the page's
+  // onnxruntime-web: outputArrayPool.ts)
+  const pool = opts.recycleOutputs === false ? null : openOutputArrayPool();
   try {
     for (let i = 0; i < source.count; i++) {
       if (opts.signal?.aborted) throw new QuantscopeError('CANCELLED', 'weight rounding was cancelled');
@@ -130,9 +139,11 @@ export async function collectInputMoments(
       }
       foldMs += now() - t0;
       for (const name of inputs) bytes += (out[name] as Tensor).data.length * 4;
+      pool?.give(floatOutputArrays(out));
       opts.onProgress?.({ phase: 'moments', done: i + 1, total: source.count });
     }
   } finally {
+    pool?.close();
     await (session as { release?: () => Promise<void> }).release?.();
   }
   return { moments, momentsMBps: foldMs > 0 ? bytes / 1e6 / (foldMs / 1000) : 0, momentsSeconds: foldMs / 1000 };

@@ -84,3 +84,13 @@ export function openOutputArrayPool(): OutputArrayPool {
     },
   };
 }
+
+/** A run's float32 output arrays (what a job gives back once it is done with a sample's outputs). */
+export function floatOutputArrays(results: Readonly<Record<string, unknown>>): Float32Array[] {
+  const out: Float32Array[] = [];
+  for (const v of Object.values(results)) {
+    const data = (v as { data?: unknown } | undefined)?.data;
+    if (data instanceof Float32Array) out.push(data);
+  }
+  return out;
+}

@@ -17,6 +17,11 @@ import { DEFAULT_CONFIG } from '../../src/core/config';
 import type { SampleSpec } from '../../src/data/samples';
 import { calibrate, type CalibrationOptions, type CalibrationSource, type StatsMap } from '../../src/runtime/calibrate';
 import { debugModels } from '../../src/runtime/debug';
+import { biasCorrectionTargets, correctBiasesFromData } from '../../src/runtime/biasCorrectionFromData';
+import { collectInputMoments } from '../../src/runtime/inputMoments';
+import { roundingTargets } from '../../src/runtime/roundingTargets';
+import { exportForm } from '../../src/onnx/forms';
+import type { QuantConfig } from '../../src/core/config';
 import { staticQdqExport } from '../../src/runtime/debugJob';
 import { nodeFoldWorker } from '../../src/runtime/foldWorkerNode';
 import type { OrtModule } from '../../src/runtime/ort';
@@ -119,5 +124,42 @@ describe('onnxruntime-web writing into recycled output arrays', async () => {
     expect(recycled.made * 2).toBe(plain.made);
     expect(recycled.result.tensors).toEqual(plain.result.tensors);
     expect(recycled.result.firstDivergence).toBe(plain.result.firstDivergence);
+  });
+
+  // the jobs that fetch a layer's inputs a sample (bias correction, GPTQ/AdaRound's input moments): the
+  // second sample's outputs are the first's arrays, and what they measure is the same
+  const two: CalibrationSource = { count: 2, feeds: async (i) => samples[i]! };
+  const weightOnly: QuantConfig = {
+    ...DEFAULT_CONFIG,
+    form: { kind: 'weight-only', format: 'dq', dtype: 'int4', symmetric: true, blockSize: null },
+    weights: { ...DEFAULT_CONFIG.weights, biasCorrection: true, algorithm: 'gptq' },
+  };
+  // the layers' inputs a run fetches (the graph's own input is fed, not fetched)
+  const graphInputs = new Set(m.prepared.graph!.input.map((v) => v.name));
+  const inputsOf = (nodes: readonly { input: readonly string[] }[]) =>
+    new Set(nodes.map((n) => n.input[0]!).filter((t) => !graphInputs.has(t))).size;
+
+  it('bias correction: the second sample’s outputs are the first’s arrays, the same corrections', async () => {
+    const exported = exportForm(m.prepared, weightOnly).model;
+    const correct = (recycleOutputs?: boolean) =>
+      counting(() => correctBiasesFromData(ort, m.prepared, weightOnly, two, exported, { recycleOutputs }));
+    const plain = await correct(false);
+    const recycled = await correct();
+    // one new array a fetched input fewer (the dequantized weights' own run makes the same in both)
+    expect(plain.made - recycled.made).toBe(inputsOf(biasCorrectionTargets(m.prepared, weightOnly)));
+    expect(recycled.result.layers).toEqual(plain.result.layers);
+    expect(encodeModel(recycled.result.model)).toEqual(encodeModel(plain.result.model));
+  });
+
+  it('GPTQ’s input moments: the second sample’s outputs are the first’s arrays, the same moments', async () => {
+    const targets = roundingTargets(m.prepared, weightOnly).slice(0, 4); // four layers: X^T X is slow on det
+    const collect = (recycleOutputs?: boolean) =>
+      counting(() => collectInputMoments(ort, m.prepared, targets, two, { recycleOutputs }));
+    const plain = await collect(false);
+    const recycled = await collect();
+    // every layer's input fetched, the graph's own among them (a run may output its input)
+    expect(plain.made).toBe(2 * new Set(targets.map((t) => t.input)).size);
+    expect(recycled.made * 2).toBe(plain.made);
+    expect(recycled.result.moments).toEqual(plain.result.moments);
   });
 });
