@@ -65,7 +65,8 @@ export interface FoldWorkerOption {
    * its garbage. Measured on det, 6 samples, onnxruntime-web WASM 1 thread under `taskset -c 0`:
    * 2.79, 4.27, 3.57 x plain inference with the worker against 2.64, 2.75, 3.25 in this thread. With
    * onnxruntime's threads on every core (2 threads, 2 cores) the worker measured 2.19, 1.67, 2.82
-   * against 2.30, 2.04, 2.77 in this thread (load 5-8): no loss shown, so it stays.
+   * against 2.30, 2.04, 2.77 in this thread in Node (load 5-8): no loss shown there; the page lost, so
+   * where the caller says the inference's threads (inferenceThreads) the fold stays in this thread.
    */
   readonly cores?: number;
   /**
