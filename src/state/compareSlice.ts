@@ -4,7 +4,7 @@ import { decodeImage, isImageFile } from '../runtime/decodeImage';
 import { buildSamples, type DataSelection } from '../data/buildSamples';
 import type { DataFile } from './dataSlice';
 import type { Backend } from '../runtime/protocol';
-import { DET_HELD_OUT, fetchSampleFiles, REC_HELD_OUT } from './sample';
+import { fetchSampleFiles, heldOutNames } from './sample';
 import { floatModelBytes } from './exportResult';
 import { checkJobFits, exportedExternalData, floatExternalData } from './jobModels';
 import type { Calibrator } from './calibrator';
@@ -100,7 +100,7 @@ export function createCompareSlice(calibrator: Calibrator): StateCreator<AppStat
       const ocr = get().model?.ocr;
       let heldOut: DataFile[] | undefined;
       try {
-        heldOut = ocr ? await fetchSampleFiles(baseUrl, ocr, ocr === 'rec' ? REC_HELD_OUT : DET_HELD_OUT) : undefined;
+        heldOut = ocr ? await fetchSampleFiles(baseUrl, ocr, heldOutNames(ocr)) : undefined;
       } catch {
         heldOut = undefined; // the held-out samples could not be fetched: compare on the calibration data
       }

@@ -8,7 +8,7 @@ import { buildSamples, type DataSelection } from '../data/buildSamples';
 import type { SampleSpec } from '../data/samples';
 import { decodeImage, isImageFile } from '../runtime/decodeImage';
 import type { TaskSpec } from '../runtime/sensitivityJob';
-import { DET_HELD_OUT, fetchSampleFiles, REC_HELD_OUT } from './sample';
+import { fetchSampleFiles, heldOutNames } from './sample';
 import type { AppState } from './types';
 
 /**
@@ -23,7 +23,7 @@ export async function heldOutSamples(
   const model = state.model!;
   if (model.ocr && model.isSample && baseUrl !== undefined) {
     try {
-      const names = (model.ocr === 'rec' ? REC_HELD_OUT : DET_HELD_OUT).slice(0, max);
+      const names = heldOutNames(model.ocr).slice(0, max);
       const files = await fetchSampleFiles(baseUrl, model.ocr, names);
       const images = await Promise.all(
         files
@@ -66,7 +66,7 @@ export async function heldOutSamples(
  */
 export function heldOutCount(state: AppState, max: number): number {
   const model = state.model;
-  if (model?.ocr && model.isSample) return Math.min(max, (model.ocr === 'rec' ? REC_HELD_OUT : DET_HELD_OUT).length);
+  if (model?.ocr && model.isSample) return Math.min(max, heldOutNames(model.ocr).length);
   const n =
     state.dataKind === 'images'
       ? state.images.length

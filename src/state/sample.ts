@@ -27,6 +27,11 @@ export const SAMPLES: Record<SampleId, { model: string; title: string; images: s
 export const REC_HELD_OUT = Array.from({ length: 8 }, (_, i) => `line-${String(i + 17).padStart(2, '0')}.png`);
 export const DET_HELD_OUT = ['doc-14.png', 'doc-15.png'];
 
+/** The built-in sample's held-out images (never calibrated on): its text lines', or its documents'. */
+export function heldOutNames(ocr: 'rec' | 'det'): readonly string[] {
+  return ocr === 'rec' ? REC_HELD_OUT : DET_HELD_OUT;
+}
+
 async function fetchBytes(url: string): Promise<Uint8Array> {
   const r = await fetch(url);
   if (!r.ok) throw new QuantscopeError('RUNTIME', `${url}: HTTP ${r.status}`);

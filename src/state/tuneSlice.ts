@@ -13,7 +13,7 @@ import type { SampleSpec } from '../data/samples';
 import { decodeImage, isImageFile } from '../runtime/decodeImage';
 import type { TuneProgress, TuneSummary } from '../runtime/tuneJob';
 import type { Target } from '../runtime/tune/target';
-import { DET_HELD_OUT, fetchSampleFiles, REC_HELD_OUT } from './sample';
+import { fetchSampleFiles, heldOutNames } from './sample';
 import { ocrTask } from './heldOutSamples';
 import { floatModelBytes } from './exportResult';
 import { checkJobFits, floatExternalData, switchboardModels } from './jobModels';
@@ -84,7 +84,7 @@ async function heldOutSamples(state: AppState, baseUrl?: string): Promise<{ samp
   const build = (sel: DataSelection) =>
     buildSamples(model.summary.inputs, model.imageInput, sel, state.presetOverride, model.fixedInputs);
   if (model.isSample && model.ocr && baseUrl !== undefined) {
-    const files = await fetchSampleFiles(baseUrl, model.ocr, model.ocr === 'rec' ? REC_HELD_OUT : DET_HELD_OUT);
+    const files = await fetchSampleFiles(baseUrl, model.ocr, heldOutNames(model.ocr));
     const images = await Promise.all(
       files
         .filter((f) => isImageFile(f.name))

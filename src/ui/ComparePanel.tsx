@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { DET_HELD_OUT, fetchSampleFiles, REC_HELD_OUT } from '../state/sample';
+import { fetchSampleFiles, heldOutNames } from '../state/sample';
 import { readDetection, readRecognition, recAccuracy, type DetReading } from '../data/ocrReadings';
 import { ErrorBanner } from './ErrorBanner';
 import { formatNumber } from './format';
@@ -16,7 +16,7 @@ async function runCompare(store: AppStore, files: FileList | null): Promise<void
     return s.compare(list);
   }
   const ocr = s.model?.ocr;
-  if (ocr) return s.compare(await fetchSampleFiles(BASE, ocr, ocr === 'rec' ? REC_HELD_OUT : DET_HELD_OUT));
+  if (ocr) return s.compare(await fetchSampleFiles(BASE, ocr, heldOutNames(ocr)));
   return s.compare();
 }
 

@@ -43,17 +43,13 @@ function StudiedTensor() {
   );
 }
 
-/** The held-out sample counts on offer: 1, 2 and all there are (at most `max`), none the run would not use. */
+/** The held-out sample counts on offer: 1, 2 and all there are (`max`), none the run would not use. */
 function SampleCount({ value, onChange, max }: { value: number; onChange: (n: number) => void; max: number }) {
-  const choices = [...new Set([1, 2, max])].filter((n) => n <= Math.max(1, max));
+  const choices = [...new Set([1, 2, max])].filter((n) => n <= max);
   return (
     <label className="small">
       on{' '}
-      <select
-        aria-label="Held-out samples"
-        value={Math.min(value, Math.max(1, max))}
-        onChange={(e) => onChange(Number(e.target.value))}
-      >
+      <select aria-label="Held-out samples" value={value} onChange={(e) => onChange(Number(e.target.value))}>
         {choices.map((n) => (
           <option key={n} value={n}>
             {n} held-out sample{n === 1 ? '' : 's'}
@@ -68,9 +64,10 @@ function DebugJob() {
   const store = useAppStore();
   const debug = useApp((s) => s.debug);
   const config = useApp((s) => s.config);
-  const available = useApp((s) => heldOutCount(s, DEBUG_SAMPLES));
+  // at least one on offer: with no samples at all the run itself says to choose data
+  const available = useApp((s) => Math.max(1, heldOutCount(s, DEBUG_SAMPLES)));
   const [chosen, setSamples] = useState(DEBUG_SAMPLES);
-  const samples = Math.min(chosen, Math.max(1, available));
+  const samples = Math.min(chosen, available);
   return (
     <DebugRunBar
       label="Run the debugger"

@@ -76,6 +76,26 @@ function seeded(t: number, n: number): HistogramState {
   return { ...createHistogram(n), counts: new Float64Array(n), threshold: Math.fround(t) };
 }
 
+/** binInto over [-t, t] against numpy's rule. */
+function expectBinInto(t: number, n: number, data: Float32Array): void {
+  const lo = -Math.fround(t);
+  const hi = Math.fround(t);
+  const counts = new Float64Array(n);
+  binInto(counts, data, lo, hi);
+  expect(Array.from(counts)).toEqual(referenceCounts(data, lo, hi, n));
+}
+
+/** The one-pass fold inside [-t, t] against numpy's rule and the scalar scan: its bins and extremes. */
+function expectFoldInRange(t: number, n: number, data: Float32Array): void {
+  const state = seeded(t, n);
+  const fast = foldInRange(state, data);
+  expect(fast.histogram).not.toBeNull();
+  const [lo, hi] = histogramRange(state);
+  expect(Array.from(fast.histogram!.counts)).toEqual(referenceCounts(data, lo, hi, n));
+  const ref = scalarMinMax(data);
+  expect(Object.is(fast.min, ref.min) && Object.is(fast.max, ref.max)).toBe(true);
+}
+
 it('Node runs the WebAssembly SIMD kernel (assembled from histogramKernel.wat), not the fallback', () => {
   expect(histogramKernelKind()).toBe('wasm-simd');
 });
@@ -144,11 +164,7 @@ describe.each(['wasm-simd', 'js'] as const)('the fast fold (%s) equals numpy’s
       fc.property(
         threshold.chain((t) => binCounts.chain((n) => adversarialData(t, n).map((d) => [t, n, d] as const))),
         ([t, n, data]) => {
-          const lo = -Math.fround(t);
-          const hi = Math.fround(t);
-          const counts = new Float64Array(n);
-          binInto(counts, data, lo, hi);
-          expect(Array.from(counts)).toEqual(referenceCounts(data, lo, hi, n));
+          expectBinInto(t, n, data);
         },
       ),
       { numRuns: 300 },
@@ -173,16 +189,8 @@ describe.each(['wasm-simd', 'js'] as const)('the fast fold (%s) equals numpy’s
       fc.property(
         threshold.chain((t) => binCounts.chain((n) => runs(t, n).map((d) => [t, n, d] as const))),
         ([t, n, data]) => {
-          const lo = -Math.fround(t);
-          const hi = Math.fround(t);
-          const ref = referenceCounts(data, lo, hi, n);
-          const counts = new Float64Array(n);
-          binInto(counts, data, lo, hi);
-          expect(Array.from(counts)).toEqual(ref);
-          const fast = foldInRange(seeded(t, n), data);
-          expect(Array.from(fast.histogram!.counts)).toEqual(ref);
-          const mm = scalarMinMax(data);
-          expect(Object.is(fast.min, mm.min) && Object.is(fast.max, mm.max)).toBe(true);
+          expectBinInto(t, n, data);
+          expectFoldInRange(t, n, data);
         },
       ),
       { numRuns: 300 },
@@ -223,11 +231,7 @@ describe.each(['wasm-simd', 'js'] as const)('the fast fold (%s) equals numpy’s
           fc.constantFrom(4097, 6144, 32768).chain((n) => adversarialData(t, n).map((d) => [t, n, d] as const)),
         ),
         ([t, n, data]) => {
-          const lo = -Math.fround(t);
-          const hi = Math.fround(t);
-          const counts = new Float64Array(n);
-          binInto(counts, data, lo, hi);
-          expect(Array.from(counts)).toEqual(referenceCounts(data, lo, hi, n));
+          expectBinInto(t, n, data);
         },
       ),
       { numRuns: 40 },
@@ -239,13 +243,8 @@ describe.each(['wasm-simd', 'js'] as const)('the fast fold (%s) equals numpy’s
       fc.property(
         threshold.chain((t) => binCounts.chain((n) => adversarialData(t, n).map((d) => [t, n, d] as const))),
         ([t, n, data]) => {
-          const state = seeded(t, n);
-          const fast = foldInRange(state, data);
-          expect(fast.histogram).not.toBeNull();
-          const [lo, hi] = histogramRange(state);
-          expect(Array.from(fast.histogram!.counts)).toEqual(referenceCounts(data, lo, hi, n));
+          expectFoldInRange(t, n, data);
           const ref = scalarMinMax(data);
-          expect(Object.is(fast.min, ref.min) && Object.is(fast.max, ref.max)).toBe(true);
           const mm = reduceMinMax(data);
           expect(Object.is(mm.min, ref.min) && Object.is(mm.max, ref.max)).toBe(true);
         },
