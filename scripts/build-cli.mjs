@@ -5,6 +5,7 @@
 // scripts/build-wasm.mjs). Packages stay external (imported from node_modules at run time:
 // onnxruntime-node's native binding cannot be bundled).
 import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildWasm } from './build-wasm.mjs';
@@ -14,24 +15,35 @@ export const CLI_BUNDLE = join(ROOT, 'dist-cli', 'quantscope.mjs');
 /** The fold worker the command line starts beside its calibration (src/runtime/foldWorkerNode.ts). */
 export const FOLD_WORKER_BUNDLE = join(ROOT, 'dist-cli', 'foldWorker.mjs');
 
-/** One entry point bundled for Node 20 as an ES module, its packages left to node_modules. */
-function bundleForNode(entry, outfile) {
-  return build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'warning',
-  });
-}
+const NODE_ESM = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  packages: 'external',
+  logLevel: 'warning',
+};
 
 export async function buildCli() {
   await buildWasm(); // the WASM kernels' modules, which the CLI bundles
-  await bundleForNode(join(ROOT, 'src', 'cli', 'main.ts'), CLI_BUNDLE);
-  await bundleForNode(join(ROOT, 'src', 'runtime', 'foldWorkerNodeEntry.ts'), FOLD_WORKER_BUNDLE);
+  // The command split at its commands' dynamic imports (src/cli/main.ts): each command's code, and
+  // the packages it imports, load when that command runs. The chunks lie beside the entry and the fold
+  // worker, so that a chunk's import.meta.url finds foldWorker.mjs where cli/calibration.ts looks for
+  // it. An earlier build's files go first (chunk names carry a hash of their content: they would pile up).
+  rmSync(dirname(CLI_BUNDLE), { recursive: true, force: true });
+  await build({
+    ...NODE_ESM,
+    entryPoints: { quantscope: join(ROOT, 'src', 'cli', 'main.ts') },
+    outdir: dirname(CLI_BUNDLE),
+    splitting: true,
+    chunkNames: '[name]-[hash]',
+    outExtension: { '.js': '.mjs' },
+  });
+  await build({
+    ...NODE_ESM,
+    entryPoints: [join(ROOT, 'src', 'runtime', 'foldWorkerNodeEntry.ts')],
+    outfile: FOLD_WORKER_BUNDLE,
+  });
   return CLI_BUNDLE;
 }
 
