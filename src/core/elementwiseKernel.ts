@@ -20,7 +20,7 @@ import {
 } from './elementwise';
 import { QuantscopeError } from './errors';
 import { releaseHistogramKernel } from './histogramKernel';
-import { KERNEL_SCRATCH_BYTES, releaseKernelMemory, sharedMemoryKernel } from './kernelMemory';
+import { KERNEL_SCRATCH_BYTES, MAX_KERNEL_BYTES, releaseKernelMemory, sharedMemoryKernel } from './kernelMemory';
 import { layoutSteps, type StepLayout, type StepTensorKey } from './stepLayout';
 import { lazyKernel, type KernelKind } from './wasmKernel';
 
@@ -58,13 +58,6 @@ export function releaseElementwiseKernel(): void {
 }
 
 const OP_CODE = { Add: 0, Sub: 1, Mul: 2, Div: 3 } as const;
-
-/**
- * The kernel's memory holds a sample's recomputed tensors and the ones they read: past 1 GiB (a
- * segmentation model at 1024x1024, say) the JavaScript loops write into arrays of their own instead,
- * rather than grow one WebAssembly memory towards its 4 GiB limit.
- */
-const MAX_KERNEL_BYTES = 2 ** 30;
 
 /** Takes a tensor as soon as it is complete: the view is only valid during the call. */
 export type TensorVisitor = (name: string, tensor: Float32Tensor) => void;

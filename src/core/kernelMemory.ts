@@ -36,3 +36,33 @@ export function sharedMemoryKernel<T extends { readonly memory: WebAssembly.Memo
   const k = instantiateSimdKernel<T>(base64, { env: { memory: kernelMemory() } });
   return k && k.memory === kernelMemory() ? k : null;
 }
+
+/**
+ * The most the shared memory grows to: past 1 GiB (a segmentation model's sample at 1024x1024, say) the
+ * JavaScript loops write into arrays of their own instead, rather than grow one WebAssembly memory
+ * towards its 4 GiB limit.
+ */
+export const MAX_KERNEL_BYTES = 2 ** 30;
+
+/**
+ * `byteLength` bytes of the shared memory above the histogram kernel's scratch, placed so that byte
+ * `alignedAt` of them lies on a 16-byte boundary: for a caller that fills one array there and folds it
+ * (the command line's `range` reads a .npy file into it, its payload at `alignedAt`), so that the
+ * kernels read the values where they lie instead of copying them in 64 KiB at a time. The bytes are
+ * the elementwise kernel's too: valid until its next layout, or the next call. Null past 1 GiB, or
+ * where the memory cannot grow (the caller reads into an array of its own).
+ */
+export function kernelBytes(byteLength: number, alignedAt = 0): Uint8Array | null {
+  const start = KERNEL_SCRATCH_BYTES + ((16 - (alignedAt % 16)) % 16);
+  const end = start + byteLength;
+  if (typeof WebAssembly === 'undefined' || end > MAX_KERNEL_BYTES) return null;
+  const m = kernelMemory();
+  if (m.buffer.byteLength < end) {
+    try {
+      m.grow(Math.ceil((end - m.buffer.byteLength) / 65536));
+    } catch {
+      return null; // a grow the engine cannot back leaves the memory as it was
+    }
+  }
+  return new Uint8Array(m.buffer, start, byteLength);
+}

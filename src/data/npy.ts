@@ -36,20 +36,25 @@ const NPY_WIDTHS: Record<string, number> = {
   '|i1': 1,
 };
 
-export function parseNpy(bytes: Uint8Array, name = 'array.npy'): NpyArray {
-  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) fail(name, 'not a .npy file (bad magic)');
+/**
+ * Where a .npy file's header text lies (`offset`, `headerLen` bytes; the payload follows it), read from
+ * its first 12 bytes, or why it cannot be read: version 1.0 gives the length in 2 bytes at 8, versions 2.0
+ * and 3.0 in 4 (numpy/lib/format.py).
+ */
+export function npyHeaderSpan(bytes: Uint8Array): { major: number; offset: number; headerLen: number } | string {
+  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) return 'not a .npy file (bad magic)';
   const major = bytes[6]!;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let headerLen: number;
-  let offset: number;
-  if (major === 1) {
-    headerLen = view.getUint16(8, true);
-    offset = 10;
-  } else if (major === 2 || major === 3) {
-    if (bytes.length < 12) fail(name, 'truncated header');
-    headerLen = view.getUint32(8, true);
-    offset = 12;
-  } else fail(name, `unsupported .npy format version ${major}`);
+  if (major === 1) return { major, offset: 10, headerLen: view.getUint16(8, true) };
+  if (major !== 2 && major !== 3) return `unsupported .npy format version ${major}`;
+  if (bytes.length < 12) return 'truncated header';
+  return { major, offset: 12, headerLen: view.getUint32(8, true) };
+}
+
+export function parseNpy(bytes: Uint8Array, name = 'array.npy'): NpyArray {
+  const span = npyHeaderSpan(bytes);
+  if (typeof span === 'string') fail(name, span);
+  const { major, offset, headerLen } = span;
   if (offset + headerLen > bytes.length) fail(name, 'truncated header');
   const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(offset, offset + headerLen));
   const descr = /'descr'\s*:\s*'([^']+)'/.exec(header)?.[1];

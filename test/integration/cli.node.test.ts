@@ -21,6 +21,8 @@ import { create } from '@bufbuild/protobuf';
 import { StringStringEntryProtoSchema, TensorProto_DataLocation } from 'onnx-buf';
 import { bytesOf, encodeModel, makeNode, makeTensor } from '../../src/onnx';
 import { sqnr } from '../../src/core/metrics';
+import { mulberry32, normalSampler } from '../../src/core/random';
+import { tensorRange } from '../../src/cli/range';
 import { buildModel, onnxruntimeNodeAborter, tinyTransformer } from '../helpers/models';
 import { makeNpy } from '../helpers/npy';
 import { num, referenceCases } from '../helpers/reference';
@@ -129,6 +131,52 @@ describe('quantscope', () => {
     };
     expect(dist.std).toBe(num(d.result.std));
     expect(dist.scale).toBe(num((d.result as { float8e4m3fn: { scale: number } }).float8e4m3fn.scale));
+  });
+
+  it('range reads a .npy of any version, payload alignment and dtype into the same range as in-process', async () => {
+    // the command reads the file into the kernels' memory (rangeCommand.ts, readNpyBytes): the values it
+    // folds there must be the file's, wherever its header puts the payload
+    const n = normalSampler(mulberry32(21));
+    const x = Float32Array.from({ length: 3 * 8192 + 5 }, () => n() * 2 + 0.5);
+    const opts = {
+      method: 'entropy',
+      dtype: 'int8',
+      symmetric: false,
+      reduceRange: false,
+      convention: 'onnxruntime',
+      bins: 2048,
+    } as const;
+    const expected = tensorRange(x, opts);
+    // a header numpy would not write (padded to 64 bytes): the payload at byte 10 + 121 = 131
+    const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': (${x.length},), }`;
+    const header = new TextEncoder().encode(dict.padEnd(120, ' ') + '\n');
+    const odd = new Uint8Array(10 + header.length + x.byteLength);
+    odd.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length & 0xff, header.length >> 8]);
+    odd.set(header, 10);
+    odd.set(new Uint8Array(x.buffer), 10 + header.length);
+    const files: Record<string, Uint8Array> = {
+      'v1.npy': makeNpy('<f4', [x.length], x),
+      'v2.npy': makeNpy('<f4', [x.length], x, { version: 2 }),
+      'v3.npy': makeNpy('<f4', [1, x.length], x, { version: 3 }),
+      'odd.npy': odd,
+      'f8.npy': makeNpy('<f8', [x.length], Float64Array.from(x)),
+    };
+    for (const [name, bytes] of Object.entries(files)) {
+      writeFileSync(join(dir, name), bytes);
+      const r = await cli('range', join(dir, name), '--method', 'entropy', '--json');
+      expect([name, r.code, r.stderr]).toEqual([name, 0, '']);
+      expect(JSON.parse(r.stdout)).toEqual(expected);
+    }
+    // a file cut short, and one that is not a .npy: said, exit 1
+    writeFileSync(join(dir, 'short.npy'), files['v1.npy']!.subarray(0, 128 + 4 * 1000 + 2));
+    const short = await cli('range', join(dir, 'short.npy'), '--json');
+    expect([short.code, short.stderr]).toEqual([
+      1,
+      expect.stringMatching(/short\.npy: truncated data: 24581 elements/),
+    ]);
+    writeFileSync(join(dir, 'text.npy'), 'not numpy at all');
+    const text = await cli('range', join(dir, 'text.npy'), '--json');
+    expect([text.code, text.stderr]).toEqual([1, expect.stringMatching(/text\.npy: not a \.npy file \(bad magic\)/)]);
   });
 });
 

@@ -15,7 +15,13 @@ import { addLanes, binAbsCovered } from '../../src/core/histogramBinning';
 import { deriveTensors, releaseElementwiseKernel } from '../../src/core/elementwiseKernel';
 import { createHistogram, type HistogramState } from '../../src/core/histogram';
 import { binsInPlace } from '../../src/core/histogramKernel';
-import { KERNEL_SCRATCH_BYTES, kernelMemory, sharedMemoryKernel } from '../../src/core/kernelMemory';
+import {
+  KERNEL_SCRATCH_BYTES,
+  kernelBytes,
+  kernelMemory,
+  MAX_KERNEL_BYTES,
+  sharedMemoryKernel,
+} from '../../src/core/kernelMemory';
 import { mulberry32 } from '../../src/core/random';
 
 /** Values in [-t, t] that sit on the n-bin edges, one ulp beside them, at ±0, subnormal, or anywhere. */
@@ -120,6 +126,30 @@ describe('binning in the shared kernel memory', () => {
     expect(kernelMemory()).not.toBe(old);
     expect(Array.from(foldInRange(seeded(t, 2048), again).histogram!.counts)).toEqual(Array.from(before));
     expectSameFold(again, t, 2048);
+  });
+});
+
+describe('bytes placed in the shared memory (kernelBytes)', () => {
+  it.each([0, 1, 7, 128, 129, 4095])(
+    'lie above the scratch with byte %i on a 16-byte boundary; a tensor there bins in place',
+    (at) => {
+      const data = adversarial(13, 8192 + 9, Math.fround(3), 2048);
+      const bytes = kernelBytes(at + data.byteLength, at)!;
+      expect(bytes.buffer).toBe(kernelMemory().buffer);
+      expect(bytes.byteOffset).toBeGreaterThanOrEqual(KERNEL_SCRATCH_BYTES);
+      expect((bytes.byteOffset + at) % 16).toBe(0);
+      expect(bytes.byteLength).toBe(at + data.byteLength);
+      bytes.set(new Uint8Array(data.buffer), at);
+      const placed = new Float32Array(bytes.buffer, bytes.byteOffset + at, data.length);
+      expect(binsInPlace(placed)).toBe(true);
+      expectSameFold(placed, Math.fround(3), 2048);
+    },
+  );
+
+  it('past the memory limit: null, the memory not grown', () => {
+    const before = kernelMemory().buffer.byteLength;
+    expect(kernelBytes(MAX_KERNEL_BYTES)).toBeNull();
+    expect(kernelMemory().buffer.byteLength).toBe(before);
   });
 });
 
