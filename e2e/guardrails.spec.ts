@@ -84,7 +84,7 @@ test('the guard rail: an export that misses the target says so next to its downl
   const alert = page.getByTestId('export-result').getByRole('alert');
   await expect(alert).toContainText(/output SQNR -?\d+\.\d dB against a target of 20\.0 dB/);
   await expect(alert).toContainText('output out');
-  await expect(alert).toContainText('a split of the calibration data');
+  await expect(alert).toContainText("the calibration data's last");
   await expect(alert.getByRole('link', { name: 'Change the choices' })).toBeVisible();
   await expect(alert).toContainText('quantscope tune');
   // Export is pressed at the top of the side panel: the alert is brought into view, not left below its fold

@@ -201,7 +201,7 @@ test("the page checks a .tflite against the float model in TFLite's interpreter:
   await page.getByLabel('File form').selectOption('tflite-float32');
   await page.getByRole('button', { name: 'Export' }).click();
   await expect(page.getByTestId('guard-pass')).toContainText(
-    /top-1 agreement 100\.0% on output softmax_0\.tmp_0, meets the 99\.0% target \(no held-out samples given: a split of the calibration data, its last 4 of 16 samples .*; the \.tflite run in TFLite's interpreter\)/,
+    /top-1 agreement 100\.0% on output softmax_0\.tmp_0, meets the 99\.0% target \(the calibration data's last 4 of 16 samples, no held-out samples given .*; the \.tflite run in TFLite's interpreter\)/,
     { timeout: 60_000 },
   );
   await expect(page.getByTestId('tflite-input')).toContainText('x: float32 [1, 48, 192, 3]');
@@ -247,7 +247,7 @@ test('the page: TFLite int8 of the classifier, run in TFLite before it is offere
   // the file itself, in TFLite's interpreter, against the float model in onnxruntime-web on the last 4 of the
   // 16 samples (int8 inputs quantized as TFLite's QUANTIZE rounds, outputs dequantized): 4 of 4 agree
   await expect(page.getByTestId('guard-pass')).toHaveText(
-    /^Checked against the float model: top-1 agreement 100\.0% on output probs, meets the 99\.0% target \(no held-out samples given: a split of the calibration data, its last 4 of 16 samples .*; the \.tflite run in TFLite's interpreter\)\.$/,
+    /^Checked against the float model: top-1 agreement 100\.0% on output probs, meets the 99\.0% target \(the calibration data's last 4 of 16 samples, no held-out samples given .*; the \.tflite run in TFLite's interpreter\)\.$/,
   );
   await expect(page.getByTestId('tflite-micro-ready')).toContainText('Every op has an int8 kernel in TFLite Micro');
   await expect(page.getByTestId('tflite-op-HARD_SWISH')).toContainText('✓');

@@ -59,7 +59,7 @@ export async function guardOnNode(
     // a recurrent stream is checked from its start, in order
     samples = chain.length ? calibration : split.indices.map((i) => calibration[i]!);
     source = chain.length
-      ? `no held-out samples given: the ${calibration.length} calibration samples, streamed in order (calibrated on too, so the check is optimistic)`
+      ? `the ${calibration.length} calibration samples, streamed in order, no held-out samples given (calibrated on too, so the check is optimistic)`
       : split.source;
   } else return null;
   const bytes = new Uint8Array(exported.reduce((n, p) => n + p.length, 0));

@@ -124,7 +124,7 @@ export interface GuardVerdict {
   readonly target: number;
   readonly passed: boolean;
   readonly samples: number;
-  /** Where the samples came from, in words ("4 held-out samples", "a split of the calibration data: …"). */
+  /** Where the samples came from, in words ("4 held-out samples", "the calibration data's last 4 of 16 samples, …"). */
   readonly source: string;
   /** Weight SQNR (core/guardWeights.ts): the worst weights, worst first; `output` names the worst. */
   readonly worst?: readonly { readonly tensor: string; readonly node: string; readonly sqnrDb: number }[];
@@ -180,6 +180,6 @@ export function guardSplit(calibrationCount: number): { readonly indices: number
   const indices = Array.from({ length: calibrationCount - start }, (_, i) => start + i);
   return {
     indices,
-    source: `no held-out samples given: a split of the calibration data, its last ${indices.length} of ${calibrationCount} samples (calibrated on too, so the check is optimistic)`,
+    source: `the calibration data's last ${indices.length} of ${calibrationCount} samples, no held-out samples given (calibrated on too, so the check is optimistic)`,
   };
 }

@@ -65,7 +65,7 @@ export function guardSamples(state: AppState): GuardSamples {
     source:
       chosen.length === split.indices.length
         ? split.source
-        : `no held-out samples: a split of the calibration data, its last ${chosen.length} of ${samples.length} samples (calibrated on too, so the check is optimistic)`,
+        : `the calibration data's last ${chosen.length} of ${samples.length} samples, no held-out samples given (calibrated on too, so the check is optimistic)`,
   };
 }
 

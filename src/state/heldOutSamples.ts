@@ -56,7 +56,7 @@ export async function heldOutSamples(
     source:
       chosen.length === split.indices.length
         ? split.source
-        : `no held-out samples given: a split of the calibration data, its last ${chosen.length} of ${all.length} samples (calibrated on too, so the figures are optimistic)`,
+        : `the calibration data's last ${chosen.length} of ${all.length} samples, no held-out samples given (calibrated on too, so the figures are optimistic)`,
   };
 }
 
