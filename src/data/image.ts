@@ -121,80 +121,115 @@ export function decodePng(bytes: Uint8Array, name = 'image.png'): RgbaImage {
   return { width, height, data: out };
 }
 
-/** Bilinear resample of RGB (alpha dropped) with half-pixel centres, into float [0, 255]. */
+/**
+ * Bilinear resample of RGB (alpha dropped) with half-pixel centres, into float [0, 255]. Each column's
+ * source pixels and weight are the same for every row: worked out once.
+ */
 function resampleRgb(img: RgbaImage, w: number, h: number): Float32Array {
   const out = new Float32Array(w * h * 3);
+  const src = img.data;
   const sx = img.width / w;
   const sy = img.height / h;
+  // byte offsets of each column's two source pixels within a row, and its weight
+  const left = new Int32Array(w);
+  const right = new Int32Array(w);
+  const wxs = new Float64Array(w);
+  for (let x = 0; x < w; x++) {
+    const fx = Math.min(Math.max((x + 0.5) * sx - 0.5, 0), img.width - 1);
+    const x0 = Math.floor(fx);
+    left[x] = x0 * 4;
+    right[x] = Math.min(x0 + 1, img.width - 1) * 4;
+    wxs[x] = fx - x0;
+  }
   for (let y = 0; y < h; y++) {
     const fy = Math.min(Math.max((y + 0.5) * sy - 0.5, 0), img.height - 1);
     const y0 = Math.floor(fy);
-    const y1 = Math.min(y0 + 1, img.height - 1);
+    const row0 = y0 * img.width * 4;
+    const row1 = Math.min(y0 + 1, img.height - 1) * img.width * 4;
     const wy = fy - y0;
-    for (let x = 0; x < w; x++) {
-      const fx = Math.min(Math.max((x + 0.5) * sx - 0.5, 0), img.width - 1);
-      const x0 = Math.floor(fx);
-      const x1 = Math.min(x0 + 1, img.width - 1);
-      const wx = fx - x0;
-      for (let c = 0; c < 3; c++) {
-        const p = (yy: number, xx: number): number => img.data[(yy * img.width + xx) * 4 + c]!;
-        const top = p(y0, x0) * (1 - wx) + p(y0, x1) * wx;
-        const bottom = p(y1, x0) * (1 - wx) + p(y1, x1) * wx;
-        out[(y * w + x) * 3 + c] = top * (1 - wy) + bottom * wy;
+    for (let x = 0, o = y * w * 3; x < w; x++, o += 3) {
+      const wx = wxs[x]!;
+      const a = row0 + left[x]!;
+      const b = row0 + right[x]!;
+      const c = row1 + left[x]!;
+      const d = row1 + right[x]!;
+      for (let k = 0; k < 3; k++) {
+        const top = src[a + k]! * (1 - wx) + src[b + k]! * wx;
+        const bottom = src[c + k]! * (1 - wx) + src[d + k]! * wx;
+        out[o + k] = top * (1 - wy) + bottom * wy;
       }
     }
   }
   return out;
 }
 
-/** An image as a [1, 3, H, W] (or [1, H, W, 3]) float32 tensor under `preset`. */
+/** A value in [0, 255] normalized for the tensor's channel `c` (its place in the tensor, after the channel order). */
+function normalizer(preset: ImagePreset, c: number): (v: number) => number {
+  switch (preset.normalize) {
+    case 'imagenet': {
+      const mean = IMAGENET_MEAN[c]!;
+      const std = IMAGENET_STD[c]!;
+      return (v) => (v / 255 - mean) / std;
+    }
+    case 'unit':
+      return (v) => v / 255;
+    case 'signed':
+      return (v) => v / 127.5 - 1;
+    case 'raw255':
+      return (v) => v;
+  }
+}
+
+/**
+ * An image as a [1, 3, H, W] (or [1, H, W, 3]) float32 tensor under `preset`. At the image's own size
+ * each channel's 256 values are normalized once and looked up (the same float32 values the formula
+ * gives); resized, the resampled values are normalized one by one.
+ */
 export function imageToTensor(img: RgbaImage, preset: ImagePreset): { data: Float32Array; dims: number[] } {
   const { width: W, height: H } = targetSize(preset, img.width, img.height);
-  let rgb: Float32Array;
-  // columns of image data from the left; those right of them are zeros after normalization (height-pad)
-  let imageW = W;
-  if (preset.resize === 'height-pad' && !(W === img.width && H === img.height)) {
-    imageW = Math.min(W, Math.ceil((H * img.width) / img.height));
-    const inner = resampleRgb(img, imageW, H);
-    rgb = new Float32Array(W * H * 3);
-    for (let y = 0; y < H; y++) rgb.set(inner.subarray(y * imageW * 3, (y + 1) * imageW * 3), y * W * 3);
-  } else if (W === img.width && H === img.height) {
-    rgb = new Float32Array(W * H * 3);
-    for (let i = 0; i < W * H; i++) for (let c = 0; c < 3; c++) rgb[i * 3 + c] = img.data[i * 4 + c]!;
-  } else if (preset.resize === 'stretch') {
-    rgb = resampleRgb(img, W, H);
-  } else {
-    // keep the aspect ratio, pad right and bottom with black
-    const s = Math.min(W / img.width, H / img.height);
-    const w = Math.max(1, Math.round(img.width * s));
-    const h = Math.max(1, Math.round(img.height * s));
-    const inner = resampleRgb(img, w, h);
-    rgb = new Float32Array(W * H * 3);
-    for (let y = 0; y < h; y++) rgb.set(inner.subarray(y * w * 3, (y + 1) * w * 3), y * W * 3);
-  }
   const order = preset.channels === 'RGB' ? [0, 1, 2] : [2, 1, 0];
   const data = new Float32Array(W * H * 3);
-  const norm = (v: number, c: number): number => {
-    switch (preset.normalize) {
-      case 'imagenet':
-        return (v / 255 - IMAGENET_MEAN[c]!) / IMAGENET_STD[c]!;
-      case 'unit':
-        return v / 255;
-      case 'signed':
-        return v / 127.5 - 1;
-      case 'raw255':
-        return v;
-    }
-  };
-  for (let i = 0; i < W * H; i++) {
-    const padded = i % W >= imageW;
+  const dims = imageTensorDims(img.width, img.height, preset);
+  // where channel c of pixel i goes
+  const planar = preset.layout === 'NCHW';
+  const channelAt = (c: number) => (planar ? c * W * H : c);
+  const pixelStep = planar ? 1 : 3;
+  if (W === img.width && H === img.height) {
+    const src = img.data;
     for (let c = 0; c < 3; c++) {
-      const v = padded ? 0 : norm(rgb[i * 3 + order[c]!]!, c);
-      if (preset.layout === 'NCHW') data[c * W * H + i] = v;
-      else data[i * 3 + c] = v;
+      const norm = normalizer(preset, c);
+      const table = Float32Array.from({ length: 256 }, (_, v) => norm(v));
+      for (let i = 0, s = order[c]!, o = channelAt(c); i < W * H; i++, s += 4, o += pixelStep)
+        data[o] = table[src[s]!]!;
+    }
+    return { data, dims };
+  }
+  // the resampled image: `w` columns of `h` rows at the top left (the rest is padding: zeros after
+  // normalization), or stretched to the whole W x H
+  let w = W;
+  let h = H;
+  if (preset.resize === 'height-pad') w = Math.min(W, Math.ceil((H * img.width) / img.height));
+  else if (preset.resize === 'pad') {
+    // keep the aspect ratio, pad right and bottom with black
+    const scale = Math.min(W / img.width, H / img.height);
+    w = Math.max(1, Math.round(img.width * scale));
+    h = Math.max(1, Math.round(img.height * scale));
+  }
+  const rgb = resampleRgb(img, w, h);
+  // height-pad leaves the padding at zero; pad fills it with black, normalized
+  const black = preset.resize === 'pad';
+  for (let c = 0; c < 3; c++) {
+    const norm = normalizer(preset, c);
+    const o = channelAt(c);
+    const blackValue = norm(0);
+    for (let y = 0; y < H; y++) {
+      let at = o + y * W * pixelStep;
+      let x = 0;
+      if (y < h) for (let s = y * w * 3 + order[c]!; x < w; x++, s += 3, at += pixelStep) data[at] = norm(rgb[s]!);
+      if (black) for (; x < W; x++, at += pixelStep) data[at] = blackValue;
     }
   }
-  return { data, dims: imageTensorDims(img.width, img.height, preset) };
+  return { data, dims };
 }
 
 /** The dims imageToTensor gives an image of this size under `preset`: [1, 3, H, W] (NCHW) or [1, H, W, 3]. */

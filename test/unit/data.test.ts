@@ -2,12 +2,14 @@
 import { toBinary } from '@bufbuild/protobuf';
 import { zipSync } from 'fflate';
 import { TensorProtoSchema } from 'onnx-buf';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bytesOf, decodeModel, makeTensor } from '../../src/onnx';
 import { makeValueInfo } from '../../src/onnx/proto';
 import { DT } from '../../src/onnx/tensor';
 import { imageInputOf, isPaddleTextClassifier } from '../../src/data/modelInput';
 import { readFileSync } from 'node:fs';
+import { imageToTensorReference } from '../helpers/imageReference';
 import { join } from 'node:path';
 import {
   decodePng,
@@ -169,6 +171,55 @@ describe('image presets on a known 2x2 image', () => {
     const wide = imageToTensor({ width: 10, height: 2, data: new Uint8Array(80).fill(255) }, PPOCR_CLS_PRESET);
     expect(wide.dims).toEqual([1, 3, 48, 192]);
     expect(wide.data.every((v) => v === 1)).toBe(true);
+  });
+});
+
+describe('image to tensor, against the value-at-a-time reference', () => {
+  // every preset shape: own size (the lookup tables), stretched, padded, height-padded, either layout
+  // and channel order; images of random pixels and sizes, alpha included (dropped)
+  const preset = fc.record({
+    normalize: fc.constantFrom('imagenet', 'unit', 'signed', 'raw255'),
+    channels: fc.constantFrom('RGB', 'BGR'),
+    layout: fc.constantFrom('NCHW', 'NHWC'),
+    resize: fc.constantFrom('stretch', 'pad', 'height-pad'),
+    width: fc.option(fc.integer({ min: 1, max: 40 }), { nil: undefined }),
+    height: fc.option(fc.integer({ min: 1, max: 40 }), { nil: undefined }),
+    multipleOf: fc.option(fc.constantFrom(1, 8, 32), { nil: undefined }),
+  }) as fc.Arbitrary<ImagePreset>;
+  const image = fc
+    .record({ width: fc.integer({ min: 1, max: 37 }), height: fc.integer({ min: 1, max: 29 }), seed: fc.integer() })
+    .map(({ width, height, seed }): RgbaImage => {
+      let x = seed | 0;
+      const data = Uint8Array.from({ length: width * height * 4 }, () => {
+        x = (Math.imul(x, 1103515245) + 12345) | 0;
+        return (x >>> 16) & 255;
+      });
+      return { width, height, data };
+    });
+  const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+
+  it('the same float32 bits for every preset, size and image', () => {
+    fc.assert(
+      fc.property(image, preset, (img, p) => {
+        const got = imageToTensor(img, p);
+        const want = imageToTensorReference(img, p);
+        expect(got.dims).toEqual(want.dims);
+        expect(bits(got.data)).toEqual(bits(want.data));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('the same bits on the sample documents (own size) and resized to 1/3 and 3/2 of it', () => {
+    const doc = decodePng(new Uint8Array(readFileSync(join(ROOT, 'public', 'samples', 'det', 'doc-01.png'))));
+    for (const p of [
+      PPOCR_DET_PRESET,
+      { ...PPOCR_DET_PRESET, width: Math.round(doc.width / 3) },
+      { ...PPOCR_DET_PRESET, height: Math.round((doc.height * 3) / 2) },
+      PPOCR_CLS_PRESET,
+      PPOCR_REC_PRESET,
+    ])
+      expect(bits(imageToTensor(doc, p).data)).toEqual(bits(imageToTensorReference(doc, p).data));
   });
 });
 
